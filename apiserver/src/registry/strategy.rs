@@ -1,0 +1,42 @@
+//! The per-resource strategy: the small part of serving a resource that differs by kind.
+
+use serde_json::Value;
+
+use crate::errors::FieldError;
+
+/// How one resource is defaulted and validated. All methods work on the JSON object after it
+/// has been round-tripped through its typed form (so field types are already right).
+pub trait Strategy: Send + Sync {
+    /// Fill in defaults as upstream's defaulting functions do (e.g. a Deployment's strategy,
+    /// a Pod's `restartPolicy`, a Service's `sessionAffinity`). Runs on create and update.
+    fn default(&self, _obj: &mut Value) {}
+
+    /// Validate a new object (`old` is `None`) or an update. Paths omit the leading dot
+    /// (`spec.replicas`). Object metadata (name, labels, annotations) is validated generically.
+    fn validate(&self, _obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Field selector labels supported beyond `metadata.name` and `metadata.namespace`, each a
+    /// dotted JSON path into the object (`spec.nodeName`, `status.phase`).
+    fn field_labels(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether the name must be a DNS-1123 label (Namespaces, Services) rather than a
+    /// subdomain; `None` means only path-segment rules apply (RBAC objects).
+    fn name_rule(&self) -> NameRule {
+        NameRule::Subdomain
+    }
+}
+
+/// What an object's name must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    /// DNS-1123 subdomain (most kinds).
+    Subdomain,
+    /// DNS-1123 label (Namespace, Service …).
+    Label,
+    /// Only not `.`/`..` and no `/` or `%` (RBAC kinds, …).
+    PathSegment,
+}
