@@ -1,12 +1,25 @@
 //! kube-apiserver: serves the Kubernetes v1.33 API from etcd.
 //!
-//! Request path: TLS → authentication (x509 client certificates) → request-info parsing →
-//! handler (discovery | openapi | REST verb) → admission → strategy (defaulting, validation) →
-//! generic store → etcd, with a watch cache serving watches and lists.
+//! Request path (see [`handlers::handle`]): TLS ([`server`]) → authentication ([`authn`],
+//! x509 client certificates) → request-info parsing ([`request`]) → handler (discovery,
+//! OpenAPI, or a REST verb) → admission ([`admission`]) → strategy ([`registry`]: defaulting,
+//! validation) → generic store ([`store`]) → etcd, with a watch cache ([`storage`]) serving
+//! watches and lists.
 
+pub mod admission;
+pub mod authn;
+pub mod bootstrap;
+pub mod config;
 pub mod discovery;
 pub mod errors;
+pub mod handlers;
+pub mod metrics;
 pub mod openapi;
 pub mod patch;
 pub mod printers;
 pub mod registry;
+pub mod request;
+pub mod selectors;
+pub mod server;
+pub mod storage;
+pub mod store;

@@ -1,4 +1,71 @@
-fn main() {
-    eprintln!("kube-apiserver: starting is not wired yet");
-    std::process::exit(2);
+//! kube-apiserver binary: parse flags, connect to etcd, fill the watch cache, create the
+//! built-in objects, serve HTTPS until SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use anyhow::Context;
+use apiserver::admission::{Admission, ServiceRanges};
+use apiserver::config::Config;
+use apiserver::handlers::ApiServer;
+use apiserver::storage::{compaction, EtcdStore, WatchCache};
+use apiserver::store::Store;
+use apiserver::{bootstrap, server};
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    common::logging::init(config.verbosity);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    let tls = server::tls_config(
+        &config.tls_cert_file,
+        &config.tls_private_key_file,
+        &config.client_ca_file,
+    )
+    .context("loading TLS material")?;
+    let addr = SocketAddr::new(config.bind_address, config.secure_port);
+    let listener = server::bind(addr)
+        .await
+        .context("opening the secure port")?;
+
+    let etcd = EtcdStore::connect(&config.etcd_servers)
+        .await
+        .with_context(|| format!("connecting to etcd at {}", config.etcd_servers.join(",")))?;
+    let prefix = config.etcd_prefix.trim_end_matches('/').to_string();
+    let cache = WatchCache::start(
+        etcd.clone(),
+        format!("{prefix}/"),
+        config.watch_cache_window,
+    )
+    .await
+    .context("loading the watch cache from etcd")?;
+    let store = Store {
+        etcd: etcd.clone(),
+        cache,
+        prefix,
+        admission: Admission {
+            ranges: ServiceRanges {
+                cluster_ips: config.service_cluster_ip_range,
+                node_ports: config.service_node_port_range,
+            },
+        },
+    };
+    bootstrap::run(&store, config.advertise_ip(), config.secure_port)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating built-in objects: {}", e.message))?;
+    if !config.etcd_compaction_interval.is_zero() {
+        tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
+    }
+    let api = Arc::new(ApiServer {
+        store,
+        config: config.clone(),
+        inflight: AtomicUsize::new(0),
+    });
+    tracing::info!(%addr, "serving securely");
+    server::serve(listener, tls, api, common::signals::shutdown()).await;
+    tracing::info!("shut down");
+    Ok(())
 }

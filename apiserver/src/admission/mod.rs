@@ -1,0 +1,75 @@
+//! Admission: the checks and mutations that need more than the object itself — namespace
+//! lifecycle (no new content in missing or terminating namespaces) and service address
+//! allocation (ClusterIPs and NodePorts, without duplicates under concurrency).
+
+mod namespace_lifecycle;
+mod service_alloc;
+
+pub use service_alloc::{Allocations, ServiceRanges};
+
+use api_types::catalog::ResourceInfo;
+use serde_json::Value;
+
+use crate::errors::ApiError;
+use crate::store::Store;
+
+/// The admission chain's configuration.
+pub struct Admission {
+    /// Service ClusterIP and NodePort ranges.
+    pub ranges: ServiceRanges,
+}
+
+impl Admission {
+    /// Refuse content in a namespace that does not exist or is terminating.
+    pub async fn namespace_exists(
+        &self,
+        store: &Store,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+    ) -> Result<(), ApiError> {
+        namespace_lifecycle::check(store, res, ns).await
+    }
+
+    /// Mutating admission on create. Returns the allocations made, which the caller keeps on
+    /// success and releases on failure.
+    pub async fn admit_create(
+        &self,
+        store: &Store,
+        res: &ResourceInfo,
+        obj: &mut Value,
+    ) -> Result<Allocations, ApiError> {
+        if res.group.is_empty() && res.plural == "services" {
+            return service_alloc::allocate_for_create(store, &self.ranges, obj).await;
+        }
+        Ok(Allocations::default())
+    }
+
+    /// Mutating admission on update: services keep their allocated addresses and get node
+    /// ports for new ports.
+    pub async fn admit_update(
+        &self,
+        store: &Store,
+        res: &ResourceInfo,
+        new: &mut Value,
+        old: &Value,
+    ) -> Result<Allocations, ApiError> {
+        if res.group.is_empty() && res.plural == "services" {
+            return service_alloc::allocate_for_update(store, &self.ranges, new, old).await;
+        }
+        Ok(Allocations::default())
+    }
+
+    /// After an update was written: free what the old object held and the new one does not.
+    pub async fn after_update(&self, store: &Store, res: &ResourceInfo, new: &Value, old: &Value) {
+        if res.group.is_empty() && res.plural == "services" {
+            service_alloc::release_unused(store, new, old).await;
+        }
+    }
+
+    /// Release what a deleted object held.
+    pub async fn release_deleted(&self, store: &Store, res: &ResourceInfo, obj: &Value) {
+        if res.group.is_empty() && res.plural == "services" {
+            service_alloc::release_service(store, obj).await;
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Command-line flags, named as upstream's kube-apiserver names them.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// kube-apiserver flags.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "kube-apiserver",
+    about = "Serves the Kubernetes API from etcd.",
+    version
+)]
+pub struct Config {
+    /// etcd servers to connect to (comma separated URLs).
+    #[arg(long = "etcd-servers", value_delimiter = ',', required = true)]
+    pub etcd_servers: Vec<String>,
+    /// Prefix of every key in etcd.
+    #[arg(long = "etcd-prefix", default_value = "/registry")]
+    pub etcd_prefix: String,
+    /// Interval of etcd compaction (e.g. 5m, 30s; 0 disables).
+    #[arg(long = "etcd-compaction-interval", default_value = "5m", value_parser = parse_duration)]
+    pub etcd_compaction_interval: Duration,
+    /// Address to listen on.
+    #[arg(long = "bind-address", default_value = "127.0.0.1")]
+    pub bind_address: IpAddr,
+    /// HTTPS port.
+    #[arg(long = "secure-port", default_value_t = 6443)]
+    pub secure_port: u16,
+    /// Address advertised to members of the cluster (the `kubernetes` Service's endpoint).
+    #[arg(long = "advertise-address")]
+    pub advertise_address: Option<IpAddr>,
+    /// Serving certificate (PEM).
+    #[arg(long = "tls-cert-file")]
+    pub tls_cert_file: PathBuf,
+    /// Serving key (PEM).
+    #[arg(long = "tls-private-key-file")]
+    pub tls_private_key_file: PathBuf,
+    /// CA bundle that signs client certificates.
+    #[arg(long = "client-ca-file")]
+    pub client_ca_file: PathBuf,
+    /// CIDR the Service ClusterIPs come from.
+    #[arg(long = "service-cluster-ip-range", default_value = "10.96.0.0/12")]
+    pub service_cluster_ip_range: ipnet::Ipv4Net,
+    /// NodePort range, inclusive (e.g. 30000-32767).
+    #[arg(long = "service-node-port-range", default_value = "30000-32767", value_parser = parse_port_range)]
+    pub service_node_port_range: (u16, u16),
+    /// How long the watch cache keeps events for watches that resume from a resourceVersion.
+    #[arg(long = "watch-cache-window", default_value = "75s", value_parser = parse_duration)]
+    pub watch_cache_window: Duration,
+    /// Largest request body accepted, in bytes (upstream: 3 MiB).
+    #[arg(long = "max-request-body-bytes", default_value_t = 3 * 1024 * 1024)]
+    pub max_request_body_bytes: usize,
+    /// Most requests served at once (non-watch); beyond that, 429.
+    #[arg(long = "max-requests-inflight", default_value_t = 400)]
+    pub max_requests_inflight: usize,
+    /// Log verbosity (klog style).
+    #[arg(short = 'v', long = "v", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// Parse `5m`, `30s`, `1h`, `250ms`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration unit in {s:?}")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("invalid port range {s:?}"))?;
+    let lo: u16 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid port range {s:?}"))?;
+    let hi: u16 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid port range {s:?}"))?;
+    if lo > hi {
+        return Err(format!("invalid port range {s:?}"));
+    }
+    Ok((lo, hi))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("x").is_err());
+    }
+}
+
+impl Config {
+    /// The address clients should use for this server.
+    pub fn advertise_ip(&self) -> IpAddr {
+        self.advertise_address.unwrap_or(self.bind_address)
+    }
+}

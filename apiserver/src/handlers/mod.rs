@@ -1,0 +1,126 @@
+//! Request dispatch: authentication gate, then non-resource endpoints (health, version,
+//! discovery, OpenAPI, metrics) or the REST verbs of a resource.
+
+pub mod body;
+mod nonresource;
+pub mod response;
+mod rest;
+mod subresources;
+mod watch;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::FutureExt;
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+use crate::authn::UserInfo;
+use crate::config::Config;
+use crate::errors::ApiError;
+use crate::metrics;
+use crate::request::{Query, RequestInfo};
+use crate::store::Store;
+pub use response::Body;
+
+/// Everything a request handler needs.
+pub struct ApiServer {
+    /// The generic store.
+    pub store: Store,
+    /// Flags.
+    pub config: Config,
+    /// Requests being served (non-watch), for max-in-flight.
+    pub inflight: AtomicUsize,
+}
+
+/// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
+        || path.starts_with("/livez/")
+        || path.starts_with("/readyz/")
+}
+
+/// Serve one request. Never panics outward: a panic becomes a 500 Status.
+pub async fn handle(
+    server: Arc<ApiServer>,
+    req: Request<Incoming>,
+    user: Option<UserInfo>,
+) -> Response<Body> {
+    let start = Instant::now();
+    let query = Query::parse(req.uri().query());
+    let info = RequestInfo::parse(req.method(), req.uri().path(), &query);
+    let dry_run = query.all("dryRun").iter().any(|d| d == "All");
+    let fut = dispatch(server.clone(), req, info.clone(), query, user);
+    let resp = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!(path = %info.path, "panic while serving request");
+            response::error(&ApiError::internal(
+                "the server panicked while serving the request",
+            ))
+        }
+    };
+    if info.is_resource_request && info.verb != "watch" {
+        let labels = metrics::RequestLabels {
+            verb: &info.verb.to_ascii_uppercase(),
+            dry_run,
+            group: &info.group,
+            version: &info.version,
+            resource: &info.resource,
+            subresource: info.subresource.as_deref().unwrap_or(""),
+            scope: info.scope(),
+        };
+        metrics::observe_request(&labels, resp.status().as_u16(), start);
+    }
+    tracing::debug!(verb = %info.verb, path = %info.path, code = resp.status().as_u16(), elapsed_ms = start.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+/// Counts a request in flight for as long as it lives.
+struct InflightGuard<'a>(&'a AtomicUsize);
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+        metrics::inflight(-1);
+    }
+}
+
+async fn dispatch(
+    server: Arc<ApiServer>,
+    req: Request<Incoming>,
+    info: RequestInfo,
+    query: Query,
+    user: Option<UserInfo>,
+) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let user = match user {
+        Some(u) => u,
+        None if is_public(&path) => {
+            UserInfo::system("system:anonymous", &["system:unauthenticated"])
+        }
+        None => return response::error(&ApiError::unauthorized()),
+    };
+    if !info.is_resource_request {
+        return nonresource::serve(&server, &req, &path, &query).await;
+    }
+    if info.verb == "watch" {
+        return match watch::serve(server.clone(), &req, &info, &query).await {
+            Ok(r) => r,
+            Err(e) => response::error(&e),
+        };
+    }
+    let current = server.inflight.fetch_add(1, Ordering::SeqCst) + 1;
+    metrics::inflight(1);
+    let _guard = InflightGuard(&server.inflight);
+    if current > server.config.max_requests_inflight {
+        return response::error(&ApiError::too_many_requests());
+    }
+    match rest::serve(&server, req, &info, &query, user).await {
+        Ok(r) => r,
+        Err(e) => response::error(&e),
+    }
+}

@@ -1,0 +1,9 @@
+//! Storage: etcd access (compare-and-swap writes, paged reads, compaction) and the watch cache
+//! that serves watches and consistent lists from memory.
+
+pub mod compaction;
+pub mod etcd;
+pub mod watch_cache;
+
+pub use etcd::{EtcdStore, StorageError, StoredObject};
+pub use watch_cache::{EventType, WatchCache, WatchEvent};
