@@ -466,6 +466,39 @@ mod tests {
     }
 
     #[test]
+    fn kubectl_apply_second_time_with_one_container_changed() {
+        // What kubectl's client-side apply sends when one container's image changed.
+        let patch = json!({
+            "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
+            "spec": {"template": {"spec": {
+                "$setElementOrder/containers": [{"name": "web"}, {"name": "sidecar"}],
+                "containers": [{"image": "nginx:1.27", "name": "web"}]}}}});
+        let out = strategic_merge_patch(&deployment(), &patch, DEPLOYMENT).expect("patch");
+        let c = containers(&out);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0]["image"], "nginx:1.27");
+        assert_eq!(c[0]["env"][1]["value"], "2");
+        assert_eq!(c[1], json!({"name": "sidecar", "image": "busybox"}));
+        assert_eq!(out["metadata"]["labels"]["tier"], "front");
+        assert!(out["metadata"]["annotations"]
+            .get("kubectl.kubernetes.io/last-applied-configuration")
+            .is_some());
+        assert_eq!(out["spec"]["replicas"], 1);
+    }
+
+    #[test]
+    fn new_objects_in_the_patch_lose_their_nulls_and_directives() {
+        let patch = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "new", "image": "x", "resources": null,
+             "env": [{"name": "A", "value": "1"}]}]}}}});
+        let out = strategic_merge_patch(&json!({}), &patch, DEPLOYMENT).expect("patch");
+        assert_eq!(
+            containers(&out)[0],
+            json!({"name": "new", "image": "x", "env": [{"name": "A", "value": "1"}]})
+        );
+    }
+
+    #[test]
     fn unknown_kinds_behave_like_merge_patch() {
         let obj = json!({"spec": {"items": [{"name": "a"}]}});
         let patch = json!({"spec": {"items": [{"name": "b"}]}});
