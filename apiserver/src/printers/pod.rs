@@ -391,4 +391,33 @@ mod tests {
         let done = pod(json!({"containers": []}), json!({"phase": "Succeeded"}));
         assert_eq!(conditions(&done)[0]["reason"], "Succeeded");
     }
+
+    #[test]
+    fn terminated_containers_and_readiness_gates() {
+        let p = pod(
+            json!({"containers": [{"name": "app"}]}),
+            json!({"phase": "Failed", "containerStatuses": [{"name": "app", "ready": false,
+                "restartCount": 0, "state": {"terminated": {"exitCode": 137}}}]}),
+        );
+        assert_eq!(summarize(&p, now()).1, "ExitCode:137");
+
+        // One container finished, one still running, pod not Ready: NotReady.
+        let p = pod(
+            json!({"containers": [{"name": "a"}, {"name": "b"}],
+                "readinessGates": [{"conditionType": "example.com/lb"},
+                                   {"conditionType": "example.com/dns"}]}),
+            json!({"phase": "Running",
+                "conditions": [{"type": "Ready", "status": "False"},
+                               {"type": "example.com/lb", "status": "True"}],
+                "containerStatuses": [
+                    {"name": "a", "ready": false, "restartCount": 0,
+                        "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+                    {"name": "b", "ready": true, "restartCount": 0, "state": {"running": {}}}]}),
+        );
+        let c = cells(&p, now());
+        assert_eq!(
+            (&c[1], &c[2], &c[8]),
+            (&json!("1/2"), &json!("NotReady"), &json!("1/2"))
+        );
+    }
 }
