@@ -56,6 +56,18 @@ impl Store {
         obj: Value,
         ctx: &RequestContext,
     ) -> Result<Value, ApiError> {
+        self.create_tracked(res, ns, obj, ctx, true).await
+    }
+
+    /// Create; `track` is false when server-side apply already recorded the manager's fields.
+    async fn create_tracked(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        obj: Value,
+        ctx: &RequestContext,
+        track: bool,
+    ) -> Result<Value, ApiError> {
         let mut obj = meta::normalize(res, obj, ctx)?;
         meta::prepare_for_create(res, &mut obj, ns)?;
         self.admission.namespace_exists(self, res, ns).await?;
@@ -67,7 +79,9 @@ impl Store {
         if !errs.is_empty() {
             return Err(ApiError::invalid(res.group, res.kind, &name, &errs));
         }
-        super::fields::track_update(res, None, &mut obj, ctx, None);
+        if track {
+            super::fields::track_update(res, None, &mut obj, ctx, None);
+        }
         let key = self.key(res, ns, &name);
         let release = self.admission.admit_create(self, res, &mut obj).await?;
         if ctx.dry_run {
