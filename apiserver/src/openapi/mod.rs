@@ -10,6 +10,7 @@
 mod definitions;
 pub mod extensions;
 mod paths;
+mod proto;
 mod v3;
 
 use std::collections::BTreeMap;
@@ -49,7 +50,7 @@ fn v3_key(group: &str, version: &str) -> String {
     }
 }
 
-fn build_v2() -> Vec<u8> {
+fn build_v2() -> Value {
     let mut all_paths = Map::new();
     for (g, v) in group_versions() {
         all_paths.extend(paths::group_version_paths(g, v));
@@ -64,13 +65,40 @@ fn build_v2() -> Vec<u8> {
         },
         "security": [{"BearerToken": []}],
     });
-    serde_json::to_vec(&doc).unwrap_or_default()
+    doc
+}
+
+/// The v2 document's encodings: (JSON, protobuf).
+type V2Docs = (Arc<Vec<u8>>, Arc<Vec<u8>>);
+
+/// Both encodings of the v2 document, built together on first use.
+fn v2_docs() -> &'static V2Docs {
+    static V2: OnceLock<V2Docs> = OnceLock::new();
+    V2.get_or_init(|| {
+        let doc = build_v2();
+        let json = serde_json::to_vec(&doc).unwrap_or_default();
+        (Arc::new(json), Arc::new(proto::encode_document(&doc)))
+    })
 }
 
 /// `/openapi/v2`: the swagger 2.0 document of the whole API, as JSON bytes.
 pub fn openapi_v2() -> Arc<Vec<u8>> {
-    static V2: OnceLock<Arc<Vec<u8>>> = OnceLock::new();
-    V2.get_or_init(|| Arc::new(build_v2())).clone()
+    v2_docs().0.clone()
+}
+
+/// Media type of the protobuf form of `/openapi/v2`, as client-go asks for it in `Accept`.
+pub const OPENAPI_V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+/// `Content-Type` of the protobuf answer. Upstream answers with this spelling even when the
+/// `@` form was asked for: Go's mime parser (client-go) rejects the `@` in a response.
+pub const OPENAPI_V2_PROTOBUF_CONTENT_TYPE: &str =
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// `/openapi/v2` in protobuf (gnostic `openapi.v2.Document`), for requests whose `Accept` is
+/// [`OPENAPI_V2_PROTOBUF`] (also spelled `…spec.v2.v1.0+protobuf`). client-go (kubectl
+/// `explain` ≤ 1.29, `apply`/`create` validation) only ever asks for this form.
+pub fn openapi_v2_protobuf() -> Arc<Vec<u8>> {
+    v2_docs().1.clone()
 }
 
 /// The OpenAPI 3.0 document of one group-version, as a JSON value.
@@ -277,26 +305,52 @@ mod tests {
     }
 }
 #[cfg(test)]
-mod stats {
+mod dump {
+    /// Writes every document under /tmp/rudder-docs, to serve to a real kubectl by hand
+    /// (`cargo test -p apiserver --lib openapi::dump -- --ignored`).
     #[test]
     #[ignore]
-    fn print_stats() {
-        let v2 = super::openapi_v2();
-        let doc: serde_json::Value = serde_json::from_slice(&v2).unwrap();
-        eprintln!(
-            "v2 bytes {} defs {} paths {}",
-            v2.len(),
-            doc["definitions"].as_object().unwrap().len(),
-            doc["paths"].as_object().unwrap().len()
+    fn dump_documents() {
+        let dir = std::path::Path::new("/tmp/rudder-docs");
+        let _ = std::fs::create_dir_all(dir);
+        let write = |name: &str, bytes: &[u8]| {
+            std::fs::write(dir.join(name.replace('/', "_")), bytes).unwrap()
+        };
+        write("openapi_v2", &super::openapi_v2());
+        write("openapi_v2.pb", &super::openapi_v2_protobuf());
+        write(
+            "openapi_v3",
+            &serde_json::to_vec(&super::openapi_v3_root()).unwrap(),
         );
         for (k, d) in super::v3_docs() {
-            eprintln!("{k} {}", d.bytes.len());
+            write(&format!("openapi_v3_{k}"), &d.bytes);
         }
-        std::fs::write("/tmp/v2.json", &*v2).unwrap();
-        std::fs::write(
-            "/tmp/v3-apps.json",
-            &*super::openapi_v3_group_version("apis/apps/v1").unwrap(),
-        )
-        .unwrap();
+        let disc = |v: serde_json::Value| serde_json::to_vec(&v).unwrap();
+        write(
+            "api",
+            &disc(crate::discovery::legacy_api_versions("127.0.0.1:1")),
+        );
+        write("apis", &disc(crate::discovery::api_group_list()));
+        write(
+            "agg_api",
+            &disc(crate::discovery::aggregated_discovery(true)),
+        );
+        write(
+            "agg_apis",
+            &disc(crate::discovery::aggregated_discovery(false)),
+        );
+        for (g, vs) in api_types::catalog::groups() {
+            for v in vs {
+                let key = if g.is_empty() {
+                    format!("api/{v}")
+                } else {
+                    format!("apis/{g}/{v}")
+                };
+                write(
+                    &key,
+                    &disc(crate::discovery::api_resource_list(g, v).unwrap()),
+                );
+            }
+        }
     }
 }
