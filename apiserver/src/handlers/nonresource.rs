@@ -12,16 +12,24 @@ use crate::{discovery, metrics, openapi};
 
 const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
+fn accept(req: &Request<Incoming>) -> &str {
+    req.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("")
+}
+
+/// Whether the first media range the client accepts is the v2 aggregated discovery document
+/// (kubectl 1.29 asks for v2beta1 first and must then get the legacy form).
 fn wants_aggregated(req: &Request<Incoming>) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|a| a.to_str().ok())
-        .is_some_and(|a| {
-            // The first acceptable media range decides.
-            a.split(',').next().is_some_and(|first| {
-                first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2")
-            })
-        })
+    accept(req).split(',').next().is_some_and(|first| {
+        let params: Vec<&str> = first.split(';').skip(1).map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io") && params.contains(&"v=v2") && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+/// Whether the client asks for the protobuf form of `/openapi/v2` (kubectl ≤ 1.28 only reads that).
+fn wants_openapi_protobuf(req: &Request<Incoming>) -> bool {
+    let a = accept(req);
+    a.contains("application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+        || a.contains("application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
 }
 
 fn with_etag(
@@ -29,7 +37,7 @@ fn with_etag(
     doc: &serde_json::Value,
     content_type: &str,
 ) -> Response<Body> {
-    let etag = format!("\"{}\"", discovery::etag(doc));
+    let etag = discovery::etag(doc);
     let matches = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -130,11 +138,11 @@ pub async fn serve(
             return response::json(200, &discovery::api_group_list());
         }
         "/openapi/v2" => {
-            return response::bytes(
-                200,
-                "application/json",
-                openapi::openapi_v2().as_ref().clone(),
-            )
+            if wants_openapi_protobuf(req) {
+                let doc = openapi::openapi_v2_protobuf();
+                return response::bytes(200, openapi::OPENAPI_V2_PROTOBUF_CONTENT_TYPE, doc.as_ref().clone());
+            }
+            return response::bytes(200, "application/json", openapi::openapi_v2().as_ref().clone());
         }
         "/openapi/v3" => return response::json(200, &openapi::openapi_v3_root()),
         _ => {}
