@@ -4,12 +4,19 @@
 
 mod apps;
 mod batch;
+mod config;
+mod core;
 mod cron;
 mod json;
+mod networking;
 mod pod_spec;
 mod pods;
+mod policy;
 mod quantity;
+mod rbac;
 mod selector;
+mod service;
+mod storage;
 
 use api_types::catalog::ResourceInfo;
 
@@ -17,15 +24,33 @@ use super::Strategy;
 
 pub use apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 pub use batch::{CronJob, Job};
+pub use config::{ConfigMap, Secret};
+pub use core::{Endpoints, Event, EventV1, Namespace, Node};
+pub use networking::{EndpointSlice, Ingress, IngressClass, NetworkPolicy};
 pub use pods::{Pod, PodTemplate, ReplicationController};
+pub use policy::{
+    HorizontalPodAutoscaler, HorizontalPodAutoscalerV1, PodDisruptionBudget, PriorityClass,
+};
+pub use rbac::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+pub use service::Service;
+pub use storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
 
 /// A resource with no defaulting or validation beyond the generic metadata checks.
 pub struct Plain;
 impl Strategy for Plain {}
 
-/// The strategy for a resource.
+/// The strategy for a resource. Served versions of one kind that differ in shape
+/// (autoscaling/v1 HorizontalPodAutoscaler, events.k8s.io/v1 Event) get a strategy that
+/// understands that version's shape.
 pub fn for_resource(res: &ResourceInfo) -> &'static dyn Strategy {
     match (res.group, res.plural) {
+        ("", "configmaps") => &ConfigMap,
+        ("", "endpoints") => &Endpoints,
+        ("", "events") => &Event,
+        ("", "namespaces") => &Namespace,
+        ("", "nodes") => &Node,
+        ("", "persistentvolumeclaims") => &PersistentVolumeClaim,
+        ("", "persistentvolumes") => &PersistentVolume,
         ("", "pods") => &Pod,
         ("", "podtemplates") => &PodTemplate,
         ("", "replicationcontrollers") => &ReplicationController,
@@ -35,6 +60,59 @@ pub fn for_resource(res: &ResourceInfo) -> &'static dyn Strategy {
         ("apps", "daemonsets") => &DaemonSet,
         ("batch", "jobs") => &Job,
         ("batch", "cronjobs") => &CronJob,
+        ("", "secrets") => &Secret,
+        ("", "services") => &Service,
+        ("autoscaling", "horizontalpodautoscalers") if res.version == "v1" => {
+            &HorizontalPodAutoscalerV1
+        }
+        ("autoscaling", "horizontalpodautoscalers") => &HorizontalPodAutoscaler,
+        ("discovery.k8s.io", "endpointslices") => &EndpointSlice,
+        ("events.k8s.io", "events") => &EventV1,
+        ("networking.k8s.io", "ingresses") => &Ingress,
+        ("networking.k8s.io", "ingressclasses") => &IngressClass,
+        ("networking.k8s.io", "networkpolicies") => &NetworkPolicy,
+        ("policy", "poddisruptionbudgets") => &PodDisruptionBudget,
+        ("rbac.authorization.k8s.io", "roles") => &Role,
+        ("rbac.authorization.k8s.io", "clusterroles") => &ClusterRole,
+        ("rbac.authorization.k8s.io", "rolebindings") => &RoleBinding,
+        ("rbac.authorization.k8s.io", "clusterrolebindings") => &ClusterRoleBinding,
+        ("scheduling.k8s.io", "priorityclasses") => &PriorityClass,
+        ("storage.k8s.io", "storageclasses") => &StorageClass,
         _ => &Plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::strategy::NameRule;
+    use api_types::catalog::{find, RESOURCES};
+
+    #[test]
+    fn every_catalog_resource_has_a_strategy_and_names_follow_upstream() {
+        for r in RESOURCES {
+            let _ = for_resource(r).name_rule();
+        }
+        let rule = |g, v, p| find(g, v, p).map(|r| for_resource(r).name_rule());
+        assert_eq!(rule("", "v1", "namespaces"), Some(NameRule::Label));
+        assert_eq!(rule("", "v1", "services"), Some(NameRule::Label));
+        assert_eq!(
+            rule("rbac.authorization.k8s.io", "v1", "clusterroles"),
+            Some(NameRule::PathSegment)
+        );
+        assert_eq!(rule("", "v1", "configmaps"), Some(NameRule::Subdomain));
+    }
+
+    #[test]
+    fn field_labels_follow_upstream() {
+        let labels = |g, v, p| {
+            find(g, v, p)
+                .map(|r| for_resource(r).field_labels())
+                .unwrap_or(&[])
+        };
+        assert!(labels("", "v1", "pods").contains(&"spec.nodeName"));
+        assert_eq!(labels("", "v1", "secrets"), &["type"]);
+        assert_eq!(labels("", "v1", "nodes"), &["spec.unschedulable"]);
+        assert!(labels("", "v1", "events").contains(&"involvedObject.name"));
     }
 }
