@@ -87,24 +87,21 @@ impl Strategy for Secret {
                 errs.push(FieldError::required(key("data", k), ""));
             }
         };
+        let sa_name = get_str(
+            obj,
+            &[
+                "metadata",
+                "annotations",
+                "kubernetes.io/service-account.name",
+            ],
+        )
+        .unwrap_or_default();
         match get_str(obj, &["type"]).unwrap_or("Opaque") {
-            "kubernetes.io/service-account-token" => {
-                if get_str(
-                    obj,
-                    &[
-                        "metadata",
-                        "annotations",
-                        "kubernetes.io/service-account.name",
-                    ],
-                )
-                .unwrap_or_default()
-                .is_empty()
-                {
-                    errs.push(FieldError::required(
-                        "metadata.annotations[kubernetes.io/service-account.name]",
-                        "",
-                    ));
-                }
+            "kubernetes.io/service-account-token" if sa_name.is_empty() => {
+                errs.push(FieldError::required(
+                    "metadata.annotations[kubernetes.io/service-account.name]",
+                    "",
+                ));
             }
             "kubernetes.io/dockercfg" => require(".dockercfg", &mut errs),
             "kubernetes.io/dockerconfigjson" => {
@@ -117,11 +114,9 @@ impl Strategy for Secret {
                     ));
                 }
             }
-            "kubernetes.io/basic-auth" => {
-                if !has("username") && !has("password") {
-                    errs.push(FieldError::required(key("data", "username"), ""));
-                    errs.push(FieldError::required(key("data", "password"), ""));
-                }
+            "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
+                errs.push(FieldError::required(key("data", "username"), ""));
+                errs.push(FieldError::required(key("data", "password"), ""));
             }
             "kubernetes.io/ssh-auth" => require("ssh-privatekey", &mut errs),
             "kubernetes.io/tls" => {
