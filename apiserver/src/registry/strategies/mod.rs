@@ -82,6 +82,36 @@ pub fn for_resource(res: &ResourceInfo) -> &'static dyn Strategy {
     }
 }
 
+/// The value of a field selector label on an object, as upstream's `ToSelectableFields`
+/// computes it: some labels are not plain JSON paths (`source` is `source.component`,
+/// `status.successful` is `status.succeeded`), and unset numbers and booleans read as their
+/// zero value (`spec.unschedulable=false` selects schedulable nodes). Labels the resource does
+/// not support, other than `metadata.name`/`metadata.namespace`, give `None`.
+pub fn field_value(res: &ResourceInfo, obj: &serde_json::Value, label: &str) -> Option<String> {
+    use serde_json::Value;
+    let supported = matches!(label, "metadata.name" | "metadata.namespace")
+        || for_resource(res).field_labels().contains(&label);
+    if !supported {
+        return None;
+    }
+    let path = match label {
+        "source" => "source.component",
+        "status.successful" => "status.succeeded",
+        other => other,
+    };
+    let v = path.split('.').try_fold(obj, |v, k| v.get(k));
+    Some(match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => match label {
+            "spec.unschedulable" | "spec.hostNetwork" => "false".to_string(),
+            "status.successful" | "status.replicas" => "0".to_string(),
+            _ => String::new(),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +144,24 @@ mod tests {
         assert_eq!(labels("", "v1", "secrets"), &["type"]);
         assert_eq!(labels("", "v1", "nodes"), &["spec.unschedulable"]);
         assert!(labels("", "v1", "events").contains(&"involvedObject.name"));
+    }
+
+    #[test]
+    fn field_values_use_upstream_mappings_and_zero_values() {
+        let ev = find("", "v1", "events").expect("events");
+        let e = serde_json::json!({"source": {"component": "kubelet"}, "reason": "Pulled"});
+        assert_eq!(field_value(ev, &e, "source").as_deref(), Some("kubelet"));
+        assert_eq!(field_value(ev, &e, "reason").as_deref(), Some("Pulled"));
+        assert_eq!(field_value(ev, &e, "spec.nodeName"), None);
+        let jobs = find("batch", "v1", "jobs").expect("jobs");
+        assert_eq!(
+            field_value(jobs, &serde_json::json!({}), "status.successful").as_deref(),
+            Some("0")
+        );
+        let nodes = find("", "v1", "nodes").expect("nodes");
+        assert_eq!(
+            field_value(nodes, &serde_json::json!({}), "spec.unschedulable").as_deref(),
+            Some("false")
+        );
     }
 }
