@@ -1,0 +1,275 @@
+//! core/v1 Service (upstream `SetDefaults_Service` and `ValidateService`). ClusterIP and
+//! NodePort allocation happen in the Service REST layer, not here.
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use super::json::{
+    child, dns_label, for_each_mut, get, get_i64, get_str, index, is_unset, items, one_of,
+    port_number, set_default,
+};
+use crate::errors::FieldError;
+use crate::registry::strategy::NameRule;
+use crate::registry::Strategy;
+
+const TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+
+/// core/v1 Service.
+pub struct Service;
+impl Strategy for Service {
+    fn default(&self, obj: &mut Value) {
+        set_default(obj, &["spec", "sessionAffinity"], json!("None"));
+        set_default(obj, &["spec", "type"], json!("ClusterIP"));
+        let kind = get_str(obj, &["spec", "type"])
+            .unwrap_or("ClusterIP")
+            .to_string();
+        for_each_mut(obj, &["spec", "ports"], |p| {
+            set_default(p, &["protocol"], json!("TCP"));
+            let target_unset = match p.get("targetPort") {
+                None | Some(Value::Null) => true,
+                Some(Value::Number(n)) => n.as_i64() == Some(0),
+                Some(Value::String(s)) => s.is_empty(),
+                _ => false,
+            };
+            if target_unset {
+                if let Some(port) = p.get("port").cloned() {
+                    p["targetPort"] = port;
+                }
+            }
+        });
+        if get_str(obj, &["spec", "sessionAffinity"]) == Some("ClientIP") {
+            set_default(
+                obj,
+                &[
+                    "spec",
+                    "sessionAffinityConfig",
+                    "clientIP",
+                    "timeoutSeconds",
+                ],
+                json!(10800),
+            );
+        }
+        if kind == "ExternalName" {
+            return;
+        }
+        set_default(obj, &["spec", "internalTrafficPolicy"], json!("Cluster"));
+        if kind == "NodePort" || kind == "LoadBalancer" {
+            set_default(obj, &["spec", "externalTrafficPolicy"], json!("Cluster"));
+        }
+        if kind == "LoadBalancer" {
+            set_default(obj, &["spec", "allocateLoadBalancerNodePorts"], json!(true));
+        }
+        if let Some(ip) = get_str(obj, &["spec", "clusterIP"])
+            .filter(|ip| !ip.is_empty())
+            .map(str::to_string)
+        {
+            set_default(obj, &["spec", "clusterIPs"], json!([ip]));
+            // A single family: the one of the address, IPv4 for headless Services.
+            let family = if ip.contains(':') { "IPv6" } else { "IPv4" };
+            set_default(obj, &["spec", "ipFamilies"], json!([family]));
+            set_default(obj, &["spec", "ipFamilyPolicy"], json!("SingleStack"));
+        }
+    }
+
+    fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let kind = get_str(obj, &["spec", "type"]).unwrap_or("ClusterIP");
+        errs.extend(one_of(obj, &["spec", "type"], "spec.type", TYPES, false));
+        errs.extend(one_of(
+            obj,
+            &["spec", "sessionAffinity"],
+            "spec.sessionAffinity",
+            &["ClientIP", "None"],
+            false,
+        ));
+        let headless = get_str(obj, &["spec", "clusterIP"]) == Some("None");
+        let ports = items(obj, &["spec", "ports"]);
+        if kind == "ExternalName" {
+            match get_str(obj, &["spec", "externalName"]).filter(|n| !n.is_empty()) {
+                None => errs.push(FieldError::required("spec.externalName", "")),
+                Some(n) => errs.extend(super::json::dns_subdomain(
+                    n.trim_end_matches('.'),
+                    "spec.externalName",
+                )),
+            }
+        } else if ports.is_empty() && !headless {
+            errs.push(FieldError::required("spec.ports", ""));
+        }
+        validate_ports(ports, kind, &mut errs);
+        for policy in ["internalTrafficPolicy", "externalTrafficPolicy"] {
+            errs.extend(one_of(
+                obj,
+                &["spec", policy],
+                &format!("spec.{policy}"),
+                &["Cluster", "Local"],
+                false,
+            ));
+        }
+        if !is_unset(get(obj, &["spec", "externalTrafficPolicy"]))
+            && kind != "NodePort"
+            && kind != "LoadBalancer"
+        {
+            errs.push(FieldError::invalid(
+                "spec.externalTrafficPolicy",
+                get(obj, &["spec", "externalTrafficPolicy"])
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                "may only be set when `type` is 'NodePort' or 'LoadBalancer'",
+            ));
+        }
+        if let Some(old) = old {
+            errs.extend(validate_cluster_ip_update(obj, old));
+        }
+        errs
+    }
+
+    fn field_labels(&self) -> &'static [&'static str] {
+        &["spec.clusterIP", "spec.type"]
+    }
+
+    /// Service names are DNS-1035 labels upstream (must start with a letter); a DNS-1123
+    /// label is the closest rule the registry knows.
+    fn name_rule(&self) -> NameRule {
+        NameRule::Label
+    }
+}
+
+fn validate_ports(ports: &[Value], kind: &str, errs: &mut Vec<FieldError>) {
+    let mut names = HashSet::new();
+    for (i, p) in ports.iter().enumerate() {
+        let path = index("spec.ports", i);
+        let name = get_str(p, &["name"]).unwrap_or_default();
+        if name.is_empty() {
+            if ports.len() > 1 {
+                errs.push(FieldError::required(child(&path, "name"), ""));
+            }
+        } else {
+            errs.extend(dns_label(name, &child(&path, "name")));
+            if !names.insert(name.to_string()) {
+                errs.push(FieldError::duplicate(child(&path, "name"), name));
+            }
+        }
+        match get_i64(p, &["port"]) {
+            Some(n) => errs.extend(port_number(n, &child(&path, "port"))),
+            None => errs.push(FieldError::required(child(&path, "port"), "")),
+        }
+        errs.extend(one_of(
+            p,
+            &["protocol"],
+            &child(&path, "protocol"),
+            &["SCTP", "TCP", "UDP"],
+            false,
+        ));
+        if let Some(t) = get_i64(p, &["targetPort"]) {
+            errs.extend(port_number(t, &child(&path, "targetPort")));
+        }
+        if let Some(np) = get_i64(p, &["nodePort"]).filter(|n| *n != 0) {
+            if kind != "NodePort" && kind != "LoadBalancer" {
+                errs.push(FieldError::forbidden(
+                    child(&path, "nodePort"),
+                    "may not be used when `type` is 'ClusterIP'",
+                ));
+            } else {
+                errs.extend(port_number(np, &child(&path, "nodePort")));
+            }
+        }
+    }
+}
+
+/// A Service's cluster IP may not change once allocated (except when the type changes to or
+/// from ExternalName, which releases it).
+fn validate_cluster_ip_update(new: &Value, old: &Value) -> Vec<FieldError> {
+    let external = |v: &Value| get_str(v, &["spec", "type"]) == Some("ExternalName");
+    if external(new) || external(old) {
+        return Vec::new();
+    }
+    let old_ip = get_str(old, &["spec", "clusterIP"]).unwrap_or_default();
+    let new_ip = get_str(new, &["spec", "clusterIP"]).unwrap_or_default();
+    if old_ip.is_empty() || new_ip == old_ip {
+        return Vec::new();
+    }
+    let shown = get(new, &["spec", "clusterIPs"])
+        .cloned()
+        .unwrap_or_else(|| json!([new_ip]));
+    if new_ip.is_empty() {
+        return vec![FieldError::invalid(
+            "spec.clusterIPs[0]",
+            shown,
+            "primary clusterIP can not be unset",
+        )];
+    }
+    vec![FieldError::invalid(
+        "spec.clusterIPs[0]",
+        shown,
+        "may not change once set",
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_service_gets_upstream_defaults() {
+        let mut s = json!({"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+        Service.default(&mut s);
+        let spec = &s["spec"];
+        assert_eq!(spec["type"], "ClusterIP");
+        assert_eq!(spec["sessionAffinity"], "None");
+        assert_eq!(spec["internalTrafficPolicy"], "Cluster");
+        assert_eq!(
+            spec["ports"][0],
+            json!({"port": 80, "protocol": "TCP", "targetPort": 80})
+        );
+        assert!(spec.get("externalTrafficPolicy").is_none());
+        assert!(Service.validate(&s, None).is_empty());
+    }
+
+    #[test]
+    fn load_balancer_and_cluster_ip_defaults() {
+        let mut s = json!({"spec": {"type": "LoadBalancer", "clusterIP": "10.0.0.10", "ports": [{"port": 80}]}});
+        Service.default(&mut s);
+        assert_eq!(s["spec"]["externalTrafficPolicy"], "Cluster");
+        assert_eq!(s["spec"]["allocateLoadBalancerNodePorts"], true);
+        assert_eq!(s["spec"]["ipFamilies"], json!(["IPv4"]));
+        assert_eq!(s["spec"]["ipFamilyPolicy"], "SingleStack");
+        assert_eq!(s["spec"]["clusterIPs"], json!(["10.0.0.10"]));
+    }
+
+    #[test]
+    fn duplicate_and_missing_port_names() {
+        let mut s = json!({"spec": {"ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}, {"port": 0}]}});
+        Service.default(&mut s);
+        let msgs: Vec<String> = Service
+            .validate(&s, None)
+            .iter()
+            .map(FieldError::message)
+            .collect();
+        assert!(msgs.contains(&"spec.ports[1].name: Duplicate value: \"http\"".to_string()));
+        assert!(msgs.contains(&"spec.ports[2].name: Required value".to_string()));
+        assert!(msgs.contains(
+            &"spec.ports[2].port: Invalid value: 0: must be between 1 and 65535, inclusive"
+                .to_string()
+        ));
+    }
+
+    #[test]
+    fn external_name_headless_and_cluster_ip_change() {
+        let s = json!({"spec": {"type": "ExternalName"}});
+        assert_eq!(
+            Service.validate(&s, None)[0].message(),
+            "spec.externalName: Required value"
+        );
+        let headless = json!({"spec": {"clusterIP": "None", "selector": {"a": "b"}}});
+        assert!(Service.validate(&headless, None).is_empty());
+        let old = json!({"spec": {"clusterIP": "10.0.0.1", "ports": [{"port": 80}]}});
+        let mut new = json!({"spec": {"clusterIP": "None", "ports": [{"port": 80}]}});
+        Service.default(&mut new);
+        let errs = Service.validate(&new, Some(&old));
+        assert_eq!(
+            errs[0].message(),
+            "spec.clusterIPs[0]: Invalid value: [\"None\"]: may not change once set"
+        );
+    }
+}
