@@ -132,10 +132,7 @@ pub async fn serve(
             Some(fs) => format!("{fs},{extra}"),
             None => extra,
         };
-        opts.fields = crate::selectors::FieldSelector::parse(
-            &merged,
-            crate::registry::strategies::for_resource(res).field_labels(),
-        )
+        opts.fields = crate::selectors::FieldSelector::parse_for(&merged, res)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let store = &server.store;

@@ -11,9 +11,12 @@ struct Term {
 }
 
 /// A parsed field selector; empty matches everything.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct FieldSelector {
     terms: Vec<Term>,
+    /// When set, field values are read as the resource's strategy reads them (some labels are
+    /// not plain paths, and unset booleans read as "false").
+    resource: Option<&'static api_types::catalog::ResourceInfo>,
 }
 
 /// A selector that does not parse or names an unsupported field.
@@ -56,7 +59,15 @@ impl FieldSelector {
                 negate,
             });
         }
-        Ok(Self { terms })
+        Ok(Self { terms, resource: None })
+    }
+
+    /// Parse with the field labels the resource supports, reading values its way.
+    pub fn parse_for(s: &str, res: &'static api_types::catalog::ResourceInfo) -> Result<Self, FieldSelectorError> {
+        let strategy = crate::registry::strategies::for_resource(res);
+        let mut sel = Self::parse(s, strategy.field_labels())?;
+        sel.resource = Some(res);
+        Ok(sel)
     }
 
     /// Whether the selector has no terms.
@@ -76,6 +87,10 @@ impl FieldSelector {
     /// and numbers compare by their string form.
     pub fn matches(&self, obj: &Value) -> bool {
         self.terms.iter().all(|t| {
+            if let Some(res) = self.resource {
+                let actual = crate::registry::strategies::field_value(res, obj, &t.field).unwrap_or_default();
+                return (actual == t.value) != t.negate;
+            }
             let mut cur = obj;
             let mut found = true;
             for seg in t.field.split('.') {
