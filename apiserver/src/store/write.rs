@@ -187,7 +187,7 @@ impl Store {
                     obj["metadata"]["name"] = Value::String(name.to_string());
                 }
                 return self
-                    .create(res, ns, obj, ctx)
+                    .create_tracked(res, ns, obj, ctx, false)
                     .await
                     .map(|object| WriteResult {
                         object,

@@ -76,6 +76,7 @@ pub struct Secret;
 impl Strategy for Secret {
     fn default(&self, obj: &mut Value) {
         set_default(obj, &["type"], json!("Opaque"));
+        merge_string_data(obj);
     }
 
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
@@ -221,5 +222,34 @@ mod tests {
             errs[0].message(),
             "data: Forbidden: field is immutable when `immutable` is set"
         );
+    }
+}
+
+/// `stringData` is write-only: its entries are base64-encoded into `data` (overriding keys
+/// there) and the field itself is never stored, as upstream's conversion does.
+fn merge_string_data(obj: &mut Value) {
+    use base64::Engine;
+    let Some(string_data) = obj.as_object_mut().and_then(|o| o.remove("stringData")) else {
+        return;
+    };
+    let Some(entries) = string_data.as_object() else { return };
+    if !obj.get("data").is_some_and(Value::is_object) {
+        obj["data"] = json!({});
+    }
+    for (k, v) in entries {
+        let text = v.as_str().unwrap_or_default();
+        obj["data"][k] = json!(base64::engine::general_purpose::STANDARD.encode(text));
+    }
+}
+
+#[cfg(test)]
+mod string_data_tests {
+    use super::*;
+
+    #[test]
+    fn string_data_moves_into_data() {
+        let mut s = json!({"data": {"a": "eA=="}, "stringData": {"password": "hunter2", "a": "y"}});
+        merge_string_data(&mut s);
+        assert_eq!(s, json!({"data": {"a": "eQ==", "password": "aHVudGVyMg=="}}));
     }
 }
