@@ -284,3 +284,43 @@ fn malformed_bodies_are_errors() {
         Err(ProtobufError::WireType { field: 1, .. })
     ));
 }
+
+/// Bodies captured from the real kubectl v1.32 (`kubectl create namespace foo`,
+/// `create deployment web --image=nginx:1.27 --replicas=0 --port=80`,
+/// `create service clusterip svc --tcp=80:8080`, `create quota q --hard=pods=2,requests.cpu=500m`,
+/// `create pdb pdb --selector=app=x --min-available=50%`), each next to what the same command
+/// prints with `--dry-run=client -o json`.
+#[test]
+fn real_kubectl_bodies_decode_to_kubectls_own_json() {
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "namespace",
+            include_bytes!("testdata/namespace.pb"),
+            include_str!("testdata/namespace.json"),
+        ),
+        (
+            "deployment",
+            include_bytes!("testdata/deployment.pb"),
+            include_str!("testdata/deployment.json"),
+        ),
+        (
+            "service",
+            include_bytes!("testdata/service.pb"),
+            include_str!("testdata/service.json"),
+        ),
+        (
+            "resourcequota",
+            include_bytes!("testdata/resourcequota.pb"),
+            include_str!("testdata/resourcequota.json"),
+        ),
+        (
+            "poddisruptionbudget",
+            include_bytes!("testdata/poddisruptionbudget.pb"),
+            include_str!("testdata/poddisruptionbudget.json"),
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let expected: Value = serde_json::from_str(expected).unwrap();
+        assert_eq!(decode_to_json(body).unwrap(), expected, "{name}");
+    }
+}
