@@ -21,7 +21,10 @@ async fn ensure(
     let res = catalog::find(group, version, plural)
         .ok_or_else(|| ApiError::internal(format!("{plural} missing from catalog")))?;
     let ctx = RequestContext::internal("kube-apiserver");
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if store.get(res, ns, name).await.is_ok() {
         return Ok(());
     }

@@ -311,18 +311,20 @@ async fn allocate_inner(
                 })?;
                 match claim_ip(store, ranges, ip, &ns, &name).await? {
                     Some(k) => out.keys.push(k),
-                    None => return Err(ApiError::invalid(
-                        "",
-                        "Service",
-                        &name,
-                        &[FieldError::invalid(
-                            "spec.clusterIPs",
-                            json!([given]),
-                            format!(
+                    None => {
+                        return Err(ApiError::invalid(
+                            "",
+                            "Service",
+                            &name,
+                            &[FieldError::invalid(
+                                "spec.clusterIPs",
+                                json!([given]),
+                                format!(
                                 "failed to allocate IP {given}: provided IP is already allocated"
                             ),
-                        )],
-                    )),
+                            )],
+                        ))
+                    }
                 }
                 obj["spec"]["clusterIPs"] = json!([given]);
             }

@@ -46,6 +46,12 @@ pub fn decode_object(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, 
     match media_type(content_type).as_str() {
         "application/json" | "" | "*/*" => decode_json(bytes),
         "application/yaml" | "application/x-yaml" | "text/yaml" => decode_yaml(bytes),
+        // client-go ≥ 1.31 sends built-in types as protobuf.
+        ct if crate::protobuf::is_protobuf(ct) => {
+            crate::protobuf::decode_to_json(bytes).map_err(|e| {
+                ApiError::bad_request(format!("error decoding protobuf request body: {e}"))
+            })
+        }
         other => Err(ApiError::unsupported_media_type(other)),
     }
 }

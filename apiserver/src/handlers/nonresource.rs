@@ -13,7 +13,10 @@ use crate::{discovery, metrics, openapi};
 const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 fn accept(req: &Request<Incoming>) -> &str {
-    req.headers().get(header::ACCEPT).and_then(|a| a.to_str().ok()).unwrap_or("")
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Whether the first media range the client accepts is the v2 aggregated discovery document
@@ -21,7 +24,9 @@ fn accept(req: &Request<Incoming>) -> &str {
 fn wants_aggregated(req: &Request<Incoming>) -> bool {
     accept(req).split(',').next().is_some_and(|first| {
         let params: Vec<&str> = first.split(';').skip(1).map(str::trim).collect();
-        params.contains(&"g=apidiscovery.k8s.io") && params.contains(&"v=v2") && params.contains(&"as=APIGroupDiscoveryList")
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
     })
 }
 
@@ -140,9 +145,17 @@ pub async fn serve(
         "/openapi/v2" => {
             if wants_openapi_protobuf(req) {
                 let doc = openapi::openapi_v2_protobuf();
-                return response::bytes(200, openapi::OPENAPI_V2_PROTOBUF_CONTENT_TYPE, doc.as_ref().clone());
+                return response::bytes(
+                    200,
+                    openapi::OPENAPI_V2_PROTOBUF_CONTENT_TYPE,
+                    doc.as_ref().clone(),
+                );
             }
-            return response::bytes(200, "application/json", openapi::openapi_v2().as_ref().clone());
+            return response::bytes(
+                200,
+                "application/json",
+                openapi::openapi_v2().as_ref().clone(),
+            );
         }
         "/openapi/v3" => return response::json(200, &openapi::openapi_v3_root()),
         _ => {}

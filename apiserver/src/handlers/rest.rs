@@ -70,11 +70,14 @@ pub(super) fn context(
 }
 
 /// List options from the query, with the resource's field labels.
-pub(super) fn list_options(res: &'static ResourceInfo, query: &Query) -> Result<ListOptions, ApiError> {
+pub(super) fn list_options(
+    res: &'static ResourceInfo,
+    query: &Query,
+) -> Result<ListOptions, ApiError> {
     let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or_default())
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let fields = FieldSelector::parse_for(query.get("fieldSelector").unwrap_or_default(), res)
-    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let limit = match query.non_empty("limit") {
         Some(l) => l
             .parse::<i64>()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use api_types::catalog::ResourceInfo;
 use bytes::Bytes;
-use http::{header, Request, Response, StatusCode};
+use http::{header, Request, Response};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use rand::Rng;
@@ -133,7 +133,7 @@ pub async fn serve(
             None => extra,
         };
         opts.fields = crate::selectors::FieldSelector::parse_for(&merged, res)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let store = &server.store;
     let p = WatchParams {
@@ -201,25 +201,19 @@ pub async fn serve(
         let from: i64 = rv
             .parse()
             .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}")))?;
-        if send_initial == Some(false) || true {
-            match store.cache.watch_from(&p.prefix, from) {
-                Ok((events, live)) => {
-                    past = events;
-                    (from, live)
-                }
-                Err(too_old) => {
-                    // Upstream answers 200 and then one ERROR event.
-                    let status = ApiError::gone(too_old.to_string()).to_status();
-                    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status}))
-                        .unwrap_or_default();
-                    line.push(b'\n');
-                    let mut r = response::bytes(200, "application/json", line);
-                    *r.status_mut() = StatusCode::OK;
-                    return Ok(r);
-                }
+        match store.cache.watch_from(&p.prefix, from) {
+            Ok((events, live)) => {
+                past = events;
+                (from, live)
             }
-        } else {
-            unreachable!()
+            Err(too_old) => {
+                // Upstream answers 200 and then one ERROR event.
+                let status = ApiError::gone(too_old.to_string()).to_status();
+                let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status}))
+                    .unwrap_or_default();
+                line.push(b'\n');
+                return Ok(response::bytes(200, "application/json", line));
+            }
         }
     };
     let server2 = server.clone();

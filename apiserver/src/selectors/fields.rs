@@ -59,11 +59,17 @@ impl FieldSelector {
                 negate,
             });
         }
-        Ok(Self { terms, resource: None })
+        Ok(Self {
+            terms,
+            resource: None,
+        })
     }
 
     /// Parse with the field labels the resource supports, reading values its way.
-    pub fn parse_for(s: &str, res: &'static api_types::catalog::ResourceInfo) -> Result<Self, FieldSelectorError> {
+    pub fn parse_for(
+        s: &str,
+        res: &'static api_types::catalog::ResourceInfo,
+    ) -> Result<Self, FieldSelectorError> {
         let strategy = crate::registry::strategies::for_resource(res);
         let mut sel = Self::parse(s, strategy.field_labels())?;
         sel.resource = Some(res);
@@ -88,7 +94,8 @@ impl FieldSelector {
     pub fn matches(&self, obj: &Value) -> bool {
         self.terms.iter().all(|t| {
             if let Some(res) = self.resource {
-                let actual = crate::registry::strategies::field_value(res, obj, &t.field).unwrap_or_default();
+                let actual = crate::registry::strategies::field_value(res, obj, &t.field)
+                    .unwrap_or_default();
                 return (actual == t.value) != t.negate;
             }
             let mut cur = obj;

@@ -17,7 +17,14 @@ pub fn track_update(
     ctx: &RequestContext,
     subresource: Option<&str>,
 ) {
-    patch::update_managed_fields(old, new, &ctx.field_manager, Operation::Update, subresource, &meta::now());
+    patch::update_managed_fields(
+        old,
+        new,
+        &ctx.field_manager,
+        Operation::Update,
+        subresource,
+        &meta::now(),
+    );
 }
 
 /// Server-side apply of `config` onto `live` by `ctx.field_manager`.
@@ -29,7 +36,9 @@ pub fn apply(
     force: bool,
 ) -> Result<Value, ApiError> {
     if !config.is_object() {
-        return Err(ApiError::bad_request("the apply configuration must be an object"));
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
     }
     let mut config = config.clone();
     // apiVersion and kind are required in an apply configuration and must match the URL.
@@ -51,7 +60,11 @@ pub fn apply(
                 res.kind
             )))
         }
-        None => return Err(ApiError::bad_request("kind must be set in an apply configuration")),
+        None => {
+            return Err(ApiError::bad_request(
+                "kind must be set in an apply configuration",
+            ))
+        }
     }
     // The main resource's apply does not own status (upstream resets it).
     if res.subresource("status").is_some() {
@@ -59,14 +72,30 @@ pub fn apply(
             o.remove("status");
         }
     }
-    patch::apply(live, &config, &ctx.field_manager, force, &api_version, &meta::now()).map_err(|e| match e {
+    patch::apply(
+        live,
+        &config,
+        &ctx.field_manager,
+        force,
+        &api_version,
+        &meta::now(),
+    )
+    .map_err(|e| match e {
         ApplyError::Conflicts(_) => {
-            let name = config.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+            let name = config
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let mut details = json!({"name": name, "kind": res.plural, "causes": e.causes()});
             if !res.group.is_empty() {
                 details["group"] = json!(res.group);
             }
-            ApiError { code: 409, reason: "Conflict", message: e.message(), details: Some(details) }
+            ApiError {
+                code: 409,
+                reason: "Conflict",
+                message: e.message(),
+                details: Some(details),
+            }
         }
         other => ApiError::bad_request(other.message()),
     })

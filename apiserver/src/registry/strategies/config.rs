@@ -232,7 +232,9 @@ fn merge_string_data(obj: &mut Value) {
     let Some(string_data) = obj.as_object_mut().and_then(|o| o.remove("stringData")) else {
         return;
     };
-    let Some(entries) = string_data.as_object() else { return };
+    let Some(entries) = string_data.as_object() else {
+        return;
+    };
     if !obj.get("data").is_some_and(Value::is_object) {
         obj["data"] = json!({});
     }
@@ -250,6 +252,9 @@ mod string_data_tests {
     fn string_data_moves_into_data() {
         let mut s = json!({"data": {"a": "eA=="}, "stringData": {"password": "hunter2", "a": "y"}});
         merge_string_data(&mut s);
-        assert_eq!(s, json!({"data": {"a": "eQ==", "password": "aHVudGVyMg=="}}));
+        assert_eq!(
+            s,
+            json!({"data": {"a": "eQ==", "password": "aHVudGVyMg=="}})
+        );
     }
 }
