@@ -192,7 +192,9 @@ pub fn apply(
     // Deepest first, so that list indexes and parents stay valid while removing.
     paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for path in paths {
-        if !others.has_prefix(&path) {
+        // A node whose descendants are still owned (by anyone, this applier's new
+        // configuration included) stays; only what nobody claims any more goes.
+        if !others.has_prefix(&path) && !applied.has_prefix(&path) {
             remove_path(&mut merged, &path);
         }
     }
@@ -541,6 +543,22 @@ mod tests {
         assert!(err
             .message()
             .contains("\"before-first-apply\" using apps/v1: .spec.replicas"));
+    }
+
+    #[test]
+    fn a_map_the_applier_owned_as_a_whole_keeps_entries_it_still_applies() {
+        // kubectl's client-side to server-side migration hands the applier `f:data: {".": {}}`.
+        let live = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "cfg", "managedFields": [{
+                "manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T1,
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {".": {}, "f:a": {}}},
+            }]},
+            "data": {"a": "1"},
+        });
+        let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1"}});
+        let out = apply(Some(&live), &config, "kubectl", false, "v1", T2).expect("applies");
+        assert_eq!(out["data"], json!({"a": "1"}));
     }
 
     #[test]
