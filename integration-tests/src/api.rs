@@ -132,7 +132,9 @@ pub fn watch_events(resp: reqwest::Response) -> impl Stream<Item = Result<WatchE
                 None => {
                     let text = String::from_utf8_lossy(&buf).into_owned();
                     return Some((
-                        Err(anyhow::anyhow!("watch event without trailing newline: {text}")),
+                        Err(anyhow::anyhow!(
+                            "watch event without trailing newline: {text}"
+                        )),
                         (body, Vec::new(), true),
                     ));
                 }

@@ -89,7 +89,11 @@ pub fn ensure_traffic_guard() {
     static GUARD: OnceLock<()> = OnceLock::new();
     GUARD.get_or_init(|| {
         let script = workspace_root().join("hack/lib/guard.sh");
-        match Command::new("bash").arg(&script).stdout(Stdio::null()).status() {
+        match Command::new("bash")
+            .arg(&script)
+            .stdout(Stdio::null())
+            .status()
+        {
             Ok(status) if status.success() => {}
             other => eprintln!("warning: traffic guard not installed ({other:?})"),
         }
