@@ -28,7 +28,8 @@ OUT=        # output of the last `run`
 
 # k ARGS... — kubectl against the test cluster.
 k() {
-  "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
+  # A hung request must fail the step, not the whole run.
+  timeout 120 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
 }
 
 # run ARGS... — run kubectl, keep stdout+stderr in $OUT; returns kubectl's status.
@@ -279,7 +280,7 @@ run_suite() {
 
 main() {
   run_suite /usr/bin/kubectl "$(/usr/bin/kubectl version --client -o json 2>/dev/null |
-    python3 -c 'import json,sys; v=json.load(sys.stdin)["clientVersion"]; print(v["major"]+"."+v["minor"])' 2>/dev/null || echo default)"
+    python3 -c 'import json,re,sys; v=json.load(sys.stdin)["clientVersion"]; print(v["major"]+"."+re.sub(r"\D","",v["minor"]))' 2>/dev/null || echo default)"
   local sdk=/usr/lib/google-cloud-sdk/bin v
   for v in 1.27 1.33; do
     if [[ -x $sdk/kubectl.$v ]]; then

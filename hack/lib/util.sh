@@ -8,13 +8,15 @@
 # is assigned to a variable rather than printed: a $(...) subshell would forget it).
 RUDDER_UTIL_TAKEN_PORTS=${RUDDER_UTIL_TAKEN_PORTS:-}
 rudder::util::free_port() {
-  local var=$1 port listening
-  listening=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+  # Odd local names: `printf -v` must not hit a local that shadows the caller's variable.
+  local __fp_var=$1 __fp_port __fp_listening
+  __fp_listening=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 12000))
-    if ! grep -qx "$port" <<<"$listening" && [[ " $RUDDER_UTIL_TAKEN_PORTS " != *" $port "* ]]; then
-      RUDDER_UTIL_TAKEN_PORTS="$RUDDER_UTIL_TAKEN_PORTS $port"
-      printf -v "$var" '%s' "$port"
+    __fp_port=$((20000 + RANDOM % 12000))
+    if ! grep -qx "$__fp_port" <<<"$__fp_listening" &&
+      [[ " $RUDDER_UTIL_TAKEN_PORTS " != *" $__fp_port "* ]]; then
+      RUDDER_UTIL_TAKEN_PORTS="$RUDDER_UTIL_TAKEN_PORTS $__fp_port"
+      printf -v "$__fp_var" '%s' "$__fp_port"
       return 0
     fi
   done
