@@ -34,7 +34,11 @@ k() {
 
 # run ARGS... — run kubectl, keep stdout+stderr in $OUT; returns kubectl's status.
 run() {
-  OUT=$(k "$@" 2>&1)
+  local status=0
+  OUT=$(k "$@" 2>&1) || status=$?
+  # Some kubectl versions colour cluster-info even when not on a terminal.
+  OUT=$(sed $'s/\x1b\\[[0-9;]*m//g' <<<"$OUT")
+  return "$status"
 }
 
 pass() {
@@ -194,7 +198,7 @@ suite_describe_and_mutate() {
   step "describe configmap" "^Name: +web-config" "^Data" "greeting" -- describe -n "$NS" configmap web-config
   step "label" "^configmap/web-config labeled" -- label -n "$NS" configmap web-config tier=backend
   step "label is visible" "tier=backend" -- get -n "$NS" configmap web-config --show-labels
-  step "annotate" "^configmap/web-config annotated" -- annotate -n "$NS" configmap web-config note=hello
+  step "annotate" "^configmap/web-config annotated?$" -- annotate -n "$NS" configmap web-config note=hello
   jsonpath_is "annotation is stored" "hello" configmap/web-config '{.metadata.annotations.note}'
 
   step "patch (strategic merge)" "^deployment.apps/web patched" \
