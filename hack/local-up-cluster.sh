@@ -57,10 +57,11 @@ remember() {
 # The service IP range's first address is the `kubernetes` Service's ClusterIP (upstream
 # rule); it must be in the apiserver's serving certificate.
 first_service_ip() {
-  python3 - "$1" <<'PY'
-import ipaddress, sys
-print(next(ipaddress.ip_network(sys.argv[1], strict=False).hosts()))
-PY
+  local cidr=$1 a b c d prefix
+  IFS=./ read -r a b c d prefix <<<"$cidr"
+  local mask=$(((0xffffffff << (32 - ${prefix:-32})) & 0xffffffff))
+  local n=$((((a << 24 | b << 16 | c << 8 | d) & mask) + 1))
+  echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
 }
 
 build() {
