@@ -190,3 +190,82 @@ fn issue_if_needed(
     issue()?.write(&crt, &key)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init_args(dir: &Path, force: bool) -> InitArgs {
+        InitArgs {
+            dir: dir.to_path_buf(),
+            apiserver_ip: vec!["127.0.0.1".parse().unwrap()],
+            apiserver_dns: vec!["localhost".into()],
+            service_ip: "10.96.0.1".parse().unwrap(),
+            force,
+        }
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn init_is_idempotent_and_force_regenerates() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&init_args(dir.path(), false)).unwrap();
+        let (ca, admin) = (read(dir.path(), "ca.crt"), read(dir.path(), "admin.crt"));
+
+        init(&init_args(dir.path(), false)).unwrap();
+        assert_eq!(read(dir.path(), "ca.crt"), ca, "existing CA kept");
+        assert_eq!(read(dir.path(), "admin.crt"), admin, "existing leaf kept");
+
+        init(&init_args(dir.path(), true)).unwrap();
+        assert_ne!(read(dir.path(), "ca.crt"), ca, "--force makes a new CA");
+        assert_ne!(
+            read(dir.path(), "admin.crt"),
+            admin,
+            "leaves re-issued with it"
+        );
+    }
+
+    #[test]
+    fn kubeconfig_and_client_use_the_init_pki() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&init_args(dir.path(), false)).unwrap();
+        client(&ClientArgs {
+            dir: dir.path().to_path_buf(),
+            cn: "system:node:n1".into(),
+            groups: vec!["system:nodes".into()],
+            name: None,
+            force: false,
+        })
+        .unwrap();
+        assert!(dir.path().join("system-node-n1.crt").is_file());
+        let out = dir.path().join("n1.kubeconfig");
+        kubeconfig(&KubeconfigArgs {
+            dir: dir.path().to_path_buf(),
+            server: "https://127.0.0.1:6443".into(),
+            user: "system-node-n1".into(),
+            context: "rudder".into(),
+            out: Some(out.clone()),
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(out).unwrap();
+        assert!(text.contains("current-context: \"rudder\""));
+        assert!(text.contains("name: \"system-node-n1\""));
+    }
+
+    #[test]
+    fn client_refuses_a_path_as_name() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&init_args(dir.path(), false)).unwrap();
+        let err = client(&ClientArgs {
+            dir: dir.path().to_path_buf(),
+            cn: "x".into(),
+            groups: vec![],
+            name: Some("../escape".into()),
+            force: false,
+        });
+        assert!(err.is_err());
+    }
+}
