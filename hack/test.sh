@@ -42,9 +42,10 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]]; then
   if RUDDER_SKIP_BUILD=1 rudder::cluster::start "$E2E_DIR"; then
     export RUDDER_E2E_KUBECONFIG=$RUDDER_CLUSTER_KUBECONFIG
     log "end-to-end: kubectl"
-    hack/e2e/kubectl.sh || FAILED+=("hack/e2e/kubectl.sh")
+    # Bounded, so a hanging server cannot eat the CI budget.
+    timeout 1200 hack/e2e/kubectl.sh || FAILED+=("hack/e2e/kubectl.sh")
     log "end-to-end: python kubernetes client"
-    python3 hack/e2e/python_client.py || FAILED+=("hack/e2e/python_client.py")
+    timeout 600 python3 hack/e2e/python_client.py || FAILED+=("hack/e2e/python_client.py")
     if ! kill -0 "$RUDDER_CLUSTER_PID" 2>/dev/null; then
       FAILED+=("local cluster died during the e2e suites")
     fi

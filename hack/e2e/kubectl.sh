@@ -29,7 +29,7 @@ OUT=        # output of the last `run`
 # k ARGS... — kubectl against the test cluster.
 k() {
   # A hung request must fail the step, not the whole run.
-  timeout 120 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
+  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
 }
 
 # run ARGS... — run kubectl, keep stdout+stderr in $OUT; returns kubectl's status.
