@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Drives the real kubectl against a Rudder cluster and checks its output as a user would.
+#
+#   hack/e2e/kubectl.sh                 # starts its own local cluster (hack/e2e/with-cluster.sh)
+#   RUDDER_E2E_KUBECONFIG=F hack/e2e/kubectl.sh    # uses an existing cluster
+#
+# Runs the suite with /usr/bin/kubectl and, when present, with the kubectl 1.27 and 1.33
+# binaries of the Google Cloud SDK (each in its own namespace). Prints PASS/FAIL per step and
+# exits non-zero when any step failed. KUBECONFIG from the environment is never used: the
+# suite must not touch some other cluster.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ -z ${RUDDER_E2E_KUBECONFIG:-} ]]; then
+  exec "$ROOT/hack/e2e/with-cluster.sh" "$0" "$@"
+fi
+unset KUBECONFIG
+TESTDATA=$ROOT/hack/e2e/testdata
+WORK=$(mktemp -d /tmp/rudder-kubectl-e2e.XXXXXX)
+trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
+
+PASSED=0
+FAILED=0
+FAILURES=()
+K=kubectl   # the kubectl binary of the current suite
+NS=e2e      # the namespace of the current suite
+OUT=        # output of the last `run`
+
+# k ARGS... — kubectl against the test cluster.
+k() {
+  # A hung request must fail the step, not the whole run.
+  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
+}
+
+# run ARGS... — run kubectl, keep stdout+stderr in $OUT; returns kubectl's status.
+run() {
+  local status=0
+  OUT=$(k "$@" 2>&1) || status=$?
+  # Some kubectl versions colour cluster-info even when not on a terminal.
+  OUT=$(sed $'s/\x1b\\[[0-9;]*m//g' <<<"$OUT")
+  return "$status"
+}
+
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "PASS [$VERSION] $1"
+}
+
+fail() {
+  FAILED=$((FAILED + 1))
+  FAILURES+=("[$VERSION] $1")
+  echo "FAIL [$VERSION] $1"
+  if [[ -n ${2:-} ]]; then
+    sed 's/^/    | /' <<<"$2" | head -n 40
+  fi
+}
+
+# expect NAME PATTERN... — the last output matches every extended regex.
+expect() {
+  local name=$1 pattern
+  shift
+  for pattern in "$@"; do
+    if ! grep -Eq -- "$pattern" <<<"$OUT"; then
+      fail "$name (no match for /$pattern/)" "$OUT"
+      return 1
+    fi
+  done
+  pass "$name"
+}
+
+# step NAME PATTERN... -- KUBECTL ARGS... — run kubectl (must succeed) and expect patterns.
+step() {
+  local name=$1
+  shift
+  local patterns=()
+  while [[ $# -gt 0 && $1 != -- ]]; do
+    patterns+=("$1")
+    shift
+  done
+  shift
+  if ! run "$@"; then
+    fail "$name (kubectl $* failed)" "$OUT"
+    return 1
+  fi
+  expect "$name" "${patterns[@]}"
+}
+
+# jsonpath_is NAME EXPECTED RESOURCE JSONPATH — `get -o jsonpath` equals EXPECTED.
+jsonpath_is() {
+  local name=$1 expected=$2 resource=$3 path=$4
+  if run get -n "$NS" "$resource" -o "jsonpath=$path" && [[ $OUT == "$expected" ]]; then
+    pass "$name"
+  else
+    fail "$name (wanted '$expected')" "$OUT"
+  fi
+}
+
+suite_discovery() {
+  step "cluster-info" "Kubernetes control plane.* is running at https://127\.0\.0\.1:[0-9]+" \
+    -- cluster-info
+  step "api-resources" \
+    "^pods +po +v1 +true +Pod" \
+    "^namespaces +ns +v1 +false +Namespace" \
+    "^deployments +deploy +apps/v1 +true +Deployment" \
+    "^jobs +batch/v1 +true +Job" \
+    "^configmaps +cm +v1 +true +ConfigMap" \
+    "^services +svc +v1 +true +Service" \
+    -- api-resources
+  step "api-resources -o wide (verbs)" \
+    "^configmaps +cm +v1 +true +ConfigMap +\\[?create[, ]delete[, ]deletecollection[, ]get[, ]list[, ]patch[, ]update[, ]watch" \
+    -- api-resources -o wide
+  step "api-versions" "^v1$" "^apps/v1$" "^batch/v1$" "^autoscaling/v2$" \
+    "^rbac.authorization.k8s.io/v1$" "^networking.k8s.io/v1$" "^coordination.k8s.io/v1$" \
+    -- api-versions
+}
+
+suite_apply() {
+  step "create namespace" "^namespace/$NS created" -- create namespace "$NS"
+  step "apply multi-document manifest" \
+    "^deployment.apps/web created" "^service/web created" "^configmap/web-config created" \
+    "^secret/web-secret created" "^job.batch/once created" \
+    -- apply -n "$NS" -f "$TESTDATA/app.yaml"
+  step "apply again is unchanged" \
+    "^deployment.apps/web unchanged" "^service/web unchanged" \
+    "^configmap/web-config unchanged" "^secret/web-secret unchanged" "^job.batch/once unchanged" \
+    -- apply -n "$NS" -f "$TESTDATA/app.yaml"
+  step "apply modified manifest is configured" \
+    "^deployment.apps/web configured" "^configmap/web-config configured" \
+    "^service/web unchanged" \
+    -- apply -n "$NS" -f "$TESTDATA/app-modified.yaml"
+  jsonpath_is "applied change is stored" "bonjour" configmap/web-config '{.data.greeting}'
+  step "apply --server-side" \
+    "^deployment.apps/web serverside-applied" "^configmap/web-config serverside-applied" \
+    -- apply --server-side -n "$NS" -f "$TESTDATA/app-modified.yaml"
+  if run get -n "$NS" configmap web-config -o jsonpath='{.metadata.managedFields[*].manager}' &&
+    grep -q kubectl <<<"$OUT"; then
+    pass "server-side apply records managedFields"
+  else
+    fail "server-side apply records managedFields" "$OUT"
+  fi
+
+  # kubectl diff: exit 0 without differences, 1 with differences.
+  if run diff -n "$NS" -f "$TESTDATA/app-modified.yaml"; then
+    pass "diff of the applied manifest is empty"
+  else
+    fail "diff of the applied manifest is empty" "$OUT"
+  fi
+  sed 's/greeting: bonjour/greeting: hola/' "$TESTDATA/app-modified.yaml" >"$WORK/app-diff.yaml"
+  run diff -n "$NS" -f "$WORK/app-diff.yaml"
+  local status=$?
+  if [[ $status -eq 1 ]] && grep -q '^-  greeting: bonjour' <<<"$OUT" &&
+    grep -q '^+  greeting: hola' <<<"$OUT"; then
+    pass "diff shows a pending change"
+  else
+    fail "diff shows a pending change (exit $status)" "$OUT"
+  fi
+  jsonpath_is "diff does not change the object" "bonjour" configmap/web-config '{.data.greeting}'
+}
+
+suite_get() {
+  step "get deployment (table)" "^NAME +READY +UP-TO-DATE +AVAILABLE +AGE" "^web +" \
+    -- get -n "$NS" deployments
+  step "get deployment -o wide" "CONTAINERS +IMAGES +SELECTOR" "^web .*busybox.*app=web" \
+    -- get -n "$NS" deployment web -o wide
+  step "get service (table)" \
+    "^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE" \
+    "^web +ClusterIP +10\.(9[6-9]|10[0-9]|11[01])\.[0-9]+\.[0-9]+ +<none> +80/TCP" \
+    -- get -n "$NS" service web
+  step "get configmap (table)" "^NAME +DATA +AGE" "^web-config +1 +" -- get -n "$NS" configmap web-config
+  step "get secret (table)" "^NAME +TYPE +DATA +AGE" "^web-secret +Opaque +1 +" \
+    -- get -n "$NS" secret web-secret
+  step "get job (table)" "^NAME +" "^once +" -- get -n "$NS" jobs
+  step "get -o yaml" "^kind: Deployment" "^  name: web" "^  namespace: $NS" "replicas: 3" \
+    -- get -n "$NS" deployment web -o yaml
+  if run get -n "$NS" deployment web -o json &&
+    python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["metadata"]["name"]=="web" and d["kind"]=="Deployment"' <<<"$OUT"; then
+    pass "get -o json"
+  else
+    fail "get -o json" "$OUT"
+  fi
+  jsonpath_is "get -o jsonpath" "3" deployment/web '{.spec.replicas}'
+  step "get --show-labels" "^web-config +1 +.* app=web" -- get -n "$NS" configmap web-config --show-labels
+  step "get -l (match)" "^web-config " "^web-secret |^NAME" -- get -n "$NS" configmaps,secrets -l app=web
+  step "get -l (no match)" "No resources found in $NS namespace" -- get -n "$NS" configmaps -l app=nothing
+  step "get --field-selector" "^web-config " -- get -n "$NS" configmaps --field-selector metadata.name=web-config
+  if run get -n "$NS" configmaps --field-selector metadata.name=nothing && ! grep -q web-config <<<"$OUT"; then
+    pass "get --field-selector (no match)"
+  else
+    fail "get --field-selector (no match)" "$OUT"
+  fi
+  step "get -A" "^NAMESPACE +NAME +DATA +AGE" "^$NS +web-config +" -- get configmaps -A
+  step "get namespaces" "^default +Active" "^kube-system +Active" "^$NS +Active" -- get namespaces
+}
+
+suite_describe_and_mutate() {
+  step "describe deployment" "^Name: +web" "^Namespace: +$NS" "^Replicas:" "^Selector: +app=web" \
+    -- describe -n "$NS" deployment web
+  step "describe configmap" "^Name: +web-config" "^Data" "greeting" -- describe -n "$NS" configmap web-config
+  step "label" "^configmap/web-config labeled" -- label -n "$NS" configmap web-config tier=backend
+  step "label is visible" "tier=backend" -- get -n "$NS" configmap web-config --show-labels
+  step "annotate" "^configmap/web-config annotated?$" -- annotate -n "$NS" configmap web-config note=hello
+  jsonpath_is "annotation is stored" "hello" configmap/web-config '{.metadata.annotations.note}'
+
+  step "patch (strategic merge)" "^deployment.apps/web patched" \
+    -- patch -n "$NS" deployment web \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"registry.k8s.io/e2e-test-images/busybox:1.37"}]}}}}'
+  # Strategic merge merges the container list by name: still one container, new image.
+  jsonpath_is "strategic patch merged by name" "web=registry.k8s.io/e2e-test-images/busybox:1.37;" \
+    deployment/web '{range .spec.template.spec.containers[*]}{.name}={.image};{end}'
+  step "patch (merge)" "^configmap/web-config patched" \
+    -- patch -n "$NS" configmap web-config --type merge -p '{"data":{"m":"1"}}'
+  jsonpath_is "merge patch kept other keys" "bonjour/1" configmap/web-config '{.data.greeting}/{.data.m}'
+  step "patch (json)" "^configmap/web-config patched" \
+    -- patch -n "$NS" configmap web-config --type json -p '[{"op":"add","path":"/data/j","value":"2"}]'
+  jsonpath_is "json patch applied" "2" configmap/web-config '{.data.j}'
+
+  step "scale" "^deployment.apps/web scaled" -- scale -n "$NS" deployment web --replicas=2
+  jsonpath_is "scale is stored" "2" deployment/web '{.spec.replicas}'
+
+  cat >"$WORK/editor.sh" <<'SH'
+#!/bin/sh
+# kubectl edit's EDITOR: change data.m from "1" to "edited" in the file kubectl hands over.
+sed -i 's/^  m: "1"$/  m: edited/' "$1"
+SH
+  chmod +x "$WORK/editor.sh"
+  if OUT=$(EDITOR="$WORK/editor.sh" KUBE_EDITOR="$WORK/editor.sh" k edit -n "$NS" configmap web-config 2>&1) &&
+    grep -q "^configmap/web-config edited" <<<"$OUT"; then
+    pass "edit"
+  else
+    fail "edit" "$OUT"
+  fi
+  jsonpath_is "edit is stored" "edited" configmap/web-config '{.data.m}'
+}
+
+suite_watch() {
+  local file=$WORK/watch-$VERSION.out
+  timeout 20 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" get -n "$NS" configmap web-config -w \
+    --output-watch-events >"$file" 2>&1 &
+  local watcher=$!
+  local i
+  for ((i = 0; i < 50; i++)); do
+    grep -q "web-config" "$file" 2>/dev/null && break
+    sleep 0.2
+  done
+  k patch -n "$NS" configmap web-config --type merge -p '{"data":{"watched":"yes"}}' >/dev/null 2>&1
+  for ((i = 0; i < 50; i++)); do
+    grep -q "^MODIFIED *web-config" "$file" && break
+    sleep 0.2
+  done
+  kill "$watcher" 2>/dev/null
+  wait "$watcher" 2>/dev/null
+  OUT=$(cat "$file")
+  expect "get -w sees the change live" "^ADDED +web-config" "^MODIFIED +web-config"
+}
+
+suite_delete_and_explain() {
+  step "explain deployment.spec.strategy" "KIND: +Deployment" "rollingUpdate" "type" \
+    -- explain deployment.spec.strategy
+  step "delete configmap" "configmap \"web-config\" deleted" -- delete -n "$NS" configmap web-config
+  if ! run get -n "$NS" configmap web-config && grep -q 'Error from server (NotFound): configmaps "web-config" not found' <<<"$OUT"; then
+    pass "deleted configmap is gone"
+  else
+    fail "deleted configmap is gone" "$OUT"
+  fi
+  step "delete -f manifest" "deployment.apps \"web\" deleted" "service \"web\" deleted" \
+    "secret \"web-secret\" deleted" "job.batch \"once\" deleted" \
+    -- delete -n "$NS" -f "$TESTDATA/app.yaml" --ignore-not-found
+  # No namespace controller may be running yet to finalize it: do not wait.
+  step "delete namespace" "namespace \"$NS\" deleted" -- delete namespace "$NS" --wait=false
+}
+
+run_suite() {
+  K=$1
+  VERSION=$2
+  NS=e2e-${VERSION//./-}
+  echo "=== kubectl $VERSION ($K) in namespace $NS"
+  suite_discovery
+  suite_apply
+  suite_get
+  suite_describe_and_mutate
+  suite_watch
+  suite_delete_and_explain
+}
+
+main() {
+  run_suite /usr/bin/kubectl "$(/usr/bin/kubectl version --client -o json 2>/dev/null |
+    python3 -c 'import json,re,sys; v=json.load(sys.stdin)["clientVersion"]; print(v["major"]+"."+re.sub(r"\D","",v["minor"]))' 2>/dev/null || echo default)"
+  local sdk=/usr/lib/google-cloud-sdk/bin v
+  for v in 1.27 1.33; do
+    if [[ -x $sdk/kubectl.$v ]]; then
+      run_suite "$sdk/kubectl.$v" "$v"
+    fi
+  done
+  echo "=== kubectl e2e: $PASSED passed, $FAILED failed"
+  if ((FAILED > 0)); then
+    printf '  FAIL %s\n' "${FAILURES[@]}"
+    exit 1
+  fi
+}
+
+main "$@"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Start a throw-away local cluster (hack/local-up-cluster.sh) in the background for tests,
+# and stop it again. Source after util.sh.
+#
+#   rudder::cluster::start DIR   # sets RUDDER_CLUSTER_PID and RUDDER_CLUSTER_KUBECONFIG
+#   rudder::cluster::stop
+
+RUDDER_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+rudder::cluster::start() {
+  local dir=$1 port
+  mkdir -p "$dir"
+  rudder::util::free_port port
+  # Binaries were built by the caller (hack/test.sh) or are built here once.
+  RUDDER_DIR=$dir API_PORT=$port RUDDER_SKIP_DEPS=1 \
+    RUDDER_SKIP_BUILD=${RUDDER_SKIP_BUILD:-0} \
+    "$RUDDER_LIB_DIR/../local-up-cluster.sh" >"$dir/local-up-cluster.out" 2>&1 &
+  RUDDER_CLUSTER_PID=$!
+  RUDDER_CLUSTER_KUBECONFIG=$dir/admin.kubeconfig
+  # A first build can take long; readiness itself takes seconds.
+  if ! rudder::util::wait_for "local cluster" "${RUDDER_CLUSTER_TIMEOUT:-1800}" \
+    "$RUDDER_CLUSTER_PID" test -e "$dir/ready"; then
+    tail -n 30 "$dir/local-up-cluster.out" >&2
+    tail -n 30 "$dir/logs/kube-apiserver.log" >&2 2>/dev/null || true
+    rudder::cluster::stop
+    return 1
+  fi
+}
+
+rudder::cluster::stop() {
+  if [[ -n ${RUDDER_CLUSTER_PID:-} ]]; then
+    # local-up-cluster.sh stops what it started on TERM.
+    rudder::util::stop_pid "$RUDDER_CLUSTER_PID" 30
+    RUDDER_CLUSTER_PID=
+  fi
+}

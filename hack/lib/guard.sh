@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The traffic guard: Service and pod addresses are private-range addresses, and a packet for
+# one of them that no local rule or route claims would otherwise follow the default route
+# off this machine. The guard drops such packets on the external interfaces (eth*). Every
+# script that starts a cluster installs it first and never removes it while the cluster runs
+# (see shared/RUNTIME-NOTES.md). DNAT by kube-proxy happens before this filter, so traffic to
+# pods on local bridges is unaffected.
+#
+# Source it and call `rudder::guard::install`, or run it directly.
+
+rudder::guard::ruleset() {
+  cat <<'NFT'
+table inet rudder_guard {
+  chain guard_out {
+    type filter hook output priority 10; policy accept;
+    oifname "eth*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 } counter drop
+  }
+  chain guard_fwd {
+    type filter hook forward priority 10; policy accept;
+    oifname "eth*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 } counter drop
+  }
+}
+NFT
+}
+
+# Idempotent: an existing table with both chains is left as it is (and its counters kept);
+# anything else named rudder_guard is replaced atomically.
+rudder::guard::install() {
+  local nft
+  nft=$(command -v nft || echo /usr/sbin/nft)
+  if [[ ! -x $nft ]]; then
+    echo "guard: nft not found; run hack/install-deps.sh" >&2
+    return 1
+  fi
+  if "$nft" list chain inet rudder_guard guard_out >/dev/null 2>&1 &&
+     "$nft" list chain inet rudder_guard guard_fwd >/dev/null 2>&1; then
+    return 0
+  fi
+  # `add table` then `delete table` makes the delete safe when the table is absent; the whole
+  # batch is applied atomically by nft -f.
+  {
+    echo "add table inet rudder_guard"
+    echo "delete table inet rudder_guard"
+    rudder::guard::ruleset
+  } | "$nft" -f - || {
+    echo "guard: failed to install the nftables guard table" >&2
+    return 1
+  }
+  echo "guard: installed table inet rudder_guard" >&2
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  rudder::guard::install
+fi

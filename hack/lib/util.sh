@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Small helpers shared by the hack/ scripts: free ports, waiting, stopping processes.
+# Source it; functions are namespaced rudder::util::*.
+
+# rudder::util::free_port VAR
+# Store in VAR a TCP port on 127.0.0.1 that nothing listens on. Ports already handed out by
+# this shell are remembered, so two calls never return the same port (which is why the port
+# is assigned to a variable rather than printed: a $(...) subshell would forget it).
+RUDDER_UTIL_TAKEN_PORTS=${RUDDER_UTIL_TAKEN_PORTS:-}
+rudder::util::free_port() {
+  # Odd local names: `printf -v` must not hit a local that shadows the caller's variable.
+  local __fp_var=$1 __fp_port __fp_listening
+  __fp_listening=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
+  for _ in $(seq 1 200); do
+    __fp_port=$((20000 + RANDOM % 12000))
+    if ! grep -qx "$__fp_port" <<<"$__fp_listening" &&
+      [[ " $RUDDER_UTIL_TAKEN_PORTS " != *" $__fp_port "* ]]; then
+      RUDDER_UTIL_TAKEN_PORTS="$RUDDER_UTIL_TAKEN_PORTS $__fp_port"
+      printf -v "$__fp_var" '%s' "$__fp_port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# True when something listens on 127.0.0.1:PORT.
+rudder::util::port_in_use() {
+  ss -Htln "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# rudder::util::wait_for NAME TIMEOUT_SECONDS PID COMMAND...
+# Retry COMMAND every 0.2 s until it succeeds; give up after the timeout or when PID (the
+# process expected to become ready; 0 for none) has exited.
+rudder::util::wait_for() {
+  local name=$1 timeout=$2 pid=$3
+  shift 3
+  local deadline=$((SECONDS + timeout))
+  while ((SECONDS < deadline)); do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    if [[ $pid != 0 ]] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "$name exited before becoming ready" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "$name not ready after ${timeout}s" >&2
+  return 1
+}
+
+# Stop PID with SIGTERM, escalating to SIGKILL after GRACE seconds (default 10).
+rudder::util::stop_pid() {
+  local pid=$1 grace=${2:-10} i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < grace * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.2
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Everything that proves Rudder works, in order: dependencies, the traffic guard, a build of
+# the whole workspace, unit + integration tests (nextest, or cargo test without it), then the
+# end-to-end suites with the real kubectl and the Python client against a local cluster.
+# Exits non-zero on any failure.
+#
+# Environment: CARGO_TARGET_DIR (default: the workspace's target/), RUDDER_SKIP_E2E=1 to stop
+# after the cargo tests, NEXTEST_PROFILE to pick a nextest profile.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+source hack/lib/util.sh
+source hack/lib/guard.sh
+source hack/lib/cluster.sh
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+export RUDDER_BIN_DIR=$CARGO_TARGET_DIR/debug
+FAILED=()
+
+log() { echo "=== test.sh: $*" >&2; }
+
+log "dependencies"
+hack/install-deps.sh --python
+rudder::guard::install
+
+log "cargo build --workspace (target $CARGO_TARGET_DIR)"
+cargo build --workspace --all-targets
+
+log "unit and integration tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast || FAILED+=("cargo nextest")
+else
+  log "cargo-nextest not installed; using cargo test"
+  cargo test --workspace --no-fail-fast || FAILED+=("cargo test")
+fi
+
+if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]]; then
+  log "end-to-end: starting a local cluster"
+  E2E_DIR=$(mktemp -d /tmp/rudder-test-e2e.XXXXXX)
+  trap 'rudder::cluster::stop; rm -rf "$E2E_DIR"' EXIT
+  if RUDDER_SKIP_BUILD=1 rudder::cluster::start "$E2E_DIR"; then
+    export RUDDER_E2E_KUBECONFIG=$RUDDER_CLUSTER_KUBECONFIG
+    log "end-to-end: kubectl"
+    # Bounded, so a hanging server cannot eat the CI budget.
+    timeout 1200 hack/e2e/kubectl.sh || FAILED+=("hack/e2e/kubectl.sh")
+    log "end-to-end: python kubernetes client"
+    timeout 600 python3 hack/e2e/python_client.py || FAILED+=("hack/e2e/python_client.py")
+    if ! kill -0 "$RUDDER_CLUSTER_PID" 2>/dev/null; then
+      FAILED+=("local cluster died during the e2e suites")
+    fi
+    if ((${#FAILED[@]} > 0)); then
+      log "last lines of the apiserver log:"
+      tail -n 40 "$E2E_DIR/logs/kube-apiserver.log" >&2 || true
+    fi
+  else
+    FAILED+=("local cluster start-up")
+  fi
+fi
+
+if ((${#FAILED[@]} > 0)); then
+  log "FAILED: ${FAILED[*]}"
+  exit 1
+fi
+log "all passed"
