@@ -101,8 +101,10 @@ mod tests {
         assert_eq!(v["data"]["a"], "b");
         let e = decode_object(Some("application/json"), b"{\"kind\": ").expect_err("malformed");
         assert_eq!(e.code, 400);
-        let e =
-            decode_object(Some("application/vnd.kubernetes.protobuf"), b"x").expect_err("protobuf");
+        let e = decode_object(Some("application/vnd.kubernetes.protobuf"), b"x")
+            .expect_err("garbage protobuf");
+        assert_eq!(e.code, 400);
+        let e = decode_object(Some("application/cbor"), b"x").expect_err("cbor");
         assert_eq!(e.code, 415);
     }
 }
