@@ -150,7 +150,11 @@ start_component() {
 #   start_component kube-proxy --kubeconfig ... --proxy-mode nftables
 # Each gets its own client certificate: "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn ...
 start_cluster_components() {
-  :
+  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn system:kube-controller-manager >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user system-kube-controller-manager \
+    --context rudder --server "https://127.0.0.1:$API_PORT" \
+    --out "$RUDDER_DIR/controller-manager.kubeconfig" >/dev/null
+  start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" -v "$LOG_LEVEL"
 }
 
 write_env_file() {

@@ -180,7 +180,8 @@ suite_get() {
   fi
   jsonpath_is "get -o jsonpath" "3" deployment/web '{.spec.replicas}'
   step "get --show-labels" "^web-config +1 +.* app=web" -- get -n "$NS" configmap web-config --show-labels
-  step "get -l (match)" "^web-config " "^web-secret |^NAME" -- get -n "$NS" configmaps,secrets -l app=web
+  # Several resource types: kubectl prefixes each name with its type.
+  step "get -l (match)" "^configmap/web-config " "^secret/web-secret " -- get -n "$NS" configmaps,secrets -l app=web
   step "get -l (no match)" "No resources found in $NS namespace" -- get -n "$NS" configmaps -l app=nothing
   step "get --field-selector" "^web-config " -- get -n "$NS" configmaps --field-selector metadata.name=web-config
   if run get -n "$NS" configmaps --field-selector metadata.name=nothing && ! grep -q web-config <<<"$OUT"; then
@@ -265,8 +266,14 @@ suite_delete_and_explain() {
   step "delete -f manifest" "deployment.apps \"web\" deleted" "service \"web\" deleted" \
     "secret \"web-secret\" deleted" "job.batch \"once\" deleted" \
     -- delete -n "$NS" -f "$TESTDATA/app.yaml" --ignore-not-found
-  # No namespace controller may be running yet to finalize it: do not wait.
-  step "delete namespace" "namespace \"$NS\" deleted" -- delete namespace "$NS" --wait=false
+  # kubectl waits until the namespace controller (kube-controller-manager) has emptied and
+  # finalized it, as against upstream.
+  step "delete namespace" "namespace \"$NS\" deleted" -- delete namespace "$NS" --timeout=50s
+  if run get namespace "$NS"; then
+    fail "namespace is gone after delete" "$OUT"
+  else
+    pass "namespace is gone after delete"
+  fi
 }
 
 run_suite() {

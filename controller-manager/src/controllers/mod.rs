@@ -1,0 +1,3 @@
+//! One module per controller, as upstream's `pkg/controller/<name>/`.
+
+pub mod namespace;
