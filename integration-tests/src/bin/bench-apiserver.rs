@@ -58,6 +58,10 @@ async fn run(out: &std::path::Path) -> Result<()> {
         .await
         .context("starting etcd + apiserver")?;
     let pid = apiserver_pid(&cluster)?;
+    let pids = Pids {
+        apiserver: pid,
+        etcd: etcd_pid(&cluster)?,
+    };
     let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
     eprintln!("bench: kube-apiserver pid {pid} ({})", exe.display());
     // Idle: after /readyz and a short settle, before any load.
@@ -71,7 +75,7 @@ async fn run(out: &std::path::Path) -> Result<()> {
     for &clients in &CLIENTS {
         for &size in &SIZES {
             eprintln!("bench: creates, {clients} clients, {size} B");
-            creates.push(create_cell(&cluster, &etcd, clients, size).await?);
+            creates.push(create_cell(&cluster, &etcd, pids, clients, size).await?);
         }
     }
     let after_creates = Memory::read(pid)?;
@@ -80,8 +84,14 @@ async fn run(out: &std::path::Path) -> Result<()> {
     let pod_fill = create_pods(&cluster, "bench-list", LIST_PODS).await?;
     let after_fill = Memory::read(pid)?;
     let path = "/api/v1/namespaces/bench-list/pods";
-    let list = time_lists(&cluster, path, LIST_PODS).await?;
-    let list_rv0 = time_lists(&cluster, &format!("{path}?resourceVersion=0"), LIST_PODS).await?;
+    let list = time_lists(&cluster, pids, path, LIST_PODS).await?;
+    let list_rv0 = time_lists(
+        &cluster,
+        pids,
+        &format!("{path}?resourceVersion=0"),
+        LIST_PODS,
+    )
+    .await?;
     let peak = Memory::read(pid)?;
 
     let report = Report {
@@ -116,7 +126,7 @@ fn parse_out_path() -> Result<PathBuf> {
     Ok(out)
 }
 
-/// The harness keeps its Daemon private, so find the apiserver by its unique `--secure-port`.
+/// The harness keeps its Daemons private, so find the apiserver by its unique `--secure-port`.
 fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
     let port = cluster
         .base_url()
@@ -124,7 +134,16 @@ fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
         .next()
         .unwrap_or_default()
         .to_string();
-    let flag = format!("--secure-port={port}");
+    find_pid("kube-apiserver", &format!("--secure-port={port}"))
+}
+
+/// The cluster's etcd, found by its unique client URL.
+fn etcd_pid(cluster: &TestCluster) -> Result<u32> {
+    find_pid("etcd", cluster.etcd().endpoint())
+}
+
+/// The process whose program name ends with `program` and that has `arg` among its arguments.
+fn find_pid(program: &str, arg: &str) -> Result<u32> {
     for entry in std::fs::read_dir("/proc")? {
         let entry = entry?;
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -134,12 +153,56 @@ fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
             continue;
         };
         let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-        let is_apiserver = args.next().is_some_and(|a| a.ends_with("kube-apiserver"));
-        if is_apiserver && args.any(|a| a == flag) {
+        let is_program = args.next().is_some_and(|a| a.ends_with(program));
+        if is_program && args.any(|a| a == arg) {
             return Ok(pid);
         }
     }
-    bail!("kube-apiserver process with {flag} not found")
+    bail!("{program} process with argument {arg} not found")
+}
+
+/// CPU time (user + system) a process has used so far; 0 when unreadable.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU used by the apiserver and etcd during one measured phase, per operation.
+#[derive(Clone, Copy)]
+struct CpuPerOp {
+    apiserver: Duration,
+    etcd: Duration,
+}
+
+/// The processes whose CPU time is sampled around each phase.
+#[derive(Clone, Copy)]
+struct Pids {
+    apiserver: u32,
+    etcd: u32,
+}
+
+impl Pids {
+    fn sample(&self) -> (Duration, Duration) {
+        (cpu_time(self.apiserver), cpu_time(self.etcd))
+    }
+
+    fn per_op(&self, before: (Duration, Duration), ops: usize) -> CpuPerOp {
+        let after = self.sample();
+        let n = ops.max(1) as u32;
+        CpuPerOp {
+            apiserver: after.0.saturating_sub(before.0) / n,
+            etcd: after.1.saturating_sub(before.1) / n,
+        }
+    }
 }
 
 /// VmRSS and VmHWM (peak RSS) of a process, in KiB.
@@ -202,7 +265,9 @@ struct CreateCell {
     size: usize,
     stored_bytes: usize,
     api: Timings,
+    api_cpu: CpuPerOp,
     etcd: Timings,
+    etcd_cpu: CpuPerOp,
 }
 
 /// One row of table 1: `clients` workers creating ConfigMaps of ~`size` bytes through the
@@ -210,6 +275,7 @@ struct CreateCell {
 async fn create_cell(
     cluster: &TestCluster,
     etcd: &etcd_client::Client,
+    pids: Pids,
     clients: usize,
     size: usize,
 ) -> Result<CreateCell> {
@@ -219,6 +285,7 @@ async fn create_cell(
 
     let url = cluster.url(&format!("/api/v1/namespaces/{ns}/configmaps"));
     let template = Arc::new(configmap(&ns, "template", size));
+    let cpu_before = pids.sample();
     let api = run_workers(clients, |worker, seq| {
         let client = cluster.client().clone();
         let url = url.clone();
@@ -235,6 +302,7 @@ async fn create_cell(
         }
     })
     .await?;
+    let api_cpu = pids.per_op(cpu_before, api.ops);
 
     // The value etcd holds for one of them: raw puts write exactly that many bytes.
     let stored = cluster
@@ -244,6 +312,7 @@ async fn create_cell(
         .context("the first created ConfigMap is not in etcd")?;
     let stored_bytes = stored.len();
     let value = Arc::new(stored);
+    let cpu_before = pids.sample();
     let etcd_timings = run_workers(clients, |worker, seq| {
         let mut kv = etcd.kv_client();
         let key = format!("{RAW_ROOT}/configmaps/{ns}/cm-{worker}-{seq}");
@@ -254,12 +323,15 @@ async fn create_cell(
         }
     })
     .await?;
+    let etcd_cpu = pids.per_op(cpu_before, etcd_timings.ops);
     Ok(CreateCell {
         clients,
         size,
         stored_bytes,
         api,
+        api_cpu,
         etcd: etcd_timings,
+        etcd_cpu,
     })
 }
 
@@ -454,19 +526,29 @@ struct ListRuns {
     query: String,
     timings: Timings,
     bytes: usize,
+    cpu: CpuPerOp,
 }
 
 /// GET `path` LIST_RUNS times one after another; checks each answer holds `expect` items.
-async fn time_lists(cluster: &TestCluster, path: &str, expect: usize) -> Result<ListRuns> {
+async fn time_lists(
+    cluster: &TestCluster,
+    pids: Pids,
+    path: &str,
+    expect: usize,
+) -> Result<ListRuns> {
     let mut latencies = Vec::new();
+    let mut cpu = Duration::ZERO;
     let mut bytes = 0;
     let started = Instant::now();
     for _ in 0..LIST_RUNS {
+        let cpu_before = cpu_time(pids.apiserver);
         let t0 = Instant::now();
         let resp = cluster.client().get(cluster.url(path)).send().await?;
         let status = resp.status();
         let body = resp.bytes().await?;
         latencies.push(t0.elapsed());
+        // Sampled before the client parses the answer (that CPU is not the apiserver's).
+        cpu += cpu_time(pids.apiserver).saturating_sub(cpu_before);
         if !status.is_success() {
             bail!("LIST {path}: {status} {}", String::from_utf8_lossy(&body));
         }
@@ -481,6 +563,10 @@ async fn time_lists(cluster: &TestCluster, path: &str, expect: usize) -> Result<
         query: path.to_string(),
         timings: Timings::new(latencies, started.elapsed()),
         bytes,
+        cpu: CpuPerOp {
+            apiserver: cpu / LIST_RUNS as u32,
+            etcd: Duration::ZERO,
+        },
     })
 }
 
@@ -556,6 +642,24 @@ impl Report {
                 ratio
             );
         }
+        let _ = writeln!(
+            s,
+            "\nCPU time per operation (from /proc/<pid>/stat, 10 ms ticks): where the create \
+             cost goes. The bench client (TLS, JSON) runs on the same 2 cores.\n"
+        );
+        let _ = writeln!(s, "| clients | size | apiserver µs/create | etcd µs/create (behind the apiserver) | etcd µs/raw put |");
+        let _ = writeln!(s, "|---:|---:|---:|---:|---:|");
+        for c in &self.creates {
+            let _ = writeln!(
+                s,
+                "| {} | {} B | {} | {} | {} |",
+                c.clients,
+                c.size,
+                c.api_cpu.apiserver.as_micros(),
+                c.api_cpu.etcd.as_micros(),
+                c.etcd_cpu.etcd.as_micros()
+            );
+        }
 
         let f = &self.pod_fill;
         let _ = writeln!(s, "\n## 2. LIST of {LIST_PODS} pods\n");
@@ -567,17 +671,21 @@ impl Report {
             ms(f.quantile(0.5)),
             ms(f.quantile(0.99))
         );
-        let _ = writeln!(s, "| request | p50 ms | p99 ms | max ms | response |");
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+        let _ = writeln!(
+            s,
+            "| request | p50 ms | p99 ms | max ms | response | apiserver CPU ms/LIST |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
         for l in [&self.list, &self.list_rv0] {
             let _ = writeln!(
                 s,
-                "| `GET {}` | {} | {} | {} | {:.1} MiB |",
+                "| `GET {}` | {} | {} | {} | {:.1} MiB | {} |",
                 l.query,
                 ms(l.timings.quantile(0.5)),
                 ms(l.timings.quantile(0.99)),
                 ms(l.timings.quantile(1.0)),
-                l.bytes as f64 / (1024.0 * 1024.0)
+                l.bytes as f64 / (1024.0 * 1024.0),
+                l.cpu.apiserver.as_millis()
             );
         }
 
