@@ -20,7 +20,7 @@ pub(super) async fn check(
     let key = store.key(ns_res, None, ns);
     // The cache is usually enough; a namespace created a moment ago may not be in it yet.
     let namespace: Option<Value> = match store.cache.get(&key) {
-        Some(v) => Some((*v).clone()),
+        Some(v) => Some(v.value().clone()),
         None => store
             .etcd
             .get(&key)

@@ -15,6 +15,7 @@ use crate::printers::{self, IncludeObject};
 use crate::request::{Query, RequestInfo};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::store::delete::{DeleteOptions, DeleteResult};
+use crate::storage::Object;
 use crate::store::{FieldValidation, ListOptions, RequestContext};
 
 /// Find the resource a request names, or a 404 that says so.
@@ -132,12 +133,12 @@ fn render_list(
     res: &ResourceInfo,
     repr: Representation,
     query: &Query,
-    items: &[Arc<Value>],
+    items: &[Arc<Object>],
     list_meta: Value,
 ) -> Response<Body> {
     match repr {
         Representation::Table => {
-            let refs: Vec<&Value> = items.iter().map(|a| a.as_ref()).collect();
+            let refs: Vec<&Value> = items.iter().map(|a| a.value()).collect();
             response::json(
                 200,
                 &printers::to_table(
@@ -160,7 +161,8 @@ fn render_list(
             )
         }
         Representation::Object => {
-            let mut buf = Vec::with_capacity(items.len() * 1024 + 256);
+            // Each item's bytes were produced once, when it entered the cache.
+            let mut buf = Vec::with_capacity(items.iter().map(|i| i.json().len() + 1).sum::<usize>() + 256);
             buf.extend_from_slice(b"{\"kind\":");
             let _ = serde_json::to_writer(&mut buf, &res.list_kind());
             buf.extend_from_slice(b",\"apiVersion\":");
@@ -172,7 +174,7 @@ fn render_list(
                 if i > 0 {
                     buf.push(b',');
                 }
-                let _ = serde_json::to_writer(&mut buf, item.as_ref());
+                buf.extend_from_slice(item.json());
             }
             buf.extend_from_slice(b"]}");
             response::bytes(200, "application/json", buf)
@@ -301,7 +303,7 @@ pub async fn serve(
             let deleted = store
                 .delete_collection(res, ns, &list_opts, &opts, &ctx)
                 .await?;
-            let items: Vec<Arc<Value>> = deleted.into_iter().map(Arc::new).collect();
+            let items: Vec<Arc<Object>> = deleted.into_iter().map(|v| Arc::new(Object::new(v))).collect();
             render_list(res, Representation::Object, query, &items, json!({}))
         }
         other => return Err(ApiError::method_not_supported(res.group, res.plural, other)),

@@ -21,7 +21,7 @@ use super::ApiServer;
 use crate::errors::ApiError;
 use crate::printers::{self, IncludeObject};
 use crate::request::{Query, RequestInfo};
-use crate::storage::{EventType, WatchEvent};
+use crate::storage::{EventType, Object, WatchEvent};
 use crate::store::{ListOptions, Store};
 
 /// How often an idle watch with bookmarks gets one.
@@ -36,12 +36,12 @@ struct WatchParams {
     include: IncludeObject,
 }
 
-fn converted(store: &Store, p: &WatchParams, obj: &Arc<Value>) -> Arc<Value> {
+fn converted(store: &Store, p: &WatchParams, obj: &Arc<Object>) -> Arc<Object> {
     let storage = Store::storage_resource(p.res);
     if storage.group == p.res.group && storage.version == p.res.version {
         obj.clone()
     } else {
-        Arc::new(store.from_storage(p.res, (**obj).clone()))
+        Arc::new(Object::new(store.from_storage(p.res, obj.value().clone())))
     }
 }
 
@@ -49,9 +49,20 @@ fn matches(p: &WatchParams, obj: &Value) -> bool {
     p.opts.labels.matches_object(obj) && p.opts.fields.matches(obj)
 }
 
-/// Serialize one event line.
-fn event_line(p: &WatchParams, kind: &str, obj: &Value, first: &mut bool) -> Bytes {
-    let object = if p.table && kind != "BOOKMARK" && kind != "ERROR" {
+/// Serialize one event line; the object's cached bytes are reused when it is sent as is.
+fn event_line(p: &WatchParams, kind: &str, obj: &Object, first: &mut bool) -> Bytes {
+    if !p.table || kind == "BOOKMARK" || kind == "ERROR" {
+        let json = obj.json();
+        let mut buf = Vec::with_capacity(json.len() + 32);
+        buf.extend_from_slice(b"{\"type\":\"");
+        buf.extend_from_slice(kind.as_bytes());
+        buf.extend_from_slice(b"\",\"object\":");
+        buf.extend_from_slice(json);
+        buf.extend_from_slice(b"}\n");
+        return Bytes::from(buf);
+    }
+    let obj = obj.value();
+    let object = {
         let meta = json!({"resourceVersion": obj.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""))});
         let mut t = printers::to_table(p.res, &[obj], p.include, meta, chrono::Utc::now());
         if !*first {
@@ -59,20 +70,18 @@ fn event_line(p: &WatchParams, kind: &str, obj: &Value, first: &mut bool) -> Byt
         }
         *first = false;
         t
-    } else {
-        obj.clone()
     };
     let mut buf = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
     buf.push(b'\n');
     Bytes::from(buf)
 }
 
-fn bookmark(p: &WatchParams, rev: i64, initial_end: bool) -> Value {
+fn bookmark(p: &WatchParams, rev: i64, initial_end: bool) -> Object {
     let mut meta = json!({"resourceVersion": rev.to_string()});
     if initial_end {
         meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    json!({"kind": p.res.kind, "apiVersion": p.res.api_version(), "metadata": meta})
+    Object::new(json!({"kind": p.res.kind, "apiVersion": p.res.api_version(), "metadata": meta}))
 }
 
 /// What a raw cache event means to this watcher, if anything.
@@ -80,7 +89,7 @@ fn translate(
     store: &Store,
     p: &WatchParams,
     ev: &WatchEvent,
-) -> Option<(&'static str, Arc<Value>)> {
+) -> Option<(&'static str, Arc<Object>)> {
     if !ev.key.starts_with(&p.prefix) {
         return None;
     }
@@ -180,7 +189,7 @@ pub async fn serve(
         None => Duration::from_secs(rand::rng().random_range(1800..3600)),
     };
     let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, Infallible>>(256);
-    let mut initial: Vec<Arc<Value>> = Vec::new();
+    let mut initial: Vec<Arc<Object>> = Vec::new();
     let mut past: Vec<Arc<WatchEvent>> = Vec::new();
     let mut initial_end_bookmark = false;
     let (start_rev, live) = if send_initial == Some(true) || rv.is_empty() || rv == "0" {

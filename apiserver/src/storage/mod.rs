@@ -3,7 +3,9 @@
 
 pub mod compaction;
 pub mod etcd;
+pub mod object;
 pub mod watch_cache;
 
 pub use etcd::{EtcdStore, StorageError, StoredObject};
+pub use object::Object;
 pub use watch_cache::{EventType, WatchCache, WatchEvent};

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::etcd::{prefix_end, EtcdStore, StorageError};
+use super::object::Object;
 
 /// Kind of a watch event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,10 +46,10 @@ pub struct WatchEvent {
     /// What happened.
     pub kind: EventType,
     /// The object after the change (for deletes: its last state, resourceVersion = deletion revision).
-    pub object: Arc<Value>,
+    pub object: Arc<Object>,
     /// The object before the change, if any (selectors use it to turn updates into
     /// ADDED/DELETED for watchers whose selector the object enters or leaves).
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<Arc<Object>>,
 }
 
 /// A watch from a revision the cache no longer holds.
@@ -62,7 +63,7 @@ pub struct TooOld {
 }
 
 struct Inner {
-    objects: BTreeMap<String, Arc<Value>>,
+    objects: BTreeMap<String, Arc<Object>>,
     log: VecDeque<(Instant, Arc<WatchEvent>)>,
     revision: i64,
     /// Every event after this revision is in `log`.
@@ -151,7 +152,7 @@ impl WatchCache {
     }
 
     /// All objects under `prefix`, in key order, with the revision they are current at.
-    pub fn list(&self, prefix: &str) -> (Vec<Arc<Value>>, i64) {
+    pub fn list(&self, prefix: &str) -> (Vec<Arc<Object>>, i64) {
         let inner = self.read();
         let items = inner
             .objects
@@ -163,7 +164,7 @@ impl WatchCache {
     }
 
     /// One object by key.
-    pub fn get(&self, key: &str) -> Option<Arc<Value>> {
+    pub fn get(&self, key: &str) -> Option<Arc<Object>> {
         self.read().objects.get(key).cloned()
     }
 
@@ -196,7 +197,7 @@ impl WatchCache {
     pub fn snapshot_and_watch(
         &self,
         prefix: &str,
-    ) -> (Vec<Arc<Value>>, i64, broadcast::Receiver<Arc<WatchEvent>>) {
+    ) -> (Vec<Arc<Object>>, i64, broadcast::Receiver<Arc<WatchEvent>>) {
         let inner = self.read();
         let rx = inner.tx.subscribe();
         let items = inner
@@ -284,19 +285,23 @@ impl WatchCache {
         let Some(kv) = ev.kv() else { return };
         let rev = kv.mod_revision();
         let key = String::from_utf8_lossy(kv.key()).into_owned();
+        // Decode and serialize before taking the lock: readers never wait for that work.
+        let put = match ev.event_type() {
+            EtcdEventType::Put => Some(decode(kv.value(), rev).map(|o| Arc::new(Object::serialized(o)))),
+            EtcdEventType::Delete => None,
+        };
         let mut inner = self.write();
         if rev <= inner.revision {
             return;
         }
         let prev = inner.objects.get(&key).cloned();
-        let event = match ev.event_type() {
-            EtcdEventType::Put => {
-                let Some(obj) = decode(kv.value(), rev) else {
+        let event = match put {
+            Some(decoded) => {
+                let Some(obj) = decoded else {
                     tracing::warn!(%key, "undecodable object in etcd; skipped");
                     inner.revision = rev;
                     return;
                 };
-                let obj = Arc::new(obj);
                 inner.objects.insert(key.clone(), obj.clone());
                 let kind = if prev.is_some() {
                     EventType::Modified
@@ -311,17 +316,17 @@ impl WatchCache {
                     prev,
                 }
             }
-            EtcdEventType::Delete => {
+            None => {
                 inner.objects.remove(&key);
                 let last = prev
                     .as_deref()
-                    .cloned()
+                    .map(|o| o.value().clone())
                     .or_else(|| ev.prev_kv().and_then(|p| decode(p.value(), rev)));
                 let Some(last) = last else {
                     inner.revision = rev;
                     return;
                 };
-                let obj = Arc::new(with_resource_version(last, rev));
+                let obj = Arc::new(Object::serialized(with_resource_version(last, rev)));
                 WatchEvent {
                     revision: rev,
                     key,
@@ -353,7 +358,7 @@ impl WatchCache {
 async fn load(
     store: &EtcdStore,
     prefix: &str,
-) -> Result<(BTreeMap<String, Arc<Value>>, i64), StorageError> {
+) -> Result<(BTreeMap<String, Arc<Object>>, i64), StorageError> {
     let end = prefix_end(prefix);
     let mut objects = BTreeMap::new();
     let mut start = prefix.to_string();
@@ -364,7 +369,7 @@ async fn load(
         let last = page.items.last().map(|o| o.key.clone());
         for o in page.items {
             if let Some(v) = decode(&o.value, o.mod_revision) {
-                objects.insert(o.key, Arc::new(v));
+                objects.insert(o.key, Arc::new(Object::serialized(v)));
             }
         }
         match (page.more, last) {

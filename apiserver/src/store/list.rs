@@ -13,7 +13,7 @@ use super::Store;
 use crate::errors::ApiError;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::storage::etcd::prefix_end;
-use crate::storage::StorageError;
+use crate::storage::{Object, StorageError};
 
 /// How long a list waits for the watch cache to reach a revision before reading etcd.
 const CACHE_WAIT: Duration = Duration::from_secs(3);
@@ -38,7 +38,7 @@ pub struct ListOptions {
 /// A list answer.
 pub struct ListResult {
     /// Matching objects in key order (served version).
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Arc<Object>>,
     /// The list's resourceVersion.
     pub resource_version: i64,
     /// The continue token, when more items follow.
@@ -171,7 +171,7 @@ impl Store {
             .into_iter()
             .map(|o| {
                 if converted {
-                    Arc::new(self.from_storage(res, (*o).clone()))
+                    Arc::new(Object::new(self.from_storage(res, o.value().clone())))
                 } else {
                     o
                 }
@@ -217,7 +217,7 @@ impl Store {
             for stored in &page.items {
                 let obj = self.decode(res, stored)?;
                 if Self::matches(opts, &obj) {
-                    items.push(Arc::new(obj));
+                    items.push(Arc::new(Object::new(obj)));
                 }
             }
             let Some(last_key) = last_key else { break };
