@@ -27,7 +27,8 @@ struct Flags {
 async fn client(flags: &Flags) -> anyhow::Result<kube::Client> {
     let config = match &flags.kubeconfig {
         Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
         }
         None => kube::Config::infer().await?,
@@ -36,7 +37,8 @@ async fn client(flags: &Flags) -> anyhow::Result<kube::Client> {
 }
 
 fn enabled(flags: &Flags, name: &str) -> bool {
-    flags.controllers.iter().any(|c| c == "*" || c == name) && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
+    flags.controllers.iter().any(|c| c == "*" || c == name)
+        && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
 }
 
 #[tokio::main]

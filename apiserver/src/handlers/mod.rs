@@ -2,6 +2,7 @@
 //! discovery, OpenAPI, metrics) or the REST verbs of a resource.
 
 pub mod body;
+mod duplicates;
 mod nonresource;
 pub mod response;
 mod rest;

@@ -14,8 +14,8 @@ use crate::errors::{success_status, ApiError};
 use crate::printers::{self, IncludeObject};
 use crate::request::{Query, RequestInfo};
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::store::delete::{DeleteOptions, DeleteResult};
 use crate::storage::Object;
+use crate::store::delete::{DeleteOptions, DeleteResult};
 use crate::store::{FieldValidation, ListOptions, RequestContext};
 
 /// Find the resource a request names, or a 404 that says so.
@@ -162,7 +162,8 @@ fn render_list(
         }
         Representation::Object => {
             // Each item's bytes were produced once, when it entered the cache.
-            let mut buf = Vec::with_capacity(items.iter().map(|i| i.json().len() + 1).sum::<usize>() + 256);
+            let mut buf =
+                Vec::with_capacity(items.iter().map(|i| i.json().len() + 1).sum::<usize>() + 256);
             buf.extend_from_slice(b"{\"kind\":");
             let _ = serde_json::to_writer(&mut buf, &res.list_kind());
             buf.extend_from_slice(b",\"apiVersion\":");
@@ -238,13 +239,13 @@ pub async fn serve(
         }
         "create" => {
             let bytes = body::read(req.into_body(), max).await?;
-            let obj = body::decode_object(content_type.as_deref(), &bytes)?;
+            let obj = decode_checked(&ctx, content_type.as_deref(), &bytes)?;
             let created = store.create(res, ns, obj, &ctx).await?;
             render_object(res, repr, query, &created, 201)
         }
         "update" => {
             let bytes = body::read(req.into_body(), max).await?;
-            let obj = body::decode_object(content_type.as_deref(), &bytes)?;
+            let obj = decode_checked(&ctx, content_type.as_deref(), &bytes)?;
             let r = store.update(res, ns, name, obj, None, &ctx).await?;
             render_object(
                 res,
@@ -303,13 +304,44 @@ pub async fn serve(
             let deleted = store
                 .delete_collection(res, ns, &list_opts, &opts, &ctx)
                 .await?;
-            let items: Vec<Arc<Object>> = deleted.into_iter().map(|v| Arc::new(Object::new(v))).collect();
+            let items: Vec<Arc<Object>> = deleted
+                .into_iter()
+                .map(|v| Arc::new(Object::new(v)))
+                .collect();
             render_list(res, Representation::Object, query, &items, json!({}))
         }
         other => return Err(ApiError::method_not_supported(res.group, res.plural, other)),
     };
     response::add_warnings(&mut resp, &ctx.take_warnings());
     Ok(resp)
+}
+
+/// Decode an object body; JSON bodies are also checked for duplicate fields, which
+/// `fieldValidation=Strict` rejects and `Warn` reports (YAML decoding refuses them itself).
+fn decode_checked(
+    ctx: &RequestContext,
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<Value, ApiError> {
+    let obj = body::decode_object(content_type, bytes)?;
+    let is_json = content_type.is_none_or(|c| c.trim_start().starts_with("application/json"));
+    if is_json && ctx.field_validation != FieldValidation::Ignore {
+        let dups = super::duplicates::duplicate_fields(bytes);
+        if !dups.is_empty() && ctx.field_validation == FieldValidation::Strict {
+            let list = dups
+                .iter()
+                .map(|d| format!("duplicate field \"{d}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ApiError::bad_request(format!(
+                "strict decoding error: {list}"
+            )));
+        }
+        for d in dups {
+            ctx.warn(format!("duplicate field \"{d}\""));
+        }
+    }
+    Ok(obj)
 }
 
 /// `DeleteOptions` from body and query (query wins, as upstream).

@@ -17,7 +17,10 @@ pub struct Object {
 impl Object {
     /// Wrap a value; its bytes are produced on first use.
     pub fn new(value: Value) -> Self {
-        Self { value, json: OnceLock::new() }
+        Self {
+            value,
+            json: OnceLock::new(),
+        }
     }
 
     /// Wrap a value and serialize it now (the watch cache does this off the request path).
@@ -34,7 +37,8 @@ impl Object {
 
     /// The serialized JSON.
     pub fn json(&self) -> &Bytes {
-        self.json.get_or_init(|| Bytes::from(serde_json::to_vec(&self.value).unwrap_or_default()))
+        self.json
+            .get_or_init(|| Bytes::from(serde_json::to_vec(&self.value).unwrap_or_default()))
     }
 
     /// Take the tree out.

@@ -287,7 +287,9 @@ impl WatchCache {
         let key = String::from_utf8_lossy(kv.key()).into_owned();
         // Decode and serialize before taking the lock: readers never wait for that work.
         let put = match ev.event_type() {
-            EtcdEventType::Put => Some(decode(kv.value(), rev).map(|o| Arc::new(Object::serialized(o)))),
+            EtcdEventType::Put => {
+                Some(decode(kv.value(), rev).map(|o| Arc::new(Object::serialized(o))))
+            }
             EtcdEventType::Delete => None,
         };
         let mut inner = self.write();

@@ -84,7 +84,8 @@ async fn delete_content(client: &Client, ns: &str) -> Result<usize, Error> {
             }
             let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
             if caps.supports_operation(verbs::DELETE_COLLECTION) {
-                api.delete_collection(&DeleteParams::background(), &ListParams::default()).await?;
+                api.delete_collection(&DeleteParams::background(), &ListParams::default())
+                    .await?;
             }
             remaining += api.list_metadata(&ListParams::default()).await?.items.len();
         }
@@ -101,6 +102,7 @@ async fn finalize(client: &Client, name: &str) -> Result<(), Error> {
             f.retain(|x| x != FINALIZER);
         }
     }
-    api.replace_subresource("finalize", name, &PostParams::default(), &ns).await?;
+    api.replace_subresource("finalize", name, &PostParams::default(), &ns)
+        .await?;
     Ok(())
 }
