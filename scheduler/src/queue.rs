@@ -34,6 +34,9 @@ pub struct QueuedPod {
     last_attempt: Option<Instant>,
     /// The move-request counter when this pod was popped.
     popped_at_move: u64,
+    /// Hash of the pod's spec, labels and annotations: status-only updates (our own
+    /// PodScheduled condition) must not retry an unschedulable pod.
+    fingerprint: u64,
 }
 
 impl QueuedPod {
@@ -129,6 +132,15 @@ impl Inner {
     }
 }
 
+fn fingerprint(pod: &Pod) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&(&pod.spec, &pod.metadata.labels, &pod.metadata.annotations))
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
+}
+
 /// The queue, shared by the informer handlers and the scheduling loop.
 pub struct SchedulingQueue {
     inner: Mutex<Inner>,
@@ -174,6 +186,7 @@ impl SchedulingQueue {
             .creation_timestamp
             .as_ref()
             .map_or(0, |t| t.0.as_second());
+        let fingerprint = fingerprint(pod);
         self.with(
             |inner| match inner.pods.get(&key).map(|(qp, place)| (qp.clone(), *place)) {
                 None => inner.activate(QueuedPod {
@@ -183,8 +196,12 @@ impl SchedulingQueue {
                     attempts: 0,
                     last_attempt: None,
                     popped_at_move: 0,
+                    fingerprint,
                 }),
-                Some((qp, Place::Unschedulable(_))) => inner.requeue(qp, Instant::now()),
+                Some((mut qp, Place::Unschedulable(_))) if qp.fingerprint != fingerprint => {
+                    qp.fingerprint = fingerprint;
+                    inner.requeue(qp, Instant::now())
+                }
                 Some(_) => {}
             },
         );
@@ -313,6 +330,10 @@ mod tests {
         q.add_or_update(&pod("p", 0, "2024-01-01T00:00:00Z"));
         let qp = q.pop().await;
         q.add_unschedulable(qp);
+        // Our own status update is not a reason to retry.
+        let mut updated = pod("p", 0, "2024-01-01T00:00:00Z");
+        updated.status = Some(Default::default());
+        q.add_or_update(&updated);
         let waited = tokio::time::timeout(Duration::from_millis(1200), q.pop()).await;
         assert!(
             waited.is_err(),
@@ -335,6 +356,7 @@ mod tests {
             attempts: 1,
             last_attempt: Some(now),
             popped_at_move: 0,
+            fingerprint: 0,
         };
         assert_eq!(qp.backoff_expiry() - now, Duration::from_secs(1));
         qp.attempts = 3;

@@ -49,7 +49,11 @@ impl Framework {
         let mut feasible = Vec::new();
         let mut diagnosis = Diagnosis::default();
         for (i, node) in nodes.iter().enumerate() {
-            match self.filters.iter().try_for_each(|f| f.filter(pod, node)) {
+            match self.filters.iter().try_for_each(|f| {
+                f.filter(pod, node).inspect_err(|s| {
+                    tracing::trace!(plugin = f.name(), node = node.name(), reasons = ?s.reasons, "filtered out")
+                })
+            }) {
                 Ok(()) => feasible.push(i),
                 Err(status) => {
                     diagnosis
@@ -70,6 +74,7 @@ impl Framework {
                 .map(|&i| plugin.score(pod, &nodes[i]))
                 .collect();
             plugin.normalize(pod, &mut scores);
+            tracing::trace!(plugin = plugin.name(), ?scores, "normalized scores");
             for (t, s) in totals.iter_mut().zip(scores) {
                 *t += s * weight;
             }
@@ -84,6 +89,7 @@ impl Framework {
             return feasible.first().copied();
         }
         let totals = self.score(pod, nodes, feasible);
+        tracing::trace!(profile = %self.profile_name, ?totals, "node totals");
         let best = totals.iter().copied().max()?;
         let ties: Vec<usize> = feasible
             .iter()
