@@ -1,7 +1,8 @@
 //! Pod and node informers: reflector stores the cycle reads, plus the queue and cache
 //! bookkeeping each watch event implies (upstream's event handlers).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -38,6 +39,16 @@ impl Responsibility {
             && pod.metadata.deletion_timestamp.is_none()
             && spec.scheduling_gates.as_ref().is_none_or(|g| g.is_empty())
     }
+}
+
+/// Hash of what scheduling reads from a node.
+fn node_fingerprint(node: &Node) -> u64 {
+    let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&(&node.spec, &node.metadata.labels, allocatable))
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
 }
 
 fn is_assigned(pod: &Pod) -> bool {
@@ -85,11 +96,20 @@ impl Informers {
             watcher(Api::<Node>::all(client), watcher::Config::default()),
         )
         .default_backoff();
+        // Nodes report status often (heartbeats); only a change in what the filters read
+        // (spec, labels, allocatable) may help a waiting pod.
+        let mut seen: HashMap<String, u64> = HashMap::new();
         tokio::spawn(node_events.for_each(move |event| {
             match event {
-                // A new or changed node may fit pods that fit nowhere before.
-                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::InitDone) => {
-                    queue.move_all_to_active_or_backoff()
+                Ok(watcher::Event::Apply(node)) | Ok(watcher::Event::InitApply(node)) => {
+                    let name = node.metadata.name.clone().unwrap_or_default();
+                    let print = node_fingerprint(&node);
+                    if seen.insert(name, print) != Some(print) {
+                        queue.move_all_to_active_or_backoff();
+                    }
+                }
+                Ok(watcher::Event::Delete(node)) => {
+                    seen.remove(node.metadata.name.as_deref().unwrap_or_default());
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "node watch failed; retrying"),

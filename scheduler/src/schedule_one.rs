@@ -158,7 +158,7 @@ impl Scheduler {
                 }
                 _ => None,
             }
-            .unwrap_or_else(|| now_rfc3339());
+            .unwrap_or_else(now_rfc3339);
             let patch = json!({"status": {"conditions": [{
                 "type": "PodScheduled",
                 "status": "False",
