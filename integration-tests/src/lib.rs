@@ -14,6 +14,7 @@
 pub mod api;
 pub mod etcd;
 pub mod process;
+pub mod scheduler;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,186 @@
-//! kube-scheduler — not built yet; the work is tracked in issue 3. The binary exists so the workspace
-//! has the shape of DESIGN.md; it refuses to run rather than pretend.
+//! kube-scheduler: watches pods without a node and binds each to the best node, as
+//! upstream's default profile does — a scheduling queue, a cache of assumed pods, and a
+//! framework of filter and score plugins (see `framework`).
+//!
+//! Not yet: preemption, PodTopologySpread, InterPodAffinity, VolumeBinding, ImageLocality,
+//! percentageOfNodesToScore (every node is evaluated), plugin configuration from `--config`,
+//! HTTPS on --secure-port (the health/metrics endpoint is plain HTTP for now).
 
-fn main() {
-    eprintln!("kube-scheduler: not implemented yet in Rudder (issue 3)");
-    std::process::exit(2);
+mod cache;
+mod config;
+mod framework;
+mod informers;
+mod leader_election;
+mod metrics;
+mod queue;
+mod schedule_one;
+mod server;
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use kube::runtime::events::{Recorder, Reporter};
+
+use crate::framework::runtime::Framework;
+use crate::informers::{Informers, Responsibility};
+use crate::leader_election::LeaderElector;
+use crate::schedule_one::Scheduler;
+
+/// Flags, named as upstream's.
+#[derive(Debug, Parser)]
+#[command(name = "kube-scheduler", version)]
+struct Flags {
+    /// Path to a kubeconfig with the apiserver's address and credentials.
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// A KubeSchedulerConfiguration file (profiles' schedulerName, leaderElection,
+    /// clientConnection.kubeconfig are honoured).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Elect a leader on a Lease before scheduling (default true, as upstream).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    leader_elect: Option<bool>,
+    /// Namespace of the leader election Lease.
+    #[arg(long)]
+    leader_elect_resource_namespace: Option<String>,
+    /// Name of the leader election Lease.
+    #[arg(long)]
+    leader_elect_resource_name: Option<String>,
+    /// Port of the /healthz and /metrics endpoint (plain HTTP for now); 0 disables it.
+    #[arg(long, default_value_t = 10259)]
+    secure_port: u16,
+    /// Address of the /healthz and /metrics endpoint.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind_address: IpAddr,
+    /// Log verbosity.
+    #[arg(short = 'v', long = "v", default_value_t = 0)]
+    verbosity: u8,
+}
+
+async fn client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
+    let config = match kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
+        }
+        None => kube::Config::infer().await?,
+    };
+    Ok(kube::Client::try_from(config)?)
+}
+
+/// Upstream's identity: `<hostname>_<uuid>`.
+fn identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    format!("{host}_{}", uuid::Uuid::new_v4())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    common::logging::init(flags.verbosity);
+    let mut config = match &flags.config {
+        Some(path) => config::load(path)?,
+        None => config::SchedulerConfig::default(),
+    };
+    if let Some(le) = flags.leader_elect {
+        config.leader_elect = le;
+    }
+    if let Some(ns) = flags.leader_elect_resource_namespace.clone() {
+        config.leader_election.namespace = ns;
+    }
+    if let Some(name) = flags.leader_elect_resource_name.clone() {
+        config.leader_election.name = name;
+    }
+    let kubeconfig = flags.kubeconfig.as_ref().or(config.kubeconfig.as_ref());
+    let client = client(kubeconfig)
+        .await
+        .context("building the API client")?;
+    let metrics = metrics::Metrics::new()?;
+    if flags.secure_port != 0 {
+        let addr = SocketAddr::new(flags.bind_address, flags.secure_port);
+        let m = metrics.clone();
+        tokio::spawn(async move {
+            if let Err(e) = server::serve(addr, m).await {
+                tracing::error!(%addr, error = %e, "health/metrics server failed");
+            }
+        });
+    }
+
+    let identity = identity();
+    let elector = config.leader_elect.then(|| {
+        LeaderElector::new(
+            client.clone(),
+            config.leader_election.clone(),
+            identity.clone(),
+        )
+    });
+    if let Some(elector) = &elector {
+        tokio::select! {
+            _ = elector.acquire() => {}
+            _ = common::signals::shutdown() => return Ok(()),
+        }
+    }
+
+    let profiles: HashMap<String, Arc<Framework>> = config
+        .profiles
+        .iter()
+        .map(|name| (name.clone(), Arc::new(Framework::default_profile(name))))
+        .collect();
+    let responsibility = Responsibility {
+        scheduler_names: Arc::new(profiles.keys().cloned().collect::<HashSet<_>>()),
+    };
+    let queue = Arc::new(queue::SchedulingQueue::new(metrics.clone()));
+    let cache = cache::AssumeCache::default();
+    let informers = Informers::start(
+        client.clone(),
+        queue.clone(),
+        cache.clone(),
+        responsibility.clone(),
+    );
+    informers.wait_until_ready().await?;
+    let reporter = Reporter {
+        controller: config
+            .profiles
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default-scheduler".into()),
+        instance: Some(identity),
+    };
+    let scheduler = Arc::new(Scheduler {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        profiles,
+        queue,
+        cache,
+        informers,
+        responsibility,
+        metrics,
+    });
+    tracing::info!("kube-scheduler started");
+
+    let lost = async {
+        match &elector {
+            Some(e) => e.hold().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = scheduler.run() => {}
+        _ = lost => {
+            tracing::error!("leaderelection lost");
+            std::process::exit(1);
+        }
+        _ = common::signals::shutdown() => tracing::info!("shutting down"),
+    }
+    if let Some(elector) = &elector {
+        elector.release().await;
+    }
+    Ok(())
 }

@@ -1,0 +1,111 @@
+//! The scheduling framework: plugins behind [`FilterPlugin`] and [`ScorePlugin`], the
+//! [`runtime::Framework`] that runs them for one pod, and the types they share.
+//!
+//! As upstream's framework: a filter answers "can this pod run on this node", a score ranks
+//! the feasible nodes 0..=100 (after its own normalization), and the cycle only orchestrates.
+
+pub mod fit_error;
+pub mod node_info;
+pub mod plugins;
+pub mod resource;
+pub mod runtime;
+
+use k8s_openapi::api::core::v1::Pod;
+
+pub use node_info::NodeInfo;
+
+/// Highest score a plugin may give a node (upstream's `MaxNodeScore`).
+pub const MAX_NODE_SCORE: i64 = 100;
+
+/// Why a filter rejected a node; decides whether preemption could help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// Removing pods from the node could make it fit (resources, ports).
+    Unschedulable,
+    /// Nothing short of changing the node or the pod helps (taints, affinity, cordon).
+    UnschedulableAndUnresolvable,
+}
+
+/// A filter's rejection: the code and the user-facing reasons (`Insufficient cpu`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Whether preemption could help.
+    pub code: Code,
+    /// Reasons as upstream words them; each is counted in the FailedScheduling summary.
+    pub reasons: Vec<String>,
+}
+
+impl Status {
+    /// A resolvable rejection.
+    pub fn unschedulable(reason: impl Into<String>) -> Status {
+        Status {
+            code: Code::Unschedulable,
+            reasons: vec![reason.into()],
+        }
+    }
+
+    /// An unresolvable rejection.
+    pub fn unresolvable(reason: impl Into<String>) -> Status {
+        Status {
+            code: Code::UnschedulableAndUnresolvable,
+            reasons: vec![reason.into()],
+        }
+    }
+}
+
+/// A plugin that decides whether a pod may run on a node.
+pub trait FilterPlugin: Send + Sync {
+    /// Upstream's plugin name (`NodeResourcesFit`, …).
+    fn name(&self) -> &'static str;
+    /// `Ok` when the pod fits the node.
+    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
+}
+
+/// A plugin that ranks feasible nodes for a pod.
+pub trait ScorePlugin: Send + Sync {
+    /// Upstream's plugin name.
+    fn name(&self) -> &'static str;
+    /// The raw score of one node.
+    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64;
+    /// Bring the raw scores of all feasible nodes into 0..=MAX_NODE_SCORE; the default
+    /// keeps them as they are (plugins whose raw score already is in range).
+    fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
+}
+
+/// Upstream's `DefaultNormalizeScore`: scale so the best node gets `MAX_NODE_SCORE`;
+/// `reverse` makes the lowest raw score the best.
+pub fn default_normalize(scores: &mut [i64], reverse: bool) {
+    let max = scores.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = MAX_NODE_SCORE);
+        }
+        return;
+    }
+    for s in scores.iter_mut() {
+        let scaled = MAX_NODE_SCORE * *s / max;
+        *s = if reverse {
+            MAX_NODE_SCORE - scaled
+        } else {
+            scaled
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_scales_to_the_best_node() {
+        let mut s = [0, 5, 10];
+        default_normalize(&mut s, false);
+        assert_eq!(s, [0, 50, 100]);
+        let mut r = [0, 5, 10];
+        default_normalize(&mut r, true);
+        assert_eq!(r, [100, 50, 0]);
+        let mut z = [0, 0];
+        default_normalize(&mut z, true);
+        assert_eq!(z, [100, 100]);
+    }
+}

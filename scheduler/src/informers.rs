@@ -1,0 +1,191 @@
+//! Pod and node informers: reflector stores the cycle reads, plus the queue and cache
+//! bookkeeping each watch event implies (upstream's event handlers).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client};
+
+use crate::cache::{pod_key, AssumeCache};
+use crate::queue::SchedulingQueue;
+
+/// Which pods this scheduler is responsible for: the profiles' `schedulerName`s.
+#[derive(Clone)]
+pub struct Responsibility {
+    /// `spec.schedulerName` values served.
+    pub scheduler_names: Arc<HashSet<String>>,
+}
+
+impl Responsibility {
+    /// Whether `pod` is ours to place now: our scheduler name, no node yet, not finished,
+    /// not being deleted, no scheduling gates.
+    pub fn wants(&self, pod: &Pod) -> bool {
+        let Some(spec) = pod.spec.as_ref() else {
+            return false;
+        };
+        let name = spec
+            .scheduler_name
+            .as_deref()
+            .unwrap_or("default-scheduler");
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        self.scheduler_names.contains(name)
+            && spec.node_name.as_deref().unwrap_or_default().is_empty()
+            && !matches!(phase, Some("Succeeded") | Some("Failed"))
+            && pod.metadata.deletion_timestamp.is_none()
+            && spec.scheduling_gates.as_ref().is_none_or(|g| g.is_empty())
+    }
+}
+
+/// Hash of what scheduling reads from a node.
+fn node_fingerprint(node: &Node) -> u64 {
+    let allocatable = node.status.as_ref().and_then(|s| s.allocatable.as_ref());
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&(&node.spec, &node.metadata.labels, allocatable))
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
+}
+
+fn is_assigned(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
+}
+
+/// The informers' read side.
+#[derive(Clone)]
+pub struct Informers {
+    /// All pods.
+    pub pods: Store<Pod>,
+    /// All nodes.
+    pub nodes: Store<Node>,
+}
+
+impl Informers {
+    /// Start watching pods and nodes; the returned stores fill as the watches list.
+    pub fn start(
+        client: Client,
+        queue: Arc<SchedulingQueue>,
+        cache: AssumeCache,
+        responsibility: Responsibility,
+    ) -> Informers {
+        let (pods, pod_writer) = reflector::store();
+        let pod_events = reflector::reflector(
+            pod_writer,
+            watcher(Api::<Pod>::all(client.clone()), watcher::Config::default()),
+        )
+        .default_backoff();
+        let q = queue.clone();
+        tokio::spawn(pod_events.for_each(move |event| {
+            match event {
+                Ok(event) => on_pod_event(&event, &q, &cache, &responsibility),
+                Err(e) => tracing::warn!(error = %e, "pod watch failed; retrying"),
+            }
+            futures::future::ready(())
+        }));
+
+        let (nodes, node_writer) = reflector::store();
+        let node_events = reflector::reflector(
+            node_writer,
+            watcher(Api::<Node>::all(client), watcher::Config::default()),
+        )
+        .default_backoff();
+        // Nodes report status often (heartbeats); only a change in what the filters read
+        // (spec, labels, allocatable) may help a waiting pod.
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        tokio::spawn(node_events.for_each(move |event| {
+            match event {
+                Ok(watcher::Event::Apply(node)) | Ok(watcher::Event::InitApply(node)) => {
+                    let name = node.metadata.name.clone().unwrap_or_default();
+                    let print = node_fingerprint(&node);
+                    if seen.insert(name, print) != Some(print) {
+                        queue.move_all_to_active_or_backoff();
+                    }
+                }
+                Ok(watcher::Event::Delete(node)) => {
+                    seen.remove(node.metadata.name.as_deref().unwrap_or_default());
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "node watch failed; retrying"),
+            }
+            futures::future::ready(())
+        }));
+        Informers { pods, nodes }
+    }
+
+    /// Wait until both informers have listed once.
+    pub async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        self.pods.wait_until_ready().await?;
+        self.nodes.wait_until_ready().await?;
+        Ok(())
+    }
+}
+
+fn on_pod_event(
+    event: &watcher::Event<Pod>,
+    queue: &SchedulingQueue,
+    cache: &AssumeCache,
+    responsibility: &Responsibility,
+) {
+    match event {
+        watcher::Event::Apply(pod) | watcher::Event::InitApply(pod) => {
+            let key = pod_key(pod);
+            if responsibility.wants(pod) {
+                if !cache.is_assumed(&key) {
+                    queue.add_or_update(pod);
+                }
+                return;
+            }
+            queue.delete(&key);
+            if is_assigned(pod) {
+                // The binding is visible now: the informer counts the pod from here on.
+                cache.forget(&key);
+                let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+                if matches!(phase, Some("Succeeded") | Some("Failed")) {
+                    queue.move_all_to_active_or_backoff();
+                }
+            }
+        }
+        watcher::Event::Delete(pod) => {
+            let key = pod_key(pod);
+            queue.delete(&key);
+            cache.forget(&key);
+            if is_assigned(pod) {
+                // Its node has room again.
+                queue.move_all_to_active_or_backoff();
+            }
+        }
+        watcher::Event::Init | watcher::Event::InitDone => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn responsible_only_for_our_unassigned_pods() {
+        let r = Responsibility {
+            scheduler_names: Arc::new(["default-scheduler".to_string()].into_iter().collect()),
+        };
+        let pod = |spec: serde_json::Value| -> Pod {
+            serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).expect("pod")
+        };
+        assert!(r.wants(&pod(json!({"containers": []}))));
+        assert!(r.wants(&pod(
+            json!({"containers": [], "schedulerName": "default-scheduler"})
+        )));
+        assert!(!r.wants(&pod(json!({"containers": [], "schedulerName": "other"}))));
+        assert!(!r.wants(&pod(json!({"containers": [], "nodeName": "n1"}))));
+        assert!(!r.wants(&pod(
+            json!({"containers": [], "schedulingGates": [{"name": "g"}]})
+        )));
+    }
+}

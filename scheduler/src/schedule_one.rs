@@ -1,0 +1,210 @@
+//! The scheduling cycle: pop a pod, filter and score the nodes of a fresh snapshot, assume
+//! the pod on the best node and bind it in the background; or record why it fits nowhere.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, Client, Resource};
+use serde_json::json;
+
+use crate::cache::{pod_key, AssumeCache};
+use crate::framework::fit_error::fit_error_message;
+use crate::framework::runtime::Framework;
+use crate::informers::{Informers, Responsibility};
+use crate::metrics::Metrics;
+use crate::queue::{QueuedPod, SchedulingQueue};
+
+/// Everything the cycle needs.
+pub struct Scheduler {
+    /// API client.
+    pub client: Client,
+    /// One framework per profile, by `schedulerName`.
+    pub profiles: HashMap<String, Arc<Framework>>,
+    /// Pending pods.
+    pub queue: Arc<SchedulingQueue>,
+    /// Assumed pods.
+    pub cache: AssumeCache,
+    /// Pod and node stores.
+    pub informers: Informers,
+    /// Which pods are ours.
+    pub responsibility: Responsibility,
+    /// Event recorder (events.k8s.io/v1, as upstream).
+    pub recorder: Recorder,
+    /// Metrics.
+    pub metrics: Metrics,
+}
+
+impl Scheduler {
+    /// Schedule pods one at a time, forever.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let qp = self.queue.pop().await;
+            self.schedule_one(qp).await;
+        }
+    }
+
+    async fn schedule_one(self: &Arc<Self>, qp: QueuedPod) {
+        let start = Instant::now();
+        let Some((ns, name)) = qp.key.split_once('/') else {
+            self.queue.done(&qp.key);
+            return;
+        };
+        let Some(pod) = self.informers.pods.get(&ObjectRef::new(name).within(ns)) else {
+            self.queue.done(&qp.key);
+            return;
+        };
+        if !self.responsibility.wants(&pod) || self.cache.is_assumed(&qp.key) {
+            self.queue.done(&qp.key);
+            return;
+        }
+        let profile_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.scheduler_name.clone())
+            .unwrap_or_else(|| "default-scheduler".into());
+        let Some(framework) = self.profiles.get(&profile_name).cloned() else {
+            self.queue.done(&qp.key);
+            return;
+        };
+        let nodes = self.informers.nodes.state();
+        let snapshot = self.cache.snapshot(&nodes, &self.informers.pods.state());
+        let (feasible, diagnosis) = framework.find_feasible(&pod, &snapshot);
+        match framework.select_host(&pod, &snapshot, &feasible) {
+            Some(i) => {
+                let node = snapshot[i].name().to_string();
+                tracing::debug!(pod = %qp.key, %node, feasible = feasible.len(), "node chosen");
+                self.cache.assume(&pod, &node);
+                let this = self.clone();
+                tokio::spawn(async move { this.bind(qp, pod, node, profile_name, start).await });
+            }
+            None => {
+                let message = fit_error_message(&pod, snapshot.len(), &diagnosis);
+                tracing::info!(pod = %qp.key, %message, "unable to schedule pod");
+                self.metrics.observe_attempt(
+                    "unschedulable",
+                    &profile_name,
+                    start.elapsed().as_secs_f64(),
+                );
+                self.queue.add_unschedulable(qp);
+                let this = self.clone();
+                tokio::spawn(async move { this.report_unschedulable(&pod, &message).await });
+            }
+        }
+    }
+
+    /// POST pods/<name>/binding; on failure the pod is forgotten and retried after backoff.
+    async fn bind(
+        &self,
+        qp: QueuedPod,
+        pod: Arc<Pod>,
+        node: String,
+        profile: String,
+        start: Instant,
+    ) {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+        let binding = json!({
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": name, "namespace": ns, "uid": pod.metadata.uid},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+        });
+        let result: Result<serde_json::Value, kube::Error> = api
+            .create_subresource("binding", &name, &PostParams::default(), &binding)
+            .await;
+        match result {
+            Ok(_) => {
+                self.metrics
+                    .observe_attempt("scheduled", &profile, start.elapsed().as_secs_f64());
+                self.queue.done(&qp.key);
+                tracing::info!(pod = %qp.key, %node, "successfully bound pod to node");
+                let note = format!("Successfully assigned {ns}/{name} to {node}");
+                self.publish(&pod, EventType::Normal, "Scheduled", "Binding", note)
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(pod = %qp.key, error = %e, "binding failed; retrying after backoff");
+                self.metrics
+                    .observe_attempt("error", &profile, start.elapsed().as_secs_f64());
+                self.cache.forget(&pod_key(&pod));
+                self.queue.add_backoff(qp);
+            }
+        }
+    }
+
+    /// Set `PodScheduled=False reason Unschedulable` (only when it changes, to spare the
+    /// apiserver) and record a FailedScheduling event.
+    async fn report_unschedulable(&self, pod: &Pod, message: &str) {
+        let current = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
+        let unchanged = current.is_some_and(|c| {
+            c.status == "False"
+                && c.reason.as_deref() == Some("Unschedulable")
+                && c.message.as_deref() == Some(message)
+        });
+        if !unchanged {
+            let transition = match current {
+                Some(c) if c.status == "False" => {
+                    c.last_transition_time.as_ref().map(|t| t.0.to_string())
+                }
+                _ => None,
+            }
+            .unwrap_or_else(now_rfc3339);
+            let patch = json!({"status": {"conditions": [{
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": message,
+                "lastProbeTime": null,
+                "lastTransitionTime": transition,
+            }]}});
+            let ns = pod.metadata.namespace.clone().unwrap_or_default();
+            let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            if let Err(e) = api
+                .patch_status(&name, &PatchParams::default(), &Patch::Strategic(patch))
+                .await
+            {
+                tracing::warn!(pod = %pod_key(pod), error = %e, "updating the PodScheduled condition failed");
+            }
+        }
+        self.publish(
+            pod,
+            EventType::Warning,
+            "FailedScheduling",
+            "Scheduling",
+            message.to_string(),
+        )
+        .await;
+    }
+
+    async fn publish(&self, pod: &Pod, type_: EventType, reason: &str, action: &str, note: String) {
+        let event = Event {
+            type_,
+            reason: reason.to_string(),
+            note: Some(note),
+            action: action.to_string(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &pod.object_ref(&())).await {
+            tracing::warn!(pod = %pod_key(pod), error = %e, "recording event failed");
+        }
+    }
+}
+
+/// Now as RFC 3339 with second precision (metav1.Time's wire format).
+fn now_rfc3339() -> String {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    k8s_openapi::jiff::Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string()
+}
