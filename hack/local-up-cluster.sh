@@ -142,10 +142,8 @@ start_component() {
   remember "$name" "$!"
 }
 
-# Hook for the components that run against the apiserver. As each lands, start it here with
-# its upstream flags, e.g.
-#   start_component kube-scheduler --kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" -v "$LOG_LEVEL"
-#   start_component kube-controller-manager --kubeconfig ... --cluster-cidr 10.244.0.0/16
+# The components that run against the apiserver, each with its own client certificate and
+# upstream flags. Still to come here:
 #   start_component kubelet --kubeconfig ... --container-runtime-endpoint unix://... --node-ip 127.0.0.1
 #   start_component kube-proxy --kubeconfig ... --proxy-mode nftables
 # Each gets its own client certificate: "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn ...
@@ -155,6 +153,15 @@ start_cluster_components() {
     --context rudder --server "https://127.0.0.1:$API_PORT" \
     --out "$RUDDER_DIR/controller-manager.kubeconfig" >/dev/null
   start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" -v "$LOG_LEVEL"
+  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn system:kube-scheduler >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user system-kube-scheduler \
+    --context rudder --server "https://127.0.0.1:$API_PORT" \
+    --out "$RUDDER_DIR/scheduler.kubeconfig" >/dev/null
+  # Plain-HTTP health/metrics on a free loopback port (HTTPS on 10259 comes with issue 3).
+  local scheduler_port
+  rudder::util::free_port scheduler_port
+  start_component kube-scheduler --kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" \
+    --secure-port "$scheduler_port" -v "$LOG_LEVEL"
 }
 
 write_env_file() {
