@@ -193,7 +193,9 @@ pub async fn serve(
     let mut past: Vec<Arc<WatchEvent>> = Vec::new();
     let mut initial_end_bookmark = false;
     let (start_rev, live) = if send_initial == Some(true) || rv.is_empty() || rv == "0" {
-        if rv.is_empty() || send_initial == Some(true) && rv.is_empty() {
+        // "" is a consistent start (wait for the cache to reach etcd's revision); "0" takes
+        // the cache as it is; N (with sendInitialEvents) waits for N.
+        if rv.is_empty() {
             let current = store.etcd.current_revision().await?;
             store.cache.wait_for(current, Duration::from_secs(3)).await;
         } else if let Ok(n) = rv.parse::<i64>() {
