@@ -1,3 +1,7 @@
 //! One module per controller, as upstream's `pkg/controller/<name>/`.
 
 pub mod namespace;
+pub mod podutil;
+pub mod replicaset;
+pub mod selector;
+pub mod serviceaccount;

@@ -1,0 +1,215 @@
+//! kube-controller-manager against a real apiserver and etcd. No kubelet runs, so pods stay
+//! Pending and never become Ready; the tests check what is observable through the API.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use integration_tests::controller_manager::start_controller_manager;
+use integration_tests::process::Daemon;
+use integration_tests::TestCluster;
+use serde_json::{json, Value};
+
+/// Generous: a debug build on a busy 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Poll `check` until it returns `Some`, or fail with the controller-manager's log.
+async fn eventually<T, F, Fut>(cm: &Daemon, what: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "timed out waiting for {what}\n--- kube-controller-manager log ---\n{}",
+                cm.log_tail(40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn list(cluster: &TestCluster, path: &str) -> Result<Vec<Value>> {
+    let (code, body) = cluster.get_json(path).await?;
+    if !code.is_success() {
+        bail!("GET {path}: {code} {body}");
+    }
+    Ok(body["items"].as_array().cloned().unwrap_or_default())
+}
+
+/// Active (not being deleted) pods in `default` with label `app=<app>`.
+async fn pods_of(cluster: &TestCluster, app: &str) -> Result<Vec<Value>> {
+    let pods = list(
+        cluster,
+        &format!("/api/v1/namespaces/default/pods?labelSelector=app%3D{app}"),
+    )
+    .await?;
+    Ok(pods
+        .into_iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect())
+}
+
+fn template(app: &str, image: &str) -> Value {
+    json!({"metadata": {"labels": {"app": app}},
+           "spec": {"containers": [{"name": "app", "image": image}]}})
+}
+
+async fn create(cluster: &TestCluster, path: &str, obj: &Value) -> Result<Value> {
+    let (code, body) = cluster.post_json(path, obj).await?;
+    if !code.is_success() {
+        bail!("POST {path}: {code} {body}");
+    }
+    Ok(body)
+}
+
+async fn merge_patch(cluster: &TestCluster, path: &str, patch: &Value) -> Result<Value> {
+    let (code, body) = cluster
+        .patch_json(path, "application/merge-patch+json", patch)
+        .await?;
+    if !code.is_success() {
+        bail!("PATCH {path}: {code} {body}");
+    }
+    Ok(body)
+}
+
+#[tokio::test]
+async fn replicaset_creates_owned_pods_and_scales_down() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=replicaset"])?;
+    // An orphan that matches the selector is adopted instead of a new pod being created.
+    create(
+        &cluster,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "orphan", "labels": {"app": "rs1"}},
+                "spec": {"containers": [{"name": "app", "image": "busybox"}]}}),
+    )
+    .await?;
+    let rs = create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/replicasets",
+        &json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "rs1"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "rs1"}},
+                         "template": template("rs1", "nginx:1")}}),
+    )
+    .await?;
+    let uid = rs["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let pods = eventually(&cm, "3 pods owned by rs1", || async {
+        let pods = pods_of(&cluster, "rs1").await?;
+        let owned = pods
+            .iter()
+            .filter(|p| {
+                p["metadata"]["ownerReferences"]
+                    .as_array()
+                    .is_some_and(|refs| {
+                        refs.iter().any(|r| {
+                            r["uid"] == json!(uid)
+                                && r["controller"] == json!(true)
+                                && r["blockOwnerDeletion"] == json!(true)
+                                && r["kind"] == "ReplicaSet"
+                        })
+                    })
+            })
+            .count();
+        Ok((pods.len() == 3 && owned == 3).then_some(pods))
+    })
+    .await?;
+    assert!(
+        pods.iter().any(|p| p["metadata"]["name"] == "orphan"),
+        "the matching orphan was adopted"
+    );
+    let generated = pods
+        .iter()
+        .filter(|p| p["metadata"]["generateName"] == "rs1-")
+        .count();
+    assert_eq!(generated, 2, "two pods created with generateName rs1-");
+
+    eventually(&cm, "status.replicas = 3", || async {
+        let (_, rs) = cluster
+            .get_json("/apis/apps/v1/namespaces/default/replicasets/rs1")
+            .await?;
+        Ok(
+            (rs["status"]["replicas"] == 3 && rs["status"]["observedGeneration"] == 1)
+                .then_some(()),
+        )
+    })
+    .await?;
+
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/replicasets/rs1",
+        &json!({"spec": {"replicas": 1}}),
+    )
+    .await?;
+    eventually(&cm, "1 pod left", || async {
+        Ok((pods_of(&cluster, "rs1").await?.len() == 1).then_some(()))
+    })
+    .await?;
+
+    // A deleted pod is replaced.
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/replicasets/rs1",
+        &json!({"spec": {"replicas": 2}}),
+    )
+    .await?;
+    let pods = eventually(&cm, "2 pods", || async {
+        let pods = pods_of(&cluster, "rs1").await?;
+        Ok((pods.len() == 2).then_some(pods))
+    })
+    .await?;
+    let victim = pods[0]["metadata"]["name"].as_str().unwrap_or_default();
+    cluster
+        .delete(&format!("/api/v1/namespaces/default/pods/{victim}"))
+        .await?;
+    eventually(&cm, "the deleted pod replaced", || async {
+        let pods = pods_of(&cluster, "rs1").await?;
+        Ok((pods.len() == 2 && pods.iter().all(|p| p["metadata"]["name"] != victim)).then_some(()))
+    })
+    .await?;
+    // Never more than asked for, even while the watch catches up.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(pods_of(&cluster, "rs1").await?.len(), 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn new_namespace_gets_default_service_account() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=serviceaccount"])?;
+    create(
+        &cluster,
+        "/api/v1/namespaces",
+        &json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}),
+    )
+    .await?;
+    let sa_path = "/api/v1/namespaces/team-a/serviceaccounts/default";
+    eventually(&cm, "default ServiceAccount in team-a", || async {
+        Ok(cluster
+            .get_json(sa_path)
+            .await?
+            .0
+            .is_success()
+            .then_some(()))
+    })
+    .await?;
+    // Deleted, it comes back.
+    cluster.delete(sa_path).await?;
+    eventually(&cm, "default ServiceAccount recreated", || async {
+        let (code, sa) = cluster.get_json(sa_path).await?;
+        Ok((code.is_success() && sa["metadata"]["deletionTimestamp"].is_null()).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
