@@ -2,7 +2,7 @@
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
 //! Controllers so far: `namespace` (deletes a terminating namespace's content, then
-//! finalizes it), `replicaset`, `serviceaccount` (a `default` ServiceAccount per namespace).
+//! finalizes it), `deployment`, `replicaset`, `serviceaccount` (a `default` ServiceAccount per namespace).
 //! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;
@@ -53,6 +53,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "replicaset") {
         tasks.push(tokio::spawn(controllers::replicaset::run(client.clone())));
+    }
+    if enabled(&flags, "deployment") {
+        tasks.push(tokio::spawn(controllers::deployment::run(client.clone())));
     }
     if enabled(&flags, "serviceaccount") {
         tasks.push(tokio::spawn(controllers::serviceaccount::run(

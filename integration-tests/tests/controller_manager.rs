@@ -213,3 +213,211 @@ async fn new_namespace_gets_default_service_account() -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// The Deployment's ReplicaSets, by name.
+async fn replicasets_of(cluster: &TestCluster, app: &str) -> Result<Vec<Value>> {
+    list(
+        cluster,
+        &format!("/apis/apps/v1/namespaces/default/replicasets?labelSelector=app%3D{app}"),
+    )
+    .await
+}
+
+fn revision_of(obj: &Value) -> String {
+    obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                         "template": template("web", "nginx:1")}}),
+    )
+    .await?;
+    let first = eventually(&cm, "one ReplicaSet with 3 pods", || async {
+        let sets = replicasets_of(&cluster, "web").await?;
+        let pods = pods_of(&cluster, "web").await?;
+        Ok((sets.len() == 1 && pods.len() == 3).then(|| sets[0].clone()))
+    })
+    .await?;
+    let name = first["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let hash = first["metadata"]["labels"]["pod-template-hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !hash.is_empty(),
+        "pod-template-hash label on the RS: {first}"
+    );
+    assert_eq!(name, format!("web-{hash}"));
+    assert_eq!(
+        first["spec"]["selector"]["matchLabels"]["pod-template-hash"],
+        json!(hash)
+    );
+    assert_eq!(first["spec"]["replicas"], 3);
+    assert_eq!(revision_of(&first), "1");
+    assert_eq!(
+        first["metadata"]["ownerReferences"][0]["kind"],
+        "Deployment"
+    );
+    for pod in pods_of(&cluster, "web").await? {
+        assert_eq!(pod["metadata"]["labels"]["pod-template-hash"], json!(hash));
+    }
+    eventually(&cm, "deployment status", || async {
+        let (_, d) = cluster
+            .get_json("/apis/apps/v1/namespaces/default/deployments/web")
+            .await?;
+        let st = &d["status"];
+        let progressing = st["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Progressing" && c["status"] == "True")
+        });
+        Ok((st["replicas"] == 3
+            && st["updatedReplicas"] == 3
+            && st["unavailableReplicas"] == 3
+            && st["observedGeneration"] == 1
+            && progressing
+            && revision_of(&d) == "1")
+            .then_some(()))
+    })
+    .await?;
+
+    // A new image: a second ReplicaSet, revision 2. No pod ever becomes available here, so
+    // with maxSurge 1 / maxUnavailable 0 (25% of 3) the rollout stalls at 1 new pod and
+    // the 3 old ones stay, as upstream would.
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments/web",
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
+    )
+    .await?;
+    let second = eventually(&cm, "a second ReplicaSet at revision 2", || async {
+        let sets = replicasets_of(&cluster, "web").await?;
+        Ok(sets
+            .into_iter()
+            .find(|rs| rs["metadata"]["name"] != json!(name) && rs["spec"]["replicas"] == 1))
+    })
+    .await?;
+    assert_eq!(revision_of(&second), "2");
+    assert_ne!(
+        second["metadata"]["labels"]["pod-template-hash"],
+        json!(hash)
+    );
+    eventually(&cm, "4 pods: 3 old + 1 surge", || async {
+        Ok((pods_of(&cluster, "web").await?.len() == 4).then_some(()))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sets = replicasets_of(&cluster, "web").await?;
+    let old = sets.iter().find(|rs| rs["metadata"]["name"] == json!(name));
+    assert_eq!(
+        old.map(|rs| rs["spec"]["replicas"].clone()),
+        Some(json!(3)),
+        "maxUnavailable 0 keeps old pods"
+    );
+    assert_eq!(
+        pods_of(&cluster, "web").await?.len(),
+        4,
+        "never above replicas + maxSurge"
+    );
+
+    // Rollback as `kubectl rollout undo` does it: the old template comes back, its
+    // ReplicaSet is reused and becomes revision 3.
+    let mut old_template = first["spec"]["template"].clone();
+    if let Some(labels) = old_template["metadata"]["labels"].as_object_mut() {
+        labels.remove("pod-template-hash");
+    }
+    let (code, body) = cluster
+        .patch_json(
+            "/apis/apps/v1/namespaces/default/deployments/web",
+            "application/json-patch+json",
+            &json!([{"op": "replace", "path": "/spec/template", "value": old_template}]),
+        )
+        .await?;
+    assert!(code.is_success(), "rollback patch: {code} {body}");
+    eventually(&cm, "the first ReplicaSet back at revision 3", || async {
+        let sets = replicasets_of(&cluster, "web").await?;
+        let d = cluster
+            .get_json("/apis/apps/v1/namespaces/default/deployments/web")
+            .await?
+            .1;
+        Ok((sets.len() == 2
+            && sets
+                .iter()
+                .any(|rs| rs["metadata"]["name"] == json!(name) && revision_of(rs) == "3")
+            && revision_of(&d) == "3")
+            .then_some(()))
+    })
+    .await?;
+
+    // Scaling down the deployment scales the (new) ReplicaSet down.
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments/web",
+        &json!({"spec": {"replicas": 1}}),
+    )
+    .await?;
+    eventually(&cm, "the current ReplicaSet scaled to 1", || async {
+        let sets = replicasets_of(&cluster, "web").await?;
+        Ok(sets
+            .iter()
+            .any(|rs| rs["metadata"]["name"] == json!(name) && rs["spec"]["replicas"] == 1)
+            .then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn recreate_deployment_scales_old_to_zero_first() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "batch"},
+                "spec": {"replicas": 2, "strategy": {"type": "Recreate"},
+                         "selector": {"matchLabels": {"app": "batch"}},
+                         "template": template("batch", "busybox:1")}}),
+    )
+    .await?;
+    eventually(&cm, "2 pods", || async {
+        Ok((pods_of(&cluster, "batch").await?.len() == 2).then_some(()))
+    })
+    .await?;
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments/batch",
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "busybox:2"}]}}}}),
+    )
+    .await?;
+    eventually(&cm, "old at 0, new at 2 with 2 new pods", || async {
+        let sets = replicasets_of(&cluster, "batch").await?;
+        let pods = pods_of(&cluster, "batch").await?;
+        let new = sets.iter().find(|rs| revision_of(rs) == "2");
+        let old = sets.iter().find(|rs| revision_of(rs) == "1");
+        let new_hash = new.map(|rs| rs["metadata"]["labels"]["pod-template-hash"].clone());
+        Ok((old.is_some_and(|rs| rs["spec"]["replicas"] == 0)
+            && new.is_some_and(|rs| rs["spec"]["replicas"] == 2)
+            && pods.len() == 2
+            && pods
+                .iter()
+                .all(|p| Some(&p["metadata"]["labels"]["pod-template-hash"]) == new_hash.as_ref()))
+        .then_some(()))
+    })
+    .await?;
+    Ok(())
+}

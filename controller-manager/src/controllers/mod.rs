@@ -1,5 +1,8 @@
 //! One module per controller, as upstream's `pkg/controller/<name>/`.
 
+pub mod deployment;
+pub mod deployment_status;
+pub mod deployment_util;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
