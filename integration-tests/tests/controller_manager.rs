@@ -421,3 +421,122 @@ async fn recreate_deployment_scales_old_to_zero_first() -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// Play kubelet: mark every pod of `app` Running and Ready through the status subresource.
+async fn mark_ready(cluster: &TestCluster, app: &str) -> Result<()> {
+    for pod in pods_of(cluster, app).await? {
+        if pod["status"]["phase"] == "Running" {
+            continue;
+        }
+        let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+        let now = "2024-01-01T00:00:00Z";
+        // The pod may be gone meanwhile; the next round sees the new set.
+        let _ = cluster
+            .patch_json(
+                &format!("/api/v1/namespaces/default/pods/{name}/status"),
+                "application/merge-patch+json",
+                &json!({"status": {"phase": "Running", "conditions": [
+                    {"type": "Ready", "status": "True", "lastTransitionTime": now}]}}),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<std::process::Output> {
+    Ok(std::process::Command::new("kubectl")
+        .arg(format!(
+            "--kubeconfig={}",
+            cluster.kubeconfig_path().display()
+        ))
+        .args(args)
+        .output()?)
+}
+
+#[tokio::test]
+async fn rolling_update_completes_within_surge_and_kubectl_rolls_back() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "api"},
+                "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "api"}},
+                         "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}},
+                         "template": template("api", "nginx:1")}}),
+    )
+    .await?;
+    let complete = |image: &'static str| {
+        let cluster = &cluster;
+        move || async move {
+            mark_ready(cluster, "api").await?;
+            let pods = pods_of(cluster, "api").await?;
+            assert!(
+                pods.len() <= 5,
+                "more than replicas + maxSurge pods: {}",
+                pods.len()
+            );
+            let (_, d) = cluster
+                .get_json("/apis/apps/v1/namespaces/default/deployments/api")
+                .await?;
+            let st = &d["status"];
+            let done = st["conditions"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|c| c["type"] == "Progressing" && c["reason"] == "NewReplicaSetAvailable")
+            });
+            let images_ok = pods
+                .iter()
+                .all(|p| p["spec"]["containers"][0]["image"] == image);
+            Ok((done
+                && images_ok
+                && pods.len() == 4
+                && st["availableReplicas"] == 4
+                && st["updatedReplicas"] == 4
+                && st["replicas"] == 4)
+                .then_some(()))
+        }
+    };
+    eventually(&cm, "first rollout complete", complete("nginx:1")).await?;
+    merge_patch(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments/api",
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
+    )
+    .await?;
+    eventually(&cm, "second rollout complete", complete("nginx:2")).await?;
+    let sets = replicasets_of(&cluster, "api").await?;
+    assert_eq!(sets.len(), 2);
+    assert!(sets
+        .iter()
+        .any(|rs| revision_of(rs) == "1" && rs["spec"]["replicas"] == 0));
+
+    if std::path::Path::new("/usr/bin/kubectl").exists() {
+        let out = kubectl(
+            &cluster,
+            &["rollout", "status", "deployment/api", "--timeout=30s"],
+        )?;
+        assert!(out.status.success(), "rollout status: {out:?}");
+        let out = kubectl(&cluster, &["rollout", "history", "deployment/api"])?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains('1') && text.contains('2'),
+            "{out:?}"
+        );
+        let out = kubectl(&cluster, &["rollout", "undo", "deployment/api"])?;
+        assert!(out.status.success(), "rollout undo: {out:?}");
+        eventually(&cm, "rolled back to nginx:1", complete("nginx:1")).await?;
+        let sets = replicasets_of(&cluster, "api").await?;
+        assert_eq!(
+            sets.len(),
+            2,
+            "the old ReplicaSet is reused: {:#?}",
+            sets.iter()
+                .map(|rs| rs["spec"]["template"].to_string())
+                .collect::<Vec<_>>()
+        );
+        assert!(sets.iter().any(|rs| revision_of(rs) == "3"
+            && rs["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1"));
+    }
+    Ok(())
+}

@@ -54,7 +54,30 @@ pub fn template_ignoring_hash(template: &PodTemplateSpec) -> serde_json::Value {
             }
         }
     }
-    serde_json::to_value(&t).unwrap_or_default()
+    let mut v = serde_json::to_value(&t).unwrap_or_default();
+    prune_empty(&mut v);
+    v
+}
+
+/// Drop nulls, empty objects and empty arrays, recursively: upstream compares Go structs,
+/// where `resources: {}` and an absent `resources` are the same value, and kubectl's
+/// rollback sends the former.
+fn prune_empty(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    };
+    match v {
+        Value::Object(m) => {
+            m.values_mut().for_each(prune_empty);
+            m.retain(|_, v| !empty(v));
+        }
+        Value::Array(a) => a.iter_mut().for_each(prune_empty),
+        _ => {}
+    }
 }
 
 /// Resolve an int-or-percent against `total`, rounding up or down.
@@ -199,6 +222,14 @@ mod tests {
             .as_mut()
             .and_then(|m| m.labels.as_mut())
             .map(|l| l.insert(POD_TEMPLATE_HASH.into(), "abc".into()));
+        assert_eq!(template_ignoring_hash(&a), template_ignoring_hash(&b));
+    }
+
+    #[test]
+    fn empty_resources_equal_absent_resources() {
+        let parse = |s: &str| -> PodTemplateSpec { serde_json::from_str(s).expect("template") };
+        let a = parse(r#"{"spec":{"containers":[{"name":"app","image":"x","resources":{}}]}}"#);
+        let b = parse(r#"{"spec":{"containers":[{"name":"app","image":"x"}]}}"#);
         assert_eq!(template_ignoring_hash(&a), template_ignoring_hash(&b));
     }
 }
