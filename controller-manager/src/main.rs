@@ -2,7 +2,7 @@
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
 //! Controllers so far: `namespace` (deletes a terminating namespace's content, then
-//! finalizes it), `deployment`, `replicaset`, `serviceaccount` (a `default` ServiceAccount per namespace).
+//! finalizes it), `deployment`, `replicaset`, `garbagecollector`, `serviceaccount` (a `default` ServiceAccount per namespace).
 //! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;
@@ -56,6 +56,11 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "deployment") {
         tasks.push(tokio::spawn(controllers::deployment::run(client.clone())));
+    }
+    if enabled(&flags, "garbagecollector") {
+        tasks.push(tokio::spawn(controllers::garbagecollector::run(
+            client.clone(),
+        )));
     }
     if enabled(&flags, "serviceaccount") {
         tasks.push(tokio::spawn(controllers::serviceaccount::run(

@@ -540,3 +540,110 @@ async fn rolling_update_completes_within_surge_and_kubectl_rolls_back() -> Resul
     }
     Ok(())
 }
+
+async fn configmap(cluster: &TestCluster, name: &str, owner: Option<&Value>) -> Result<Value> {
+    let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+    if let Some(o) = owner {
+        cm["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap",
+            "name": o["metadata"]["name"], "uid": o["metadata"]["uid"]}]);
+    }
+    create(cluster, "/api/v1/namespaces/default/configmaps", &cm).await
+}
+
+async fn exists(cluster: &TestCluster, path: &str) -> Result<bool> {
+    Ok(cluster.get_json(path).await?.0.is_success())
+}
+
+#[tokio::test]
+async fn garbage_collector_cascades_background_and_orphans() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=garbagecollector"])?;
+    let cms = "/api/v1/namespaces/default/configmaps";
+    // Background: the dependent goes after its owner.
+    let owner = configmap(&cluster, "owner", None).await?;
+    configmap(&cluster, "dependent", Some(&owner)).await?;
+    cluster.delete(&format!("{cms}/owner")).await?;
+    eventually(&cm, "the dependent deleted", || async {
+        Ok((!exists(&cluster, &format!("{cms}/dependent")).await?).then_some(()))
+    })
+    .await?;
+
+    // Orphan: the dependent stays, released from its owner; the owner goes.
+    let owner = configmap(&cluster, "owner2", None).await?;
+    configmap(&cluster, "kept", Some(&owner)).await?;
+    let code = cluster
+        .client()
+        .delete(cluster.url(&format!("{cms}/owner2")))
+        .json(&json!({"propagationPolicy": "Orphan"}))
+        .send()
+        .await?
+        .status();
+    assert!(code.is_success(), "orphan delete: {code}");
+    eventually(&cm, "owner2 gone, kept released", || async {
+        let (code, kept) = cluster.get_json(&format!("{cms}/kept")).await?;
+        Ok((!exists(&cluster, &format!("{cms}/owner2")).await?
+            && code.is_success()
+            && kept["metadata"]["ownerReferences"].is_null())
+        .then_some(()))
+    })
+    .await?;
+    // The released object is not collected later.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(exists(&cluster, &format!("{cms}/kept")).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn foreground_deletion_removes_replicasets_and_pods_before_the_deployment() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(
+        &cluster,
+        &["--controllers=deployment,replicaset,garbagecollector"],
+    )?;
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "fg"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "fg"}},
+                         "template": template("fg", "nginx:1")}}),
+    )
+    .await?;
+    eventually(&cm, "3 pods", || async {
+        Ok((pods_of(&cluster, "fg").await?.len() == 3).then_some(()))
+    })
+    .await?;
+    let path = "/apis/apps/v1/namespaces/default/deployments/fg";
+    let code = cluster
+        .client()
+        .delete(cluster.url(path))
+        .json(&json!({"propagationPolicy": "Foreground"}))
+        .send()
+        .await?
+        .status();
+    assert!(code.is_success(), "foreground delete: {code}");
+    eventually(&cm, "the deployment gone", || async {
+        let gone = !exists(&cluster, path).await?;
+        if gone {
+            // Everything it owned went first.
+            let sets = replicasets_of(&cluster, "fg").await?;
+            let pods = list(
+                &cluster,
+                "/api/v1/namespaces/default/pods?labelSelector=app%3Dfg",
+            )
+            .await?;
+            assert!(
+                sets.is_empty(),
+                "ReplicaSets outlived the Deployment: {sets:?}"
+            );
+            assert!(
+                pods.is_empty(),
+                "pods outlived the Deployment: {}",
+                pods.len()
+            );
+        }
+        Ok(gone.then_some(()))
+    })
+    .await?;
+    Ok(())
+}

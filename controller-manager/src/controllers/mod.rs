@@ -3,6 +3,7 @@
 pub mod deployment;
 pub mod deployment_status;
 pub mod deployment_util;
+pub mod garbagecollector;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
