@@ -647,3 +647,127 @@ async fn foreground_deletion_removes_replicasets_and_pods_before_the_deployment(
     .await?;
     Ok(())
 }
+
+/// Sum of `spec.replicas` over the ReplicaSets of `app`.
+async fn rs_replicas_sum(cluster: &TestCluster, app: &str) -> Result<i64> {
+    Ok(replicasets_of(cluster, app)
+        .await?
+        .iter()
+        .map(|rs| rs["spec"]["replicas"].as_i64().unwrap_or(0))
+        .sum())
+}
+
+#[tokio::test]
+async fn scaling_mid_rollout_is_proportional_and_converges() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    let path = "/apis/apps/v1/namespaces/default/deployments/prop";
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "prop"},
+                "spec": {"replicas": 5, "selector": {"matchLabels": {"app": "prop"}},
+                         "strategy": {"rollingUpdate": {"maxSurge": 2, "maxUnavailable": 0}},
+                         "template": template("prop", "nginx:1")}}),
+    )
+    .await?;
+    eventually(&cm, "5 pods", || async {
+        Ok((pods_of(&cluster, "prop").await?.len() == 5).then_some(()))
+    })
+    .await?;
+    // Pods never get ready: the rollout stalls at 5 old + 2 surge.
+    merge_patch(
+        &cluster,
+        path,
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
+    )
+    .await?;
+    eventually(&cm, "5 old + 2 new", || async {
+        Ok((rs_replicas_sum(&cluster, "prop").await? == 7
+            && replicasets_of(&cluster, "prop").await?.len() == 2)
+            .then_some(()))
+    })
+    .await?;
+    for (replicas, total) in [(2, 4), (8, 10)] {
+        merge_patch(&cluster, path, &json!({"spec": {"replicas": replicas}})).await?;
+        eventually(
+            &cm,
+            &format!("{total} pods for replicas {replicas}"),
+            || async {
+                let sum = rs_replicas_sum(&cluster, "prop").await?;
+                let pods = pods_of(&cluster, "prop").await?.len() as i64;
+                Ok((sum == total && pods == total).then_some(()))
+            },
+        )
+        .await?;
+    }
+    // Now let pods become ready: the rollout finishes at 8 new pods.
+    eventually(&cm, "rollout complete at 8", || async {
+        mark_ready(&cluster, "prop").await?;
+        let pods = pods_of(&cluster, "prop").await?;
+        assert!(
+            pods.len() <= 10,
+            "{} pods above replicas + maxSurge",
+            pods.len()
+        );
+        let (_, d) = cluster.get_json(path).await?;
+        Ok((pods.len() == 8
+            && pods
+                .iter()
+                .all(|p| p["spec"]["containers"][0]["image"] == "nginx:2")
+            && d["status"]["availableReplicas"] == 8
+            && d["status"]["updatedReplicas"] == 8)
+            .then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn paused_deployment_does_not_roll_out_until_resumed() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    let path = "/apis/apps/v1/namespaces/default/deployments/pz";
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "pz"},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "pz"}},
+                         "template": template("pz", "nginx:1")}}),
+    )
+    .await?;
+    eventually(&cm, "2 pods", || async {
+        Ok((pods_of(&cluster, "pz").await?.len() == 2).then_some(()))
+    })
+    .await?;
+    merge_patch(&cluster, path, &json!({"spec": {"paused": true}})).await?;
+    merge_patch(
+        &cluster,
+        path,
+        &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
+    )
+    .await?;
+    eventually(&cm, "Progressing DeploymentPaused", || async {
+        let (_, d) = cluster.get_json(path).await?;
+        let paused = d["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Progressing" && c["reason"] == "DeploymentPaused")
+        });
+        Ok(paused.then_some(()))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        replicasets_of(&cluster, "pz").await?.len(),
+        1,
+        "no rollout while paused"
+    );
+    merge_patch(&cluster, path, &json!({"spec": {"paused": false}})).await?;
+    eventually(&cm, "a second ReplicaSet after resume", || async {
+        Ok((replicasets_of(&cluster, "pz").await?.len() == 2).then_some(()))
+    })
+    .await?;
+    Ok(())
+}

@@ -20,6 +20,7 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
+use super::deployment_scale;
 use super::deployment_status::{self, RolloutEvent};
 use super::deployment_util::{self as util, POD_TEMPLATE_HASH};
 use super::{podutil, selector};
@@ -95,7 +96,20 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
     });
     let world = World { rs_api, owned };
 
-    if d.metadata.deletion_timestamp.is_some() || spec.paused == Some(true) {
+    let deleting = d.metadata.deletion_timestamp.is_some();
+    let paused = spec.paused == Some(true);
+    if !deleting && (paused || deployment_scale::is_scaling_event(&d, &world.owned)) {
+        // Replicas changed (or paused): resize the existing ReplicaSets proportionally,
+        // without rolling anything out.
+        let new_uid = find_new(&d, &world.owned).and_then(|rs| rs.uid());
+        deployment_scale::scale_proportionally(&d, &world.rs_api, &world.owned, new_uid.as_deref())
+            .await?;
+        let owned = reload(&ctx, &d).await?;
+        let new = find_new(&d, &owned).cloned();
+        deployment_status::sync(&ctx.client, &d, new.as_ref(), &owned, RolloutEvent::None).await?;
+        return Ok(Action::requeue(Duration::from_secs(10)));
+    }
+    if deleting {
         let new = find_new(&d, &world.owned).cloned();
         deployment_status::sync(
             &ctx.client,
@@ -176,7 +190,7 @@ async fn ensure_new(
     let new_uid = new.and_then(|rs| rs.uid());
     let max_old = max_revision(world.owned.iter().filter(|rs| rs.uid() != new_uid));
     let wanted_revision = (max_old + 1).to_string();
-    let (surge, _) = util::resolve_fenceposts(d);
+    let surge = max_surge(d);
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     if let Some(rs) = new {
         if util::rs_revision(rs) <= max_old {
@@ -278,21 +292,40 @@ fn skipped_annotation(key: &str) -> bool {
     )
 }
 
-/// Set a ReplicaSet's replicas (and the desired/max annotations) when they differ.
-async fn scale(
+/// maxSurge as the replica annotations record it: 0 unless RollingUpdate.
+pub(super) fn max_surge(d: &Deployment) -> i32 {
+    let recreate = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        == Some("Recreate");
+    if recreate {
+        0
+    } else {
+        util::resolve_fenceposts(d).0
+    }
+}
+
+/// Set a ReplicaSet's replicas and the desired/max annotations when either differs (the
+/// annotations are how the next sync tells a scaling event from a rollout).
+pub(super) async fn scale(
     d: &Deployment,
     api: &Api<ReplicaSet>,
     rs: &ReplicaSet,
     replicas: i32,
 ) -> Result<(), Error> {
-    if util::rs_replicas(rs) == replicas {
+    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let max = desired + max_surge(d);
+    let annotations = rs.annotations();
+    let annotated = annotations.get(util::DESIRED_REPLICAS) == Some(&desired.to_string())
+        && annotations.get(util::MAX_REPLICAS) == Some(&max.to_string());
+    if util::rs_replicas(rs) == replicas && annotated {
         return Ok(());
     }
-    let (surge, _) = util::resolve_fenceposts(d);
-    let desired = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let patch = json!({
         "metadata": {"annotations": {util::DESIRED_REPLICAS: desired.to_string(),
-                                     util::MAX_REPLICAS: (desired + surge).to_string()}},
+                                     util::MAX_REPLICAS: max.to_string()}},
         "spec": {"replicas": replicas}});
     api.patch(
         &rs.name_any(),

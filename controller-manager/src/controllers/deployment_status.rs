@@ -138,6 +138,19 @@ pub async fn sync(
                 "Deployment is paused",
                 false,
             );
+        } else if conds
+            .iter()
+            .any(|c| c["type"] == "Progressing" && c["reason"] == "DeploymentPaused")
+        {
+            // Resumed: the progress deadline starts counting again from now.
+            set_condition(
+                &mut conds,
+                "Progressing",
+                "Unknown",
+                "DeploymentResumed",
+                "Deployment is resumed",
+                false,
+            );
         } else if complete && new.is_some() {
             set_condition(
                 &mut conds,

@@ -1,6 +1,7 @@
 //! One module per controller, as upstream's `pkg/controller/<name>/`.
 
 pub mod deployment;
+pub mod deployment_scale;
 pub mod deployment_status;
 pub mod deployment_util;
 pub mod garbagecollector;
