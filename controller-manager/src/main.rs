@@ -1,8 +1,10 @@
 //! kube-controller-manager: runs the controllers that keep the cluster at its desired state.
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
-//! Controllers so far: `namespace` (deletes a terminating namespace's content, then
-//! finalizes it), `deployment`, `replicaset`, `garbagecollector`, `serviceaccount` (a `default` ServiceAccount per namespace).
+//! Controllers so far (names as `--controllers` takes them): `namespace` (deletes a
+//! terminating namespace's content, then finalizes it), `replicaset`, `deployment`,
+//! `garbagecollector` (cascading deletion) and `serviceaccount` (a `default`
+//! ServiceAccount per namespace).
 //! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;

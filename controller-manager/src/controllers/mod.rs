@@ -1,4 +1,5 @@
-//! One module per controller, as upstream's `pkg/controller/<name>/`.
+//! One module per controller, as upstream's `pkg/controller/<name>/`, plus the helpers
+//! they share (label selectors, pod facts).
 
 pub mod deployment;
 pub mod deployment_scale;
