@@ -771,3 +771,39 @@ async fn paused_deployment_does_not_roll_out_until_resumed() -> Result<()> {
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn deployment_adopts_an_orphan_replicaset_matching_its_selector() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment"])?;
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/replicasets",
+        &json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "legacy", "labels": {"app": "adopt"}},
+                "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "adopt"}},
+                         "template": template("adopt", "nginx:0")}}),
+    )
+    .await?;
+    let d = create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "adopt"},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "adopt"}},
+                         "template": template("adopt", "nginx:1")}}),
+    )
+    .await?;
+    let uid = d["metadata"]["uid"].clone();
+    eventually(&cm, "legacy adopted, a new ReplicaSet created", || async {
+        let sets = replicasets_of(&cluster, "adopt").await?;
+        let adopted = sets.iter().any(|rs| {
+            rs["metadata"]["name"] == "legacy"
+                && rs["metadata"]["ownerReferences"][0]["uid"] == uid
+                && rs["metadata"]["ownerReferences"][0]["controller"] == true
+        });
+        Ok((adopted && sets.len() == 2).then_some(()))
+    })
+    .await?;
+    Ok(())
+}

@@ -77,23 +77,7 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
         return Ok(Action::await_change());
     }
     let rs_api: Api<ReplicaSet> = Api::namespaced(ctx.client.clone(), &ns);
-    let uid = d.uid().unwrap_or_default();
-    let mut owned: Vec<ReplicaSet> = rs_api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .filter(|rs| podutil::controller_of(&rs.metadata).is_some_and(|r| r.uid == uid))
-        .collect();
-    owned.sort_by_key(|rs| {
-        (
-            rs.metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.as_second()),
-            rs.name_any(),
-        )
-    });
+    let owned = list_owned(ctx.as_ref(), &d, d.metadata.deletion_timestamp.is_none()).await?;
     let world = World { rs_api, owned };
 
     let deleting = d.metadata.deletion_timestamp.is_some();
@@ -144,21 +128,65 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
 }
 
 async fn reload(ctx: &Context, d: &Deployment) -> Result<Vec<ReplicaSet>, Error> {
+    list_owned(ctx, d, false).await
+}
+
+/// The ReplicaSets this Deployment controls, oldest first; with `adopt`, orphans whose
+/// labels match the selector are adopted first (upstream's ControllerRefManager).
+async fn list_owned(ctx: &Context, d: &Deployment, adopt: bool) -> Result<Vec<ReplicaSet>, Error> {
     let api: Api<ReplicaSet> =
         Api::namespaced(ctx.client.clone(), &d.namespace().unwrap_or_default());
     let uid = d.uid().unwrap_or_default();
-    let mut owned: Vec<ReplicaSet> = api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .filter(|rs| podutil::controller_of(&rs.metadata).is_some_and(|r| r.uid == uid))
-        .collect();
+    let sel = d
+        .spec
+        .as_ref()
+        .map(|s| s.selector.clone())
+        .unwrap_or_default();
+    let mut owned = Vec::new();
+    for rs in api.list(&ListParams::default()).await?.items {
+        match podutil::controller_of(&rs.metadata) {
+            Some(r) if r.uid == uid => owned.push(rs),
+            None if adopt
+                && rs.metadata.deletion_timestamp.is_none()
+                && selector::matches(&sel, rs.labels()) =>
+            {
+                let mut refs = rs.metadata.owner_references.clone().unwrap_or_default();
+                refs.push(podutil::controller_ref(
+                    "apps/v1",
+                    "Deployment",
+                    &d.name_any(),
+                    &uid,
+                ));
+                let patch = json!({"metadata": {"ownerReferences": refs,
+                                                "resourceVersion": rs.resource_version()}});
+                match api
+                    .patch(
+                        &rs.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Merge(&patch),
+                    )
+                    .await
+                {
+                    Ok(rs) => {
+                        tracing::info!(deployment = %d.name_any(), replicaset = %rs.name_any(), "adopted ReplicaSet");
+                        owned.push(rs);
+                    }
+                    // Changed or gone meanwhile: the next sync sees the new state.
+                    Err(kube::Error::Api(e)) if e.code == 409 || e.code == 404 => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            _ => {}
+        }
+    }
     owned.sort_by_key(|rs| {
-        rs.metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| t.0.as_second())
+        (
+            rs.metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second()),
+            rs.name_any(),
+        )
     });
     Ok(owned)
 }
