@@ -807,3 +807,46 @@ async fn deployment_adopts_an_orphan_replicaset_matching_its_selector() -> Resul
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn old_replicasets_beyond_revision_history_limit_are_deleted() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=deployment,replicaset"])?;
+    let path = "/apis/apps/v1/namespaces/default/deployments/hist";
+    // Recreate scales old ReplicaSets to zero without waiting for readiness.
+    create(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/deployments",
+        &json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "hist"},
+                "spec": {"replicas": 1, "revisionHistoryLimit": 1, "strategy": {"type": "Recreate"},
+                         "selector": {"matchLabels": {"app": "hist"}},
+                         "template": template("hist", "busybox:1")}}),
+    )
+    .await?;
+    for rev in 2..=4 {
+        eventually(&cm, &format!("revision {} live", rev - 1), || async {
+            let sets = replicasets_of(&cluster, "hist").await?;
+            Ok(sets
+                .iter()
+                .any(|rs| revision_of(rs) == (rev - 1).to_string() && rs["status"]["replicas"] == 1)
+                .then_some(()))
+        })
+        .await?;
+        let image = format!("busybox:{rev}");
+        merge_patch(
+            &cluster,
+            path,
+            &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}}),
+        )
+        .await?;
+    }
+    eventually(&cm, "only revisions 3 and 4 kept", || async {
+        let sets = replicasets_of(&cluster, "hist").await?;
+        let mut revs: Vec<String> = sets.iter().map(revision_of).collect();
+        revs.sort();
+        Ok((revs == ["3", "4"]).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
