@@ -1,8 +1,11 @@
 //! kube-controller-manager: runs the controllers that keep the cluster at its desired state.
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
-//! Controllers so far: `namespace` (deletes a terminating namespace's content, then
-//! finalizes it). The rest of upstream's controllers arrive with issue 5.
+//! Controllers so far (names as `--controllers` takes them): `namespace` (deletes a
+//! terminating namespace's content, then finalizes it), `replicaset`, `deployment`,
+//! `garbagecollector` (cascading deletion) and `serviceaccount` (a `default`
+//! ServiceAccount per namespace).
+//! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;
 
@@ -49,6 +52,22 @@ async fn main() -> anyhow::Result<()> {
     let mut tasks = Vec::new();
     if enabled(&flags, "namespace") {
         tasks.push(tokio::spawn(controllers::namespace::run(client.clone())));
+    }
+    if enabled(&flags, "replicaset") {
+        tasks.push(tokio::spawn(controllers::replicaset::run(client.clone())));
+    }
+    if enabled(&flags, "deployment") {
+        tasks.push(tokio::spawn(controllers::deployment::run(client.clone())));
+    }
+    if enabled(&flags, "garbagecollector") {
+        tasks.push(tokio::spawn(controllers::garbagecollector::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "serviceaccount") {
+        tasks.push(tokio::spawn(controllers::serviceaccount::run(
+            client.clone(),
+        )));
     }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {

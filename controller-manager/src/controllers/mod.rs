@@ -1,3 +1,13 @@
-//! One module per controller, as upstream's `pkg/controller/<name>/`.
+//! One module per controller, as upstream's `pkg/controller/<name>/`, plus the helpers
+//! they share (label selectors, pod facts).
 
+pub mod deployment;
+pub mod deployment_scale;
+pub mod deployment_status;
+pub mod deployment_util;
+pub mod garbagecollector;
 pub mod namespace;
+pub mod podutil;
+pub mod replicaset;
+pub mod selector;
+pub mod serviceaccount;
