@@ -69,6 +69,9 @@ async fn main() -> anyhow::Result<()> {
             client.clone(),
         )));
     }
+    if enabled(&flags, "job") {
+        tasks.push(tokio::spawn(controllers::job::run(client.clone())));
+    }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down"),

@@ -6,6 +6,8 @@ pub mod deployment_scale;
 pub mod deployment_status;
 pub mod deployment_util;
 pub mod garbagecollector;
+pub mod job;
+pub mod job_status;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;

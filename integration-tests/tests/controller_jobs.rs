@@ -1,0 +1,251 @@
+//! The job and cronjob controllers against a real apiserver and etcd. No kubelet runs, so
+//! the tests finish pods themselves by writing `status.phase` through the status subresource.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use integration_tests::controller_manager::start_controller_manager;
+use integration_tests::process::Daemon;
+use integration_tests::TestCluster;
+use serde_json::{json, Value};
+
+/// Generous: a debug build on a busy 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Poll `check` until it returns `Some`, or fail after `limit` with the controller-manager's log.
+async fn eventually_within<T, F, Fut>(
+    cm: &Daemon,
+    limit: Duration,
+    what: &str,
+    mut check: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "timed out waiting for {what}\n--- kube-controller-manager log ---\n{}",
+                cm.log_tail(40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn eventually<T, F, Fut>(cm: &Daemon, what: &str, check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    eventually_within(cm, DEADLINE, what, check).await
+}
+
+async fn get(cluster: &TestCluster, path: &str) -> Result<Value> {
+    let (code, body) = cluster.get_json(path).await?;
+    if !code.is_success() {
+        bail!("GET {path}: {code} {body}");
+    }
+    Ok(body)
+}
+
+async fn create(cluster: &TestCluster, path: &str, obj: &Value) -> Result<Value> {
+    let (code, body) = cluster.post_json(path, obj).await?;
+    if !code.is_success() {
+        bail!("POST {path}: {code} {body}");
+    }
+    Ok(body)
+}
+
+async fn merge_patch(cluster: &TestCluster, path: &str, patch: &Value) -> Result<Value> {
+    let (code, body) = cluster
+        .patch_json(path, "application/merge-patch+json", patch)
+        .await?;
+    if !code.is_success() {
+        bail!("PATCH {path}: {code} {body}");
+    }
+    Ok(body)
+}
+
+/// Pods (not being deleted) of Job `name` in `default`, by the label the apiserver adds.
+async fn job_pods(cluster: &TestCluster, name: &str) -> Result<Vec<Value>> {
+    let body = get(
+        cluster,
+        &format!(
+            "/api/v1/namespaces/default/pods?labelSelector=batch.kubernetes.io%2Fjob-name%3D{name}"
+        ),
+    )
+    .await?;
+    Ok(body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .collect())
+}
+
+fn running(pods: &[Value]) -> Vec<Value> {
+    pods.iter()
+        .filter(|p| !matches!(p["status"]["phase"].as_str(), Some("Succeeded" | "Failed")))
+        .cloned()
+        .collect()
+}
+
+/// Finish a pod as a kubelet would: `phase` through the status subresource.
+async fn finish_pod(cluster: &TestCluster, pod: &Value, phase: &str) -> Result<()> {
+    let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+    merge_patch(
+        cluster,
+        &format!("/api/v1/namespaces/default/pods/{name}/status"),
+        &json!({"status": {"phase": phase}}),
+    )
+    .await?;
+    Ok(())
+}
+
+fn job(name: &str, spec: Value) -> Value {
+    let mut spec = spec;
+    spec["template"] = json!({"spec": {"restartPolicy": "Never",
+        "containers": [{"name": "c", "image": "busybox"}]}});
+    json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": spec})
+}
+
+fn condition<'a>(job: &'a Value, type_: &str) -> Option<&'a Value> {
+    job["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_ && c["status"] == "True")
+}
+
+const JOBS: &str = "/apis/batch/v1/namespaces/default/jobs";
+
+#[tokio::test]
+async fn job_runs_pods_one_at_a_time_until_completions() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
+    let created = create(
+        &cluster,
+        JOBS,
+        &job("two", json!({"completions": 2, "parallelism": 1})),
+    )
+    .await?;
+    let uid = created["metadata"]["uid"].clone();
+
+    let first = eventually(&cm, "the first pod", || async {
+        let pods = job_pods(&cluster, "two").await?;
+        Ok((pods.len() == 1).then(|| pods[0].clone()))
+    })
+    .await?;
+    let owner = &first["metadata"]["ownerReferences"][0];
+    assert_eq!(owner["uid"], uid);
+    assert_eq!(owner["kind"], "Job");
+    assert_eq!(owner["controller"], true);
+    assert_eq!(owner["blockOwnerDeletion"], true);
+    finish_pod(&cluster, &first, "Succeeded").await?;
+
+    let second = eventually(&cm, "a second pod after the first succeeded", || async {
+        let pods = job_pods(&cluster, "two").await?;
+        let live = running(&pods);
+        Ok((pods.len() == 2 && live.len() == 1).then(|| live[0].clone()))
+    })
+    .await?;
+    finish_pod(&cluster, &second, "Succeeded").await?;
+
+    let done = eventually(&cm, "the Job to complete", || async {
+        let j = get(&cluster, &format!("{JOBS}/two")).await?;
+        Ok(condition(&j, "Complete").is_some().then_some(j))
+    })
+    .await?;
+    assert_eq!(done["status"]["succeeded"], 2);
+    assert!(done["status"]["completionTime"].is_string());
+    assert!(done["status"]["startTime"].is_string());
+    let types: Vec<&str> = done["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["type"].as_str())
+        .collect();
+    assert_eq!(types, ["SuccessCriteriaMet", "Complete"]);
+    assert_eq!(
+        job_pods(&cluster, "two").await?.len(),
+        2,
+        "no pod beyond completions"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn job_fails_when_backoff_limit_is_exceeded() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
+    create(&cluster, JOBS, &job("fragile", json!({"backoffLimit": 0}))).await?;
+    let pod = eventually(&cm, "the pod", || async {
+        let pods = job_pods(&cluster, "fragile").await?;
+        Ok(pods.first().cloned())
+    })
+    .await?;
+    finish_pod(&cluster, &pod, "Failed").await?;
+    let failed = eventually(&cm, "the Job to fail", || async {
+        let j = get(&cluster, &format!("{JOBS}/fragile")).await?;
+        Ok(condition(&j, "Failed").cloned().map(|c| (c, j)))
+    })
+    .await?;
+    assert_eq!(failed.0["reason"], "BackoffLimitExceeded");
+    assert!(condition(&failed.1, "FailureTarget").is_some());
+    assert_eq!(failed.1["status"]["failed"], 1);
+    assert_eq!(running(&job_pods(&cluster, "fragile").await?).len(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn suspending_a_job_deletes_its_active_pods() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
+    create(
+        &cluster,
+        JOBS,
+        &job("nap", json!({"completions": 4, "parallelism": 2})),
+    )
+    .await?;
+    eventually(&cm, "two active pods", || async {
+        Ok((job_pods(&cluster, "nap").await?.len() == 2).then_some(()))
+    })
+    .await?;
+    merge_patch(
+        &cluster,
+        &format!("{JOBS}/nap"),
+        &json!({"spec": {"suspend": true}}),
+    )
+    .await?;
+    let j = eventually(&cm, "pods deleted and Suspended", || async {
+        let j = get(&cluster, &format!("{JOBS}/nap")).await?;
+        let gone = job_pods(&cluster, "nap").await?.is_empty();
+        Ok((gone
+            && condition(&j, "Suspended").is_some()
+            && j["status"]["active"].as_i64().unwrap_or(0) == 0)
+            .then_some(j))
+    })
+    .await?;
+    assert_eq!(
+        condition(&j, "Suspended").map(|c| c["reason"].clone()),
+        Some(json!("JobSuspended"))
+    );
+    merge_patch(
+        &cluster,
+        &format!("{JOBS}/nap"),
+        &json!({"spec": {"suspend": false}}),
+    )
+    .await?;
+    eventually(&cm, "pods again after resuming", || async {
+        Ok((job_pods(&cluster, "nap").await?.len() == 2).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
