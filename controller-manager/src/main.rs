@@ -72,6 +72,9 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "job") {
         tasks.push(tokio::spawn(controllers::job::run(client.clone())));
     }
+    if enabled(&flags, "cronjob") {
+        tasks.push(tokio::spawn(controllers::cronjob::run(client.clone())));
+    }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down"),

@@ -249,3 +249,140 @@ async fn suspending_a_job_deletes_its_active_pods() -> Result<()> {
     .await?;
     Ok(())
 }
+
+const CRONJOBS: &str = "/apis/batch/v1/namespaces/default/cronjobs";
+
+fn cronjob(name: &str, spec: Value) -> Value {
+    let mut spec = spec;
+    spec["jobTemplate"] = json!({"spec": {"template": {"spec": {"restartPolicy": "Never",
+        "containers": [{"name": "c", "image": "busybox"}]}}}});
+    json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name}, "spec": spec})
+}
+
+async fn jobs_owned_by(cluster: &TestCluster, uid: &Value) -> Result<Vec<Value>> {
+    let body = get(cluster, JOBS).await?;
+    Ok(body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| j["metadata"]["ownerReferences"][0]["uid"] == *uid)
+        .collect())
+}
+
+#[tokio::test]
+async fn cronjob_creates_a_job_at_the_next_minute() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=cronjob"])?;
+    let cj = create(
+        &cluster,
+        CRONJOBS,
+        &cronjob("tick", json!({"schedule": "* * * * *"})),
+    )
+    .await?;
+    let uid = cj["metadata"]["uid"].clone();
+    // The first due time is at most a minute away.
+    let job = eventually_within(
+        &cm,
+        Duration::from_secs(150),
+        "a Job from the CronJob",
+        || async { Ok(jobs_owned_by(&cluster, &uid).await?.into_iter().next()) },
+    )
+    .await?;
+    let name = job["metadata"]["name"].as_str().unwrap_or_default();
+    let scheduled = job["metadata"]["annotations"]
+        ["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+        .as_str()
+        .unwrap_or_default();
+    // `<cronjob>-<minutes since the epoch>` of a whole-minute scheduled time.
+    let minutes = name.strip_prefix("tick-").unwrap_or_default();
+    assert!(
+        minutes.parse::<i64>().is_ok_and(|m| m > 28_000_000),
+        "{name}"
+    );
+    assert!(scheduled.ends_with(":00Z"), "{scheduled}");
+    assert_eq!(job["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+    assert_eq!(job["metadata"]["ownerReferences"][0]["controller"], true);
+    eventually(&cm, "status.active and lastScheduleTime", || async {
+        let cj = get(&cluster, &format!("{CRONJOBS}/tick")).await?;
+        let active = cj["status"]["active"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|r| r["name"] == name));
+        Ok((active && cj["status"]["lastScheduleTime"] == scheduled).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn cronjob_deletes_finished_jobs_beyond_history_limits() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=cronjob"])?;
+    // Suspended so only the history cleanup acts.
+    let cj = create(
+        &cluster,
+        CRONJOBS,
+        &cronjob(
+            "hist",
+            json!({"schedule": "0 0 1 1 *", "suspend": true,
+            "successfulJobsHistoryLimit": 1, "failedJobsHistoryLimit": 1}),
+        ),
+    )
+    .await?;
+    let owner = json!([{"apiVersion": "batch/v1", "kind": "CronJob", "name": "hist",
+        "uid": cj["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}]);
+    for (i, outcome) in ["Complete", "Complete", "Complete", "Failed", "Failed"]
+        .iter()
+        .enumerate()
+    {
+        let name = format!("hist-{i}");
+        let mut j = job(&name, json!({"suspend": true}));
+        j["metadata"]["ownerReferences"] = owner.clone();
+        create(&cluster, JOBS, &j).await?;
+        let start = format!("2025-01-01T00:0{i}:00Z");
+        let mut conds = vec![];
+        if *outcome == "Failed" {
+            conds.push(json!({"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded"}));
+        } else {
+            conds.push(json!({"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached"}));
+        }
+        conds.push(json!({"type": outcome, "status": "True", "reason": "X"}));
+        let mut status = json!({"startTime": start, "conditions": conds});
+        if *outcome == "Complete" {
+            status["completionTime"] = json!(start);
+            status["succeeded"] = json!(1);
+        } else {
+            status["failed"] = json!(1);
+        }
+        merge_patch(
+            &cluster,
+            &format!("{JOBS}/{name}/status"),
+            &json!({"status": status}),
+        )
+        .await?;
+    }
+    // Touch the CronJob so it syncs after every Job is finished.
+    merge_patch(
+        &cluster,
+        &format!("{CRONJOBS}/hist"),
+        &json!({"metadata": {"labels": {"touched": "yes"}}}),
+    )
+    .await?;
+    let uid = cj["metadata"]["uid"].clone();
+    eventually(
+        &cm,
+        "only the newest finished Job of each kind left",
+        || async {
+            let mut names: Vec<String> = jobs_owned_by(&cluster, &uid)
+                .await?
+                .iter()
+                .filter(|j| j["metadata"]["deletionTimestamp"].is_null())
+                .filter_map(|j| j["metadata"]["name"].as_str().map(String::from))
+                .collect();
+            names.sort();
+            Ok((names == ["hist-2", "hist-4"]).then_some(()))
+        },
+    )
+    .await?;
+    Ok(())
+}

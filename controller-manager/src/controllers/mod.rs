@@ -1,6 +1,8 @@
 //! One module per controller, as upstream's `pkg/controller/<name>/`, plus the helpers
 //! they share (label selectors, pod facts).
 
+pub mod cronjob;
+pub mod cronjob_schedule;
 pub mod deployment;
 pub mod deployment_scale;
 pub mod deployment_status;
