@@ -386,3 +386,69 @@ async fn cronjob_deletes_finished_jobs_beyond_history_limits() -> Result<()> {
     .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn indexed_job_runs_each_index_once_and_records_completed_indexes() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
+    let spec = json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed"});
+    create(&cluster, JOBS, &job("idx", spec)).await?;
+    let pods = eventually(&cm, "three indexed pods", || async {
+        let pods = job_pods(&cluster, "idx").await?;
+        Ok((pods.len() == 3).then_some(pods))
+    })
+    .await?;
+    let key = "batch.kubernetes.io/job-completion-index";
+    let mut indexes: Vec<String> = pods
+        .iter()
+        .map(|p| {
+            let i = p["metadata"]["annotations"][key]
+                .as_str()
+                .unwrap_or_default();
+            assert_eq!(p["metadata"]["labels"][key], i);
+            assert_eq!(p["spec"]["hostname"], format!("idx-{i}"));
+            i.to_string()
+        })
+        .collect();
+    indexes.sort();
+    assert_eq!(indexes, ["0", "1", "2"]);
+    for p in &pods {
+        finish_pod(&cluster, p, "Succeeded").await?;
+    }
+    let j = eventually(&cm, "the indexed Job to complete", || async {
+        let j = get(&cluster, &format!("{JOBS}/idx")).await?;
+        Ok(condition(&j, "Complete").is_some().then_some(j))
+    })
+    .await?;
+    assert_eq!(j["status"]["completedIndexes"], "0-2");
+    assert_eq!(j["status"]["succeeded"], 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn job_past_its_active_deadline_fails_and_deletes_pods() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
+    create(
+        &cluster,
+        JOBS,
+        &job("slow", json!({"activeDeadlineSeconds": 2})),
+    )
+    .await?;
+    let j = eventually(&cm, "the Job to fail on its deadline", || async {
+        let j = get(&cluster, &format!("{JOBS}/slow")).await?;
+        Ok(condition(&j, "Failed").is_some().then_some(j))
+    })
+    .await?;
+    assert_eq!(
+        condition(&j, "Failed").map(|c| c["reason"].clone()),
+        Some(json!("DeadlineExceeded"))
+    );
+    eventually(&cm, "no active pods", || async {
+        Ok(running(&job_pods(&cluster, "slow").await?)
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    Ok(())
+}
