@@ -254,7 +254,8 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
         .count() as i32;
     let ready = active.iter().filter(|p| podutil::is_ready(p)).count() as i32;
     let mut status = json!({
-        "active": active.len() as i32, "succeeded": succeeded, "failed": failed,
+        "active": omit_zero(active.len() as i32), "succeeded": omit_zero(succeeded),
+        "failed": omit_zero(failed),
         "ready": ready, "terminating": terminating,
         "startTime": start.map(rfc3339), "conditions": conds,
     });
@@ -270,6 +271,16 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
         Some(d) => Action::requeue(d + Duration::from_millis(200)),
         None => Action::await_change(),
     })
+}
+
+/// Upstream's `active`, `succeeded` and `failed` are omitted when zero (`ready` and
+/// `terminating` are pointers and stay); `null` removes them in a merge patch.
+fn omit_zero(n: i32) -> Value {
+    if n == 0 {
+        Value::Null
+    } else {
+        json!(n)
+    }
 }
 
 /// Seconds left before a failed Job may create pods again: 10 s doubled per failure, counted
