@@ -1,0 +1,114 @@
+//! kube-scheduler's topology plugins against a real apiserver and etcd: PodTopologySpread
+//! and InterPodAffinity on nodes labelled with zones, on cases where LeastAllocated alone
+//! would pick the other node.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use integration_tests::process::Daemon;
+use integration_tests::scheduler::start_scheduler;
+use integration_tests::TestCluster;
+use serde_json::{json, Value};
+
+/// Generous: a debug build on a busy 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A Ready node with `cpu` cores, in `zone`, labelled with its hostname.
+async fn create_node(cluster: &TestCluster, name: &str, cpu: &str, zone: &str) -> Result<()> {
+    let status = json!({"capacity": {"cpu": cpu, "memory": "64Gi", "pods": "110"},
+                        "allocatable": {"cpu": cpu, "memory": "64Gi", "pods": "110"},
+                        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                                        "message": "test node", "lastHeartbeatTime": "2024-01-01T00:00:00Z",
+                                        "lastTransitionTime": "2024-01-01T00:00:00Z"}]});
+    let node = json!({"apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {
+            "topology.kubernetes.io/zone": zone, "kubernetes.io/hostname": name}},
+        "spec": {}, "status": status});
+    let (code, body) = cluster.post_json("/api/v1/nodes", &node).await?;
+    if !code.is_success() {
+        bail!("creating node {name}: {code} {body}");
+    }
+    let (code, body) = cluster
+        .patch_json(
+            &format!("/api/v1/nodes/{name}/status"),
+            "application/merge-patch+json",
+            &json!({"status": status}),
+        )
+        .await?;
+    if !code.is_success() {
+        bail!("setting node {name} status: {code} {body}");
+    }
+    Ok(())
+}
+
+/// A pod labelled `app: <app>` asking for 100m cpu, with `extra` merged into its spec.
+async fn create_pod(cluster: &TestCluster, name: &str, app: &str, extra: Value) -> Result<()> {
+    let mut spec = json!({"containers": [{"name": "app", "image": "busybox",
+        "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]});
+    if let (Some(spec), Value::Object(extra)) = (spec.as_object_mut(), extra) {
+        spec.extend(extra);
+    }
+    let pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": app}}, "spec": spec});
+    let (code, body) = cluster
+        .post_json("/api/v1/namespaces/default/pods", &pod)
+        .await?;
+    if !code.is_success() {
+        bail!("creating pod {name}: {code} {body}");
+    }
+    Ok(())
+}
+
+/// Poll until the pod is bound; returns its node.
+async fn wait_bound(cluster: &TestCluster, scheduler: &Daemon, name: &str) -> Result<String> {
+    let start = Instant::now();
+    loop {
+        let (code, pod) = cluster
+            .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
+            .await?;
+        if !code.is_success() {
+            bail!("getting pod {name}: {code} {pod}");
+        }
+        if let Some(node) = pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+            return Ok(node.to_string());
+        }
+        if start.elapsed() > DEADLINE {
+            bail!(
+                "pod {name} not bound: {pod}\n--- scheduler log ---\n{}",
+                scheduler.log_tail(40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A cluster with a scheduler, a roomy node `big` in zone-a and a `small` one in zone-b.
+async fn setup() -> Result<(TestCluster, Daemon)> {
+    let cluster = TestCluster::start().await?;
+    let scheduler = start_scheduler(&cluster, &["--secure-port=0"])?;
+    create_node(&cluster, "big", "16", "zone-a").await?;
+    create_node(&cluster, "small", "2", "zone-b").await?;
+    Ok((cluster, scheduler))
+}
+
+#[tokio::test]
+async fn zone_spread_places_two_pods_per_zone_despite_free_capacity() -> Result<()> {
+    let (cluster, scheduler) = setup().await?;
+    let spread = json!({"topologySpreadConstraints": [{"maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": {"app": "web"}}}]});
+    for i in 0..4 {
+        create_pod(&cluster, &format!("web-{i}"), "web", spread.clone()).await?;
+    }
+    let mut on_small = 0;
+    for i in 0..4 {
+        if wait_bound(&cluster, &scheduler, &format!("web-{i}")).await? == "small" {
+            on_small += 1;
+        }
+    }
+    assert_eq!(on_small, 2, "zone-b must hold exactly two of the four pods");
+    // Without the constraint, LeastAllocated sends a pod to the roomy node.
+    create_pod(&cluster, "free", "other", json!({})).await?;
+    assert_eq!(wait_bound(&cluster, &scheduler, "free").await?, "big");
+    Ok(())
+}
