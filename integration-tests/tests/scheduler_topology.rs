@@ -112,3 +112,35 @@ async fn zone_spread_places_two_pods_per_zone_despite_free_capacity() -> Result<
     assert_eq!(wait_bound(&cluster, &scheduler, "free").await?, "big");
     Ok(())
 }
+
+#[tokio::test]
+async fn required_anti_affinity_keeps_same_label_pods_apart() -> Result<()> {
+    let (cluster, scheduler) = setup().await?;
+    let anti = json!({"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": "cache"}}}]}}});
+    create_pod(&cluster, "cache-0", "cache", anti.clone()).await?;
+    create_pod(&cluster, "cache-1", "cache", anti).await?;
+    let first = wait_bound(&cluster, &scheduler, "cache-0").await?;
+    let second = wait_bound(&cluster, &scheduler, "cache-1").await?;
+    // LeastAllocated alone would put both on the roomy node.
+    assert_ne!(first, second);
+    Ok(())
+}
+
+#[tokio::test]
+async fn required_affinity_colocates_with_the_pod_on_the_small_node() -> Result<()> {
+    let (cluster, scheduler) = setup().await?;
+    create_pod(
+        &cluster,
+        "db",
+        "db",
+        json!({"nodeSelector": {"kubernetes.io/hostname": "small"}}),
+    )
+    .await?;
+    assert_eq!(wait_bound(&cluster, &scheduler, "db").await?, "small");
+    let affinity = json!({"affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"topologyKey": "topology.kubernetes.io/zone", "labelSelector": {"matchLabels": {"app": "db"}}}]}}});
+    create_pod(&cluster, "web", "web", affinity).await?;
+    assert_eq!(wait_bound(&cluster, &scheduler, "web").await?, "small");
+    Ok(())
+}

@@ -6,10 +6,10 @@ use rand::Rng;
 
 use super::fit_error::Diagnosis;
 use super::plugins::{
-    balanced_allocation::BalancedAllocation, node_affinity::NodeAffinity, node_name::NodeName,
-    node_ports::NodePorts, node_resources_fit::NodeResourcesFit,
-    node_unschedulable::NodeUnschedulable, pod_topology_spread::PodTopologySpread,
-    taint_toleration::TaintToleration,
+    balanced_allocation::BalancedAllocation, inter_pod_affinity::InterPodAffinity,
+    node_affinity::NodeAffinity, node_name::NodeName, node_ports::NodePorts,
+    node_resources_fit::NodeResourcesFit, node_unschedulable::NodeUnschedulable,
+    pod_topology_spread::PodTopologySpread, taint_toleration::TaintToleration,
 };
 use super::{CycleState, FilterPlugin, NodeInfo, ScorePlugin};
 
@@ -23,7 +23,8 @@ pub struct Framework {
 
 impl Framework {
     /// Upstream's default plugin set and score weights (TaintToleration 3, NodeAffinity 2,
-    /// PodTopologySpread 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1), minus what Rudder lacks yet.
+    /// PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit 1,
+    /// NodeResourcesBalancedAllocation 1), minus what Rudder lacks yet.
     pub fn default_profile(profile_name: &str) -> Framework {
         Framework {
             profile_name: profile_name.to_string(),
@@ -35,11 +36,13 @@ impl Framework {
                 Box::new(NodePorts),
                 Box::new(NodeResourcesFit::default()),
                 Box::new(PodTopologySpread),
+                Box::new(InterPodAffinity),
             ],
             scores: vec![
                 (Box::new(TaintToleration), 3),
                 (Box::new(NodeAffinity), 2),
                 (Box::new(PodTopologySpread), 2),
+                (Box::new(InterPodAffinity), 2),
                 (Box::new(NodeResourcesFit::default()), 1),
                 (Box::new(BalancedAllocation), 1),
             ],
