@@ -144,3 +144,68 @@ async fn required_affinity_colocates_with_the_pod_on_the_small_node() -> Result<
     assert_eq!(wait_bound(&cluster, &scheduler, "web").await?, "small");
     Ok(())
 }
+
+/// Preemption lives here too: it reuses this file's node and pod helpers.
+#[tokio::test]
+async fn high_priority_pod_preempts_one_low_priority_pod() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let scheduler = start_scheduler(&cluster, &["--secure-port=0"])?;
+    create_node(&cluster, "only", "2", "zone-a").await?;
+    let asking = |cpu: &str, priority: i32| {
+        json!({"priority": priority, "containers": [{"name": "app", "image": "busybox",
+            "resources": {"requests": {"cpu": cpu}}}]})
+    };
+    create_pod(&cluster, "low-1", "low", asking("900m", 1)).await?;
+    create_pod(&cluster, "low-2", "low", asking("900m", 1)).await?;
+    assert_eq!(wait_bound(&cluster, &scheduler, "low-1").await?, "only");
+    assert_eq!(wait_bound(&cluster, &scheduler, "low-2").await?, "only");
+    create_pod(&cluster, "high", "high", asking("1", 100)).await?;
+
+    // Nominated, and exactly one victim deleted gracefully; with no kubelet here, the
+    // test finishes the victims' termination itself.
+    let start = Instant::now();
+    let mut victims = Vec::new();
+    loop {
+        let (_, high) = cluster
+            .get_json("/api/v1/namespaces/default/pods/high")
+            .await?;
+        let nominated = high["status"]["nominatedNodeName"].as_str() == Some("only");
+        for name in ["low-1", "low-2"] {
+            let (code, pod) = cluster
+                .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
+                .await?;
+            let terminating =
+                code.as_u16() == 404 || !pod["metadata"]["deletionTimestamp"].is_null();
+            if terminating && !victims.contains(&name) {
+                victims.push(name);
+                cluster
+                    .delete(&format!(
+                        "/api/v1/namespaces/default/pods/{name}?gracePeriodSeconds=0"
+                    ))
+                    .await?;
+            }
+        }
+        if nominated && !victims.is_empty() {
+            break;
+        }
+        if start.elapsed() > DEADLINE {
+            bail!(
+                "no preemption: high {high}\n--- scheduler log ---\n{}",
+                scheduler.log_tail(40)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(wait_bound(&cluster, &scheduler, "high").await?, "only");
+    assert_eq!(victims.len(), 1, "one victim frees enough cpu");
+    let survivor = if victims[0] == "low-1" {
+        "low-2"
+    } else {
+        "low-1"
+    };
+    let (code, pod) = cluster
+        .get_json(&format!("/api/v1/namespaces/default/pods/{survivor}"))
+        .await?;
+    assert!(code.is_success() && pod["metadata"]["deletionTimestamp"].is_null());
+    Ok(())
+}

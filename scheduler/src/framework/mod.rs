@@ -9,6 +9,7 @@ pub mod fit_error;
 pub mod label_selector;
 pub mod node_info;
 pub mod plugins;
+pub mod preemption;
 pub mod resource;
 pub mod runtime;
 

@@ -75,6 +75,21 @@ impl Framework {
         (feasible, diagnosis)
     }
 
+    /// Whether `pod` passes every filter on `nodes[index]`, with PreFilter state computed
+    /// from all of `nodes` (preemption's what-if check).
+    pub fn filter_one(&self, pod: &Pod, nodes: &[NodeInfo], index: usize) -> bool {
+        let Some(node) = nodes.get(index) else {
+            return false;
+        };
+        let mut state = CycleState::default();
+        for f in &self.filters {
+            f.pre_filter(&mut state, pod, nodes);
+        }
+        self.filters
+            .iter()
+            .all(|f| f.filter(&state, pod, node).is_ok())
+    }
+
     /// Weighted sum of the normalized scores of the `feasible` nodes (same order).
     pub fn score(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Vec<i64> {
         let mut totals = vec![0i64; feasible.len()];
