@@ -184,10 +184,9 @@ mod tests {
         let (_, d) = fw.find_feasible(&p, &nodes);
         assert!(find_candidate(&fw, &p, &nodes, &d).is_none());
         let mut never = asking("1", 100, "never");
-        never
-            .spec
-            .as_mut()
-            .map(|s| s.preemption_policy = Some("Never".into()));
+        if let Some(spec) = never.spec.as_mut() {
+            spec.preemption_policy = Some("Never".into());
+        }
         let (_, d) = fw.find_feasible(&never, &nodes);
         assert!(find_candidate(&fw, &never, &nodes, &d).is_none());
     }
