@@ -27,11 +27,11 @@ fn is_active(pod: &Pod) -> bool {
 /// Pods assumed onto nodes, by pod key.
 #[derive(Default, Clone)]
 pub struct AssumeCache {
-    assumed: Arc<Mutex<HashMap<String, Pod>>>,
+    assumed: Arc<Mutex<HashMap<String, Arc<Pod>>>>,
 }
 
 impl AssumeCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Pod>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Pod>>> {
         self.assumed.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -39,7 +39,7 @@ impl AssumeCache {
     pub fn assume(&self, pod: &Pod, node: &str) {
         let mut assumed = pod.clone();
         assumed.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
-        self.lock().insert(pod_key(pod), assumed);
+        self.lock().insert(pod_key(pod), Arc::new(assumed));
     }
 
     /// Stop counting a pod (binding failed, or the informer now shows it bound or deleted).
@@ -61,14 +61,14 @@ impl AssumeCache {
             .enumerate()
             .map(|(i, n)| (n.name().to_string(), i))
             .collect();
-        let mut place = |pod: &Pod| {
+        let mut place = |pod: &Arc<Pod>| {
             let node = pod
                 .spec
                 .as_ref()
                 .and_then(|s| s.node_name.as_deref())
                 .unwrap_or_default();
             if let Some(&i) = index.get(node) {
-                infos[i].add_pod(pod);
+                infos[i].add_shared_pod(pod.clone());
             }
         };
         let mut seen_bound = std::collections::HashSet::new();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, Resource};
@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::cache::{pod_key, AssumeCache};
 use crate::framework::fit_error::fit_error_message;
+use crate::framework::preemption::{eligible, find_candidate, Candidate};
 use crate::framework::runtime::Framework;
 use crate::informers::{Informers, Responsibility};
 use crate::metrics::Metrics;
@@ -83,16 +84,29 @@ impl Scheduler {
                 tokio::spawn(async move { this.bind(qp, pod, node, profile_name, start).await });
             }
             None => {
-                let message = fit_error_message(&pod, snapshot.len(), &diagnosis);
-                tracing::info!(pod = %qp.key, %message, "unable to schedule pod");
                 self.metrics.observe_attempt(
                     "unschedulable",
                     &profile_name,
                     start.elapsed().as_secs_f64(),
                 );
+                // PostFilter: make room by evicting lower-priority pods. The preemptor waits
+                // in the unschedulable queue; the victims' deletion brings it back.
+                let preemption = find_candidate(&framework, &pod, &snapshot, &diagnosis)
+                    .map(|c| (snapshot[c.node].name().to_string(), c));
+                let mut diagnosis = diagnosis;
+                diagnosis.nominated = preemption.is_some();
+                diagnosis.waiting_for_victims =
+                    preemption.is_none() && eligible_policy(&pod) && !eligible(&pod, &snapshot);
+                let message = fit_error_message(&pod, snapshot.len(), &diagnosis);
+                tracing::info!(pod = %qp.key, %message, "unable to schedule pod");
                 self.queue.add_unschedulable(qp);
                 let this = self.clone();
-                tokio::spawn(async move { this.report_unschedulable(&pod, &message).await });
+                tokio::spawn(async move {
+                    if let Some((node, candidate)) = preemption {
+                        this.preempt(&pod, &node, candidate).await;
+                    }
+                    this.report_unschedulable(&pod, &message).await
+                });
             }
         }
     }
@@ -134,6 +148,34 @@ impl Scheduler {
                     .observe_attempt("error", &profile, start.elapsed().as_secs_f64());
                 self.cache.forget(&pod_key(&pod));
                 self.queue.add_backoff(qp);
+            }
+        }
+    }
+
+    /// Nominate `node` for the preemptor (`status.nominatedNodeName`) and delete the
+    /// victims gracefully, each with a `Preempted` event.
+    async fn preempt(&self, pod: &Pod, node: &str, candidate: Candidate) {
+        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+        let patch = json!({"status": {"nominatedNodeName": node}});
+        if let Err(e) = api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+        {
+            tracing::warn!(pod = %pod_key(pod), error = %e, "setting nominatedNodeName failed");
+            return;
+        }
+        for victim in candidate.victims {
+            let vns = victim.metadata.namespace.clone().unwrap_or_default();
+            let vname = victim.metadata.name.clone().unwrap_or_default();
+            tracing::info!(preemptor = %pod_key(pod), victim = %pod_key(&victim), %node, "preempting");
+            let note = format!("Preempted by {ns}/{name} on node {node}");
+            self.publish(&victim, EventType::Normal, "Preempted", "Preempting", note)
+                .await;
+            let vapi: Api<Pod> = Api::namespaced(self.client.clone(), &vns);
+            if let Err(e) = vapi.delete(&vname, &DeleteParams::default()).await {
+                tracing::warn!(victim = %pod_key(&victim), error = %e, "deleting preemption victim failed");
             }
         }
     }
@@ -199,6 +241,14 @@ impl Scheduler {
             tracing::warn!(pod = %pod_key(pod), error = %e, "recording event failed");
         }
     }
+}
+
+/// Whether `preemptionPolicy` allows preempting (it has its own FailedScheduling text).
+fn eligible_policy(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.preemption_policy.as_deref())
+        != Some("Never")
 }
 
 /// Now as RFC 3339 with second precision (metav1.Time's wire format).

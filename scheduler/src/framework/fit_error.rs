@@ -19,6 +19,11 @@ const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
 pub struct Diagnosis {
     /// Node name → the first filter's rejection.
     pub node_to_status: BTreeMap<String, Status>,
+    /// Preemption nominated a node: upstream then adds no preemption summary.
+    pub nominated: bool,
+    /// Preemption was skipped because earlier victims on the nominated node are still
+    /// terminating.
+    pub waiting_for_victims: bool,
 }
 
 /// "count reason" strings, sorted as strings (as upstream sorts them), joined with ", ".
@@ -32,8 +37,8 @@ fn histogram<'a>(reasons: impl Iterator<Item = &'a str>) -> String {
     parts.join(", ")
 }
 
-/// What the preemption step would report. Rudder does not preempt yet, so no node ever has
-/// victims: resolvable rejections read "No preemption victims found", the rest "not helpful".
+/// What the preemption step reports when it found no candidate: resolvable rejections read
+/// "No preemption victims found", the rest "not helpful".
 fn preemption_message(pod: &Pod, diagnosis: &Diagnosis) -> String {
     let policy = pod
         .spec
@@ -41,6 +46,10 @@ fn preemption_message(pod: &Pod, diagnosis: &Diagnosis) -> String {
         .and_then(|s| s.preemption_policy.as_deref());
     if policy == Some("Never") {
         return "preemption: not eligible due to preemptionPolicy=Never".to_string();
+    }
+    if diagnosis.waiting_for_victims {
+        return "preemption: not eligible due to a terminating pod on the nominated node"
+            .to_string();
     }
     let reasons = diagnosis.node_to_status.values().map(|s| match s.code {
         Code::Unschedulable => NO_VICTIMS,
@@ -62,11 +71,14 @@ pub fn fit_error_message(pod: &Pod, num_all_nodes: usize, diagnosis: &Diagnosis)
         .node_to_status
         .values()
         .flat_map(|s| s.reasons.iter().map(String::as_str));
-    format!(
-        "0/{num_all_nodes} nodes are available: {}. {}.",
-        histogram(reasons),
-        preemption_message(pod, diagnosis)
-    )
+    let summary = format!(
+        "0/{num_all_nodes} nodes are available: {}.",
+        histogram(reasons)
+    );
+    if diagnosis.nominated {
+        return summary;
+    }
+    format!("{summary} {}.", preemption_message(pod, diagnosis))
 }
 
 #[cfg(test)]
@@ -111,5 +123,11 @@ mod tests {
              preemption: not eligible due to preemptionPolicy=Never."
         );
         assert_eq!(fit_error_message(&pod(json!({})), 0, &d), NO_NODES);
+        // Once preemption nominated a node, the summary stands alone.
+        d.nominated = true;
+        assert_eq!(
+            fit_error_message(&pod(json!({})), 1, &d),
+            "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory."
+        );
     }
 }

@@ -4,14 +4,18 @@
 //! As upstream's framework: a filter answers "can this pod run on this node", a score ranks
 //! the feasible nodes 0..=100 (after its own normalization), and the cycle only orchestrates.
 
+pub mod cycle_state;
 pub mod fit_error;
+pub mod label_selector;
 pub mod node_info;
 pub mod plugins;
+pub mod preemption;
 pub mod resource;
 pub mod runtime;
 
 use k8s_openapi::api::core::v1::Pod;
 
+pub use cycle_state::CycleState;
 pub use node_info::NodeInfo;
 
 /// Highest score a plugin may give a node (upstream's `MaxNodeScore`).
@@ -57,19 +61,32 @@ impl Status {
 pub trait FilterPlugin: Send + Sync {
     /// Upstream's plugin name (`NodeResourcesFit`, …).
     fn name(&self) -> &'static str;
+    /// Upstream's PreFilter: compute, once per cycle and from every node of the snapshot,
+    /// what `filter` needs (cluster-wide counts); most plugins need nothing.
+    fn pre_filter(&self, _state: &mut CycleState, _pod: &Pod, _nodes: &[NodeInfo]) {}
     /// `Ok` when the pod fits the node.
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
 }
 
 /// A plugin that ranks feasible nodes for a pod.
 pub trait ScorePlugin: Send + Sync {
     /// Upstream's plugin name.
     fn name(&self) -> &'static str;
+    /// Upstream's PreScore: compute once per cycle, from every node and the indexes of the
+    /// feasible ones, what `score` needs.
+    fn pre_score(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _nodes: &[NodeInfo],
+        _feasible: &[usize],
+    ) {
+    }
     /// The raw score of one node.
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64;
+    fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64;
     /// Bring the raw scores of all feasible nodes into 0..=MAX_NODE_SCORE; the default
     /// keeps them as they are (plugins whose raw score already is in range).
-    fn normalize(&self, _pod: &Pod, _scores: &mut [i64]) {}
+    fn normalize(&self, _state: &CycleState, _pod: &Pod, _scores: &mut [i64]) {}
 }
 
 /// Upstream's `DefaultNormalizeScore`: scale so the best node gets `MAX_NODE_SCORE`;

@@ -55,6 +55,9 @@ pub struct NodeInfo {
     pub pod_count: i64,
     /// Host ports taken by its pods.
     pub used_ports: Vec<HostPort>,
+    /// The pods themselves (bound and assumed), for plugins that look at other pods'
+    /// labels and affinity (PodTopologySpread, InterPodAffinity).
+    pub pods: Vec<Arc<Pod>>,
 }
 
 impl NodeInfo {
@@ -67,15 +70,24 @@ impl NodeInfo {
             non_zero_requested: Resource::default(),
             pod_count: 0,
             used_ports: Vec::new(),
+            pods: Vec::new(),
         }
     }
 
-    /// Count `pod` as running here.
+    /// Count `pod` as running here (tests build nodes this way).
+    #[cfg(test)]
     pub fn add_pod(&mut self, pod: &Pod) {
-        self.requested.add(&pod_requests(pod, false));
-        self.non_zero_requested.add(&pod_requests(pod, true));
+        self.add_shared_pod(Arc::new(pod.clone()));
+    }
+
+    /// Count `pod` as running here without copying it (the snapshot's path).
+    pub fn add_shared_pod(&mut self, pod: Arc<Pod>) {
+        let pod_ref: &Pod = &pod;
+        self.requested.add(&pod_requests(pod_ref, false));
+        self.non_zero_requested.add(&pod_requests(pod_ref, true));
         self.pod_count += 1;
-        self.used_ports.extend(pod_host_ports(pod));
+        self.used_ports.extend(pod_host_ports(pod_ref));
+        self.pods.push(pod);
     }
 
     /// The node's name.

@@ -6,11 +6,12 @@ use rand::Rng;
 
 use super::fit_error::Diagnosis;
 use super::plugins::{
-    balanced_allocation::BalancedAllocation, node_affinity::NodeAffinity, node_name::NodeName,
-    node_ports::NodePorts, node_resources_fit::NodeResourcesFit,
-    node_unschedulable::NodeUnschedulable, taint_toleration::TaintToleration,
+    balanced_allocation::BalancedAllocation, inter_pod_affinity::InterPodAffinity,
+    node_affinity::NodeAffinity, node_name::NodeName, node_ports::NodePorts,
+    node_resources_fit::NodeResourcesFit, node_unschedulable::NodeUnschedulable,
+    pod_topology_spread::PodTopologySpread, taint_toleration::TaintToleration,
 };
-use super::{FilterPlugin, NodeInfo, ScorePlugin};
+use super::{CycleState, FilterPlugin, NodeInfo, ScorePlugin};
 
 /// A profile's plugins.
 pub struct Framework {
@@ -22,7 +23,8 @@ pub struct Framework {
 
 impl Framework {
     /// Upstream's default plugin set and score weights (TaintToleration 3, NodeAffinity 2,
-    /// NodeResourcesFit 1, NodeResourcesBalancedAllocation 1), minus what Rudder lacks yet.
+    /// PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit 1,
+    /// NodeResourcesBalancedAllocation 1), minus what Rudder lacks yet.
     pub fn default_profile(profile_name: &str) -> Framework {
         Framework {
             profile_name: profile_name.to_string(),
@@ -33,10 +35,14 @@ impl Framework {
                 Box::new(NodeAffinity),
                 Box::new(NodePorts),
                 Box::new(NodeResourcesFit::default()),
+                Box::new(PodTopologySpread),
+                Box::new(InterPodAffinity),
             ],
             scores: vec![
                 (Box::new(TaintToleration), 3),
                 (Box::new(NodeAffinity), 2),
+                (Box::new(PodTopologySpread), 2),
+                (Box::new(InterPodAffinity), 2),
                 (Box::new(NodeResourcesFit::default()), 1),
                 (Box::new(BalancedAllocation), 1),
             ],
@@ -48,9 +54,13 @@ impl Framework {
     pub fn find_feasible(&self, pod: &Pod, nodes: &[NodeInfo]) -> (Vec<usize>, Diagnosis) {
         let mut feasible = Vec::new();
         let mut diagnosis = Diagnosis::default();
+        let mut state = CycleState::default();
+        for f in &self.filters {
+            f.pre_filter(&mut state, pod, nodes);
+        }
         for (i, node) in nodes.iter().enumerate() {
             match self.filters.iter().try_for_each(|f| {
-                f.filter(pod, node).inspect_err(|s| {
+                f.filter(&state, pod, node).inspect_err(|s| {
                     tracing::trace!(plugin = f.name(), node = node.name(), reasons = ?s.reasons, "filtered out")
                 })
             }) {
@@ -65,15 +75,34 @@ impl Framework {
         (feasible, diagnosis)
     }
 
+    /// Whether `pod` passes every filter on `nodes[index]`, with PreFilter state computed
+    /// from all of `nodes` (preemption's what-if check).
+    pub fn filter_one(&self, pod: &Pod, nodes: &[NodeInfo], index: usize) -> bool {
+        let Some(node) = nodes.get(index) else {
+            return false;
+        };
+        let mut state = CycleState::default();
+        for f in &self.filters {
+            f.pre_filter(&mut state, pod, nodes);
+        }
+        self.filters
+            .iter()
+            .all(|f| f.filter(&state, pod, node).is_ok())
+    }
+
     /// Weighted sum of the normalized scores of the `feasible` nodes (same order).
     pub fn score(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Vec<i64> {
         let mut totals = vec![0i64; feasible.len()];
+        let mut state = CycleState::default();
+        for (plugin, _) in &self.scores {
+            plugin.pre_score(&mut state, pod, nodes, feasible);
+        }
         for (plugin, weight) in &self.scores {
             let mut scores: Vec<i64> = feasible
                 .iter()
-                .map(|&i| plugin.score(pod, &nodes[i]))
+                .map(|&i| plugin.score(&state, pod, &nodes[i]))
                 .collect();
-            plugin.normalize(pod, &mut scores);
+            plugin.normalize(&state, pod, &mut scores);
             tracing::trace!(plugin = plugin.name(), ?scores, "normalized scores");
             for (t, s) in totals.iter_mut().zip(scores) {
                 *t += s * weight;

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::framework::resource::pod_requests;
-use crate::framework::{NodeInfo, ScorePlugin, MAX_NODE_SCORE};
+use crate::framework::{CycleState, NodeInfo, ScorePlugin, MAX_NODE_SCORE};
 
 const RESOURCES: [&str; 2] = ["cpu", "memory"];
 
@@ -16,7 +16,7 @@ impl ScorePlugin for BalancedAllocation {
         "NodeResourcesBalancedAllocation"
     }
 
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
         // Actual requests here (not the scoring defaults); a pod asking for neither cpu
         // nor memory is skipped as upstream does, which gives every node the same 0.
         let want = pod_requests(pod, false);
@@ -64,14 +64,24 @@ mod tests {
         // memory-heavy node: cpu 0.5, mem 3/4 = 0.75 → std 0.125 → 87.
         let mut mem_heavy = node("b", json!({}));
         mem_heavy.add_pod(&asking("0", "2Gi"));
-        assert_eq!(BalancedAllocation.score(&p, &cpu_heavy), 62);
-        assert_eq!(BalancedAllocation.score(&p, &mem_heavy), 87);
+        assert_eq!(
+            BalancedAllocation.score(&CycleState::default(), &p, &cpu_heavy),
+            62
+        );
+        assert_eq!(
+            BalancedAllocation.score(&CycleState::default(), &p, &mem_heavy),
+            87
+        );
     }
 
     #[test]
     fn best_effort_pods_are_skipped() {
         assert_eq!(
-            BalancedAllocation.score(&pod(json!({})), &node("a", json!({}))),
+            BalancedAllocation.score(
+                &CycleState::default(),
+                &pod(json!({})),
+                &node("a", json!({}))
+            ),
             0
         );
     }

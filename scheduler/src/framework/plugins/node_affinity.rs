@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{NodeSelectorRequirement, NodeSelectorTerm, Pod};
 
-use crate::framework::{default_normalize, FilterPlugin, NodeInfo, ScorePlugin, Status};
+use crate::framework::{
+    default_normalize, CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status,
+};
 
 /// Upstream's `ErrReasonPod`.
 pub const ERR_REASON: &str = "node(s) didn't match Pod's node affinity/selector";
@@ -86,7 +88,7 @@ impl FilterPlugin for NodeAffinity {
         "NodeAffinity"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         if required_matches(pod, node) {
             Ok(())
         } else {
@@ -100,7 +102,7 @@ impl ScorePlugin for NodeAffinity {
         "NodeAffinity"
     }
 
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
         let preferred = pod
             .spec
             .as_ref()
@@ -118,7 +120,7 @@ impl ScorePlugin for NodeAffinity {
             .sum()
     }
 
-    fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
+    fn normalize(&self, _state: &CycleState, _pod: &Pod, scores: &mut [i64]) {
         default_normalize(scores, false);
     }
 }
@@ -146,9 +148,11 @@ mod tests {
     #[test]
     fn node_selector_must_match_every_label() {
         let p = pod(json!({"nodeSelector": {"zone": "a"}}));
-        assert!(NodeAffinity.filter(&p, &labelled("n1", "a")).is_ok());
+        assert!(NodeAffinity
+            .filter(&CycleState::default(), &p, &labelled("n1", "a"))
+            .is_ok());
         assert_eq!(
-            NodeAffinity.filter(&p, &labelled("n2", "b")),
+            NodeAffinity.filter(&CycleState::default(), &p, &labelled("n2", "b")),
             Err(Status::unresolvable(ERR_REASON))
         );
     }
@@ -158,30 +162,35 @@ mod tests {
         let n = labelled("n1", "a");
         assert!(NodeAffinity
             .filter(
+                &CycleState::default(),
                 &required(json!([{"key": "zone", "operator": "In", "values": ["a", "b"]}])),
                 &n
             )
             .is_ok());
         assert!(NodeAffinity
             .filter(
+                &CycleState::default(),
                 &required(json!([{"key": "zone", "operator": "NotIn", "values": ["a"]}])),
                 &n
             )
             .is_err());
         assert!(NodeAffinity
             .filter(
+                &CycleState::default(),
                 &required(json!([{"key": "gpu", "operator": "DoesNotExist"}])),
                 &n
             )
             .is_ok());
         assert!(NodeAffinity
             .filter(
+                &CycleState::default(),
                 &required(json!([{"key": "cores", "operator": "Gt", "values": ["4"]}])),
                 &n
             )
             .is_ok());
         assert!(NodeAffinity
             .filter(
+                &CycleState::default(),
                 &required(json!([{"key": "cores", "operator": "Lt", "values": ["4"]}])),
                 &n
             )
@@ -190,8 +199,12 @@ mod tests {
             json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
             {"nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}),
         );
-        assert!(NodeAffinity.filter(&by_name, &n).is_ok());
-        assert!(NodeAffinity.filter(&by_name, &labelled("n2", "a")).is_err());
+        assert!(NodeAffinity
+            .filter(&CycleState::default(), &by_name, &n)
+            .is_ok());
+        assert!(NodeAffinity
+            .filter(&CycleState::default(), &by_name, &labelled("n2", "a"))
+            .is_err());
     }
 
     #[test]
@@ -202,12 +215,27 @@ mod tests {
             {"weight": 30, "preference": {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}}]}}}),
         );
         let mut scores = [
-            ScorePlugin::score(&NodeAffinity, &p, &labelled("n1", "a")),
-            ScorePlugin::score(&NodeAffinity, &p, &labelled("n2", "b")),
-            ScorePlugin::score(&NodeAffinity, &p, &labelled("n3", "c")),
+            ScorePlugin::score(
+                &NodeAffinity,
+                &CycleState::default(),
+                &p,
+                &labelled("n1", "a"),
+            ),
+            ScorePlugin::score(
+                &NodeAffinity,
+                &CycleState::default(),
+                &p,
+                &labelled("n2", "b"),
+            ),
+            ScorePlugin::score(
+                &NodeAffinity,
+                &CycleState::default(),
+                &p,
+                &labelled("n3", "c"),
+            ),
         ];
         assert_eq!(scores, [10, 30, 0]);
-        ScorePlugin::normalize(&NodeAffinity, &p, &mut scores);
+        ScorePlugin::normalize(&NodeAffinity, &CycleState::default(), &p, &mut scores);
         assert_eq!(scores, [33, 100, 0]);
     }
 }

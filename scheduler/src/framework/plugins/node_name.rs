@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::framework::{FilterPlugin, NodeInfo, Status};
+use crate::framework::{CycleState, FilterPlugin, NodeInfo, Status};
 
 /// Upstream's `ErrReason`.
 pub const ERR_REASON: &str = "node(s) didn't match the requested node name";
@@ -15,7 +15,7 @@ impl FilterPlugin for NodeName {
         "NodeName"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         match pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
             Some(wanted) if !wanted.is_empty() && wanted != node.name() => {
                 Err(Status::unresolvable(ERR_REASON))
@@ -34,13 +34,19 @@ mod tests {
     #[test]
     fn only_the_named_node_fits() {
         let p = pod(json!({"nodeName": "a"}));
-        assert!(NodeName.filter(&p, &node("a", json!({}))).is_ok());
+        assert!(NodeName
+            .filter(&CycleState::default(), &p, &node("a", json!({})))
+            .is_ok());
         assert_eq!(
-            NodeName.filter(&p, &node("b", json!({}))),
+            NodeName.filter(&CycleState::default(), &p, &node("b", json!({}))),
             Err(Status::unresolvable(ERR_REASON))
         );
         assert!(NodeName
-            .filter(&pod(json!({})), &node("b", json!({})))
+            .filter(
+                &CycleState::default(),
+                &pod(json!({})),
+                &node("b", json!({}))
+            )
             .is_ok());
     }
 }

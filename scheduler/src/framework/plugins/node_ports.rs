@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::framework::node_info::{pod_host_ports, HostPort};
-use crate::framework::{FilterPlugin, NodeInfo, Status};
+use crate::framework::{CycleState, FilterPlugin, NodeInfo, Status};
 
 /// Upstream's `ErrReason`.
 pub const ERR_REASON: &str = "node(s) didn't have free ports for the requested pod ports";
@@ -23,7 +23,7 @@ impl FilterPlugin for NodePorts {
         "NodePorts"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         let wanted = pod_host_ports(pod);
         if wanted
             .iter()
@@ -55,13 +55,21 @@ mod tests {
         let mut n = node("a", json!({}));
         n.add_pod(&with_port(8080, "TCP", None));
         assert_eq!(
-            NodePorts.filter(&with_port(8080, "TCP", None), &n),
+            NodePorts.filter(&CycleState::default(), &with_port(8080, "TCP", None), &n),
             Err(Status::unschedulable(ERR_REASON))
         );
-        assert!(NodePorts.filter(&with_port(8080, "UDP", None), &n).is_ok());
-        assert!(NodePorts.filter(&with_port(8081, "TCP", None), &n).is_ok());
         assert!(NodePorts
-            .filter(&with_port(8080, "TCP", Some("10.0.0.1")), &n)
+            .filter(&CycleState::default(), &with_port(8080, "UDP", None), &n)
+            .is_ok());
+        assert!(NodePorts
+            .filter(&CycleState::default(), &with_port(8081, "TCP", None), &n)
+            .is_ok());
+        assert!(NodePorts
+            .filter(
+                &CycleState::default(),
+                &with_port(8080, "TCP", Some("10.0.0.1")),
+                &n
+            )
             .is_err());
     }
 
@@ -70,7 +78,11 @@ mod tests {
         let mut n = node("a", json!({}));
         n.add_pod(&with_port(53, "UDP", Some("10.0.0.1")));
         assert!(NodePorts
-            .filter(&with_port(53, "UDP", Some("10.0.0.2")), &n)
+            .filter(
+                &CycleState::default(),
+                &with_port(53, "UDP", Some("10.0.0.2")),
+                &n
+            )
             .is_ok());
     }
 }

@@ -5,7 +5,7 @@
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::framework::resource::pod_requests;
-use crate::framework::{FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
+use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
 
 /// How NodeResourcesFit scores (upstream `scoringStrategy.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl FilterPlugin for NodeResourcesFit {
         "NodeResourcesFit"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         let mut reasons = Vec::new();
         if node.pod_count + 1 > node.allocatable.allowed_pods {
             reasons.push("Too many pods".to_string());
@@ -70,7 +70,7 @@ impl ScorePlugin for NodeResourcesFit {
         "NodeResourcesFit"
     }
 
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
         let want = pod_requests(pod, true);
         let mut total = 0;
         let mut weights = 0;
@@ -114,10 +114,10 @@ mod tests {
     fn insufficient_resources_are_all_named() {
         let n = node("a", json!({}));
         assert!(NodeResourcesFit::default()
-            .filter(&asking("2", "4Gi"), &n)
+            .filter(&CycleState::default(), &asking("2", "4Gi"), &n)
             .is_ok());
         let err = NodeResourcesFit::default()
-            .filter(&asking("3", "5Gi"), &n)
+            .filter(&CycleState::default(), &asking("3", "5Gi"), &n)
             .unwrap_err();
         assert_eq!(
             err.reasons,
@@ -133,14 +133,14 @@ mod tests {
         let mut n = node("a", json!({}));
         n.add_pod(&asking("1500m", "1Gi"));
         assert!(NodeResourcesFit::default()
-            .filter(&asking("500m", "1Gi"), &n)
+            .filter(&CycleState::default(), &asking("500m", "1Gi"), &n)
             .is_ok());
         let init_heavy = pod(
             json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "100m"}}}],
             "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "800m"}}}]}),
         );
         let err = NodeResourcesFit::default()
-            .filter(&init_heavy, &n)
+            .filter(&CycleState::default(), &init_heavy, &n)
             .unwrap_err();
         assert_eq!(err.reasons, vec!["Insufficient cpu".to_string()]);
     }
@@ -150,7 +150,7 @@ mod tests {
         let mut n = node("a", json!({"status": {"allocatable": {"pods": "1"}}}));
         n.add_pod(&pod(json!({})));
         let err = NodeResourcesFit::default()
-            .filter(&pod(json!({})), &n)
+            .filter(&CycleState::default(), &pod(json!({})), &n)
             .unwrap_err();
         assert_eq!(err.reasons, vec!["Too many pods".to_string()]);
     }
@@ -163,11 +163,20 @@ mod tests {
         busy.add_pod(&asking("1", "2Gi"));
         let fit = NodeResourcesFit::default();
         // empty: cpu (2000-500)/2000 = 75, mem (4-1)/4 = 75; busy: 25, 25.
-        assert_eq!(ScorePlugin::score(&fit, &p, &empty), 75);
-        assert_eq!(ScorePlugin::score(&fit, &p, &busy), 25);
+        assert_eq!(
+            ScorePlugin::score(&fit, &CycleState::default(), &p, &empty),
+            75
+        );
+        assert_eq!(
+            ScorePlugin::score(&fit, &CycleState::default(), &p, &busy),
+            25
+        );
         let most = NodeResourcesFit {
             strategy: ScoringStrategy::MostAllocated,
         };
-        assert_eq!(ScorePlugin::score(&most, &p, &busy), 75);
+        assert_eq!(
+            ScorePlugin::score(&most, &CycleState::default(), &p, &busy),
+            75
+        );
     }
 }

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::{Pod, Taint};
 
 use super::taint_toleration::tolerates;
-use crate::framework::{FilterPlugin, NodeInfo, Status};
+use crate::framework::{CycleState, FilterPlugin, NodeInfo, Status};
 
 /// Upstream's `ErrReasonUnschedulable`.
 pub const ERR_REASON: &str = "node(s) were unschedulable";
@@ -17,7 +17,7 @@ impl FilterPlugin for NodeUnschedulable {
         "NodeUnschedulable"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         let cordoned = node
             .node
             .spec
@@ -55,13 +55,19 @@ mod tests {
     fn cordoned_node_rejects_unless_tolerated() {
         let cordoned = node("a", json!({"spec": {"unschedulable": true}}));
         assert!(NodeUnschedulable
-            .filter(&pod(json!({})), &cordoned)
+            .filter(&CycleState::default(), &pod(json!({})), &cordoned)
             .is_err());
         let tolerant = pod(json!({"tolerations": [
             {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}]}));
-        assert!(NodeUnschedulable.filter(&tolerant, &cordoned).is_ok());
         assert!(NodeUnschedulable
-            .filter(&pod(json!({})), &node("b", json!({})))
+            .filter(&CycleState::default(), &tolerant, &cordoned)
+            .is_ok());
+        assert!(NodeUnschedulable
+            .filter(
+                &CycleState::default(),
+                &pod(json!({})),
+                &node("b", json!({}))
+            )
             .is_ok());
     }
 }

@@ -3,7 +3,9 @@
 
 use k8s_openapi::api::core::v1::{Pod, Taint, Toleration};
 
-use crate::framework::{default_normalize, FilterPlugin, NodeInfo, ScorePlugin, Status};
+use crate::framework::{
+    default_normalize, CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status,
+};
 
 /// Whether `toleration` tolerates `taint` (upstream's `ToleratesTaint`): an empty effect
 /// matches every effect, an empty key with `Exists` matches every key, `Exists` ignores the
@@ -54,7 +56,7 @@ impl FilterPlugin for TaintToleration {
         "TaintToleration"
     }
 
-    fn filter(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         let tols = tolerations(pod);
         let untolerated = taints(node)
             .iter()
@@ -78,7 +80,7 @@ impl ScorePlugin for TaintToleration {
 
     /// How many PreferNoSchedule taints the pod does not tolerate; only tolerations whose
     /// effect is empty or PreferNoSchedule count, as upstream.
-    fn score(&self, pod: &Pod, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
         let tols: Vec<&Toleration> = tolerations(pod)
             .iter()
             .filter(|t| {
@@ -95,7 +97,7 @@ impl ScorePlugin for TaintToleration {
             .count() as i64
     }
 
-    fn normalize(&self, _pod: &Pod, scores: &mut [i64]) {
+    fn normalize(&self, _state: &CycleState, _pod: &Pod, scores: &mut [i64]) {
         default_normalize(scores, true);
     }
 }
@@ -116,17 +118,29 @@ mod tests {
     #[test]
     fn untolerated_no_schedule_taint_rejects_with_upstream_reason() {
         let err = TaintToleration
-            .filter(&pod(json!({})), &tainted("NoSchedule"))
+            .filter(
+                &CycleState::default(),
+                &pod(json!({})),
+                &tainted("NoSchedule"),
+            )
             .unwrap_err();
         assert_eq!(
             err.reasons,
             vec!["node(s) had untolerated taint {dedicated: gpu}".to_string()]
         );
         assert!(TaintToleration
-            .filter(&pod(json!({})), &tainted("NoExecute"))
+            .filter(
+                &CycleState::default(),
+                &pod(json!({})),
+                &tainted("NoExecute")
+            )
             .is_err());
         assert!(TaintToleration
-            .filter(&pod(json!({})), &tainted("PreferNoSchedule"))
+            .filter(
+                &CycleState::default(),
+                &pod(json!({})),
+                &tainted("PreferNoSchedule")
+            )
             .is_ok());
     }
 
@@ -135,20 +149,26 @@ mod tests {
         let eq = pod(
             json!({"tolerations": [{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]}),
         );
-        assert!(TaintToleration.filter(&eq, &tainted("NoSchedule")).is_ok());
+        assert!(TaintToleration
+            .filter(&CycleState::default(), &eq, &tainted("NoSchedule"))
+            .is_ok());
         let wrong = pod(json!({"tolerations": [{"key": "dedicated", "value": "cpu"}]}));
         assert!(TaintToleration
-            .filter(&wrong, &tainted("NoSchedule"))
+            .filter(&CycleState::default(), &wrong, &tainted("NoSchedule"))
             .is_err());
         let exists = pod(json!({"tolerations": [{"operator": "Exists"}]}));
         assert!(TaintToleration
-            .filter(&exists, &tainted("NoExecute"))
+            .filter(&CycleState::default(), &exists, &tainted("NoExecute"))
             .is_ok());
         let other_effect = pod(
             json!({"tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoExecute"}]}),
         );
         assert!(TaintToleration
-            .filter(&other_effect, &tainted("NoSchedule"))
+            .filter(
+                &CycleState::default(),
+                &other_effect,
+                &tainted("NoSchedule")
+            )
             .is_err());
     }
 
@@ -156,10 +176,20 @@ mod tests {
     fn prefer_no_schedule_lowers_the_score() {
         let p = pod(json!({}));
         let mut scores = [
-            ScorePlugin::score(&TaintToleration, &p, &tainted("PreferNoSchedule")),
-            ScorePlugin::score(&TaintToleration, &p, &node("clean", json!({}))),
+            ScorePlugin::score(
+                &TaintToleration,
+                &CycleState::default(),
+                &p,
+                &tainted("PreferNoSchedule"),
+            ),
+            ScorePlugin::score(
+                &TaintToleration,
+                &CycleState::default(),
+                &p,
+                &node("clean", json!({})),
+            ),
         ];
-        ScorePlugin::normalize(&TaintToleration, &p, &mut scores);
+        ScorePlugin::normalize(&TaintToleration, &CycleState::default(), &p, &mut scores);
         assert_eq!(scores, [0, 100]);
     }
 }

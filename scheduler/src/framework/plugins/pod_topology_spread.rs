@@ -1,0 +1,449 @@
+//! PodTopologySpread: `topologySpreadConstraints` keep the number of matching pods per
+//! topology domain within `maxSkew`. `DoNotSchedule` constraints filter; `ScheduleAnyway`
+//! constraints score, preferring the emptier domains.
+//!
+//! Counts come from the snapshot, which holds bound and assumed pods alike, so pods
+//! scheduled one after another in a burst see each other.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use k8s_openapi::api::core::v1::{Pod, Taint, TopologySpreadConstraint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
+
+use super::node_affinity::required_matches;
+use super::taint_toleration::tolerates;
+use crate::framework::label_selector::selector_matches;
+use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
+
+/// Upstream's `ErrReasonConstraintsNotMatch`.
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints";
+/// Upstream's `ErrReasonNodeLabelNotMatch`: the node lacks a constraint's topology key.
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+
+const HOSTNAME_KEY: &str = "kubernetes.io/hostname";
+const FILTER_STATE: &str = "PreFilterPodTopologySpread";
+const SCORE_STATE: &str = "PreScorePodTopologySpread";
+
+/// One constraint, with its selector already extended by `matchLabelKeys`.
+#[derive(Debug, Clone)]
+struct Constraint {
+    max_skew: i64,
+    topology_key: String,
+    selector: LabelSelector,
+    min_domains: i64,
+    honor_node_affinity: bool,
+    honor_node_taints: bool,
+}
+
+impl Constraint {
+    fn from_api(c: &TopologySpreadConstraint, pod: &Pod) -> Option<Constraint> {
+        // A nil selector selects no pods; every domain then counts 0.
+        let mut selector = c.label_selector.clone().unwrap_or(LabelSelector {
+            match_expressions: Some(vec![LabelSelectorRequirement {
+                key: "no-pod-has-this-key".into(),
+                operator: "Exists".into(),
+                values: None,
+            }]),
+            match_labels: None,
+        });
+        // matchLabelKeys: the incoming pod's values for these keys join the selector.
+        let labels = pod.metadata.labels.as_ref();
+        for key in c.match_label_keys.iter().flatten() {
+            if let Some(value) = labels.and_then(|l| l.get(key)) {
+                selector
+                    .match_expressions
+                    .get_or_insert_with(Vec::new)
+                    .push(LabelSelectorRequirement {
+                        key: key.clone(),
+                        operator: "In".into(),
+                        values: Some(vec![value.clone()]),
+                    });
+            }
+        }
+        Some(Constraint {
+            max_skew: i64::from(c.max_skew.max(1)),
+            topology_key: c.topology_key.clone(),
+            selector,
+            min_domains: i64::from(c.min_domains.unwrap_or(1).max(1)),
+            honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
+            honor_node_taints: c.node_taints_policy.as_deref() == Some("Honor"),
+        })
+    }
+
+    /// Whether pods on `node` count towards this constraint's domains (the node
+    /// inclusion policies of upstream).
+    fn counts_node(&self, pod: &Pod, node: &NodeInfo) -> bool {
+        if self.honor_node_affinity && !required_matches(pod, node) {
+            return false;
+        }
+        if self.honor_node_taints {
+            let tolerations = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.tolerations.as_deref())
+                .unwrap_or_default();
+            let taints: &[Taint] = node
+                .node
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.as_deref())
+                .unwrap_or_default();
+            let untolerated = taints.iter().any(|t| {
+                (t.effect == "NoSchedule" || t.effect == "NoExecute")
+                    && !tolerations.iter().any(|tol| tolerates(tol, t))
+            });
+            if untolerated {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// How many pods on `node` in `namespace` this constraint selects (terminating pods
+    /// are on their way out and do not count).
+    fn count_on(&self, node: &NodeInfo, namespace: &str) -> i64 {
+        node.pods
+            .iter()
+            .filter(|p| {
+                p.metadata.namespace.as_deref().unwrap_or_default() == namespace
+                    && p.metadata.deletion_timestamp.is_none()
+                    && selector_matches(&self.selector, p.metadata.labels.as_ref())
+            })
+            .count() as i64
+    }
+}
+
+fn node_label<'a>(node: &'a NodeInfo, key: &str) -> Option<&'a str> {
+    node.node
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(key))
+        .map(String::as_str)
+}
+
+fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
+    constraints
+        .iter()
+        .all(|c| node_label(node, &c.topology_key).is_some())
+}
+
+/// The pod's constraints for one `whenUnsatisfiable` action.
+fn constraints(pod: &Pod, action: &str) -> Vec<Constraint> {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.topology_spread_constraints.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.when_unsatisfiable == action)
+        .filter_map(|c| Constraint::from_api(c, pod))
+        .collect()
+}
+
+/// PreFilter result: per constraint, matching pods per domain value.
+struct FilterState {
+    constraints: Vec<Constraint>,
+    /// Parallel to `constraints`: domain value -> matching pods.
+    counts: Vec<BTreeMap<String, i64>>,
+}
+
+impl FilterState {
+    /// The smallest count over the domains, or 0 when fewer domains exist than
+    /// `minDomains` asks for (the missing domains count as empty).
+    fn min_match(&self, i: usize) -> i64 {
+        let counts = &self.counts[i];
+        if (counts.len() as i64) < self.constraints[i].min_domains {
+            return 0;
+        }
+        counts.values().copied().min().unwrap_or(0)
+    }
+}
+
+/// The PodTopologySpread filter and score.
+pub struct PodTopologySpread;
+
+impl FilterPlugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        "PodTopologySpread"
+    }
+
+    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo]) {
+        let constraints = constraints(pod, "DoNotSchedule");
+        if constraints.is_empty() {
+            return;
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let mut counts = vec![BTreeMap::new(); constraints.len()];
+        for node in nodes {
+            // Domains come only from nodes carrying every constraint's key.
+            if !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if !c.counts_node(pod, node) {
+                    continue;
+                }
+                let value = node_label(node, &c.topology_key).unwrap_or_default();
+                *counts[i].entry(value.to_string()).or_insert(0) += c.count_on(node, namespace);
+            }
+        }
+        state.write(
+            FILTER_STATE,
+            FilterState {
+                constraints,
+                counts,
+            },
+        );
+    }
+
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+        let Some(st) = state.read::<FilterState>(FILTER_STATE) else {
+            return Ok(());
+        };
+        for (i, c) in st.constraints.iter().enumerate() {
+            let Some(value) = node_label(node, &c.topology_key) else {
+                return Err(Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
+            };
+            let self_match = i64::from(selector_matches(&c.selector, pod.metadata.labels.as_ref()));
+            let match_num = st.counts[i].get(value).copied().unwrap_or(0);
+            let skew = match_num + self_match - st.min_match(i);
+            if skew > c.max_skew {
+                return Err(Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// PreScore result for the `ScheduleAnyway` constraints.
+struct ScoreState {
+    constraints: Vec<Constraint>,
+    /// Parallel to `constraints`: domain value -> matching pods (domains of feasible nodes).
+    counts: Vec<HashMap<String, i64>>,
+    /// Parallel to `constraints`: log(domains + 2), so constraints over many domains weigh less.
+    weights: Vec<f64>,
+    /// Feasible nodes lacking a topology key: they get the worst score.
+    ignored: HashSet<String>,
+}
+
+impl ScorePlugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        "PodTopologySpread"
+    }
+
+    fn pre_score(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) {
+        let constraints = constraints(pod, "ScheduleAnyway");
+        if constraints.is_empty() {
+            return;
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let mut ignored = HashSet::new();
+        let mut domains: Vec<HashSet<String>> = vec![HashSet::new(); constraints.len()];
+        let mut eligible = 0usize;
+        for &i in feasible {
+            let node = &nodes[i];
+            if !has_all_keys(node, &constraints) {
+                ignored.insert(node.name().to_string());
+                continue;
+            }
+            eligible += 1;
+            for (j, c) in constraints.iter().enumerate() {
+                domains[j].insert(
+                    node_label(node, &c.topology_key)
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+        let weights = constraints
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let size = if c.topology_key == HOSTNAME_KEY {
+                    eligible
+                } else {
+                    domains[j].len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        let mut counts = vec![HashMap::new(); constraints.len()];
+        for node in nodes {
+            if !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (j, c) in constraints.iter().enumerate() {
+                let value = node_label(node, &c.topology_key).unwrap_or_default();
+                if !domains[j].contains(value) || !c.counts_node(pod, node) {
+                    continue;
+                }
+                *counts[j].entry(value.to_string()).or_insert(0) += c.count_on(node, namespace);
+            }
+        }
+        state.write(
+            SCORE_STATE,
+            ScoreState {
+                constraints,
+                counts,
+                weights,
+                ignored,
+            },
+        );
+    }
+
+    fn score(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> i64 {
+        let Some(st) = state.read::<ScoreState>(SCORE_STATE) else {
+            return 0;
+        };
+        if st.ignored.contains(node.name()) {
+            return IGNORED;
+        }
+        let mut score = 0.0;
+        for (j, c) in st.constraints.iter().enumerate() {
+            if let Some(value) = node_label(node, &c.topology_key) {
+                let count = st.counts[j].get(value).copied().unwrap_or(0);
+                score += count as f64 * st.weights[j] + (c.max_skew - 1) as f64;
+            }
+        }
+        score.round() as i64
+    }
+
+    /// Fewer matching pods is better; nodes lacking a topology key get 0 (`score` marks
+    /// them with the sentinel [`IGNORED`], which no real count produces).
+    fn normalize(&self, state: &CycleState, _pod: &Pod, scores: &mut [i64]) {
+        if state.read::<ScoreState>(SCORE_STATE).is_none() {
+            return;
+        }
+        let considered = scores.iter().copied().filter(|s| *s != IGNORED);
+        let (min, max) =
+            considered.fold((i64::MAX, i64::MIN), |(lo, hi), s| (lo.min(s), hi.max(s)));
+        for s in scores.iter_mut() {
+            *s = if *s == IGNORED {
+                0
+            } else if max == 0 {
+                MAX_NODE_SCORE
+            } else {
+                MAX_NODE_SCORE * (max + min - *s) / max
+            };
+        }
+    }
+}
+
+/// Raw score of a node that lacks a topology key.
+pub const IGNORED: i64 = i64::MIN;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::plugins::testing::{node, pod};
+    use serde_json::{json, Value};
+
+    fn zoned(name: &str, zone: &str) -> NodeInfo {
+        node(
+            name,
+            json!({"metadata": {"labels": {"zone": zone, HOSTNAME_KEY: name}}}),
+        )
+    }
+
+    fn labelled_pod(app: &str, extra: Value) -> Pod {
+        let mut p = pod(extra);
+        p.metadata.labels = Some([("app".to_string(), app.to_string())].into());
+        p
+    }
+
+    fn spread(action: &str, max_skew: i32) -> Value {
+        json!({"topologySpreadConstraints": [{"maxSkew": max_skew, "topologyKey": "zone",
+            "whenUnsatisfiable": action, "labelSelector": {"matchLabels": {"app": "web"}}}]})
+    }
+
+    fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {
+        let mut state = CycleState::default();
+        PodTopologySpread.pre_filter(&mut state, p, nodes);
+        nodes
+            .iter()
+            .map(|n| PodTopologySpread.filter(&state, p, n))
+            .collect()
+    }
+
+    #[test]
+    fn do_not_schedule_rejects_the_fuller_zone() {
+        let mut a = zoned("a", "z1");
+        a.add_pod(&labelled_pod("web", json!({})));
+        // A pod of another app does not count.
+        let mut b = zoned("b", "z2");
+        b.add_pod(&labelled_pod("db", json!({})));
+        let p = labelled_pod("web", spread("DoNotSchedule", 1));
+        let results = filter_all(&p, &[a, b, node("no-zone", json!({}))]);
+        assert_eq!(
+            results[0],
+            Err(Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH))
+        );
+        assert_eq!(results[1], Ok(()));
+        assert_eq!(
+            results[2],
+            Err(Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH))
+        );
+    }
+
+    #[test]
+    fn max_skew_and_min_domains() {
+        let mut a = zoned("a", "z1");
+        a.add_pod(&labelled_pod("web", json!({})));
+        let b = zoned("b", "z2");
+        let p = labelled_pod("web", spread("DoNotSchedule", 2));
+        assert!(filter_all(&p, &[a.clone(), b.clone()])
+            .iter()
+            .all(Result::is_ok));
+        // minDomains 3 with 2 domains: the global minimum counts as 0, so one more pod
+        // in z1 (skew 2) is fine with maxSkew 2 but not with maxSkew 1.
+        let mut c = json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone",
+            "whenUnsatisfiable": "DoNotSchedule", "minDomains": 3,
+            "labelSelector": {"matchLabels": {"app": "web"}}}]});
+        let p = labelled_pod("web", c.take());
+        let results = filter_all(&p, &[a, b]);
+        assert!(results[0].is_err());
+        assert!(results[1].is_ok());
+    }
+
+    #[test]
+    fn node_affinity_policy_honor_drops_excluded_domains() {
+        let mut a = zoned("a", "z1");
+        a.add_pod(&labelled_pod("web", json!({})));
+        let b = zoned("b", "z2");
+        // The pod can only go to z1 nodes: z2 is not a domain, so z1 is not "fuller".
+        let mut spec = spread("DoNotSchedule", 1);
+        spec["nodeSelector"] = json!({"zone": "z1"});
+        let p = labelled_pod("web", spec);
+        assert!(filter_all(&p, &[a, b])[0].is_ok());
+    }
+
+    #[test]
+    fn schedule_anyway_prefers_the_emptier_zone() {
+        let mut a = zoned("a", "z1");
+        a.add_pod(&labelled_pod("web", json!({})));
+        a.add_pod(&labelled_pod("web", json!({})));
+        let b = zoned("b", "z2");
+        let nodes = [a, b, node("no-zone", json!({}))];
+        let p = labelled_pod("web", spread("ScheduleAnyway", 1));
+        let mut state = CycleState::default();
+        PodTopologySpread.pre_score(&mut state, &p, &nodes, &[0, 1, 2]);
+        let mut scores: Vec<i64> = nodes
+            .iter()
+            .map(|n| PodTopologySpread.score(&state, &p, n))
+            .collect();
+        PodTopologySpread.normalize(&state, &p, &mut scores);
+        assert!(scores[1] > scores[0], "{scores:?}");
+        assert_eq!(scores[1], MAX_NODE_SCORE);
+        assert_eq!(scores[2], 0);
+    }
+
+    #[test]
+    fn pods_without_constraints_are_left_alone() {
+        let p = pod(json!({}));
+        assert!(filter_all(&p, &[zoned("a", "z1")])
+            .iter()
+            .all(Result::is_ok));
+    }
+}
