@@ -69,6 +69,14 @@ async fn main() -> anyhow::Result<()> {
             client.clone(),
         )));
     }
+    if enabled(&flags, "endpointslice") {
+        tasks.push(tokio::spawn(controllers::endpointslice::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "endpoints") {
+        tasks.push(tokio::spawn(controllers::endpoints::run(client.clone())));
+    }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down"),
