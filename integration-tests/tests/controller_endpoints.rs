@@ -183,6 +183,28 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
     })
     .await?;
 
+    // A slice deleted behind the controller's back is recreated.
+    let old_name = slices_of(&cluster, "web").await?[0]["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (code, body) = cluster
+        .delete(&format!(
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/{old_name}"
+        ))
+        .await?;
+    assert!(code.is_success(), "DELETE slice: {code} {body}");
+    eventually(&cm, "the deleted slice recreated", || async {
+        let slices = slices_of(&cluster, "web").await?;
+        let fresh = slices
+            .iter()
+            .all(|s| s["metadata"]["name"] != json!(old_name));
+        Ok(
+            (fresh && endpoint_readiness(&slices) == vec![("web-b".to_string(), false)])
+                .then_some(()),
+        )
+    })
+    .await?;
     // A Service without a selector is left alone; a later-created selector Service is
     // synced, so the controller had its chance at the first one.
     create(

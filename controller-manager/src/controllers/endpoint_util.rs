@@ -149,11 +149,28 @@ pub fn inherited_labels(svc: &Service, reserved: &[&str]) -> BTreeMap<String, St
 /// Label marking objects that belong to a headless Service.
 pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 
-/// Run a Service controller: reconcile on Service events and, for any pod event,
-/// every Service of the pod's namespace (simple and always correct; each sync lists
-/// the pods itself).
-pub async fn run_service_controller<Ctx, R, Fut, E>(
-    client: Client,
+/// A Service controller that reconciles on Service events and, for any pod event, every
+/// Service of the pod's namespace (simple and always correct; each sync lists the pods
+/// itself). Callers add a watch on what they write, then [`run`] it.
+pub fn service_controller(client: Client) -> Controller<Service> {
+    let services: Api<Service> = Api::all(client.clone());
+    let pods: Api<Pod> = Api::all(client);
+    let controller = Controller::new(services, watcher::Config::default());
+    let store = controller.store();
+    controller.watches(pods, watcher::Config::default(), move |pod: Pod| {
+        let ns = pod.namespace();
+        store
+            .state()
+            .into_iter()
+            .filter(|s| s.namespace() == ns)
+            .map(|s| ObjectRef::from_obj(s.as_ref()))
+            .collect::<Vec<_>>()
+    })
+}
+
+/// Run `controller` until its watch streams end, retrying failed syncs after 2 s.
+pub async fn run<Ctx, R, Fut, E>(
+    controller: Controller<Service>,
     name: &'static str,
     ctx: Arc<Ctx>,
     reconcile: R,
@@ -163,20 +180,7 @@ pub async fn run_service_controller<Ctx, R, Fut, E>(
     Fut: Future<Output = Result<Action, E>> + Send + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
-    let services: Api<Service> = Api::all(client.clone());
-    let pods: Api<Pod> = Api::all(client);
-    let controller = Controller::new(services, watcher::Config::default());
-    let store = controller.store();
     controller
-        .watches(pods, watcher::Config::default(), move |pod: Pod| {
-            let ns = pod.namespace();
-            store
-                .state()
-                .into_iter()
-                .filter(|s| s.namespace() == ns)
-                .map(|s| ObjectRef::from_obj(s.as_ref()))
-                .collect::<Vec<_>>()
-        })
         .run(
             reconcile,
             move |_svc, err: &E, _ctx| {

@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ListParams, PostParams};
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Client, ResourceExt};
 
 use super::endpoint_util::{self as util, ResolvedPort};
@@ -43,7 +44,14 @@ pub async fn run(client: Client) {
     let ctx = Arc::new(Context {
         client: client.clone(),
     });
-    util::run_service_controller(client, "endpoints", ctx, reconcile).await;
+    // Endpoints share their Service's name: a change by someone else requeues it.
+    let endpoints: Api<Endpoints> = Api::all(client.clone());
+    let controller =
+        util::service_controller(client).watches(endpoints, Default::default(), |ep: Endpoints| {
+            let ns = ep.namespace().unwrap_or_default();
+            Some(ObjectRef::new(&ep.name_any()).within(&ns))
+        });
+    util::run(controller, "endpoints", ctx, reconcile).await;
 }
 
 async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {

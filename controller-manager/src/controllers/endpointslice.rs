@@ -47,7 +47,11 @@ pub async fn run(client: Client) {
     let ctx = Arc::new(Context {
         client: client.clone(),
     });
-    util::run_service_controller(client, "endpointslice", ctx, reconcile).await;
+    // Our slices are owned by their Service: a slice changed or deleted by someone else
+    // requeues it and is repaired.
+    let slices: Api<EndpointSlice> = Api::all(client.clone());
+    let controller = util::service_controller(client).owns(slices, Default::default());
+    util::run(controller, "endpointslice", ctx, reconcile).await;
 }
 
 async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
