@@ -104,7 +104,10 @@ fn endpoint_readiness(slices: &[Value]) -> Vec<(String, bool)> {
 #[tokio::test]
 async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let cm = start_controller_manager(&cluster, &["--controllers=endpointslice,endpoints"])?;
+    let cm = start_controller_manager(
+        &cluster,
+        &["--controllers=endpointslice,endpoints,garbagecollector"],
+    )?;
     let svc = create(
         &cluster,
         "/api/v1/namespaces/default/services",
@@ -205,6 +208,24 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
         )
     })
     .await?;
+    // Deleting the Service removes its Endpoints (endpoints controller) and its slices
+    // (garbage collector, through their ownerReference).
+    let (code, body) = cluster
+        .delete("/api/v1/namespaces/default/services/web")
+        .await?;
+    assert!(code.is_success(), "DELETE service: {code} {body}");
+    eventually(&cm, "Endpoints of the deleted Service gone", || async {
+        let (code, _) = cluster
+            .get_json("/api/v1/namespaces/default/endpoints/web")
+            .await?;
+        Ok((code.as_u16() == 404).then_some(()))
+    })
+    .await?;
+    eventually(&cm, "slices of the deleted Service gone", || async {
+        Ok(slices_of(&cluster, "web").await?.is_empty().then_some(()))
+    })
+    .await?;
+
     // A Service without a selector is left alone; a later-created selector Service is
     // synced, so the controller had its chance at the first one.
     create(

@@ -169,12 +169,16 @@ pub fn service_controller(client: Client) -> Controller<Service> {
 }
 
 /// Run `controller` until its watch streams end, retrying failed syncs after 2 s.
-pub async fn run<Ctx, R, Fut, E>(
+/// `on_gone(namespace, name)` is called when a triggered Service no longer exists.
+pub async fn run<Ctx, R, Fut, E, G, GFut>(
     controller: Controller<Service>,
     name: &'static str,
     ctx: Arc<Ctx>,
     reconcile: R,
+    on_gone: G,
 ) where
+    G: Fn(String, String) -> GFut,
+    GFut: Future<Output = ()>,
     Ctx: Send + Sync + 'static,
     R: FnMut(Arc<Service>, Arc<Ctx>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Action, E>> + Send + 'static,
@@ -189,9 +193,22 @@ pub async fn run<Ctx, R, Fut, E>(
             },
             ctx,
         )
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(controller = name, error = %e, "sync failed");
+        .for_each(|result| {
+            let gone = match result {
+                Err(kube::runtime::controller::Error::ObjectNotFound(r)) => {
+                    Some((r.namespace.clone().unwrap_or_default(), r.name.clone()))
+                }
+                Err(e) => {
+                    tracing::debug!(controller = name, error = %e, "sync failed");
+                    None
+                }
+                Ok(_) => None,
+            };
+            let fut = gone.map(|(ns, n)| on_gone(ns, n));
+            async move {
+                if let Some(f) = fut {
+                    f.await;
+                }
             }
         })
         .await;

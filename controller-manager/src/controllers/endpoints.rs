@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Client, ResourceExt};
@@ -44,6 +45,7 @@ pub async fn run(client: Client) {
     let ctx = Arc::new(Context {
         client: client.clone(),
     });
+    let client_for_cleanup = client.clone();
     // Endpoints share their Service's name: a change by someone else requeues it.
     let endpoints: Api<Endpoints> = Api::all(client.clone());
     let controller =
@@ -51,7 +53,17 @@ pub async fn run(client: Client) {
             let ns = ep.namespace().unwrap_or_default();
             Some(ObjectRef::new(&ep.name_any()).within(&ns))
         });
-    util::run(controller, "endpoints", ctx, reconcile).await;
+    // Endpoints carry no ownerReference (as upstream), so the controller deletes them
+    // when their Service is gone; only ours, so hand-written ones are never touched.
+    let api_client = client_for_cleanup.clone();
+    // The controller is triggered by applied Services only, so deletions are watched
+    // separately.
+    tokio::spawn(delete_on_service_deletion(client_for_cleanup));
+    util::run(controller, "endpoints", ctx, reconcile, move |ns, name| {
+        let api: Api<Endpoints> = Api::namespaced(api_client.clone(), &ns);
+        async move { delete_orphan(&api, &name).await }
+    })
+    .await;
 }
 
 async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -95,6 +107,42 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
         }
     }
     Ok(Action::await_change())
+}
+
+/// Delete our Endpoints whenever a Service is deleted.
+async fn delete_on_service_deletion(client: Client) {
+    let services: Api<Service> = Api::all(client.clone());
+    let events = kube::runtime::watcher(services, Default::default());
+    futures::pin_mut!(events);
+    while let Some(event) = events.next().await {
+        if let Ok(kube::runtime::watcher::Event::Delete(svc)) = event {
+            let ns = svc.namespace().unwrap_or_default();
+            let api: Api<Endpoints> = Api::namespaced(client.clone(), &ns);
+            delete_orphan(&api, &svc.name_any()).await;
+        }
+    }
+}
+
+/// Delete the Endpoints `name` of a Service that no longer exists, if we manage it.
+async fn delete_orphan(api: &Api<Endpoints>, name: &str) {
+    let ours = match api.get_opt(name).await {
+        Ok(Some(ep)) => {
+            ep.labels().get(LABEL_MANAGED_BY).map(String::as_str) == Some(CONTROLLER_NAME)
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(endpoints = %name, error = %e, "reading Endpoints of a deleted Service");
+            false
+        }
+    };
+    if !ours {
+        return;
+    }
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => tracing::info!(endpoints = %name, "deleted Endpoints of a deleted Service"),
+        Err(kube::Error::Api(e)) if e.code == 404 => {}
+        Err(e) => tracing::warn!(endpoints = %name, error = %e, "deleting Endpoints"),
+    }
 }
 
 /// The Endpoints object for a Service and the pods it selects.

@@ -51,7 +51,8 @@ pub async fn run(client: Client) {
     // requeues it and is repaired.
     let slices: Api<EndpointSlice> = Api::all(client.clone());
     let controller = util::service_controller(client).owns(slices, Default::default());
-    util::run(controller, "endpointslice", ctx, reconcile).await;
+    // Slices of a deleted Service go with it through their ownerReference.
+    util::run(controller, "endpointslice", ctx, reconcile, |_, _| async {}).await;
 }
 
 async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error> {
