@@ -83,12 +83,7 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     existing.sort_by_key(|s| s.name_any());
 
     for (ports, endpoints) in desired {
-        let chunks: Vec<&[Endpoint]> = if endpoints.is_empty() {
-            vec![&[]]
-        } else {
-            endpoints.chunks(MAX_ENDPOINTS_PER_SLICE).collect()
-        };
-        for chunk in chunks {
+        for chunk in slice_chunks(&endpoints) {
             let want = build_slice(&svc, &ports, chunk);
             // Reuse a slice with the same ports so consumers see updates, not churn.
             let reuse = existing
@@ -130,6 +125,16 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
         }
     }
     Ok(Action::await_change())
+}
+
+/// The endpoints of one port set cut into slices of at most
+/// [`MAX_ENDPOINTS_PER_SLICE`]; no endpoints still make one (empty) slice.
+pub fn slice_chunks(endpoints: &[Endpoint]) -> Vec<&[Endpoint]> {
+    if endpoints.is_empty() {
+        vec![&[]]
+    } else {
+        endpoints.chunks(MAX_ENDPOINTS_PER_SLICE).collect()
+    }
 }
 
 /// Zones of the nodes the pods run on (nodes missing or unlabelled give none).
@@ -336,6 +341,24 @@ mod tests {
             eps[0].target_ref.as_ref().and_then(|r| r.name.as_deref()),
             Some("a")
         );
+    }
+
+    #[test]
+    fn slices_hold_at_most_100_endpoints() {
+        let pods: Vec<Pod> = (0..250)
+            .map(|i| {
+                pod(
+                    &format!("p{i}"),
+                    &format!("10.0.{}.{}", i / 200, i % 200),
+                    true,
+                )
+            })
+            .collect();
+        let groups = desired_groups(&service(false), &pods, &HashMap::new());
+        let eps = groups.values().next().expect("one group");
+        let sizes: Vec<usize> = slice_chunks(eps).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![100, 100, 50]);
+        assert_eq!(slice_chunks(&[]).len(), 1);
     }
 
     #[test]
