@@ -3,8 +3,8 @@
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
 //! Controllers so far (names as `--controllers` takes them): `namespace` (deletes a
 //! terminating namespace's content, then finalizes it), `replicaset`, `deployment`,
-//! `garbagecollector` (cascading deletion) and `serviceaccount` (a `default`
-//! ServiceAccount per namespace).
+//! `garbagecollector` (cascading deletion), `serviceaccount` (a `default` ServiceAccount per
+//! namespace), `job`, `cronjob`, `endpointslice` and `endpoints`.
 //! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;
@@ -74,6 +74,14 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "cronjob") {
         tasks.push(tokio::spawn(controllers::cronjob::run(client.clone())));
+    }
+    if enabled(&flags, "endpointslice") {
+        tasks.push(tokio::spawn(controllers::endpointslice::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "endpoints") {
+        tasks.push(tokio::spawn(controllers::endpoints::run(client.clone())));
     }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {
