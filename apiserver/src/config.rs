@@ -97,6 +97,13 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     Ok((lo, hi))
 }
 
+impl Config {
+    /// The address clients should use for this server.
+    pub fn advertise_ip(&self) -> IpAddr {
+        self.advertise_address.unwrap_or(self.bind_address)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,12 +114,5 @@ mod tests {
         assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("x").is_err());
-    }
-}
-
-impl Config {
-    /// The address clients should use for this server.
-    pub fn advertise_ip(&self) -> IpAddr {
-        self.advertise_address.unwrap_or(self.bind_address)
     }
 }

@@ -33,7 +33,7 @@ pub(super) fn resolve(info: &RequestInfo) -> Result<&'static ResourceInfo, ApiEr
     Ok(res)
 }
 
-fn header_str<'a>(req: &'a Request<Incoming>, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(req: &Request<Incoming>, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -102,7 +102,7 @@ impl EtcdStore {
         let start = Instant::now();
         let mut resp = self.kv.clone().get(key, None).await?;
         metrics::observe_etcd("get", start);
-        Ok(resp.take_kvs().into_iter().next().map(|kv| to_stored(kv)))
+        Ok(resp.take_kvs().into_iter().next().map(to_stored))
     }
 
     /// The store's current revision (a cheap quorum read).

@@ -52,6 +52,9 @@ pub struct WatchEvent {
     pub prev: Option<Arc<Object>>,
 }
 
+/// The events a watch replays from the window, and the receiver for the ones after them.
+pub type Replay = (Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>);
+
 /// A watch from a revision the cache no longer holds.
 #[derive(Debug, thiserror::Error)]
 #[error("too old resource version: {requested} ({oldest})")]
@@ -170,11 +173,7 @@ impl WatchCache {
 
     /// Events under `prefix` after `from` plus a receiver for the ones to come. Events from the
     /// receiver with `revision <=` the last returned one must be skipped by the caller.
-    pub fn watch_from(
-        &self,
-        prefix: &str,
-        from: i64,
-    ) -> Result<(Vec<Arc<WatchEvent>>, broadcast::Receiver<Arc<WatchEvent>>), TooOld> {
+    pub fn watch_from(&self, prefix: &str, from: i64) -> Result<Replay, TooOld> {
         let inner = self.read();
         if from < inner.oldest {
             return Err(TooOld {

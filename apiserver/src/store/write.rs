@@ -162,6 +162,8 @@ impl Store {
 
     /// Apply a patch to an object (or its status), retrying on races unless the patch pins a
     /// resourceVersion. Server-side apply creates the object when it does not exist.
+    // The arguments are the request's coordinates; bundling them would only rename them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn patch(
         &self,
         res: &'static ResourceInfo,
