@@ -155,7 +155,47 @@ impl Daemon {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Poll `check` until it returns `Some`, or fail after [`EVENTUALLY`] with this daemon's
+    /// log tail (what a test waiting on a controller's reaction needs to explain a failure).
+    pub async fn eventually<T, F, Fut>(&self, what: &str, check: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        self.eventually_within(EVENTUALLY, what, check).await
+    }
+
+    /// [`Daemon::eventually`] with an explicit limit.
+    pub async fn eventually_within<T, F, Fut>(
+        &self,
+        limit: std::time::Duration,
+        what: &str,
+        mut check: F,
+    ) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(v) = check().await? {
+                return Ok(v);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!(
+                    "timed out waiting for {what}\n--- {} log ---\n{}",
+                    self.name,
+                    self.log_tail(40)
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }
+
+/// How long [`Daemon::eventually`] waits: generous, for a debug build on a busy 2-core machine.
+pub const EVENTUALLY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Drop for Daemon {
     fn drop(&mut self) {

@@ -1,38 +1,10 @@
 //! The `endpointslice` and `endpoints` controllers against a real apiserver and etcd. No
 //! kubelet runs: the test gives pods their IP and Ready condition through `pods/status`.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
 use anyhow::{bail, Result};
 use integration_tests::controller_manager::start_controller_manager;
-use integration_tests::process::Daemon;
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
-
-/// Generous: a debug build on a busy 2-core machine.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Poll `check` until it returns `Some`, or fail with the controller-manager's log.
-async fn eventually<T, F, Fut>(cm: &Daemon, what: &str, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "timed out waiting for {what}\n--- kube-controller-manager log ---\n{}",
-                cm.log_tail(40)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 async fn create(cluster: &TestCluster, path: &str, obj: &Value) -> Result<Value> {
     let (code, body) = cluster.post_json(path, obj).await?;
@@ -120,12 +92,13 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
     ready_pod(&cluster, "web-a", "10.244.0.10", true).await?;
     ready_pod(&cluster, "web-b", "10.244.0.11", false).await?;
 
-    let slices = eventually(&cm, "a slice with both pods", || async {
-        let slices = slices_of(&cluster, "web").await?;
-        let want = vec![("web-a".to_string(), true), ("web-b".to_string(), false)];
-        Ok((endpoint_readiness(&slices) == want).then_some(slices))
-    })
-    .await?;
+    let slices = cm
+        .eventually("a slice with both pods", || async {
+            let slices = slices_of(&cluster, "web").await?;
+            let want = vec![("web-a".to_string(), true), ("web-b".to_string(), false)];
+            Ok((endpoint_readiness(&slices) == want).then_some(slices))
+        })
+        .await?;
     assert_eq!(slices.len(), 1, "one slice: {slices:?}");
     let slice = &slices[0];
     assert_eq!(slice["addressType"], "IPv4");
@@ -143,8 +116,7 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
     assert_eq!(slice["metadata"]["ownerReferences"][0]["uid"], svc_uid);
     assert_eq!(slice["metadata"]["ownerReferences"][0]["kind"], "Service");
 
-    eventually(
-        &cm,
+    cm.eventually(
         "Endpoints with 1 address and 1 not-ready address",
         || async {
             let (code, ep) = cluster
@@ -170,12 +142,12 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
         .delete("/api/v1/namespaces/default/pods/web-a?gracePeriodSeconds=0")
         .await?;
     assert!(code.is_success(), "DELETE pod: {code} {body}");
-    eventually(&cm, "the deleted pod gone from the slice", || async {
+    cm.eventually("the deleted pod gone from the slice", || async {
         let slices = slices_of(&cluster, "web").await?;
         Ok((endpoint_readiness(&slices) == vec![("web-b".to_string(), false)]).then_some(()))
     })
     .await?;
-    eventually(&cm, "the deleted pod gone from Endpoints", || async {
+    cm.eventually("the deleted pod gone from Endpoints", || async {
         let (_, ep) = cluster
             .get_json("/api/v1/namespaces/default/endpoints/web")
             .await?;
@@ -197,7 +169,7 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
         ))
         .await?;
     assert!(code.is_success(), "DELETE slice: {code} {body}");
-    eventually(&cm, "the deleted slice recreated", || async {
+    cm.eventually("the deleted slice recreated", || async {
         let slices = slices_of(&cluster, "web").await?;
         let fresh = slices
             .iter()
@@ -214,14 +186,14 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
         .delete("/api/v1/namespaces/default/services/web")
         .await?;
     assert!(code.is_success(), "DELETE service: {code} {body}");
-    eventually(&cm, "Endpoints of the deleted Service gone", || async {
+    cm.eventually("Endpoints of the deleted Service gone", || async {
         let (code, _) = cluster
             .get_json("/api/v1/namespaces/default/endpoints/web")
             .await?;
         Ok((code.as_u16() == 404).then_some(()))
     })
     .await?;
-    eventually(&cm, "slices of the deleted Service gone", || async {
+    cm.eventually("slices of the deleted Service gone", || async {
         Ok(slices_of(&cluster, "web").await?.is_empty().then_some(()))
     })
     .await?;
@@ -242,7 +214,7 @@ async fn service_pods_become_endpoint_slices_and_endpoints() -> Result<()> {
                 "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}}),
     )
     .await?;
-    eventually(&cm, "a placeholder slice for the later Service", || async {
+    cm.eventually("a placeholder slice for the later Service", || async {
         Ok((!slices_of(&cluster, "later").await?.is_empty()).then_some(()))
     })
     .await?;

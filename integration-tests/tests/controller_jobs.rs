@@ -1,51 +1,12 @@
 //! The job and cronjob controllers against a real apiserver and etcd. No kubelet runs, so
 //! the tests finish pods themselves by writing `status.phase` through the status subresource.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 use integration_tests::controller_manager::start_controller_manager;
-use integration_tests::process::Daemon;
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
-
-/// Generous: a debug build on a busy 2-core machine.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Poll `check` until it returns `Some`, or fail after `limit` with the controller-manager's log.
-async fn eventually_within<T, F, Fut>(
-    cm: &Daemon,
-    limit: Duration,
-    what: &str,
-    mut check: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "timed out waiting for {what}\n--- kube-controller-manager log ---\n{}",
-                cm.log_tail(40)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn eventually<T, F, Fut>(cm: &Daemon, what: &str, check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    eventually_within(cm, DEADLINE, what, check).await
-}
 
 async fn get(cluster: &TestCluster, path: &str) -> Result<Value> {
     let (code, body) = cluster.get_json(path).await?;
@@ -138,11 +99,12 @@ async fn job_runs_pods_one_at_a_time_until_completions() -> Result<()> {
     .await?;
     let uid = created["metadata"]["uid"].clone();
 
-    let first = eventually(&cm, "the first pod", || async {
-        let pods = job_pods(&cluster, "two").await?;
-        Ok((pods.len() == 1).then(|| pods[0].clone()))
-    })
-    .await?;
+    let first = cm
+        .eventually("the first pod", || async {
+            let pods = job_pods(&cluster, "two").await?;
+            Ok((pods.len() == 1).then(|| pods[0].clone()))
+        })
+        .await?;
     let owner = &first["metadata"]["ownerReferences"][0];
     assert_eq!(owner["uid"], uid);
     assert_eq!(owner["kind"], "Job");
@@ -150,19 +112,21 @@ async fn job_runs_pods_one_at_a_time_until_completions() -> Result<()> {
     assert_eq!(owner["blockOwnerDeletion"], true);
     finish_pod(&cluster, &first, "Succeeded").await?;
 
-    let second = eventually(&cm, "a second pod after the first succeeded", || async {
-        let pods = job_pods(&cluster, "two").await?;
-        let live = running(&pods);
-        Ok((pods.len() == 2 && live.len() == 1).then(|| live[0].clone()))
-    })
-    .await?;
+    let second = cm
+        .eventually("a second pod after the first succeeded", || async {
+            let pods = job_pods(&cluster, "two").await?;
+            let live = running(&pods);
+            Ok((pods.len() == 2 && live.len() == 1).then(|| live[0].clone()))
+        })
+        .await?;
     finish_pod(&cluster, &second, "Succeeded").await?;
 
-    let done = eventually(&cm, "the Job to complete", || async {
-        let j = get(&cluster, &format!("{JOBS}/two")).await?;
-        Ok(condition(&j, "Complete").is_some().then_some(j))
-    })
-    .await?;
+    let done = cm
+        .eventually("the Job to complete", || async {
+            let j = get(&cluster, &format!("{JOBS}/two")).await?;
+            Ok(condition(&j, "Complete").is_some().then_some(j))
+        })
+        .await?;
     assert_eq!(done["status"]["succeeded"], 2);
     assert!(done["status"]["completionTime"].is_string());
     assert!(done["status"]["startTime"].is_string());
@@ -186,17 +150,19 @@ async fn job_fails_when_backoff_limit_is_exceeded() -> Result<()> {
     let cluster = TestCluster::start().await?;
     let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
     create(&cluster, JOBS, &job("fragile", json!({"backoffLimit": 0}))).await?;
-    let pod = eventually(&cm, "the pod", || async {
-        let pods = job_pods(&cluster, "fragile").await?;
-        Ok(pods.first().cloned())
-    })
-    .await?;
+    let pod = cm
+        .eventually("the pod", || async {
+            let pods = job_pods(&cluster, "fragile").await?;
+            Ok(pods.first().cloned())
+        })
+        .await?;
     finish_pod(&cluster, &pod, "Failed").await?;
-    let failed = eventually(&cm, "the Job to fail", || async {
-        let j = get(&cluster, &format!("{JOBS}/fragile")).await?;
-        Ok(condition(&j, "Failed").cloned().map(|c| (c, j)))
-    })
-    .await?;
+    let failed = cm
+        .eventually("the Job to fail", || async {
+            let j = get(&cluster, &format!("{JOBS}/fragile")).await?;
+            Ok(condition(&j, "Failed").cloned().map(|c| (c, j)))
+        })
+        .await?;
     assert_eq!(failed.0["reason"], "BackoffLimitExceeded");
     assert!(condition(&failed.1, "FailureTarget").is_some());
     assert_eq!(failed.1["status"]["failed"], 1);
@@ -214,7 +180,7 @@ async fn suspending_a_job_deletes_its_active_pods() -> Result<()> {
         &job("nap", json!({"completions": 4, "parallelism": 2})),
     )
     .await?;
-    eventually(&cm, "two active pods", || async {
+    cm.eventually("two active pods", || async {
         Ok((job_pods(&cluster, "nap").await?.len() == 2).then_some(()))
     })
     .await?;
@@ -224,15 +190,16 @@ async fn suspending_a_job_deletes_its_active_pods() -> Result<()> {
         &json!({"spec": {"suspend": true}}),
     )
     .await?;
-    let j = eventually(&cm, "pods deleted and Suspended", || async {
-        let j = get(&cluster, &format!("{JOBS}/nap")).await?;
-        let gone = job_pods(&cluster, "nap").await?.is_empty();
-        Ok((gone
-            && condition(&j, "Suspended").is_some()
-            && j["status"]["active"].as_i64().unwrap_or(0) == 0)
-            .then_some(j))
-    })
-    .await?;
+    let j = cm
+        .eventually("pods deleted and Suspended", || async {
+            let j = get(&cluster, &format!("{JOBS}/nap")).await?;
+            let gone = job_pods(&cluster, "nap").await?.is_empty();
+            Ok((gone
+                && condition(&j, "Suspended").is_some()
+                && j["status"]["active"].as_i64().unwrap_or(0) == 0)
+                .then_some(j))
+        })
+        .await?;
     assert_eq!(
         condition(&j, "Suspended").map(|c| c["reason"].clone()),
         Some(json!("JobSuspended"))
@@ -243,7 +210,7 @@ async fn suspending_a_job_deletes_its_active_pods() -> Result<()> {
         &json!({"spec": {"suspend": false}}),
     )
     .await?;
-    eventually(&cm, "pods again after resuming", || async {
+    cm.eventually("pods again after resuming", || async {
         Ok((job_pods(&cluster, "nap").await?.len() == 2).then_some(()))
     })
     .await?;
@@ -282,13 +249,13 @@ async fn cronjob_creates_a_job_at_the_next_minute() -> Result<()> {
     .await?;
     let uid = cj["metadata"]["uid"].clone();
     // The first due time is at most a minute away.
-    let job = eventually_within(
-        &cm,
-        Duration::from_secs(150),
-        "a Job from the CronJob",
-        || async { Ok(jobs_owned_by(&cluster, &uid).await?.into_iter().next()) },
-    )
-    .await?;
+    let job = cm
+        .eventually_within(
+            Duration::from_secs(150),
+            "a Job from the CronJob",
+            || async { Ok(jobs_owned_by(&cluster, &uid).await?.into_iter().next()) },
+        )
+        .await?;
     let name = job["metadata"]["name"].as_str().unwrap_or_default();
     let scheduled = job["metadata"]["annotations"]
         ["batch.kubernetes.io/cronjob-scheduled-timestamp"]
@@ -303,7 +270,7 @@ async fn cronjob_creates_a_job_at_the_next_minute() -> Result<()> {
     assert!(scheduled.ends_with(":00Z"), "{scheduled}");
     assert_eq!(job["metadata"]["ownerReferences"][0]["kind"], "CronJob");
     assert_eq!(job["metadata"]["ownerReferences"][0]["controller"], true);
-    eventually(&cm, "status.active and lastScheduleTime", || async {
+    cm.eventually("status.active and lastScheduleTime", || async {
         let cj = get(&cluster, &format!("{CRONJOBS}/tick")).await?;
         let active = cj["status"]["active"]
             .as_array()
@@ -369,20 +336,16 @@ async fn cronjob_deletes_finished_jobs_beyond_history_limits() -> Result<()> {
     )
     .await?;
     let uid = cj["metadata"]["uid"].clone();
-    eventually(
-        &cm,
-        "only the newest finished Job of each kind left",
-        || async {
-            let mut names: Vec<String> = jobs_owned_by(&cluster, &uid)
-                .await?
-                .iter()
-                .filter(|j| j["metadata"]["deletionTimestamp"].is_null())
-                .filter_map(|j| j["metadata"]["name"].as_str().map(String::from))
-                .collect();
-            names.sort();
-            Ok((names == ["hist-2", "hist-4"]).then_some(()))
-        },
-    )
+    cm.eventually("only the newest finished Job of each kind left", || async {
+        let mut names: Vec<String> = jobs_owned_by(&cluster, &uid)
+            .await?
+            .iter()
+            .filter(|j| j["metadata"]["deletionTimestamp"].is_null())
+            .filter_map(|j| j["metadata"]["name"].as_str().map(String::from))
+            .collect();
+        names.sort();
+        Ok((names == ["hist-2", "hist-4"]).then_some(()))
+    })
     .await?;
     Ok(())
 }
@@ -393,11 +356,12 @@ async fn indexed_job_runs_each_index_once_and_records_completed_indexes() -> Res
     let cm = start_controller_manager(&cluster, &["--controllers=job"])?;
     let spec = json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed"});
     create(&cluster, JOBS, &job("idx", spec)).await?;
-    let pods = eventually(&cm, "three indexed pods", || async {
-        let pods = job_pods(&cluster, "idx").await?;
-        Ok((pods.len() == 3).then_some(pods))
-    })
-    .await?;
+    let pods = cm
+        .eventually("three indexed pods", || async {
+            let pods = job_pods(&cluster, "idx").await?;
+            Ok((pods.len() == 3).then_some(pods))
+        })
+        .await?;
     let key = "batch.kubernetes.io/job-completion-index";
     let mut indexes: Vec<String> = pods
         .iter()
@@ -415,11 +379,12 @@ async fn indexed_job_runs_each_index_once_and_records_completed_indexes() -> Res
     for p in &pods {
         finish_pod(&cluster, p, "Succeeded").await?;
     }
-    let j = eventually(&cm, "the indexed Job to complete", || async {
-        let j = get(&cluster, &format!("{JOBS}/idx")).await?;
-        Ok(condition(&j, "Complete").is_some().then_some(j))
-    })
-    .await?;
+    let j = cm
+        .eventually("the indexed Job to complete", || async {
+            let j = get(&cluster, &format!("{JOBS}/idx")).await?;
+            Ok(condition(&j, "Complete").is_some().then_some(j))
+        })
+        .await?;
     assert_eq!(j["status"]["completedIndexes"], "0-2");
     assert_eq!(j["status"]["succeeded"], 3);
     Ok(())
@@ -435,16 +400,17 @@ async fn job_past_its_active_deadline_fails_and_deletes_pods() -> Result<()> {
         &job("slow", json!({"activeDeadlineSeconds": 2})),
     )
     .await?;
-    let j = eventually(&cm, "the Job to fail on its deadline", || async {
-        let j = get(&cluster, &format!("{JOBS}/slow")).await?;
-        Ok(condition(&j, "Failed").is_some().then_some(j))
-    })
-    .await?;
+    let j = cm
+        .eventually("the Job to fail on its deadline", || async {
+            let j = get(&cluster, &format!("{JOBS}/slow")).await?;
+            Ok(condition(&j, "Failed").is_some().then_some(j))
+        })
+        .await?;
     assert_eq!(
         condition(&j, "Failed").map(|c| c["reason"].clone()),
         Some(json!("DeadlineExceeded"))
     );
-    eventually(&cm, "no active pods", || async {
+    cm.eventually("no active pods", || async {
         Ok(running(&job_pods(&cluster, "slow").await?)
             .is_empty()
             .then_some(()))

@@ -1,38 +1,12 @@
 //! kube-controller-manager against a real apiserver and etcd. No kubelet runs, so pods stay
 //! Pending and never become Ready; the tests check what is observable through the API.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 use integration_tests::controller_manager::start_controller_manager;
-use integration_tests::process::Daemon;
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
-
-/// Generous: a debug build on a busy 2-core machine.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Poll `check` until it returns `Some`, or fail with the controller-manager's log.
-async fn eventually<T, F, Fut>(cm: &Daemon, what: &str, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "timed out waiting for {what}\n--- kube-controller-manager log ---\n{}",
-                cm.log_tail(40)
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 async fn list(cluster: &TestCluster, path: &str) -> Result<Vec<Value>> {
     let (code, body) = cluster.get_json(path).await?;
@@ -105,26 +79,27 @@ async fn replicaset_creates_owned_pods_and_scales_down() -> Result<()> {
         .unwrap_or_default()
         .to_string();
 
-    let pods = eventually(&cm, "3 pods owned by rs1", || async {
-        let pods = pods_of(&cluster, "rs1").await?;
-        let owned = pods
-            .iter()
-            .filter(|p| {
-                p["metadata"]["ownerReferences"]
-                    .as_array()
-                    .is_some_and(|refs| {
-                        refs.iter().any(|r| {
-                            r["uid"] == json!(uid)
-                                && r["controller"] == json!(true)
-                                && r["blockOwnerDeletion"] == json!(true)
-                                && r["kind"] == "ReplicaSet"
+    let pods = cm
+        .eventually("3 pods owned by rs1", || async {
+            let pods = pods_of(&cluster, "rs1").await?;
+            let owned = pods
+                .iter()
+                .filter(|p| {
+                    p["metadata"]["ownerReferences"]
+                        .as_array()
+                        .is_some_and(|refs| {
+                            refs.iter().any(|r| {
+                                r["uid"] == json!(uid)
+                                    && r["controller"] == json!(true)
+                                    && r["blockOwnerDeletion"] == json!(true)
+                                    && r["kind"] == "ReplicaSet"
+                            })
                         })
-                    })
-            })
-            .count();
-        Ok((pods.len() == 3 && owned == 3).then_some(pods))
-    })
-    .await?;
+                })
+                .count();
+            Ok((pods.len() == 3 && owned == 3).then_some(pods))
+        })
+        .await?;
     assert!(
         pods.iter().any(|p| p["metadata"]["name"] == "orphan"),
         "the matching orphan was adopted"
@@ -135,7 +110,7 @@ async fn replicaset_creates_owned_pods_and_scales_down() -> Result<()> {
         .count();
     assert_eq!(generated, 2, "two pods created with generateName rs1-");
 
-    eventually(&cm, "status.replicas = 3", || async {
+    cm.eventually("status.replicas = 3", || async {
         let (_, rs) = cluster
             .get_json("/apis/apps/v1/namespaces/default/replicasets/rs1")
             .await?;
@@ -152,7 +127,7 @@ async fn replicaset_creates_owned_pods_and_scales_down() -> Result<()> {
         &json!({"spec": {"replicas": 1}}),
     )
     .await?;
-    eventually(&cm, "1 pod left", || async {
+    cm.eventually("1 pod left", || async {
         Ok((pods_of(&cluster, "rs1").await?.len() == 1).then_some(()))
     })
     .await?;
@@ -164,16 +139,17 @@ async fn replicaset_creates_owned_pods_and_scales_down() -> Result<()> {
         &json!({"spec": {"replicas": 2}}),
     )
     .await?;
-    let pods = eventually(&cm, "2 pods", || async {
-        let pods = pods_of(&cluster, "rs1").await?;
-        Ok((pods.len() == 2).then_some(pods))
-    })
-    .await?;
+    let pods = cm
+        .eventually("2 pods", || async {
+            let pods = pods_of(&cluster, "rs1").await?;
+            Ok((pods.len() == 2).then_some(pods))
+        })
+        .await?;
     let victim = pods[0]["metadata"]["name"].as_str().unwrap_or_default();
     cluster
         .delete(&format!("/api/v1/namespaces/default/pods/{victim}"))
         .await?;
-    eventually(&cm, "the deleted pod replaced", || async {
+    cm.eventually("the deleted pod replaced", || async {
         let pods = pods_of(&cluster, "rs1").await?;
         Ok((pods.len() == 2 && pods.iter().all(|p| p["metadata"]["name"] != victim)).then_some(()))
     })
@@ -195,7 +171,7 @@ async fn new_namespace_gets_default_service_account() -> Result<()> {
     )
     .await?;
     let sa_path = "/api/v1/namespaces/team-a/serviceaccounts/default";
-    eventually(&cm, "default ServiceAccount in team-a", || async {
+    cm.eventually("default ServiceAccount in team-a", || async {
         Ok(cluster
             .get_json(sa_path)
             .await?
@@ -206,7 +182,7 @@ async fn new_namespace_gets_default_service_account() -> Result<()> {
     .await?;
     // Deleted, it comes back.
     cluster.delete(sa_path).await?;
-    eventually(&cm, "default ServiceAccount recreated", || async {
+    cm.eventually("default ServiceAccount recreated", || async {
         let (code, sa) = cluster.get_json(sa_path).await?;
         Ok((code.is_success() && sa["metadata"]["deletionTimestamp"].is_null()).then_some(()))
     })
@@ -243,12 +219,13 @@ async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()
                          "template": template("web", "nginx:1")}}),
     )
     .await?;
-    let first = eventually(&cm, "one ReplicaSet with 3 pods", || async {
-        let sets = replicasets_of(&cluster, "web").await?;
-        let pods = pods_of(&cluster, "web").await?;
-        Ok((sets.len() == 1 && pods.len() == 3).then(|| sets[0].clone()))
-    })
-    .await?;
+    let first = cm
+        .eventually("one ReplicaSet with 3 pods", || async {
+            let sets = replicasets_of(&cluster, "web").await?;
+            let pods = pods_of(&cluster, "web").await?;
+            Ok((sets.len() == 1 && pods.len() == 3).then(|| sets[0].clone()))
+        })
+        .await?;
     let name = first["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -275,7 +252,7 @@ async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()
     for pod in pods_of(&cluster, "web").await? {
         assert_eq!(pod["metadata"]["labels"]["pod-template-hash"], json!(hash));
     }
-    eventually(&cm, "deployment status", || async {
+    cm.eventually("deployment status", || async {
         let (_, d) = cluster
             .get_json("/apis/apps/v1/namespaces/default/deployments/web")
             .await?;
@@ -303,19 +280,20 @@ async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()
         &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
     )
     .await?;
-    let second = eventually(&cm, "a second ReplicaSet at revision 2", || async {
-        let sets = replicasets_of(&cluster, "web").await?;
-        Ok(sets
-            .into_iter()
-            .find(|rs| rs["metadata"]["name"] != json!(name) && rs["spec"]["replicas"] == 1))
-    })
-    .await?;
+    let second = cm
+        .eventually("a second ReplicaSet at revision 2", || async {
+            let sets = replicasets_of(&cluster, "web").await?;
+            Ok(sets
+                .into_iter()
+                .find(|rs| rs["metadata"]["name"] != json!(name) && rs["spec"]["replicas"] == 1))
+        })
+        .await?;
     assert_eq!(revision_of(&second), "2");
     assert_ne!(
         second["metadata"]["labels"]["pod-template-hash"],
         json!(hash)
     );
-    eventually(&cm, "4 pods: 3 old + 1 surge", || async {
+    cm.eventually("4 pods: 3 old + 1 surge", || async {
         Ok((pods_of(&cluster, "web").await?.len() == 4).then_some(()))
     })
     .await?;
@@ -347,7 +325,7 @@ async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()
         )
         .await?;
     assert!(code.is_success(), "rollback patch: {code} {body}");
-    eventually(&cm, "the first ReplicaSet back at revision 3", || async {
+    cm.eventually("the first ReplicaSet back at revision 3", || async {
         let sets = replicasets_of(&cluster, "web").await?;
         let d = cluster
             .get_json("/apis/apps/v1/namespaces/default/deployments/web")
@@ -369,7 +347,7 @@ async fn deployment_rolls_out_replicasets_with_hash_and_revisions() -> Result<()
         &json!({"spec": {"replicas": 1}}),
     )
     .await?;
-    eventually(&cm, "the current ReplicaSet scaled to 1", || async {
+    cm.eventually("the current ReplicaSet scaled to 1", || async {
         let sets = replicasets_of(&cluster, "web").await?;
         Ok(sets
             .iter()
@@ -394,7 +372,7 @@ async fn recreate_deployment_scales_old_to_zero_first() -> Result<()> {
                          "template": template("batch", "busybox:1")}}),
     )
     .await?;
-    eventually(&cm, "2 pods", || async {
+    cm.eventually("2 pods", || async {
         Ok((pods_of(&cluster, "batch").await?.len() == 2).then_some(()))
     })
     .await?;
@@ -404,7 +382,7 @@ async fn recreate_deployment_scales_old_to_zero_first() -> Result<()> {
         &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "busybox:2"}]}}}}),
     )
     .await?;
-    eventually(&cm, "old at 0, new at 2 with 2 new pods", || async {
+    cm.eventually("old at 0, new at 2 with 2 new pods", || async {
         let sets = replicasets_of(&cluster, "batch").await?;
         let pods = pods_of(&cluster, "batch").await?;
         let new = sets.iter().find(|rs| revision_of(rs) == "2");
@@ -497,14 +475,16 @@ async fn rolling_update_completes_within_surge_and_kubectl_rolls_back() -> Resul
                 .then_some(()))
         }
     };
-    eventually(&cm, "first rollout complete", complete("nginx:1")).await?;
+    cm.eventually("first rollout complete", complete("nginx:1"))
+        .await?;
     merge_patch(
         &cluster,
         "/apis/apps/v1/namespaces/default/deployments/api",
         &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
     )
     .await?;
-    eventually(&cm, "second rollout complete", complete("nginx:2")).await?;
+    cm.eventually("second rollout complete", complete("nginx:2"))
+        .await?;
     let sets = replicasets_of(&cluster, "api").await?;
     assert_eq!(sets.len(), 2);
     assert!(sets
@@ -525,7 +505,8 @@ async fn rolling_update_completes_within_surge_and_kubectl_rolls_back() -> Resul
         );
         let out = kubectl(&cluster, &["rollout", "undo", "deployment/api"])?;
         assert!(out.status.success(), "rollout undo: {out:?}");
-        eventually(&cm, "rolled back to nginx:1", complete("nginx:1")).await?;
+        cm.eventually("rolled back to nginx:1", complete("nginx:1"))
+            .await?;
         let sets = replicasets_of(&cluster, "api").await?;
         assert_eq!(
             sets.len(),
@@ -563,7 +544,7 @@ async fn garbage_collector_cascades_background_and_orphans() -> Result<()> {
     let owner = configmap(&cluster, "owner", None).await?;
     configmap(&cluster, "dependent", Some(&owner)).await?;
     cluster.delete(&format!("{cms}/owner")).await?;
-    eventually(&cm, "the dependent deleted", || async {
+    cm.eventually("the dependent deleted", || async {
         Ok((!exists(&cluster, &format!("{cms}/dependent")).await?).then_some(()))
     })
     .await?;
@@ -579,7 +560,7 @@ async fn garbage_collector_cascades_background_and_orphans() -> Result<()> {
         .await?
         .status();
     assert!(code.is_success(), "orphan delete: {code}");
-    eventually(&cm, "owner2 gone, kept released", || async {
+    cm.eventually("owner2 gone, kept released", || async {
         let (code, kept) = cluster.get_json(&format!("{cms}/kept")).await?;
         Ok((!exists(&cluster, &format!("{cms}/owner2")).await?
             && code.is_success()
@@ -609,7 +590,7 @@ async fn foreground_deletion_removes_replicasets_and_pods_before_the_deployment(
                          "template": template("fg", "nginx:1")}}),
     )
     .await?;
-    eventually(&cm, "3 pods", || async {
+    cm.eventually("3 pods", || async {
         Ok((pods_of(&cluster, "fg").await?.len() == 3).then_some(()))
     })
     .await?;
@@ -622,7 +603,7 @@ async fn foreground_deletion_removes_replicasets_and_pods_before_the_deployment(
         .await?
         .status();
     assert!(code.is_success(), "foreground delete: {code}");
-    eventually(&cm, "the deployment gone", || async {
+    cm.eventually("the deployment gone", || async {
         let gone = !exists(&cluster, path).await?;
         if gone {
             // Everything it owned went first.
@@ -672,7 +653,7 @@ async fn scaling_mid_rollout_is_proportional_and_converges() -> Result<()> {
                          "template": template("prop", "nginx:1")}}),
     )
     .await?;
-    eventually(&cm, "5 pods", || async {
+    cm.eventually("5 pods", || async {
         Ok((pods_of(&cluster, "prop").await?.len() == 5).then_some(()))
     })
     .await?;
@@ -683,7 +664,7 @@ async fn scaling_mid_rollout_is_proportional_and_converges() -> Result<()> {
         &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
     )
     .await?;
-    eventually(&cm, "5 old + 2 new", || async {
+    cm.eventually("5 old + 2 new", || async {
         Ok((rs_replicas_sum(&cluster, "prop").await? == 7
             && replicasets_of(&cluster, "prop").await?.len() == 2)
             .then_some(()))
@@ -691,19 +672,15 @@ async fn scaling_mid_rollout_is_proportional_and_converges() -> Result<()> {
     .await?;
     for (replicas, total) in [(2, 4), (8, 10)] {
         merge_patch(&cluster, path, &json!({"spec": {"replicas": replicas}})).await?;
-        eventually(
-            &cm,
-            &format!("{total} pods for replicas {replicas}"),
-            || async {
-                let sum = rs_replicas_sum(&cluster, "prop").await?;
-                let pods = pods_of(&cluster, "prop").await?.len() as i64;
-                Ok((sum == total && pods == total).then_some(()))
-            },
-        )
+        cm.eventually(&format!("{total} pods for replicas {replicas}"), || async {
+            let sum = rs_replicas_sum(&cluster, "prop").await?;
+            let pods = pods_of(&cluster, "prop").await?.len() as i64;
+            Ok((sum == total && pods == total).then_some(()))
+        })
         .await?;
     }
     // Now let pods become ready: the rollout finishes at 8 new pods.
-    eventually(&cm, "rollout complete at 8", || async {
+    cm.eventually("rollout complete at 8", || async {
         mark_ready(&cluster, "prop").await?;
         let pods = pods_of(&cluster, "prop").await?;
         assert!(
@@ -738,7 +715,7 @@ async fn paused_deployment_does_not_roll_out_until_resumed() -> Result<()> {
                          "template": template("pz", "nginx:1")}}),
     )
     .await?;
-    eventually(&cm, "2 pods", || async {
+    cm.eventually("2 pods", || async {
         Ok((pods_of(&cluster, "pz").await?.len() == 2).then_some(()))
     })
     .await?;
@@ -749,7 +726,7 @@ async fn paused_deployment_does_not_roll_out_until_resumed() -> Result<()> {
         &json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:2"}]}}}}),
     )
     .await?;
-    eventually(&cm, "Progressing DeploymentPaused", || async {
+    cm.eventually("Progressing DeploymentPaused", || async {
         let (_, d) = cluster.get_json(path).await?;
         let paused = d["status"]["conditions"].as_array().is_some_and(|c| {
             c.iter()
@@ -765,7 +742,7 @@ async fn paused_deployment_does_not_roll_out_until_resumed() -> Result<()> {
         "no rollout while paused"
     );
     merge_patch(&cluster, path, &json!({"spec": {"paused": false}})).await?;
-    eventually(&cm, "a second ReplicaSet after resume", || async {
+    cm.eventually("a second ReplicaSet after resume", || async {
         Ok((replicasets_of(&cluster, "pz").await?.len() == 2).then_some(()))
     })
     .await?;
@@ -795,7 +772,7 @@ async fn deployment_adopts_an_orphan_replicaset_matching_its_selector() -> Resul
     )
     .await?;
     let uid = d["metadata"]["uid"].clone();
-    eventually(&cm, "legacy adopted, a new ReplicaSet created", || async {
+    cm.eventually("legacy adopted, a new ReplicaSet created", || async {
         let sets = replicasets_of(&cluster, "adopt").await?;
         let adopted = sets.iter().any(|rs| {
             rs["metadata"]["name"] == "legacy"
@@ -825,7 +802,7 @@ async fn old_replicasets_beyond_revision_history_limit_are_deleted() -> Result<(
     )
     .await?;
     for rev in 2..=4 {
-        eventually(&cm, &format!("revision {} live", rev - 1), || async {
+        cm.eventually(&format!("revision {} live", rev - 1), || async {
             let sets = replicasets_of(&cluster, "hist").await?;
             Ok(sets
                 .iter()
@@ -841,7 +818,7 @@ async fn old_replicasets_beyond_revision_history_limit_are_deleted() -> Result<(
         )
         .await?;
     }
-    eventually(&cm, "only revisions 3 and 4 kept", || async {
+    cm.eventually("only revisions 3 and 4 kept", || async {
         let sets = replicasets_of(&cluster, "hist").await?;
         let mut revs: Vec<String> = sets.iter().map(revision_of).collect();
         revs.sort();

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -45,15 +44,10 @@ pub async fn run(client: Client) {
     let cronjobs: Api<CronJob> = Api::all(client.clone());
     let jobs: Api<Job> = Api::all(client.clone());
     let ctx = Arc::new(Context { client });
-    Controller::new(cronjobs, watcher::Config::default())
+    let results = Controller::new(cronjobs, watcher::Config::default())
         .owns(jobs, watcher::Config::default())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "cronjob sync failed");
-            }
-        })
-        .await;
+        .run(reconcile, error_policy, ctx);
+    super::drain("cronjob", results).await;
 }
 
 fn error_policy(_cj: Arc<CronJob>, err: &Error, _ctx: Arc<Context>) -> Action {

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -49,15 +48,10 @@ pub async fn run(client: Client) {
     let jobs: Api<Job> = Api::all(client.clone());
     let pods: Api<Pod> = Api::all(client.clone());
     let ctx = Arc::new(Context { client });
-    Controller::new(jobs, watcher::Config::default())
+    let results = Controller::new(jobs, watcher::Config::default())
         .owns(pods, watcher::Config::default())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "job sync failed");
-            }
-        })
-        .await;
+        .run(reconcile, error_policy, ctx);
+    super::drain("job", results).await;
 }
 
 fn error_policy(_job: Arc<Job>, err: &Error, _ctx: Arc<Context>) -> Action {

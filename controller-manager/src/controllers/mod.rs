@@ -18,3 +18,20 @@ pub mod podutil;
 pub mod replicaset;
 pub mod selector;
 pub mod serviceaccount;
+
+/// Drive a controller's reconcile stream until it ends. Failed syncs are logged at debug
+/// level only: each controller's error policy has already warned and requeued them.
+pub async fn drain<S, T, E>(controller: &str, results: S)
+where
+    S: futures::Stream<Item = Result<T, E>>,
+    E: std::fmt::Display,
+{
+    use futures::StreamExt;
+    results
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(controller, error = %e, "sync failed");
+            }
+        })
+        .await;
+}

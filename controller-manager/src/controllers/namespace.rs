@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
 use kube::discovery::{verbs, Discovery, Scope};
@@ -34,14 +33,9 @@ struct Context {
 pub async fn run(client: Client) {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ctx = Arc::new(Context { client });
-    Controller::new(namespaces, watcher::Config::default())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "namespace reconcile failed");
-            }
-        })
-        .await;
+    let results =
+        Controller::new(namespaces, watcher::Config::default()).run(reconcile, error_policy, ctx);
+    super::drain("namespace", results).await;
 }
 
 fn error_policy(_ns: Arc<Namespace>, err: &Error, _ctx: Arc<Context>) -> Action {
