@@ -11,7 +11,7 @@ PACKAGES=(
   etcd-server etcd-client
   containerd runc containernetworking-plugins
   nftables iptables conntrack iproute2
-  busybox-static protobuf-compiler
+  busybox-static protobuf-compiler libprotobuf-dev
   curl ca-certificates
 )
 
