@@ -12,11 +12,6 @@ use tonic::transport::{Channel, Endpoint, Uri};
 pub enum CriError {
     #[error("container runtime endpoint {0:?} is not a unix:// socket")]
     BadEndpoint(String),
-    #[error("connecting to the container runtime at {path}: {source}")]
-    Connect {
-        path: String,
-        source: tonic::transport::Error,
-    },
     #[error("CRI {call}: {status}")]
     Call {
         call: &'static str,
@@ -59,18 +54,13 @@ impl Runtime {
         let path = socket_path(endpoint)?;
         // The URI is a placeholder: the connector below always dials the unix socket.
         let channel = Endpoint::from_static("http://cri.invalid")
-            .connect_with_connector(tower::service_fn(move |_: Uri| {
+            .connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
                 let path = path.clone();
                 async move {
                     let stream = tokio::net::UnixStream::connect(path).await?;
                     Ok::<_, std::io::Error>(TokioIo::new(stream))
                 }
-            }))
-            .await
-            .map_err(|source| CriError::Connect {
-                path: endpoint.to_string(),
-                source,
-            })?;
+            }));
         Ok(Runtime {
             runtime: RuntimeServiceClient::new(channel.clone()),
             images: ImageServiceClient::new(channel),

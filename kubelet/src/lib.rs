@@ -3,12 +3,27 @@
 //! CRI v1 API, and reports node and pod status back to the apiserver.
 //!
 //! Modules, one job each:
+//! - `config`: the upstream-named flags.
 //! - `cri`: the gRPC connection to containerd (runtime + image services).
+//! - `node`: registration, node status and Lease heartbeats.
+//! - `network`: the CNI conflist, pods' DNS and /etc/hosts.
+//! - `pods`: pod sources (apiserver, static manifests), one worker per pod, the relister.
 //! - `volumes`: makes a pod's volumes exist on the host and turns volumeMounts into CRI mounts.
 //! - `probes`: liveness, readiness and startup probes (exec, httpGet, tcpSocket).
+//! - `events`: Events about pods.
 //! - `server`: the kubelet's HTTPS API on port 10250 (logs, exec/attach/port-forward, metrics).
+//! - `run`: wires them together.
 
+pub mod config;
 pub mod cri;
+pub mod events;
+pub mod network;
+pub mod node;
+pub mod pods;
 pub mod probes;
+pub mod run;
 pub mod server;
 pub mod volumes;
+
+/// The Kubernetes version this kubelet implements (reported in nodeInfo).
+pub const KUBELET_VERSION: &str = "v1.33.0";

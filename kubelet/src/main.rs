@@ -1,5 +1,9 @@
 //! kubelet binary: parses upstream-named flags and runs the node agent.
-fn main() {
-    eprintln!("kubelet: not implemented yet (issue 4)");
-    std::process::exit(2);
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = kubelet::config::Flags::parse();
+    common::logging::init(flags.verbosity);
+    kubelet::run::run(flags).await
 }

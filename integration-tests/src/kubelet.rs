@@ -1,0 +1,71 @@
+//! Starting a kubelet against a [`TestCluster`](crate::TestCluster) and a private
+//! [`Containerd`](crate::containerd::Containerd).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::containerd::Containerd;
+use crate::process::{self, Daemon};
+use crate::TestCluster;
+
+/// A kubelet started by [`start_kubelet`], with the paths a test needs.
+pub struct Kubelet {
+    pub daemon: Daemon,
+    pub node_name: String,
+    pub root_dir: PathBuf,
+    pub manifest_dir: PathBuf,
+    pub port: u16,
+    args: Vec<String>,
+    log: PathBuf,
+}
+
+/// The kubelet's arguments for this cluster, containerd and pod CIDR.
+fn kubelet_args(cluster: &TestCluster, containerd: &Containerd, node_name: &str, pod_cidr: &str, root_dir: &std::path::Path, manifest_dir: &std::path::Path, port: u16) -> Vec<String> {
+    vec![
+        format!("--kubeconfig={}", cluster.kubeconfig_path().display()),
+        format!("--container-runtime-endpoint={}", containerd.endpoint()),
+        format!("--hostname-override={node_name}"),
+        "--node-ip=127.0.0.1".into(),
+        format!("--root-dir={}", root_dir.display()),
+        format!("--pod-manifest-path={}", manifest_dir.display()),
+        "--file-check-frequency=1".into(),
+        format!("--pod-cidr={pod_cidr}"),
+        format!("--cni-conf-dir={}", containerd.cni_conf_dir().display()),
+        "--address=127.0.0.1".into(),
+        format!("--port={port}"),
+        "--healthz-port=0".into(),
+        "--node-status-update-frequency=2".into(),
+        "-v=2".into(),
+    ]
+}
+
+/// Starts the kubelet binary registering `node_name`, running pods on `pod_cidr`; its log is
+/// `kubelet-<node>.log` in the cluster directory. Killed on drop (containers keep running
+/// until the containerd harness cleans up).
+pub fn start_kubelet(cluster: &TestCluster, containerd: &Containerd, node_name: &str, pod_cidr: &str) -> Result<Kubelet> {
+    let root_dir = cluster.dir().join(format!("kubelet-{node_name}"));
+    let manifest_dir = root_dir.join("manifests");
+    std::fs::create_dir_all(&manifest_dir)?;
+    let port = process::free_port()?;
+    let args = kubelet_args(cluster, containerd, node_name, pod_cidr, &root_dir, &manifest_dir, port);
+    let log = cluster.dir().join(format!("kubelet-{node_name}.log"));
+    let bin = process::bin_dir()?.join("kubelet");
+    let daemon = Daemon::spawn("kubelet", &bin, &args, &log)?;
+    Ok(Kubelet { daemon, node_name: node_name.into(), root_dir, manifest_dir, port, args, log })
+}
+
+impl Kubelet {
+    /// Kills the kubelet (SIGKILL, as a crash) without touching its containers.
+    pub fn kill(&mut self) {
+        self.daemon.kill();
+    }
+
+    /// Starts the kubelet again with the same flags (appending to the same log).
+    pub fn restart(&mut self) -> Result<()> {
+        self.daemon.kill();
+        let bin = process::bin_dir()?.join("kubelet");
+        self.daemon = Daemon::spawn("kubelet", &bin, &self.args, &self.log)?;
+        Ok(())
+    }
+}

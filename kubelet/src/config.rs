@@ -1,0 +1,107 @@
+//! The kubelet's flags, named as upstream's so its documentation applies.
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kubelet", version)]
+pub struct Flags {
+    /// kubeconfig with the apiserver's address and this node's credentials.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The CRI endpoint of the container runtime (`unix:///path/containerd.sock`).
+    #[arg(long, default_value = "unix:///run/containerd/containerd.sock")]
+    pub container_runtime_endpoint: String,
+    /// Node name to register instead of the machine's hostname.
+    #[arg(long)]
+    pub hostname_override: Option<String>,
+    /// The node's IP address (reported as InternalIP and used as the pods' hostIP).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub node_ip: IpAddr,
+    /// Where the kubelet keeps pod directories and volumes.
+    #[arg(long, default_value = "/var/lib/kubelet")]
+    pub root_dir: PathBuf,
+    /// Where containers' logs are written (`<dir>/<ns>_<pod>_<uid>/<container>/<n>.log`).
+    #[arg(long)]
+    pub pod_logs_dir: Option<PathBuf>,
+    /// Directory of static pod manifests (kubeadm layout); empty disables static pods.
+    #[arg(long)]
+    pub pod_manifest_path: Option<PathBuf>,
+    /// Seconds between scans of the static pod directory.
+    #[arg(long, default_value_t = 5)]
+    pub file_check_frequency: u64,
+    /// Most pods this node accepts (the Node's `pods` capacity).
+    #[arg(long, default_value_t = 110)]
+    pub max_pods: u32,
+    /// The pod CIDR to use when the Node object has none (standalone / local clusters).
+    #[arg(long)]
+    pub pod_cidr: Option<String>,
+    /// Where the CNI conflist for the pod network is written (containerd's `conf_dir`).
+    #[arg(long, default_value = "/etc/cni/net.d")]
+    pub cni_conf_dir: PathBuf,
+    /// DNS server IPs given to ClusterFirst pods.
+    #[arg(long, value_delimiter = ',')]
+    pub cluster_dns: Vec<IpAddr>,
+    /// The cluster's DNS domain (search paths of ClusterFirst pods).
+    #[arg(long, default_value = "cluster.local")]
+    pub cluster_domain: String,
+    /// Resolver configuration given to pods with dnsPolicy Default.
+    #[arg(long, default_value = "/etc/resolv.conf")]
+    pub resolv_conf: PathBuf,
+    /// Address the HTTPS server binds.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: IpAddr,
+    /// Port of the HTTPS server (logs, exec, metrics).
+    #[arg(long, default_value_t = 10250)]
+    pub port: u16,
+    /// Port of the plain-HTTP /healthz on 127.0.0.1 (0 disables it).
+    #[arg(long, default_value_t = 10248)]
+    pub healthz_port: u16,
+    /// Serving certificate (a self-signed one is generated when absent).
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+    /// CA that signs clients' certificates (the apiserver's kubelet client cert).
+    #[arg(long)]
+    pub client_ca_file: Option<PathBuf>,
+    /// Register this node with the apiserver.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub register_node: bool,
+    /// Labels added to the Node at registration (`key=value,...`).
+    #[arg(long, value_delimiter = ',')]
+    pub node_labels: Vec<String>,
+    /// Taints added to the Node at registration (`key=value:Effect,...`).
+    #[arg(long, value_delimiter = ',')]
+    pub register_with_taints: Vec<String>,
+    /// Seconds between node status computations (posted when changed).
+    #[arg(long, default_value_t = 10)]
+    pub node_status_update_frequency: u64,
+    /// Let the runtime pull images from registries. Off by default: this project's machines
+    /// reach no registry, and a pull attempt would send traffic off the machine, so images
+    /// must be imported (hack/build-images.sh) and a missing image is `ErrImagePull`.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    pub pull_from_registries: bool,
+    /// Log verbosity.
+    #[arg(short = 'v', long = "v", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+impl Flags {
+    /// The node name: `--hostname-override`, else the machine's hostname, lower-cased.
+    pub fn node_name(&self) -> String {
+        if let Some(name) = &self.hostname_override {
+            return name.to_lowercase();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_lowercase())
+            .unwrap_or_else(|_| "localhost".into())
+    }
+
+    pub fn pod_logs_dir(&self) -> PathBuf {
+        self.pod_logs_dir
+            .clone()
+            .unwrap_or_else(|| self.root_dir.join("pod-logs"))
+    }
+}

@@ -1,0 +1,32 @@
+//! What every pod worker shares: clients, node facts and the kubelet's managers.
+use std::path::PathBuf;
+
+use crate::cri::Runtime;
+use crate::events::Recorder;
+use crate::network::DnsSettings;
+use crate::probes::ProbeManager;
+use crate::volumes::VolumeManager;
+
+pub struct KubeletContext {
+    pub client: kube::Client,
+    pub runtime: Runtime,
+    pub node_name: String,
+    pub node_ip: String,
+    pub root_dir: PathBuf,
+    pub logs_dir: PathBuf,
+    pub dns: DnsSettings,
+    pub pull_from_registries: bool,
+    /// The node's memory (bytes) and cpu (millis), for OOM scores and resourceFieldRef.
+    pub memory_capacity: i64,
+    pub cpu_capacity_millis: i64,
+    pub recorder: Recorder,
+    pub volumes: VolumeManager,
+    pub probes: ProbeManager,
+}
+
+impl KubeletContext {
+    /// `<root>/pods/<uid>`: the pod's directory (volumes, hosts file, termination logs).
+    pub fn pod_dir(&self, uid: &str) -> PathBuf {
+        self.root_dir.join("pods").join(uid)
+    }
+}

@@ -1,0 +1,164 @@
+//! Pods on this node: the sources that say which pods should run (the apiserver, static
+//! manifests), the manager that keeps one worker per pod, and the relister (upstream's PLEG)
+//! that wakes a worker when its containers change in the runtime.
+pub mod backoff;
+pub mod container;
+pub mod context;
+pub mod env;
+pub mod hooks;
+pub mod images;
+pub mod qos;
+pub mod runtime;
+pub mod sandbox;
+pub mod source_api;
+pub mod static_pods;
+pub mod status;
+pub mod worker;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Pod;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+
+use context::KubeletContext;
+use worker::PodWorker;
+
+/// Where a pod came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PodSource {
+    Api,
+    Static,
+}
+
+/// A pod this node should run, as its source last described it.
+#[derive(Clone, Debug)]
+pub struct DesiredPod {
+    pub pod: Pod,
+    pub source: PodSource,
+}
+
+/// What sources tell the manager.
+#[derive(Debug)]
+pub enum SourceEvent {
+    Upsert(DesiredPod),
+    Remove { uid: String },
+    /// The source has delivered its complete state at least once (orphans may be cleaned).
+    Synced(PodSource),
+}
+
+/// How often the runtime is relisted for changes (upstream's PLEG period).
+const RELIST_PERIOD: Duration = Duration::from_secs(1);
+
+struct WorkerHandle {
+    desired: watch::Sender<Option<DesiredPod>>,
+    wake: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+/// Keeps one worker per desired pod and removes what the runtime holds for pods that are not.
+pub struct PodManager {
+    ctx: Arc<KubeletContext>,
+    workers: HashMap<String, WorkerHandle>,
+    cleaning: HashMap<String, JoinHandle<()>>,
+    synced: HashSet<PodSource>,
+    expected_sources: HashSet<PodSource>,
+    fingerprints: HashMap<String, String>,
+}
+
+impl PodManager {
+    pub fn new(ctx: Arc<KubeletContext>, expected_sources: HashSet<PodSource>) -> PodManager {
+        PodManager {
+            ctx,
+            workers: HashMap::new(),
+            cleaning: HashMap::new(),
+            synced: HashSet::new(),
+            expected_sources,
+            fingerprints: HashMap::new(),
+        }
+    }
+
+    /// Runs until the sources' channel closes.
+    pub async fn run(mut self, mut events: mpsc::Receiver<SourceEvent>, mut probe_results: mpsc::UnboundedReceiver<String>) {
+        let mut relist = tokio::time::interval(RELIST_PERIOD);
+        relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => self.handle(event),
+                    None => return,
+                },
+                Some(uid) = probe_results.recv() => self.wake(&uid),
+                _ = relist.tick() => self.relist().await,
+            }
+        }
+    }
+
+    fn handle(&mut self, event: SourceEvent) {
+        match event {
+            SourceEvent::Upsert(desired) => {
+                let uid = desired.pod.metadata.uid.clone().unwrap_or_default();
+                if uid.is_empty() {
+                    return;
+                }
+                if let Some(handle) = self.workers.get(&uid).filter(|h| !h.task.is_finished()) {
+                    let _ = handle.desired.send(Some(desired));
+                    return;
+                }
+                let (tx, rx) = watch::channel(Some(desired));
+                let wake = Arc::new(Notify::new());
+                let worker = PodWorker::new(self.ctx.clone(), uid.clone(), rx, wake.clone());
+                let task = tokio::spawn(worker.run());
+                self.workers.insert(uid, WorkerHandle { desired: tx, wake, task });
+            }
+            SourceEvent::Remove { uid } => {
+                if let Some(handle) = self.workers.get(&uid) {
+                    let _ = handle.desired.send(None);
+                }
+            }
+            SourceEvent::Synced(source) => {
+                self.synced.insert(source);
+            }
+        }
+    }
+
+    fn wake(&self, uid: &str) {
+        if let Some(handle) = self.workers.get(uid) {
+            handle.wake.notify_one();
+        }
+    }
+
+    /// Wakes workers whose pods changed in the runtime, reaps finished workers, and cleans up
+    /// pods the runtime holds that no source wants (once every source has synced).
+    async fn relist(&mut self) {
+        self.workers.retain(|_, h| !h.task.is_finished());
+        self.cleaning.retain(|_, t| !t.is_finished());
+        let current = match runtime::fingerprints(&self.ctx.runtime).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = %e, "relisting the runtime");
+                return;
+            }
+        };
+        for (uid, print) in &current {
+            if self.fingerprints.get(uid) != Some(print) {
+                self.wake(uid);
+            }
+        }
+        let all_synced = self.expected_sources.iter().all(|s| self.synced.contains(s));
+        if all_synced {
+            for uid in current.keys() {
+                if !self.workers.contains_key(uid) && !self.cleaning.contains_key(uid) {
+                    tracing::info!(uid, "the runtime holds a pod no source wants; removing it");
+                    let ctx = self.ctx.clone();
+                    let owned = uid.clone();
+                    let task = tokio::spawn(async move { worker::remove_pod_from_runtime(&ctx, &owned, None).await });
+                    self.cleaning.insert(uid.clone(), task);
+                }
+            }
+        }
+        self.fingerprints = current;
+    }
+}

@@ -1,0 +1,738 @@
+//! The pod worker: one task per pod, level-triggered. Each sync reads what the runtime holds
+//! for the pod, compares it with the spec, takes the next steps (sandbox, init containers in
+//! order, app containers, restarts with back-off, liveness kills) and reports the status.
+//! Deletion runs the graceful termination and then lets the apiserver forget the pod.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{DeleteParams, Patch, PatchParams, Preconditions};
+use kube::Api;
+use proto::cri::v1 as cri;
+use sha2::{Digest, Sha256};
+use tokio::sync::{watch, Notify};
+
+use super::backoff::Backoff;
+use super::container::{self, ContainerInputs, ContainerType};
+use super::context::KubeletContext;
+use super::runtime::{self, ContainerInfo, PodRuntime, SandboxInfo};
+use super::status::{self, StatusInputs, Waiting};
+use super::{env, hooks, sandbox, DesiredPod, PodSource};
+use crate::cri::call_error;
+use crate::network;
+
+/// Annotation carrying a hash of the container's spec: a changed spec restarts the container.
+pub const ANNOTATION_CONTAINER_HASH: &str = "io.kubernetes.container.hash";
+/// How often a worker re-syncs when nothing wakes it (volumes refresh, probes, back-off).
+const RESYNC: Duration = Duration::from_secs(10);
+/// How often configMap/secret/projected volume contents are refreshed.
+const VOLUME_REFRESH: Duration = Duration::from_secs(30);
+
+fn container_hash(c: &Container) -> String {
+    let json = serde_json::to_vec(c).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn field_path(kind: ContainerType, name: &str) -> Option<String> {
+    Some(match kind {
+        ContainerType::Init => format!("spec.initContainers{{{name}}}"),
+        ContainerType::App => format!("spec.containers{{{name}}}"),
+    })
+}
+
+fn grace_seconds(pod: &Pod) -> i64 {
+    pod.metadata
+        .deletion_grace_period_seconds
+        .or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
+        .unwrap_or(30)
+        .max(0)
+}
+
+pub struct PodWorker {
+    ctx: Arc<KubeletContext>,
+    uid: String,
+    desired: watch::Receiver<Option<DesiredPod>>,
+    wake: Arc<Notify>,
+    backoff: Backoff,
+    waiting: HashMap<String, Waiting>,
+    termination_messages: HashMap<String, String>,
+    last_status: Option<PodStatus>,
+    start_time: Option<Time>,
+    volumes: Option<crate::volumes::PodVolumes>,
+    volumes_synced_at: Option<Instant>,
+    /// The last pod this worker ran, for the final cleanup after it disappears.
+    last_pod: Option<Pod>,
+    deleted_in_api: bool,
+}
+
+impl PodWorker {
+    pub fn new(ctx: Arc<KubeletContext>, uid: String, desired: watch::Receiver<Option<DesiredPod>>, wake: Arc<Notify>) -> Self {
+        PodWorker {
+            ctx,
+            uid,
+            desired,
+            wake,
+            backoff: Backoff::default(),
+            waiting: HashMap::new(),
+            termination_messages: HashMap::new(),
+            last_status: None,
+            start_time: None,
+            volumes: None,
+            volumes_synced_at: None,
+            last_pod: None,
+            deleted_in_api: false,
+        }
+    }
+
+    /// Runs until the pod is gone from both the desired set and the runtime.
+    pub async fn run(mut self) {
+        loop {
+            let desired = self.desired.borrow_and_update().clone();
+            let next = match desired {
+                Some(d) if d.pod.metadata.deletion_timestamp.is_none() => {
+                    self.last_pod = Some(d.pod.clone());
+                    match self.sync(&d).await {
+                        Ok(next) => next,
+                        Err(e) => {
+                            tracing::warn!(pod = %pod_key(&d.pod), error = %e, "sync failed");
+                            Some(Duration::from_secs(2))
+                        }
+                    }
+                }
+                Some(d) => {
+                    self.last_pod = Some(d.pod.clone());
+                    self.terminate(&d).await;
+                    Some(Duration::from_secs(5))
+                }
+                None => {
+                    self.cleanup().await;
+                    return;
+                }
+            };
+            let sleep = next.unwrap_or(RESYNC).min(RESYNC);
+            tokio::select! {
+                changed = self.desired.changed() => {
+                    if changed.is_err() {
+                        self.cleanup().await;
+                        return;
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// One pass toward the desired state. Returns when the worker should look again.
+    async fn sync(&mut self, desired: &DesiredPod) -> Result<Option<Duration>, crate::cri::CriError> {
+        let pod = &desired.pod;
+        let mut rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+        if self.start_time.is_none() {
+            self.start_time = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.start_time.clone())
+                .or_else(|| Some(Time(k8s_openapi::jiff::Timestamp::now())));
+        }
+        let terminal = matches!(
+            self.last_status.as_ref().or(pod.status.as_ref()).and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        );
+        let mut next: Option<Duration> = None;
+        if terminal {
+            self.stop_everything(pod, &rt, 0).await;
+        } else {
+            let changed = self.advance(pod, &mut rt, &mut next).await?;
+            if changed {
+                rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+            }
+            self.read_termination_messages(pod, &rt);
+            let running: Vec<(String, String, Option<k8s_openapi::jiff::Timestamp>)> = rt
+                .ready_sandbox()
+                .map(|s| {
+                    rt.running()
+                        .filter(|c| c.sandbox_id == s.id)
+                        .map(|c| (c.name.clone(), c.id.clone(), status::time_from_nanos(c.started_at).map(|t| t.0)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.ctx.probes.sync_pod(pod, &running);
+        }
+        let status = self.status(pod, &rt);
+        let now_terminal = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
+        self.publish(desired, status).await;
+        if now_terminal && !terminal {
+            // Finished: stop the sandbox (nothing will run in it again).
+            self.stop_everything(pod, &rt, 0).await;
+        }
+        self.prune(&rt).await;
+        Ok(next)
+    }
+
+    fn status(&self, pod: &Pod, rt: &PodRuntime) -> PodStatus {
+        let probes = &self.ctx.probes;
+        let uid = self.uid.clone();
+        let ready = |name: &str| probes.is_ready(&uid, name);
+        let started = |name: &str| probes.is_started(&uid, name);
+        status::compute(&StatusInputs {
+            pod,
+            runtime: rt,
+            host_ip: &self.ctx.node_ip,
+            waiting: &self.waiting,
+            termination_messages: &self.termination_messages,
+            ready: &ready,
+            started: &started,
+            start_time: self.start_time.clone(),
+        })
+    }
+
+    /// Takes the next steps; returns whether anything in the runtime changed.
+    async fn advance(&mut self, pod: &Pod, rt: &mut PodRuntime, next: &mut Option<Duration>) -> Result<bool, crate::cri::CriError> {
+        let spec = pod.spec.clone().unwrap_or_default();
+        let restart_policy = spec.restart_policy.clone().unwrap_or_else(|| "Always".into());
+        let mut changed = false;
+
+        // 1. A ready sandbox, with the volumes set up first.
+        let sandbox = match rt.ready_sandbox().cloned() {
+            Some(s) => s,
+            None => {
+                let ever_ran = !rt.containers.is_empty();
+                if ever_ran && restart_policy == "Never" {
+                    // The sandbox died under a pod that must not restart: nothing more to do.
+                    return Ok(false);
+                }
+                self.stop_everything(pod, rt, 0).await;
+                match self.ensure_volumes(pod, true).await {
+                    Ok(()) => {}
+                    Err(message) => {
+                        self.ctx.recorder.pod_event(pod, None, true, "FailedMount", message.clone());
+                        *next = Some(Duration::from_secs(5));
+                        return Ok(changed);
+                    }
+                }
+                let attempt = rt.sandboxes.first().map(|s| s.attempt + 1).unwrap_or(0);
+                let config = sandbox::config(pod, attempt, &self.ctx.logs_dir, &self.ctx.dns);
+                match self
+                    .ctx
+                    .runtime
+                    .runtime
+                    .clone()
+                    .run_pod_sandbox(cri::RunPodSandboxRequest { config: Some(config), runtime_handler: String::new() })
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(status) => {
+                        self.ctx.recorder.pod_event(
+                            pod,
+                            None,
+                            true,
+                            "FailedCreatePodSandBox",
+                            format!("Failed to create pod sandbox: {}", status.message()),
+                        );
+                        *next = Some(Duration::from_secs(5));
+                        return Ok(true);
+                    }
+                }
+                *rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+                changed = true;
+                match rt.ready_sandbox().cloned() {
+                    Some(s) => s,
+                    None => return Ok(changed),
+                }
+            }
+        };
+        if self.volumes_synced_at.is_none_or(|t| t.elapsed() >= VOLUME_REFRESH) {
+            if let Err(message) = self.ensure_volumes(pod, false).await {
+                self.ctx.recorder.pod_event(pod, None, true, "FailedMount", message);
+            }
+        }
+        self.write_hosts_file(pod, &sandbox);
+
+        // 2. Init containers, one at a time and in order.
+        for c in spec.init_containers.iter().flatten() {
+            let current = rt.latest(&sandbox.id, &c.name).cloned();
+            match current {
+                Some(cur) if cur.is_running() => return Ok(changed),
+                Some(cur) if cur.is_exited() && cur.exit_code == 0 => continue,
+                Some(cur) if cur.is_exited() => {
+                    if restart_policy == "Never" {
+                        return Ok(changed);
+                    }
+                    if self.restart(pod, c, ContainerType::Init, &sandbox, Some(&cur), rt, next).await {
+                        changed = true;
+                    }
+                    return Ok(changed);
+                }
+                Some(cur) => {
+                    // Created but never started: start it over.
+                    self.remove_container(&cur.id).await;
+                    changed |= self.start(pod, c, ContainerType::Init, &sandbox, cur.attempt + 1, next).await;
+                    return Ok(changed);
+                }
+                None => {
+                    let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
+                    changed |= self.start(pod, c, ContainerType::Init, &sandbox, attempt, next).await;
+                    return Ok(changed);
+                }
+            }
+        }
+
+        // 3. App containers.
+        for c in &spec.containers {
+            let current = rt.latest(&sandbox.id, &c.name).cloned();
+            match current {
+                Some(cur) if cur.is_running() => {
+                    let spec_changed = cur.annotations.get(ANNOTATION_CONTAINER_HASH).is_some_and(|h| *h != container_hash(c));
+                    let liveness = self.ctx.probes.liveness_failed(&self.uid, &c.name);
+                    if spec_changed || liveness.is_some() {
+                        let message = match &liveness {
+                            Some(_) => format!("Container {} failed liveness probe, will be restarted", c.name),
+                            None => format!("Container {} definition changed, will be restarted", c.name),
+                        };
+                        self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), false, "Killing", message);
+                        self.kill_container(pod, c, &cur, grace_seconds(pod)).await;
+                        changed = true;
+                    }
+                }
+                Some(cur) if cur.is_exited() => {
+                    let restart = match restart_policy.as_str() {
+                        "Always" => true,
+                        "OnFailure" => cur.exit_code != 0,
+                        _ => false,
+                    };
+                    if restart && self.restart(pod, c, ContainerType::App, &sandbox, Some(&cur), rt, next).await {
+                        changed = true;
+                    }
+                }
+                Some(cur) => {
+                    self.remove_container(&cur.id).await;
+                    changed |= self.start(pod, c, ContainerType::App, &sandbox, cur.attempt + 1, next).await;
+                }
+                None => {
+                    let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
+                    changed |= self.start(pod, c, ContainerType::App, &sandbox, attempt, next).await;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Restarts an exited container unless it is in back-off; returns whether it started.
+    #[allow(clippy::too_many_arguments)]
+    async fn restart(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        kind: ContainerType,
+        sandbox: &SandboxInfo,
+        exited: Option<&ContainerInfo>,
+        rt: &PodRuntime,
+        next: &mut Option<Duration>,
+    ) -> bool {
+        let finished = exited
+            .map(|e| SystemTime::UNIX_EPOCH + Duration::from_nanos(e.finished_at.max(0) as u64))
+            .unwrap_or_else(SystemTime::now);
+        let now = SystemTime::now();
+        if let Some(wait) = self.backoff.remaining(&c.name, finished, now) {
+            let delay = self.backoff.delay(&c.name);
+            let message = format!(
+                "back-off {} restarting failed container={} pod={}_{}({})",
+                humanize(delay),
+                c.name,
+                pod.metadata.name.as_deref().unwrap_or_default(),
+                pod.metadata.namespace.as_deref().unwrap_or_default(),
+                self.uid
+            );
+            if self.waiting.get(&c.name).is_none_or(|w| w.reason != "CrashLoopBackOff") {
+                self.ctx.recorder.pod_event(pod, field_path(kind, &c.name), true, "BackOff", "Back-off restarting failed container");
+            }
+            self.waiting.insert(c.name.clone(), Waiting { reason: "CrashLoopBackOff".into(), message });
+            *next = Some(next.map_or(wait, |n| n.min(wait)));
+            return false;
+        }
+        let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
+        self.backoff.restarted(&c.name, now);
+        self.start(pod, c, kind, sandbox, attempt, next).await
+    }
+
+    /// Pulls (per policy), creates and starts one container; failures become the container's
+    /// waiting reason and an event. Returns whether a container was created.
+    async fn start(&mut self, pod: &Pod, c: &Container, kind: ContainerType, sandbox: &SandboxInfo, attempt: u32, next: &mut Option<Duration>) -> bool {
+        let fp = field_path(kind, &c.name);
+        let retry_soon = |next: &mut Option<Duration>| *next = Some(next.map_or(Duration::from_secs(5), |n| n.min(Duration::from_secs(5))));
+        if let Err(w) = super::images::ensure(&self.ctx, pod, c, fp.clone()).await {
+            self.waiting.insert(c.name.clone(), w);
+            retry_soon(next);
+            return false;
+        }
+        let env_ctx = env::EnvContext {
+            client: &self.ctx.client,
+            pod_ip: sandbox.ip.as_deref(),
+            host_ip: &self.ctx.node_ip,
+            node_cpu_millis: self.ctx.cpu_capacity_millis,
+            node_memory_bytes: self.ctx.memory_capacity,
+        };
+        let env = match env::resolve(pod, c, &env_ctx).await {
+            Ok(env) => env,
+            Err(e) => {
+                let message = e.to_string();
+                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerConfigError".into(), message });
+                retry_soon(next);
+                return false;
+            }
+        };
+        let mut mounts = match self.volumes.as_ref().map(|v| v.container_mounts(c, &env)) {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                let message = e.to_string();
+                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerConfigError".into(), message });
+                retry_soon(next);
+                return false;
+            }
+            None => Vec::new(),
+        };
+        mounts.extend(self.managed_mounts(pod, c, attempt));
+        let mut config = container::config(
+            pod,
+            c,
+            ContainerInputs { kind, attempt, env: &env, mounts, memory_capacity: self.ctx.memory_capacity },
+        );
+        config.annotations.insert(ANNOTATION_CONTAINER_HASH.into(), container_hash(c));
+        let sandbox_config = sandbox::config(pod, sandbox.attempt, &self.ctx.logs_dir, &self.ctx.dns);
+        let mut rt = self.ctx.runtime.runtime.clone();
+        let created = rt
+            .create_container(cri::CreateContainerRequest {
+                pod_sandbox_id: sandbox.id.clone(),
+                config: Some(config),
+                sandbox_config: Some(sandbox_config),
+            })
+            .await;
+        let id = match created {
+            Ok(r) => r.into_inner().container_id,
+            Err(status) => {
+                let message = status.message().to_string();
+                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerError".into(), message });
+                retry_soon(next);
+                return false;
+            }
+        };
+        self.ctx.recorder.pod_event(pod, fp.clone(), false, "Created", format!("Created container {}", c.name));
+        if let Err(status) = rt.start_container(cri::StartContainerRequest { container_id: id.clone() }).await {
+            let message = status.message().to_string();
+            self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+            self.waiting.insert(c.name.clone(), Waiting { reason: "RunContainerError".into(), message });
+            retry_soon(next);
+            return true;
+        }
+        self.ctx.recorder.pod_event(pod, fp.clone(), false, "Started", format!("Started container {}", c.name));
+        self.waiting.remove(&c.name);
+        if let Some(handler) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
+            if let Err(message) = hooks::run(&self.ctx, handler, &id, sandbox.ip.as_deref(), c, 30).await {
+                self.ctx.recorder.pod_event(pod, fp.clone(), true, "FailedPostStartHook", message);
+                let info = ContainerInfo { id: id.clone(), name: c.name.clone(), ..Default::default() };
+                self.kill_container(pod, c, &info, grace_seconds(pod)).await;
+            }
+        }
+        true
+    }
+
+    /// Kubelet-managed files mounted into every container: /etc/hosts and the termination log.
+    fn managed_mounts(&self, pod: &Pod, c: &Container, attempt: u32) -> Vec<cri::Mount> {
+        let mut mounts = Vec::new();
+        let dir = self.ctx.pod_dir(&self.uid);
+        let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
+        let hosts = dir.join("etc-hosts");
+        let mounts_etc_hosts = c.volume_mounts.iter().flatten().any(|m| m.mount_path == "/etc/hosts");
+        if !host_network && !mounts_etc_hosts && hosts.exists() {
+            mounts.push(cri::Mount {
+                container_path: "/etc/hosts".into(),
+                host_path: hosts.to_string_lossy().into_owned(),
+                ..Default::default()
+            });
+        }
+        let log = termination_log_path(&dir, &c.name, attempt);
+        if let Some(parent) = log.parent() {
+            if std::fs::create_dir_all(parent).is_ok() && std::fs::write(&log, b"").is_ok() {
+                mounts.push(cri::Mount {
+                    container_path: c.termination_message_path.clone().unwrap_or_else(|| "/dev/termination-log".into()),
+                    host_path: log.to_string_lossy().into_owned(),
+                    ..Default::default()
+                });
+            }
+        }
+        mounts
+    }
+
+    fn write_hosts_file(&self, pod: &Pod, sandbox: &SandboxInfo) {
+        let dir = self.ctx.pod_dir(&self.uid);
+        let text = network::hosts_file(pod, sandbox.ip.as_deref(), &self.ctx.dns.cluster_domain);
+        let path = dir.join("etc-hosts");
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
+            return;
+        }
+        let _ = std::fs::create_dir_all(&dir);
+        if let Err(e) = std::fs::write(&path, text) {
+            tracing::warn!(path = %path.display(), error = %e, "writing the pod's hosts file");
+        }
+    }
+
+    /// Reads the termination message of every exited container once.
+    fn read_termination_messages(&mut self, pod: &Pod, rt: &PodRuntime) {
+        let dir = self.ctx.pod_dir(&self.uid);
+        let spec = pod.spec.clone().unwrap_or_default();
+        for info in rt.containers.iter().filter(|c| c.is_exited()) {
+            if self.termination_messages.contains_key(&info.id) {
+                continue;
+            }
+            let policy = spec
+                .containers
+                .iter()
+                .chain(spec.init_containers.iter().flatten())
+                .find(|c| c.name == info.name)
+                .and_then(|c| c.termination_message_policy.clone())
+                .unwrap_or_else(|| "File".into());
+            let mut message = std::fs::read_to_string(termination_log_path(&dir, &info.name, info.attempt))
+                .map(|m| m.chars().take(4096).collect::<String>())
+                .unwrap_or_default();
+            if message.is_empty() && policy == "FallbackToLogsOnError" && info.exit_code != 0 {
+                message = hooks::log_tail(&info.log_path, 80, 2048);
+            }
+            self.termination_messages.insert(info.id.clone(), message);
+        }
+    }
+
+    async fn ensure_volumes(&mut self, pod: &Pod, force: bool) -> Result<(), String> {
+        if !force && self.volumes.is_some() && self.volumes_synced_at.is_some_and(|t| t.elapsed() < VOLUME_REFRESH) {
+            return Ok(());
+        }
+        match self.ctx.volumes.setup(pod).await {
+            Ok(v) => {
+                self.volumes = Some(v);
+                self.volumes_synced_at = Some(Instant::now());
+                Ok(())
+            }
+            Err(e) => Err(format!("MountVolume.SetUp failed: {e}")),
+        }
+    }
+
+    /// Stops a container: preStop hook, then SIGTERM and SIGKILL after the grace period.
+    async fn kill_container(&self, pod: &Pod, c: &Container, info: &ContainerInfo, grace: i64) {
+        let started = Instant::now();
+        if let Some(handler) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
+            if grace > 0 {
+                if let Err(message) = hooks::run(&self.ctx, handler, &info.id, None, c, grace).await {
+                    self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), true, "FailedPreStopHook", message);
+                }
+            }
+        }
+        let remaining = (grace - started.elapsed().as_secs() as i64).max(if grace > 0 { 2 } else { 0 });
+        let result = self
+            .ctx
+            .runtime
+            .runtime
+            .clone()
+            .stop_container(cri::StopContainerRequest { container_id: info.id.clone(), timeout: remaining })
+            .await;
+        if let Err(status) = result {
+            if status.code() != tonic::Code::NotFound {
+                tracing::warn!(container = %info.id, error = %status.message(), "stopping container");
+            }
+        }
+    }
+
+    /// Stops every running container (gracefully, in parallel) and every sandbox of the pod.
+    async fn stop_everything(&self, pod: &Pod, rt: &PodRuntime, grace: i64) {
+        let spec = pod.spec.clone().unwrap_or_default();
+        let kills = rt.running().map(|info| {
+            let c = spec
+                .containers
+                .iter()
+                .chain(spec.init_containers.iter().flatten())
+                .find(|c| c.name == info.name)
+                .cloned()
+                .unwrap_or_else(|| Container { name: info.name.clone(), ..Default::default() });
+            let info = info.clone();
+            async move { self.kill_container(pod, &c, &info, grace).await }
+        });
+        futures::future::join_all(kills).await;
+        for s in rt.sandboxes.iter().filter(|s| s.ready) {
+            let result = self
+                .ctx
+                .runtime
+                .runtime
+                .clone()
+                .stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: s.id.clone() })
+                .await;
+            if let Err(status) = result {
+                tracing::warn!(sandbox = %s.id, error = %status.message(), "stopping sandbox");
+            }
+        }
+    }
+
+    async fn remove_container(&self, id: &str) {
+        let result = self
+            .ctx
+            .runtime
+            .runtime
+            .clone()
+            .remove_container(cri::RemoveContainerRequest { container_id: id.to_string() })
+            .await;
+        if let Err(status) = result {
+            if status.code() != tonic::Code::NotFound {
+                tracing::warn!(container = %id, error = %status.message(), "removing container");
+            }
+        }
+    }
+
+    /// Garbage: per container name keep the current and the previous attempt (for
+    /// `logs --previous`); drop older attempts and sandboxes that hold nothing we keep.
+    async fn prune(&self, rt: &PodRuntime) {
+        let mut kept: HashMap<&str, usize> = HashMap::new();
+        let mut keep_sandboxes: Vec<&str> = rt.sandboxes.first().map(|s| vec![s.id.as_str()]).unwrap_or_default();
+        for c in &rt.containers {
+            let n = kept.entry(c.name.as_str()).or_default();
+            *n += 1;
+            if *n > 2 && c.is_exited() {
+                self.remove_container(&c.id).await;
+            } else {
+                keep_sandboxes.push(c.sandbox_id.as_str());
+            }
+        }
+        for s in rt.sandboxes.iter().filter(|s| !s.ready && !keep_sandboxes.contains(&s.id.as_str())) {
+            let _ = self
+                .ctx
+                .runtime
+                .runtime
+                .clone()
+                .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: s.id.clone() })
+                .await;
+        }
+    }
+
+    /// Graceful deletion: stop everything within the grace period, report the final status,
+    /// then delete the pod from the API (grace 0), which ends this worker.
+    async fn terminate(&mut self, desired: &DesiredPod) {
+        let pod = &desired.pod;
+        let rt = match runtime::inspect(&self.ctx.runtime, &self.uid).await {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::warn!(pod = %pod_key(pod), error = %e, "inspecting a terminating pod");
+                return;
+            }
+        };
+        if rt.running().next().is_some() || rt.sandboxes.iter().any(|s| s.ready) {
+            for c in rt.running() {
+                self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), false, "Killing", format!("Stopping container {}", c.name));
+            }
+            self.stop_everything(pod, &rt, grace_seconds(pod)).await;
+        }
+        self.ctx.probes.remove_pod(&self.uid);
+        let rt = runtime::inspect(&self.ctx.runtime, &self.uid).await.unwrap_or(rt);
+        let status = self.status(pod, &rt);
+        self.publish(desired, status).await;
+        if desired.source == PodSource::Api && !self.deleted_in_api {
+            let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), pod.metadata.namespace.as_deref().unwrap_or("default"));
+            let params = DeleteParams {
+                grace_period_seconds: Some(0),
+                preconditions: Some(Preconditions { uid: pod.metadata.uid.clone(), resource_version: None }),
+                ..Default::default()
+            };
+            match api.delete(pod.metadata.name.as_deref().unwrap_or_default(), &params).await {
+                Ok(_) => self.deleted_in_api = true,
+                Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => self.deleted_in_api = true,
+                Err(e) => tracing::warn!(pod = %pod_key(pod), error = %e, "deleting a terminated pod"),
+            }
+        }
+    }
+
+    /// The pod is gone: remove its containers, sandboxes and directory.
+    async fn cleanup(&mut self) {
+        self.ctx.probes.remove_pod(&self.uid);
+        remove_pod_from_runtime(&self.ctx, &self.uid, self.last_pod.as_ref()).await;
+    }
+
+    /// Posts the status when it changed since the last post.
+    async fn publish(&mut self, desired: &DesiredPod, status: PodStatus) {
+        if self.last_status.as_ref() == Some(&status) {
+            return;
+        }
+        let pod = &desired.pod;
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod.metadata.name.as_deref().unwrap_or_default();
+        let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), namespace);
+        let patch = serde_json::json!({ "status": status });
+        match api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+            Ok(_) => self.last_status = Some(status),
+            // A static pod's mirror may not exist yet: keep the status, post it next time.
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => tracing::warn!(pod = %pod_key(pod), error = %e, "posting pod status"),
+        }
+    }
+}
+
+/// Kills and removes everything the runtime holds for a pod uid, then its directory. Used
+/// for pods that left this node, including those deleted while the kubelet was down.
+pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Option<&Pod>) {
+    let rt = match runtime::inspect(&ctx.runtime, uid).await {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::warn!(uid, error = %e, "inspecting a removed pod");
+            return;
+        }
+    };
+    let grace = pod.map(grace_seconds).unwrap_or(2).min(30);
+    let mut client = ctx.runtime.runtime.clone();
+    let stops = rt.running().map(|c| {
+        let mut client = client.clone();
+        let id = c.id.clone();
+        async move {
+            let _ = client.stop_container(cri::StopContainerRequest { container_id: id, timeout: grace }).await;
+        }
+    });
+    futures::future::join_all(stops).await;
+    for c in &rt.containers {
+        let _ = client
+            .remove_container(cri::RemoveContainerRequest { container_id: c.id.clone() })
+            .await
+            .map_err(call_error("RemoveContainer"));
+    }
+    for s in &rt.sandboxes {
+        let _ = client.stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: s.id.clone() }).await;
+        let _ = client.remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: s.id.clone() }).await;
+    }
+    if let Err(e) = ctx.volumes.teardown(uid).await {
+        tracing::warn!(uid, error = %e, "tearing down volumes");
+    }
+    if let Some(pod) = pod {
+        let _ = std::fs::remove_dir_all(sandbox::log_directory(pod, &ctx.logs_dir));
+    }
+    tracing::info!(uid, "removed pod from the runtime");
+}
+
+fn termination_log_path(pod_dir: &std::path::Path, name: &str, attempt: u32) -> std::path::PathBuf {
+    pod_dir.join("containers").join(name).join(format!("termination-{attempt}"))
+}
+
+pub fn pod_key(pod: &Pod) -> String {
+    format!(
+        "{}/{}",
+        pod.metadata.namespace.as_deref().unwrap_or_default(),
+        pod.metadata.name.as_deref().unwrap_or_default()
+    )
+}
+
+/// "10s", "1m20s", "5m0s" — the way upstream prints back-off durations.
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else {
+        format!("{}m{}s", s / 60, s % 60)
+    }
+}

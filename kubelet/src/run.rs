@@ -1,0 +1,131 @@
+//! Starts the kubelet's parts and runs until SIGTERM/SIGINT. Stopping the kubelet leaves the
+//! pods' containers running: a restarted kubelet adopts them from the runtime.
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+
+use crate::config::Flags;
+use crate::cri::Runtime;
+use crate::events::Recorder;
+use crate::network::{self, DnsSettings};
+use crate::node::{self, NodeConfig};
+use crate::pods::context::KubeletContext;
+use crate::pods::{source_api, static_pods, PodManager, PodSource};
+use crate::probes::ProbeManager;
+use crate::volumes::VolumeManager;
+
+async fn api_client(flags: &Flags) -> anyhow::Result<kube::Client> {
+    let config = match &flags.kubeconfig {
+        Some(path) => {
+            let kc = kube::config::Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
+        }
+        None => kube::Config::infer().await?,
+    };
+    Ok(kube::Client::try_from(config)?)
+}
+
+/// Waits for the runtime to answer Version (containerd may start after us).
+async fn connect_runtime(endpoint: &str) -> anyhow::Result<Runtime> {
+    let mut last = None;
+    for _ in 0..60 {
+        match Runtime::connect(endpoint).await {
+            Ok(runtime) => match runtime.version().await {
+                Ok(v) => {
+                    tracing::info!(runtime = %v.runtime_name, version = %v.runtime_version, api = %v.runtime_api_version, "connected to the container runtime");
+                    return Ok(runtime);
+                }
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    anyhow::bail!("container runtime at {endpoint} did not answer: {}", last.unwrap_or_default())
+}
+
+pub async fn run(flags: Flags) -> anyhow::Result<()> {
+    let node_name = flags.node_name();
+    let client = api_client(&flags).await.context("building the API client")?;
+    let runtime = connect_runtime(&flags.container_runtime_endpoint).await?;
+    std::fs::create_dir_all(&flags.root_dir).with_context(|| format!("creating {}", flags.root_dir.display()))?;
+    let logs_dir = flags.pod_logs_dir();
+    std::fs::create_dir_all(&logs_dir).with_context(|| format!("creating {}", logs_dir.display()))?;
+
+    let node_config = NodeConfig {
+        name: node_name.clone(),
+        ip: flags.node_ip,
+        kubelet_port: flags.port,
+        root_dir: flags.root_dir.clone(),
+        max_pods: flags.max_pods,
+        pod_cidr: flags.pod_cidr.clone(),
+        labels: flags.node_labels.clone(),
+        taints: flags.register_with_taints.clone(),
+        status_update_frequency: Duration::from_secs(flags.node_status_update_frequency.max(1)),
+    };
+    let node = if flags.register_node {
+        node::register(&client, &node_config).await?
+    } else {
+        kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone()).get(&node_name).await.context("reading our Node")?
+    };
+    let node_uid = node.metadata.uid.clone();
+    let pod_cidr = node.spec.as_ref().and_then(|s| s.pod_cidr.clone()).or(flags.pod_cidr.clone());
+    match &pod_cidr {
+        Some(cidr) => network::write_conflist(&flags.cni_conf_dir, cidr, &flags.root_dir.join("cni-ipam"))?,
+        None => tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network"),
+    }
+
+    let capacity = node::machine::capacity(&flags.root_dir, flags.max_pods);
+    let memory_capacity = capacity
+        .get("memory")
+        .and_then(|q| crate::pods::qos::parse_quantity(q, false))
+        .unwrap_or(0);
+    let cpu_capacity_millis = capacity
+        .get("cpu")
+        .and_then(|q| crate::pods::qos::parse_quantity(q, true))
+        .unwrap_or(1000);
+    let (probe_tx, probe_rx) = mpsc::unbounded_channel();
+    let ctx = Arc::new(KubeletContext {
+        client: client.clone(),
+        runtime: runtime.clone(),
+        node_name: node_name.clone(),
+        node_ip: flags.node_ip.to_string(),
+        root_dir: flags.root_dir.clone(),
+        logs_dir,
+        dns: DnsSettings {
+            cluster_dns: flags.cluster_dns.clone(),
+            cluster_domain: flags.cluster_domain.clone(),
+            resolv_conf: flags.resolv_conf.clone(),
+        },
+        pull_from_registries: flags.pull_from_registries,
+        memory_capacity,
+        cpu_capacity_millis,
+        recorder: Recorder::new(client.clone(), node_name.clone()),
+        volumes: VolumeManager::new(client.clone(), flags.root_dir.clone(), node_name.clone()),
+        probes: ProbeManager::new(runtime.clone(), probe_tx),
+    });
+
+    tokio::spawn(node::run(client.clone(), runtime.clone(), node_config, node));
+
+    let (tx, rx) = mpsc::channel(256);
+    let mut sources = HashSet::from([PodSource::Api]);
+    tokio::spawn(source_api::run(client.clone(), node_name.clone(), tx.clone()));
+    if let Some(dir) = flags.pod_manifest_path.clone().filter(|d| !d.as_os_str().is_empty()) {
+        sources.insert(PodSource::Static);
+        let period = Duration::from_secs(flags.file_check_frequency.max(1));
+        tokio::spawn(static_pods::run(client.clone(), dir, node_name.clone(), node_uid, period, tx.clone()));
+    }
+    drop(tx);
+    let manager = PodManager::new(ctx, sources);
+    let manager_task = tokio::spawn(manager.run(rx, probe_rx));
+
+    tracing::info!(node = %node_name, "kubelet running");
+    tokio::select! {
+        _ = common::signals::shutdown() => tracing::info!("shutting down; containers keep running"),
+        _ = manager_task => anyhow::bail!("the pod manager stopped"),
+    }
+    Ok(())
+}
