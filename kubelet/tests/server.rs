@@ -744,6 +744,53 @@ async fn kubelet_server_against_real_containerd() {
         Some(&b"got hello\n"[..])
     );
 
+    // The `/{uid}/` path form, and attach (its stream stays open while the container runs).
+    let (_, mut io) = client
+        .upgrade(websocket(
+            "/exec/default/web/uid-1/app?command=echo&command=by-uid&output=1",
+            "v4.channel.k8s.io",
+        ))
+        .await
+        .expect("exec by pod UID");
+    let channels = read_channels(io.as_mut()).await;
+    assert_eq!(
+        channels.get(&1).map(|v| v.as_slice()),
+        Some(&b"by-uid\n"[..])
+    );
+    let (headers, _attached) = client
+        .upgrade(websocket(
+            "/attach/default/web/app?output=1",
+            "v4.channel.k8s.io",
+        ))
+        .await
+        .expect("WebSocket attach upgrade");
+    assert_eq!(headers["sec-websocket-protocol"], "v4.channel.k8s.io");
+    assert_eq!(
+        client
+            .upgrade(websocket(
+                "/exec/default/web/other-uid/app?command=true&output=1",
+                "v4.channel.k8s.io"
+            ))
+            .await
+            .err()
+            .map(|(s, b)| (s, b.trim_end().to_string())),
+        Some((
+            StatusCode::NOT_FOUND,
+            r#"pod "web" does not exist"#.to_string()
+        ))
+    );
+    assert_eq!(
+        client
+            .upgrade(websocket(
+                "/portForward/default/nope?port=80",
+                "v4.channel.k8s.io"
+            ))
+            .await
+            .err()
+            .map(|(s, _)| s),
+        Some(StatusCode::NOT_FOUND)
+    );
+
     // What containerd 1.6's streaming server says to v5.channel.k8s.io (kubectl >= 1.30).
     let v5 = client
         .upgrade(websocket(

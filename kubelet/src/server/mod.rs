@@ -314,3 +314,158 @@ fn pod_ref(namespace: &str, name: &str, uid: Option<&str>) -> PodRef {
 fn not_found() -> Response<Body> {
     response::text(StatusCode::NOT_FOUND, "404 page not found")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Empty};
+    use proto::cri::v1::image_service_client::ImageServiceClient;
+    use proto::cri::v1::runtime_service_client::RuntimeServiceClient;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A runtime client that never connects: enough for endpoints that do not call CRI.
+    fn unconnected_runtime() -> Runtime {
+        let channel = tonic::transport::Endpoint::from_static("http://cri.invalid")
+            .connect_with_connector_lazy(tower::service_fn(|_: tonic::transport::Uri| async {
+                Err::<TokioIo<tokio::net::UnixStream>, _>(std::io::Error::other(
+                    "no runtime in this test",
+                ))
+            }));
+        Runtime {
+            runtime: RuntimeServiceClient::new(channel.clone()),
+            images: ImageServiceClient::new(channel),
+        }
+    }
+
+    /// Trusts whatever certificate the server shows and records it.
+    #[derive(Debug)]
+    struct AcceptAny(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+        fn verify_server_cert(
+            &self,
+            end_entity: &rustls::pki_types::CertificateDer<'_>,
+            _: &[rustls::pki_types::CertificateDer<'_>],
+            _: &rustls::pki_types::ServerName<'_>,
+            _: &[u8],
+            _: rustls::pki_types::UnixTime,
+        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+            *self.0.lock().unwrap() = end_entity.to_vec();
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn verify_tls13_signature(
+            &self,
+            _: &[u8],
+            _: &rustls::pki_types::CertificateDer<'_>,
+            _: &rustls::DigitallySignedStruct,
+        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+            Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+        }
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            rustls::crypto::ring::default_provider()
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    }
+
+    #[tokio::test]
+    async fn self_signed_certificate_and_plain_healthz_port() {
+        let config = ServerConfig {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            healthz_port: 0,
+            node_name: "node-a".into(),
+            ..Default::default()
+        };
+        let mut server = KubeletServer::bind(config, unconnected_runtime())
+            .await
+            .unwrap();
+        // healthz_port 0 means off; bind a free loopback port by hand to exercise it.
+        server.healthz = Some(TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = server.local_addr();
+        let healthz = server.healthz_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = stopped.await;
+        }));
+
+        let mut plain = tokio::net::TcpStream::connect(healthz).await.unwrap();
+        plain
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut reply = String::new();
+        plain.read_to_string(&mut reply).await.unwrap();
+        assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+        assert!(reply.ends_with("\r\n\r\nok\n"), "{reply}");
+
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(seen.clone())))
+        .with_no_client_auth();
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(client))
+            .connect("node-a".try_into().unwrap(), tcp)
+            .await
+            .unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        for (path, status, body) in [
+            ("/healthz", 200, "ok\n"),
+            ("/nothing/here", 404, "404 page not found\n"),
+        ] {
+            let req = Request::get(path)
+                .header("host", "node-a")
+                .body(Empty::<bytes::Bytes>::new())
+                .unwrap();
+            let resp = sender.send_request(req).await.unwrap();
+            assert_eq!(resp.status().as_u16(), status, "{path}");
+            let got = resp.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(got, body.as_bytes(), "{path}");
+        }
+
+        // The generated certificate names the node and loopback.
+        let der = seen.lock().unwrap().clone();
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let san = cert.subject_alternative_name().unwrap().unwrap().value;
+        let names: Vec<String> = san.general_names.iter().map(|n| format!("{n}")).collect();
+        assert!(names.iter().any(|n| n.contains("node-a")), "{names:?}");
+        assert!(
+            names.iter().any(|n| n == "IPAddress(7f:00:00:01)"),
+            "{names:?}"
+        );
+
+        let _ = stop.send(());
+        task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn cert_and_key_must_come_together() {
+        let config = ServerConfig {
+            port: 0,
+            healthz_port: 0,
+            tls_cert_file: Some("/nonexistent.crt".into()),
+            ..Default::default()
+        };
+        let err = KubeletServer::bind(config, unconnected_runtime())
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, ServerError::Tls(_)), "{err}");
+    }
+}
