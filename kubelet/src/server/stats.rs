@@ -209,6 +209,15 @@ pub fn pod_usage(
     (pod, containers)
 }
 
+/// metav1.Time text (RFC 3339, whole seconds) of a sample's nanosecond timestamp; a runtime
+/// that leaves the timestamp unset (0, e.g. containerd 1.6 for the writable layer) means "now".
+pub fn sample_time(nanos: i64) -> String {
+    if nanos <= 0 {
+        return Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    }
+    time_of_nanos(nanos)
+}
+
 /// metav1.Time text (RFC 3339, whole seconds) of a nanosecond timestamp.
 pub fn time_of_nanos(nanos: i64) -> String {
     DateTime::<Utc>::from_timestamp(
@@ -227,7 +236,7 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Option<u64>) {
 
 fn cpu_json(u: &Usage) -> Value {
     let mut m = Map::new();
-    m.insert("time".into(), json!(time_of_nanos(u.cpu_time)));
+    m.insert("time".into(), json!(sample_time(u.cpu_time)));
     put(&mut m, "usageNanoCores", u.usage_nano_cores);
     put(&mut m, "usageCoreNanoSeconds", u.usage_core_nano_seconds);
     Value::Object(m)
@@ -235,7 +244,7 @@ fn cpu_json(u: &Usage) -> Value {
 
 fn memory_json(u: &Usage) -> Value {
     let mut m = Map::new();
-    m.insert("time".into(), json!(time_of_nanos(u.memory_time)));
+    m.insert("time".into(), json!(sample_time(u.memory_time)));
     put(&mut m, "availableBytes", u.available_bytes);
     put(&mut m, "usageBytes", u.usage_bytes);
     put(&mut m, "workingSetBytes", u.working_set_bytes);
@@ -269,7 +278,7 @@ fn network_json(n: &cri::NetworkUsage) -> Value {
         m
     };
     let mut m = n.default_interface.as_ref().map(iface).unwrap_or_default();
-    m.insert("time".into(), json!(time_of_nanos(n.timestamp)));
+    m.insert("time".into(), json!(sample_time(n.timestamp)));
     m.insert(
         "interfaces".into(),
         Value::Array(
@@ -357,7 +366,7 @@ pub async fn summary(
                         .and_then(|s| s.writable_layer.as_ref());
                     if let Some(layer) = rootfs {
                         c["rootfs"] = json!({
-                            "time": time_of_nanos(layer.timestamp),
+                            "time": sample_time(layer.timestamp),
                             "usedBytes": layer.used_bytes.as_ref().map(|v| v.value),
                             "inodesUsed": layer.inodes_used.as_ref().map(|v| v.value),
                         });
@@ -527,5 +536,11 @@ mod tests {
             time_of_nanos(1_700_000_000_900_000_000),
             "2023-11-14T22:13:20Z"
         );
+        assert_eq!(
+            sample_time(1_700_000_000_900_000_000),
+            "2023-11-14T22:13:20Z"
+        );
+        let today = Utc::now().format("%Y-%m-%d").to_string();
+        assert!(sample_time(0).starts_with(&today), "unset means now");
     }
 }
