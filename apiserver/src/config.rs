@@ -56,6 +56,29 @@ pub struct Config {
     /// Most requests served at once (non-watch); beyond that, 429.
     #[arg(long = "max-requests-inflight", default_value_t = 400)]
     pub max_requests_inflight: usize,
+    /// Client certificate (PEM) the apiserver presents to kubelets.
+    #[arg(long = "kubelet-client-certificate")]
+    pub kubelet_client_certificate: Option<PathBuf>,
+    /// Key (PEM) of `--kubelet-client-certificate`.
+    #[arg(long = "kubelet-client-key")]
+    pub kubelet_client_key: Option<PathBuf>,
+    /// CA bundle that signs kubelet serving certificates. Without it, kubelet serving
+    /// certificates are not verified (upstream's default too).
+    #[arg(long = "kubelet-certificate-authority")]
+    pub kubelet_certificate_authority: Option<PathBuf>,
+    /// Which Node address to dial a kubelet on, in order of preference.
+    #[arg(
+        long = "kubelet-preferred-address-types",
+        value_delimiter = ',',
+        default_value = "Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP"
+    )]
+    pub kubelet_preferred_address_types: Vec<String>,
+    /// Kubelet port, used when a Node does not report `status.daemonEndpoints.kubeletEndpoint`.
+    #[arg(long = "kubelet-port", default_value_t = 10250)]
+    pub kubelet_port: u16,
+    /// Timeout for connecting to a kubelet (TCP + TLS).
+    #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = parse_duration)]
+    pub kubelet_timeout: Duration,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

@@ -334,6 +334,11 @@ impl ApiError {
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(504, "Timeout", message)
     }
+    /// An error upstream does not classify (`reason` omitted), e.g. a kubelet that cannot be
+    /// dialed: a 500 whose message is the underlying error.
+    pub fn unknown(code: u16, message: impl Into<String>) -> Self {
+        Self::new(code, "", message)
+    }
     /// 429.
     pub fn too_many_requests() -> Self {
         Self::new(

@@ -4,7 +4,8 @@
 //! x509 client certificates) → request-info parsing ([`request`]) → handler (discovery,
 //! OpenAPI, or a REST verb) → admission ([`admission`]) → strategy ([`registry`]: defaulting,
 //! validation) → generic store ([`store`]) → etcd, with a watch cache ([`storage`]) serving
-//! watches and lists.
+//! watches and lists. Subresources the kubelet serves (logs, exec, attach, port-forward,
+//! node proxy) are relayed to it by [`kubelet`].
 
 pub mod admission;
 pub mod authn;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod discovery;
 pub mod errors;
 pub mod handlers;
+pub mod kubelet;
 pub mod metrics;
 pub mod openapi;
 pub mod patch;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use apiserver::admission::{Admission, ServiceRanges};
 use apiserver::config::Config;
 use apiserver::handlers::ApiServer;
+use apiserver::kubelet::KubeletClient;
 use apiserver::storage::{compaction, EtcdStore, WatchCache};
 use apiserver::store::Store;
 use apiserver::{bootstrap, server};
@@ -59,10 +60,12 @@ async fn main() -> anyhow::Result<()> {
     if !config.etcd_compaction_interval.is_zero() {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
+    let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
     let api = Arc::new(ApiServer {
         store,
         config: config.clone(),
         inflight: AtomicUsize::new(0),
+        kubelet,
     });
     tracing::info!(%addr, "serving securely");
     server::serve(listener, tls, api, common::signals::shutdown()).await;

@@ -1,5 +1,5 @@
 //! The HTTPS server: rustls with optional client certificates (verified against
-//! `--client-ca-file`), HTTP/1.1 and HTTP/2, graceful shutdown.
+//! `--client-ca-file`), HTTP/1.1 (with upgrades) and HTTP/2, graceful shutdown.
 
 use std::io::BufReader;
 use std::net::SocketAddr;
@@ -123,7 +123,11 @@ pub async fn serve(
             });
             let mut builder = Builder::new(TokioExecutor::new());
             builder.http2().max_concurrent_streams(1000);
-            if let Err(e) = builder.serve_connection(TokioIo::new(tls), service).await {
+            // With upgrades: exec, attach and port-forward switch protocols (HTTP/1.1 only).
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await
+            {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });

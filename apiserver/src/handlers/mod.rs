@@ -3,6 +3,7 @@
 
 pub mod body;
 mod duplicates;
+mod kubelet;
 mod nonresource;
 pub mod response;
 mod rest;
@@ -20,6 +21,7 @@ use hyper::body::Incoming;
 use crate::authn::UserInfo;
 use crate::config::Config;
 use crate::errors::ApiError;
+use crate::kubelet::KubeletClient;
 use crate::metrics;
 use crate::request::{Query, RequestInfo};
 use crate::store::Store;
@@ -33,6 +35,8 @@ pub struct ApiServer {
     pub config: Config,
     /// Requests being served (non-watch), for max-in-flight.
     pub inflight: AtomicUsize,
+    /// Connections to kubelets (`pods/log`, `pods/exec`, `nodes/proxy` …).
+    pub kubelet: KubeletClient,
 }
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
@@ -110,6 +114,14 @@ async fn dispatch(
     }
     if info.verb == "watch" {
         return match watch::serve(server.clone(), &req, &info, &query).await {
+            Ok(r) => r,
+            Err(e) => response::error(&e),
+        };
+    }
+    // Long-running like watch: logs, exec, attach, port-forward and node proxy are not
+    // counted against max-in-flight.
+    if kubelet::is_kubelet_subresource(&info) {
+        return match kubelet::serve(&server, req, &info, &query).await {
             Ok(r) => r,
             Err(e) => response::error(&e),
         };

@@ -1,4 +1,5 @@
 //! Subresources: `status`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`.
+//! (The kubelet's subresources are in `handlers::kubelet`.)
 
 use api_types::catalog::ResourceInfo;
 use http::{header, Request, Response};
@@ -44,14 +45,18 @@ pub(super) async fn serve(
         ("status", "update") => {
             let bytes = body::read(req.into_body(), max).await?;
             let obj = body::decode_object(content_type.as_deref(), &bytes)?;
-            let r = store.update(res, ns, name, obj, Some("status"), ctx).await?;
+            let r = store
+                .update(res, ns, name, obj, Some("status"), ctx)
+                .await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
         ("status", "patch") => {
             let pt = body::patch_type(content_type.as_deref(), query.flag("force"))?;
             let bytes = body::read(req.into_body(), max).await?;
             let doc = body::decode_patch(pt, &bytes)?;
-            let r = store.patch(res, ns, name, pt, doc, Some("status"), ctx).await?;
+            let r = store
+                .patch(res, ns, name, pt, doc, Some("status"), ctx)
+                .await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
         ("scale", "get") => {
@@ -60,32 +65,57 @@ pub(super) async fn serve(
         }
         ("scale", "update") | ("scale", "patch") => {
             let bytes = body::read(req.into_body(), max).await?;
-            let pt = if verb == "patch" { Some(body::patch_type(content_type.as_deref(), false)?) } else { None };
+            let pt = if verb == "patch" {
+                Some(body::patch_type(content_type.as_deref(), false)?)
+            } else {
+                None
+            };
             let doc = match pt {
                 Some(pt) => body::decode_patch(pt, &bytes)?,
                 None => body::decode_object(content_type.as_deref(), &bytes)?,
             };
             let r = store
                 .guaranteed_update(res, ns, name, None, ctx, |current, _rev| {
-                    let Some(old) = current else { return Err(ApiError::not_found(res.group, res.plural, name)) };
+                    let Some(old) = current else {
+                        return Err(ApiError::not_found(res.group, res.plural, name));
+                    };
                     let scale = to_scale(res, &old)?;
                     let new_scale = match pt {
                         None => doc.clone(),
-                        Some(PatchType::Json) => crate::patch::json_patch(&scale, &doc).map_err(|e| ApiError::bad_request(e.to_string()))?,
-                        Some(_) => crate::patch::merge_patch(&scale, &doc).map_err(|e| ApiError::bad_request(e.to_string()))?,
+                        Some(PatchType::Json) => crate::patch::json_patch(&scale, &doc)
+                            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+                        Some(_) => crate::patch::merge_patch(&scale, &doc)
+                            .map_err(|e| ApiError::bad_request(e.to_string()))?,
                     };
-                    if let Some(want) = new_scale.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
-                        if pt.is_none() && !want.is_empty() && Some(want) != old.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
+                    if let Some(want) = new_scale
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                    {
+                        if pt.is_none()
+                            && !want.is_empty()
+                            && Some(want)
+                                != old
+                                    .pointer("/metadata/resourceVersion")
+                                    .and_then(Value::as_str)
+                        {
                             return Err(ApiError::stale(res.group, res.plural, name));
                         }
                     }
-                    let replicas = new_scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+                    let replicas = new_scale
+                        .pointer("/spec/replicas")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
                     if replicas < 0 {
-                        return Err(ApiError::invalid("autoscaling", "Scale", name, &[crate::errors::FieldError::invalid(
-                            "spec.replicas",
-                            replicas,
-                            "must be greater than or equal to 0",
-                        )]));
+                        return Err(ApiError::invalid(
+                            "autoscaling",
+                            "Scale",
+                            name,
+                            &[crate::errors::FieldError::invalid(
+                                "spec.replicas",
+                                replicas,
+                                "must be greater than or equal to 0",
+                            )],
+                        ));
                     }
                     let mut new = old.clone();
                     new["spec"]["replicas"] = json!(replicas);
@@ -109,20 +139,30 @@ pub(super) async fn serve(
             };
             let pods = api_types::catalog::find("", "v1", "pods").expect("pods are in the catalog");
             match store.delete(pods, ns, name, &opts, ctx).await? {
-                DeleteResult::Deleted(_) | DeleteResult::Pending(_) => Ok(response::json(201, &success_status(json!({})))),
+                DeleteResult::Deleted(_) | DeleteResult::Pending(_) => {
+                    Ok(response::json(201, &success_status(json!({}))))
+                }
             }
         }
         ("finalize", "update") => {
             let bytes = body::read(req.into_body(), max).await?;
             let obj = body::decode_object(content_type.as_deref(), &bytes)?;
-            let finalizers = obj.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+            let finalizers = obj
+                .pointer("/spec/finalizers")
+                .cloned()
+                .unwrap_or(json!([]));
             let r = store
                 .guaranteed_update(res, None, name, None, ctx, |current, _rev| {
-                    let Some(old) = current else { return Err(ApiError::not_found(res.group, res.plural, name)) };
+                    let Some(old) = current else {
+                        return Err(ApiError::not_found(res.group, res.plural, name));
+                    };
                     let mut new = old.clone();
                     new["spec"]["finalizers"] = finalizers.clone();
                     let empty = finalizers.as_array().is_none_or(|f| f.is_empty());
-                    let meta_empty = new.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(|f| f.is_empty());
+                    let meta_empty = new
+                        .pointer("/metadata/finalizers")
+                        .and_then(Value::as_array)
+                        .is_none_or(|f| f.is_empty());
                     if empty && meta_empty && new.pointer("/metadata/deletionTimestamp").is_some() {
                         return Ok(Mutation::Delete(new));
                     }
@@ -134,11 +174,16 @@ pub(super) async fn serve(
                 .await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
-        ("log" | "exec" | "attach" | "portforward" | "proxy", _) => Err(ApiError::unavailable(format!(
-            "{}/{sub} is served by the kubelet of the pod's node; no kubelet is connected to this apiserver",
+        // pods/log, exec, attach, portforward and nodes/proxy never get here (handlers::kubelet).
+        ("proxy", _) => Err(ApiError::unavailable(format!(
+            "{}/proxy is not supported by this apiserver yet",
             res.plural
         ))),
-        _ => Err(ApiError::method_not_supported(res.group, &format!("{}/{sub}", res.plural), verb)),
+        _ => Err(ApiError::method_not_supported(
+            res.group,
+            &format!("{}/{sub}", res.plural),
+            verb,
+        )),
     }
 }
 

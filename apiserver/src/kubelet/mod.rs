@@ -1,0 +1,13 @@
+//! Reaching kubelets: the pod subresources `log`, `exec`, `attach`, `portforward` and the node
+//! subresource `proxy` are served by the kubelet of the pod's node, and the apiserver relays
+//! them ([`proxy`]) over TLS with its own client certificate ([`client`]), to the Node address
+//! chosen by `--kubelet-preferred-address-types` ([`location`]), with upstream's query
+//! translation ([`options`]).
+
+pub mod client;
+pub mod location;
+pub mod options;
+pub mod proxy;
+
+pub use client::{DialError, KubeletClient, KubeletClientError};
+pub use location::ConnectionInfo;
