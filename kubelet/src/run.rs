@@ -15,6 +15,7 @@ use crate::node::{self, NodeConfig};
 use crate::pods::context::KubeletContext;
 use crate::pods::{source_api, static_pods, PodManager, PodSource};
 use crate::probes::ProbeManager;
+use crate::server::{KubeletServer, ServerConfig};
 use crate::volumes::VolumeManager;
 
 async fn api_client(flags: &Flags) -> anyhow::Result<kube::Client> {
@@ -110,6 +111,20 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
 
     tokio::spawn(node::run(client.clone(), runtime.clone(), node_config, node));
 
+    let server_config = ServerConfig {
+        address: flags.address,
+        port: flags.port,
+        healthz_port: flags.healthz_port,
+        tls_cert_file: flags.tls_cert_file.clone(),
+        tls_private_key_file: flags.tls_private_key_file.clone(),
+        client_ca_file: flags.client_ca_file.clone(),
+        node_name: node_name.clone(),
+        root_dir: flags.root_dir.clone(),
+    };
+    let server = KubeletServer::bind(server_config, runtime.clone()).await.context("starting the kubelet server")?;
+    tracing::info!(address = %server.local_addr(), "kubelet server listening");
+    let server_task = tokio::spawn(server.run(std::future::pending()));
+
     let (tx, rx) = mpsc::channel(256);
     let mut sources = HashSet::from([PodSource::Api]);
     tokio::spawn(source_api::run(client.clone(), node_name.clone(), tx.clone()));
@@ -126,6 +141,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down; containers keep running"),
         _ = manager_task => anyhow::bail!("the pod manager stopped"),
+        result = server_task => anyhow::bail!("the kubelet server stopped: {result:?}"),
     }
     Ok(())
 }
