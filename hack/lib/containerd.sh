@@ -149,7 +149,7 @@ rudder::containerd::shims() {
   local sock=$1/containerd.sock proc
   for proc in /proc/[0-9]*; do
     local cmd
-    cmd=$(tr '\0' '\n' <"$proc/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' '\n' 2>/dev/null <"$proc/cmdline") || continue
     if [[ $(head -n 1 <<<"$cmd") == *containerd-shim* ]] &&
       grep -qxF -- "$sock" <<<"$cmd"; then
       echo "${proc#/proc/}"
