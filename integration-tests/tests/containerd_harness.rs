@@ -158,7 +158,7 @@ fn drop_removes_containers_shims_and_mounts() -> Result<()> {
         shims.len() >= 2,
         "expected shims for {socket}, found {shims:?}"
     );
-    let sleepers = processes_mentioning("sleep\01000");
+    let sleepers = processes_mentioning("sleep\x001000");
     assert!(!sleepers.is_empty(), "the sleeper container is not running");
     assert!(
         mounts_under(&dir)?.len() >= 2,
