@@ -13,6 +13,7 @@ PACKAGES=(
   nftables iptables conntrack iproute2
   busybox-static protobuf-compiler libprotobuf-dev
   curl ca-certificates
+  python3 # hack/build-images.sh writes the image tarballs with Python's tarfile/hashlib
 )
 
 log() { echo "install-deps: $*" >&2; }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Brings up a local Rudder cluster in the foreground: a private etcd on loopback, the cluster
-# PKI, kube-apiserver over HTTPS, an admin kubeconfig. Ctrl-C (or SIGTERM) stops everything it
-# started.
+# PKI, kube-apiserver over HTTPS, an admin kubeconfig, the controller-manager and scheduler,
+# and a node: a private containerd (own root, state and socket under RUDDER_DIR/containerd)
+# with the test images imported (hack/build-images.sh) and the kubelet. Ctrl-C (or SIGTERM)
+# stops everything it started, the kubelet and containerd first, with their containers and
+# mounts.
 #
 # Environment:
 #   RUDDER_DIR           state, certificates and logs       (default /tmp/rudder-local)
@@ -13,12 +16,21 @@
 #   RUDDER_SKIP_DEPS=1   do not run hack/install-deps.sh
 #   RUDDER_BIN_DIR       where the binaries are  (default $CARGO_TARGET_DIR/debug or target/debug)
 #   RUDDER_KEEP_DATA=1   keep the etcd data of a previous run
+#   NODE_NAME            the kubelet's --hostname-override   (default: hostname, lower-cased)
+#   KUBELET_PORT         kubelet HTTPS --port                (default 10250; a free port if busy)
+#   KUBELET_HEALTHZ_PORT kubelet --healthz-port              (default 10248; a free port if busy)
+#   KUBELET_LOG_LEVEL    kubelet -v                          (default 1)
+#   POD_CIDR             the node's --pod-cidr               (default 10.244.0.0/24)
+#   IMAGES_DIR           where the image tarballs are built  (default <repo>/_output/images)
+#   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
+#   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/hack/lib/util.sh"
 source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/guard.sh"
+source "$ROOT/hack/lib/containerd.sh"
 
 RUDDER_DIR=${RUDDER_DIR:-/tmp/rudder-local}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -29,12 +41,20 @@ BIN_DIR=${RUDDER_BIN_DIR:-$TARGET_DIR/debug}
 PKI_DIR=$RUDDER_DIR/pki
 LOG_DIR=$RUDDER_DIR/logs
 KUBECONFIG_PATH=$RUDDER_DIR/admin.kubeconfig
+CONTAINERD_DIR=$RUDDER_DIR/containerd
+KUBELET_ROOT_DIR=$RUDDER_DIR/kubelet
+POD_CIDR=${POD_CIDR:-10.244.0.0/24}
+NODE_NAME=${NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
+RUDDER_NO_CONTAINERD=${RUDDER_NO_CONTAINERD:-0}
+RUDDER_NO_KUBELET=${RUDDER_NO_KUBELET:-$RUDDER_NO_CONTAINERD}
 
 log() { echo "local-up-cluster: $*" >&2; }
 
-# Every process started here, in start order; stopped in reverse order on exit.
+# Every process started here, in start order; stopped in reverse order on exit, each by its
+# stop command (default: SIGTERM, SIGKILL after 10 s).
 PIDS=()
 NAMES=()
+STOPS=()
 
 cleanup() {
   local status=$?
@@ -43,15 +63,21 @@ cleanup() {
   local i
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     log "stopping ${NAMES[i]} (pid ${PIDS[i]})"
-    rudder::util::stop_pid "${PIDS[i]}" 10
+    ${STOPS[i]} || true
   done
   log "stopped; logs are in $LOG_DIR"
   exit "$status"
 }
 
+# remember NAME PID [STOP_COMMAND...] — stop with STOP_COMMAND instead of stop_pid on exit.
 remember() {
   NAMES+=("$1")
   PIDS+=("$2")
+  if (($# > 2)); then
+    STOPS+=("${*:3}")
+  else
+    STOPS+=("rudder::util::stop_pid $2 10")
+  fi
 }
 
 # The service IP range's first address is the `kubernetes` Service's ClusterIP (upstream
@@ -81,6 +107,19 @@ pick_ports() {
   fi
   [[ -n ${ETCD_PORT:-} ]] || rudder::util::free_port ETCD_PORT
   [[ -n ${ETCD_PEER_PORT:-} ]] || rudder::util::free_port ETCD_PEER_PORT
+  KUBELET_PORT=${KUBELET_PORT:-10250}
+  KUBELET_HEALTHZ_PORT=${KUBELET_HEALTHZ_PORT:-10248}
+  if [[ $RUDDER_NO_KUBELET != 1 ]]; then
+    # The apiserver learns the kubelet's port from the Node's status, so any port works.
+    local var busy
+    for var in KUBELET_PORT KUBELET_HEALTHZ_PORT; do
+      if rudder::util::port_in_use "${!var}"; then
+        busy=${!var}
+        rudder::util::free_port "$var"
+        log "port $busy is busy; the kubelet's $var is ${!var}"
+      fi
+    done
+  fi
 }
 
 start_etcd() {
@@ -97,6 +136,44 @@ generate_pki() {
   "$BIN_DIR/rudder-pki" init --dir "$PKI_DIR" \
     --apiserver-ip 127.0.0.1 \
     --service-ip "$(first_service_ip "$SERVICE_CIDR")" >/dev/null
+  # The apiserver's identity towards kubelets (logs, exec, port-forward, nodes/proxy).
+  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn kube-apiserver-kubelet-client \
+    --group system:masters --name apiserver-kubelet-client >/dev/null
+}
+
+# The kubelet's serving certificate for 127.0.0.1 and the node name, signed by the cluster
+# CA (upstream's subject for a kubelet serving certificate). rudder-pki issues only the
+# apiserver's serving certificate, so openssl signs this one; reused while the CA is the same.
+issue_kubelet_serving_cert() {
+  local crt=$PKI_DIR/kubelet-serving.crt key=$PKI_DIR/kubelet-serving.key
+  if [[ -s $crt && -s $key ]] &&
+    openssl verify -CAfile "$PKI_DIR/ca.crt" "$crt" >/dev/null 2>&1 &&
+    openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:$NODE_NAME\b"; then
+    return
+  fi
+  local csr=$PKI_DIR/kubelet-serving.csr
+  (
+    umask 077
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$key" -subj "/O=system:nodes/CN=system:node:$NODE_NAME" -out "$csr" 2>/dev/null
+  )
+  openssl x509 -req -in "$csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 365 -out "$crt" \
+    -extfile <(printf '%s\n' \
+      "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" \
+      "subjectAltName=IP:127.0.0.1,DNS:$NODE_NAME") 2>/dev/null
+  rm -f "$csr"
+}
+
+# The kubelet's client identity (the Node authorizer's user and group) and its kubeconfig.
+write_kubelet_credentials() {
+  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$NODE_NAME" \
+    --group system:nodes --name kubelet-client >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user kubelet-client --context rudder \
+    --server "https://127.0.0.1:$API_PORT" --out "$RUDDER_DIR/kubelet.kubeconfig" >/dev/null
+  issue_kubelet_serving_cert
 }
 
 apiserver_ready() {
@@ -107,6 +184,18 @@ apiserver_ready() {
 
 start_apiserver() {
   log "starting kube-apiserver on https://127.0.0.1:$API_PORT"
+  # How the apiserver authenticates to kubelets; passed once the binary knows the flags.
+  local kubelet_client_flags=()
+  local help
+  help=$("$BIN_DIR/kube-apiserver" --help 2>&1 || true)
+  if [[ $help == *--kubelet-client-certificate* ]]; then
+    kubelet_client_flags=(
+      --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt"
+      --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key"
+    )
+  else
+    log "kube-apiserver has no --kubelet-client-certificate yet; it cannot reach kubelets"
+  fi
   "$BIN_DIR/kube-apiserver" \
     --etcd-servers "$ETCD_ENDPOINT" \
     --bind-address 127.0.0.1 \
@@ -117,6 +206,7 @@ start_apiserver() {
     --client-ca-file "$PKI_DIR/ca.crt" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --service-node-port-range "$NODE_PORT_RANGE" \
+    "${kubelet_client_flags[@]}" \
     -v "$LOG_LEVEL" \
     >"$LOG_DIR/kube-apiserver.log" 2>&1 &
   local pid=$!
@@ -164,13 +254,97 @@ start_cluster_components() {
     --secure-port "$scheduler_port" -v "$LOG_LEVEL"
 }
 
+# containerd with a private config under RUDDER_DIR/containerd, and the test images in it.
+start_containerd() {
+  log "starting containerd (socket $CONTAINERD_DIR/containerd.sock)"
+  if ! rudder::containerd::start "$CONTAINERD_DIR"; then
+    log "containerd did not start; see $CONTAINERD_DIR/containerd.log"
+    return 1
+  fi
+  remember containerd "$CONTAINERD_PID" stop_node_runtime
+  log "building and importing images"
+  "$ROOT/hack/build-images.sh" --import "$CONTAINERD_SOCK"
+}
+
+# Stop containerd with everything it runs, then unmount what the kubelet left mounted for
+# pods (volumes under its root directory).
+stop_node_runtime() {
+  rudder::containerd::stop "$CONTAINERD_DIR"
+  rudder::containerd::unmount_under "$KUBELET_ROOT_DIR"
+}
+
+kubelet_healthy() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"
+}
+
+start_kubelet() {
+  if [[ ! -x $BIN_DIR/kubelet ]]; then
+    log "missing $BIN_DIR/kubelet (set RUDDER_NO_KUBELET=1 to run without a node)"
+    return 1
+  fi
+  write_kubelet_credentials
+  mkdir -p "$KUBELET_ROOT_DIR" "$RUDDER_DIR/manifests"
+  start_component kubelet \
+    --kubeconfig "$RUDDER_DIR/kubelet.kubeconfig" \
+    --container-runtime-endpoint "unix://$CONTAINERD_SOCK" \
+    --hostname-override "$NODE_NAME" \
+    --node-ip 127.0.0.1 \
+    --root-dir "$KUBELET_ROOT_DIR" \
+    --pod-manifest-path "$RUDDER_DIR/manifests" \
+    --pod-cidr "$POD_CIDR" \
+    --cni-conf-dir "$CONTAINERD_DIR/net.d" \
+    --cluster-domain cluster.local \
+    --address 127.0.0.1 \
+    --port "$KUBELET_PORT" \
+    --healthz-port "$KUBELET_HEALTHZ_PORT" \
+    --tls-cert-file "$PKI_DIR/kubelet-serving.crt" \
+    --tls-private-key-file "$PKI_DIR/kubelet-serving.key" \
+    --client-ca-file "$PKI_DIR/ca.crt" \
+    -v "${KUBELET_LOG_LEVEL:-1}"
+  local pid=${PIDS[-1]}
+  # A kubelet that rejects its flags or cannot reach containerd exits at once: say so here,
+  # with its log, rather than leave it to the supervisor's one-liner.
+  if ! rudder::util::wait_for kubelet 60 "$pid" kubelet_healthy 2>/dev/null; then
+    if ! kill -0 "$pid" 2>/dev/null; then
+      local rc=0
+      wait "$pid" || rc=$?
+      log "the kubelet exited at start-up (status $rc); last lines of $LOG_DIR/kubelet.log:"
+      tail -n 20 "$LOG_DIR/kubelet.log" | sed 's/^/    /' >&2
+      log "set RUDDER_NO_KUBELET=1 to run the cluster without a node"
+      return 1
+    fi
+    log "warning: the kubelet runs but its healthz (127.0.0.1:$KUBELET_HEALTHZ_PORT) does not answer"
+  fi
+}
+
+start_node() {
+  if [[ $RUDDER_NO_CONTAINERD == 1 ]]; then
+    log "RUDDER_NO_CONTAINERD=1: no containerd, no kubelet"
+    return
+  fi
+  start_containerd
+  if [[ $RUDDER_NO_KUBELET == 1 ]]; then
+    log "RUDDER_NO_KUBELET=1: not starting the kubelet"
+    return
+  fi
+  start_kubelet
+}
+
 write_env_file() {
   cat >"$RUDDER_DIR/env" <<ENV
 export KUBECONFIG=$KUBECONFIG_PATH
 export RUDDER_APISERVER=https://127.0.0.1:$API_PORT
 export RUDDER_ETCD=$ETCD_ENDPOINT
 export RUDDER_PKI_DIR=$PKI_DIR
+export RUDDER_NODE_NAME=$NODE_NAME
 ENV
+  if [[ $RUDDER_NO_CONTAINERD != 1 ]]; then
+    # ctr reads these: `ctr containers ls` then lists the CRI's containers.
+    cat >>"$RUDDER_DIR/env" <<ENV
+export CONTAINERD_ADDRESS=$CONTAINERD_DIR/containerd.sock
+export CONTAINERD_NAMESPACE=k8s.io
+ENV
+  fi
 }
 
 # Return when a started process exits (failure) — otherwise wait for a signal.
@@ -209,6 +383,7 @@ main() {
   start_apiserver
   write_kubeconfig
   start_cluster_components
+  start_node
   write_env_file
   touch "$RUDDER_DIR/ready"
   cat <<MSG
@@ -218,7 +393,18 @@ Local Rudder cluster is running (logs in $LOG_DIR).
   export KUBECONFIG=$KUBECONFIG_PATH
   kubectl cluster-info
   kubectl get namespaces
+MSG
+  if [[ $RUDDER_NO_CONTAINERD != 1 ]]; then
+    local node_note=""
+    [[ $RUDDER_NO_KUBELET == 1 ]] && node_note=" (kubelet not started)"
+    cat <<MSG
+  kubectl get nodes              # node $NODE_NAME$node_note
+  ctr --address $CONTAINERD_DIR/containerd.sock -n k8s.io containers ls
+MSG
+  fi
+  cat <<MSG
 
+Or: source $RUDDER_DIR/env
 Press Ctrl-C to stop it.
 MSG
   supervise

@@ -12,6 +12,7 @@
 //! [`process::bin_dir`] for where they are looked up. Everything started is killed on drop.
 
 pub mod api;
+pub mod containerd;
 pub mod controller_manager;
 pub mod etcd;
 pub mod process;

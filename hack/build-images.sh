@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds the images pods run here, as OCI image-layout tarballs — no registry or docker is
+# reachable, so images are imported into containerd locally (shared/RUNTIME-NOTES.md):
+#
+#   busybox.tar  docker.io/library/busybox:latest  (containerd's CRI resolves `busybox`,
+#                                                    `busybox:latest` to this name)
+#   pause.tar    registry.k8s.io/pause:3.9          (the sandbox image; idles, exits on TERM)
+#
+# Both are one layer: Debian's busybox-static with its applets, /etc/passwd and /etc/group.
+# The build is deterministic and skipped when its inputs are unchanged.
+#
+#   hack/build-images.sh                       # build into $IMAGES_DIR
+#   hack/build-images.sh --import SOCKET       # build, then import into containerd at SOCKET
+#                                              # (namespace k8s.io, where the CRI looks)
+#
+# Environment:
+#   IMAGES_DIR   output directory        (default <repo>/_output/images)
+#   BUSYBOX      the static busybox      (default /bin/busybox, from busybox-static)
+#   CTR          the ctr binary          (default: ctr on PATH)
+#   PYTHON       python 3                (default python3)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+IMAGES_DIR=${IMAGES_DIR:-$ROOT/_output/images}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+PYTHON=${PYTHON:-python3}
+CTR=${CTR:-ctr}
+BUILDER=$ROOT/hack/lib/oci_image.py
+TARBALLS=(busybox.tar pause.tar)
+IMAGE_NAMES=(docker.io/library/busybox:latest registry.k8s.io/pause:3.9)
+# Images are imported and listed in the CRI's namespace.
+NAMESPACE=k8s.io
+
+log() { echo "build-images: $*" >&2; }
+
+usage() {
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+# A hash of everything the tarballs are made from: when it matches the one stored with the
+# last build, the tarballs are current.
+inputs_hash() {
+  {
+    sha256sum "$BUSYBOX" "$BUILDER" "${BASH_SOURCE[0]}" | awk '{print $1}'
+    uname -m
+  } | sha256sum | awk '{print $1}'
+}
+
+build() {
+  if [[ ! -x $BUSYBOX ]]; then
+    log "$BUSYBOX not found; run hack/install-deps.sh (busybox-static)"
+    return 1
+  fi
+  if ldd "$BUSYBOX" >/dev/null 2>&1; then
+    log "$BUSYBOX is dynamically linked; the images need busybox-static"
+    return 1
+  fi
+  mkdir -p "$IMAGES_DIR"
+  # Tests build concurrently (one process per test); one builder at a time, the others
+  # find the stamp current once they get the lock.
+  exec 9>"$IMAGES_DIR/.lock"
+  flock 9
+  local want have="" f
+  want=$(inputs_hash)
+  [[ -f $IMAGES_DIR/.inputs ]] && have=$(<"$IMAGES_DIR/.inputs")
+  local complete=1
+  for f in "${TARBALLS[@]}"; do
+    [[ -s $IMAGES_DIR/$f ]] || complete=0
+  done
+  if [[ $want == "$have" && $complete == 1 ]]; then
+    log "images in $IMAGES_DIR are current"
+  else
+    log "building images into $IMAGES_DIR"
+    rm -f "$IMAGES_DIR/.inputs"
+    "$PYTHON" "$BUILDER" --busybox "$BUSYBOX" --out "$IMAGES_DIR" >&2
+    echo "$want" >"$IMAGES_DIR/.inputs"
+  fi
+  flock -u 9
+  exec 9>&-
+}
+
+# import_images SOCKET — import every tarball into containerd at SOCKET (which unpacks it into
+# the default snapshotter, overlayfs, as the CRI is configured) and check that each image is
+# listed, complete and unpacked: the CRI needs the snapshot to create a container.
+import_images() {
+  local sock=$1 f name
+  local ctr=("$CTR" --address "$sock" --namespace "$NAMESPACE")
+  for f in "${TARBALLS[@]}"; do
+    log "importing $f into $sock"
+    # --all-platforms: ctr 1.6 otherwise filters by a strict platform match; the images
+    # carry the host's platform anyway.
+    "${ctr[@]}" images import --all-platforms "$IMAGES_DIR/$f" >&2
+  done
+  for name in "${IMAGE_NAMES[@]}"; do
+    # Columns: REF TYPE DIGEST STATUS SIZE UNPACKED.
+    if ! "${ctr[@]}" images check "name==$name" |
+      awk -v n="$name" '$1 == n && $4 == "complete" && $NF == "true" {ok = 1} END {exit !ok}'; then
+      log "$name is missing, incomplete or not unpacked in $sock"
+      return 1
+    fi
+  done
+  log "imported ${IMAGE_NAMES[*]}"
+}
+
+main() {
+  local sock=""
+  while (($#)); do
+    case $1 in
+      --import)
+        [[ $# -ge 2 ]] || { log "--import needs a containerd socket"; exit 2; }
+        sock=$2
+        shift 2
+        ;;
+      -h | --help) usage; exit 0 ;;
+      *) log "unknown argument $1"; usage >&2; exit 2 ;;
+    esac
+  done
+  build
+  if [[ -n $sock ]]; then
+    import_images "$sock"
+  fi
+}
+
+main "$@"
