@@ -83,7 +83,7 @@ async fn wait_node_ready(cluster: &TestCluster, kubelet: &Kubelet) -> Result<Val
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let containerd = Containerd::start().await?;
+    let containerd = Containerd::start()?;
     let kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-a", "10.244.101.0/24")?;
     let node = wait_node_ready(&cluster, &kubelet).await?;
     assert_eq!(node["status"]["capacity"]["pods"], "110");
@@ -178,7 +178,7 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_kubelet_adopts_containers_and_static_pods_get_mirrors() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let containerd = Containerd::start().await?;
+    let containerd = Containerd::start()?;
     let mut kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-b", "10.244.102.0/24")?;
     wait_node_ready(&cluster, &kubelet).await?;
 

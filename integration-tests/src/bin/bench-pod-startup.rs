@@ -43,7 +43,7 @@ async fn main() -> Result<()> {
         }
     }
     let cluster = TestCluster::start().await?;
-    let containerd = Containerd::start().await?;
+    let containerd = Containerd::start()?;
     let kubelet = start_kubelet(&cluster, &containerd, "bench-node", "10.244.200.0/24")?;
     kubelet
         .daemon
