@@ -31,6 +31,15 @@ impl Drop for MountGuard {
     }
 }
 
+/// Stops the reader thread even when the test returns early.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 async fn kube_client(cluster: &TestCluster) -> anyhow::Result<kube::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kc = kube::config::Kubeconfig::read_from(cluster.kubeconfig_path())?;
@@ -187,6 +196,8 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
                         path: "cfg/old".into(),
                         mode: None,
                     }]),
+                    // The key goes away below; optional keeps the volume working.
+                    optional: Some(true),
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -232,6 +243,7 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
     // Update through the API while a reader hammers the file: it only ever sees a whole
     // old or a whole new version, never a mix or a missing file.
     let stop = Arc::new(AtomicBool::new(false));
+    let _stop_reader = StopOnDrop(stop.clone());
     let reader = {
         let stop = stop.clone();
         let file = cfg_dir.join("game");

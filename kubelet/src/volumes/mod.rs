@@ -124,6 +124,9 @@ struct PodContext<'a> {
 impl VolumeManager {
     /// `root_dir` is the kubelet's `--root-dir` (upstream default `/var/lib/kubelet`);
     /// `node_name` is used to read the node's allocatable for downwardAPI limits.
+    ///
+    /// A serviceAccountToken projection needs the TokenRequest API; when the apiserver
+    /// does not serve it (404/405) setup fails with [`VolumeError::TokenRequestUnavailable`].
     pub fn new(client: kube::Client, root_dir: PathBuf, node_name: String) -> VolumeManager {
         VolumeManager {
             client,

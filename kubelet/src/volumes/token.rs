@@ -83,7 +83,8 @@ impl TokenManager {
             .create_token_request(&service_account, &PostParams::default(), &request)
             .await
             .map_err(|e| match e {
-                kube::Error::Api(status) if status.code == 404 => VolumeError::TokenRequestUnavailable {
+                // 404/405: the apiserver has no TokenRequest (serviceaccounts/token) handler.
+                kube::Error::Api(status) if status.code == 404 || status.code == 405 => VolumeError::TokenRequestUnavailable {
                     namespace: namespace.clone(),
                     service_account: service_account.clone(),
                     message: status.message.clone(),
