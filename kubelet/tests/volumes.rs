@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
-use kube::api::{PostParams, Api};
+use kube::api::{Api, PostParams};
 use kubelet::volumes::{mount, VolumeManager};
 
 /// Unmounts whatever a failed test left below the root, so tmpfs mounts never leak.
@@ -53,7 +53,11 @@ fn config_map(name: &str, data: &[(&str, &str)]) -> ConfigMap {
             name: Some(name.into()),
             ..Default::default()
         },
-        data: Some(data.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+        data: Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
         ..Default::default()
     }
 }
@@ -125,8 +129,11 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
 
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
     let big_a = "a".repeat(64 * 1024);
-    cms.create(&PostParams::default(), &config_map("cfg", &[("game", &big_a), ("old", "x")]))
-        .await?;
+    cms.create(
+        &PostParams::default(),
+        &config_map("cfg", &[("game", &big_a), ("old", "x")]),
+    )
+    .await?;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), "default");
     secrets
         .create(
@@ -232,12 +239,22 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
     let cfg_dir = vol_dir.join("kubernetes.io~configmap/cfg");
     assert_eq!(volumes.get("cfg").unwrap().host_path, cfg_dir);
     assert_eq!(std::fs::read_to_string(cfg_dir.join("game"))?, big_a);
-    assert_eq!(std::fs::read_link(cfg_dir.join("game"))?, Path::new("..data/game"));
-    let mounts = volumes.container_mounts(&pod.spec.as_ref().unwrap().containers[0], &BTreeMap::new())?;
-    let cfg_mount = mounts.iter().find(|m| m.container_path == "/mnt/cfg").unwrap();
+    assert_eq!(
+        std::fs::read_link(cfg_dir.join("game"))?,
+        Path::new("..data/game")
+    );
+    let mounts =
+        volumes.container_mounts(&pod.spec.as_ref().unwrap().containers[0], &BTreeMap::new())?;
+    let cfg_mount = mounts
+        .iter()
+        .find(|m| m.container_path == "/mnt/cfg")
+        .unwrap();
     assert!(cfg_mount.readonly);
     assert_eq!(Path::new(&cfg_mount.host_path), cfg_dir);
-    let scratch_mount = mounts.iter().find(|m| m.container_path == "/mnt/scratch").unwrap();
+    let scratch_mount = mounts
+        .iter()
+        .find(|m| m.container_path == "/mnt/scratch")
+        .unwrap();
     assert!(!scratch_mount.readonly);
 
     // Update through the API while a reader hammers the file: it only ever sees a whole
@@ -290,12 +307,21 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
     let secret_dir = vol_dir.join("kubernetes.io~secret/creds");
     let below = mounts_below(root.path());
     assert!(
-        below.iter().any(|(p, fs, _)| p == &secret_dir && fs == "tmpfs"),
+        below
+            .iter()
+            .any(|(p, fs, _)| p == &secret_dir && fs == "tmpfs"),
         "secret volume is a tmpfs: {below:?}"
     );
-    assert_eq!(std::fs::read_to_string(secret_dir.join("password"))?, "hunter2");
+    assert_eq!(
+        std::fs::read_to_string(secret_dir.join("password"))?,
+        "hunter2"
+    );
     let meta = std::fs::metadata(secret_dir.join("password"))?;
-    assert_eq!(meta.permissions().mode() & 0o777, 0o440, "0400 | fsGroup read");
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o440,
+        "0400 | fsGroup read"
+    );
     assert_eq!(meta.gid(), 2345);
 
     // downwardAPI
@@ -308,12 +334,17 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
 
     // projected: sources merged, memory-backed.
     let projected_dir = vol_dir.join("kubernetes.io~projected/all-in-one");
-    assert_eq!(std::fs::read_to_string(projected_dir.join("namespace"))?, "default");
+    assert_eq!(
+        std::fs::read_to_string(projected_dir.join("namespace"))?,
+        "default"
+    );
     assert!(
         std::fs::symlink_metadata(projected_dir.join("cfg/old")).is_err(),
         "the ConfigMap key 'old' is gone after the updates"
     );
-    assert!(below.iter().any(|(p, fs, _)| p == &projected_dir && fs == "tmpfs"));
+    assert!(below
+        .iter()
+        .any(|(p, fs, _)| p == &projected_dir && fs == "tmpfs"));
 
     // emptyDir with fsGroup: group-owned, setgid, writable; Memory medium sized.
     let scratch_dir = vol_dir.join("kubernetes.io~empty-dir/scratch");
@@ -321,7 +352,10 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
     assert_eq!(meta.gid(), 2345);
     assert_eq!(meta.permissions().mode() & 0o2000, 0o2000, "setgid");
     let mem_dir = vol_dir.join("kubernetes.io~empty-dir/mem");
-    let mem_mount = below.iter().find(|(p, _, _)| p == &mem_dir).expect("memory emptyDir mounted");
+    let mem_mount = below
+        .iter()
+        .find(|(p, _, _)| p == &mem_dir)
+        .expect("memory emptyDir mounted");
     assert_eq!(mem_mount.1, "tmpfs");
     assert!(mem_mount.2.contains("size=16384k"), "{}", mem_mount.2);
     let cfg_meta = std::fs::metadata(cfg_dir.join("game"))?;
@@ -353,16 +387,27 @@ async fn clear_errors_for_missing_objects_unsupported_types_and_tokens() -> anyh
         .setup(&test_pod("uid-a", vec![missing.clone()], None))
         .await
         .unwrap_err();
-    assert_eq!(err.to_string(), "volume \"missing\": configmap \"nope\" not found");
+    assert_eq!(
+        err.to_string(),
+        "volume \"missing\": configmap \"nope\" not found"
+    );
     missing.config_map.as_mut().unwrap().optional = Some(true);
-    let vols = manager.setup(&test_pod("uid-a", vec![missing], None)).await?;
+    let vols = manager
+        .setup(&test_pod("uid-a", vec![missing], None))
+        .await?;
     assert!(vols.get("missing").is_some());
 
     // An unsupported type is named.
     let mut git = volume("repo");
     git.git_repo = Some(Default::default());
-    let err = manager.setup(&test_pod("uid-b", vec![git], None)).await.unwrap_err();
-    assert!(err.to_string().contains("\"gitRepo\" is not supported"), "{err}");
+    let err = manager
+        .setup(&test_pod("uid-b", vec![git], None))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("\"gitRepo\" is not supported"),
+        "{err}"
+    );
 
     // A projected service account token: either the apiserver serves TokenRequest and the
     // token lands in the file, or the error says that the API is missing.

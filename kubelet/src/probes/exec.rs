@@ -20,7 +20,12 @@ pub enum ExecResult {
 
 /// Runs `command` in `container_id` with `timeout`. The runtime enforces the timeout; we
 /// also bound the call ourselves, a little later, in case the runtime hangs.
-pub async fn probe(runtime: &Runtime, container_id: &str, command: &[String], timeout: Duration) -> ExecResult {
+pub async fn probe(
+    runtime: &Runtime,
+    container_id: &str,
+    command: &[String],
+    timeout: Duration,
+) -> ExecResult {
     let request = cri::ExecSyncRequest {
         container_id: container_id.to_string(),
         cmd: command.to_vec(),

@@ -54,7 +54,10 @@ pub async fn probe(addr: SocketAddr, service: &str, timeout: Duration) -> Result
     };
     let mut client = tonic::client::Grpc::new(channel);
     let call = async {
-        client.ready().await.map_err(|e| format!("error: health rpc probe failed: {e}"))?;
+        client
+            .ready()
+            .await
+            .map_err(|e| format!("error: health rpc probe failed: {e}"))?;
         client
             .unary(
                 tonic::Request::new(HealthCheckRequest {
@@ -76,7 +79,12 @@ pub async fn probe(addr: SocketAddr, service: &str, timeout: Duration) -> Result
     };
     let response = tokio::time::timeout(timeout, call)
         .await
-        .map_err(|_| format!("timeout: health rpc did not complete within {}s", timeout.as_secs()))??
+        .map_err(|_| {
+            format!(
+                "timeout: health rpc did not complete within {}s",
+                timeout.as_secs()
+            )
+        })??
         .into_inner();
     if response.status == 1 {
         Ok(())

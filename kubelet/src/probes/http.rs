@@ -79,7 +79,8 @@ async fn follow(target: &HttpTarget, first: &str) -> Result<StatusCode, String> 
         let Some(location) = location.filter(|_| status.is_redirection()) else {
             return Ok(status);
         };
-        let next = resolve(&url, &location).map_err(|e| format!("Get {:?}: {e}", url.to_string()))?;
+        let next =
+            resolve(&url, &location).map_err(|e| format!("Get {:?}: {e}", url.to_string()))?;
         if hostname(&next) != first_host {
             // Another host: stop here and judge the 3xx itself (upstream logs a warning).
             tracing::debug!(from = %url, to = %next, "probe terminated redirects");
@@ -87,7 +88,10 @@ async fn follow(target: &HttpTarget, first: &str) -> Result<StatusCode, String> 
         }
         url = next;
     }
-    Err(format!("Get {:?}: stopped after {MAX_REDIRECTS} redirects", url.to_string()))
+    Err(format!(
+        "Get {:?}: stopped after {MAX_REDIRECTS} redirects",
+        url.to_string()
+    ))
 }
 
 /// A redirect's `Location`, absolute or relative to `base`.
@@ -102,11 +106,17 @@ fn resolve(base: &Uri, location: &str) -> Result<Uri, String> {
         } else if location.starts_with('/') {
             format!("{scheme}://{authority}{location}")
         } else {
-            let dir = base.path().rsplit_once('/').map(|(d, _)| d).unwrap_or_default();
+            let dir = base
+                .path()
+                .rsplit_once('/')
+                .map(|(d, _)| d)
+                .unwrap_or_default();
             format!("{scheme}://{authority}{dir}/{location}")
         }
     };
-    absolute.parse().map_err(|e| format!("bad redirect location {location:?}: {e}"))
+    absolute
+        .parse()
+        .map_err(|e| format!("bad redirect location {location:?}: {e}"))
 }
 
 async fn get_once(target: &HttpTarget, url: &Uri) -> Result<(StatusCode, Option<String>), String> {
@@ -132,7 +142,9 @@ async fn get_once(target: &HttpTarget, url: &Uri) -> Result<(StatusCode, Option<
             host_header = value.clone();
             continue;
         }
-        let headers = request.headers_mut().ok_or_else(|| format!("{what}: bad request"))?;
+        let headers = request
+            .headers_mut()
+            .ok_or_else(|| format!("{what}: bad request"))?;
         let name = header::HeaderName::from_bytes(name.as_bytes())
             .map_err(|e| format!("{what}: invalid header name {name:?}: {e}"))?;
         let value = header::HeaderValue::from_str(value)
@@ -238,7 +250,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -247,7 +264,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -273,7 +295,9 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let svc = service_fn(|req: Request<Incoming>| async move {
                         let mut resp = hyper::Response::new(Full::new(Bytes::from_static(b"body")));
@@ -282,16 +306,20 @@ mod tests {
                             "/fail" => *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR,
                             "/redirect" => {
                                 *resp.status_mut() = StatusCode::FOUND;
-                                resp.headers_mut().insert(header::LOCATION, "/fail".parse().unwrap());
+                                resp.headers_mut()
+                                    .insert(header::LOCATION, "/fail".parse().unwrap());
                             }
                             "/away" => {
                                 *resp.status_mut() = StatusCode::MOVED_PERMANENTLY;
-                                resp.headers_mut()
-                                    .insert(header::LOCATION, "http://elsewhere.invalid/fail".parse().unwrap());
+                                resp.headers_mut().insert(
+                                    header::LOCATION,
+                                    "http://elsewhere.invalid/fail".parse().unwrap(),
+                                );
                             }
                             "/loop" => {
                                 *resp.status_mut() = StatusCode::FOUND;
-                                resp.headers_mut().insert(header::LOCATION, "/loop".parse().unwrap());
+                                resp.headers_mut()
+                                    .insert(header::LOCATION, "/loop".parse().unwrap());
                             }
                             "/slow" => tokio::time::sleep(Duration::from_secs(3)).await,
                             "/headers" => {
@@ -362,25 +390,43 @@ mod tests {
         let mut with_header = target(addr, "/headers");
         with_header.headers.push(("X-Probe".into(), "yes".into()));
         probe(&with_header, Duration::from_secs(2)).await.unwrap();
-        assert!(probe(&target(addr, "/headers"), Duration::from_secs(2)).await.is_err());
+        assert!(probe(&target(addr, "/headers"), Duration::from_secs(2))
+            .await
+            .is_err());
 
-        let err = probe(&target(addr, "/slow"), Duration::from_millis(300)).await.unwrap_err();
+        let err = probe(&target(addr, "/slow"), Duration::from_millis(300))
+            .await
+            .unwrap_err();
         assert!(err.contains("Client.Timeout exceeded"), "{err}");
 
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-        let err = probe(&target(closed, "/"), Duration::from_secs(1)).await.unwrap_err();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let err = probe(&target(closed, "/"), Duration::from_secs(1))
+            .await
+            .unwrap_err();
         assert!(err.ends_with("connect: connection refused"), "{err}");
     }
 
     #[test]
     fn relative_locations_resolve() {
         let base: Uri = "http://10.0.0.1:8080/a/b?x".parse().unwrap();
-        assert_eq!(resolve(&base, "/c").unwrap().to_string(), "http://10.0.0.1:8080/c");
-        assert_eq!(resolve(&base, "c").unwrap().to_string(), "http://10.0.0.1:8080/a/c");
+        assert_eq!(
+            resolve(&base, "/c").unwrap().to_string(),
+            "http://10.0.0.1:8080/c"
+        );
+        assert_eq!(
+            resolve(&base, "c").unwrap().to_string(),
+            "http://10.0.0.1:8080/a/c"
+        );
         assert_eq!(
             resolve(&base, "https://10.0.0.1/z").unwrap().to_string(),
             "https://10.0.0.1/z"
         );
-        assert_eq!(format_url("HTTP", "::1", 80, "healthz"), "http://[::1]:80/healthz");
+        assert_eq!(
+            format_url("HTTP", "::1", 80, "healthz"),
+            "http://[::1]:80/healthz"
+        );
     }
 }

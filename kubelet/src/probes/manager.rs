@@ -117,14 +117,23 @@ struct Counter {
 impl Counter {
     /// Records one verdict; returns it when its threshold is reached (it is then to be
     /// published).
-    fn observe(&mut self, success: bool, success_threshold: i32, failure_threshold: i32) -> Option<bool> {
+    fn observe(
+        &mut self,
+        success: bool,
+        success_threshold: i32,
+        failure_threshold: i32,
+    ) -> Option<bool> {
         if self.last == Some(success) {
             self.run = self.run.saturating_add(1);
         } else {
             self.last = Some(success);
             self.run = 1;
         }
-        let threshold = if success { success_threshold } else { failure_threshold };
+        let threshold = if success {
+            success_threshold
+        } else {
+            failure_threshold
+        };
         (self.run >= threshold).then_some(success)
     }
 }
@@ -186,8 +195,14 @@ impl ProbeManager {
                     .insert(key, ContainerState::new(container_id, container.as_ref()));
             }
             let Some(container) = container else { continue };
-            for kind in [ProbeKind::Startup, ProbeKind::Readiness, ProbeKind::Liveness] {
-                let Some(probe) = kind.of(&container).cloned() else { continue };
+            for kind in [
+                ProbeKind::Startup,
+                ProbeKind::Readiness,
+                ProbeKind::Liveness,
+            ] {
+                let Some(probe) = kind.of(&container).cloned() else {
+                    continue;
+                };
                 let worker = WorkerKey {
                     pod_uid: uid.clone(),
                     container: name.clone(),
@@ -245,7 +260,8 @@ impl ProbeManager {
 
     /// Whether a running container counts as started: no startup probe, or it succeeded.
     pub fn is_started(&self, pod_uid: &str, container: &str) -> bool {
-        self.with(pod_uid, container, ContainerState::started).unwrap_or(false)
+        self.with(pod_uid, container, ContainerState::started)
+            .unwrap_or(false)
     }
 
     /// The failure message when the liveness probe of the current container has reached
@@ -268,7 +284,12 @@ impl ProbeManager {
         .flatten()
     }
 
-    fn with<T>(&self, pod_uid: &str, container: &str, f: impl FnOnce(&ContainerState) -> T) -> Option<T> {
+    fn with<T>(
+        &self,
+        pod_uid: &str,
+        container: &str,
+        f: impl FnOnce(&ContainerState) -> T,
+    ) -> Option<T> {
         let state = self.inner.lock();
         state
             .containers
@@ -344,9 +365,15 @@ async fn run_worker(
     let success_threshold = match key.kind {
         // Validation forces 1 for these; be robust to objects that skipped it.
         ProbeKind::Liveness | ProbeKind::Startup => 1,
-        ProbeKind::Readiness => probe.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD).max(1),
+        ProbeKind::Readiness => probe
+            .success_threshold
+            .unwrap_or(DEFAULT_SUCCESS_THRESHOLD)
+            .max(1),
     };
-    let failure_threshold = probe.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD).max(1);
+    let failure_threshold = probe
+        .failure_threshold
+        .unwrap_or(DEFAULT_FAILURE_THRESHOLD)
+        .max(1);
 
     // The delay counts from the container's start, so a restarted kubelet does not wait
     // again for containers that have run long enough.
@@ -415,10 +442,18 @@ mod tests {
 
     impl Script {
         fn set(&self, kind: ProbeKind, answers: &[ProbeOutcome]) {
-            self.answers.lock().unwrap().insert(kind, answers.iter().cloned().collect());
+            self.answers
+                .lock()
+                .unwrap()
+                .insert(kind, answers.iter().cloned().collect());
         }
         fn calls(&self, kind: ProbeKind) -> usize {
-            self.calls.lock().unwrap().iter().filter(|(k, _)| *k == kind).count()
+            self.calls
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .count()
         }
     }
 
@@ -431,7 +466,10 @@ mod tests {
             _container_id: &'a str,
             _pod_ip: Option<IpAddr>,
         ) -> BoxFuture<'a, ProbeOutcome> {
-            self.calls.lock().unwrap().push((kind, tokio::time::Instant::now()));
+            self.calls
+                .lock()
+                .unwrap()
+                .push((kind, tokio::time::Instant::now()));
             let mut answers = self.answers.lock().unwrap();
             let queue = answers.entry(kind).or_default();
             let answer = if queue.len() > 1 {
@@ -498,7 +536,11 @@ mod tests {
         let mut c = Counter::default();
         assert_eq!(c.observe(false, 1, 3), None);
         assert_eq!(c.observe(false, 1, 3), None);
-        assert_eq!(c.observe(true, 2, 3), None, "a success resets the failure run");
+        assert_eq!(
+            c.observe(true, 2, 3),
+            None,
+            "a success resets the failure run"
+        );
         assert_eq!(c.observe(true, 2, 3), Some(true));
         assert_eq!(c.observe(false, 2, 3), None);
         assert_eq!(c.observe(false, 2, 3), None);
@@ -527,11 +569,18 @@ mod tests {
         };
         manager.sync_pod(&pod(c), &running("c1"));
         settle().await;
-        assert!(!manager.is_ready("uid-1", "app"), "readiness starts as not ready");
+        assert!(
+            !manager.is_ready("uid-1", "app"),
+            "readiness starts as not ready"
+        );
         assert!(manager.is_started("uid-1", "app"));
 
         advance(9).await;
-        assert_eq!(script.calls(ProbeKind::Readiness), 0, "initialDelaySeconds honoured");
+        assert_eq!(
+            script.calls(ProbeKind::Readiness),
+            0,
+            "initialDelaySeconds honoured"
+        );
         advance(1).await; // t=10: first success (1 of 2)
         assert_eq!(script.calls(ProbeKind::Readiness), 1);
         assert!(!manager.is_ready("uid-1", "app"));
@@ -551,7 +600,9 @@ mod tests {
         let script = Arc::new(Script::default());
         script.set(
             ProbeKind::Liveness,
-            &[fail("Liveness probe failed: HTTP probe failed with statuscode: 500")],
+            &[fail(
+                "Liveness probe failed: HTTP probe failed with statuscode: 500",
+            )],
         );
         let (tx, mut rx) = mpsc::unbounded_channel();
         let manager = ProbeManager::with_prober(script.clone(), tx);
@@ -573,7 +624,11 @@ mod tests {
         );
         assert_eq!(rx.try_recv().unwrap(), "uid-1");
         advance(30).await;
-        assert_eq!(script.calls(ProbeKind::Liveness), 3, "on hold after the failure");
+        assert_eq!(
+            script.calls(ProbeKind::Liveness),
+            3,
+            "on hold after the failure"
+        );
 
         // The pod worker restarted the container: a new id starts over as alive.
         script.set(ProbeKind::Liveness, &[ProbeOutcome::Success]);
@@ -588,7 +643,11 @@ mod tests {
         let script = Arc::new(Script::default());
         script.set(
             ProbeKind::Startup,
-            &[fail("Startup probe failed: x"), fail("Startup probe failed: x"), ProbeOutcome::Success],
+            &[
+                fail("Startup probe failed: x"),
+                fail("Startup probe failed: x"),
+                ProbeOutcome::Success,
+            ],
         );
         let (tx, _rx) = mpsc::unbounded_channel();
         let manager = ProbeManager::with_prober(script.clone(), tx);
@@ -612,14 +671,21 @@ mod tests {
         assert!(manager.is_ready("uid-1", "app"));
         assert!(script.calls(ProbeKind::Liveness) >= 1);
         advance(5).await;
-        assert_eq!(script.calls(ProbeKind::Startup), 3, "startup probing stops once started");
+        assert_eq!(
+            script.calls(ProbeKind::Startup),
+            3,
+            "startup probing stops once started"
+        );
         assert_eq!(manager.startup_failed("uid-1", "app"), None);
     }
 
     #[tokio::test(start_paused = true)]
     async fn unknown_results_change_nothing_and_removal_stops_workers() {
         let script = Arc::new(Script::default());
-        script.set(ProbeKind::Readiness, &[ProbeOutcome::Unknown("Readiness probe errored: x".into())]);
+        script.set(
+            ProbeKind::Readiness,
+            &[ProbeOutcome::Unknown("Readiness probe errored: x".into())],
+        );
         let (tx, _rx) = mpsc::unbounded_channel();
         let manager = ProbeManager::with_prober(script.clone(), tx);
         let plain = Container {
@@ -639,7 +705,10 @@ mod tests {
         manager.sync_pod(&p, &both);
         advance(3).await;
         assert!(!manager.is_ready("uid-1", "app"));
-        assert!(manager.is_ready("uid-1", "plain"), "no readiness probe: ready when running");
+        assert!(
+            manager.is_ready("uid-1", "plain"),
+            "no readiness probe: ready when running"
+        );
 
         // "plain" stopped running: no longer ready.
         manager.sync_pod(&p, &both[..1]);

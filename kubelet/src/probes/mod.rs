@@ -164,7 +164,10 @@ pub async fn probe_once(
 
 /// `timeoutSeconds`, default 1, at least 1.
 fn timeout_of(probe: &Probe) -> Duration {
-    let secs = probe.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS).max(1);
+    let secs = probe
+        .timeout_seconds
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS)
+        .max(1);
     Duration::from_secs(secs as u64)
 }
 
@@ -178,7 +181,11 @@ fn target_host(host: Option<&str>, pod_ip: Option<IpAddr>) -> Result<String, Str
 }
 
 async fn resolve_addr(host: &str, port: u16) -> Result<SocketAddr, String> {
-    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, port));
     }
     tokio::net::lookup_host((host, port))
@@ -200,7 +207,12 @@ pub fn resolve_port(port: &IntOrString, container: &Container) -> Result<u16, St
                 .flatten()
                 .find(|p| p.name.as_deref() == Some(name.as_str()))
                 .map(|p| p.container_port)
-                .ok_or_else(|| format!("couldn't find port: {name:?} in container {:?}", container.name))?,
+                .ok_or_else(|| {
+                    format!(
+                        "couldn't find port: {name:?} in container {:?}",
+                        container.name
+                    )
+                })?,
         },
     };
     u16::try_from(number)
@@ -231,7 +243,14 @@ impl Prober for Runtime {
         container_id: &'a str,
         pod_ip: Option<IpAddr>,
     ) -> BoxFuture<'a, ProbeOutcome> {
-        Box::pin(probe_once(self, kind, probe, container, container_id, pod_ip))
+        Box::pin(probe_once(
+            self,
+            kind,
+            probe,
+            container,
+            container_id,
+            pod_ip,
+        ))
     }
 }
 
@@ -252,7 +271,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve_port(&IntOrString::Int(80), &c).unwrap(), 80);
-        assert_eq!(resolve_port(&IntOrString::String("http".into()), &c).unwrap(), 8080);
+        assert_eq!(
+            resolve_port(&IntOrString::String("http".into()), &c).unwrap(),
+            8080
+        );
         assert!(resolve_port(&IntOrString::String("grpc".into()), &c)
             .unwrap_err()
             .contains("couldn't find port"));

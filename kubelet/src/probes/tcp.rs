@@ -40,6 +40,9 @@ mod tests {
             l.local_addr().unwrap()
         };
         let err = probe(closed, Duration::from_secs(1)).await.unwrap_err();
-        assert_eq!(err, format!("dial tcp {closed}: connect: connection refused"));
+        assert_eq!(
+            err,
+            format!("dial tcp {closed}: connect: connection refused")
+        );
     }
 }

@@ -100,7 +100,11 @@ impl AtomicWriter {
 
     /// Makes the directory show exactly `payload`. Returns whether anything changed; an
     /// unchanged payload writes nothing (so the periodic refresh is cheap).
-    pub fn write(&self, payload: &Payload, set_perms: Option<SetPerms>) -> Result<bool, VolumeError> {
+    pub fn write(
+        &self,
+        payload: &Payload,
+        set_perms: Option<SetPerms>,
+    ) -> Result<bool, VolumeError> {
         for path in payload.keys() {
             validate_path(path)?;
         }
@@ -232,10 +236,20 @@ fn list_files(dir: &Path) -> Result<BTreeSet<String>, VolumeError> {
 }
 
 /// True when the generation in `dir` already holds exactly `payload` (bytes and modes).
-fn same_content(dir: &Path, files: &BTreeSet<String>, payload: &Payload) -> Result<bool, VolumeError> {
+fn same_content(
+    dir: &Path,
+    files: &BTreeSet<String>,
+    payload: &Payload,
+) -> Result<bool, VolumeError> {
     let wanted: BTreeSet<String> = payload
         .keys()
-        .map(|p| Path::new(p).components().collect::<PathBuf>().to_string_lossy().into_owned())
+        .map(|p| {
+            Path::new(p)
+                .components()
+                .collect::<PathBuf>()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     if &wanted != files {
         return Ok(false);
@@ -317,12 +331,21 @@ mod tests {
 
         let second = Payload::from([("a".to_string(), file("two", 0o600))]);
         assert!(writer.write(&second, None).unwrap());
-        assert_eq!(std::fs::read_to_string(tmp.path().join("a")).unwrap(), "two");
-        assert!(std::fs::symlink_metadata(tmp.path().join("b")).is_err(), "b must be gone");
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("a")).unwrap(),
+            "two"
+        );
+        assert!(
+            std::fs::symlink_metadata(tmp.path().join("b")).is_err(),
+            "b must be gone"
+        );
         let now = generations(tmp.path());
         assert_eq!(now.len(), 1, "old generation removed: {now:?}");
         assert_ne!(now, first_generation);
-        let mode = std::fs::metadata(tmp.path().join("a")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(tmp.path().join("a"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -354,7 +377,10 @@ mod tests {
             Ok(())
         };
         writer
-            .write(&Payload::from([("k".to_string(), file("v", 0o644))]), Some(&hook))
+            .write(
+                &Payload::from([("k".to_string(), file("v", 0o644))]),
+                Some(&hook),
+            )
             .unwrap();
         assert!(seen.borrow().is_some());
     }
@@ -370,7 +396,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let writer = AtomicWriter::new(tmp.path());
         let err = writer
-            .write(&Payload::from([("../evil".to_string(), file("x", 0o644))]), None)
+            .write(
+                &Payload::from([("../evil".to_string(), file("x", 0o644))]),
+                None,
+            )
             .unwrap_err();
         assert!(err.to_string().contains(".."), "{err}");
         assert!(!tmp.path().parent().unwrap().join("evil").exists());

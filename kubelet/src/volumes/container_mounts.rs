@@ -72,10 +72,13 @@ impl PodVolumes {
         env: &BTreeMap<String, String>,
         privileged: bool,
     ) -> Result<cri::Mount, VolumeError> {
-        let volume = self.volumes.get(&m.name).ok_or_else(|| VolumeError::UnknownVolume {
-            volume: m.name.clone(),
-            container: container.name.clone(),
-        })?;
+        let volume = self
+            .volumes
+            .get(&m.name)
+            .ok_or_else(|| VolumeError::UnknownVolume {
+                volume: m.name.clone(),
+                container: container.name.clone(),
+            })?;
         let sub_path = match (m.sub_path.as_deref(), m.sub_path_expr.as_deref()) {
             (Some(p), _) if !p.is_empty() => p.to_string(),
             (_, Some(expr)) if !expr.is_empty() => expand(expr, env),
@@ -212,8 +215,20 @@ mod tests {
         let mut v = PodVolumes::default();
         std::fs::create_dir_all(root.join("data")).unwrap();
         std::fs::create_dir_all(root.join("cfg")).unwrap();
-        v.insert("data", PodVolume { host_path: root.join("data"), read_only: false });
-        v.insert("cfg", PodVolume { host_path: root.join("cfg"), read_only: true });
+        v.insert(
+            "data",
+            PodVolume {
+                host_path: root.join("data"),
+                read_only: false,
+            },
+        );
+        v.insert(
+            "cfg",
+            PodVolume {
+                host_path: root.join("cfg"),
+                read_only: true,
+            },
+        );
         v
     }
 
@@ -271,7 +286,8 @@ mod tests {
             let mut m = vm("data", "/x");
             m.sub_path = Some(bad.into());
             assert!(
-                vols.container_mounts(&container(vec![m]), &BTreeMap::new()).is_err(),
+                vols.container_mounts(&container(vec![m]), &BTreeMap::new())
+                    .is_err(),
                 "{bad} accepted"
             );
         }
@@ -279,7 +295,9 @@ mod tests {
         std::os::unix::fs::symlink("/etc", tmp.path().join("data/out")).unwrap();
         let mut m = vm("data", "/x");
         m.sub_path = Some("out".into());
-        let err = vols.container_mounts(&container(vec![m]), &BTreeMap::new()).unwrap_err();
+        let err = vols
+            .container_mounts(&container(vec![m]), &BTreeMap::new())
+            .unwrap_err();
         assert!(err.to_string().contains("outside"), "{err}");
 
         let mut m = vm("data", "/x");

@@ -47,11 +47,21 @@ pub fn field_value(pod: &Pod, field_path: &str) -> Result<String, VolumeError> {
         "status.podIP" => status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
         "status.hostIPs" => status
             .and_then(|s| s.host_ips.as_ref())
-            .map(|ips| ips.iter().map(|i| i.ip.as_str()).collect::<Vec<_>>().join(","))
+            .map(|ips| {
+                ips.iter()
+                    .map(|i| i.ip.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
             .unwrap_or_default(),
         "status.podIPs" => status
             .and_then(|s| s.pod_ips.as_ref())
-            .map(|ips| ips.iter().map(|i| i.ip.as_str()).collect::<Vec<_>>().join(","))
+            .map(|ips| {
+                ips.iter()
+                    .map(|i| i.ip.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
             .unwrap_or_default(),
         _ => return Err(unsupported()),
     };
@@ -89,7 +99,9 @@ fn go_quote(s: &str) -> String {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -116,7 +128,9 @@ pub fn resource_value(
             .and_then(|r| r.limits.as_ref())
             .and_then(|m| m.get(name))
             .or_else(|| node_allocatable.and_then(|m| m.get(name))),
-        "requests" => resources.and_then(|r| r.requests.as_ref()).and_then(|m| m.get(name)),
+        "requests" => resources
+            .and_then(|r| r.requests.as_ref())
+            .and_then(|m| m.get(name)),
         _ => return Err(VolumeError::UnsupportedField(resource.to_string())),
     };
     if !matches!(name, "cpu" | "memory" | "ephemeral-storage") && !name.starts_with("hugepages-") {
@@ -136,7 +150,9 @@ pub fn resource_value(
     let value_units = ceil_div(value, unit);
     let divisor_units = ceil_div(divisor, unit);
     if divisor_units <= 0 {
-        return Err(VolumeError::InvalidQuantity(format!("divisor for {resource} must be positive")));
+        return Err(VolumeError::InvalidQuantity(format!(
+            "divisor for {resource} must be positive"
+        )));
     }
     Ok(ceil_div(value_units, divisor_units).to_string())
 }
@@ -173,7 +189,11 @@ pub fn parse_quantity(s: &str) -> Result<i128, VolumeError> {
         return Err(bad());
     }
     // Work in nano units; fractions finer than that are rounded up, as Quantity does.
-    let int: i128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| bad())? };
+    let int: i128 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().map_err(|_| bad())?
+    };
     let mut nanos = int.checked_mul(NANO).ok_or_else(bad)?;
     let mut frac_value: i128 = 0;
     let mut scale = NANO;
@@ -242,7 +262,11 @@ mod tests {
 
     fn container(limits: &[(&str, &str)], requests: &[(&str, &str)]) -> Container {
         let map = |kv: &[(&str, &str)]| {
-            Some(kv.iter().map(|(k, v)| (k.to_string(), Quantity(v.to_string()))).collect())
+            Some(
+                kv.iter()
+                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                    .collect(),
+            )
         };
         Container {
             name: "c".into(),
@@ -260,10 +284,19 @@ mod tests {
         let c = container(&[("cpu", "250m"), ("memory", "64Mi")], &[("cpu", "100m")]);
         assert_eq!(resource_value(&c, "limits.cpu", None, None).unwrap(), "1");
         let milli = Quantity("1m".into());
-        assert_eq!(resource_value(&c, "limits.cpu", Some(&milli), None).unwrap(), "250");
-        assert_eq!(resource_value(&c, "requests.cpu", Some(&milli), None).unwrap(), "100");
+        assert_eq!(
+            resource_value(&c, "limits.cpu", Some(&milli), None).unwrap(),
+            "250"
+        );
+        assert_eq!(
+            resource_value(&c, "requests.cpu", Some(&milli), None).unwrap(),
+            "100"
+        );
         let mi = Quantity("1Mi".into());
-        assert_eq!(resource_value(&c, "limits.memory", Some(&mi), None).unwrap(), "64");
+        assert_eq!(
+            resource_value(&c, "limits.memory", Some(&mi), None).unwrap(),
+            "64"
+        );
         assert_eq!(
             resource_value(&c, "limits.memory", None, None).unwrap(),
             (64u64 << 20).to_string()
@@ -275,7 +308,10 @@ mod tests {
             resource_value(&c, "limits.ephemeral-storage", Some(&gi), Some(&node)).unwrap(),
             "2"
         );
-        assert_eq!(resource_value(&c, "requests.memory", None, None).unwrap(), "0");
+        assert_eq!(
+            resource_value(&c, "requests.memory", None, None).unwrap(),
+            "0"
+        );
         assert!(resource_value(&c, "limits.bogus", None, None).is_err());
     }
 

@@ -77,7 +77,9 @@ pub fn check_type(path: &Path, host_path_type: Option<&str>) -> Result<(), Volum
             Some(k) if k.is_block_device() => Ok(()),
             _ => Err(failed("block device")),
         },
-        other => Err(VolumeError::HostPathType(format!("{other} is an invalid volume type"))),
+        other => Err(VolumeError::HostPathType(format!(
+            "{other} is an invalid volume type"
+        ))),
     }
 }
 
@@ -95,7 +97,10 @@ mod tests {
         let err = check_type(&dir, Some("File")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("hostPath type check failed: {} is not a file", dir.display())
+            format!(
+                "hostPath type check failed: {} is not a file",
+                dir.display()
+            )
         );
 
         let file = tmp.path().join("f");

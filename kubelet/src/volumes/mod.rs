@@ -152,7 +152,11 @@ impl VolumeManager {
         let security = spec.and_then(|s| s.security_context.as_ref());
         let ctx = PodContext {
             pod,
-            namespace: pod.metadata.namespace.clone().unwrap_or_else(|| "default".into()),
+            namespace: pod
+                .metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into()),
             volumes_dir: self.pod_dir(uid).join("volumes"),
             fs_group: security
                 .and_then(|s| s.fs_group)
@@ -162,13 +166,13 @@ impl VolumeManager {
         };
         let mut out = PodVolumes::default();
         for volume in spec.and_then(|s| s.volumes.as_ref()).into_iter().flatten() {
-            let set_up = self
-                .setup_volume(&ctx, volume)
-                .await
-                .map_err(|source| VolumeError::Volume {
-                    volume: volume.name.clone(),
-                    source: Box::new(source),
-                })?;
+            let set_up =
+                self.setup_volume(&ctx, volume)
+                    .await
+                    .map_err(|source| VolumeError::Volume {
+                        volume: volume.name.clone(),
+                        source: Box::new(source),
+                    })?;
             out.insert(volume.name.clone(), set_up);
         }
         Ok(out)
@@ -187,13 +191,20 @@ impl VolumeManager {
         mount::unmount_all_below(&dir)?;
         // Never delete through a mount that is still there: that would delete the data of
         // a hostPath/NFS export.
-        if let Some(path) = mount::mount_points()?.into_iter().find(|p| p.starts_with(&dir)) {
+        if let Some(path) = mount::mount_points()?
+            .into_iter()
+            .find(|p| p.starts_with(&dir))
+        {
             return Err(VolumeError::StillMounted { path });
         }
         std::fs::remove_dir_all(&dir).map_err(|source| VolumeError::Io { path: dir, source })
     }
 
-    async fn setup_volume(&self, ctx: &PodContext<'_>, v: &Volume) -> Result<PodVolume, VolumeError> {
+    async fn setup_volume(
+        &self,
+        ctx: &PodContext<'_>,
+        v: &Volume,
+    ) -> Result<PodVolume, VolumeError> {
         let writable = |host_path: PathBuf| PodVolume {
             host_path,
             read_only: false,
@@ -253,9 +264,15 @@ impl VolumeManager {
         if let Some(src) = &v.downward_api {
             let dir = plugin_dir(ctx, DOWNWARD_API, &v.name)?;
             let items = src.items.as_deref().unwrap_or_default();
-            let allocatable = self.node_allocatable_if(sources::needs_node_allocatable(items)).await;
-            let payload =
-                sources::downward_api_payload(ctx.pod, items, src.default_mode, allocatable.as_ref())?;
+            let allocatable = self
+                .node_allocatable_if(sources::needs_node_allocatable(items))
+                .await;
+            let payload = sources::downward_api_payload(
+                ctx.pod,
+                items,
+                src.default_mode,
+                allocatable.as_ref(),
+            )?;
             return self.write_projection(ctx, dir, &payload);
         }
         if let Some(src) = &v.projected {
@@ -347,13 +364,24 @@ impl VolumeManager {
                 .await?
             } else if let Some(dapi) = &source.downward_api {
                 let items = dapi.items.as_deref().unwrap_or_default();
-                let allocatable =
-                    self.node_allocatable_if(sources::needs_node_allocatable(items)).await;
-                sources::downward_api_payload(ctx.pod, items, src.default_mode, allocatable.as_ref())?
+                let allocatable = self
+                    .node_allocatable_if(sources::needs_node_allocatable(items))
+                    .await;
+                sources::downward_api_payload(
+                    ctx.pod,
+                    items,
+                    src.default_mode,
+                    allocatable.as_ref(),
+                )?
             } else if let Some(sat) = &source.service_account_token {
                 let token = self
                     .tokens
-                    .token(&self.client, ctx.pod, sat.audience.as_deref(), sat.expiration_seconds)
+                    .token(
+                        &self.client,
+                        ctx.pod,
+                        sat.audience.as_deref(),
+                        sat.expiration_seconds,
+                    )
                     .await?;
                 let mode = src.default_mode.unwrap_or(sources::DEFAULT_MODE);
                 Payload::from([(
@@ -364,9 +392,13 @@ impl VolumeManager {
                     },
                 )])
             } else if source.cluster_trust_bundle.is_some() {
-                return Err(VolumeError::Unsupported("projected clusterTrustBundle".into()));
+                return Err(VolumeError::Unsupported(
+                    "projected clusterTrustBundle".into(),
+                ));
             } else {
-                return Err(VolumeError::Unsupported("projected source (empty or unknown)".into()));
+                return Err(VolumeError::Unsupported(
+                    "projected source (empty or unknown)".into(),
+                ));
             };
             payload.extend(part);
         }
@@ -400,7 +432,12 @@ impl VolumeManager {
         })
     }
 
-    fn apply_fs_group(&self, ctx: &PodContext<'_>, dir: &Path, read_only: bool) -> Result<(), VolumeError> {
+    fn apply_fs_group(
+        &self,
+        ctx: &PodContext<'_>,
+        dir: &Path,
+        read_only: bool,
+    ) -> Result<(), VolumeError> {
         let Some(gid) = ctx.fs_group else {
             return Ok(());
         };
@@ -446,12 +483,12 @@ fn plugin_dir(ctx: &PodContext<'_>, plugin: &str, name: &str) -> Result<PathBuf,
             source,
         })?;
         let mode = if plugin == EMPTY_DIR { 0o777 } else { 0o755 };
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).map_err(|source| {
-            VolumeError::Io {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).map_err(
+            |source| VolumeError::Io {
                 path: dir.clone(),
                 source,
-            }
-        })?;
+            },
+        )?;
     }
     Ok(dir)
 }

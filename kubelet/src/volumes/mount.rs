@@ -90,7 +90,11 @@ pub fn ensure_tmpfs(dir: &Path, size: Option<u64>) -> Result<(), VolumeError> {
 
 /// Where an NFS mount helper may live; without one the kernel mount needs options only
 /// the helper computes, so we refuse instead of half-working.
-const NFS_HELPERS: &[&str] = &["/sbin/mount.nfs", "/usr/sbin/mount.nfs", "/usr/bin/mount.nfs"];
+const NFS_HELPERS: &[&str] = &[
+    "/sbin/mount.nfs",
+    "/usr/sbin/mount.nfs",
+    "/usr/bin/mount.nfs",
+];
 
 /// Mounts `server:export` on `dir` with the system's `mount -t nfs`, unless already mounted.
 pub async fn ensure_nfs(
@@ -146,7 +150,8 @@ pub fn unmount_all_below(root: &Path) -> Result<(), VolumeError> {
         if rc != 0 {
             let err = std::io::Error::last_os_error();
             // Already gone (unmounted by someone else between our read and now) is fine.
-            if err.raw_os_error() != Some(libc::EINVAL) && err.raw_os_error() != Some(libc::ENOENT) {
+            if err.raw_os_error() != Some(libc::EINVAL) && err.raw_os_error() != Some(libc::ENOENT)
+            {
                 return Err(VolumeError::Mount {
                     what: "unmount".into(),
                     path,

@@ -58,18 +58,28 @@ mod tests {
         let vol = tmp.path().join("vol");
         std::fs::create_dir_all(vol.join("sub")).unwrap();
         std::fs::write(vol.join("sub/f"), "x").unwrap();
-        std::fs::set_permissions(vol.join("sub/f"), std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::set_permissions(vol.join("sub/f"), std::fs::Permissions::from_mode(0o600))
+            .unwrap();
         std::os::unix::fs::symlink("sub/f", vol.join("link")).unwrap();
 
         set_volume_ownership(&vol, 4321, false, false).unwrap();
         for p in [vol.clone(), vol.join("sub"), vol.join("sub/f")] {
             assert_eq!(std::fs::metadata(&p).unwrap().gid(), 4321, "{p:?}");
         }
-        assert_eq!(std::fs::symlink_metadata(vol.join("link")).unwrap().gid(), 4321);
-        let dir_mode = std::fs::metadata(vol.join("sub")).unwrap().permissions().mode();
+        assert_eq!(
+            std::fs::symlink_metadata(vol.join("link")).unwrap().gid(),
+            4321
+        );
+        let dir_mode = std::fs::metadata(vol.join("sub"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(dir_mode & SETGID, SETGID);
         assert_eq!(dir_mode & 0o070, 0o070);
-        let file_mode = std::fs::metadata(vol.join("sub/f")).unwrap().permissions().mode();
+        let file_mode = std::fs::metadata(vol.join("sub/f"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(file_mode & 0o777, 0o660);
 
         // Read-only volumes only gain group read.
@@ -78,7 +88,10 @@ mod tests {
         std::fs::write(ro.join("f"), "x").unwrap();
         std::fs::set_permissions(ro.join("f"), std::fs::Permissions::from_mode(0o400)).unwrap();
         set_volume_ownership(&ro, 4321, true, false).unwrap();
-        let mode = std::fs::metadata(ro.join("f")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(ro.join("f"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o440);
     }
 

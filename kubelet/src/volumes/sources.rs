@@ -2,7 +2,9 @@
 //! source projects (keys, `items` with paths and modes, `defaultMode`, `optional`).
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, DownwardAPIVolumeFile, KeyToPath, Pod, Secret};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, DownwardAPIVolumeFile, KeyToPath, Pod, Secret,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use kube::Api;
 
@@ -43,13 +45,18 @@ pub fn project_keys(
             for item in items {
                 match data.get(&item.key) {
                     Some(value) => {
-                        payload.insert(item.path.clone(), file(value, item.mode.unwrap_or(default_mode)));
+                        payload.insert(
+                            item.path.clone(),
+                            file(value, item.mode.unwrap_or(default_mode)),
+                        );
                     }
                     None if optional => {}
                     None => {
                         return Err(VolumeError::MissingKey {
                             what: match kind {
-                                SourceKind::ConfigMap => "configmap references non-existent config key",
+                                SourceKind::ConfigMap => {
+                                    "configmap references non-existent config key"
+                                }
                                 SourceKind::Secret => "references non-existent secret key",
                             },
                             key: item.key.clone(),
@@ -160,14 +167,22 @@ pub fn downward_api_payload(
             let name = res.container_name.as_deref().unwrap_or_default();
             let container = find_container(pod, name)
                 .ok_or_else(|| VolumeError::UnknownContainer(name.to_string()))?;
-            resource_value(container, &res.resource, res.divisor.as_ref(), node_allocatable)?
+            resource_value(
+                container,
+                &res.resource,
+                res.divisor.as_ref(),
+                node_allocatable,
+            )?
         } else {
             return Err(VolumeError::InvalidPath {
                 path: item.path.clone(),
                 reason: "downwardAPI item needs fieldRef or resourceFieldRef".into(),
             });
         };
-        payload.insert(item.path.clone(), file(value.as_bytes(), item.mode.unwrap_or(default_mode)));
+        payload.insert(
+            item.path.clone(),
+            file(value.as_bytes(), item.mode.unwrap_or(default_mode)),
+        );
     }
     Ok(payload)
 }
@@ -227,8 +242,12 @@ mod tests {
             path: "z".into(),
             mode: None,
         }];
-        let err = project_keys(SourceKind::ConfigMap, &data(), Some(&items), None, false).unwrap_err();
-        assert_eq!(err.to_string(), "configmap references non-existent config key: zzz");
+        let err =
+            project_keys(SourceKind::ConfigMap, &data(), Some(&items), None, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configmap references non-existent config key: zzz"
+        );
         let p = project_keys(SourceKind::ConfigMap, &data(), Some(&items), None, true).unwrap();
         assert!(p.is_empty());
     }

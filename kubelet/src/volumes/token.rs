@@ -45,7 +45,11 @@ impl TokenManager {
         audience: Option<&str>,
         expiration_seconds: Option<i64>,
     ) -> Result<String, VolumeError> {
-        let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let namespace = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
         let service_account = pod
             .spec
             .as_ref()
@@ -84,20 +88,24 @@ impl TokenManager {
             .await
             .map_err(|e| match e {
                 // 404/405: the apiserver has no TokenRequest (serviceaccounts/token) handler.
-                kube::Error::Api(status) if status.code == 404 || status.code == 405 => VolumeError::TokenRequestUnavailable {
-                    namespace: namespace.clone(),
-                    service_account: service_account.clone(),
-                    message: status.message.clone(),
-                },
+                kube::Error::Api(status) if status.code == 404 || status.code == 405 => {
+                    VolumeError::TokenRequestUnavailable {
+                        namespace: namespace.clone(),
+                        service_account: service_account.clone(),
+                        message: status.message.clone(),
+                    }
+                }
                 other => VolumeError::Api(other),
             })?;
-        let status = answer.status.ok_or_else(|| VolumeError::TokenRequestUnavailable {
-            namespace: namespace.clone(),
-            service_account: service_account.clone(),
-            message: "the answer carries no status.token".into(),
-        })?;
-        let expires = DateTime::from_timestamp(status.expiration_timestamp.0.as_second(), 0)
-            .unwrap_or(now);
+        let status = answer
+            .status
+            .ok_or_else(|| VolumeError::TokenRequestUnavailable {
+                namespace: namespace.clone(),
+                service_account: service_account.clone(),
+                message: "the answer carries no status.token".into(),
+            })?;
+        let expires =
+            DateTime::from_timestamp(status.expiration_timestamp.0.as_second(), 0).unwrap_or(now);
         let issued_for = (expires - now).max(Duration::zero());
         let refresh_at = now + issued_for * 4 / 5;
         self.lock().insert(
