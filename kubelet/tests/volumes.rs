@@ -205,7 +205,6 @@ async fn volumes_follow_the_api_and_tear_down_cleanly() -> anyhow::Result<()> {
                     }]),
                     // The key goes away below; optional keeps the volume working.
                     optional: Some(true),
-                    ..Default::default()
                 }),
                 ..Default::default()
             },

@@ -95,3 +95,19 @@ pub async fn probe(addr: SocketAddr, service: &str, timeout: Duration) -> Result
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn closed_port_fails_with_a_connect_message() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let err = probe(closed, "", Duration::from_secs(1)).await.unwrap_err();
+        assert!(err.starts_with("timeout: failed to connect service"), "{err}");
+        assert_eq!(status_name(2), "NOT_SERVING");
+    }
+}

@@ -280,4 +280,95 @@ mod tests {
             .contains("couldn't find port"));
         assert!(resolve_port(&IntOrString::Int(70000), &c).is_err());
     }
+
+    /// A runtime whose socket does not exist: CRI calls fail, network probes still run.
+    fn unreachable_runtime() -> Runtime {
+        use proto::cri::v1::image_service_client::ImageServiceClient;
+        use proto::cri::v1::runtime_service_client::RuntimeServiceClient;
+        let channel = tonic::transport::Endpoint::from_static("http://cri.invalid")
+            .connect_with_connector_lazy(tower::service_fn(|_: tonic::transport::Uri| async {
+                let stream = tokio::net::UnixStream::connect("/nonexistent/cri.sock").await?;
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+            }));
+        Runtime {
+            runtime: RuntimeServiceClient::new(channel.clone()),
+            images: ImageServiceClient::new(channel),
+        }
+    }
+
+    #[tokio::test]
+    async fn probe_once_dispatches_and_prefixes_messages() {
+        use k8s_openapi::api::core::v1::{ExecAction, TCPSocketAction};
+        let runtime = unreachable_runtime();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let container = Container {
+            name: "web".into(),
+            ports: Some(vec![ContainerPort {
+                name: Some("http".into()),
+                container_port: i32::from(port),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let tcp = Probe {
+            tcp_socket: Some(TCPSocketAction {
+                port: IntOrString::String("http".into()),
+                host: None,
+            }),
+            ..Default::default()
+        };
+        let outcome = probe_once(
+            &runtime,
+            ProbeKind::Readiness,
+            &tcp,
+            &container,
+            "c1",
+            Some(ip),
+        )
+        .await;
+        assert_eq!(outcome, ProbeOutcome::Success);
+        drop(listener);
+        let outcome = probe_once(
+            &runtime,
+            ProbeKind::Liveness,
+            &tcp,
+            &container,
+            "c1",
+            Some(ip),
+        )
+        .await;
+        assert_eq!(
+            outcome,
+            ProbeOutcome::Failure(format!(
+                "Liveness probe failed: dial tcp 127.0.0.1:{port}: connect: connection refused"
+            ))
+        );
+        // No pod IP yet: no verdict.
+        let outcome = probe_once(&runtime, ProbeKind::Liveness, &tcp, &container, "c1", None).await;
+        assert!(
+            matches!(outcome, ProbeOutcome::Unknown(ref m) if m.starts_with("Liveness probe errored"))
+        );
+        // exec needs the runtime; unreachable means no verdict, not a failure.
+        let exec = Probe {
+            exec: Some(ExecAction {
+                command: Some(vec!["true".into()]),
+            }),
+            ..Default::default()
+        };
+        let outcome = probe_once(
+            &runtime,
+            ProbeKind::Startup,
+            &exec,
+            &container,
+            "c1",
+            Some(ip),
+        )
+        .await;
+        assert!(
+            matches!(outcome, ProbeOutcome::Unknown(ref m) if m.starts_with("Startup probe errored")),
+            "{outcome:?}"
+        );
+    }
 }
