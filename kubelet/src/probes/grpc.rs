@@ -107,7 +107,10 @@ mod tests {
             .local_addr()
             .unwrap();
         let err = probe(closed, "", Duration::from_secs(1)).await.unwrap_err();
-        assert!(err.starts_with("timeout: failed to connect service"), "{err}");
+        assert!(
+            err.starts_with("timeout: failed to connect service"),
+            "{err}"
+        );
         assert_eq!(status_name(2), "NOT_SERVING");
     }
 }
