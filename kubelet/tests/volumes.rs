@@ -436,3 +436,93 @@ async fn clear_errors_for_missing_objects_unsupported_types_and_tokens() -> anyh
     assert!(mounts_below(root.path()).is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn persistent_volume_claim_of_a_host_path_volume() -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::{
+        HostPathVolumeSource, PersistentVolume, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+        PersistentVolumeClaimStatus, PersistentVolumeClaimVolumeSource, PersistentVolumeSpec,
+        VolumeResourceRequirements,
+    };
+    let cluster = TestCluster::start().await?;
+    let client = kube_client(&cluster).await?;
+    let root = tempfile::tempdir()?;
+    let _guard = MountGuard(root.path().to_path_buf());
+    let manager = VolumeManager::new(client.clone(), root.path().to_path_buf(), "node-1".into());
+    let export = tempfile::tempdir()?;
+    let data = export.path().join("data");
+
+    let pvs: Api<PersistentVolume> = Api::all(client.clone());
+    pvs.create(
+        &PostParams::default(),
+        &PersistentVolume {
+            metadata: ObjectMeta {
+                name: Some("pv-1".into()),
+                ..Default::default()
+            },
+            spec: Some(PersistentVolumeSpec {
+                capacity: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity("1Gi".into()),
+                )])),
+                access_modes: Some(vec!["ReadWriteOnce".into()]),
+                host_path: Some(HostPathVolumeSource {
+                    path: data.to_string_lossy().into_owned(),
+                    type_: Some("DirectoryOrCreate".into()),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "default");
+    let claim = PersistentVolumeClaim {
+        metadata: ObjectMeta {
+            name: Some("claim-1".into()),
+            ..Default::default()
+        },
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity("1Gi".into()),
+                )])),
+                ..Default::default()
+            }),
+            volume_name: Some("pv-1".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    pvcs.create(&PostParams::default(), &claim).await?;
+
+    let mut v = volume("store");
+    v.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+        claim_name: "claim-1".into(),
+        read_only: Some(true),
+    });
+    let pod = test_pod("uid-pvc", vec![v], None);
+
+    // Not bound yet: a clear error.
+    let err = manager.setup(&pod).await.unwrap_err();
+    assert!(err.to_string().contains("is not bound"), "{err}");
+
+    // Bound (as the PV controller would mark it): the PV's host path, created, read-only.
+    let mut bound = pvcs.get("claim-1").await?;
+    bound.status = Some(PersistentVolumeClaimStatus {
+        phase: Some("Bound".into()),
+        ..Default::default()
+    });
+    pvcs.replace_status("claim-1", &PostParams::default(), &bound)
+        .await?;
+    let vols = manager.setup(&pod).await?;
+    let store = vols.get("store").unwrap();
+    assert_eq!(store.host_path, data);
+    assert!(store.read_only);
+    assert!(data.is_dir(), "DirectoryOrCreate made the directory");
+    manager.teardown("uid-pvc").await?;
+    assert!(data.is_dir(), "teardown never touches the PV's data");
+    Ok(())
+}
