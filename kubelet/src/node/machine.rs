@@ -35,38 +35,13 @@ pub fn filesystem_bytes(path: &Path) -> Option<(u64, u64)> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let c_path = CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs writes into the zeroed struct we own; the path is NUL-terminated.
-    let mut stat: libc_statvfs::statvfs = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc_statvfs::statvfs(c_path.as_ptr(), &mut stat) };
-    if rc != 0 {
+    // SAFETY: statvfs fills the zeroed struct we own; the path is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) } != 0 {
         return None;
     }
     let block = stat.f_frsize;
     Some((stat.f_blocks * block, stat.f_bavail * block))
-}
-
-/// The few libc declarations statvfs needs (x86_64/aarch64 Linux layout), to avoid a
-/// dependency for one call.
-#[allow(non_camel_case_types)]
-mod libc_statvfs {
-    #[repr(C)]
-    pub struct statvfs {
-        pub f_bsize: u64,
-        pub f_frsize: u64,
-        pub f_blocks: u64,
-        pub f_bfree: u64,
-        pub f_bavail: u64,
-        pub f_files: u64,
-        pub f_ffree: u64,
-        pub f_favail: u64,
-        pub f_fsid: u64,
-        pub f_flag: u64,
-        pub f_namemax: u64,
-        pub __f_spare: [i32; 6],
-    }
-    extern "C" {
-        pub fn statvfs(path: *const std::ffi::c_char, buf: *mut statvfs) -> i32;
-    }
 }
 
 fn read_trimmed(path: &str) -> String {

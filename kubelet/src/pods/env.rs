@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{ConfigMap, Container, Pod, Secret, Service};
 use kube::Api;
 
-use super::qos::parse_quantity;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use crate::volumes::downward_api;
+pub use crate::volumes::expand;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnvError {
@@ -25,37 +28,6 @@ pub struct EnvContext<'a> {
     /// The node's allocatable cpu (millis) and memory (bytes): resourceFieldRef of an unset limit.
     pub node_cpu_millis: i64,
     pub node_memory_bytes: i64,
-}
-
-/// Expands `$(NAME)` from `vars`; `$$` escapes a dollar; unknown references stay as written.
-pub fn expand(input: &str, vars: &BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(input.len());
-    let bytes = input.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'$' && i + 1 < bytes.len() {
-            if bytes[i + 1] == b'$' {
-                out.push('$');
-                i += 2;
-                continue;
-            }
-            if bytes[i + 1] == b'(' {
-                if let Some(end) = input[i + 2..].find(')') {
-                    let name = &input[i + 2..i + 2 + end];
-                    match vars.get(name) {
-                        Some(v) => out.push_str(v),
-                        None => out.push_str(&input[i..i + 3 + end]),
-                    }
-                    i += 3 + end;
-                    continue;
-                }
-            }
-        }
-        let ch = input[i..].chars().next().unwrap_or('\u{fffd}');
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
 }
 
 /// Upstream's docker-link style variables for one Service (`FOO_SERVICE_HOST` …).
@@ -107,62 +79,6 @@ async fn service_link_vars(pod: &Pod, client: &kube::Client) -> BTreeMap<String,
     out
 }
 
-fn field_ref(pod: &Pod, path: &str, ctx: &EnvContext<'_>) -> Result<String, EnvError> {
-    let meta = &pod.metadata;
-    let keyed = |prefix: &str, map: &Option<BTreeMap<String, String>>| -> Option<String> {
-        let key = path.strip_prefix(prefix)?.strip_suffix("']")?;
-        Some(map.as_ref().and_then(|m| m.get(key)).cloned().unwrap_or_default())
-    };
-    if let Some(v) = keyed("metadata.labels['", &meta.labels) {
-        return Ok(v);
-    }
-    if let Some(v) = keyed("metadata.annotations['", &meta.annotations) {
-        return Ok(v);
-    }
-    let spec = pod.spec.as_ref();
-    Ok(match path {
-        "metadata.name" => meta.name.clone().unwrap_or_default(),
-        "metadata.namespace" => meta.namespace.clone().unwrap_or_default(),
-        "metadata.uid" => meta.uid.clone().unwrap_or_default(),
-        "spec.nodeName" => spec.and_then(|s| s.node_name.clone()).unwrap_or_default(),
-        "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()).unwrap_or_default(),
-        "status.hostIP" | "status.hostIPs" => ctx.host_ip.to_string(),
-        "status.podIP" | "status.podIPs" => ctx.pod_ip.unwrap_or_default().to_string(),
-        other => return Err(EnvError::Config(format!("unsupported fieldRef fieldPath {other:?}"))),
-    })
-}
-
-/// resourceFieldRef: limits/requests of a container, divided by the divisor and rounded up.
-pub fn resource_field(pod: &Pod, container: &Container, resource: &str, divisor: Option<&str>, ctx_cpu: i64, ctx_mem: i64) -> Result<String, EnvError> {
-    let (kind, name) = resource
-        .split_once('.')
-        .ok_or_else(|| EnvError::Config(format!("unsupported resourceFieldRef resource {resource:?}")))?;
-    let _ = pod;
-    let res = container.resources.as_ref();
-    let map = match kind {
-        "limits" => res.and_then(|r| r.limits.as_ref()),
-        "requests" => res.and_then(|r| r.requests.as_ref()),
-        _ => return Err(EnvError::Config(format!("unsupported resourceFieldRef resource {resource:?}"))),
-    };
-    let is_cpu = name == "cpu";
-    let value = map.and_then(|m| m.get(name)).and_then(|q| parse_quantity(q, is_cpu));
-    // Unset limits report the node's allocatable, as upstream.
-    let value = match (value, kind, name) {
-        (Some(v), _, _) => v,
-        (None, "limits", "cpu") => ctx_cpu,
-        (None, "limits", "memory") => ctx_mem,
-        (None, _, _) => 0,
-    };
-    let divisor = divisor
-        .map(|d| parse_quantity(&k8s_openapi::apimachinery::pkg::api::resource::Quantity(d.into()), is_cpu))
-        .unwrap_or(Some(1))
-        .filter(|d| *d > 0)
-        .unwrap_or(1);
-    // For cpu both are in millis; a divisor of "1" (1000 millis) reports whole cores.
-    let divisor = if is_cpu && divisor == 1 { 1000 } else { divisor };
-    Ok(((value + divisor - 1) / divisor).to_string())
-}
-
 /// The container's environment, in the order upstream builds it.
 pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> Result<BTreeMap<String, String>, EnvError> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
@@ -170,6 +86,23 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     let api_err = |what: String| move |source| EnvError::Api { what, source };
 
+    // fieldRefs to status.podIP / hostIP must see the sandbox's IP even before the pod's
+    // status carries it.
+    let mut with_ips = pod.clone();
+    {
+        let status = with_ips.status.get_or_insert_with(Default::default);
+        status.host_ip = Some(ctx.host_ip.to_string());
+        status.host_ips = Some(vec![k8s_openapi::api::core::v1::HostIP { ip: ctx.host_ip.to_string() }]);
+        if let Some(ip) = ctx.pod_ip {
+            status.pod_ip = Some(ip.to_string());
+            status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP { ip: ip.to_string() }]);
+        }
+    }
+    let allocatable = BTreeMap::from([
+        ("cpu".to_string(), Quantity(format!("{}m", ctx.node_cpu_millis))),
+        ("memory".to_string(), Quantity(ctx.node_memory_bytes.to_string())),
+    ]);
+    let config_error = |e: crate::volumes::VolumeError| EnvError::Config(e.to_string());
     let mut vars = service_link_vars(pod, ctx.client).await;
     for from in container.env_from.iter().flatten() {
         let prefix = from.prefix.clone().unwrap_or_default();
@@ -201,7 +134,7 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
     for env in container.env.iter().flatten() {
         let value = if let Some(source) = &env.value_from {
             if let Some(f) = &source.field_ref {
-                Some(field_ref(pod, &f.field_path, ctx)?)
+                Some(downward_api::field_value(&with_ips, &f.field_path).map_err(config_error)?)
             } else if let Some(r) = &source.resource_field_ref {
                 let target = match r.container_name.as_deref().filter(|n| !n.is_empty()) {
                     Some(name) => pod
@@ -211,7 +144,7 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
                         .ok_or_else(|| EnvError::Config(format!("container {name:?} not found for resourceFieldRef")))?,
                     None => container,
                 };
-                Some(resource_field(pod, target, &r.resource, r.divisor.as_ref().map(|d| d.0.as_str()), ctx.node_cpu_millis, ctx.node_memory_bytes)?)
+                Some(downward_api::resource_value(target, &r.resource, r.divisor.as_ref(), Some(&allocatable)).map_err(config_error)?)
             } else if let Some(r) = &source.config_map_key_ref {
                 let name = r.name.clone();
                 let cm = configmaps.get_opt(&name).await.map_err(api_err(format!("configmap {name:?}")))?;
@@ -246,13 +179,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expansion_follows_upstream_rules() {
-        let vars = BTreeMap::from([("A".to_string(), "x".to_string())]);
-        assert_eq!(expand("$(A)-$(B)-$$(A)-$", &vars), "x-$(B)-$(A)-$");
-        assert_eq!(expand("héllo $(A", &vars), "héllo $(A");
-    }
-
-    #[test]
     fn service_variables() {
         let svc: Service = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "my-db"},
@@ -266,15 +192,4 @@ mod tests {
         assert_eq!(out["MY_DB_PORT_5432_TCP_ADDR"], "10.96.0.7");
     }
 
-    #[test]
-    fn resource_fields_with_divisors() {
-        let c: Container = serde_json::from_value(serde_json::json!({
-            "name": "c", "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "250m"}}
-        })).unwrap();
-        let pod = Pod::default();
-        assert_eq!(resource_field(&pod, &c, "limits.memory", Some("1Mi"), 2000, 1 << 30).unwrap(), "128");
-        assert_eq!(resource_field(&pod, &c, "requests.cpu", Some("1m"), 2000, 1 << 30).unwrap(), "250");
-        assert_eq!(resource_field(&pod, &c, "requests.cpu", None, 2000, 1 << 30).unwrap(), "1");
-        assert_eq!(resource_field(&pod, &c, "limits.cpu", None, 2000, 1 << 30).unwrap(), "2");
-    }
 }

@@ -8,34 +8,13 @@ pub const CPU_PERIOD_US: i64 = 100_000;
 const MIN_SHARES: i64 = 2;
 const MAX_SHARES: i64 = 262_144;
 
-/// A quantity as a number of `unit`s, rounded up ("100m" cpu in millis = 100, "1Gi" = 2^30).
+/// A quantity as a number of whole units (or of millis when `milli`), rounded up
+/// ("100m" cpu in millis = 100, "1Gi" = 2^30); the parsing is the downward API's.
 pub fn parse_quantity(q: &Quantity, milli: bool) -> Option<i64> {
-    let s = q.0.trim();
-    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
-    let (num, suffix) = s.split_at(split);
-    let value: f64 = num.parse().ok()?;
-    let mult: f64 = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0f64.powi(3),
-        "Ti" => 1024.0f64.powi(4),
-        "Pi" => 1024.0f64.powi(5),
-        "Ei" => 1024.0f64.powi(6),
-        _ if suffix.starts_with('e') || suffix.starts_with('E') => {
-            10f64.powi(suffix[1..].parse().ok()?)
-        }
-        _ => return None,
-    };
-    let scaled = value * mult * if milli { 1000.0 } else { 1.0 };
-    Some(scaled.ceil() as i64)
+    let nanos = crate::volumes::downward_api::parse_quantity(&q.0).ok()?;
+    let unit: i128 = if milli { 1_000_000 } else { 1_000_000_000 };
+    let units = nanos / unit + i128::from(nanos % unit > 0);
+    i64::try_from(units).ok()
 }
 
 fn get(res: Option<&ResourceRequirements>, limits: bool, name: &str, milli: bool) -> Option<i64> {

@@ -150,12 +150,12 @@ impl PodWorker {
                 rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
             }
             self.read_termination_messages(pod, &rt);
-            let running: Vec<(String, String, Option<k8s_openapi::jiff::Timestamp>)> = rt
+            let running: Vec<(String, String, Option<chrono::DateTime<chrono::Utc>>)> = rt
                 .ready_sandbox()
                 .map(|s| {
                     rt.running()
                         .filter(|c| c.sandbox_id == s.id)
-                        .map(|c| (c.name.clone(), c.id.clone(), status::time_from_nanos(c.started_at).map(|t| t.0)))
+                        .map(|c| (c.name.clone(), c.id.clone(), (c.started_at > 0).then(|| chrono::DateTime::from_timestamp_nanos(c.started_at))))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -286,10 +286,17 @@ impl PodWorker {
             match current {
                 Some(cur) if cur.is_running() => {
                     let spec_changed = cur.annotations.get(ANNOTATION_CONTAINER_HASH).is_some_and(|h| *h != container_hash(c));
-                    let liveness = self.ctx.probes.liveness_failed(&self.uid, &c.name);
+                    let liveness = self
+                        .ctx
+                        .probes
+                        .liveness_failed(&self.uid, &c.name)
+                        .or_else(|| self.ctx.probes.startup_failed(&self.uid, &c.name));
                     if spec_changed || liveness.is_some() {
                         let message = match &liveness {
-                            Some(_) => format!("Container {} failed liveness probe, will be restarted", c.name),
+                            Some(reason) => {
+                                self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), true, "Unhealthy", reason.clone());
+                                format!("Container {} failed liveness probe, will be restarted", c.name)
+                            }
                             None => format!("Container {} definition changed, will be restarted", c.name),
                         };
                         self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), false, "Killing", message);

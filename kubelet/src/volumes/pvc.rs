@@ -1,0 +1,73 @@
+//! persistentVolumeClaim volumes: claim → bound PersistentVolume → what to mount.
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+use kube::Api;
+
+use super::VolumeError;
+
+/// The PersistentVolume bound to `claim` in `namespace`, or a clear error when the claim
+/// is missing or not bound yet (the pod worker retries).
+pub async fn bound_volume(
+    client: &kube::Client,
+    namespace: &str,
+    claim: &str,
+) -> Result<PersistentVolume, VolumeError> {
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    let pvc = claims
+        .get_opt(claim)
+        .await?
+        .ok_or_else(|| VolumeError::ObjectNotFound {
+            kind: "persistentvolumeclaim",
+            name: claim.to_string(),
+        })?;
+    let phase = pvc
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "Pending".into());
+    let volume_name = pvc
+        .spec
+        .as_ref()
+        .and_then(|s| s.volume_name.clone())
+        .filter(|n| !n.is_empty());
+    let (Some(volume_name), "Bound") = (volume_name, phase.as_str()) else {
+        return Err(VolumeError::ClaimNotBound {
+            claim: claim.to_string(),
+            phase,
+        });
+    };
+    let volumes: Api<PersistentVolume> = Api::all(client.clone());
+    volumes
+        .get_opt(&volume_name)
+        .await?
+        .ok_or_else(|| VolumeError::ObjectNotFound {
+            kind: "persistentvolume",
+            name: volume_name,
+        })
+}
+
+/// The name of the PV's source, for "not supported" errors (`csi`, `iscsi`, …).
+pub fn source_name(pv: &PersistentVolume) -> String {
+    serde_json::to_value(pv.spec.as_ref())
+        .ok()
+        .and_then(|v| {
+            v.as_object().and_then(|o| {
+                o.keys()
+                    .find(|k| {
+                        !matches!(
+                            k.as_str(),
+                            "accessModes"
+                                | "capacity"
+                                | "claimRef"
+                                | "mountOptions"
+                                | "nodeAffinity"
+                                | "persistentVolumeReclaimPolicy"
+                                | "storageClassName"
+                                | "volumeAttributesClassName"
+                                | "volumeMode"
+                        )
+                    })
+                    .cloned()
+            })
+        })
+        .unwrap_or_else(|| "<none>".into())
+}
