@@ -20,6 +20,13 @@ pub struct Kubelet {
     log: PathBuf,
 }
 
+/// A bridge per pod CIDR (`rdr<third octet>`), so kubelets of tests running side by side
+/// never share one.
+fn bridge_name(pod_cidr: &str) -> String {
+    let octet = pod_cidr.split('.').nth(2).unwrap_or("0");
+    format!("rdr{octet}")
+}
+
 /// The kubelet's arguments for this cluster, containerd and pod CIDR.
 fn kubelet_args(cluster: &TestCluster, containerd: &Containerd, node_name: &str, pod_cidr: &str, root_dir: &std::path::Path, manifest_dir: &std::path::Path, port: u16) -> Vec<String> {
     vec![
@@ -31,6 +38,7 @@ fn kubelet_args(cluster: &TestCluster, containerd: &Containerd, node_name: &str,
         format!("--pod-manifest-path={}", manifest_dir.display()),
         "--file-check-frequency=1".into(),
         format!("--pod-cidr={pod_cidr}"),
+        format!("--cni-bridge-name={}", bridge_name(pod_cidr)),
         format!("--cni-conf-dir={}", containerd.cni_conf_dir().display()),
         "--address=127.0.0.1".into(),
         format!("--port={port}"),

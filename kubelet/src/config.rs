@@ -40,6 +40,10 @@ pub struct Flags {
     /// Where the CNI conflist for the pod network is written (containerd's `conf_dir`).
     #[arg(long, default_value = "/etc/cni/net.d")]
     pub cni_conf_dir: PathBuf,
+    /// The Linux bridge of the pod network (one per node: two kubelets on one machine need
+    /// different bridges, as their pod CIDRs differ).
+    #[arg(long, default_value = crate::network::DEFAULT_BRIDGE)]
+    pub cni_bridge_name: String,
     /// DNS server IPs given to ClusterFirst pods.
     #[arg(long, value_delimiter = ',')]
     pub cluster_dns: Vec<IpAddr>,

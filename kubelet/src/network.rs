@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use k8s_openapi::api::core::v1::Pod;
 use proto::cri::v1 as cri;
 
-/// The bridge the pods of this node attach to.
-pub const BRIDGE: &str = "rudder0";
+/// The default bridge the pods of this node attach to (`--cni-bridge-name`).
+pub const DEFAULT_BRIDGE: &str = "rudder0";
 const CONFLIST_NAME: &str = "10-rudder.conflist";
 
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +38,7 @@ fn gateway(cidr: &str) -> Result<String, NetworkError> {
 
 /// The conflist for the node's pod CIDR: one bridge plugin with host-local IPAM (its own data
 /// dir under the kubelet's root), and portmap for hostPort mappings.
-pub fn conflist(pod_cidr: &str, ipam_dir: &Path) -> Result<serde_json::Value, NetworkError> {
+pub fn conflist(bridge: &str, pod_cidr: &str, ipam_dir: &Path) -> Result<serde_json::Value, NetworkError> {
     let gateway = gateway(pod_cidr)?;
     Ok(serde_json::json!({
         "cniVersion": "0.4.0",
@@ -46,7 +46,7 @@ pub fn conflist(pod_cidr: &str, ipam_dir: &Path) -> Result<serde_json::Value, Ne
         "plugins": [
             {
                 "type": "bridge",
-                "bridge": BRIDGE,
+                "bridge": bridge,
                 "isGateway": true,
                 "ipMasq": false,
                 "hairpinMode": true,
@@ -64,8 +64,8 @@ pub fn conflist(pod_cidr: &str, ipam_dir: &Path) -> Result<serde_json::Value, Ne
 
 /// Writes the conflist atomically (containerd watches the directory and must never read a
 /// half-written file).
-pub fn write_conflist(conf_dir: &Path, pod_cidr: &str, ipam_dir: &Path) -> Result<(), NetworkError> {
-    let text = serde_json::to_string_pretty(&conflist(pod_cidr, ipam_dir)?).unwrap_or_default();
+pub fn write_conflist(conf_dir: &Path, bridge: &str, pod_cidr: &str, ipam_dir: &Path) -> Result<(), NetworkError> {
+    let text = serde_json::to_string_pretty(&conflist(bridge, pod_cidr, ipam_dir)?).unwrap_or_default();
     let path = conf_dir.join(CONFLIST_NAME);
     if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());
@@ -190,12 +190,13 @@ mod tests {
 
     #[test]
     fn conflist_uses_the_cidr_gateway() {
-        let list = conflist("10.244.3.0/24", Path::new("/tmp/ipam")).unwrap();
+        let list = conflist("cbr1", "10.244.3.0/24", Path::new("/tmp/ipam")).unwrap();
+        assert_eq!(list["plugins"][0]["bridge"], "cbr1");
         let range = &list["plugins"][0]["ipam"]["ranges"][0][0];
         assert_eq!(range["subnet"], "10.244.3.0/24");
         assert_eq!(range["gateway"], "10.244.3.1");
-        assert!(conflist("10.244.0.0", Path::new("/x")).is_err());
-        assert!(conflist("fd00::/64", Path::new("/x")).is_err());
+        assert!(conflist("b", "10.244.0.0", Path::new("/x")).is_err());
+        assert!(conflist("b", "fd00::/64", Path::new("/x")).is_err());
     }
 
     #[test]

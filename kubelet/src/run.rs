@@ -75,7 +75,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let node_uid = node.metadata.uid.clone();
     let pod_cidr = node.spec.as_ref().and_then(|s| s.pod_cidr.clone()).or(flags.pod_cidr.clone());
     match &pod_cidr {
-        Some(cidr) => network::write_conflist(&flags.cni_conf_dir, cidr, &flags.root_dir.join("cni-ipam"))?,
+        Some(cidr) => network::write_conflist(&flags.cni_conf_dir, &flags.cni_bridge_name, cidr, &flags.root_dir.join("cni-ipam"))?,
         None => tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network"),
     }
 
