@@ -184,18 +184,13 @@ apiserver_ready() {
 
 start_apiserver() {
   log "starting kube-apiserver on https://127.0.0.1:$API_PORT"
-  # How the apiserver authenticates to kubelets; passed once the binary knows the flags.
-  local kubelet_client_flags=()
-  local help
-  help=$("$BIN_DIR/kube-apiserver" --help 2>&1 || true)
-  if [[ $help == *--kubelet-client-certificate* ]]; then
-    kubelet_client_flags=(
-      --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt"
-      --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key"
-    )
-  else
-    log "kube-apiserver has no --kubelet-client-certificate yet; it cannot reach kubelets"
-  fi
+  # How the apiserver reaches kubelets: with its own client certificate, at their InternalIP
+  # first (as kubeadm configures it), since node names need not resolve.
+  local kubelet_client_flags=(
+    --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt"
+    --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key"
+    --kubelet-preferred-address-types InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP
+  )
   "$BIN_DIR/kube-apiserver" \
     --etcd-servers "$ETCD_ENDPOINT" \
     --bind-address 127.0.0.1 \
