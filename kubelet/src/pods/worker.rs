@@ -28,7 +28,7 @@ pub const ANNOTATION_CONTAINER_HASH: &str = "io.kubernetes.container.hash";
 /// How often a worker re-syncs when nothing wakes it (volumes refresh, probes, back-off).
 const RESYNC: Duration = Duration::from_secs(10);
 /// How often configMap/secret/projected volume contents are refreshed.
-const VOLUME_REFRESH: Duration = Duration::from_secs(30);
+const VOLUME_REFRESH: Duration = Duration::from_secs(15);
 
 fn container_hash(c: &Container) -> String {
     let json = serde_json::to_vec(c).unwrap_or_default();
