@@ -87,7 +87,7 @@ state = "{d}/state"
     }
 
     async fn connect(&self) -> Runtime {
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if self.socket().exists() {
                 if let Ok(rt) =
@@ -338,7 +338,7 @@ async fn run_container(
 }
 
 async fn wait_exited(rt: &Runtime, id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let status = rt
             .runtime
@@ -422,7 +422,7 @@ impl Client {
     async fn get(&self, path: &str) -> (StatusCode, String) {
         let resp = self.send(get(path)).await;
         let status = resp.status();
-        let body = tokio::time::timeout(Duration::from_secs(10), resp.into_body().collect())
+        let body = tokio::time::timeout(Duration::from_secs(60), resp.into_body().collect())
             .await
             .expect("body within 10s")
             .unwrap()
@@ -500,7 +500,7 @@ async fn write_frame(io: &mut (dyn Io + '_), payload: &[u8]) {
 /// Collects channel.k8s.io frames until the server closes: data by channel number.
 async fn read_channels(io: &mut (dyn Io + '_)) -> HashMap<u8, Vec<u8>> {
     let mut channels: HashMap<u8, Vec<u8>> = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, read_frame(io)).await {
@@ -614,7 +614,7 @@ async fn kubelet_server_against_real_containerd() {
     );
 
     // Logs: wait for the first three lines, then tail, timestamps, previous.
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (status, body) = client.get("/containerLogs/default/web/app").await;
         if status == StatusCode::OK && body.lines().count() >= 3 {
@@ -689,7 +689,7 @@ async fn kubelet_server_against_real_containerd() {
     assert_eq!(resp.status(), StatusCode::OK);
     let mut body = resp.into_body();
     let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !seen.contains("later") {
         let left = deadline.saturating_duration_since(Instant::now());
         let frame = tokio::time::timeout(left, body.frame())
@@ -862,7 +862,7 @@ async fn kubelet_server_against_real_containerd() {
         .expect("WebSocket port-forward upgrade");
     write_frame(io.as_mut(), b"\x00ping").await;
     let mut data = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !data.ends_with(b"pong:ping") {
         let left = deadline.saturating_duration_since(Instant::now());
         let (op, payload) = tokio::time::timeout(left, read_frame(io.as_mut()))
