@@ -4,3 +4,4 @@
 pub mod logging;
 pub mod pki;
 pub mod signals;
+pub mod tls;
