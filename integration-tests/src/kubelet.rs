@@ -28,7 +28,15 @@ fn bridge_name(pod_cidr: &str) -> String {
 }
 
 /// The kubelet's arguments for this cluster, containerd and pod CIDR.
-fn kubelet_args(cluster: &TestCluster, containerd: &Containerd, node_name: &str, pod_cidr: &str, root_dir: &std::path::Path, manifest_dir: &std::path::Path, port: u16) -> Vec<String> {
+fn kubelet_args(
+    cluster: &TestCluster,
+    containerd: &Containerd,
+    node_name: &str,
+    pod_cidr: &str,
+    root_dir: &std::path::Path,
+    manifest_dir: &std::path::Path,
+    port: u16,
+) -> Vec<String> {
     vec![
         format!("--kubeconfig={}", cluster.kubeconfig_path().display()),
         format!("--container-runtime-endpoint={}", containerd.endpoint()),
@@ -51,16 +59,37 @@ fn kubelet_args(cluster: &TestCluster, containerd: &Containerd, node_name: &str,
 /// Starts the kubelet binary registering `node_name`, running pods on `pod_cidr`; its log is
 /// `kubelet-<node>.log` in the cluster directory. Killed on drop (containers keep running
 /// until the containerd harness cleans up).
-pub fn start_kubelet(cluster: &TestCluster, containerd: &Containerd, node_name: &str, pod_cidr: &str) -> Result<Kubelet> {
+pub fn start_kubelet(
+    cluster: &TestCluster,
+    containerd: &Containerd,
+    node_name: &str,
+    pod_cidr: &str,
+) -> Result<Kubelet> {
     let root_dir = cluster.dir().join(format!("kubelet-{node_name}"));
     let manifest_dir = root_dir.join("manifests");
     std::fs::create_dir_all(&manifest_dir)?;
     let port = process::free_port()?;
-    let args = kubelet_args(cluster, containerd, node_name, pod_cidr, &root_dir, &manifest_dir, port);
+    let args = kubelet_args(
+        cluster,
+        containerd,
+        node_name,
+        pod_cidr,
+        &root_dir,
+        &manifest_dir,
+        port,
+    );
     let log = cluster.dir().join(format!("kubelet-{node_name}.log"));
     let bin = process::bin_dir()?.join("kubelet");
     let daemon = Daemon::spawn("kubelet", &bin, &args, &log)?;
-    Ok(Kubelet { daemon, node_name: node_name.into(), root_dir, manifest_dir, port, args, log })
+    Ok(Kubelet {
+        daemon,
+        node_name: node_name.into(),
+        root_dir,
+        manifest_dir,
+        port,
+        args,
+        log,
+    })
 }
 
 impl Kubelet {

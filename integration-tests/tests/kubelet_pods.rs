@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 const LIMIT: Duration = Duration::from_secs(90);
 
 async fn get_pod(cluster: &TestCluster, name: &str) -> Result<Option<Value>> {
-    let (code, body) = cluster.get_json(&format!("/api/v1/namespaces/default/pods/{name}")).await?;
+    let (code, body) = cluster
+        .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
+        .await?;
     if code.as_u16() == 404 {
         return Ok(None);
     }
@@ -28,7 +30,9 @@ async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) 
     let mut spec = spec;
     spec["nodeName"] = json!(node);
     let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}}, "spec": spec});
-    let (code, body) = cluster.post_json("/api/v1/namespaces/default/pods", &pod).await?;
+    let (code, body) = cluster
+        .post_json("/api/v1/namespaces/default/pods", &pod)
+        .await?;
     if !code.is_success() {
         bail!("creating pod {name}: {code} {body}");
     }
@@ -36,7 +40,13 @@ async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) 
 }
 
 /// Waits until `check` accepts the pod, returning it.
-async fn wait_pod(cluster: &TestCluster, kubelet: &Kubelet, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Result<Value> {
+async fn wait_pod(
+    cluster: &TestCluster,
+    kubelet: &Kubelet,
+    name: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Result<Value> {
     kubelet
         .daemon
         .eventually_within(LIMIT, &format!("pod {name}: {what}"), || async {
@@ -59,10 +69,21 @@ fn container_status<'a>(pod: &'a Value, name: &str) -> &'a Value {
 /// Container IDs containerd holds in the CRI namespace.
 fn runtime_containers(containerd: &Containerd) -> Result<Vec<String>> {
     let out = std::process::Command::new("ctr")
-        .args(["--address", &containerd.socket_path().to_string_lossy(), "-n", "k8s.io", "containers", "ls", "-q"])
+        .args([
+            "--address",
+            &containerd.socket_path().to_string_lossy(),
+            "-n",
+            "k8s.io",
+            "containers",
+            "ls",
+            "-q",
+        ])
         .output()
         .context("running ctr")?;
-    Ok(String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect())
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect())
 }
 
 async fn wait_node_ready(cluster: &TestCluster, kubelet: &Kubelet) -> Result<Value> {
@@ -72,9 +93,10 @@ async fn wait_node_ready(cluster: &TestCluster, kubelet: &Kubelet) -> Result<Val
         .eventually_within(LIMIT, "node Ready", || async {
             let (code, node) = cluster.get_json(&format!("/api/v1/nodes/{name}")).await?;
             let ready = code.is_success()
-                && node["status"]["conditions"]
-                    .as_array()
-                    .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+                && node["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                });
             Ok(ready.then_some(node))
         })
         .await
@@ -87,14 +109,25 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
     let kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-a", "10.244.101.0/24")?;
     let node = wait_node_ready(&cluster, &kubelet).await?;
     assert_eq!(node["status"]["capacity"]["pods"], "110");
-    assert_eq!(node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"], kubelet.port);
-    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap_or_default().starts_with("containerd://"));
-    let (code, lease) = cluster.get_json("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/kubelet-node-a").await?;
+    assert_eq!(
+        node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"],
+        kubelet.port
+    );
+    assert!(node["status"]["nodeInfo"]["containerRuntimeVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("containerd://"));
+    let (code, lease) = cluster
+        .get_json("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/kubelet-node-a")
+        .await?;
     assert!(code.is_success(), "node lease: {lease}");
 
     // A web server whose page carries values from the downward API and a ConfigMap.
     let (code, body) = cluster
-        .post_json("/api/v1/namespaces/default/configmaps", &json!({"metadata": {"name": "web-config"}, "data": {"greeting": "hello"}}))
+        .post_json(
+            "/api/v1/namespaces/default/configmaps",
+            &json!({"metadata": {"name": "web-config"}, "data": {"greeting": "hello"}}),
+        )
         .await?;
     assert!(code.is_success(), "{body}");
     let script = "mkdir -p /www && echo \"$GREETING from $POD_NAME\" > /www/index.html && exec httpd -f -p 8080 -h /www";
@@ -105,17 +138,33 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
             {"name": "GREETING", "valueFrom": {"configMapKeyRef": {"name": "web-config", "key": "greeting"}}}
         ]
     }]})).await?;
-    let web = wait_pod(&cluster, &kubelet, "web", "Running with an IP", |p| phase(p) == "Running" && p["status"]["podIP"].is_string()).await?;
-    let ip = web["status"]["podIP"].as_str().unwrap_or_default().to_string();
-    assert!(ip.starts_with("10.244.101."), "pod IP {ip} is in the node's CIDR");
+    let web = wait_pod(&cluster, &kubelet, "web", "Running with an IP", |p| {
+        phase(p) == "Running" && p["status"]["podIP"].is_string()
+    })
+    .await?;
+    let ip = web["status"]["podIP"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        ip.starts_with("10.244.101."),
+        "pod IP {ip} is in the node's CIDR"
+    );
     assert_eq!(web["status"]["hostIP"], "127.0.0.1");
     let status = container_status(&web, "web");
-    assert!(status["containerID"].as_str().unwrap_or_default().starts_with("containerd://"));
+    assert!(status["containerID"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("containerd://"));
     assert_eq!(status["restartCount"], 0);
     let page = kubelet
         .daemon
         .eventually_within(LIMIT, "the page on the pod IP", || async {
-            let resp = reqwest::Client::new().get(format!("http://{ip}:8080/")).timeout(Duration::from_secs(2)).send().await;
+            let resp = reqwest::Client::new()
+                .get(format!("http://{ip}:8080/"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
             Ok(match resp {
                 Ok(r) if r.status().is_success() => Some(r.text().await?),
                 _ => None,
@@ -127,7 +176,10 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
     // restartPolicy Never: the exit code and reason are reported, the pod fails.
     create_pod(&cluster, &kubelet.node_name, "fails", json!({"restartPolicy": "Never",
         "containers": [{"name": "main", "image": "busybox:latest", "command": ["sh", "-c", "echo bye > /dev/termination-log; exit 3"]}]})).await?;
-    let fails = wait_pod(&cluster, &kubelet, "fails", "Failed", |p| phase(p) == "Failed").await?;
+    let fails = wait_pod(&cluster, &kubelet, "fails", "Failed", |p| {
+        phase(p) == "Failed"
+    })
+    .await?;
     let terminated = &container_status(&fails, "main")["state"]["terminated"];
     assert_eq!(terminated["exitCode"], 3);
     assert_eq!(terminated["reason"], "Error");
@@ -136,12 +188,22 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
     // restartPolicy Always: a crashing container restarts and backs off.
     create_pod(&cluster, &kubelet.node_name, "crasher", json!({
         "containers": [{"name": "main", "image": "busybox:latest", "command": ["sh", "-c", "exit 1"]}]})).await?;
-    let crasher = wait_pod(&cluster, &kubelet, "crasher", "CrashLoopBackOff after a restart", |p| {
-        let s = container_status(p, "main");
-        s["restartCount"].as_i64().unwrap_or(0) >= 1 && s["state"]["waiting"]["reason"] == "CrashLoopBackOff"
-    })
+    let crasher = wait_pod(
+        &cluster,
+        &kubelet,
+        "crasher",
+        "CrashLoopBackOff after a restart",
+        |p| {
+            let s = container_status(p, "main");
+            s["restartCount"].as_i64().unwrap_or(0) >= 1
+                && s["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+        },
+    )
     .await?;
-    assert_eq!(container_status(&crasher, "main")["lastState"]["terminated"]["exitCode"], 1);
+    assert_eq!(
+        container_status(&crasher, "main")["lastState"]["terminated"]["exitCode"],
+        1
+    );
 
     // Init containers run first, in order; the app sees their work.
     create_pod(&cluster, &kubelet.node_name, "inits", json!({
@@ -153,24 +215,47 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
         "containers": [{"name": "main", "image": "busybox:latest", "command": ["sh", "-c", "cat /work/log; test \"$(cat /work/log | tr '\\n' ' ')\" = 'one two '"],
                         "volumeMounts": [{"name": "shared", "mountPath": "/work"}]}],
         "restartPolicy": "Never"})).await?;
-    let inits = wait_pod(&cluster, &kubelet, "inits", "Succeeded", |p| matches!(phase(p), "Succeeded" | "Failed")).await?;
-    assert_eq!(phase(&inits), "Succeeded", "init containers ran in order: {}", inits["status"]);
-    let init_states = inits["status"]["initContainerStatuses"].as_array().cloned().unwrap_or_default();
+    let inits = wait_pod(&cluster, &kubelet, "inits", "Succeeded", |p| {
+        matches!(phase(p), "Succeeded" | "Failed")
+    })
+    .await?;
+    assert_eq!(
+        phase(&inits),
+        "Succeeded",
+        "init containers ran in order: {}",
+        inits["status"]
+    );
+    let init_states = inits["status"]["initContainerStatuses"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(init_states.len(), 2);
-    assert!(init_states.iter().all(|s| s["state"]["terminated"]["reason"] == "Completed"));
+    assert!(init_states
+        .iter()
+        .all(|s| s["state"]["terminated"]["reason"] == "Completed"));
 
     // Deleting the pod stops and removes its containers, then the pod object goes away.
-    let web_container = status["containerID"].as_str().unwrap_or_default().trim_start_matches("containerd://").to_string();
+    let web_container = status["containerID"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("containerd://")
+        .to_string();
     assert!(runtime_containers(&containerd)?.contains(&web_container));
-    let (code, body) = cluster.delete("/api/v1/namespaces/default/pods/web").await?;
+    let (code, body) = cluster
+        .delete("/api/v1/namespaces/default/pods/web")
+        .await?;
     assert!(code.is_success(), "{body}");
     kubelet
         .daemon
-        .eventually_within(LIMIT, "web pod gone from the API and the runtime", || async {
-            let gone_from_api = get_pod(&cluster, "web").await?.is_none();
-            let gone_from_runtime = !runtime_containers(&containerd)?.contains(&web_container);
-            Ok((gone_from_api && gone_from_runtime).then_some(()))
-        })
+        .eventually_within(
+            LIMIT,
+            "web pod gone from the API and the runtime",
+            || async {
+                let gone_from_api = get_pod(&cluster, "web").await?.is_none();
+                let gone_from_runtime = !runtime_containers(&containerd)?.contains(&web_container);
+                Ok((gone_from_api && gone_from_runtime).then_some(()))
+            },
+        )
         .await?;
     Ok(())
 }
@@ -182,9 +267,18 @@ async fn restarted_kubelet_adopts_containers_and_static_pods_get_mirrors() -> Re
     let mut kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-b", "10.244.102.0/24")?;
     wait_node_ready(&cluster, &kubelet).await?;
 
-    create_pod(&cluster, &kubelet.node_name, "sleeper", json!({"terminationGracePeriodSeconds": 1,
-        "containers": [{"name": "main", "image": "busybox:latest", "command": ["sleep", "3600"]}]})).await?;
-    let before = wait_pod(&cluster, &kubelet, "sleeper", "Running", |p| phase(p) == "Running").await?;
+    create_pod(
+        &cluster,
+        &kubelet.node_name,
+        "sleeper",
+        json!({"terminationGracePeriodSeconds": 1,
+        "containers": [{"name": "main", "image": "busybox:latest", "command": ["sleep", "3600"]}]}),
+    )
+    .await?;
+    let before = wait_pod(&cluster, &kubelet, "sleeper", "Running", |p| {
+        phase(p) == "Running"
+    })
+    .await?;
     let id_before = container_status(&before, "main")["containerID"].clone();
 
     // A static pod dropped into the manifest directory runs and shows as a mirror pod.
@@ -193,40 +287,78 @@ async fn restarted_kubelet_adopts_containers_and_static_pods_get_mirrors() -> Re
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\nspec:\n  containers:\n  - name: web\n    image: busybox:latest\n    command: [\"sleep\", \"3600\"]\n",
     )?;
     let mirror_name = format!("static-web-{}", kubelet.node_name);
-    let mirror = wait_pod(&cluster, &kubelet, &mirror_name, "mirror pod Running", |p| phase(p) == "Running").await?;
+    let mirror = wait_pod(
+        &cluster,
+        &kubelet,
+        &mirror_name,
+        "mirror pod Running",
+        |p| phase(p) == "Running",
+    )
+    .await?;
     assert!(mirror["metadata"]["annotations"]["kubernetes.io/config.mirror"].is_string());
     assert_eq!(mirror["metadata"]["ownerReferences"][0]["kind"], "Node");
 
     // Kill the kubelet; delete a pod while it is down; start it again.
     kubelet.kill();
     let (code, body) = cluster
-        .patch_json("/api/v1/namespaces/default/pods/sleeper", "application/merge-patch+json", &json!({"metadata": {"labels": {"touched": "yes"}}}))
+        .patch_json(
+            "/api/v1/namespaces/default/pods/sleeper",
+            "application/merge-patch+json",
+            &json!({"metadata": {"labels": {"touched": "yes"}}}),
+        )
         .await?;
     assert!(code.is_success(), "{body}");
     create_pod(&cluster, &kubelet.node_name, "doomed", json!({"containers": [{"name": "main", "image": "busybox:latest", "command": ["sleep", "3600"]}]})).await?;
     kubelet.restart()?;
-    let doomed = wait_pod(&cluster, &kubelet, "doomed", "Running", |p| phase(p) == "Running").await?;
-    let doomed_id = container_status(&doomed, "main")["containerID"].as_str().unwrap_or_default().trim_start_matches("containerd://").to_string();
+    let doomed = wait_pod(&cluster, &kubelet, "doomed", "Running", |p| {
+        phase(p) == "Running"
+    })
+    .await?;
+    let doomed_id = container_status(&doomed, "main")["containerID"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("containerd://")
+        .to_string();
     kubelet.kill();
-    let (code, body) = cluster.delete("/api/v1/namespaces/default/pods/doomed?gracePeriodSeconds=0").await?;
+    let (code, body) = cluster
+        .delete("/api/v1/namespaces/default/pods/doomed?gracePeriodSeconds=0")
+        .await?;
     assert!(code.is_success(), "{body}");
     kubelet.restart()?;
 
-    let after = wait_pod(&cluster, &kubelet, "sleeper", "still Running after restarts", |p| phase(p) == "Running").await?;
-    assert_eq!(container_status(&after, "main")["containerID"], id_before, "the running container was adopted, not replaced");
+    let after = wait_pod(
+        &cluster,
+        &kubelet,
+        "sleeper",
+        "still Running after restarts",
+        |p| phase(p) == "Running",
+    )
+    .await?;
+    assert_eq!(
+        container_status(&after, "main")["containerID"],
+        id_before,
+        "the running container was adopted, not replaced"
+    );
     assert_eq!(container_status(&after, "main")["restartCount"], 0);
     kubelet
         .daemon
-        .eventually_within(LIMIT, "the pod deleted while the kubelet was down is removed from the runtime", || async {
-            Ok((!runtime_containers(&containerd)?.contains(&doomed_id)).then_some(()))
-        })
+        .eventually_within(
+            LIMIT,
+            "the pod deleted while the kubelet was down is removed from the runtime",
+            || async { Ok((!runtime_containers(&containerd)?.contains(&doomed_id)).then_some(())) },
+        )
         .await?;
 
     // Removing the manifest stops the static pod and deletes its mirror.
     std::fs::remove_file(kubelet.manifest_dir.join("static-web.yaml"))?;
     kubelet
         .daemon
-        .eventually_within(LIMIT, "mirror pod deleted", || async { Ok(get_pod(&cluster, &mirror_name).await?.is_none().then_some(())) })
+        .eventually_within(LIMIT, "mirror pod deleted", || async {
+            Ok(get_pod(&cluster, &mirror_name)
+                .await?
+                .is_none()
+                .then_some(()))
+        })
         .await?;
     Ok(())
 }

@@ -30,11 +30,19 @@ async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) 
     create(cluster, "/api/v1/namespaces/default/pods", pod).await
 }
 
-async fn wait_pod(cluster: &TestCluster, kubelet: &Kubelet, name: &str, what: &str, check: impl Fn(&Value) -> bool) -> Result<Value> {
+async fn wait_pod(
+    cluster: &TestCluster,
+    kubelet: &Kubelet,
+    name: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Result<Value> {
     kubelet
         .daemon
         .eventually_within(LIMIT, &format!("pod {name}: {what}"), || async {
-            let (code, pod) = cluster.get_json(&format!("/api/v1/namespaces/default/pods/{name}")).await?;
+            let (code, pod) = cluster
+                .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
+                .await?;
             Ok((code.is_success() && check(&pod)).then_some(pod))
         })
         .await
@@ -55,15 +63,25 @@ fn condition(pod: &Value, kind: &str) -> String {
 
 /// Runs a command in the pod's (first) running container through containerd.
 fn exec_in(containerd: &Containerd, pod: &Value, cmd: &[&str]) -> Result<String> {
-    let id = first_container(pod)["containerID"].as_str().unwrap_or_default().trim_start_matches("containerd://").to_string();
-    let exec_id = format!("t{}", std::process::id() ^ (cmd.len() as u32) ^ rand_suffix());
+    let id = first_container(pod)["containerID"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("containerd://")
+        .to_string();
+    let exec_id = format!(
+        "t{}",
+        std::process::id() ^ (cmd.len() as u32) ^ rand_suffix()
+    );
     let mut args = vec!["tasks", "exec", "--exec-id", exec_id.as_str(), id.as_str()];
     args.extend_from_slice(cmd);
     containerd.ctr_output(&args)
 }
 
 fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,8 +90,18 @@ async fn volume_contents_are_visible_and_follow_updates() -> Result<()> {
     let containerd = Containerd::start()?;
     let kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-v", "10.244.103.0/24")?;
 
-    create(&cluster, "/api/v1/namespaces/default/configmaps", json!({"metadata": {"name": "app-config"}, "data": {"greeting": "hello"}})).await?;
-    create(&cluster, "/api/v1/namespaces/default/secrets", json!({"metadata": {"name": "app-secret"}, "stringData": {"password": "s3cr3t"}})).await?;
+    create(
+        &cluster,
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "app-config"}, "data": {"greeting": "hello"}}),
+    )
+    .await?;
+    create(
+        &cluster,
+        "/api/v1/namespaces/default/secrets",
+        json!({"metadata": {"name": "app-secret"}, "stringData": {"password": "s3cr3t"}}),
+    )
+    .await?;
     create_pod(&cluster, &kubelet.node_name, "volumes", json!({
         "volumes": [
             {"name": "config", "configMap": {"name": "app-config"}},
@@ -96,24 +124,59 @@ async fn volume_contents_are_visible_and_follow_updates() -> Result<()> {
                 {"name": "fast", "mountPath": "/fast"}
             ]}]
     })).await?;
-    let pod = wait_pod(&cluster, &kubelet, "volumes", "Running", |p| p["status"]["phase"] == "Running").await?;
+    let pod = wait_pod(&cluster, &kubelet, "volumes", "Running", |p| {
+        p["status"]["phase"] == "Running"
+    })
+    .await?;
 
-    assert_eq!(exec_in(&containerd, &pod, &["cat", "/etc/config/greeting"])?, "hello");
-    assert_eq!(exec_in(&containerd, &pod, &["cat", "/etc/secret/password"])?, "s3cr3t");
+    assert_eq!(
+        exec_in(&containerd, &pod, &["cat", "/etc/config/greeting"])?,
+        "hello"
+    );
+    assert_eq!(
+        exec_in(&containerd, &pod, &["cat", "/etc/secret/password"])?,
+        "s3cr3t"
+    );
     let labels = exec_in(&containerd, &pod, &["cat", "/etc/podinfo/labels"])?;
-    assert!(labels.contains("app=\"volumes\"") && labels.contains("tier=\"test\""), "labels: {labels}");
-    assert_eq!(exec_in(&containerd, &pod, &["cat", "/etc/projected/cm-greeting"])?, "hello");
-    assert_eq!(exec_in(&containerd, &pod, &["cat", "/etc/projected/name"])?, "volumes");
-    assert_eq!(exec_in(&containerd, &pod, &["cat", "/scratch/note"])?.trim(), "from-container");
+    assert!(
+        labels.contains("app=\"volumes\"") && labels.contains("tier=\"test\""),
+        "labels: {labels}"
+    );
+    assert_eq!(
+        exec_in(&containerd, &pod, &["cat", "/etc/projected/cm-greeting"])?,
+        "hello"
+    );
+    assert_eq!(
+        exec_in(&containerd, &pod, &["cat", "/etc/projected/name"])?,
+        "volumes"
+    );
+    assert_eq!(
+        exec_in(&containerd, &pod, &["cat", "/scratch/note"])?.trim(),
+        "from-container"
+    );
     let mounts = exec_in(&containerd, &pod, &["cat", "/proc/mounts"])?;
-    assert!(mounts.lines().any(|l| l.contains(" /fast ") && l.starts_with("tmpfs")), "Memory emptyDir is tmpfs: {mounts}");
-    assert!(mounts.lines().any(|l| l.contains(" /etc/secret ") && l.starts_with("tmpfs")), "secret volume is tmpfs: {mounts}");
+    assert!(
+        mounts
+            .lines()
+            .any(|l| l.contains(" /fast ") && l.starts_with("tmpfs")),
+        "Memory emptyDir is tmpfs: {mounts}"
+    );
+    assert!(
+        mounts
+            .lines()
+            .any(|l| l.contains(" /etc/secret ") && l.starts_with("tmpfs")),
+        "secret volume is tmpfs: {mounts}"
+    );
     // Volumes a container must not write to are read-only mounts.
     assert!(exec_in(&containerd, &pod, &["touch", "/etc/config/new"]).is_err());
 
     // Updating the ConfigMap reaches the file (the kubelet refreshes volumes periodically).
     let (code, body) = cluster
-        .patch_json("/api/v1/namespaces/default/configmaps/app-config", "application/merge-patch+json", &json!({"data": {"greeting": "bonjour"}}))
+        .patch_json(
+            "/api/v1/namespaces/default/configmaps/app-config",
+            "application/merge-patch+json",
+            &json!({"data": {"greeting": "bonjour"}}),
+        )
         .await?;
     assert!(code.is_success(), "{body}");
     kubelet
@@ -139,36 +202,77 @@ async fn probes_restart_and_gate_readiness_and_oom_is_reported() -> Result<()> {
         "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "periodSeconds": 1, "failureThreshold": 1}
     }]})).await?;
     // Never ready: the readiness probe always fails, but the container keeps running.
-    create_pod(&cluster, &kubelet.node_name, "unready", json!({"containers": [{
-        "name": "main", "image": "busybox:latest", "command": ["sleep", "3600"],
-        "readinessProbe": {"exec": {"command": ["false"]}, "periodSeconds": 1}
-    }]})).await?;
+    create_pod(
+        &cluster,
+        &kubelet.node_name,
+        "unready",
+        json!({"containers": [{
+            "name": "main", "image": "busybox:latest", "command": ["sleep", "3600"],
+            "readinessProbe": {"exec": {"command": ["false"]}, "periodSeconds": 1}
+        }]}),
+    )
+    .await?;
     // Over its memory limit: killed by the kernel, reported as OOMKilled.
     create_pod(&cluster, &kubelet.node_name, "oom", json!({"restartPolicy": "Never", "containers": [{
         "name": "main", "image": "busybox:latest", "command": ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=200M count=1"],
         "resources": {"limits": {"memory": "32Mi"}}
     }]})).await?;
 
-    let restarted = wait_pod(&cluster, &kubelet, "liveness", "restarted by liveness", |p| first_container(p)["restartCount"].as_i64().unwrap_or(0) >= 1).await?;
+    let restarted = wait_pod(
+        &cluster,
+        &kubelet,
+        "liveness",
+        "restarted by liveness",
+        |p| first_container(p)["restartCount"].as_i64().unwrap_or(0) >= 1,
+    )
+    .await?;
     assert_eq!(restarted["status"]["phase"], "Running");
-    wait_pod(&cluster, &kubelet, "liveness", "CrashLoopBackOff", |p| first_container(p)["state"]["waiting"]["reason"] == "CrashLoopBackOff").await?;
-    let (_, events) = cluster.get_json("/api/v1/namespaces/default/events").await?;
-    let reasons: Vec<String> = events["items"].as_array().into_iter().flatten()
+    wait_pod(&cluster, &kubelet, "liveness", "CrashLoopBackOff", |p| {
+        first_container(p)["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    })
+    .await?;
+    let (_, events) = cluster
+        .get_json("/api/v1/namespaces/default/events")
+        .await?;
+    let reasons: Vec<String> = events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
         .filter(|e| e["involvedObject"]["name"] == "liveness")
         .filter_map(|e| e["reason"].as_str().map(String::from))
         .collect();
-    assert!(reasons.iter().any(|r| r == "Unhealthy") && reasons.iter().any(|r| r == "Killing"), "events: {reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "Unhealthy") && reasons.iter().any(|r| r == "Killing"),
+        "events: {reasons:?}"
+    );
 
-    let unready = wait_pod(&cluster, &kubelet, "unready", "Running", |p| p["status"]["phase"] == "Running").await?;
+    let unready = wait_pod(&cluster, &kubelet, "unready", "Running", |p| {
+        p["status"]["phase"] == "Running"
+    })
+    .await?;
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let (_, unready_now) = cluster.get_json("/api/v1/namespaces/default/pods/unready").await?;
-    assert_eq!(condition(&unready_now, "Ready"), "False", "{}", unready_now["status"]);
+    let (_, unready_now) = cluster
+        .get_json("/api/v1/namespaces/default/pods/unready")
+        .await?;
+    assert_eq!(
+        condition(&unready_now, "Ready"),
+        "False",
+        "{}",
+        unready_now["status"]
+    );
     assert_eq!(condition(&unready_now, "ContainersReady"), "False");
     assert_eq!(first_container(&unready_now)["ready"], false);
     assert!(first_container(&unready_now)["state"]["running"].is_object());
-    assert_eq!(first_container(&unready_now)["containerID"], first_container(&unready)["containerID"], "readiness never restarts");
+    assert_eq!(
+        first_container(&unready_now)["containerID"],
+        first_container(&unready)["containerID"],
+        "readiness never restarts"
+    );
 
-    let oom = wait_pod(&cluster, &kubelet, "oom", "Failed", |p| p["status"]["phase"] == "Failed").await?;
+    let oom = wait_pod(&cluster, &kubelet, "oom", "Failed", |p| {
+        p["status"]["phase"] == "Failed"
+    })
+    .await?;
     let terminated = &first_container(&oom)["state"]["terminated"];
     assert_eq!(terminated["reason"], "OOMKilled", "{}", oom["status"]);
     assert_eq!(terminated["exitCode"], 137);

@@ -53,14 +53,15 @@ impl Runtime {
     pub async fn connect(endpoint: &str) -> Result<Runtime, CriError> {
         let path = socket_path(endpoint)?;
         // The URI is a placeholder: the connector below always dials the unix socket.
-        let channel = Endpoint::from_static("http://cri.invalid")
-            .connect_with_connector_lazy(tower::service_fn(move |_: Uri| {
+        let channel = Endpoint::from_static("http://cri.invalid").connect_with_connector_lazy(
+            tower::service_fn(move |_: Uri| {
                 let path = path.clone();
                 async move {
                     let stream = tokio::net::UnixStream::connect(path).await?;
                     Ok::<_, std::io::Error>(TokioIo::new(stream))
                 }
-            }));
+            }),
+        );
         Ok(Runtime {
             runtime: RuntimeServiceClient::new(channel.clone()),
             images: ImageServiceClient::new(channel),

@@ -38,7 +38,11 @@ fn gateway(cidr: &str) -> Result<String, NetworkError> {
 
 /// The conflist for the node's pod CIDR: one bridge plugin with host-local IPAM (its own data
 /// dir under the kubelet's root), and portmap for hostPort mappings.
-pub fn conflist(bridge: &str, pod_cidr: &str, ipam_dir: &Path) -> Result<serde_json::Value, NetworkError> {
+pub fn conflist(
+    bridge: &str,
+    pod_cidr: &str,
+    ipam_dir: &Path,
+) -> Result<serde_json::Value, NetworkError> {
     let gateway = gateway(pod_cidr)?;
     Ok(serde_json::json!({
         "cniVersion": "0.4.0",
@@ -64,13 +68,22 @@ pub fn conflist(bridge: &str, pod_cidr: &str, ipam_dir: &Path) -> Result<serde_j
 
 /// Writes the conflist atomically (containerd watches the directory and must never read a
 /// half-written file).
-pub fn write_conflist(conf_dir: &Path, bridge: &str, pod_cidr: &str, ipam_dir: &Path) -> Result<(), NetworkError> {
-    let text = serde_json::to_string_pretty(&conflist(bridge, pod_cidr, ipam_dir)?).unwrap_or_default();
+pub fn write_conflist(
+    conf_dir: &Path,
+    bridge: &str,
+    pod_cidr: &str,
+    ipam_dir: &Path,
+) -> Result<(), NetworkError> {
+    let text =
+        serde_json::to_string_pretty(&conflist(bridge, pod_cidr, ipam_dir)?).unwrap_or_default();
     let path = conf_dir.join(CONFLIST_NAME);
     if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    let io = |source| NetworkError::Write { path: path.clone(), source };
+    let io = |source| NetworkError::Write {
+        path: path.clone(),
+        source,
+    };
     std::fs::create_dir_all(conf_dir).map_err(io)?;
     std::fs::create_dir_all(ipam_dir).map_err(io)?;
     let tmp = conf_dir.join(format!(".{CONFLIST_NAME}.tmp"));
@@ -110,7 +123,11 @@ pub fn dns_config(pod: &Pod, settings: &DnsSettings) -> Option<cri::DnsConfig> {
     let host_network = spec.host_network.unwrap_or(false);
     let policy = spec.dns_policy.as_deref().unwrap_or("ClusterFirst");
     let cluster_first = || cri::DnsConfig {
-        servers: settings.cluster_dns.iter().map(|ip| ip.to_string()).collect(),
+        servers: settings
+            .cluster_dns
+            .iter()
+            .map(|ip| ip.to_string())
+            .collect(),
         searches: vec![
             format!("{namespace}.svc.{}", settings.cluster_domain),
             format!("svc.{}", settings.cluster_domain),
@@ -126,10 +143,14 @@ pub fn dns_config(pod: &Pod, settings: &DnsSettings) -> Option<cri::DnsConfig> {
         _ => host_dns(&settings.resolv_conf),
     };
     if let Some(config) = &spec.dns_config {
-        dns.servers.extend(config.nameservers.iter().flatten().cloned());
-        dns.searches.extend(config.searches.iter().flatten().cloned());
+        dns.servers
+            .extend(config.nameservers.iter().flatten().cloned());
+        dns.searches
+            .extend(config.searches.iter().flatten().cloned());
         for option in config.options.iter().flatten() {
-            let Some(name) = option.name.as_deref() else { continue };
+            let Some(name) = option.name.as_deref() else {
+                continue;
+            };
             dns.options.retain(|o| o.split(':').next() != Some(name));
             dns.options.push(match &option.value {
                 Some(v) => format!("{name}:{v}"),
@@ -215,7 +236,10 @@ mod tests {
         assert_eq!(dns.servers, vec!["10.96.0.10"]);
         assert_eq!(dns.searches[0], "ns1.svc.cluster.local");
         assert_eq!(dns.options, vec!["ndots:2"]);
-        let no_dns = DnsSettings { cluster_dns: vec![], ..settings };
+        let no_dns = DnsSettings {
+            cluster_dns: vec![],
+            ..settings
+        };
         assert!(dns_config(&pod, &no_dns).unwrap().servers.is_empty());
     }
 

@@ -21,7 +21,8 @@ use crate::volumes::VolumeManager;
 async fn api_client(flags: &Flags) -> anyhow::Result<kube::Client> {
     let config = match &flags.kubeconfig {
         Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path).with_context(|| format!("reading {}", path.display()))?;
+            let kc = kube::config::Kubeconfig::read_from(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?
         }
         None => kube::Config::infer().await?,
@@ -45,16 +46,23 @@ async fn connect_runtime(endpoint: &str) -> anyhow::Result<Runtime> {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    anyhow::bail!("container runtime at {endpoint} did not answer: {}", last.unwrap_or_default())
+    anyhow::bail!(
+        "container runtime at {endpoint} did not answer: {}",
+        last.unwrap_or_default()
+    )
 }
 
 pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let node_name = flags.node_name();
-    let client = api_client(&flags).await.context("building the API client")?;
+    let client = api_client(&flags)
+        .await
+        .context("building the API client")?;
     let runtime = connect_runtime(&flags.container_runtime_endpoint).await?;
-    std::fs::create_dir_all(&flags.root_dir).with_context(|| format!("creating {}", flags.root_dir.display()))?;
+    std::fs::create_dir_all(&flags.root_dir)
+        .with_context(|| format!("creating {}", flags.root_dir.display()))?;
     let logs_dir = flags.pod_logs_dir();
-    std::fs::create_dir_all(&logs_dir).with_context(|| format!("creating {}", logs_dir.display()))?;
+    std::fs::create_dir_all(&logs_dir)
+        .with_context(|| format!("creating {}", logs_dir.display()))?;
 
     let node_config = NodeConfig {
         name: node_name.clone(),
@@ -70,13 +78,27 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let node = if flags.register_node {
         node::register(&client, &node_config).await?
     } else {
-        kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone()).get(&node_name).await.context("reading our Node")?
+        kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone())
+            .get(&node_name)
+            .await
+            .context("reading our Node")?
     };
     let node_uid = node.metadata.uid.clone();
-    let pod_cidr = node.spec.as_ref().and_then(|s| s.pod_cidr.clone()).or(flags.pod_cidr.clone());
+    let pod_cidr = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.clone())
+        .or(flags.pod_cidr.clone());
     match &pod_cidr {
-        Some(cidr) => network::write_conflist(&flags.cni_conf_dir, &flags.cni_bridge_name, cidr, &flags.root_dir.join("cni-ipam"))?,
-        None => tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network"),
+        Some(cidr) => network::write_conflist(
+            &flags.cni_conf_dir,
+            &flags.cni_bridge_name,
+            cidr,
+            &flags.root_dir.join("cni-ipam"),
+        )?,
+        None => {
+            tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network")
+        }
     }
 
     let capacity = node::machine::capacity(&flags.root_dir, flags.max_pods);
@@ -109,7 +131,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         probes: ProbeManager::new(runtime.clone(), probe_tx),
     });
 
-    tokio::spawn(node::run(client.clone(), runtime.clone(), node_config, node));
+    tokio::spawn(node::run(
+        client.clone(),
+        runtime.clone(),
+        node_config,
+        node,
+    ));
 
     let server_config = ServerConfig {
         address: flags.address,
@@ -121,17 +148,34 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         node_name: node_name.clone(),
         root_dir: flags.root_dir.clone(),
     };
-    let server = KubeletServer::bind(server_config, runtime.clone()).await.context("starting the kubelet server")?;
+    let server = KubeletServer::bind(server_config, runtime.clone())
+        .await
+        .context("starting the kubelet server")?;
     tracing::info!(address = %server.local_addr(), "kubelet server listening");
     let server_task = tokio::spawn(server.run(std::future::pending()));
 
     let (tx, rx) = mpsc::channel(256);
     let mut sources = HashSet::from([PodSource::Api]);
-    tokio::spawn(source_api::run(client.clone(), node_name.clone(), tx.clone()));
-    if let Some(dir) = flags.pod_manifest_path.clone().filter(|d| !d.as_os_str().is_empty()) {
+    tokio::spawn(source_api::run(
+        client.clone(),
+        node_name.clone(),
+        tx.clone(),
+    ));
+    if let Some(dir) = flags
+        .pod_manifest_path
+        .clone()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         sources.insert(PodSource::Static);
         let period = Duration::from_secs(flags.file_check_frequency.max(1));
-        tokio::spawn(static_pods::run(client.clone(), dir, node_name.clone(), node_uid, period, tx.clone()));
+        tokio::spawn(static_pods::run(
+            client.clone(),
+            dir,
+            node_name.clone(),
+            node_uid,
+            period,
+            tx.clone(),
+        ));
     }
     drop(tx);
     let manager = PodManager::new(ctx, sources);

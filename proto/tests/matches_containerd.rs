@@ -45,9 +45,17 @@ fn signatures(file: &FileDescriptorProto) -> BTreeMap<String, String> {
                 format!("rpc {}.{}", service.name(), method.name()),
                 format!(
                     "({}{}) -> ({}{})",
-                    if method.client_streaming() { "stream " } else { "" },
+                    if method.client_streaming() {
+                        "stream "
+                    } else {
+                        ""
+                    },
                     method.input_type(),
-                    if method.server_streaming() { "stream " } else { "" },
+                    if method.server_streaming() {
+                        "stream "
+                    } else {
+                        ""
+                    },
                     method.output_type()
                 ),
             );
@@ -98,7 +106,10 @@ fn message_signatures(m: &DescriptorProto, scope: &str, out: &mut BTreeMap<Strin
 fn cri_contract_matches_the_descriptor_containerd_embeds() {
     let path = containerd_binary();
     let binary = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("reading {} (install containerd: hack/install-deps.sh): {e}", path.display())
+        panic!(
+            "reading {} (install containerd: hack/install-deps.sh): {e}",
+            path.display()
+        )
     });
     let theirs = embedded_descriptor(&binary)
         .unwrap_or_else(|| panic!("no {PACKAGE} descriptor found in {}", path.display()));
@@ -125,8 +136,16 @@ fn cri_contract_matches_the_descriptor_containerd_embeds() {
     for key in theirs.keys().filter(|k| !ours.contains_key(*k)) {
         problems.push(format!("{key}: missing from ours"));
     }
-    assert!(ours.len() > 500, "suspiciously small contract: {} entries", ours.len());
-    assert!(problems.is_empty(), "CRI contract differs from containerd's:\n{}", problems.join("\n"));
+    assert!(
+        ours.len() > 500,
+        "suspiciously small contract: {} entries",
+        ours.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "CRI contract differs from containerd's:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -135,5 +154,6 @@ fn generated_types_carry_the_contract_names() {
     let request = proto::cri::v1::RunPodSandboxRequest::default();
     assert!(request.config.is_none());
     let _ = proto::cri::v1::runtime_service_client::RuntimeServiceClient::<tonic::transport::Channel>::new;
-    let _ = proto::cri::v1::image_service_client::ImageServiceClient::<tonic::transport::Channel>::new;
+    let _ =
+        proto::cri::v1::image_service_client::ImageServiceClient::<tonic::transport::Channel>::new;
 }

@@ -29,7 +29,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// A process's peak resident set (VmHWM) in KiB.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")?.split_whitespace().next()?.parse().ok())
+    status.lines().find_map(|l| {
+        l.strip_prefix("VmHWM:")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    })
 }
 
 #[tokio::main]
@@ -50,7 +56,10 @@ async fn main() -> Result<()> {
         .eventually_within(LIMIT, "node Ready", || async {
             let (code, node) = cluster.get_json("/api/v1/nodes/bench-node").await?;
             let ready = code.is_success()
-                && node["status"]["conditions"].as_array().is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+                && node["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                });
             Ok(ready.then_some(()))
         })
         .await?;
@@ -59,18 +68,31 @@ async fn main() -> Result<()> {
     let warmup = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "warmup"},
         "spec": {"nodeName": "bench-node", "terminationGracePeriodSeconds": 0,
                  "containers": [{"name": "c", "image": "busybox:latest", "imagePullPolicy": "IfNotPresent", "command": ["sleep", "3600"]}]}});
-    cluster.post_json("/api/v1/namespaces/default/pods", &warmup).await?;
+    cluster
+        .post_json("/api/v1/namespaces/default/pods", &warmup)
+        .await?;
     kubelet
         .daemon
         .eventually_within(LIMIT, "warm-up pod Running", || async {
-            let (_, pod) = cluster.get_json("/api/v1/namespaces/default/pods/warmup").await?;
+            let (_, pod) = cluster
+                .get_json("/api/v1/namespaces/default/pods/warmup")
+                .await?;
             Ok((pod["status"]["phase"] == "Running").then_some(()))
         })
         .await?;
 
     let (_, list) = cluster.get_json("/api/v1/namespaces/default/pods").await?;
-    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or("0").to_string();
-    let watch = cluster.client().get(cluster.url(&format!("/api/v1/namespaces/default/pods?watch=true&resourceVersion={rv}"))).send().await?;
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("0")
+        .to_string();
+    let watch = cluster
+        .client()
+        .get(cluster.url(&format!(
+            "/api/v1/namespaces/default/pods?watch=true&resourceVersion={rv}"
+        )))
+        .send()
+        .await?;
     let mut events = Box::pin(watch_events(watch));
 
     let mut created: HashMap<String, Instant> = HashMap::new();
@@ -96,8 +118,12 @@ async fn main() -> Result<()> {
     let mut running: HashMap<String, Duration> = HashMap::new();
     let deadline = Instant::now() + LIMIT;
     while running.len() < PODS {
-        let event = tokio::time::timeout_at(deadline.into(), events.next()).await.context("pods did not all reach Running")?;
-        let Some(event) = event else { bail!("watch ended") };
+        let event = tokio::time::timeout_at(deadline.into(), events.next())
+            .await
+            .context("pods did not all reach Running")?;
+        let Some(event) = event else {
+            bail!("watch ended")
+        };
         let event = event?;
         let name = event.name().to_string();
         if event.object["status"]["phase"] == "Running" && !running.contains_key(&name) {
@@ -130,6 +156,9 @@ async fn main() -> Result<()> {
 
 /// UTC now as "YYYY-MM-DD HH:MM UTC" from the system clock (no date crate needed here).
 fn chrono_like_now() -> String {
-    let out = std::process::Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]).output();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output();
+    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

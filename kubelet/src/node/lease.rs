@@ -13,7 +13,11 @@ const LEASE_DURATION_SECONDS: i32 = 40;
 pub const RENEW_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Renews (or creates) the node's Lease once.
-pub async fn renew(client: &kube::Client, node_name: &str, node_uid: Option<&str>) -> kube::Result<()> {
+pub async fn renew(
+    client: &kube::Client,
+    node_name: &str,
+    node_uid: Option<&str>,
+) -> kube::Result<()> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), NAMESPACE);
     let now = MicroTime(k8s_openapi::jiff::Timestamp::now());
     match leases.get_opt(node_name).await? {
@@ -22,7 +26,9 @@ pub async fn renew(client: &kube::Client, node_name: &str, node_uid: Option<&str
             spec.renew_time = Some(now);
             spec.holder_identity = Some(node_name.into());
             spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
-            leases.replace(node_name, &PostParams::default(), &lease).await?;
+            leases
+                .replace(node_name, &PostParams::default(), &lease)
+                .await?;
         }
         None => {
             let lease = Lease {

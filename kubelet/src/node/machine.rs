@@ -8,13 +8,18 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 /// CPU, memory, ephemeral-storage and pods, as the Node's `capacity`.
 pub fn capacity(root_dir: &Path, max_pods: u32) -> BTreeMap<String, Quantity> {
     let mut capacity = BTreeMap::new();
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     capacity.insert("cpu".into(), Quantity(cpus.to_string()));
     if let Some(kib) = meminfo_kib("MemTotal") {
         capacity.insert("memory".into(), Quantity(format!("{kib}Ki")));
     }
     if let Some((total, _)) = filesystem_bytes(root_dir) {
-        capacity.insert("ephemeral-storage".into(), Quantity(format!("{}Ki", total / 1024)));
+        capacity.insert(
+            "ephemeral-storage".into(),
+            Quantity(format!("{}Ki", total / 1024)),
+        );
     }
     capacity.insert("pods".into(), Quantity(max_pods.to_string()));
     capacity.insert("hugepages-2Mi".into(), Quantity("0".into()));
@@ -81,7 +86,11 @@ pub fn node_info(runtime_version: &str) -> k8s_openapi::api::core::v1::NodeSyste
         os_image: os_image(),
         system_uuid: {
             let uuid = read_trimmed("/sys/class/dmi/id/product_uuid");
-            if uuid.is_empty() { machine_id } else { uuid }
+            if uuid.is_empty() {
+                machine_id
+            } else {
+                uuid
+            }
         },
         swap: None,
     }

@@ -61,7 +61,9 @@ fn parse_taints(entries: &[String]) -> Result<Vec<Taint>, NodeError> {
         .iter()
         .filter(|e| !e.is_empty())
         .map(|e| {
-            let (kv, effect) = e.rsplit_once(':').ok_or_else(|| NodeError::BadTaint(e.clone()))?;
+            let (kv, effect) = e
+                .rsplit_once(':')
+                .ok_or_else(|| NodeError::BadTaint(e.clone()))?;
             if !matches!(effect, "NoSchedule" | "PreferNoSchedule" | "NoExecute") {
                 return Err(NodeError::BadTaint(e.clone()));
             }
@@ -130,7 +132,11 @@ pub async fn register(client: &kube::Client, config: &NodeConfig) -> Result<Node
                     patch["metadata"]["labels"][k] = serde_json::Value::String(v.clone());
                 }
             }
-            let has_cidr = existing.spec.as_ref().and_then(|s| s.pod_cidr.as_ref()).is_some();
+            let has_cidr = existing
+                .spec
+                .as_ref()
+                .and_then(|s| s.pod_cidr.as_ref())
+                .is_some();
             if let (false, Some(cidr)) = (has_cidr, &config.pod_cidr) {
                 patch["spec"] = serde_json::json!({"podCIDR": cidr, "podCIDRs": [cidr]});
             }
@@ -187,7 +193,11 @@ async fn runtime_not_ready(runtime: &Runtime) -> Option<String> {
         .conditions
         .iter()
         .filter(|c| !c.status)
-        .map(|c| format!("{} is false: {} {}", c.r#type, c.reason, c.message).trim().to_string())
+        .map(|c| {
+            format!("{} is false: {} {}", c.r#type, c.reason, c.message)
+                .trim()
+                .to_string()
+        })
         .collect();
     (!problems.is_empty()).then(|| format!("container runtime not ready: {}", problems.join("; ")))
 }
@@ -214,8 +224,7 @@ pub async fn run(client: kube::Client, runtime: Runtime, config: NodeConfig, nod
                 Ok(v) => format!("{}://{}", v.runtime_name, v.runtime_version),
                 Err(_) => "unknown://unknown".into(),
             };
-            let (total, available) =
-                machine::filesystem_bytes(&config.root_dir).unwrap_or((1, 1));
+            let (total, available) = machine::filesystem_bytes(&config.root_dir).unwrap_or((1, 1));
             let observed = status::Observed {
                 node_name: config.name.clone(),
                 node_ip: config.ip,
@@ -232,7 +241,11 @@ pub async fn run(client: kube::Client, runtime: Runtime, config: NodeConfig, nod
             };
             let new = status::build(&observed, last_posted.as_ref());
             let due = last_post_at.is_none_or(|t| t.elapsed() >= STATUS_REPORT_FREQUENCY);
-            if due || last_posted.as_ref().is_none_or(|old| status::changed(old, &new)) {
+            if due
+                || last_posted
+                    .as_ref()
+                    .is_none_or(|old| status::changed(old, &new))
+            {
                 let patch = serde_json::json!({"status": new});
                 match nodes
                     .patch_status(&config.name, &PatchParams::default(), &Patch::Merge(&patch))
@@ -261,7 +274,8 @@ mod tests {
         let labels = parse_labels(&["a=b".into(), "zone=z1".into()]).unwrap();
         assert_eq!(labels["zone"], "z1");
         assert!(parse_labels(&["novalue".into()]).is_err());
-        let taints = parse_taints(&["dedicated=infra:NoSchedule".into(), "gpu:NoExecute".into()]).unwrap();
+        let taints =
+            parse_taints(&["dedicated=infra:NoSchedule".into(), "gpu:NoExecute".into()]).unwrap();
         assert_eq!(taints[0].key, "dedicated");
         assert_eq!(taints[0].value.as_deref(), Some("infra"));
         assert_eq!(taints[1].value, None);

@@ -25,16 +25,45 @@ pub struct Observed {
 }
 
 /// One condition as upstream's kubelet phrases it.
-fn condition(kind: &str, active: bool, previous: Option<&NodeCondition>, now: &Time) -> NodeCondition {
+fn condition(
+    kind: &str,
+    active: bool,
+    previous: Option<&NodeCondition>,
+    now: &Time,
+) -> NodeCondition {
     let (status, reason, message) = match (kind, active) {
         ("Ready", true) => ("True", "KubeletReady", "kubelet is posting ready status"),
         ("Ready", false) => ("False", "KubeletNotReady", "container runtime is not ready"),
-        ("MemoryPressure", false) => ("False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("MemoryPressure", true) => ("True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
-        ("DiskPressure", false) => ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("DiskPressure", true) => ("True", "KubeletHasDiskPressure", "kubelet has disk pressure"),
-        ("PIDPressure", false) => ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        _ => ("True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+        ("MemoryPressure", false) => (
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
+        ("MemoryPressure", true) => (
+            "True",
+            "KubeletHasInsufficientMemory",
+            "kubelet has insufficient memory available",
+        ),
+        ("DiskPressure", false) => (
+            "False",
+            "KubeletHasNoDiskPressure",
+            "kubelet has no disk pressure",
+        ),
+        ("DiskPressure", true) => (
+            "True",
+            "KubeletHasDiskPressure",
+            "kubelet has disk pressure",
+        ),
+        ("PIDPressure", false) => (
+            "False",
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        ),
+        _ => (
+            "True",
+            "KubeletHasInsufficientPID",
+            "kubelet has insufficient PID available",
+        ),
     };
     // lastTransitionTime only moves when the status flips.
     let transition = match previous {
@@ -59,13 +88,28 @@ pub fn build(observed: &Observed, previous: Option<&NodeStatus>) -> NodeStatus {
             .and_then(|s| s.conditions.as_ref())
             .and_then(|cs| cs.iter().find(|c| c.type_ == kind))
     };
-    let mut ready = condition("Ready", observed.not_ready_reason.is_none(), prev("Ready"), &now);
+    let mut ready = condition(
+        "Ready",
+        observed.not_ready_reason.is_none(),
+        prev("Ready"),
+        &now,
+    );
     if let Some(reason) = &observed.not_ready_reason {
         ready.message = Some(reason.clone());
     }
     let conditions = vec![
-        condition("MemoryPressure", observed.memory_pressure, prev("MemoryPressure"), &now),
-        condition("DiskPressure", observed.disk_pressure, prev("DiskPressure"), &now),
+        condition(
+            "MemoryPressure",
+            observed.memory_pressure,
+            prev("MemoryPressure"),
+            &now,
+        ),
+        condition(
+            "DiskPressure",
+            observed.disk_pressure,
+            prev("DiskPressure"),
+            &now,
+        ),
         condition("PIDPressure", false, prev("PIDPressure"), &now),
         ready,
     ];
@@ -128,19 +172,38 @@ mod tests {
     #[test]
     fn ready_condition_and_transition_times() {
         let first = build(&observed(false), None);
-        let ready = |s: &NodeStatus| s.conditions.as_ref().unwrap().iter().find(|c| c.type_ == "Ready").cloned().unwrap();
+        let ready = |s: &NodeStatus| {
+            s.conditions
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|c| c.type_ == "Ready")
+                .cloned()
+                .unwrap()
+        };
         assert_eq!(ready(&first).status, "False");
         assert_eq!(ready(&first).message.as_deref(), Some("runtime down"));
         std::thread::sleep(std::time::Duration::from_millis(5));
         let same = build(&observed(false), Some(&first));
-        assert_eq!(ready(&same).last_transition_time, ready(&first).last_transition_time);
+        assert_eq!(
+            ready(&same).last_transition_time,
+            ready(&first).last_transition_time
+        );
         assert!(!changed(&first, &same), "only heartbeats moved");
         let flipped = build(&observed(true), Some(&first));
         assert_eq!(ready(&flipped).status, "True");
-        assert_ne!(ready(&flipped).last_transition_time, ready(&first).last_transition_time);
+        assert_ne!(
+            ready(&flipped).last_transition_time,
+            ready(&first).last_transition_time
+        );
         assert!(changed(&first, &flipped));
         assert_eq!(
-            flipped.daemon_endpoints.unwrap().kubelet_endpoint.unwrap().port,
+            flipped
+                .daemon_endpoints
+                .unwrap()
+                .kubelet_endpoint
+                .unwrap()
+                .port,
             10250
         );
     }

@@ -22,7 +22,12 @@ pub struct Backoff {
 impl Backoff {
     /// How long a container that finished at `finished` must still wait before a restart
     /// (None: it may restart now).
-    pub fn remaining(&mut self, key: &str, finished: SystemTime, now: SystemTime) -> Option<Duration> {
+    pub fn remaining(
+        &mut self,
+        key: &str,
+        finished: SystemTime,
+        now: SystemTime,
+    ) -> Option<Duration> {
         let entry = *self.entries.get(key)?;
         if now.duration_since(entry.last_update).unwrap_or_default() > 2 * MAX {
             self.entries.remove(key);
@@ -45,7 +50,13 @@ impl Backoff {
             }
             _ => INITIAL,
         };
-        self.entries.insert(key.to_string(), Entry { delay, last_update: now });
+        self.entries.insert(
+            key.to_string(),
+            Entry {
+                delay,
+                last_update: now,
+            },
+        );
     }
 }
 
@@ -60,8 +71,14 @@ mod tests {
         assert_eq!(b.remaining("c", t0, t0), None, "first restart is immediate");
         b.restarted("c", t0);
         let finished = t0 + Duration::from_secs(1);
-        assert_eq!(b.remaining("c", finished, finished + Duration::from_secs(4)), Some(Duration::from_secs(6)));
-        assert_eq!(b.remaining("c", finished, finished + Duration::from_secs(10)), None);
+        assert_eq!(
+            b.remaining("c", finished, finished + Duration::from_secs(4)),
+            Some(Duration::from_secs(6))
+        );
+        assert_eq!(
+            b.remaining("c", finished, finished + Duration::from_secs(10)),
+            None
+        );
         let mut now = finished + Duration::from_secs(10);
         let mut delays = vec![];
         for _ in 0..8 {

@@ -46,8 +46,12 @@ fn capabilities(c: &Container) -> Option<cri::Capability> {
 fn security_context(pod: &Pod, c: &Container) -> cri::LinuxContainerSecurityContext {
     let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
     let sc = c.security_context.as_ref();
-    let run_as_user = sc.and_then(|s| s.run_as_user).or(pod_sc.and_then(|s| s.run_as_user));
-    let run_as_group = sc.and_then(|s| s.run_as_group).or(pod_sc.and_then(|s| s.run_as_group));
+    let run_as_user = sc
+        .and_then(|s| s.run_as_user)
+        .or(pod_sc.and_then(|s| s.run_as_user));
+    let run_as_group = sc
+        .and_then(|s| s.run_as_group)
+        .or(pod_sc.and_then(|s| s.run_as_group));
     let privileged = sc.and_then(|s| s.privileged).unwrap_or(false);
     cri::LinuxContainerSecurityContext {
         capabilities: capabilities(c),
@@ -55,9 +59,18 @@ fn security_context(pod: &Pod, c: &Container) -> cri::LinuxContainerSecurityCont
         namespace_options: Some(sandbox::namespace_options(pod)),
         run_as_user: run_as_user.map(|value| cri::Int64Value { value }),
         run_as_group: run_as_group.map(|value| cri::Int64Value { value }),
-        readonly_rootfs: sc.and_then(|s| s.read_only_root_filesystem).unwrap_or(false),
+        readonly_rootfs: sc
+            .and_then(|s| s.read_only_root_filesystem)
+            .unwrap_or(false),
         supplemental_groups: pod_sc
-            .map(|s| s.supplemental_groups.clone().unwrap_or_default().into_iter().chain(s.fs_group).collect())
+            .map(|s| {
+                s.supplemental_groups
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(s.fs_group)
+                    .collect()
+            })
             .unwrap_or_default(),
         // allowPrivilegeEscalation: false sets no_new_privs; privileged containers never do.
         no_new_privs: !privileged && sc.and_then(|s| s.allow_privilege_escalation) == Some(false),
@@ -89,10 +102,16 @@ pub fn config(pod: &Pod, c: &Container, inputs: ContainerInputs<'_>) -> cri::Con
         .and_then(|s| s.termination_grace_period_seconds)
         .unwrap_or(30);
     let mut annotations = HashMap::from([
-        (ANNOTATION_RESTART_COUNT.to_string(), inputs.attempt.to_string()),
+        (
+            ANNOTATION_RESTART_COUNT.to_string(),
+            inputs.attempt.to_string(),
+        ),
         (ANNOTATION_TERMINATION_GRACE.to_string(), grace.to_string()),
     ]);
-    let termination_path = c.termination_message_path.clone().unwrap_or_else(|| "/dev/termination-log".into());
+    let termination_path = c
+        .termination_message_path
+        .clone()
+        .unwrap_or_else(|| "/dev/termination-log".into());
     annotations.insert(ANNOTATION_TERMINATION_MESSAGE_PATH.into(), termination_path);
     cri::ContainerConfig {
         metadata: Some(cri::ContainerMetadata {
@@ -108,7 +127,10 @@ pub fn config(pod: &Pod, c: &Container, inputs: ContainerInputs<'_>) -> cri::Con
         working_dir: c.working_dir.clone().unwrap_or_default(),
         envs: env
             .iter()
-            .map(|(key, value)| cri::KeyValue { key: key.clone(), value: value.clone() })
+            .map(|(key, value)| cri::KeyValue {
+                key: key.clone(),
+                value: value.clone(),
+            })
             .collect(),
         mounts: inputs.mounts,
         labels,
@@ -146,7 +168,17 @@ mod tests {
         .unwrap();
         let c = &pod.spec.as_ref().unwrap().containers[0];
         let env = BTreeMap::from([("GREETING".to_string(), "hi".to_string())]);
-        let config = config(&pod, c, ContainerInputs { kind: ContainerType::App, attempt: 2, env: &env, mounts: vec![], memory_capacity: 1 << 30 });
+        let config = config(
+            &pod,
+            c,
+            ContainerInputs {
+                kind: ContainerType::App,
+                attempt: 2,
+                env: &env,
+                mounts: vec![],
+                memory_capacity: 1 << 30,
+            },
+        );
         assert_eq!(config.command, vec!["sh", "-c"]);
         assert_eq!(config.args, vec!["echo hi $(HOME)"]);
         assert_eq!(config.log_path, "c/2.log");

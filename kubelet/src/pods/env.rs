@@ -33,10 +33,20 @@ pub struct EnvContext<'a> {
 /// Upstream's docker-link style variables for one Service (`FOO_SERVICE_HOST` …).
 fn service_vars(svc: &Service, out: &mut BTreeMap<String, String>) {
     let Some(spec) = &svc.spec else { return };
-    let Some(ip) = spec.cluster_ip.as_deref().filter(|ip| !ip.is_empty() && *ip != "None") else {
+    let Some(ip) = spec
+        .cluster_ip
+        .as_deref()
+        .filter(|ip| !ip.is_empty() && *ip != "None")
+    else {
         return;
     };
-    let name = svc.metadata.name.clone().unwrap_or_default().to_uppercase().replace('-', "_");
+    let name = svc
+        .metadata
+        .name
+        .clone()
+        .unwrap_or_default()
+        .to_uppercase()
+        .replace('-', "_");
     let ports = spec.ports.clone().unwrap_or_default();
     let Some(first) = ports.first() else { return };
     out.insert(format!("{name}_SERVICE_HOST"), ip.to_string());
@@ -44,17 +54,28 @@ fn service_vars(svc: &Service, out: &mut BTreeMap<String, String>) {
     for port in &ports {
         if let Some(pname) = port.name.as_deref().filter(|n| !n.is_empty()) {
             out.insert(
-                format!("{name}_SERVICE_PORT_{}", pname.to_uppercase().replace('-', "_")),
+                format!(
+                    "{name}_SERVICE_PORT_{}",
+                    pname.to_uppercase().replace('-', "_")
+                ),
                 port.port.to_string(),
             );
         }
     }
-    let proto = |p: &k8s_openapi::api::core::v1::ServicePort| p.protocol.clone().unwrap_or_else(|| "TCP".into());
-    out.insert(format!("{name}_PORT"), format!("{}://{ip}:{}", proto(first).to_lowercase(), first.port));
+    let proto = |p: &k8s_openapi::api::core::v1::ServicePort| {
+        p.protocol.clone().unwrap_or_else(|| "TCP".into())
+    };
+    out.insert(
+        format!("{name}_PORT"),
+        format!("{}://{ip}:{}", proto(first).to_lowercase(), first.port),
+    );
     for port in &ports {
         let p = proto(port);
         let prefix = format!("{name}_PORT_{}_{}", port.port, p.to_uppercase());
-        out.insert(prefix.clone(), format!("{}://{ip}:{}", p.to_lowercase(), port.port));
+        out.insert(
+            prefix.clone(),
+            format!("{}://{ip}:{}", p.to_lowercase(), port.port),
+        );
         out.insert(format!("{prefix}_PROTO"), p.to_lowercase());
         out.insert(format!("{prefix}_PORT"), port.port.to_string());
         out.insert(format!("{prefix}_ADDR"), ip.to_string());
@@ -63,15 +84,27 @@ fn service_vars(svc: &Service, out: &mut BTreeMap<String, String>) {
 
 async fn service_link_vars(pod: &Pod, client: &kube::Client) -> BTreeMap<String, String> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let enable = pod.spec.as_ref().and_then(|s| s.enable_service_links).unwrap_or(true);
+    let enable = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.enable_service_links)
+        .unwrap_or(true);
     let mut out = BTreeMap::new();
     // The master service is always linked, from the default namespace.
-    if let Ok(Some(kubernetes)) = Api::<Service>::namespaced(client.clone(), "default").get_opt("kubernetes").await {
+    if let Ok(Some(kubernetes)) = Api::<Service>::namespaced(client.clone(), "default")
+        .get_opt("kubernetes")
+        .await
+    {
         service_vars(&kubernetes, &mut out);
     }
     if enable {
-        if let Ok(list) = Api::<Service>::namespaced(client.clone(), namespace).list(&Default::default()).await {
-            for svc in list.items.iter().filter(|s| !(namespace == "default" && s.metadata.name.as_deref() == Some("kubernetes"))) {
+        if let Ok(list) = Api::<Service>::namespaced(client.clone(), namespace)
+            .list(&Default::default())
+            .await
+        {
+            for svc in list.items.iter().filter(|s| {
+                !(namespace == "default" && s.metadata.name.as_deref() == Some("kubernetes"))
+            }) {
                 service_vars(svc, &mut out);
             }
         }
@@ -80,7 +113,11 @@ async fn service_link_vars(pod: &Pod, client: &kube::Client) -> BTreeMap<String,
 }
 
 /// The container's environment, in the order upstream builds it.
-pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> Result<BTreeMap<String, String>, EnvError> {
+pub async fn resolve(
+    pod: &Pod,
+    container: &Container,
+    ctx: &EnvContext<'_>,
+) -> Result<BTreeMap<String, String>, EnvError> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     let configmaps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
@@ -92,15 +129,25 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
     {
         let status = with_ips.status.get_or_insert_with(Default::default);
         status.host_ip = Some(ctx.host_ip.to_string());
-        status.host_ips = Some(vec![k8s_openapi::api::core::v1::HostIP { ip: ctx.host_ip.to_string() }]);
+        status.host_ips = Some(vec![k8s_openapi::api::core::v1::HostIP {
+            ip: ctx.host_ip.to_string(),
+        }]);
         if let Some(ip) = ctx.pod_ip {
             status.pod_ip = Some(ip.to_string());
-            status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP { ip: ip.to_string() }]);
+            status.pod_ips = Some(vec![k8s_openapi::api::core::v1::PodIP {
+                ip: ip.to_string(),
+            }]);
         }
     }
     let allocatable = BTreeMap::from([
-        ("cpu".to_string(), Quantity(format!("{}m", ctx.node_cpu_millis))),
-        ("memory".to_string(), Quantity(ctx.node_memory_bytes.to_string())),
+        (
+            "cpu".to_string(),
+            Quantity(format!("{}m", ctx.node_cpu_millis)),
+        ),
+        (
+            "memory".to_string(),
+            Quantity(ctx.node_memory_bytes.to_string()),
+        ),
     ]);
     let config_error = |e: crate::volumes::VolumeError| EnvError::Config(e.to_string());
     let mut vars = service_link_vars(pod, ctx.client).await;
@@ -108,7 +155,11 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
         let prefix = from.prefix.clone().unwrap_or_default();
         if let Some(r) = &from.config_map_ref {
             let name = r.name.clone();
-            match configmaps.get_opt(&name).await.map_err(api_err(format!("configmap {name:?}")))? {
+            match configmaps
+                .get_opt(&name)
+                .await
+                .map_err(api_err(format!("configmap {name:?}")))?
+            {
                 Some(cm) => {
                     for (k, v) in cm.data.unwrap_or_default() {
                         vars.insert(format!("{prefix}{k}"), v);
@@ -120,10 +171,17 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
         }
         if let Some(r) = &from.secret_ref {
             let name = r.name.clone();
-            match secrets.get_opt(&name).await.map_err(api_err(format!("secret {name:?}")))? {
+            match secrets
+                .get_opt(&name)
+                .await
+                .map_err(api_err(format!("secret {name:?}")))?
+            {
                 Some(s) => {
                     for (k, v) in s.data.unwrap_or_default() {
-                        vars.insert(format!("{prefix}{k}"), String::from_utf8_lossy(&v.0).into_owned());
+                        vars.insert(
+                            format!("{prefix}{k}"),
+                            String::from_utf8_lossy(&v.0).into_owned(),
+                        );
                     }
                 }
                 None if r.optional == Some(true) => {}
@@ -140,26 +198,62 @@ pub async fn resolve(pod: &Pod, container: &Container, ctx: &EnvContext<'_>) -> 
                     Some(name) => pod
                         .spec
                         .as_ref()
-                        .and_then(|s| s.containers.iter().chain(s.init_containers.iter().flatten()).find(|c| c.name == name))
-                        .ok_or_else(|| EnvError::Config(format!("container {name:?} not found for resourceFieldRef")))?,
+                        .and_then(|s| {
+                            s.containers
+                                .iter()
+                                .chain(s.init_containers.iter().flatten())
+                                .find(|c| c.name == name)
+                        })
+                        .ok_or_else(|| {
+                            EnvError::Config(format!(
+                                "container {name:?} not found for resourceFieldRef"
+                            ))
+                        })?,
                     None => container,
                 };
-                Some(downward_api::resource_value(target, &r.resource, r.divisor.as_ref(), Some(&allocatable)).map_err(config_error)?)
+                Some(
+                    downward_api::resource_value(
+                        target,
+                        &r.resource,
+                        r.divisor.as_ref(),
+                        Some(&allocatable),
+                    )
+                    .map_err(config_error)?,
+                )
             } else if let Some(r) = &source.config_map_key_ref {
                 let name = r.name.clone();
-                let cm = configmaps.get_opt(&name).await.map_err(api_err(format!("configmap {name:?}")))?;
-                match cm.and_then(|cm| cm.data).and_then(|d| d.get(&r.key).cloned()) {
+                let cm = configmaps
+                    .get_opt(&name)
+                    .await
+                    .map_err(api_err(format!("configmap {name:?}")))?;
+                match cm
+                    .and_then(|cm| cm.data)
+                    .and_then(|d| d.get(&r.key).cloned())
+                {
                     Some(v) => Some(v),
                     None if r.optional == Some(true) => None,
-                    None => return Err(EnvError::Config(format!("couldn't find key {} in ConfigMap {namespace}/{name}", r.key))),
+                    None => {
+                        return Err(EnvError::Config(format!(
+                            "couldn't find key {} in ConfigMap {namespace}/{name}",
+                            r.key
+                        )))
+                    }
                 }
             } else if let Some(r) = &source.secret_key_ref {
                 let name = r.name.clone();
-                let s = secrets.get_opt(&name).await.map_err(api_err(format!("secret {name:?}")))?;
+                let s = secrets
+                    .get_opt(&name)
+                    .await
+                    .map_err(api_err(format!("secret {name:?}")))?;
                 match s.and_then(|s| s.data).and_then(|d| d.get(&r.key).cloned()) {
                     Some(v) => Some(String::from_utf8_lossy(&v.0).into_owned()),
                     None if r.optional == Some(true) => None,
-                    None => return Err(EnvError::Config(format!("couldn't find key {} in Secret {namespace}/{name}", r.key))),
+                    None => {
+                        return Err(EnvError::Config(format!(
+                            "couldn't find key {} in Secret {namespace}/{name}",
+                            r.key
+                        )))
+                    }
                 }
             } else {
                 None
@@ -183,7 +277,8 @@ mod tests {
         let svc: Service = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "my-db"},
             "spec": {"clusterIP": "10.96.0.7", "ports": [{"name": "sql", "port": 5432}]}
-        })).unwrap();
+        }))
+        .unwrap();
         let mut out = BTreeMap::new();
         service_vars(&svc, &mut out);
         assert_eq!(out["MY_DB_SERVICE_HOST"], "10.96.0.7");
@@ -191,5 +286,4 @@ mod tests {
         assert_eq!(out["MY_DB_PORT"], "tcp://10.96.0.7:5432");
         assert_eq!(out["MY_DB_PORT_5432_TCP_ADDR"], "10.96.0.7");
     }
-
 }

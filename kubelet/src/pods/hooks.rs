@@ -30,7 +30,13 @@ pub async fn run(
                 timeout: timeout_seconds.max(1),
             })
             .await
-            .map_err(|s| format!("Exec lifecycle hook ({cmd:?}) for Container {:?} failed - error: {}", c.name, s.message()))?
+            .map_err(|s| {
+                format!(
+                    "Exec lifecycle hook ({cmd:?}) for Container {:?} failed - error: {}",
+                    c.name,
+                    s.message()
+                )
+            })?
             .into_inner();
         if result.exit_code != 0 {
             return Err(format!(
@@ -49,7 +55,12 @@ pub async fn run(
         return Ok(());
     }
     if let Some(http) = &handler.http_get {
-        let host = http.host.clone().filter(|h| !h.is_empty()).or(pod_ip.map(String::from)).unwrap_or_else(|| "127.0.0.1".into());
+        let host = http
+            .host
+            .clone()
+            .filter(|h| !h.is_empty())
+            .or(pod_ip.map(String::from))
+            .unwrap_or_else(|| "127.0.0.1".into());
         let port = match &http.port {
             IntOrString::Int(p) => *p,
             IntOrString::String(name) => c
@@ -64,10 +75,23 @@ pub async fn run(
         let timeout = Duration::from_secs(timeout_seconds.max(1) as u64);
         let status = tokio::time::timeout(timeout, http_get_status(&host, port, &path))
             .await
-            .map_err(|_| format!("HTTP lifecycle hook ({path}) for Container {:?} timed out", c.name))?
-            .map_err(|e| format!("HTTP lifecycle hook ({path}) for Container {:?} failed - error: {e}", c.name))?;
+            .map_err(|_| {
+                format!(
+                    "HTTP lifecycle hook ({path}) for Container {:?} timed out",
+                    c.name
+                )
+            })?
+            .map_err(|e| {
+                format!(
+                    "HTTP lifecycle hook ({path}) for Container {:?} failed - error: {e}",
+                    c.name
+                )
+            })?;
         if !(200..400).contains(&status) {
-            return Err(format!("HTTP lifecycle hook ({path}) for Container {:?} failed - status {status}", c.name));
+            return Err(format!(
+                "HTTP lifecycle hook ({path}) for Container {:?} failed - status {status}",
+                c.name
+            ));
         }
         return Ok(());
     }
@@ -91,7 +115,9 @@ async fn http_get_status(host: &str, port: i32, path: &str) -> std::io::Result<u
 /// The last `lines` lines (at most `max_bytes`) of a CRI-format log file, content only —
 /// for `terminationMessagePolicy: FallbackToLogsOnError`.
 pub fn log_tail(path: &str, lines: usize, max_bytes: usize) -> String {
-    let Ok(text) = std::fs::read_to_string(path) else { return String::new() };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return String::new();
+    };
     let content: Vec<&str> = text
         .lines()
         .filter_map(|l| {
@@ -120,7 +146,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("0.log");
         std::fs::write(&path, "2024-01-01T00:00:00.1Z stdout F one\n2024-01-01T00:00:00.2Z stderr F two\n2024-01-01T00:00:00.3Z stdout F three\n").unwrap();
-        assert_eq!(super::log_tail(path.to_str().unwrap(), 2, 100), "two\nthree");
+        assert_eq!(
+            super::log_tail(path.to_str().unwrap(), 2, 100),
+            "two\nthree"
+        );
         assert_eq!(super::log_tail(path.to_str().unwrap(), 5, 4), "hree");
     }
 }

@@ -8,7 +8,10 @@ use super::context::KubeletContext;
 use super::status::Waiting;
 
 fn waiting(reason: &str, message: String) -> Waiting {
-    Waiting { reason: reason.into(), message }
+    Waiting {
+        reason: reason.into(),
+        message,
+    }
 }
 
 /// Whether the runtime holds the image.
@@ -18,7 +21,10 @@ async fn present(ctx: &KubeletContext, image: &str) -> Result<bool, tonic::Statu
         .images
         .clone()
         .image_status(cri::ImageStatusRequest {
-            image: Some(cri::ImageSpec { image: image.into(), ..Default::default() }),
+            image: Some(cri::ImageSpec {
+                image: image.into(),
+                ..Default::default()
+            }),
             verbose: false,
         })
         .await?;
@@ -27,12 +33,20 @@ async fn present(ctx: &KubeletContext, image: &str) -> Result<bool, tonic::Statu
 
 /// Makes the container's image available, or says why it is not (the container's waiting
 /// reason), recording the events upstream records.
-pub async fn ensure(ctx: &KubeletContext, pod: &Pod, c: &Container, field_path: Option<String>) -> Result<(), Waiting> {
+pub async fn ensure(
+    ctx: &KubeletContext,
+    pod: &Pod,
+    c: &Container,
+    field_path: Option<String>,
+) -> Result<(), Waiting> {
     let image = c.image.clone().unwrap_or_default();
     if image.is_empty() {
         return Err(waiting("InvalidImageName", "container has no image".into()));
     }
-    let policy = c.image_pull_policy.clone().unwrap_or_else(|| "IfNotPresent".into());
+    let policy = c
+        .image_pull_policy
+        .clone()
+        .unwrap_or_else(|| "IfNotPresent".into());
     let have = match present(ctx, &image).await {
         Ok(have) => have,
         Err(status) => {
@@ -45,15 +59,23 @@ pub async fn ensure(ctx: &KubeletContext, pod: &Pod, c: &Container, field_path: 
             if have {
                 return Ok(());
             }
-            let message = format!("Container image \"{image}\" is not present with pull policy of Never");
-            ctx.recorder.pod_event(pod, field_path, true, "ErrImageNeverPull", message.clone());
+            let message =
+                format!("Container image \"{image}\" is not present with pull policy of Never");
+            ctx.recorder
+                .pod_event(pod, field_path, true, "ErrImageNeverPull", message.clone());
             return Err(waiting("ErrImageNeverPull", message));
         }
         "Always" => ctx.pull_from_registries || !have,
         _ => !have,
     };
     if !must_pull {
-        ctx.recorder.pod_event(pod, field_path, false, "Pulled", format!("Container image \"{image}\" already present on machine"));
+        ctx.recorder.pod_event(
+            pod,
+            field_path,
+            false,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        );
         return Ok(());
     }
     if !ctx.pull_from_registries {
@@ -61,17 +83,32 @@ pub async fn ensure(ctx: &KubeletContext, pod: &Pod, c: &Container, field_path: 
             "image \"{image}\" is not present on this node and pulling from registries is disabled \
              (--pull-from-registries=false); import it into the runtime (hack/build-images.sh)"
         );
-        ctx.recorder.pod_event(pod, field_path, true, "Failed", format!("Failed to pull image \"{image}\": {message}"));
+        ctx.recorder.pod_event(
+            pod,
+            field_path,
+            true,
+            "Failed",
+            format!("Failed to pull image \"{image}\": {message}"),
+        );
         return Err(waiting("ErrImagePull", message));
     }
-    ctx.recorder.pod_event(pod, field_path.clone(), false, "Pulling", format!("Pulling image \"{image}\""));
+    ctx.recorder.pod_event(
+        pod,
+        field_path.clone(),
+        false,
+        "Pulling",
+        format!("Pulling image \"{image}\""),
+    );
     let started = std::time::Instant::now();
     let pulled = ctx
         .runtime
         .images
         .clone()
         .pull_image(cri::PullImageRequest {
-            image: Some(cri::ImageSpec { image: image.clone(), ..Default::default() }),
+            image: Some(cri::ImageSpec {
+                image: image.clone(),
+                ..Default::default()
+            }),
             auth: None,
             sandbox_config: None,
         })
@@ -83,13 +120,17 @@ pub async fn ensure(ctx: &KubeletContext, pod: &Pod, c: &Container, field_path: 
                 field_path,
                 false,
                 "Pulled",
-                format!("Successfully pulled image \"{image}\" in {:?}", started.elapsed()),
+                format!(
+                    "Successfully pulled image \"{image}\" in {:?}",
+                    started.elapsed()
+                ),
             );
             Ok(())
         }
         Err(status) => {
             let message = format!("Failed to pull image \"{image}\": {}", status.message());
-            ctx.recorder.pod_event(pod, field_path, true, "Failed", message.clone());
+            ctx.recorder
+                .pod_event(pod, field_path, true, "Failed", message.clone());
             Err(waiting("ErrImagePull", message))
         }
     }

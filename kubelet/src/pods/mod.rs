@@ -43,8 +43,10 @@ pub struct DesiredPod {
 /// What sources tell the manager.
 #[derive(Debug)]
 pub enum SourceEvent {
-    Upsert(DesiredPod),
-    Remove { uid: String },
+    Upsert(Box<DesiredPod>),
+    Remove {
+        uid: String,
+    },
     /// The source has delivered its complete state at least once (orphans may be cleaned).
     Synced(PodSource),
 }
@@ -81,7 +83,11 @@ impl PodManager {
     }
 
     /// Runs until the sources' channel closes.
-    pub async fn run(mut self, mut events: mpsc::Receiver<SourceEvent>, mut probe_results: mpsc::UnboundedReceiver<String>) {
+    pub async fn run(
+        mut self,
+        mut events: mpsc::Receiver<SourceEvent>,
+        mut probe_results: mpsc::UnboundedReceiver<String>,
+    ) {
         let mut relist = tokio::time::interval(RELIST_PERIOD);
         relist.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -99,6 +105,7 @@ impl PodManager {
     fn handle(&mut self, event: SourceEvent) {
         match event {
             SourceEvent::Upsert(desired) => {
+                let desired = *desired;
                 let uid = desired.pod.metadata.uid.clone().unwrap_or_default();
                 if uid.is_empty() {
                     return;
@@ -111,7 +118,14 @@ impl PodManager {
                 let wake = Arc::new(Notify::new());
                 let worker = PodWorker::new(self.ctx.clone(), uid.clone(), rx, wake.clone());
                 let task = tokio::spawn(worker.run());
-                self.workers.insert(uid, WorkerHandle { desired: tx, wake, task });
+                self.workers.insert(
+                    uid,
+                    WorkerHandle {
+                        desired: tx,
+                        wake,
+                        task,
+                    },
+                );
             }
             SourceEvent::Remove { uid } => {
                 if let Some(handle) = self.workers.get(&uid) {
@@ -147,14 +161,19 @@ impl PodManager {
                 self.wake(uid);
             }
         }
-        let all_synced = self.expected_sources.iter().all(|s| self.synced.contains(s));
+        let all_synced = self
+            .expected_sources
+            .iter()
+            .all(|s| self.synced.contains(s));
         if all_synced {
             for uid in current.keys() {
                 if !self.workers.contains_key(uid) && !self.cleaning.contains_key(uid) {
                     tracing::info!(uid, "the runtime holds a pod no source wants; removing it");
                     let ctx = self.ctx.clone();
                     let owned = uid.clone();
-                    let task = tokio::spawn(async move { worker::remove_pod_from_runtime(&ctx, &owned, None).await });
+                    let task = tokio::spawn(async move {
+                        worker::remove_pod_from_runtime(&ctx, &owned, None).await
+                    });
                     self.cleaning.insert(uid.clone(), task);
                 }
             }

@@ -19,18 +19,25 @@ pub fn parse_quantity(q: &Quantity, milli: bool) -> Option<i64> {
 
 fn get(res: Option<&ResourceRequirements>, limits: bool, name: &str, milli: bool) -> Option<i64> {
     let res = res?;
-    let map = if limits { res.limits.as_ref() } else { res.requests.as_ref() };
+    let map = if limits {
+        res.limits.as_ref()
+    } else {
+        res.requests.as_ref()
+    };
     map?.get(name).and_then(|q| parse_quantity(q, milli))
 }
 
 /// A container's request, defaulting to its limit as the apiserver does.
 fn request(c: &Container, name: &str, milli: bool) -> Option<i64> {
-    get(c.resources.as_ref(), false, name, milli).or_else(|| get(c.resources.as_ref(), true, name, milli))
+    get(c.resources.as_ref(), false, name, milli)
+        .or_else(|| get(c.resources.as_ref(), true, name, milli))
 }
 
 /// Guaranteed, Burstable or BestEffort, by upstream's rules.
 pub fn qos_class(pod: &Pod) -> &'static str {
-    let Some(spec) = pod.spec.as_ref() else { return "BestEffort" };
+    let Some(spec) = pod.spec.as_ref() else {
+        return "BestEffort";
+    };
     let all: Vec<&Container> = spec
         .containers
         .iter()
@@ -92,11 +99,21 @@ pub fn oom_score_adj(pod: &Pod, container: &Container, memory_capacity: i64) -> 
 }
 
 /// CRI Linux resources of a container.
-pub fn linux_resources(pod: &Pod, c: &Container, memory_capacity: i64) -> cri::LinuxContainerResources {
+pub fn linux_resources(
+    pod: &Pod,
+    c: &Container,
+    memory_capacity: i64,
+) -> cri::LinuxContainerResources {
     let cpu_limit = get(c.resources.as_ref(), true, "cpu", true);
     cri::LinuxContainerResources {
-        cpu_period: if cpu_limit.is_some() { CPU_PERIOD_US } else { 0 },
-        cpu_quota: cpu_limit.map(|m| (m * CPU_PERIOD_US / 1000).max(1000)).unwrap_or(0),
+        cpu_period: if cpu_limit.is_some() {
+            CPU_PERIOD_US
+        } else {
+            0
+        },
+        cpu_quota: cpu_limit
+            .map(|m| (m * CPU_PERIOD_US / 1000).max(1000))
+            .unwrap_or(0),
         cpu_shares: cpu_shares(request(c, "cpu", true)),
         memory_limit_in_bytes: get(c.resources.as_ref(), true, "memory", false).unwrap_or(0),
         oom_score_adj: oom_score_adj(pod, c, memory_capacity),
@@ -120,8 +137,14 @@ mod tests {
     fn quantities() {
         assert_eq!(parse_quantity(&Quantity("100m".into()), true), Some(100));
         assert_eq!(parse_quantity(&Quantity("1.5".into()), true), Some(1500));
-        assert_eq!(parse_quantity(&Quantity("64Mi".into()), false), Some(64 << 20));
-        assert_eq!(parse_quantity(&Quantity("1G".into()), false), Some(1_000_000_000));
+        assert_eq!(
+            parse_quantity(&Quantity("64Mi".into()), false),
+            Some(64 << 20)
+        );
+        assert_eq!(
+            parse_quantity(&Quantity("1G".into()), false),
+            Some(1_000_000_000)
+        );
         assert_eq!(parse_quantity(&Quantity("bogus".into()), false), None);
     }
 
@@ -130,9 +153,13 @@ mod tests {
         let best = pod(serde_json::json!([{"name": "a"}]));
         assert_eq!(qos_class(&best), "BestEffort");
         assert_eq!(cgroup_parent(&best), "/kubepods/besteffort/podu1");
-        let guaranteed = pod(serde_json::json!([{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}]));
+        let guaranteed = pod(
+            serde_json::json!([{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}]),
+        );
         assert_eq!(qos_class(&guaranteed), "Guaranteed");
-        let burst = pod(serde_json::json!([{"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]));
+        let burst = pod(
+            serde_json::json!([{"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}}]),
+        );
         assert_eq!(qos_class(&burst), "Burstable");
         let c = &burst.spec.as_ref().unwrap().containers[0];
         let r = linux_resources(&burst, c, 1 << 30);
@@ -142,6 +169,9 @@ mod tests {
         assert_eq!(r.oom_score_adj, 1000 - 1000 * (64 << 20) / (1 << 30));
         let gc = &guaranteed.spec.as_ref().unwrap().containers[0];
         let g = linux_resources(&guaranteed, gc, 1 << 30);
-        assert_eq!((g.cpu_quota, g.cpu_period, g.oom_score_adj), (50_000, 100_000, -997));
+        assert_eq!(
+            (g.cpu_quota, g.cpu_period, g.oom_score_adj),
+            (50_000, 100_000, -997)
+        );
     }
 }

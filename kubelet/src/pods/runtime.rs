@@ -15,7 +15,8 @@ pub const LABEL_CONTAINER_NAME: &str = "io.kubernetes.container.name";
 /// kubelet can tell them apart.
 pub const LABEL_CONTAINER_TYPE: &str = "io.rudder.container.type";
 pub const ANNOTATION_RESTART_COUNT: &str = "io.kubernetes.container.restartCount";
-pub const ANNOTATION_TERMINATION_MESSAGE_PATH: &str = "io.kubernetes.container.terminationMessagePath";
+pub const ANNOTATION_TERMINATION_MESSAGE_PATH: &str =
+    "io.kubernetes.container.terminationMessagePath";
 pub const ANNOTATION_TERMINATION_GRACE: &str = "io.kubernetes.pod.terminationGracePeriod";
 
 /// One sandbox of the pod.
@@ -138,7 +139,8 @@ pub async fn inspect(runtime: &Runtime, uid: &str) -> Result<PodRuntime, CriErro
                     let network = status.into_inner().status.and_then(|s| s.network);
                     if let Some(network) = network {
                         info.ip = Some(network.ip).filter(|ip| !ip.is_empty());
-                        info.additional_ips = network.additional_ips.into_iter().map(|i| i.ip).collect();
+                        info.additional_ips =
+                            network.additional_ips.into_iter().map(|i| i.ip).collect();
                     }
                 }
                 Err(status) if status.code() == tonic::Code::NotFound => continue,
@@ -147,7 +149,8 @@ pub async fn inspect(runtime: &Runtime, uid: &str) -> Result<PodRuntime, CriErro
         }
         pod.sandboxes.push(info);
     }
-    pod.sandboxes.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    pod.sandboxes
+        .sort_by_key(|s| std::cmp::Reverse(s.created_at));
 
     let containers = rt
         .list_containers(cri::ListContainersRequest {
@@ -195,7 +198,7 @@ pub async fn inspect(runtime: &Runtime, uid: &str) -> Result<PodRuntime, CriErro
     }
     // Newest first: by attempt, then creation time.
     pod.containers
-        .sort_by(|a, b| (b.attempt, b.created_at).cmp(&(a.attempt, a.created_at)));
+        .sort_by_key(|c| std::cmp::Reverse((c.attempt, c.created_at)));
     Ok(pod)
 }
 
@@ -212,7 +215,9 @@ pub async fn fingerprints(runtime: &Runtime) -> Result<HashMap<String, String>, 
         .items;
     for s in sandboxes {
         if let Some(uid) = s.labels.get(LABEL_POD_UID) {
-            out.entry(uid.clone()).or_default().push_str(&format!("s{}:{};", s.id, s.state));
+            out.entry(uid.clone())
+                .or_default()
+                .push_str(&format!("s{}:{};", s.id, s.state));
         }
     }
     let containers = rt
@@ -223,7 +228,9 @@ pub async fn fingerprints(runtime: &Runtime) -> Result<HashMap<String, String>, 
         .containers;
     for c in containers {
         if let Some(uid) = c.labels.get(LABEL_POD_UID) {
-            out.entry(uid.clone()).or_default().push_str(&format!("c{}:{};", c.id, c.state));
+            out.entry(uid.clone())
+                .or_default()
+                .push_str(&format!("c{}:{};", c.id, c.state));
         }
     }
     for v in out.values_mut() {

@@ -19,9 +19,18 @@ pub fn pod_labels(pod: &Pod) -> HashMap<String, String> {
         .unwrap_or_default()
         .into_iter()
         .collect();
-    labels.insert(LABEL_POD_NAME.into(), pod.metadata.name.clone().unwrap_or_default());
-    labels.insert(LABEL_POD_NAMESPACE.into(), pod.metadata.namespace.clone().unwrap_or_default());
-    labels.insert(LABEL_POD_UID.into(), pod.metadata.uid.clone().unwrap_or_default());
+    labels.insert(
+        LABEL_POD_NAME.into(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    );
+    labels.insert(
+        LABEL_POD_NAMESPACE.into(),
+        pod.metadata.namespace.clone().unwrap_or_default(),
+    );
+    labels.insert(
+        LABEL_POD_UID.into(),
+        pod.metadata.uid.clone().unwrap_or_default(),
+    );
     labels
 }
 
@@ -49,7 +58,9 @@ pub fn namespace_options(pod: &Pod) -> cri::NamespaceOption {
     let host_network = spec.and_then(|s| s.host_network).unwrap_or(false);
     let host_pid = spec.and_then(|s| s.host_pid).unwrap_or(false);
     let host_ipc = spec.and_then(|s| s.host_ipc).unwrap_or(false);
-    let share_pid = spec.and_then(|s| s.share_process_namespace).unwrap_or(false);
+    let share_pid = spec
+        .and_then(|s| s.share_process_namespace)
+        .unwrap_or(false);
     cri::NamespaceOption {
         network: namespace_mode(host_network),
         pid: if host_pid {
@@ -65,11 +76,21 @@ pub fn namespace_options(pod: &Pod) -> cri::NamespaceOption {
 }
 
 /// The sandbox config for attempt `attempt` of the pod.
-pub fn config(pod: &Pod, attempt: u32, logs_root: &Path, dns: &DnsSettings) -> cri::PodSandboxConfig {
+pub fn config(
+    pod: &Pod,
+    attempt: u32,
+    logs_root: &Path,
+    dns: &DnsSettings,
+) -> cri::PodSandboxConfig {
     let spec = pod.spec.as_ref();
     let host_network = spec.and_then(|s| s.host_network).unwrap_or(false);
     let port_mappings = spec
-        .map(|s| s.containers.iter().flat_map(|c| c.ports.iter().flatten()).collect::<Vec<_>>())
+        .map(|s| {
+            s.containers
+                .iter()
+                .flat_map(|c| c.ports.iter().flatten())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .filter(|p| p.host_port.is_some_and(|hp| hp > 0))
@@ -87,7 +108,11 @@ pub fn config(pod: &Pod, attempt: u32, logs_root: &Path, dns: &DnsSettings) -> c
     let pod_security = spec.and_then(|s| s.security_context.as_ref());
     let sysctls = pod_security
         .and_then(|s| s.sysctls.as_ref())
-        .map(|list| list.iter().map(|s| (s.name.clone(), s.value.clone())).collect())
+        .map(|list| {
+            list.iter()
+                .map(|s| (s.name.clone(), s.value.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     cri::PodSandboxConfig {
         metadata: Some(cri::PodSandboxMetadata {
@@ -96,20 +121,41 @@ pub fn config(pod: &Pod, attempt: u32, logs_root: &Path, dns: &DnsSettings) -> c
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             attempt,
         }),
-        hostname: if host_network { String::new() } else { network::pod_hostname(pod) },
+        hostname: if host_network {
+            String::new()
+        } else {
+            network::pod_hostname(pod)
+        },
         log_directory: log_directory(pod, logs_root).to_string_lossy().into_owned(),
         dns_config: network::dns_config(pod, dns),
         port_mappings,
         labels: pod_labels(pod),
-        annotations: pod.metadata.annotations.clone().unwrap_or_default().into_iter().collect(),
+        annotations: pod
+            .metadata
+            .annotations
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
         linux: Some(cri::LinuxPodSandboxConfig {
             cgroup_parent: qos::cgroup_parent(pod),
             security_context: Some(cri::LinuxSandboxSecurityContext {
                 namespace_options: Some(namespace_options(pod)),
-                run_as_user: pod_security.and_then(|s| s.run_as_user).map(|value| cri::Int64Value { value }),
-                run_as_group: pod_security.and_then(|s| s.run_as_group).map(|value| cri::Int64Value { value }),
+                run_as_user: pod_security
+                    .and_then(|s| s.run_as_user)
+                    .map(|value| cri::Int64Value { value }),
+                run_as_group: pod_security
+                    .and_then(|s| s.run_as_group)
+                    .map(|value| cri::Int64Value { value }),
                 supplemental_groups: pod_security
-                    .map(|s| s.supplemental_groups.clone().unwrap_or_default().into_iter().chain(s.fs_group).collect())
+                    .map(|s| {
+                        s.supplemental_groups
+                            .clone()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .chain(s.fs_group)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 ..Default::default()
             }),

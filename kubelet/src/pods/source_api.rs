@@ -12,7 +12,10 @@ use super::static_pods::ANNOTATION_MIRROR;
 use super::{DesiredPod, PodSource, SourceEvent};
 
 fn is_mirror(pod: &Pod) -> bool {
-    pod.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(ANNOTATION_MIRROR))
+    pod.metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(ANNOTATION_MIRROR))
 }
 
 fn uid(pod: &Pod) -> String {
@@ -40,7 +43,10 @@ pub async fn run(client: kube::Client, node_name: String, out: mpsc::Sender<Sour
                 let id = uid(&pod);
                 relisted.insert(id.clone());
                 known.insert(id);
-                send.push(SourceEvent::Upsert(DesiredPod { pod, source: PodSource::Api }));
+                send.push(SourceEvent::Upsert(Box::new(DesiredPod {
+                    pod,
+                    source: PodSource::Api,
+                })));
             }
             Event::Delete(pod) if !is_mirror(&pod) => {
                 let id = uid(&pod);

@@ -20,13 +20,26 @@ pub const ANNOTATION_SOURCE: &str = "kubernetes.io/config.source";
 
 /// Reads one manifest into the pod the kubelet runs (defaults applied as the apiserver would).
 pub fn load_manifest(path: &Path, node_name: &str) -> Result<Pod, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let mut pod: Pod = serde_yaml::from_str(&text).map_err(|e| format!("parsing {}: {e}", path.display()))?;
-    let name = pod.metadata.name.clone().filter(|n| !n.is_empty()).ok_or_else(|| format!("{}: pod has no name", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let mut pod: Pod =
+        serde_yaml::from_str(&text).map_err(|e| format!("parsing {}: {e}", path.display()))?;
+    let name = pod
+        .metadata
+        .name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| format!("{}: pod has no name", path.display()))?;
     let digest = Sha256::digest(format!("{node_name}\n{text}").as_bytes());
     let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     pod.metadata.name = Some(format!("{name}-{node_name}"));
-    pod.metadata.namespace = Some(pod.metadata.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".into()));
+    pod.metadata.namespace = Some(
+        pod.metadata
+            .namespace
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "default".into()),
+    );
     pod.metadata.uid = Some(hex.clone());
     let annotations = pod.metadata.annotations.get_or_insert_with(BTreeMap::new);
     annotations.insert(ANNOTATION_HASH.into(), hex);
@@ -36,20 +49,34 @@ pub fn load_manifest(path: &Path, node_name: &str) -> Result<Pod, String> {
     spec.restart_policy.get_or_insert_with(|| "Always".into());
     spec.dns_policy.get_or_insert_with(|| "ClusterFirst".into());
     spec.termination_grace_period_seconds.get_or_insert(30);
-    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut().flatten()) {
+    for c in spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten())
+    {
         let image = c.image.clone().unwrap_or_default();
         let tag = image.rsplit('/').next().unwrap_or_default();
         let latest = !tag.contains(':') || tag.ends_with(":latest");
         let latest = latest && !image.contains('@');
-        c.image_pull_policy.get_or_insert_with(|| if latest { "Always".into() } else { "IfNotPresent".into() });
-        c.termination_message_path.get_or_insert_with(|| "/dev/termination-log".into());
-        c.termination_message_policy.get_or_insert_with(|| "File".into());
+        c.image_pull_policy.get_or_insert_with(|| {
+            if latest {
+                "Always".into()
+            } else {
+                "IfNotPresent".into()
+            }
+        });
+        c.termination_message_path
+            .get_or_insert_with(|| "/dev/termination-log".into());
+        c.termination_message_policy
+            .get_or_insert_with(|| "File".into());
     }
     Ok(pod)
 }
 
 fn manifests(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
@@ -70,7 +97,11 @@ fn mirror_of(pod: &Pod, node_name: &str, node_uid: Option<&str>) -> Pod {
     mirror.metadata.resource_version = None;
     mirror.status = None;
     let hash = pod.metadata.uid.clone().unwrap_or_default();
-    mirror.metadata.annotations.get_or_insert_with(BTreeMap::new).insert(ANNOTATION_MIRROR.into(), hash);
+    mirror
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new)
+        .insert(ANNOTATION_MIRROR.into(), hash);
     mirror.metadata.owner_references = node_uid.map(|uid| {
         vec![OwnerReference {
             api_version: "v1".into(),
@@ -86,7 +117,13 @@ fn mirror_of(pod: &Pod, node_name: &str, node_uid: Option<&str>) -> Pod {
 
 /// Creates or replaces the mirror pods of the current static pods; deletes mirrors of
 /// removed ones.
-async fn sync_mirrors(client: &kube::Client, node_name: &str, node_uid: Option<&str>, pods: &HashMap<String, Pod>, removed: &[Pod]) {
+async fn sync_mirrors(
+    client: &kube::Client,
+    node_name: &str,
+    node_uid: Option<&str>,
+    pods: &HashMap<String, Pod>,
+    removed: &[Pod],
+) {
     for pod in pods.values() {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let name = pod.metadata.name.as_deref().unwrap_or_default();
@@ -96,13 +133,26 @@ async fn sync_mirrors(client: &kube::Client, node_name: &str, node_uid: Option<&
             Ok(Some(existing)) => {
                 let annotations = existing.metadata.annotations.clone().unwrap_or_default();
                 match annotations.get(ANNOTATION_MIRROR) {
-                    Some(h) if h == hash && existing.metadata.deletion_timestamp.is_none() => continue,
+                    Some(h) if h == hash && existing.metadata.deletion_timestamp.is_none() => {
+                        continue
+                    }
                     Some(_) => {
                         // An outdated mirror: replace it.
-                        let _ = api.delete(name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await;
+                        let _ = api
+                            .delete(
+                                name,
+                                &DeleteParams {
+                                    grace_period_seconds: Some(0),
+                                    ..Default::default()
+                                },
+                            )
+                            .await;
                     }
                     None => {
-                        tracing::warn!(pod = name, "a pod that is not our mirror holds the static pod's name");
+                        tracing::warn!(
+                            pod = name,
+                            "a pod that is not our mirror holds the static pod's name"
+                        );
                         continue;
                     }
                 }
@@ -113,7 +163,10 @@ async fn sync_mirrors(client: &kube::Client, node_name: &str, node_uid: Option<&
                 continue;
             }
         }
-        match api.create(&PostParams::default(), &mirror_of(pod, node_name, node_uid)).await {
+        match api
+            .create(&PostParams::default(), &mirror_of(pod, node_name, node_uid))
+            .await
+        {
             Ok(_) => tracing::info!(pod = name, "created mirror pod"),
             Err(kube::Error::Api(e)) if e.code == 409 => {}
             Err(e) => tracing::warn!(pod = name, error = %e, "creating mirror pod"),
@@ -124,15 +177,35 @@ async fn sync_mirrors(client: &kube::Client, node_name: &str, node_uid: Option<&
         let name = pod.metadata.name.as_deref().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(client.clone(), ns);
         if let Ok(Some(existing)) = api.get_opt(name).await {
-            if existing.metadata.annotations.as_ref().is_some_and(|a| a.contains_key(ANNOTATION_MIRROR)) {
-                let _ = api.delete(name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await;
+            if existing
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(ANNOTATION_MIRROR))
+            {
+                let _ = api
+                    .delete(
+                        name,
+                        &DeleteParams {
+                            grace_period_seconds: Some(0),
+                            ..Default::default()
+                        },
+                    )
+                    .await;
             }
         }
     }
 }
 
 /// Scans the manifest directory every `period` until the receiver goes away.
-pub async fn run(client: kube::Client, dir: PathBuf, node_name: String, node_uid: Option<String>, period: Duration, out: mpsc::Sender<SourceEvent>) {
+pub async fn run(
+    client: kube::Client,
+    dir: PathBuf,
+    node_name: String,
+    node_uid: Option<String>,
+    period: Duration,
+    out: mpsc::Sender<SourceEvent>,
+) {
     let mut current: HashMap<String, Pod> = HashMap::new();
     let mut synced = false;
     loop {
@@ -149,23 +222,41 @@ pub async fn run(client: kube::Client, dir: PathBuf, node_name: String, node_uid
         for (uid, pod) in &current {
             if !found.contains_key(uid) {
                 removed.push(pod.clone());
-                if out.send(SourceEvent::Remove { uid: uid.clone() }).await.is_err() {
+                if out
+                    .send(SourceEvent::Remove { uid: uid.clone() })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
         }
         for (uid, pod) in &found {
             if !current.contains_key(uid) {
-                tracing::info!(pod = pod.metadata.name.as_deref().unwrap_or_default(), "static pod found");
-                let desired = DesiredPod { pod: pod.clone(), source: PodSource::Static };
-                if out.send(SourceEvent::Upsert(desired)).await.is_err() {
+                tracing::info!(
+                    pod = pod.metadata.name.as_deref().unwrap_or_default(),
+                    "static pod found"
+                );
+                let desired = DesiredPod {
+                    pod: pod.clone(),
+                    source: PodSource::Static,
+                };
+                if out
+                    .send(SourceEvent::Upsert(Box::new(desired)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
         }
         if !synced {
             synced = true;
-            if out.send(SourceEvent::Synced(PodSource::Static)).await.is_err() {
+            if out
+                .send(SourceEvent::Synced(PodSource::Static))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -188,12 +279,21 @@ mod tests {
         let b = load_manifest(&path, "node-1").unwrap();
         assert_eq!(a.metadata.name.as_deref(), Some("etcd-node-1"));
         assert_eq!(a.metadata.uid, b.metadata.uid);
-        assert_ne!(a.metadata.uid, load_manifest(&path, "node-2").unwrap().metadata.uid);
+        assert_ne!(
+            a.metadata.uid,
+            load_manifest(&path, "node-2").unwrap().metadata.uid
+        );
         let spec = a.spec.as_ref().unwrap();
         assert_eq!(spec.node_name.as_deref(), Some("node-1"));
-        assert_eq!(spec.containers[0].image_pull_policy.as_deref(), Some("Always"));
+        assert_eq!(
+            spec.containers[0].image_pull_policy.as_deref(),
+            Some("Always")
+        );
         let mirror = mirror_of(&a, "node-1", Some("n-uid"));
-        assert_eq!(mirror.metadata.annotations.unwrap()[ANNOTATION_MIRROR], a.metadata.uid.clone().unwrap());
+        assert_eq!(
+            mirror.metadata.annotations.unwrap()[ANNOTATION_MIRROR],
+            a.metadata.uid.clone().unwrap()
+        );
         assert_eq!(mirror.metadata.owner_references.unwrap()[0].kind, "Node");
         assert!(mirror.metadata.uid.is_none());
         std::fs::write(dir.path().join(".swp"), "junk").unwrap();

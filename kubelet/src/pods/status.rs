@@ -16,7 +16,9 @@ pub fn time_from_nanos(nanos: i64) -> Option<Time> {
     if nanos <= 0 {
         return None;
     }
-    k8s_openapi::jiff::Timestamp::from_nanosecond(i128::from(nanos)).ok().map(Time)
+    k8s_openapi::jiff::Timestamp::from_nanosecond(i128::from(nanos))
+        .ok()
+        .map(Time)
 }
 
 /// Why a container is waiting, as the worker last saw it.
@@ -40,13 +42,19 @@ pub struct StatusInputs<'a> {
     pub start_time: Option<Time>,
 }
 
-fn terminated(info: &ContainerInfo, messages: &HashMap<String, String>) -> ContainerStateTerminated {
+fn terminated(
+    info: &ContainerInfo,
+    messages: &HashMap<String, String>,
+) -> ContainerStateTerminated {
     let reason = match (info.reason.as_str(), info.exit_code) {
         ("OOMKilled", _) => "OOMKilled",
         (_, 0) => "Completed",
         _ => "Error",
     };
-    let message = messages.get(&info.id).cloned().or_else(|| Some(info.message.clone()));
+    let message = messages
+        .get(&info.id)
+        .cloned()
+        .or_else(|| Some(info.message.clone()));
     ContainerStateTerminated {
         container_id: Some(format!("containerd://{}", info.id)),
         exit_code: info.exit_code,
@@ -69,10 +77,17 @@ fn waiting_state(reason: &str, message: &str) -> ContainerState {
 }
 
 /// The status of one container of the spec.
-fn container_status(c: &Container, inputs: &StatusInputs<'_>, sandbox_id: Option<&str>, default_wait: &str) -> ContainerStatus {
+fn container_status(
+    c: &Container,
+    inputs: &StatusInputs<'_>,
+    sandbox_id: Option<&str>,
+    default_wait: &str,
+) -> ContainerStatus {
     let rt = inputs.runtime;
     let current = match sandbox_id {
-        Some(id) => rt.latest(id, &c.name).or_else(|| rt.latest_anywhere(&c.name)),
+        Some(id) => rt
+            .latest(id, &c.name)
+            .or_else(|| rt.latest_anywhere(&c.name)),
         None => rt.latest_anywhere(&c.name),
     };
     let held = inputs.waiting.get(&c.name);
@@ -82,7 +97,9 @@ fn container_status(c: &Container, inputs: &StatusInputs<'_>, sandbox_id: Option
         ..Default::default()
     };
     let Some(cur) = current else {
-        let (reason, message) = held.map(|w| (w.reason.as_str(), w.message.as_str())).unwrap_or((default_wait, ""));
+        let (reason, message) = held
+            .map(|w| (w.reason.as_str(), w.message.as_str()))
+            .unwrap_or((default_wait, ""));
         status.state = Some(waiting_state(reason, message));
         return status;
     };
@@ -92,7 +109,9 @@ fn container_status(c: &Container, inputs: &StatusInputs<'_>, sandbox_id: Option
     let previous = rt.previous(&c.name, &cur.id);
     if cur.is_running() {
         status.state = Some(ContainerState {
-            running: Some(ContainerStateRunning { started_at: time_from_nanos(cur.started_at) }),
+            running: Some(ContainerStateRunning {
+                started_at: time_from_nanos(cur.started_at),
+            }),
             ..Default::default()
         });
         status.started = Some((inputs.started)(&c.name));
@@ -107,10 +126,16 @@ fn container_status(c: &Container, inputs: &StatusInputs<'_>, sandbox_id: Option
             // Exited and due to restart: waiting, with the exit as lastState.
             Some(w) => {
                 status.state = Some(waiting_state(&w.reason, &w.message));
-                status.last_state = Some(ContainerState { terminated: Some(term), ..Default::default() });
+                status.last_state = Some(ContainerState {
+                    terminated: Some(term),
+                    ..Default::default()
+                });
             }
             None => {
-                status.state = Some(ContainerState { terminated: Some(term), ..Default::default() });
+                status.state = Some(ContainerState {
+                    terminated: Some(term),
+                    ..Default::default()
+                });
                 status.last_state = previous.map(|p| ContainerState {
                     terminated: Some(terminated(p, inputs.termination_messages)),
                     ..Default::default()
@@ -125,7 +150,14 @@ fn container_status(c: &Container, inputs: &StatusInputs<'_>, sandbox_id: Option
     status
 }
 
-fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<String>, pod: &Pod, now: &Time) -> PodCondition {
+fn condition(
+    kind: &str,
+    ok: bool,
+    reason: Option<&str>,
+    message: Option<String>,
+    pod: &Pod,
+    now: &Time,
+) -> PodCondition {
     let status = if ok { "True" } else { "False" };
     let previous = pod
         .status
@@ -133,7 +165,9 @@ fn condition(kind: &str, ok: bool, reason: Option<&str>, message: Option<String>
         .and_then(|s| s.conditions.as_ref())
         .and_then(|cs| cs.iter().find(|c| c.type_ == kind));
     let transition = match previous {
-        Some(p) if p.status == status => p.last_transition_time.clone().or_else(|| Some(now.clone())),
+        Some(p) if p.status == status => {
+            p.last_transition_time.clone().or_else(|| Some(now.clone()))
+        }
         _ => Some(now.clone()),
     };
     PodCondition {
@@ -163,7 +197,11 @@ fn phase(statuses: &[ContainerStatus], init_done: bool, restart_policy: &str) ->
                 succeeded += 1;
             }
         } else if state.waiting.is_some() {
-            if s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).is_some() {
+            if s.last_state
+                .as_ref()
+                .and_then(|l| l.terminated.as_ref())
+                .is_some()
+            {
                 stopped += 1;
             } else {
                 waiting += 1;
@@ -193,8 +231,12 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     let empty = Vec::new();
     let spec = pod.spec.as_ref();
     let containers = spec.map(|s| &s.containers).unwrap_or(&empty);
-    let init_containers = spec.and_then(|s| s.init_containers.as_ref()).unwrap_or(&empty);
-    let restart_policy = spec.and_then(|s| s.restart_policy.as_deref()).unwrap_or("Always");
+    let init_containers = spec
+        .and_then(|s| s.init_containers.as_ref())
+        .unwrap_or(&empty);
+    let restart_policy = spec
+        .and_then(|s| s.restart_policy.as_deref())
+        .unwrap_or("Always");
     let sandbox = inputs.runtime.ready_sandbox();
     let sandbox_id = sandbox.map(|s| s.id.as_str());
 
@@ -205,15 +247,19 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     let incomplete_init: Vec<String> = init_statuses
         .iter()
         .filter(|s| {
-            !s.state
+            s.state
                 .as_ref()
                 .and_then(|st| st.terminated.as_ref())
-                .is_some_and(|t| t.exit_code == 0)
+                .is_none_or(|t| t.exit_code != 0)
         })
         .map(|s| s.name.clone())
         .collect();
     let init_done = incomplete_init.is_empty();
-    let app_wait = if init_done { "ContainerCreating" } else { "PodInitializing" };
+    let app_wait = if init_done {
+        "ContainerCreating"
+    } else {
+        "PodInitializing"
+    };
     let statuses: Vec<ContainerStatus> = containers
         .iter()
         .map(|c| container_status(c, inputs, sandbox_id, app_wait))
@@ -222,7 +268,10 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     // A failed init container with restartPolicy Never fails the pod.
     if !init_done && restart_policy == "Never" {
         let failed = init_statuses.iter().any(|s| {
-            s.state.as_ref().and_then(|st| st.terminated.as_ref()).is_some_and(|t| t.exit_code != 0)
+            s.state
+                .as_ref()
+                .and_then(|st| st.terminated.as_ref())
+                .is_some_and(|t| t.exit_code != 0)
         });
         if failed {
             phase = "Failed";
@@ -231,31 +280,79 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     // Terminal phases never go back.
     let previous_phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     if let Some(p @ ("Succeeded" | "Failed")) = previous_phase {
-        phase = if p == "Succeeded" { "Succeeded" } else { "Failed" };
+        phase = if p == "Succeeded" {
+            "Succeeded"
+        } else {
+            "Failed"
+        };
     }
     let terminal = matches!(phase, "Succeeded" | "Failed");
 
-    let unready: Vec<String> = statuses.iter().filter(|s| !s.ready).map(|s| s.name.clone()).collect();
+    let unready: Vec<String> = statuses
+        .iter()
+        .filter(|s| !s.ready)
+        .map(|s| s.name.clone())
+        .collect();
     let containers_ready = unready.is_empty() && !terminal;
     let (not_ready_reason, not_ready_message) = if terminal {
         ("PodCompleted", None)
     } else if !init_done {
-        ("ContainersNotInitialized", Some(format!("containers with incomplete status: [{}]", incomplete_init.join(" "))))
+        (
+            "ContainersNotInitialized",
+            Some(format!(
+                "containers with incomplete status: [{}]",
+                incomplete_init.join(" ")
+            )),
+        )
     } else {
-        ("ContainersNotReady", Some(format!("containers with unready status: [{}]", unready.join(" "))))
+        (
+            "ContainersNotReady",
+            Some(format!(
+                "containers with unready status: [{}]",
+                unready.join(" ")
+            )),
+        )
     };
     let mut conditions = vec![
-        condition("PodReadyToStartContainers", sandbox.is_some(), None, None, pod, &now),
         condition(
-            "Initialized",
-            init_done,
-            Some(if terminal { "PodCompleted" } else { "ContainersNotInitialized" }),
-            Some(format!("containers with incomplete status: [{}]", incomplete_init.join(" "))),
+            "PodReadyToStartContainers",
+            sandbox.is_some(),
+            None,
+            None,
             pod,
             &now,
         ),
-        condition("Ready", containers_ready, Some(not_ready_reason), not_ready_message.clone(), pod, &now),
-        condition("ContainersReady", containers_ready, Some(not_ready_reason), not_ready_message, pod, &now),
+        condition(
+            "Initialized",
+            init_done,
+            Some(if terminal {
+                "PodCompleted"
+            } else {
+                "ContainersNotInitialized"
+            }),
+            Some(format!(
+                "containers with incomplete status: [{}]",
+                incomplete_init.join(" ")
+            )),
+            pod,
+            &now,
+        ),
+        condition(
+            "Ready",
+            containers_ready,
+            Some(not_ready_reason),
+            not_ready_message.clone(),
+            pod,
+            &now,
+        ),
+        condition(
+            "ContainersReady",
+            containers_ready,
+            Some(not_ready_reason),
+            not_ready_message,
+            pod,
+            &now,
+        ),
     ];
     // PodScheduled belongs to the scheduler; keep it as it is.
     if let Some(scheduled) = pod
@@ -271,7 +368,10 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
 
     let pod_ip = sandbox.and_then(|s| s.ip.clone()).or_else(|| {
         // Terminated pods keep reporting the IP they had.
-        pod.status.as_ref().and_then(|s| s.pod_ip.clone()).filter(|_| terminal)
+        pod.status
+            .as_ref()
+            .and_then(|s| s.pod_ip.clone())
+            .filter(|_| terminal)
     });
     let mut pod_ips: Vec<PodIP> = pod_ip.iter().map(|ip| PodIP { ip: ip.clone() }).collect();
     if let Some(s) = sandbox {
@@ -279,7 +379,12 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     }
     let host_network = spec.and_then(|s| s.host_network).unwrap_or(false);
     let (pod_ip, pod_ips) = if host_network {
-        (Some(inputs.host_ip.to_string()), vec![PodIP { ip: inputs.host_ip.to_string() }])
+        (
+            Some(inputs.host_ip.to_string()),
+            vec![PodIP {
+                ip: inputs.host_ip.to_string(),
+            }],
+        )
     } else {
         (pod_ip, pod_ips)
     };
@@ -287,7 +392,9 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
         phase: Some(phase.into()),
         conditions: Some(conditions),
         host_ip: Some(inputs.host_ip.into()),
-        host_ips: Some(vec![HostIP { ip: inputs.host_ip.into() }]),
+        host_ips: Some(vec![HostIP {
+            ip: inputs.host_ip.into(),
+        }]),
         pod_ip,
         pod_ips: (!pod_ips.is_empty()).then_some(pod_ips),
         start_time: inputs.start_time.clone(),
@@ -303,7 +410,13 @@ mod tests {
     use super::*;
     use proto::cri::v1 as cri;
 
-    fn container(name: &str, id: &str, attempt: u32, state: cri::ContainerState, exit: i32) -> ContainerInfo {
+    fn container(
+        name: &str,
+        id: &str,
+        attempt: u32,
+        state: cri::ContainerState,
+        exit: i32,
+    ) -> ContainerInfo {
         ContainerInfo {
             id: id.into(),
             sandbox_id: "s1".into(),
@@ -312,7 +425,11 @@ mod tests {
             state: state as i32,
             created_at: attempt as i64 + 1,
             started_at: 1_700_000_000_000_000_000,
-            finished_at: if state == cri::ContainerState::ContainerExited { 1_700_000_010_000_000_000 } else { 0 },
+            finished_at: if state == cri::ContainerState::ContainerExited {
+                1_700_000_010_000_000_000
+            } else {
+                0
+            },
             exit_code: exit,
             ..Default::default()
         }
@@ -321,8 +438,12 @@ mod tests {
     fn runtime(containers: Vec<ContainerInfo>) -> PodRuntime {
         PodRuntime {
             sandboxes: vec![super::super::runtime::SandboxInfo {
-                id: "s1".into(), attempt: 0, ready: true, created_at: 1,
-                ip: Some("10.244.0.9".into()), additional_ips: vec![],
+                id: "s1".into(),
+                attempt: 0,
+                ready: true,
+                created_at: 1,
+                ip: Some("10.244.0.9".into()),
+                additional_ips: vec![],
             }],
             containers,
         }
@@ -332,24 +453,49 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
             "spec": {"restartPolicy": policy, "containers": [{"name": "a", "image": "busybox"}]}
-        })).unwrap()
+        }))
+        .unwrap()
     }
 
-    fn compute_with(pod: &Pod, rt: &PodRuntime, waiting: HashMap<String, Waiting>, ready: bool) -> PodStatus {
+    fn compute_with(
+        pod: &Pod,
+        rt: &PodRuntime,
+        waiting: HashMap<String, Waiting>,
+        ready: bool,
+    ) -> PodStatus {
         let yes = move |_: &str| ready;
         compute(&StatusInputs {
-            pod, runtime: rt, host_ip: "127.0.0.1", waiting: &waiting,
-            termination_messages: &HashMap::new(), ready: &yes, started: &yes, start_time: None,
+            pod,
+            runtime: rt,
+            host_ip: "127.0.0.1",
+            waiting: &waiting,
+            termination_messages: &HashMap::new(),
+            ready: &yes,
+            started: &yes,
+            start_time: None,
         })
     }
 
     fn cond(s: &PodStatus, kind: &str) -> String {
-        s.conditions.as_ref().unwrap().iter().find(|c| c.type_ == kind).unwrap().status.clone()
+        s.conditions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|c| c.type_ == kind)
+            .unwrap()
+            .status
+            .clone()
     }
 
     #[test]
     fn running_and_ready() {
-        let rt = runtime(vec![container("a", "c1", 0, cri::ContainerState::ContainerRunning, 0)]);
+        let rt = runtime(vec![container(
+            "a",
+            "c1",
+            0,
+            cri::ContainerState::ContainerRunning,
+            0,
+        )]);
         let s = compute_with(&pod("Always"), &rt, HashMap::new(), true);
         assert_eq!(s.phase.as_deref(), Some("Running"));
         assert_eq!(s.pod_ip.as_deref(), Some("10.244.0.9"));
@@ -367,30 +513,83 @@ mod tests {
             container("a", "c2", 1, cri::ContainerState::ContainerExited, 1),
             container("a", "c1", 0, cri::ContainerState::ContainerExited, 1),
         ]);
-        let waiting = HashMap::from([("a".to_string(), Waiting { reason: "CrashLoopBackOff".into(), message: "back-off".into() })]);
+        let waiting = HashMap::from([(
+            "a".to_string(),
+            Waiting {
+                reason: "CrashLoopBackOff".into(),
+                message: "back-off".into(),
+            },
+        )]);
         let s = compute_with(&pod("Always"), &rt, waiting, false);
         assert_eq!(s.phase.as_deref(), Some("Running"));
         let cs = &s.container_statuses.as_ref().unwrap()[0];
         assert_eq!(cs.restart_count, 1);
-        assert_eq!(cs.state.as_ref().unwrap().waiting.as_ref().unwrap().reason.as_deref(), Some("CrashLoopBackOff"));
+        assert_eq!(
+            cs.state
+                .as_ref()
+                .unwrap()
+                .waiting
+                .as_ref()
+                .unwrap()
+                .reason
+                .as_deref(),
+            Some("CrashLoopBackOff")
+        );
         let last = cs.last_state.as_ref().unwrap().terminated.as_ref().unwrap();
         assert_eq!((last.exit_code, last.reason.as_deref()), (1, Some("Error")));
     }
 
     #[test]
     fn phases_for_finished_containers() {
-        let ok = runtime(vec![container("a", "c1", 0, cri::ContainerState::ContainerExited, 0)]);
-        let bad = runtime(vec![container("a", "c1", 0, cri::ContainerState::ContainerExited, 3)]);
-        assert_eq!(compute_with(&pod("Never"), &ok, HashMap::new(), false).phase.as_deref(), Some("Succeeded"));
-        assert_eq!(compute_with(&pod("OnFailure"), &ok, HashMap::new(), false).phase.as_deref(), Some("Succeeded"));
-        assert_eq!(compute_with(&pod("Never"), &bad, HashMap::new(), false).phase.as_deref(), Some("Failed"));
+        let ok = runtime(vec![container(
+            "a",
+            "c1",
+            0,
+            cri::ContainerState::ContainerExited,
+            0,
+        )]);
+        let bad = runtime(vec![container(
+            "a",
+            "c1",
+            0,
+            cri::ContainerState::ContainerExited,
+            3,
+        )]);
+        assert_eq!(
+            compute_with(&pod("Never"), &ok, HashMap::new(), false)
+                .phase
+                .as_deref(),
+            Some("Succeeded")
+        );
+        assert_eq!(
+            compute_with(&pod("OnFailure"), &ok, HashMap::new(), false)
+                .phase
+                .as_deref(),
+            Some("Succeeded")
+        );
+        assert_eq!(
+            compute_with(&pod("Never"), &bad, HashMap::new(), false)
+                .phase
+                .as_deref(),
+            Some("Failed")
+        );
         let done = compute_with(&pod("Never"), &ok, HashMap::new(), false);
-        let term = done.container_statuses.unwrap()[0].state.clone().unwrap().terminated.unwrap();
+        let term = done.container_statuses.unwrap()[0]
+            .state
+            .clone()
+            .unwrap()
+            .terminated
+            .unwrap();
         assert_eq!(term.reason.as_deref(), Some("Completed"));
         let nothing = runtime(vec![]);
         let pending = compute_with(&pod("Always"), &nothing, HashMap::new(), false);
         assert_eq!(pending.phase.as_deref(), Some("Pending"));
-        let w = pending.container_statuses.unwrap()[0].state.clone().unwrap().waiting.unwrap();
+        let w = pending.container_statuses.unwrap()[0]
+            .state
+            .clone()
+            .unwrap()
+            .waiting
+            .unwrap();
         assert_eq!(w.reason.as_deref(), Some("ContainerCreating"));
     }
 }

@@ -46,7 +46,11 @@ fn field_path(kind: ContainerType, name: &str) -> Option<String> {
 fn grace_seconds(pod: &Pod) -> i64 {
     pod.metadata
         .deletion_grace_period_seconds
-        .or_else(|| pod.spec.as_ref().and_then(|s| s.termination_grace_period_seconds))
+        .or_else(|| {
+            pod.spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+        })
         .unwrap_or(30)
         .max(0)
 }
@@ -69,7 +73,12 @@ pub struct PodWorker {
 }
 
 impl PodWorker {
-    pub fn new(ctx: Arc<KubeletContext>, uid: String, desired: watch::Receiver<Option<DesiredPod>>, wake: Arc<Notify>) -> Self {
+    pub fn new(
+        ctx: Arc<KubeletContext>,
+        uid: String,
+        desired: watch::Receiver<Option<DesiredPod>>,
+        wake: Arc<Notify>,
+    ) -> Self {
         PodWorker {
             ctx,
             uid,
@@ -127,7 +136,10 @@ impl PodWorker {
     }
 
     /// One pass toward the desired state. Returns when the worker should look again.
-    async fn sync(&mut self, desired: &DesiredPod) -> Result<Option<Duration>, crate::cri::CriError> {
+    async fn sync(
+        &mut self,
+        desired: &DesiredPod,
+    ) -> Result<Option<Duration>, crate::cri::CriError> {
         let pod = &desired.pod;
         let mut rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
         if self.start_time.is_none() {
@@ -138,7 +150,10 @@ impl PodWorker {
                 .or_else(|| Some(Time(k8s_openapi::jiff::Timestamp::now())));
         }
         let terminal = matches!(
-            self.last_status.as_ref().or(pod.status.as_ref()).and_then(|s| s.phase.as_deref()),
+            self.last_status
+                .as_ref()
+                .or(pod.status.as_ref())
+                .and_then(|s| s.phase.as_deref()),
             Some("Succeeded" | "Failed")
         );
         let mut next: Option<Duration> = None;
@@ -155,7 +170,14 @@ impl PodWorker {
                 .map(|s| {
                     rt.running()
                         .filter(|c| c.sandbox_id == s.id)
-                        .map(|c| (c.name.clone(), c.id.clone(), (c.started_at > 0).then(|| chrono::DateTime::from_timestamp_nanos(c.started_at))))
+                        .map(|c| {
+                            (
+                                c.name.clone(),
+                                c.id.clone(),
+                                (c.started_at > 0)
+                                    .then(|| chrono::DateTime::from_timestamp_nanos(c.started_at)),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -190,9 +212,17 @@ impl PodWorker {
     }
 
     /// Takes the next steps; returns whether anything in the runtime changed.
-    async fn advance(&mut self, pod: &Pod, rt: &mut PodRuntime, next: &mut Option<Duration>) -> Result<bool, crate::cri::CriError> {
+    async fn advance(
+        &mut self,
+        pod: &Pod,
+        rt: &mut PodRuntime,
+        next: &mut Option<Duration>,
+    ) -> Result<bool, crate::cri::CriError> {
         let spec = pod.spec.clone().unwrap_or_default();
-        let restart_policy = spec.restart_policy.clone().unwrap_or_else(|| "Always".into());
+        let restart_policy = spec
+            .restart_policy
+            .clone()
+            .unwrap_or_else(|| "Always".into());
         let mut changed = false;
 
         // 1. A ready sandbox, with the volumes set up first.
@@ -208,7 +238,13 @@ impl PodWorker {
                 match self.ensure_volumes(pod, true).await {
                     Ok(()) => {}
                     Err(message) => {
-                        self.ctx.recorder.pod_event(pod, None, true, "FailedMount", message.clone());
+                        self.ctx.recorder.pod_event(
+                            pod,
+                            None,
+                            true,
+                            "FailedMount",
+                            message.clone(),
+                        );
                         *next = Some(Duration::from_secs(5));
                         return Ok(changed);
                     }
@@ -220,7 +256,10 @@ impl PodWorker {
                     .runtime
                     .runtime
                     .clone()
-                    .run_pod_sandbox(cri::RunPodSandboxRequest { config: Some(config), runtime_handler: String::new() })
+                    .run_pod_sandbox(cri::RunPodSandboxRequest {
+                        config: Some(config),
+                        runtime_handler: String::new(),
+                    })
                     .await
                 {
                     Ok(_) => {}
@@ -244,9 +283,14 @@ impl PodWorker {
                 }
             }
         };
-        if self.volumes_synced_at.is_none_or(|t| t.elapsed() >= VOLUME_REFRESH) {
+        if self
+            .volumes_synced_at
+            .is_none_or(|t| t.elapsed() >= VOLUME_REFRESH)
+        {
             if let Err(message) = self.ensure_volumes(pod, false).await {
-                self.ctx.recorder.pod_event(pod, None, true, "FailedMount", message);
+                self.ctx
+                    .recorder
+                    .pod_event(pod, None, true, "FailedMount", message);
             }
         }
         self.write_hosts_file(pod, &sandbox);
@@ -261,7 +305,10 @@ impl PodWorker {
                     if restart_policy == "Never" {
                         return Ok(changed);
                     }
-                    if self.restart(pod, c, ContainerType::Init, &sandbox, Some(&cur), rt, next).await {
+                    if self
+                        .restart(pod, c, ContainerType::Init, &sandbox, Some(&cur), rt, next)
+                        .await
+                    {
                         changed = true;
                     }
                     return Ok(changed);
@@ -269,12 +316,19 @@ impl PodWorker {
                 Some(cur) => {
                     // Created but never started: start it over.
                     self.remove_container(&cur.id).await;
-                    changed |= self.start(pod, c, ContainerType::Init, &sandbox, cur.attempt + 1, next).await;
+                    changed |= self
+                        .start(pod, c, ContainerType::Init, &sandbox, cur.attempt + 1, next)
+                        .await;
                     return Ok(changed);
                 }
                 None => {
-                    let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
-                    changed |= self.start(pod, c, ContainerType::Init, &sandbox, attempt, next).await;
+                    let attempt = rt
+                        .latest_anywhere(&c.name)
+                        .map(|p| p.attempt + 1)
+                        .unwrap_or(0);
+                    changed |= self
+                        .start(pod, c, ContainerType::Init, &sandbox, attempt, next)
+                        .await;
                     return Ok(changed);
                 }
             }
@@ -285,7 +339,10 @@ impl PodWorker {
             let current = rt.latest(&sandbox.id, &c.name).cloned();
             match current {
                 Some(cur) if cur.is_running() => {
-                    let spec_changed = cur.annotations.get(ANNOTATION_CONTAINER_HASH).is_some_and(|h| *h != container_hash(c));
+                    let spec_changed = cur
+                        .annotations
+                        .get(ANNOTATION_CONTAINER_HASH)
+                        .is_some_and(|h| *h != container_hash(c));
                     let liveness = self
                         .ctx
                         .probes
@@ -294,12 +351,30 @@ impl PodWorker {
                     if spec_changed || liveness.is_some() {
                         let message = match &liveness {
                             Some(reason) => {
-                                self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), true, "Unhealthy", reason.clone());
-                                format!("Container {} failed liveness probe, will be restarted", c.name)
+                                self.ctx.recorder.pod_event(
+                                    pod,
+                                    field_path(ContainerType::App, &c.name),
+                                    true,
+                                    "Unhealthy",
+                                    reason.clone(),
+                                );
+                                format!(
+                                    "Container {} failed liveness probe, will be restarted",
+                                    c.name
+                                )
                             }
-                            None => format!("Container {} definition changed, will be restarted", c.name),
+                            None => format!(
+                                "Container {} definition changed, will be restarted",
+                                c.name
+                            ),
                         };
-                        self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), false, "Killing", message);
+                        self.ctx.recorder.pod_event(
+                            pod,
+                            field_path(ContainerType::App, &c.name),
+                            false,
+                            "Killing",
+                            message,
+                        );
                         self.kill_container(pod, c, &cur, grace_seconds(pod)).await;
                         changed = true;
                     }
@@ -310,17 +385,28 @@ impl PodWorker {
                         "OnFailure" => cur.exit_code != 0,
                         _ => false,
                     };
-                    if restart && self.restart(pod, c, ContainerType::App, &sandbox, Some(&cur), rt, next).await {
+                    if restart
+                        && self
+                            .restart(pod, c, ContainerType::App, &sandbox, Some(&cur), rt, next)
+                            .await
+                    {
                         changed = true;
                     }
                 }
                 Some(cur) => {
                     self.remove_container(&cur.id).await;
-                    changed |= self.start(pod, c, ContainerType::App, &sandbox, cur.attempt + 1, next).await;
+                    changed |= self
+                        .start(pod, c, ContainerType::App, &sandbox, cur.attempt + 1, next)
+                        .await;
                 }
                 None => {
-                    let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
-                    changed |= self.start(pod, c, ContainerType::App, &sandbox, attempt, next).await;
+                    let attempt = rt
+                        .latest_anywhere(&c.name)
+                        .map(|p| p.attempt + 1)
+                        .unwrap_or(0);
+                    changed |= self
+                        .start(pod, c, ContainerType::App, &sandbox, attempt, next)
+                        .await;
                 }
             }
         }
@@ -353,23 +439,52 @@ impl PodWorker {
                 pod.metadata.namespace.as_deref().unwrap_or_default(),
                 self.uid
             );
-            if self.waiting.get(&c.name).is_none_or(|w| w.reason != "CrashLoopBackOff") {
-                self.ctx.recorder.pod_event(pod, field_path(kind, &c.name), true, "BackOff", "Back-off restarting failed container");
+            if self
+                .waiting
+                .get(&c.name)
+                .is_none_or(|w| w.reason != "CrashLoopBackOff")
+            {
+                self.ctx.recorder.pod_event(
+                    pod,
+                    field_path(kind, &c.name),
+                    true,
+                    "BackOff",
+                    "Back-off restarting failed container",
+                );
             }
-            self.waiting.insert(c.name.clone(), Waiting { reason: "CrashLoopBackOff".into(), message });
+            self.waiting.insert(
+                c.name.clone(),
+                Waiting {
+                    reason: "CrashLoopBackOff".into(),
+                    message,
+                },
+            );
             *next = Some(next.map_or(wait, |n| n.min(wait)));
             return false;
         }
-        let attempt = rt.latest_anywhere(&c.name).map(|p| p.attempt + 1).unwrap_or(0);
+        let attempt = rt
+            .latest_anywhere(&c.name)
+            .map(|p| p.attempt + 1)
+            .unwrap_or(0);
         self.backoff.restarted(&c.name, now);
         self.start(pod, c, kind, sandbox, attempt, next).await
     }
 
     /// Pulls (per policy), creates and starts one container; failures become the container's
     /// waiting reason and an event. Returns whether a container was created.
-    async fn start(&mut self, pod: &Pod, c: &Container, kind: ContainerType, sandbox: &SandboxInfo, attempt: u32, next: &mut Option<Duration>) -> bool {
+    async fn start(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        kind: ContainerType,
+        sandbox: &SandboxInfo,
+        attempt: u32,
+        next: &mut Option<Duration>,
+    ) -> bool {
         let fp = field_path(kind, &c.name);
-        let retry_soon = |next: &mut Option<Duration>| *next = Some(next.map_or(Duration::from_secs(5), |n| n.min(Duration::from_secs(5))));
+        let retry_soon = |next: &mut Option<Duration>| {
+            *next = Some(next.map_or(Duration::from_secs(5), |n| n.min(Duration::from_secs(5))))
+        };
         if let Err(w) = super::images::ensure(&self.ctx, pod, c, fp.clone()).await {
             self.waiting.insert(c.name.clone(), w);
             retry_soon(next);
@@ -386,8 +501,16 @@ impl PodWorker {
             Ok(env) => env,
             Err(e) => {
                 let message = e.to_string();
-                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerConfigError".into(), message });
+                self.ctx
+                    .recorder
+                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(
+                    c.name.clone(),
+                    Waiting {
+                        reason: "CreateContainerConfigError".into(),
+                        message,
+                    },
+                );
                 retry_soon(next);
                 return false;
             }
@@ -396,8 +519,16 @@ impl PodWorker {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
                 let message = e.to_string();
-                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerConfigError".into(), message });
+                self.ctx
+                    .recorder
+                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(
+                    c.name.clone(),
+                    Waiting {
+                        reason: "CreateContainerConfigError".into(),
+                        message,
+                    },
+                );
                 retry_soon(next);
                 return false;
             }
@@ -407,10 +538,19 @@ impl PodWorker {
         let mut config = container::config(
             pod,
             c,
-            ContainerInputs { kind, attempt, env: &env, mounts, memory_capacity: self.ctx.memory_capacity },
+            ContainerInputs {
+                kind,
+                attempt,
+                env: &env,
+                mounts,
+                memory_capacity: self.ctx.memory_capacity,
+            },
         );
-        config.annotations.insert(ANNOTATION_CONTAINER_HASH.into(), container_hash(c));
-        let sandbox_config = sandbox::config(pod, sandbox.attempt, &self.ctx.logs_dir, &self.ctx.dns);
+        config
+            .annotations
+            .insert(ANNOTATION_CONTAINER_HASH.into(), container_hash(c));
+        let sandbox_config =
+            sandbox::config(pod, sandbox.attempt, &self.ctx.logs_dir, &self.ctx.dns);
         let mut rt = self.ctx.runtime.runtime.clone();
         let created = rt
             .create_container(cri::CreateContainerRequest {
@@ -423,26 +563,67 @@ impl PodWorker {
             Ok(r) => r.into_inner().container_id,
             Err(status) => {
                 let message = status.message().to_string();
-                self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(c.name.clone(), Waiting { reason: "CreateContainerError".into(), message });
+                self.ctx
+                    .recorder
+                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+                self.waiting.insert(
+                    c.name.clone(),
+                    Waiting {
+                        reason: "CreateContainerError".into(),
+                        message,
+                    },
+                );
                 retry_soon(next);
                 return false;
             }
         };
-        self.ctx.recorder.pod_event(pod, fp.clone(), false, "Created", format!("Created container {}", c.name));
-        if let Err(status) = rt.start_container(cri::StartContainerRequest { container_id: id.clone() }).await {
+        self.ctx.recorder.pod_event(
+            pod,
+            fp.clone(),
+            false,
+            "Created",
+            format!("Created container {}", c.name),
+        );
+        if let Err(status) = rt
+            .start_container(cri::StartContainerRequest {
+                container_id: id.clone(),
+            })
+            .await
+        {
             let message = status.message().to_string();
-            self.ctx.recorder.pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-            self.waiting.insert(c.name.clone(), Waiting { reason: "RunContainerError".into(), message });
+            self.ctx
+                .recorder
+                .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+            self.waiting.insert(
+                c.name.clone(),
+                Waiting {
+                    reason: "RunContainerError".into(),
+                    message,
+                },
+            );
             retry_soon(next);
             return true;
         }
-        self.ctx.recorder.pod_event(pod, fp.clone(), false, "Started", format!("Started container {}", c.name));
+        self.ctx.recorder.pod_event(
+            pod,
+            fp.clone(),
+            false,
+            "Started",
+            format!("Started container {}", c.name),
+        );
         self.waiting.remove(&c.name);
         if let Some(handler) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) {
-            if let Err(message) = hooks::run(&self.ctx, handler, &id, sandbox.ip.as_deref(), c, 30).await {
-                self.ctx.recorder.pod_event(pod, fp.clone(), true, "FailedPostStartHook", message);
-                let info = ContainerInfo { id: id.clone(), name: c.name.clone(), ..Default::default() };
+            if let Err(message) =
+                hooks::run(&self.ctx, handler, &id, sandbox.ip.as_deref(), c, 30).await
+            {
+                self.ctx
+                    .recorder
+                    .pod_event(pod, fp.clone(), true, "FailedPostStartHook", message);
+                let info = ContainerInfo {
+                    id: id.clone(),
+                    name: c.name.clone(),
+                    ..Default::default()
+                };
                 self.kill_container(pod, c, &info, grace_seconds(pod)).await;
             }
         }
@@ -453,9 +634,17 @@ impl PodWorker {
     fn managed_mounts(&self, pod: &Pod, c: &Container, attempt: u32) -> Vec<cri::Mount> {
         let mut mounts = Vec::new();
         let dir = self.ctx.pod_dir(&self.uid);
-        let host_network = pod.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false);
+        let host_network = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.host_network)
+            .unwrap_or(false);
         let hosts = dir.join("etc-hosts");
-        let mounts_etc_hosts = c.volume_mounts.iter().flatten().any(|m| m.mount_path == "/etc/hosts");
+        let mounts_etc_hosts = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.mount_path == "/etc/hosts");
         if !host_network && !mounts_etc_hosts && hosts.exists() {
             mounts.push(cri::Mount {
                 container_path: "/etc/hosts".into(),
@@ -467,7 +656,10 @@ impl PodWorker {
         if let Some(parent) = log.parent() {
             if std::fs::create_dir_all(parent).is_ok() && std::fs::write(&log, b"").is_ok() {
                 mounts.push(cri::Mount {
-                    container_path: c.termination_message_path.clone().unwrap_or_else(|| "/dev/termination-log".into()),
+                    container_path: c
+                        .termination_message_path
+                        .clone()
+                        .unwrap_or_else(|| "/dev/termination-log".into()),
                     host_path: log.to_string_lossy().into_owned(),
                     ..Default::default()
                 });
@@ -504,9 +696,10 @@ impl PodWorker {
                 .find(|c| c.name == info.name)
                 .and_then(|c| c.termination_message_policy.clone())
                 .unwrap_or_else(|| "File".into());
-            let mut message = std::fs::read_to_string(termination_log_path(&dir, &info.name, info.attempt))
-                .map(|m| m.chars().take(4096).collect::<String>())
-                .unwrap_or_default();
+            let mut message =
+                std::fs::read_to_string(termination_log_path(&dir, &info.name, info.attempt))
+                    .map(|m| m.chars().take(4096).collect::<String>())
+                    .unwrap_or_default();
             if message.is_empty() && policy == "FallbackToLogsOnError" && info.exit_code != 0 {
                 message = hooks::log_tail(&info.log_path, 80, 2048);
             }
@@ -515,7 +708,12 @@ impl PodWorker {
     }
 
     async fn ensure_volumes(&mut self, pod: &Pod, force: bool) -> Result<(), String> {
-        if !force && self.volumes.is_some() && self.volumes_synced_at.is_some_and(|t| t.elapsed() < VOLUME_REFRESH) {
+        if !force
+            && self.volumes.is_some()
+            && self
+                .volumes_synced_at
+                .is_some_and(|t| t.elapsed() < VOLUME_REFRESH)
+        {
             return Ok(());
         }
         match self.ctx.volumes.setup(pod).await {
@@ -533,18 +731,29 @@ impl PodWorker {
         let started = Instant::now();
         if let Some(handler) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
             if grace > 0 {
-                if let Err(message) = hooks::run(&self.ctx, handler, &info.id, None, c, grace).await {
-                    self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), true, "FailedPreStopHook", message);
+                if let Err(message) = hooks::run(&self.ctx, handler, &info.id, None, c, grace).await
+                {
+                    self.ctx.recorder.pod_event(
+                        pod,
+                        field_path(ContainerType::App, &c.name),
+                        true,
+                        "FailedPreStopHook",
+                        message,
+                    );
                 }
             }
         }
-        let remaining = (grace - started.elapsed().as_secs() as i64).max(if grace > 0 { 2 } else { 0 });
+        let remaining =
+            (grace - started.elapsed().as_secs() as i64).max(if grace > 0 { 2 } else { 0 });
         let result = self
             .ctx
             .runtime
             .runtime
             .clone()
-            .stop_container(cri::StopContainerRequest { container_id: info.id.clone(), timeout: remaining })
+            .stop_container(cri::StopContainerRequest {
+                container_id: info.id.clone(),
+                timeout: remaining,
+            })
             .await;
         if let Err(status) = result {
             if status.code() != tonic::Code::NotFound {
@@ -563,7 +772,10 @@ impl PodWorker {
                 .chain(spec.init_containers.iter().flatten())
                 .find(|c| c.name == info.name)
                 .cloned()
-                .unwrap_or_else(|| Container { name: info.name.clone(), ..Default::default() });
+                .unwrap_or_else(|| Container {
+                    name: info.name.clone(),
+                    ..Default::default()
+                });
             let info = info.clone();
             async move { self.kill_container(pod, &c, &info, grace).await }
         });
@@ -574,7 +786,9 @@ impl PodWorker {
                 .runtime
                 .runtime
                 .clone()
-                .stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: s.id.clone() })
+                .stop_pod_sandbox(cri::StopPodSandboxRequest {
+                    pod_sandbox_id: s.id.clone(),
+                })
                 .await;
             if let Err(status) = result {
                 tracing::warn!(sandbox = %s.id, error = %status.message(), "stopping sandbox");
@@ -588,7 +802,9 @@ impl PodWorker {
             .runtime
             .runtime
             .clone()
-            .remove_container(cri::RemoveContainerRequest { container_id: id.to_string() })
+            .remove_container(cri::RemoveContainerRequest {
+                container_id: id.to_string(),
+            })
             .await;
         if let Err(status) = result {
             if status.code() != tonic::Code::NotFound {
@@ -601,7 +817,11 @@ impl PodWorker {
     /// `logs --previous`); drop older attempts and sandboxes that hold nothing we keep.
     async fn prune(&self, rt: &PodRuntime) {
         let mut kept: HashMap<&str, usize> = HashMap::new();
-        let mut keep_sandboxes: Vec<&str> = rt.sandboxes.first().map(|s| vec![s.id.as_str()]).unwrap_or_default();
+        let mut keep_sandboxes: Vec<&str> = rt
+            .sandboxes
+            .first()
+            .map(|s| vec![s.id.as_str()])
+            .unwrap_or_default();
         for c in &rt.containers {
             let n = kept.entry(c.name.as_str()).or_default();
             *n += 1;
@@ -611,13 +831,19 @@ impl PodWorker {
                 keep_sandboxes.push(c.sandbox_id.as_str());
             }
         }
-        for s in rt.sandboxes.iter().filter(|s| !s.ready && !keep_sandboxes.contains(&s.id.as_str())) {
+        for s in rt
+            .sandboxes
+            .iter()
+            .filter(|s| !s.ready && !keep_sandboxes.contains(&s.id.as_str()))
+        {
             let _ = self
                 .ctx
                 .runtime
                 .runtime
                 .clone()
-                .remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: s.id.clone() })
+                .remove_pod_sandbox(cri::RemovePodSandboxRequest {
+                    pod_sandbox_id: s.id.clone(),
+                })
                 .await;
         }
     }
@@ -635,25 +861,46 @@ impl PodWorker {
         };
         if rt.running().next().is_some() || rt.sandboxes.iter().any(|s| s.ready) {
             for c in rt.running() {
-                self.ctx.recorder.pod_event(pod, field_path(ContainerType::App, &c.name), false, "Killing", format!("Stopping container {}", c.name));
+                self.ctx.recorder.pod_event(
+                    pod,
+                    field_path(ContainerType::App, &c.name),
+                    false,
+                    "Killing",
+                    format!("Stopping container {}", c.name),
+                );
             }
             self.stop_everything(pod, &rt, grace_seconds(pod)).await;
         }
         self.ctx.probes.remove_pod(&self.uid);
-        let rt = runtime::inspect(&self.ctx.runtime, &self.uid).await.unwrap_or(rt);
+        let rt = runtime::inspect(&self.ctx.runtime, &self.uid)
+            .await
+            .unwrap_or(rt);
         let status = self.status(pod, &rt);
         self.publish(desired, status).await;
         if desired.source == PodSource::Api && !self.deleted_in_api {
-            let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), pod.metadata.namespace.as_deref().unwrap_or("default"));
+            let api: Api<Pod> = Api::namespaced(
+                self.ctx.client.clone(),
+                pod.metadata.namespace.as_deref().unwrap_or("default"),
+            );
             let params = DeleteParams {
                 grace_period_seconds: Some(0),
-                preconditions: Some(Preconditions { uid: pod.metadata.uid.clone(), resource_version: None }),
+                preconditions: Some(Preconditions {
+                    uid: pod.metadata.uid.clone(),
+                    resource_version: None,
+                }),
                 ..Default::default()
             };
-            match api.delete(pod.metadata.name.as_deref().unwrap_or_default(), &params).await {
+            match api
+                .delete(pod.metadata.name.as_deref().unwrap_or_default(), &params)
+                .await
+            {
                 Ok(_) => self.deleted_in_api = true,
-                Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => self.deleted_in_api = true,
-                Err(e) => tracing::warn!(pod = %pod_key(pod), error = %e, "deleting a terminated pod"),
+                Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => {
+                    self.deleted_in_api = true
+                }
+                Err(e) => {
+                    tracing::warn!(pod = %pod_key(pod), error = %e, "deleting a terminated pod")
+                }
             }
         }
     }
@@ -674,7 +921,10 @@ impl PodWorker {
         let name = pod.metadata.name.as_deref().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), namespace);
         let patch = serde_json::json!({ "status": status });
-        match api.patch_status(name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+        match api
+            .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
             Ok(_) => self.last_status = Some(status),
             // A static pod's mirror may not exist yet: keep the status, post it next time.
             Err(kube::Error::Api(e)) if e.code == 404 => {}
@@ -699,19 +949,34 @@ pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Optio
         let mut client = client.clone();
         let id = c.id.clone();
         async move {
-            let _ = client.stop_container(cri::StopContainerRequest { container_id: id, timeout: grace }).await;
+            let _ = client
+                .stop_container(cri::StopContainerRequest {
+                    container_id: id,
+                    timeout: grace,
+                })
+                .await;
         }
     });
     futures::future::join_all(stops).await;
     for c in &rt.containers {
         let _ = client
-            .remove_container(cri::RemoveContainerRequest { container_id: c.id.clone() })
+            .remove_container(cri::RemoveContainerRequest {
+                container_id: c.id.clone(),
+            })
             .await
             .map_err(call_error("RemoveContainer"));
     }
     for s in &rt.sandboxes {
-        let _ = client.stop_pod_sandbox(cri::StopPodSandboxRequest { pod_sandbox_id: s.id.clone() }).await;
-        let _ = client.remove_pod_sandbox(cri::RemovePodSandboxRequest { pod_sandbox_id: s.id.clone() }).await;
+        let _ = client
+            .stop_pod_sandbox(cri::StopPodSandboxRequest {
+                pod_sandbox_id: s.id.clone(),
+            })
+            .await;
+        let _ = client
+            .remove_pod_sandbox(cri::RemovePodSandboxRequest {
+                pod_sandbox_id: s.id.clone(),
+            })
+            .await;
     }
     if let Err(e) = ctx.volumes.teardown(uid).await {
         tracing::warn!(uid, error = %e, "tearing down volumes");
@@ -723,7 +988,10 @@ pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Optio
 }
 
 fn termination_log_path(pod_dir: &std::path::Path, name: &str, attempt: u32) -> std::path::PathBuf {
-    pod_dir.join("containers").join(name).join(format!("termination-{attempt}"))
+    pod_dir
+        .join("containers")
+        .join(name)
+        .join(format!("termination-{attempt}"))
 }
 
 pub fn pod_key(pod: &Pod) -> String {

@@ -227,7 +227,6 @@ fn insecure_tls_config() -> Arc<rustls::ClientConfig> {
         .clone()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
