@@ -31,6 +31,7 @@ trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
 PASSED=0
 FAILED=0
 FAILURES=()
+GAPS=()     # known differences from upstream that do not fail the run
 K=kubectl   # the kubectl binary of the current suite
 NS=e2e      # the namespace of the current suite
 OUT=        # output of the last `run`
@@ -61,6 +62,20 @@ fail() {
   echo "FAIL [$VERSION] $1"
   if [[ -n ${2:-} ]]; then
     sed 's/^/    | /' <<<"$2" | head -n 40
+  fi
+}
+
+# gap NAME [DETAIL] — a known difference from upstream that still works for the user (e.g.
+# through a client fallback). Reported, not failed — unless RUDDER_E2E_STRICT=1.
+gap() {
+  if [[ ${RUDDER_E2E_STRICT:-0} == 1 ]]; then
+    fail "$@"
+    return
+  fi
+  GAPS+=("[$VERSION] $1")
+  echo "GAP  [$VERSION] $1"
+  if [[ -n ${2:-} ]]; then
+    sed 's/^/    | /' <<<"$2" | head -n 5
   fi
 }
 
@@ -349,6 +364,7 @@ suite_pods() {
     fail "logs" "$OUT"
   fi
   local file=$WORK/follow-$VERSION.out follower
+  : >"$file" # exists before the background kubectl opens it, for the polls below
   timeout 20 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" logs -f --tail=1 -n "$NS" counter \
     >"$file" 2>&1 &
   follower=$!
@@ -419,10 +435,29 @@ suite_pods() {
     fail "exec -it: script(1) (util-linux) is needed for a pty"
   fi
 
+  # kubectl 1.30+ asks for WebSocket v5.channel.k8s.io for exec first and falls back to
+  # SPDY/3.1 when refused (logged at -v=4). Upstream's apiserver accepts v5 (it translates
+  # to SPDY towards the kubelet); here the upgrade goes through to containerd's streaming
+  # server, which refuses v5 — exec works, over the fallback. Say which one was used.
+  local minor=${VERSION#*.}
+  [[ $minor =~ ^[0-9]+$ ]] || minor=0
+  if ((minor >= 30)); then
+    if ! run exec -v=4 -n "$NS" web -- true; then
+      fail "exec -v=4 (protocol check)" "$OUT"
+    elif grep -q 'RemoteCommand fallback' <<<"$OUT"; then
+      gap "exec: WebSocket v5.channel.k8s.io refused, kubectl fell back to SPDY/3.1" \
+        "$(grep 'RemoteCommand fallback' <<<"$OUT")"
+    else
+      pass "exec over WebSocket v5.channel.k8s.io (no SPDY fallback)"
+    fi
+  fi
+
   # port-forward to 127.0.0.1 on a free port; two connections through one forward.
   local port pf_out=$WORK/port-forward-$VERSION.out forwarder
   rudder::util::free_port port
-  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" port-forward -n "$NS" \
+  : >"$pf_out"
+  # -v=4: kubectl logs a fallback from WebSocket to SPDY (below).
+  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" -v=4 port-forward -n "$NS" \
     --address 127.0.0.1 pod/web "$port:8080" >"$pf_out" 2>&1 &
   forwarder=$!
   if poll 20 grep -q "Forwarding from 127.0.0.1:$port -> 8080" "$pf_out" &&
@@ -434,6 +469,16 @@ suite_pods() {
   fi
   kill "$forwarder" 2>/dev/null
   wait "$forwarder" 2>/dev/null
+  # kubectl 1.31+ tunnels port-forward's SPDY over a WebSocket first (upstream's apiserver
+  # unwraps it); here the kubelet's runtime gets the tunnel request and refuses it.
+  if ((minor >= 31)); then
+    if grep -q 'fallback to secondary dialer' "$pf_out"; then
+      gap "port-forward: WebSocket tunnel (SPDY/3.1+portforward.k8s.io) refused, kubectl fell back to SPDY/3.1" \
+        "$(grep 'fallback to secondary dialer' "$pf_out")"
+    elif grep -q "Forwarding from 127.0.0.1:$port" "$pf_out"; then
+      pass "port-forward over a WebSocket tunnel (no SPDY fallback)"
+    fi
+  fi
 
   # delete: containerd ran web's sandbox and container; after the delete it lists none.
   OUT=$(pod_containers web 2>&1)
@@ -503,7 +548,10 @@ main() {
       run_suite "$sdk/kubectl.$v" "$v"
     fi
   done
-  echo "=== kubectl e2e: $PASSED passed, $FAILED failed"
+  echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"
+  if ((${#GAPS[@]} > 0)); then
+    printf '  GAP %s\n' "${GAPS[@]}"
+  fi
   if ((FAILED > 0)); then
     printf '  FAIL %s\n' "${FAILURES[@]}"
     exit 1
