@@ -21,6 +21,7 @@
 #   KUBELET_HEALTHZ_PORT kubelet --healthz-port              (default 10248; a free port if busy)
 #   KUBELET_LOG_LEVEL    kubelet -v                          (default 1)
 #   POD_CIDR             the node's --pod-cidr               (default 10.244.0.0/24)
+#   CNI_BRIDGE           the kubelet's --cni-bridge-name     (default rudder0; one per cluster)
 #   IMAGES_DIR           where the image tarballs are built  (default <repo>/_output/images)
 #   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
@@ -44,6 +45,7 @@ KUBECONFIG_PATH=$RUDDER_DIR/admin.kubeconfig
 CONTAINERD_DIR=$RUDDER_DIR/containerd
 KUBELET_ROOT_DIR=$RUDDER_DIR/kubelet
 POD_CIDR=${POD_CIDR:-10.244.0.0/24}
+CNI_BRIDGE=${CNI_BRIDGE:-rudder0}
 NODE_NAME=${NODE_NAME:-$(hostname | tr '[:upper:]' '[:lower:]')}
 RUDDER_NO_CONTAINERD=${RUDDER_NO_CONTAINERD:-0}
 RUDDER_NO_KUBELET=${RUDDER_NO_KUBELET:-$RUDDER_NO_CONTAINERD}
@@ -288,6 +290,7 @@ start_kubelet() {
     --pod-manifest-path "$RUDDER_DIR/manifests" \
     --pod-cidr "$POD_CIDR" \
     --cni-conf-dir "$CONTAINERD_DIR/net.d" \
+    --cni-bridge-name "$CNI_BRIDGE" \
     --cluster-domain cluster.local \
     --address 127.0.0.1 \
     --port "$KUBELET_PORT" \

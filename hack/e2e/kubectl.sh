@@ -4,6 +4,9 @@
 #   hack/e2e/kubectl.sh                 # starts its own local cluster (hack/e2e/with-cluster.sh)
 #   RUDDER_E2E_KUBECONFIG=F hack/e2e/kubectl.sh    # uses an existing cluster
 #
+# The pods suite runs real pods and checks containerd itself (ctr): its socket comes from
+# RUDDER_E2E_CONTAINERD_ADDRESS, else from the env file next to F (local-up-cluster.sh's).
+#
 # Runs the suite with /usr/bin/kubectl and, when present, with the kubectl 1.27 and 1.33
 # binaries of the Google Cloud SDK (each in its own namespace). Prints PASS/FAIL per step and
 # exits non-zero when any step failed. KUBECONFIG from the environment is never used: the
@@ -15,21 +18,28 @@ if [[ -z ${RUDDER_E2E_KUBECONFIG:-} ]]; then
   exec "$ROOT/hack/e2e/with-cluster.sh" "$0" "$@"
 fi
 unset KUBECONFIG
+source "$ROOT/hack/lib/util.sh"
+source "$ROOT/hack/lib/guard.sh"
 TESTDATA=$ROOT/hack/e2e/testdata
+# The node's containerd, to see which containers really run: from RUDDER_E2E_CONTAINERD_ADDRESS,
+# else from the env file local-up-cluster.sh writes next to the admin kubeconfig.
+CONTAINERD_SOCK=${RUDDER_E2E_CONTAINERD_ADDRESS:-$(sed -n 's/^export CONTAINERD_ADDRESS=//p' \
+  "$(dirname "$RUDDER_E2E_KUBECONFIG")/env" 2>/dev/null)}
 WORK=$(mktemp -d /tmp/rudder-kubectl-e2e.XXXXXX)
 trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"' EXIT
 
 PASSED=0
 FAILED=0
 FAILURES=()
+GAPS=()     # known differences from upstream that do not fail the run
 K=kubectl   # the kubectl binary of the current suite
 NS=e2e      # the namespace of the current suite
 OUT=        # output of the last `run`
 
-# k ARGS... — kubectl against the test cluster.
+# k ARGS... — kubectl against the test cluster (bounded by K_TIMEOUT seconds, default 60).
 k() {
   # A hung request must fail the step, not the whole run.
-  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
+  timeout "${K_TIMEOUT:-60}" "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
 }
 
 # run ARGS... — run kubectl, keep stdout+stderr in $OUT; returns kubectl's status.
@@ -52,6 +62,20 @@ fail() {
   echo "FAIL [$VERSION] $1"
   if [[ -n ${2:-} ]]; then
     sed 's/^/    | /' <<<"$2" | head -n 40
+  fi
+}
+
+# gap NAME [DETAIL] — a known difference from upstream that still works for the user (e.g.
+# through a client fallback). Reported, not failed — unless RUDDER_E2E_STRICT=1.
+gap() {
+  if [[ ${RUDDER_E2E_STRICT:-0} == 1 ]]; then
+    fail "$@"
+    return
+  fi
+  GAPS+=("[$VERSION] $1")
+  echo "GAP  [$VERSION] $1"
+  if [[ -n ${2:-} ]]; then
+    sed 's/^/    | /' <<<"$2" | head -n 5
   fi
 }
 
@@ -254,6 +278,231 @@ suite_watch() {
   expect "get -w sees the change live" "^ADDED +web-config" "^MODIFIED +web-config"
 }
 
+# poll SECONDS COMMAND... — retry COMMAND every 0.5 s until it succeeds; fail after SECONDS.
+poll() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# pod_containers POD — ids of the containerd containers (sandbox and app) of POD in $NS, by
+# the labels the CRI puts on them.
+pod_containers() {
+  ctr --address "$CONTAINERD_SOCK" --timeout 5s -n k8s.io containers ls -q \
+    "labels.\"io.kubernetes.pod.namespace\"==$NS,labels.\"io.kubernetes.pod.name\"==$1"
+}
+
+# no_containers_left POD — containerd lists no container of POD; OUT is what it lists.
+no_containers_left() {
+  OUT=$(pod_containers "$1" 2>&1) && [[ -z $OUT ]]
+}
+
+# restart_count_at_least POD N — the pod's first container restarted N times or more.
+restart_count_at_least() {
+  run get -n "$NS" pod "$1" -o 'jsonpath={.status.containerStatuses[0].restartCount}' &&
+    [[ $OUT =~ ^[0-9]+$ ]] && ((OUT >= $2))
+}
+
+# lines_at_least FILE N — FILE has N or more "line N" lines (the counter pod's output).
+lines_at_least() {
+  (($(grep -Ecx 'line [0-9]+' "$1") >= $2))
+}
+
+# log_has POD REGEX — `kubectl logs POD` succeeds with a whole line matching REGEX; OUT is the log.
+log_has() {
+  run logs -n "$NS" "$1" && grep -Eqx -- "$2" <<<"$OUT"
+}
+
+# http_get URL — fetch URL from this host; OUT is the body or the error.
+http_get() {
+  OUT=$(curl -sS --max-time 5 "$1" 2>&1)
+}
+
+# Issue 4's "Must show 1": real pods through the kubelet and containerd, driven by kubectl —
+# run, pod IP serving, logs (-f, --previous), exec (-i, -it through a pty), port-forward,
+# and deletion that leaves no container in containerd.
+suite_pods() {
+  if [[ -z $CONTAINERD_SOCK ]] || ! command -v ctr >/dev/null; then
+    fail "pods: no containerd to inspect (set RUDDER_E2E_CONTAINERD_ADDRESS or use a cluster from hack/local-up-cluster.sh)"
+    return
+  fi
+  # busybox httpd as in the issue; -h / lets it serve /etc/hostname, which names the pod.
+  step "run web (httpd)" '^pod/web created' \
+    -- run web -n "$NS" --image=busybox:latest -- httpd -f -p 8080 -h /
+  step "run counter (prints a line a second)" '^pod/counter created' \
+    -- run counter -n "$NS" --image=busybox:latest \
+    -- sh -c 'i=0; while true; do echo "line $i"; i=$((i + 1)); sleep 1; done'
+  # Exits after a second: restarted with a new id in its log line each time.
+  step "run crash (exits, restarted)" '^pod/crash created' \
+    -- run crash -n "$NS" --image=busybox:latest \
+    -- sh -c 'echo "run $(cat /proc/sys/kernel/random/uuid)"; sleep 1; exit 3'
+
+  K_TIMEOUT=100 step "web becomes Ready" 'pod/web condition met' \
+    -- wait -n "$NS" --for=condition=Ready pod/web --timeout=90s
+  step "get pod web: Running with a pod IP" \
+    '^web +1/1 +Running +0 +[^ ]+ +[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ ' \
+    -- get -n "$NS" pod web -o wide
+  local ip=
+  run get -n "$NS" pod web -o 'jsonpath={.status.podIP}' && ip=$OUT
+  # The traffic guard must be in place before anything is sent to a pod address.
+  if [[ $ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] && rudder::guard::install &&
+    http_get "http://$ip:8080/etc/hostname" && [[ $OUT == web ]]; then
+    pass "web serves a page on its pod IP ($ip)"
+  else
+    fail "web serves a page on its pod IP ('$ip')" "$OUT"
+  fi
+
+  # logs: the counter's first lines; -f: lines printed after the follow began arrive while
+  # the stream is still open.
+  K_TIMEOUT=60 run wait -n "$NS" --for=condition=Ready pod/counter --timeout=50s
+  if poll 15 log_has counter 'line 1'; then
+    expect "logs" '^line 0$' '^line 1$'
+  else
+    fail "logs" "$OUT"
+  fi
+  local file=$WORK/follow-$VERSION.out follower
+  : >"$file" # exists before the background kubectl opens it, for the polls below
+  timeout 20 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" logs -f --tail=1 -n "$NS" counter \
+    >"$file" 2>&1 &
+  follower=$!
+  # Whatever arrived first (one line, or more if --tail were ignored), two more lines must
+  # follow while the stream stays open.
+  local first=0
+  if poll 10 lines_at_least "$file" 1 && first=$(grep -Ecx 'line [0-9]+' "$file") &&
+    poll 10 lines_at_least "$file" $((first + 2)) && kill -0 "$follower" 2>/dev/null; then
+    pass "logs -f streams new lines"
+  else
+    fail "logs -f streams new lines" "$(cat "$file")"
+  fi
+  kill "$follower" 2>/dev/null
+  wait "$follower" 2>/dev/null
+
+  # logs --previous: the terminated container's line, not the current one's.
+  if ! run logs -n "$NS" web --previous &&
+    grep -q 'previous terminated container "web" in pod "web" not found' <<<"$OUT"; then
+    pass "logs --previous without a restart is refused"
+  else
+    fail "logs --previous without a restart is refused" "$OUT"
+  fi
+  if poll 40 restart_count_at_least crash 1; then
+    pass "crash restarted (restartCount $OUT)"
+    local previous
+    if run logs -n "$NS" crash --previous && [[ $OUT =~ ^run\ [0-9a-f-]{36}$ ]]; then
+      previous=$OUT
+      # The current (or newest) container logged another id.
+      if poll 15 log_has crash 'run [0-9a-f-]{36}' && [[ $OUT != "$previous" ]]; then
+        pass "logs --previous shows the terminated container's log"
+      else
+        fail "logs --previous shows the terminated container's log (same as current: '$previous')" "$OUT"
+      fi
+    else
+      fail "logs --previous" "$OUT"
+    fi
+  else
+    fail "crash restarted (restartCount ≥ 1)" "$OUT"
+  fi
+
+  # exec: plain, with stdin, its exit status, and interactive through a pty.
+  step "exec web -- ls /" '^bin$' '^etc$' '^proc$' -- exec -n "$NS" web -- ls /
+  if run exec -i -n "$NS" web -- cat <<<$'hi\nsecond line' && [[ $OUT == $'hi\nsecond line' ]]; then
+    pass "exec -i passes stdin"
+  else
+    fail "exec -i passes stdin" "$OUT"
+  fi
+  run exec -n "$NS" web -- sh -c 'echo to-stdout; echo to-stderr >&2; exit 7'
+  local status=$?
+  if [[ $status -eq 7 ]]; then
+    expect "exec returns the command's exit status and both streams" '^to-stdout$' '^to-stderr$'
+  else
+    fail "exec returns the command's exit status (7, got $status)" "$OUT"
+  fi
+  if command -v script >/dev/null; then
+    local cmd
+    cmd=$(printf '%q ' timeout 30 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" exec -it -n "$NS" web -- sh)
+    # The shell reads the typed lines from its terminal; typed-42 can only come from it.
+    OUT=$(printf 'tty\necho typed-$((6*7))\nexit 5\n' | SHELL=/bin/bash script -qec "$cmd" /dev/null 2>&1)
+    status=$?
+    OUT=$(tr -d '\r' <<<"$OUT")
+    if [[ $status -eq 5 ]]; then
+      expect "exec -it runs a shell on a pty" '^/dev/pts/[0-9]+$' '^typed-42$'
+    else
+      fail "exec -it runs a shell on a pty (exit 5 wanted, got $status)" "$OUT"
+    fi
+  else
+    fail "exec -it: script(1) (util-linux) is needed for a pty"
+  fi
+
+  # kubectl 1.30+ asks for WebSocket v5.channel.k8s.io for exec first and falls back to
+  # SPDY/3.1 when refused (logged at -v=4). Upstream's apiserver accepts v5 (it translates
+  # to SPDY towards the kubelet); here the upgrade goes through to containerd's streaming
+  # server, which refuses v5 — exec works, over the fallback. Say which one was used.
+  local minor=${VERSION#*.}
+  [[ $minor =~ ^[0-9]+$ ]] || minor=0
+  if ((minor >= 30)); then
+    if ! run exec -v=4 -n "$NS" web -- true; then
+      fail "exec -v=4 (protocol check)" "$OUT"
+    elif grep -q 'RemoteCommand fallback' <<<"$OUT"; then
+      gap "exec: WebSocket v5.channel.k8s.io refused, kubectl fell back to SPDY/3.1" \
+        "$(grep 'RemoteCommand fallback' <<<"$OUT")"
+    else
+      pass "exec over WebSocket v5.channel.k8s.io (no SPDY fallback)"
+    fi
+  fi
+
+  # port-forward to 127.0.0.1 on a free port; two connections through one forward.
+  local port pf_out=$WORK/port-forward-$VERSION.out forwarder
+  rudder::util::free_port port
+  : >"$pf_out"
+  # -v=4: kubectl logs a fallback from WebSocket to SPDY (below).
+  timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" -v=4 port-forward -n "$NS" \
+    --address 127.0.0.1 pod/web "$port:8080" >"$pf_out" 2>&1 &
+  forwarder=$!
+  if poll 20 grep -q "Forwarding from 127.0.0.1:$port -> 8080" "$pf_out" &&
+    http_get "http://127.0.0.1:$port/etc/hostname" && [[ $OUT == web ]] &&
+    http_get "http://127.0.0.1:$port/etc/hostname" && [[ $OUT == web ]]; then
+    pass "port-forward 127.0.0.1:$port -> web:8080"
+  else
+    fail "port-forward 127.0.0.1:$port -> web:8080" "$OUT"$'\n'"$(cat "$pf_out")"
+  fi
+  kill "$forwarder" 2>/dev/null
+  wait "$forwarder" 2>/dev/null
+  # kubectl 1.31+ tunnels port-forward's SPDY over a WebSocket first (upstream's apiserver
+  # unwraps it); here the kubelet's runtime gets the tunnel request and refuses it.
+  if ((minor >= 31)); then
+    if grep -q 'fallback to secondary dialer' "$pf_out"; then
+      gap "port-forward: WebSocket tunnel (SPDY/3.1+portforward.k8s.io) refused, kubectl fell back to SPDY/3.1" \
+        "$(grep 'fallback to secondary dialer' "$pf_out")"
+    elif grep -q "Forwarding from 127.0.0.1:$port" "$pf_out"; then
+      pass "port-forward over a WebSocket tunnel (no SPDY fallback)"
+    fi
+  fi
+
+  # delete: containerd ran web's sandbox and container; after the delete it lists none.
+  OUT=$(pod_containers web 2>&1)
+  if [[ $(grep -c . <<<"$OUT") -ge 2 ]]; then
+    pass "containerd runs web's sandbox and container"
+  else
+    fail "containerd runs web's sandbox and container" "$OUT"
+  fi
+  # httpd and sh as PID 1 ignore SIGTERM: a short grace period keeps the suite fast.
+  step "delete pod web" '^pod "web" deleted' -- delete -n "$NS" pod web --grace-period=1
+  if poll 30 no_containers_left web; then
+    pass "containerd shows no container of web"
+  else
+    fail "containerd shows no container of web" "$OUT"
+  fi
+  step "delete pods counter, crash" '^pod "counter" deleted' '^pod "crash" deleted' \
+    -- delete -n "$NS" pod counter crash --grace-period=1
+  if poll 30 no_containers_left counter && poll 30 no_containers_left crash; then
+    pass "containerd shows no container of counter, crash"
+  else
+    fail "containerd shows no container of counter, crash" "$OUT"
+  fi
+}
+
 suite_delete_and_explain() {
   step "explain deployment.spec.strategy" "KIND: +Deployment" "rollingUpdate" "type" \
     -- explain deployment.spec.strategy
@@ -286,6 +535,7 @@ run_suite() {
   suite_get
   suite_describe_and_mutate
   suite_watch
+  suite_pods
   suite_delete_and_explain
 }
 
@@ -298,7 +548,10 @@ main() {
       run_suite "$sdk/kubectl.$v" "$v"
     fi
   done
-  echo "=== kubectl e2e: $PASSED passed, $FAILED failed"
+  echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"
+  if ((${#GAPS[@]} > 0)); then
+    printf '  GAP %s\n' "${GAPS[@]}"
+  fi
   if ((FAILED > 0)); then
     printf '  FAIL %s\n' "${FAILURES[@]}"
     exit 1
