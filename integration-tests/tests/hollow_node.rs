@@ -23,7 +23,12 @@ fn start_hollow_nodes(cluster: &TestCluster, nodes: usize) -> Result<Daemon> {
         "--node-status-update-frequency=1".to_string(),
         "-v=2".to_string(),
     ];
-    Daemon::spawn("hollow-node", &bin, &args, &cluster.dir().join("hollow-node.log"))
+    Daemon::spawn(
+        "hollow-node",
+        &bin,
+        &args,
+        &cluster.dir().join("hollow-node.log"),
+    )
 }
 
 async fn get(cluster: &TestCluster, path: &str) -> Result<Option<Value>> {
@@ -38,9 +43,10 @@ async fn get(cluster: &TestCluster, path: &str) -> Result<Option<Value>> {
 }
 
 fn is_ready(node: &Value) -> bool {
-    node["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    node["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 #[tokio::test]
@@ -55,17 +61,33 @@ async fn hollow_nodes_register_heartbeat_and_run_pods() -> Result<()> {
         let name = format!("hollow-{i}");
         let node = hollow
             .eventually_within(LIMIT, &format!("node {name} Ready"), || async {
-                Ok(get(&cluster, &format!("/api/v1/nodes/{name}")).await?.filter(is_ready))
+                Ok(get(&cluster, &format!("/api/v1/nodes/{name}"))
+                    .await?
+                    .filter(is_ready))
             })
             .await?;
-        assert_eq!(node["spec"]["podCIDR"], format!("10.128.{i}.0/24"), "{node}");
-        let runtime = node["status"]["nodeInfo"]["containerRuntimeVersion"].as_str().unwrap_or_default();
+        assert_eq!(
+            node["spec"]["podCIDR"],
+            format!("10.128.{i}.0/24"),
+            "{node}"
+        );
+        let runtime = node["status"]["nodeInfo"]["containerRuntimeVersion"]
+            .as_str()
+            .unwrap_or_default();
         assert!(runtime.starts_with("fake://"), "runtime {runtime:?}");
-        let port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"].as_i64().unwrap_or_default();
-        assert!(port > 0, "kubelet port {port}: the bound port must be advertised");
-        let lease_path = format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}");
+        let port = node["status"]["daemonEndpoints"]["kubeletEndpoint"]["Port"]
+            .as_i64()
+            .unwrap_or_default();
+        assert!(
+            port > 0,
+            "kubelet port {port}: the bound port must be advertised"
+        );
+        let lease_path =
+            format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}");
         let first = hollow
-            .eventually_within(LIMIT, &format!("lease of {name}"), || async { get(&cluster, &lease_path).await })
+            .eventually_within(LIMIT, &format!("lease of {name}"), || async {
+                get(&cluster, &lease_path).await
+            })
             .await?;
         assert_eq!(first["spec"]["holderIdentity"], name.as_str());
         first_renewals.push((lease_path, first["spec"]["renewTime"].clone()));
@@ -74,12 +96,17 @@ async fn hollow_nodes_register_heartbeat_and_run_pods() -> Result<()> {
     for (lease_path, first_renew) in &first_renewals {
         hollow
             .eventually_within(LIMIT, &format!("{lease_path} renewed"), || async {
-                Ok(get(&cluster, lease_path).await?.filter(|l| l["spec"]["renewTime"] != *first_renew))
+                Ok(get(&cluster, lease_path)
+                    .await?
+                    .filter(|l| l["spec"]["renewTime"] != *first_renew))
             })
             .await?;
     }
 
-    eprintln!("{NODES} nodes Ready with renewed Leases after {:?}", start.elapsed());
+    eprintln!(
+        "{NODES} nodes Ready with renewed Leases after {:?}",
+        start.elapsed()
+    );
 
     // A pod bound to hollow-1 runs there with an address of hollow-1's pod CIDR.
     let pod = json!({
@@ -88,7 +115,9 @@ async fn hollow_nodes_register_heartbeat_and_run_pods() -> Result<()> {
         "spec": {"nodeName": "hollow-1", "containers": [
             {"name": "app", "image": "registry.invalid/app:v1", "command": ["sleep", "3600"]}]}
     });
-    let (code, body) = cluster.post_json("/api/v1/namespaces/default/pods", &pod).await?;
+    let (code, body) = cluster
+        .post_json("/api/v1/namespaces/default/pods", &pod)
+        .await?;
     if !code.is_success() {
         bail!("creating the pod: {code} {body}");
     }
@@ -102,14 +131,28 @@ async fn hollow_nodes_register_heartbeat_and_run_pods() -> Result<()> {
         .await?;
     eprintln!("pod Running after {:?}", start.elapsed());
     let ip = running["status"]["podIP"].as_str().unwrap_or_default();
-    assert!(ip.starts_with("10.128.1."), "pod IP {ip} outside hollow-1's CIDR");
+    assert!(
+        ip.starts_with("10.128.1."),
+        "pod IP {ip} outside hollow-1's CIDR"
+    );
     let status = &running["status"]["containerStatuses"][0];
     assert_eq!(status["name"], "app", "{running}");
-    assert!(status["state"]["running"]["startedAt"].is_string(), "{status}");
-    assert!(status["imageID"].as_str().unwrap_or_default().contains("sha256:"), "{status}");
+    assert!(
+        status["state"]["running"]["startedAt"].is_string(),
+        "{status}"
+    );
+    assert!(
+        status["imageID"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sha256:"),
+        "{status}"
+    );
 
     // Deletion: the kubelet stops the containers and finishes the delete.
-    let (code, body) = cluster.delete(&format!("{pod_path}?gracePeriodSeconds=5")).await?;
+    let (code, body) = cluster
+        .delete(&format!("{pod_path}?gracePeriodSeconds=5"))
+        .await?;
     if !code.is_success() {
         bail!("deleting the pod: {code} {body}");
     }

@@ -64,7 +64,10 @@ fn node_flags(args: &Args, index: u32) -> anyhow::Result<Flags> {
         // The fake runtime reads no CNI config; keep the conflist away from the host's.
         format!("--cni-conf-dir={}", root.join("cni-net.d").display()),
         format!("--max-pods={}", args.max_pods),
-        format!("--node-status-update-frequency={}", args.node_status_update_frequency),
+        format!(
+            "--node-status-update-frequency={}",
+            args.node_status_update_frequency
+        ),
         // Many servers in one process: a free port each, no healthz listeners.
         "--port=0".into(),
         "--healthz-port=0".into(),

@@ -97,7 +97,13 @@ mod tests {
 
     #[test]
     fn rejects_bad_cidrs() {
-        for bad in ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/31", "fd00::/64", "x/24"] {
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0.0/31",
+            "fd00::/64",
+            "x/24",
+        ] {
             assert!(Ipam::new(bad).is_err(), "{bad} accepted");
         }
     }

@@ -60,7 +60,10 @@ impl FakeRuntimeServer {
 /// Binds `socket` (replacing a stale one) and serves an empty fake runtime on it, handing out
 /// pod addresses from `pod_cidr`, in a spawned task. Its filesystem stats name the socket's
 /// directory.
-pub async fn serve_fake_runtime(socket: PathBuf, pod_cidr: &str) -> Result<FakeRuntimeServer, FakeRuntimeError> {
+pub async fn serve_fake_runtime(
+    socket: PathBuf,
+    pod_cidr: &str,
+) -> Result<FakeRuntimeServer, FakeRuntimeError> {
     let socket_error = |source| FakeRuntimeError::Socket {
         path: socket.clone(),
         source,
@@ -80,7 +83,10 @@ pub async fn serve_fake_runtime(socket: PathBuf, pod_cidr: &str) -> Result<FakeR
         .add_service(ImageServiceServer::new(runtime));
     let path = socket.clone();
     let task = tokio::spawn(async move {
-        if let Err(e) = router.serve_with_incoming(UnixListenerStream::new(listener)).await {
+        if let Err(e) = router
+            .serve_with_incoming(UnixListenerStream::new(listener))
+            .await
+        {
             tracing::error!(socket = %path.display(), error = %e, "fake runtime stopped serving");
         }
     });

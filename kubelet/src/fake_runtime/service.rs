@@ -40,7 +40,11 @@ fn touch_log(path: &str) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Err(e) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         tracing::debug!(path = %path.display(), error = %e, "fake runtime: cannot create the container log");
     }
 }
@@ -57,13 +61,20 @@ impl RuntimeService for FakeRuntime {
         Ok(Response::new(Store::version()))
     }
 
-    async fn run_pod_sandbox(&self, request: Request<cri::RunPodSandboxRequest>) -> Reply<cri::RunPodSandboxResponse> {
+    async fn run_pod_sandbox(
+        &self,
+        request: Request<cri::RunPodSandboxRequest>,
+    ) -> Reply<cri::RunPodSandboxResponse> {
         let pod_sandbox_id = self.store().run_pod_sandbox(request.into_inner())?;
         Ok(Response::new(cri::RunPodSandboxResponse { pod_sandbox_id }))
     }
 
-    async fn stop_pod_sandbox(&self, request: Request<cri::StopPodSandboxRequest>) -> Reply<cri::StopPodSandboxResponse> {
-        self.store().stop_pod_sandbox(&request.into_inner().pod_sandbox_id);
+    async fn stop_pod_sandbox(
+        &self,
+        request: Request<cri::StopPodSandboxRequest>,
+    ) -> Reply<cri::StopPodSandboxResponse> {
+        self.store()
+            .stop_pod_sandbox(&request.into_inner().pod_sandbox_id);
         Ok(Response::new(cri::StopPodSandboxResponse {}))
     }
 
@@ -71,7 +82,8 @@ impl RuntimeService for FakeRuntime {
         &self,
         request: Request<cri::RemovePodSandboxRequest>,
     ) -> Reply<cri::RemovePodSandboxResponse> {
-        self.store().remove_pod_sandbox(&request.into_inner().pod_sandbox_id);
+        self.store()
+            .remove_pod_sandbox(&request.into_inner().pod_sandbox_id);
         Ok(Response::new(cri::RemovePodSandboxResponse {}))
     }
 
@@ -79,46 +91,78 @@ impl RuntimeService for FakeRuntime {
         &self,
         request: Request<cri::PodSandboxStatusRequest>,
     ) -> Reply<cri::PodSandboxStatusResponse> {
-        let status = self.store().pod_sandbox_status(&request.into_inner().pod_sandbox_id)?;
+        let status = self
+            .store()
+            .pod_sandbox_status(&request.into_inner().pod_sandbox_id)?;
         Ok(Response::new(cri::PodSandboxStatusResponse {
             status: Some(status),
             ..Default::default()
         }))
     }
 
-    async fn list_pod_sandbox(&self, request: Request<cri::ListPodSandboxRequest>) -> Reply<cri::ListPodSandboxResponse> {
-        let items = self.store().list_pod_sandbox(request.into_inner().filter.as_ref());
+    async fn list_pod_sandbox(
+        &self,
+        request: Request<cri::ListPodSandboxRequest>,
+    ) -> Reply<cri::ListPodSandboxResponse> {
+        let items = self
+            .store()
+            .list_pod_sandbox(request.into_inner().filter.as_ref());
         Ok(Response::new(cri::ListPodSandboxResponse { items }))
     }
 
-    async fn create_container(&self, request: Request<cri::CreateContainerRequest>) -> Reply<cri::CreateContainerResponse> {
+    async fn create_container(
+        &self,
+        request: Request<cri::CreateContainerRequest>,
+    ) -> Reply<cri::CreateContainerResponse> {
         let (container_id, log_path) = self.store().create_container(request.into_inner())?;
         touch_log(&log_path);
         Ok(Response::new(cri::CreateContainerResponse { container_id }))
     }
 
-    async fn start_container(&self, request: Request<cri::StartContainerRequest>) -> Reply<cri::StartContainerResponse> {
-        self.store().start_container(&request.into_inner().container_id)?;
+    async fn start_container(
+        &self,
+        request: Request<cri::StartContainerRequest>,
+    ) -> Reply<cri::StartContainerResponse> {
+        self.store()
+            .start_container(&request.into_inner().container_id)?;
         Ok(Response::new(cri::StartContainerResponse {}))
     }
 
-    async fn stop_container(&self, request: Request<cri::StopContainerRequest>) -> Reply<cri::StopContainerResponse> {
-        self.store().stop_container(&request.into_inner().container_id)?;
+    async fn stop_container(
+        &self,
+        request: Request<cri::StopContainerRequest>,
+    ) -> Reply<cri::StopContainerResponse> {
+        self.store()
+            .stop_container(&request.into_inner().container_id)?;
         Ok(Response::new(cri::StopContainerResponse {}))
     }
 
-    async fn remove_container(&self, request: Request<cri::RemoveContainerRequest>) -> Reply<cri::RemoveContainerResponse> {
-        self.store().remove_container(&request.into_inner().container_id);
+    async fn remove_container(
+        &self,
+        request: Request<cri::RemoveContainerRequest>,
+    ) -> Reply<cri::RemoveContainerResponse> {
+        self.store()
+            .remove_container(&request.into_inner().container_id);
         Ok(Response::new(cri::RemoveContainerResponse {}))
     }
 
-    async fn list_containers(&self, request: Request<cri::ListContainersRequest>) -> Reply<cri::ListContainersResponse> {
-        let containers = self.store().list_containers(request.into_inner().filter.as_ref());
+    async fn list_containers(
+        &self,
+        request: Request<cri::ListContainersRequest>,
+    ) -> Reply<cri::ListContainersResponse> {
+        let containers = self
+            .store()
+            .list_containers(request.into_inner().filter.as_ref());
         Ok(Response::new(cri::ListContainersResponse { containers }))
     }
 
-    async fn container_status(&self, request: Request<cri::ContainerStatusRequest>) -> Reply<cri::ContainerStatusResponse> {
-        let status = self.store().container_status(&request.into_inner().container_id)?;
+    async fn container_status(
+        &self,
+        request: Request<cri::ContainerStatusRequest>,
+    ) -> Reply<cri::ContainerStatusResponse> {
+        let status = self
+            .store()
+            .container_status(&request.into_inner().container_id)?;
         Ok(Response::new(cri::ContainerStatusResponse {
             status: Some(status),
             ..Default::default()
@@ -139,8 +183,13 @@ impl RuntimeService for FakeRuntime {
         Err(unimplemented("ReopenContainerLog"))
     }
 
-    async fn exec_sync(&self, request: Request<cri::ExecSyncRequest>) -> Reply<cri::ExecSyncResponse> {
-        Ok(Response::new(self.store().exec_sync(&request.into_inner().container_id)?))
+    async fn exec_sync(
+        &self,
+        request: Request<cri::ExecSyncRequest>,
+    ) -> Reply<cri::ExecSyncResponse> {
+        Ok(Response::new(
+            self.store().exec_sync(&request.into_inner().container_id)?,
+        ))
     }
 
     async fn exec(&self, _: Request<cri::ExecRequest>) -> Reply<cri::ExecResponse> {
@@ -151,33 +200,56 @@ impl RuntimeService for FakeRuntime {
         Err(unimplemented("Attach"))
     }
 
-    async fn port_forward(&self, _: Request<cri::PortForwardRequest>) -> Reply<cri::PortForwardResponse> {
+    async fn port_forward(
+        &self,
+        _: Request<cri::PortForwardRequest>,
+    ) -> Reply<cri::PortForwardResponse> {
         Err(unimplemented("PortForward"))
     }
 
-    async fn container_stats(&self, request: Request<cri::ContainerStatsRequest>) -> Reply<cri::ContainerStatsResponse> {
-        let stats = self.store().container_stats(&request.into_inner().container_id)?;
-        Ok(Response::new(cri::ContainerStatsResponse { stats: Some(stats) }))
+    async fn container_stats(
+        &self,
+        request: Request<cri::ContainerStatsRequest>,
+    ) -> Reply<cri::ContainerStatsResponse> {
+        let stats = self
+            .store()
+            .container_stats(&request.into_inner().container_id)?;
+        Ok(Response::new(cri::ContainerStatsResponse {
+            stats: Some(stats),
+        }))
     }
 
     async fn list_container_stats(
         &self,
         request: Request<cri::ListContainerStatsRequest>,
     ) -> Reply<cri::ListContainerStatsResponse> {
-        let stats = self.store().list_container_stats(request.into_inner().filter.as_ref());
+        let stats = self
+            .store()
+            .list_container_stats(request.into_inner().filter.as_ref());
         Ok(Response::new(cri::ListContainerStatsResponse { stats }))
     }
 
-    async fn pod_sandbox_stats(&self, request: Request<cri::PodSandboxStatsRequest>) -> Reply<cri::PodSandboxStatsResponse> {
+    async fn pod_sandbox_stats(
+        &self,
+        request: Request<cri::PodSandboxStatsRequest>,
+    ) -> Reply<cri::PodSandboxStatsResponse> {
         let id = request.into_inner().pod_sandbox_id;
         let filter = cri::PodSandboxStatsFilter {
             id: id.clone(),
             ..Default::default()
         };
-        let stats = self.store().list_pod_sandbox_stats(Some(&filter)).into_iter().next();
+        let stats = self
+            .store()
+            .list_pod_sandbox_stats(Some(&filter))
+            .into_iter()
+            .next();
         match stats {
-            Some(stats) => Ok(Response::new(cri::PodSandboxStatsResponse { stats: Some(stats) })),
-            None => Err(Status::not_found(format!("pod sandbox {id} not found or not ready"))),
+            Some(stats) => Ok(Response::new(cri::PodSandboxStatsResponse {
+                stats: Some(stats),
+            })),
+            None => Err(Status::not_found(format!(
+                "pod sandbox {id} not found or not ready"
+            ))),
         }
     }
 
@@ -185,7 +257,9 @@ impl RuntimeService for FakeRuntime {
         &self,
         request: Request<cri::ListPodSandboxStatsRequest>,
     ) -> Reply<cri::ListPodSandboxStatsResponse> {
-        let stats = self.store().list_pod_sandbox_stats(request.into_inner().filter.as_ref());
+        let stats = self
+            .store()
+            .list_pod_sandbox_stats(request.into_inner().filter.as_ref());
         Ok(Response::new(cri::ListPodSandboxStatsResponse { stats }))
     }
 
@@ -214,22 +288,38 @@ impl RuntimeService for FakeRuntime {
         Err(unimplemented("CheckpointContainer"))
     }
 
-    type GetContainerEventsStream = tokio_stream::Empty<Result<cri::ContainerEventResponse, Status>>;
+    type GetContainerEventsStream =
+        tokio_stream::Empty<Result<cri::ContainerEventResponse, Status>>;
 
-    async fn get_container_events(&self, _: Request<cri::GetEventsRequest>) -> Reply<Self::GetContainerEventsStream> {
+    async fn get_container_events(
+        &self,
+        _: Request<cri::GetEventsRequest>,
+    ) -> Reply<Self::GetContainerEventsStream> {
         Err(unimplemented("GetContainerEvents"))
     }
 }
 
 #[tonic::async_trait]
 impl ImageService for FakeRuntime {
-    async fn list_images(&self, request: Request<cri::ListImagesRequest>) -> Reply<cri::ListImagesResponse> {
-        let images = self.store().list_images(request.into_inner().filter.as_ref());
+    async fn list_images(
+        &self,
+        request: Request<cri::ListImagesRequest>,
+    ) -> Reply<cri::ListImagesResponse> {
+        let images = self
+            .store()
+            .list_images(request.into_inner().filter.as_ref());
         Ok(Response::new(cri::ListImagesResponse { images }))
     }
 
-    async fn image_status(&self, request: Request<cri::ImageStatusRequest>) -> Reply<cri::ImageStatusResponse> {
-        let name = request.into_inner().image.map(|i| i.image).unwrap_or_default();
+    async fn image_status(
+        &self,
+        request: Request<cri::ImageStatusRequest>,
+    ) -> Reply<cri::ImageStatusResponse> {
+        let name = request
+            .into_inner()
+            .image
+            .map(|i| i.image)
+            .unwrap_or_default();
         let image = self.store().image(&name)?;
         Ok(Response::new(cri::ImageStatusResponse {
             image: Some(image),
@@ -237,19 +327,38 @@ impl ImageService for FakeRuntime {
         }))
     }
 
-    async fn pull_image(&self, request: Request<cri::PullImageRequest>) -> Reply<cri::PullImageResponse> {
-        let name = request.into_inner().image.map(|i| i.image).unwrap_or_default();
+    async fn pull_image(
+        &self,
+        request: Request<cri::PullImageRequest>,
+    ) -> Reply<cri::PullImageResponse> {
+        let name = request
+            .into_inner()
+            .image
+            .map(|i| i.image)
+            .unwrap_or_default();
         let image = self.store().image(&name)?;
-        Ok(Response::new(cri::PullImageResponse { image_ref: image.id }))
+        Ok(Response::new(cri::PullImageResponse {
+            image_ref: image.id,
+        }))
     }
 
-    async fn remove_image(&self, request: Request<cri::RemoveImageRequest>) -> Reply<cri::RemoveImageResponse> {
-        let name = request.into_inner().image.map(|i| i.image).unwrap_or_default();
+    async fn remove_image(
+        &self,
+        request: Request<cri::RemoveImageRequest>,
+    ) -> Reply<cri::RemoveImageResponse> {
+        let name = request
+            .into_inner()
+            .image
+            .map(|i| i.image)
+            .unwrap_or_default();
         self.store().remove_image(&name);
         Ok(Response::new(cri::RemoveImageResponse {}))
     }
 
-    async fn image_fs_info(&self, _: Request<cri::ImageFsInfoRequest>) -> Reply<cri::ImageFsInfoResponse> {
+    async fn image_fs_info(
+        &self,
+        _: Request<cri::ImageFsInfoRequest>,
+    ) -> Reply<cri::ImageFsInfoResponse> {
         Ok(Response::new(self.store().image_fs_info()))
     }
 }

@@ -215,7 +215,10 @@ impl Store {
     }
 
     /// RunPodSandbox: a READY sandbox with an address (none for host-network pods).
-    pub fn run_pod_sandbox(&mut self, request: cri::RunPodSandboxRequest) -> Result<String, Status> {
+    pub fn run_pod_sandbox(
+        &mut self,
+        request: cri::RunPodSandboxRequest,
+    ) -> Result<String, Status> {
         let config = request
             .config
             .ok_or_else(|| Status::invalid_argument("sandbox config is required"))?;
@@ -224,7 +227,9 @@ impl Store {
             .clone()
             .ok_or_else(|| Status::invalid_argument("sandbox config must include metadata"))?;
         if metadata.name.is_empty() || metadata.namespace.is_empty() || metadata.uid.is_empty() {
-            return Err(Status::invalid_argument("sandbox metadata needs name, namespace and uid"));
+            return Err(Status::invalid_argument(
+                "sandbox metadata needs name, namespace and uid",
+            ));
         }
         // containerd reserves `<name>_<namespace>_<uid>_<attempt>` until the sandbox is removed.
         if let Some(other) = self.sandboxes.values().find(|s| s.metadata == metadata) {
@@ -354,7 +359,10 @@ impl Store {
 
     /// CreateContainer in a READY sandbox: a CREATED container whose log path is the
     /// sandbox's log directory joined with the config's log path. Returns (id, log path).
-    pub fn create_container(&mut self, request: cri::CreateContainerRequest) -> Result<(String, String), Status> {
+    pub fn create_container(
+        &mut self,
+        request: cri::CreateContainerRequest,
+    ) -> Result<(String, String), Status> {
         let config = request
             .config
             .ok_or_else(|| Status::invalid_argument("container config is required"))?;
@@ -370,10 +378,9 @@ impl Store {
             .clone()
             .filter(|i| !i.image.is_empty())
             .ok_or_else(|| Status::invalid_argument("container config must name an image"))?;
-        let sandbox = self
-            .sandboxes
-            .get(&request.pod_sandbox_id)
-            .ok_or_else(|| Status::not_found(format!("pod sandbox {} not found", request.pod_sandbox_id)))?;
+        let sandbox = self.sandboxes.get(&request.pod_sandbox_id).ok_or_else(|| {
+            Status::not_found(format!("pod sandbox {} not found", request.pod_sandbox_id))
+        })?;
         if sandbox.state != cri::PodSandboxState::SandboxReady {
             return Err(Status::failed_precondition(format!(
                 "pod sandbox {} is not ready",
@@ -438,7 +445,9 @@ impl Store {
             .get(&sandbox_id)
             .is_some_and(|s| s.state == cri::PodSandboxState::SandboxReady);
         if !sandbox_ready {
-            return Err(Status::failed_precondition(format!("sandbox {sandbox_id} of container {id} is not ready")));
+            return Err(Status::failed_precondition(format!(
+                "sandbox {sandbox_id} of container {id} is not ready"
+            )));
         }
         let c = self.container_mut(id)?;
         if c.state != cri::ContainerState::ContainerCreated {
@@ -522,7 +531,9 @@ impl Store {
             .get(id)
             .ok_or_else(|| Status::not_found(format!("container {id} not found")))?;
         if c.state != cri::ContainerState::ContainerRunning {
-            return Err(Status::failed_precondition(format!("container {id} is not running")));
+            return Err(Status::failed_precondition(format!(
+                "container {id} is not running"
+            )));
         }
         Ok(cri::ExecSyncResponse::default())
     }
@@ -537,7 +548,10 @@ impl Store {
     }
 
     /// ListContainerStats: zeros for the running containers the filter selects.
-    pub fn list_container_stats(&self, filter: Option<&cri::ContainerStatsFilter>) -> Vec<cri::ContainerStats> {
+    pub fn list_container_stats(
+        &self,
+        filter: Option<&cri::ContainerStatsFilter>,
+    ) -> Vec<cri::ContainerStats> {
         let mut out: Vec<&Container> = self
             .containers
             .values()
@@ -559,14 +573,19 @@ impl Store {
 
     /// ListPodSandboxStats: zeros for the READY sandboxes the filter selects, with their
     /// running containers' (zero) stats.
-    pub fn list_pod_sandbox_stats(&self, filter: Option<&cri::PodSandboxStatsFilter>) -> Vec<cri::PodSandboxStats> {
+    pub fn list_pod_sandbox_stats(
+        &self,
+        filter: Option<&cri::PodSandboxStatsFilter>,
+    ) -> Vec<cri::PodSandboxStats> {
         let mut sandboxes: Vec<&Sandbox> = self
             .sandboxes
             .values()
             .filter(|s| s.state == cri::PodSandboxState::SandboxReady)
             .filter(|s| match filter {
                 None => true,
-                Some(f) => (f.id.is_empty() || f.id == s.id) && selects(&f.label_selector, &s.labels),
+                Some(f) => {
+                    (f.id.is_empty() || f.id == s.id) && selects(&f.label_selector, &s.labels)
+                }
             })
             .collect();
         sandboxes.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
@@ -616,7 +635,11 @@ impl Store {
         };
         cri::Image {
             id: id.clone(),
-            repo_tags: if name.contains('@') { Vec::new() } else { vec![name.to_string()] },
+            repo_tags: if name.contains('@') {
+                Vec::new()
+            } else {
+                vec![name.to_string()]
+            },
             repo_digests: vec![format!("{repo}@{id}")],
             size: IMAGE_SIZE,
             uid: None,
@@ -664,7 +687,12 @@ mod tests {
         Store::new("10.200.7.0/24", Path::new("/tmp/fake")).unwrap()
     }
 
-    fn sandbox_request(name: &str, uid: &str, attempt: u32, host_network: bool) -> cri::RunPodSandboxRequest {
+    fn sandbox_request(
+        name: &str,
+        uid: &str,
+        attempt: u32,
+        host_network: bool,
+    ) -> cri::RunPodSandboxRequest {
         cri::RunPodSandboxRequest {
             config: Some(cri::PodSandboxConfig {
                 metadata: Some(cri::PodSandboxMetadata {
@@ -708,7 +736,10 @@ mod tests {
                     annotations: HashMap::new(),
                 }),
                 command: vec!["sleep".into(), "3600".into()],
-                labels: HashMap::from([("io.kubernetes.container.name".to_string(), name.to_string())]),
+                labels: HashMap::from([(
+                    "io.kubernetes.container.name".to_string(),
+                    name.to_string(),
+                )]),
                 log_path: format!("{name}/{attempt}.log"),
                 ..Default::default()
             }),
@@ -719,22 +750,34 @@ mod tests {
     #[test]
     fn sandbox_gets_an_address_and_gives_it_back_on_stop() {
         let mut s = store();
-        let a = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        let b = s.run_pod_sandbox(sandbox_request("b", "u2", 0, false)).unwrap();
+        let a = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        let b = s
+            .run_pod_sandbox(sandbox_request("b", "u2", 0, false))
+            .unwrap();
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         let status = s.pod_sandbox_status(&a).unwrap();
         assert_eq!(status.network.unwrap().ip, "10.200.7.2");
         assert_eq!(status.state, cri::PodSandboxState::SandboxReady as i32);
         assert_eq!(status.metadata.unwrap().name, "a");
-        assert_eq!(s.pod_sandbox_status(&b).unwrap().network.unwrap().ip, "10.200.7.3");
+        assert_eq!(
+            s.pod_sandbox_status(&b).unwrap().network.unwrap().ip,
+            "10.200.7.3"
+        );
         s.stop_pod_sandbox(&a);
         assert_eq!(
             s.pod_sandbox_status(&a).unwrap().state,
             cri::PodSandboxState::SandboxNotready as i32
         );
-        let c = s.run_pod_sandbox(sandbox_request("c", "u3", 0, false)).unwrap();
-        assert_eq!(s.pod_sandbox_status(&c).unwrap().network.unwrap().ip, "10.200.7.2");
+        let c = s
+            .run_pod_sandbox(sandbox_request("c", "u3", 0, false))
+            .unwrap();
+        assert_eq!(
+            s.pod_sandbox_status(&c).unwrap().network.unwrap().ip,
+            "10.200.7.2"
+        );
         // Stopping twice, or stopping/removing the unknown, is fine (CRI is idempotent).
         s.stop_pod_sandbox(&a);
         s.remove_pod_sandbox("nope");
@@ -743,28 +786,43 @@ mod tests {
     #[test]
     fn host_network_sandbox_has_no_address() {
         let mut s = store();
-        let id = s.run_pod_sandbox(sandbox_request("h", "u1", 0, true)).unwrap();
+        let id = s
+            .run_pod_sandbox(sandbox_request("h", "u1", 0, true))
+            .unwrap();
         assert_eq!(s.pod_sandbox_status(&id).unwrap().network.unwrap().ip, "");
-        let next = s.run_pod_sandbox(sandbox_request("p", "u2", 0, false)).unwrap();
-        assert_eq!(s.pod_sandbox_status(&next).unwrap().network.unwrap().ip, "10.200.7.2");
+        let next = s
+            .run_pod_sandbox(sandbox_request("p", "u2", 0, false))
+            .unwrap();
+        assert_eq!(
+            s.pod_sandbox_status(&next).unwrap().network.unwrap().ip,
+            "10.200.7.2"
+        );
     }
 
     #[test]
     fn sandbox_name_is_reserved_until_removed() {
         let mut s = store();
-        let id = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
+        let id = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
         let again = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false));
         assert_eq!(again.unwrap_err().code(), tonic::Code::AlreadyExists);
-        s.run_pod_sandbox(sandbox_request("a", "u1", 1, false)).unwrap();
+        s.run_pod_sandbox(sandbox_request("a", "u1", 1, false))
+            .unwrap();
         s.remove_pod_sandbox(&id);
-        s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
+        s.run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
     }
 
     #[test]
     fn container_lifecycle() {
         let mut s = store();
-        let sb = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        let (id, log_path) = s.create_container(container_request(&sb, "app", 0)).unwrap();
+        let sb = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        let (id, log_path) = s
+            .create_container(container_request(&sb, "app", 0))
+            .unwrap();
         assert_eq!(log_path, "/logs/default_a_u1/app/0.log");
         let created = s.container_status(&id).unwrap();
         assert_eq!(created.state, cri::ContainerState::ContainerCreated as i32);
@@ -781,7 +839,10 @@ mod tests {
         assert_eq!(running.reason, "");
         assert_eq!(s.exec_sync(&id).unwrap().exit_code, 0);
         // Starting twice is an error, as in containerd.
-        assert_eq!(s.start_container(&id).unwrap_err().code(), tonic::Code::FailedPrecondition);
+        assert_eq!(
+            s.start_container(&id).unwrap_err().code(),
+            tonic::Code::FailedPrecondition
+        );
 
         s.stop_container(&id).unwrap();
         let exited = s.container_status(&id).unwrap();
@@ -795,7 +856,10 @@ mod tests {
         assert!(s.exec_sync(&id).is_err());
 
         s.remove_container(&id);
-        assert_eq!(s.container_status(&id).unwrap_err().code(), tonic::Code::NotFound);
+        assert_eq!(
+            s.container_status(&id).unwrap_err().code(),
+            tonic::Code::NotFound
+        );
         s.remove_container(&id);
     }
 
@@ -804,11 +868,15 @@ mod tests {
         let mut s = store();
         let missing = s.create_container(container_request("nope", "app", 0));
         assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
-        let sb = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        s.create_container(container_request(&sb, "app", 0)).unwrap();
+        let sb = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        s.create_container(container_request(&sb, "app", 0))
+            .unwrap();
         let dup = s.create_container(container_request(&sb, "app", 0));
         assert_eq!(dup.unwrap_err().code(), tonic::Code::AlreadyExists);
-        s.create_container(container_request(&sb, "app", 1)).unwrap();
+        s.create_container(container_request(&sb, "app", 1))
+            .unwrap();
         s.stop_pod_sandbox(&sb);
         let stopped = s.create_container(container_request(&sb, "app", 2));
         assert_eq!(stopped.unwrap_err().code(), tonic::Code::FailedPrecondition);
@@ -817,15 +885,29 @@ mod tests {
     #[test]
     fn stopping_and_removing_a_sandbox_covers_its_containers() {
         let mut s = store();
-        let sb = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        let other = s.run_pod_sandbox(sandbox_request("b", "u2", 0, false)).unwrap();
-        let (c1, _) = s.create_container(container_request(&sb, "app", 0)).unwrap();
-        let (c2, _) = s.create_container(container_request(&other, "app", 0)).unwrap();
+        let sb = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        let other = s
+            .run_pod_sandbox(sandbox_request("b", "u2", 0, false))
+            .unwrap();
+        let (c1, _) = s
+            .create_container(container_request(&sb, "app", 0))
+            .unwrap();
+        let (c2, _) = s
+            .create_container(container_request(&other, "app", 0))
+            .unwrap();
         s.start_container(&c1).unwrap();
         s.start_container(&c2).unwrap();
         s.stop_pod_sandbox(&sb);
-        assert_eq!(s.container_status(&c1).unwrap().state, cri::ContainerState::ContainerExited as i32);
-        assert_eq!(s.container_status(&c2).unwrap().state, cri::ContainerState::ContainerRunning as i32);
+        assert_eq!(
+            s.container_status(&c1).unwrap().state,
+            cri::ContainerState::ContainerExited as i32
+        );
+        assert_eq!(
+            s.container_status(&c2).unwrap().state,
+            cri::ContainerState::ContainerRunning as i32
+        );
         s.remove_pod_sandbox(&sb);
         assert!(s.container_status(&c1).is_err());
         assert!(s.pod_sandbox_status(&sb).is_err());
@@ -835,18 +917,31 @@ mod tests {
     #[test]
     fn list_filters() {
         let mut s = store();
-        let a = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        let b = s.run_pod_sandbox(sandbox_request("b", "u2", 0, false)).unwrap();
+        let a = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        let b = s
+            .run_pod_sandbox(sandbox_request("b", "u2", 0, false))
+            .unwrap();
         let (ca, _) = s.create_container(container_request(&a, "app", 0)).unwrap();
-        let (cb, _) = s.create_container(container_request(&b, "side", 0)).unwrap();
+        let (cb, _) = s
+            .create_container(container_request(&b, "side", 0))
+            .unwrap();
         s.start_container(&ca).unwrap();
         s.stop_pod_sandbox(&b);
 
         let by_label = cri::PodSandboxFilter {
-            label_selector: HashMap::from([("io.kubernetes.pod.uid".to_string(), "u2".to_string())]),
+            label_selector: HashMap::from([(
+                "io.kubernetes.pod.uid".to_string(),
+                "u2".to_string(),
+            )]),
             ..Default::default()
         };
-        let got: Vec<String> = s.list_pod_sandbox(Some(&by_label)).into_iter().map(|p| p.id).collect();
+        let got: Vec<String> = s
+            .list_pod_sandbox(Some(&by_label))
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
         assert_eq!(got, vec![b.clone()]);
         let ready = cri::PodSandboxFilter {
             state: Some(cri::PodSandboxStateValue {
@@ -854,7 +949,11 @@ mod tests {
             }),
             ..Default::default()
         };
-        let got: Vec<String> = s.list_pod_sandbox(Some(&ready)).into_iter().map(|p| p.id).collect();
+        let got: Vec<String> = s
+            .list_pod_sandbox(Some(&ready))
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
         assert_eq!(got, vec![a.clone()]);
         let by_id = cri::PodSandboxFilter {
             id: a.clone(),
@@ -869,16 +968,27 @@ mod tests {
             }),
             ..Default::default()
         };
-        let got: Vec<String> = s.list_containers(Some(&running)).into_iter().map(|c| c.id).collect();
+        let got: Vec<String> = s
+            .list_containers(Some(&running))
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         assert_eq!(got, vec![ca.clone()]);
         let in_b = cri::ContainerFilter {
             pod_sandbox_id: b.clone(),
             ..Default::default()
         };
-        let got: Vec<String> = s.list_containers(Some(&in_b)).into_iter().map(|c| c.id).collect();
+        let got: Vec<String> = s
+            .list_containers(Some(&in_b))
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         assert_eq!(got, vec![cb.clone()]);
         let by_name = cri::ContainerFilter {
-            label_selector: HashMap::from([("io.kubernetes.container.name".to_string(), "side".to_string())]),
+            label_selector: HashMap::from([(
+                "io.kubernetes.container.name".to_string(),
+                "side".to_string(),
+            )]),
             ..Default::default()
         };
         assert_eq!(s.list_containers(Some(&by_name)).len(), 1);
@@ -904,10 +1014,19 @@ mod tests {
         assert!(s.list_images(None).is_empty());
         let image = s.image("registry.local:5000/app:v2").unwrap();
         assert_eq!(image.id, image_id("registry.local:5000/app:v2"));
-        assert_eq!(image.repo_tags, vec!["registry.local:5000/app:v2".to_string()]);
-        assert_eq!(image.repo_digests, vec![format!("registry.local:5000/app@{}", image.id)]);
-        let sb = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
-        s.create_container(container_request(&sb, "app", 0)).unwrap();
+        assert_eq!(
+            image.repo_tags,
+            vec!["registry.local:5000/app:v2".to_string()]
+        );
+        assert_eq!(
+            image.repo_digests,
+            vec![format!("registry.local:5000/app@{}", image.id)]
+        );
+        let sb = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
+        s.create_container(container_request(&sb, "app", 0))
+            .unwrap();
         assert_eq!(s.list_images(None).len(), 2);
         s.remove_image("busybox:1.36");
         assert_eq!(s.list_images(None).len(), 1);
@@ -916,11 +1035,21 @@ mod tests {
     #[test]
     fn new_pod_cidr_keeps_held_addresses() {
         let mut s = store();
-        let a = s.run_pod_sandbox(sandbox_request("a", "u1", 0, false)).unwrap();
+        let a = s
+            .run_pod_sandbox(sandbox_request("a", "u1", 0, false))
+            .unwrap();
         assert!(s.set_pod_cidr("bad").is_err());
         s.set_pod_cidr("10.200.0.0/16").unwrap();
-        let b = s.run_pod_sandbox(sandbox_request("b", "u2", 0, false)).unwrap();
-        assert_eq!(s.pod_sandbox_status(&a).unwrap().network.unwrap().ip, "10.200.7.2");
-        assert_eq!(s.pod_sandbox_status(&b).unwrap().network.unwrap().ip, "10.200.0.2");
+        let b = s
+            .run_pod_sandbox(sandbox_request("b", "u2", 0, false))
+            .unwrap();
+        assert_eq!(
+            s.pod_sandbox_status(&a).unwrap().network.unwrap().ip,
+            "10.200.7.2"
+        );
+        assert_eq!(
+            s.pod_sandbox_status(&b).unwrap().network.unwrap().ip,
+            "10.200.0.2"
+        );
     }
 }
