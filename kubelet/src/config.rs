@@ -13,6 +13,10 @@ pub struct Flags {
     /// The CRI endpoint of the container runtime (`unix:///path/containerd.sock`).
     #[arg(long, default_value = "unix:///run/containerd/containerd.sock")]
     pub container_runtime_endpoint: String,
+    /// Run an in-memory CRI runtime on `<root-dir>/fake-cri.sock` instead of connecting to
+    /// `--container-runtime-endpoint` (scale tests: pods "run" without running anything).
+    #[arg(long, default_value_t = false)]
+    pub fake_runtime: bool,
     /// Node name to register instead of the machine's hostname.
     #[arg(long)]
     pub hostname_override: Option<String>,

@@ -5,6 +5,7 @@
 //! Modules, one job each:
 //! - `config`: the upstream-named flags.
 //! - `cri`: the gRPC connection to containerd (runtime + image services).
+//! - `fake_runtime`: an in-memory CRI runtime for scale tests (`--fake-runtime`, hollow-node).
 //! - `node`: registration, node status and Lease heartbeats.
 //! - `network`: the CNI conflist, pods' DNS and /etc/hosts.
 //! - `pods`: pod sources (apiserver, static manifests), one worker per pod, the relister.
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod cri;
 pub mod events;
+pub mod fake_runtime;
 pub mod network;
 pub mod node;
 pub mod pods;

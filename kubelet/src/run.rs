@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::config::Flags;
 use crate::cri::Runtime;
 use crate::events::Recorder;
+use crate::fake_runtime;
 use crate::network::{self, DnsSettings};
 use crate::node::{self, NodeConfig};
 use crate::pods::context::KubeletContext;
@@ -52,22 +53,78 @@ async fn connect_runtime(endpoint: &str) -> anyhow::Result<Runtime> {
     )
 }
 
+/// CRI UpdateRuntimeConfig with the node's pod CIDR.
+async fn set_runtime_pod_cidr(runtime: &Runtime, cidr: &str) -> anyhow::Result<()> {
+    let request = proto::cri::v1::UpdateRuntimeConfigRequest {
+        runtime_config: Some(proto::cri::v1::RuntimeConfig {
+            network_config: Some(proto::cri::v1::NetworkConfig {
+                pod_cidr: cidr.to_string(),
+            }),
+        }),
+    };
+    runtime
+        .runtime
+        .clone()
+        .update_runtime_config(request)
+        .await
+        .map_err(crate::cri::call_error("UpdateRuntimeConfig"))?;
+    Ok(())
+}
+
+/// Runs the kubelet until SIGTERM/SIGINT. With `--fake-runtime` it first starts an
+/// in-memory runtime on `<root-dir>/fake-cri.sock` and uses it instead of
+/// `--container-runtime-endpoint`.
 pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let node_name = flags.node_name();
     let client = api_client(&flags)
         .await
         .context("building the API client")?;
-    let runtime = connect_runtime(&flags.container_runtime_endpoint).await?;
     std::fs::create_dir_all(&flags.root_dir)
         .with_context(|| format!("creating {}", flags.root_dir.display()))?;
+    let fake = if flags.fake_runtime {
+        let socket = flags.root_dir.join("fake-cri.sock");
+        let cidr = flags
+            .pod_cidr
+            .as_deref()
+            .unwrap_or(fake_runtime::DEFAULT_POD_CIDR);
+        let server = fake_runtime::serve_fake_runtime(socket, cidr)
+            .await
+            .context("starting the fake runtime")?;
+        tracing::info!(endpoint = %server.endpoint(), "serving a fake container runtime (--fake-runtime)");
+        Some(server)
+    } else {
+        None
+    };
+    let endpoint = fake
+        .as_ref()
+        .map(|f| f.endpoint())
+        .unwrap_or_else(|| flags.container_runtime_endpoint.clone());
+    let runtime = connect_runtime(&endpoint).await?;
     let logs_dir = flags.pod_logs_dir();
     std::fs::create_dir_all(&logs_dir)
         .with_context(|| format!("creating {}", logs_dir.display()))?;
 
+    // Bound before registering, so the Node advertises the port actually bound (`--port 0`
+    // picks a free one: many kubelets in one process, hollow-node).
+    let server_config = ServerConfig {
+        address: flags.address,
+        port: flags.port,
+        healthz_port: flags.healthz_port,
+        tls_cert_file: flags.tls_cert_file.clone(),
+        tls_private_key_file: flags.tls_private_key_file.clone(),
+        client_ca_file: flags.client_ca_file.clone(),
+        node_name: node_name.clone(),
+        root_dir: flags.root_dir.clone(),
+    };
+    let server = KubeletServer::bind(server_config, runtime.clone())
+        .await
+        .context("starting the kubelet server")?;
+    tracing::info!(address = %server.local_addr(), "kubelet server listening");
+
     let node_config = NodeConfig {
         name: node_name.clone(),
         ip: flags.node_ip,
-        kubelet_port: flags.port,
+        kubelet_port: server.local_addr().port(),
         root_dir: flags.root_dir.clone(),
         max_pods: flags.max_pods,
         pod_cidr: flags.pod_cidr.clone(),
@@ -89,6 +146,11 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .as_ref()
         .and_then(|s| s.pod_cidr.clone())
         .or(flags.pod_cidr.clone());
+    if let (Some(cidr), Some(_)) = (&pod_cidr, &fake) {
+        // Upstream's kubelet tells the runtime the node's CIDR; the fake hands out pod
+        // addresses from it. (containerd gets its CIDR from the conflist below instead.)
+        set_runtime_pod_cidr(&runtime, cidr).await?;
+    }
     match &pod_cidr {
         Some(cidr) => network::write_conflist(
             &flags.cni_conf_dir,
@@ -138,20 +200,6 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         node,
     ));
 
-    let server_config = ServerConfig {
-        address: flags.address,
-        port: flags.port,
-        healthz_port: flags.healthz_port,
-        tls_cert_file: flags.tls_cert_file.clone(),
-        tls_private_key_file: flags.tls_private_key_file.clone(),
-        client_ca_file: flags.client_ca_file.clone(),
-        node_name: node_name.clone(),
-        root_dir: flags.root_dir.clone(),
-    };
-    let server = KubeletServer::bind(server_config, runtime.clone())
-        .await
-        .context("starting the kubelet server")?;
-    tracing::info!(address = %server.local_addr(), "kubelet server listening");
     let server_task = tokio::spawn(server.run(std::future::pending()));
 
     let (tx, rx) = mpsc::channel(256);
