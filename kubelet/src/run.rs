@@ -100,6 +100,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .map(|f| f.endpoint())
         .unwrap_or_else(|| flags.container_runtime_endpoint.clone());
     let runtime = connect_runtime(&endpoint).await?;
+    let runtime_name = runtime.version().await?.runtime_name;
     let logs_dir = flags.pod_logs_dir();
     std::fs::create_dir_all(&logs_dir)
         .with_context(|| format!("creating {}", logs_dir.display()))?;
@@ -176,6 +177,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     let ctx = Arc::new(KubeletContext {
         client: client.clone(),
         runtime: runtime.clone(),
+        runtime_name,
         node_name: node_name.clone(),
         node_ip: flags.node_ip.to_string(),
         root_dir: flags.root_dir.clone(),

@@ -10,6 +10,8 @@ use crate::volumes::VolumeManager;
 pub struct KubeletContext {
     pub client: kube::Client,
     pub runtime: Runtime,
+    /// The runtime's name from CRI Version (`containerd`): the scheme of container IDs.
+    pub runtime_name: String,
     pub node_name: String,
     pub node_ip: String,
     pub root_dir: PathBuf,

@@ -40,12 +40,12 @@ pub struct StatusInputs<'a> {
     pub ready: &'a dyn Fn(&str) -> bool,
     pub started: &'a dyn Fn(&str) -> bool,
     pub start_time: Option<Time>,
+    /// The runtime's name (`containerd`), the scheme of container IDs.
+    pub runtime_name: &'a str,
 }
 
-fn terminated(
-    info: &ContainerInfo,
-    messages: &HashMap<String, String>,
-) -> ContainerStateTerminated {
+fn terminated(info: &ContainerInfo, inputs: &StatusInputs<'_>) -> ContainerStateTerminated {
+    let messages = inputs.termination_messages;
     let reason = match (info.reason.as_str(), info.exit_code) {
         ("OOMKilled", _) => "OOMKilled",
         (_, 0) => "Completed",
@@ -56,7 +56,7 @@ fn terminated(
         .cloned()
         .or_else(|| Some(info.message.clone()));
     ContainerStateTerminated {
-        container_id: Some(format!("containerd://{}", info.id)),
+        container_id: Some(format!("{}://{}", inputs.runtime_name, info.id)),
         exit_code: info.exit_code,
         reason: Some(reason.into()),
         message: message.filter(|m| !m.is_empty()),
@@ -103,7 +103,7 @@ fn container_status(
         status.state = Some(waiting_state(reason, message));
         return status;
     };
-    status.container_id = Some(format!("containerd://{}", cur.id));
+    status.container_id = Some(format!("{}://{}", inputs.runtime_name, cur.id));
     status.image_id = cur.image_ref.clone();
     status.restart_count = cur.attempt as i32;
     let previous = rt.previous(&c.name, &cur.id);
@@ -117,11 +117,11 @@ fn container_status(
         status.started = Some((inputs.started)(&c.name));
         status.ready = (inputs.ready)(&c.name);
         status.last_state = previous.map(|p| ContainerState {
-            terminated: Some(terminated(p, inputs.termination_messages)),
+            terminated: Some(terminated(p, inputs)),
             ..Default::default()
         });
     } else if cur.is_exited() {
-        let term = terminated(cur, inputs.termination_messages);
+        let term = terminated(cur, inputs);
         match held {
             // Exited and due to restart: waiting, with the exit as lastState.
             Some(w) => {
@@ -137,7 +137,7 @@ fn container_status(
                     ..Default::default()
                 });
                 status.last_state = previous.map(|p| ContainerState {
-                    terminated: Some(terminated(p, inputs.termination_messages)),
+                    terminated: Some(terminated(p, inputs)),
                     ..Default::default()
                 });
             }
@@ -473,6 +473,7 @@ mod tests {
             ready: &yes,
             started: &yes,
             start_time: None,
+            runtime_name: "containerd",
         })
     }
 

@@ -208,6 +208,7 @@ impl PodWorker {
             ready: &ready,
             started: &started,
             start_time: self.start_time.clone(),
+            runtime_name: &self.ctx.runtime_name,
         })
     }
 
