@@ -8,11 +8,16 @@
 RUDDER_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 rudder::cluster::start() {
-  local dir=$1 port
+  local dir=$1 port kubelet_port healthz_port
   mkdir -p "$dir"
   rudder::util::free_port port
-  # Binaries were built by the caller (hack/test.sh) or are built here once.
+  rudder::util::free_port kubelet_port
+  rudder::util::free_port healthz_port
+  # Binaries were built by the caller (hack/test.sh) or are built here once. Own ports, pod
+  # CIDR and bridge, so a test cluster never mistakes another cluster's kubelet for its own.
   RUDDER_DIR=$dir API_PORT=$port RUDDER_SKIP_DEPS=1 \
+    KUBELET_PORT=$kubelet_port KUBELET_HEALTHZ_PORT=$healthz_port \
+    POD_CIDR=${POD_CIDR:-10.244.250.0/24} CNI_BRIDGE=${CNI_BRIDGE:-rdr250} \
     RUDDER_SKIP_BUILD=${RUDDER_SKIP_BUILD:-0} \
     "$RUDDER_LIB_DIR/../local-up-cluster.sh" >"$dir/local-up-cluster.out" 2>&1 &
   RUDDER_CLUSTER_PID=$!
