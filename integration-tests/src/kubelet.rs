@@ -106,3 +106,45 @@ impl Kubelet {
         Ok(())
     }
 }
+
+/// How long a pod may take to reach a state on a busy 2-core machine running debug builds.
+pub const POD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Creates a pod in `default` already bound to `node` (no scheduler involved), with `labels`.
+pub async fn create_bound_pod(
+    cluster: &TestCluster,
+    node: &str,
+    name: &str,
+    labels: serde_json::Value,
+    spec: serde_json::Value,
+) -> Result<()> {
+    let mut spec = spec;
+    spec["nodeName"] = serde_json::json!(node);
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels}, "spec": spec});
+    let (code, body) = cluster
+        .post_json("/api/v1/namespaces/default/pods", &pod)
+        .await?;
+    if !code.is_success() {
+        anyhow::bail!("creating pod {name}: {code} {body}");
+    }
+    Ok(())
+}
+
+/// Waits until `check` accepts pod `default/name`, returning it; fails with the kubelet's log.
+pub async fn wait_pod(
+    cluster: &TestCluster,
+    kubelet: &Kubelet,
+    name: &str,
+    what: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    kubelet
+        .daemon
+        .eventually_within(POD_LIMIT, &format!("pod {name}: {what}"), || async {
+            let (code, pod) = cluster
+                .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
+                .await?;
+            Ok((code.is_success() && check(&pod)).then_some(pod))
+        })
+        .await
+}

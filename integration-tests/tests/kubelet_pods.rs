@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use integration_tests::containerd::Containerd;
-use integration_tests::kubelet::{start_kubelet, Kubelet};
+use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod, Kubelet};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -27,32 +27,7 @@ async fn get_pod(cluster: &TestCluster, name: &str) -> Result<Option<Value>> {
 }
 
 async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) -> Result<()> {
-    let mut spec = spec;
-    spec["nodeName"] = json!(node);
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name}}, "spec": spec});
-    let (code, body) = cluster
-        .post_json("/api/v1/namespaces/default/pods", &pod)
-        .await?;
-    if !code.is_success() {
-        bail!("creating pod {name}: {code} {body}");
-    }
-    Ok(())
-}
-
-/// Waits until `check` accepts the pod, returning it.
-async fn wait_pod(
-    cluster: &TestCluster,
-    kubelet: &Kubelet,
-    name: &str,
-    what: &str,
-    check: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    kubelet
-        .daemon
-        .eventually_within(LIMIT, &format!("pod {name}: {what}"), || async {
-            Ok(get_pod(cluster, name).await?.filter(|p| check(p)))
-        })
-        .await
+    create_bound_pod(cluster, node, name, json!({"app": name}), spec).await
 }
 
 fn phase(pod: &Value) -> &str {

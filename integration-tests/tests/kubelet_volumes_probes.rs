@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use integration_tests::containerd::Containerd;
-use integration_tests::kubelet::{start_kubelet, Kubelet};
+use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -24,28 +24,15 @@ async fn create(cluster: &TestCluster, path: &str, body: Value) -> Result<()> {
 
 async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) -> Result<()> {
     let mut spec = spec;
-    spec["nodeName"] = json!(node);
     spec["terminationGracePeriodSeconds"] = json!(1);
-    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": name, "tier": "test"}}, "spec": spec});
-    create(cluster, "/api/v1/namespaces/default/pods", pod).await
-}
-
-async fn wait_pod(
-    cluster: &TestCluster,
-    kubelet: &Kubelet,
-    name: &str,
-    what: &str,
-    check: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    kubelet
-        .daemon
-        .eventually_within(LIMIT, &format!("pod {name}: {what}"), || async {
-            let (code, pod) = cluster
-                .get_json(&format!("/api/v1/namespaces/default/pods/{name}"))
-                .await?;
-            Ok((code.is_success() && check(&pod)).then_some(pod))
-        })
-        .await
+    create_bound_pod(
+        cluster,
+        node,
+        name,
+        json!({"app": name, "tier": "test"}),
+        spec,
+    )
+    .await
 }
 
 fn first_container(pod: &Value) -> &Value {

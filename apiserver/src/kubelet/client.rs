@@ -216,4 +216,3 @@ fn client_config(
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(cfg)
 }
-

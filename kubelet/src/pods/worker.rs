@@ -483,9 +483,6 @@ impl PodWorker {
         next: &mut Option<Duration>,
     ) -> bool {
         let fp = field_path(kind, &c.name);
-        let retry_soon = |next: &mut Option<Duration>| {
-            *next = Some(next.map_or(Duration::from_secs(5), |n| n.min(Duration::from_secs(5))))
-        };
         if let Err(w) = super::images::ensure(&self.ctx, pod, c, fp.clone()).await {
             self.waiting.insert(c.name.clone(), w);
             retry_soon(next);
@@ -501,36 +498,28 @@ impl PodWorker {
         let env = match env::resolve(pod, c, &env_ctx).await {
             Ok(env) => env,
             Err(e) => {
-                let message = e.to_string();
-                self.ctx
-                    .recorder
-                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(
-                    c.name.clone(),
-                    Waiting {
-                        reason: "CreateContainerConfigError".into(),
-                        message,
-                    },
+                self.hold(
+                    pod,
+                    fp,
+                    c,
+                    "CreateContainerConfigError",
+                    e.to_string(),
+                    next,
                 );
-                retry_soon(next);
                 return false;
             }
         };
         let mut mounts = match self.volumes.as_ref().map(|v| v.container_mounts(c, &env)) {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
-                let message = e.to_string();
-                self.ctx
-                    .recorder
-                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(
-                    c.name.clone(),
-                    Waiting {
-                        reason: "CreateContainerConfigError".into(),
-                        message,
-                    },
+                self.hold(
+                    pod,
+                    fp,
+                    c,
+                    "CreateContainerConfigError",
+                    e.to_string(),
+                    next,
                 );
-                retry_soon(next);
                 return false;
             }
             None => Vec::new(),
@@ -563,18 +552,14 @@ impl PodWorker {
         let id = match created {
             Ok(r) => r.into_inner().container_id,
             Err(status) => {
-                let message = status.message().to_string();
-                self.ctx
-                    .recorder
-                    .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-                self.waiting.insert(
-                    c.name.clone(),
-                    Waiting {
-                        reason: "CreateContainerError".into(),
-                        message,
-                    },
+                self.hold(
+                    pod,
+                    fp,
+                    c,
+                    "CreateContainerError",
+                    status.message().to_string(),
+                    next,
                 );
-                retry_soon(next);
                 return false;
             }
         };
@@ -591,18 +576,14 @@ impl PodWorker {
             })
             .await
         {
-            let message = status.message().to_string();
-            self.ctx
-                .recorder
-                .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
-            self.waiting.insert(
-                c.name.clone(),
-                Waiting {
-                    reason: "RunContainerError".into(),
-                    message,
-                },
+            self.hold(
+                pod,
+                fp,
+                c,
+                "RunContainerError",
+                status.message().to_string(),
+                next,
             );
-            retry_soon(next);
             return true;
         }
         self.ctx.recorder.pod_event(
@@ -629,6 +610,30 @@ impl PodWorker {
             }
         }
         true
+    }
+
+    /// A container could not be started: report it (event and waiting reason) and look again
+    /// soon.
+    fn hold(
+        &mut self,
+        pod: &Pod,
+        fp: Option<String>,
+        c: &Container,
+        reason: &str,
+        message: String,
+        next: &mut Option<Duration>,
+    ) {
+        self.ctx
+            .recorder
+            .pod_event(pod, fp, true, "Failed", format!("Error: {message}"));
+        self.waiting.insert(
+            c.name.clone(),
+            Waiting {
+                reason: reason.into(),
+                message,
+            },
+        );
+        retry_soon(next);
     }
 
     /// Kubelet-managed files mounted into every container: /etc/hosts and the termination log.
@@ -986,6 +991,11 @@ pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Optio
         let _ = std::fs::remove_dir_all(sandbox::log_directory(pod, &ctx.logs_dir));
     }
     tracing::info!(uid, "removed pod from the runtime");
+}
+
+/// Wake the worker again within 5 s (a failed start is retried, as upstream's sync loop does).
+fn retry_soon(next: &mut Option<Duration>) {
+    *next = Some(next.map_or(Duration::from_secs(5), |n| n.min(Duration::from_secs(5))));
 }
 
 fn termination_log_path(pod_dir: &std::path::Path, name: &str, attempt: u32) -> std::path::PathBuf {
