@@ -22,6 +22,9 @@
 #   KUBELET_LOG_LEVEL    kubelet -v                          (default 1)
 #   POD_CIDR             the node's --pod-cidr               (default 10.244.0.0/24)
 #   CNI_BRIDGE           the kubelet's --cni-bridge-name     (default rudder0; one per cluster)
+#   KUBELET_EVICTION_HARD the kubelet's --eviction-hard (default: upstream's memory threshold,
+#                        disk thresholds at 2% as kind lowers them — a dev machine's disk is
+#                        shared with build trees, and upstream's 10%/15% would evict everything)
 #   IMAGES_DIR           where the image tarballs are built  (default <repo>/_output/images)
 #   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
@@ -292,6 +295,7 @@ start_kubelet() {
     --cni-conf-dir "$CONTAINERD_DIR/net.d" \
     --cni-bridge-name "$CNI_BRIDGE" \
     --cluster-domain cluster.local \
+    --eviction-hard "${KUBELET_EVICTION_HARD:-memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%}" \
     --address 127.0.0.1 \
     --port "$KUBELET_PORT" \
     --healthz-port "$KUBELET_HEALTHZ_PORT" \

@@ -436,16 +436,15 @@ suite_pods() {
   fi
 
   # kubectl 1.30+ asks for WebSocket v5.channel.k8s.io for exec first and falls back to
-  # SPDY/3.1 when refused (logged at -v=4). Upstream's apiserver accepts v5 (it translates
-  # to SPDY towards the kubelet); here the upgrade goes through to containerd's streaming
-  # server, which refuses v5 — exec works, over the fallback. Say which one was used.
+  # SPDY/3.1 only when refused (logged at -v=4). The apiserver answers the WebSocket itself
+  # and speaks SPDY to the kubelet, as upstream's stream translator does: no fallback.
   local minor=${VERSION#*.}
   [[ $minor =~ ^[0-9]+$ ]] || minor=0
   if ((minor >= 30)); then
     if ! run exec -v=4 -n "$NS" web -- true; then
       fail "exec -v=4 (protocol check)" "$OUT"
     elif grep -q 'RemoteCommand fallback' <<<"$OUT"; then
-      gap "exec: WebSocket v5.channel.k8s.io refused, kubectl fell back to SPDY/3.1" \
+      fail "exec over WebSocket v5.channel.k8s.io (kubectl fell back to SPDY)" \
         "$(grep 'RemoteCommand fallback' <<<"$OUT")"
     else
       pass "exec over WebSocket v5.channel.k8s.io (no SPDY fallback)"
@@ -469,11 +468,11 @@ suite_pods() {
   fi
   kill "$forwarder" 2>/dev/null
   wait "$forwarder" 2>/dev/null
-  # kubectl 1.31+ tunnels port-forward's SPDY over a WebSocket first (upstream's apiserver
-  # unwraps it); here the kubelet's runtime gets the tunnel request and refuses it.
+  # kubectl 1.31+ tunnels port-forward's SPDY through a WebSocket first; the apiserver
+  # unwraps it towards the kubelet, so there is no fallback to plain SPDY.
   if ((minor >= 31)); then
     if grep -q 'fallback to secondary dialer' "$pf_out"; then
-      gap "port-forward: WebSocket tunnel (SPDY/3.1+portforward.k8s.io) refused, kubectl fell back to SPDY/3.1" \
+      fail "port-forward over a WebSocket tunnel (kubectl fell back to SPDY)" \
         "$(grep 'fallback to secondary dialer' "$pf_out")"
     elif grep -q "Forwarding from 127.0.0.1:$port" "$pf_out"; then
       pass "port-forward over a WebSocket tunnel (no SPDY fallback)"

@@ -52,6 +52,9 @@ fn kubelet_args(
         format!("--port={port}"),
         "--healthz-port=0".into(),
         "--node-status-update-frequency=2".into(),
+        // Memory as upstream; disk thresholds low, as kind sets them: test machines keep big
+        // build trees on the same disk, and upstream's 10%/15% would evict every test pod.
+        format!("--eviction-hard={TEST_EVICTION_HARD}"),
         "-v=2".into(),
     ]
 }
@@ -64,6 +67,28 @@ pub fn start_kubelet(
     containerd: &Containerd,
     node_name: &str,
     pod_cidr: &str,
+) -> Result<Kubelet> {
+    start_kubelet_with(cluster, containerd, node_name, pod_cidr, &[])
+}
+
+/// `args` with each `--flag=value` of `overrides` in place of the same flag's default.
+fn with_overrides(args: &[String], overrides: &[String]) -> Vec<String> {
+    let flag = |a: &str| a.split('=').next().unwrap_or_default().to_string();
+    let replaced: Vec<String> = overrides.iter().map(|o| flag(o)).collect();
+    args.iter()
+        .filter(|a| !replaced.contains(&flag(a)))
+        .chain(overrides)
+        .cloned()
+        .collect()
+}
+
+/// [`start_kubelet`] with extra flags (`--flag=value`), which replace the harness's own.
+pub fn start_kubelet_with(
+    cluster: &TestCluster,
+    containerd: &Containerd,
+    node_name: &str,
+    pod_cidr: &str,
+    extra: &[String],
 ) -> Result<Kubelet> {
     let root_dir = cluster.dir().join(format!("kubelet-{node_name}"));
     let manifest_dir = root_dir.join("manifests");
@@ -78,6 +103,7 @@ pub fn start_kubelet(
         &manifest_dir,
         port,
     );
+    let args = with_overrides(&args, extra);
     let log = cluster.dir().join(format!("kubelet-{node_name}.log"));
     let bin = process::bin_dir()?.join("kubelet");
     let daemon = Daemon::spawn("kubelet", &bin, &args, &log)?;
@@ -98,6 +124,12 @@ impl Kubelet {
         self.daemon.kill();
     }
 
+    /// Starts the kubelet again with the flags changed by `overrides` (`--flag=value`).
+    pub fn restart_with(&mut self, overrides: &[String]) -> Result<()> {
+        self.args = with_overrides(&self.args, overrides);
+        self.restart()
+    }
+
     /// Starts the kubelet again with the same flags (appending to the same log).
     pub fn restart(&mut self) -> Result<()> {
         self.daemon.kill();
@@ -106,6 +138,10 @@ impl Kubelet {
         Ok(())
     }
 }
+
+/// The hard eviction thresholds test kubelets run with.
+pub const TEST_EVICTION_HARD: &str =
+    "memory.available<100Mi,nodefs.available<1%,imagefs.available<1%,nodefs.inodesFree<1%";
 
 /// How long a pod may take to reach a state on a busy 2-core machine running debug builds.
 pub const POD_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);

@@ -148,6 +148,87 @@ fn write_chunk(s: &mut Tls, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// One SPDY frame as the fake kubelet reads it: control type (None for DATA), stream id,
+/// flags, payload.
+struct SpdyFrame {
+    control: Option<u16>,
+    stream: u32,
+    flags: u8,
+    payload: Vec<u8>,
+}
+
+fn read_spdy_frame(s: &mut Tls) -> Result<Option<SpdyFrame>> {
+    let mut head = [0u8; 8];
+    match s.read_exact(&mut head) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes([0, head[5], head[6], head[7]]) as usize;
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload)?;
+    let control = (head[0] & 0x80 != 0).then(|| u16::from_be_bytes([head[2], head[3]]));
+    let stream = if control.is_some() {
+        payload
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0] & 0x7F, b[1], b[2], b[3]]))
+            .unwrap_or_default()
+    } else {
+        u32::from_be_bytes([head[0] & 0x7F, head[1], head[2], head[3]])
+    };
+    Ok(Some(SpdyFrame {
+        control,
+        stream,
+        flags: head[4],
+        payload,
+    }))
+}
+
+fn write_spdy_data(s: &mut Tls, stream: u32, data: &[u8], fin: bool) -> Result<()> {
+    let len = (data.len() as u32).to_be_bytes();
+    s.write_all(&stream.to_be_bytes())?;
+    s.write_all(&[u8::from(fin), len[1], len[2], len[3]])?;
+    s.write_all(data)?;
+    s.flush()?;
+    Ok(())
+}
+
+/// A remote command over SPDY as a kubelet serves it, with `stdin=1&stdout=1`: streams
+/// error (1), stdin (3), stdout (5) are opened by the client and each gets a SYN_REPLY;
+/// stdin comes back on stdout prefixed `echo:`; when stdin is closed (FIN) the final
+/// Status goes out on the error stream and the connection closes.
+fn fake_spdy_exec(tls: &mut Tls) -> Result<()> {
+    let mut opened = Vec::new();
+    while let Some(frame) = read_spdy_frame(tls)? {
+        match (frame.control, frame.stream) {
+            (Some(1), id) => {
+                opened.push(id);
+                // SYN_REPLY with an empty (uncompressed-length 0 is fine to skip) block.
+                let mut reply = vec![0x80, 0x03, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04];
+                reply.extend_from_slice(&id.to_be_bytes());
+                tls.write_all(&reply)?;
+                tls.flush()?;
+            }
+            (None, 3) => {
+                if !frame.payload.is_empty() {
+                    let mut out = b"echo:".to_vec();
+                    out.extend_from_slice(&frame.payload);
+                    write_spdy_data(tls, 5, &out, false)?;
+                }
+                if frame.flags & 1 != 0 {
+                    let status = format!(
+                        r#"{{"metadata":{{}},"status":"Success","message":"streams {opened:?}"}}"#
+                    );
+                    write_spdy_data(tls, 1, status.as_bytes(), true)?;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn serve_one(
     tcp: TcpStream,
     config: Arc<rustls::ServerConfig>,
@@ -196,22 +277,12 @@ fn serve_one(
         }
         tls.write_all(b"0\r\n\r\n")?;
         tls.flush()?;
-    } else if target.starts_with("/exec/") && record.header("upgrade") == Some("websocket") {
-        tls.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n")?;
+    } else if target.starts_with("/exec/") && record.header("upgrade") == Some("SPDY/3.1") {
+        tls.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: SPDY/3.1\r\nConnection: Upgrade\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n")?;
         tls.flush()?;
-        // Echo with a prefix, so the client knows the bytes went through the kubelet.
-        let mut buf = [0u8; 1024];
-        loop {
-            let n = match tls.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            tls.write_all(b"echo:")?;
-            tls.write_all(&buf[..n])?;
-            tls.flush()?;
-        }
+        fake_spdy_exec(&mut tls)?;
     } else if target.starts_with("/attach/") {
-        let body = "refused: this kubelet speaks no websocket";
+        let body = "refused: this kubelet takes no upgrade here";
         write!(
             tls,
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nX-Fake-Kubelet: refused\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -367,6 +438,45 @@ impl RawClient {
         read_head(&mut self.tls)
     }
 
+    /// Send one masked binary WebSocket frame (clients must mask, RFC 6455 §5.3).
+    fn send_ws(&mut self, payload: &[u8]) -> Result<()> {
+        let mask = [0x12u8, 0x34, 0x56, 0x78];
+        let mut frame = vec![0x82];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.tls.write_all(&frame)?;
+        self.tls.flush()?;
+        Ok(())
+    }
+
+    /// Read server frames (unmasked) until a close frame or the end of the connection;
+    /// returns (opcode, payload) for each.
+    fn read_ws_until_close(&mut self, mut got: Vec<u8>) -> Result<Vec<(u8, Vec<u8>)>> {
+        let mut frames = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            while let Some((op, payload, used)) = parse_server_frame(&got) {
+                got.drain(..used);
+                frames.push((op, payload));
+                if op == 8 {
+                    return Ok(frames);
+                }
+            }
+            let n = self.tls.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(frames);
+            }
+            got.extend_from_slice(&chunk[..n]);
+        }
+    }
+
     /// Read until `want` appears (or the connection ends / times out).
     fn read_until(&mut self, mut got: Vec<u8>, want: &[u8]) -> Result<Vec<u8>> {
         let mut chunk = [0u8; 4096];
@@ -379,6 +489,18 @@ impl RawClient {
         }
         Ok(got)
     }
+}
+
+/// One unmasked server frame from the front of `b`: (opcode, payload, bytes used).
+fn parse_server_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
+    let op = b.first()? & 0x0F;
+    let (len, start) = match b.get(1)? & 0x7F {
+        126 => (u16::from_be_bytes([*b.get(2)?, *b.get(3)?]) as usize, 4),
+        127 => return None,
+        n => (n as usize, 2),
+    };
+    let payload = b.get(start..start + len)?.to_vec();
+    Some((op, payload, start + len))
 }
 
 fn status_code(head: &str) -> u16 {
@@ -475,49 +597,74 @@ async fn follow_streams_each_line_as_the_kubelet_writes_it() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exec_upgrade_is_spliced_both_ways_and_a_refused_upgrade_passes_through() -> Result<()> {
+async fn websocket_exec_is_translated_to_spdy_and_a_refused_upgrade_passes_through() -> Result<()> {
     let s = setup().await?;
     let cluster = &s.cluster;
-    let (head, echoed) = tokio::task::block_in_place(|| -> Result<(String, Vec<u8>)> {
-        let mut c = RawClient::connect(cluster)?;
-        let (head, rest) = c.upgrade_get(
+    let (head, frames) = tokio::task::block_in_place(
+        || -> Result<(String, Vec<(u8, Vec<u8>)>)> {
+            let mut c = RawClient::connect(cluster)?;
+            let (head, rest) = c.upgrade_get(
             "/api/v1/namespaces/default/pods/web/exec?container=app&command=echo&command=hi%20there&stdin=true&stdout=true&tty=false",
         )?;
-        if status_code(&head) != 101 {
-            let rest = c.read_until(rest, b"}")?;
-            return Ok((head, rest));
-        }
-        c.tls.write_all(b"ping")?;
-        c.tls.flush()?;
-        let got = c.read_until(rest, b"echo:ping")?;
-        c.tls.write_all(b"pong")?;
-        c.tls.flush()?;
-        let got = c.read_until(got, b"echo:pong")?;
-        Ok((head, got))
-    })?;
-    assert_eq!(
-        status_code(&head),
-        101,
-        "{head}\n{}",
-        String::from_utf8_lossy(&echoed)
-    );
+            if status_code(&head) != 101 {
+                let rest = c.read_until(rest, b"}")?;
+                return Ok((head, vec![(0, rest)]));
+            }
+            // stdin on channel 0, then v5's close signal for channel 0.
+            c.send_ws(b"\x00ping")?;
+            let got = c.read_until(rest, b"echo:ping")?;
+            c.send_ws(&[255, 0])?;
+            let frames = c.read_ws_until_close(got)?;
+            Ok((head, frames))
+        },
+    )?;
+    assert_eq!(status_code(&head), 101, "{head}\n{frames:?}");
     let lower = head.to_ascii_lowercase();
     assert!(
         lower.contains("sec-websocket-protocol: v5.channel.k8s.io"),
         "{head}"
     );
     assert!(lower.contains("upgrade: websocket"), "{head}");
-    assert_eq!(String::from_utf8_lossy(&echoed), "echo:pingecho:pong");
+    // RFC 6455's answer to the key RawClient sends.
+    assert!(
+        lower.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    let binary: Vec<&Vec<u8>> = frames
+        .iter()
+        .filter(|(op, _)| *op == 2)
+        .map(|(_, p)| p)
+        .collect();
+    // stdout (channel 1) carries the kubelet's stdout stream (SPDY stream 5).
+    assert_eq!(
+        binary.first().map(|p| &p[..]),
+        Some(&b"\x01echo:ping"[..]),
+        "{frames:?}"
+    );
+    // The error channel carries the Status the kubelet sent once stdin was closed (FIN),
+    // naming the streams it saw opened: error, stdin, stdout.
+    let status = binary
+        .iter()
+        .find(|p| p.first() == Some(&3))
+        .context("no error-channel message")?;
+    let status: Value = serde_json::from_slice(&status[1..])?;
+    assert_eq!(status["status"], "Success");
+    assert_eq!(status["message"], "streams [1, 3, 5]");
+    assert_eq!(
+        frames.last().map(|(op, _)| *op),
+        Some(8),
+        "ends with a close frame"
+    );
 
     let seen = s.kubelet.find("GET /exec/").context("no exec request")?;
     assert_eq!(
         seen.request_line,
         "GET /exec/default/web/app?command=echo&command=hi+there&stdin=1&stdout=1 HTTP/1.1"
     );
-    assert_eq!(seen.header("upgrade"), Some("websocket"));
+    assert_eq!(seen.header("upgrade"), Some("SPDY/3.1"));
     assert_eq!(
-        seen.header("sec-websocket-protocol"),
-        Some("v5.channel.k8s.io")
+        seen.header("x-stream-protocol-version"),
+        Some("v4.channel.k8s.io")
     );
     assert!(seen.client_cert_ok);
 
@@ -526,7 +673,7 @@ async fn exec_upgrade_is_spliced_both_ways_and_a_refused_upgrade_passes_through(
         let mut c = RawClient::connect(cluster)?;
         let (head, rest) =
             c.upgrade_get("/api/v1/namespaces/default/pods/web/attach?stdout=true")?;
-        let body = c.read_until(rest, b"websocket")?;
+        let body = c.read_until(rest, b"upgrade here")?;
         Ok((head, body))
     })?;
     assert_eq!(status_code(&head), 400, "{head}");
@@ -535,7 +682,7 @@ async fn exec_upgrade_is_spliced_both_ways_and_a_refused_upgrade_passes_through(
             .contains("x-fake-kubelet: refused"),
         "{head}"
     );
-    assert!(String::from_utf8_lossy(&body).contains("refused: this kubelet speaks no websocket"));
+    assert!(String::from_utf8_lossy(&body).contains("refused: this kubelet takes no upgrade here"));
     let seen = s
         .kubelet
         .find("GET /attach/")
@@ -544,6 +691,8 @@ async fn exec_upgrade_is_spliced_both_ways_and_a_refused_upgrade_passes_through(
         seen.request_line,
         "GET /attach/default/web/app?stdout=1 HTTP/1.1"
     );
+    // The WebSocket client was going to be translated: the kubelet was asked for SPDY.
+    assert_eq!(seen.header("upgrade"), Some("SPDY/3.1"));
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The kubelet's flags, named as upstream's so its documentation applies.
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 
@@ -91,9 +92,58 @@ pub struct Flags {
     /// must be imported (hack/build-images.sh) and a missing image is `ErrImagePull`.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     pub pull_from_registries: bool,
+    /// Hard eviction thresholds (`memory.available<100Mi,nodefs.available<10%`); an empty
+    /// value turns eviction off.
+    #[arg(long, default_value = crate::eviction::thresholds::DEFAULT_HARD)]
+    pub eviction_hard: String,
+    /// How long a pressure condition is held after its threshold was last met (`5m`, `30s`).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub eviction_pressure_transition_period: Duration,
+    /// How often the eviction signals are read (`10s`).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub housekeeping_interval: Duration,
+    /// Resources set aside for Kubernetes daemons (`cpu=100m,memory=100Mi`), taken out of
+    /// allocatable.
+    #[arg(long, value_delimiter = ',')]
+    pub kube_reserved: Vec<String>,
+    /// Resources set aside for the OS (`cpu=100m,memory=100Mi`), taken out of allocatable.
+    #[arg(long, value_delimiter = ',')]
+    pub system_reserved: Vec<String>,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
+}
+
+/// A duration as Go writes one (`5m`, `30s`, `1h30m`, `500ms`), or bare seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
+        let value: f64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            other => return Err(format!("unknown unit {other:?} in duration {s:?}")),
+        };
+        total += Duration::from_secs_f64(value * scale);
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
 }
 
 impl Flags {
@@ -111,5 +161,20 @@ impl Flags {
         self.pod_logs_dir
             .clone()
             .unwrap_or_else(|| self.root_dir.join("pod-logs"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_go_writes_them() {
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("12"), Ok(Duration::from_secs(12)));
+        assert!(parse_duration("5 minutes").is_err());
+        assert!(parse_duration("m").is_err());
     }
 }

@@ -18,6 +18,7 @@
 pub mod config;
 pub mod cri;
 pub mod events;
+pub mod eviction;
 pub mod fake_runtime;
 pub mod network;
 pub mod node;

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::config::Flags;
 use crate::cri::Runtime;
 use crate::events::Recorder;
+use crate::eviction::{EvictionConfig, EvictionManager, EvictionState};
 use crate::fake_runtime;
 use crate::network::{self, DnsSettings};
 use crate::node::{self, NodeConfig};
@@ -122,6 +123,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .context("starting the kubelet server")?;
     tracing::info!(address = %server.local_addr(), "kubelet server listening");
 
+    let thresholds = crate::eviction::thresholds::parse_hard(&flags.eviction_hard)?;
     let node_config = NodeConfig {
         name: node_name.clone(),
         ip: flags.node_ip,
@@ -132,6 +134,10 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         labels: flags.node_labels.clone(),
         taints: flags.register_with_taints.clone(),
         status_update_frequency: Duration::from_secs(flags.node_status_update_frequency.max(1)),
+        reserved: node::allocatable::parse_reserved(
+            flags.kube_reserved.iter().chain(&flags.system_reserved),
+        )?,
+        thresholds: thresholds.clone(),
     };
     let node = if flags.register_node {
         node::register(&client, &node_config).await?
@@ -173,7 +179,26 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .get("cpu")
         .and_then(|q| crate::pods::qos::parse_quantity(q, true))
         .unwrap_or(1000);
+    let allocatable = node::allocatable::compute(&capacity, &node_config.reserved, &thresholds);
+    let eviction = Arc::new(EvictionState::default());
     let (probe_tx, probe_rx) = mpsc::unbounded_channel();
+    let recorder = Recorder::new(client.clone(), node_name.clone());
+    if !thresholds.is_empty() {
+        let config = EvictionConfig {
+            thresholds: thresholds.clone(),
+            pressure_transition_period: flags.eviction_pressure_transition_period,
+            monitoring_interval: flags.housekeeping_interval.max(Duration::from_millis(100)),
+            root_dir: flags.root_dir.clone(),
+        };
+        let manager = EvictionManager::new(
+            config,
+            eviction.clone(),
+            runtime.clone(),
+            recorder.clone(),
+            probe_tx.clone(),
+        );
+        tokio::spawn(manager.run());
+    }
     let ctx = Arc::new(KubeletContext {
         client: client.clone(),
         runtime: runtime.clone(),
@@ -190,9 +215,11 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         pull_from_registries: flags.pull_from_registries,
         memory_capacity,
         cpu_capacity_millis,
-        recorder: Recorder::new(client.clone(), node_name.clone()),
+        recorder,
         volumes: VolumeManager::new(client.clone(), flags.root_dir.clone(), node_name.clone()),
         probes: ProbeManager::new(runtime.clone(), probe_tx),
+        eviction: eviction.clone(),
+        allocatable: crate::pods::admission::amounts(&allocatable),
     });
 
     tokio::spawn(node::run(
@@ -200,6 +227,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         runtime.clone(),
         node_config,
         node,
+        eviction,
     ));
 
     let server_task = tokio::spawn(server.run(std::future::pending()));

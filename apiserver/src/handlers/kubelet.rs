@@ -18,6 +18,8 @@ use crate::errors::ApiError;
 use crate::kubelet::location::{self, ConnectionInfo};
 use crate::kubelet::options::{self, StreamKind};
 use crate::kubelet::proxy::{self, Forward, ProxyError};
+use crate::kubelet::translate::StreamOptions;
+use crate::kubelet::websocket;
 use crate::request::{Query, RequestInfo};
 
 /// How much of a kubelet's error body is read into the Status (upstream's `maxReadLength`).
@@ -202,6 +204,17 @@ async fn stream(
         path_and_query: with_query(path, &kubelet_query),
         headers: proxy::forwarded_headers(req.headers(), true),
     };
+    // WebSocket clients (kubectl 1.30+) are answered here and bridged to the kubelet's SPDY,
+    // as upstream's stream translator does; SPDY clients are spliced through.
+    let plan = websocket::is_websocket(req.headers())
+        .then(|| websocket::plan(req.headers(), kind == StreamKind::PortForward))
+        .flatten();
+    if let Some((plan, subprotocol)) = plan {
+        let options = StreamOptions::from_kubelet_query(&kubelet_query);
+        return websocket::serve(&server.kubelet, req, fwd, plan, subprotocol, options)
+            .await
+            .map_err(dial_error);
+    }
     proxy::upgrade(&server.kubelet, req, fwd)
         .await
         .map_err(dial_error)

@@ -69,6 +69,8 @@ fn node_flags(args: &Args, index: u32) -> anyhow::Result<Flags> {
             args.node_status_update_frequency
         ),
         // Many servers in one process: a free port each, no healthz listeners.
+        // Simulated nodes share this machine: its memory and disk are not theirs to evict for.
+        "--eviction-hard=".into(),
         "--port=0".into(),
         "--healthz-port=0".into(),
         format!("--v={}", args.verbosity),

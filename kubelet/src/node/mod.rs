@@ -1,4 +1,5 @@
 //! This machine as a Node: registration, status reports and Lease heartbeats.
+pub mod allocatable;
 pub mod lease;
 pub mod machine;
 pub mod status;
@@ -14,6 +15,7 @@ use kube::Api;
 use proto::cri::v1 as cri;
 
 use crate::cri::Runtime;
+use crate::eviction::thresholds::Pressure;
 
 /// Upstream posts node status at least this often even when nothing changed.
 const STATUS_REPORT_FREQUENCY: Duration = Duration::from_secs(300);
@@ -30,6 +32,10 @@ pub struct NodeConfig {
     pub labels: Vec<String>,
     pub taints: Vec<String>,
     pub status_update_frequency: Duration,
+    /// kube-reserved + system-reserved.
+    pub reserved: allocatable::Amounts,
+    /// Hard eviction thresholds (memory and nodefs come off allocatable).
+    pub thresholds: Vec<crate::eviction::thresholds::Threshold>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +210,13 @@ async fn runtime_not_ready(runtime: &Runtime) -> Option<String> {
 
 /// Posts node status when it changes (or every 5 minutes) and renews the Lease every 10 s,
 /// until the process ends.
-pub async fn run(client: kube::Client, runtime: Runtime, config: NodeConfig, node: Node) {
+pub async fn run(
+    client: kube::Client,
+    runtime: Runtime,
+    config: NodeConfig,
+    node: Node,
+    eviction: std::sync::Arc<crate::eviction::EvictionState>,
+) {
     let nodes: Api<Node> = Api::all(client.clone());
     let node_uid = node.metadata.uid.clone();
     let mut last_posted: Option<NodeStatus> = node.status.clone();
@@ -224,20 +236,21 @@ pub async fn run(client: kube::Client, runtime: Runtime, config: NodeConfig, nod
                 Ok(v) => format!("{}://{}", v.runtime_name, v.runtime_version),
                 Err(_) => "unknown://unknown".into(),
             };
-            let (total, available) = machine::filesystem_bytes(&config.root_dir).unwrap_or((1, 1));
+            let capacity = machine::capacity(&config.root_dir, config.max_pods);
+            let allocatable = allocatable::compute(&capacity, &config.reserved, &config.thresholds);
             let observed = status::Observed {
                 node_name: config.name.clone(),
                 node_ip: config.ip,
                 kubelet_port: config.kubelet_port,
-                capacity: machine::capacity(&config.root_dir, config.max_pods),
+                capacity,
+                allocatable,
                 info: machine::node_info(&runtime_version),
                 images: node_images(&runtime).await,
                 not_ready_reason: runtime_not_ready(&runtime).await,
-                // Hard eviction thresholds as upstream's defaults: memory.available<100Mi,
-                // nodefs.available<10%.
-                memory_pressure: machine::meminfo_kib("MemAvailable")
-                    .is_some_and(|kib| kib < 100 * 1024),
-                disk_pressure: available.saturating_mul(10) < total,
+                // From the eviction manager's signals and thresholds.
+                memory_pressure: eviction.under(Pressure::Memory),
+                disk_pressure: eviction.under(Pressure::Disk),
+                pid_pressure: eviction.under(Pressure::Pid),
             };
             let new = status::build(&observed, last_posted.as_ref());
             let due = last_post_at.is_none_or(|t| t.elapsed() >= STATUS_REPORT_FREQUENCY);

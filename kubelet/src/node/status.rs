@@ -16,12 +16,14 @@ pub struct Observed {
     pub node_ip: IpAddr,
     pub kubelet_port: u16,
     pub capacity: BTreeMap<String, Quantity>,
+    pub allocatable: BTreeMap<String, Quantity>,
     pub info: NodeSystemInfo,
     pub images: Vec<ContainerImage>,
     /// None when the runtime and network are ready, else why not.
     pub not_ready_reason: Option<String>,
     pub memory_pressure: bool,
     pub disk_pressure: bool,
+    pub pid_pressure: bool,
 }
 
 /// One condition as upstream's kubelet phrases it.
@@ -110,7 +112,12 @@ pub fn build(observed: &Observed, previous: Option<&NodeStatus>) -> NodeStatus {
             prev("DiskPressure"),
             &now,
         ),
-        condition("PIDPressure", false, prev("PIDPressure"), &now),
+        condition(
+            "PIDPressure",
+            observed.pid_pressure,
+            prev("PIDPressure"),
+            &now,
+        ),
         ready,
     ];
     NodeStatus {
@@ -124,7 +131,7 @@ pub fn build(observed: &Observed, previous: Option<&NodeStatus>) -> NodeStatus {
                 address: observed.node_name.clone(),
             },
         ]),
-        allocatable: Some(observed.capacity.clone()),
+        allocatable: Some(observed.allocatable.clone()),
         capacity: Some(observed.capacity.clone()),
         conditions: Some(conditions),
         daemon_endpoints: Some(NodeDaemonEndpoints {
@@ -161,11 +168,13 @@ mod tests {
             node_ip: "127.0.0.1".parse().unwrap(),
             kubelet_port: 10250,
             capacity: BTreeMap::from([("pods".into(), Quantity("110".into()))]),
+            allocatable: BTreeMap::from([("pods".into(), Quantity("110".into()))]),
             info: NodeSystemInfo::default(),
             images: vec![],
             not_ready_reason: (!ready).then(|| "runtime down".to_string()),
             memory_pressure: false,
             disk_pressure: false,
+            pid_pressure: false,
         }
     }
 

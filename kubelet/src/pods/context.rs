@@ -1,5 +1,6 @@
 //! What every pod worker shares: clients, node facts and the kubelet's managers.
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::cri::Runtime;
 use crate::events::Recorder;
@@ -24,6 +25,10 @@ pub struct KubeletContext {
     pub recorder: Recorder,
     pub volumes: VolumeManager,
     pub probes: ProbeManager,
+    /// Pressure, verdicts and the admitted pods, shared with the eviction manager.
+    pub eviction: Arc<crate::eviction::EvictionState>,
+    /// The node's allocatable as admission counts it (cpu in millis).
+    pub allocatable: crate::node::allocatable::Amounts,
 }
 
 impl KubeletContext {

@@ -1,6 +1,7 @@
 //! Pods on this node: the sources that say which pods should run (the apiserver, static
 //! manifests), the manager that keeps one worker per pod, and the relister (upstream's PLEG)
 //! that wakes a worker when its containers change in the runtime.
+pub mod admission;
 pub mod backoff;
 pub mod container;
 pub mod context;
@@ -111,9 +112,11 @@ impl PodManager {
                     return;
                 }
                 if let Some(handle) = self.workers.get(&uid).filter(|h| !h.task.is_finished()) {
+                    self.ctx.eviction.admit(&uid, &desired.pod);
                     let _ = handle.desired.send(Some(desired));
                     return;
                 }
+                self.admit(&uid, &desired);
                 let (tx, rx) = watch::channel(Some(desired));
                 let wake = Arc::new(Notify::new());
                 let worker = PodWorker::new(self.ctx.clone(), uid.clone(), rx, wake.clone());
@@ -131,11 +134,49 @@ impl PodManager {
                 if let Some(handle) = self.workers.get(&uid) {
                     let _ = handle.desired.send(None);
                 }
+                self.ctx.eviction.forget(&uid);
             }
             SourceEvent::Synced(source) => {
                 self.synced.insert(source);
             }
         }
+    }
+
+    /// Admission of a pod new to this kubelet: a pod the API still shows Pending and the
+    /// runtime does not hold must fit and find the node free of pressure, or it ends
+    /// `Failed` (its worker reports the verdict). Pods already running — a restarted
+    /// kubelet adopting them — and static pods are not re-admitted.
+    fn admit(&mut self, uid: &str, desired: &DesiredPod) {
+        let pod = &desired.pod;
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        let fresh = desired.source == PodSource::Api
+            && matches!(phase, None | Some("Pending"))
+            && !self.fingerprints.contains_key(uid)
+            && self.ctx.eviction.verdict(uid).is_none();
+        if fresh {
+            let others: Vec<Pod> = self
+                .ctx
+                .eviction
+                .active_pods()
+                .into_iter()
+                .filter(|(u, _)| u != uid)
+                .map(|(_, p)| p)
+                .collect();
+            if let Err(verdict) =
+                admission::admit(pod, &others, &self.ctx.allocatable, &self.ctx.eviction)
+            {
+                tracing::info!(pod = %worker::pod_key(pod), reason = %verdict.reason, "pod rejected at admission");
+                self.ctx.recorder.pod_event(
+                    pod,
+                    None,
+                    true,
+                    &verdict.reason,
+                    verdict.message.clone(),
+                );
+                self.ctx.eviction.set_verdict(uid, verdict);
+            }
+        }
+        self.ctx.eviction.admit(uid, pod);
     }
 
     fn wake(&self, uid: &str) {

@@ -142,6 +142,9 @@ impl PodWorker {
     ) -> Result<Option<Duration>, crate::cri::CriError> {
         let pod = &desired.pod;
         let mut rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+        if let Some(verdict) = self.ctx.eviction.verdict(&self.uid) {
+            return self.end_with_verdict(desired, &rt, verdict).await;
+        }
         if self.start_time.is_none() {
             self.start_time = pod
                 .status
@@ -192,6 +195,31 @@ impl PodWorker {
         }
         self.prune(&rt).await;
         Ok(next)
+    }
+
+    /// The kubelet itself ended this pod (evicted, or rejected at admission): kill what
+    /// runs, and report `Failed` with the verdict's reason and message.
+    async fn end_with_verdict(
+        &mut self,
+        desired: &DesiredPod,
+        rt: &PodRuntime,
+        verdict: crate::eviction::Verdict,
+    ) -> Result<Option<Duration>, crate::cri::CriError> {
+        let pod = &desired.pod;
+        self.ctx.probes.sync_pod(pod, &[]);
+        let rt = if rt.running().next().is_some() || rt.ready_sandbox().is_some() {
+            // Hard eviction does not wait out the grace period (upstream gives it 1 s).
+            self.stop_everything(pod, rt, 1).await;
+            runtime::inspect(&self.ctx.runtime, &self.uid).await?
+        } else {
+            rt.clone()
+        };
+        let mut status = self.status(pod, &rt);
+        status.phase = Some("Failed".into());
+        status.reason = Some(verdict.reason);
+        status.message = Some(verdict.message);
+        self.publish(desired, status).await;
+        Ok(None)
     }
 
     fn status(&self, pod: &Pod, rt: &PodRuntime) -> PodStatus {

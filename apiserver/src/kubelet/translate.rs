@@ -1,0 +1,238 @@
+//! exec/attach over a WebSocket (`v5.channel.k8s.io`, `v4.channel.k8s.io`) translated to the
+//! SPDY streams of remote command protocol `v4.channel.k8s.io` that kubelets serve.
+//!
+//! On the WebSocket every binary message starts with its channel: 0 stdin, 1 stdout,
+//! 2 stderr, 3 error (the final `Status`), 4 resize (terminal size JSON). v5 adds 255, a
+//! close signal whose second byte names the channel the client closed — how `kubectl exec
+//! -i` ends a command's stdin. On SPDY every channel is a stream the client opens with a
+//! `streamtype` header; closing stdin is a FIN on its stream.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::spdy::{self, Frame, SpdyError};
+
+/// The remote command protocol asked of the kubelet.
+pub const KUBELET_PROTOCOL: &str = "v4.channel.k8s.io";
+
+/// Channel numbers shared by both protocols.
+const STDIN: u8 = 0;
+const STDOUT: u8 = 1;
+const STDERR: u8 = 2;
+const ERROR: u8 = 3;
+const RESIZE: u8 = 4;
+/// v5's close signal.
+const CLOSE: u8 = 255;
+
+/// The WebSocket channel protocol the client chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelProtocol {
+    /// `v5.channel.k8s.io`: v4 plus the close signal.
+    V5,
+    /// `v4.channel.k8s.io`.
+    V4,
+}
+
+impl ChannelProtocol {
+    /// The protocol a `Sec-WebSocket-Protocol` entry names, if we translate it.
+    pub fn from_subprotocol(p: &str) -> Option<Self> {
+        match p {
+            "v5.channel.k8s.io" => Some(Self::V5),
+            "v4.channel.k8s.io" => Some(Self::V4),
+            _ => None,
+        }
+    }
+}
+
+/// Which streams the command has, from the kubelet query (`stdin=1` …).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamOptions {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
+}
+
+impl StreamOptions {
+    /// Read the flags from the query the apiserver built for the kubelet.
+    pub fn from_kubelet_query(query: &str) -> Self {
+        let mut o = Self::default();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            let on = v == "1";
+            match k.as_ref() {
+                "stdin" => o.stdin = on,
+                "stdout" => o.stdout = on,
+                "stderr" => o.stderr = on,
+                "tty" => o.tty = on,
+                _ => {}
+            }
+        }
+        // As the kubelet does: a terminal merges stderr into stdout.
+        if o.tty {
+            o.stderr = false;
+        }
+        o
+    }
+
+    /// The SPDY streams to open, in client-go's order (error first), with their channels.
+    /// Client-initiated SPDY stream ids are odd.
+    fn streams(&self) -> Vec<(u32, u8, &'static str)> {
+        let wanted = [
+            (true, ERROR, "error"),
+            (self.stdin, STDIN, "stdin"),
+            (self.stdout, STDOUT, "stdout"),
+            (self.stderr, STDERR, "stderr"),
+            (self.tty, RESIZE, "resize"),
+        ];
+        wanted
+            .into_iter()
+            .filter(|(on, _, _)| *on)
+            .enumerate()
+            .map(|(i, (_, ch, name))| (2 * i as u32 + 1, ch, name))
+            .collect()
+    }
+}
+
+/// Why a translated session ended abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    #[error(transparent)]
+    Spdy(#[from] SpdyError),
+    #[error("websocket: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+}
+
+/// Bridge one WebSocket client and one upgraded SPDY connection until either side ends;
+/// the WebSocket is closed normally once the kubelet has sent everything (the error
+/// channel's `Status` included).
+pub async fn run<C, K>(
+    mut ws: WebSocketStream<C>,
+    kubelet: K,
+    protocol: ChannelProtocol,
+    options: StreamOptions,
+) -> Result<(), TranslateError>
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    K: AsyncRead + AsyncWrite,
+{
+    let (read_half, write_half) = tokio::io::split(kubelet);
+    let mut reader = spdy::Reader::new(read_half);
+    let mut writer = spdy::Writer::new(write_half);
+    let streams = options.streams();
+    for (id, _, name) in &streams {
+        writer
+            .syn_stream(*id, &[("streamtype", name)], false)
+            .await?;
+    }
+    let stream_of = |channel: u8| {
+        streams
+            .iter()
+            .find(|(_, ch, _)| *ch == channel)
+            .map(|(id, _, _)| *id)
+    };
+    let channel_of = |stream: u32| {
+        streams
+            .iter()
+            .find(|(id, _, _)| *id == stream)
+            .map(|(_, ch, _)| *ch)
+    };
+    let mut stdin_open = options.stdin;
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let msg = match msg {
+                    None | Some(Err(_)) => break,
+                    Some(Ok(m)) => m,
+                };
+                match msg {
+                    Message::Binary(data) => {
+                        let Some((&channel, payload)) = data.split_first() else { continue };
+                        match (channel, stream_of(channel)) {
+                            (STDIN, Some(id)) if stdin_open => writer.data(id, payload, false).await?,
+                            (RESIZE, Some(id)) => writer.data(id, payload, false).await?,
+                            (CLOSE, _) if protocol == ChannelProtocol::V5 => {
+                                if payload.first() == Some(&STDIN) && stdin_open {
+                                    stdin_open = false;
+                                    if let Some(id) = stream_of(STDIN) {
+                                        writer.data(id, &[], true).await?;
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                    // Answer pings now, not whenever the next message goes out: the client
+                    // gives up on a connection whose pongs stop.
+                    Message::Ping(_) => ws.flush().await?,
+                    Message::Close(_) => break,
+                    _ => {}
+                }
+            }
+            frame = reader.next() => {
+                match frame? {
+                    None => break,
+                    Some(Frame::Data { stream, data, .. }) => {
+                        if let Some(channel) = channel_of(stream).filter(|_| !data.is_empty()) {
+                            ws.send(Message::Binary(framed(channel, &data))).await?;
+                        }
+                    }
+                    Some(Frame::Ping { id }) => writer.ping(id).await?,
+                    // GOAWAY: the kubelet finishes its streams, then closes; read on.
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    let _ = writer.go_away(0).await;
+    let _ = writer.shutdown().await;
+    ws.close(None).await?;
+    Ok(())
+}
+
+/// A WebSocket message for `channel`: the channel byte, then the data.
+fn framed(channel: u8, data: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(1 + data.len());
+    b.put_u8(channel);
+    b.extend_from_slice(data);
+    b.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_opened_error_first_with_odd_ids() {
+        let o = StreamOptions::from_kubelet_query("command=cat&stdin=1&stdout=1&stderr=1");
+        assert_eq!(
+            o.streams(),
+            vec![
+                (1, ERROR, "error"),
+                (3, STDIN, "stdin"),
+                (5, STDOUT, "stdout"),
+                (7, STDERR, "stderr"),
+            ]
+        );
+        // A terminal: no stderr, a resize stream.
+        let t = StreamOptions::from_kubelet_query("stderr=1&stdin=1&stdout=1&tty=1");
+        assert_eq!(
+            t.streams(),
+            vec![
+                (1, ERROR, "error"),
+                (3, STDIN, "stdin"),
+                (5, STDOUT, "stdout"),
+                (7, RESIZE, "resize"),
+            ]
+        );
+        let quiet = StreamOptions::from_kubelet_query("command=true&stdout=0");
+        assert_eq!(quiet.streams(), vec![(1, ERROR, "error")]);
+    }
+
+    #[test]
+    fn messages_carry_their_channel_first() {
+        assert_eq!(&framed(STDERR, b"oops")[..], b"\x02oops");
+    }
+}
