@@ -8,11 +8,26 @@
 #
 # Source it and call `rudder::guard::install`, or run it directly.
 
+# The host's own DNS resolvers (from /etc/resolv.conf) may sit in a private range too (here:
+# 10.255.255.53): port 53 to exactly those addresses is the machine's configured path to its
+# resolver, not a Service or pod address, so it is accepted before the drop.
+rudder::guard::resolvers() {
+  awk '$1 == "nameserver" && $2 ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/ { print $2 }' \
+    /etc/resolv.conf 2>/dev/null | sort -u | paste -sd, -
+}
+
 rudder::guard::ruleset() {
-  cat <<'NFT'
+  local resolvers allow=""
+  resolvers=$(rudder::guard::resolvers)
+  if [[ -n $resolvers ]]; then
+    allow="    ip daddr { $resolvers } udp dport 53 accept
+    ip daddr { $resolvers } tcp dport 53 accept"
+  fi
+  cat <<NFT
 table inet rudder_guard {
   chain guard_out {
     type filter hook output priority 10; policy accept;
+$allow
     oifname "eth*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 } counter drop
   }
   chain guard_fwd {
@@ -23,8 +38,9 @@ table inet rudder_guard {
 NFT
 }
 
-# Idempotent: an existing table with both chains is left as it is (and its counters kept);
-# anything else named rudder_guard is replaced atomically.
+# Idempotent: an existing table with both chains and the resolver exception (when there are
+# private resolvers) is left as it is, counters kept; anything else named rudder_guard is
+# replaced atomically.
 rudder::guard::install() {
   local nft
   nft=$(command -v nft || echo /usr/sbin/nft)
@@ -32,8 +48,10 @@ rudder::guard::install() {
     echo "guard: nft not found; run hack/install-deps.sh" >&2
     return 1
   fi
-  if "$nft" list chain inet rudder_guard guard_out >/dev/null 2>&1 &&
-     "$nft" list chain inet rudder_guard guard_fwd >/dev/null 2>&1; then
+  local out
+  if out=$("$nft" list chain inet rudder_guard guard_out 2>/dev/null) &&
+     "$nft" list chain inet rudder_guard guard_fwd >/dev/null 2>&1 &&
+     { [[ -z $(rudder::guard::resolvers) ]] || grep -q 'dport 53 accept' <<<"$out"; }; then
     return 0
   fi
   # `add table` then `delete table` makes the delete safe when the table is absent; the whole
