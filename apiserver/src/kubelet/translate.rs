@@ -10,6 +10,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
@@ -188,8 +190,17 @@ where
     }
     let _ = writer.go_away(0).await;
     let _ = writer.shutdown().await;
-    ws.close(None).await?;
+    ws.close(Some(normal_closure())).await?;
     Ok(())
+}
+
+/// A close frame with status 1000: clients (client-go) read it as the end of the streams; a
+/// close without a status (1005) is an error to them.
+pub fn normal_closure() -> CloseFrame {
+    CloseFrame {
+        code: CloseCode::Normal,
+        reason: "".into(),
+    }
 }
 
 /// A WebSocket message for `channel`: the channel byte, then the data.

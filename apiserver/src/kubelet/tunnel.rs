@@ -8,7 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::translate::TranslateError;
+use super::translate::{normal_closure, TranslateError};
 
 /// Relay until either side ends.
 pub async fn run<C, K>(mut ws: WebSocketStream<C>, kubelet: K) -> Result<(), TranslateError>
@@ -40,6 +40,6 @@ where
         }
     }
     let _ = to_kubelet.shutdown().await;
-    ws.close(None).await?;
+    ws.close(Some(normal_closure())).await?;
     Ok(())
 }
