@@ -79,6 +79,29 @@ pub struct Config {
     /// Timeout for connecting to a kubelet (TCP + TLS).
     #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = parse_duration)]
     pub kubelet_timeout: Duration,
+    /// File with PEM public keys (or certificates, or private keys) that verify service
+    /// account tokens. Repeatable.
+    #[arg(long = "service-account-key-file")]
+    pub service_account_key_file: Vec<PathBuf>,
+    /// PEM private key (RSA or ECDSA, PKCS#8 or PKCS#1) that signs service account tokens.
+    #[arg(long = "service-account-signing-key-file")]
+    pub service_account_signing_key_file: Option<PathBuf>,
+    /// Issuer (`iss`) of service account tokens. Repeatable: the first issues, all are
+    /// accepted.
+    #[arg(long = "service-account-issuer")]
+    pub service_account_issuer: Vec<String>,
+    /// Audiences the API accepts in tokens (comma separated). Default: the issuers.
+    #[arg(long = "api-audiences", value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
+    /// Longest lifetime TokenRequest grants.
+    #[arg(long = "service-account-max-token-expiration", value_parser = parse_duration)]
+    pub service_account_max_token_expiration: Option<Duration>,
+    /// Admission plugins to turn on in addition to the default ones (comma separated).
+    #[arg(long = "enable-admission-plugins", value_delimiter = ',')]
+    pub enable_admission_plugins: Vec<String>,
+    /// Admission plugins to turn off even though they are on by default (comma separated).
+    #[arg(long = "disable-admission-plugins", value_delimiter = ',')]
+    pub disable_admission_plugins: Vec<String>,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
@@ -121,6 +144,12 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 }
 
 impl Config {
+    /// Whether an admission plugin that is on by default is on (`--disable-admission-plugins`
+    /// wins over `--enable-admission-plugins`, as upstream).
+    pub fn admission_plugin_enabled(&self, name: &str) -> bool {
+        !self.disable_admission_plugins.iter().any(|p| p == name)
+    }
+
     /// The address clients should use for this server.
     pub fn advertise_ip(&self) -> IpAddr {
         self.advertise_address.unwrap_or(self.bind_address)
