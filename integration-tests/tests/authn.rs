@@ -40,7 +40,10 @@ async fn create_service_account(cluster: &TestCluster, ns: &str, name: &str) -> 
     if code != StatusCode::CREATED {
         bail!("creating serviceaccount {ns}/{name}: {code} {body}");
     }
-    Ok(body["metadata"]["uid"].as_str().unwrap_or_default().to_string())
+    Ok(body["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// POST a TokenRequest as the admin.
@@ -98,10 +101,10 @@ async fn wait_unauthorized(cluster: &TestCluster, token: &str) -> Result<Value> 
 
 fn pod(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-        "spec": {
-            "initContainers": [{"name": "init", "image": "busybox"}],
-            "containers": [{"name": "c", "image": "busybox"}, {"name": "d", "image": "busybox"}],
-        }})
+    "spec": {
+        "initContainers": [{"name": "init", "image": "busybox"}],
+        "containers": [{"name": "c", "image": "busybox"}, {"name": "d", "image": "busybox"}],
+    }})
 }
 
 #[tokio::test]
@@ -116,7 +119,9 @@ async fn token_request_authenticates_as_the_service_account_until_it_is_deleted(
     assert_eq!(tr["spec"]["expirationSeconds"], 3600, "upstream default");
     assert_eq!(tr["spec"]["audiences"], json!([SERVICE_ACCOUNT_ISSUER]));
     let token = tr["status"]["token"].as_str().context("token")?.to_string();
-    let exp = tr["status"]["expirationTimestamp"].as_str().context("exp")?;
+    let exp = tr["status"]["expirationTimestamp"]
+        .as_str()
+        .context("exp")?;
     assert!(exp.ends_with('Z'), "{exp}");
 
     let (code, review) = whoami(&cluster, &token).await?;
@@ -170,7 +175,9 @@ async fn token_request_authenticates_as_the_service_account_until_it_is_deleted(
         )
         .await?;
     assert_eq!(tr["status"]["authenticated"], false, "{tr}");
-    assert!(tr["status"]["error"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(tr["status"]["error"]
+        .as_str()
+        .is_some_and(|e| !e.is_empty()));
     Ok(())
 }
 
@@ -212,7 +219,10 @@ async fn pod_bound_token_fails_once_the_pod_is_deleted() -> Result<()> {
     let (code, review) = whoami(&cluster, &token).await?;
     assert_eq!(code, StatusCode::CREATED, "{review}");
     let extra = &review["status"]["userInfo"]["extra"];
-    assert_eq!(extra["authentication.kubernetes.io/pod-name"], json!(["worker"]));
+    assert_eq!(
+        extra["authentication.kubernetes.io/pod-name"],
+        json!(["worker"])
+    );
     assert_eq!(
         extra["authentication.kubernetes.io/pod-uid"],
         json!([pod_uid])
@@ -368,7 +378,10 @@ async fn forged_and_malformed_tokens_are_401_and_the_server_stays_up() -> Result
             "wrong audience",
             sign_with_cluster_key(dir, &header, &wrong_aud)?,
         ),
-        ("wrong issuer", sign_with_cluster_key(dir, &header, &wrong_iss)?),
+        (
+            "wrong issuer",
+            sign_with_cluster_key(dir, &header, &wrong_iss)?,
+        ),
         (
             "service account UID mismatch",
             sign_with_cluster_key(dir, &header, &wrong_uid)?,
@@ -415,7 +428,9 @@ async fn forged_and_malformed_tokens_are_401_and_the_server_stays_up() -> Result
 #[tokio::test]
 async fn oidc_discovery_and_api_discovery_publish_authentication() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let (code, config) = cluster.get_json("/.well-known/openid-configuration").await?;
+    let (code, config) = cluster
+        .get_json("/.well-known/openid-configuration")
+        .await?;
     assert_eq!(code, StatusCode::OK, "{config}");
     assert_eq!(config["issuer"], SERVICE_ACCOUNT_ISSUER);
     assert_eq!(
@@ -432,7 +447,8 @@ async fn oidc_discovery_and_api_discovery_publish_authentication() -> Result<()>
     )?;
     let keys = jwks["keys"].as_array().context("keys")?;
     assert!(
-        keys.iter().any(|k| k["kid"] == header["kid"] && k["alg"] == header["alg"]),
+        keys.iter()
+            .any(|k| k["kid"] == header["kid"] && k["alg"] == header["alg"]),
         "{jwks} vs {header}"
     );
 
@@ -457,15 +473,17 @@ async fn oidc_discovery_and_api_discovery_publish_authentication() -> Result<()>
 
 #[tokio::test]
 async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()> {
-    let cluster = TestCluster::start_with_args(&["--enable-admission-plugins=ServiceAccount"]).await?;
+    let cluster =
+        TestCluster::start_with_args(&["--enable-admission-plugins=ServiceAccount"]).await?;
     create_namespace(&cluster, "authn-f").await?;
     let (code, body) = cluster
         .post_json("/api/v1/namespaces/authn-f/pods", &pod("early"))
         .await?;
     assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
     assert!(
-        body["message"].as_str().is_some_and(|m| m
-            .contains("error looking up service account authn-f/default")),
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("error looking up service account authn-f/default")),
         "{body}"
     );
 
@@ -497,9 +515,8 @@ async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()>
             let m = c["volumeMounts"]
                 .as_array()
                 .and_then(|ms| {
-                    ms.iter().find(|m| {
-                        m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount"
-                    })
+                    ms.iter()
+                        .find(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount")
                 })
                 .with_context(|| format!("no token mount in {c}"))?;
             assert_eq!(m["readOnly"], true);
@@ -514,9 +531,7 @@ async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()>
         .post_json("/api/v1/namespaces/authn-f/pods", &opt_out)
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{p}");
-    assert!(p["spec"]["volumes"]
-        .as_array()
-        .is_none_or(|v| v.is_empty()));
+    assert!(p["spec"]["volumes"].as_array().is_none_or(|v| v.is_empty()));
     let (code, _) = cluster
         .post_json(
             "/api/v1/namespaces/authn-f/serviceaccounts",
@@ -531,9 +546,7 @@ async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()>
         .post_json("/api/v1/namespaces/authn-f/pods", &quiet)
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{p}");
-    assert!(p["spec"]["volumes"]
-        .as_array()
-        .is_none_or(|v| v.is_empty()));
+    assert!(p["spec"]["volumes"].as_array().is_none_or(|v| v.is_empty()));
     Ok(())
 }
 
@@ -573,7 +586,15 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     let server = format!("--server={}", cluster.base_url());
     let ca_flag = format!("--certificate-authority={}", ca.display());
     let token_flag = format!("--token={token}");
-    let out = kubectl(&[&server, &ca_flag, &token_flag, "auth", "whoami", "-o", "json"])?;
+    let out = kubectl(&[
+        &server,
+        &ca_flag,
+        &token_flag,
+        "auth",
+        "whoami",
+        "-o",
+        "json",
+    ])?;
     assert!(out.status.success(), "{out:?}");
     let review: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(

@@ -55,7 +55,10 @@ pub async fn admit_pod(store: &Store, ns: &str, pod: &mut Value) -> Result<(), A
         }
         return Ok(());
     }
-    let sa_name = match pod.pointer("/spec/serviceAccountName").and_then(Value::as_str) {
+    let sa_name = match pod
+        .pointer("/spec/serviceAccountName")
+        .and_then(Value::as_str)
+    {
         Some(s) if !s.is_empty() => s.to_string(),
         _ => DEFAULT_SERVICE_ACCOUNT.to_string(),
     };
@@ -96,7 +99,10 @@ pub async fn admit_pod(store: &Store, ns: &str, pod: &mut Value) -> Result<(), A
 fn should_automount(pod: &Value, sa: &Value) -> bool {
     pod.pointer("/spec/automountServiceAccountToken")
         .and_then(Value::as_bool)
-        .or_else(|| sa.get("automountServiceAccountToken").and_then(Value::as_bool))
+        .or_else(|| {
+            sa.get("automountServiceAccountToken")
+                .and_then(Value::as_bool)
+        })
         .unwrap_or(true)
 }
 

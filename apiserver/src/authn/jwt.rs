@@ -57,7 +57,8 @@ fn split(token: &str) -> Result<Parts, JwtError> {
         return Err(JwtError::Malformed("too long"));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(JwtError::Malformed("not three dot-separated parts"));
     };
@@ -84,7 +85,11 @@ fn split(token: &str) -> Result<Parts, JwtError> {
 /// header, when present, picks the key; otherwise every key of the right type is tried.
 pub fn verify(token: &str, keys: &[PublicKey]) -> Result<Value, JwtError> {
     let parts = split(token)?;
-    let alg_name = parts.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let alg_name = parts
+        .header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let alg =
         Algorithm::from_name(alg_name).ok_or_else(|| JwtError::Algorithm(alg_name.to_string()))?;
     if parts.header.get("crit").is_some() {

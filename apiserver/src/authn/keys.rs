@@ -166,7 +166,12 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SigningKey({} {})", self.public.alg.name(), self.public.kid)
+        write!(
+            f,
+            "SigningKey({} {})",
+            self.public.alg.name(),
+            self.public.kid
+        )
     }
 }
 

@@ -109,7 +109,10 @@ mod tests {
 
     #[test]
     fn self_subject_review_echoes_the_user() {
-        let u = UserInfo::system("kubernetes-admin", &["system:masters", "system:authenticated"]);
+        let u = UserInfo::system(
+            "kubernetes-admin",
+            &["system:masters", "system:authenticated"],
+        );
         let r = self_subject_review(&u);
         assert_eq!(r["kind"], "SelfSubjectReview");
         assert_eq!(r["status"]["userInfo"]["username"], "kubernetes-admin");

@@ -314,7 +314,13 @@ impl ServiceAccountTokens {
         let claims = self.validate(token, audiences, now)?;
         let ns = Some(claims.namespace.as_str());
         let sa = lookup(store, "serviceaccounts", ns, &claims.name).await?;
-        check_live("service account", &claims.name, &claims.uid, sa.as_ref(), now)?;
+        check_live(
+            "service account",
+            &claims.name,
+            &claims.uid,
+            sa.as_ref(),
+            now,
+        )?;
         if let Some((name, uid)) = &claims.pod {
             let pod = lookup(store, "pods", ns, name).await?;
             check_live("pod", name, uid, pod.as_ref(), now)?;
@@ -413,7 +419,10 @@ pub async fn lookup(
     match store.get(res, ns, name).await {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.code == 404 => Ok(None),
-        Err(e) => Err(TokenError::Lookup(format!("{plural} {name}: {}", e.message))),
+        Err(e) => Err(TokenError::Lookup(format!(
+            "{plural} {name}: {}",
+            e.message
+        ))),
     }
 }
 
@@ -491,7 +500,9 @@ mod tests {
         s.audiences = vec!["vault".into(), "x".into()];
         let (vault, _) = t.issue(&s, now).expect("issue");
         assert!(t.validate(&vault, None, now).is_err());
-        let ok = t.validate(&vault, Some(&other), now).expect("vault audience");
+        let ok = t
+            .validate(&vault, Some(&other), now)
+            .expect("vault audience");
         assert_eq!(ok.audiences, other);
 
         let mut foreign = tokens();
@@ -514,7 +525,8 @@ mod tests {
         assert!(check_live("pod", "p", "a", Some(&obj), now).is_ok());
         assert!(check_live("pod", "p", "b", Some(&obj), now).is_err());
         assert!(check_live("pod", "p", "a", None, now).is_err());
-        let deleting = json!({"metadata": {"uid": "a", "deletionTimestamp": "2026-01-01T00:00:00Z"}});
+        let deleting =
+            json!({"metadata": {"uid": "a", "deletionTimestamp": "2026-01-01T00:00:00Z"}});
         // Terminating: still good within a minute of the deletion timestamp, not after.
         assert!(check_live("pod", "p", "a", Some(&deleting), now + 30).is_ok());
         assert!(check_live("pod", "p", "a", Some(&deleting), now + 61).is_err());

@@ -162,7 +162,11 @@ async fn resolve_bound(
         ("v1" | "", "Secret") => "secrets",
         ("v1" | "", "Node") => "nodes",
         _ => {
-            let gv = if api_version.is_empty() { "" } else { api_version };
+            let gv = if api_version.is_empty() {
+                ""
+            } else {
+                api_version
+            };
             return Err(ApiError::bad_request(format!(
                 "cannot bind token for object of type {gv}, Kind={kind}"
             )));
@@ -201,7 +205,12 @@ async fn resolve_bound(
                 .await
                 .ok()
                 .flatten()
-                .map(|n| (node_name.to_string(), str_at(&n, "/metadata/uid").to_string())),
+                .map(|n| {
+                    (
+                        node_name.to_string(),
+                        str_at(&n, "/metadata/uid").to_string(),
+                    )
+                }),
             None => None,
         }
     } else {
@@ -230,7 +239,11 @@ mod tests {
         assert!(validate(&json!({"spec": {"expirationSeconds": 600}}), "sa").is_ok());
         let short = validate(&json!({"spec": {"expirationSeconds": 599}}), "sa").unwrap_err();
         assert_eq!(short.code, 422);
-        assert!(short.message.contains("less than 10 minutes"), "{}", short.message);
+        assert!(
+            short.message.contains("less than 10 minutes"),
+            "{}",
+            short.message
+        );
         let long = validate(
             &json!({"spec": {"expirationSeconds": (1i64 << 32) + 1}}),
             "sa",

@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(cu.user.name, "kubernetes-admin");
         assert_eq!(
             cu.user.groups,
-            vec!["system:masters".to_string(), "system:authenticated".to_string()]
+            vec![
+                "system:masters".to_string(),
+                "system:authenticated".to_string()
+            ]
         );
         let now = chrono::Utc::now().timestamp();
         assert!(cu.user_at(now).is_some());

@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::response::{self, Body};
 use super::ApiServer;
+use crate::authn::oidc;
 use crate::errors::ApiError;
 use crate::request::Query;
-use crate::authn::oidc;
 use crate::{discovery, metrics, openapi};
 
 const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";

@@ -153,9 +153,8 @@ pub(super) async fn serve(
                 body::decode_object(content_type.as_deref(), &bytes)?
             };
             let ns = ns.unwrap_or_default();
-            let out =
-                crate::authn::token_request::create(server, ns, name, &request, ctx.dry_run)
-                    .await?;
+            let out = crate::authn::token_request::create(server, ns, name, &request, ctx.dry_run)
+                .await?;
             Ok(response::json(201, &out))
         }
         ("finalize", "update") => {

@@ -226,7 +226,11 @@ mod tests {
         assert!(read(dir.path(), "sa.pub").contains("BEGIN PUBLIC KEY"));
 
         init(&init_args(dir.path(), false)).unwrap();
-        assert_eq!(read(dir.path(), "sa.key"), sa, "existing service account key kept");
+        assert_eq!(
+            read(dir.path(), "sa.key"),
+            sa,
+            "existing service account key kept"
+        );
         assert_eq!(read(dir.path(), "ca.crt"), ca, "existing CA kept");
         assert_eq!(read(dir.path(), "admin.crt"), admin, "existing leaf kept");
 
