@@ -633,3 +633,76 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     assert_eq!(lifetime, 1200, "{claims}");
     Ok(())
 }
+
+// ---- the kubelet mounts the admitted token volume
+
+#[tokio::test]
+async fn kubelet_projects_a_working_token_into_an_admitted_pod() -> Result<()> {
+    use integration_tests::containerd::Containerd;
+    use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod};
+
+    let cluster =
+        TestCluster::start_with_args(&["--enable-admission-plugins=ServiceAccount"]).await?;
+    // What kube-controller-manager provides upstream: the `default` account and the CA
+    // ConfigMap every namespace gets.
+    create_service_account(&cluster, "default", "default").await?;
+    let (code, body) = cluster
+        .post_json(
+            "/api/v1/namespaces/default/configmaps",
+            &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt"},
+                "data": {"ca.crt": cluster.ca().cert_pem()}}),
+        )
+        .await?;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let containerd = Containerd::start()?;
+    let kubelet = start_kubelet(&cluster, &containerd, "kubelet-node-sa", "10.244.105.0/24")?;
+    create_bound_pod(
+        &cluster,
+        &kubelet.node_name,
+        "with-token",
+        json!({"app": "with-token"}),
+        json!({"terminationGracePeriodSeconds": 1,
+            "containers": [{"name": "main", "image": "busybox:latest", "command": ["sleep", "3600"]}]}),
+    )
+    .await?;
+    let pod = wait_pod(&cluster, &kubelet, "with-token", "Running", |p| {
+        p["status"]["phase"] == "Running"
+    })
+    .await?;
+    let uid = pod["metadata"]["uid"].as_str().context("uid")?;
+    let volume = pod["spec"]["volumes"]
+        .as_array()
+        .and_then(|vs| {
+            vs.iter()
+                .filter_map(|v| v["name"].as_str())
+                .find(|n| n.starts_with("kube-api-access-"))
+        })
+        .context("no kube-api-access volume")?;
+    let dir = kubelet
+        .root_dir
+        .join("pods")
+        .join(uid)
+        .join("volumes/kubernetes.io~projected")
+        .join(volume);
+    let token = std::fs::read_to_string(dir.join("token"))
+        .with_context(|| format!("reading {}", dir.display()))?;
+    assert_eq!(std::fs::read_to_string(dir.join("namespace"))?, "default");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ca.crt"))?,
+        cluster.ca().cert_pem()
+    );
+    // The token the kubelet got is the pod's own identity.
+    let (code, review) = whoami(&cluster, &token).await?;
+    assert_eq!(code, StatusCode::CREATED, "{review}");
+    let user = &review["status"]["userInfo"];
+    assert_eq!(user["username"], "system:serviceaccount:default:default");
+    assert_eq!(
+        user["extra"]["authentication.kubernetes.io/pod-name"],
+        json!(["with-token"])
+    );
+    assert_eq!(
+        user["extra"]["authentication.kubernetes.io/node-name"],
+        json!([kubelet.node_name])
+    );
+    Ok(())
+}
