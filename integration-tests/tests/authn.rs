@@ -99,6 +99,12 @@ async fn wait_unauthorized(cluster: &TestCluster, token: &str) -> Result<Value> 
     }
 }
 
+/// The claims of a JWT (unverified).
+fn claims_of(token: &str) -> Result<Value> {
+    let payload = token.split('.').nth(1).context("not a JWT")?;
+    Ok(serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload)?)?)
+}
+
 fn pod(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
     "spec": {
@@ -215,6 +221,30 @@ async fn pod_bound_token_fails_once_the_pod_is_deleted() -> Result<()> {
     assert_eq!(tr["spec"]["expirationSeconds"], 1200);
     assert_eq!(tr["spec"]["boundObjectRef"]["uid"], pod_uid.as_str());
     let token = tr["status"]["token"].as_str().context("token")?.to_string();
+
+    // The kubelet's 3607 s request for a pod is issued for a year, with `warnafter`, while
+    // the answer keeps the lifetime asked for (upstream's --service-account-extend-token-expiration).
+    let (code, kubelet_like) = request_token(
+        &cluster,
+        "authn-b",
+        "runner",
+        json!({"expirationSeconds": 3607, "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": "worker"}}),
+    )
+    .await?;
+    assert_eq!(code, StatusCode::CREATED, "{kubelet_like}");
+    let extended = claims_of(kubelet_like["status"]["token"].as_str().unwrap_or_default())?;
+    let iat = extended["iat"].as_i64().unwrap_or_default();
+    assert_eq!(
+        extended["exp"].as_i64(),
+        Some(iat + 365 * 24 * 3600),
+        "{extended}"
+    );
+    assert_eq!(
+        extended["kubernetes.io"]["warnafter"].as_i64(),
+        Some(iat + 3607)
+    );
+    let plain = claims_of(&token)?;
+    assert!(plain["kubernetes.io"].get("warnafter").is_none(), "{plain}");
 
     let (code, review) = whoami(&cluster, &token).await?;
     assert_eq!(code, StatusCode::CREATED, "{review}");
@@ -626,9 +656,7 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
         review["status"]["userInfo"]["extra"]["authentication.kubernetes.io/pod-name"],
         json!(["web"])
     );
-    let claims: Value = serde_json::from_slice(
-        &URL_SAFE_NO_PAD.decode(bound.split('.').nth(1).unwrap_or_default())?,
-    )?;
+    let claims = claims_of(&bound)?;
     let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
     assert_eq!(lifetime, 1200, "{claims}");
     Ok(())

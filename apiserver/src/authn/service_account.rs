@@ -63,6 +63,8 @@ pub struct TokenSpec {
     pub audiences: Vec<String>,
     /// Lifetime in seconds.
     pub expiration_seconds: i64,
+    /// `warnafter` (seconds since the epoch): set on tokens whose lifetime was extended.
+    pub warn_after: Option<i64>,
     /// The object the token is bound to, if any.
     pub bound: Option<BoundObject>,
     /// The node a bound pod runs on (name, uid), recorded as upstream does.
@@ -129,6 +131,9 @@ pub struct ServiceAccountTokens {
     pub signer: Option<SigningKey>,
     /// Longest lifetime TokenRequest grants (`--service-account-max-token-expiration`).
     pub max_expiration_seconds: Option<i64>,
+    /// `--service-account-extend-token-expiration`: the kubelet's 3607 s pod-bound tokens
+    /// are issued for a year.
+    pub extend_expiration: bool,
 }
 
 impl ServiceAccountTokens {
@@ -156,7 +161,7 @@ impl ServiceAccountTokens {
         } else {
             config.api_audiences.clone()
         };
-        Ok(Some(Self::new(
+        let mut tokens = Self::new(
             config.service_account_issuer.clone(),
             api_audiences,
             pubs,
@@ -164,7 +169,9 @@ impl ServiceAccountTokens {
             config
                 .service_account_max_token_expiration
                 .map(|d| d.as_secs() as i64),
-        )))
+        );
+        tokens.extend_expiration = config.service_account_extend_token_expiration;
+        Ok(Some(tokens))
     }
 
     /// Assemble; the signing key's public half is always trusted too.
@@ -186,6 +193,7 @@ impl ServiceAccountTokens {
             keys,
             signer,
             max_expiration_seconds,
+            extend_expiration: true,
         }
     }
 
@@ -206,6 +214,9 @@ impl ServiceAccountTokens {
         }
         if let Some((name, uid)) = &spec.node {
             k8s["node"] = json!({"name": name, "uid": uid});
+        }
+        if let Some(w) = spec.warn_after {
+            k8s["warnafter"] = json!(w);
         }
         let claims = json!({
             "aud": spec.audiences,
@@ -455,6 +466,7 @@ mod tests {
                 uid: "pod-uid".into(),
             }),
             node: Some(("n1".into(), "node-uid".into())),
+            warn_after: None,
         }
     }
 

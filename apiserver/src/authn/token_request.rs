@@ -13,6 +13,12 @@ pub const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
 pub const MIN_EXPIRATION_SECONDS: i64 = 600;
 /// Longest lifetime a request may name (2^32 seconds).
 pub const MAX_EXPIRATION_SECONDS: i64 = 1 << 32;
+/// The lifetime the kubelet asks for in projected volumes; with
+/// `--service-account-extend-token-expiration` such pod-bound tokens really live a year (so
+/// clients that never reload the file keep working) and carry `warnafter`.
+pub const WARN_ONLY_EXPIRATION_SECONDS: i64 = 3607;
+/// How long an extended token lives (one year).
+pub const EXTENDED_EXPIRATION_SECONDS: i64 = 365 * 24 * 3600;
 
 /// Validate the request's spec as upstream does: lifetime bounds and a supported bound object.
 pub fn validate(request: &Value, name: &str) -> Result<(), ApiError> {
@@ -116,12 +122,21 @@ pub async fn create(
         None => (None, None),
     };
     let now = chrono::Utc::now().timestamp();
+    // The answer reports the lifetime asked for, so the kubelet still refreshes on time.
+    let extend = tokens.extend_expiration
+        && expiration == WARN_ONLY_EXPIRATION_SECONDS
+        && bound.as_ref().is_some_and(|b| b.kind == "Pod");
     let spec = TokenSpec {
         namespace: ns.to_string(),
         name: name.to_string(),
         uid: sa_uid,
         audiences: audiences.clone(),
-        expiration_seconds: expiration,
+        expiration_seconds: if extend {
+            EXTENDED_EXPIRATION_SECONDS
+        } else {
+            expiration
+        },
+        warn_after: extend.then_some(now + expiration),
         bound,
         node,
     };
@@ -139,8 +154,8 @@ pub async fn create(
     if dry_run {
         return Ok(out);
     }
-    let (token, exp) = tokens.issue(&spec, now).map_err(ApiError::internal)?;
-    let exp_ts = chrono::DateTime::from_timestamp(exp, 0)
+    let (token, _) = tokens.issue(&spec, now).map_err(ApiError::internal)?;
+    let exp_ts = chrono::DateTime::from_timestamp(now + expiration, 0)
         .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
     out["status"] = json!({"token": token, "expirationTimestamp": exp_ts});
