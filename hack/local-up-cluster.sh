@@ -196,6 +196,15 @@ start_apiserver() {
     --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key"
     --kubelet-preferred-address-types InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP
   )
+  # Service account tokens (TokenRequest, bearer authentication), kubeadm's key layout.
+  # The ServiceAccount admission plugin stays off until kube-controller-manager publishes
+  # the kube-root-ca.crt ConfigMap that its token volume projects.
+  local service_account_flags=(
+    --service-account-issuer https://kubernetes.default.svc.cluster.local
+    --service-account-key-file "$PKI_DIR/sa.pub"
+    --service-account-signing-key-file "$PKI_DIR/sa.key"
+    --disable-admission-plugins ServiceAccount
+  )
   "$BIN_DIR/kube-apiserver" \
     --etcd-servers "$ETCD_ENDPOINT" \
     --bind-address 127.0.0.1 \
@@ -207,6 +216,7 @@ start_apiserver() {
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --service-node-port-range "$NODE_PORT_RANGE" \
     "${kubelet_client_flags[@]}" \
+    "${service_account_flags[@]}" \
     -v "$LOG_LEVEL" \
     >"$LOG_DIR/kube-apiserver.log" 2>&1 &
   local pid=$!

@@ -303,6 +303,11 @@ pub static RESOURCES: &[ResourceInfo] = &[
     resource!("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", k8s::policy::v1::PodDisruptionBudget,
         namespaced: true, short: &["pdb"], categories: NONE, verbs: VERBS_ALL,
         sub: &[status("policy", "v1", "PodDisruptionBudget")], storage: "poddisruptionbudgets"),
+    // ---- authentication.k8s.io/v1 (create-only, nothing stored)
+    resource!("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", k8s::authentication::v1::SelfSubjectReview,
+        namespaced: false, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "selfsubjectreviews"),
+    resource!("authentication.k8s.io", "v1", "tokenreviews", "tokenreview", "TokenReview", k8s::authentication::v1::TokenReview,
+        namespaced: false, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "tokenreviews"),
     // ---- rbac.authorization.k8s.io/v1
     resource!("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", k8s::rbac::v1::ClusterRoleBinding,
         namespaced: false, short: NONE, categories: NONE, verbs: VERBS_ALL, sub: &[], storage: "clusterrolebindings"),

@@ -79,6 +79,34 @@ pub struct Config {
     /// Timeout for connecting to a kubelet (TCP + TLS).
     #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = parse_duration)]
     pub kubelet_timeout: Duration,
+    /// File with PEM public keys (or certificates, or private keys) that verify service
+    /// account tokens. Repeatable.
+    #[arg(long = "service-account-key-file")]
+    pub service_account_key_file: Vec<PathBuf>,
+    /// PEM private key (RSA or ECDSA, PKCS#8 or PKCS#1) that signs service account tokens.
+    #[arg(long = "service-account-signing-key-file")]
+    pub service_account_signing_key_file: Option<PathBuf>,
+    /// Issuer (`iss`) of service account tokens. Repeatable: the first issues, all are
+    /// accepted.
+    #[arg(long = "service-account-issuer")]
+    pub service_account_issuer: Vec<String>,
+    /// Audiences the API accepts in tokens (comma separated). Default: the issuers.
+    #[arg(long = "api-audiences", value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
+    /// Longest lifetime TokenRequest grants.
+    #[arg(long = "service-account-max-token-expiration", value_parser = parse_duration)]
+    pub service_account_max_token_expiration: Option<Duration>,
+    /// Issue the kubelet's pod-bound 3607 s tokens for a year, with a `warnafter` claim
+    /// (upstream's default), so clients that never reload the token keep working.
+    #[arg(long = "service-account-extend-token-expiration", default_value_t = true, action = clap::ArgAction::Set,
+        num_args = 0..=1, default_missing_value = "true")]
+    pub service_account_extend_token_expiration: bool,
+    /// Admission plugins to turn on in addition to the default ones (comma separated).
+    #[arg(long = "enable-admission-plugins", value_delimiter = ',')]
+    pub enable_admission_plugins: Vec<String>,
+    /// Admission plugins to turn off even though they are on by default (comma separated).
+    #[arg(long = "disable-admission-plugins", value_delimiter = ',')]
+    pub disable_admission_plugins: Vec<String>,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
@@ -121,6 +149,12 @@ fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
 }
 
 impl Config {
+    /// Whether an admission plugin that is on by default is on (`--disable-admission-plugins`
+    /// wins over `--enable-admission-plugins`, as upstream).
+    pub fn admission_plugin_enabled(&self, name: &str) -> bool {
+        !self.disable_admission_plugins.iter().any(|p| p == name)
+    }
+
     /// The address clients should use for this server.
     pub fn advertise_ip(&self) -> IpAddr {
         self.advertise_address.unwrap_or(self.bind_address)
@@ -137,5 +171,40 @@ mod tests {
         assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("x").is_err());
+    }
+
+    fn parse(extra: &[&str]) -> Config {
+        let base = [
+            "kube-apiserver",
+            "--etcd-servers=http://127.0.0.1:2379",
+            "--tls-cert-file=a",
+            "--tls-private-key-file=b",
+            "--client-ca-file=c",
+        ];
+        Config::try_parse_from(base.iter().chain(extra)).expect("flags parse")
+    }
+
+    #[test]
+    fn service_account_flags_parse_as_upstream() {
+        let c = parse(&[
+            "--service-account-issuer=https://a",
+            "--service-account-issuer=https://b",
+            "--service-account-key-file=k1",
+            "--service-account-key-file=k2",
+            "--api-audiences=x,y",
+            "--disable-admission-plugins=ServiceAccount",
+        ]);
+        assert_eq!(c.service_account_issuer, vec!["https://a", "https://b"]);
+        assert_eq!(c.service_account_key_file.len(), 2);
+        assert_eq!(c.api_audiences, vec!["x", "y"]);
+        assert!(!c.admission_plugin_enabled("ServiceAccount"));
+        assert!(c.service_account_extend_token_expiration);
+        let c = parse(&["--service-account-extend-token-expiration=false"]);
+        assert!(!c.service_account_extend_token_expiration);
+        assert!(c.admission_plugin_enabled("ServiceAccount"));
+        assert!(
+            parse(&["--service-account-extend-token-expiration"])
+                .service_account_extend_token_expiration
+        );
     }
 }

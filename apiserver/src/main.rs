@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use apiserver::admission::{Admission, ServiceRanges};
+use apiserver::authn::Authenticator;
 use apiserver::config::Config;
 use apiserver::handlers::ApiServer;
 use apiserver::kubelet::KubeletClient;
@@ -52,6 +53,7 @@ async fn main() -> anyhow::Result<()> {
                 cluster_ips: config.service_cluster_ip_range,
                 node_ports: config.service_node_port_range,
             },
+            service_account: config.admission_plugin_enabled("ServiceAccount"),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)
@@ -61,11 +63,13 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
     let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
+    let authn = Authenticator::from_config(&config).context("loading service account keys")?;
     let api = Arc::new(ApiServer {
         store,
         config: config.clone(),
         inflight: AtomicUsize::new(0),
         kubelet,
+        authn,
     });
     tracing::info!(%addr, "serving securely");
     server::serve(listener, tls, api, common::signals::shutdown()).await;

@@ -115,7 +115,7 @@ pub async fn serve(
                     return;
                 }
             };
-            let user = authn::from_client_cert(tls.get_ref().1.peer_certificates());
+            let user = authn::x509::from_client_cert(tls.get_ref().1.peer_certificates());
             let service = service_fn(move |req| {
                 let api = api.clone();
                 let user = user.clone();

@@ -215,6 +215,33 @@ impl Ca {
 }
 
 /// Parameters shared by every leaf certificate: CN, validity, key usage, AKI.
+/// The key pair that signs and verifies service account tokens (kubeadm's `sa.key` and
+/// `sa.pub`): an ECDSA P-256 private key (PKCS#8 PEM) and its public key (SPKI PEM).
+#[derive(Clone, Debug)]
+pub struct ServiceAccountKey {
+    /// `-----BEGIN PRIVATE KEY-----` … (for `--service-account-signing-key-file`)
+    pub private_pem: String,
+    /// `-----BEGIN PUBLIC KEY-----` … (for `--service-account-key-file`)
+    pub public_pem: String,
+}
+
+impl ServiceAccountKey {
+    /// Generate a new key pair.
+    pub fn generate() -> Result<ServiceAccountKey, PkiError> {
+        let key = KeyPair::generate()?;
+        Ok(ServiceAccountKey {
+            private_pem: key.serialize_pem(),
+            public_pem: key.public_key_pem(),
+        })
+    }
+
+    /// Write the private key (0600) and the public key (0644).
+    pub fn write(&self, key_path: &Path, pub_path: &Path) -> Result<(), PkiError> {
+        write_key_pem(key_path, &self.private_pem)?;
+        write_cert_pem(pub_path, &self.public_pem)
+    }
+}
+
 fn leaf_params(common_name: &str) -> Result<CertificateParams, PkiError> {
     if common_name.is_empty() {
         return Err(PkiError::EmptyCommonName);

@@ -524,6 +524,43 @@ suite_delete_and_explain() {
   fi
 }
 
+# Authentication as a user sees it: who am I, and service account tokens from TokenRequest.
+suite_auth() {
+  # `auth whoami` is GA in kubectl 1.28 (alpha before); `create token` is older.
+  local whoami=1
+  [[ $VERSION == 1.27 ]] && whoami=0
+  if ((whoami)); then
+    step "auth whoami (admin)" "Username +kubernetes-admin" "system:masters" -- auth whoami
+  fi
+  # The namespace's `default` account comes from kube-controller-manager.
+  local i
+  for i in $(seq 1 30); do
+    run get -n "$NS" serviceaccount default && break
+    sleep 1
+  done
+  step "create token" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' \
+    -- create token default -n "$NS" --duration 15m
+  ((whoami)) || return 0
+  local token=$OUT server ca=$WORK/ca.crt
+  server=$(k config view --raw -o 'jsonpath={.clusters[0].cluster.server}')
+  k config view --raw -o 'jsonpath={.clusters[0].cluster.certificate-authority-data}' |
+    base64 -d >"$ca"
+  # The token alone, without the admin's client certificate.
+  if OUT=$(timeout 60 "$K" --kubeconfig /dev/null --server "$server" \
+    --certificate-authority "$ca" --token "$token" auth whoami 2>&1); then
+    expect "auth whoami (service account token)" \
+      "Username +system:serviceaccount:$NS:default" "system:serviceaccounts:$NS"
+  else
+    fail "auth whoami (service account token)" "$OUT"
+  fi
+  if OUT=$(timeout 60 "$K" --kubeconfig /dev/null --server "$server" \
+    --certificate-authority "$ca" --token "$token.forged" auth whoami 2>&1); then
+    fail "forged token is refused" "$OUT"
+  else
+    expect "forged token is refused" "Unauthorized|must be logged in"
+  fi
+}
+
 run_suite() {
   K=$1
   VERSION=$2
@@ -532,6 +569,7 @@ run_suite() {
   suite_discovery
   suite_apply
   suite_get
+  suite_auth
   suite_describe_and_mutate
   suite_watch
   suite_pods

@@ -35,6 +35,8 @@ use process::Daemon;
 pub const SERVICE_CIDR: &str = "10.96.0.0/12";
 /// The NodePort range the harness gives the apiserver (upstream's default).
 pub const NODE_PORT_RANGE: (u16, u16) = (30000, 32767);
+/// The service account token issuer the harness gives the apiserver (kubeadm's default).
+pub const SERVICE_ACCOUNT_ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
 /// How long the apiserver may take to answer /readyz (a debug build on a busy machine).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -79,6 +81,9 @@ impl TestCluster {
             &pki_dir.join("apiserver.crt"),
             &pki_dir.join("apiserver.key"),
         )?;
+        // Service account token keys, kubeadm's layout.
+        pki::ServiceAccountKey::generate()?
+            .write(&pki_dir.join("sa.key"), &pki_dir.join("sa.pub"))?;
         let admin = ca.issue_client("kubernetes-admin", &["system:masters".to_string()])?;
         admin.write(&pki_dir.join("admin.crt"), &pki_dir.join("admin.key"))?;
 
@@ -128,8 +133,21 @@ impl TestCluster {
                 "--service-node-port-range={}-{}",
                 NODE_PORT_RANGE.0, NODE_PORT_RANGE.1
             ),
+            format!("--service-account-issuer={SERVICE_ACCOUNT_ISSUER}"),
+            format!("--service-account-key-file={}", path("sa.pub")),
+            format!("--service-account-signing-key-file={}", path("sa.key")),
             "-v=2".to_string(),
         ];
+        // Pods would need a `default` ServiceAccount (kube-controller-manager makes it) and the
+        // `kube-root-ca.crt` ConfigMap for their token volume; tests that want the
+        // ServiceAccount admission plugin ask for it with --enable-admission-plugins.
+        if !self
+            .extra_args
+            .iter()
+            .any(|a| a.starts_with("--enable-admission-plugins") && a.contains("ServiceAccount"))
+        {
+            args.push("--disable-admission-plugins=ServiceAccount".to_string());
+        }
         args.extend(self.extra_args.iter().cloned());
         let log = self.dir.path().join("kube-apiserver.log");
         let daemon = Daemon::spawn(

@@ -3,6 +3,7 @@
 //! allocation (ClusterIPs and NodePorts, without duplicates under concurrency).
 
 mod namespace_lifecycle;
+pub mod service_account;
 mod service_alloc;
 
 pub use service_alloc::{Allocations, ServiceRanges};
@@ -17,6 +18,8 @@ use crate::store::Store;
 pub struct Admission {
     /// Service ClusterIP and NodePort ranges.
     pub ranges: ServiceRanges,
+    /// Whether the ServiceAccount plugin runs (on by default, as upstream).
+    pub service_account: bool,
 }
 
 impl Admission {
@@ -40,6 +43,12 @@ impl Admission {
     ) -> Result<Allocations, ApiError> {
         if res.group.is_empty() && res.plural == "services" {
             return service_alloc::allocate_for_create(store, &self.ranges, obj).await;
+        }
+        if self.service_account && res.group.is_empty() && res.plural == "pods" {
+            let ns = crate::store::meta::meta_str(obj, "namespace")
+                .unwrap_or_default()
+                .to_string();
+            service_account::admit_pod(store, &ns, obj).await?;
         }
         Ok(Allocations::default())
     }

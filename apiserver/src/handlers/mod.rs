@@ -18,7 +18,7 @@ use futures::FutureExt;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use crate::authn::UserInfo;
+use crate::authn::{self, Authenticator, CertUser, UserInfo};
 use crate::config::Config;
 use crate::errors::ApiError;
 use crate::kubelet::KubeletClient;
@@ -37,6 +37,8 @@ pub struct ApiServer {
     pub inflight: AtomicUsize,
     /// Connections to kubelets (`pods/log`, `pods/exec`, `nodes/proxy` …).
     pub kubelet: KubeletClient,
+    /// Authenticators beyond the client certificate (service account tokens).
+    pub authn: Authenticator,
 }
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
@@ -49,17 +51,18 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/readyz/")
 }
 
-/// Serve one request. Never panics outward: a panic becomes a 500 Status.
+/// Serve one request; `cert` is what the connection's client certificate says. Never panics
+/// outward: a panic becomes a 500 Status.
 pub async fn handle(
     server: Arc<ApiServer>,
     req: Request<Incoming>,
-    user: Option<UserInfo>,
+    cert: Option<CertUser>,
 ) -> Response<Body> {
     let start = Instant::now();
     let query = Query::parse(req.uri().query());
     let info = RequestInfo::parse(req.method(), req.uri().path(), &query);
     let dry_run = query.all("dryRun").iter().any(|d| d == "All");
-    let fut = dispatch(server.clone(), req, info.clone(), query, user);
+    let fut = dispatch(server.clone(), req, info.clone(), query, cert);
     let resp = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(_) => {
@@ -99,15 +102,18 @@ async fn dispatch(
     req: Request<Incoming>,
     info: RequestInfo,
     query: Query,
-    user: Option<UserInfo>,
+    cert: Option<CertUser>,
 ) -> Response<Body> {
     let path = req.uri().path().to_string();
-    let user = match user {
-        Some(u) => u,
-        None if is_public(&path) => {
+    let authenticated =
+        authn::authenticate(&server.authn, &server.store, req.headers(), cert.as_ref()).await;
+    let user = match authenticated {
+        Ok(Some(u)) => u,
+        Ok(None) if is_public(&path) => {
             UserInfo::system("system:anonymous", &["system:unauthenticated"])
         }
-        None => return response::error(&ApiError::unauthorized()),
+        Ok(None) => return response::error(&ApiError::unauthorized()),
+        Err(e) => return response::error(&e),
     };
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;

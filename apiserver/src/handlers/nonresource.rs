@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::response::{self, Body};
 use super::ApiServer;
+use crate::authn::oidc;
 use crate::errors::ApiError;
 use crate::request::Query;
 use crate::{discovery, metrics, openapi};
@@ -158,6 +159,24 @@ pub async fn serve(
             );
         }
         "/openapi/v3" => return response::json(200, &openapi::openapi_v3_root()),
+        oidc::CONFIGURATION_PATH | oidc::JWKS_PATH => {
+            let doc = server.authn.service_accounts.as_ref().and_then(|t| {
+                if trimmed == oidc::JWKS_PATH {
+                    oidc::jwks(t)
+                } else {
+                    oidc::configuration(t)
+                }
+            });
+            let content_type = if trimmed == oidc::JWKS_PATH {
+                "application/jwk-set+json"
+            } else {
+                "application/json"
+            };
+            return match doc {
+                Some(d) => response::bytes(200, content_type, d.to_string()),
+                None => response::error(&ApiError::path_not_found()),
+            };
+        }
         _ => {}
     }
     if let Some(rest) = trimmed.strip_prefix("/openapi/v3/") {

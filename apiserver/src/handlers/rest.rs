@@ -223,6 +223,10 @@ pub async fn serve(
     if !res.supports(verb) {
         return Err(ApiError::method_not_supported(res.group, res.plural, verb));
     }
+    // TokenReview and SelfSubjectReview are answered, not stored.
+    if crate::authn::reviews::is_review(res.group, res.plural) {
+        return crate::authn::reviews::serve(server, req, res.plural, &ctx).await;
+    }
     let store = &server.store;
     let name = info.name.as_deref().unwrap_or_default();
     let max = server.config.max_request_body_bytes;

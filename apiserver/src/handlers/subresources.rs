@@ -1,4 +1,5 @@
-//! Subresources: `status`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`.
+//! Subresources: `status`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`,
+//! `serviceaccounts/token` (TokenRequest, in `authn::token_request`).
 //! (The kubelet's subresources are in `handlers::kubelet`.)
 
 use api_types::catalog::ResourceInfo;
@@ -143,6 +144,18 @@ pub(super) async fn serve(
                     Ok(response::json(201, &success_status(json!({}))))
                 }
             }
+        }
+        ("token", "create") => {
+            let bytes = body::read(req.into_body(), max).await?;
+            let request = if bytes.iter().all(u8::is_ascii_whitespace) {
+                json!({})
+            } else {
+                body::decode_object(content_type.as_deref(), &bytes)?
+            };
+            let ns = ns.unwrap_or_default();
+            let out = crate::authn::token_request::create(server, ns, name, &request, ctx.dry_run)
+                .await?;
+            Ok(response::json(201, &out))
         }
         ("finalize", "update") => {
             let bytes = body::read(req.into_body(), max).await?;

@@ -1,7 +1,8 @@
 //! rudder-pki: generates the cluster PKI for hack/local-up-cluster.sh and the integration tests.
 //!
 //! ```text
-//! rudder-pki init --dir D                      # ca, apiserver serving cert, admin client cert
+//! rudder-pki init --dir D                      # ca, apiserver serving cert, admin client cert,
+//!                                              # service account key pair (sa.key, sa.pub)
 //! rudder-pki client --dir D --cn NAME --group G [--group G2]
 //! rudder-pki kubeconfig --dir D --server https://127.0.0.1:6443 --user admin --out D/admin.kubeconfig
 //! ```
@@ -122,6 +123,11 @@ fn init(args: &InitArgs) -> Result<()> {
     issue_if_needed(&args.dir, "admin", reissue, || {
         ca.issue_client("kubernetes-admin", &["system:masters".to_string()])
     })?;
+    // The service account token key pair, as kubeadm lays it out (sa.key / sa.pub).
+    let (sa_key, sa_pub) = (args.dir.join("sa.key"), args.dir.join("sa.pub"));
+    if args.force || !sa_key.exists() || !sa_pub.exists() {
+        pki::ServiceAccountKey::generate()?.write(&sa_key, &sa_pub)?;
+    }
     println!("PKI ready in {}", args.dir.display());
     Ok(())
 }
@@ -215,7 +221,16 @@ mod tests {
         init(&init_args(dir.path(), false)).unwrap();
         let (ca, admin) = (read(dir.path(), "ca.crt"), read(dir.path(), "admin.crt"));
 
+        let sa = read(dir.path(), "sa.key");
+        assert!(sa.contains("BEGIN PRIVATE KEY"));
+        assert!(read(dir.path(), "sa.pub").contains("BEGIN PUBLIC KEY"));
+
         init(&init_args(dir.path(), false)).unwrap();
+        assert_eq!(
+            read(dir.path(), "sa.key"),
+            sa,
+            "existing service account key kept"
+        );
         assert_eq!(read(dir.path(), "ca.crt"), ca, "existing CA kept");
         assert_eq!(read(dir.path(), "admin.crt"), admin, "existing leaf kept");
 

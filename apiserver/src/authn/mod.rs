@@ -1,0 +1,201 @@
+//! Authentication: who is making a request.
+//!
+//! The chain, as upstream's union authenticator runs it: an x509 client certificate
+//! ([`x509`], CN = user, O = groups; the chain was verified by rustls against
+//! `--client-ca-file`), then an `Authorization: Bearer` service account token
+//! ([`service_account`], JWTs signed with `--service-account-signing-key-file`). A request with
+//! no credentials is anonymous (the caller decides what anonymous may do); a request whose
+//! credentials are all refused is `401 Unauthorized`.
+//!
+//! Also here: the endpoints that belong to authentication — TokenRequest
+//! (`serviceaccounts/token`, [`token_request`]), TokenReview and SelfSubjectReview
+//! ([`reviews`]) and the OIDC discovery documents for the token issuer ([`oidc`]).
+
+pub mod jwt;
+pub mod keys;
+pub mod oidc;
+pub mod reviews;
+pub mod service_account;
+pub mod token_request;
+pub mod x509;
+
+use std::collections::BTreeMap;
+
+use http::HeaderMap;
+use serde_json::{json, Value};
+
+pub use service_account::ServiceAccountTokens;
+pub use x509::CertUser;
+
+use crate::config::Config;
+use crate::errors::ApiError;
+use crate::store::Store;
+
+/// The group every authenticated user is in.
+pub const AUTHENTICATED: &str = "system:authenticated";
+
+/// Who is making a request (upstream's `user.Info`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserInfo {
+    /// User name.
+    pub name: String,
+    /// A unique, stable ID when the authenticator knows one (a service account's UID).
+    pub uid: String,
+    /// Groups, including `system:authenticated`.
+    pub groups: Vec<String>,
+    /// Extra attributes (`authentication.kubernetes.io/pod-name` …).
+    pub extra: BTreeMap<String, Vec<String>>,
+}
+
+impl UserInfo {
+    /// A user the server itself acts as.
+    pub fn system(name: &str, groups: &[&str]) -> Self {
+        Self {
+            name: name.to_string(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The `authentication.k8s.io/v1 UserInfo` JSON form (TokenReview, SelfSubjectReview).
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({"username": self.name, "groups": self.groups});
+        if !self.uid.is_empty() {
+            v["uid"] = json!(self.uid);
+        }
+        if !self.extra.is_empty() {
+            v["extra"] = json!(self.extra);
+        }
+        v
+    }
+}
+
+/// The authenticators a server was configured with.
+#[derive(Debug, Default)]
+pub struct Authenticator {
+    /// Service account tokens; `None` when no service account keys were given.
+    pub service_accounts: Option<ServiceAccountTokens>,
+}
+
+/// Why the authenticators could not be set up from the flags.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthnConfigError {
+    /// A key file could not be used.
+    #[error(transparent)]
+    Key(#[from] keys::KeyError),
+    /// A flag combination upstream refuses too.
+    #[error("{0}")]
+    Flags(String),
+}
+
+impl Authenticator {
+    /// Build from the `--service-account-*` and `--api-audiences` flags.
+    pub fn from_config(config: &Config) -> Result<Self, AuthnConfigError> {
+        Ok(Authenticator {
+            service_accounts: ServiceAccountTokens::from_config(config)?,
+        })
+    }
+}
+
+/// Authenticate one request: a valid client certificate wins, then a bearer token.
+/// `Ok(None)`: no credentials at all (anonymous). `Err`: credentials were presented and
+/// refused (401).
+pub async fn authenticate(
+    authn: &Authenticator,
+    store: &Store,
+    headers: &HeaderMap,
+    cert: Option<&CertUser>,
+) -> Result<Option<UserInfo>, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    if let Some(user) = cert.and_then(|c| c.user_at(now)) {
+        return Ok(Some(user.clone()));
+    }
+    let bearer = match bearer_token(headers) {
+        Ok(b) => b,
+        Err(why) => {
+            tracing::debug!(reason = why, "refused the Authorization header");
+            return Err(ApiError::unauthorized());
+        }
+    };
+    if let Some(token) = bearer {
+        let Some(sa) = &authn.service_accounts else {
+            tracing::debug!("bearer token refused: no service account keys configured");
+            return Err(ApiError::unauthorized());
+        };
+        return match sa.authenticate(store, token, None, now).await {
+            Ok(auth) => Ok(Some(auth.user)),
+            Err(e) => {
+                tracing::debug!(error = %e, "bearer token refused");
+                Err(ApiError::unauthorized())
+            }
+        };
+    }
+    if cert.is_some() {
+        // A certificate outside its validity window, and nothing else to go on.
+        tracing::debug!("client certificate expired or not yet valid");
+        return Err(ApiError::unauthorized());
+    }
+    Ok(None)
+}
+
+/// The token of an `Authorization: Bearer <token>` header. A header of another scheme is not
+/// ours to judge (`Ok(None)`); a malformed bearer header is an error.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| "Authorization header is not ASCII")?
+        .trim();
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err("empty bearer token");
+    }
+    Ok(Some(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(auth).expect("header"),
+        );
+        h
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        assert_eq!(bearer_token(&headers("Bearer abc")), Ok(Some("abc")));
+        assert_eq!(bearer_token(&headers("bearer  abc ")), Ok(Some("abc")));
+        assert_eq!(bearer_token(&headers("Basic dXNlcg==")), Ok(None));
+        assert!(bearer_token(&headers("Bearer ")).is_ok_and(|t| t.is_none()));
+        assert_eq!(bearer_token(&HeaderMap::new()), Ok(None));
+    }
+
+    #[test]
+    fn user_info_json_has_upstream_field_names() {
+        let mut u = UserInfo::system("system:serviceaccount:a:b", &["system:serviceaccounts"]);
+        u.uid = "u-1".into();
+        u.extra.insert(
+            "authentication.kubernetes.io/pod-name".into(),
+            vec!["p".into()],
+        );
+        let j = u.to_json();
+        assert_eq!(j["username"], "system:serviceaccount:a:b");
+        assert_eq!(j["uid"], "u-1");
+        assert_eq!(j["groups"][0], "system:serviceaccounts");
+        assert_eq!(j["extra"]["authentication.kubernetes.io/pod-name"][0], "p");
+        assert!(UserInfo::system("x", &[]).to_json().get("uid").is_none());
+    }
+}
