@@ -8,6 +8,7 @@
 //! The rest of upstream's controllers arrive with issue 5.
 
 mod controllers;
+mod flags;
 
 use anyhow::Context;
 use clap::Parser;
@@ -22,6 +23,33 @@ struct Flags {
     /// Controllers to run: `*` for all, or a comma separated list.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     controllers: Vec<String>,
+    /// PEM bundle published as `ca.crt` in every namespace's `kube-root-ca.crt` ConfigMap;
+    /// the root-ca-cert-publisher runs only when this is set.
+    #[arg(long)]
+    root_ca_file: Option<std::path::PathBuf>,
+    /// How often the node lifecycle controller checks nodes.
+    #[arg(long, default_value = "5s", value_parser = flags::parse_duration)]
+    node_monitor_period: std::time::Duration,
+    /// Heartbeat silence after which a node is marked Unknown (upstream's default since
+    /// v1.32 is 50s).
+    #[arg(long, default_value = "50s", value_parser = flags::parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
+    /// The same for a node that never posted status.
+    #[arg(long, default_value = "1m0s", value_parser = flags::parse_duration)]
+    node_startup_grace_period: std::time::Duration,
+    /// Nodes per second tainted NoExecute (so evicted) in a healthy zone.
+    #[arg(long, default_value_t = 0.1)]
+    node_eviction_rate: f64,
+    /// Nodes per second tainted NoExecute in a partially disrupted zone of a large cluster.
+    #[arg(long, default_value_t = 0.01)]
+    secondary_node_eviction_rate: f64,
+    /// Terminated pods kept before the pod GC deletes the oldest (0 keeps all).
+    #[arg(long, default_value_t = 12500)]
+    terminated_pod_gc_threshold: usize,
+    /// Addresses for Services of type LoadBalancer: a CIDR (network and broadcast
+    /// excluded) or an inclusive `first-last` range.
+    #[arg(long, default_value = controllers::servicelb::DEFAULT_POOL)]
+    service_lb_pool: controllers::servicelb_pool::Pool,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -82,6 +110,59 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "endpoints") {
         tasks.push(tokio::spawn(controllers::endpoints::run(client.clone())));
+    }
+    if enabled(&flags, "statefulset") {
+        tasks.push(tokio::spawn(controllers::statefulset::run(client.clone())));
+    }
+    if enabled(&flags, "daemonset") {
+        tasks.push(tokio::spawn(controllers::daemonset::run(client.clone())));
+    }
+    if enabled(&flags, "nodelifecycle") {
+        let config = controllers::nodelifecycle::Config {
+            monitor_period: flags.node_monitor_period,
+            grace_period: flags.node_monitor_grace_period,
+            startup_grace_period: flags.node_startup_grace_period,
+            eviction_rate: flags.node_eviction_rate,
+            secondary_eviction_rate: flags.secondary_node_eviction_rate,
+        };
+        tasks.push(tokio::spawn(controllers::nodelifecycle::run(
+            client.clone(),
+            config,
+        )));
+    }
+    if enabled(&flags, "taint-eviction-controller") {
+        tasks.push(tokio::spawn(controllers::taint_eviction::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "podgc") {
+        let config = controllers::podgc::Config {
+            terminated_threshold: flags.terminated_pod_gc_threshold,
+            period: std::time::Duration::from_secs(20),
+            quarantine: std::time::Duration::from_secs(40),
+        };
+        tasks.push(tokio::spawn(controllers::podgc::run(client.clone(), config)));
+    }
+    if enabled(&flags, "service-lb") {
+        tasks.push(tokio::spawn(controllers::servicelb::run(
+            client.clone(),
+            flags.service_lb_pool,
+        )));
+    }
+    if enabled(&flags, "ttl-after-finished") {
+        tasks.push(tokio::spawn(controllers::ttlafterfinished::run(
+            client.clone(),
+        )));
+    }
+    if let Some(path) = flags.root_ca_file.as_ref() {
+        if enabled(&flags, "root-ca-cert-publisher") {
+            let ca = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --root-ca-file {}", path.display()))?;
+            tasks.push(tokio::spawn(controllers::rootcacertpublisher::run(
+                client.clone(),
+                ca,
+            )));
+        }
     }
     tracing::info!(count = tasks.len(), "controllers started");
     tokio::select! {
