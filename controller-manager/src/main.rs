@@ -1,11 +1,11 @@
 //! kube-controller-manager: runs the controllers that keep the cluster at its desired state.
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
-//! Controllers so far (names as `--controllers` takes them): `namespace` (deletes a
-//! terminating namespace's content, then finalizes it), `replicaset`, `deployment`,
-//! `garbagecollector` (cascading deletion), `serviceaccount` (a `default` ServiceAccount per
-//! namespace), `job`, `cronjob`, `endpointslice` and `endpoints`.
-//! The rest of upstream's controllers arrive with issue 5.
+//! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
+//! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
+//! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb` and
+//! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
 mod flags;

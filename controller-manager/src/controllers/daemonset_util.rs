@@ -319,13 +319,16 @@ fn roll_replacing(nodes: &[NodeState], max_unavailable: i32) -> Plan {
     let mut unavailable = 0;
     let mut replace = Vec::new();
     let mut candidates = Vec::new();
-    for node in nodes.iter().filter(|n| !n.pods.is_empty()) {
+    // Nodes that should run a daemon but have none count as unavailable too: the pod the
+    // manage pass just created there is not available yet.
+    for node in nodes.iter().filter(|n| n.should_run || !n.pods.is_empty()) {
         let Some((new, old)) = updated_and_old(node) else {
             unavailable += 1;
             continue;
         };
         match (new, old) {
-            (None, None) | (Some(_), Some(_)) => {}
+            // Missing, or mid-replacement: the manage pass handles it; not available.
+            (None, None) | (Some(_), Some(_)) => unavailable += 1,
             (Some(new), None) => {
                 if !new.available {
                     unavailable += 1;
@@ -528,6 +531,13 @@ mod tests {
         assert!(p.delete.is_empty());
         let p = plan(&busy, Strategy::RollingUpdate { max_unavailable: 2, max_surge: 0 });
         assert_eq!(p.delete.len(), 1);
+        // A node whose old pod is already gone (replacement not created yet) counts as
+        // unavailable: no further deletion.
+        let mut gap = nodes.clone();
+        gap[0].pods.clear();
+        let p = plan(&gap, Strategy::RollingUpdate { max_unavailable: 1, max_surge: 0 });
+        assert!(p.delete.is_empty(), "{p:?}");
+        assert_eq!(p.create_on, vec!["n0".to_string()]);
     }
 
     #[test]
