@@ -9,6 +9,11 @@
 
 mod controllers;
 mod flags;
+// The scheduler's Lease-based elector, shared as source until it moves into `common`
+// (which does not depend on kube yet); see README.md.
+#[path = "../../scheduler/src/leader_election.rs"]
+#[allow(dead_code)]
+mod leader_election;
 
 use anyhow::Context;
 use clap::Parser;
@@ -23,6 +28,26 @@ struct Flags {
     /// Controllers to run: `*` for all, or a comma separated list.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     controllers: Vec<String>,
+    /// Elect a leader on the Lease `kube-system/kube-controller-manager` before running
+    /// controllers (upstream's default: true).
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// How long a leader's Lease is valid without renewal.
+    #[arg(long, default_value = "15s", value_parser = flags::parse_duration)]
+    leader_elect_lease_duration: std::time::Duration,
+    /// How long the leader keeps trying to renew before it gives up (and exits).
+    #[arg(long, default_value = "10s", value_parser = flags::parse_duration)]
+    leader_elect_renew_deadline: std::time::Duration,
+    /// Pause between attempts to acquire or renew.
+    #[arg(long, default_value = "2s", value_parser = flags::parse_duration)]
+    leader_elect_retry_period: std::time::Duration,
+    /// Namespace of the leader election Lease.
+    #[arg(long, default_value = "kube-system")]
+    leader_elect_resource_namespace: String,
+    /// Name of the leader election Lease.
+    #[arg(long, default_value = "kube-controller-manager")]
+    leader_elect_resource_name: String,
     /// PEM bundle published as `ca.crt` in every namespace's `kube-root-ca.crt` ConfigMap;
     /// the root-ca-cert-publisher runs only when this is set.
     #[arg(long)]
@@ -72,11 +97,43 @@ fn enabled(flags: &Flags, name: &str) -> bool {
         && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
 }
 
+/// Leader election identity, as upstream: `<hostname>_<unique suffix>`.
+fn identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{host}_{}-{nanos:08x}", std::process::id())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
     common::logging::init(flags.verbosity);
     let client = client(&flags).await.context("building the API client")?;
+    let elector = flags.leader_elect.then(|| {
+        leader_election::LeaderElector::new(
+            client.clone(),
+            leader_election::LeaderElectionConfig {
+                namespace: flags.leader_elect_resource_namespace.clone(),
+                name: flags.leader_elect_resource_name.clone(),
+                lease_duration: flags.leader_elect_lease_duration,
+                renew_deadline: flags.leader_elect_renew_deadline,
+                retry_period: flags.leader_elect_retry_period,
+            },
+            identity(),
+        )
+    });
+    if let Some(elector) = &elector {
+        tracing::info!("waiting to become the leader");
+        tokio::select! {
+            _ = elector.acquire() => {}
+            _ = common::signals::shutdown() => return Ok(()),
+        }
+    }
     let mut tasks = Vec::new();
     if enabled(&flags, "namespace") {
         tasks.push(tokio::spawn(controllers::namespace::run(client.clone())));
@@ -165,9 +222,23 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     tracing::info!(count = tasks.len(), "controllers started");
+    let lost = async {
+        match &elector {
+            Some(e) => e.hold().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down"),
         _ = futures::future::join_all(tasks) => tracing::warn!("all controllers stopped"),
+        _ = lost => {
+            // As upstream: a controller manager that lost its lease must stop acting now.
+            tracing::error!("leaderelection lost");
+            std::process::exit(1);
+        }
+    }
+    if let Some(elector) = &elector {
+        elector.release().await;
     }
     Ok(())
 }
