@@ -198,7 +198,10 @@ async fn main() -> anyhow::Result<()> {
             period: std::time::Duration::from_secs(20),
             quarantine: std::time::Duration::from_secs(40),
         };
-        tasks.push(tokio::spawn(controllers::podgc::run(client.clone(), config)));
+        tasks.push(tokio::spawn(controllers::podgc::run(
+            client.clone(),
+            config,
+        )));
     }
     if enabled(&flags, "service-lb") {
         tasks.push(tokio::spawn(controllers::servicelb::run(

@@ -95,14 +95,20 @@ async fn one_pod_per_eligible_node_following_nodes_and_taints() -> Result<()> {
         assert_eq!(pods.len(), 1, "exactly one pod per node");
         let pod = &pods[0];
         assert!(pod["spec"]["nodeName"].is_null(), "left to the scheduler");
-        let tolerations = pod["spec"]["tolerations"].as_array().cloned().unwrap_or_default();
+        let tolerations = pod["spec"]["tolerations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for key in [
             "node.kubernetes.io/not-ready",
             "node.kubernetes.io/unreachable",
             "node.kubernetes.io/unschedulable",
             "node.kubernetes.io/disk-pressure",
         ] {
-            assert!(tolerations.iter().any(|t| t["key"] == key), "missing toleration {key}");
+            assert!(
+                tolerations.iter().any(|t| t["key"] == key),
+                "missing toleration {key}"
+            );
         }
         assert!(pod["metadata"]["labels"]["controller-revision-hash"].is_string());
         assert_eq!(pod["metadata"]["labels"]["pod-template-generation"], "1");
@@ -198,9 +204,8 @@ async fn rolling_update_keeps_at_most_max_unavailable_nodes_down() -> Result<()>
         let down = ["a", "b", "c"]
             .iter()
             .filter(|n| {
-                !m.get(**n).is_some_and(|pods| {
-                    pods.iter().any(|p| p["status"]["phase"] == "Running")
-                })
+                !m.get(**n)
+                    .is_some_and(|pods| pods.iter().any(|p| p["status"]["phase"] == "Running"))
             })
             .count();
         max_down.set(max_down.get().max(down));
@@ -213,8 +218,15 @@ async fn rolling_update_keeps_at_most_max_unavailable_nodes_down() -> Result<()>
     })
     .await?;
     let max_down = max_down.get();
-    assert!(max_down <= 1, "{max_down} nodes were without a ready pod at once");
-    let revs = get_ok(&cluster, "/apis/apps/v1/namespaces/default/controllerrevisions").await?;
+    assert!(
+        max_down <= 1,
+        "{max_down} nodes were without a ready pod at once"
+    );
+    let revs = get_ok(
+        &cluster,
+        "/apis/apps/v1/namespaces/default/controllerrevisions",
+    )
+    .await?;
     assert_eq!(revs["items"].as_array().map(Vec::len), Some(2));
     Ok(())
 }

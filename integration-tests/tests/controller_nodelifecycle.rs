@@ -41,7 +41,12 @@ async fn beat(cluster: &TestCluster, node: &str) -> Result<()> {
     heartbeat_node(cluster, node).await
 }
 
-async fn bound_pod(cluster: &TestCluster, name: &str, node: &str, tolerations: Value) -> Result<()> {
+async fn bound_pod(
+    cluster: &TestCluster,
+    name: &str,
+    node: &str,
+    tolerations: Value,
+) -> Result<()> {
     post_ok(
         cluster,
         "/api/v1/namespaces/default/pods",
@@ -70,7 +75,13 @@ fn taint_keys(node: &Value) -> Vec<String> {
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|t| format!("{}:{}", t["key"].as_str().unwrap_or_default(), t["effect"].as_str().unwrap_or_default()))
+        .map(|t| {
+            format!(
+                "{}:{}",
+                t["key"].as_str().unwrap_or_default(),
+                t["effect"].as_str().unwrap_or_default()
+            )
+        })
         .collect();
     keys.sort();
     keys
@@ -128,7 +139,10 @@ async fn silent_node_becomes_unknown_tainted_and_pods_are_evicted_per_toleration
         })
         .await?;
     let tainted_at = Instant::now();
-    assert!(started.elapsed() >= Duration::from_secs(4), "tainted before the grace period");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "tainted before the grace period"
+    );
     let ready = condition(&tainted, "Ready");
     assert_eq!(ready["status"], "Unknown");
     assert_eq!(ready["reason"], "NodeStatusUnknown");
@@ -138,20 +152,33 @@ async fn silent_node_becomes_unknown_tainted_and_pods_are_evicted_per_toleration
     // No toleration: evicted at once (with upstream's DisruptionTarget condition).
     cm.eventually("evict-now evicted", || async {
         beat(&cluster, "alive").await?;
-        Ok(live_pod(&cluster, "evict-now").await?.is_none().then_some(()))
+        Ok(live_pod(&cluster, "evict-now")
+            .await?
+            .is_none()
+            .then_some(()))
     })
     .await?;
-    let (_, evicted) = cluster.get_json("/api/v1/namespaces/default/pods/evict-now").await?;
+    let (_, evicted) = cluster
+        .get_json("/api/v1/namespaces/default/pods/evict-now")
+        .await?;
     if evicted["metadata"]["name"] == "evict-now" {
-        assert_eq!(condition(&evicted, "DisruptionTarget")["reason"], "DeletionByTaintManager");
+        assert_eq!(
+            condition(&evicted, "DisruptionTarget")["reason"],
+            "DeletionByTaintManager"
+        );
     }
     // Tolerated for 8 s: still there, but marked not Ready.
-    let later = live_pod(&cluster, "evict-later").await?.expect("evict-later still there");
+    let later = live_pod(&cluster, "evict-later")
+        .await?
+        .expect("evict-later still there");
     assert!(tainted_at.elapsed() < Duration::from_secs(8));
     assert_eq!(condition(&later, "Ready")["status"], "False");
     cm.eventually("evict-later evicted after tolerationSeconds", || async {
         beat(&cluster, "alive").await?;
-        Ok(live_pod(&cluster, "evict-later").await?.is_none().then_some(()))
+        Ok(live_pod(&cluster, "evict-later")
+            .await?
+            .is_none()
+            .then_some(()))
     })
     .await?;
     assert!(
@@ -159,10 +186,19 @@ async fn silent_node_becomes_unknown_tainted_and_pods_are_evicted_per_toleration
         "evicted after {:?}, before its 8 s toleration",
         tainted_at.elapsed()
     );
-    assert!(live_pod(&cluster, "stay").await?.is_some(), "unlimited toleration keeps the pod");
-    assert!(live_pod(&cluster, "elsewhere").await?.is_some(), "pods on healthy nodes stay");
+    assert!(
+        live_pod(&cluster, "stay").await?.is_some(),
+        "unlimited toleration keeps the pod"
+    );
+    assert!(
+        live_pod(&cluster, "elsewhere").await?.is_some(),
+        "pods on healthy nodes stay"
+    );
     let alive = get_ok(&cluster, "/api/v1/nodes/alive").await?;
-    assert!(taint_keys(&alive).is_empty(), "healthy node tainted: {alive}");
+    assert!(
+        taint_keys(&alive).is_empty(),
+        "healthy node tainted: {alive}"
+    );
 
     // The kubelet comes back: the taints go.
     cm.eventually("dead's taints removed once it beats again", || async {
@@ -198,7 +234,10 @@ async fn no_eviction_when_every_node_is_silent() -> Result<()> {
     .await?;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let node = get_ok(&cluster, "/api/v1/nodes/only").await?;
-    assert_eq!(taint_keys(&node), ["node.kubernetes.io/unreachable:NoSchedule"]);
+    assert_eq!(
+        taint_keys(&node),
+        ["node.kubernetes.io/unreachable:NoSchedule"]
+    );
     assert!(live_pod(&cluster, "p").await?.is_some());
     Ok(())
 }

@@ -2,7 +2,9 @@
 //! addresses from `--service-lb-pool`, without duplicates, across restarts.
 
 use anyhow::Result;
-use integration_tests::controller_manager::{get_ok, merge_patch_ok, post_ok, start_controller_manager};
+use integration_tests::controller_manager::{
+    get_ok, merge_patch_ok, post_ok, start_controller_manager,
+};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -19,11 +21,15 @@ fn lb_service(name: &str, extra: Value) -> Value {
 }
 
 fn ingress_ip(svc: &Value) -> Option<String> {
-    svc["status"]["loadBalancer"]["ingress"][0]["ip"].as_str().map(str::to_string)
+    svc["status"]["loadBalancer"]["ingress"][0]["ip"]
+        .as_str()
+        .map(str::to_string)
 }
 
 async fn ip_of(cluster: &TestCluster, name: &str) -> Result<Option<String>> {
-    Ok(ingress_ip(&get_ok(cluster, &format!("{SERVICES}/{name}")).await?))
+    Ok(ingress_ip(
+        &get_ok(cluster, &format!("{SERVICES}/{name}")).await?,
+    ))
 }
 
 #[tokio::test]
@@ -36,25 +42,33 @@ async fn load_balancers_get_unique_pool_addresses_that_survive_restarts() -> Res
     post_ok(
         &cluster,
         SERVICES,
-        &lb_service("foreign", json!({"loadBalancerClass": "example.com/other-lb"})),
+        &lb_service(
+            "foreign",
+            json!({"loadBalancerClass": "example.com/other-lb"}),
+        ),
     )
     .await?;
     let (a, b) = cm
         .eventually("addresses for a and b", || async {
-            Ok(match (ip_of(&cluster, "a").await?, ip_of(&cluster, "b").await?) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            })
+            Ok(
+                match (ip_of(&cluster, "a").await?, ip_of(&cluster, "b").await?) {
+                    (Some(a), Some(b)) => Some((a, b)),
+                    _ => None,
+                },
+            )
         })
         .await?;
     assert_ne!(a, b);
     let pool = ["127.240.7.10", "127.240.7.11", "127.240.7.12"];
-    assert!(pool.contains(&a.as_str()) && pool.contains(&b.as_str()), "{a} {b}");
+    assert!(
+        pool.contains(&a.as_str()) && pool.contains(&b.as_str()),
+        "{a} {b}"
+    );
     let sa = get_ok(&cluster, &format!("{SERVICES}/a")).await?;
     assert_eq!(sa["status"]["loadBalancer"]["ingress"][0]["ipMode"], "VIP");
-    assert!(sa["metadata"]["finalizers"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|x| x == "service.kubernetes.io/load-balancer-cleanup")));
+    assert!(sa["metadata"]["finalizers"].as_array().is_some_and(|f| f
+        .iter()
+        .any(|x| x == "service.kubernetes.io/load-balancer-cleanup")));
 
     // Restart: allocations come back from the Services themselves; a new Service gets
     // the one address left, never one already held.
@@ -82,7 +96,9 @@ async fn load_balancers_get_unique_pool_addresses_that_survive_restarts() -> Res
     })
     .await?;
     let d = cm
-        .eventually("d gets a's old address", || async { ip_of(&cluster, "d").await })
+        .eventually("d gets a's old address", || async {
+            ip_of(&cluster, "d").await
+        })
         .await?;
     assert_eq!(d, a);
 
@@ -99,9 +115,10 @@ async fn load_balancers_get_unique_pool_addresses_that_survive_restarts() -> Res
     .await?;
     cm.eventually("b's address released", || async {
         let s = get_ok(&cluster, &format!("{SERVICES}/b")).await?;
-        let no_finalizer = !s["metadata"]["finalizers"]
-            .as_array()
-            .is_some_and(|f| f.iter().any(|x| x == "service.kubernetes.io/load-balancer-cleanup"));
+        let no_finalizer = !s["metadata"]["finalizers"].as_array().is_some_and(|f| {
+            f.iter()
+                .any(|x| x == "service.kubernetes.io/load-balancer-cleanup")
+        });
         Ok((ingress_ip(&s).is_none() && no_finalizer).then_some(()))
     })
     .await?;
@@ -113,14 +130,23 @@ async fn load_balancers_get_unique_pool_addresses_that_survive_restarts() -> Res
 async fn requested_load_balancer_ip_is_honoured_when_in_pool_and_free() -> Result<()> {
     let cluster = TestCluster::start().await?;
     let cm = start_controller_manager(&cluster, &["--controllers=service-lb", POOL])?;
-    post_ok(&cluster, SERVICES, &lb_service("want", json!({"loadBalancerIP": "127.240.7.12"}))).await?;
+    post_ok(
+        &cluster,
+        SERVICES,
+        &lb_service("want", json!({"loadBalancerIP": "127.240.7.12"})),
+    )
+    .await?;
     let got = cm
-        .eventually("the requested address", || async { ip_of(&cluster, "want").await })
+        .eventually("the requested address", || async {
+            ip_of(&cluster, "want").await
+        })
         .await?;
     assert_eq!(got, "127.240.7.12");
     post_ok(&cluster, SERVICES, &lb_service("plain", json!({}))).await?;
     let plain = cm
-        .eventually("an address for plain", || async { ip_of(&cluster, "plain").await })
+        .eventually("an address for plain", || async {
+            ip_of(&cluster, "plain").await
+        })
         .await?;
     assert_eq!(plain, "127.240.7.10");
     Ok(())

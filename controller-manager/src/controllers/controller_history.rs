@@ -128,8 +128,8 @@ pub async fn ensure(
             }
             Err(kube::Error::Api(e)) if e.code == 409 => {
                 let existing = api.get(&rev.name_any()).await?;
-                let ours = podutil::controller_of(&existing.metadata)
-                    .is_some_and(|o| o.uid == owner.uid);
+                let ours =
+                    podutil::controller_of(&existing.metadata).is_some_and(|o| o.uid == owner.uid);
                 if ours && holds(&existing, template) {
                     return Ok(Ensured {
                         revision: existing,
@@ -215,7 +215,9 @@ mod tests {
     fn data_round_trips_and_is_a_replace_patch() {
         let r = rev("a", 1, "nginx:1");
         assert_eq!(
-            r.data.as_ref().map(|d| d.0["spec"]["template"]["$patch"].clone()),
+            r.data
+                .as_ref()
+                .map(|d| d.0["spec"]["template"]["$patch"].clone()),
             Some(json!("replace"))
         );
         assert!(holds(&r, &template("nginx:1")));

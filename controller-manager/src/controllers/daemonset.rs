@@ -279,7 +279,9 @@ async fn reconcile(ds: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action, Erro
     controller_history::delete(&rev_api, &doomed).await?;
 
     if min_ready > 0 {
-        return Ok(Action::requeue(Duration::from_secs(min_ready.max(1) as u64)));
+        return Ok(Action::requeue(
+            Duration::from_secs(min_ready.max(1) as u64),
+        ));
     }
     Ok(Action::await_change())
 }
@@ -457,8 +459,14 @@ mod tests {
         };
         let pod = new_pod(&ds, "n1", "abc", 3);
         let labels = pod.metadata.labels.clone().unwrap_or_default();
-        assert_eq!(labels.get("controller-revision-hash").map(String::as_str), Some("abc"));
-        assert_eq!(labels.get("pod-template-generation").map(String::as_str), Some("3"));
+        assert_eq!(
+            labels.get("controller-revision-hash").map(String::as_str),
+            Some("abc")
+        );
+        assert_eq!(
+            labels.get("pod-template-generation").map(String::as_str),
+            Some("3")
+        );
         assert_eq!(pod.metadata.generate_name.as_deref(), Some("agent-"));
         assert_eq!(daemonset_util::target_node(&pod).as_deref(), Some("n1"));
     }

@@ -63,14 +63,18 @@ pub fn pin_to_node(spec: &mut PodSpec, node: &str) {
         values: Some(vec![node.to_string()]),
     };
     let affinity = spec.affinity.get_or_insert_with(Affinity::default);
-    let na = affinity.node_affinity.get_or_insert_with(NodeAffinity::default);
+    let na = affinity
+        .node_affinity
+        .get_or_insert_with(NodeAffinity::default);
     let required = na
         .required_during_scheduling_ignored_during_execution
         .get_or_insert_with(|| NodeSelector {
             node_selector_terms: Vec::new(),
         });
     if required.node_selector_terms.is_empty() {
-        required.node_selector_terms.push(NodeSelectorTerm::default());
+        required
+            .node_selector_terms
+            .push(NodeSelectorTerm::default());
     }
     for term in &mut required.node_selector_terms {
         term.match_fields = Some(vec![field.clone()]);
@@ -134,8 +138,7 @@ pub fn should_run(ds: &DaemonSet, node: &Node) -> (bool, bool) {
         .and_then(|s| s.taints.clone())
         .unwrap_or_default();
     let tolerations = spec.tolerations.unwrap_or_default();
-    if taints::first_untolerated(&node_taints, &tolerations, &[NO_SCHEDULE, NO_EXECUTE]).is_some()
-    {
+    if taints::first_untolerated(&node_taints, &tolerations, &[NO_SCHEDULE, NO_EXECUTE]).is_some() {
         let no_execute = taints::first_untolerated(&node_taints, &tolerations, &[NO_EXECUTE]);
         return (false, no_execute.is_none());
     }
@@ -452,20 +455,35 @@ mod tests {
         assert_eq!(should_run(&d, &node("a", vec![])), (true, true));
         // Cordoned, unreachable, under pressure: daemons still run there.
         for key in [taints::UNSCHEDULABLE, taints::DISK_PRESSURE] {
-            assert_eq!(should_run(&d, &node("a", vec![taints::taint(key, NO_SCHEDULE)])), (true, true));
+            assert_eq!(
+                should_run(&d, &node("a", vec![taints::taint(key, NO_SCHEDULE)])),
+                (true, true)
+            );
         }
         assert_eq!(
-            should_run(&d, &node("a", vec![taints::taint(taints::UNREACHABLE, NO_EXECUTE)])),
+            should_run(
+                &d,
+                &node("a", vec![taints::taint(taints::UNREACHABLE, NO_EXECUTE)])
+            ),
             (true, true)
         );
         // A foreign NoSchedule taint: no new pod, but a running one stays.
         let dedicated = taints::taint("dedicated", NO_SCHEDULE);
-        assert_eq!(should_run(&d, &node("a", vec![dedicated.clone()])), (false, true));
+        assert_eq!(
+            should_run(&d, &node("a", vec![dedicated.clone()])),
+            (false, true)
+        );
         // A foreign NoExecute taint: the pod must go.
-        assert_eq!(should_run(&d, &node("a", vec![taints::taint("x", NO_EXECUTE)])), (false, false));
+        assert_eq!(
+            should_run(&d, &node("a", vec![taints::taint("x", NO_EXECUTE)])),
+            (false, false)
+        );
         // A toleration admits it again.
         let tolerant = ds(vec![taints::exists_toleration("dedicated", NO_SCHEDULE)]);
-        assert_eq!(should_run(&tolerant, &node("a", vec![dedicated])), (true, true));
+        assert_eq!(
+            should_run(&tolerant, &node("a", vec![dedicated])),
+            (true, true)
+        );
     }
 
     #[test]
@@ -493,7 +511,12 @@ mod tests {
         }
     }
 
-    fn state(name: &str, should_run: bool, should_continue: bool, pods: Vec<DaemonPod>) -> NodeState {
+    fn state(
+        name: &str,
+        should_run: bool,
+        should_continue: bool,
+        pods: Vec<DaemonPod>,
+    ) -> NodeState {
         NodeState {
             name: name.into(),
             should_run,
@@ -509,7 +532,12 @@ mod tests {
         let nodes = vec![
             state("a", true, true, vec![]),
             state("b", false, false, vec![dpod("b1", true, true, 1)]),
-            state("c", true, true, vec![dpod("c2", true, true, 2), dpod("c1", true, true, 1)]),
+            state(
+                "c",
+                true,
+                true,
+                vec![dpod("c2", true, true, 2), dpod("c1", true, true, 1)],
+            ),
             state("d", false, true, vec![dpod("d1", true, true, 1)]),
         ];
         let p = plan(&nodes, ON_DELETE);
@@ -520,22 +548,53 @@ mod tests {
     #[test]
     fn rolling_update_respects_max_unavailable() {
         let nodes: Vec<NodeState> = (0..4)
-            .map(|i| state(&format!("n{i}"), true, true, vec![dpod(&format!("p{i}"), false, true, 0)]))
+            .map(|i| {
+                state(
+                    &format!("n{i}"),
+                    true,
+                    true,
+                    vec![dpod(&format!("p{i}"), false, true, 0)],
+                )
+            })
             .collect();
-        let p = plan(&nodes, Strategy::RollingUpdate { max_unavailable: 1, max_surge: 0 });
+        let p = plan(
+            &nodes,
+            Strategy::RollingUpdate {
+                max_unavailable: 1,
+                max_surge: 0,
+            },
+        );
         assert_eq!(p.delete.len(), 1);
         // One node already has an unavailable new pod: no more deletions.
         let mut busy = nodes.clone();
         busy[0].pods = vec![dpod("new0", true, false, 5)];
-        let p = plan(&busy, Strategy::RollingUpdate { max_unavailable: 1, max_surge: 0 });
+        let p = plan(
+            &busy,
+            Strategy::RollingUpdate {
+                max_unavailable: 1,
+                max_surge: 0,
+            },
+        );
         assert!(p.delete.is_empty());
-        let p = plan(&busy, Strategy::RollingUpdate { max_unavailable: 2, max_surge: 0 });
+        let p = plan(
+            &busy,
+            Strategy::RollingUpdate {
+                max_unavailable: 2,
+                max_surge: 0,
+            },
+        );
         assert_eq!(p.delete.len(), 1);
         // A node whose old pod is already gone (replacement not created yet) counts as
         // unavailable: no further deletion.
         let mut gap = nodes.clone();
         gap[0].pods.clear();
-        let p = plan(&gap, Strategy::RollingUpdate { max_unavailable: 1, max_surge: 0 });
+        let p = plan(
+            &gap,
+            Strategy::RollingUpdate {
+                max_unavailable: 1,
+                max_surge: 0,
+            },
+        );
         assert!(p.delete.is_empty(), "{p:?}");
         assert_eq!(p.create_on, vec!["n0".to_string()]);
     }
@@ -546,12 +605,24 @@ mod tests {
             state("a", true, true, vec![dpod("a-old", false, true, 0)]),
             state("b", true, true, vec![dpod("b-old", false, true, 0)]),
         ];
-        let p = plan(&nodes, Strategy::RollingUpdate { max_unavailable: 0, max_surge: 1 });
+        let p = plan(
+            &nodes,
+            Strategy::RollingUpdate {
+                max_unavailable: 0,
+                max_surge: 1,
+            },
+        );
         assert_eq!(p.create_on.len(), 1);
         assert!(p.delete.is_empty());
         let mut next = nodes.clone();
         next[0].pods.push(dpod("a-new", true, true, 1));
-        let p = plan(&next, Strategy::RollingUpdate { max_unavailable: 0, max_surge: 1 });
+        let p = plan(
+            &next,
+            Strategy::RollingUpdate {
+                max_unavailable: 0,
+                max_surge: 1,
+            },
+        );
         assert_eq!(p.delete, vec!["a-old".to_string()]);
         assert_eq!(p.create_on, vec!["b".to_string()]);
     }
@@ -570,7 +641,10 @@ mod tests {
         }
         assert_eq!(
             resolve_strategy(&d, 15),
-            Strategy::RollingUpdate { max_unavailable: 2, max_surge: 0 }
+            Strategy::RollingUpdate {
+                max_unavailable: 2,
+                max_surge: 0
+            }
         );
     }
 }

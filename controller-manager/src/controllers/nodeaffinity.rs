@@ -19,12 +19,17 @@ pub fn admits(spec: &PodSpec, node: &Node) -> bool {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| na.required_during_scheduling_ignored_during_execution.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
         .map(|r| r.node_selector_terms.as_slice());
     match terms {
         None => true,
         // A present but empty term list matches nothing, as upstream.
-        Some(terms) => terms.iter().any(|t| term_matches(t, labels, &node.name_any())),
+        Some(terms) => terms
+            .iter()
+            .any(|t| term_matches(t, labels, &node.name_any())),
     }
 }
 

@@ -22,8 +22,8 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use super::nodelifecycle_state::{self as state, EvictionLimiter, ZoneState};
 use super::informer;
+use super::nodelifecycle_state::{self as state, EvictionLimiter, ZoneState};
 use super::taints::{self, NO_EXECUTE};
 
 /// Namespace of the node heartbeat Leases.
@@ -57,11 +57,23 @@ struct Health {
 /// Run forever.
 pub async fn run(client: Client, config: Config) {
     let nodes = informer::store(Api::<Node>::all(client.clone()), watcher::Config::default()).await;
-    let leases = informer::store(Api::<Lease>::namespaced(client.clone(), NODE_LEASE_NAMESPACE), watcher::Config::default()).await;
+    let leases = informer::store(
+        Api::<Lease>::namespaced(client.clone(), NODE_LEASE_NAMESPACE),
+        watcher::Config::default(),
+    )
+    .await;
     let mut health: HashMap<String, Health> = HashMap::new();
     let mut limiters: HashMap<String, EvictionLimiter> = HashMap::new();
     loop {
-        if let Err(e) = monitor(&client, &config, &nodes, &leases, &mut health, &mut limiters).await
+        if let Err(e) = monitor(
+            &client,
+            &config,
+            &nodes,
+            &leases,
+            &mut health,
+            &mut limiters,
+        )
+        .await
         {
             tracing::warn!(error = %e, "node lifecycle: check failed");
         }
@@ -98,7 +110,13 @@ async fn monitor(
             .map(|t| t.0.to_string());
         let renew = leases
             .get(&ObjectRef::new(&name).within(NODE_LEASE_NAMESPACE))
-            .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0.to_string()));
+            .and_then(|l| {
+                l.spec
+                    .as_ref()?
+                    .renew_time
+                    .as_ref()
+                    .map(|t| t.0.to_string())
+            });
         let observed = (heartbeat, renew);
         let ready_before = state::ready_status(node).map(str::to_string);
         let entry = health.entry(name.clone()).or_insert_with(|| Health {
@@ -181,7 +199,9 @@ async fn monitor(
             // Every zone lost every node: assume our view broke and evict no one.
             Some(_) if all_disrupted => None,
             // Already tainted, or swapping not-ready <-> unreachable: no rate limit.
-            Some(key) if has_no_execute(taints::NOT_READY) || has_no_execute(taints::UNREACHABLE) => {
+            Some(key)
+                if has_no_execute(taints::NOT_READY) || has_no_execute(taints::UNREACHABLE) =>
+            {
                 Some(key)
             }
             Some(key) => {
@@ -203,7 +223,11 @@ async fn monitor(
         let patch = json!({"metadata": {"resourceVersion": node.resource_version()},
                            "spec": {"taints": wanted}});
         match api
-            .patch(&node.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .patch(
+                &node.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
             .await
         {
             Ok(_) => tracing::info!(node = %node.name_any(),
@@ -243,7 +267,11 @@ async fn mark_pods_not_ready(client: &Client, node: &str) -> Result<(), kube::Er
         let patch = json!({"metadata": {"resourceVersion": pod.resource_version()},
                            "status": {"conditions": conditions}});
         match Api::<Pod>::namespaced(client.clone(), &ns)
-            .patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+            .patch_status(
+                &pod.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
             .await
         {
             Ok(_) => tracing::info!(pod = %pod.name_any(), node, "marked pod not ready"),

@@ -19,7 +19,8 @@ pub const NODE_STATUS_NEVER_UPDATED: &str = "NodeStatusNeverUpdated";
 /// Message set with [`NODE_STATUS_NEVER_UPDATED`].
 pub const NEVER_POSTED: &str = "Kubelet never posted node status.";
 /// The conditions upstream marks Unknown besides Ready.
-pub const WATCHED_CONDITIONS: [&str; 4] = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+pub const WATCHED_CONDITIONS: [&str; 4] =
+    ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 
 /// The status of the node's Ready condition, `None` when absent.
 pub fn ready_status(node: &Node) -> Option<&str> {
@@ -128,7 +129,8 @@ fn managed(taint: &Taint) -> bool {
         taints::NETWORK_UNAVAILABLE,
         taints::UNSCHEDULABLE,
     ];
-    keys.contains(&taint.key.as_str()) && (taint.effect == NO_SCHEDULE || taint.effect == NO_EXECUTE)
+    keys.contains(&taint.key.as_str())
+        && (taint.effect == NO_SCHEDULE || taint.effect == NO_EXECUTE)
 }
 
 /// The node's taints after reconciling our own: `no_schedule` as computed,
@@ -155,7 +157,10 @@ pub fn reconcile_taints(
         .cloned()
         .collect();
     for want in no_schedule {
-        if !out.iter().any(|t| t.key == want.key && t.effect == NO_SCHEDULE) {
+        if !out
+            .iter()
+            .any(|t| t.key == want.key && t.effect == NO_SCHEDULE)
+        {
             out.push(want.clone());
         }
     }
@@ -311,7 +316,10 @@ mod tests {
     fn taints_follow_ready_and_keep_foreign_ones() {
         let unknown = node(Some("Unknown"));
         assert_eq!(no_execute_key(&unknown), Some(taints::UNREACHABLE));
-        assert_eq!(no_execute_key(&node(Some("False"))), Some(taints::NOT_READY));
+        assert_eq!(
+            no_execute_key(&node(Some("False"))),
+            Some(taints::NOT_READY)
+        );
         assert_eq!(no_execute_key(&node(Some("True"))), None);
         let foreign = taints::taint("dedicated", NO_SCHEDULE);
         let t = reconcile_taints(
@@ -320,7 +328,10 @@ mod tests {
             no_execute_key(&unknown),
             now(),
         );
-        let keys: Vec<(&str, &str)> = t.iter().map(|t| (t.key.as_str(), t.effect.as_str())).collect();
+        let keys: Vec<(&str, &str)> = t
+            .iter()
+            .map(|t| (t.key.as_str(), t.effect.as_str()))
+            .collect();
         assert_eq!(
             keys,
             vec![

@@ -46,11 +46,7 @@ fn is_terminated(pod: &Pod) -> bool {
 }
 
 fn key(pod: &Pod) -> String {
-    format!(
-        "{}/{}",
-        pod.namespace().unwrap_or_default(),
-        pod.name_any()
-    )
+    format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
 }
 
 /// The terminated pods to delete so at most `threshold` remain, oldest first
@@ -182,7 +178,10 @@ async fn force_delete(
             }
         }
     }
-    match api.delete(&name, &DeleteParams::default().grace_period(0)).await {
+    match api
+        .delete(&name, &DeleteParams::default().grace_period(0))
+        .await
+    {
         Ok(_) => {
             tracing::info!(pod = %key(pod), "podgc: deleted pod");
             Ok(())

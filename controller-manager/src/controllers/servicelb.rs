@@ -73,11 +73,7 @@ fn error_policy(_svc: Arc<Service>, err: &Error, _ctx: Arc<Context>) -> Action {
 }
 
 fn key(svc: &Service) -> String {
-    format!(
-        "{}/{}",
-        svc.namespace().unwrap_or_default(),
-        svc.name_any()
-    )
+    format!("{}/{}", svc.namespace().unwrap_or_default(), svc.name_any())
 }
 
 /// Whether the Service is one we serve: LoadBalancer, not deleted, no class or ours.
@@ -161,7 +157,8 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     if ctx.services.wait_until_ready().await.is_err() {
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
-    let api: Api<Service> = Api::namespaced(ctx.client.clone(), &svc.namespace().unwrap_or_default());
+    let api: Api<Service> =
+        Api::namespaced(ctx.client.clone(), &svc.namespace().unwrap_or_default());
     let name = svc.name_any();
     let me = key(&svc);
     let finalizers = svc.finalizers().to_vec();
@@ -173,11 +170,20 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
             // We served it: take our address back out of status, then let it go.
             if ingress_ips(&svc).iter().any(|ip| ctx.pool.contains(*ip)) {
                 let patch = json!({"status": {"loadBalancer": {"ingress": null}}});
-                ignore_gone(api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await)?;
+                ignore_gone(
+                    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await,
+                )?;
             }
-            let rest: Vec<&String> = finalizers.iter().filter(|f| *f != CLEANUP_FINALIZER).collect();
+            let rest: Vec<&String> = finalizers
+                .iter()
+                .filter(|f| *f != CLEANUP_FINALIZER)
+                .collect();
             let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": svc.resource_version()}});
-            ignore_gone(api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await)?;
+            ignore_gone(
+                api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await,
+            )?;
             tracing::info!(service = %me, "released load balancer address");
             let _ = ctx.freed.unbounded_send(());
         }
@@ -187,8 +193,12 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     if !has_finalizer {
         let mut all = finalizers.clone();
         all.push(CLEANUP_FINALIZER.into());
-        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": svc.resource_version()}});
-        ignore_gone(api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await)?;
+        let patch =
+            json!({"metadata": {"finalizers": all, "resourceVersion": svc.resource_version()}});
+        ignore_gone(
+            api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await,
+        )?;
         // The update brings us back here with the finalizer in place.
         return Ok(Action::await_change());
     }
@@ -215,7 +225,10 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
     };
     if ingress_ips(&svc) != vec![ip] {
         let patch = json!({"status": {"loadBalancer": {"ingress": [{"ip": ip.to_string(), "ipMode": "VIP"}]}}});
-        match api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+        match api
+            .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
             Ok(_) => tracing::info!(service = %me, %ip, "assigned load balancer address"),
             Err(kube::Error::Api(e)) if e.code == 404 => release(&ctx, &me),
             Err(e) => {
@@ -245,10 +258,18 @@ fn ignore_gone<T>(r: Result<T, kube::Error>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{LoadBalancerIngress, LoadBalancerStatus, ServiceSpec, ServiceStatus};
+    use k8s_openapi::api::core::v1::{
+        LoadBalancerIngress, LoadBalancerStatus, ServiceSpec, ServiceStatus,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
-    fn svc(name: &str, created: i64, class: Option<&str>, ip: Option<&str>, requested: Option<&str>) -> Service {
+    fn svc(
+        name: &str,
+        created: i64,
+        class: Option<&str>,
+        ip: Option<&str>,
+        requested: Option<&str>,
+    ) -> Service {
         Service {
             metadata: ObjectMeta {
                 name: Some(name.into()),
@@ -288,16 +309,28 @@ mod tests {
     fn first_free_and_keeps_its_own() {
         let a = svc("a", 1, None, Some("127.240.0.1"), None);
         let b = svc("b", 2, None, None, None);
-        assert_eq!(choose(&pool(), &b, &[&a], &HashSet::new()), ip("127.240.0.2"));
-        assert_eq!(choose(&pool(), &a, &[&b], &HashSet::new()), ip("127.240.0.1"));
+        assert_eq!(
+            choose(&pool(), &b, &[&a], &HashSet::new()),
+            ip("127.240.0.2")
+        );
+        assert_eq!(
+            choose(&pool(), &a, &[&b], &HashSet::new()),
+            ip("127.240.0.1")
+        );
     }
 
     #[test]
     fn duplicates_resolve_to_the_older_service() {
         let old = svc("old", 1, None, Some("127.240.0.1"), None);
         let young = svc("young", 2, None, Some("127.240.0.1"), None);
-        assert_eq!(choose(&pool(), &old, &[&young], &HashSet::new()), ip("127.240.0.1"));
-        assert_eq!(choose(&pool(), &young, &[&old], &HashSet::new()), ip("127.240.0.2"));
+        assert_eq!(
+            choose(&pool(), &old, &[&young], &HashSet::new()),
+            ip("127.240.0.1")
+        );
+        assert_eq!(
+            choose(&pool(), &young, &[&old], &HashSet::new()),
+            ip("127.240.0.2")
+        );
     }
 
     #[test]
@@ -306,7 +339,10 @@ mod tests {
         let want3 = svc("b", 2, None, None, Some("127.240.0.3"));
         assert_eq!(choose(&pool(), &want3, &[&a], &HashSet::new()), None);
         let want4 = svc("c", 2, None, None, Some("127.240.0.4"));
-        assert_eq!(choose(&pool(), &want4, &[&a], &HashSet::new()), ip("127.240.0.4"));
+        assert_eq!(
+            choose(&pool(), &want4, &[&a], &HashSet::new()),
+            ip("127.240.0.4")
+        );
         let outside = svc("d", 2, None, None, Some("10.0.0.1"));
         assert_eq!(choose(&pool(), &outside, &[], &HashSet::new()), None);
     }
@@ -316,7 +352,19 @@ mod tests {
         let b = svc("b", 2, None, None, None);
         let claimed: HashSet<Ipv4Addr> = ip("127.240.0.1").into_iter().collect();
         assert_eq!(choose(&pool(), &b, &[], &claimed), ip("127.240.0.2"));
-        assert!(!wants_address(&svc("x", 1, Some("example.com/other"), None, None)));
-        assert!(wants_address(&svc("y", 1, Some(LOAD_BALANCER_CLASS), None, None)));
+        assert!(!wants_address(&svc(
+            "x",
+            1,
+            Some("example.com/other"),
+            None,
+            None
+        )));
+        assert!(wants_address(&svc(
+            "y",
+            1,
+            Some(LOAD_BALANCER_CLASS),
+            None,
+            None
+        )));
     }
 }

@@ -40,7 +40,11 @@ impl FromStr for Pool {
         if prefix > 32 {
             return Err(err());
         }
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+        let mask = if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        };
         let network = u32::from(addr) & mask;
         let broadcast = network | !mask;
         if prefix >= 31 {

@@ -263,12 +263,7 @@ pub fn claim_name(template_name: &str, set: &str, ordinal: i32) -> String {
 }
 
 /// The pod for `ordinal` (upstream's `newStatefulSetPod` + `setPodRevision`).
-pub fn new_pod(
-    set: &StatefulSet,
-    template: &PodTemplateSpec,
-    ordinal: i32,
-    revision: &str,
-) -> Pod {
+pub fn new_pod(set: &StatefulSet, template: &PodTemplateSpec, ordinal: i32, revision: &str) -> Pod {
     let set_name = set.name_any();
     let pod_name = format!("{set_name}-{ordinal}");
     let tmeta = template.metadata.clone().unwrap_or_default();
@@ -279,7 +274,12 @@ pub fn new_pod(
     let mut pod_spec = template.spec.clone().unwrap_or_default();
     let set_spec = set.spec.clone().unwrap_or_default();
     pod_spec.hostname = Some(pod_name.clone());
-    if !set_spec.service_name.as_deref().unwrap_or_default().is_empty() {
+    if !set_spec
+        .service_name
+        .as_deref()
+        .unwrap_or_default()
+        .is_empty()
+    {
         pod_spec.subdomain = set_spec.service_name.clone();
     }
     // Stable storage: each claim template's volume points at this ordinal's claim.
@@ -400,7 +400,11 @@ async fn mark_claims_for_scale_down(
         let Some(existing) = api.get_opt(&claim.name_any()).await? else {
             continue;
         };
-        let mut refs = existing.metadata.owner_references.clone().unwrap_or_default();
+        let mut refs = existing
+            .metadata
+            .owner_references
+            .clone()
+            .unwrap_or_default();
         let pod_uid = pod.uid().unwrap_or_default();
         if refs.iter().any(|r| r.uid == pod_uid) {
             continue;
@@ -516,7 +520,9 @@ async fn update_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::apps::v1::{StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec};
+    use k8s_openapi::api::apps::v1::{
+        StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
+    };
     use k8s_openapi::api::core::v1::{Container, PodSpec};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -576,13 +582,19 @@ mod tests {
         let labels = pod.metadata.labels.clone().unwrap_or_default();
         assert_eq!(labels.get(POD_NAME_LABEL).map(String::as_str), Some("db-2"));
         assert_eq!(labels.get(POD_INDEX_LABEL).map(String::as_str), Some("2"));
-        assert_eq!(labels.get("controller-revision-hash").map(String::as_str), Some("db-abc"));
+        assert_eq!(
+            labels.get("controller-revision-hash").map(String::as_str),
+            Some("db-abc")
+        );
         let ps = pod.spec.unwrap_or_default();
         assert_eq!(ps.hostname.as_deref(), Some("db-2"));
         assert_eq!(ps.subdomain.as_deref(), Some("db-headless"));
         let vols = ps.volumes.unwrap_or_default();
         assert_eq!(
-            vols[0].persistent_volume_claim.as_ref().map(|c| c.claim_name.as_str()),
+            vols[0]
+                .persistent_volume_claim
+                .as_ref()
+                .map(|c| c.claim_name.as_str()),
             Some("data-db-2")
         );
     }
@@ -593,12 +605,21 @@ mod tests {
         assert_eq!(retained[0].metadata.name.as_deref(), Some("data-db-0"));
         assert!(retained[0].metadata.owner_references.is_none());
         assert_eq!(
-            retained[0].metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str),
+            retained[0]
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("app"))
+                .map(String::as_str),
             Some("db")
         );
         let deleted = claims_for(&set(Some("Delete")), 0);
         assert_eq!(
-            deleted[0].metadata.owner_references.as_ref().map(|r| r[0].uid.as_str()),
+            deleted[0]
+                .metadata
+                .owner_references
+                .as_ref()
+                .map(|r| r[0].uid.as_str()),
             Some("u1")
         );
     }

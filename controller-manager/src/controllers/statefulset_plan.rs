@@ -233,7 +233,10 @@ mod tests {
     fn parallel_creates_every_missing_ordinal() {
         let s = set(3, false);
         assert_eq!(plan(&s, &[]), vec![create(0), create(1), create(2)]);
-        assert_eq!(plan(&s, &[pod(1, false, "web-a")]), vec![create(0), create(2)]);
+        assert_eq!(
+            plan(&s, &[pod(1, false, "web-a")]),
+            vec![create(0), create(2)]
+        );
     }
 
     #[test]
@@ -267,7 +270,11 @@ mod tests {
     fn rolling_update_goes_from_the_highest_ordinal_down_to_the_partition() {
         let mut s = set(3, true);
         s.update_revision = "web-b".into();
-        let old = [pod(0, true, "web-a"), pod(1, true, "web-a"), pod(2, true, "web-a")];
+        let old = [
+            pod(0, true, "web-a"),
+            pod(1, true, "web-a"),
+            pod(2, true, "web-a"),
+        ];
         assert_eq!(plan(&s, &old), vec![delete(2, false)]);
         // web-2 recreated at the new revision but not ready yet: wait.
         let mut mid = old.clone();

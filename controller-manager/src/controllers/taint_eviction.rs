@@ -170,7 +170,10 @@ mod tests {
     fn verdicts_follow_tolerations() {
         let unreachable = [taints::taint(taints::UNREACHABLE, NO_EXECUTE)];
         assert_eq!(verdict(&unreachable, &[]), Verdict::EvictNow);
-        assert_eq!(verdict(&unreachable, &[tol(taints::UNREACHABLE, None)]), Verdict::Stay);
+        assert_eq!(
+            verdict(&unreachable, &[tol(taints::UNREACHABLE, None)]),
+            Verdict::Stay
+        );
         assert_eq!(
             verdict(
                 &unreachable,
@@ -188,6 +191,9 @@ mod tests {
             taints::taint(taints::UNREACHABLE, NO_EXECUTE),
             taints::taint("other", NO_EXECUTE),
         ];
-        assert_eq!(verdict(&both, &[tol(taints::UNREACHABLE, Some(10))]), Verdict::EvictNow);
+        assert_eq!(
+            verdict(&both, &[tol(taints::UNREACHABLE, Some(10))]),
+            Verdict::EvictNow
+        );
     }
 }

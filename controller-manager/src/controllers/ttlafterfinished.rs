@@ -27,8 +27,8 @@ struct Context {
 pub async fn run(client: Client) {
     let jobs: Api<Job> = Api::all(client.clone());
     let ctx = Arc::new(Context { client });
-    let results = Controller::new(jobs, watcher::Config::default())
-        .run(reconcile, error_policy, ctx);
+    let results =
+        Controller::new(jobs, watcher::Config::default()).run(reconcile, error_policy, ctx);
     super::drain("ttl-after-finished", results).await;
 }
 
@@ -113,10 +113,22 @@ mod tests {
 
     #[test]
     fn expiry_counts_from_the_finish_condition() {
-        assert_eq!(seconds_left(&job(Some(100), Some(("Complete", 1000))), 1050), Some(50));
-        assert_eq!(seconds_left(&job(Some(0), Some(("Failed", 1000))), 1000), Some(0));
-        assert_eq!(seconds_left(&job(None, Some(("Complete", 1000))), 5000), None);
+        assert_eq!(
+            seconds_left(&job(Some(100), Some(("Complete", 1000))), 1050),
+            Some(50)
+        );
+        assert_eq!(
+            seconds_left(&job(Some(0), Some(("Failed", 1000))), 1000),
+            Some(0)
+        );
+        assert_eq!(
+            seconds_left(&job(None, Some(("Complete", 1000))), 5000),
+            None
+        );
         assert_eq!(seconds_left(&job(Some(10), None), 5000), None);
-        assert_eq!(seconds_left(&job(Some(10), Some(("Suspended", 1))), 5000), None);
+        assert_eq!(
+            seconds_left(&job(Some(10), Some(("Suspended", 1))), 5000),
+            None
+        );
     }
 }
