@@ -241,3 +241,58 @@ async fn no_eviction_when_every_node_is_silent() -> Result<()> {
     assert!(live_pod(&cluster, "p").await?.is_some());
     Ok(())
 }
+
+#[tokio::test]
+async fn podgc_deletes_the_oldest_terminated_pods_above_the_threshold() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    for i in 0..4 {
+        let name = format!("done-{i}");
+        post_ok(
+            &cluster,
+            "/api/v1/namespaces/default/pods",
+            &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+        )
+        .await?;
+        merge_patch_ok(
+            &cluster,
+            &format!("/api/v1/namespaces/default/pods/{name}/status"),
+            &json!({"status": {"phase": "Succeeded"}}),
+        )
+        .await?;
+        // Creation timestamps have one-second resolution: keep the ages distinct.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    post_ok(
+        &cluster,
+        "/api/v1/namespaces/default/pods",
+        &json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "running"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+    )
+    .await?;
+    let cm = start_controller_manager(
+        &cluster,
+        &[
+            "--controllers=podgc",
+            "--terminated-pod-gc-threshold=2",
+            "--leader-elect=false",
+        ],
+    )?;
+    let left = cm
+        .eventually("two terminated pods left", || async {
+            let body = get_ok(&cluster, "/api/v1/namespaces/default/pods").await?;
+            let mut names: Vec<String> = body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+                .collect();
+            names.sort();
+            Ok((names.len() == 3).then_some(names))
+        })
+        .await?;
+    // The two oldest went; the running pod is never a candidate.
+    assert_eq!(left, ["done-2", "done-3", "running"]);
+    Ok(())
+}
