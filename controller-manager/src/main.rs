@@ -1,13 +1,19 @@
 //! kube-controller-manager: runs the controllers that keep the cluster at its desired state.
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
-//! Controllers so far (names as `--controllers` takes them): `namespace` (deletes a
-//! terminating namespace's content, then finalizes it), `replicaset`, `deployment`,
-//! `garbagecollector` (cascading deletion), `serviceaccount` (a `default` ServiceAccount per
-//! namespace), `job`, `cronjob`, `endpointslice` and `endpoints`.
-//! The rest of upstream's controllers arrive with issue 5.
+//! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
+//! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
+//! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb` and
+//! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
+mod flags;
+// The scheduler's Lease-based elector, shared as source until it moves into `common`
+// (which does not depend on kube yet); see README.md.
+#[path = "../../scheduler/src/leader_election.rs"]
+#[allow(dead_code)]
+mod leader_election;
 
 use anyhow::Context;
 use clap::Parser;
@@ -22,6 +28,53 @@ struct Flags {
     /// Controllers to run: `*` for all, or a comma separated list.
     #[arg(long, value_delimiter = ',', default_value = "*")]
     controllers: Vec<String>,
+    /// Elect a leader on the Lease `kube-system/kube-controller-manager` before running
+    /// controllers (upstream's default: true).
+    #[arg(long, default_value_t = true, num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// How long a leader's Lease is valid without renewal.
+    #[arg(long, default_value = "15s", value_parser = flags::parse_duration)]
+    leader_elect_lease_duration: std::time::Duration,
+    /// How long the leader keeps trying to renew before it gives up (and exits).
+    #[arg(long, default_value = "10s", value_parser = flags::parse_duration)]
+    leader_elect_renew_deadline: std::time::Duration,
+    /// Pause between attempts to acquire or renew.
+    #[arg(long, default_value = "2s", value_parser = flags::parse_duration)]
+    leader_elect_retry_period: std::time::Duration,
+    /// Namespace of the leader election Lease.
+    #[arg(long, default_value = "kube-system")]
+    leader_elect_resource_namespace: String,
+    /// Name of the leader election Lease.
+    #[arg(long, default_value = "kube-controller-manager")]
+    leader_elect_resource_name: String,
+    /// PEM bundle published as `ca.crt` in every namespace's `kube-root-ca.crt` ConfigMap;
+    /// the root-ca-cert-publisher runs only when this is set.
+    #[arg(long)]
+    root_ca_file: Option<std::path::PathBuf>,
+    /// How often the node lifecycle controller checks nodes.
+    #[arg(long, default_value = "5s", value_parser = flags::parse_duration)]
+    node_monitor_period: std::time::Duration,
+    /// Heartbeat silence after which a node is marked Unknown (upstream's default since
+    /// v1.32 is 50s).
+    #[arg(long, default_value = "50s", value_parser = flags::parse_duration)]
+    node_monitor_grace_period: std::time::Duration,
+    /// The same for a node that never posted status.
+    #[arg(long, default_value = "1m0s", value_parser = flags::parse_duration)]
+    node_startup_grace_period: std::time::Duration,
+    /// Nodes per second tainted NoExecute (so evicted) in a healthy zone.
+    #[arg(long, default_value_t = 0.1)]
+    node_eviction_rate: f64,
+    /// Nodes per second tainted NoExecute in a partially disrupted zone of a large cluster.
+    #[arg(long, default_value_t = 0.01)]
+    secondary_node_eviction_rate: f64,
+    /// Terminated pods kept before the pod GC deletes the oldest (0 keeps all).
+    #[arg(long, default_value_t = 12500)]
+    terminated_pod_gc_threshold: usize,
+    /// Addresses for Services of type LoadBalancer: a CIDR (network and broadcast
+    /// excluded) or an inclusive `first-last` range.
+    #[arg(long, default_value = controllers::servicelb::DEFAULT_POOL)]
+    service_lb_pool: controllers::servicelb_pool::Pool,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -44,11 +97,43 @@ fn enabled(flags: &Flags, name: &str) -> bool {
         && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
 }
 
+/// Leader election identity, as upstream: `<hostname>_<unique suffix>`.
+fn identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{host}_{}-{nanos:08x}", std::process::id())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
     common::logging::init(flags.verbosity);
     let client = client(&flags).await.context("building the API client")?;
+    let elector = flags.leader_elect.then(|| {
+        leader_election::LeaderElector::new(
+            client.clone(),
+            leader_election::LeaderElectionConfig {
+                namespace: flags.leader_elect_resource_namespace.clone(),
+                name: flags.leader_elect_resource_name.clone(),
+                lease_duration: flags.leader_elect_lease_duration,
+                renew_deadline: flags.leader_elect_renew_deadline,
+                retry_period: flags.leader_elect_retry_period,
+            },
+            identity(),
+        )
+    });
+    if let Some(elector) = &elector {
+        tracing::info!("waiting to become the leader");
+        tokio::select! {
+            _ = elector.acquire() => {}
+            _ = common::signals::shutdown() => return Ok(()),
+        }
+    }
     let mut tasks = Vec::new();
     if enabled(&flags, "namespace") {
         tasks.push(tokio::spawn(controllers::namespace::run(client.clone())));
@@ -83,10 +168,80 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "endpoints") {
         tasks.push(tokio::spawn(controllers::endpoints::run(client.clone())));
     }
+    if enabled(&flags, "statefulset") {
+        tasks.push(tokio::spawn(controllers::statefulset::run(client.clone())));
+    }
+    if enabled(&flags, "daemonset") {
+        tasks.push(tokio::spawn(controllers::daemonset::run(client.clone())));
+    }
+    if enabled(&flags, "nodelifecycle") {
+        let config = controllers::nodelifecycle::Config {
+            monitor_period: flags.node_monitor_period,
+            grace_period: flags.node_monitor_grace_period,
+            startup_grace_period: flags.node_startup_grace_period,
+            eviction_rate: flags.node_eviction_rate,
+            secondary_eviction_rate: flags.secondary_node_eviction_rate,
+        };
+        tasks.push(tokio::spawn(controllers::nodelifecycle::run(
+            client.clone(),
+            config,
+        )));
+    }
+    if enabled(&flags, "taint-eviction-controller") {
+        tasks.push(tokio::spawn(controllers::taint_eviction::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "podgc") {
+        let config = controllers::podgc::Config {
+            terminated_threshold: flags.terminated_pod_gc_threshold,
+            period: std::time::Duration::from_secs(20),
+            quarantine: std::time::Duration::from_secs(40),
+        };
+        tasks.push(tokio::spawn(controllers::podgc::run(
+            client.clone(),
+            config,
+        )));
+    }
+    if enabled(&flags, "service-lb") {
+        tasks.push(tokio::spawn(controllers::servicelb::run(
+            client.clone(),
+            flags.service_lb_pool,
+        )));
+    }
+    if enabled(&flags, "ttl-after-finished") {
+        tasks.push(tokio::spawn(controllers::ttlafterfinished::run(
+            client.clone(),
+        )));
+    }
+    if let Some(path) = flags.root_ca_file.as_ref() {
+        if enabled(&flags, "root-ca-cert-publisher") {
+            let ca = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --root-ca-file {}", path.display()))?;
+            tasks.push(tokio::spawn(controllers::rootcacertpublisher::run(
+                client.clone(),
+                ca,
+            )));
+        }
+    }
     tracing::info!(count = tasks.len(), "controllers started");
+    let lost = async {
+        match &elector {
+            Some(e) => e.hold().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = common::signals::shutdown() => tracing::info!("shutting down"),
         _ = futures::future::join_all(tasks) => tracing::warn!("all controllers stopped"),
+        _ = lost => {
+            // As upstream: a controller manager that lost its lease must stop acting now.
+            tracing::error!("leaderelection lost");
+            std::process::exit(1);
+        }
+    }
+    if let Some(elector) = &elector {
+        elector.release().await;
     }
     Ok(())
 }

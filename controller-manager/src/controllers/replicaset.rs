@@ -18,6 +18,7 @@ use kube::{Client, ResourceExt};
 use serde_json::json;
 
 use super::podutil;
+use super::ref_manager;
 use super::selector;
 
 /// Most pods created or deleted in one sync (upstream's `burstReplicas`).
@@ -116,60 +117,18 @@ async fn reconcile(rs: Arc<ReplicaSet>, ctx: Arc<Context>) -> Result<Action, Err
     Ok(Action::await_change())
 }
 
-/// Make `rs` the controller of an orphan pod. The patch carries the pod's
-/// resourceVersion so a concurrent adoption by someone else fails instead of clobbering.
 async fn adopt(api: &Api<Pod>, pod: &Pod, rs: &ReplicaSet) -> Result<Option<Pod>, Error> {
-    let mut refs = pod.metadata.owner_references.clone().unwrap_or_default();
-    refs.push(podutil::controller_ref(
+    let owner = podutil::controller_ref(
         "apps/v1",
         "ReplicaSet",
         &rs.name_any(),
         &rs.uid().unwrap_or_default(),
-    ));
-    let patch = json!({"metadata": {"ownerReferences": refs,
-                                    "resourceVersion": pod.resource_version()}});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(p) => {
-            tracing::info!(pod = %pod.name_any(), replicaset = %rs.name_any(), "adopted pod");
-            Ok(Some(p))
-        }
-        // Changed or gone meanwhile: the next sync sees the new state.
-        Err(kube::Error::Api(e)) if e.code == 409 || e.code == 404 => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    );
+    Ok(ref_manager::adopt(api, pod, owner).await?)
 }
 
-/// Drop our owner reference from a pod that no longer matches the selector.
 async fn release(api: &Api<Pod>, pod: &Pod, uid: &str) -> Result<(), Error> {
-    let refs: Vec<_> = pod
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.uid != uid)
-        .cloned()
-        .collect();
-    let patch = json!({"metadata": {"ownerReferences": refs,
-                                    "resourceVersion": pod.resource_version()}});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 409 || e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(ref_manager::release(api, pod, uid).await?)
 }
 
 /// The pod a ReplicaSet creates from its template (upstream's `GetPodFromTemplate`).
