@@ -2,6 +2,12 @@
 //! endpoints as they scale down, refuses connections at once with no endpoints, serves the
 //! node port on 127.0.0.1, and keeps serving while kube-proxy restarts.
 //!
+//! Service traffic comes from a client pod (`nc` run in it with `ctr task exec`), as a pod's
+//! traffic would: the host itself cannot reach cluster IPs here, because the traffic guard
+//! matches `oifname` in the output hook, which still names the pre-DNAT route (eth0), so it
+//! drops host-originated packets that kube-proxy DNATs to a pod. The node port is reached from
+//! the host on 127.0.0.1 (routed via lo before DNAT, so the guard lets it pass).
+//!
 //! One test function: kube-proxy owns the host's `table ip kube-proxy`, so two of these tests
 //! running side by side would overwrite each other's rules. The traffic guard is installed
 //! by `TestCluster::start` before anything sends a packet.
@@ -26,21 +32,69 @@ const PODS: [&str; 3] = ["web-0", "web-1", "web-2"];
 /// Generous: a debug build on a busy 2-core machine.
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// A client that opens a new connection per request, so each request is balanced anew.
+/// Sends HTTP requests from inside the client pod: `nc` run in its container through
+/// `ctr task exec`, so each request is a new connection balanced anew.
+#[derive(Clone)]
+struct PodClient {
+    ctr_address: String,
+    container_id: String,
+}
+
+static EXEC_ID: AtomicUsize = AtomicUsize::new(0);
+
+impl PodClient {
+    /// GET `url` (`http://ip:port/`) from the pod with `nc` (the image's busybox `wget`
+    /// crashes); `Ok(body)` on a 200, else `Err(what happened)`.
+    fn get(&self, url: &str) -> Result<std::result::Result<String, String>> {
+        let target = url.trim_start_matches("http://").trim_end_matches('/');
+        let (host, port) = target.rsplit_once(':').unwrap_or((target, "80"));
+        let exec_id = format!("get-{}", EXEC_ID.fetch_add(1, Ordering::Relaxed));
+        let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {host} {port}");
+        let out = std::process::Command::new("ctr")
+            .args(["--address", &self.ctr_address, "-n", "k8s.io", "task", "exec"])
+            .args(["--exec-id", &exec_id, &self.container_id])
+            .args(["sh", "-c", &script])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running ctr task exec")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.success() && stdout.starts_with("HTTP/1.1 200") {
+            let body = stdout.split("\r\n\r\n").nth(1).unwrap_or_default();
+            Ok(Ok(body.trim().to_string()))
+        } else {
+            Ok(Err(format!(
+                "{}{}",
+                stdout,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
+    }
+}
+
+/// One GET from the client pod; the page's body (the serving pod's name).
+async fn fetch(client: &PodClient, url: &str) -> Result<String> {
+    let (client, target) = (client.clone(), url.to_string());
+    match tokio::task::spawn_blocking(move || client.get(&target)).await?? {
+        Ok(body) => Ok(body),
+        Err(message) => bail!("GET {url} from the client pod: {message}"),
+    }
+}
+
+/// A GET from the client pod is refused at once ("Connection refused", not a timeout).
+async fn refused(client: &PodClient, url: &str) -> Result<bool> {
+    let (client, url) = (client.clone(), url.to_string());
+    Ok(matches!(
+        tokio::task::spawn_blocking(move || client.get(&url)).await??,
+        Err(message) if message.contains("Connection refused")
+    ))
+}
+
+/// A host client opening a new connection per request (for the node port on 127.0.0.1).
 fn http() -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(5))
         .build()?)
-}
-
-/// One GET; the page's body (the serving pod's name).
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<String> {
-    let resp = client.get(url).send().await?;
-    if !resp.status().is_success() {
-        bail!("GET {url}: {}", resp.status());
-    }
-    Ok(resp.text().await?.trim().to_string())
 }
 
 async fn set_app_label(cluster: &TestCluster, pod: &str, app: &str) -> Result<()> {
@@ -84,21 +138,28 @@ async fn ready_endpoints(cluster: &TestCluster, svc: &str) -> Result<BTreeSet<St
 /// all succeed and all answers come from `want`, and every pod of `want` answered.
 async fn wait_answering(
     proxy: &KubeProxy,
-    client: &reqwest::Client,
+    client: &PodClient,
     url: &str,
     want: &[&str],
     rounds: usize,
 ) -> Result<()> {
     let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
-    proxy
+    let last = std::sync::Mutex::new(String::new());
+    let result = proxy
         .daemon
         .eventually_within(LIMIT, &format!("{url} answered by exactly {want:?}"), || {
             let want = want.clone();
+            let last = &last;
             async move {
                 let mut seen = BTreeSet::new();
                 for _ in 0..rounds {
-                    match fetch(client, url).await {
-                        Ok(name) if want.contains(&name) => {
+                    let outcome = fetch(client, url).await;
+                    let accepted = matches!(&outcome, Ok(name) if want.contains(name));
+                    if let Ok(mut l) = last.lock() {
+                        *l = format!("{outcome:?}");
+                    }
+                    match outcome {
+                        Ok(name) if accepted => {
                             seen.insert(name);
                         }
                         _ => return Ok(None),
@@ -107,16 +168,14 @@ async fn wait_answering(
                 Ok((seen == want).then_some(()))
             }
         })
-        .await
-}
-
-/// Connecting to `addr` fails with "connection refused" (not a timeout).
-async fn refused(addr: &str) -> Result<bool> {
-    match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr)).await
-    {
-        Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused => Ok(true),
-        _ => Ok(false),
-    }
+        .await;
+    result.with_context(|| {
+        format!(
+            "last answer: {}\n--- nft ---\n{}",
+            last.lock().map(|l| l.clone()).unwrap_or_default(),
+            proxy.ruleset().unwrap_or_else(|e| e.to_string())
+        )
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,6 +196,22 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         }]}))
         .await?;
     }
+    create_bound_pod(&cluster, NODE, "client", json!({"app": "client"}), json!({"containers": [{
+        "name": "client", "image": "busybox:latest", "command": ["sleep", "3600"]}]}))
+    .await?;
+    let client_pod = wait_pod(&cluster, &kubelet, "client", "Running", |p| {
+        p["status"]["phase"] == "Running"
+    })
+    .await?;
+    let container_id = client_pod["status"]["containerStatuses"][0]["containerID"]
+        .as_str()
+        .and_then(|id| id.strip_prefix("containerd://"))
+        .context("client container ID")?
+        .to_string();
+    let client = PodClient {
+        ctr_address: containerd.socket_path().to_string_lossy().into_owned(),
+        container_id,
+    };
     let mut pod_ips = Vec::new();
     for name in PODS {
         let pod = wait_pod(&cluster, &kubelet, name, "Ready with an IP", |p| {
@@ -170,7 +245,7 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         })
         .await?;
     proxy.wait_healthy().await?;
-    let client = http()?;
+    let host = http()?;
 
     // 60 requests to the ClusterIP reach all three pods.
     wait_answering(&proxy, &client, &svc_url, &PODS, 6).await?;
@@ -189,7 +264,9 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
     assert_eq!(counts.values().sum::<usize>(), 60);
 
     // The node port answers on 127.0.0.1.
-    let name = fetch(&client, &node_url).await.context("node port on 127.0.0.1")?;
+    let resp = host.get(&node_url).send().await.context("node port on 127.0.0.1")?;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let name = resp.text().await?.trim().to_string();
     assert!(PODS.contains(&name.as_str()), "{name}");
 
     let metrics = proxy.metrics().await?;
@@ -215,16 +292,19 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
 
     // No endpoints: refused at once, on the ClusterIP and on the node port.
     set_app_label(&cluster, "web-0", "retired").await?;
-    let svc_addr = format!("{cluster_ip}:80");
     let node_addr = format!("127.0.0.1:{node_port}");
     proxy
         .daemon
         .eventually_within(LIMIT, "connection refused without endpoints", || async {
-            Ok((refused(&svc_addr).await? && refused(&node_addr).await?).then_some(()))
+            let node_refused = matches!(
+                tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&node_addr)).await,
+                Ok(Err(e)) if e.kind() == ErrorKind::ConnectionRefused
+            );
+            Ok((refused(&client, &svc_url).await? && node_refused).then_some(()))
         })
         .await?;
     for _ in 0..5 {
-        assert!(refused(&svc_addr).await?, "ClusterIP refuses, no timeout");
+        assert!(refused(&client, &svc_url).await?, "ClusterIP refuses, no timeout");
     }
 
     // Back to three, then restart kube-proxy while a client keeps asking.
