@@ -51,7 +51,14 @@ impl PodClient {
         let exec_id = format!("get-{}", EXEC_ID.fetch_add(1, Ordering::Relaxed));
         let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {host} {port}");
         let out = std::process::Command::new("ctr")
-            .args(["--address", &self.ctr_address, "-n", "k8s.io", "task", "exec"])
+            .args([
+                "--address",
+                &self.ctr_address,
+                "-n",
+                "k8s.io",
+                "task",
+                "exec",
+            ])
             .args(["--exec-id", &exec_id, &self.container_id])
             .args(["sh", "-c", &script])
             .stdin(std::process::Stdio::null())
@@ -147,27 +154,31 @@ async fn wait_answering(
     let last = std::sync::Mutex::new(String::new());
     let result = proxy
         .daemon
-        .eventually_within(LIMIT, &format!("{url} answered by exactly {want:?}"), || {
-            let want = want.clone();
-            let last = &last;
-            async move {
-                let mut seen = BTreeSet::new();
-                for _ in 0..rounds {
-                    let outcome = fetch(client, url).await;
-                    let accepted = matches!(&outcome, Ok(name) if want.contains(name));
-                    if let Ok(mut l) = last.lock() {
-                        *l = format!("{outcome:?}");
-                    }
-                    match outcome {
-                        Ok(name) if accepted => {
-                            seen.insert(name);
+        .eventually_within(
+            LIMIT,
+            &format!("{url} answered by exactly {want:?}"),
+            || {
+                let want = want.clone();
+                let last = &last;
+                async move {
+                    let mut seen = BTreeSet::new();
+                    for _ in 0..rounds {
+                        let outcome = fetch(client, url).await;
+                        let accepted = matches!(&outcome, Ok(name) if want.contains(name));
+                        if let Ok(mut l) = last.lock() {
+                            *l = format!("{outcome:?}");
                         }
-                        _ => return Ok(None),
+                        match outcome {
+                            Ok(name) if accepted => {
+                                seen.insert(name);
+                            }
+                            _ => return Ok(None),
+                        }
                     }
+                    Ok((seen == want).then_some(()))
                 }
-                Ok((seen == want).then_some(()))
-            }
-        })
+            },
+        )
         .await;
     result.with_context(|| {
         format!(
@@ -187,7 +198,8 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
     let mut proxy = start_kube_proxy(&cluster, NODE, "10.244.0.0/16")?;
 
     // Three web servers, each answering with its own name.
-    let script = "mkdir -p /www && echo \"$POD_NAME\" > /www/index.html && exec httpd -f -p 8080 -h /www";
+    let script =
+        "mkdir -p /www && echo \"$POD_NAME\" > /www/index.html && exec httpd -f -p 8080 -h /www";
     for name in PODS {
         create_bound_pod(&cluster, NODE, name, json!({"app": "web"}), json!({"containers": [{
             "name": "web", "image": "busybox:latest", "command": ["sh", "-c", script],
@@ -196,8 +208,14 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         }]}))
         .await?;
     }
-    create_bound_pod(&cluster, NODE, "client", json!({"app": "client"}), json!({"containers": [{
-        "name": "client", "image": "busybox:latest", "command": ["sleep", "3600"]}]}))
+    create_bound_pod(
+        &cluster,
+        NODE,
+        "client",
+        json!({"app": "client"}),
+        json!({"containers": [{
+        "name": "client", "image": "busybox:latest", "command": ["sleep", "3600"]}]}),
+    )
     .await?;
     let client_pod = wait_pod(&cluster, &kubelet, "client", "Running", |p| {
         p["status"]["phase"] == "Running"
@@ -217,11 +235,17 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         let pod = wait_pod(&cluster, &kubelet, name, "Ready with an IP", |p| {
             p["status"]["podIP"].is_string()
                 && p["status"]["conditions"].as_array().is_some_and(|cs| {
-                    cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
                 })
         })
         .await?;
-        pod_ips.push(pod["status"]["podIP"].as_str().unwrap_or_default().to_string());
+        pod_ips.push(
+            pod["status"]["podIP"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
 
     let (code, svc) = cluster
@@ -233,8 +257,13 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         )
         .await?;
     assert!(code.is_success(), "{svc}");
-    let cluster_ip = svc["spec"]["clusterIP"].as_str().context("clusterIP")?.to_string();
-    let node_port = svc["spec"]["ports"][0]["nodePort"].as_u64().context("nodePort")?;
+    let cluster_ip = svc["spec"]["clusterIP"]
+        .as_str()
+        .context("clusterIP")?
+        .to_string();
+    let node_port = svc["spec"]["ports"][0]["nodePort"]
+        .as_u64()
+        .context("nodePort")?;
     let svc_url = format!("http://{cluster_ip}:80/");
     let node_url = format!("http://127.0.0.1:{node_port}/");
 
@@ -264,7 +293,11 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
     assert_eq!(counts.values().sum::<usize>(), 60);
 
     // The node port answers on 127.0.0.1.
-    let resp = host.get(&node_url).send().await.context("node port on 127.0.0.1")?;
+    let resp = host
+        .get(&node_url)
+        .send()
+        .await
+        .context("node port on 127.0.0.1")?;
     assert!(resp.status().is_success(), "{}", resp.status());
     let name = resp.text().await?.trim().to_string();
     assert!(PODS.contains(&name.as_str()), "{name}");
@@ -288,7 +321,10 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
     }
     let rules = proxy.ruleset()?;
     assert!(rules.contains(&format!("__{}/8080", pod_ips[0])));
-    assert!(!rules.contains(&format!("__{}/8080", pod_ips[1])), "{rules}");
+    assert!(
+        !rules.contains(&format!("__{}/8080", pod_ips[1])),
+        "{rules}"
+    );
 
     // No endpoints: refused at once, on the ClusterIP and on the node port.
     set_app_label(&cluster, "web-0", "retired").await?;
@@ -304,7 +340,10 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         })
         .await?;
     for _ in 0..5 {
-        assert!(refused(&client, &svc_url).await?, "ClusterIP refuses, no timeout");
+        assert!(
+            refused(&client, &svc_url).await?,
+            "ClusterIP refuses, no timeout"
+        );
     }
 
     // Back to three, then restart kube-proxy while a client keeps asking.
@@ -366,7 +405,9 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
     // The restarted proxy replaced the table: one copy of each Service's entry.
     let rules = proxy.ruleset()?;
     assert_eq!(
-        rules.matches(&format!("{cluster_ip} . tcp . 80 : goto")).count(),
+        rules
+            .matches(&format!("{cluster_ip} . tcp . 80 : goto"))
+            .count(),
         1,
         "{rules}"
     );

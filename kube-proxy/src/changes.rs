@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::Notify;
 
-use crate::model::{Endpoint, ProxyModel, Protocol, ServicePort, ServicePortName};
+use crate::model::{Endpoint, Protocol, ProxyModel, ServicePort, ServicePortName};
 
 /// The label tying an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -154,10 +154,8 @@ pub fn service_ports<'a>(
                     node_port: port.node_port.and_then(|p| u16::try_from(p).ok()),
                     external_ips: external_ips.clone(),
                     load_balancer_ips: load_balancer_ips.clone(),
-                    external_policy_local: spec.external_traffic_policy.as_deref()
-                        == Some("Local"),
-                    internal_policy_local: spec.internal_traffic_policy.as_deref()
-                        == Some("Local"),
+                    external_policy_local: spec.external_traffic_policy.as_deref() == Some("Local"),
+                    internal_policy_local: spec.internal_traffic_policy.as_deref() == Some("Local"),
                     affinity_timeout,
                     endpoints: eps,
                 },
@@ -301,7 +299,11 @@ mod tests {
         assert_eq!(http.load_balancer_ips, vec![Ipv4Addr::new(127, 0, 0, 100)]);
         assert!(http.external_policy_local);
         assert_eq!(http.affinity_timeout, Some(10800));
-        assert_eq!(http.endpoints.len(), 2, "the other namespace's slice is not ours");
+        assert_eq!(
+            http.endpoints.len(),
+            2,
+            "the other namespace's slice is not ours"
+        );
         assert_eq!(http.endpoints[0].port, 8080);
         assert_eq!(http.endpoints[0].node_name.as_deref(), Some("n1"));
         assert!(http.endpoints[1].serving && http.endpoints[1].terminating);

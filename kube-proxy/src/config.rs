@@ -132,13 +132,10 @@ pub fn parse_bind(flag: &'static str, value: &str) -> Result<Option<SocketAddr>,
     if value.is_empty() {
         return Ok(None);
     }
-    value
-        .parse()
-        .map(Some)
-        .map_err(|_| FlagError::BadAddress {
-            flag,
-            value: value.to_string(),
-        })
+    value.parse().map(Some).map_err(|_| FlagError::BadAddress {
+        flag,
+        value: value.to_string(),
+    })
 }
 
 /// Accept nftables (or empty, upstream's "default"), refuse the rest clearly.

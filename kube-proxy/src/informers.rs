@@ -24,17 +24,26 @@ pub struct Informers {
 
 impl Informers {
     /// Start both watches; every event wakes the sync loop through `tracker`.
-    pub fn start(client: Client, tracker: Arc<ChangeTracker>, health: Arc<ProxierHealth>) -> Informers {
+    pub fn start(
+        client: Client,
+        tracker: Arc<ChangeTracker>,
+        health: Arc<ProxierHealth>,
+    ) -> Informers {
         let (services, writer) = reflector::store();
         let events = reflector::reflector(
             writer,
-            watcher(Api::<Service>::all(client.clone()), watcher::Config::default()),
+            watcher(
+                Api::<Service>::all(client.clone()),
+                watcher::Config::default(),
+            ),
         )
         .default_backoff();
         let (t, h) = (tracker.clone(), health.clone());
         tokio::spawn(events.for_each(move |event| {
             match event {
-                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) | Ok(watcher::Event::InitDone) => {
+                Ok(watcher::Event::Apply(_))
+                | Ok(watcher::Event::Delete(_))
+                | Ok(watcher::Event::InitDone) => {
                     h.queued();
                     t.service_changed();
                 }
@@ -47,7 +56,10 @@ impl Informers {
         let (slices, writer) = reflector::store();
         let events = reflector::reflector(
             writer,
-            watcher(Api::<EndpointSlice>::all(client), watcher::Config::default()),
+            watcher(
+                Api::<EndpointSlice>::all(client),
+                watcher::Config::default(),
+            ),
         )
         .default_backoff();
         tokio::spawn(events.for_each(move |event| {

@@ -75,7 +75,10 @@ async fn main() -> anyhow::Result<()> {
     let healthz = parse_bind("--healthz-bind-address", &flags.healthz_bind_address)?;
     let metrics_addr = parse_bind("--metrics-bind-address", &flags.metrics_bind_address)?;
     if settings.nodeport_addresses.is_empty()
-        || settings.nodeport_addresses.iter().any(|n| n.contains(&std::net::Ipv4Addr::LOCALHOST))
+        || settings
+            .nodeport_addresses
+            .iter()
+            .any(|n| n.contains(&std::net::Ipv4Addr::LOCALHOST))
     {
         enable_route_localnet();
     }

@@ -221,7 +221,10 @@ mod tests {
         ]);
         let c = categorize(&p, "a");
         assert_eq!(
-            c.cluster.iter().map(|e| e.ip.octets()[3]).collect::<Vec<_>>(),
+            c.cluster
+                .iter()
+                .map(|e| e.ip.octets()[3])
+                .collect::<Vec<_>>(),
             vec![2]
         );
         assert!(c.local.is_empty(), "the only local endpoint is not serving");

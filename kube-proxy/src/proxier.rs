@@ -133,7 +133,9 @@ impl Proxier {
             let started = Instant::now();
             match self.sync().await {
                 Ok(kind) => tracing::trace!(kind = kind.as_str(), "sync done"),
-                Err(e) => tracing::error!(error = %e, "syncing proxy rules failed; the next sync replaces the table"),
+                Err(e) => {
+                    tracing::error!(error = %e, "syncing proxy rules failed; the next sync replaces the table")
+                }
             }
             let wait_full = self.periods.full.saturating_sub(self.last_full.elapsed());
             let retry = if self.applied.is_none() {

@@ -101,7 +101,8 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
     out.collections.insert(SERVICE_NODEPORTS.into(), map(port));
     out.collections
         .insert(NO_ENDPOINT_SERVICES.into(), map(addr_port));
-    out.collections.insert(NO_ENDPOINT_NODEPORTS.into(), map(port));
+    out.collections
+        .insert(NO_ENDPOINT_NODEPORTS.into(), map(port));
     out.collections
         .insert(CLUSTER_IPS.into(), map("type ipv4_addr ;"));
 
@@ -304,12 +305,7 @@ fn add_element(out: &mut Ruleset, set: &str, key: String, value: String) {
 }
 
 /// The chains and map elements of one Service port.
-fn service_port(
-    model: &ProxyModel,
-    name: &ServicePortName,
-    sp: &ServicePort,
-    out: &mut Ruleset,
-) {
+fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, out: &mut Ruleset) {
     let Some(cluster_ip) = sp.cluster_ip else {
         return;
     };
@@ -343,7 +339,10 @@ fn service_port(
             );
             rules.push(format!("update @{set} {{ ip saddr }}"));
         }
-        rules.push(format!("meta l4proto {proto} dnat to {}:{}", ep.ip, ep.port));
+        rules.push(format!(
+            "meta l4proto {proto} dnat to {}:{}",
+            ep.ip, ep.port
+        ));
         out.chains
             .insert(endpoint_chain(name, ep), Chain { hook: None, rules });
     }
@@ -527,7 +526,10 @@ mod tests {
             Some(format!("goto {}", endpoint_chain(&n, &ep(3, "node-b"))).as_str())
         );
         let dnat = &r.chains[&endpoint_chain(&n, &ep(2, "x"))].rules;
-        assert_eq!(dnat.last().unwrap(), "meta l4proto tcp dnat to 10.244.1.2:8080");
+        assert_eq!(
+            dnat.last().unwrap(),
+            "meta l4proto tcp dnat to 10.244.1.2:8080"
+        );
         assert!(element(&r, CLUSTER_IPS, "10.96.0.10").is_some());
         assert!(element(&r, NO_ENDPOINT_SERVICES, "10.96.0.10 . tcp . 80").is_none());
     }
@@ -542,7 +544,10 @@ mod tests {
         gone.ready = false;
         gone.serving = false;
         gone.terminating = true;
-        let r = render(&model(vec![(n.clone(), sp(vec![old.clone(), gone.clone()]))]));
+        let r = render(&model(vec![(
+            n.clone(),
+            sp(vec![old.clone(), gone.clone()]),
+        )]));
         let numgen = r.chains[&service_chain(&n)].rules.last().unwrap().clone();
         assert!(numgen.starts_with("numgen random mod 1 "), "{numgen}");
         assert_eq!(
@@ -662,8 +667,14 @@ mod tests {
         sport.external_ips = vec![Ipv4Addr::new(192, 0, 2, 50)];
         let r = render(&model(vec![(n.clone(), sport)]));
         let ext = format!("goto {}", external_chain(&n));
-        assert_eq!(element(&r, SERVICE_IPS, "127.0.0.100 . tcp . 80"), Some(ext.as_str()));
-        assert_eq!(element(&r, SERVICE_IPS, "192.0.2.50 . tcp . 80"), Some(ext.as_str()));
+        assert_eq!(
+            element(&r, SERVICE_IPS, "127.0.0.100 . tcp . 80"),
+            Some(ext.as_str())
+        );
+        assert_eq!(
+            element(&r, SERVICE_IPS, "192.0.2.50 . tcp . 80"),
+            Some(ext.as_str())
+        );
     }
 
     #[test]
@@ -729,15 +740,19 @@ mod tests {
         );
         assert!(r.collections[&set].dynamic);
         let svc = &r.chains[&service_chain(&n)].rules;
-        assert!(svc.contains(&format!(
-            "ip saddr @{set} goto {}",
-            endpoint_chain(&n, &e1)
-        )));
-        assert!(svc.last().unwrap().starts_with("numgen"), "stickiness is checked first");
+        assert!(svc.contains(&format!("ip saddr @{set} goto {}", endpoint_chain(&n, &e1))));
+        assert!(
+            svc.last().unwrap().starts_with("numgen"),
+            "stickiness is checked first"
+        );
         assert!(r.chains[&endpoint_chain(&n, &e1)]
             .rules
             .contains(&format!("update @{set} {{ ip saddr }}")));
-        assert_ne!(set, affinity_set(&n, &e1, 601), "a new timeout is a new set");
+        assert_ne!(
+            set,
+            affinity_set(&n, &e1, 601),
+            "a new timeout is a new set"
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl Ruleset {
         let mut out = String::with_capacity(self.chains.len() * 256);
         let _ = writeln!(out, "add table {t}");
         let _ = writeln!(out, "delete table {t}");
-        let _ = writeln!(out, "add table {t} {{ comment \"rules for kube-proxy\" ; }}");
+        let _ = writeln!(
+            out,
+            "add table {t} {{ comment \"rules for kube-proxy\" ; }}"
+        );
         for (name, c) in &self.collections {
             self.declare_collection(&mut out, name, c);
         }
@@ -112,7 +115,11 @@ impl Ruleset {
         } else {
             "set"
         };
-        let _ = writeln!(out, "add {kind} {} {name} {{ {} }}", self.table, c.declaration);
+        let _ = writeln!(
+            out,
+            "add {kind} {} {name} {{ {} }}",
+            self.table, c.declaration
+        );
     }
 
     fn declare_chain(&self, out: &mut String, name: &str, chain: &Chain) {
@@ -185,7 +192,10 @@ impl Ruleset {
         // Declarations are idempotent (`add` of an existing object is a no-op), so new and
         // existing objects are treated alike; a changed declaration needs a delete first,
         // which happens below for collections whose declaration differs.
-        let _ = writeln!(out, "add table {t} {{ comment \"rules for kube-proxy\" ; }}");
+        let _ = writeln!(
+            out,
+            "add table {t} {{ comment \"rules for kube-proxy\" ; }}"
+        );
         let mut redeclared: BTreeSet<&str> = BTreeSet::new();
         for (name, c) in &self.collections {
             match previous.collections.get(name) {
@@ -307,7 +317,10 @@ mod tests {
     #[test]
     fn replace_deletes_and_recreates_the_table_in_one_transaction() {
         let r = ruleset(
-            &[("service-a", &["numgen random mod 1 vmap { 0 : goto endpoint-a }"])],
+            &[(
+                "service-a",
+                &["numgen random mod 1 vmap { 0 : goto endpoint-a }"],
+            )],
             &[("10.96.0.1 . tcp . 80", "goto service-a")],
         );
         let text = r.replace_text();
@@ -322,7 +335,10 @@ mod tests {
             .iter()
             .position(|l| l.starts_with("add element ip kube-proxy service-ips"))
             .expect("element added");
-        assert!(chain_at < element_at, "a chain exists before a map refers to it");
+        assert!(
+            chain_at < element_at,
+            "a chain exists before a map refers to it"
+        );
     }
 
     #[test]
@@ -342,22 +358,41 @@ mod tests {
             ],
         );
         let text = new.transaction(SyncKind::Partial, &old);
-        assert!(text.contains("flush chain ip kube-proxy service-a\nadd rule ip kube-proxy service-a rule a2"));
+        assert!(text.contains(
+            "flush chain ip kube-proxy service-a\nadd rule ip kube-proxy service-a rule a2"
+        ));
         assert!(text.contains("add chain ip kube-proxy service-c\n"));
-        assert!(!text.contains("flush chain ip kube-proxy service-c"), "new chain needs no flush");
+        assert!(
+            !text.contains("flush chain ip kube-proxy service-c"),
+            "new chain needs no flush"
+        );
         assert!(text.contains("delete element ip kube-proxy service-ips { 10.96.0.2 . tcp . 80 }"));
-        assert!(text.contains("add element ip kube-proxy service-ips { 10.96.0.3 . tcp . 80 : goto service-c }"));
-        assert!(!text.contains("10.96.0.1 "), "unchanged element untouched:\n{text}");
-        let delete_b = text.find("delete chain ip kube-proxy service-b").expect("b deleted");
+        assert!(text.contains(
+            "add element ip kube-proxy service-ips { 10.96.0.3 . tcp . 80 : goto service-c }"
+        ));
+        assert!(
+            !text.contains("10.96.0.1 "),
+            "unchanged element untouched:\n{text}"
+        );
+        let delete_b = text
+            .find("delete chain ip kube-proxy service-b")
+            .expect("b deleted");
         let delete_elem = text.find("delete element").expect("element deleted");
-        assert!(delete_elem < delete_b, "the map stops referring to b before b goes");
+        assert!(
+            delete_elem < delete_b,
+            "the map stops referring to b before b goes"
+        );
     }
 
     #[test]
     fn unchanged_ruleset_gives_an_empty_partial_sync() {
         let r = ruleset(&[("service-a", &["rule a"])], &[("k", "goto service-a")]);
         let text = r.transaction(SyncKind::Partial, &r.clone());
-        assert_eq!(text.lines().count(), 1, "only the idempotent add table: {text}");
+        assert_eq!(
+            text.lines().count(),
+            1,
+            "only the idempotent add table: {text}"
+        );
     }
 
     #[test]
@@ -365,8 +400,12 @@ mod tests {
         let old = ruleset(&[], &[("k", "goto service-a")]);
         let new = ruleset(&[], &[("k", "goto reject-chain")]);
         let text = new.transaction(SyncKind::Partial, &old);
-        let del = text.find("delete element ip kube-proxy service-ips { k }").unwrap();
-        let add = text.find("add element ip kube-proxy service-ips { k : goto reject-chain }").unwrap();
+        let del = text
+            .find("delete element ip kube-proxy service-ips { k }")
+            .unwrap();
+        let add = text
+            .find("add element ip kube-proxy service-ips { k : goto reject-chain }")
+            .unwrap();
         assert!(del < add);
     }
 
@@ -382,9 +421,14 @@ mod tests {
             },
         );
         let text = r.transaction(SyncKind::Full, &r.clone());
-        assert!(text.contains("flush chain ip kube-proxy service-a\nadd rule ip kube-proxy service-a rule a"));
+        assert!(text.contains(
+            "flush chain ip kube-proxy service-a\nadd rule ip kube-proxy service-a rule a"
+        ));
         assert!(text.contains("flush map ip kube-proxy service-ips"));
-        assert!(!text.contains("flush set ip kube-proxy affinity-x"), "affinity survives");
+        assert!(
+            !text.contains("flush set ip kube-proxy affinity-x"),
+            "affinity survives"
+        );
         assert!(text.contains("add set ip kube-proxy affinity-x"));
     }
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use kube_proxy::model::{Endpoint, ProxyModel, Protocol, ServicePort, ServicePortName};
+use kube_proxy::model::{Endpoint, Protocol, ProxyModel, ServicePort, ServicePortName};
 use kube_proxy::nft::Nft;
 use kube_proxy::render::render;
 use kube_proxy::ruleset::{Ruleset, SyncKind};
