@@ -199,6 +199,12 @@ async fn main() -> Result<()> {
     let now = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
     let _ = writeln!(table, "\n## kube-proxy sync (hack/bench/proxy)\n");
     let _ = writeln!(table, "- date: {now}");
+    let profile = if cfg!(debug_assertions) {
+        "debug build (render times are several times what a release build takes; nft's are not affected)"
+    } else {
+        "release build"
+    };
+    let _ = writeln!(table, "- bench-proxy: {profile}; 2 shared cores");
     let _ = writeln!(
         table,
         "- {ENDPOINTS_PER_SERVICE} ready endpoints per Service, every tenth Service also a NodePort; rules applied with `nft -f -` in a private network namespace"
