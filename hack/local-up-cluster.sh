@@ -28,6 +28,8 @@
 #   IMAGES_DIR           where the image tarballs are built  (default <repo>/_output/images)
 #   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
+#   RUDDER_NO_PROXY=1    do not start kube-proxy (it starts after the kubelet)
+#   CLUSTER_CIDR         kube-proxy --cluster-cidr           (default 10.244.0.0/16)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -329,6 +331,30 @@ start_kubelet() {
   fi
 }
 
+# kube-proxy in nftables mode, after the kubelet, so ClusterIP and NodePort Services reach
+# the node's pods. It runs with the admin kubeconfig for now. Its `table ip kube-proxy` stays
+# when the process exits (as upstream's does, so a restart never drops traffic); when the
+# cluster stops, the pods are gone too, so the table is removed then (`--cleanup`).
+start_kube_proxy() {
+  if [[ ${RUDDER_NO_PROXY:-0} == 1 || ! -x $BIN_DIR/kube-proxy ]]; then
+    log "not starting kube-proxy"
+    return
+  fi
+  local healthz_port metrics_port
+  rudder::util::free_port healthz_port
+  rudder::util::free_port metrics_port
+  start_component kube-proxy --kubeconfig "$KUBECONFIG_PATH" --proxy-mode nftables \
+    --hostname-override "$NODE_NAME" --cluster-cidr "${CLUSTER_CIDR:-10.244.0.0/16}" \
+    --healthz-bind-address "127.0.0.1:$healthz_port" \
+    --metrics-bind-address "127.0.0.1:$metrics_port" -v "$LOG_LEVEL"
+  STOPS[-1]="stop_kube_proxy ${PIDS[-1]}"
+}
+
+stop_kube_proxy() {
+  rudder::util::stop_pid "$1" 10
+  "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1 || true
+}
+
 start_node() {
   if [[ $RUDDER_NO_CONTAINERD == 1 ]]; then
     log "RUDDER_NO_CONTAINERD=1: no containerd, no kubelet"
@@ -340,6 +366,7 @@ start_node() {
     return
   fi
   start_kubelet
+  start_kube_proxy
 }
 
 write_env_file() {

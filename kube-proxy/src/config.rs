@@ -1,0 +1,192 @@
+//! Command-line flags, named as upstream's, and their validation.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use ipnet::Ipv4Net;
+
+/// Flags, named as upstream's.
+#[derive(Debug, Parser)]
+#[command(name = "kube-proxy", version)]
+pub struct Flags {
+    /// Path to a kubeconfig with the apiserver's address and credentials.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Which proxy mode to use; only `nftables` exists in Rudder (empty means nftables).
+    #[arg(long, default_value = "nftables")]
+    pub proxy_mode: String,
+    /// Pod ranges (comma-separated); traffic to a cluster IP from outside them is masqueraded.
+    #[arg(long, default_value = "")]
+    pub cluster_cidr: String,
+    /// Masquerade all traffic sent to cluster IPs.
+    #[arg(long, default_value_t = false)]
+    pub masquerade_all: bool,
+    /// This node's name, used for the `Local` traffic policies (default: the hostname).
+    #[arg(long)]
+    pub hostname_override: Option<String>,
+    /// Ranges (comma-separated) of local addresses that answer on node ports; empty means
+    /// every local address, 127.0.0.1 included.
+    #[arg(long, default_value = "")]
+    pub nodeport_addresses: String,
+    /// Address of the /healthz server; empty disables it.
+    #[arg(long, default_value = "0.0.0.0:10256")]
+    pub healthz_bind_address: String,
+    /// Address of the /metrics server; empty disables it.
+    #[arg(long, default_value = "127.0.0.1:10249")]
+    pub metrics_bind_address: String,
+    /// Least time between two syncs of the rules (e.g. `1s`, `500ms`).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub min_sync_period: Duration,
+    /// Time between full rewrites of the rules (e.g. `30s`, `1m`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub sync_period: Duration,
+    /// Remove kube-proxy's nftables table and exit.
+    #[arg(long, default_value_t = false)]
+    pub cleanup: bool,
+    /// Log verbosity.
+    #[arg(short = 'v', long = "v", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// Why the flags cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FlagError {
+    /// `--proxy-mode` other than nftables.
+    #[error("--proxy-mode={0:?} is not supported: Rudder's kube-proxy implements only the \"nftables\" mode")]
+    UnsupportedMode(String),
+    /// A CIDR that does not parse or is not IPv4.
+    #[error("{flag}: invalid IPv4 CIDR {value:?}")]
+    BadCidr {
+        /// The flag.
+        flag: &'static str,
+        /// The bad entry.
+        value: String,
+    },
+    /// A host:port that does not parse.
+    #[error("{flag}: invalid address {value:?} (want IP:port)")]
+    BadAddress {
+        /// The flag.
+        flag: &'static str,
+        /// The bad value.
+        value: String,
+    },
+}
+
+/// Parse a Go-style duration: `500ms`, `1s`, `1.5s`, `2m`, `1h`, `1m30s`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("invalid duration {s:?} (e.g. 500ms, 1s, 1m30s)");
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// Parse a comma-separated CIDR list (a bare address counts as /32).
+pub fn parse_cidrs(flag: &'static str, value: &str) -> Result<Vec<Ipv4Net>, FlagError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<Ipv4Net>()
+                .or_else(|_| s.parse::<std::net::Ipv4Addr>().map(Ipv4Net::from))
+                .map(|n| n.trunc())
+                .map_err(|_| FlagError::BadCidr {
+                    flag,
+                    value: s.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// Parse a bind address flag; empty means disabled.
+pub fn parse_bind(flag: &'static str, value: &str) -> Result<Option<SocketAddr>, FlagError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| FlagError::BadAddress {
+        flag,
+        value: value.to_string(),
+    })
+}
+
+/// Accept nftables (or empty, upstream's "default"), refuse the rest clearly.
+pub fn check_mode(mode: &str) -> Result<(), FlagError> {
+    match mode {
+        "" | "nftables" => Ok(()),
+        other => Err(FlagError::UnsupportedMode(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("1x").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn only_nftables_mode_is_accepted() {
+        assert!(check_mode("nftables").is_ok());
+        assert!(check_mode("").is_ok());
+        let err = check_mode("iptables").unwrap_err();
+        assert!(err.to_string().contains("only the \"nftables\" mode"));
+        assert!(check_mode("ipvs").is_err());
+    }
+
+    #[test]
+    fn cidr_lists_parse_and_reject_garbage() {
+        let nets = parse_cidrs("--cluster-cidr", "10.244.0.0/16, 192.0.2.7").unwrap();
+        assert_eq!(nets[0].to_string(), "10.244.0.0/16");
+        assert_eq!(nets[1].to_string(), "192.0.2.7/32");
+        assert!(parse_cidrs("--cluster-cidr", "").unwrap().is_empty());
+        assert!(parse_cidrs("--cluster-cidr", "fd00::/64").is_err());
+        assert!(parse_cidrs("--cluster-cidr", "nope").is_err());
+    }
+
+    #[test]
+    fn bind_addresses() {
+        assert_eq!(
+            parse_bind("--metrics-bind-address", "127.0.0.1:10249").unwrap(),
+            Some("127.0.0.1:10249".parse().unwrap())
+        );
+        assert_eq!(parse_bind("--metrics-bind-address", "").unwrap(), None);
+        assert!(parse_bind("--metrics-bind-address", "localhost").is_err());
+    }
+}
