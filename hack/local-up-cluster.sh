@@ -203,6 +203,7 @@ start_apiserver() {
     --client-ca-file "$PKI_DIR/ca.crt" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --service-node-port-range "$NODE_PORT_RANGE" \
+    --authorization-mode Node,RBAC \
     "${kubelet_client_flags[@]}" \
     -v "$LOG_LEVEL" \
     >"$LOG_DIR/kube-apiserver.log" 2>&1 &

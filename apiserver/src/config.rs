@@ -79,6 +79,9 @@ pub struct Config {
     /// Timeout for connecting to a kubelet (TCP + TLS).
     #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = parse_duration)]
     pub kubelet_timeout: Duration,
+    /// Ordered list of authorizers (comma separated): AlwaysAllow, AlwaysDeny, Node, RBAC.
+    #[arg(long = "authorization-mode", default_value = "AlwaysAllow")]
+    pub authorization_mode: String,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

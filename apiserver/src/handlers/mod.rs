@@ -37,6 +37,8 @@ pub struct ApiServer {
     pub inflight: AtomicUsize,
     /// Connections to kubelets (`pods/log`, `pods/exec`, `nodes/proxy` …).
     pub kubelet: KubeletClient,
+    /// The `--authorization-mode` chain.
+    pub authorizer: Arc<crate::authz::Authorizer>,
 }
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
@@ -109,6 +111,12 @@ async fn dispatch(
         }
         None => return response::error(&ApiError::unauthorized()),
     };
+    if let Err(e) = server
+        .authorizer
+        .check_request(&user, req.method(), &info, &query)
+    {
+        return response::error(&e);
+    }
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;
     }
