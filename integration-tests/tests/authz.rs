@@ -111,9 +111,13 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
         let (_, view) = cluster
             .get_json("/apis/rbac.authorization.k8s.io/v1/clusterroles/view")
             .await?;
-        Ok(view["rules"]
-            .as_array()
-            .is_some_and(|rs| rs.iter().any(|r| r["resources"].as_array().is_some_and(|x| x.contains(&json!("pods"))))))
+        Ok(view["rules"].as_array().is_some_and(|rs| {
+            rs.iter().any(|r| {
+                r["resources"]
+                    .as_array()
+                    .is_some_and(|x| x.contains(&json!("pods")))
+            })
+        }))
     })
     .await?;
 
@@ -130,7 +134,10 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     eventually("alice can list pods in team-a", || async {
-        Ok(get(&cluster, &alice, "/api/v1/namespaces/team-a/pods").await?.0 == StatusCode::OK)
+        Ok(get(&cluster, &alice, "/api/v1/namespaces/team-a/pods")
+            .await?
+            .0
+            == StatusCode::OK)
     })
     .await?;
     let (status, _) = get(&cluster, &alice, "/api/v1/namespaces/team-a/configmaps").await?;
@@ -167,7 +174,10 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
     ] {
         let (status, body) = post(&cluster, &alice, path, &ssar(ns, verb, resource)).await?;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!(body["status"]["allowed"], want, "{ns} {verb} {resource}: {body}");
+        assert_eq!(
+            body["status"]["allowed"], want,
+            "{ns} {verb} {resource}: {body}"
+        );
     }
     // SubjectAccessReview about alice, asked by the admin.
     let (status, body) = cluster
@@ -190,8 +200,12 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
     let has_pods_list = |b: &Value| {
         b["status"]["resourceRules"].as_array().is_some_and(|rs| {
             rs.iter().any(|r| {
-                r["resources"].as_array().is_some_and(|x| x.contains(&json!("pods")))
-                    && r["verbs"].as_array().is_some_and(|v| v.contains(&json!("list")))
+                r["resources"]
+                    .as_array()
+                    .is_some_and(|x| x.contains(&json!("pods")))
+                    && r["verbs"]
+                        .as_array()
+                        .is_some_and(|v| v.contains(&json!("list")))
             })
         })
     };
@@ -205,7 +219,13 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
         let kubeconfig = cluster.dir().join("alice.kubeconfig");
         std::fs::write(
             &kubeconfig,
-            common::pki::kubeconfig(&cluster.base_url(), cluster.ca().cert_pem(), "alice", &cert, "rudder"),
+            common::pki::kubeconfig(
+                &cluster.base_url(),
+                cluster.ca().cert_pem(),
+                "alice",
+                &cert,
+                "rudder",
+            ),
         )?;
         let kubectl = |args: &[&str]| {
             std::process::Command::new("/usr/bin/kubectl")
@@ -220,7 +240,11 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
         assert!(!no.status.success());
         let list = kubectl(&["auth", "can-i", "--list", "-n", "team-a"])?;
         let out = String::from_utf8_lossy(&list.stdout);
-        assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+        assert!(
+            list.status.success(),
+            "{}",
+            String::from_utf8_lossy(&list.stderr)
+        );
         assert!(out.lines().any(|l| l.starts_with("pods ")), "{out}");
         let denied = kubectl(&["get", "pods", "-n", "team-b"])?;
         assert!(String::from_utf8_lossy(&denied.stderr).contains(
@@ -257,7 +281,10 @@ async fn roles_and_bindings_cannot_escalate() -> Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let alice = cluster.client_for("alice", &[])?;
     eventually("alice's binding is in effect", || async {
-        Ok(get(&cluster, &alice, "/api/v1/namespaces/team-a/pods").await?.0 == StatusCode::OK)
+        Ok(get(&cluster, &alice, "/api/v1/namespaces/team-a/pods")
+            .await?
+            .0
+            == StatusCode::OK)
     })
     .await?;
 
@@ -301,10 +328,9 @@ async fn roles_and_bindings_cannot_escalate() -> Result<()> {
     )
     .await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["message"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with(r#"rolebindings.rbac.authorization.k8s.io "mallory-admin" is forbidden: user "alice""#));
+    assert!(body["message"].as_str().unwrap_or_default().starts_with(
+        r#"rolebindings.rbac.authorization.k8s.io "mallory-admin" is forbidden: user "alice""#
+    ));
     let (status, body) = post(
         &cluster,
         &alice,
@@ -335,7 +361,12 @@ async fn roles_and_bindings_cannot_escalate() -> Result<()> {
     let secret_reader = json!({"metadata": {"name": "secret-reader"}, "rules": [
         {"apiGroups": [""], "resources": ["pods", "secrets"], "verbs": ["get", "delete"]}]});
     eventually("escalate lets alice create the role", || async {
-        Ok(post(&cluster, &alice, &format!("{rbac}/roles"), &secret_reader).await?.0 == StatusCode::CREATED)
+        Ok(
+            post(&cluster, &alice, &format!("{rbac}/roles"), &secret_reader)
+                .await?
+                .0
+                == StatusCode::CREATED,
+        )
     })
     .await?;
     Ok(())
@@ -382,7 +413,10 @@ async fn kubelet_credential_is_limited_to_its_node() -> Result<()> {
         .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(get(&cluster, &kubelet, secret).await?.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&cluster, &kubelet, secret).await?.0,
+        StatusCode::FORBIDDEN
+    );
     // … one bound to n1 does.
     let (status, body) = cluster
         .post_json("/api/v1/namespaces/default/pods", &pod("on-n1", "n1"))

@@ -72,7 +72,9 @@ pub fn admit_write(
     match (res.group, res.plural) {
         ("", "nodes") => {
             if name != node {
-                return deny(format!("node {node:?} is not allowed to modify node {name:?}"));
+                return deny(format!(
+                    "node {node:?} is not allowed to modify node {name:?}"
+                ));
             }
             let new_labels = restricted_labels(obj);
             match old {
@@ -187,18 +189,35 @@ mod tests {
 
     #[test]
     fn own_node_only_and_restricted_labels() {
-        let node = |name: &str, labels: Value| json!({"metadata": {"name": name, "labels": labels}});
-        let e = admit_write(&n1(), res("nodes"), None, &node("n2", json!({})), Some(&node("n2", json!({}))))
-            .err()
-            .map(|e| e.message)
-            .unwrap_or_default();
+        let node =
+            |name: &str, labels: Value| json!({"metadata": {"name": name, "labels": labels}});
+        let e = admit_write(
+            &n1(),
+            res("nodes"),
+            None,
+            &node("n2", json!({})),
+            Some(&node("n2", json!({}))),
+        )
+        .err()
+        .map(|e| e.message)
+        .unwrap_or_default();
         assert_eq!(
             e,
             r#"nodes "n2" is forbidden: node "n1" is not allowed to modify node "n2""#
         );
         let old = node("n1", json!({"a": "1"}));
-        assert!(admit_write(&n1(), res("nodes"), None, &node("n1", json!({"a": "2"})), Some(&old)).is_ok());
-        let bad = node("n1", json!({"a": "1", "node-restriction.kubernetes.io/x": "y"}));
+        assert!(admit_write(
+            &n1(),
+            res("nodes"),
+            None,
+            &node("n1", json!({"a": "2"})),
+            Some(&old)
+        )
+        .is_ok());
+        let bad = node(
+            "n1",
+            json!({"a": "1", "node-restriction.kubernetes.io/x": "y"}),
+        );
         assert!(admit_write(&n1(), res("nodes"), None, &bad, Some(&old)).is_err());
         // Other users are not restricted.
         let admin = UserInfo::system("admin", &["system:masters"]);
@@ -208,7 +227,8 @@ mod tests {
     #[test]
     fn mirror_pods_and_pod_status() {
         let pod = |node: &str, mirror: bool| {
-            let mut p = json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"nodeName": node}});
+            let mut p =
+                json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"nodeName": node}});
             if mirror {
                 p["metadata"]["annotations"] = json!({MIRROR_ANNOTATION: "x"});
             }
@@ -217,8 +237,22 @@ mod tests {
         assert!(admit_write(&n1(), res("pods"), Some("d"), &pod("n1", true), None).is_ok());
         assert!(admit_write(&n1(), res("pods"), Some("d"), &pod("n1", false), None).is_err());
         assert!(admit_write(&n1(), res("pods"), Some("d"), &pod("n2", true), None).is_err());
-        assert!(admit_write(&n1(), res("pods"), Some("d"), &pod("n1", false), Some(&pod("n1", false))).is_ok());
-        assert!(admit_write(&n1(), res("pods"), Some("d"), &pod("n2", false), Some(&pod("n2", false))).is_err());
+        assert!(admit_write(
+            &n1(),
+            res("pods"),
+            Some("d"),
+            &pod("n1", false),
+            Some(&pod("n1", false))
+        )
+        .is_ok());
+        assert!(admit_write(
+            &n1(),
+            res("pods"),
+            Some("d"),
+            &pod("n2", false),
+            Some(&pod("n2", false))
+        )
+        .is_err());
         assert!(admit_delete(&n1(), res("pods"), &pod("n2", true)).is_err());
         assert!(admit_delete(&n1(), res("pods"), &pod("n1", true)).is_ok());
     }

@@ -23,7 +23,11 @@ pub fn aggregated_rules(role: &RoleEntry, all: &[Arc<RoleEntry>]) -> Option<Vec<
     let mut sources: Vec<&Arc<RoleEntry>> = all
         .iter()
         .filter(|r| r.name != role.name)
-        .filter(|r| selectors.iter().any(|s| !s.is_empty() && s.matches(&r.labels)))
+        .filter(|r| {
+            selectors
+                .iter()
+                .any(|s| !s.is_empty() && s.matches(&r.labels))
+        })
         .collect();
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     let mut rules: Vec<PolicyRule> = Vec::new();
@@ -66,7 +70,11 @@ pub async fn sync(store: &Store, rbac: &RbacIndex) -> usize {
 }
 
 /// Run forever: a pass whenever ClusterRoles changed.
-pub async fn run(store_owner: Arc<crate::handlers::ApiServer>, rbac: Arc<RbacIndex>, changed: Arc<Notify>) {
+pub async fn run(
+    store_owner: Arc<crate::handlers::ApiServer>,
+    rbac: Arc<RbacIndex>,
+    changed: Arc<Notify>,
+) {
     loop {
         changed.notified().await;
         // Let a burst of changes (bootstrap reconciliation) settle into one pass.
@@ -85,11 +93,15 @@ mod tests {
     fn union_of_matching_roles_in_name_order() {
         let view = RoleEntry::from_object(&json!({"metadata": {"name": "view"},
             "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg-view": "true"}}]}}));
-        let b = Arc::new(RoleEntry::from_object(&json!({"metadata": {"name": "b", "labels": {"agg-view": "true"}},
-            "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]})));
-        let a = Arc::new(RoleEntry::from_object(&json!({"metadata": {"name": "a", "labels": {"agg-view": "true"}},
+        let b = Arc::new(RoleEntry::from_object(
+            &json!({"metadata": {"name": "b", "labels": {"agg-view": "true"}},
+            "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]}),
+        ));
+        let a = Arc::new(RoleEntry::from_object(
+            &json!({"metadata": {"name": "a", "labels": {"agg-view": "true"}},
             "rules": [{"verbs": ["list"], "apiGroups": [""], "resources": ["pods"]},
-                      {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]})));
+                      {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]}),
+        ));
         let other = Arc::new(RoleEntry::from_object(&json!({"metadata": {"name": "c"},
             "rules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]})));
         let rules = aggregated_rules(&view, &[b, a, other]).unwrap_or_default();

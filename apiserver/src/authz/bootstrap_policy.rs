@@ -30,7 +30,11 @@ fn r(verbs: &[&str], groups: &[&str], resources: &[&str]) -> PolicyRule {
 }
 
 fn events() -> PolicyRule {
-    r(&["create", "update", "patch"], &["", "events.k8s.io"], &["events"])
+    r(
+        &["create", "update", "patch"],
+        &["", "events.k8s.io"],
+        &["events"],
+    )
 }
 
 /// A bootstrap ClusterRole.
@@ -172,8 +176,17 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             vec![PolicyRule::urls(
                 &["get"],
                 &[
-                    "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-                    "/openapi/*", "/readyz", "/version", "/version/",
+                    "/api",
+                    "/api/*",
+                    "/apis",
+                    "/apis/*",
+                    "/healthz",
+                    "/livez",
+                    "/openapi",
+                    "/openapi/*",
+                    "/readyz",
+                    "/version",
+                    "/version/",
                 ],
             )],
         ),
@@ -182,8 +195,14 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             vec![PolicyRule::urls(
                 &["get"],
                 &[
-                    "/healthz", "/healthz/*", "/livez", "/livez/*", "/metrics", "/metrics/slis",
-                    "/readyz", "/readyz/*",
+                    "/healthz",
+                    "/healthz/*",
+                    "/livez",
+                    "/livez/*",
+                    "/metrics",
+                    "/metrics/slis",
+                    "/readyz",
+                    "/readyz/*",
                 ],
             )],
         ),
@@ -195,7 +214,11 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                     &["authorization.k8s.io"],
                     &["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
                 ),
-                r(&["create"], &["authentication.k8s.io"], &["selfsubjectreviews"]),
+                r(
+                    &["create"],
+                    &["authentication.k8s.io"],
+                    &["selfsubjectreviews"],
+                ),
             ],
         ),
         RoleDef::new(
@@ -206,13 +229,25 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             )],
         ),
         RoleDef::new("admin", vec![]).aggregate(AGG_ADMIN),
-        RoleDef::new("edit", vec![]).aggregate(AGG_EDIT).label(AGG_ADMIN),
-        RoleDef::new("view", vec![]).aggregate(AGG_VIEW).label(AGG_EDIT),
+        RoleDef::new("edit", vec![])
+            .aggregate(AGG_EDIT)
+            .label(AGG_ADMIN),
+        RoleDef::new("view", vec![])
+            .aggregate(AGG_VIEW)
+            .label(AGG_EDIT),
         RoleDef::new(
             "system:aggregate-to-admin",
             vec![
-                r(&["create"], &["authorization.k8s.io"], &["localsubjectaccessreviews"]),
-                r(READ_WRITE, &["rbac.authorization.k8s.io"], &["rolebindings", "roles"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["localsubjectaccessreviews"],
+                ),
+                r(
+                    READ_WRITE,
+                    &["rbac.authorization.k8s.io"],
+                    &["rolebindings", "roles"],
+                ),
             ],
         )
         .label(AGG_ADMIN),
@@ -223,22 +258,41 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                 r(
                     READ,
                     &[""],
-                    &["pods/attach", "pods/proxy", "pods/exec", "pods/portforward", "secrets", "services/proxy"],
+                    &[
+                        "pods/attach",
+                        "pods/proxy",
+                        "pods/exec",
+                        "pods/portforward",
+                        "secrets",
+                        "services/proxy",
+                    ],
                 ),
                 r(&["impersonate"], &[""], &["serviceaccounts"]),
                 r(
                     WRITE,
                     &[""],
-                    &["pods", "pods/attach", "pods/proxy", "pods/exec", "pods/portforward"],
+                    &[
+                        "pods",
+                        "pods/attach",
+                        "pods/proxy",
+                        "pods/exec",
+                        "pods/portforward",
+                    ],
                 ),
                 r(&["create"], &[""], &["pods/eviction"]),
                 r(
                     WRITE,
                     &[""],
                     &[
-                        "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts",
-                        "services", "services/proxy", "persistentvolumeclaims", "configmaps",
-                        "secrets", "events",
+                        "replicationcontrollers",
+                        "replicationcontrollers/scale",
+                        "serviceaccounts",
+                        "services",
+                        "services/proxy",
+                        "persistentvolumeclaims",
+                        "configmaps",
+                        "secrets",
+                        "events",
                     ],
                 ),
                 r(&["create"], &[""], &["serviceaccounts/token"]),
@@ -246,15 +300,24 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                     WRITE,
                     &["apps"],
                     &[
-                        "statefulsets", "statefulsets/scale", "daemonsets", "deployments",
-                        "deployments/scale", "deployments/rollback", "replicasets",
+                        "statefulsets",
+                        "statefulsets/scale",
+                        "daemonsets",
+                        "deployments",
+                        "deployments/scale",
+                        "deployments/rollback",
+                        "replicasets",
                         "replicasets/scale",
                     ],
                 ),
                 r(WRITE, &["autoscaling"], &["horizontalpodautoscalers"]),
                 r(WRITE, &["batch"], &["jobs", "cronjobs"]),
                 r(WRITE, &["policy"], &["poddisruptionbudgets"]),
-                r(WRITE, &["networking.k8s.io"], &["ingresses", "networkpolicies"]),
+                r(
+                    WRITE,
+                    &["networking.k8s.io"],
+                    &["ingresses", "networkpolicies"],
+                ),
                 r(WRITE, &["coordination.k8s.io"], &["leases"]),
             ],
         )
@@ -266,18 +329,31 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                     READ,
                     &[""],
                     &[
-                        "pods", "replicationcontrollers", "replicationcontrollers/scale",
-                        "serviceaccounts", "services", "services/status", "endpoints",
-                        "persistentvolumeclaims", "persistentvolumeclaims/status", "configmaps",
+                        "pods",
+                        "replicationcontrollers",
+                        "replicationcontrollers/scale",
+                        "serviceaccounts",
+                        "services",
+                        "services/status",
+                        "endpoints",
+                        "persistentvolumeclaims",
+                        "persistentvolumeclaims/status",
+                        "configmaps",
                     ],
                 ),
                 r(
                     READ,
                     &[""],
                     &[
-                        "limitranges", "resourcequotas", "bindings", "events", "pods/status",
-                        "resourcequotas/status", "namespaces/status",
-                        "replicationcontrollers/status", "pods/log",
+                        "limitranges",
+                        "resourcequotas",
+                        "bindings",
+                        "events",
+                        "pods/status",
+                        "resourcequotas/status",
+                        "namespaces/status",
+                        "replicationcontrollers/status",
+                        "pods/log",
                     ],
                 ),
                 r(READ, &[""], &["namespaces"]),
@@ -286,16 +362,43 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                     READ,
                     &["apps"],
                     &[
-                        "controllerrevisions", "statefulsets", "statefulsets/status",
-                        "statefulsets/scale", "daemonsets", "daemonsets/status", "deployments",
-                        "deployments/status", "deployments/scale", "replicasets",
-                        "replicasets/status", "replicasets/scale",
+                        "controllerrevisions",
+                        "statefulsets",
+                        "statefulsets/status",
+                        "statefulsets/scale",
+                        "daemonsets",
+                        "daemonsets/status",
+                        "deployments",
+                        "deployments/status",
+                        "deployments/scale",
+                        "replicasets",
+                        "replicasets/status",
+                        "replicasets/scale",
                     ],
                 ),
-                r(READ, &["autoscaling"], &["horizontalpodautoscalers", "horizontalpodautoscalers/status"]),
-                r(READ, &["batch"], &["cronjobs", "cronjobs/status", "jobs", "jobs/status"]),
-                r(READ, &["policy"], &["poddisruptionbudgets", "poddisruptionbudgets/status"]),
-                r(READ, &["networking.k8s.io"], &["ingresses", "ingresses/status", "networkpolicies"]),
+                r(
+                    READ,
+                    &["autoscaling"],
+                    &[
+                        "horizontalpodautoscalers",
+                        "horizontalpodautoscalers/status",
+                    ],
+                ),
+                r(
+                    READ,
+                    &["batch"],
+                    &["cronjobs", "cronjobs/status", "jobs", "jobs/status"],
+                ),
+                r(
+                    READ,
+                    &["policy"],
+                    &["poddisruptionbudgets", "poddisruptionbudgets/status"],
+                ),
+                r(
+                    READ,
+                    &["networking.k8s.io"],
+                    &["ingresses", "ingresses/status", "networkpolicies"],
+                ),
                 r(READ, &["coordination.k8s.io"], &["leases"]),
             ],
         )
@@ -308,7 +411,11 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             vec![
                 r(&["list", "watch"], &[""], &["services", "endpoints"]),
                 r(READ, &[""], &["nodes"]),
-                r(&["list", "watch"], &["discovery.k8s.io"], &["endpointslices"]),
+                r(
+                    &["list", "watch"],
+                    &["discovery.k8s.io"],
+                    &["endpointslices"],
+                ),
                 events(),
             ],
         ),
@@ -325,14 +432,28 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             vec![
                 r(&["get", "list", "watch"], &[""], &["nodes"]),
                 r(&["proxy"], &[""], &["nodes"]),
-                r(&["*"], &[""], &["nodes/proxy", "nodes/metrics", "nodes/stats", "nodes/log", "nodes/spec"]),
+                r(
+                    &["*"],
+                    &[""],
+                    &[
+                        "nodes/proxy",
+                        "nodes/metrics",
+                        "nodes/stats",
+                        "nodes/log",
+                        "nodes/spec",
+                    ],
+                ),
             ],
         ),
         RoleDef::new(
             "system:auth-delegator",
             vec![
                 r(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
-                r(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
             ],
         ),
         RoleDef::new(
@@ -342,12 +463,24 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                 r(&["create"], &["coordination.k8s.io"], &["leases"]),
                 r(&["get", "update"], &["coordination.k8s.io"], &["leases"])
                     .names(&["kube-controller-manager"]),
-                r(&["create"], &[""], &["endpoints", "secrets", "serviceaccounts"]),
+                r(
+                    &["create"],
+                    &[""],
+                    &["endpoints", "secrets", "serviceaccounts"],
+                ),
                 r(&["delete"], &[""], &["secrets"]),
-                r(&["get"], &[""], &["endpoints", "namespaces", "secrets", "serviceaccounts"]),
+                r(
+                    &["get"],
+                    &[""],
+                    &["endpoints", "namespaces", "secrets", "serviceaccounts"],
+                ),
                 r(&["update"], &[""], &["secrets", "serviceaccounts"]),
                 r(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
-                r(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
                 r(&["list", "watch"], &["*"], &["*"]),
                 r(&["create"], &[""], &["serviceaccounts/token"]),
             ],
@@ -367,20 +500,40 @@ pub fn cluster_roles() -> Vec<RoleDef> {
                 r(READ, &["apps", "extensions"], &["replicasets"]),
                 r(READ, &["apps"], &["statefulsets"]),
                 r(READ, &["policy"], &["poddisruptionbudgets"]),
-                r(READ, &[""], &["persistentvolumeclaims", "persistentvolumes"]),
+                r(
+                    READ,
+                    &[""],
+                    &["persistentvolumeclaims", "persistentvolumes"],
+                ),
                 r(&["create"], &["authentication.k8s.io"], &["tokenreviews"]),
-                r(&["create"], &["authorization.k8s.io"], &["subjectaccessreviews"]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
                 r(READ, &["storage.k8s.io"], &["csinodes"]),
                 r(READ, &[""], &["namespaces"]),
-                r(READ, &["storage.k8s.io"], &["csidrivers", "csistoragecapacities"]),
+                r(
+                    READ,
+                    &["storage.k8s.io"],
+                    &["csidrivers", "csistoragecapacities"],
+                ),
             ],
         ),
         RoleDef::new(
             "system:volume-scheduler",
             vec![
-                r(&["get", "list", "watch", "update"], &[""], &["persistentvolumes"]),
+                r(
+                    &["get", "list", "watch", "update"],
+                    &[""],
+                    &["persistentvolumes"],
+                ),
                 r(READ, &["storage.k8s.io"], &["storageclasses"]),
-                r(&["get", "list", "watch", "update", "patch"], &[""], &["persistentvolumeclaims"]),
+                r(
+                    &["get", "list", "watch", "update", "patch"],
+                    &[""],
+                    &["persistentvolumeclaims"],
+                ),
             ],
         ),
         RoleDef::new(
@@ -411,8 +564,18 @@ pub fn controller_roles() -> Vec<RoleDef> {
         RoleDef::new(
             "system:controller:cronjob-controller",
             vec![
-                r(&["get", "list", "watch", "update"], &["batch"], &["cronjobs"]),
-                r(&["get", "list", "watch", "create", "update", "delete", "patch"], &["batch"], &["jobs"]),
+                r(
+                    &["get", "list", "watch", "update"],
+                    &["batch"],
+                    &["cronjobs"],
+                ),
+                r(
+                    &[
+                        "get", "list", "watch", "create", "update", "delete", "patch",
+                    ],
+                    &["batch"],
+                    &["jobs"],
+                ),
                 r(&["update"], &["batch"], &["cronjobs/status"]),
                 r(&["update"], &["batch"], &["cronjobs/finalizers"]),
                 r(&["list", "delete"], &[""], &["pods"]),
@@ -422,11 +585,25 @@ pub fn controller_roles() -> Vec<RoleDef> {
         RoleDef::new(
             "system:controller:deployment-controller",
             vec![
-                r(&["get", "list", "watch", "update"], &["apps", "extensions"], &["deployments"]),
-                r(&["update"], &["apps", "extensions"], &["deployments/status"]),
-                r(&["update"], &["apps", "extensions"], &["deployments/finalizers"]),
                 r(
-                    &["create", "delete", "get", "list", "patch", "update", "watch"],
+                    &["get", "list", "watch", "update"],
+                    &["apps", "extensions"],
+                    &["deployments"],
+                ),
+                r(
+                    &["update"],
+                    &["apps", "extensions"],
+                    &["deployments/status"],
+                ),
+                r(
+                    &["update"],
+                    &["apps", "extensions"],
+                    &["deployments/finalizers"],
+                ),
+                r(
+                    &[
+                        "create", "delete", "get", "list", "patch", "update", "watch",
+                    ],
                     &["apps", "extensions"],
                     &["replicasets"],
                 ),
@@ -437,20 +614,44 @@ pub fn controller_roles() -> Vec<RoleDef> {
         RoleDef::new(
             "system:controller:replicaset-controller",
             vec![
-                r(&["get", "list", "watch", "update"], &["apps", "extensions"], &["replicasets"]),
-                r(&["update"], &["apps", "extensions"], &["replicasets/status"]),
-                r(&["update"], &["apps", "extensions"], &["replicasets/finalizers"]),
-                r(&["list", "watch", "patch", "create", "delete"], &[""], &["pods"]),
+                r(
+                    &["get", "list", "watch", "update"],
+                    &["apps", "extensions"],
+                    &["replicasets"],
+                ),
+                r(
+                    &["update"],
+                    &["apps", "extensions"],
+                    &["replicasets/status"],
+                ),
+                r(
+                    &["update"],
+                    &["apps", "extensions"],
+                    &["replicasets/finalizers"],
+                ),
+                r(
+                    &["list", "watch", "patch", "create", "delete"],
+                    &[""],
+                    &["pods"],
+                ),
                 events(),
             ],
         ),
         RoleDef::new(
             "system:controller:job-controller",
             vec![
-                r(&["get", "list", "watch", "update", "patch"], &["batch"], &["jobs"]),
+                r(
+                    &["get", "list", "watch", "update", "patch"],
+                    &["batch"],
+                    &["jobs"],
+                ),
                 r(&["update", "patch"], &["batch"], &["jobs/status"]),
                 r(&["update"], &["batch"], &["jobs/finalizers"]),
-                r(&["list", "watch", "create", "delete", "patch"], &[""], &["pods"]),
+                r(
+                    &["list", "watch", "create", "delete", "patch"],
+                    &[""],
+                    &["pods"],
+                ),
                 events(),
             ],
         ),
@@ -458,7 +659,11 @@ pub fn controller_roles() -> Vec<RoleDef> {
             "system:controller:endpoint-controller",
             vec![
                 r(READ, &[""], &["services", "pods"]),
-                r(&["get", "list", "create", "update", "delete"], &[""], &["endpoints"]),
+                r(
+                    &["get", "list", "create", "update", "delete"],
+                    &[""],
+                    &["endpoints"],
+                ),
                 r(&["create"], &[""], &["endpoints/restricted"]),
                 events(),
             ],
@@ -477,14 +682,26 @@ pub fn controller_roles() -> Vec<RoleDef> {
         ),
         RoleDef::new(
             "system:controller:generic-garbage-collector",
-            vec![r(&["get", "list", "watch", "patch", "update", "delete"], &["*"], &["*"])],
+            vec![r(
+                &["get", "list", "watch", "patch", "update", "delete"],
+                &["*"],
+                &["*"],
+            )],
         ),
         RoleDef::new(
             "system:controller:namespace-controller",
             vec![
                 r(&["get", "list", "watch", "delete"], &[""], &["namespaces"]),
-                r(&["update"], &[""], &["namespaces/finalize", "namespaces/status"]),
-                r(&["get", "list", "delete", "deletecollection"], &["*"], &["*"]),
+                r(
+                    &["update"],
+                    &[""],
+                    &["namespaces/finalize", "namespaces/status"],
+                ),
+                r(
+                    &["get", "list", "delete", "deletecollection"],
+                    &["*"],
+                    &["*"],
+                ),
             ],
         ),
         RoleDef::new(
@@ -509,7 +726,10 @@ pub fn cluster_role_bindings() -> Vec<BindingDef> {
         BindingDef::new("system:basic-user", vec![group("system:authenticated")]),
         BindingDef::new(
             "system:public-info-viewer",
-            vec![group("system:authenticated"), group("system:unauthenticated")],
+            vec![
+                group("system:authenticated"),
+                group("system:unauthenticated"),
+            ],
         ),
         BindingDef::new("system:node-proxier", vec![user("system:kube-proxy")]),
         BindingDef::new(
@@ -518,7 +738,10 @@ pub fn cluster_role_bindings() -> Vec<BindingDef> {
         ),
         BindingDef::new("system:kube-dns", vec![sa("kube-system", "kube-dns")]),
         BindingDef::new("system:kube-scheduler", vec![user("system:kube-scheduler")]),
-        BindingDef::new("system:volume-scheduler", vec![user("system:kube-scheduler")]),
+        BindingDef::new(
+            "system:volume-scheduler",
+            vec![user("system:kube-scheduler")],
+        ),
         // Upstream binds nobody here: the Node authorizer covers kubelets.
         BindingDef::new("system:node", vec![]),
         BindingDef::new(
@@ -536,10 +759,7 @@ pub fn cluster_role_bindings() -> Vec<BindingDef> {
         // controller role too, next to the ServiceAccount upstream binds.
         out.push(BindingDef::new(
             role.name,
-            vec![
-                sa("kube-system", account),
-                user(CONTROLLER_MANAGER_USER),
-            ],
+            vec![sa("kube-system", account), user(CONTROLLER_MANAGER_USER)],
         ));
     }
     out
@@ -565,7 +785,10 @@ mod tests {
             "true"
         );
         assert_eq!(view["metadata"]["labels"][AGG_EDIT], "true");
-        assert_eq!(view["metadata"]["annotations"][AUTOUPDATE_ANNOTATION], "true");
+        assert_eq!(
+            view["metadata"]["annotations"][AUTOUPDATE_ANNOTATION],
+            "true"
+        );
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl Authorizer {
             lines.join("\n")
         );
         if !owned.errors.is_empty() {
-            msg.push_str(&format!("; resolution errors: [{}]", owned.errors.join(" ")));
+            msg.push_str(&format!(
+                "; resolution errors: [{}]",
+                owned.errors.join(" ")
+            ));
         }
         Err(msg)
     }
@@ -89,7 +92,8 @@ impl Authorizer {
                 let rules = PolicyRule::list_from(obj);
                 let aggregation = obj.get("aggregationRule");
                 if let Some(old) = old {
-                    if PolicyRule::list_from(old) == rules && old.get("aggregationRule") == aggregation
+                    if PolicyRule::list_from(old) == rules
+                        && old.get("aggregationRule") == aggregation
                     {
                         return Ok(());
                     }
@@ -133,7 +137,11 @@ impl Authorizer {
                 }
                 let kind = role_ref(obj, "kind");
                 let role = role_ref(obj, "name");
-                let role_resource = if kind == "Role" { "roles" } else { "clusterroles" };
+                let role_resource = if kind == "Role" {
+                    "roles"
+                } else {
+                    "clusterroles"
+                };
                 if self.may(user, "bind", role_resource, ns, &role) {
                     return Ok(());
                 }
@@ -187,7 +195,9 @@ mod tests {
         let a = setup();
         let ok = json!({"metadata": {"name": "r"}, "rules": [
             {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]}]});
-        assert!(a.check_rbac_write(&alice(), "roles", Some("ns"), &ok, None).is_ok());
+        assert!(a
+            .check_rbac_write(&alice(), "roles", Some("ns"), &ok, None)
+            .is_ok());
         let too_much = json!({"metadata": {"name": "r"}, "rules": [
             {"verbs": ["get", "delete"], "apiGroups": [""], "resources": ["pods", "secrets"]}]});
         let e = a
@@ -200,7 +210,9 @@ mod tests {
             "roles.rbac.authorization.k8s.io \"r\" is forbidden: user \"alice\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"delete\"]}\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\" \"delete\"]}"
         );
         // Held only in "ns", not elsewhere.
-        assert!(a.check_rbac_write(&alice(), "roles", Some("other"), &ok, None).is_err());
+        assert!(a
+            .check_rbac_write(&alice(), "roles", Some("other"), &ok, None)
+            .is_err());
     }
 
     #[test]
@@ -213,16 +225,30 @@ mod tests {
             Some(&json!({"metadata": {"name": "admin-ish"}, "rules": [
                 {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}]})),
         );
-        let bind = |role: &str| json!({"metadata": {"name": "b"},
+        let bind = |role: &str| {
+            json!({"metadata": {"name": "b"},
             "roleRef": {"kind": "ClusterRole", "name": role, "apiGroup": GROUP},
-            "subjects": [{"kind": "User", "name": "bob"}]});
+            "subjects": [{"kind": "User", "name": "bob"}]})
+        };
         assert!(a
-            .check_rbac_write(&alice(), "rolebindings", Some("ns"), &bind("edit-pods"), None)
+            .check_rbac_write(
+                &alice(),
+                "rolebindings",
+                Some("ns"),
+                &bind("edit-pods"),
+                None
+            )
             .is_ok());
         assert_eq!(
-            a.check_rbac_write(&alice(), "rolebindings", Some("ns"), &bind("admin-ish"), None)
-                .err()
-                .map(|e| e.code),
+            a.check_rbac_write(
+                &alice(),
+                "rolebindings",
+                Some("ns"),
+                &bind("admin-ish"),
+                None
+            )
+            .err()
+            .map(|e| e.code),
             Some(403)
         );
         let mut admin = alice();

@@ -32,14 +32,22 @@ fn targets(prefix: &str) -> Vec<(String, Target, bool)> {
     };
     let rbac = "rbac.authorization.k8s.io";
     vec![
-        (storage(rbac, "clusterroles"), Target::Rbac(RbacKind::ClusterRole), false),
+        (
+            storage(rbac, "clusterroles"),
+            Target::Rbac(RbacKind::ClusterRole),
+            false,
+        ),
         (storage(rbac, "roles"), Target::Rbac(RbacKind::Role), true),
         (
             storage(rbac, "clusterrolebindings"),
             Target::Rbac(RbacKind::ClusterRoleBinding),
             false,
         ),
-        (storage(rbac, "rolebindings"), Target::Rbac(RbacKind::RoleBinding), true),
+        (
+            storage(rbac, "rolebindings"),
+            Target::Rbac(RbacKind::RoleBinding),
+            true,
+        ),
         (storage("", "pods"), Target::Pod, true),
         (storage("", "persistentvolumeclaims"), Target::Pvc, true),
     ]
@@ -117,7 +125,10 @@ impl Feed {
         loop {
             match rx.recv().await {
                 Ok(ev) => {
-                    let Some(i) = self.targets.iter().position(|(p, _, _)| ev.key.starts_with(p))
+                    let Some(i) = self
+                        .targets
+                        .iter()
+                        .position(|(p, _, _)| ev.key.starts_with(p))
                     else {
                         continue;
                     };

@@ -132,9 +132,7 @@ impl Authorizer {
         for mode in &self.modes {
             let v = match mode {
                 Mode::AlwaysAllow => Verdict::new(Decision::Allow, ""),
-                Mode::AlwaysDeny => {
-                    Verdict::new(Decision::Deny, "Everything is forbidden.")
-                }
+                Mode::AlwaysDeny => Verdict::new(Decision::Deny, "Everything is forbidden."),
                 Mode::Node => node::authorize(&self.graph, a),
                 Mode::Rbac => self.rbac.authorize(a),
             };
@@ -297,7 +295,9 @@ mod tests {
         assert!(deny.authorize(&admin).allowed());
         let rbac_only = Authorizer::new(vec![Mode::Rbac]);
         assert_eq!(
-            rbac_only.authorize(&attrs("a", "get", "pods", "x")).decision,
+            rbac_only
+                .authorize(&attrs("a", "get", "pods", "x"))
+                .decision,
             Decision::NoOpinion
         );
     }

@@ -78,20 +78,37 @@ pub fn pod_references(pod: &Value) -> Vec<(VertexKind, String)> {
         }
     };
     let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
-    let arr = |v: &Value, f: &str| v.get(f).and_then(Value::as_array).cloned().unwrap_or_default();
-    add(VertexKind::ServiceAccount, s(spec, "/serviceAccountName").as_deref());
+    let arr = |v: &Value, f: &str| {
+        v.get(f)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    add(
+        VertexKind::ServiceAccount,
+        s(spec, "/serviceAccountName").as_deref(),
+    );
     for ips in arr(spec, "imagePullSecrets") {
         add(VertexKind::Secret, s(&ips, "/name").as_deref());
     }
     for field in ["containers", "initContainers", "ephemeralContainers"] {
         for c in arr(spec, field) {
             for e in arr(&c, "env") {
-                add(VertexKind::Secret, s(&e, "/valueFrom/secretKeyRef/name").as_deref());
-                add(VertexKind::ConfigMap, s(&e, "/valueFrom/configMapKeyRef/name").as_deref());
+                add(
+                    VertexKind::Secret,
+                    s(&e, "/valueFrom/secretKeyRef/name").as_deref(),
+                );
+                add(
+                    VertexKind::ConfigMap,
+                    s(&e, "/valueFrom/configMapKeyRef/name").as_deref(),
+                );
             }
             for e in arr(&c, "envFrom") {
                 add(VertexKind::Secret, s(&e, "/secretRef/name").as_deref());
-                add(VertexKind::ConfigMap, s(&e, "/configMapRef/name").as_deref());
+                add(
+                    VertexKind::ConfigMap,
+                    s(&e, "/configMapRef/name").as_deref(),
+                );
             }
         }
     }
@@ -99,7 +116,10 @@ pub fn pod_references(pod: &Value) -> Vec<(VertexKind, String)> {
     for v in arr(spec, "volumes") {
         add(VertexKind::Secret, s(&v, "/secret/secretName").as_deref());
         add(VertexKind::ConfigMap, s(&v, "/configMap/name").as_deref());
-        add(VertexKind::Pvc, s(&v, "/persistentVolumeClaim/claimName").as_deref());
+        add(
+            VertexKind::Pvc,
+            s(&v, "/persistentVolumeClaim/claimName").as_deref(),
+        );
         if v.get("ephemeral").is_some() {
             let vol = s(&v, "/name").unwrap_or_default();
             add(VertexKind::Pvc, Some(&format!("{pod_name}-{vol}")));
@@ -249,13 +269,21 @@ pub fn node_rules() -> &'static [PolicyRule] {
             PolicyRule::resource(&["create", "get", "list", "watch"], &[""], &["nodes"]),
             PolicyRule::resource(&["update", "patch"], &[""], &["nodes/status"]),
             PolicyRule::resource(&["update", "patch"], &[""], &["nodes"]),
-            PolicyRule::resource(&["create", "update", "patch"], &["", "events.k8s.io"], &["events"]),
+            PolicyRule::resource(
+                &["create", "update", "patch"],
+                &["", "events.k8s.io"],
+                &["events"],
+            ),
             PolicyRule::resource(&read, &[""], &["pods"]),
             PolicyRule::resource(&["create", "delete"], &[""], &["pods"]),
             PolicyRule::resource(&["update", "patch"], &[""], &["pods/status"]),
             PolicyRule::resource(&["create"], &[""], &["pods/eviction"]),
             PolicyRule::resource(&["get", "list", "watch"], &[""], &["secrets", "configmaps"]),
-            PolicyRule::resource(&["get"], &[""], &["persistentvolumeclaims", "persistentvolumes"]),
+            PolicyRule::resource(
+                &["get"],
+                &[""],
+                &["persistentvolumeclaims", "persistentvolumes"],
+            ),
             PolicyRule::resource(&["get"], &[""], &["endpoints"]),
             PolicyRule::resource(
                 &["create", "get", "list", "watch"],
@@ -268,11 +296,27 @@ pub fn node_rules() -> &'static [PolicyRule] {
                 &["leases"],
             ),
             PolicyRule::resource(&["get"], &["storage.k8s.io"], &["volumeattachments"]),
-            PolicyRule::resource(&["get", "update", "patch"], &[""], &["persistentvolumeclaims/status"]),
+            PolicyRule::resource(
+                &["get", "update", "patch"],
+                &[""],
+                &["persistentvolumeclaims/status"],
+            ),
             PolicyRule::resource(&["create"], &[""], &["serviceaccounts/token"]),
-            PolicyRule::resource(&["get", "watch", "list"], &["storage.k8s.io"], &["csidrivers"]),
-            PolicyRule::resource(&["get", "create", "update", "patch", "delete"], &["storage.k8s.io"], &["csinodes"]),
-            PolicyRule::resource(&["get", "watch", "list"], &["node.k8s.io"], &["runtimeclasses"]),
+            PolicyRule::resource(
+                &["get", "watch", "list"],
+                &["storage.k8s.io"],
+                &["csidrivers"],
+            ),
+            PolicyRule::resource(
+                &["get", "create", "update", "patch", "delete"],
+                &["storage.k8s.io"],
+                &["csinodes"],
+            ),
+            PolicyRule::resource(
+                &["get", "watch", "list"],
+                &["node.k8s.io"],
+                &["runtimeclasses"],
+            ),
             PolicyRule::resource(&read, &["discovery.k8s.io"], &["endpointslices"]),
         ]
     })
@@ -283,7 +327,9 @@ fn no(reason: impl Into<String>) -> Verdict {
 }
 
 fn no_relationship(node: &str) -> Verdict {
-    no(format!("no relationship found between node '{node}' and this object"))
+    no(format!(
+        "no relationship found between node '{node}' and this object"
+    ))
 }
 
 /// The Node authorizer's decision (no opinion about users that are not nodes).
@@ -387,7 +433,10 @@ fn create_token(graph: &NodeGraph, node: &str, a: &Attributes) -> Verdict {
 }
 
 fn lease(node: &str, a: &Attributes) -> Verdict {
-    if !matches!(a.verb.as_str(), "get" | "create" | "update" | "patch" | "delete") {
+    if !matches!(
+        a.verb.as_str(),
+        "get" | "create" | "update" | "patch" | "delete"
+    ) {
         return no("can only get, create, update, patch, or delete a node lease");
     }
     if a.namespace != NODE_LEASE_NAMESPACE {
@@ -423,14 +472,14 @@ mod tests {
 
     fn pod(node: &str) -> Value {
         json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {
-            "nodeName": node,
-            "serviceAccountName": "sa",
-            "containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "k"}}}]}],
-            "volumes": [
-                {"name": "v", "secret": {"secretName": "vol-secret"}},
-                {"name": "cm", "projected": {"sources": [{"configMap": {"name": "proj-cm"}}]}},
-                {"name": "data", "persistentVolumeClaim": {"claimName": "claim"}}
-            ]}})
+        "nodeName": node,
+        "serviceAccountName": "sa",
+        "containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "env-secret", "key": "k"}}}]}],
+        "volumes": [
+            {"name": "v", "secret": {"secretName": "vol-secret"}},
+            {"name": "cm", "projected": {"sources": [{"configMap": {"name": "proj-cm"}}]}},
+            {"name": "data", "persistentVolumeClaim": {"claimName": "claim"}}
+        ]}})
     }
 
     #[test]

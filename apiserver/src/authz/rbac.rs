@@ -145,7 +145,9 @@ fn subject_key(s: &Value, binding_ns: Option<&str>) -> Option<SubjectKey> {
                 .and_then(Value::as_str)
                 .filter(|n| !n.is_empty())
                 .or(binding_ns)?;
-            Some(SubjectKey::User(format!("system:serviceaccount:{ns}:{name}")))
+            Some(SubjectKey::User(format!(
+                "system:serviceaccount:{ns}:{name}"
+            )))
         }
         _ => None,
     }
@@ -261,14 +263,17 @@ impl RbacIndex {
                 st.cluster_roles.remove(name);
             }
             (RbacKind::Role, Some(o)) => {
-                st.roles
-                    .insert((ns_owned, name.to_string()), Arc::new(RoleEntry::from_object(o)));
+                st.roles.insert(
+                    (ns_owned, name.to_string()),
+                    Arc::new(RoleEntry::from_object(o)),
+                );
             }
             (RbacKind::Role, None) => {
                 st.roles.remove(&(ns_owned, name.to_string()));
             }
             (RbacKind::ClusterRoleBinding, Some(o)) => {
-                st.cluster_bindings.upsert(BindingEntry::from_object(o, None));
+                st.cluster_bindings
+                    .upsert(BindingEntry::from_object(o, None));
             }
             (RbacKind::ClusterRoleBinding, None) => st.cluster_bindings.remove(name),
             (RbacKind::RoleBinding, Some(o)) => {
@@ -311,7 +316,10 @@ impl RbacIndex {
     }
 
     fn not_found(kind: &str, name: &str) -> String {
-        format!("{}.rbac.authorization.k8s.io {name:?} not found", kind.to_ascii_lowercase())
+        format!(
+            "{}.rbac.authorization.k8s.io {name:?} not found",
+            kind.to_ascii_lowercase()
+        )
     }
 
     /// Visit the (binding, subject, rules) that apply to `user` in `ns` ("" = cluster only):
@@ -352,18 +360,28 @@ impl RbacIndex {
     pub fn authorize(&self, a: &Attributes) -> Verdict {
         let mut errors = Vec::new();
         let mut allowed_by = None;
-        self.visit(&a.user, &a.groups, &a.namespace, &mut errors, |b, subject, rules| {
-            if rules.iter().any(|r| r.allows(a)) {
-                let role_kind = if b.role_kind == "Role" { "Role" } else { "ClusterRole" };
-                allowed_by = Some(format!(
-                    "RBAC: allowed by {} of {role_kind} {:?} to {subject}",
-                    b.describe(),
-                    b.role_name
-                ));
-                return true;
-            }
-            false
-        });
+        self.visit(
+            &a.user,
+            &a.groups,
+            &a.namespace,
+            &mut errors,
+            |b, subject, rules| {
+                if rules.iter().any(|r| r.allows(a)) {
+                    let role_kind = if b.role_kind == "Role" {
+                        "Role"
+                    } else {
+                        "ClusterRole"
+                    };
+                    allowed_by = Some(format!(
+                        "RBAC: allowed by {} of {role_kind} {:?} to {subject}",
+                        b.describe(),
+                        b.role_name
+                    ));
+                    return true;
+                }
+                false
+            },
+        );
         match allowed_by {
             Some(reason) => Verdict::new(Decision::Allow, reason),
             None if errors.is_empty() => Verdict::new(Decision::NoOpinion, ""),

@@ -20,8 +20,14 @@ pub async fn run(store: &Store) -> Result<(), ApiError> {
         reconcile(store, &ctx, "clusterroles", role.to_object(), merge_role).await?;
     }
     for binding in bootstrap_policy::cluster_role_bindings() {
-        reconcile(store, &ctx, "clusterrolebindings", binding.to_object(), merge_binding)
-            .await?;
+        reconcile(
+            store,
+            &ctx,
+            "clusterrolebindings",
+            binding.to_object(),
+            merge_binding,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -174,10 +180,10 @@ mod tests {
         let expected = json!({"metadata": {"name": "r", "labels": {"a": "1"}},
             "rules": [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}]});
         let mut current = json!({"metadata": {"name": "r"},
-            "rules": [
-                {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]},
-                {"verbs": ["delete"], "apiGroups": [""], "resources": ["secrets"]}
-            ]});
+        "rules": [
+            {"verbs": ["get"], "apiGroups": [""], "resources": ["pods"]},
+            {"verbs": ["delete"], "apiGroups": [""], "resources": ["secrets"]}
+        ]});
         assert!(merge_role(&mut current, &expected));
         let rules = PolicyRule::list_from(&current);
         assert_eq!(rules.len(), 3);

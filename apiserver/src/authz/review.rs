@@ -36,16 +36,30 @@ fn string(v: &Value, p: &str) -> String {
 fn strings(v: &Value, p: &str) -> Vec<String> {
     v.pointer(p)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn invalid(kind: &str, field: &str, value: Value, detail: &str) -> ApiError {
-    ApiError::invalid(GROUP, kind, "", &[FieldError::invalid(field, value, detail)])
+    ApiError::invalid(
+        GROUP,
+        kind,
+        "",
+        &[FieldError::invalid(field, value, detail)],
+    )
 }
 
 /// The attributes a review's spec asks about, for the given subject.
-fn spec_attributes(kind: &str, spec: &Value, user: String, groups: Vec<String>) -> Result<Attributes, ApiError> {
+fn spec_attributes(
+    kind: &str,
+    spec: &Value,
+    user: String,
+    groups: Vec<String>,
+) -> Result<Attributes, ApiError> {
     let res = spec.get("resourceAttributes").filter(|v| v.is_object());
     let non = spec.get("nonResourceAttributes").filter(|v| v.is_object());
     let mut a = Attributes {
@@ -207,14 +221,16 @@ fn rules_status(authz: &Authorizer, caller: &UserInfo, ns: &str) -> Value {
     let mut non_resource_rules = Vec::new();
     for r in &rules {
         if !r.resources.is_empty() {
-            let mut j = json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
+            let mut j =
+                json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
             if !r.resource_names.is_empty() {
                 j["resourceNames"] = json!(r.resource_names);
             }
             resource_rules.push(j);
         }
         if !r.non_resource_urls.is_empty() {
-            non_resource_rules.push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
+            non_resource_rules
+                .push(json!({"verbs": r.verbs, "nonResourceURLs": r.non_resource_urls}));
         }
     }
     let mut status = json!({
@@ -246,8 +262,10 @@ mod tests {
             RbacKind::RoleBinding,
             Some("ns"),
             "b",
-            Some(&json!({"metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": "reader"},
-                "subjects": [{"kind": "User", "name": "alice"}]})),
+            Some(
+                &json!({"metadata": {"name": "b"}, "roleRef": {"kind": "Role", "name": "reader"},
+                "subjects": [{"kind": "User", "name": "alice"}]}),
+            ),
         );
         a
     }
@@ -272,7 +290,14 @@ mod tests {
         let body = json!({"spec": {"user": "alice", "resourceAttributes": {"namespace": "ns", "verb": "get", "resource": "pods"}}});
         let out = create(&a, &admin, "subjectaccessreviews", None, &body).unwrap_or_default();
         assert_eq!(out["status"]["allowed"], true);
-        assert!(create(&a, &admin, "localsubjectaccessreviews", Some("other"), &body).is_err());
+        assert!(create(
+            &a,
+            &admin,
+            "localsubjectaccessreviews",
+            Some("other"),
+            &body
+        )
+        .is_err());
         let no_subject = json!({"spec": {"resourceAttributes": {"verb": "get"}}});
         assert_eq!(
             create(&a, &admin, "subjectaccessreviews", None, &no_subject)
@@ -286,12 +311,27 @@ mod tests {
     fn rules_review_lists_rbac_rules() {
         let a = authz();
         let alice = UserInfo::system("alice", &[]);
-        let out = create(&a, &alice, "selfsubjectrulesreviews", None, &json!({"spec": {"namespace": "ns"}}))
-            .unwrap_or_default();
+        let out = create(
+            &a,
+            &alice,
+            "selfsubjectrulesreviews",
+            None,
+            &json!({"spec": {"namespace": "ns"}}),
+        )
+        .unwrap_or_default();
         assert_eq!(out["status"]["resourceRules"][0]["resources"][0], "pods");
         assert_eq!(out["status"]["incomplete"], false);
-        let out = create(&a, &alice, "selfsubjectrulesreviews", None, &json!({"spec": {"namespace": "x"}}))
-            .unwrap_or_default();
-        assert_eq!(out["status"]["resourceRules"].as_array().map(Vec::len), Some(0));
+        let out = create(
+            &a,
+            &alice,
+            "selfsubjectrulesreviews",
+            None,
+            &json!({"spec": {"namespace": "x"}}),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            out["status"]["resourceRules"].as_array().map(Vec::len),
+            Some(0)
+        );
     }
 }

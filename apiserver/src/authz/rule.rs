@@ -109,7 +109,10 @@ impl PolicyRule {
             return false;
         }
         if !a.resource_request {
-            return self.non_resource_urls.iter().any(|u| url_matches(u, &a.path));
+            return self
+                .non_resource_urls
+                .iter()
+                .any(|u| url_matches(u, &a.path));
         }
         if !(has(&self.api_groups, "*") || has(&self.api_groups, &a.group)) {
             return false;
@@ -306,8 +309,16 @@ mod tests {
 
     #[test]
     fn coverage_and_compact_message() {
-        let owned = vec![PolicyRule::resource(&["get", "list", "watch"], &[""], &["pods", "configmaps"])];
-        let wanted = vec![PolicyRule::resource(&["get", "delete"], &[""], &["pods", "secrets"])];
+        let owned = vec![PolicyRule::resource(
+            &["get", "list", "watch"],
+            &[""],
+            &["pods", "configmaps"],
+        )];
+        let wanted = vec![PolicyRule::resource(
+            &["get", "delete"],
+            &[""],
+            &["pods", "secrets"],
+        )];
         let missing = uncovered(&owned, &wanted);
         let lines: Vec<String> = missing.iter().map(PolicyRule::compact_string).collect();
         assert_eq!(

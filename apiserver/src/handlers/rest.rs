@@ -220,7 +220,8 @@ pub async fn serve(
     if crate::authz::review::is_review(res.group, res.plural) && info.verb == "create" {
         let bytes = body::read(req.into_body(), server.config.max_request_body_bytes).await?;
         let obj = body::decode_json(&bytes)?;
-        let answer = crate::authz::review::create(&server.authorizer, &ctx.user, res.plural, ns, &obj)?;
+        let answer =
+            crate::authz::review::create(&server.authorizer, &ctx.user, res.plural, ns, &obj)?;
         return Ok(render_object(res, repr, query, &answer, 201));
     }
     // `bindings` (core) is pods/binding by another path.
