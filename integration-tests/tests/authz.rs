@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use integration_tests::{send, status_of, TestCluster};
+use integration_tests::api::send;
+use integration_tests::{status_of, TestCluster};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
