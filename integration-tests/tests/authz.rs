@@ -235,7 +235,12 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
                 .output()
         };
         let yes = kubectl(&["auth", "can-i", "list", "pods", "-n", "team-a"])?;
-        assert_eq!(String::from_utf8_lossy(&yes.stdout).trim(), "yes");
+        assert_eq!(
+            String::from_utf8_lossy(&yes.stdout).trim(),
+            "yes",
+            "{}",
+            String::from_utf8_lossy(&yes.stderr)
+        );
         let no = kubectl(&["auth", "can-i", "list", "pods", "-n", "team-b"])?;
         assert_eq!(String::from_utf8_lossy(&no.stdout).trim(), "no");
         assert!(!no.status.success());

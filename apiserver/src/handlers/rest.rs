@@ -218,8 +218,9 @@ pub async fn serve(
     }
     // authorization.k8s.io reviews are answered by the authorizer, never stored.
     if crate::authz::review::is_review(res.group, res.plural) && info.verb == "create" {
+        let content_type = header_str(&req, header::CONTENT_TYPE).map(String::from);
         let bytes = body::read(req.into_body(), server.config.max_request_body_bytes).await?;
-        let obj = body::decode_json(&bytes)?;
+        let obj = body::decode_object(content_type.as_deref(), &bytes)?;
         let answer =
             crate::authz::review::create(&server.authorizer, &ctx.user, res.plural, ns, &obj)?;
         return Ok(render_object(res, repr, query, &answer, 201));
