@@ -84,10 +84,12 @@ pub fn pod_references(pod: &Value) -> Vec<(VertexKind, String)> {
             .cloned()
             .unwrap_or_default()
     };
-    add(
-        VertexKind::ServiceAccount,
-        s(spec, "/serviceAccountName").as_deref(),
-    );
+    // ServiceAccount admission defaults the name to "default"; do the same for pods written
+    // before it ran (or with it disabled), so their kubelet can still request tokens.
+    let account = s(spec, "/serviceAccountName")
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".to_string());
+    add(VertexKind::ServiceAccount, Some(&account));
     for ips in arr(spec, "imagePullSecrets") {
         add(VertexKind::Secret, s(&ips, "/name").as_deref());
     }
