@@ -217,6 +217,7 @@ start_apiserver() {
     --client-ca-file "$PKI_DIR/ca.crt" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --service-node-port-range "$NODE_PORT_RANGE" \
+    --authorization-mode Node,RBAC \
     "${kubelet_client_flags[@]}" \
     "${service_account_flags[@]}" \
     -v "$LOG_LEVEL" \

@@ -260,6 +260,15 @@ pub static RESOURCES: &[ResourceInfo] = &[
     resource!("apps", "v1", "statefulsets", "statefulset", "StatefulSet", k8s::apps::v1::StatefulSet,
         namespaced: true, short: &["sts"], categories: ALL, verbs: VERBS_ALL,
         sub: &[SCALE, status("apps", "v1", "StatefulSet")], storage: "statefulsets"),
+    // ---- authorization.k8s.io/v1 (create-only reviews, answered by the authorizer)
+    resource!("authorization.k8s.io", "v1", "localsubjectaccessreviews", "localsubjectaccessreview", "LocalSubjectAccessReview", k8s::authorization::v1::LocalSubjectAccessReview,
+        namespaced: true, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "localsubjectaccessreviews"),
+    resource!("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview", k8s::authorization::v1::SelfSubjectAccessReview,
+        namespaced: false, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "selfsubjectaccessreviews"),
+    resource!("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview", k8s::authorization::v1::SelfSubjectRulesReview,
+        namespaced: false, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "selfsubjectrulesreviews"),
+    resource!("authorization.k8s.io", "v1", "subjectaccessreviews", "subjectaccessreview", "SubjectAccessReview", k8s::authorization::v1::SubjectAccessReview,
+        namespaced: false, short: NONE, categories: NONE, verbs: &["create"], sub: &[], storage: "subjectaccessreviews"),
     // ---- autoscaling
     resource!("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", k8s::autoscaling::v2::HorizontalPodAutoscaler,
         namespaced: true, short: &["hpa"], categories: ALL, verbs: VERBS_ALL,

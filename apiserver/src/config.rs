@@ -107,6 +107,9 @@ pub struct Config {
     /// Admission plugins to turn off even though they are on by default (comma separated).
     #[arg(long = "disable-admission-plugins", value_delimiter = ',')]
     pub disable_admission_plugins: Vec<String>,
+    /// Ordered list of authorizers (comma separated): AlwaysAllow, AlwaysDeny, Node, RBAC.
+    #[arg(long = "authorization-mode", default_value = "AlwaysAllow")]
+    pub authorization_mode: String,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

@@ -1,7 +1,8 @@
 //! kube-apiserver: serves the Kubernetes v1.33 API from etcd.
 //!
 //! Request path (see [`handlers::handle`]): TLS ([`server`]) → authentication ([`authn`],
-//! x509 client certificates) → request-info parsing ([`request`]) → handler (discovery,
+//! x509 client certificates) → request-info parsing ([`request`]) → authorization
+//! ([`authz`]: Node, RBAC) → handler (discovery,
 //! OpenAPI, or a REST verb) → admission ([`admission`]) → strategy ([`registry`]: defaulting,
 //! validation) → generic store ([`store`]) → etcd, with a watch cache ([`storage`]) serving
 //! watches and lists. Subresources the kubelet serves (logs, exec, attach, port-forward,
@@ -9,6 +10,7 @@
 
 pub mod admission;
 pub mod authn;
+pub mod authz;
 pub mod bootstrap;
 pub mod config;
 pub mod discovery;

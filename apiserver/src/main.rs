@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use apiserver::admission::{Admission, ServiceRanges};
 use apiserver::authn::Authenticator;
+use apiserver::authz::{self, feed::Feed, Authorizer};
 use apiserver::config::Config;
 use apiserver::handlers::ApiServer;
 use apiserver::kubelet::KubeletClient;
@@ -44,6 +45,8 @@ async fn main() -> anyhow::Result<()> {
     )
     .await
     .context("loading the watch cache from etcd")?;
+    let modes = authz::parse_modes(&config.authorization_mode).map_err(|e| anyhow::anyhow!(e))?;
+    let authorizer = Arc::new(Authorizer::new(modes));
     let store = Store {
         etcd: etcd.clone(),
         cache,
@@ -54,11 +57,23 @@ async fn main() -> anyhow::Result<()> {
                 node_ports: config.service_node_port_range,
             },
             service_account: config.admission_plugin_enabled("ServiceAccount"),
+            authorizer: authorizer.clone(),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in objects: {}", e.message))?;
+    // The authorizers decide from the watch cache; the bootstrap policy is reconciled through
+    // the store like any write (upstream's rbac/bootstrap-roles post-start hook).
+    let feed = Feed::start(
+        store.cache.clone(),
+        &store.prefix,
+        authorizer.rbac.clone(),
+        authorizer.graph.clone(),
+    );
+    authz::reconcile::run(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("reconciling the bootstrap RBAC policy: {}", e.message))?;
     if !config.etcd_compaction_interval.is_zero() {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
@@ -70,7 +85,13 @@ async fn main() -> anyhow::Result<()> {
         inflight: AtomicUsize::new(0),
         kubelet,
         authn,
+        authorizer: authorizer.clone(),
     });
+    tokio::spawn(authz::aggregation::run(
+        api.clone(),
+        authorizer.rbac.clone(),
+        feed.cluster_roles_changed.clone(),
+    ));
     tracing::info!(%addr, "serving securely");
     server::serve(listener, tls, api, common::signals::shutdown()).await;
     tracing::info!("shut down");

@@ -561,6 +561,26 @@ suite_auth() {
   fi
 }
 
+# RBAC as the admin sees it: access reviews (kubectl auth can-i uses SelfSubjectAccessReview,
+# --list uses SelfSubjectRulesReview), the bootstrap policy and ClusterRole aggregation.
+# (Forbidden messages for an unbound user are checked with the real kubectl in
+# integration-tests/tests/authz.rs, which can issue that user a certificate.)
+suite_rbac() {
+  step "auth can-i create deployments" "^yes" -- auth can-i create deployments -n "$NS"
+  step "auth can-i on a non-resource URL" "^yes" -- auth can-i get /healthz
+  step "auth can-i --list" "\\*\\.\\*" -- auth can-i --list -n "$NS"
+  step "bootstrap cluster roles" "cluster-admin" "system:node-proxier" "system:kube-scheduler" \
+    -- get clusterroles
+  step "bootstrap bindings" "system:public-info-viewer" "system:basic-user" \
+    -- get clusterrolebindings
+  step "view is aggregated" "pods" "configmaps" \
+    -- get clusterrole view -o "jsonpath={.rules[*].resources}"
+  step "create role" "role.rbac.authorization.k8s.io/e2e-reader created" \
+    -- create role e2e-reader -n "$NS" --verb=get,list --resource=pods
+  step "create rolebinding" "rolebinding.rbac.authorization.k8s.io/e2e-reader created" \
+    -- create rolebinding e2e-reader -n "$NS" --role=e2e-reader --user=e2e-user
+}
+
 run_suite() {
   K=$1
   VERSION=$2
@@ -573,6 +593,7 @@ run_suite() {
   suite_describe_and_mutate
   suite_watch
   suite_pods
+  suite_rbac
   suite_delete_and_explain
 }
 

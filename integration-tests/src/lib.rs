@@ -149,6 +149,14 @@ impl TestCluster {
         {
             args.push("--disable-admission-plugins=ServiceAccount".to_string());
         }
+        // Authorization as kubeadm configures it, unless a test chose its own mode.
+        if !self
+            .extra_args
+            .iter()
+            .any(|a| a.starts_with("--authorization-mode"))
+        {
+            args.push("--authorization-mode=Node,RBAC".to_string());
+        }
         args.extend(self.extra_args.iter().cloned());
         let log = self.dir.path().join("kube-apiserver.log");
         let daemon = Daemon::spawn(

@@ -1,16 +1,23 @@
 //! Admission: the checks and mutations that need more than the object itself — namespace
 //! lifecycle (no new content in missing or terminating namespaces) and service address
-//! allocation (ClusterIPs and NodePorts, without duplicates under concurrency).
+//! allocation (ClusterIPs and NodePorts, without duplicates under concurrency); and the
+//! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
+//! escalation prevention for Roles and bindings.
 
 mod namespace_lifecycle;
 pub mod service_account;
+pub mod node_restriction;
 mod service_alloc;
 
 pub use service_alloc::{Allocations, ServiceRanges};
 
+use std::sync::Arc;
+
 use api_types::catalog::ResourceInfo;
 use serde_json::Value;
 
+use crate::authn::UserInfo;
+use crate::authz::{Authorizer, Mode};
 use crate::errors::ApiError;
 use crate::store::Store;
 
@@ -20,9 +27,44 @@ pub struct Admission {
     pub ranges: ServiceRanges,
     /// Whether the ServiceAccount plugin runs (on by default, as upstream).
     pub service_account: bool,
+    /// The authorizer (escalation checks ask it; NodeRestriction is on with the Node mode).
+    pub authorizer: Arc<Authorizer>,
 }
 
 impl Admission {
+    /// Validating checks of a create (`old = None`) or update by `user`: NodeRestriction (when
+    /// the Node authorizer is on) and RBAC escalation prevention (when RBAC is on).
+    pub fn validate_write(
+        &self,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        obj: &Value,
+        old: Option<&Value>,
+        user: &UserInfo,
+    ) -> Result<(), ApiError> {
+        if self.authorizer.modes().contains(&Mode::Node) {
+            node_restriction::admit_write(user, res, ns, obj, old)?;
+        }
+        if res.group == "rbac.authorization.k8s.io" {
+            self.authorizer
+                .check_rbac_write(user, res.plural, ns, obj, old)?;
+        }
+        Ok(())
+    }
+
+    /// Validating checks of a delete by `user` (NodeRestriction).
+    pub fn validate_delete(
+        &self,
+        res: &ResourceInfo,
+        obj: &Value,
+        user: &UserInfo,
+    ) -> Result<(), ApiError> {
+        if self.authorizer.modes().contains(&Mode::Node) {
+            node_restriction::admit_delete(user, res, obj)?;
+        }
+        Ok(())
+    }
+
     /// Refuse content in a namespace that does not exist or is terminating.
     pub async fn namespace_exists(
         &self,

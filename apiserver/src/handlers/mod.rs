@@ -39,6 +39,8 @@ pub struct ApiServer {
     pub kubelet: KubeletClient,
     /// Authenticators beyond the client certificate (service account tokens).
     pub authn: Authenticator,
+    /// The `--authorization-mode` chain.
+    pub authorizer: Arc<crate::authz::Authorizer>,
 }
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
@@ -115,6 +117,12 @@ async fn dispatch(
         Ok(None) => return response::error(&ApiError::unauthorized()),
         Err(e) => return response::error(&e),
     };
+    if let Err(e) = server
+        .authorizer
+        .check_request(&user, req.method(), &info, &query)
+    {
+        return response::error(&e);
+    }
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;
     }

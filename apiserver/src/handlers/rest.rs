@@ -216,6 +216,15 @@ pub async fn serve(
         response::add_warnings(&mut resp, &ctx.take_warnings());
         return Ok(resp);
     }
+    // authorization.k8s.io reviews are answered by the authorizer, never stored.
+    if crate::authz::review::is_review(res.group, res.plural) && info.verb == "create" {
+        let content_type = header_str(&req, header::CONTENT_TYPE).map(String::from);
+        let bytes = body::read(req.into_body(), server.config.max_request_body_bytes).await?;
+        let obj = body::decode_object(content_type.as_deref(), &bytes)?;
+        let answer =
+            crate::authz::review::create(&server.authorizer, &ctx.user, res.plural, ns, &obj)?;
+        return Ok(render_object(res, repr, query, &answer, 201));
+    }
     // `bindings` (core) is pods/binding by another path.
     if res.group.is_empty() && res.plural == "bindings" {
         return subresources::serve(server, req, res, ns, info, "binding", query, &ctx, repr).await;

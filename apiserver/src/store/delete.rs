@@ -156,6 +156,7 @@ impl Store {
                     )));
                 }
             }
+            self.admission.validate_delete(res, &current, &ctx.user)?;
             let Some(updated) = self.deletion_update(res, &current, opts) else {
                 // Remove now.
                 if ctx.dry_run {

@@ -82,6 +82,8 @@ impl Store {
         if track {
             super::fields::track_update(res, None, &mut obj, ctx, None);
         }
+        self.admission
+            .validate_write(res, ns, &obj, None, &ctx.user)?;
         let key = self.key(res, ns, &name);
         let release = self.admission.admit_create(self, res, &mut obj).await?;
         if ctx.dry_run {
@@ -350,6 +352,8 @@ impl Store {
                     }
                 }
                 Mutation::Write(mut new) => {
+                    self.admission
+                        .validate_write(res, ns, &new, old.as_ref(), &ctx.user)?;
                     let allocations = match &old {
                         Some(o) => self.admission.admit_update(self, res, &mut new, o).await?,
                         None => Default::default(),
