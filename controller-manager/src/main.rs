@@ -9,11 +9,6 @@
 
 mod controllers;
 mod flags;
-// The scheduler's Lease-based elector, shared as source until it moves into `common`
-// (which does not depend on kube yet); see README.md.
-#[path = "../../scheduler/src/leader_election.rs"]
-#[allow(dead_code)]
-mod leader_election;
 
 use anyhow::Context;
 use clap::Parser;
@@ -115,9 +110,9 @@ async fn main() -> anyhow::Result<()> {
     common::logging::init(flags.verbosity);
     let client = client(&flags).await.context("building the API client")?;
     let elector = flags.leader_elect.then(|| {
-        leader_election::LeaderElector::new(
+        common::leader_election::LeaderElector::new(
             client.clone(),
-            leader_election::LeaderElectionConfig {
+            common::leader_election::LeaderElectionConfig {
                 namespace: flags.leader_elect_resource_namespace.clone(),
                 name: flags.leader_elect_resource_name.clone(),
                 lease_duration: flags.leader_elect_lease_duration,

@@ -3,8 +3,10 @@
 # one of them that no local rule or route claims would otherwise follow the default route
 # off this machine. The guard drops such packets on the external interfaces (eth*). Every
 # script that starts a cluster installs it first and never removes it while the cluster runs
-# (see shared/RUNTIME-NOTES.md). DNAT by kube-proxy happens before this filter, so traffic to
-# pods on local bridges is unaffected.
+# (see shared/RUNTIME-NOTES.md). The host's own packets are judged at postrouting, not
+# output: at output a packet to a ClusterIP still carries the route chosen before
+# kube-proxy's DNAT (eth0) and would be dropped; at postrouting it carries its final one (the
+# pod bridge). Traffic to pods on local bridges is unaffected either way.
 #
 # Source it and call `rudder::guard::install`, or run it directly.
 
@@ -26,7 +28,7 @@ rudder::guard::ruleset() {
   cat <<NFT
 table inet rudder_guard {
   chain guard_out {
-    type filter hook output priority 10; policy accept;
+    type filter hook postrouting priority 10; policy accept;
 $allow
     oifname "eth*" ip daddr { 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10 } counter drop
   }
@@ -51,6 +53,7 @@ rudder::guard::install() {
   local out
   if out=$("$nft" list chain inet rudder_guard guard_out 2>/dev/null) &&
      "$nft" list chain inet rudder_guard guard_fwd >/dev/null 2>&1 &&
+     grep -q 'hook postrouting' <<<"$out" &&
      { [[ -z $(rudder::guard::resolvers) ]] || grep -q 'dport 53 accept' <<<"$out"; }; then
     return 0
   fi

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::leader_election::LeaderElectionConfig;
+use common::leader_election::LeaderElectionConfig;
 
 /// Why the configuration file could not be used.
 #[derive(Debug, thiserror::Error)]

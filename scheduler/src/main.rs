@@ -10,7 +10,6 @@ mod cache;
 mod config;
 mod framework;
 mod informers;
-mod leader_election;
 mod metrics;
 mod queue;
 mod schedule_one;
@@ -27,8 +26,8 @@ use kube::runtime::events::{Recorder, Reporter};
 
 use crate::framework::runtime::Framework;
 use crate::informers::{Informers, Responsibility};
-use crate::leader_election::LeaderElector;
 use crate::schedule_one::Scheduler;
+use common::leader_election::LeaderElector;
 
 /// Flags, named as upstream's.
 #[derive(Debug, Parser)]

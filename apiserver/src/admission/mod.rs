@@ -5,8 +5,8 @@
 //! escalation prevention for Roles and bindings.
 
 mod namespace_lifecycle;
-pub mod service_account;
 pub mod node_restriction;
+pub mod service_account;
 mod service_alloc;
 
 pub use service_alloc::{Allocations, ServiceRanges};
