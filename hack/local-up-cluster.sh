@@ -315,6 +315,7 @@ start_kubelet() {
     --tls-cert-file "$PKI_DIR/kubelet-serving.crt" \
     --tls-private-key-file "$PKI_DIR/kubelet-serving.key" \
     --client-ca-file "$PKI_DIR/ca.crt" \
+    --authorization-mode Webhook \
     -v "${KUBELET_LOG_LEVEL:-1}"
   local pid=${PIDS[-1]}
   # A kubelet that rejects its flags or cannot reach containerd exits at once: say so here,

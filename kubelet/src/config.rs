@@ -109,6 +109,10 @@ pub struct Flags {
     /// Resources set aside for the OS (`cpu=100m,memory=100Mi`), taken out of allocatable.
     #[arg(long, value_delimiter = ',')]
     pub system_reserved: Vec<String>,
+    /// Who may use the kubelet's API: `AlwaysAllow` (upstream's flag default) or `Webhook`
+    /// (a SubjectAccessReview per request, cached; what kubeadm configures).
+    #[arg(long, default_value = "AlwaysAllow", value_parser = ["AlwaysAllow", "Webhook"])]
+    pub authorization_mode: String,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

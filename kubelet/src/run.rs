@@ -117,6 +117,12 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         client_ca_file: flags.client_ca_file.clone(),
         node_name: node_name.clone(),
         root_dir: flags.root_dir.clone(),
+        authorizer: (flags.authorization_mode == "Webhook").then(|| {
+            Arc::new(crate::server::authz::WebhookAuthorizer::new(
+                client.clone(),
+                node_name.clone(),
+            ))
+        }),
     };
     let server = KubeletServer::bind(server_config, runtime.clone())
         .await

@@ -554,7 +554,7 @@ async fn kubelet_server_against_real_containerd() {
         &sandbox,
         "app",
         0,
-        "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 2; echo later; exec sleep 1000",
+        "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; sleep 8; echo later; exec sleep 1000",
     )
     .await;
     let first_job = run_container(&rt, &sandbox_id, &sandbox, "job", 0, "echo first-run").await;
@@ -596,6 +596,7 @@ async fn kubelet_server_against_real_containerd() {
         client_ca_file: Some(pki.join("ca.crt")),
         node_name: "node-a".into(),
         root_dir: tmp.path().to_path_buf(),
+        authorizer: None,
     };
     let server = KubeletServer::bind(config, rt.clone()).await.unwrap();
     let addr = server.local_addr();
@@ -680,7 +681,8 @@ async fn kubelet_server_against_real_containerd() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    // Follow: "later" arrives ~2 s after start while the stream is open.
+    // Follow: "later" arrives ~8 s after start while the stream is open (8 s, not less: the
+    // checks above must run before it, also on a loaded machine).
     let resp = client
         .send(get(
             "/containerLogs/default/web/app?follow=true&tailLines=1",

@@ -13,6 +13,7 @@
 //! - `streaming` + `upgrade_proxy`: `/exec`, `/attach`, `/portForward`.
 //! - `metrics`, `stats`, `node_stats`: `/metrics`, `/metrics/resource`, `/stats/summary`.
 
+pub mod authz;
 pub mod logs;
 pub mod lookup;
 pub mod metrics;
@@ -61,6 +62,9 @@ pub struct ServerConfig {
     pub node_name: String,
     /// `--root-dir` (/var/lib/kubelet): the filesystem whose usage is the node's `fs` stats.
     pub root_dir: PathBuf,
+    /// `--authorization-mode=Webhook`: every request is authorized by a SubjectAccessReview
+    /// (None: `AlwaysAllow`, upstream's flag default).
+    pub authorizer: Option<Arc<authz::WebhookAuthorizer>>,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             client_ca_file: None,
             node_name: String::new(),
             root_dir: PathBuf::from("/var/lib/kubelet"),
+            authorizer: None,
         }
     }
 }
@@ -103,6 +108,7 @@ struct State {
     node_name: String,
     root_dir: PathBuf,
     require_client_cert: bool,
+    authorizer: Option<Arc<authz::WebhookAuthorizer>>,
     node_cpu: node_stats::CpuSampler,
 }
 
@@ -154,6 +160,7 @@ impl KubeletServer {
                 node_name: config.node_name,
                 root_dir: config.root_dir,
                 require_client_cert: config.client_ca_file.is_some(),
+                authorizer: config.authorizer,
                 node_cpu: node_stats::CpuSampler::default(),
             }),
         })
@@ -207,14 +214,11 @@ impl KubeletServer {
                         return;
                     }
                 };
-                let authenticated = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .is_some_and(|c| !c.is_empty());
+                let user = authz::user_from_cert(tls.get_ref().1.peer_certificates());
                 let service = service_fn(move |req| {
                     let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(state, req, authenticated).await) }
+                    let user = user.clone();
+                    async move { Ok::<_, Infallible>(handle(state, req, user).await) }
                 });
                 if let Err(e) = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(tls), service)
@@ -253,10 +257,39 @@ async fn serve_healthz(listener: TcpListener, mut stop: tokio::sync::oneshot::Re
     }
 }
 
-/// Authentication, then routing by upstream's paths.
-async fn handle(state: Arc<State>, req: Request<Incoming>, authenticated: bool) -> Response<Body> {
-    if state.require_client_cert && !authenticated {
+/// Authentication, authorization, then routing by upstream's paths.
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    user: Option<authz::User>,
+) -> Response<Body> {
+    if state.require_client_cert && user.is_none() {
         return response::text(StatusCode::UNAUTHORIZED, "Unauthorized");
+    }
+    if let Some(authorizer) = &state.authorizer {
+        let Some(user) = &user else {
+            return response::text(StatusCode::UNAUTHORIZED, "Unauthorized");
+        };
+        let attrs = authz::attributes(req.method(), req.uri().path());
+        match authorizer.allowed(user, &attrs).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return response::text(
+                    StatusCode::FORBIDDEN,
+                    &authz::forbidden_message(user, &attrs),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SubjectAccessReview failed");
+                return response::text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!(
+                        "Authorization error (user={}, verb={}, resource=nodes, subresource={})",
+                        user.name, attrs.verb, attrs.subresource
+                    ),
+                );
+            }
+        }
     }
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
