@@ -21,7 +21,7 @@ pub struct Config {
     #[arg(long = "etcd-prefix", default_value = "/registry")]
     pub etcd_prefix: String,
     /// Interval of etcd compaction (e.g. 5m, 30s; 0 disables).
-    #[arg(long = "etcd-compaction-interval", default_value = "5m", value_parser = parse_duration)]
+    #[arg(long = "etcd-compaction-interval", default_value = "5m", value_parser = common::duration::parse_flag)]
     pub etcd_compaction_interval: Duration,
     /// Address to listen on.
     #[arg(long = "bind-address", default_value = "127.0.0.1")]
@@ -48,7 +48,7 @@ pub struct Config {
     #[arg(long = "service-node-port-range", default_value = "30000-32767", value_parser = parse_port_range)]
     pub service_node_port_range: (u16, u16),
     /// How long the watch cache keeps events for watches that resume from a resourceVersion.
-    #[arg(long = "watch-cache-window", default_value = "75s", value_parser = parse_duration)]
+    #[arg(long = "watch-cache-window", default_value = "75s", value_parser = common::duration::parse_flag)]
     pub watch_cache_window: Duration,
     /// Largest request body accepted, in bytes (upstream: 3 MiB).
     #[arg(long = "max-request-body-bytes", default_value_t = 3 * 1024 * 1024)]
@@ -77,7 +77,7 @@ pub struct Config {
     #[arg(long = "kubelet-port", default_value_t = 10250)]
     pub kubelet_port: u16,
     /// Timeout for connecting to a kubelet (TCP + TLS).
-    #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long = "kubelet-timeout", default_value = "5s", value_parser = common::duration::parse_flag)]
     pub kubelet_timeout: Duration,
     /// File with PEM public keys (or certificates, or private keys) that verify service
     /// account tokens. Repeatable.
@@ -94,7 +94,7 @@ pub struct Config {
     #[arg(long = "api-audiences", value_delimiter = ',')]
     pub api_audiences: Vec<String>,
     /// Longest lifetime TokenRequest grants.
-    #[arg(long = "service-account-max-token-expiration", value_parser = parse_duration)]
+    #[arg(long = "service-account-max-token-expiration", value_parser = common::duration::parse_flag)]
     pub service_account_max_token_expiration: Option<Duration>,
     /// Issue the kubelet's pod-bound 3607 s tokens for a year, with a `warnafter` claim
     /// (upstream's default), so clients that never reload the token keep working.
@@ -113,24 +113,6 @@ pub struct Config {
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,
-}
-
-/// Parse `5m`, `30s`, `1h`, `250ms`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s.split_at(
-        s.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len()),
-    );
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration unit in {s:?}")),
-    };
-    Ok(Duration::from_secs_f64(secs))
 }
 
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
@@ -167,14 +149,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_duration("x").is_err());
-    }
 
     fn parse(extra: &[&str]) -> Config {
         let base = [

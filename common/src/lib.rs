@@ -1,6 +1,8 @@
-//! What every Rudder daemon shares: logging set-up, shutdown signals and PKI helpers
-//! (a cluster CA and the certificates signed by it, generated with rcgen).
+//! What every Rudder daemon shares: logging set-up, shutdown signals, PKI helpers (a cluster
+//! CA and the certificates signed by it, generated with rcgen), Go-syntax duration flags and
+//! Lease-based leader election.
 
+pub mod duration;
 pub mod leader_election;
 pub mod logging;
 pub mod pki;

@@ -8,7 +8,6 @@
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
-mod flags;
 
 use anyhow::Context;
 use clap::Parser;
@@ -29,13 +28,13 @@ struct Flags {
           action = clap::ArgAction::Set)]
     leader_elect: bool,
     /// How long a leader's Lease is valid without renewal.
-    #[arg(long, default_value = "15s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "15s", value_parser = common::duration::parse_flag)]
     leader_elect_lease_duration: std::time::Duration,
     /// How long the leader keeps trying to renew before it gives up (and exits).
-    #[arg(long, default_value = "10s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = common::duration::parse_flag)]
     leader_elect_renew_deadline: std::time::Duration,
     /// Pause between attempts to acquire or renew.
-    #[arg(long, default_value = "2s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = common::duration::parse_flag)]
     leader_elect_retry_period: std::time::Duration,
     /// Namespace of the leader election Lease.
     #[arg(long, default_value = "kube-system")]
@@ -48,14 +47,14 @@ struct Flags {
     #[arg(long)]
     root_ca_file: Option<std::path::PathBuf>,
     /// How often the node lifecycle controller checks nodes.
-    #[arg(long, default_value = "5s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = common::duration::parse_flag)]
     node_monitor_period: std::time::Duration,
     /// Heartbeat silence after which a node is marked Unknown (upstream's default since
     /// v1.32 is 50s).
-    #[arg(long, default_value = "50s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "50s", value_parser = common::duration::parse_flag)]
     node_monitor_grace_period: std::time::Duration,
     /// The same for a node that never posted status.
-    #[arg(long, default_value = "1m0s", value_parser = flags::parse_duration)]
+    #[arg(long, default_value = "1m0s", value_parser = common::duration::parse_flag)]
     node_startup_grace_period: std::time::Duration,
     /// Nodes per second tainted NoExecute (so evicted) in a healthy zone.
     #[arg(long, default_value_t = 0.1)]

@@ -37,10 +37,10 @@ pub struct Flags {
     #[arg(long, default_value = "127.0.0.1:10249")]
     pub metrics_bind_address: String,
     /// Least time between two syncs of the rules (e.g. `1s`, `500ms`).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = common::duration::parse_flag)]
     pub min_sync_period: Duration,
     /// Time between full rewrites of the rules (e.g. `30s`, `1m`).
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = common::duration::parse_flag)]
     pub sync_period: Duration,
     /// Remove kube-proxy's nftables table and exit.
     #[arg(long, default_value_t = false)]
@@ -72,41 +72,6 @@ pub enum FlagError {
         /// The bad value.
         value: String,
     },
-}
-
-/// Parse a Go-style duration: `500ms`, `1s`, `1.5s`, `2m`, `1h`, `1m30s`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("invalid duration {s:?} (e.g. 500ms, 1s, 1m30s)");
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Ok(Duration::from_secs_f64(total))
 }
 
 /// Parse a comma-separated CIDR list (a bare address counts as /32).
@@ -149,17 +114,6 @@ pub fn check_mode(mode: &str) -> Result<(), FlagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse_like_go() {
-        assert_eq!(parse_duration("1s"), Ok(Duration::from_secs(1)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert!(parse_duration("10").is_err());
-        assert!(parse_duration("1x").is_err());
-        assert!(parse_duration("").is_err());
-    }
 
     #[test]
     fn only_nftables_mode_is_accepted() {

@@ -97,10 +97,10 @@ pub struct Flags {
     #[arg(long, default_value = crate::eviction::thresholds::DEFAULT_HARD)]
     pub eviction_hard: String,
     /// How long a pressure condition is held after its threshold was last met (`5m`, `30s`).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = common::duration::parse_flag)]
     pub eviction_pressure_transition_period: Duration,
     /// How often the eviction signals are read (`10s`).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = common::duration::parse_flag)]
     pub housekeeping_interval: Duration,
     /// Resources set aside for Kubernetes daemons (`cpu=100m,memory=100Mi`), taken out of
     /// allocatable.
@@ -118,38 +118,6 @@ pub struct Flags {
     pub verbosity: u8,
 }
 
-/// A duration as Go writes one (`5m`, `30s`, `1h30m`, `500ms`), or bare seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        let value: f64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            other => return Err(format!("unknown unit {other:?} in duration {s:?}")),
-        };
-        total += Duration::from_secs_f64(value * scale);
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
-}
-
 impl Flags {
     /// The node name: `--hostname-override`, else the machine's hostname, lower-cased.
     pub fn node_name(&self) -> String {
@@ -165,20 +133,5 @@ impl Flags {
         self.pod_logs_dir
             .clone()
             .unwrap_or_else(|| self.root_dir.join("pod-logs"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_as_go_writes_them() {
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("12"), Ok(Duration::from_secs(12)));
-        assert!(parse_duration("5 minutes").is_err());
-        assert!(parse_duration("m").is_err());
     }
 }

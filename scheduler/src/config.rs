@@ -92,34 +92,9 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// Go-style durations as the config file writes them: `15s`, `1m30s`, `500ms`.
+/// Go durations as the config file writes them (`15s`, `1m30s`), in the config's error.
 fn parse_duration(s: &str) -> Result<Duration, ConfigError> {
-    let bad = || ConfigError::Duration(s.to_string());
-    let mut total = Duration::ZERO;
-    let mut rest = s.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return Err(bad()),
-        };
-        total += Duration::from_secs_f64(value * unit);
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
+    common::duration::parse(s).map_err(|_| ConfigError::Duration(s.to_string()))
 }
 
 /// Read a KubeSchedulerConfiguration file.
