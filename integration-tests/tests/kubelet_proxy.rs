@@ -458,7 +458,7 @@ impl RawClient {
 
     /// Read server frames (unmasked) until a close frame or the end of the connection;
     /// returns (opcode, payload) for each.
-    fn read_ws_until_close(&mut self, mut got: Vec<u8>) -> Result<Vec<(u8, Vec<u8>)>> {
+    fn read_ws_until_close(&mut self, mut got: Vec<u8>) -> Result<Vec<WsFrame>> {
         let mut frames = Vec::new();
         let mut chunk = [0u8; 4096];
         loop {
@@ -490,6 +490,9 @@ impl RawClient {
         Ok(got)
     }
 }
+
+/// A WebSocket frame as the test reads it: opcode and payload.
+type WsFrame = (u8, Vec<u8>);
 
 /// One unmasked server frame from the front of `b`: (opcode, payload, bytes used).
 fn parse_server_frame(b: &[u8]) -> Option<(u8, Vec<u8>, usize)> {
@@ -600,24 +603,22 @@ async fn follow_streams_each_line_as_the_kubelet_writes_it() -> Result<()> {
 async fn websocket_exec_is_translated_to_spdy_and_a_refused_upgrade_passes_through() -> Result<()> {
     let s = setup().await?;
     let cluster = &s.cluster;
-    let (head, frames) = tokio::task::block_in_place(
-        || -> Result<(String, Vec<(u8, Vec<u8>)>)> {
-            let mut c = RawClient::connect(cluster)?;
-            let (head, rest) = c.upgrade_get(
+    let (head, frames) = tokio::task::block_in_place(|| -> Result<(String, Vec<WsFrame>)> {
+        let mut c = RawClient::connect(cluster)?;
+        let (head, rest) = c.upgrade_get(
             "/api/v1/namespaces/default/pods/web/exec?container=app&command=echo&command=hi%20there&stdin=true&stdout=true&tty=false",
         )?;
-            if status_code(&head) != 101 {
-                let rest = c.read_until(rest, b"}")?;
-                return Ok((head, vec![(0, rest)]));
-            }
-            // stdin on channel 0, then v5's close signal for channel 0.
-            c.send_ws(b"\x00ping")?;
-            let got = c.read_until(rest, b"echo:ping")?;
-            c.send_ws(&[255, 0])?;
-            let frames = c.read_ws_until_close(got)?;
-            Ok((head, frames))
-        },
-    )?;
+        if status_code(&head) != 101 {
+            let rest = c.read_until(rest, b"}")?;
+            return Ok((head, vec![(0, rest)]));
+        }
+        // stdin on channel 0, then v5's close signal for channel 0.
+        c.send_ws(b"\x00ping")?;
+        let got = c.read_until(rest, b"echo:ping")?;
+        c.send_ws(&[255, 0])?;
+        let frames = c.read_ws_until_close(got)?;
+        Ok((head, frames))
+    })?;
     assert_eq!(status_code(&head), 101, "{head}\n{frames:?}");
     let lower = head.to_ascii_lowercase();
     assert!(

@@ -155,12 +155,14 @@ where
                         match (channel, stream_of(channel)) {
                             (STDIN, Some(id)) if stdin_open => writer.data(id, payload, false).await?,
                             (RESIZE, Some(id)) => writer.data(id, payload, false).await?,
-                            (CLOSE, _) if protocol == ChannelProtocol::V5 => {
-                                if payload.first() == Some(&STDIN) && stdin_open {
-                                    stdin_open = false;
-                                    if let Some(id) = stream_of(STDIN) {
-                                        writer.data(id, &[], true).await?;
-                                    }
+                            (CLOSE, _)
+                                if protocol == ChannelProtocol::V5
+                                    && payload.first() == Some(&STDIN)
+                                    && stdin_open =>
+                            {
+                                stdin_open = false;
+                                if let Some(id) = stream_of(STDIN) {
+                                    writer.data(id, &[], true).await?;
                                 }
                             }
                             _ => {}

@@ -276,14 +276,14 @@ async fn handle(
             Ok(false) => {
                 return response::text(
                     StatusCode::FORBIDDEN,
-                    &authz::forbidden_message(user, &attrs),
+                    authz::forbidden_message(user, &attrs),
                 )
             }
             Err(e) => {
                 tracing::warn!(error = %e, "SubjectAccessReview failed");
                 return response::text(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!(
+                    format!(
                         "Authorization error (user={}, verb={}, resource=nodes, subresource={})",
                         user.name, attrs.verb, attrs.subresource
                     ),
