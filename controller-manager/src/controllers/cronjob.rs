@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -304,18 +304,8 @@ async fn write_status(client: &Client, cj: &CronJob, ns: &str, status: Value) ->
         return Ok(());
     }
     let api: Api<CronJob> = Api::namespaced(client.clone(), ns);
-    match api
-        .patch_status(
-            &cj.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"status": status})),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    super::status::patch_status(&api, &cj.name_any(), &status).await?;
+    Ok(())
 }
 
 #[cfg(test)]

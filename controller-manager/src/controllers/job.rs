@@ -14,7 +14,7 @@ use std::time::Duration;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -330,18 +330,8 @@ async fn write_status(client: &Client, job: &Job, ns: &str, status: Value) -> Re
         return Ok(());
     }
     let api: Api<Job> = Api::namespaced(client.clone(), ns);
-    match api
-        .patch_status(
-            &job.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&json!({"status": status})),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    super::status::patch_status(&api, &job.name_any(), &status).await?;
+    Ok(())
 }
 
 /// The pod a Job creates from its template; Indexed Jobs add the completion index as

@@ -32,6 +32,7 @@ pub mod servicelb;
 pub mod servicelb_pool;
 pub mod statefulset;
 pub mod statefulset_plan;
+pub mod status;
 pub mod taint_eviction;
 pub mod taints;
 pub mod ttlafterfinished;

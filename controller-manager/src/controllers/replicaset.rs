@@ -11,7 +11,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
@@ -213,20 +213,10 @@ async fn update_status(client: &Client, rs: &ReplicaSet, active: &[&Pod]) -> Res
         return Ok(());
     }
     let api: Api<ReplicaSet> = Api::namespaced(client.clone(), &rs.namespace().unwrap_or_default());
-    let patch = json!({"status": {"replicas": replicas, "fullyLabeledReplicas": fully_labeled,
-        "readyReplicas": ready, "availableReplicas": available, "observedGeneration": generation}});
-    match api
-        .patch_status(
-            &rs.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    let patch = json!({"replicas": replicas, "fullyLabeledReplicas": fully_labeled,
+        "readyReplicas": ready, "availableReplicas": available, "observedGeneration": generation});
+    super::status::patch_status(&api, &rs.name_any(), &patch).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -503,18 +503,8 @@ async fn update_status(
     }
     let api: Api<StatefulSet> =
         Api::namespaced(client.clone(), &set.namespace().unwrap_or_default());
-    match api
-        .patch_status(
-            &set.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&json!({ "status": status })),
-        )
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    super::status::patch_status(&api, &set.name_any(), &status).await?;
+    Ok(())
 }
 
 #[cfg(test)]
