@@ -109,6 +109,15 @@ pub struct Flags {
     /// Resources set aside for the OS (`cpu=100m,memory=100Mi`), taken out of allocatable.
     #[arg(long, value_delimiter = ',')]
     pub system_reserved: Vec<String>,
+    /// A running container's log is rotated once it reaches this size (`10Mi`).
+    #[arg(long, default_value = crate::log_rotation::DEFAULT_MAX_SIZE)]
+    pub container_log_max_size: String,
+    /// Log files kept per container, the live one included (at least 2).
+    #[arg(long, default_value_t = crate::log_rotation::DEFAULT_MAX_FILES)]
+    pub container_log_max_files: usize,
+    /// How often container logs are checked for rotation (`10s`, at least `3s`).
+    #[arg(long, default_value = "10s", value_parser = common::duration::parse_flag)]
+    pub container_log_monitor_interval: Duration,
     /// Who may use the kubelet's API: `AlwaysAllow` (upstream's flag default) or `Webhook`
     /// (a SubjectAccessReview per request, cached; what kubeadm configures).
     #[arg(long, default_value = "AlwaysAllow", value_parser = ["AlwaysAllow", "Webhook"])]

@@ -12,6 +12,7 @@
 //! - `volumes`: makes a pod's volumes exist on the host and turns volumeMounts into CRI mounts.
 //! - `probes`: liveness, readiness and startup probes (exec, httpGet, tcpSocket).
 //! - `events`: Events about pods.
+//! - `log_rotation`: rotates and compresses container logs that grew too large.
 //! - `server`: the kubelet's HTTPS API on port 10250 (logs, exec/attach/port-forward, metrics).
 //! - `run`: wires them together.
 
@@ -20,6 +21,7 @@ pub mod cri;
 pub mod events;
 pub mod eviction;
 pub mod fake_runtime;
+pub mod log_rotation;
 pub mod network;
 pub mod node;
 pub mod pods;

@@ -130,6 +130,11 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
     tracing::info!(address = %server.local_addr(), "kubelet server listening");
 
     let thresholds = crate::eviction::thresholds::parse_hard(&flags.eviction_hard)?;
+    let rotation = crate::log_rotation::RotationPolicy::from_flags(
+        &flags.container_log_max_size,
+        flags.container_log_max_files,
+        flags.container_log_monitor_interval,
+    )?;
     let node_config = NodeConfig {
         name: node_name.clone(),
         ip: flags.node_ip,
@@ -205,6 +210,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         );
         tokio::spawn(manager.run());
     }
+    tokio::spawn(crate::log_rotation::LogRotator::new(runtime.clone(), rotation).run());
     let ctx = Arc::new(KubeletContext {
         client: client.clone(),
         runtime: runtime.clone(),

@@ -122,6 +122,21 @@ async fn container_status(
         .status)
 }
 
+/// The file now at `path` when it is no longer the one `reader` reads (the kubelet's log
+/// rotation renamed it and the runtime reopened a new one); `None` while they are the same.
+async fn reopened_after_rotation(
+    reader: &BufReader<tokio::fs::File>,
+    path: &std::path::Path,
+) -> Option<BufReader<tokio::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    let reading = reader.get_ref().metadata().await.ok()?.ino();
+    let at_path = tokio::fs::metadata(path).await.ok()?.ino();
+    if reading == at_path {
+        return None;
+    }
+    tokio::fs::File::open(path).await.ok().map(BufReader::new)
+}
+
 /// Reads one log file into one response.
 struct Follower {
     runtime: Runtime,
@@ -139,24 +154,8 @@ impl Follower {
         let mut draining = false;
         let mut last_status_check: Option<Instant> = None;
         loop {
-            // Everything complete that is in the file now.
-            loop {
-                match reader.read_until(b'\n', &mut line).await {
-                    Ok(0) => break,
-                    Ok(_) if line.ends_with(b"\n") => {
-                        self.filter.push(&line);
-                        line.clear();
-                    }
-                    // An incomplete last line: the rest follows later (or never, see below).
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(path = %path.display(), error = %e, "reading container log failed");
-                        return;
-                    }
-                }
-                if self.filter.is_done() {
-                    break;
-                }
+            if !self.read_available(&mut reader, &mut line, &path).await {
+                return;
             }
             if !caught_up {
                 self.filter.caught_up();
@@ -182,9 +181,47 @@ impl Follower {
                     continue;
                 }
             }
+            // Log rotation renamed the file under us: what was in it has been read, so go on
+            // with the new file the runtime reopened at the same path, from its start.
+            if let Some(rotated_to) = reopened_after_rotation(&reader, &path).await {
+                // The runtime may have written to the old file between our last read and
+                // its reopen; take that first.
+                if !self.read_available(&mut reader, &mut line, &path).await {
+                    return;
+                }
+                reader = rotated_to;
+                continue;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(FOLLOW_POLL) => {}
                 _ = self.tx.closed() => return,
+            }
+        }
+    }
+
+    /// Feeds every complete line now in the file to the filter (an incomplete last line stays
+    /// in `line` until the rest is written); false when the file cannot be read.
+    async fn read_available(
+        &mut self,
+        reader: &mut BufReader<tokio::fs::File>,
+        line: &mut Vec<u8>,
+        path: &std::path::Path,
+    ) -> bool {
+        loop {
+            match reader.read_until(b'\n', line).await {
+                Ok(0) => return true,
+                Ok(_) if line.ends_with(b"\n") => {
+                    self.filter.push(line);
+                    line.clear();
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "reading container log failed");
+                    return false;
+                }
+            }
+            if self.filter.is_done() {
+                return true;
             }
         }
     }
