@@ -3,28 +3,31 @@
 # 3-member etcd cluster, 3 kube-apiservers sharing one PKI and the etcd cluster, HAProxy
 # load-balancing TCP to them (health-checking /readyz over HTTPS), 3 kube-controller-managers
 # and 3 kube-schedulers with leader election, every kubeconfig pointing at the load balancer,
-# and one worker node (containerd, kubelet and optionally kube-proxy: hack/local-up-cluster.sh
-# with RUDDER_NODE_ONLY=1). Ctrl-C (or SIGTERM) stops everything, also components that
+# and worker nodes (default one; containerd, kubelet and optionally kube-proxy each:
+# hack/local-up-cluster.sh with RUDDER_NODE_ONLY=1). Ctrl-C (or SIGTERM) stops everything, also components that
 # `hack/ha-up.sh start NAME` restarted. Components that die are reported, not restarted:
 # the failure drill (hack/e2e/ha-failures.sh) kills them on purpose.
 #
 #   hack/ha-up.sh                 # bring the cluster up and wait for Ctrl-C
 #   hack/ha-up.sh start NAME      # start one stopped component of a running cluster again
 #   hack/ha-up.sh kill NAME       # SIGKILL one component
+#   hack/ha-up.sh stop NAME       # stop one component gracefully
 #   hack/ha-up.sh status          # which components run
-# NAME: etcd-N, kube-apiserver-N, haproxy, kube-controller-manager-N, kube-scheduler-N.
+# NAME: etcd-N, kube-apiserver-N, haproxy, kube-controller-manager-N, kube-scheduler-N,
+# worker-N (`kill` is SIGKILL; `stop NAME` stops gracefully — a worker with its containers).
 #
 # Environment:
 #   RUDDER_DIR            state, PKI and logs                (default /tmp/rudder-ha)
 #   LB_PORT               the load balancer's port           (default: a free port)
 #   SERVICE_CIDR          --service-cluster-ip-range         (default 10.96.0.0/12)
 #   LOG_LEVEL             -v for the daemons                 (default 2)
-#   POD_CIDR, CNI_BRIDGE  the worker's                       (default 10.244.70.0/24, rdr70)
-#   NODE_NAME             the worker's name                  (default ha-worker-1)
-#   RUDDER_NO_NODE=1      control plane only
-#   RUDDER_HA_PROXY=1     also run kube-proxy on the worker. Off by default: its nftables
+#   RUDDER_HA_WORKERS     worker nodes ha-worker-1.. (default 1; 0: control plane only),
+#                         pod CIDR 10.244.(69+N).0/24 and bridge rdr(69+N) each
+#   RUDDER_HA_PROXY=1     also run kube-proxy on the workers. Off by default: its nftables
 #                         table (`ip kube-proxy`) is one per machine, so it would fight over
-#                         it with any other cluster's kube-proxy here.
+#                         it with any other cluster's kube-proxy here (and with a second
+#                         worker's: the workers share the host's network namespace).
+#   NODE_MONITOR_GRACE_PERIOD  kube-controller-manager's (default 50s, upstream's)
 #   RUDDER_SKIP_BUILD=1, RUDDER_SKIP_DEPS=1, RUDDER_BIN_DIR   as for local-up-cluster.sh
 set -euo pipefail
 
@@ -43,8 +46,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN_DIR=${RUDDER_BIN_DIR:-$TARGET_DIR/debug}
 LOG_DIR=$HA_DIR/logs
 PKI_DIR=$HA_DIR/pki
-NODE_DIR=$HA_DIR/node
-NODE_PID=
+NODE_MONITOR_GRACE_PERIOD=${NODE_MONITOR_GRACE_PERIOD:-50s}
 
 log() { echo "ha-up: $*" >&2; }
 
@@ -59,11 +61,6 @@ cleanup() {
   local status=$?
   trap - EXIT INT TERM
   rm -f "$HA_DIR/ready"
-  if [[ -n $NODE_PID ]]; then
-    log "stopping the worker node"
-    # local-up-cluster.sh stops its kubelet, kube-proxy and containerd on TERM.
-    rudder::util::stop_pid "$NODE_PID" 60
-  fi
   local name
   for name in $(rudder::ha::components | tac); do
     if rudder::ha::running "$name"; then
@@ -111,35 +108,6 @@ write_kubeconfigs() {
     system:kube-scheduler "$lb" "$HA_DIR/scheduler.kubeconfig"
 }
 
-# The worker: local-up-cluster.sh's node part (containerd with the images, kubelet,
-# kube-proxy) against the load balancer, with its own pod CIDR and bridge.
-start_node() {
-  if [[ ${RUDDER_NO_NODE:-0} == 1 ]]; then
-    log "RUDDER_NO_NODE=1: no worker node"
-    return
-  fi
-  log "starting the worker node (log: $NODE_DIR/local-up-cluster.out)"
-  mkdir -p "$NODE_DIR"
-  local kubelet_port healthz_port
-  rudder::util::free_port kubelet_port
-  rudder::util::free_port healthz_port
-  RUDDER_DIR=$NODE_DIR RUDDER_NODE_ONLY=1 RUDDER_SKIP_DEPS=1 RUDDER_SKIP_BUILD=1 \
-    RUDDER_BIN_DIR=$BIN_DIR API_PORT=$LB_PORT PKI_DIR=$PKI_DIR \
-    KUBECONFIG_PATH=$HA_DIR/admin.kubeconfig \
-    KUBELET_PORT=$kubelet_port KUBELET_HEALTHZ_PORT=$healthz_port \
-    POD_CIDR=${POD_CIDR:-10.244.70.0/24} CNI_BRIDGE=${CNI_BRIDGE:-rdr70} \
-    NODE_NAME=${NODE_NAME:-ha-worker-1} RUDDER_NO_PROXY=$((1 - ${RUDDER_HA_PROXY:-0})) \
-    LOG_LEVEL=$LOG_LEVEL \
-    "$ROOT/hack/local-up-cluster.sh" >"$NODE_DIR/local-up-cluster.out" 2>&1 &
-  NODE_PID=$!
-  if ! rudder::util::wait_for "worker node" 600 "$NODE_PID" test -e "$NODE_DIR/ready"; then
-    tail -n 30 "$NODE_DIR/local-up-cluster.out" >&2
-    return 1
-  fi
-  # shellcheck disable=SC1091
-  NODE_NAME=$(source "$NODE_DIR/env" && echo "$RUDDER_NODE_NAME")
-}
-
 write_env_file() {
   cat >"$HA_DIR/env" <<ENV
 export KUBECONFIG=$HA_DIR/admin.kubeconfig
@@ -147,12 +115,12 @@ export RUDDER_APISERVER=https://127.0.0.1:$LB_PORT
 export RUDDER_ETCD=$(rudder::ha::etcd_servers)
 export RUDDER_PKI_DIR=$PKI_DIR
 export RUDDER_HA_DIR=$HA_DIR
-export RUDDER_NODE_NAME=${NODE_NAME:-}
+export RUDDER_NODE_NAMES=$(for ((i = 1; i <= RUDDER_HA_WORKERS; i++)); do echo -n "ha-worker-$i "; done)
 ENV
 }
 
 # Report components that die (the drill kills them on purpose) and come back; stop only on
-# a signal or when the worker node's script exits.
+# a signal.
 supervise() {
   local -A was_up=()
   local name
@@ -166,11 +134,6 @@ supervise() {
         was_up[$name]=0
       fi
     done
-    if [[ -n $NODE_PID ]] && ! kill -0 "$NODE_PID" 2>/dev/null; then
-      log "the worker node's local-up-cluster.sh exited; see $NODE_DIR/local-up-cluster.out"
-      NODE_PID=
-      return 1
-    fi
     sleep 1 &
     wait $! || true
   done
@@ -190,6 +153,10 @@ up() {
     "$ROOT/hack/install-deps.sh" --ha
   fi
   command -v haproxy >/dev/null || { log "haproxy missing: hack/install-deps.sh --ha"; exit 1; }
+  if ((RUDDER_HA_PROXY == 1 && RUDDER_HA_WORKERS > 1)); then
+    log "RUDDER_HA_PROXY=1 needs RUDDER_HA_WORKERS=1: the workers share one nftables table"
+    exit 1
+  fi
   # Before anything starts (shared/RUNTIME-NOTES.md).
   rudder::guard::install
   build
@@ -211,10 +178,9 @@ up() {
   done
   start_and_wait haproxy
   write_kubeconfigs
-  for name in $(rudder::ha::components | grep -E '^kube-(controller-manager|scheduler)-'); do
+  for name in $(rudder::ha::components | grep -E '^(kube-(controller-manager|scheduler)|worker)-'); do
     start_and_wait "$name"
   done
-  start_node
   write_env_file
   touch "$HA_DIR/ready"
   cat <<MSG
@@ -245,6 +211,10 @@ main() {
       rudder::ha::load_env
       rudder::ha::kill "${2:?component name}"
       ;;
+    stop)
+      rudder::ha::load_env
+      rudder::ha::stop "${2:?component name}"
+      ;;
     status)
       rudder::ha::load_env
       local name pid
@@ -252,8 +222,8 @@ main() {
         if pid=$(rudder::ha::pid "$name"); then echo "$name running $pid"; else echo "$name down"; fi
       done
       ;;
-    -h | --help) sed -n '2,26p' "$0" ;;
-    *) log "unknown command $1 (up, start NAME, kill NAME, status)"; exit 2 ;;
+    -h | --help) sed -n '2,31p' "$0" ;;
+    *) log "unknown command $1 (up, start NAME, kill NAME, stop NAME, status)"; exit 2 ;;
   esac
 }
 

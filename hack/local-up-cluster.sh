@@ -142,14 +142,15 @@ generate_pki() {
 # The kubelet's serving certificate for 127.0.0.1 and the node name, signed by the cluster
 # CA (upstream's subject for a kubelet serving certificate). rudder-pki issues only the
 # apiserver's serving certificate, so openssl signs this one; reused while the CA is the same.
+# Files are per node: several nodes may share one PKI directory (hack/ha-up.sh's workers).
 issue_kubelet_serving_cert() {
-  local crt=$PKI_DIR/kubelet-serving.crt key=$PKI_DIR/kubelet-serving.key
+  local crt=$PKI_DIR/kubelet-serving-$NODE_NAME.crt key=$PKI_DIR/kubelet-serving-$NODE_NAME.key
   if [[ -s $crt && -s $key ]] &&
     openssl verify -CAfile "$PKI_DIR/ca.crt" "$crt" >/dev/null 2>&1 &&
     openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:$NODE_NAME\b"; then
     return
   fi
-  local csr=$PKI_DIR/kubelet-serving.csr
+  local csr=$PKI_DIR/kubelet-serving-$NODE_NAME.csr
   (
     umask 077
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -168,8 +169,8 @@ issue_kubelet_serving_cert() {
 # The kubelet's client identity (the Node authorizer's user and group) and its kubeconfig.
 write_kubelet_credentials() {
   "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$NODE_NAME" \
-    --group system:nodes --name kubelet-client >/dev/null
-  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user kubelet-client --context rudder \
+    --group system:nodes --name "kubelet-client-$NODE_NAME" >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user "kubelet-client-$NODE_NAME" --context rudder \
     --server "https://127.0.0.1:$API_PORT" --out "$RUDDER_DIR/kubelet.kubeconfig" >/dev/null
   issue_kubelet_serving_cert
 }
@@ -278,8 +279,8 @@ start_kubelet() {
     --address 127.0.0.1 \
     --port "$KUBELET_PORT" \
     --healthz-port "$KUBELET_HEALTHZ_PORT" \
-    --tls-cert-file "$PKI_DIR/kubelet-serving.crt" \
-    --tls-private-key-file "$PKI_DIR/kubelet-serving.key" \
+    --tls-cert-file "$PKI_DIR/kubelet-serving-$NODE_NAME.crt" \
+    --tls-private-key-file "$PKI_DIR/kubelet-serving-$NODE_NAME.key" \
     --client-ca-file "$PKI_DIR/ca.crt" \
     --authorization-mode Webhook \
     -v "${KUBELET_LOG_LEVEL:-1}"

@@ -7,8 +7,12 @@
 #   3. kills the leading kube-controller-manager and kube-scheduler (found through their
 #      Leases)                                    -> others take over within the lease
 #      duration, and a new Deployment gets its pods created and scheduled
-#   4. restores everything                        -> the cluster converges (all etcd members
-#      and apiservers healthy and agreeing, the Deployment available)
+#   4. stops the worker running that Deployment's first pod (kubelet and containers gone;
+#      needs RUDDER_HA_WORKERS >= 2)             -> its pods are recreated on the other worker
+#      once the node is Unknown and their NoExecute toleration (5 s) has run out
+#   5. restores everything                        -> the cluster converges (all etcd members
+#      and apiservers healthy and agreeing, every node Ready, the Deployment available, the
+#      stopped worker's pods finally deleted)
 # and then checks that every acknowledged write is present, through every apiserver:
 # `acknowledged N, present N, lost 0`. Each failure is SIGKILL (a crash, no hand-over). The
 # time from each failure to the first successful write after it is measured and printed as
@@ -19,12 +23,17 @@
 # Environment:
 #   RUDDER_DIR           the HA cluster's directory (default /tmp/rudder-ha-drill)
 #   RUDDER_HA_EXISTING=1 drill the cluster already running there; otherwise hack/ha-up.sh
-#                        is started (and stopped at the end) by this script
+#                        is started (and stopped at the end) by this script, with
+#                        RUDDER_HA_WORKERS (default 2) workers and NODE_MONITOR_GRACE_PERIOD
+#                        (default 20s: upstream's 50s would add half a minute)
 #   HA_DRILL_TABLE       also write the timing table (markdown) to this file
 #   RUDDER_BIN_DIR, RUDDER_SKIP_BUILD, RUDDER_SKIP_DEPS   passed to hack/ha-up.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# For the cluster this script starts (hack/ha-up.sh and hack/lib/ha.sh read them).
+export RUDDER_HA_WORKERS=${RUDDER_HA_WORKERS:-2}
+export NODE_MONITOR_GRACE_PERIOD=${NODE_MONITOR_GRACE_PERIOD:-20s}
 source "$ROOT/hack/lib/util.sh"
 source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/control-plane.sh"
@@ -289,8 +298,7 @@ step_leaders() {
   KILLED+=("$cm_name" "$sched_name")
   # The new leaders at work: the Deployment controller (via a ReplicaSet) creates the pods,
   # the scheduler binds them.
-  "${KUBECTL[@]}" -n "$NS" create deployment drill --image=busybox:latest --replicas=2 \
-    -- sleep 3600 >/dev/null || { fail "creating the Deployment failed"; return; }
+  create_deployment || { fail "creating the Deployment failed"; return; }
   local deadline=$((SECONDS + 60)) scheduled=0
   while ((SECONDS < deadline)); do
     scheduled=$("${KUBECTL[@]}" -n "$NS" get pods -l app=drill \
@@ -303,6 +311,93 @@ step_leaders() {
   else
     fail "step 3: the new Deployment has $scheduled of 2 pods scheduled after 60 s"
   fi
+}
+
+# Two replicas that leave a node 5 s after it becomes unreachable or not ready (upstream's
+# DefaultTolerationSeconds would give them 300 s).
+create_deployment() {
+  "${KUBECTL[@]}" -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: drill
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: drill}
+  template:
+    metadata:
+      labels: {app: drill}
+    spec:
+      terminationGracePeriodSeconds: 1
+      tolerations:
+      - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 5}
+      containers:
+      - name: sleep
+        image: busybox:latest
+        command: [sleep, "3600"]
+YAML
+}
+
+# "name node phase deleting" per drill pod.
+drill_pods() {
+  "${KUBECTL[@]}" -n "$NS" get pods -l app=drill -o \
+    'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.phase} {.metadata.deletionTimestamp}{"\n"}{end}'
+}
+
+# Running drill pods not being deleted, on nodes other than $1.
+running_elsewhere() {
+  drill_pods 2>/dev/null | awk -v gone="$1" '$2 != gone && $3 == "Running" && $4 == "" {n++} END {print n + 0}'
+}
+
+step_worker() {
+  if ((RUDDER_HA_WORKERS < 2)); then
+    log "step 4: skipped (one worker; RUDDER_HA_WORKERS=2 to drill a worker failure)"
+    return
+  fi
+  local node victim t0 deadline running=0
+  deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
+    node=$(drill_pods 2>/dev/null | awk '$3 == "Running" && $4 == "" {print $2; exit}')
+    [[ -n $node ]] && break
+    sleep 0.5
+  done
+  [[ -n $node ]] || { fail "step 4: no Running drill pod to take a node from"; drill_pods >&2; return; }
+  victim=worker-${node##*-}
+  log "step 4: stopping $victim (node $node: kubelet, containers and containerd)"
+  t0=$(now_ms)
+  rudder::ha::stop "$victim"
+  local stop_ms=$(($(now_ms) - t0))
+  first_write "worker stopped" "$t0" || true
+  local write_ms=$FIRST_WRITE_MS
+  deadline=$((SECONDS + 180))
+  while ((SECONDS < deadline)); do
+    running=$(running_elsewhere "$node")
+    ((running >= 2)) && break
+    sleep 0.5
+  done
+  local recreate_ms=$(($(now_ms) - t0))
+  if ((running >= 2)); then
+    log "step 4: the Deployment runs 2 pods off $node again after $(secs "$recreate_ms") s"
+  else
+    fail "step 4: only $running drill pods run off $node after 180 s"
+    drill_pods >&2 || true
+  fi
+  TABLE+=("| $victim stopped (node $node) | $(secs "$write_ms") | stopping took $(secs "$stop_ms") s; pods running on the other worker after $(secs "$recreate_ms") s (grace period ${NODE_MONITOR_GRACE_PERIOD}, toleration 5 s) |")
+  KILLED+=("$victim")
+  STOPPED_NODE=$node
+}
+
+nodes_ready() {
+  local want=$RUDDER_HA_WORKERS
+  (("$("${KUBECTL[@]}" get nodes -o 'jsonpath={range .items[*]}{range .status.conditions[?(@.type=="Ready")]}{.status}{"\n"}{end}{end}' | grep -c '^True$')" >= want))
+}
+
+# The stopped worker's pods, deleted by the eviction while it was away, are gone once its
+# kubelet is back and confirms.
+no_pods_left_on() {
+  ! drill_pods | awk '{print $2}' | grep -qx "$1"
 }
 
 # Every member and apiserver healthy, and every etcd member has applied the write of the
@@ -320,33 +415,39 @@ all_converged() {
 
 step_restore() {
   local name t0
-  log "step 4: restoring ${KILLED[*]}"
+  log "step 5: restoring ${KILLED[*]}"
   local restart_ms
   t0=$(now_ms)
   for name in "${KILLED[@]}"; do
     "$ROOT/hack/ha-up.sh" start "$name" >/dev/null || fail "restarting $name failed"
   done
   restart_ms=$(($(now_ms) - t0))
-  log "step 4: restarted and ready after $(secs "$restart_ms") s"
+  log "step 5: restarted and ready after $(secs "$restart_ms") s"
   # From here: whether members rejoining disturb the writes.
   t0=$(now_ms)
   first_write "everything restored" "$t0" || true
   local write_ms=$FIRST_WRITE_MS
   local ready
   ready=$("${KUBECTL[@]}" -n "$NS" rollout status deployment/drill --timeout=120s 2>&1) ||
-    fail "step 4: the Deployment did not become available: $ready"
+    fail "step 5: the Deployment did not become available: $ready"
+  rudder::util::wait_for "nodes Ready" 60 0 nodes_ready ||
+    fail "step 5: not every node is Ready: $("${KUBECTL[@]}" get nodes --no-headers 2>&1 | tr '\n' ';')"
+  if [[ -n ${STOPPED_NODE:-} ]]; then
+    rudder::util::wait_for "evicted pods" 90 0 no_pods_left_on "$STOPPED_NODE" ||
+      fail "step 5: drill pods are still bound to $STOPPED_NODE: $(drill_pods | tr '\n' ';')"
+  fi
   stop_writer
   if create_cm converge-marker; then
     echo converge-marker >>"$WORK/acked"
   else
-    fail "step 4: creating the convergence marker failed"
+    fail "step 5: creating the convergence marker failed"
   fi
   if rudder::util::wait_for "convergence" 60 0 all_converged; then
-    log "step 4: converged: ${RUDDER_HA_MEMBERS} etcd members healthy with the latest write, ${RUDDER_HA_MEMBERS} apiservers ready"
+    log "step 5: converged: ${RUDDER_HA_MEMBERS} etcd members healthy with the latest write, ${RUDDER_HA_MEMBERS} apiservers ready"
   else
-    fail "step 4: the cluster did not converge within 60 s"
+    fail "step 5: the cluster did not converge within 60 s"
   fi
-  TABLE+=("| everything restored (restarted and ready in $(secs "$restart_ms") s) | $(secs "$write_ms") | converged; Deployment available |")
+  TABLE+=("| everything restored (restarted and ready in $(secs "$restart_ms") s) | $(secs "$write_ms") | converged; nodes Ready; Deployment available |")
 }
 
 # Every acknowledged name must be present, through the load balancer and through each
@@ -405,6 +506,7 @@ main() {
   step_etcd
   step_apiserver
   step_leaders
+  step_worker
   step_restore
   verify
   print_table

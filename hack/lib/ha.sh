@@ -11,10 +11,14 @@
 #   haproxy                   TCP load balancer in front of the apiservers, health-checking
 #                             /readyz over HTTPS; every kubeconfig points at it
 #   kube-controller-manager-1..3, kube-scheduler-1..3   --leader-elect (upstream's default)
+#   worker-1..RUDDER_HA_WORKERS  a node each: hack/local-up-cluster.sh with RUDDER_NODE_ONLY=1
+#                             (containerd, kubelet), node ha-worker-N, pod CIDR
+#                             10.244.(69+N).0/24 on bridge rdr(69+N); all in the host's
+#                             network namespace (no netns per node yet)
 #
 # Layout of HA_DIR: ha.env, pki/, logs/NAME.log, run/NAME.pid, etcd-N/, haproxy.cfg,
-# admin.kubeconfig, controller-manager.kubeconfig, scheduler.kubeconfig, node/ (the worker,
-# hack/local-up-cluster.sh with RUDDER_NODE_ONLY=1), env, ready.
+# admin.kubeconfig, controller-manager.kubeconfig, scheduler.kubeconfig, worker-N/ (the
+# node's RUDDER_DIR), env, ready.
 #
 #   rudder::ha::pick_ports / rudder::ha::save_env / rudder::ha::load_env
 #   rudder::ha::start NAME        # start (or restart) one component in the background
@@ -26,6 +30,9 @@
 #   rudder::ha::holder_component IDENTITY   # which component logged that identity
 
 RUDDER_HA_MEMBERS=${RUDDER_HA_MEMBERS:-3}
+RUDDER_HA_WORKERS=${RUDDER_HA_WORKERS:-1}
+RUDDER_HA_PROXY=${RUDDER_HA_PROXY:-0}
+RUDDER_HA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 rudder::ha::components() {
   local kind i
@@ -36,6 +43,7 @@ rudder::ha::components() {
   for kind in kube-controller-manager kube-scheduler; do
     for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do echo "$kind-$i"; done
   done
+  for ((i = 1; i <= RUDDER_HA_WORKERS; i++)); do echo "worker-$i"; done
 }
 
 # Free loopback ports for every member; kept in HA_DIR/ha.env so a restarted component gets
@@ -48,6 +56,10 @@ rudder::ha::pick_ports() {
     rudder::util::free_port "API_PORT_$i"
     rudder::util::free_port "SCHEDULER_PORT_$i"
   done
+  for ((i = 1; i <= RUDDER_HA_WORKERS; i++)); do
+    rudder::util::free_port "KUBELET_PORT_$i"
+    rudder::util::free_port "KUBELET_HEALTHZ_PORT_$i"
+  done
   LB_PORT=${LB_PORT:-}
   if [[ -z $LB_PORT ]] || rudder::util::port_in_use "$LB_PORT"; then
     rudder::util::free_port LB_PORT
@@ -58,6 +70,9 @@ rudder::ha::save_env() {
   local i
   {
     echo "RUDDER_HA_MEMBERS=$RUDDER_HA_MEMBERS"
+    echo "RUDDER_HA_WORKERS=$RUDDER_HA_WORKERS"
+    echo "RUDDER_HA_PROXY=${RUDDER_HA_PROXY:-0}"
+    echo "NODE_MONITOR_GRACE_PERIOD=$NODE_MONITOR_GRACE_PERIOD"
     echo "LB_PORT=$LB_PORT"
     echo "SERVICE_CIDR=$SERVICE_CIDR"
     echo "NODE_PORT_RANGE=$NODE_PORT_RANGE"
@@ -68,6 +83,10 @@ rudder::ha::save_env() {
       echo "ETCD_PEER_PORT_$i=$(rudder::ha::var ETCD_PEER_PORT_$i)"
       echo "API_PORT_$i=$(rudder::ha::var API_PORT_$i)"
       echo "SCHEDULER_PORT_$i=$(rudder::ha::var SCHEDULER_PORT_$i)"
+    done
+    for ((i = 1; i <= RUDDER_HA_WORKERS; i++)); do
+      echo "KUBELET_PORT_$i=$(rudder::ha::var KUBELET_PORT_$i)"
+      echo "KUBELET_HEALTHZ_PORT_$i=$(rudder::ha::var KUBELET_HEALTHZ_PORT_$i)"
     done
   } >"$HA_DIR/ha.env"
 }
@@ -170,6 +189,7 @@ rudder::ha::start() {
         --kubeconfig "$HA_DIR/controller-manager.kubeconfig" \
         --leader-elect=true \
         --root-ca-file "$HA_DIR/pki/ca.crt" \
+        --node-monitor-grace-period "$NODE_MONITOR_GRACE_PERIOD" \
         -v "$LOG_LEVEL" >>"$log" 2>&1 &
       pid=$!
       ;;
@@ -179,6 +199,21 @@ rudder::ha::start() {
         --leader-elect=true \
         --secure-port "$(rudder::ha::var SCHEDULER_PORT_$n)" \
         -v "$LOG_LEVEL" >>"$log" 2>&1 &
+      pid=$!
+      ;;
+    worker-*)
+      # The node part of the quick start, against the load balancer. kube-proxy only on
+      # request: its nftables table is one per machine (and so per host-netns node).
+      mkdir -p "$HA_DIR/$name"
+      rm -f "$HA_DIR/$name/ready"
+      RUDDER_DIR=$HA_DIR/$name RUDDER_NODE_ONLY=1 RUDDER_SKIP_DEPS=1 RUDDER_SKIP_BUILD=1 \
+        RUDDER_BIN_DIR=$BIN_DIR API_PORT=$LB_PORT PKI_DIR=$HA_DIR/pki \
+        KUBECONFIG_PATH=$HA_DIR/admin.kubeconfig \
+        KUBELET_PORT=$(rudder::ha::var KUBELET_PORT_$n) \
+        KUBELET_HEALTHZ_PORT=$(rudder::ha::var KUBELET_HEALTHZ_PORT_$n) \
+        POD_CIDR=10.244.$((69 + n)).0/24 CNI_BRIDGE=rdr$((69 + n)) NODE_NAME=ha-worker-$n \
+        RUDDER_NO_PROXY=$((1 - RUDDER_HA_PROXY)) LOG_LEVEL=$LOG_LEVEL \
+        "$RUDDER_HA_ROOT/hack/local-up-cluster.sh" >>"$log" 2>&1 &
       pid=$!
       ;;
     *)
@@ -213,6 +248,8 @@ rudder::ha::wait_ready() {
         rudder::ha::apiserver_ready "$(rudder::ha::var API_PORT_$n)"
       ;;
     haproxy) rudder::util::wait_for "$name" "$timeout" "$pid" rudder::ha::apiserver_ready "$LB_PORT" ;;
+    # Images are built and imported first: give it time.
+    worker-*) rudder::util::wait_for "$name" 600 "$pid" test -e "$HA_DIR/$name/ready" ;;
     *) sleep 0.5; kill -0 "$pid" 2>/dev/null ;;
   esac
 }
@@ -229,12 +266,14 @@ rudder::ha::kill() {
   rm -f "$HA_DIR/run/$name.pid"
 }
 
-# rudder::ha::stop NAME — SIGTERM, SIGKILL after 10 s.
+# rudder::ha::stop NAME — SIGTERM, SIGKILL after 10 s (a worker: 60 s, it stops its
+# kubelet, containers and containerd first).
 rudder::ha::stop() {
-  local name=$1 pid i
+  local name=$1 pid i grace=100
+  [[ $name == worker-* ]] && grace=600
   if pid=$(rudder::ha::pid "$name"); then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < grace; i++)); do
       rudder::ha::alive "$pid" || break
       sleep 0.1
     done
