@@ -14,7 +14,8 @@
 #      and apiservers healthy and agreeing, every node Ready, the Deployment available, the
 #      stopped worker's pods finally deleted)
 # and then checks that every acknowledged write is present, through every apiserver:
-# `acknowledged N, present N, lost 0`. Each failure is SIGKILL (a crash, no hand-over). The
+# `acknowledged N, present N, lost 0`. Failures 1-3 are SIGKILL (a crash, no hand-over); the
+# worker is stopped (its kubelet, containers and containerd), as a node that goes away. The
 # time from each failure to the first successful write after it is measured and printed as
 # a table (hack/bench/ha records it). Exits non-zero on any lost write or failed step.
 #

@@ -24,7 +24,7 @@
 #   rudder::ha::start NAME        # start (or restart) one component in the background
 #   rudder::ha::wait_ready NAME   # until it serves (etcd: /health; apiserver: /readyz)
 #   rudder::ha::kill NAME [SIG]   # SIGKILL (default) or SIG, and wait until it is gone
-#   rudder::ha::stop NAME         # SIGTERM, SIGKILL after 10 s
+#   rudder::ha::stop NAME         # SIGTERM, SIGKILL after 10 s (a worker: 60 s)
 #   rudder::ha::pid NAME          # its pid, if it runs
 #   rudder::ha::lease_holder LEASE          # holderIdentity of kube-system/LEASE
 #   rudder::ha::holder_component IDENTITY   # which component logged that identity
