@@ -480,7 +480,7 @@ verify() {
 print_table() {
   local out
   out=$(
-    echo "| failure (SIGKILL) | first successful write after it (s) | notes |"
+    echo "| failure | first successful write after it (s) | notes |"
     echo "|---|---:|---|"
     printf '%s\n' "${TABLE[@]}"
   )
