@@ -5,6 +5,7 @@
 #
 #   hack/install-deps.sh            # system packages
 #   hack/install-deps.sh --python   # also the Python `kubernetes` client (e2e tests)
+#   hack/install-deps.sh --ha       # also HAProxy (hack/ha-up.sh's load balancer)
 set -euo pipefail
 
 PACKAGES=(
@@ -66,7 +67,9 @@ main() {
   for arg in "$@"; do
     case $arg in
       --python) want_python=1 ;;
-      -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+      # Only the HA topology needs a load balancer; the quick start stays lean.
+      --ha) PACKAGES+=(haproxy) ;;
+      -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
       *) log "unknown argument $arg"; exit 2 ;;
     esac
   done

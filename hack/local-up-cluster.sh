@@ -30,6 +30,10 @@
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
 #   RUDDER_NO_PROXY=1    do not start kube-proxy (it starts after the kubelet)
 #   CLUSTER_CIDR         kube-proxy --cluster-cidr           (default 10.244.0.0/16)
+#   RUDDER_NODE_ONLY=1   only the node (containerd, kubelet, kube-proxy) against an existing
+#                        control plane (hack/ha-up.sh uses it): API_PORT is its port on
+#                        127.0.0.1, PKI_DIR its PKI (with ca.key), KUBECONFIG_PATH an admin
+#                        kubeconfig for it
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,6 +41,7 @@ source "$ROOT/hack/lib/util.sh"
 source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/guard.sh"
 source "$ROOT/hack/lib/containerd.sh"
+source "$ROOT/hack/lib/control-plane.sh"
 
 RUDDER_DIR=${RUDDER_DIR:-/tmp/rudder-local}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -44,9 +49,10 @@ NODE_PORT_RANGE=${NODE_PORT_RANGE:-30000-32767}
 LOG_LEVEL=${LOG_LEVEL:-2}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN_DIR=${RUDDER_BIN_DIR:-$TARGET_DIR/debug}
-PKI_DIR=$RUDDER_DIR/pki
+PKI_DIR=${PKI_DIR:-$RUDDER_DIR/pki}
 LOG_DIR=$RUDDER_DIR/logs
-KUBECONFIG_PATH=$RUDDER_DIR/admin.kubeconfig
+KUBECONFIG_PATH=${KUBECONFIG_PATH:-$RUDDER_DIR/admin.kubeconfig}
+RUDDER_NODE_ONLY=${RUDDER_NODE_ONLY:-0}
 CONTAINERD_DIR=$RUDDER_DIR/containerd
 KUBELET_ROOT_DIR=$RUDDER_DIR/kubelet
 POD_CIDR=${POD_CIDR:-10.244.0.0/24}
@@ -87,16 +93,6 @@ remember() {
   fi
 }
 
-# The service IP range's first address is the `kubernetes` Service's ClusterIP (upstream
-# rule); it must be in the apiserver's serving certificate.
-first_service_ip() {
-  local cidr=$1 a b c d prefix
-  IFS=./ read -r a b c d prefix <<<"$cidr"
-  local mask=$(((0xffffffff << (32 - ${prefix:-32})) & 0xffffffff))
-  local n=$((((a << 24 | b << 16 | c << 8 | d) & mask) + 1))
-  echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
-}
-
 build() {
   if [[ ${RUDDER_SKIP_BUILD:-0} == 1 ]]; then
     return
@@ -107,7 +103,7 @@ build() {
 
 pick_ports() {
   API_PORT=${API_PORT:-6443}
-  if rudder::util::port_in_use "$API_PORT"; then
+  if [[ $RUDDER_NODE_ONLY != 1 ]] && rudder::util::port_in_use "$API_PORT"; then
     local busy=$API_PORT
     rudder::util::free_port API_PORT
     log "port $busy is busy; kube-apiserver uses $API_PORT"
@@ -140,25 +136,21 @@ start_etcd() {
 
 generate_pki() {
   log "generating PKI in $PKI_DIR"
-  "$BIN_DIR/rudder-pki" init --dir "$PKI_DIR" \
-    --apiserver-ip 127.0.0.1 \
-    --service-ip "$(first_service_ip "$SERVICE_CIDR")" >/dev/null
-  # The apiserver's identity towards kubelets (logs, exec, port-forward, nodes/proxy).
-  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn kube-apiserver-kubelet-client \
-    --group system:masters --name apiserver-kubelet-client >/dev/null
+  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR"
 }
 
 # The kubelet's serving certificate for 127.0.0.1 and the node name, signed by the cluster
 # CA (upstream's subject for a kubelet serving certificate). rudder-pki issues only the
 # apiserver's serving certificate, so openssl signs this one; reused while the CA is the same.
+# Files are per node: several nodes may share one PKI directory (hack/ha-up.sh's workers).
 issue_kubelet_serving_cert() {
-  local crt=$PKI_DIR/kubelet-serving.crt key=$PKI_DIR/kubelet-serving.key
+  local crt=$PKI_DIR/kubelet-serving-$NODE_NAME.crt key=$PKI_DIR/kubelet-serving-$NODE_NAME.key
   if [[ -s $crt && -s $key ]] &&
     openssl verify -CAfile "$PKI_DIR/ca.crt" "$crt" >/dev/null 2>&1 &&
     openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:$NODE_NAME\b"; then
     return
   fi
-  local csr=$PKI_DIR/kubelet-serving.csr
+  local csr=$PKI_DIR/kubelet-serving-$NODE_NAME.csr
   (
     umask 077
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -177,8 +169,8 @@ issue_kubelet_serving_cert() {
 # The kubelet's client identity (the Node authorizer's user and group) and its kubeconfig.
 write_kubelet_credentials() {
   "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$NODE_NAME" \
-    --group system:nodes --name kubelet-client >/dev/null
-  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user kubelet-client --context rudder \
+    --group system:nodes --name "kubelet-client-$NODE_NAME" >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user "kubelet-client-$NODE_NAME" --context rudder \
     --server "https://127.0.0.1:$API_PORT" --out "$RUDDER_DIR/kubelet.kubeconfig" >/dev/null
   issue_kubelet_serving_cert
 }
@@ -191,35 +183,13 @@ apiserver_ready() {
 
 start_apiserver() {
   log "starting kube-apiserver on https://127.0.0.1:$API_PORT"
-  # How the apiserver reaches kubelets: with its own client certificate, at their InternalIP
-  # first (as kubeadm configures it), since node names need not resolve.
-  local kubelet_client_flags=(
-    --kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt"
-    --kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key"
-    --kubelet-preferred-address-types InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP
-  )
-  # Service account tokens (TokenRequest, bearer authentication), kubeadm's key layout.
-  # The ServiceAccount admission plugin stays off until kube-controller-manager publishes
-  # the kube-root-ca.crt ConfigMap that its token volume projects.
-  local service_account_flags=(
-    --service-account-issuer https://kubernetes.default.svc.cluster.local
-    --service-account-key-file "$PKI_DIR/sa.pub"
-    --service-account-signing-key-file "$PKI_DIR/sa.key"
-    --disable-admission-plugins ServiceAccount
-  )
+  rudder::control_plane::apiserver_flags "$PKI_DIR" "$SERVICE_CIDR" "$NODE_PORT_RANGE"
   "$BIN_DIR/kube-apiserver" \
     --etcd-servers "$ETCD_ENDPOINT" \
     --bind-address 127.0.0.1 \
     --secure-port "$API_PORT" \
     --advertise-address 127.0.0.1 \
-    --tls-cert-file "$PKI_DIR/apiserver.crt" \
-    --tls-private-key-file "$PKI_DIR/apiserver.key" \
-    --client-ca-file "$PKI_DIR/ca.crt" \
-    --service-cluster-ip-range "$SERVICE_CIDR" \
-    --service-node-port-range "$NODE_PORT_RANGE" \
-    --authorization-mode Node,RBAC \
-    "${kubelet_client_flags[@]}" \
-    "${service_account_flags[@]}" \
+    "${RUDDER_APISERVER_FLAGS[@]}" \
     -v "$LOG_LEVEL" \
     >"$LOG_DIR/kube-apiserver.log" 2>&1 &
   local pid=$!
@@ -251,15 +221,12 @@ start_component() {
 #   start_component kube-proxy --kubeconfig ... --proxy-mode nftables
 # Each gets its own client certificate: "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn ...
 start_cluster_components() {
-  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn system:kube-controller-manager >/dev/null
-  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user system-kube-controller-manager \
-    --context rudder --server "https://127.0.0.1:$API_PORT" \
-    --out "$RUDDER_DIR/controller-manager.kubeconfig" >/dev/null
+  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+    system:kube-controller-manager "https://127.0.0.1:$API_PORT" \
+    "$RUDDER_DIR/controller-manager.kubeconfig"
   start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" -v "$LOG_LEVEL"
-  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn system:kube-scheduler >/dev/null
-  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user system-kube-scheduler \
-    --context rudder --server "https://127.0.0.1:$API_PORT" \
-    --out "$RUDDER_DIR/scheduler.kubeconfig" >/dev/null
+  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+    system:kube-scheduler "https://127.0.0.1:$API_PORT" "$RUDDER_DIR/scheduler.kubeconfig"
   # Plain-HTTP health/metrics on a free loopback port (HTTPS on 10259 comes with issue 3).
   local scheduler_port
   rudder::util::free_port scheduler_port
@@ -312,8 +279,8 @@ start_kubelet() {
     --address 127.0.0.1 \
     --port "$KUBELET_PORT" \
     --healthz-port "$KUBELET_HEALTHZ_PORT" \
-    --tls-cert-file "$PKI_DIR/kubelet-serving.crt" \
-    --tls-private-key-file "$PKI_DIR/kubelet-serving.key" \
+    --tls-cert-file "$PKI_DIR/kubelet-serving-$NODE_NAME.crt" \
+    --tls-private-key-file "$PKI_DIR/kubelet-serving-$NODE_NAME.key" \
     --client-ca-file "$PKI_DIR/ca.crt" \
     --authorization-mode Webhook \
     -v "${KUBELET_LOG_LEVEL:-1}"
@@ -375,7 +342,7 @@ write_env_file() {
   cat >"$RUDDER_DIR/env" <<ENV
 export KUBECONFIG=$KUBECONFIG_PATH
 export RUDDER_APISERVER=https://127.0.0.1:$API_PORT
-export RUDDER_ETCD=$ETCD_ENDPOINT
+export RUDDER_ETCD=${ETCD_ENDPOINT:-}
 export RUDDER_PKI_DIR=$PKI_DIR
 export RUDDER_NODE_NAME=$NODE_NAME
 ENV
@@ -419,11 +386,13 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   pick_ports
-  generate_pki
-  start_etcd
-  start_apiserver
-  write_kubeconfig
-  start_cluster_components
+  if [[ $RUDDER_NODE_ONLY != 1 ]]; then
+    generate_pki
+    start_etcd
+    start_apiserver
+    write_kubeconfig
+    start_cluster_components
+  fi
   start_node
   write_env_file
   touch "$RUDDER_DIR/ready"

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use etcd_client::{Client, Compare, CompareOp, GetOptions, KvClient, Txn, TxnOp, TxnOpResponse};
 
+use super::failover::{with_failover, Retry};
 use crate::metrics;
 
 /// A storage failure that is not a normal outcome of the operation.
@@ -100,21 +101,28 @@ impl EtcdStore {
     /// Read one key.
     pub async fn get(&self, key: &str) -> Result<Option<StoredObject>, StorageError> {
         let start = Instant::now();
-        let mut resp = self.kv.clone().get(key, None).await?;
+        let mut resp = with_failover(Retry::Read, || {
+            let mut kv = self.kv.clone();
+            async move { kv.get(key, None).await }
+        })
+        .await?;
         metrics::observe_etcd("get", start);
         Ok(resp.take_kvs().into_iter().next().map(to_stored))
     }
 
     /// The store's current revision (a cheap quorum read).
     pub async fn current_revision(&self) -> Result<i64, StorageError> {
-        let resp = self
-            .kv
-            .clone()
-            .get(
-                "/rudder-revision-probe",
-                Some(GetOptions::new().with_count_only()),
-            )
-            .await?;
+        let resp = with_failover(Retry::Read, || {
+            let mut kv = self.kv.clone();
+            async move {
+                kv.get(
+                    "/rudder-revision-probe",
+                    Some(GetOptions::new().with_count_only()),
+                )
+                .await
+            }
+        })
+        .await?;
         Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
     }
 
@@ -134,7 +142,11 @@ impl EtcdStore {
         if revision > 0 {
             opts = opts.with_revision(revision);
         }
-        let mut resp = match self.kv.clone().get(start, Some(opts)).await {
+        let read = with_failover(Retry::Read, || {
+            let (mut kv, opts) = (self.kv.clone(), opts.clone());
+            async move { kv.get(start, Some(opts)).await }
+        });
+        let mut resp = match read.await {
             Ok(r) => r,
             Err(e) if is_compacted(&e) => return Err(StorageError::Compacted),
             Err(e) => return Err(e.into()),
@@ -184,7 +196,11 @@ impl EtcdStore {
 
     async fn guarded(&self, op: &'static str, txn: Txn) -> Result<WriteOutcome, StorageError> {
         let start = Instant::now();
-        let resp = self.kv.clone().txn(txn).await?;
+        let resp = with_failover(Retry::Write, || {
+            let (mut kv, txn) = (self.kv.clone(), txn.clone());
+            async move { kv.txn(txn).await }
+        })
+        .await?;
         metrics::observe_etcd(op, start);
         let revision = resp.header().map(|h| h.revision()).unwrap_or(0);
         if resp.succeeded() {
@@ -199,7 +215,11 @@ impl EtcdStore {
 
     /// Compact history up to `revision`.
     pub async fn compact(&self, revision: i64) -> Result<(), StorageError> {
-        match self.kv.clone().compact(revision, None).await {
+        let compact = with_failover(Retry::Write, || {
+            let mut kv = self.kv.clone();
+            async move { kv.compact(revision, None).await }
+        });
+        match compact.await {
             Ok(_) => Ok(()),
             Err(e) if is_compacted(&e) => Ok(()),
             Err(e) => Err(e.into()),

@@ -1,8 +1,9 @@
-//! Storage: etcd access (compare-and-swap writes, paged reads, compaction) and the watch cache
-//! that serves watches and consistent lists from memory.
+//! Storage: etcd access (compare-and-swap writes, paged reads, compaction, failing over
+//! between members) and the watch cache that serves watches and consistent lists from memory.
 
 pub mod compaction;
 pub mod etcd;
+pub mod failover;
 pub mod object;
 pub mod watch_cache;
 

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::etcd::{prefix_end, EtcdStore, StorageError};
+use super::failover::{with_failover, Retry};
 use super::object::Object;
 
 /// Kind of a watch event.
@@ -261,11 +262,12 @@ impl WatchCache {
             .with_range(prefix_end(prefix))
             .with_start_revision(from)
             .with_prev_key();
-        let mut stream = store
-            .client()
-            .watch_client()
-            .watch(prefix, Some(opts))
-            .await?;
+        // Opening a watch is a read: when the member picked is down, another one is tried.
+        let mut stream = with_failover(Retry::Read, || {
+            let (mut watch, opts) = (store.client().watch_client(), opts.clone());
+            async move { watch.watch(prefix, Some(opts)).await }
+        })
+        .await?;
         while let Some(resp) = stream.message().await? {
             if resp.compact_revision() > 0 {
                 return Err(StorageError::Compacted);
