@@ -5,7 +5,8 @@
 # Exits non-zero on any failure.
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/), RUDDER_SKIP_E2E=1 to stop
-# after the cargo tests, NEXTEST_PROFILE to pick a nextest profile.
+# after the cargo tests, RUDDER_SKIP_HA=1 to skip the HA failure drill, NEXTEST_PROFILE to pick
+# a nextest profile.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +22,7 @@ FAILED=()
 log() { echo "=== test.sh: $*" >&2; }
 
 log "dependencies"
-hack/install-deps.sh --python
+hack/install-deps.sh --python --ha
 rudder::guard::install
 
 log "cargo build --workspace (target $CARGO_TARGET_DIR)"
@@ -53,9 +54,20 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]]; then
       log "last lines of the apiserver log:"
       tail -n 40 "$E2E_DIR/logs/kube-apiserver.log" >&2 || true
     fi
+    # Free the cores (and the node's ports) for the HA drill.
+    rudder::cluster::stop
   else
     FAILED+=("local cluster start-up")
   fi
+fi
+
+if [[ ${RUDDER_SKIP_E2E:-0} != 1 && ${RUDDER_SKIP_HA:-0} != 1 ]]; then
+  # Three etcd members, three apiservers behind HAProxy, leader-elected controllers and two
+  # workers; the drill kills each in turn and checks no acknowledged write is lost.
+  log "end-to-end: HA failure drill"
+  RUDDER_SKIP_BUILD=1 RUDDER_SKIP_DEPS=1 RUDDER_BIN_DIR=$CARGO_TARGET_DIR/debug \
+    RUDDER_DIR=$(mktemp -d /tmp/rudder-ci-ha.XXXXXX) \
+    timeout 600 hack/e2e/ha-failures.sh || FAILED+=("hack/e2e/ha-failures.sh")
 fi
 
 if ((${#FAILED[@]} > 0)); then
