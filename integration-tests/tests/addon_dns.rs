@@ -43,7 +43,9 @@ async fn ask(server: SocketAddr, name: &str, qtype: RecordType, tcp: bool) -> Re
     let bytes = query.to_vec()?;
     let answer = if tcp {
         let mut stream = TcpStream::connect(server).await?;
-        stream.write_all(&(bytes.len() as u16).to_be_bytes()).await?;
+        stream
+            .write_all(&(bytes.len() as u16).to_be_bytes())
+            .await?;
         stream.write_all(&bytes).await?;
         let len = stream.read_u16().await?;
         let mut buf = vec![0u8; usize::from(len)];
@@ -113,10 +115,7 @@ async fn fake_upstream() -> Result<SocketAddr> {
     Ok(addr)
 }
 
-fn start_dns(
-    cluster: &TestCluster,
-    upstream: SocketAddr,
-) -> Result<(Daemon, SocketAddr, u16)> {
+fn start_dns(cluster: &TestCluster, upstream: SocketAddr) -> Result<(Daemon, SocketAddr, u16)> {
     let port = process::free_port()?;
     let health_port = process::free_port()?;
     let listen: SocketAddr = ([127, 0, 0, 1], port).into();
@@ -179,14 +178,14 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
         &cluster,
         SLICES,
         &json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                "metadata": {"name": "db-1", "labels": {"kubernetes.io/service-name": "db"}},
-                "addressType": "IPv4",
-                "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}],
-                "endpoints": [
-                    {"addresses": ["10.244.9.10"], "hostname": "db-0", "conditions": {"ready": true}},
-                    {"addresses": ["10.244.9.11"], "conditions": {"ready": true}},
-                    {"addresses": ["10.244.9.12"], "hostname": "db-2", "conditions": {"ready": false}}
-                ]}),
+        "metadata": {"name": "db-1", "labels": {"kubernetes.io/service-name": "db"}},
+        "addressType": "IPv4",
+        "ports": [{"name": "pg", "port": 5432, "protocol": "TCP"}],
+        "endpoints": [
+            {"addresses": ["10.244.9.10"], "hostname": "db-0", "conditions": {"ready": true}},
+            {"addresses": ["10.244.9.11"], "conditions": {"ready": true}},
+            {"addresses": ["10.244.9.12"], "hostname": "db-2", "conditions": {"ready": false}}
+        ]}),
     )
     .await?;
     post_ok(
@@ -211,11 +210,20 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
         ask(server, web_name, RecordType::A, true).await?.answers,
         vec![cluster_ip.clone()]
     );
-    let srv = ask(server, "_http._tcp.web.default.svc.cluster.local.", RecordType::SRV, false).await?;
+    let srv = ask(
+        server,
+        "_http._tcp.web.default.svc.cluster.local.",
+        RecordType::SRV,
+        false,
+    )
+    .await?;
     assert_eq!(srv.answers, vec![format!("0 100 80 {web_name}")]);
     // The name exists but has no AAAA: NOERROR with no answers (NODATA), not NXDOMAIN.
     let nodata = ask(server, web_name, RecordType::AAAA, false).await?;
-    assert_eq!((nodata.code, nodata.answers.len()), (ResponseCode::NoError, 0));
+    assert_eq!(
+        (nodata.code, nodata.answers.len()),
+        (ResponseCode::NoError, 0)
+    );
     // PTR for the ClusterIP.
     let ip: IpAddr = cluster_ip.parse()?;
     let reverse = Name::from(ip).to_ascii();
@@ -226,28 +234,53 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
 
     let db = dns
         .eventually("db's endpoints", || async {
-            let reply = ask(server, "db.default.svc.cluster.local.", RecordType::A, false).await?;
+            let reply = ask(
+                server,
+                "db.default.svc.cluster.local.",
+                RecordType::A,
+                false,
+            )
+            .await?;
             Ok((reply.answers.len() == 2).then_some(reply))
         })
         .await?;
-    assert_eq!(db.answers, vec!["10.244.9.10", "10.244.9.11"], "ready endpoints only");
     assert_eq!(
-        ask(server, "db-0.db.default.svc.cluster.local.", RecordType::A, false)
-            .await?
-            .answers,
+        db.answers,
+        vec!["10.244.9.10", "10.244.9.11"],
+        "ready endpoints only"
+    );
+    assert_eq!(
+        ask(
+            server,
+            "db-0.db.default.svc.cluster.local.",
+            RecordType::A,
+            false
+        )
+        .await?
+        .answers,
         vec!["10.244.9.10"]
     );
     assert_eq!(
-        ask(server, "db-2.db.default.svc.cluster.local.", RecordType::A, false)
-            .await?
-            .code,
+        ask(
+            server,
+            "db-2.db.default.svc.cluster.local.",
+            RecordType::A,
+            false
+        )
+        .await?
+        .code,
         ResponseCode::NXDomain,
         "a not-ready endpoint has no name"
     );
     assert_eq!(
-        ask(server, "_pg._tcp.db.default.svc.cluster.local.", RecordType::SRV, false)
-            .await?
-            .answers,
+        ask(
+            server,
+            "_pg._tcp.db.default.svc.cluster.local.",
+            RecordType::SRV,
+            false
+        )
+        .await?
+        .answers,
         vec![
             "0 100 5432 10-244-9-11.db.default.svc.cluster.local.".to_string(),
             "0 100 5432 db-0.db.default.svc.cluster.local.".to_string(),
@@ -255,13 +288,25 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
     );
     let cname = dns
         .eventually("docs' CNAME", || async {
-            let reply = ask(server, "docs.default.svc.cluster.local.", RecordType::A, false).await?;
+            let reply = ask(
+                server,
+                "docs.default.svc.cluster.local.",
+                RecordType::A,
+                false,
+            )
+            .await?;
             Ok((!reply.answers.is_empty()).then_some(reply))
         })
         .await?;
     assert_eq!(cname.answers, vec!["docs.example.org."]);
 
-    let missing = ask(server, "nope.default.svc.cluster.local.", RecordType::A, false).await?;
+    let missing = ask(
+        server,
+        "nope.default.svc.cluster.local.",
+        RecordType::A,
+        false,
+    )
+    .await?;
     assert_eq!(missing.code, ResponseCode::NXDomain);
     assert!(missing.authoritative);
 
@@ -295,7 +340,13 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
         .await?;
     assert!(code.is_success(), "update slice: {code} {body}");
     dns.eventually("db's NXDOMAIN with no ready endpoints", || async {
-        let reply = ask(server, "db.default.svc.cluster.local.", RecordType::A, false).await?;
+        let reply = ask(
+            server,
+            "db.default.svc.cluster.local.",
+            RecordType::A,
+            false,
+        )
+        .await?;
         Ok((reply.code == ResponseCode::NXDomain).then_some(()))
     })
     .await?;

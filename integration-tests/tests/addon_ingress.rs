@@ -117,7 +117,12 @@ fn start_ingress(cluster: &TestCluster) -> Result<Ingress> {
 }
 
 /// GET `http://<host><path>` through the proxy: (status, body).
-async fn get(client: &reqwest::Client, proxy: SocketAddr, host: &str, p: &str) -> Result<(u16, String)> {
+async fn get(
+    client: &reqwest::Client,
+    proxy: SocketAddr,
+    host: &str,
+    p: &str,
+) -> Result<(u16, String)> {
     let resp = client
         .get(format!("http://{host}:{}{p}", proxy.port()))
         .send()
@@ -164,18 +169,18 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
         &cluster,
         &format!("{NET}/namespaces/default/ingresses"),
         &json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-                "metadata": {"name": "web"},
-                "spec": {
-                    "ingressClassName": "rudder",
-                    "tls": [{"hosts": ["secure.test"], "secretName": "secure-tls"}],
-                    "rules": [
-                        {"host": "foo.test", "http": {"paths": [
-                            path("/", "Prefix", "svc-a"), path("/api", "Prefix", "svc-b")]}},
-                        {"host": "bar.test", "http": {"paths": [
-                            path("/", "Prefix", "svc-c"), path("/static", "Exact", "svc-d")]}},
-                        {"host": "secure.test", "http": {"paths": [path("/", "Prefix", "svc-b")]}},
-                        {"host": "down.test", "http": {"paths": [path("/", "Prefix", "svc-down")]}}
-                    ]}}),
+        "metadata": {"name": "web"},
+        "spec": {
+            "ingressClassName": "rudder",
+            "tls": [{"hosts": ["secure.test"], "secretName": "secure-tls"}],
+            "rules": [
+                {"host": "foo.test", "http": {"paths": [
+                    path("/", "Prefix", "svc-a"), path("/api", "Prefix", "svc-b")]}},
+                {"host": "bar.test", "http": {"paths": [
+                    path("/", "Prefix", "svc-c"), path("/static", "Exact", "svc-d")]}},
+                {"host": "secure.test", "http": {"paths": [path("/", "Prefix", "svc-b")]}},
+                {"host": "down.test", "http": {"paths": [path("/", "Prefix", "svc-down")]}}
+            ]}}),
     )
     .await?;
     // Another controller's Ingress: never served here.
@@ -190,7 +195,13 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     .await?;
 
     let ingress = start_ingress(&cluster)?;
-    let hosts = ["foo.test", "bar.test", "down.test", "other.test", "secure.test"];
+    let hosts = [
+        "foo.test",
+        "bar.test",
+        "down.test",
+        "other.test",
+        "secure.test",
+    ];
     let mut builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(0);
@@ -202,7 +213,11 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     ingress
         .daemon
         .eventually("foo.test routed", || async {
-            Ok(matches!(get(&client, ingress.http, "foo.test", "/").await, Ok((200, _))).then_some(()))
+            Ok(matches!(
+                get(&client, ingress.http, "foo.test", "/").await,
+                Ok((200, _))
+            )
+            .then_some(()))
         })
         .await?;
     // Path precedence within a host: the longer prefix wins, element-wise.
@@ -214,7 +229,10 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     let (_, body) = get(&client, ingress.http, "bar.test", "/static").await?;
     assert_eq!(body, "d /static");
     let (_, body) = get(&client, ingress.http, "bar.test", "/static/x").await?;
-    assert_eq!(body, "c /static/x", "Exact /static does not cover /static/x");
+    assert_eq!(
+        body, "c /static/x",
+        "Exact /static does not cover /static/x"
+    );
     // Round robin over svc-a's two live endpoints; the dead one never fails a request.
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..9 {
@@ -226,7 +244,11 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
         seen.into_iter().collect::<Vec<_>>(),
         vec!["a /rr".to_string(), "a2 /rr".to_string()]
     );
-    assert_eq!(get(&client, ingress.http, "nothing.test", "/").await.ok(), None, "unresolved in the client");
+    assert_eq!(
+        get(&client, ingress.http, "nothing.test", "/").await.ok(),
+        None,
+        "unresolved in the client"
+    );
     assert_eq!(get(&client, ingress.http, "other.test", "/").await?.0, 404);
     assert_eq!(get(&client, ingress.http, "down.test", "/").await?.0, 503);
 
@@ -234,12 +256,17 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     let tls_client = reqwest::Client::builder()
         .use_rustls_tls()
         .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(cluster.ca().cert_pem().as_bytes())?)
+        .add_root_certificate(reqwest::Certificate::from_pem(
+            cluster.ca().cert_pem().as_bytes(),
+        )?)
         .resolve("secure.test", ingress.https)
         .timeout(Duration::from_secs(10))
         .build()?;
     let resp = tls_client
-        .get(format!("https://secure.test:{}/hello", ingress.https.port()))
+        .get(format!(
+            "https://secure.test:{}/hello",
+            ingress.https.port()
+        ))
         .send()
         .await
         .context("HTTPS to secure.test (is the Secret's certificate served?)")?;
@@ -257,8 +284,15 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
         })
         .await?;
     assert_eq!(status_ip.parse::<IpAddr>()?, IpAddr::from([127, 0, 0, 1]));
-    let foreign = get_ok(&cluster, &format!("{NET}/namespaces/default/ingresses/foreign")).await?;
-    assert!(foreign["status"]["loadBalancer"]["ingress"].is_null(), "{foreign}");
+    let foreign = get_ok(
+        &cluster,
+        &format!("{NET}/namespaces/default/ingresses/foreign"),
+    )
+    .await?;
+    assert!(
+        foreign["status"]["loadBalancer"]["ingress"].is_null(),
+        "{foreign}"
+    );
 
     // A change is picked up without a restart: bar.test's / now goes to svc-b.
     let (code, body) = cluster

@@ -77,10 +77,7 @@ impl ClusterRecords {
             ancestors: HashSet::new(),
         };
         if let Ok(name) = Name::from_ascii("dns-version").and_then(|n| n.append_domain(&zone)) {
-            zone_records.add(
-                name,
-                RData::TXT(TXT::new(vec![SCHEMA_VERSION.to_string()])),
-            );
+            zone_records.add(name, RData::TXT(TXT::new(vec![SCHEMA_VERSION.to_string()])));
         }
         let slices_by_service = group_slices(slices);
         for service in services {
@@ -298,8 +295,7 @@ impl ClusterRecords {
             let Some(srv_name) = srv_name(port_name, protocol, service_name) else {
                 continue;
             };
-            let hostnames: BTreeSet<&str> =
-                endpoints.iter().map(|e| e.hostname.as_str()).collect();
+            let hostnames: BTreeSet<&str> = endpoints.iter().map(|e| e.hostname.as_str()).collect();
             for hostname in hostnames {
                 if let Some(target) = Name::from_ascii(hostname)
                     .ok()
@@ -445,7 +441,10 @@ fn endpoint_port(slices: &[&EndpointSlice], name: &str, protocol: &str) -> Optio
         .flat_map(|s| s.ports.iter().flatten())
         .find(|p| {
             p.name.as_deref() == Some(name)
-                && p.protocol.as_deref().unwrap_or("TCP").eq_ignore_ascii_case(protocol)
+                && p.protocol
+                    .as_deref()
+                    .unwrap_or("TCP")
+                    .eq_ignore_ascii_case(protocol)
         })
         .and_then(|p| p.port)
         .and_then(|p| u16::try_from(p).ok())

@@ -22,7 +22,10 @@ pub fn our_ingresses(
         .map(AsRef::as_ref)
         .filter(|c| c.spec.as_ref().and_then(|s| s.controller.as_deref()) == Some(controller))
         .collect();
-    let names: Vec<&str> = ours.iter().filter_map(|c| c.metadata.name.as_deref()).collect();
+    let names: Vec<&str> = ours
+        .iter()
+        .filter_map(|c| c.metadata.name.as_deref())
+        .collect();
     let default_is_ours = ours.iter().any(|c| {
         c.metadata
             .annotations
@@ -70,13 +73,19 @@ mod tests {
     #[test]
     fn class_selection() {
         let classes = vec![
-            obj(json!({"metadata": {"name": "rudder"}, "spec": {"controller": "rudder.dev/ingress"}})),
-            obj(json!({"metadata": {"name": "nginx", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
-                       "spec": {"controller": "k8s.io/ingress-nginx"}})),
+            obj(
+                json!({"metadata": {"name": "rudder"}, "spec": {"controller": "rudder.dev/ingress"}}),
+            ),
+            obj(
+                json!({"metadata": {"name": "nginx", "annotations": {DEFAULT_CLASS_ANNOTATION: "true"}},
+                       "spec": {"controller": "k8s.io/ingress-nginx"}}),
+            ),
         ];
         let ingresses = vec![
             obj(json!({"metadata": {"name": "mine"}, "spec": {"ingressClassName": "rudder"}})),
-            obj(json!({"metadata": {"name": "legacy", "annotations": {LEGACY_CLASS_ANNOTATION: "rudder"}}, "spec": {}})),
+            obj(
+                json!({"metadata": {"name": "legacy", "annotations": {LEGACY_CLASS_ANNOTATION: "rudder"}}, "spec": {}}),
+            ),
             obj(json!({"metadata": {"name": "theirs"}, "spec": {"ingressClassName": "nginx"}})),
             obj(json!({"metadata": {"name": "classless"}, "spec": {}})),
         ];

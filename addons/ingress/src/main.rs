@@ -59,11 +59,9 @@ fn optional_addr(flag: &str, value: &str) -> anyhow::Result<Option<SocketAddr>> 
     if value.is_empty() {
         return Ok(None);
     }
-    Ok(Some(
-        value
-            .parse()
-            .with_context(|| format!("{flag} {value:?}: not ip:port"))?,
-    ))
+    Ok(Some(value.parse().with_context(|| {
+        format!("{flag} {value:?}: not ip:port")
+    })?))
 }
 
 #[tokio::main]

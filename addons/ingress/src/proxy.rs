@@ -100,7 +100,12 @@ impl Proxy {
     }
 
     /// Route and forward one request; errors become 404/502/503 responses.
-    pub async fn handle(&self, req: Request<Incoming>, peer: SocketAddr, scheme: &str) -> Response<Body> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        peer: SocketAddr,
+        scheme: &str,
+    ) -> Response<Body> {
         let started = Instant::now();
         let host = req
             .headers()
@@ -113,7 +118,10 @@ impl Proxy {
         let path = req.uri().path().to_string();
         let routes = self.shared.routes();
         let (backend_name, response) = match routes.route(&host, &path) {
-            None => ("-".to_string(), text(StatusCode::NOT_FOUND, "404 page not found\n")),
+            None => (
+                "-".to_string(),
+                text(StatusCode::NOT_FOUND, "404 page not found\n"),
+            ),
             Some(backend) if backend.endpoints.is_empty() => (
                 backend.name.clone(),
                 text(
@@ -128,7 +136,8 @@ impl Proxy {
         };
         let elapsed = started.elapsed();
         let code = response.status().as_u16();
-        self.metrics.observe(&backend_name, code, elapsed.as_secs_f64());
+        self.metrics
+            .observe(&backend_name, code, elapsed.as_secs_f64());
         // The access log: one line per request.
         tracing::info!(
             target: "access",
@@ -154,12 +163,19 @@ async fn forward(
                 connected = Some((addr, stream));
                 break;
             }
-            Ok(Err(e)) => tracing::warn!(backend = %backend.name, %addr, error = %e, "connect failed; trying the next endpoint"),
-            Err(_) => tracing::warn!(backend = %backend.name, %addr, "connect timed out; trying the next endpoint"),
+            Ok(Err(e)) => {
+                tracing::warn!(backend = %backend.name, %addr, error = %e, "connect failed; trying the next endpoint")
+            }
+            Err(_) => {
+                tracing::warn!(backend = %backend.name, %addr, "connect timed out; trying the next endpoint")
+            }
         }
     }
     let Some((addr, stream)) = connected else {
-        return text(StatusCode::BAD_GATEWAY, "502 no endpoint accepted a connection\n");
+        return text(
+            StatusCode::BAD_GATEWAY,
+            "502 no endpoint accepted a connection\n",
+        );
     };
     prepare_upstream_request(&mut req, peer, scheme, host);
     let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
@@ -190,7 +206,12 @@ async fn forward(
 
 /// Turn the client's request into the upstream's: origin-form target, hop-by-hop headers
 /// removed, the `X-Forwarded-*` headers upstream applications expect added.
-fn prepare_upstream_request(req: &mut Request<Incoming>, peer: SocketAddr, scheme: &str, host: &str) {
+fn prepare_upstream_request(
+    req: &mut Request<Incoming>,
+    peer: SocketAddr,
+    scheme: &str,
+    host: &str,
+) {
     let target = req
         .uri()
         .path_and_query()
@@ -207,10 +228,7 @@ fn prepare_upstream_request(req: &mut Request<Incoming>, peer: SocketAddr, schem
         }
     }
     let client_ip = peer.ip().to_string();
-    let forwarded_for = match headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
+    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
         Some(existing) => format!("{existing}, {client_ip}"),
         None => client_ip.clone(),
     };

@@ -228,10 +228,9 @@ impl<'a> BackendResolver<'a> {
     fn new(cluster: &Cluster<'a>) -> BackendResolver<'a> {
         let mut services = HashMap::new();
         for s in cluster.services {
-            if let (Some(ns), Some(name)) = (
-                s.metadata.namespace.as_deref(),
-                s.metadata.name.as_deref(),
-            ) {
+            if let (Some(ns), Some(name)) =
+                (s.metadata.namespace.as_deref(), s.metadata.name.as_deref())
+            {
                 services.insert((ns, name), s.as_ref());
             }
         }
@@ -267,13 +266,15 @@ impl<'a> BackendResolver<'a> {
         let Some(service) = self.services.get(&(ns, svc_backend.name.as_str())) else {
             return Arc::new(Backend::new(name, vec![]));
         };
-        let service_port = service.spec.iter().flat_map(|s| s.ports.iter().flatten()).find(|sp| {
-            match port {
+        let service_port = service
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .find(|sp| match port {
                 Some(p) if p.name.is_some() => sp.name == p.name,
                 Some(p) => p.number == Some(sp.port),
                 None => true,
-            }
-        });
+            });
         let Some(service_port) = service_port else {
             return Arc::new(Backend::new(name, vec![]));
         };
@@ -329,11 +330,7 @@ pub fn tls_hosts(ingresses: &[Arc<Ingress>]) -> BTreeMap<(String, String), Vec<S
             .namespace
             .clone()
             .unwrap_or_else(|| "default".into());
-        for tls in ingress
-            .spec
-            .iter()
-            .flat_map(|s| s.tls.iter().flatten())
-        {
+        for tls in ingress.spec.iter().flat_map(|s| s.tls.iter().flatten()) {
             let Some(secret) = tls.secret_name.clone() else {
                 continue;
             };

@@ -52,7 +52,9 @@ impl StatusWriter {
                 .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await
             {
-                Ok(_) => tracing::info!(ingress = %format!("{ns}/{name}"), %address, "status updated"),
+                Ok(_) => {
+                    tracing::info!(ingress = %format!("{ns}/{name}"), %address, "status updated")
+                }
                 // A vanished Ingress needs no status.
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 Err(e) => {

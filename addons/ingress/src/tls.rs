@@ -36,8 +36,9 @@ impl SniResolver {
     /// A resolver with no certificates yet and a fresh self-signed fallback.
     pub fn new() -> Result<SniResolver, CertError> {
         let generated = rcgen::generate_simple_self_signed(vec!["ingress.local".to_string()])?;
-        let key_der = rustls::pki_types::PrivateKeyDer::try_from(generated.signing_key.serialize_der())
-            .map_err(|e| CertError::Pem(e.to_string()))?;
+        let key_der =
+            rustls::pki_types::PrivateKeyDer::try_from(generated.signing_key.serialize_der())
+                .map_err(|e| CertError::Pem(e.to_string()))?;
         let key = rustls::crypto::ring::sign::any_supported_type(&key_der)?;
         let fallback = Arc::new(CertifiedKey::new(vec![generated.cert.der().clone()], key));
         Ok(SniResolver {
@@ -96,11 +97,12 @@ pub fn certified_key(tls_crt: &[u8], tls_key: &[u8]) -> Result<Arc<CertifiedKey>
 
 /// A rustls server configuration answering with `resolver`'s certificates, HTTP/1.1 only.
 pub fn server_config(resolver: Arc<SniResolver>) -> Result<rustls::ServerConfig, rustls::Error> {
-    let mut config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_cert_resolver(resolver);
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -221,7 +221,10 @@ fn schema_version_soa_and_pod_records() {
         Answer::NoData
     );
     assert_eq!(
-        answers(z.lookup(&name("10-244-1-7.default.pod.cluster.local."), RecordType::A)),
+        answers(z.lookup(
+            &name("10-244-1-7.default.pod.cluster.local."),
+            RecordType::A
+        )),
         vec!["10.244.1.7"]
     );
     assert_eq!(

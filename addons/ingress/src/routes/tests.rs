@@ -10,7 +10,12 @@ fn service(name: &str, ports: serde_json::Value) -> Arc<Service> {
                "spec": {"clusterIP": "10.96.0.50", "ports": ports}}))
 }
 
-fn slice(service: &str, port_name: Option<&str>, port: u16, ips: &[(&str, bool)]) -> Arc<EndpointSlice> {
+fn slice(
+    service: &str,
+    port_name: Option<&str>,
+    port: u16,
+    ips: &[(&str, bool)],
+) -> Arc<EndpointSlice> {
     let endpoints: Vec<_> = ips
         .iter()
         .map(|(ip, ready)| json!({"addresses": [ip], "conditions": {"ready": ready}}))
@@ -30,13 +35,21 @@ fn backend(svc: &str, port: serde_json::Value) -> serde_json::Value {
 
 fn table() -> RouteTable {
     let services = vec![
-        service("a", json!([{"name": "http", "port": 80, "targetPort": 8080}])),
+        service(
+            "a",
+            json!([{"name": "http", "port": 80, "targetPort": 8080}]),
+        ),
         service("b", json!([{"port": 80, "targetPort": 9090}])),
         service("down", json!([{"port": 80}])),
         service("fallback", json!([{"port": 80}])),
     ];
     let slices = vec![
-        slice("a", Some("http"), 8080, &[("10.0.0.1", true), ("10.0.0.2", true), ("10.0.0.3", false)]),
+        slice(
+            "a",
+            Some("http"),
+            8080,
+            &[("10.0.0.1", true), ("10.0.0.2", true), ("10.0.0.3", false)],
+        ),
         slice("b", None, 9090, &[("10.0.1.1", true)]),
         slice("down", None, 80, &[("10.0.2.1", false)]),
         slice("fallback", None, 80, &[("10.0.3.1", true)]),
@@ -96,17 +109,41 @@ fn prefix_matching_is_element_wise() {
 #[test]
 fn hosts_and_paths_pick_the_right_backend() {
     let t = table();
-    assert_eq!(routed(&t, "foo.example.com", "/").as_deref(), Some("default/a:http"));
-    assert_eq!(routed(&t, "FOO.example.com:8443", "/api/x").as_deref(), Some("default/b:80"));
-    assert_eq!(routed(&t, "foo.example.com", "/apix").as_deref(), Some("default/a:http"));
+    assert_eq!(
+        routed(&t, "foo.example.com", "/").as_deref(),
+        Some("default/a:http")
+    );
+    assert_eq!(
+        routed(&t, "FOO.example.com:8443", "/api/x").as_deref(),
+        Some("default/b:80")
+    );
+    assert_eq!(
+        routed(&t, "foo.example.com", "/apix").as_deref(),
+        Some("default/a:http")
+    );
     // Exact beats the shorter prefix.
-    assert_eq!(routed(&t, "foo.example.com", "/api/exact").as_deref(), Some("default/a:80"));
+    assert_eq!(
+        routed(&t, "foo.example.com", "/api/exact").as_deref(),
+        Some("default/a:80")
+    );
     // Wildcard covers one label only.
-    assert_eq!(routed(&t, "bar.example.com", "/x").as_deref(), Some("default/b:80"));
-    assert_eq!(routed(&t, "a.bar.example.com", "/x").as_deref(), Some("default/fallback:80"));
+    assert_eq!(
+        routed(&t, "bar.example.com", "/x").as_deref(),
+        Some("default/b:80")
+    );
+    assert_eq!(
+        routed(&t, "a.bar.example.com", "/x").as_deref(),
+        Some("default/fallback:80")
+    );
     // Host-less rules serve unknown hosts; unmatched paths go to the default backend.
-    assert_eq!(routed(&t, "other.org", "/only").as_deref(), Some("default/a:http"));
-    assert_eq!(routed(&t, "other.org", "/only/more").as_deref(), Some("default/fallback:80"));
+    assert_eq!(
+        routed(&t, "other.org", "/only").as_deref(),
+        Some("default/a:http")
+    );
+    assert_eq!(
+        routed(&t, "other.org", "/only/more").as_deref(),
+        Some("default/fallback:80")
+    );
 }
 
 #[test]
@@ -115,7 +152,10 @@ fn endpoints_are_ready_target_ports() {
     let a = t.route("foo.example.com", "/").unwrap();
     assert_eq!(
         a.endpoints,
-        vec!["10.0.0.1:8080".parse().unwrap(), "10.0.0.2:8080".parse().unwrap()]
+        vec![
+            "10.0.0.1:8080".parse().unwrap(),
+            "10.0.0.2:8080".parse().unwrap()
+        ]
     );
     let down = t.route("down.example.com", "/").unwrap();
     assert!(down.endpoints.is_empty(), "no ready endpoints: 503");
@@ -128,7 +168,13 @@ fn endpoints_are_ready_target_ports() {
 
 #[test]
 fn nothing_matches_without_a_default_backend() {
-    let t = RouteTable::build(&[], &Cluster { services: &[], slices: &[] });
+    let t = RouteTable::build(
+        &[],
+        &Cluster {
+            services: &[],
+            slices: &[],
+        },
+    );
     assert!(t.is_empty());
     assert!(t.route("x", "/").is_none());
 }
