@@ -150,14 +150,14 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
     })
     .await?;
 
-    // A ClusterIP Service with a named and an unnamed port.
+    // A ClusterIP Service with a TCP and a UDP port.
     let web = post_ok(
         &cluster,
         SERVICES,
         &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
                 "spec": {"selector": {"app": "web"}, "ports": [
                     {"name": "http", "port": 80, "targetPort": 8080},
-                    {"port": 81, "targetPort": 8081}]}}),
+                    {"name": "dns", "port": 53, "targetPort": 5353, "protocol": "UDP"}]}}),
     )
     .await?;
     let cluster_ip = web["spec"]["clusterIP"]
@@ -218,6 +218,23 @@ async fn cluster_dns_answers_from_services_and_endpointslices() -> Result<()> {
     )
     .await?;
     assert_eq!(srv.answers, vec![format!("0 100 80 {web_name}")]);
+    let udp_srv = ask(
+        server,
+        "_dns._udp.web.default.svc.cluster.local.",
+        RecordType::SRV,
+        false,
+    )
+    .await?;
+    assert_eq!(udp_srv.answers, vec![format!("0 100 53 {web_name}")]);
+    // The protocol is part of the name: there is no TCP port named dns.
+    let wrong_proto = ask(
+        server,
+        "_dns._tcp.web.default.svc.cluster.local.",
+        RecordType::SRV,
+        false,
+    )
+    .await?;
+    assert_eq!(wrong_proto.code, ResponseCode::NXDomain);
     // The name exists but has no AAAA: NOERROR with no answers (NODATA), not NXDOMAIN.
     let nodata = ask(server, web_name, RecordType::AAAA, false).await?;
     assert_eq!(
