@@ -48,7 +48,8 @@ impl Zone {
         self.ready.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    fn publish(&self, records: ClusterRecords) {
+    /// Swap in a new snapshot.
+    pub(crate) fn publish(&self, records: ClusterRecords) {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(records);
     }
 }

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::DNSClass;
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
@@ -15,6 +15,8 @@ use crate::records::Answer;
 
 /// The largest UDP answer without EDNS (RFC 1035).
 const UDP_DEFAULT_PAYLOAD: usize = 512;
+/// How many CNAMEs one answer follows (a loop between ExternalNames must end).
+const MAX_CNAME_HOPS: usize = 8;
 /// How long a TCP client may stay idle between queries.
 const TCP_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -151,10 +153,12 @@ impl Handler {
         let zone = self.zone.snapshot();
         match zone.lookup(question.name(), question.query_type()) {
             Answer::Records {
-                answers,
+                mut answers,
                 additionals,
             } => {
                 response.set_authoritative(true);
+                self.chase_cname(&mut answers, question.query_type(), request.id())
+                    .await;
                 response.add_answers(answers);
                 for record in additionals {
                     response.add_additional(record);
@@ -185,6 +189,47 @@ impl Handler {
             }
         }
         encode(response, &request, tcp)
+    }
+}
+
+impl Handler {
+    /// Follow a CNAME at the end of `answers` (an ExternalName Service) to records of
+    /// `qtype`, from the zone or the upstreams, as CoreDNS does: stub resolvers in pods expect
+    /// the whole chain in one answer. A target that cannot be resolved leaves the CNAME
+    /// alone (the client may still chase it).
+    async fn chase_cname(&self, answers: &mut Vec<Record>, qtype: RecordType, id: u16) {
+        if matches!(qtype, RecordType::CNAME | RecordType::ANY) {
+            return;
+        }
+        let zone = self.zone.snapshot();
+        for _ in 0..MAX_CNAME_HOPS {
+            let Some(RData::CNAME(target)) = answers.last().map(Record::data) else {
+                return;
+            };
+            let target = target.0.clone();
+            match zone.lookup(&target, qtype) {
+                Answer::Records { answers: more, .. } => answers.extend(more),
+                Answer::NotAuthoritative => {
+                    let mut query = Message::new();
+                    query
+                        .set_id(id)
+                        .set_message_type(MessageType::Query)
+                        .set_op_code(OpCode::Query)
+                        .set_recursion_desired(true)
+                        .add_query(Query::query(target, qtype));
+                    let Ok(bytes) = query.to_vec() else {
+                        return;
+                    };
+                    if let Ok(answer) = self.forwarder.forward(&bytes, false).await {
+                        if let Ok(message) = Message::from_vec(&answer) {
+                            answers.extend(message.answers().iter().cloned());
+                        }
+                    }
+                    return;
+                }
+                _ => return,
+            }
+        }
     }
 }
 
@@ -241,4 +286,85 @@ fn format_error(query: &[u8]) -> Option<Vec<u8>> {
         .set_message_type(MessageType::Response)
         .set_response_code(ResponseCode::FormErr);
     response.to_vec().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::ClusterRecords;
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::Name;
+    use std::sync::Arc as StdArc;
+    use std::time::Duration;
+
+    fn zone() -> Zone {
+        let service: k8s_openapi::api::core::v1::Service =
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "ext", "namespace": "default"},
+                "spec": {"type": "ExternalName", "externalName": "example.org"}
+            }))
+            .unwrap();
+        let domain = Name::from_ascii("cluster.local.").unwrap();
+        let zone = Zone::new(&domain, 30);
+        zone.publish(ClusterRecords::build(
+            &domain,
+            30,
+            &[StdArc::new(service)],
+            &[],
+        ));
+        zone
+    }
+
+    fn query(name: &str, qtype: RecordType) -> Vec<u8> {
+        let mut m = Message::new();
+        m.set_id(77)
+            .set_message_type(MessageType::Query)
+            .add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
+        m.to_vec().unwrap()
+    }
+
+    async fn ask(handler: &Handler, name: &str, qtype: RecordType) -> Message {
+        let answer = handler.handle(&query(name, qtype), false).await.unwrap();
+        Message::from_vec(&answer).unwrap()
+    }
+
+    #[tokio::test]
+    async fn outside_names_are_refused_without_upstreams_and_cnames_stay_unchased() {
+        let handler = Handler::new(zone(), Forwarder::new(vec![], Duration::from_secs(1)));
+        let outside = ask(&handler, "example.org.", RecordType::A).await;
+        assert_eq!(outside.response_code(), ResponseCode::Refused);
+        assert_eq!(outside.id(), 77);
+        let ext = ask(&handler, "ext.default.svc.cluster.local.", RecordType::A).await;
+        assert_eq!(ext.response_code(), ResponseCode::NoError);
+        assert_eq!(ext.answers().len(), 1);
+        assert_eq!(ext.answers()[0].record_type(), RecordType::CNAME);
+        let missing = ask(&handler, "nope.cluster.local.", RecordType::A).await;
+        assert_eq!(missing.response_code(), ResponseCode::NXDomain);
+        assert_eq!(missing.name_servers()[0].record_type(), RecordType::SOA);
+    }
+
+    #[tokio::test]
+    async fn external_name_targets_are_resolved_upstream() {
+        // A loopback fake upstream answering every question with 192.0.2.1.
+        let upstream = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = upstream.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok((n, from)) = upstream.recv_from(&mut buf).await {
+                let q = Message::from_vec(&buf[..n]).unwrap();
+                let mut r = response_to(&q);
+                r.add_answer(Record::from_rdata(
+                    q.queries()[0].name().clone(),
+                    60,
+                    RData::A(A([192, 0, 2, 1].into())),
+                ));
+                upstream.send_to(&r.to_vec().unwrap(), from).await.unwrap();
+            }
+        });
+        let handler = Handler::new(zone(), Forwarder::new(vec![addr], Duration::from_secs(2)));
+        let ext = ask(&handler, "ext.default.svc.cluster.local.", RecordType::A).await;
+        let data: Vec<String> = ext.answers().iter().map(|r| r.data().to_string()).collect();
+        assert_eq!(data, vec!["example.org.", "192.0.2.1"]);
+        assert!(ext.authoritative());
+    }
 }
