@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use crate::class::our_ingresses;
 use crate::routes::{tls_hosts, Cluster, RouteTable};
-use crate::status::StatusWriter;
+use crate::status::{PublishSource, StatusWriter};
 use crate::tls::{certified_key, SniResolver};
 
 /// How long to wait before writing a status again after a failed write.
@@ -59,9 +59,8 @@ impl Shared {
 pub struct Settings {
     /// The IngressClass `spec.controller` value we implement.
     pub controller_name: String,
-    /// What to write into `status.loadBalancer.ingress` (an IP or a hostname); `None` leaves
-    /// the status alone.
-    pub status_address: Option<String>,
+    /// What to write into `status.loadBalancer.ingress`.
+    pub publish: PublishSource,
 }
 
 /// Watch everything and keep `shared` current until the process exits.
@@ -84,17 +83,18 @@ pub async fn run(client: Client, settings: Settings, shared: Arc<Shared>) {
             return;
         }
     }
-    let status = StatusWriter::new(client, settings.status_address.clone());
+    let status = StatusWriter::new(client);
     loop {
         let ours = our_ingresses(
             &settings.controller_name,
             &classes.state(),
             &ingresses.state(),
         );
+        let all_services = services.state();
         let table = RouteTable::build(
             &ours,
             &Cluster {
-                services: &services.state(),
+                services: &all_services,
                 slices: &slices.state(),
             },
         );
@@ -104,7 +104,12 @@ pub async fn run(client: Client, settings: Settings, shared: Arc<Shared>) {
             .synced
             .store(true, std::sync::atomic::Ordering::Release);
         tracing::debug!(ingresses = ours.len(), "routes rebuilt");
-        if status.update(&ours).await {
+        let desired = settings.publish.entries(&all_services);
+        let failed = match desired {
+            Some(desired) => status.update(&ours, &desired).await,
+            None => false,
+        };
+        if failed {
             let changed = changed.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(STATUS_RETRY).await;

@@ -12,6 +12,7 @@ use tokio_rustls::TlsAcceptor;
 use rudder_ingress::controller::{self, Settings, Shared};
 use rudder_ingress::metrics::{self, Metrics};
 use rudder_ingress::proxy::Proxy;
+use rudder_ingress::status::PublishSource;
 use rudder_ingress::tls::{server_config, SniResolver};
 
 /// Ingress controller for Rudder: a reverse proxy routing Ingress rules to pod endpoints.
@@ -38,6 +39,10 @@ struct Flags {
     /// POD_IP environment variable.
     #[arg(long)]
     publish_address: Option<String>,
+    /// Publish the load-balancer addresses of this Service (namespace/name), the one in front
+    /// of the proxy, into the Ingresses' status; overrides --publish-address.
+    #[arg(long)]
+    publish_service: Option<String>,
     /// Log verbosity (0-10, as klog's -v).
     #[arg(short = 'v', long = "v", default_value_t = 2)]
     verbosity: u8,
@@ -78,6 +83,16 @@ async fn main() -> anyhow::Result<()> {
             Some(ip.to_string())
         }
     });
+    let publish = match (&flags.publish_service, publish_address) {
+        (Some(service), _) => {
+            let (ns, name) = service
+                .split_once('/')
+                .with_context(|| format!("--publish-service {service:?}: not namespace/name"))?;
+            PublishSource::Service(ns.to_string(), name.to_string())
+        }
+        (None, Some(address)) => PublishSource::Address(address),
+        (None, None) => PublishSource::None,
+    };
 
     let client = client(flags.kubeconfig.as_ref())
         .await
@@ -106,13 +121,13 @@ async fn main() -> anyhow::Result<()> {
         client,
         Settings {
             controller_name: flags.controller_name.clone(),
-            status_address: publish_address.clone(),
+            publish: publish.clone(),
         },
         shared,
     ));
     tracing::info!(
         http = %flags.http_listen, https = ?https, controller = %flags.controller_name,
-        publish = ?publish_address, "rudder-ingress serving"
+        publish = ?publish, "rudder-ingress serving"
     );
     tokio::select! {
         Some(r) = servers.join_next() => {
