@@ -48,9 +48,10 @@ impl Zone {
         self.ready.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Swap in a new snapshot.
+    /// Swap in a new snapshot built from complete lists.
     pub(crate) fn publish(&self, records: ClusterRecords) {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(records);
+        self.ready.store(true, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -68,7 +69,6 @@ pub async fn run(client: Client, zone: Zone, zone_name: Name, ttl: u32) {
         let records = ClusterRecords::build(&zone_name, ttl, &services.state(), &slices.state());
         tracing::debug!(names = records.len(), "cluster zone rebuilt");
         zone.publish(records);
-        zone.ready.store(true, std::sync::atomic::Ordering::Release);
         // Notify keeps one permit: changes that land during a rebuild cause one more rebuild.
         changed.notified().await;
     }

@@ -151,7 +151,14 @@ impl Handler {
             return encode(response, &request, tcp);
         }
         let zone = self.zone.snapshot();
-        match zone.lookup(question.name(), question.query_type()) {
+        let answer = zone.lookup(question.name(), question.query_type());
+        if !self.zone.is_ready() && answer != Answer::NotAuthoritative {
+            // Before the first complete list an NXDOMAIN would be a lie that resolvers cache
+            // (for the SOA minimum); SERVFAIL makes them retry.
+            response.set_response_code(ResponseCode::ServFail);
+            return encode(response, &request, tcp);
+        }
+        match answer {
             Answer::Records {
                 mut answers,
                 additionals,
@@ -326,6 +333,17 @@ mod tests {
     async fn ask(handler: &Handler, name: &str, qtype: RecordType) -> Message {
         let answer = handler.handle(&query(name, qtype), false).await.unwrap();
         Message::from_vec(&answer).unwrap()
+    }
+
+    #[tokio::test]
+    async fn cluster_names_fail_until_the_first_list() {
+        let domain = Name::from_ascii("cluster.local.").unwrap();
+        let handler = Handler::new(
+            Zone::new(&domain, 30),
+            Forwarder::new(vec![], Duration::from_secs(1)),
+        );
+        let early = ask(&handler, "web.default.svc.cluster.local.", RecordType::A).await;
+        assert_eq!(early.response_code(), ResponseCode::ServFail);
     }
 
     #[tokio::test]

@@ -117,19 +117,32 @@ impl Proxy {
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         let routes = self.shared.routes();
-        let (backend_name, response) = match routes.route(&host, &path) {
+        let route = if self.shared.is_synced() {
+            routes.route(&host, &path).map(Some)
+        } else {
+            // Not listed yet: "no such route" would be a lie; ask the client to retry.
+            Some(None)
+        };
+        let (backend_name, response) = match route {
+            Some(None) => (
+                "-".to_string(),
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "503 routes not loaded yet\n",
+                ),
+            ),
             None => (
                 "-".to_string(),
                 text(StatusCode::NOT_FOUND, "404 page not found\n"),
             ),
-            Some(backend) if backend.endpoints.is_empty() => (
+            Some(Some(backend)) if backend.endpoints.is_empty() => (
                 backend.name.clone(),
                 text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "503 no ready endpoints for this backend\n",
                 ),
             ),
-            Some(backend) => (
+            Some(Some(backend)) => (
                 backend.name.clone(),
                 forward(backend, req, peer, scheme, &host).await,
             ),
