@@ -98,7 +98,11 @@ pub async fn run(client: Client, settings: Settings, shared: Arc<Shared>) {
                 slices: &slices.state(),
             },
         );
-        *shared.routes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(table);
+        {
+            let mut routes = shared.routes.write().unwrap_or_else(|e| e.into_inner());
+            table.continue_round_robin(&routes);
+            *routes = Arc::new(table);
+        }
         shared.tls.replace(certificates(&ours, &secrets));
         shared
             .synced

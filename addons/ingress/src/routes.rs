@@ -100,7 +100,7 @@ impl RouteTable {
     /// in `cluster`. Ingresses are taken oldest first, so the first-created rule for a
     /// host/path and the oldest default backend win, whatever order the watch delivered.
     pub fn build(ingresses: &[Arc<Ingress>], cluster: &Cluster<'_>) -> RouteTable {
-        let resolver = BackendResolver::new(cluster);
+        let mut resolver = BackendResolver::new(cluster);
         let mut ordered: Vec<&Arc<Ingress>> = ingresses.iter().collect();
         ordered.sort_by(|a, b| {
             let key = |i: &Ingress| {
@@ -172,6 +172,30 @@ impl RouteTable {
         best_path(&server.paths, path).or(self.default_backend.as_ref())
     }
 
+    /// Every backend of the table (a backend named by several rules appears once per rule).
+    fn backends(&self) -> impl Iterator<Item = &Arc<Backend>> {
+        self.exact
+            .values()
+            .chain(self.wildcard.values())
+            .chain(std::iter::once(&self.any_host))
+            .flat_map(|server| server.paths.iter().map(|p| &p.backend))
+            .chain(self.default_backend.iter())
+    }
+
+    /// Carry on each backend's round robin from `previous` (the table this one replaces), so
+    /// a reload does not send the next requests to the first endpoint again.
+    pub fn continue_round_robin(&self, previous: &RouteTable) {
+        let positions: HashMap<&str, usize> = previous
+            .backends()
+            .map(|b| (b.name.as_str(), b.next.load(Ordering::Relaxed)))
+            .collect();
+        for backend in self.backends() {
+            if let Some(position) = positions.get(backend.name.as_str()) {
+                backend.next.store(*position, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Whether the table has no rules and no default backend.
     pub fn is_empty(&self) -> bool {
         self.exact.is_empty()
@@ -222,6 +246,9 @@ fn strip_port(host: &str) -> &str {
 struct BackendResolver<'a> {
     services: HashMap<(&'a str, &'a str), &'a Service>,
     slices: HashMap<(&'a str, &'a str), Vec<&'a EndpointSlice>>,
+    /// One backend per `namespace/service:port`, shared by every rule naming it (so they
+    /// share one round robin).
+    resolved: HashMap<String, Arc<Backend>>,
 }
 
 impl<'a> BackendResolver<'a> {
@@ -249,12 +276,26 @@ impl<'a> BackendResolver<'a> {
                     .push(slice.as_ref());
             }
         }
-        BackendResolver { services, slices }
+        BackendResolver {
+            services,
+            slices,
+            resolved: HashMap::new(),
+        }
     }
 
     /// The backend's ready endpoints; a missing Service, port or endpoints (or a resource
     /// backend, which a proxy cannot serve) resolves to no endpoints, which answers 503.
-    fn resolve(&self, ns: &str, backend: &IngressBackend) -> Arc<Backend> {
+    fn resolve(&mut self, ns: &str, backend: &IngressBackend) -> Arc<Backend> {
+        let key = backend_key(ns, backend);
+        if let Some(resolved) = self.resolved.get(&key) {
+            return resolved.clone();
+        }
+        let resolved = self.resolve_uncached(ns, backend);
+        self.resolved.insert(key, resolved.clone());
+        resolved
+    }
+
+    fn resolve_uncached(&self, ns: &str, backend: &IngressBackend) -> Arc<Backend> {
         let Some(svc_backend) = backend.service.as_ref() else {
             return Arc::new(Backend::new(format!("{ns}/<resource backend>"), vec![]));
         };
@@ -318,6 +359,22 @@ impl<'a> BackendResolver<'a> {
             }
         }
         Arc::new(Backend::new(name, endpoints))
+    }
+}
+
+/// The identity of a backend for sharing: namespace, Service and port as written.
+fn backend_key(ns: &str, backend: &IngressBackend) -> String {
+    match backend.service.as_ref() {
+        Some(svc) => {
+            let port = svc.port.as_ref();
+            format!(
+                "{ns}/{}:{}:{}",
+                svc.name,
+                port.and_then(|p| p.name.clone()).unwrap_or_default(),
+                port.and_then(|p| p.number).unwrap_or_default()
+            )
+        }
+        None => format!("{ns}/<resource backend>"),
     }
 }
 

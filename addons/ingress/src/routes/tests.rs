@@ -178,3 +178,22 @@ fn nothing_matches_without_a_default_backend() {
     assert!(t.is_empty());
     assert!(t.route("x", "/").is_none());
 }
+
+#[test]
+fn round_robin_continues_across_reloads() {
+    let old = table();
+    let a = old.route("foo.example.com", "/").unwrap();
+    let first = a.pick_order().next().unwrap();
+    let new = table();
+    new.continue_round_robin(&old);
+    let next = new
+        .route("foo.example.com", "/")
+        .unwrap()
+        .pick_order()
+        .next()
+        .unwrap();
+    assert_ne!(
+        first, next,
+        "the reloaded table goes on to the next endpoint"
+    );
+}
