@@ -1,13 +1,14 @@
 //! rudder-ingress against a real apiserver and etcd: an Ingress with two hosts and two paths
 //! each routes requests to the right backend (small HTTP servers on 127.0.0.x, listed in
 //! EndpointSlices the test writes), round robin across ready endpoints past a dead one, 404
-//! for unmatched hosts, 503 with no ready endpoints, a TLS host answered with its Secret's
-//! certificate, the Ingress's status written, and route changes picked up.
+//! for unmatched hosts, 503 with no ready endpoints, a protocol upgrade spliced through, a TLS
+//! host answered with its Secret's certificate, the Ingress's status written, and route
+//! changes picked up.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use base64::Engine;
 use integration_tests::controller_manager::{get_ok, post_ok};
 use integration_tests::process::{self, Daemon};
@@ -42,6 +43,50 @@ async fn backend(name: &'static str, ip: [u8; 4]) -> Result<SocketAddr> {
                     body.len()
                 );
                 let _ = stream.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    Ok(addr)
+}
+
+/// A backend that switches protocols (as a WebSocket server would) and then answers every
+/// byte it gets in upper case.
+async fn upgrade_backend(ip: [u8; 4]) -> Result<SocketAddr> {
+    let listener = TcpListener::bind(SocketAddr::from((ip, 0))).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                if !head.contains("upgrade: websocket") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let switch = "HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n";
+                if stream.write_all(switch.as_bytes()).await.is_err() {
+                    return;
+                }
+                loop {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let upper = chunk[..n].to_ascii_uppercase();
+                            if stream.write_all(&upper).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
             });
         }
     });
@@ -145,6 +190,8 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     service_with_endpoints(&cluster, "svc-c", &[(c, true)]).await?;
     service_with_endpoints(&cluster, "svc-d", &[(d, true)]).await?;
     service_with_endpoints(&cluster, "svc-down", &[(d, false)]).await?;
+    let ws = upgrade_backend([127, 0, 0, 8]).await?;
+    service_with_endpoints(&cluster, "svc-ws", &[(ws, true)]).await?;
 
     let tls = cluster
         .ca()
@@ -179,7 +226,8 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
                 {"host": "bar.test", "http": {"paths": [
                     path("/", "Prefix", "svc-c"), path("/static", "Exact", "svc-d")]}},
                 {"host": "secure.test", "http": {"paths": [path("/", "Prefix", "svc-b")]}},
-                {"host": "down.test", "http": {"paths": [path("/", "Prefix", "svc-down")]}}
+                {"host": "down.test", "http": {"paths": [path("/", "Prefix", "svc-down")]}},
+                {"host": "ws.test", "http": {"paths": [path("/", "Prefix", "svc-ws")]}}
             ]}}),
     )
     .await?;
@@ -251,6 +299,27 @@ async fn ingress_routes_hosts_and_paths_and_serves_tls() -> Result<()> {
     );
     assert_eq!(get(&client, ingress.http, "other.test", "/").await?.0, 404);
     assert_eq!(get(&client, ingress.http, "down.test", "/").await?.0, 503);
+
+    // A protocol upgrade (WebSocket) is passed through and spliced: bytes flow both ways.
+    let mut conn = tokio::net::TcpStream::connect(ingress.http).await?;
+    conn.write_all(
+        b"GET /chat HTTP/1.1\r\nhost: ws.test\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n",
+    )
+    .await?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if conn.read(&mut byte).await? == 0 {
+            bail!("proxy closed before answering the upgrade: {head:?}");
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    conn.write_all(b"hello").await?;
+    let mut echoed = [0u8; 5];
+    tokio::time::timeout(Duration::from_secs(10), conn.read_exact(&mut echoed)).await??;
+    assert_eq!(&echoed, b"HELLO");
 
     // TLS: the Secret's certificate (issued by the cluster CA) for secure.test.
     let tls_client = reqwest::Client::builder()

@@ -93,6 +93,7 @@ impl Proxy {
         });
         if let Err(e) = http1::Builder::new()
             .serve_connection(TokioIo::new(stream), service)
+            .with_upgrades()
             .await
         {
             tracing::debug!(%peer, error = %e, "client connection ended with an error");
@@ -190,7 +191,16 @@ async fn forward(
             "502 no endpoint accepted a connection\n",
         );
     };
+    // A protocol switch (WebSocket): the Upgrade header is hop-by-hop, so it is put back
+    // after the strip, and once the endpoint answers 101 both sides are spliced together.
+    let upgrade = req.headers().get(header::UPGRADE).cloned();
+    let client_upgrade = upgrade.as_ref().map(|_| hyper::upgrade::on(&mut req));
     prepare_upstream_request(&mut req, peer, scheme, host);
+    if let Some(protocol) = &upgrade {
+        req.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        req.headers_mut().insert(header::UPGRADE, protocol.clone());
+    }
     let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
     {
         Ok(v) => v,
@@ -200,12 +210,20 @@ async fn forward(
         }
     };
     tokio::spawn(async move {
-        if let Err(e) = conn.await {
+        if let Err(e) = conn.with_upgrades().await {
             tracing::debug!(%addr, error = %e, "upstream connection ended with an error");
         }
     });
     match sender.send_request(req).await {
-        Ok(resp) => {
+        Ok(mut resp) => {
+            if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+                if let Some(client_upgrade) = client_upgrade {
+                    splice(client_upgrade, hyper::upgrade::on(&mut resp), addr);
+                    // The 101 keeps its Connection/Upgrade headers: they are the answer.
+                    let (parts, body) = resp.into_parts();
+                    return Response::from_parts(parts, body.boxed());
+                }
+            }
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             Response::from_parts(parts, body.boxed())
@@ -215,6 +233,26 @@ async fn forward(
             text(StatusCode::BAD_GATEWAY, "502 bad gateway\n")
         }
     }
+}
+
+/// Once both the client's and the endpoint's connections have switched protocols, copy bytes
+/// both ways until either side closes.
+fn splice(
+    client: hyper::upgrade::OnUpgrade,
+    upstream: hyper::upgrade::OnUpgrade,
+    addr: SocketAddr,
+) {
+    tokio::spawn(async move {
+        match tokio::try_join!(client, upstream) {
+            Ok((client, upstream)) => {
+                let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
+                if let Err(e) = tokio::io::copy_bidirectional(&mut client, &mut upstream).await {
+                    tracing::debug!(%addr, error = %e, "upgraded connection ended with an error");
+                }
+            }
+            Err(e) => tracing::debug!(%addr, error = %e, "protocol upgrade failed"),
+        }
+    });
 }
 
 /// Turn the client's request into the upstream's: origin-form target, hop-by-hop headers
