@@ -10,9 +10,10 @@
 
 use std::net::Ipv4Addr;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use integration_tests::containerd::Containerd;
 use integration_tests::controller_manager::post_ok;
 use integration_tests::kubelet::{create_bound_pod, start_kubelet_with, wait_pod};
@@ -25,6 +26,9 @@ const NODE: &str = "dns-node";
 const POD_CIDR: &str = "10.244.71.0/24";
 /// The bridge's gateway address (host-local IPAM's first address), where rudder-dns listens.
 const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 244, 71, 1);
+
+/// Exec ids of the resolv.conf reads (each exec needs its own).
+static RESOLV_READS: AtomicUsize = AtomicUsize::new(0);
 
 /// Run `nslookup name` in the pod's container; (exit ok, output).
 fn nslookup(
@@ -102,9 +106,17 @@ async fn pods_resolve_services_through_cluster_dns() -> Result<()> {
         .and_then(|id| id.strip_prefix("containerd://"))
         .context("client container ID")?
         .to_string();
-    if !host_has_address(GATEWAY) {
-        bail!("the pod bridge has no address {GATEWAY}; the CNI set-up changed");
-    }
+    kubelet
+        .daemon
+        .eventually_within(
+            Duration::from_secs(30),
+            &format!("the pod bridge's address {GATEWAY} (did the CNI set-up change?)"),
+            || {
+                let found = host_has_address(GATEWAY);
+                async move { Ok(found.then_some(())) }
+            },
+        )
+        .await?;
 
     // rudder-dns on the bridge's gateway, port 53 (busybox nslookup asks nowhere else).
     let health_port = process::free_port()?;
@@ -141,24 +153,26 @@ async fn pods_resolve_services_through_cluster_dns() -> Result<()> {
         .to_string();
 
     // The kubelet wrote our server and the search path into the pod's resolv.conf.
-    let resolv = Command::new("ctr")
-        .args([
-            "--address",
-            &containerd.socket_path().to_string_lossy(),
-            "-n",
-            "k8s.io",
-        ])
-        .args([
-            "task",
-            "exec",
-            "--exec-id",
-            "resolv",
-            &container,
-            "cat",
-            "/etc/resolv.conf",
-        ])
-        .output()?;
-    let resolv = String::from_utf8_lossy(&resolv.stdout).into_owned();
+    let resolv = kubelet
+        .daemon
+        .eventually_within(Duration::from_secs(30), "the pod's resolv.conf", || {
+            let out = Command::new("ctr")
+                .args(["--address", &containerd.socket_path().to_string_lossy()])
+                .args(["-n", "k8s.io", "task", "exec", "--exec-id"])
+                .arg(format!(
+                    "resolv-{}",
+                    RESOLV_READS.fetch_add(1, Ordering::Relaxed)
+                ))
+                .args([container.as_str(), "cat", "/etc/resolv.conf"])
+                .stdin(std::process::Stdio::null())
+                .output();
+            let text = out
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+            async move { Ok(text) }
+        })
+        .await?;
     assert!(
         resolv.contains(&format!("nameserver {GATEWAY}")),
         "{resolv}"
@@ -204,9 +218,15 @@ async fn pods_resolve_services_through_cluster_dns() -> Result<()> {
         );
     }
     // A name that does not exist: NXDOMAIN, no address.
-    n += 1;
-    let (_, out) = nslookup(&containerd, &container, "nope.default.svc.cluster.local", n)?;
-    assert!(out.contains("NXDOMAIN"), "{out}");
+    // (Retried: a `ctr task exec` can fail on a busy machine before nslookup runs.)
+    let out = dns
+        .eventually_within(Duration::from_secs(30), "nslookup nope in the pod", || {
+            n += 1;
+            let out = nslookup(&containerd, &container, "nope.default.svc.cluster.local", n)
+                .map(|(_, out)| out.contains("NXDOMAIN").then_some(out));
+            async move { out }
+        })
+        .await?;
     assert!(!out.contains("Address: 10."), "{out}");
     drop(kubelet);
     Ok(())
