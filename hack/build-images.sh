@@ -9,15 +9,24 @@
 # Both are one layer: Debian's busybox-static with its applets, /etc/passwd and /etc/group.
 # The build is deterministic and skipped when its inputs are unchanged.
 #
+# With --addons, also the add-on images (addons/*/manifests use them), from binaries already
+# built by cargo; each is one layer with the binary, the shared libraries ldd lists for it
+# and busybox (so `kubectl exec` has a shell):
+#   rudder-dns.tar      docker.io/rudder/rudder-dns:dev
+#   rudder-ingress.tar  docker.io/rudder/rudder-ingress:dev
+#
 #   hack/build-images.sh                       # build into $IMAGES_DIR
 #   hack/build-images.sh --import SOCKET       # build, then import into containerd at SOCKET
 #                                              # (namespace k8s.io, where the CRI looks)
+#   hack/build-images.sh --addons [--import SOCKET]
 #
 # Environment:
 #   IMAGES_DIR   output directory        (default <repo>/_output/images)
 #   BUSYBOX      the static busybox      (default /bin/busybox, from busybox-static)
 #   CTR          the ctr binary          (default: ctr on PATH)
 #   PYTHON       python 3                (default python3)
+#   ADDON_BIN_DIR  where rudder-dns and rudder-ingress are (default $CARGO_TARGET_DIR/debug,
+#                  else <repo>/target/debug)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,7 +43,7 @@ NAMESPACE=k8s.io
 log() { echo "build-images: $*" >&2; }
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # A hash of everything the tarballs are made from: when it matches the one stored with the
@@ -102,10 +111,66 @@ import_images() {
   log "imported ${IMAGE_NAMES[*]}"
 }
 
+ADDON_BINS=(rudder-dns rudder-ingress)
+ADDON_BIN_DIR=${ADDON_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
+
+# build_addons — one image per add-on binary. Rebuilt every time (the binaries change with
+# every cargo build; building takes a second).
+build_addons() {
+  local bin
+  for bin in "${ADDON_BINS[@]}"; do
+    if [[ ! -x $ADDON_BIN_DIR/$bin ]]; then
+      log "$ADDON_BIN_DIR/$bin not found; run cargo build -p $bin (or set ADDON_BIN_DIR)"
+      return 1
+    fi
+  done
+  mkdir -p "$IMAGES_DIR"
+  for bin in "${ADDON_BINS[@]}"; do
+    log "building $bin.tar from $ADDON_BIN_DIR/$bin"
+    # The shared libraries the binary loads (absolute paths ldd resolves), copied at the
+    # same paths so the dynamic loader finds them in the container.
+    local libs
+    libs=$(ldd "$ADDON_BIN_DIR/$bin" 2>/dev/null | awk '/=> \// {print $3} /^\t\// {print $1}' | sort -u | tr '\n' ' ')
+    "$PYTHON" - "$ROOT/hack/lib" "$BUSYBOX" "$ADDON_BIN_DIR/$bin" "$bin" "$IMAGES_DIR/$bin.tar" $libs <<'PY' >&2
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import oci_image
+busybox, binary, name, out, libs = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+layer = oci_image.Layer()
+dirs = {"bin", "dev", "etc", "proc", "sys", "tmp", "usr", "usr/local", "usr/local/bin"}
+for lib in libs:
+    parts = lib.strip("/").split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        dirs.add("/".join(parts[:i]))
+for d in sorted(dirs):
+    layer.dir(d, 0o1777 if d == "tmp" else 0o755)
+with open(busybox, "rb") as f:
+    layer.file("bin/busybox", f.read(), 0o755)
+for applet in ["sh", "ls", "cat", "nslookup", "wget", "nc"]:
+    layer.symlink("bin/" + applet, "busybox")
+layer.file("etc/passwd", oci_image.PASSWD.encode())
+layer.file("etc/group", oci_image.GROUP.encode())
+with open(binary, "rb") as f:
+    layer.file("usr/local/bin/" + name, f.read(), 0o755)
+for lib in libs:
+    with open(os.path.realpath(lib), "rb") as f:
+        layer.file(lib.strip("/"), f.read(), 0o755)
+image = {"file": name + ".tar", "name": "docker.io/rudder/%s:dev" % name, "tag": "dev",
+         "process": {"Entrypoint": ["/usr/local/bin/" + name]}}
+files, manifest = oci_image.image_layout(layer.finish(), image, oci_image.go_arch())
+oci_image.write_tarball(out, files)
+print("%s %s %s" % (image["file"], image["name"], manifest))
+PY
+    TARBALLS+=("$bin.tar")
+    IMAGE_NAMES+=("docker.io/rudder/$bin:dev")
+  done
+}
+
 main() {
-  local sock=""
+  local sock="" addons=0
   while (($#)); do
     case $1 in
+      --addons) addons=1; shift ;;
       --import)
         [[ $# -ge 2 ]] || { log "--import needs a containerd socket"; exit 2; }
         sock=$2
@@ -116,6 +181,9 @@ main() {
     esac
   done
   build
+  if ((addons)); then
+    build_addons
+  fi
   if [[ -n $sock ]]; then
     import_images "$sock"
   fi
