@@ -39,7 +39,8 @@ NAMESPACE=k8s.io
 log() { echo "build-images: $*" >&2; }
 
 usage() {
-  sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+  # The header comment, up to the first line that is not one.
+  awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
 }
 
 # A hash of everything the tarballs are made from: when it matches the one stored with the
