@@ -44,7 +44,7 @@ VERSION=$(awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print 
 
 log() { echo "rudderadm: $*" >&2; }
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; }
 
 # The real kubectl (Debian's /usr/bin/kubectl) when there is one: the checks below use
 # jsonpath filters.
