@@ -11,7 +11,7 @@
 #                                     # manifests, PKI, kubeconfigs and etcd data
 #
 # kubeadm's phases, in order: preflight → certs → kubeconfig → etcd/control-plane (static pod
-# manifests) → kubelet-start → wait-control-plane → mark node Ready. After init:
+# manifests) → kubelet-start → wait-control-plane → mark-control-plane. After init:
 #   export KUBECONFIG=$RUDDER_ROOT/etc/kubernetes/admin.conf; kubectl get pods -n kube-system
 #
 # Environment:
@@ -26,6 +26,8 @@
 #   API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
 #                        loopback ports (default: free ones)
 #   KUBECTL              kubectl for the readiness checks (default: kubectl on PATH)
+#   RUDDER_CONTROL_PLANE_TAINT=0  no NoSchedule taint on the control-plane node (kubeadm
+#                        taints it; untainted, a single node runs workloads too)
 #   RUDDER_INIT_TIMEOUT  seconds to wait for the control plane and the node (default 180)
 set -euo pipefail
 
@@ -70,6 +72,18 @@ control_plane_mirrored() {
       -o 'jsonpath={.metadata.annotations.kubernetes\.io/config\.mirror}/{.status.phase}' 2>/dev/null) || return 1
     [[ $phase == ?*/Running ]] || return 1
   done
+}
+
+# kubeadm's mark-control-plane phase: the node-role label (which kubectl's ROLES column shows)
+# and the NoSchedule taint that keeps ordinary pods on workers. RUDDER_CONTROL_PLANE_TAINT=0
+# leaves the taint off, for a single-node cluster that runs workloads.
+mark_control_plane() {
+  log "[mark-control-plane] labelling node $NODE_NAME node-role.kubernetes.io/control-plane"
+  kubectl_admin label node "$NODE_NAME" node-role.kubernetes.io/control-plane= --overwrite >/dev/null
+  if [[ ${RUDDER_CONTROL_PLANE_TAINT:-1} != 0 ]]; then
+    kubectl_admin taint node "$NODE_NAME" node-role.kubernetes.io/control-plane:NoSchedule \
+      --overwrite >/dev/null
+  fi
 }
 
 save_state() {
@@ -118,6 +132,7 @@ cmd_init() {
   log "[wait-control-plane] waiting for node $NODE_NAME Ready and the control-plane mirror pods"
   rudder::util::wait_for "node $NODE_NAME" "$TIMEOUT" 0 node_ready "$NODE_NAME" || return 1
   rudder::util::wait_for "control-plane mirror pods" "$TIMEOUT" 0 control_plane_mirrored || return 1
+  mark_control_plane
   log "control plane up in $((SECONDS - start))s. To use it:"
   log "  export KUBECONFIG=$KUBE_DIR/admin.conf"
   log "  kubectl get pods -n kube-system"

@@ -5,7 +5,8 @@
 #            mirror pod (kubernetes.io/config.mirror, config.source=file) owned by the Node;
 #            the node Ready
 #   join   → a worker kubelet on the same machine, Ready
-#   a Deployment of 2 busybox pods Running on the nodes, with pod IPs from the nodes' CIDRs
+#   the control-plane node labelled node-role.kubernetes.io/control-plane and tainted NoSchedule
+#   a Deployment of 2 busybox pods Running on the worker, with pod IPs from its CIDR
 #   reset  → no kubelet, containerd, container, mount, bridge or file of the cluster is left
 # and exits non-zero at the first failure (after a reset, unless BOOTSTRAP_KEEP=1).
 #
@@ -77,6 +78,12 @@ for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
   [[ -n $mirror ]] || fail "$pod has no kubernetes.io/config.mirror annotation"
   log "ok: $pod Running from $image, mirror of $mirror"
 done
+taints=$(k get node "$NODE_NAME" -o 'jsonpath={.spec.taints[*].key}:{.spec.taints[*].effect}')
+[[ $taints == node-role.kubernetes.io/control-plane:NoSchedule ]] ||
+  fail "control-plane node taints are '$taints', want node-role.kubernetes.io/control-plane:NoSchedule"
+k get node "$NODE_NAME" -o 'jsonpath={.metadata.labels}' | grep -q '"node-role.kubernetes.io/control-plane"' ||
+  fail "control-plane node lacks the node-role.kubernetes.io/control-plane label"
+log "ok: $NODE_NAME labelled and tainted as the control plane"
 
 log "join $WORKER"
 "$ADM" join "$WORKER" || fail "rudderadm join"
@@ -100,7 +107,7 @@ eventually 90 all_running || {
 }
 while read -r name ip node; do
   case $node in
-    "$NODE_NAME") [[ $ip == 10.244.60.* ]] || fail "$name on $node has IP $ip, outside 10.244.60.0/24" ;;
+    "$NODE_NAME") fail "$name runs on the tainted control-plane node" ;;
     "$WORKER") [[ $ip == 10.244.61.* ]] || fail "$name on $node has IP $ip, outside 10.244.61.0/24" ;;
     *) fail "$name runs on unknown node $node" ;;
   esac
