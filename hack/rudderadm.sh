@@ -109,13 +109,14 @@ cmd_init() {
   rudder::bootstrap::preflight
   log "[preflight] installing the traffic guard (nftables table rudder_guard)"
   rudder::guard::install
-  log "[certs] generating the PKI in $PKI_DIR"
   mkdir -p "$KUBE_DIR" "$LOG_DIR"
+  # Written before anything else: reset removes PKI and etcd data only where init ran.
+  save_state
+  log "[certs] generating the PKI in $PKI_DIR"
   rudder::bootstrap::certs
   log "[kubeconfig] writing admin.conf, controller-manager.conf, scheduler.conf in $KUBE_DIR"
   rudder::bootstrap::kubeconfigs
   rudder::bootstrap::node_credentials "$NODE_NAME"
-  save_state
   log "[control-plane] writing static pod manifests in $MANIFEST_DIR"
   mkdir -p "$ETCD_DATA_DIR"
   chmod 700 "$ETCD_DATA_DIR"
@@ -177,6 +178,11 @@ cmd_join() {
 
 cmd_reset() {
   local node dir bridge
+  if [[ ! -f $STATE_FILE && ! -d $NODES_DIR ]]; then
+    # /var/lib/etcd may belong to a system etcd: without our state file it is not ours.
+    log "[reset] no $STATE_FILE and no $NODES_DIR: nothing of rudderadm's to remove"
+    return 0
+  fi
   [[ -f $STATE_FILE ]] && source "$STATE_FILE"
   if [[ -d $NODES_DIR ]]; then
     for dir in "$NODES_DIR"/*/; do
