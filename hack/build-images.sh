@@ -19,6 +19,9 @@
 #   hack/build-images.sh --import SOCKET       # build, then import into containerd at SOCKET
 #                                              # (namespace k8s.io, where the CRI looks)
 #   hack/build-images.sh --addons [--import SOCKET]
+#   hack/build-images.sh --components [--import SOCKET]
+#                                              # also the control-plane component images
+#                                              # (see build_component_images below)
 #
 # Environment:
 #   IMAGES_DIR   output directory        (default <repo>/_output/images)
@@ -27,6 +30,8 @@
 #   PYTHON       python 3                (default python3)
 #   ADDON_BIN_DIR  where rudder-dns and rudder-ingress are (default $CARGO_TARGET_DIR/debug,
 #                  else <repo>/target/debug)
+#   RUDDER_BIN_DIR  where the component binaries are (default $CARGO_TARGET_DIR or
+#                <repo>/target, then /debug)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,7 +48,8 @@ NAMESPACE=k8s.io
 log() { echo "build-images: $*" >&2; }
 
 usage() {
-  sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
+  # The header comment, up to the first line that is not one.
+  awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"
 }
 
 # A hash of everything the tarballs are made from: when it matches the one stored with the
@@ -166,8 +172,147 @@ PY
   done
 }
 
+# ---------------------------------------------------------------------------------------------
+# Component images (issue 9): one minimal image per control-plane component, tagged with the
+# workspace version — rudder.local/<component>:v<version> — holding the binary and the shared
+# libraries ldd names for it (plus the dynamic loader), nothing else. kube-proxy's image also
+# carries nft (and its libraries), which it runs to program the Service rules. etcd is
+# Debian's /usr/bin/etcd. Built only with --components; rebuilt when a binary changes.
+COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kube-proxy etcd)
+COMPONENT_IMAGE_NAMES=()
+
+# The workspace version (Cargo.toml's [workspace.package] version) as an image tag.
+workspace_version() {
+  awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print "v" $2; exit}' \
+    "$ROOT/Cargo.toml"
+}
+
+# The files of COMPONENT's image, one "source-path" per line; the first is the entrypoint.
+component_files() {
+  local bin_dir=$1 component=$2
+  case $component in
+    etcd) echo /usr/bin/etcd ;;
+    kube-proxy) echo "$bin_dir/kube-proxy"; command -v nft || echo /usr/sbin/nft ;;
+    *) echo "$bin_dir/$component" ;;
+  esac
+}
+
+build_component_images() {
+  local bin_dir=${RUDDER_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
+  local version c f
+  version=$(workspace_version)
+  [[ -n $version ]] || { log "cannot read the workspace version from Cargo.toml"; return 1; }
+  mkdir -p "$IMAGES_DIR"
+  exec 8>"$IMAGES_DIR/.components.lock"
+  flock 8
+  COMPONENT_IMAGE_NAMES=()
+  for c in "${COMPONENTS[@]}"; do
+    local files=() name=rudder.local/$c:$version tar=$IMAGES_DIR/$c.tar
+    mapfile -t files < <(component_files "$bin_dir" "$c")
+    for f in "${files[@]}"; do
+      if [[ ! -x $f ]]; then
+        log "$f not found (build it: cargo build --bins; etcd: hack/install-deps.sh)"
+        return 1
+      fi
+    done
+    # Inputs: the files' identity (size, mtime) and this script; hashing 100 MB debug
+    # binaries on every run would cost more than it saves.
+    local want have=""
+    want=$({ stat -L -c '%n %s %Y' "${files[@]}"; echo "$name"; sha256sum "${BASH_SOURCE[0]}" "$BUILDER"; } |
+      sha256sum | awk '{print $1}')
+    [[ -f $tar.inputs ]] && have=$(<"$tar.inputs")
+    COMPONENT_IMAGE_NAMES+=("$name")
+    if [[ $want == "$have" && -s $tar ]]; then
+      continue
+    fi
+    log "building $name from ${files[*]}"
+    rm -f "$tar.inputs"
+    ROOT=$ROOT "$PYTHON" - "$tar" "$name" "${files[@]}" <<'EOF' >&2
+import os, subprocess, sys
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "hack", "lib"))
+import oci_image as oci
+
+out, name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def libraries(path):
+    """The shared objects ldd resolves for path (none for a static binary)."""
+    res = subprocess.run(["ldd", path], capture_output=True, text=True)
+    libs = []
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if "=>" in parts:
+            target = parts[parts.index("=>") + 1]
+            if target.startswith("/"):
+                libs.append(target)
+        elif parts and parts[0].startswith("/"):
+            libs.append(parts[0])  # the dynamic loader
+    return libs
+
+layer = oci.Layer()
+dirs = set()
+entries = {}
+for f in files:
+    entries[f] = f
+    for lib in libraries(f):
+        entries[lib] = lib
+# Put the entrypoint binary at /usr/local/bin/<name>, libraries where ldd found them.
+target = {files[0]: "/usr/local/bin/" + os.path.basename(files[0])}
+for f in files[1:]:
+    target[f] = "/usr/sbin/" + os.path.basename(f)
+for src in entries:
+    parent = os.path.dirname(target.get(src, src).lstrip("/"))
+    while parent:
+        dirs.add(parent)
+        parent = os.path.dirname(parent)
+for d in sorted(dirs):
+    layer.dir(d)
+for d in ["tmp", "etc", "var", "var/lib"]:
+    if d not in dirs:
+        layer.dir(d, 0o1777 if d == "tmp" else 0o755)
+        dirs.add(d)
+layer.file("etc/passwd", oci.PASSWD.encode())
+layer.file("etc/group", oci.GROUP.encode())
+# Each file goes where ldd named it (the loader's /lib64/ld-linux-x86-64.so.2 is a symlink
+# on the host): the real file's content is stored under the name the binary asks for.
+for src in sorted(entries, key=lambda s: target.get(s, s)):
+    dst = target.get(src, src).lstrip("/")
+    with open(os.path.realpath(src), "rb") as fh:
+        layer.file(dst, fh.read(), 0o755)
+blob = layer.finish()
+tag = name.rsplit(":", 1)[1]
+image = {"name": name, "tag": tag,
+         "process": {"Entrypoint": [target[files[0]]]}}
+files_, digest = oci.image_layout(blob, image, oci.go_arch())
+oci.write_tarball(out, files_)
+print("%s %s %s (%d MB)" % (os.path.basename(out), name, digest, len(blob) >> 20))
+EOF
+    echo "$want" >"$tar.inputs"
+  done
+  flock -u 8
+  exec 8>&-
+}
+
+# import_component_images SOCKET — import the component tarballs and check each is unpacked.
+import_component_images() {
+  local sock=$1 c name
+  local ctr=("$CTR" --address "$sock" --namespace "$NAMESPACE")
+  for c in "${COMPONENTS[@]}"; do
+    log "importing $c.tar into $sock"
+    "${ctr[@]}" images import --all-platforms "$IMAGES_DIR/$c.tar" >&2
+  done
+  for name in "${COMPONENT_IMAGE_NAMES[@]}"; do
+    if ! "${ctr[@]}" images check "name==$name" |
+      awk -v n="$name" '$1 == n && $4 == "complete" && $NF == "true" {ok = 1} END {exit !ok}'; then
+      log "$name is missing, incomplete or not unpacked in $sock"
+      return 1
+    fi
+  done
+  log "imported ${COMPONENT_IMAGE_NAMES[*]}"
+}
+# ---------------------------------------------------------------------------------------------
+
 main() {
-  local sock="" addons=0
+  local sock="" addons=0 components=0
   while (($#)); do
     case $1 in
       --addons) addons=1; shift ;;
@@ -176,6 +321,7 @@ main() {
         sock=$2
         shift 2
         ;;
+      --components) components=1; shift ;;
       -h | --help) usage; exit 0 ;;
       *) log "unknown argument $1"; usage >&2; exit 2 ;;
     esac
@@ -184,8 +330,14 @@ main() {
   if ((addons)); then
     build_addons
   fi
+  if ((components)); then
+    build_component_images
+  fi
   if [[ -n $sock ]]; then
     import_images "$sock"
+    if ((components)); then
+      import_component_images "$sock"
+    fi
   fi
 }
 

@@ -150,37 +150,6 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         )?,
         thresholds: thresholds.clone(),
     };
-    let node = if flags.register_node {
-        node::register(&client, &node_config).await?
-    } else {
-        kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone())
-            .get(&node_name)
-            .await
-            .context("reading our Node")?
-    };
-    let node_uid = node.metadata.uid.clone();
-    let pod_cidr = node
-        .spec
-        .as_ref()
-        .and_then(|s| s.pod_cidr.clone())
-        .or(flags.pod_cidr.clone());
-    if let (Some(cidr), Some(_)) = (&pod_cidr, &fake) {
-        // Upstream's kubelet tells the runtime the node's CIDR; the fake hands out pod
-        // addresses from it. (containerd gets its CIDR from the conflist below instead.)
-        set_runtime_pod_cidr(&runtime, cidr).await?;
-    }
-    match &pod_cidr {
-        Some(cidr) => network::write_conflist(
-            &flags.cni_conf_dir,
-            &flags.cni_bridge_name,
-            cidr,
-            &flags.root_dir.join("cni-ipam"),
-        )?,
-        None => {
-            tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network")
-        }
-    }
-
     let capacity = node::machine::capacity(&flags.root_dir, flags.max_pods);
     let memory_capacity = capacity
         .get("memory")
@@ -234,23 +203,8 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         allocatable: crate::pods::admission::amounts(&allocatable),
     });
 
-    tokio::spawn(node::run(
-        client.clone(),
-        runtime.clone(),
-        node_config,
-        node,
-        eviction,
-    ));
-
-    let server_task = tokio::spawn(server.run(std::future::pending()));
-
     let (tx, rx) = mpsc::channel(256);
     let mut sources = HashSet::from([PodSource::Api]);
-    tokio::spawn(source_api::run(
-        client.clone(),
-        node_name.clone(),
-        tx.clone(),
-    ));
     if let Some(dir) = flags
         .pod_manifest_path
         .clone()
@@ -262,14 +216,60 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
             client.clone(),
             dir,
             node_name.clone(),
-            node_uid,
             period,
             tx.clone(),
         ));
     }
-    drop(tx);
+    // The pod manager runs before the node is registered: static pods may be the control
+    // plane itself (kubeadm's layout), so they must start while the apiserver is still down.
     let manager = PodManager::new(ctx, sources);
-    let manager_task = tokio::spawn(manager.run(rx, probe_rx));
+    let mut manager_task = tokio::spawn(manager.run(rx, probe_rx));
+    let mut server_task = tokio::spawn(server.run(std::future::pending()));
+
+    let node = tokio::select! {
+        node = register(&client, &flags, &node_config) => node?,
+        _ = common::signals::shutdown() => {
+            tracing::info!("shutting down before the node registered; containers keep running");
+            return Ok(());
+        }
+        _ = &mut manager_task => anyhow::bail!("the pod manager stopped"),
+        result = &mut server_task => anyhow::bail!("the kubelet server stopped: {result:?}"),
+    };
+    let pod_cidr = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.clone())
+        .or(flags.pod_cidr.clone());
+    if let (Some(cidr), Some(_)) = (&pod_cidr, &fake) {
+        // Upstream's kubelet tells the runtime the node's CIDR; the fake hands out pod
+        // addresses from it. (containerd gets its CIDR from the conflist below instead.)
+        set_runtime_pod_cidr(&runtime, cidr).await?;
+    }
+    match &pod_cidr {
+        Some(cidr) => network::write_conflist(
+            &flags.cni_conf_dir,
+            &flags.cni_bridge_name,
+            cidr,
+            &flags.root_dir.join("cni-ipam"),
+        )?,
+        None => {
+            tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network")
+        }
+    }
+
+    tokio::spawn(node::run(
+        client.clone(),
+        runtime.clone(),
+        node_config,
+        node,
+        eviction,
+    ));
+    tokio::spawn(source_api::run(
+        client.clone(),
+        node_name.clone(),
+        tx.clone(),
+    ));
+    drop(tx);
 
     tracing::info!(node = %node_name, "kubelet running");
     tokio::select! {
@@ -278,4 +278,40 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         result = server_task => anyhow::bail!("the kubelet server stopped: {result:?}"),
     }
     Ok(())
+}
+
+/// How long to wait between attempts to reach the apiserver while registering.
+const REGISTER_RETRY: Duration = Duration::from_secs(2);
+
+/// Registers the node (or reads it with `--register-node=false`), retrying while the
+/// apiserver cannot be reached or refuses: under kubeadm's layout it is one of our own
+/// static pods and answers only once we have started it. Bad flags fail at once.
+async fn register(
+    client: &kube::Client,
+    flags: &Flags,
+    config: &NodeConfig,
+) -> anyhow::Result<k8s_openapi::api::core::v1::Node> {
+    let mut attempts = 0u32;
+    loop {
+        let result = if flags.register_node {
+            node::register(client, config).await
+        } else {
+            kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone())
+                .get(&config.name)
+                .await
+                .map_err(node::NodeError::from)
+        };
+        match result {
+            Ok(node) => return Ok(node),
+            Err(node::NodeError::Api(e)) => {
+                attempts += 1;
+                // Quiet at first: the apiserver is usually a few seconds away.
+                if attempts % 5 == 1 {
+                    tracing::warn!(error = %e, attempts, "registering the node; retrying");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tokio::time::sleep(REGISTER_RETRY).await;
+    }
 }

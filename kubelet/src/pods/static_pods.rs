@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{DeleteParams, PostParams};
 use kube::Api;
@@ -197,16 +197,30 @@ async fn sync_mirrors(
     }
 }
 
+/// The UID of our Node, once the apiserver answers and the node is registered.
+async fn registered_node_uid(client: &kube::Client, node_name: &str) -> Option<String> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    match nodes.get_opt(node_name).await {
+        Ok(node) => node.and_then(|n| n.metadata.uid),
+        Err(e) => {
+            tracing::debug!(error = %e, "the apiserver is not answering yet; mirror pods wait");
+            None
+        }
+    }
+}
+
 /// Scans the manifest directory every `period` until the receiver goes away.
 pub async fn run(
     client: kube::Client,
     dir: PathBuf,
     node_name: String,
-    node_uid: Option<String>,
     period: Duration,
     out: mpsc::Sender<SourceEvent>,
 ) {
     let mut current: HashMap<String, Pod> = HashMap::new();
+    // Known once the node is registered: static pods start before that (the apiserver may be
+    // one of them), and mirrors are created only when their owner, the Node, exists.
+    let mut node_uid: Option<String> = None;
     let mut synced = false;
     loop {
         let mut found: HashMap<String, Pod> = HashMap::new();
@@ -261,7 +275,12 @@ pub async fn run(
             }
         }
         current = found;
-        sync_mirrors(&client, &node_name, node_uid.as_deref(), &current, &removed).await;
+        if node_uid.is_none() {
+            node_uid = registered_node_uid(&client, &node_name).await;
+        }
+        if node_uid.is_some() {
+            sync_mirrors(&client, &node_name, node_uid.as_deref(), &current, &removed).await;
+        }
         tokio::time::sleep(period).await;
     }
 }

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# kubeadm-like bootstrap phases for hack/rudderadm.sh: preflight, certs, kubeconfigs, static
+# pod manifests, the node runtime and the kubelet, and their undoing. Source after util.sh,
+# containerd.sh and control-plane.sh; every function reads the layout variables that
+# rudder::bootstrap::layout sets.
+#
+#   rudder::bootstrap::layout                 # paths under RUDDER_ROOT (default /)
+#   rudder::bootstrap::preflight              # checks; exits with every problem listed
+#   rudder::bootstrap::certs                  # PKI (cluster CA, apiserver, SA keys …)
+#   rudder::bootstrap::kubeconfigs            # admin, controller-manager, scheduler
+#   rudder::bootstrap::node_credentials NODE  # kubelet client kubeconfig + serving cert
+#   rudder::bootstrap::render TEMPLATE        # a manifests/ template, on stdout
+#   rudder::bootstrap::static_pods            # render every control-plane manifest
+#   rudder::bootstrap::start_node NODE CIDR BRIDGE MANIFESTS  # containerd + kubelet
+#   rudder::bootstrap::stop_node NODE         # kubelet, containers, containerd, mounts
+
+# The paths kubeadm uses, all under RUDDER_ROOT so a test can keep the real /etc and /var
+# untouched. The manifest directory can be moved on its own (RUDDER_MANIFEST_DIR).
+rudder::bootstrap::layout() {
+  local root=${RUDDER_ROOT:-}
+  root=${root%/}
+  KUBE_DIR=$root/etc/kubernetes
+  PKI_DIR=$KUBE_DIR/pki
+  MANIFEST_DIR=${RUDDER_MANIFEST_DIR:-$KUBE_DIR/manifests}
+  ETCD_DATA_DIR=$root/var/lib/etcd
+  NODES_DIR=$root/var/lib/rudder/nodes
+  LOG_DIR=$root/var/log/rudder
+  STATE_FILE=$KUBE_DIR/rudderadm.env
+}
+
+# Where a node's kubelet root, containerd and pid files live.
+rudder::bootstrap::node_dir() { echo "$NODES_DIR/$1"; }
+
+BOOTSTRAP_PROBLEMS=()
+rudder::bootstrap::problem() { BOOTSTRAP_PROBLEMS+=("$*"); }
+
+# kubeadm's preflight: everything that would make init fail half-way is checked first, and
+# every problem is reported at once. Swap is only a warning (the kubelet does not refuse it).
+rudder::bootstrap::preflight() {
+  local port name bin
+  BOOTSTRAP_PROBLEMS=()
+  ((EUID == 0)) || rudder::bootstrap::problem "must run as root (containers, mounts, bridges)"
+  for bin in containerd ctr runc etcd nft ip openssl curl ss; do
+    command -v "$bin" >/dev/null ||
+      rudder::bootstrap::problem "$bin not found on PATH (hack/install-deps.sh installs it)"
+  done
+  [[ -d /usr/lib/cni ]] ||
+    rudder::bootstrap::problem "/usr/lib/cni missing (Debian containernetworking-plugins)"
+  for bin in kubelet kubectl rudder-pki kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+    [[ -x $BIN_DIR/$bin ]] ||
+      rudder::bootstrap::problem "$BIN_DIR/$bin missing (cargo build --bins, or set RUDDER_BIN_DIR)"
+  done
+  for name in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT; do
+    port=${!name}
+    if rudder::util::port_in_use "$port"; then
+      rudder::bootstrap::problem "port $port ($name) is in use"
+    fi
+  done
+  if [[ -d $MANIFEST_DIR ]] && compgen -G "$MANIFEST_DIR/*.yaml" >/dev/null; then
+    rudder::bootstrap::problem "$MANIFEST_DIR already holds manifests (run hack/rudderadm.sh reset)"
+  fi
+  [[ -e $PKI_DIR/ca.key ]] &&
+    rudder::bootstrap::problem "$PKI_DIR already holds a CA (run hack/rudderadm.sh reset)"
+  [[ -d $ETCD_DATA_DIR/member ]] &&
+    rudder::bootstrap::problem "$ETCD_DATA_DIR is not empty (run hack/rudderadm.sh reset)"
+  # A leftover bridge without ports is reused by the CNI bridge plugin; one with ports
+  # belongs to a running cluster.
+  if [[ -n $(ip -o link show master "$CNI_BRIDGE" 2>/dev/null) ]]; then
+    rudder::bootstrap::problem "bridge $CNI_BRIDGE has interfaces attached (another cluster uses it?)"
+  fi
+  if [[ -r /proc/swaps ]] && (($(wc -l </proc/swaps) > 1)); then
+    echo "rudderadm: [preflight] warning: swap is on; the kubelet runs anyway" >&2
+  fi
+  if ((${#BOOTSTRAP_PROBLEMS[@]})); then
+    local p
+    echo "rudderadm: [preflight] some checks failed:" >&2
+    for p in "${BOOTSTRAP_PROBLEMS[@]}"; do
+      echo "    - $p" >&2
+    done
+    return 1
+  fi
+}
+
+rudder::bootstrap::certs() {
+  mkdir -p "$PKI_DIR"
+  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR"
+}
+
+# kubeadm's admin.conf, controller-manager.conf and scheduler.conf (certificates embedded).
+rudder::bootstrap::kubeconfigs() {
+  local server=https://127.0.0.1:$API_PORT
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user admin --context rudder \
+    --server "$server" --out "$KUBE_DIR/admin.conf" >/dev/null
+  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+    system:kube-controller-manager "$server" "$KUBE_DIR/controller-manager.conf"
+  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+    system:kube-scheduler "$server" "$KUBE_DIR/scheduler.conf"
+  chmod 600 "$KUBE_DIR"/*.conf
+}
+
+# The kubelet's client identity (system:node:NODE in system:nodes, what the Node authorizer
+# expects) and its serving certificate, signed with the CA key on this machine. A joining
+# node gets the same: there is no bootstrap-token authenticator or CSR signer yet, so the
+# script plays the CA's part.
+rudder::bootstrap::node_credentials() {
+  local node=$1 dir
+  dir=$(rudder::bootstrap::node_dir "$node")
+  mkdir -p "$dir"
+  "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$node" \
+    --group system:nodes --name "kubelet-client-$node" >/dev/null
+  "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user "kubelet-client-$node" \
+    --context rudder --server "https://127.0.0.1:$API_PORT" --out "$dir/kubelet.conf" >/dev/null
+  chmod 600 "$dir/kubelet.conf"
+  local crt=$dir/kubelet-serving.crt key=$dir/kubelet-serving.key csr=$dir/kubelet-serving.csr
+  (
+    umask 077
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout "$key" -subj "/O=system:nodes/CN=system:node:$node" -out "$csr" 2>/dev/null
+  )
+  openssl x509 -req -in "$csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 365 -out "$crt" \
+    -extfile <(printf '%s\n' \
+      "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth" \
+      "subjectAltName=IP:127.0.0.1,DNS:$node") 2>/dev/null
+  rm -f "$csr"
+}
+
+# YAML single-quoted scalar.
+rudder::bootstrap::yaml_quote() {
+  local s=${1//\'/\'\'}
+  printf "'%s'" "$s"
+}
+
+# rudder::bootstrap::render TEMPLATE — replace {{NAME}} with $NAME for the variables below;
+# a line `- {{APISERVER_FLAGS}}` becomes one list item per element of RUDDER_APISERVER_FLAGS.
+# An unknown placeholder left in the output is an error.
+rudder::bootstrap::render() {
+  local template=$1 line indent arg var out
+  local vars=(VERSION NODE_NAME API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT
+    ETCD_DATA_DIR PKI_DIR KUBE_DIR)
+  out=$(
+    while IFS= read -r line || [[ -n $line ]]; do
+      if [[ $line =~ ^([[:space:]]*)-\ \{\{APISERVER_FLAGS\}\}$ ]]; then
+        indent=${BASH_REMATCH[1]}
+        for arg in "${RUDDER_APISERVER_FLAGS[@]}"; do
+          printf '%s- %s\n' "$indent" "$(rudder::bootstrap::yaml_quote "$arg")"
+        done
+        continue
+      fi
+      for var in "${vars[@]}"; do
+        line=${line//"{{$var}}"/${!var}}
+      done
+      printf '%s\n' "$line"
+    done <"$template"
+  )
+  if grep -q '{{' <<<"$out"; then
+    echo "rudderadm: $template: unknown placeholder: $(grep -o '{{[^}]*}}' <<<"$out" | head -1)" >&2
+    return 1
+  fi
+  printf '%s\n' "$out"
+}
+
+# Writes the four control-plane manifests. Each is written to a dot-file first and renamed:
+# the kubelet skips dot-files, so it never reads a half-written manifest.
+rudder::bootstrap::static_pods() {
+  local c
+  mkdir -p "$MANIFEST_DIR"
+  rudder::control_plane::apiserver_flags "$PKI_DIR" "$SERVICE_CIDR" "$NODE_PORT_RANGE"
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+    rudder::bootstrap::render "$ROOT/manifests/$c.yaml" >"$MANIFEST_DIR/.$c.yaml"
+    mv "$MANIFEST_DIR/.$c.yaml" "$MANIFEST_DIR/$c.yaml"
+  done
+}
+
+# rudder::bootstrap::start_node NODE POD_CIDR BRIDGE KUBELET_PORT HEALTHZ_PORT [MANIFESTS]
+# A private containerd (images imported) and a kubelet for NODE, both left running in the
+# background after this script exits (kubeadm leaves that to systemd); pids in the node dir.
+rudder::bootstrap::start_node() {
+  local node=$1 cidr=$2 bridge=$3 port=$4 healthz=$5 manifests=${6:-}
+  local dir
+  dir=$(rudder::bootstrap::node_dir "$node")
+  mkdir -p "$dir/kubelet" "$LOG_DIR"
+  # reset deletes the bridge the CNI plugin creates for this node.
+  echo "$bridge" >"$dir/bridge"
+  if ! rudder::containerd::start "$dir/containerd"; then
+    echo "rudderadm: containerd for $node did not start; see $dir/containerd/containerd.log" >&2
+    return 1
+  fi
+  IMAGES_DIR=${IMAGES_DIR:-$ROOT/_output/images} RUDDER_BIN_DIR=$BIN_DIR \
+    "$ROOT/hack/build-images.sh" --components --import "$CONTAINERD_SOCK" 2>>"$LOG_DIR/images.log" || {
+    echo "rudderadm: importing images failed; see $LOG_DIR/images.log" >&2
+    return 1
+  }
+  local args=(
+    --kubeconfig "$dir/kubelet.conf"
+    --container-runtime-endpoint "unix://$CONTAINERD_SOCK"
+    --hostname-override "$node"
+    --node-ip 127.0.0.1
+    --root-dir "$dir/kubelet"
+    --pod-cidr "$cidr"
+    --cni-conf-dir "$dir/containerd/net.d"
+    --cni-bridge-name "$bridge"
+    --cluster-domain cluster.local
+    --address 127.0.0.1
+    --port "$port"
+    --healthz-port "$healthz"
+    --tls-cert-file "$dir/kubelet-serving.crt"
+    --tls-private-key-file "$dir/kubelet-serving.key"
+    --client-ca-file "$PKI_DIR/ca.crt"
+    --authorization-mode Webhook
+    --eviction-hard "memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%"
+    -v "${KUBELET_LOG_LEVEL:-1}"
+  )
+  [[ -n $manifests ]] && args+=(--pod-manifest-path "$manifests")
+  # setsid: the kubelet outlives this script and its terminal, as under systemd.
+  setsid "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null &
+  echo $! >"$dir/kubelet.pid"
+  echo "$healthz" >"$dir/kubelet.healthz"
+  if ! rudder::util::wait_for "kubelet $node" 60 "$(<"$dir/kubelet.pid")" \
+    curl -fsS --max-time 2 "http://127.0.0.1:$healthz/healthz"; then
+    tail -n 20 "$LOG_DIR/kubelet-$node.log" >&2
+    return 1
+  fi
+}
+
+# rudder::bootstrap::stop_node NODE — the kubelet first (so it restarts nothing), then every
+# container through containerd, containerd itself, and what stayed mounted under the node.
+rudder::bootstrap::stop_node() {
+  local node=$1 dir pid
+  dir=$(rudder::bootstrap::node_dir "$node")
+  [[ -d $dir ]] || return 0
+  if [[ -f $dir/kubelet.pid ]]; then
+    pid=$(<"$dir/kubelet.pid")
+    if grep -q kubelet "/proc/$pid/cmdline" 2>/dev/null; then
+      rudder::util::stop_pid "$pid" 10
+    fi
+    rm -f "$dir/kubelet.pid"
+  fi
+  rudder::containerd::stop "$dir/containerd"
+  rudder::containerd::unmount_under "$dir"
+}

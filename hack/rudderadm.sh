@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# kubeadm for Rudder, on one machine: the control plane as static pods run by a kubelet, from
+# the per-component images (hack/build-images.sh --components).
+#
+#   hack/rudderadm.sh init            # preflight, certs, kubeconfigs, etcd + control-plane
+#                                     # manifests, containerd + kubelet; waits for the
+#                                     # apiserver and the node Ready; leaves them running
+#   hack/rudderadm.sh join NAME       # a worker kubelet NAME on this machine (own root dir,
+#                                     # containerd and pod CIDR) joining the cluster
+#   hack/rudderadm.sh reset           # stop every kubelet and its containers, remove the
+#                                     # manifests, PKI, kubeconfigs and etcd data
+#
+# kubeadm's phases, in order: preflight → certs → kubeconfig → etcd/control-plane (static pod
+# manifests) → kubelet-start → wait-control-plane → mark-control-plane. After init:
+#   export KUBECONFIG=$RUDDER_ROOT/etc/kubernetes/admin.conf; kubectl get pods -n kube-system
+#
+# Environment:
+#   RUDDER_ROOT          prefix for /etc/kubernetes, /var/lib/etcd, /var/lib/rudder, /var/log/rudder
+#                        (default: the real root; tests use a temporary directory)
+#   RUDDER_MANIFEST_DIR  static pod manifests (default $RUDDER_ROOT/etc/kubernetes/manifests)
+#   RUDDER_BIN_DIR       our binaries (default $CARGO_TARGET_DIR or <repo>/target, then /debug)
+#   NODE_NAME            the control-plane node (default rudder-cp)
+#   POD_CIDR, CNI_BRIDGE the control-plane node's pod CIDR and bridge (10.244.60.0/24, rdr60)
+#   JOIN_POD_CIDR, JOIN_BRIDGE  a joining worker's (default 10.244.61.0/24, rdr61)
+#   SERVICE_CIDR         --service-cluster-ip-range (default 10.96.0.0/12)
+#   API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
+#                        loopback ports (default: free ones)
+#   KUBECTL              kubectl for the readiness checks (default: kubectl on PATH)
+#   RUDDER_CONTROL_PLANE_TAINT=0  no NoSchedule taint on the control-plane node (kubeadm
+#                        taints it; untainted, a single node runs workloads too)
+#   RUDDER_INIT_TIMEOUT  seconds to wait for the control plane and the node (default 180)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/hack/lib/util.sh"
+source "$ROOT/hack/lib/guard.sh"
+source "$ROOT/hack/lib/containerd.sh"
+source "$ROOT/hack/lib/control-plane.sh"
+source "$ROOT/hack/lib/bootstrap.sh"
+
+BIN_DIR=${RUDDER_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
+SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
+NODE_PORT_RANGE=${NODE_PORT_RANGE:-30000-32767}
+TIMEOUT=${RUDDER_INIT_TIMEOUT:-180}
+VERSION=$(awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print "v" $2; exit}' "$ROOT/Cargo.toml")
+
+log() { echo "rudderadm: $*" >&2; }
+
+usage() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; }
+
+# The real kubectl (Debian's /usr/bin/kubectl) when there is one: the checks below use
+# jsonpath filters.
+KUBECTL=${KUBECTL:-$(command -v kubectl || echo "$BIN_DIR/kubectl")}
+kubectl_admin() { "$KUBECTL" --kubeconfig "$KUBE_DIR/admin.conf" "$@"; }
+
+apiserver_healthy() {
+  curl -fsS --max-time 2 --cacert "$PKI_DIR/ca.crt" --cert "$PKI_DIR/admin.crt" \
+    --key "$PKI_DIR/admin.key" "https://127.0.0.1:$API_PORT/readyz" >/dev/null
+}
+
+# True when node $1 reports Ready=True.
+node_ready() {
+  kubectl_admin get node "$1" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -qx True
+}
+
+# True when every control-plane static pod has a Running mirror pod.
+control_plane_mirrored() {
+  local c phase
+  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+    phase=$(kubectl_admin get pod -n kube-system "$c-$NODE_NAME" \
+      -o 'jsonpath={.metadata.annotations.kubernetes\.io/config\.mirror}/{.status.phase}' 2>/dev/null) || return 1
+    [[ $phase == ?*/Running ]] || return 1
+  done
+}
+
+# kubeadm's mark-control-plane phase: the node-role label (which kubectl's ROLES column shows)
+# and the NoSchedule taint that keeps ordinary pods on workers. RUDDER_CONTROL_PLANE_TAINT=0
+# leaves the taint off, for a single-node cluster that runs workloads.
+mark_control_plane() {
+  log "[mark-control-plane] labelling node $NODE_NAME node-role.kubernetes.io/control-plane"
+  kubectl_admin label node "$NODE_NAME" node-role.kubernetes.io/control-plane= --overwrite >/dev/null
+  if [[ ${RUDDER_CONTROL_PLANE_TAINT:-1} != 0 ]]; then
+    kubectl_admin taint node "$NODE_NAME" node-role.kubernetes.io/control-plane:NoSchedule \
+      --overwrite >/dev/null
+  fi
+}
+
+save_state() {
+  {
+    local v
+    for v in NODE_NAME POD_CIDR CNI_BRIDGE API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT \
+      KUBELET_PORT KUBELET_HEALTHZ_PORT SERVICE_CIDR; do
+      printf '%s=%q\n' "$v" "${!v}"
+    done
+  } >"$STATE_FILE"
+}
+
+cmd_init() {
+  NODE_NAME=${NODE_NAME:-rudder-cp}
+  POD_CIDR=${POD_CIDR:-10.244.60.0/24}
+  CNI_BRIDGE=${CNI_BRIDGE:-rdr60}
+  local p
+  for p in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT; do
+    [[ -n ${!p:-} ]] || rudder::util::free_port "$p"
+  done
+  local start=$SECONDS
+  log "[preflight] checking the machine"
+  rudder::bootstrap::preflight
+  log "[preflight] installing the traffic guard (nftables table rudder_guard)"
+  rudder::guard::install
+  mkdir -p "$KUBE_DIR" "$LOG_DIR"
+  # Written before anything else: reset removes PKI and etcd data only where init ran.
+  save_state
+  log "[certs] generating the PKI in $PKI_DIR"
+  rudder::bootstrap::certs
+  log "[kubeconfig] writing admin.conf, controller-manager.conf, scheduler.conf in $KUBE_DIR"
+  rudder::bootstrap::kubeconfigs
+  rudder::bootstrap::node_credentials "$NODE_NAME"
+  log "[control-plane] writing static pod manifests in $MANIFEST_DIR"
+  mkdir -p "$ETCD_DATA_DIR"
+  chmod 700 "$ETCD_DATA_DIR"
+  rudder::bootstrap::static_pods
+  log "[kubelet-start] containerd and the kubelet for node $NODE_NAME (pod CIDR $POD_CIDR, bridge $CNI_BRIDGE)"
+  rudder::bootstrap::start_node "$NODE_NAME" "$POD_CIDR" "$CNI_BRIDGE" "$KUBELET_PORT" \
+    "$KUBELET_HEALTHZ_PORT" "$MANIFEST_DIR"
+  log "[wait-control-plane] waiting for the apiserver at https://127.0.0.1:$API_PORT (up to ${TIMEOUT}s)"
+  if ! rudder::util::wait_for kube-apiserver "$TIMEOUT" 0 apiserver_healthy; then
+    log "the apiserver did not become ready; see $LOG_DIR/kubelet-$NODE_NAME.log and"
+    log "  ctr --address $(rudder::bootstrap::node_dir "$NODE_NAME")/containerd/containerd.sock -n k8s.io containers ls"
+    return 1
+  fi
+  log "[wait-control-plane] waiting for node $NODE_NAME Ready and the control-plane mirror pods"
+  rudder::util::wait_for "node $NODE_NAME" "$TIMEOUT" 0 node_ready "$NODE_NAME" || return 1
+  rudder::util::wait_for "control-plane mirror pods" "$TIMEOUT" 0 control_plane_mirrored || return 1
+  mark_control_plane
+  log "control plane up in $((SECONDS - start))s. To use it:"
+  log "  export KUBECONFIG=$KUBE_DIR/admin.conf"
+  log "  kubectl get pods -n kube-system"
+  log "to add a worker on this machine: $0 join NAME"
+}
+
+load_state() {
+  if [[ ! -f $STATE_FILE ]]; then
+    log "$STATE_FILE not found: run '$0 init' first"
+    return 1
+  fi
+  # shellcheck disable=SC1090
+  source "$STATE_FILE"
+}
+
+cmd_join() {
+  local node=${1:-}
+  [[ -n $node ]] || { log "join needs a node name"; return 2; }
+  load_state
+  local cidr=${JOIN_POD_CIDR:-10.244.61.0/24} bridge=${JOIN_BRIDGE:-rdr61} port healthz
+  if [[ -d $(rudder::bootstrap::node_dir "$node") ]]; then
+    log "node $node already exists here (reset removes it)"
+    return 1
+  fi
+  if [[ -n $(ip -o link show master "$bridge" 2>/dev/null) ]]; then
+    log "[preflight] bridge $bridge is in use; set JOIN_BRIDGE/JOIN_POD_CIDR"
+    return 1
+  fi
+  rudder::util::free_port port
+  rudder::util::free_port healthz
+  apiserver_healthy || { log "the apiserver at 127.0.0.1:$API_PORT does not answer"; return 1; }
+  rudder::guard::install
+  # No bootstrap-token authenticator or CSR signer exists yet: the node's client certificate
+  # is issued here with the CA key (what kubeadm's TLS bootstrap would have the
+  # csrsigning controller do).
+  log "[kubelet-start] credentials and kubelet for $node (pod CIDR $cidr, bridge $bridge)"
+  rudder::bootstrap::node_credentials "$node"
+  rudder::bootstrap::start_node "$node" "$cidr" "$bridge" "$port" "$healthz"
+  rudder::util::wait_for "node $node" "$TIMEOUT" 0 node_ready "$node" || return 1
+  log "node $node joined and is Ready"
+}
+
+cmd_reset() {
+  local node dir bridge
+  if [[ ! -f $STATE_FILE && ! -d $NODES_DIR ]]; then
+    # /var/lib/etcd may belong to a system etcd: without our state file it is not ours.
+    log "[reset] no $STATE_FILE and no $NODES_DIR: nothing of rudderadm's to remove"
+    return 0
+  fi
+  [[ -f $STATE_FILE ]] && source "$STATE_FILE"
+  if [[ -d $NODES_DIR ]]; then
+    for dir in "$NODES_DIR"/*/; do
+      [[ -d $dir ]] || continue
+      node=$(basename "$dir")
+      log "[reset] stopping the kubelet and containers of $node"
+      rudder::bootstrap::stop_node "$node"
+      bridge=""
+      [[ -f $dir/bridge ]] && bridge=$(<"$dir/bridge")
+      if [[ -n $bridge ]] && ip link show "$bridge" >/dev/null 2>&1; then
+        ip link del "$bridge" || true
+      fi
+    done
+  fi
+  log "[reset] removing manifests, PKI, kubeconfigs, etcd data and node state"
+  rm -rf "$MANIFEST_DIR" "$PKI_DIR" "$ETCD_DATA_DIR" "$NODES_DIR"
+  rm -f "$KUBE_DIR"/{admin,controller-manager,scheduler}.conf "$STATE_FILE"
+  # The traffic guard stays: other clusters on this machine may rely on it.
+  log "[reset] done (logs kept in $LOG_DIR)"
+}
+
+main() {
+  rudder::bootstrap::layout
+  local cmd=${1:-}
+  shift || true
+  case $cmd in
+    init) cmd_init "$@" ;;
+    join) cmd_join "$@" ;;
+    reset) cmd_reset "$@" ;;
+    -h | --help | help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
