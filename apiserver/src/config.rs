@@ -107,6 +107,13 @@ pub struct Config {
     /// Admission plugins to turn off even though they are on by default (comma separated).
     #[arg(long = "disable-admission-plugins", value_delimiter = ',')]
     pub disable_admission_plugins: Vec<String>,
+    /// Seconds a pod tolerates `node.kubernetes.io/not-ready:NoExecute`, added by
+    /// DefaultTolerationSeconds to pods without such a toleration.
+    #[arg(long = "default-not-ready-toleration-seconds", default_value_t = 300)]
+    pub default_not_ready_toleration_seconds: i64,
+    /// Seconds a pod tolerates `node.kubernetes.io/unreachable:NoExecute` (see above).
+    #[arg(long = "default-unreachable-toleration-seconds", default_value_t = 300)]
+    pub default_unreachable_toleration_seconds: i64,
     /// Ordered list of authorizers (comma separated): AlwaysAllow, AlwaysDeny, Node, RBAC.
     #[arg(long = "authorization-mode", default_value = "AlwaysAllow")]
     pub authorization_mode: String,

@@ -57,6 +57,15 @@ async fn main() -> anyhow::Result<()> {
                 node_ports: config.service_node_port_range,
             },
             service_account: config.admission_plugin_enabled("ServiceAccount"),
+            limit_ranger: config.admission_plugin_enabled("LimitRanger"),
+            priority: config.admission_plugin_enabled("Priority"),
+            default_toleration_seconds: config
+                .admission_plugin_enabled("DefaultTolerationSeconds")
+                .then_some((
+                    config.default_not_ready_toleration_seconds,
+                    config.default_unreachable_toleration_seconds,
+                )),
+            default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
             authorizer: authorizer.clone(),
         },
     };

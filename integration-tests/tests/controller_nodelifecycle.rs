@@ -96,7 +96,11 @@ fn condition(obj: &Value, type_: &str) -> Value {
 
 #[tokio::test]
 async fn silent_node_becomes_unknown_tainted_and_pods_are_evicted_per_toleration() -> Result<()> {
-    let cluster = TestCluster::start().await?;
+    // Without DefaultTolerationSeconds, so a pod can have no toleration at all (that plugin
+    // is checked in admission_plugins.rs).
+    let cluster =
+        TestCluster::start_with_args(&["--disable-admission-plugins=DefaultTolerationSeconds"])
+            .await?;
     for node in ["dead", "alive"] {
         create_node(&cluster, node, json!({}), json!([]), true).await?;
         create_lease(&cluster, node).await?;

@@ -1,11 +1,19 @@
 //! Admission: the checks and mutations that need more than the object itself — namespace
-//! lifecycle (no new content in missing or terminating namespaces) and service address
-//! allocation (ClusterIPs and NodePorts, without duplicates under concurrency); and the
+//! lifecycle (no new content in missing or terminating namespaces), service address
+//! allocation (ClusterIPs and NodePorts, without duplicates under concurrency), the pod
+//! plugins (LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds) and
+//! DefaultStorageClass for claims; and the
 //! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
 //! escalation prevention for Roles and bindings.
 
+pub mod default_storage_class;
+pub mod default_tolerations;
+pub mod limit_ranger;
+mod lookup;
 mod namespace_lifecycle;
 pub mod node_restriction;
+pub mod priority;
+mod quantity;
 pub mod service_account;
 mod service_alloc;
 
@@ -27,6 +35,15 @@ pub struct Admission {
     pub ranges: ServiceRanges,
     /// Whether the ServiceAccount plugin runs (on by default, as upstream).
     pub service_account: bool,
+    /// Whether LimitRanger runs (on by default).
+    pub limit_ranger: bool,
+    /// Whether Priority runs (on by default).
+    pub priority: bool,
+    /// DefaultTolerationSeconds: the not-ready and unreachable toleration seconds, `None`
+    /// when the plugin is off.
+    pub default_toleration_seconds: Option<(i64, i64)>,
+    /// Whether DefaultStorageClass runs (on by default).
+    pub default_storage_class: bool,
     /// The authorizer (escalation checks ask it; NodeRestriction is on with the Node mode).
     pub authorizer: Arc<Authorizer>,
 }
@@ -86,11 +103,33 @@ impl Admission {
         if res.group.is_empty() && res.plural == "services" {
             return service_alloc::allocate_for_create(store, &self.ranges, obj).await;
         }
-        if self.service_account && res.group.is_empty() && res.plural == "pods" {
-            let ns = crate::store::meta::meta_str(obj, "namespace")
-                .unwrap_or_default()
-                .to_string();
-            service_account::admit_pod(store, &ns, obj).await?;
+        let ns = crate::store::meta::meta_str(obj, "namespace")
+            .unwrap_or_default()
+            .to_string();
+        // Upstream's plugin order: LimitRanger, ServiceAccount, Priority,
+        // DefaultTolerationSeconds, DefaultStorageClass.
+        if res.group.is_empty() && res.plural == "pods" {
+            if self.limit_ranger {
+                limit_ranger::admit_pod(store, &ns, obj)?;
+            }
+            if self.service_account {
+                service_account::admit_pod(store, &ns, obj).await?;
+            }
+            if self.priority {
+                priority::admit_pod(store, obj)?;
+            }
+            if let Some((not_ready, unreachable)) = self.default_toleration_seconds {
+                default_tolerations::admit_pod(obj, not_ready, unreachable);
+            }
+        }
+        if self.default_storage_class
+            && res.group.is_empty()
+            && res.plural == "persistentvolumeclaims"
+        {
+            default_storage_class::admit_pvc(store, obj);
+        }
+        if self.priority && res.group == "scheduling.k8s.io" && res.plural == "priorityclasses" {
+            priority::admit_priority_class(store, obj)?;
         }
         Ok(Allocations::default())
     }
@@ -106,6 +145,9 @@ impl Admission {
     ) -> Result<Allocations, ApiError> {
         if res.group.is_empty() && res.plural == "services" {
             return service_alloc::allocate_for_update(store, &self.ranges, new, old).await;
+        }
+        if self.priority && res.group == "scheduling.k8s.io" && res.plural == "priorityclasses" {
+            priority::admit_priority_class(store, new)?;
         }
         Ok(Allocations::default())
     }

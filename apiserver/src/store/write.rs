@@ -74,18 +74,26 @@ impl Store {
         let strategy = strategies::for_resource(res);
         strategy.default(&mut obj);
         let name = meta::meta_str(&obj, "name").unwrap_or_default().to_string();
+        // Mutating admission before validation, as upstream orders them, so what admission
+        // adds (LimitRanger's resources, default tolerations) is validated too.
+        let release = self.admission.admit_create(self, res, &mut obj).await?;
         let mut errs = meta::validate_metadata(strategy, &obj);
         errs.extend(strategy.validate(&obj, None));
         if !errs.is_empty() {
+            release.release(self).await;
             return Err(ApiError::invalid(res.group, res.kind, &name, &errs));
         }
         if track {
             super::fields::track_update(res, None, &mut obj, ctx, None);
         }
-        self.admission
-            .validate_write(res, ns, &obj, None, &ctx.user)?;
+        if let Err(e) = self
+            .admission
+            .validate_write(res, ns, &obj, None, &ctx.user)
+        {
+            release.release(self).await;
+            return Err(e);
+        }
         let key = self.key(res, ns, &name);
-        let release = self.admission.admit_create(self, res, &mut obj).await?;
         if ctx.dry_run {
             release.release(self).await;
             return Ok(obj);

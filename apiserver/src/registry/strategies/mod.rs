@@ -10,6 +10,7 @@ mod cron;
 mod json;
 mod networking;
 mod pod_spec;
+pub(crate) use pod_spec::refresh_qos_class;
 mod pods;
 mod policy;
 mod quantity;

@@ -37,6 +37,15 @@ pub(crate) fn default_pod_only(pod: &mut Value) {
     set_default(pod, &["status", "qosClass"], json!(qos));
 }
 
+/// Recomputes `status.qosClass` after admission changed the pod's resources (LimitRanger),
+/// as upstream computes it in PrepareForCreate, after mutating admission.
+pub(crate) fn refresh_qos_class(pod: &mut Value) {
+    let qos = pod.get("spec").map(qos_class).unwrap_or("BestEffort");
+    if let Some(status) = pod.get_mut("status").and_then(Value::as_object_mut) {
+        status.insert("qosClass".into(), json!(qos));
+    }
+}
+
 fn requests_from_limits(c: &mut Value) {
     let Some(limits) = get(c, &["resources", "limits"])
         .and_then(Value::as_object)

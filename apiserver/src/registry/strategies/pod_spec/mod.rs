@@ -3,6 +3,7 @@
 //! `SetDefaults_PodSpec` and friends, and the most-hit parts of `ValidatePodSpec`.
 
 mod defaults;
+pub(crate) use defaults::refresh_qos_class;
 mod update;
 mod validation;
 
