@@ -5,7 +5,8 @@
 # Exits non-zero on any failure.
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/), RUDDER_SKIP_E2E=1 to stop
-# after the cargo tests, RUDDER_SKIP_HA=1 to skip the HA failure drill, NEXTEST_PROFILE to pick
+# after the cargo tests, RUDDER_SKIP_HA=1 / RUDDER_SKIP_BOOTSTRAP=1 to skip the HA
+# failure drill / the bootstrap e2e, NEXTEST_PROFILE to pick
 # a nextest profile.
 set -euo pipefail
 
@@ -68,6 +69,13 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 && ${RUDDER_SKIP_HA:-0} != 1 ]]; then
   RUDDER_SKIP_BUILD=1 RUDDER_SKIP_DEPS=1 RUDDER_BIN_DIR=$CARGO_TARGET_DIR/debug \
     RUDDER_DIR=$(mktemp -d /tmp/rudder-ci-ha.XXXXXX) \
     timeout 600 hack/e2e/ha-failures.sh || FAILED+=("hack/e2e/ha-failures.sh")
+fi
+
+if [[ ${RUDDER_SKIP_E2E:-0} != 1 && ${RUDDER_SKIP_BOOTSTRAP:-0} != 1 ]]; then
+  # kubeadm's shape: init (static control-plane pods from our images), join, reset.
+  log "end-to-end: bootstrap init / join / reset"
+  RUDDER_BIN_DIR=$CARGO_TARGET_DIR/debug timeout 600 hack/e2e/bootstrap.sh ||
+    FAILED+=("hack/e2e/bootstrap.sh")
 fi
 
 if ((${#FAILED[@]} > 0)); then
