@@ -6,7 +6,7 @@
 //! `percentageOfNodesToScore` of the nodes are feasible; bindings and events go out in the
 //! background, bounded.
 //!
-//! Not yet: VolumeBinding, ImageLocality, plugin enablement and weights from `--config`,
+//! Not yet: VolumeBinding, plugin enablement and weights from `--config`,
 //! HTTPS on --secure-port (the health/metrics endpoint is plain HTTP for now).
 
 mod cache;

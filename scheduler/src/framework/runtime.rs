@@ -6,10 +6,11 @@ use rand::Rng;
 
 use super::fit_error::Diagnosis;
 use super::plugins::{
-    balanced_allocation::BalancedAllocation, inter_pod_affinity::InterPodAffinity,
-    node_affinity::NodeAffinity, node_name::NodeName, node_ports::NodePorts,
-    node_resources_fit::NodeResourcesFit, node_unschedulable::NodeUnschedulable,
-    pod_topology_spread::PodTopologySpread, taint_toleration::TaintToleration,
+    balanced_allocation::BalancedAllocation, image_locality::ImageLocality,
+    inter_pod_affinity::InterPodAffinity, node_affinity::NodeAffinity, node_name::NodeName,
+    node_ports::NodePorts, node_resources_fit::NodeResourcesFit,
+    node_unschedulable::NodeUnschedulable, pod_topology_spread::PodTopologySpread,
+    taint_toleration::TaintToleration,
 };
 use super::{CycleState, FilterPlugin, NodeInfo, ScorePlugin};
 
@@ -37,7 +38,7 @@ pub struct Framework {
 impl Framework {
     /// Upstream's default plugin set and score weights (TaintToleration 3, NodeAffinity 2,
     /// PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit 1,
-    /// NodeResourcesBalancedAllocation 1), minus what Rudder lacks yet.
+    /// NodeResourcesBalancedAllocation 1, ImageLocality 1), minus what Rudder lacks yet.
     pub fn default_profile(profile_name: &str) -> Framework {
         Framework {
             profile_name: profile_name.to_string(),
@@ -59,6 +60,7 @@ impl Framework {
                 (Box::new(InterPodAffinity), 2),
                 (Box::new(NodeResourcesFit::default()), 1),
                 (Box::new(BalancedAllocation), 1),
+                (Box::new(ImageLocality), 1),
             ],
         }
     }
