@@ -92,6 +92,28 @@ impl CacheState {
         }
     }
 
+    /// Drop the pods the informer no longer has (a re-list after a watch gap delivers no
+    /// deletions); assumed pods stay, their binding is still in flight.
+    fn retain_pods(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self
+            .pods
+            .iter()
+            .filter(|(key, e)| !e.assumed && !keep(key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            self.unplace(&key);
+        }
+    }
+
+    /// Drop the nodes the informer no longer has (see `retain_pods`).
+    fn retain_nodes(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.index.keys().filter(|n| !keep(n)).cloned().collect();
+        for name in gone {
+            self.remove_node(&name);
+        }
+    }
+
     /// Count `pod` on `node` (replacing wherever it was counted before).
     fn place(&mut self, key: String, pod: Arc<Pod>, node: &str, assumed: bool) {
         self.unplace(&key);
@@ -181,6 +203,16 @@ impl SchedulerCache {
         self.write().unplace(key);
     }
 
+    /// After the pod informer (re-)listed: forget bound pods it no longer has.
+    pub fn retain_pods(&self, keep: impl Fn(&str) -> bool) {
+        self.write().retain_pods(keep);
+    }
+
+    /// After the node informer (re-)listed: forget nodes it no longer has.
+    pub fn retain_nodes(&self, keep: impl Fn(&str) -> bool) {
+        self.write().retain_nodes(keep);
+    }
+
     /// Count `pod` on `node` from now on, before the binding is visible.
     pub fn assume(&self, pod: &Pod, node: &str) {
         let mut assumed = pod.clone();
@@ -249,6 +281,22 @@ mod tests {
         assert_eq!(usage(&cache, "a"), Some((300, 1, 1)));
         cache.remove_pod("ns/p1");
         assert_eq!(usage(&cache, "a"), Some((0, 0, 0)));
+    }
+
+    #[test]
+    fn a_relist_drops_what_vanished_during_a_watch_gap() {
+        let cache = SchedulerCache::default();
+        cache.set_node(node("a"));
+        cache.set_node(node("b"));
+        cache.set_pod(Arc::new(pod("gone", Some("a"))));
+        cache.set_pod(Arc::new(pod("kept", Some("a"))));
+        cache.assume(&pod("binding", None), "a");
+        cache.retain_pods(|key| key == "ns/kept");
+        assert_eq!(usage(&cache, "a"), Some((600, 2, 2)));
+        assert!(cache.is_assumed("ns/binding"));
+        cache.retain_nodes(|name| name == "a");
+        assert_eq!(usage(&cache, "b"), None);
+        assert_eq!(usage(&cache, "a"), Some((600, 2, 2)));
     }
 
     #[test]

@@ -116,6 +116,10 @@ impl Informers {
                         queue.move_all_to_active_or_backoff();
                     }
                 }
+                Ok(watcher::Event::InitDone) => {
+                    // A re-list after a watch gap brings no deletions: drop what the store lost.
+                    cache.retain_nodes(|name| node_store.get(&ObjectRef::new(name)).is_some());
+                }
                 Ok(watcher::Event::Delete(node)) => {
                     cache.remove_node(node.metadata.name.as_deref().unwrap_or_default());
                     seen.remove(node.metadata.name.as_deref().unwrap_or_default());
@@ -175,7 +179,14 @@ fn on_pod_event(
                 queue.move_all_to_active_or_backoff();
             }
         }
-        watcher::Event::Init | watcher::Event::InitDone => {}
+        watcher::Event::InitDone => {
+            // A re-list after a watch gap brings no deletions: drop what the store lost.
+            cache.retain_pods(|key| {
+                key.split_once('/')
+                    .is_some_and(|(ns, name)| store.get(&ObjectRef::new(name).within(ns)).is_some())
+            });
+        }
+        watcher::Event::Init => {}
     }
 }
 
