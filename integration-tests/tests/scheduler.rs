@@ -385,3 +385,36 @@ async fn fits_nowhere_then_scheduled_when_a_node_appears() -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// ImageLocality: of three identical nodes only one holds the pods' 1000 MiB image; every
+/// pod goes there although LeastAllocated alone would spread them over the three.
+#[tokio::test]
+async fn image_locality_prefers_the_node_holding_a_large_image() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    for n in ["plain-1", "cached", "plain-2"] {
+        create_node(&cluster, n, "4", "8Gi", json!({})).await?;
+    }
+    let (code, body) = cluster
+        .patch_json(
+            "/api/v1/nodes/cached/status",
+            "application/merge-patch+json",
+            &json!({"status": {"images": [
+                {"names": ["example.com/big@sha256:0123", "example.com/big:1"], "sizeBytes": 1_048_576_000_i64}
+            ]}}),
+        )
+        .await?;
+    if !code.is_success() {
+        bail!("setting node images: {code} {body}");
+    }
+    // Started after the nodes are complete, so its first list already has the images.
+    let scheduler = start_scheduler(&cluster, &["--secure-port=0"])?;
+    for i in 0..3 {
+        let name = format!("big-{i}");
+        let mut c = container(Some("100m"), Some("64Mi"));
+        c["image"] = json!("example.com/big:1");
+        create_pod(&cluster, &name, json!({"containers": [c]})).await?;
+        let node = wait_bound(&cluster, &scheduler, &name).await?;
+        assert_eq!(node, "cached", "pod {name}");
+    }
+    Ok(())
+}

@@ -151,15 +151,39 @@ async fn high_priority_pod_preempts_one_low_priority_pod() -> Result<()> {
     let cluster = TestCluster::start().await?;
     let scheduler = start_scheduler(&cluster, &["--secure-port=0"])?;
     create_node(&cluster, "only", "2", "zone-a").await?;
-    let asking = |cpu: &str, priority: i32| {
-        json!({"priority": priority, "containers": [{"name": "app", "image": "busybox",
+    // Pods get their priority from a PriorityClass (Priority admission refuses a bare number).
+    for (class, value) in [("low", 1), ("high", 100)] {
+        let (code, body) = cluster
+            .post_json(
+                "/apis/scheduling.k8s.io/v1/priorityclasses",
+                &json!({"metadata": {"name": class}, "value": value}),
+            )
+            .await?;
+        if !code.is_success() {
+            bail!("creating PriorityClass {class}: {code} {body}");
+        }
+    }
+    let asking = |cpu: &str, class: &str| {
+        json!({"priorityClassName": class, "containers": [{"name": "app", "image": "busybox",
             "resources": {"requests": {"cpu": cpu}}}]})
     };
-    create_pod(&cluster, "low-1", "low", asking("900m", 1)).await?;
-    create_pod(&cluster, "low-2", "low", asking("900m", 1)).await?;
+    // Admission reads PriorityClasses from the watch cache: wait until it has them.
+    let mut created = false;
+    for _ in 0..50 {
+        if create_pod(&cluster, "low-1", "low", asking("900m", "low"))
+            .await
+            .is_ok()
+        {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(created, "pod low-1 was never admitted");
+    create_pod(&cluster, "low-2", "low", asking("900m", "low")).await?;
     assert_eq!(wait_bound(&cluster, &scheduler, "low-1").await?, "only");
     assert_eq!(wait_bound(&cluster, &scheduler, "low-2").await?, "only");
-    create_pod(&cluster, "high", "high", asking("1", 100)).await?;
+    create_pod(&cluster, "high", "high", asking("1", "high")).await?;
 
     // Nominated, and exactly one victim deleted gracefully; with no kubelet here, the
     // test finishes the victims' termination itself.

@@ -1,9 +1,13 @@
-//! The scheduler's view of where pods are: bound pods come from the pod informer; pods the
-//! scheduler has chosen a node for but whose binding is not yet visible are "assumed", so
-//! consecutive decisions see each other.
+//! The scheduler's cache (upstream's `internal/cache`): one [`NodeInfo`] per node, kept up
+//! to date incrementally from informer events, plus pods the scheduler has chosen a node for
+//! but whose binding is not yet visible ("assumed"), so consecutive decisions see each other.
+//!
+//! Every event touches one node's `NodeInfo`; a scheduling cycle reads the node list under a
+//! read lock instead of rebuilding it, so a cycle costs what its plugins cost, not
+//! O(nodes + pods) of bookkeeping first.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
@@ -24,72 +28,211 @@ fn is_active(pod: &Pod) -> bool {
     !matches!(phase, Some("Succeeded") | Some("Failed"))
 }
 
-/// Pods assumed onto nodes, by pod key.
-#[derive(Default, Clone)]
-pub struct AssumeCache {
-    assumed: Arc<Mutex<HashMap<String, Arc<Pod>>>>,
+/// The node a pod is bound to, if any.
+fn assigned_node(pod: &Pod) -> Option<&str> {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|n| !n.is_empty())
 }
 
-impl AssumeCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Pod>>> {
-        self.assumed.lock().unwrap_or_else(|e| e.into_inner())
+/// Where the cache counts a pod.
+struct PodEntry {
+    node: String,
+    pod: Arc<Pod>,
+    /// Chosen by this scheduler; the informer has not shown it bound yet.
+    assumed: bool,
+}
+
+/// The cached nodes with their pods; what a scheduling cycle reads.
+#[derive(Default)]
+pub struct CacheState {
+    nodes: Vec<NodeInfo>,
+    index: HashMap<String, usize>,
+    pods: HashMap<String, PodEntry>,
+    /// Pods bound to nodes the cache does not know (yet): node name -> pod keys. Informers
+    /// list pods and nodes concurrently, so a pod may arrive before its node.
+    orphans: HashMap<String, HashSet<String>>,
+}
+
+impl CacheState {
+    /// Every known node with the pods counted on it.
+    pub fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    fn set_node(&mut self, node: Arc<Node>) {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        if let Some(&i) = self.index.get(&name) {
+            self.nodes[i].set_node(node);
+            return;
+        }
+        let mut info = NodeInfo::new(node);
+        for key in self.orphans.remove(&name).into_iter().flatten() {
+            if let Some(entry) = self.pods.get(&key) {
+                info.add_shared_pod(entry.pod.clone());
+            }
+        }
+        self.index.insert(name, self.nodes.len());
+        self.nodes.push(info);
+    }
+
+    fn remove_node(&mut self, name: &str) {
+        let Some(i) = self.index.remove(name) else {
+            return;
+        };
+        let info = self.nodes.swap_remove(i);
+        if let Some(moved) = self.nodes.get(i) {
+            self.index.insert(moved.name().to_string(), i);
+        }
+        // Its pods stay known; should the node come back they count again.
+        let keys: HashSet<String> = info.pods.iter().map(|p| pod_key(p)).collect();
+        if !keys.is_empty() {
+            self.orphans.insert(name.to_string(), keys);
+        }
+    }
+
+    /// Drop the pods the informer no longer has (a re-list after a watch gap delivers no
+    /// deletions); assumed pods stay, their binding is still in flight.
+    fn retain_pods(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self
+            .pods
+            .iter()
+            .filter(|(key, e)| !e.assumed && !keep(key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in gone {
+            self.unplace(&key);
+        }
+    }
+
+    /// Drop the nodes the informer no longer has (see `retain_pods`).
+    fn retain_nodes(&mut self, keep: impl Fn(&str) -> bool) {
+        let gone: Vec<String> = self.index.keys().filter(|n| !keep(n)).cloned().collect();
+        for name in gone {
+            self.remove_node(&name);
+        }
+    }
+
+    /// Count `pod` on `node` (replacing wherever it was counted before).
+    fn place(&mut self, key: String, pod: Arc<Pod>, node: &str, assumed: bool) {
+        self.unplace(&key);
+        match self.index.get(node) {
+            Some(&i) => self.nodes[i].add_shared_pod(pod.clone()),
+            None => {
+                self.orphans
+                    .entry(node.to_string())
+                    .or_default()
+                    .insert(key.clone());
+            }
+        }
+        self.pods.insert(
+            key,
+            PodEntry {
+                node: node.to_string(),
+                pod,
+                assumed,
+            },
+        );
+    }
+
+    /// Stop counting the pod with `key`; returns whether it was assumed.
+    fn unplace(&mut self, key: &str) -> Option<bool> {
+        let entry = self.pods.remove(key)?;
+        match self.index.get(&entry.node) {
+            Some(&i) => {
+                self.nodes[i].remove_pod(&entry.pod);
+            }
+            None => {
+                if let Some(set) = self.orphans.get_mut(&entry.node) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.orphans.remove(&entry.node);
+                    }
+                }
+            }
+        }
+        Some(entry.assumed)
+    }
+}
+
+/// The shared cache: informer event handlers write, the scheduling cycle reads.
+#[derive(Default, Clone)]
+pub struct SchedulerCache {
+    state: Arc<RwLock<CacheState>>,
+}
+
+impl SchedulerCache {
+    fn write(&self) -> RwLockWriteGuard<'_, CacheState> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current nodes, read-locked: hold the guard only for one synchronous cycle (no
+    /// `.await` while holding it), as informer events wait for it.
+    pub fn read(&self) -> RwLockReadGuard<'_, CacheState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A node was added or changed.
+    pub fn set_node(&self, node: Arc<Node>) {
+        self.write().set_node(node);
+    }
+
+    /// A node was deleted.
+    pub fn remove_node(&self, name: &str) {
+        self.write().remove_node(name);
+    }
+
+    /// The informer shows `pod`: bound and active pods are counted on their node (replacing
+    /// an assumed copy), finished ones no longer; unbound pods are left alone (they may be
+    /// assumed by us).
+    pub fn set_pod(&self, pod: Arc<Pod>) {
+        let key = pod_key(&pod);
+        let mut state = self.write();
+        match assigned_node(&pod).map(str::to_string) {
+            Some(node) if is_active(&pod) => state.place(key, pod, &node, false),
+            Some(_) => {
+                state.unplace(&key);
+            }
+            None => {}
+        }
+    }
+
+    /// The informer shows `pod` deleted.
+    pub fn remove_pod(&self, key: &str) {
+        self.write().unplace(key);
+    }
+
+    /// After the pod informer (re-)listed: forget bound pods it no longer has.
+    pub fn retain_pods(&self, keep: impl Fn(&str) -> bool) {
+        self.write().retain_pods(keep);
+    }
+
+    /// After the node informer (re-)listed: forget nodes it no longer has.
+    pub fn retain_nodes(&self, keep: impl Fn(&str) -> bool) {
+        self.write().retain_nodes(keep);
     }
 
     /// Count `pod` on `node` from now on, before the binding is visible.
     pub fn assume(&self, pod: &Pod, node: &str) {
         let mut assumed = pod.clone();
         assumed.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
-        self.lock().insert(pod_key(pod), Arc::new(assumed));
+        self.write()
+            .place(pod_key(pod), Arc::new(assumed), node, true);
     }
 
-    /// Stop counting a pod (binding failed, or the informer now shows it bound or deleted).
+    /// Stop counting an assumed pod (its binding failed); a pod the informer already shows
+    /// bound stays counted.
     pub fn forget(&self, key: &str) {
-        self.lock().remove(key);
+        let mut state = self.write();
+        if state.pods.get(key).is_some_and(|e| e.assumed) {
+            state.unplace(key);
+        }
     }
 
     /// Whether the pod is assumed (chosen, binding in flight or not yet observed).
     pub fn is_assumed(&self, key: &str) -> bool {
-        self.lock().contains_key(key)
-    }
-
-    /// A fresh snapshot: every node with the bound pods the informer knows and the assumed
-    /// pods it does not show as bound yet.
-    pub fn snapshot(&self, nodes: &[Arc<Node>], pods: &[Arc<Pod>]) -> Vec<NodeInfo> {
-        let mut infos: Vec<NodeInfo> = nodes.iter().cloned().map(NodeInfo::new).collect();
-        let index: HashMap<String, usize> = infos
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name().to_string(), i))
-            .collect();
-        let mut place = |pod: &Arc<Pod>| {
-            let node = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .unwrap_or_default();
-            if let Some(&i) = index.get(node) {
-                infos[i].add_shared_pod(pod.clone());
-            }
-        };
-        let mut seen_bound = std::collections::HashSet::new();
-        for pod in pods {
-            if pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_name.as_deref())
-                .is_some_and(|n| !n.is_empty())
-                && is_active(pod)
-            {
-                seen_bound.insert(pod_key(pod));
-                place(pod);
-            }
-        }
-        for (key, pod) in self.lock().iter() {
-            if !seen_bound.contains(key) {
-                place(pod);
-            }
-        }
-        infos
+        self.read().pods.get(key).is_some_and(|e| e.assumed)
     }
 }
 
@@ -108,25 +251,95 @@ mod tests {
 
     fn pod(name: &str, node: Option<&str>) -> Pod {
         serde_json::from_value(json!({"metadata": {"name": name, "namespace": "ns"},
-            "spec": {"nodeName": node, "containers": [{"name": "c", "resources": {"requests": {"cpu": "300m"}}}]}}))
+            "spec": {"nodeName": node, "containers": [{"name": "c", "resources": {"requests": {"cpu": "300m"}},
+                "ports": [{"containerPort": 80, "hostPort": 8080}]}]}}))
         .expect("pod")
+    }
+
+    fn usage(cache: &SchedulerCache, node: &str) -> Option<(i64, i64, usize)> {
+        let state = cache.read();
+        state
+            .nodes()
+            .iter()
+            .find(|n| n.name() == node)
+            .map(|n| (n.requested.milli_cpu, n.pod_count, n.used_ports.len()))
     }
 
     #[test]
     fn assumed_pods_count_until_the_binding_is_seen() {
-        let cache = AssumeCache::default();
-        let nodes = vec![node("a")];
+        let cache = SchedulerCache::default();
+        cache.set_node(node("a"));
         cache.assume(&pod("p1", None), "a");
-        let snap = cache.snapshot(&nodes, &[]);
-        assert_eq!(snap[0].requested.milli_cpu, 300);
-        // The informer now shows it bound: counted once, not twice.
-        let bound = Arc::new(pod("p1", Some("a")));
-        let snap = cache.snapshot(&nodes, &[bound]);
-        assert_eq!((snap[0].requested.milli_cpu, snap[0].pod_count), (300, 1));
+        assert!(cache.is_assumed("ns/p1"));
+        assert_eq!(usage(&cache, "a"), Some((300, 1, 1)));
+        // The informer now shows it bound: counted once, not twice, and no longer assumed.
+        cache.set_pod(Arc::new(pod("p1", Some("a"))));
+        assert_eq!(usage(&cache, "a"), Some((300, 1, 1)));
+        assert!(!cache.is_assumed("ns/p1"));
+        // Forgetting a bound pod does nothing; deleting it frees the node.
         cache.forget("ns/p1");
-        assert_eq!(
-            cache.snapshot(&nodes, &[]).first().map(|n| n.pod_count),
-            Some(0)
-        );
+        assert_eq!(usage(&cache, "a"), Some((300, 1, 1)));
+        cache.remove_pod("ns/p1");
+        assert_eq!(usage(&cache, "a"), Some((0, 0, 0)));
+    }
+
+    #[test]
+    fn a_relist_drops_what_vanished_during_a_watch_gap() {
+        let cache = SchedulerCache::default();
+        cache.set_node(node("a"));
+        cache.set_node(node("b"));
+        cache.set_pod(Arc::new(pod("gone", Some("a"))));
+        cache.set_pod(Arc::new(pod("kept", Some("a"))));
+        cache.assume(&pod("binding", None), "a");
+        cache.retain_pods(|key| key == "ns/kept");
+        assert_eq!(usage(&cache, "a"), Some((600, 2, 2)));
+        assert!(cache.is_assumed("ns/binding"));
+        cache.retain_nodes(|name| name == "a");
+        assert_eq!(usage(&cache, "b"), None);
+        assert_eq!(usage(&cache, "a"), Some((600, 2, 2)));
+    }
+
+    #[test]
+    fn a_failed_binding_frees_the_node() {
+        let cache = SchedulerCache::default();
+        cache.set_node(node("a"));
+        cache.assume(&pod("p1", None), "a");
+        cache.forget("ns/p1");
+        assert_eq!(usage(&cache, "a"), Some((0, 0, 0)));
+    }
+
+    #[test]
+    fn pods_seen_before_their_node_count_once_it_arrives() {
+        let cache = SchedulerCache::default();
+        cache.set_pod(Arc::new(pod("p1", Some("late"))));
+        cache.set_pod(Arc::new(pod("p2", Some("late"))));
+        cache.remove_pod("ns/p2");
+        cache.set_node(node("late"));
+        assert_eq!(usage(&cache, "late"), Some((300, 1, 1)));
+        // A node that goes away and comes back keeps its pods.
+        cache.remove_node("late");
+        assert_eq!(usage(&cache, "late"), None);
+        cache.set_node(node("late"));
+        assert_eq!(usage(&cache, "late"), Some((300, 1, 1)));
+    }
+
+    #[test]
+    fn finished_pods_and_node_removal_keep_the_index_right() {
+        let cache = SchedulerCache::default();
+        for n in ["a", "b", "c"] {
+            cache.set_node(node(n));
+        }
+        cache.set_pod(Arc::new(pod("p1", Some("c"))));
+        cache.remove_node("a");
+        // "c" moved into "a"'s slot; updates must still find it.
+        let mut done = pod("p1", Some("c"));
+        done.status = Some(k8s_openapi::api::core::v1::PodStatus {
+            phase: Some("Succeeded".into()),
+            ..Default::default()
+        });
+        assert_eq!(usage(&cache, "c"), Some((300, 1, 1)));
+        cache.set_pod(Arc::new(done));
+        assert_eq!(usage(&cache, "c"), Some((0, 0, 0)));
+        assert_eq!(usage(&cache, "b"), Some((0, 0, 0)));
     }
 }

@@ -1,7 +1,8 @@
 //! The `--config` file (`KubeSchedulerConfiguration`, kubescheduler.config.k8s.io/v1). For
 //! now only the fields Rudder acts on are read: `clientConnection.kubeconfig`,
-//! `leaderElection` (leaderElect, resourceNamespace, resourceName, durations) and the
-//! profiles' `schedulerName`s; plugin enablement and weights are not applied yet.
+//! `leaderElection` (leaderElect, resourceNamespace, resourceName, durations),
+//! `percentageOfNodesToScore` and the profiles' `schedulerName`s; plugin enablement and
+//! weights are not applied yet.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,6 +44,7 @@ struct File {
     leader_election: Option<LeaderElection>,
     #[serde(default)]
     profiles: Vec<Profile>,
+    percentage_of_nodes_to_score: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +81,8 @@ pub struct SchedulerConfig {
     pub leader_election: LeaderElectionConfig,
     /// One `schedulerName` per profile.
     pub profiles: Vec<String>,
+    /// `percentageOfNodesToScore` (None or 0: adaptive).
+    pub percentage_of_nodes_to_score: Option<i32>,
 }
 
 impl Default for SchedulerConfig {
@@ -88,6 +92,7 @@ impl Default for SchedulerConfig {
             leader_elect: true,
             leader_election: LeaderElectionConfig::default(),
             profiles: vec!["default-scheduler".into()],
+            percentage_of_nodes_to_score: None,
         }
     }
 }
@@ -125,6 +130,7 @@ fn parse(text: &str) -> Result<SchedulerConfig, ConfigError> {
     }
     let mut config = SchedulerConfig {
         kubeconfig: file.client_connection.kubeconfig,
+        percentage_of_nodes_to_score: file.percentage_of_nodes_to_score,
         ..Default::default()
     };
     if let Some(le) = file.leader_election {
@@ -168,6 +174,7 @@ mod tests {
     fn reads_profiles_and_leader_election() {
         let c = parse(
             "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
+             percentageOfNodesToScore: 30\n\
              leaderElection:\n  leaderElect: false\n  leaseDuration: 1m30s\n\
              profiles:\n- schedulerName: default-scheduler\n- schedulerName: bin-packer\n",
         )
@@ -175,6 +182,7 @@ mod tests {
         assert!(!c.leader_elect);
         assert_eq!(c.leader_election.lease_duration, Duration::from_secs(90));
         assert_eq!(c.profiles, vec!["default-scheduler", "bin-packer"]);
+        assert_eq!(c.percentage_of_nodes_to_score, Some(30));
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 
-use crate::cache::{pod_key, AssumeCache};
+use crate::cache::{pod_key, SchedulerCache};
 use crate::queue::SchedulingQueue;
 
 /// Which pods this scheduler is responsible for: the profiles' `schedulerName`s.
@@ -72,7 +72,7 @@ impl Informers {
     pub fn start(
         client: Client,
         queue: Arc<SchedulingQueue>,
-        cache: AssumeCache,
+        cache: SchedulerCache,
         responsibility: Responsibility,
     ) -> Informers {
         let (pods, pod_writer) = reflector::store();
@@ -82,9 +82,11 @@ impl Informers {
         )
         .default_backoff();
         let q = queue.clone();
+        let pod_cache = cache.clone();
+        let pod_store = pods.clone();
         tokio::spawn(pod_events.for_each(move |event| {
             match event {
-                Ok(event) => on_pod_event(&event, &q, &cache, &responsibility),
+                Ok(event) => on_pod_event(&event, &pod_store, &q, &pod_cache, &responsibility),
                 Err(e) => tracing::warn!(error = %e, "pod watch failed; retrying"),
             }
             futures::future::ready(())
@@ -99,16 +101,27 @@ impl Informers {
         // Nodes report status often (heartbeats); only a change in what the filters read
         // (spec, labels, allocatable) may help a waiting pod.
         let mut seen: HashMap<String, u64> = HashMap::new();
+        let node_store = nodes.clone();
         tokio::spawn(node_events.for_each(move |event| {
             match event {
                 Ok(watcher::Event::Apply(node)) | Ok(watcher::Event::InitApply(node)) => {
+                    // The reflector stored this object just before: share its Arc.
+                    let shared = node_store
+                        .get(&ObjectRef::from_obj(&node))
+                        .unwrap_or_else(|| Arc::new(node.clone()));
+                    cache.set_node(shared);
                     let name = node.metadata.name.clone().unwrap_or_default();
                     let print = node_fingerprint(&node);
                     if seen.insert(name, print) != Some(print) {
                         queue.move_all_to_active_or_backoff();
                     }
                 }
+                Ok(watcher::Event::InitDone) => {
+                    // A re-list after a watch gap brings no deletions: drop what the store lost.
+                    cache.retain_nodes(|name| node_store.get(&ObjectRef::new(name)).is_some());
+                }
                 Ok(watcher::Event::Delete(node)) => {
+                    cache.remove_node(node.metadata.name.as_deref().unwrap_or_default());
                     seen.remove(node.metadata.name.as_deref().unwrap_or_default());
                 }
                 Ok(_) => {}
@@ -129,8 +142,9 @@ impl Informers {
 
 fn on_pod_event(
     event: &watcher::Event<Pod>,
+    store: &Store<Pod>,
     queue: &SchedulingQueue,
-    cache: &AssumeCache,
+    cache: &SchedulerCache,
     responsibility: &Responsibility,
 ) {
     match event {
@@ -144,8 +158,12 @@ fn on_pod_event(
             }
             queue.delete(&key);
             if is_assigned(pod) {
-                // The binding is visible now: the informer counts the pod from here on.
-                cache.forget(&key);
+                // The binding is visible now: counted as bound (no longer assumed) from
+                // here on, sharing the reflector's copy.
+                let shared = store
+                    .get(&ObjectRef::from_obj(pod))
+                    .unwrap_or_else(|| Arc::new(pod.clone()));
+                cache.set_pod(shared);
                 let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
                 if matches!(phase, Some("Succeeded") | Some("Failed")) {
                     queue.move_all_to_active_or_backoff();
@@ -155,13 +173,20 @@ fn on_pod_event(
         watcher::Event::Delete(pod) => {
             let key = pod_key(pod);
             queue.delete(&key);
-            cache.forget(&key);
+            cache.remove_pod(&key);
             if is_assigned(pod) {
                 // Its node has room again.
                 queue.move_all_to_active_or_backoff();
             }
         }
-        watcher::Event::Init | watcher::Event::InitDone => {}
+        watcher::Event::InitDone => {
+            // A re-list after a watch gap brings no deletions: drop what the store lost.
+            cache.retain_pods(|key| {
+                key.split_once('/')
+                    .is_some_and(|(ns, name)| store.get(&ObjectRef::new(name).within(ns)).is_some())
+            });
+        }
+        watcher::Event::Init => {}
     }
 }
 

@@ -2,12 +2,16 @@
 //! upstream's default profile does — a scheduling queue, a cache of assumed pods, and a
 //! framework of filter and score plugins (see `framework`).
 //!
-//! Not yet: preemption, PodTopologySpread, InterPodAffinity, VolumeBinding, ImageLocality,
-//! percentageOfNodesToScore (every node is evaluated), plugin configuration from `--config`,
+//! The cache is kept incrementally from informer events; each cycle filters only until
+//! `percentageOfNodesToScore` of the nodes are feasible; bindings and events go out in the
+//! background, bounded.
+//!
+//! Not yet: VolumeBinding, plugin enablement and weights from `--config`,
 //! HTTPS on --secure-port (the health/metrics endpoint is plain HTTP for now).
 
 mod cache;
 mod config;
+mod events;
 mod framework;
 mod informers;
 mod metrics;
@@ -136,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
         scheduler_names: Arc::new(profiles.keys().cloned().collect::<HashSet<_>>()),
     };
     let queue = Arc::new(queue::SchedulingQueue::new(metrics.clone()));
-    let cache = cache::AssumeCache::default();
+    let cache = cache::SchedulerCache::default();
     let informers = Informers::start(
         client.clone(),
         queue.clone(),
@@ -153,11 +157,16 @@ async fn main() -> anyhow::Result<()> {
         instance: Some(identity),
     };
     let scheduler = Arc::new(Scheduler {
-        recorder: Recorder::new(client.clone(), reporter),
+        events: events::EventSink::new(Recorder::new(client.clone(), reporter)),
         client,
         profiles,
         queue,
         cache,
+        percentage_of_nodes_to_score: config.percentage_of_nodes_to_score,
+        next_start_node_index: Default::default(),
+        bind_slots: Arc::new(tokio::sync::Semaphore::new(
+            schedule_one::MAX_BINDINGS_IN_FLIGHT,
+        )),
         informers,
         responsibility,
         metrics,

@@ -1,6 +1,8 @@
 //! Prometheus metrics with upstream's names, registered in one registry served on /metrics.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+};
 
 /// The scheduler's metrics.
 #[derive(Clone)]
@@ -14,6 +16,9 @@ pub struct Metrics {
     pub pending_pods: IntGaugeVec,
     /// `scheduler_scheduling_attempt_duration_seconds{result,profile}`.
     pub attempt_duration: HistogramVec,
+    /// `scheduler_scheduling_algorithm_duration_seconds`: filter + score of one attempt,
+    /// without binding.
+    pub algorithm_duration: Histogram,
 }
 
 impl Metrics {
@@ -44,6 +49,15 @@ impl Metrics {
             .buckets(buckets),
             &["result", "profile"],
         )?;
+        // Upstream's buckets: exponential from 1ms, factor 2, 15 buckets.
+        let algorithm_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "scheduler_scheduling_algorithm_duration_seconds",
+                "Scheduling algorithm latency in seconds",
+            )
+            .buckets(prometheus::exponential_buckets(0.001, 2.0, 15)?),
+        )?;
+        registry.register(Box::new(algorithm_duration.clone()))?;
         registry.register(Box::new(schedule_attempts.clone()))?;
         registry.register(Box::new(pending_pods.clone()))?;
         registry.register(Box::new(attempt_duration.clone()))?;
@@ -55,6 +69,7 @@ impl Metrics {
             schedule_attempts,
             pending_pods,
             attempt_duration,
+            algorithm_duration,
         })
     }
 

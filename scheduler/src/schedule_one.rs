@@ -2,23 +2,41 @@
 //! the pod on the best node and bind it in the background; or record why it fits nowhere.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client, Resource};
 use serde_json::json;
+use tokio::sync::Semaphore;
 
-use crate::cache::{pod_key, AssumeCache};
+use crate::cache::{pod_key, SchedulerCache};
+use crate::events::EventSink;
+use crate::framework::feasible_nodes::num_feasible_nodes_to_find;
 use crate::framework::fit_error::fit_error_message;
 use crate::framework::preemption::{eligible, find_candidate, Candidate};
 use crate::framework::runtime::Framework;
 use crate::informers::{Informers, Responsibility};
 use crate::metrics::Metrics;
 use crate::queue::{QueuedPod, SchedulingQueue};
+
+/// What a cycle decided for a pod.
+enum Decision {
+    /// Bind to this node.
+    Bind(String),
+    /// Fits nowhere: the FailedScheduling message, and the preemption to carry out.
+    Unschedulable {
+        message: String,
+        preemption: Option<(String, Candidate)>,
+    },
+}
+
+/// Bindings in flight at once (each is one POST; more would only queue in the apiserver).
+pub const MAX_BINDINGS_IN_FLIGHT: usize = 64;
 
 /// Everything the cycle needs.
 pub struct Scheduler {
@@ -28,14 +46,20 @@ pub struct Scheduler {
     pub profiles: HashMap<String, Arc<Framework>>,
     /// Pending pods.
     pub queue: Arc<SchedulingQueue>,
-    /// Assumed pods.
-    pub cache: AssumeCache,
+    /// Nodes with their bound and assumed pods.
+    pub cache: SchedulerCache,
+    /// The global `percentageOfNodesToScore` (None or 0: adaptive).
+    pub percentage_of_nodes_to_score: Option<i32>,
+    /// Where the next cycle's filtering starts (upstream's `nextStartNodeIndex`).
+    pub next_start_node_index: AtomicUsize,
+    /// Permits for bindings in flight.
+    pub bind_slots: Arc<Semaphore>,
     /// Pod and node stores.
     pub informers: Informers,
     /// Which pods are ours.
     pub responsibility: Responsibility,
-    /// Event recorder (events.k8s.io/v1, as upstream).
-    pub recorder: Recorder,
+    /// Events (events.k8s.io/v1, as upstream), recorded in the background.
+    pub events: EventSink,
     /// Metrics.
     pub metrics: Metrics,
 }
@@ -72,32 +96,32 @@ impl Scheduler {
             self.queue.done(&qp.key);
             return;
         };
-        let nodes = self.informers.nodes.state();
-        let snapshot = self.cache.snapshot(&nodes, &self.informers.pods.state());
-        let (feasible, diagnosis) = framework.find_feasible(&pod, &snapshot);
-        match framework.select_host(&pod, &snapshot, &feasible) {
-            Some(i) => {
-                let node = snapshot[i].name().to_string();
-                tracing::debug!(pod = %qp.key, %node, feasible = feasible.len(), "node chosen");
+        let decision = self.decide(&framework, &pod);
+        match decision {
+            Decision::Bind(node) => {
+                self.metrics
+                    .algorithm_duration
+                    .observe(start.elapsed().as_secs_f64());
+                tracing::debug!(pod = %qp.key, %node, "node chosen");
                 self.cache.assume(&pod, &node);
                 let this = self.clone();
-                tokio::spawn(async move { this.bind(qp, pod, node, profile_name, start).await });
+                tokio::spawn(async move {
+                    // Bounded: thousands of bindings at once would each open a connection.
+                    let Ok(_slot) = this.bind_slots.clone().acquire_owned().await else {
+                        return;
+                    };
+                    this.bind(qp, pod, node, profile_name, start).await
+                });
             }
-            None => {
+            Decision::Unschedulable {
+                message,
+                preemption,
+            } => {
                 self.metrics.observe_attempt(
                     "unschedulable",
                     &profile_name,
                     start.elapsed().as_secs_f64(),
                 );
-                // PostFilter: make room by evicting lower-priority pods. The preemptor waits
-                // in the unschedulable queue; the victims' deletion brings it back.
-                let preemption = find_candidate(&framework, &pod, &snapshot, &diagnosis)
-                    .map(|c| (snapshot[c.node].name().to_string(), c));
-                let mut diagnosis = diagnosis;
-                diagnosis.nominated = preemption.is_some();
-                diagnosis.waiting_for_victims =
-                    preemption.is_none() && eligible_policy(&pod) && !eligible(&pod, &snapshot);
-                let message = fit_error_message(&pod, snapshot.len(), &diagnosis);
                 tracing::info!(pod = %qp.key, %message, "unable to schedule pod");
                 self.queue.add_unschedulable(qp);
                 let this = self.clone();
@@ -108,6 +132,40 @@ impl Scheduler {
                     this.report_unschedulable(&pod, &message).await
                 });
             }
+        }
+    }
+
+    /// The synchronous part of a cycle, under the cache's read lock: filter (up to
+    /// `percentageOfNodesToScore`), score, pick; or explain and find preemption victims.
+    fn decide(&self, framework: &Framework, pod: &Pod) -> Decision {
+        let state = self.cache.read();
+        let nodes = state.nodes();
+        let wanted = num_feasible_nodes_to_find(
+            framework
+                .percentage_of_nodes_to_score
+                .or(self.percentage_of_nodes_to_score),
+            nodes.len(),
+        );
+        let start = self.next_start_node_index.load(Ordering::Relaxed) % nodes.len().max(1);
+        let found = framework.find_feasible_from(pod, nodes, start, wanted);
+        self.next_start_node_index.store(
+            (start + found.processed) % nodes.len().max(1),
+            Ordering::Relaxed,
+        );
+        if let Some(i) = framework.select_host(pod, nodes, &found.feasible) {
+            return Decision::Bind(nodes[i].name().to_string());
+        }
+        // PostFilter: make room by evicting lower-priority pods. The preemptor waits in the
+        // unschedulable queue; the victims' deletion brings it back.
+        let mut diagnosis = found.diagnosis;
+        let preemption = find_candidate(framework, pod, nodes, &diagnosis)
+            .map(|c| (nodes[c.node].name().to_string(), c));
+        diagnosis.nominated = preemption.is_some();
+        diagnosis.waiting_for_victims =
+            preemption.is_none() && eligible_policy(pod) && !eligible(pod, nodes);
+        Decision::Unschedulable {
+            message: fit_error_message(pod, nodes.len(), &diagnosis),
+            preemption,
         }
     }
 
@@ -139,8 +197,7 @@ impl Scheduler {
                 self.queue.done(&qp.key);
                 tracing::info!(pod = %qp.key, %node, "successfully bound pod to node");
                 let note = format!("Successfully assigned {ns}/{name} to {node}");
-                self.publish(&pod, EventType::Normal, "Scheduled", "Binding", note)
-                    .await;
+                self.publish(&pod, EventType::Normal, "Scheduled", "Binding", note);
             }
             Err(e) => {
                 tracing::warn!(pod = %qp.key, error = %e, "binding failed; retrying after backoff");
@@ -171,8 +228,7 @@ impl Scheduler {
             let vname = victim.metadata.name.clone().unwrap_or_default();
             tracing::info!(preemptor = %pod_key(pod), victim = %pod_key(&victim), %node, "preempting");
             let note = format!("Preempted by {ns}/{name} on node {node}");
-            self.publish(&victim, EventType::Normal, "Preempted", "Preempting", note)
-                .await;
+            self.publish(&victim, EventType::Normal, "Preempted", "Preempting", note);
             let vapi: Api<Pod> = Api::namespaced(self.client.clone(), &vns);
             if let Err(e) = vapi.delete(&vname, &DeleteParams::default()).await {
                 tracing::warn!(victim = %pod_key(&victim), error = %e, "deleting preemption victim failed");
@@ -225,11 +281,10 @@ impl Scheduler {
             "FailedScheduling",
             "Scheduling",
             message.to_string(),
-        )
-        .await;
+        );
     }
 
-    async fn publish(&self, pod: &Pod, type_: EventType, reason: &str, action: &str, note: String) {
+    fn publish(&self, pod: &Pod, type_: EventType, reason: &str, action: &str, note: String) {
         let event = Event {
             type_,
             reason: reason.to_string(),
@@ -237,9 +292,7 @@ impl Scheduler {
             action: action.to_string(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&event, &pod.object_ref(&())).await {
-            tracing::warn!(pod = %pod_key(pod), error = %e, "recording event failed");
-        }
+        self.events.emit(event, pod.object_ref(&()));
     }
 }
 

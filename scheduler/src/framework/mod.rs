@@ -5,6 +5,7 @@
 //! the feasible nodes 0..=100 (after its own normalization), and the cycle only orchestrates.
 
 pub mod cycle_state;
+pub mod feasible_nodes;
 pub mod fit_error;
 pub mod label_selector;
 pub mod node_info;

@@ -58,6 +58,17 @@ impl Resource {
         }
     }
 
+    /// `self -= other` (a pod leaving a node).
+    pub fn sub(&mut self, other: &Resource) {
+        self.milli_cpu -= other.milli_cpu;
+        self.memory -= other.memory;
+        self.ephemeral_storage -= other.ephemeral_storage;
+        self.allowed_pods -= other.allowed_pods;
+        for (k, v) in &other.scalar {
+            *self.scalar.entry(k.clone()).or_insert(0) -= v;
+        }
+    }
+
     /// Each resource becomes the larger of `self` and `other`.
     pub fn set_max(&mut self, other: &Resource) {
         self.milli_cpu = self.milli_cpu.max(other.milli_cpu);

@@ -167,8 +167,17 @@ impl FilterPlugin for InterPodAffinity {
             anti_affinity_counts: HashMap::new(),
             existing_anti_affinity_counts: HashMap::new(),
         };
+        // Without required terms of its own, only existing pods with required
+        // anti-affinity can reject the pod (upstream's PodsWithRequiredAntiAffinity).
+        let own_terms =
+            !st.terms.required_affinity.is_empty() || !st.terms.required_anti.is_empty();
         for node in nodes {
-            for existing in &node.pods {
+            let existing_pods = if own_terms {
+                &node.pods
+            } else {
+                &node.pods_with_required_anti_affinity
+            };
+            for existing in existing_pods {
                 for t in pod_terms(existing).required_anti {
                     if t.matches(pod) {
                         if let Some(p) = pair(node, &t.topology_key) {
@@ -258,8 +267,17 @@ impl ScorePlugin for InterPodAffinity {
                 *scores.entry(p).or_insert(0) += delta;
             }
         };
+        // Without preferred terms of its own, only existing pods with affinity terms
+        // contribute (upstream's PodsWithAffinity).
+        let own_terms =
+            !incoming.preferred_affinity.is_empty() || !incoming.preferred_anti.is_empty();
         for node in nodes {
-            for existing in &node.pods {
+            let existing_pods = if own_terms {
+                &node.pods
+            } else {
+                &node.pods_with_affinity
+            };
+            for existing in existing_pods {
                 for t in incoming
                     .preferred_affinity
                     .iter()

@@ -186,7 +186,14 @@ impl FilterPlugin for PodTopologySpread {
                     continue;
                 }
                 let value = node_label(node, &c.topology_key).unwrap_or_default();
-                *counts[i].entry(value.to_string()).or_insert(0) += c.count_on(node, namespace);
+                let n = c.count_on(node, namespace);
+                // Look up before inserting: one String per domain, not one per node.
+                match counts[i].get_mut(value) {
+                    Some(count) => *count += n,
+                    None => {
+                        counts[i].insert(value.to_string(), n);
+                    }
+                }
             }
         }
         state.write(
