@@ -76,18 +76,71 @@ fn dir_files(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Parses a YAML/JSON stream into objects.
+/// Parses a YAML/JSON stream into objects. Documents are split on `---` lines first, as
+/// upstream's reader does, so error line numbers count from the start of the document.
 pub fn parse(source: &str, text: &str) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
-    for doc in serde_yaml::Deserializer::from_str(text) {
-        let v = Value::deserialize(doc).map_err(|e| {
+    for doc in split_documents(text) {
+        if doc.trim().is_empty() {
+            continue;
+        }
+        let v = Value::deserialize(serde_yaml::Deserializer::from_str(&doc)).map_err(|e| {
             KubectlError::usage(format!(
-                "error parsing {source}: error converting YAML to JSON: yaml: {e}"
+                "error parsing {source}: error converting YAML to JSON: yaml: {}",
+                go_yaml_error(&e)
             ))
         })?;
         push_object(source, v, &mut out)?;
     }
     Ok(out)
+}
+
+fn split_documents(text: &str) -> Vec<String> {
+    let mut docs = vec![String::new()];
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("---") {
+            let rest = rest.trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                docs.push(String::new());
+                continue;
+            }
+        }
+        if let Some(d) = docs.last_mut() {
+            d.push_str(line);
+        }
+    }
+    docs
+}
+
+/// go-yaml's wording of a syntax error: `line N: problem`, where N is libyaml's 0-based mark
+/// for parser errors and 1-based for scanner errors (go-yaml's own quirk).
+fn go_yaml_error(e: &serde_yaml::Error) -> String {
+    let text = e.to_string();
+    let problem = text.split(" at line ").next().unwrap_or(&text).to_string();
+    const SCANNER: &[&str] = &[
+        "mapping values are not allowed in this context",
+        "found character that cannot start any token",
+        "could not find expected ':'",
+        "found unknown escape character",
+        "did not find expected comment or line break",
+        "found a tab character that violates indentation",
+        "block sequence entries are not allowed in this context",
+        "found unexpected end of stream",
+        "did not find URI escaped octet",
+    ];
+    let Some(loc) = e.location() else {
+        return problem;
+    };
+    let line = if SCANNER.iter().any(|s| problem.starts_with(s)) {
+        loc.line()
+    } else {
+        loc.line().saturating_sub(1)
+    };
+    if line == 0 {
+        problem
+    } else {
+        format!("line {line}: {problem}")
+    }
 }
 
 fn push_object(source: &str, v: Value, out: &mut Vec<Manifest>) -> Result<()> {
@@ -137,6 +190,18 @@ pub fn resource_for<'a>(disc: &'a Discovery, m: &Manifest) -> Result<&'a ApiReso
         })
 }
 
+/// A copy of the manifest with `metadata.namespace` set (namespaced types only).
+pub fn with_namespace(m: &Manifest, ns: Option<&str>) -> Manifest {
+    let mut m = m.clone();
+    if let Some(ns) = ns {
+        if !m.object["metadata"].is_object() {
+            m.object["metadata"] = Value::Object(serde_json::Map::new());
+        }
+        m.object["metadata"]["namespace"] = Value::String(ns.to_string());
+    }
+    m
+}
+
 /// The namespace an object goes to: its own, checked against an explicit `-n`.
 pub fn namespace_for(
     m: &Manifest,
@@ -181,7 +246,10 @@ mod tests {
         assert!(e.to_string().contains("Object 'Kind' is missing"), "{e}");
         let e = parse("f.yaml", "a: b\n c: d\n").unwrap_err();
         assert!(e.to_string().starts_with("error: error parsing f.yaml:"), "{e}");
-        assert!(e.to_string().contains("line"), "{e}");
+        assert!(e.to_string().ends_with("yaml: line 2: mapping values are not allowed in this context"), "{e}");
+        // Line numbers count from the start of the failing document.
+        let e = parse("f.yaml", "kind: A\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n data: x\n").unwrap_err();
+        assert!(e.to_string().ends_with("yaml: line 4: did not find expected key"), "{e}");
     }
 
     #[test]

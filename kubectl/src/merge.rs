@@ -64,13 +64,9 @@ pub fn with_last_applied(obj: &Value) -> Value {
     {
         ann.remove(LAST_APPLIED);
     }
-    if clean["metadata"]["annotations"]
-        .as_object()
-        .is_some_and(Map::is_empty)
-    {
-        if let Some(meta) = clean["metadata"].as_object_mut() {
-            meta.remove("annotations");
-        }
+    // Upstream records `"annotations":{}` when only its own annotation was there.
+    if clean["metadata"].is_object() && !clean["metadata"]["annotations"].is_object() {
+        clean["metadata"]["annotations"] = Value::Object(Map::new());
     }
     let text = format!("{}\n", crate::printers::json::go_escape(&clean.to_string()));
     let mut out = obj.clone();
@@ -136,10 +132,13 @@ mod tests {
         let obj = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
         let rec = with_last_applied(&obj);
         let text = rec["metadata"]["annotations"][LAST_APPLIED].as_str().unwrap();
-        assert_eq!(text, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"a\"}}\n");
+        assert_eq!(
+            text,
+            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{},\"name\":\"a\"}}\n"
+        );
         // Re-recording an applied object gives the same text.
         let again = with_last_applied(&rec);
         assert_eq!(again, rec);
-        assert_eq!(last_applied(&rec).unwrap(), obj);
+        assert_eq!(last_applied(&rec).unwrap()["metadata"]["annotations"], json!({}));
     }
 }

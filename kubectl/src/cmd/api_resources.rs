@@ -104,7 +104,7 @@ pub async fn run(ctx: &Ctx, args: ApiResourcesArgs) -> Result<()> {
             r.kind.clone(),
         ];
         if wide {
-            row.push(format!("[{}]", r.verbs.join(" ")));
+            row.push(r.verbs.join(","));
             row.push(r.categories.join(","));
         }
         tw.row(row);

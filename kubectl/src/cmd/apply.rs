@@ -54,6 +54,8 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
             }
         };
         let ns = manifest::namespace_for(m, res, &client.namespace, client.namespace_explicit)?;
+        // Upstream writes the namespace into the object (and so into the last-applied record).
+        let m = &manifest::with_namespace(m, ns.as_deref());
         let r = if args.server_side {
             server_side(&client, &args, res, ns.as_deref(), m, dry).await
         } else {
@@ -145,7 +147,7 @@ async fn client_side(
     if original.is_none() {
         eprintln!(
             "Warning: resource {}/{name} is missing the {} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.",
-            res.qualified_plural(),
+            res.plural,
             merge::LAST_APPLIED
         );
     }

@@ -291,9 +291,22 @@ fn destination(ctx: &Ctx) -> Result<PathBuf> {
         .ok_or_else(|| KubectlError::usage("no kubeconfig file to write to"))
 }
 
+/// Field order of client-go's kubeconfig v1 structs, which `config view -o json` follows.
+fn kubeconfig_field_rank(key: &str) -> usize {
+    const ORDER: &[&str] = &[
+        "kind", "apiVersion", "preferences", "clusters", "users", "contexts", "current-context",
+        "name", "cluster", "user", "context", "namespace", "server", "tls-server-name",
+        "insecure-skip-tls-verify", "certificate-authority", "certificate-authority-data",
+        "proxy-url", "disable-compression", "client-certificate", "client-certificate-data",
+        "client-key", "client-key-data", "token", "tokenFile", "as", "as-uid", "as-groups",
+        "as-user-extra", "username", "password", "auth-provider", "exec", "extensions",
+    ];
+    ORDER.iter().position(|k| *k == key).unwrap_or(usize::MAX)
+}
+
 fn print_value(doc: &Value, output: &str) -> Result<()> {
     match OutputFormat::parse(Some(output))? {
-        OutputFormat::Json => out(&printers::json::to_json(doc)),
+        OutputFormat::Json => out(&printers::json::to_json_ordered(doc, &kubeconfig_field_rank)),
         OutputFormat::JsonPath(t) => out(&t.execute(doc).map_err(KubectlError::usage)?),
         OutputFormat::Yaml => out(&printers::yaml::to_yaml(doc)),
         _ => {

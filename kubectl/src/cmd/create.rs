@@ -266,6 +266,7 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
             }
         };
         let ns = manifest::namespace_for(&m, res, &client.namespace, client.namespace_explicit)?;
+        let m = manifest::with_namespace(&m, ns.as_deref());
         let created = if dry == DryRun::Client {
             Ok(m.object.clone())
         } else {
@@ -338,6 +339,9 @@ impl DryRun {
 
 /// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
 pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
+    let mut obj = obj.clone();
+    super::get::omit_managed_fields(&mut obj);
+    let obj = &obj;
     match format {
         OutputFormat::Table | OutputFormat::Wide => out(&format!(
             "{} {verb}{}\n",

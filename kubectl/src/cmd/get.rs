@@ -78,6 +78,9 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
         Some(s) if !s.is_empty() => Some(sort_path(s)?),
         _ => None,
     };
+    if args.args.is_empty() {
+        eprintln!("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n");
+    }
     let selection = resource::parse_args(&args.args)?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let targets = targets(&client, &mut disc, &selection).await?;
@@ -118,6 +121,7 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
             if let Fetched::Objects(objs) = f {
                 objects.extend(objs.into_iter().map(|mut o| {
                     set_type(&mut o, &res);
+                    omit_managed_fields(&mut o);
                     o
                 }));
             }
@@ -406,6 +410,13 @@ fn set_type(o: &mut Value, res: &ApiResource) {
     }
 }
 
+/// Upstream hides managedFields unless `--show-managed-fields`.
+pub fn omit_managed_fields(o: &mut Value) {
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+}
+
 /// The `-o name` form of an object: `kind.group/name`.
 pub fn name_of(o: &Value) -> String {
     let kind = o["kind"].as_str().unwrap_or("").to_lowercase();
@@ -492,6 +503,7 @@ async fn watch(
         } else {
             for mut o in initial["items"].as_array().cloned().unwrap_or_default() {
                 set_type(&mut o, &t.res);
+                omit_managed_fields(&mut o);
                 print_watch_object(format, &o)?;
             }
         }
@@ -529,6 +541,7 @@ async fn watch(
             } else {
                 let mut o = obj;
                 set_type(&mut o, &t.res);
+                omit_managed_fields(&mut o);
                 print_watch_object(format, &o)?;
             }
         }

@@ -128,6 +128,11 @@ pub async fn run(ctx: &Ctx, args: LabelArgs, kind: Kind) -> Result<()> {
             let obj = client.get(&path).await?;
             let current = obj["metadata"][kind.field()].as_object().cloned().unwrap_or_default();
             let done = match patch_for(&current, &changes, args.overwrite, kind)? {
+                // Upstream says "unlabeled" when the object got smaller without --overwrite.
+                Some(p) if shrinks(&current, &p["metadata"][kind.field()]) && !args.overwrite && matches!(kind, Kind::Label) => {
+                    send(&client, &path, &p).await?;
+                    "unlabeled".to_string()
+                }
                 Some(p) => {
                     let body = Body {
                         content_type: "application/merge-patch+json",
@@ -153,6 +158,30 @@ pub async fn run(ctx: &Ctx, args: LabelArgs, kind: Kind) -> Result<()> {
         }
     }
     super::get::report(errors)
+}
+
+async fn send(client: &ApiClient, path: &str, patch: &Value) -> Result<()> {
+    let body = Body {
+        content_type: "application/merge-patch+json",
+        bytes: patch.to_string().into_bytes(),
+    };
+    client
+        .request(Method::PATCH, path, "application/json", Some(body))
+        .await
+        .map(|_| ())
+}
+
+/// Whether applying a merge patch to a string map makes its JSON shorter.
+fn shrinks(current: &Map<String, Value>, patch: &Value) -> bool {
+    let mut after = current.clone();
+    for (k, v) in patch.as_object().into_iter().flatten() {
+        if v.is_null() {
+            after.remove(k);
+        } else {
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(after).to_string().len() < Value::Object(current.clone()).to_string().len()
 }
 
 /// Objects named as `TYPE NAME…`, `TYPE/NAME…`, or `TYPE` with `-l`/`--all`.

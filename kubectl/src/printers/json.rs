@@ -16,6 +16,52 @@ pub fn to_json(v: &Value) -> String {
     s
 }
 
+/// Like [`to_json`] but with object keys in a given order (Go structs print their fields in
+/// declaration order): keys by `rank`, unknown keys (rank `usize::MAX`) sorted after them.
+pub fn to_json_ordered(v: &Value, rank: &dyn Fn(&str) -> usize) -> String {
+    let mut out = String::new();
+    write_ordered(&mut out, v, rank, 0);
+    out.push('\n');
+    go_escape(&out)
+}
+
+fn write_ordered(out: &mut String, v: &Value, rank: &dyn Fn(&str) -> usize, depth: usize) {
+    let pad = |n: usize| "    ".repeat(n);
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+            out.push_str("{\n");
+            for (i, k) in keys.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push_str(": ");
+                write_ordered(out, &m[k.as_str()], rank, depth + 1);
+                if i + 1 < keys.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(depth));
+            out.push('}');
+        }
+        Value::Array(a) if !a.is_empty() => {
+            out.push_str("[\n");
+            for (i, x) in a.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                write_ordered(out, x, rank, depth + 1);
+                if i + 1 < a.len() {
+                    out.push(',');
+                }
+                out.push('\n');
+            }
+            out.push_str(&pad(depth));
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 /// Go's encoder escapes HTML-significant characters and the JS line separators. They can only
 /// occur inside string literals, so a textual replacement is exact.
 pub fn go_escape(s: &str) -> String {
@@ -37,6 +83,16 @@ pub fn go_escape(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ordered_keys_follow_rank_then_name() {
+        let v = json!({"b": 1, "a": {"z": [], "y": 2}, "kind": "X"});
+        let rank = |k: &str| if k == "kind" { 0 } else { usize::MAX };
+        assert_eq!(
+            to_json_ordered(&v, &rank),
+            "{\n    \"kind\": \"X\",\n    \"a\": {\n        \"y\": 2,\n        \"z\": []\n    },\n    \"b\": 1\n}\n"
+        );
+    }
 
     #[test]
     fn four_space_indent_sorted_keys_and_go_escapes() {
