@@ -177,6 +177,11 @@ NAMESPACES=(kc-compare)
 CASE_NO=0
 
 echo "kubectl-compare: ours=$OURS real=$REAL ($("$REAL" version --client 2>/dev/null | head -n1))"
+# A previous run's namespaces may still be terminating.
+real wait --for=delete ns/kc-compare --timeout=180s >/dev/null 2>&1
+for ns in $(real get ns -o name 2>/dev/null | grep -o 'kc-mut-.*'); do
+  real wait --for=delete "ns/$ns" --timeout=180s >/dev/null 2>&1
+done
 real create ns kc-compare >/dev/null 2>&1
 real apply -f "$COMPARE/fixtures.yaml" >/dev/null || { echo "kubectl-compare: fixtures failed" >&2; exit 1; }
 # Both binaries must see the same replica counts and ready pods: wait for the deployment.
