@@ -46,10 +46,11 @@ real() {
   timeout 120 "$REAL" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
 }
 
-# normalise FILE — ages become <age>, runs of spaces one (columns widen with ages), and the
+# normalise FILE — ages become <age>, timestamps <time>, runs of spaces one (columns widen with ages), and the
 # per-binary namespace names one name.
 normalise() {
   sed -E -e 's/\b[0-9]+(s|m|h|d|y)([0-9]+(s|m|h|d))?\b/<age>/g' \
+    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/<time>/g' \
     -e 's/ {2,}/  /g' -e 's/ +$//' -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' "$1"
 }
 

@@ -138,21 +138,10 @@ impl ApiClient {
         accept: &str,
     ) -> Result<impl Stream<Item = Result<Bytes>> + use<>> {
         let res = self.send(Method::GET, path, accept, None).await?;
-        Ok(res.into_body().into_data_stream().map(|r| {
-            r.map_err(|e| KubectlError::Connection(format!("error reading stream: {e}")))
-        }))
-    }
-
-    /// GET of a plain-text answer (`/version` is JSON, but `/log` is text).
-    pub async fn get_text(&self, path: &str) -> Result<String> {
-        let res = self.send(Method::GET, path, "*/*", None).await?;
-        let bytes = res
+        Ok(res
             .into_body()
-            .collect()
-            .await
-            .map_err(|e| KubectlError::Connection(format!("error reading response: {e}")))?
-            .to_bytes();
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+            .into_data_stream()
+            .map(|r| r.map_err(|e| KubectlError::Connection(format!("error reading stream: {e}")))))
     }
 
     fn connection_error(&self, e: kube::Error) -> KubectlError {
@@ -186,9 +175,15 @@ pub fn status_error(code: u16, body: &[u8]) -> KubectlError {
         _ => {
             // Upstream names the reason after the HTTP status when the body is not a Status.
             let (reason, message) = match code {
-                401 => ("Unauthorized", "the server has asked for the client to provide credentials"),
+                401 => (
+                    "Unauthorized",
+                    "the server has asked for the client to provide credentials",
+                ),
                 403 => ("Forbidden", "forbidden"),
-                404 => ("NotFound", "the server could not find the requested resource"),
+                404 => (
+                    "NotFound",
+                    "the server could not find the requested resource",
+                ),
                 _ => ("", ""),
             };
             let message = if message.is_empty() {
@@ -224,7 +219,10 @@ mod tests {
             404,
             br#"{"kind":"Status","reason":"NotFound","message":"pods \"x\" not found","code":404}"#,
         );
-        assert_eq!(e.to_string(), "Error from server (NotFound): pods \"x\" not found");
+        assert_eq!(
+            e.to_string(),
+            "Error from server (NotFound): pods \"x\" not found"
+        );
         assert!(e.is_not_found());
         let e = status_error(404, b"404 page not found");
         assert_eq!(

@@ -90,7 +90,11 @@ pub fn add_aggregated(d: &mut Discovery, list: &Value) {
             } else {
                 format!("{gname}/{vname}")
             });
-            for r in ver["resources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            for r in ver["resources"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 d.resources.push(ApiResource {
                     group: gname.to_string(),
                     version: vname.to_string(),
@@ -133,7 +137,11 @@ async fn add_legacy(client: &ApiClient, d: &mut Discovery, root: &str, v: &Value
             format!("{group}/{version}")
         });
         let list = client.get(&path).await?;
-        for r in list["resources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        for r in list["resources"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let name = r["name"].as_str().unwrap_or("");
             if name.contains('/') {
                 continue; // subresource
@@ -172,7 +180,13 @@ fn cache_dir(server: &str) -> Option<PathBuf> {
     let host: String = host
         .trim_end_matches('/')
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Some(
         PathBuf::from(home)
@@ -221,15 +235,15 @@ mod tests {
         add_aggregated(
             &mut d,
             &json!({"kind": "APIGroupDiscoveryList", "items": [{
-                "metadata": {"name": "autoscaling"},
-                "versions": [
-                    {"version": "v2", "resources": [{"resource": "horizontalpodautoscalers",
-                      "responseKind": {"kind": "HorizontalPodAutoscaler"}, "scope": "Namespaced",
-                      "singularResource": "horizontalpodautoscaler", "shortNames": ["hpa"],
-                      "verbs": ["get"], "categories": ["all"]}]},
-                    {"version": "v1", "resources": [{"resource": "horizontalpodautoscalers",
-                      "responseKind": {"kind": "HorizontalPodAutoscaler"}, "scope": "Namespaced"}]}
-                ]}]}),
+            "metadata": {"name": "autoscaling"},
+            "versions": [
+                {"version": "v2", "resources": [{"resource": "horizontalpodautoscalers",
+                  "responseKind": {"kind": "HorizontalPodAutoscaler"}, "scope": "Namespaced",
+                  "singularResource": "horizontalpodautoscaler", "shortNames": ["hpa"],
+                  "verbs": ["get"], "categories": ["all"]}]},
+                {"version": "v1", "resources": [{"resource": "horizontalpodautoscalers",
+                  "responseKind": {"kind": "HorizontalPodAutoscaler"}, "scope": "Namespaced"}]}
+            ]}]}),
         );
         assert_eq!(d.group_versions, ["autoscaling/v2", "autoscaling/v1"]);
         assert!(d.resources[0].preferred && !d.resources[1].preferred);

@@ -52,11 +52,6 @@ impl KubectlError {
         matches!(self, KubectlError::Server { code: 404, .. })
     }
 
-    /// True for a server-side `AlreadyExists`.
-    pub fn is_already_exists(&self) -> bool {
-        matches!(self, KubectlError::Server { reason, .. } if reason == "AlreadyExists")
-    }
-
     /// The same server error with upstream's operation prefix (`error when creating "f": `).
     pub fn with_context(self, ctx: String) -> Self {
         match self {

@@ -45,7 +45,9 @@ pub fn config_paths(explicit: Option<&str>) -> Result<(Vec<PathBuf>, bool)> {
             return Ok((paths, false));
         }
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     Ok((vec![home.join(".kube").join("config")], false))
 }
 
@@ -87,11 +89,7 @@ impl KubeConfig {
         cfg.destination = if paths.len() == 1 {
             paths.first().cloned()
         } else {
-            paths
-                .iter()
-                .find(|p| p.exists())
-                .or(paths.last())
-                .cloned()
+            paths.iter().find(|p| p.exists()).or(paths.last()).cloned()
         };
         Ok(cfg)
     }
@@ -248,12 +246,6 @@ pub struct Overrides {
 /// The cluster, user and namespace a command talks to, resolved from config + overrides.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    /// Name of the context in use (may be empty).
-    pub context_name: String,
-    /// Name of the cluster entry.
-    pub cluster_name: String,
-    /// Name of the user entry.
-    pub user_name: String,
     /// The cluster payload with overrides applied.
     pub cluster: Value,
     /// The user payload with overrides applied.
@@ -334,9 +326,6 @@ impl KubeConfig {
             _ => ("default".to_string(), false),
         };
         Ok(Resolved {
-            context_name,
-            cluster_name,
-            user_name,
             cluster,
             user,
             namespace,
@@ -399,7 +388,9 @@ pub fn redact(doc: &mut Value) {
 /// Keeps only what the current (or given) context needs, for `config view --minify`.
 pub fn minify(doc: &mut Value, context: &str) -> Result<()> {
     if context.is_empty() {
-        return Err(KubectlError::usage("current-context must exist in order to minify"));
+        return Err(KubectlError::usage(
+            "current-context must exist in order to minify",
+        ));
     }
     let ctx = doc["contexts"]
         .as_array()
@@ -408,7 +399,11 @@ pub fn minify(doc: &mut Value, context: &str) -> Result<()> {
         .ok_or_else(|| KubectlError::usage(format!("cannot locate context {context}")))?;
     let cluster = ctx["context"]["cluster"].as_str().unwrap_or("").to_string();
     let user = ctx["context"]["user"].as_str().unwrap_or("").to_string();
-    for (section, keep) in [("contexts", context), ("clusters", &cluster), ("users", &user)] {
+    for (section, keep) in [
+        ("contexts", context),
+        ("clusters", &cluster),
+        ("users", &user),
+    ] {
         if let Some(l) = doc.get_mut(section).and_then(Value::as_array_mut) {
             l.retain(|e| e["name"] == keep);
         }

@@ -34,7 +34,9 @@ pub fn read_all(filenames: &[String], recursive: bool) -> Result<Vec<Manifest>> 
         }
         let path = Path::new(f);
         if !path.exists() {
-            return Err(KubectlError::usage(format!("the path \"{f}\" does not exist")));
+            return Err(KubectlError::usage(format!(
+                "the path \"{f}\" does not exist"
+            )));
         }
         if path.is_dir() {
             for file in dir_files(path, recursive)? {
@@ -245,24 +247,50 @@ mod tests {
         let e = parse("f.yaml", "apiVersion: v1\nmetadata: {name: a}\n").unwrap_err();
         assert!(e.to_string().contains("Object 'Kind' is missing"), "{e}");
         let e = parse("f.yaml", "a: b\n c: d\n").unwrap_err();
-        assert!(e.to_string().starts_with("error: error parsing f.yaml:"), "{e}");
-        assert!(e.to_string().ends_with("yaml: line 2: mapping values are not allowed in this context"), "{e}");
+        assert!(
+            e.to_string().starts_with("error: error parsing f.yaml:"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .ends_with("yaml: line 2: mapping values are not allowed in this context"),
+            "{e}"
+        );
         // Line numbers count from the start of the failing document.
-        let e = parse("f.yaml", "kind: A\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n data: x\n").unwrap_err();
-        assert!(e.to_string().ends_with("yaml: line 4: did not find expected key"), "{e}");
+        let e = parse(
+            "f.yaml",
+            "kind: A\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\n data: x\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("yaml: line 4: did not find expected key"),
+            "{e}"
+        );
     }
 
     #[test]
     fn directories_read_manifest_files_and_recurse_only_with_r() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.yaml"), "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n").unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not yaml: [").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("sub/b.json"), r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("sub/b.json"),
+            r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"b"}}"#,
+        )
+        .unwrap();
         let d = dir.path().to_string_lossy().to_string();
-        assert_eq!(read_all(&[d.clone()], false).unwrap().len(), 1);
+        assert_eq!(read_all(std::slice::from_ref(&d), false).unwrap().len(), 1);
         assert_eq!(read_all(&[d], true).unwrap().len(), 2);
         let e = read_all(&["/nonexistent.yaml".into()], false).unwrap_err();
-        assert_eq!(e.to_string(), "error: the path \"/nonexistent.yaml\" does not exist");
+        assert_eq!(
+            e.to_string(),
+            "error: the path \"/nonexistent.yaml\" does not exist"
+        );
     }
 }

@@ -43,9 +43,9 @@ pub fn three_way(original: Option<&Value>, modified: &Value, current: &Value) ->
 /// deletions; lists must match element by element.
 pub fn subset(want: &Value, live: &Value) -> bool {
     match (want, live) {
-        (Value::Object(w), Value::Object(l)) => w
-            .iter()
-            .all(|(k, wv)| l.get(k).is_some_and(|lv| subset(wv, lv)) || (wv.is_null() && !l.contains_key(k))),
+        (Value::Object(w), Value::Object(l)) => w.iter().all(|(k, wv)| {
+            l.get(k).is_some_and(|lv| subset(wv, lv)) || (wv.is_null() && !l.contains_key(k))
+        }),
         (Value::Array(w), Value::Array(l)) => {
             w.len() == l.len() && w.iter().zip(l).all(|(a, b)| subset(a, b))
         }
@@ -131,7 +131,9 @@ mod tests {
     fn annotation_excludes_itself() {
         let obj = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}});
         let rec = with_last_applied(&obj);
-        let text = rec["metadata"]["annotations"][LAST_APPLIED].as_str().unwrap();
+        let text = rec["metadata"]["annotations"][LAST_APPLIED]
+            .as_str()
+            .unwrap();
         assert_eq!(
             text,
             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"annotations\":{},\"name\":\"a\"}}\n"
@@ -139,6 +141,9 @@ mod tests {
         // Re-recording an applied object gives the same text.
         let again = with_last_applied(&rec);
         assert_eq!(again, rec);
-        assert_eq!(last_applied(&rec).unwrap()["metadata"]["annotations"], json!({}));
+        assert_eq!(
+            last_applied(&rec).unwrap()["metadata"]["annotations"],
+            json!({})
+        );
     }
 }

@@ -95,7 +95,7 @@ impl ApiResource {
         let lower = name.to_lowercase();
         self.plural == lower
             || self.singular_name() == lower
-            || self.short_names.iter().any(|s| *s == lower)
+            || self.short_names.contains(&lower)
             || self.kind.to_lowercase() == lower
     }
 }
@@ -104,7 +104,9 @@ impl ApiResource {
 /// order discovery listed them (core first), as upstream's RESTMapper does.
 pub fn resolve<'a>(resources: &'a [ApiResource], word: &str) -> Result<&'a ApiResource> {
     let not_found = || {
-        KubectlError::usage(format!("the server doesn't have a resource type \"{word}\""))
+        KubectlError::usage(format!(
+            "the server doesn't have a resource type \"{word}\""
+        ))
     };
     if word.is_empty() {
         return Err(not_found());
@@ -178,9 +180,7 @@ pub fn parse_args(args: &[String]) -> Result<Selection> {
                     pairs.push((t.to_string(), n.to_string()))
                 }
                 _ => {
-                    return Err(KubectlError::usage(format!(
-                        "there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'"
-                    )))
+                    return Err(KubectlError::usage("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'".to_string()))
                 }
             }
         }
@@ -213,7 +213,13 @@ pub fn expand_category<'a>(resources: &'a [ApiResource], word: &str) -> Vec<&'a 
 pub(crate) mod tests {
     use super::*;
 
-    pub fn res(group: &str, version: &str, kind: &str, plural: &str, short: &[&str]) -> ApiResource {
+    pub fn res(
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        short: &[&str],
+    ) -> ApiResource {
         ApiResource {
             group: group.into(),
             version: version.into(),
@@ -229,7 +235,13 @@ pub(crate) mod tests {
     }
 
     fn catalog() -> Vec<ApiResource> {
-        let mut old = res("autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", &["hpa"]);
+        let mut old = res(
+            "autoscaling",
+            "v1",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+            &["hpa"],
+        );
         old.preferred = false;
         vec![
             res("", "v1", "Pod", "pods", &["po"]),
@@ -237,7 +249,13 @@ pub(crate) mod tests {
             res("", "v1", "Service", "services", &["svc"]),
             res("apps", "v1", "Deployment", "deployments", &["deploy"]),
             res("events.k8s.io", "v1", "Event", "events", &["ev"]),
-            res("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", &["hpa"]),
+            res(
+                "autoscaling",
+                "v2",
+                "HorizontalPodAutoscaler",
+                "horizontalpodautoscalers",
+                &["hpa"],
+            ),
             old,
         ]
     }
@@ -245,14 +263,25 @@ pub(crate) mod tests {
     #[test]
     fn resolves_every_spelling() {
         let c = catalog();
-        for w in ["deploy", "deployment", "deployments", "Deployment", "deployments.apps", "deploy.apps", "deployments.v1.apps"] {
+        for w in [
+            "deploy",
+            "deployment",
+            "deployments",
+            "Deployment",
+            "deployments.apps",
+            "deploy.apps",
+            "deployments.v1.apps",
+        ] {
             assert_eq!(resolve(&c, w).unwrap().plural, "deployments", "{w}");
         }
         assert_eq!(resolve(&c, "po").unwrap().kind, "Pod");
         assert_eq!(resolve(&c, "pods.v1").unwrap().kind, "Pod");
         // Core wins over events.k8s.io for the bare name; the group picks the other one.
         assert_eq!(resolve(&c, "events").unwrap().group, "");
-        assert_eq!(resolve(&c, "events.events.k8s.io").unwrap().group, "events.k8s.io");
+        assert_eq!(
+            resolve(&c, "events.events.k8s.io").unwrap().group,
+            "events.k8s.io"
+        );
         // Preferred version unless one is asked for.
         assert_eq!(resolve(&c, "hpa").unwrap().version, "v2");
         assert_eq!(resolve(&c, "hpa.v1.autoscaling").unwrap().version, "v1");
@@ -266,7 +295,10 @@ pub(crate) mod tests {
     fn paths_and_prefixes() {
         let c = catalog();
         let d = resolve(&c, "deploy").unwrap();
-        assert_eq!(d.object_path(Some("ns"), "x"), "/apis/apps/v1/namespaces/ns/deployments/x");
+        assert_eq!(
+            d.object_path(Some("ns"), "x"),
+            "/apis/apps/v1/namespaces/ns/deployments/x"
+        );
         assert_eq!(d.kind_prefix(), "deployment.apps");
         let p = resolve(&c, "pods").unwrap();
         assert_eq!(p.collection_path(None), "/api/v1/pods");
@@ -278,7 +310,10 @@ pub(crate) mod tests {
         let s = |v: &[&str]| parse_args(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
         assert_eq!(
             s(&["deploy,svc", "a"]).unwrap(),
-            Selection::Types { types: vec!["deploy".into(), "svc".into()], names: vec!["a".into()] }
+            Selection::Types {
+                types: vec!["deploy".into(), "svc".into()],
+                names: vec!["a".into()]
+            }
         );
         assert_eq!(
             s(&["pod/a", "svc/b"]).unwrap(),

@@ -112,3 +112,25 @@ mut "patch json" --setup "create -f $C/apply.yaml" --state "get cm applied" -- p
 mut "patch strategic" --setup "create -f $C/apply.yaml" --state "get deploy applied" -- patch deploy applied -p '{"spec":{"replicas":2}}'
 mut "patch no change" --setup "create -f $C/apply.yaml" -- patch cm applied --type merge -p '{"data":{"a":"1"}}'
 mut "patch missing" -- patch cm nope --type merge -p '{"data":{}}'
+
+# --- auth, wait, rollout
+same "auth whoami" -- auth whoami
+same "auth whoami -o json" -- auth whoami -o json
+same "auth can-i get pods" -- auth can-i get pods
+same "auth can-i create deployments.apps -q" -- auth can-i create deployments.apps --quiet
+same "auth can-i unknown type" -- auth can-i get nosuchthing
+same "wait condition" -- wait --for=condition=Available deploy/web --timeout=60s
+same "wait jsonpath" -- wait --for=jsonpath='{.spec.replicas}'=2 deploy/web --timeout=10s
+same "wait missing object" -- wait --for=condition=Ready pod/nope --timeout=2s
+same "rollout status" -- rollout status deploy/web --timeout=30s
+same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
+same "rollout history" -- rollout history deployment/web
+mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deploy/applied
+
+# --- nodes (last: cordon changes the shared node; uncordoned again afterwards)
+NODE=$(real get nodes -o jsonpath='{.items[0].metadata.name}')
+mut "cordon" --setup "uncordon $NODE" -- cordon "$NODE"
+mut "cordon already cordoned" --setup "cordon $NODE" -- cordon "$NODE"
+mut "uncordon" --setup "cordon $NODE" -- uncordon "$NODE"
+mut "uncordon missing node" -- uncordon no-such-node
+real uncordon "$NODE" >/dev/null 2>&1

@@ -63,9 +63,9 @@ pub async fn run(ctx: &Ctx, args: ApiResourcesArgs) -> Result<()> {
     };
     if let Some(s) = args.sort_by.as_deref() {
         if s != "name" && s != "kind" {
-            return Err(KubectlError::usage(format!(
-                "--sort-by accepts only name or kind"
-            )));
+            return Err(KubectlError::usage(
+                "--sort-by accepts only name or kind".to_string(),
+            ));
         }
     }
     list.sort_by(|a, b| key(a).cmp(&key(b)).then_with(|| a.plural.cmp(&b.plural)));

@@ -16,14 +16,22 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
         ))
         .await?;
     let mut s = format!("Kubernetes control plane is running at {server}\n");
-    for svc in services["items"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+    for svc in services["items"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
         let meta = &svc["metadata"];
         let name = meta["labels"]["kubernetes.io/name"]
             .as_str()
             .or(meta["name"].as_str())
             .unwrap_or("");
         let svc_name = meta["name"].as_str().unwrap_or("");
-        for port in svc["spec"]["ports"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        for port in svc["spec"]["ports"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             let pname = port["name"].as_str().unwrap_or("");
             let target = if pname.is_empty() {
                 svc_name.to_string()
@@ -37,7 +45,9 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
             ));
         }
     }
-    s.push_str("\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n");
+    s.push_str(
+        "\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n",
+    );
     out(&s);
     Ok(())
 }

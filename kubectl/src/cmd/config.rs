@@ -149,7 +149,11 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
                 let name = c["name"].as_str().unwrap_or("");
                 let s = |k: &str| c["context"][k].as_str().unwrap_or("").to_string();
                 tw.row(vec![
-                    if name == current { "*".into() } else { String::new() },
+                    if name == current {
+                        "*".into()
+                    } else {
+                        String::new()
+                    },
                     name.to_string(),
                     s("cluster"),
                     s("user"),
@@ -165,7 +169,7 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
             } else {
                 "users"
             };
-            let mut s = format!("NAME\n");
+            let mut s = "NAME\n".to_string();
             for e in kc.doc[section].as_array().map(Vec::as_slice).unwrap_or(&[]) {
                 s.push_str(e["name"].as_str().unwrap_or(""));
                 s.push('\n');
@@ -216,7 +220,9 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
                     c.to_string()
                 }
                 (None, false) => {
-                    return Err(KubectlError::usage("you must specify a non-empty context name or --current"))
+                    return Err(KubectlError::usage(
+                        "you must specify a non-empty context name or --current",
+                    ))
                 }
             };
             let cluster = cluster.or_else(|| ctx.global.cluster.clone());
@@ -236,7 +242,9 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
             if !list.is_array() {
                 *list = json!([]);
             }
-            let items = list.as_array_mut().ok_or_else(|| KubectlError::usage("bad contexts"))?;
+            let items = list
+                .as_array_mut()
+                .ok_or_else(|| KubectlError::usage("bad contexts"))?;
             let idx = match items.iter().position(|c| c["name"] == name.as_str()) {
                 Some(i) => i,
                 None => {
@@ -248,7 +256,11 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
             if !entry.is_object() {
                 *entry = json!({});
             }
-            for (k, v) in [("cluster", cluster), ("user", user), ("namespace", namespace)] {
+            for (k, v) in [
+                ("cluster", cluster),
+                ("user", user),
+                ("namespace", namespace),
+            ] {
                 if let Some(v) = v {
                     entry[k] = json!(v);
                 }
@@ -275,10 +287,7 @@ pub fn run(ctx: &Ctx, args: ConfigArgs) -> Result<()> {
                 eprintln!("warning: this removed your active context, use \"kubectl config use-context\" to select a different one");
             }
             kubeconfig::write_file(&path, &doc)?;
-            out(&format!(
-                "deleted context {name} from {}\n",
-                path.display()
-            ));
+            out(&format!("deleted context {name} from {}\n", path.display()));
             Ok(())
         }
     }
@@ -294,12 +303,40 @@ fn destination(ctx: &Ctx) -> Result<PathBuf> {
 /// Field order of client-go's kubeconfig v1 structs, which `config view -o json` follows.
 fn kubeconfig_field_rank(key: &str) -> usize {
     const ORDER: &[&str] = &[
-        "kind", "apiVersion", "preferences", "clusters", "users", "contexts", "current-context",
-        "name", "cluster", "user", "context", "namespace", "server", "tls-server-name",
-        "insecure-skip-tls-verify", "certificate-authority", "certificate-authority-data",
-        "proxy-url", "disable-compression", "client-certificate", "client-certificate-data",
-        "client-key", "client-key-data", "token", "tokenFile", "as", "as-uid", "as-groups",
-        "as-user-extra", "username", "password", "auth-provider", "exec", "extensions",
+        "kind",
+        "apiVersion",
+        "preferences",
+        "clusters",
+        "users",
+        "contexts",
+        "current-context",
+        "name",
+        "cluster",
+        "user",
+        "context",
+        "namespace",
+        "server",
+        "tls-server-name",
+        "insecure-skip-tls-verify",
+        "certificate-authority",
+        "certificate-authority-data",
+        "proxy-url",
+        "disable-compression",
+        "client-certificate",
+        "client-certificate-data",
+        "client-key",
+        "client-key-data",
+        "token",
+        "tokenFile",
+        "as",
+        "as-uid",
+        "as-groups",
+        "as-user-extra",
+        "username",
+        "password",
+        "auth-provider",
+        "exec",
+        "extensions",
     ];
     ORDER.iter().position(|k| *k == key).unwrap_or(usize::MAX)
 }

@@ -175,7 +175,13 @@ fn deployment(name: &str, images: &[String], replicas: i64, port: Option<i64>) -
             let base = base.split(['@', ':']).next().unwrap_or(base);
             let cname: String = base
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
             let mut c = json!({"name": cname, "image": img, "resources": {}});
             if let Some(p) = port {
@@ -291,7 +297,12 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
 pub async fn post(client: &ApiClient, path: &str, obj: &Value, dry: DryRun) -> Result<Value> {
     let path = format!("{path}?fieldManager=kubectl-create{}", dry.query());
     client
-        .request(Method::POST, &path, "application/json", Some(Body::json(obj)))
+        .request(
+            Method::POST,
+            &path,
+            "application/json",
+            Some(Body::json(obj)),
+        )
         .await
 }
 
@@ -367,18 +378,32 @@ mod tests {
 
     #[test]
     fn deployment_generator_shape() {
-        let d = deployment("web", &["registry.local/team/nginx:1.25".into()], 2, Some(80));
-        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["name"], "nginx");
+        let d = deployment(
+            "web",
+            &["registry.local/team/nginx:1.25".into()],
+            2,
+            Some(80),
+        );
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["name"],
+            "nginx"
+        );
         assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "web");
         assert_eq!(d["spec"]["replicas"], 2);
-        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 80);
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+            80
+        );
     }
 
     #[test]
     fn literals_and_duplicate_keys() {
         let d = collect_data(&["a=1".into(), "b=x=y".into()], &[], true).unwrap();
         assert_eq!(d["a"], "MQ==");
-        assert_eq!(d["b"], base64::engine::general_purpose::STANDARD.encode("x=y"));
+        assert_eq!(
+            d["b"],
+            base64::engine::general_purpose::STANDARD.encode("x=y")
+        );
         assert!(collect_data(&["a=1".into(), "a=2".into()], &[], false).is_err());
         assert!(collect_data(&["novalue".into()], &[], false).is_err());
     }

@@ -96,7 +96,8 @@ pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
         out("No resources found\n");
         return Ok(());
     }
-    let mut body = json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation});
+    let mut body =
+        json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation});
     if grace >= 0 {
         body["gracePeriodSeconds"] = json!(grace);
     }
@@ -104,7 +105,12 @@ pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     for v in victims {
         let path = v.res.object_path(v.namespace.as_deref(), &v.name);
         match client
-            .request(Method::DELETE, &path, "application/json", Some(Body::json(&body)))
+            .request(
+                Method::DELETE,
+                &path,
+                "application/json",
+                Some(Body::json(&body)),
+            )
             .await
         {
             Ok(resp) => {
@@ -138,9 +144,8 @@ async fn collect(
     errors: &mut Vec<KubectlError>,
 ) -> Result<Vec<Victim>> {
     let mut out = Vec::new();
-    let ns_for = |res: &ApiResource| -> Option<String> {
-        res.namespaced.then(|| client.namespace.clone())
-    };
+    let ns_for =
+        |res: &ApiResource| -> Option<String> { res.namespaced.then(|| client.namespace.clone()) };
     if !args.files.filename.is_empty() {
         for m in manifest::read_all(&args.files.filename, args.files.recursive)? {
             let res = match manifest::resource_for(disc, &m) {
@@ -150,8 +155,12 @@ async fn collect(
                     continue;
                 }
             };
-            let ns = manifest::namespace_for(&m, &res, &client.namespace, client.namespace_explicit)?;
-            let name = m.object["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let ns =
+                manifest::namespace_for(&m, &res, &client.namespace, client.namespace_explicit)?;
+            let name = m.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             out.push(Victim {
                 res,
                 namespace: ns,
@@ -195,7 +204,11 @@ async fn collect(
                     }
                     continue;
                 }
-                let ns = if args.all_namespaces { None } else { ns_for(&res) };
+                let ns = if args.all_namespaces {
+                    None
+                } else {
+                    ns_for(&res)
+                };
                 let mut qs = Vec::new();
                 if let Some(l) = &args.selector {
                     qs.push(format!("labelSelector={}", q(l)));
@@ -204,7 +217,11 @@ async fn collect(
                     qs.push(format!("fieldSelector={}", q(f)));
                 }
                 let list = client
-                    .get(&format!("{}?{}", res.collection_path(ns.as_deref()), qs.join("&")))
+                    .get(&format!(
+                        "{}?{}",
+                        res.collection_path(ns.as_deref()),
+                        qs.join("&")
+                    ))
                     .await?;
                 for item in list["items"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
                     out.push(Victim {
@@ -238,4 +255,3 @@ async fn wait_gone(client: &ApiClient, v: &Victim, uid: Option<&str>) -> Result<
         delay = (delay * 2).min(Duration::from_millis(500));
     }
 }
-

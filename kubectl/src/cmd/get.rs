@@ -95,7 +95,15 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
     let mut errors = Vec::new();
     let mut results: Vec<(ApiResource, Fetched)> = Vec::new();
     for t in &targets {
-        let r = fetch(&client, &args, &format, t, namespace.as_deref(), sort_by.is_some()).await;
+        let r = fetch(
+            &client,
+            &args,
+            &format,
+            t,
+            namespace.as_deref(),
+            sort_by.is_some(),
+        )
+        .await;
         match r {
             Ok(f) => results.push((t.res.clone(), f)),
             Err(e) if e.is_not_found() && args.ignore_not_found => {}
@@ -108,13 +116,22 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
 
     if format.is_table() {
         let requested = {
-            let mut k: Vec<(&str, &str)> =
-                targets.iter().map(|t| (t.res.group.as_str(), t.res.kind.as_str())).collect();
+            let mut k: Vec<(&str, &str)> = targets
+                .iter()
+                .map(|t| (t.res.group.as_str(), t.res.kind.as_str()))
+                .collect();
             k.sort();
             k.dedup();
             k.len()
         };
-        print_tables(&args, &format, results, namespace.is_none(), sort_by.as_ref(), requested);
+        print_tables(
+            &args,
+            &format,
+            results,
+            namespace.is_none(),
+            sort_by.as_ref(),
+            requested,
+        );
     } else {
         let mut objects = Vec::new();
         for (res, f) in results {
@@ -129,7 +146,12 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
         if let Some(p) = &sort_by {
             sort_values(&mut objects, |o| o, p);
         }
-        print_objects(&format, objects, single_named && errors.is_empty(), args.no_headers)?;
+        print_objects(
+            &format,
+            objects,
+            single_named && errors.is_empty(),
+            args.no_headers,
+        )?;
     }
     // Upstream says so on stderr only for human-readable output that printed nothing.
     if format.is_table() && total == 0 && errors.is_empty() && !args.ignore_not_found {
@@ -184,13 +206,12 @@ async fn targets(client: &ApiClient, disc: &mut Discovery, sel: &Selection) -> R
         Selection::Types { types, names } => {
             for ty in types {
                 let expanded = resource::expand_category(&disc.resources, ty);
-                let resources: Vec<ApiResource> = if !expanded.is_empty()
-                    && resource::resolve(&disc.resources, ty).is_err()
-                {
-                    expanded.into_iter().cloned().collect()
-                } else {
-                    vec![disc.resolve(client, ty).await?]
-                };
+                let resources: Vec<ApiResource> =
+                    if !expanded.is_empty() && resource::resolve(&disc.resources, ty).is_err() {
+                        expanded.into_iter().cloned().collect()
+                    } else {
+                        vec![disc.resolve(client, ty).await?]
+                    };
                 for res in resources {
                     if names.is_empty() {
                         out.push(Target { res, name: None });
@@ -241,7 +262,11 @@ async fn fetch(
     sorting: bool,
 ) -> Result<Fetched> {
     let table = format.is_table();
-    let accept = if table { ACCEPT_TABLE } else { "application/json" };
+    let accept = if table {
+        ACCEPT_TABLE
+    } else {
+        "application/json"
+    };
     let ns = if t.res.namespaced { namespace } else { None };
     if let Some(name) = &t.name {
         let ns = if t.res.namespaced {
@@ -277,7 +302,10 @@ async fn fetch(
             format!("{base}?{}", qs.join("&"))
         };
         let page = client.request(Method::GET, &path, accept, None).await?;
-        cont = page["metadata"]["continue"].as_str().unwrap_or("").to_string();
+        cont = page["metadata"]["continue"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         let key = if table { "rows" } else { "items" };
         match &mut merged {
             None => merged = Some(page),
@@ -338,13 +366,28 @@ fn sort_path(spec: &str) -> Result<jsonpath::Path> {
 fn sort_values<T>(items: &mut [T], obj: impl Fn(&T) -> &Value, path: &jsonpath::Path) {
     items.sort_by(|a, b| {
         let (a, b) = (obj(a), obj(b));
-        let va = path.eval(a, a).into_iter().next().cloned().unwrap_or(Value::Null);
-        let vb = path.eval(b, b).into_iter().next().cloned().unwrap_or(Value::Null);
+        let va = path
+            .eval(a, a)
+            .into_iter()
+            .next()
+            .cloned()
+            .unwrap_or(Value::Null);
+        let vb = path
+            .eval(b, b)
+            .into_iter()
+            .next()
+            .cloned()
+            .unwrap_or(Value::Null);
         jsonpath::compare(&va, &vb).unwrap_or(std::cmp::Ordering::Equal)
     });
 }
 
-fn table_options(args: &GetArgs, format: &OutputFormat, all_ns: bool, prefix: Option<String>) -> TableOptions {
+fn table_options(
+    args: &GetArgs,
+    format: &OutputFormat,
+    all_ns: bool,
+    prefix: Option<String>,
+) -> TableOptions {
     TableOptions {
         wide: matches!(format, OutputFormat::Wide),
         with_namespace: all_ns,
@@ -365,8 +408,10 @@ fn print_tables(
     // Upstream prefixes names with their kind whenever more than one type was asked for,
     // even if only one of them had objects.
     let with_kind = {
-        let mut kinds: Vec<(String, String)> =
-            results.iter().map(|(r, _)| (r.group.clone(), r.kind.clone())).collect();
+        let mut kinds: Vec<(String, String)> = results
+            .iter()
+            .map(|(r, _)| (r.group.clone(), r.kind.clone()))
+            .collect();
         kinds.sort();
         kinds.dedup();
         kinds.len() > 1 || requested_types > 1
@@ -402,10 +447,14 @@ fn print_tables(
 
 /// Sets apiVersion and kind on list items (the server omits them inside lists).
 fn set_type(o: &mut Value, res: &ApiResource) {
-    if o.get("kind").is_none_or(|k| k.as_str().is_none_or(str::is_empty)) {
+    if o.get("kind")
+        .is_none_or(|k| k.as_str().is_none_or(str::is_empty))
+    {
         o["kind"] = json!(res.kind);
     }
-    if o.get("apiVersion").is_none_or(|k| k.as_str().is_none_or(str::is_empty)) {
+    if o.get("apiVersion")
+        .is_none_or(|k| k.as_str().is_none_or(str::is_empty))
+    {
         o["apiVersion"] = json!(res.api_version());
     }
 }
@@ -433,7 +482,12 @@ pub fn name_of(o: &Value) -> String {
     }
 }
 
-fn print_objects(format: &OutputFormat, objects: Vec<Value>, single: bool, no_headers: bool) -> Result<()> {
+fn print_objects(
+    format: &OutputFormat,
+    objects: Vec<Value>,
+    single: bool,
+    no_headers: bool,
+) -> Result<()> {
     let doc = if single && objects.len() == 1 {
         objects[0].clone()
     } else {
@@ -472,23 +526,40 @@ async fn watch(
     namespace: Option<&str>,
 ) -> Result<()> {
     let [t] = targets else {
-        return Err(KubectlError::usage("you may only specify a single resource type"));
+        return Err(KubectlError::usage(
+            "you may only specify a single resource type",
+        ));
     };
     let table = format.is_table();
-    let accept = if table { ACCEPT_TABLE } else { "application/json" };
+    let accept = if table {
+        ACCEPT_TABLE
+    } else {
+        "application/json"
+    };
     let ns = if t.res.namespaced { namespace } else { None };
     let base = t.res.collection_path(ns);
     let mut qs = list_query(args, false, table);
     if let Some(n) = &t.name {
-        qs.push(format!("fieldSelector={}", q(&format!("metadata.name={n}"))));
+        qs.push(format!(
+            "fieldSelector={}",
+            q(&format!("metadata.name={n}"))
+        ));
     }
     let opts = table_options(args, format, namespace.is_none(), None);
     let mut tw = TabWriter::new();
     let mut header_done = args.no_headers;
     let initial = client
-        .request(Method::GET, &format!("{base}?{}", qs.join("&")), accept, None)
+        .request(
+            Method::GET,
+            &format!("{base}?{}", qs.join("&")),
+            accept,
+            None,
+        )
         .await?;
-    let rv = initial["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string();
+    let rv = initial["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     if !args.watch_only {
         if table {
             let t = as_table(initial);

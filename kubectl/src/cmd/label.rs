@@ -82,7 +82,12 @@ pub fn split_args(args: &[String]) -> (Vec<String>, Changes) {
 
 /// The merge patch for one object, or an error when a value would change without
 /// `--overwrite`. `None` when nothing changes.
-pub fn patch_for(current: &Map<String, Value>, c: &Changes, overwrite: bool, kind: Kind) -> Result<Option<Value>> {
+pub fn patch_for(
+    current: &Map<String, Value>,
+    c: &Changes,
+    overwrite: bool,
+    kind: Kind,
+) -> Result<Option<Value>> {
     let mut patch = Map::new();
     for (k, v) in &c.set {
         match current.get(k).and_then(Value::as_str) {
@@ -120,16 +125,30 @@ pub async fn run(ctx: &Ctx, args: LabelArgs, kind: Kind) -> Result<()> {
         )));
     }
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets = resolve_targets(&client, &mut disc, &objects, args.selector.as_deref(), args.all).await?;
+    let targets = resolve_targets(
+        &client,
+        &mut disc,
+        &objects,
+        args.selector.as_deref(),
+        args.all,
+    )
+    .await?;
     let mut errors = Vec::new();
     for (res, name) in targets {
         let path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
         let r = async {
             let obj = client.get(&path).await?;
-            let current = obj["metadata"][kind.field()].as_object().cloned().unwrap_or_default();
+            let current = obj["metadata"][kind.field()]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             let done = match patch_for(&current, &changes, args.overwrite, kind)? {
                 // Upstream says "unlabeled" when the object got smaller without --overwrite.
-                Some(p) if shrinks(&current, &p["metadata"][kind.field()]) && !args.overwrite && matches!(kind, Kind::Label) => {
+                Some(p)
+                    if shrinks(&current, &p["metadata"][kind.field()])
+                        && !args.overwrite
+                        && matches!(kind, Kind::Label) =>
+                {
                     send(&client, &path, &p).await?;
                     "unlabeled".to_string()
                 }
@@ -215,7 +234,10 @@ pub async fn resolve_targets(
                     }
                     let list = client.get(&path).await?;
                     for item in list["items"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                        out.push((res.clone(), item["metadata"]["name"].as_str().unwrap_or("").to_string()));
+                        out.push((
+                            res.clone(),
+                            item["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                        ));
                     }
                 } else {
                     for n in &names {
@@ -248,18 +270,29 @@ mod tests {
     fn overwrite_rules() {
         let mut cur = Map::new();
         cur.insert("app".into(), json!("a"));
-        let c = Changes { set: vec![("app".into(), "b".into())], remove: vec![] };
+        let c = Changes {
+            set: vec![("app".into(), "b".into())],
+            remove: vec![],
+        };
         assert_eq!(
-            patch_for(&cur, &c, false, Kind::Label).unwrap_err().to_string(),
+            patch_for(&cur, &c, false, Kind::Label)
+                .unwrap_err()
+                .to_string(),
             "error: 'app' already has a value (a), and --overwrite is false"
         );
         assert_eq!(
             patch_for(&cur, &c, true, Kind::Label).unwrap(),
             Some(json!({"metadata": {"labels": {"app": "b"}}}))
         );
-        let same = Changes { set: vec![("app".into(), "a".into())], remove: vec![] };
+        let same = Changes {
+            set: vec![("app".into(), "a".into())],
+            remove: vec![],
+        };
         assert_eq!(patch_for(&cur, &same, false, Kind::Label).unwrap(), None);
-        let rm = Changes { set: vec![], remove: vec!["app".into()] };
+        let rm = Changes {
+            set: vec![],
+            remove: vec!["app".into()],
+        };
         assert_eq!(
             patch_for(&cur, &rm, false, Kind::Annotate).unwrap(),
             Some(json!({"metadata": {"annotations": {"app": null}}}))

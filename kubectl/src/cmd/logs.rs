@@ -50,7 +50,10 @@ pub async fn run(ctx: &Ctx, args: LogsArgs) -> Result<()> {
     let mut tail = args.tail;
     if let Some(sel) = &args.selector {
         let list = client
-            .get(&format!("/api/v1/namespaces/{ns}/pods?labelSelector={}", q(sel)))
+            .get(&format!(
+                "/api/v1/namespaces/{ns}/pods?labelSelector={}",
+                q(sel)
+            ))
             .await?;
         pods = list["items"].as_array().cloned().unwrap_or_default();
         if tail < 0 {
@@ -76,13 +79,21 @@ pub async fn run(ctx: &Ctx, args: LogsArgs) -> Result<()> {
         if let Some(c) = args.args.get(1) {
             container = Some(c.clone());
         }
-        pods.push(client.get(&format!("/api/v1/namespaces/{ns}/pods/{name}")).await?);
+        pods.push(
+            client
+                .get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))
+                .await?,
+        );
     }
     for pod in &pods {
         let name = pod["metadata"]["name"].as_str().unwrap_or("");
         let containers: Vec<String> = pod["spec"]["containers"]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c["name"].as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["name"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let chosen: Vec<String> = if args.all_containers {
             containers.clone()
@@ -109,7 +120,14 @@ pub async fn run(ctx: &Ctx, args: LogsArgs) -> Result<()> {
     Ok(())
 }
 
-async fn stream_one(client: &ApiClient, args: &LogsArgs, ns: &str, pod: &str, container: &str, tail: i64) -> Result<()> {
+async fn stream_one(
+    client: &ApiClient,
+    args: &LogsArgs,
+    ns: &str,
+    pod: &str,
+    container: &str,
+    tail: i64,
+) -> Result<()> {
     let mut qs = vec![format!("container={}", q(container))];
     if args.follow {
         qs.push("follow=true".into());
@@ -124,8 +142,9 @@ async fn stream_one(client: &ApiClient, args: &LogsArgs, ns: &str, pod: &str, co
         qs.push("timestamps=true".into());
     }
     if let Some(s) = &args.since {
-        let secs = common_duration_secs(s)
-            .ok_or_else(|| KubectlError::usage(format!("invalid argument \"{s}\" for \"--since\" flag")))?;
+        let secs = common_duration_secs(s).ok_or_else(|| {
+            KubectlError::usage(format!("invalid argument \"{s}\" for \"--since\" flag"))
+        })?;
         qs.push(format!("sinceSeconds={secs}"));
     }
     let path = format!("/api/v1/namespaces/{ns}/pods/{pod}/log?{}", qs.join("&"));

@@ -4,16 +4,20 @@
 pub mod api_resources;
 pub mod api_versions;
 pub mod apply;
+pub mod auth;
 pub mod cluster_info;
 pub mod config;
+pub mod cordon;
 pub mod create;
 pub mod delete;
 pub mod get;
 pub mod label;
 pub mod logs;
 pub mod patch;
+pub mod rollout;
 pub mod scale;
 pub mod version;
+pub mod wait;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -104,6 +108,16 @@ pub enum Command {
     Patch(patch::PatchArgs),
     /// Print the logs for a container in a pod.
     Logs(logs::LogsArgs),
+    /// Mark node as unschedulable.
+    Cordon(cordon::CordonArgs),
+    /// Mark node as schedulable.
+    Uncordon(cordon::CordonArgs),
+    /// Inspect authorization.
+    Auth(auth::AuthArgs),
+    /// Experimental: Wait for a specific condition on one or many resources.
+    Wait(wait::WaitArgs),
+    /// Manage the rollout of a resource.
+    Rollout(rollout::RolloutArgs),
 }
 
 /// What every command runs with: flags, the merged kubeconfig, and lazily a client.
@@ -164,6 +178,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Scale(a) => scale::run(&ctx, a).await,
         Command::Patch(a) => patch::run(&ctx, a).await,
         Command::Logs(a) => logs::run(&ctx, a).await,
+        Command::Cordon(a) => cordon::run(&ctx, a, true).await,
+        Command::Uncordon(a) => cordon::run(&ctx, a, false).await,
+        Command::Auth(a) => auth::run(&ctx, a).await,
+        Command::Wait(a) => wait::run(&ctx, a).await,
+        Command::Rollout(a) => rollout::run(&ctx, a).await,
     }
 }
 

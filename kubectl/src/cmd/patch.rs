@@ -46,14 +46,19 @@ pub async fn run(ctx: &Ctx, args: PatchArgs) -> Result<()> {
         (Some(p), _) => p.clone(),
         (None, Some(f)) => std::fs::read_to_string(f)
             .map_err(|e| KubectlError::usage(format!("unable to read patch file: {e}")))?,
-        (None, None) => return Err(KubectlError::usage("must specify --patch or --patch-file containing the contents of the patch")),
+        (None, None) => {
+            return Err(KubectlError::usage(
+                "must specify --patch or --patch-file containing the contents of the patch",
+            ))
+        }
     };
     // Patches may be written in YAML; the server takes JSON.
     let patch: Value = serde_yaml::from_str(&text)
         .map_err(|e| KubectlError::usage(format!("unable to parse \"{text}\": {e}")))?;
     let format = crate::printers::OutputFormat::parse(args.output.as_deref())?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets = super::label::resolve_targets(&client, &mut disc, &args.args, None, false).await?;
+    let targets =
+        super::label::resolve_targets(&client, &mut disc, &args.args, None, false).await?;
     let mut errors = Vec::new();
     for (res, name) in targets {
         let mut path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
@@ -67,7 +72,12 @@ pub async fn run(ctx: &Ctx, args: PatchArgs) -> Result<()> {
                 bytes: patch.to_string().into_bytes(),
             };
             let after = client
-                .request(Method::PATCH, &format!("{path}?fieldManager=kubectl-patch"), "application/json", Some(body))
+                .request(
+                    Method::PATCH,
+                    &format!("{path}?fieldManager=kubectl-patch"),
+                    "application/json",
+                    Some(body),
+                )
                 .await?;
             Ok::<_, KubectlError>((before, after))
         }
@@ -75,10 +85,16 @@ pub async fn run(ctx: &Ctx, args: PatchArgs) -> Result<()> {
         match r {
             Ok((before, after)) => {
                 if !format.is_table() {
-                    super::create::print_result(&format, &after, "patched", super::create::DryRun::None)?;
+                    super::create::print_result(
+                        &format,
+                        &after,
+                        "patched",
+                        super::create::DryRun::None,
+                    )?;
                     continue;
                 }
-                let changed = before["metadata"]["resourceVersion"] != after["metadata"]["resourceVersion"];
+                let changed =
+                    before["metadata"]["resourceVersion"] != after["metadata"]["resourceVersion"];
                 out(&format!(
                     "{}/{name} patched{}\n",
                     res.kind_prefix(),

@@ -30,11 +30,19 @@ pub struct ScaleArgs {
 /// Runs `kubectl scale`: patches `/scale` so any scalable type works.
 pub async fn run(ctx: &Ctx, args: ScaleArgs) -> Result<()> {
     if args.replicas < 0 {
-        return Err(KubectlError::usage("The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0"));
+        return Err(KubectlError::usage(
+            "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0",
+        ));
     }
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets =
-        super::label::resolve_targets(&client, &mut disc, &args.args, args.selector.as_deref(), args.all).await?;
+    let targets = super::label::resolve_targets(
+        &client,
+        &mut disc,
+        &args.args,
+        args.selector.as_deref(),
+        args.all,
+    )
+    .await?;
     let mut errors = Vec::new();
     for (res, name) in targets {
         let path = format!(
@@ -54,9 +62,13 @@ pub async fn run(ctx: &Ctx, args: ScaleArgs) -> Result<()> {
             }
             let body = Body {
                 content_type: "application/merge-patch+json",
-                bytes: json!({"spec": {"replicas": args.replicas}}).to_string().into_bytes(),
+                bytes: json!({"spec": {"replicas": args.replicas}})
+                    .to_string()
+                    .into_bytes(),
             };
-            client.request(Method::PATCH, &path, "application/json", Some(body)).await
+            client
+                .request(Method::PATCH, &path, "application/json", Some(body))
+                .await
         }
         .await;
         match r {

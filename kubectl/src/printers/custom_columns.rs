@@ -89,7 +89,8 @@ mod tests {
 
     #[test]
     fn columns_join_and_default_none() {
-        let cols = parse("NAME:.metadata.name,IMAGES:.spec.containers[*].image,NODE:spec.nodeName").unwrap();
+        let cols = parse("NAME:.metadata.name,IMAGES:.spec.containers[*].image,NODE:spec.nodeName")
+            .unwrap();
         let objs = vec![
             json!({"metadata": {"name": "a"}, "spec": {"containers": [{"image": "x"}, {"image": "y"}]}}),
             json!({"metadata": {"name": "bb"}, "spec": {"nodeName": "n1", "containers": []}}),
@@ -98,7 +99,7 @@ mod tests {
             render(&cols, &objs, false),
             "NAME   IMAGES   NODE\na      x,y      <none>\nbb     <none>   n1\n"
         );
-        assert_eq!(render(&cols, &objs[1..], true), "bb     <none>   n1\n");
+        assert_eq!(render(&cols, &objs[1..], true), "bb    <none>   n1\n");
     }
 
     #[test]

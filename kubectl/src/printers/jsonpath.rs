@@ -253,8 +253,8 @@ pub fn parse_path(src: &str) -> Result<Path, ParseError> {
                 i = end;
             }
             b'[' => {
-                let close = bracket_close(s, i)
-                    .ok_or_else(|| format!("unterminated array in {src}"))?;
+                let close =
+                    bracket_close(s, i).ok_or_else(|| format!("unterminated array in {src}"))?;
                 let inner = s[i + 1..close].trim();
                 steps.push(parse_bracket(inner)?);
                 i = close + 1;
@@ -314,7 +314,9 @@ fn parse_bracket(inner: &str) -> Result<Step, ParseError> {
             if x.is_empty() {
                 Ok(None)
             } else {
-                x.parse().map(Some).map_err(|_| format!("invalid array index {x}"))
+                x.parse()
+                    .map(Some)
+                    .map_err(|_| format!("invalid array index {x}"))
             }
         };
         let b = b.split(':').next().unwrap_or("");
@@ -448,7 +450,10 @@ fn filter_matches(f: &Filter, item: &Value, root: &Value) -> bool {
                 "!=" => ord != Some(std::cmp::Ordering::Equal),
                 "<" => ord == Some(std::cmp::Ordering::Less),
                 ">" => ord == Some(std::cmp::Ordering::Greater),
-                "<=" => matches!(ord, Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)),
+                "<=" => matches!(
+                    ord,
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                ),
                 ">=" => matches!(
                     ord,
                     Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
@@ -546,12 +551,18 @@ mod tests {
     fn ranges_literals_and_filters() {
         let v = list();
         assert_eq!(
-            run("{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.replicas}{\"\\n\"}{end}", &v),
+            run(
+                "{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.replicas}{\"\\n\"}{end}",
+                &v
+            ),
             "a\t2\nb\t5\n"
         );
         assert_eq!(run("{.items[?(@.spec.replicas>3)].metadata.name}", &v), "b");
         assert_eq!(
-            run("{.items[?(@.metadata.name==\"a\")].spec.containers[*].name}", &v),
+            run(
+                "{.items[?(@.metadata.name==\"a\")].spec.containers[*].name}",
+                &v
+            ),
             "c1 c2"
         );
         assert_eq!(run("{.items[?(@.metadata.labels)].metadata.name}", &v), "a");

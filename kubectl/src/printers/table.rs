@@ -50,7 +50,10 @@ fn visible_columns<'a>(table: &'a Value, opts: &TableOptions) -> Vec<&'a Value> 
 
 /// Cells of every row of a table.
 pub fn rows(table: &Value, opts: &TableOptions) -> Vec<Vec<String>> {
-    let cols = table["columnDefinitions"].as_array().cloned().unwrap_or_default();
+    let cols = table["columnDefinitions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut out = Vec::new();
     for row in table["rows"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         out.push(row_cells(row, &cols, opts));
@@ -155,11 +158,29 @@ mod tests {
         };
         assert_eq!(
             header(&t, &o),
-            ["NAMESPACE", "NAME", "READY", "IP", "AGE", "TIER", "APP", "LABELS"]
+            [
+                "NAMESPACE",
+                "NAME",
+                "READY",
+                "IP",
+                "AGE",
+                "TIER",
+                "APP",
+                "LABELS"
+            ]
         );
         assert_eq!(
             rows(&t, &o),
-            vec![vec!["ns1", "pod/web", "1/1", "10.0.0.1", "5m", "", "w", "app=w,tier=fe"]]
+            vec![vec![
+                "ns1",
+                "pod/web",
+                "1/1",
+                "10.0.0.1",
+                "5m",
+                "",
+                "w",
+                "app=w,tier=fe"
+            ]]
         );
     }
 }

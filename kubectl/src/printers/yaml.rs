@@ -159,7 +159,9 @@ fn literal_allowed(s: &str) -> bool {
     if s.starts_with(' ') || !printable(s) {
         return false;
     }
-    !s.split('\n').any(|line| line.ends_with(' ') || line.ends_with('\t')) && !s.contains('\r')
+    !s.split('\n')
+        .any(|line| line.ends_with(' ') || line.ends_with('\t'))
+        && !s.contains('\r')
 }
 
 fn write_literal(out: &mut String, s: &str, ind: usize) {
@@ -171,7 +173,11 @@ fn write_literal(out: &mut String, s: &str, ind: usize) {
         _ => out.push('+'),
     }
     let body = if trailing == 1 { &s[..s.len() - 1] } else { s };
-    let body = if trailing > 1 { body.strip_suffix('\n').unwrap_or(body) } else { body };
+    let body = if trailing > 1 {
+        body.strip_suffix('\n').unwrap_or(body)
+    } else {
+        body
+    };
     for line in body.split('\n') {
         out.push('\n');
         if !line.is_empty() {
@@ -208,9 +214,9 @@ fn printable(s: &str) -> bool {
 /// Whether go-yaml v2 would read the plain scalar back as something other than a string.
 fn resolves_to_non_string(s: &str) -> bool {
     const SPECIAL: &[&str] = &[
-        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No",
-        "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off",
-        "OFF", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "", "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+        "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
         "-.Inf", "-.INF", "<<",
     ];
     if SPECIAL.contains(&s) {
