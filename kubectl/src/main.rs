@@ -1,7 +1,38 @@
-//! kubectl — not built yet; the work is tracked in issue 8. The binary exists so the workspace
-//! has the shape of DESIGN.md; it refuses to run rather than pretend.
+//! kubectl — Rudder's own kubectl: upstream's commands, flags, kubeconfig rules, output
+//! formats, error texts and exit codes, on kube-client. Issue 8.
+
+mod client;
+mod cmd;
+mod discovery;
+mod error;
+mod kubeconfig;
+mod manifest;
+mod merge;
+mod printers;
+mod resource;
+
+use clap::Parser;
+
+use crate::cmd::Cli;
+use crate::error::KubectlError;
 
 fn main() {
-    eprintln!("kubectl: not implemented yet in Rudder (issue 8)");
-    std::process::exit(2);
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(cmd::run(cli));
+    if let Err(e) = result {
+        if !matches!(e, KubectlError::Reported) {
+            eprintln!("{e}");
+        }
+        std::process::exit(e.exit_code());
+    }
 }

@@ -1,0 +1,136 @@
+# The cases of hack/e2e/kubectl-compare.sh (sourced). `same` runs a read-only command in
+# namespace kc-compare; `mut` runs a mutating one in a fresh namespace per binary.
+C=$COMPARE
+
+# --- kubeconfig and discovery
+same "config view" -- config view
+same "config view --minify -o json" -- config view --minify -o json
+same "config get-contexts" -- config get-contexts
+same "config get-contexts -o name" -- config get-contexts -o name
+same "config current-context" -- config current-context
+same "config use-context unknown" -- config use-context nope
+same "api-versions" -- api-versions
+same "api-resources" -- api-resources
+same "api-resources -o wide" -- api-resources -o wide
+same "api-resources --namespaced=false" -- api-resources --namespaced=false
+same "api-resources --api-group=apps -o name" -- api-resources --api-group=apps -o name
+same "cluster-info" -- cluster-info
+
+# --- get: tables
+same "get pods" -- get pods
+same "get deploy" -- get deploy
+same "get deployments.apps" -- get deployments.apps
+same "get deployment.v1.apps web" -- get deployment.v1.apps web
+same "get svc -o wide" -- get svc -o wide
+same "get cm" -- get cm
+same "get cm settings other" -- get cm settings other
+same "get configmap/settings secret/creds" -- get configmap/settings secret/creds
+same "get deploy,svc" -- get deploy,svc
+same "get cm,secrets -l app=web" -- get cm,secrets -l app=web
+same "get cm --show-labels" -- get cm --show-labels
+same "get cm -L app" -- get cm -L app,tier
+same "get cm --no-headers" -- get cm --no-headers
+same "get cm --sort-by" -- get cm --sort-by=.metadata.name
+same "get cm --field-selector" -- get cm --field-selector metadata.name=other
+same "get ns" -- get ns
+same "get nodes" -- get nodes
+same "get nodes -o wide" -- get nodes -o wide
+same "get svc -A" -- get svc -A
+same "get cm -A -l app=web" -- get cm -A -l app=web
+same "get empty selection" -- get pods -l app=nothing
+same "get empty all namespaces" -- get cm -A -l app=nothing
+same "get cluster-scoped empty" -- get ns -l app=nothing
+same "get --chunk-size=1" -- get cm --chunk-size=1
+
+# --- get: other formats
+same "get cm settings -o yaml" -- get cm settings -o yaml
+same "get cm other -o yaml (folded)" -- get cm other -o yaml
+same "get cm settings -o json" -- get cm settings -o json
+same "get cm -o name" -- get cm -o name
+same "get deploy,svc -o name" -- get deploy,svc -o name
+same "get secret creds -o jsonpath" -- get secret creds -o 'jsonpath={.data.password}'
+same "get cm -o jsonpath range" -- get cm -o 'jsonpath={range .items[*]}{.metadata.name}{"\t"}{.metadata.labels.app}{"\n"}{end}'
+same "get cm -o jsonpath items" -- get cm -o 'jsonpath={.items[*].metadata.name}'
+same "get cm -o jsonpath filter" -- get cm -o 'jsonpath={.items[?(@.metadata.name=="settings")].data.greeting}'
+same "get deploy -o custom-columns" -- get deploy -o 'custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas,IMAGES:.spec.template.spec.containers[*].image,MISSING:.spec.nope'
+same "get cm -o custom-columns --no-headers" -- get cm -o custom-columns=N:.metadata.name --no-headers
+same "get svc -o yaml list" -- get svc -o yaml
+same "get cm --sort-by -o name" -- get cm --sort-by=.metadata.name -o name
+
+# --- errors
+same "get missing pod" -- get pod nope
+same "get missing pods with one present" -- get cm nope settings
+same "get --ignore-not-found" -- get pod nope --ignore-not-found
+same "get unknown type" -- get nosuchtype
+same "get no args" -- get
+same "get bad output" -- get cm -o foo
+same "delete missing" -- delete cm nope
+same "delete type without name" -- delete cm
+
+# --- create
+mut "create -f" --state "get cm applied" -- create -f "$C/apply.yaml"
+mut "create -f twice (AlreadyExists)" --setup "create -f $C/apply.yaml" -- create -f "$C/apply.yaml"
+mut "create -f - (stdin)" --stdin "$C/apply.yaml" --state "get cm applied" -- create -f -
+mut "create -f bad yaml" -- create -f "$C/bad.yaml"
+mut "create -f missing file" -- create -f "$C/nope.yaml"
+mut "create -f dir" --state "get cm applied" -- create -f "$C/dir-does-not-exist"
+mut "create namespace-scoped -o name" -- create -f "$C/apply.yaml" -o name
+mut "create configmap" --state "get cm gen" -- create configmap gen --from-literal=a=1 --from-literal=b=two
+mut "create secret generic" --state "get secret gen" -- create secret generic gen --from-literal=password=s3cret
+mut "create serviceaccount" -- create serviceaccount robot
+mut "create deployment" --state "get deploy gen" -- create deployment gen --image=registry.k8s.io/e2e-test-images/busybox:1.36 --replicas=2
+mut "create configmap --dry-run=client -o yaml" -- create configmap gen --from-literal=a=1 --dry-run=client -o yaml
+
+# --- apply
+mut "apply -f (create)" --state "get cm applied" -- apply -f "$C/apply.yaml"
+mut "apply -f (unchanged)" --setup "apply -f $C/apply.yaml" --state "get cm applied" -- apply -f "$C/apply.yaml"
+mut "apply -f (three-way configure)" --setup "apply -f $C/apply.yaml" --state "get cm applied" -- apply -f "$C/apply-modified.yaml"
+mut "apply -f (deployment state)" --setup "apply -f $C/apply.yaml" --state "get deploy applied" -- apply -f "$C/apply-modified.yaml"
+mut "apply -f on created object (warning)" --setup "create -f $C/apply.yaml" --state "get cm applied" -- apply -f "$C/apply.yaml"
+mut "apply --server-side" --state "get cm applied" -- apply --server-side -f "$C/apply.yaml"
+
+# --- delete
+mut "delete cm" --setup "create -f $C/apply.yaml" -- delete cm applied
+mut "delete TYPE/NAME" --setup "create -f $C/apply.yaml" -- delete configmap/applied deploy/applied
+mut "delete -f" --setup "create -f $C/apply.yaml" -- delete -f "$C/apply.yaml"
+mut "delete -l" --setup "create -f $C/apply.yaml" -- delete cm -l stage=one
+mut "delete -l none" -- delete cm -l stage=none
+mut "delete --all" --setup "create -f $C/apply.yaml" --state "get cm -l stage=one" -- delete deploy --all
+mut "delete -o name" --setup "create -f $C/apply.yaml" -- delete cm applied -o name
+
+# --- label, annotate, scale, patch
+mut "label" --setup "create -f $C/apply.yaml" --state "get cm applied" -- label cm applied team=blue
+mut "label overwrite refused" --setup "create -f $C/apply.yaml" -- label cm applied stage=two
+mut "label --overwrite" --setup "create -f $C/apply.yaml" --state "get cm applied" -- label cm applied stage=two --overwrite
+mut "label remove" --setup "create -f $C/apply.yaml" --state "get cm applied" -- label configmap/applied stage-
+mut "label unchanged" --setup "create -f $C/apply.yaml" -- label cm applied stage=one
+mut "annotate" --setup "create -f $C/apply.yaml" --state "get cm applied" -- annotate cm applied note=hi
+mut "scale" --setup "create -f $C/apply.yaml" -- scale deploy applied --replicas=3
+mut "scale TYPE/NAME" --setup "create -f $C/apply.yaml" -- scale deployment/applied --replicas=0
+mut "patch merge" --setup "create -f $C/apply.yaml" --state "get cm applied" -- patch cm applied --type merge -p '{"data":{"c":"3"}}'
+mut "patch json" --setup "create -f $C/apply.yaml" --state "get cm applied" -- patch cm applied --type json -p '[{"op":"remove","path":"/data/a"}]'
+mut "patch strategic" --setup "create -f $C/apply.yaml" --state "get deploy applied" -- patch deploy applied -p '{"spec":{"replicas":2}}'
+mut "patch no change" --setup "create -f $C/apply.yaml" -- patch cm applied --type merge -p '{"data":{"a":"1"}}'
+mut "patch missing" -- patch cm nope --type merge -p '{"data":{}}'
+
+# --- auth, wait, rollout
+same "auth whoami" -- auth whoami
+same "auth whoami -o json" -- auth whoami -o json
+same "auth can-i get pods" -- auth can-i get pods
+same "auth can-i create deployments.apps -q" -- auth can-i create deployments.apps --quiet
+same "auth can-i unknown type" -- auth can-i get nosuchthing
+same "wait condition" -- wait --for=condition=Available deploy/web --timeout=60s
+same "wait jsonpath" -- wait --for=jsonpath='{.spec.replicas}'=2 deploy/web --timeout=10s
+same "wait missing object" -- wait --for=condition=Ready pod/nope --timeout=2s
+same "rollout status" -- rollout status deploy/web --timeout=30s
+same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
+same "rollout history" -- rollout history deployment/web
+mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deploy/applied
+
+# --- nodes (last: cordon changes the shared node; uncordoned again afterwards)
+NODE=$(real get nodes -o jsonpath='{.items[0].metadata.name}')
+mut "cordon" --setup "uncordon $NODE" -- cordon "$NODE"
+mut "cordon already cordoned" --setup "cordon $NODE" -- cordon "$NODE"
+mut "uncordon" --setup "cordon $NODE" -- uncordon "$NODE"
+mut "uncordon missing node" -- uncordon no-such-node
+real uncordon "$NODE" >/dev/null 2>&1

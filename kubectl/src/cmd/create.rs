@@ -1,0 +1,410 @@
+//! `kubectl create -f …` and the generators (`create namespace|configmap|secret generic|
+//! serviceaccount|deployment`).
+
+use base64::Engine;
+use clap::{Args, Subcommand};
+use http::Method;
+use serde_json::{json, Map, Value};
+
+use super::{out, Ctx};
+use crate::client::{ApiClient, Body};
+use crate::error::{KubectlError, Result};
+use crate::manifest::{self, Manifest};
+use crate::printers::{json as jsonp, yaml, OutputFormat};
+
+/// `kubectl create`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CreateArgs {
+    #[command(subcommand)]
+    generator: Option<Generator>,
+    #[command(flatten)]
+    files: FileArgs,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// `-f/-R` as every file-driven command takes them.
+#[derive(Debug, Args, Clone)]
+pub struct FileArgs {
+    /// Filename, directory, or URL to files to use.
+    #[arg(short = 'f', long = "filename")]
+    pub filename: Vec<String>,
+    /// Process the directory used in -f, --filename recursively.
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
+}
+
+/// Output and dry-run flags of mutating commands.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Output format: name, yaml, json.
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    /// Must be "none", "server", or "client".
+    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
+    pub dry_run: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Generator {
+    /// Create a namespace with the specified name.
+    #[command(alias = "ns")]
+    Namespace { name: String },
+    /// Create a config map from a local file, directory or literal value.
+    #[command(alias = "cm")]
+    Configmap {
+        name: String,
+        #[arg(long = "from-literal")]
+        from_literal: Vec<String>,
+        #[arg(long = "from-file")]
+        from_file: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a secret.
+    Secret {
+        #[command(subcommand)]
+        kind: SecretKind,
+    },
+    /// Create a service account with the specified name.
+    #[command(alias = "sa")]
+    Serviceaccount {
+        name: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a deployment with the specified name.
+    #[command(alias = "deploy")]
+    Deployment {
+        name: String,
+        #[arg(long, required = true)]
+        image: Vec<String>,
+        #[arg(long, default_value_t = 1)]
+        replicas: i64,
+        #[arg(long)]
+        port: Option<i64>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretKind {
+    /// Create a secret from a local file, directory, or literal value.
+    Generic {
+        name: String,
+        #[arg(long = "from-literal")]
+        from_literal: Vec<String>,
+        #[arg(long = "from-file")]
+        from_file: Vec<String>,
+        #[arg(long = "type")]
+        secret_type: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// Runs `kubectl create`.
+pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
+    let (object, common) = match args.generator {
+        None => return create_files(ctx, &args.files, &args.common).await,
+        Some(Generator::Namespace { name }) => (
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name,
+                   "creationTimestamp": null}, "spec": {}, "status": {}}),
+            args.common,
+        ),
+        Some(Generator::Configmap {
+            name,
+            from_literal,
+            from_file,
+            common,
+        }) => {
+            let data = collect_data(&from_literal, &from_file, false)?;
+            (
+                json!({"apiVersion": "v1", "kind": "ConfigMap",
+                       "metadata": {"name": name, "creationTimestamp": null}, "data": data}),
+                common,
+            )
+        }
+        Some(Generator::Secret {
+            kind:
+                SecretKind::Generic {
+                    name,
+                    from_literal,
+                    from_file,
+                    secret_type,
+                    common,
+                },
+        }) => {
+            let data = collect_data(&from_literal, &from_file, true)?;
+            let mut s = json!({"apiVersion": "v1", "kind": "Secret",
+                               "metadata": {"name": name, "creationTimestamp": null}, "data": data});
+            if let Some(t) = secret_type {
+                s["type"] = json!(t);
+            }
+            (s, common)
+        }
+        Some(Generator::Serviceaccount { name, common }) => (
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": name, "creationTimestamp": null}}),
+            common,
+        ),
+        Some(Generator::Deployment {
+            name,
+            image,
+            replicas,
+            port,
+            common,
+        }) => (deployment(&name, &image, replicas, port), common),
+    };
+    let m = Manifest {
+        source: String::new(),
+        object,
+    };
+    create_manifests(ctx, vec![m], &common).await
+}
+
+/// What `create deployment` generates (upstream's shape: app=<name> labels, containers named
+/// after their images).
+fn deployment(name: &str, images: &[String], replicas: i64, port: Option<i64>) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .map(|img| {
+            let base = img.rsplit('/').next().unwrap_or(img);
+            let base = base.split(['@', ':']).next().unwrap_or(base);
+            let cname: String = base
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let mut c = json!({"name": cname, "image": img, "resources": {}});
+            if let Some(p) = port {
+                c["ports"] = json!([{"containerPort": p}]);
+            }
+            c
+        })
+        .collect();
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app": name}, "creationTimestamp": null},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "strategy": {},
+            "template": {
+                "metadata": {"labels": {"app": name}, "creationTimestamp": null},
+                "spec": {"containers": containers}
+            }
+        },
+        "status": {}
+    })
+}
+
+/// `--from-literal=k=v` and `--from-file=[key=]path`; secrets are base64-encoded.
+fn collect_data(literals: &[String], files: &[String], encode: bool) -> Result<Map<String, Value>> {
+    let mut data = Map::new();
+    let enc = |s: &[u8]| -> Value {
+        if encode {
+            json!(base64::engine::general_purpose::STANDARD.encode(s))
+        } else {
+            json!(String::from_utf8_lossy(s))
+        }
+    };
+    for l in literals {
+        let Some((k, v)) = l.split_once('=') else {
+            return Err(KubectlError::usage(format!(
+                "invalid literal source {l}, expected key=value"
+            )));
+        };
+        if data.contains_key(k) {
+            return Err(KubectlError::usage(format!(
+                "cannot add key {k}, another key by that name already exists in Data for {}",
+                if encode { "Secret" } else { "ConfigMap" }
+            )));
+        }
+        data.insert(k.to_string(), enc(v.as_bytes()));
+    }
+    for f in files {
+        let (key, path) = match f.split_once('=') {
+            Some((k, p)) => (k.to_string(), p.to_string()),
+            None => (
+                std::path::Path::new(f)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                f.clone(),
+            ),
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| KubectlError::usage(format!("error reading {path}: {e}")))?;
+        data.insert(key, enc(&bytes));
+    }
+    Ok(data)
+}
+
+async fn create_files(ctx: &Ctx, files: &FileArgs, common: &CommonArgs) -> Result<()> {
+    if files.filename.is_empty() {
+        return Err(KubectlError::usage(
+            "must specify one of -f and -k\n\nerror: unknown command \"\"\nSee 'kubectl create -h' for help and examples",
+        ));
+    }
+    let manifests = manifest::read_all(&files.filename, files.recursive)?;
+    create_manifests(ctx, manifests, common).await
+}
+
+async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonArgs) -> Result<()> {
+    let format = OutputFormat::parse(common.output.as_deref())?;
+    let dry = DryRun::parse(common.dry_run.as_deref())?;
+    let (client, disc) = ctx.client_and_discovery().await?;
+    let mut errors = Vec::new();
+    for m in manifests {
+        let res = match manifest::resource_for(&disc, &m) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let ns = manifest::namespace_for(&m, res, &client.namespace, client.namespace_explicit)?;
+        let m = manifest::with_namespace(&m, ns.as_deref());
+        let created = if dry == DryRun::Client {
+            Ok(m.object.clone())
+        } else {
+            post(&client, &res.collection_path(ns.as_deref()), &m.object, dry).await
+        };
+        match created {
+            Ok(obj) => print_result(&format, &obj, "created", dry)?,
+            Err(e) => {
+                let ctx = if m.source.is_empty() {
+                    String::new()
+                } else {
+                    format!("error when creating \"{}\": ", m.source)
+                };
+                errors.push(e.with_context(ctx));
+            }
+        }
+    }
+    super::get::report(errors)
+}
+
+/// POSTs an object to a collection.
+pub async fn post(client: &ApiClient, path: &str, obj: &Value, dry: DryRun) -> Result<Value> {
+    let path = format!("{path}?fieldManager=kubectl-create{}", dry.query());
+    client
+        .request(
+            Method::POST,
+            &path,
+            "application/json",
+            Some(Body::json(obj)),
+        )
+        .await
+}
+
+/// `--dry-run`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DryRun {
+    /// Really do it.
+    None,
+    /// Print only.
+    Client,
+    /// Ask the server with `dryRun=All`.
+    Server,
+}
+
+impl DryRun {
+    /// Parses the flag value.
+    pub fn parse(v: Option<&str>) -> Result<Self> {
+        match v {
+            None | Some("none") | Some("false") => Ok(DryRun::None),
+            Some("client") | Some("true") => Ok(DryRun::Client),
+            Some("server") => Ok(DryRun::Server),
+            Some(o) => Err(KubectlError::usage(format!(
+                "Invalid dry-run value ({o}). Must be \"none\", \"server\", or \"client\"."
+            ))),
+        }
+    }
+
+    /// The query parameter to add (with a leading `&`).
+    pub fn query(self) -> &'static str {
+        if self == DryRun::Server {
+            "&dryRun=All"
+        } else {
+            ""
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            DryRun::None => "",
+            DryRun::Client => " (dry run)",
+            DryRun::Server => " (server dry run)",
+        }
+    }
+}
+
+/// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
+pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
+    let mut obj = obj.clone();
+    super::get::omit_managed_fields(&mut obj);
+    let obj = &obj;
+    match format {
+        OutputFormat::Table | OutputFormat::Wide => out(&format!(
+            "{} {verb}{}\n",
+            super::get::name_of(obj),
+            dry.suffix()
+        )),
+        OutputFormat::Name => out(&format!("{}\n", super::get::name_of(obj))),
+        OutputFormat::Yaml => out(&yaml::to_yaml(obj)),
+        OutputFormat::Json => out(&jsonp::to_json(obj)),
+        OutputFormat::JsonPath(t) => out(&t.execute(obj).map_err(KubectlError::usage)?),
+        OutputFormat::CustomColumns(c) => out(&crate::printers::custom_columns::render(
+            c,
+            std::slice::from_ref(obj),
+            false,
+        )),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployment_generator_shape() {
+        let d = deployment(
+            "web",
+            &["registry.local/team/nginx:1.25".into()],
+            2,
+            Some(80),
+        );
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["name"],
+            "nginx"
+        );
+        assert_eq!(d["spec"]["selector"]["matchLabels"]["app"], "web");
+        assert_eq!(d["spec"]["replicas"], 2);
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+            80
+        );
+    }
+
+    #[test]
+    fn literals_and_duplicate_keys() {
+        let d = collect_data(&["a=1".into(), "b=x=y".into()], &[], true).unwrap();
+        assert_eq!(d["a"], "MQ==");
+        assert_eq!(
+            d["b"],
+            base64::engine::general_purpose::STANDARD.encode("x=y")
+        );
+        assert!(collect_data(&["a=1".into(), "a=2".into()], &[], false).is_err());
+        assert!(collect_data(&["novalue".into()], &[], false).is_err());
+    }
+}

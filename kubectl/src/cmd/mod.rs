@@ -1,0 +1,195 @@
+//! The command tree: global flags, one module per command, and the shared context (kubeconfig,
+//! client, discovery) they run with.
+
+pub mod api_resources;
+pub mod api_versions;
+pub mod apply;
+pub mod auth;
+pub mod cluster_info;
+pub mod config;
+pub mod cordon;
+pub mod create;
+pub mod delete;
+pub mod get;
+pub mod label;
+pub mod logs;
+pub mod patch;
+pub mod rollout;
+pub mod scale;
+pub mod version;
+pub mod wait;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::client::ApiClient;
+use crate::discovery::Discovery;
+use crate::error::Result;
+use crate::kubeconfig::{KubeConfig, Overrides};
+
+/// kubectl controls the Kubernetes cluster manager.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl", disable_version_flag = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts (upstream's persistent flags).
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file to use for CLI requests.
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<String>,
+    /// The name of the kubeconfig context to use.
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// The name of the kubeconfig cluster to use.
+    #[arg(long, global = true)]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use.
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// If present, the namespace scope for this CLI request.
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, global = true)]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server.
+    #[arg(long, global = true)]
+    pub token: Option<String>,
+    /// Path to a cert file for the certificate authority.
+    #[arg(long, global = true)]
+    pub certificate_authority: Option<String>,
+    /// If true, the server's certificate will not be checked for validity.
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+    /// Accepted for compatibility; requests are not timed out separately.
+    #[arg(long, global = true)]
+    pub request_timeout: Option<String>,
+    /// Log level (accepted for compatibility).
+    #[arg(short = 'v', long = "v", global = true)]
+    pub verbosity: Option<u32>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Modify kubeconfig files.
+    Config(config::ConfigArgs),
+    /// Print the client and server version information.
+    Version(version::VersionArgs),
+    /// Print the supported API resources on the server.
+    #[command(name = "api-resources")]
+    ApiResources(api_resources::ApiResourcesArgs),
+    /// Print the supported API versions on the server.
+    #[command(name = "api-versions")]
+    ApiVersions,
+    /// Display cluster information.
+    #[command(name = "cluster-info")]
+    ClusterInfo,
+    /// Display one or many resources.
+    Get(get::GetArgs),
+    /// Create a resource from a file or from stdin.
+    Create(create::CreateArgs),
+    /// Apply a configuration to a resource by file name or stdin.
+    Apply(apply::ApplyArgs),
+    /// Delete resources by file names, stdin, resources and names, or by resources and label selector.
+    Delete(delete::DeleteArgs),
+    /// Update the labels on a resource.
+    Label(label::LabelArgs),
+    /// Update the annotations on a resource.
+    Annotate(label::LabelArgs),
+    /// Set a new size for a deployment, replica set, replication controller, or stateful set.
+    Scale(scale::ScaleArgs),
+    /// Update fields of a resource.
+    Patch(patch::PatchArgs),
+    /// Print the logs for a container in a pod.
+    Logs(logs::LogsArgs),
+    /// Mark node as unschedulable.
+    Cordon(cordon::CordonArgs),
+    /// Mark node as schedulable.
+    Uncordon(cordon::CordonArgs),
+    /// Inspect authorization.
+    Auth(auth::AuthArgs),
+    /// Experimental: Wait for a specific condition on one or many resources.
+    Wait(wait::WaitArgs),
+    /// Manage the rollout of a resource.
+    Rollout(rollout::RolloutArgs),
+}
+
+/// What every command runs with: flags, the merged kubeconfig, and lazily a client.
+pub struct Ctx {
+    /// Global flags.
+    pub global: GlobalArgs,
+    /// Merged kubeconfig.
+    pub kubeconfig: KubeConfig,
+}
+
+impl Ctx {
+    /// Overrides from the global flags.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            context: self.global.context.clone(),
+            cluster: self.global.cluster.clone(),
+            user: self.global.user.clone(),
+            namespace: self.global.namespace.clone(),
+            server: self.global.server.clone(),
+            token: self.global.token.clone(),
+            insecure: self.global.insecure_skip_tls_verify,
+            certificate_authority: self.global.certificate_authority.clone(),
+        }
+    }
+
+    /// A client for the selected context.
+    pub async fn client(&self) -> Result<ApiClient> {
+        ApiClient::connect(&self.kubeconfig, &self.overrides()).await
+    }
+
+    /// A client plus discovery (from cache when fresh).
+    pub async fn client_and_discovery(&self) -> Result<(ApiClient, Discovery)> {
+        let client = self.client().await?;
+        let disc = Discovery::load(&client).await?;
+        Ok((client, disc))
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let kubeconfig = KubeConfig::load(cli.global.kubeconfig.as_deref())?;
+    let ctx = Ctx {
+        global: cli.global,
+        kubeconfig,
+    };
+    match cli.command {
+        Command::Config(a) => config::run(&ctx, a),
+        Command::Version(a) => version::run(&ctx, a).await,
+        Command::ApiResources(a) => api_resources::run(&ctx, a).await,
+        Command::ApiVersions => api_versions::run(&ctx).await,
+        Command::ClusterInfo => cluster_info::run(&ctx).await,
+        Command::Get(a) => get::run(&ctx, a).await,
+        Command::Create(a) => create::run(&ctx, a).await,
+        Command::Apply(a) => apply::run(&ctx, a).await,
+        Command::Delete(a) => delete::run(&ctx, a).await,
+        Command::Label(a) => label::run(&ctx, a, label::Kind::Label).await,
+        Command::Annotate(a) => label::run(&ctx, a, label::Kind::Annotate).await,
+        Command::Scale(a) => scale::run(&ctx, a).await,
+        Command::Patch(a) => patch::run(&ctx, a).await,
+        Command::Logs(a) => logs::run(&ctx, a).await,
+        Command::Cordon(a) => cordon::run(&ctx, a, true).await,
+        Command::Uncordon(a) => cordon::run(&ctx, a, false).await,
+        Command::Auth(a) => auth::run(&ctx, a).await,
+        Command::Wait(a) => wait::run(&ctx, a).await,
+        Command::Rollout(a) => rollout::run(&ctx, a).await,
+    }
+}
+
+/// Writes to stdout, ignoring a closed pipe (`kubectl get … | head`).
+pub fn out(s: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(s.as_bytes());
+    let _ = stdout.flush();
+}

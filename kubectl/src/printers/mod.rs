@@ -1,0 +1,67 @@
+//! Output formats of `kubectl get` and friends.
+
+pub mod age;
+pub mod custom_columns;
+pub mod json;
+pub mod jsonpath;
+pub mod table;
+pub mod tabwriter;
+pub mod yaml;
+
+use crate::error::{KubectlError, Result};
+
+/// A parsed `-o/--output` value.
+#[derive(Debug, Clone)]
+pub enum OutputFormat {
+    /// The default server-side table.
+    Table,
+    /// `-o wide`: the table with every column.
+    Wide,
+    /// `-o name`: `kind.group/name`.
+    Name,
+    /// `-o yaml`
+    Yaml,
+    /// `-o json`
+    Json,
+    /// `-o jsonpath=…`
+    JsonPath(jsonpath::Template),
+    /// `-o custom-columns=…`
+    CustomColumns(Vec<custom_columns::Column>),
+}
+
+impl OutputFormat {
+    /// Parses the `-o` flag (empty = table).
+    pub fn parse(o: Option<&str>) -> Result<Self> {
+        let Some(o) = o.filter(|o| !o.is_empty()) else {
+            return Ok(OutputFormat::Table);
+        };
+        let (kind, arg) = o.split_once('=').unwrap_or((o, ""));
+        Ok(match kind {
+            "wide" => OutputFormat::Wide,
+            "name" => OutputFormat::Name,
+            "yaml" => OutputFormat::Yaml,
+            "json" => OutputFormat::Json,
+            "jsonpath" => {
+                if arg.is_empty() {
+                    return Err(KubectlError::usage("template format specified but no template given"));
+                }
+                OutputFormat::JsonPath(jsonpath::Template::parse(arg).map_err(|e| {
+                    KubectlError::usage(format!("error parsing jsonpath {arg}, {e}"))
+                })?)
+            }
+            "custom-columns" => OutputFormat::CustomColumns(
+                custom_columns::parse(arg).map_err(KubectlError::usage)?,
+            ),
+            _ => {
+                return Err(KubectlError::usage(format!(
+                    "unable to match a printer suitable for the output format \"{o}\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
+                )))
+            }
+        })
+    }
+
+    /// Whether the format prints the server's Table (and so asks for one).
+    pub fn is_table(&self) -> bool {
+        matches!(self, OutputFormat::Table | OutputFormat::Wide)
+    }
+}
