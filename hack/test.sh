@@ -46,6 +46,8 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]]; then
     log "end-to-end: kubectl"
     # Bounded, so a hanging server cannot eat the CI budget.
     timeout 1200 hack/e2e/kubectl.sh || FAILED+=("hack/e2e/kubectl.sh")
+    log "end-to-end: our kubectl next to the real one"
+    timeout 900 hack/e2e/kubectl-compare.sh || FAILED+=("hack/e2e/kubectl-compare.sh")
     log "end-to-end: python kubernetes client"
     timeout 600 python3 hack/e2e/python_client.py || FAILED+=("hack/e2e/python_client.py")
     if ! kill -0 "$RUDDER_CLUSTER_PID" 2>/dev/null; then
