@@ -4,7 +4,7 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb` and
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption` and
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
@@ -202,6 +202,9 @@ async fn main() -> anyhow::Result<()> {
             client.clone(),
             flags.service_lb_pool,
         )));
+    }
+    if enabled(&flags, "disruption") {
+        tasks.push(tokio::spawn(controllers::disruption::run(client.clone())));
     }
     if enabled(&flags, "ttl-after-finished") {
         tasks.push(tokio::spawn(controllers::ttlafterfinished::run(

@@ -10,6 +10,8 @@ pub mod deployment;
 pub mod deployment_scale;
 pub mod deployment_status;
 pub mod deployment_util;
+pub mod disruption;
+pub mod disruption_status;
 pub mod endpoint_util;
 pub mod endpoints;
 pub mod endpointslice;
