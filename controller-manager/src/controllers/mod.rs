@@ -21,6 +21,8 @@ pub mod job;
 pub mod job_status;
 pub mod namespace;
 pub mod nodeaffinity;
+pub mod nodeipam;
+pub mod nodeipam_cidrset;
 pub mod nodelifecycle;
 pub mod nodelifecycle_state;
 pub mod podgc;
