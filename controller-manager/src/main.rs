@@ -4,7 +4,7 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `nodeipam` (with `--allocate-node-cidrs`) and
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `nodeipam` (with `--allocate-node-cidrs`) and
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
@@ -212,6 +212,11 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(controllers::servicelb::run(
             client.clone(),
             flags.service_lb_pool,
+        )));
+    }
+    if enabled(&flags, "persistentvolume-binder") {
+        tasks.push(tokio::spawn(controllers::persistentvolume::run(
+            client.clone(),
         )));
     }
     if enabled(&flags, "disruption") {
