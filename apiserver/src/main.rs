@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
             },
             service_account: config.admission_plugin_enabled("ServiceAccount"),
             authorizer: authorizer.clone(),
+            resource_quota: config.admission_plugin_enabled("ResourceQuota"),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)

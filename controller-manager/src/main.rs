@@ -4,7 +4,7 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `nodeipam` (with `--allocate-node-cidrs`) and
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `nodeipam` (with `--allocate-node-cidrs`) and
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
@@ -216,6 +216,11 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "persistentvolume-binder") {
         tasks.push(tokio::spawn(controllers::persistentvolume::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "resourcequota") {
+        tasks.push(tokio::spawn(controllers::resourcequota::run(
             client.clone(),
         )));
     }

@@ -2,10 +2,12 @@
 //! lifecycle (no new content in missing or terminating namespaces) and service address
 //! allocation (ClusterIPs and NodePorts, without duplicates under concurrency); and the
 //! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
-//! escalation prevention for Roles and bindings.
+//! escalation prevention for Roles and bindings; ResourceQuota charging creates.
 
 mod namespace_lifecycle;
 pub mod node_restriction;
+mod resource_quota;
+mod resource_quota_usage;
 pub mod service_account;
 mod service_alloc;
 
@@ -29,6 +31,8 @@ pub struct Admission {
     pub service_account: bool,
     /// The authorizer (escalation checks ask it; NodeRestriction is on with the Node mode).
     pub authorizer: Arc<Authorizer>,
+    /// Whether the ResourceQuota plugin runs (on by default, as upstream).
+    pub resource_quota: bool,
 }
 
 impl Admission {
@@ -83,6 +87,10 @@ impl Admission {
         res: &ResourceInfo,
         obj: &mut Value,
     ) -> Result<Allocations, ApiError> {
+        if self.resource_quota {
+            // Charged before anything is allocated, so a refusal leaves nothing to release.
+            resource_quota::admit_create(store, res, obj).await?;
+        }
         if res.group.is_empty() && res.plural == "services" {
             return service_alloc::allocate_for_create(store, &self.ranges, obj).await;
         }

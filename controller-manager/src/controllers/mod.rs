@@ -32,6 +32,8 @@ pub mod podutil;
 pub mod quantity;
 pub mod ref_manager;
 pub mod replicaset;
+pub mod resourcequota;
+pub mod resourcequota_usage;
 pub mod rootcacertpublisher;
 pub mod selector;
 pub mod serviceaccount;
