@@ -29,7 +29,6 @@ pub mod persistentvolume;
 pub mod persistentvolume_match;
 pub mod podgc;
 pub mod podutil;
-pub mod quantity;
 pub mod ref_manager;
 pub mod replicaset;
 pub mod resourcequota;

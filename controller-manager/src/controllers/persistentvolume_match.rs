@@ -6,7 +6,8 @@
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 
-use super::{quantity, selector};
+use super::resourcequota_usage::parse_milli;
+use super::selector;
 
 /// Annotation set on a claim once the controller finished binding it.
 pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
@@ -60,7 +61,7 @@ fn requested_storage(claim: &PersistentVolumeClaim) -> i128 {
         .and_then(|s| s.resources.as_ref())
         .and_then(|r| r.requests.as_ref())
         .and_then(|r| r.get("storage"))
-        .and_then(quantity::milli_of)
+        .and_then(|q| parse_milli(&q.0))
         .unwrap_or(0)
 }
 
@@ -70,7 +71,7 @@ pub fn capacity(pv: &PersistentVolume) -> i128 {
         .as_ref()
         .and_then(|s| s.capacity.as_ref())
         .and_then(|c| c.get("storage"))
-        .and_then(quantity::milli_of)
+        .and_then(|q| parse_milli(&q.0))
         .unwrap_or(0)
 }
 
