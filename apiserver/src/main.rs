@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
                 )),
             default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
             authorizer: authorizer.clone(),
+            resource_quota: config.admission_plugin_enabled("ResourceQuota"),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)

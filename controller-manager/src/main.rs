@@ -4,7 +4,7 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb` and
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `nodeipam` (with `--allocate-node-cidrs`) and
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
@@ -69,6 +69,17 @@ struct Flags {
     /// excluded) or an inclusive `first-last` range.
     #[arg(long, default_value = controllers::servicelb::DEFAULT_POOL)]
     service_lb_pool: controllers::servicelb_pool::Pool,
+    /// Give nodes without one a pod range (`spec.podCIDR`) from `--cluster-cidr` (the
+    /// nodeipam controller runs only with this, as upstream).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    allocate_node_cidrs: bool,
+    /// The range node pod ranges are cut from.
+    #[arg(long, default_value = controllers::nodeipam::DEFAULT_CLUSTER_CIDR)]
+    cluster_cidr: controllers::nodeipam_cidrset::Cidr,
+    /// Prefix length of each node's pod range.
+    #[arg(long, default_value_t = controllers::nodeipam::DEFAULT_NODE_CIDR_MASK_SIZE)]
+    node_cidr_mask_size: u8,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -202,6 +213,34 @@ async fn main() -> anyhow::Result<()> {
             client.clone(),
             flags.service_lb_pool,
         )));
+    }
+    if enabled(&flags, "persistentvolume-binder") {
+        tasks.push(tokio::spawn(controllers::persistentvolume::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "resourcequota") {
+        tasks.push(tokio::spawn(controllers::resourcequota::run(
+            client.clone(),
+        )));
+    }
+    if enabled(&flags, "disruption") {
+        tasks.push(tokio::spawn(controllers::disruption::run(client.clone())));
+    }
+    if flags.allocate_node_cidrs && enabled(&flags, "nodeipam") {
+        let config = controllers::nodeipam::Config {
+            cluster_cidr: flags.cluster_cidr,
+            node_mask_size: flags.node_cidr_mask_size,
+        };
+        // Fail at startup, not later, on a mask that does not fit the cluster CIDR.
+        controllers::nodeipam_cidrset::CidrSet::new(config.cluster_cidr, config.node_mask_size)
+            .context("--cluster-cidr / --node-cidr-mask-size")?;
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = controllers::nodeipam::run(client, config).await {
+                tracing::error!(error = %e, "nodeipam controller stopped");
+            }
+        }));
     }
     if enabled(&flags, "ttl-after-finished") {
         tasks.push(tokio::spawn(controllers::ttlafterfinished::run(

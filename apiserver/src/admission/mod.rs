@@ -4,7 +4,7 @@
 //! plugins (LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds) and
 //! DefaultStorageClass for claims; and the
 //! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
-//! escalation prevention for Roles and bindings.
+//! escalation prevention for Roles and bindings; ResourceQuota charging creates.
 
 pub mod default_storage_class;
 pub mod default_tolerations;
@@ -14,6 +14,8 @@ mod namespace_lifecycle;
 pub mod node_restriction;
 pub mod priority;
 mod quantity;
+mod resource_quota;
+mod resource_quota_usage;
 pub mod service_account;
 mod service_alloc;
 
@@ -46,6 +48,8 @@ pub struct Admission {
     pub default_storage_class: bool,
     /// The authorizer (escalation checks ask it; NodeRestriction is on with the Node mode).
     pub authorizer: Arc<Authorizer>,
+    /// Whether the ResourceQuota plugin runs (on by default, as upstream).
+    pub resource_quota: bool,
 }
 
 impl Admission {
@@ -132,6 +136,21 @@ impl Admission {
             priority::admit_priority_class(store, obj)?;
         }
         Ok(Allocations::default())
+    }
+
+    /// ResourceQuota, the last validating step of a create (as upstream orders it): charges
+    /// the object — with everything mutating admission added — to its namespace's quotas, or
+    /// refuses it when a quota would be exceeded.
+    pub async fn charge_quota(
+        &self,
+        store: &Store,
+        res: &ResourceInfo,
+        obj: &Value,
+    ) -> Result<(), ApiError> {
+        if self.resource_quota {
+            resource_quota::admit_create(store, res, obj).await?;
+        }
+        Ok(())
     }
 
     /// Mutating admission on update: services keep their allocated addresses and get node

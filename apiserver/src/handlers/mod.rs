@@ -3,6 +3,7 @@
 
 pub mod body;
 mod duplicates;
+mod eviction;
 mod kubelet;
 mod nonresource;
 pub mod response;

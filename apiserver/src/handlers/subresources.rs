@@ -13,7 +13,6 @@ use super::{body, ApiServer};
 use crate::errors::{success_status, ApiError};
 use crate::request::{Query, RequestInfo};
 use crate::selectors::LabelSelector;
-use crate::store::delete::{DeleteOptions, DeleteResult};
 use crate::store::write::PatchType;
 use crate::store::{meta, Mutation, RequestContext};
 
@@ -134,15 +133,14 @@ pub(super) async fn serve(
         ("eviction", "create") => {
             let bytes = body::read(req.into_body(), max).await?;
             let eviction = body::decode_object(content_type.as_deref(), &bytes)?;
-            let opts = match eviction.get("deleteOptions") {
-                Some(d) if d.is_object() => DeleteOptions::from_json(d)?,
-                _ => DeleteOptions::default(),
-            };
-            let pods = api_types::catalog::find("", "v1", "pods").expect("pods are in the catalog");
-            match store.delete(pods, ns, name, &opts, ctx).await? {
-                DeleteResult::Deleted(_) | DeleteResult::Pending(_) => {
+            match super::eviction::evict(server, ns, name, &eviction, ctx).await? {
+                super::eviction::Outcome::Evicted => {
                     Ok(response::json(201, &success_status(json!({}))))
                 }
+                super::eviction::Outcome::MultipleBudgets => Err(ApiError::unknown(
+                    500,
+                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+                )),
             }
         }
         ("token", "create") => {

@@ -93,6 +93,10 @@ impl Store {
             release.release(self).await;
             return Err(e);
         }
+        if let Err(e) = self.admission.charge_quota(self, res, &obj).await {
+            release.release(self).await;
+            return Err(e);
+        }
         let key = self.key(res, ns, &name);
         if ctx.dry_run {
             release.release(self).await;

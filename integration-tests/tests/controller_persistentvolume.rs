@@ -1,0 +1,181 @@
+//! The persistentvolume-binder against a real apiserver and etcd: claims bind to the
+//! smallest fitting volume of their class with upstream's annotations and phases,
+//! pre-bound volumes go to their claim, WaitForFirstConsumer claims wait for the scheduler's
+//! node, and deleting a claim releases (Retain) or deletes (Delete) its volume.
+
+use anyhow::Result;
+use integration_tests::controller_manager::{
+    get_ok, merge_patch_ok, post_ok, start_controller_manager,
+};
+use integration_tests::TestCluster;
+use serde_json::{json, Value};
+
+const PVS: &str = "/api/v1/persistentvolumes";
+const PVCS: &str = "/api/v1/namespaces/default/persistentvolumeclaims";
+
+fn pv(name: &str, size: &str, class: &str, policy: &str, extra: Value) -> Value {
+    let mut spec = json!({"capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"],
+        "storageClassName": class, "persistentVolumeReclaimPolicy": policy,
+        "hostPath": {"path": format!("/tmp/{name}")}});
+    if let (Some(s), Some(e)) = (spec.as_object_mut(), extra.as_object()) {
+        s.extend(e.clone());
+    }
+    json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": spec})
+}
+
+fn pvc(name: &str, size: &str, class: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": class,
+            "resources": {"requests": {"storage": size}}}})
+}
+
+async fn volume_of(cluster: &TestCluster, claim: &str) -> Result<Option<Value>> {
+    let c = get_ok(cluster, &format!("{PVCS}/{claim}")).await?;
+    Ok((c["status"]["phase"] == "Bound").then_some(c))
+}
+
+#[tokio::test]
+async fn claims_bind_to_the_best_volume_and_release_it() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=persistentvolume-binder"])?;
+    post_ok(
+        &cluster,
+        PVS,
+        &pv("big", "10Gi", "slow", "Retain", json!({})),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        PVS,
+        &pv("fit", "2Gi", "slow", "Retain", json!({})),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        PVS,
+        &pv("tiny", "1Gi", "slow", "Delete", json!({})),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        PVS,
+        &pv("fast", "2Gi", "fast", "Retain", json!({})),
+    )
+    .await?;
+    cm.eventually("volumes Available", || async {
+        let pv = get_ok(&cluster, &format!("{PVS}/fit")).await?;
+        Ok((pv["status"]["phase"] == "Available").then_some(()))
+    })
+    .await?;
+
+    post_ok(&cluster, PVCS, &pvc("data", "1500Mi", "slow")).await?;
+    let claim = cm
+        .eventually("data bound", || volume_of(&cluster, "data"))
+        .await?;
+    assert_eq!(claim["spec"]["volumeName"], "fit");
+    assert_eq!(
+        claim["metadata"]["annotations"]["pv.kubernetes.io/bind-completed"],
+        "yes"
+    );
+    assert_eq!(
+        claim["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"],
+        "yes"
+    );
+    assert_eq!(claim["status"]["capacity"]["storage"], "2Gi");
+    assert_eq!(claim["status"]["accessModes"], json!(["ReadWriteOnce"]));
+    let fit = get_ok(&cluster, &format!("{PVS}/fit")).await?;
+    assert_eq!(fit["status"]["phase"], "Bound");
+    assert_eq!(fit["spec"]["claimRef"]["name"], "data");
+    assert_eq!(fit["spec"]["claimRef"]["uid"], claim["metadata"]["uid"]);
+    assert_eq!(
+        fit["metadata"]["annotations"]["pv.kubernetes.io/bound-by-controller"],
+        "yes"
+    );
+
+    // A claim too big for any volume of its class stays Pending.
+    post_ok(&cluster, PVCS, &pvc("huge", "50Gi", "slow")).await?;
+
+    // Pre-bound: a volume reserved for claim "mine" goes to it, not to an earlier claim.
+    post_ok(
+        &cluster,
+        PVS,
+        &pv(
+            "reserved",
+            "3Gi",
+            "slow",
+            "Retain",
+            json!({"claimRef": {"namespace": "default", "name": "mine"}}),
+        ),
+    )
+    .await?;
+    post_ok(&cluster, PVCS, &pvc("mine", "1Gi", "slow")).await?;
+    let mine = cm
+        .eventually("mine bound", || volume_of(&cluster, "mine"))
+        .await?;
+    assert_eq!(mine["spec"]["volumeName"], "reserved");
+    assert_eq!(
+        get_ok(&cluster, &format!("{PVCS}/huge")).await?["status"]["phase"],
+        "Pending"
+    );
+
+    // Deleting the claim of a Retain volume: Released, claimRef kept.
+    let (code, body) = cluster.delete(&format!("{PVCS}/data")).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    cm.eventually("fit Released", || async {
+        let pv = get_ok(&cluster, &format!("{PVS}/fit")).await?;
+        Ok((pv["status"]["phase"] == "Released").then_some(()))
+    })
+    .await?;
+
+    // A Delete volume goes away with its claim.
+    post_ok(&cluster, PVCS, &pvc("scratch", "1Gi", "slow")).await?;
+    let scratch = cm
+        .eventually("scratch bound", || volume_of(&cluster, "scratch"))
+        .await?;
+    assert_eq!(scratch["spec"]["volumeName"], "tiny");
+    let (code, body) = cluster.delete(&format!("{PVCS}/scratch")).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    cm.eventually("tiny deleted", || async {
+        let (code, _) = cluster.get_json(&format!("{PVS}/tiny")).await?;
+        Ok((code.as_u16() == 404).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn wait_for_first_consumer_claims_bind_after_the_node_is_chosen() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=persistentvolume-binder"])?;
+    post_ok(
+        &cluster,
+        "/apis/storage.k8s.io/v1/storageclasses",
+        &json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "local"}, "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "WaitForFirstConsumer"}),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        PVS,
+        &pv("local-1", "1Gi", "local", "Retain", json!({})),
+    )
+    .await?;
+    post_ok(&cluster, PVCS, &pvc("late", "1Gi", "local")).await?;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let c = get_ok(&cluster, &format!("{PVCS}/late")).await?;
+    assert_eq!(c["status"]["phase"], "Pending", "waits for a consumer: {c}");
+    assert!(c["spec"]["volumeName"].is_null());
+    // The scheduler's choice arrives.
+    merge_patch_ok(
+        &cluster,
+        &format!("{PVCS}/late"),
+        &json!({"metadata": {"annotations": {"volume.kubernetes.io/selected-node": "node-1"}}}),
+    )
+    .await?;
+    let c = cm
+        .eventually("late bound", || volume_of(&cluster, "late"))
+        .await?;
+    assert_eq!(c["spec"]["volumeName"], "local-1");
+    Ok(())
+}
