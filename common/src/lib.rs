@@ -1,10 +1,13 @@
 //! What every Rudder daemon shares: logging set-up, shutdown signals, PKI helpers (a cluster
 //! CA and the certificates signed by it, generated with rcgen), Go-syntax duration flags and
-//! Lease-based leader election.
+//! Lease-based leader election, resource quantities and what an object charges to a
+//! ResourceQuota.
 
 pub mod duration;
 pub mod leader_election;
 pub mod logging;
 pub mod pki;
+pub mod quantity;
+pub mod quota;
 pub mod signals;
 pub mod tls;

@@ -7,9 +7,9 @@
 use serde_json::{json, Map, Value};
 
 use super::lookup::{cached_list, forbidden};
-use super::quantity::parse_milli;
 use crate::errors::ApiError;
 use crate::store::Store;
+use common::quantity::parse_milli;
 
 const ANNOTATION: &str = "kubernetes.io/limit-ranger";
 const CONTAINER: &str = "Container";

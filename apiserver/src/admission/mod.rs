@@ -13,9 +13,7 @@ mod lookup;
 mod namespace_lifecycle;
 pub mod node_restriction;
 pub mod priority;
-mod quantity;
 mod resource_quota;
-mod resource_quota_usage;
 pub mod service_account;
 mod service_alloc;
 

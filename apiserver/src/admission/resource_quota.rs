@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 
 use api_types::catalog::ResourceInfo;
 
-use super::resource_quota_usage::{self as usage, Usage};
 use crate::errors::ApiError;
 use crate::store::{meta, Mutation, RequestContext, Store};
+use common::quota::{self as usage, Usage};
 
 /// Charge the creation of `obj` (a `res`) against the quotas of its namespace.
 pub async fn admit_create(store: &Store, res: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {

@@ -32,7 +32,6 @@ pub mod podutil;
 pub mod ref_manager;
 pub mod replicaset;
 pub mod resourcequota;
-pub mod resourcequota_usage;
 pub mod rootcacertpublisher;
 pub mod selector;
 pub mod serviceaccount;

@@ -6,8 +6,8 @@
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 
-use super::resourcequota_usage::parse_milli;
 use super::selector;
+use common::quantity::parse_milli;
 
 /// Annotation set on a claim once the controller finished binding it.
 pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";

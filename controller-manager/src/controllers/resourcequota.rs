@@ -17,7 +17,7 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 
-use super::resourcequota_usage::{self as usage, Usage};
+use common::quota::{self as usage, Usage};
 
 /// How often every quota is recounted (upstream's `--resource-quota-sync-period` is 5 m,
 /// with event-driven replenishment we do not build).

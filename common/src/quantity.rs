@@ -1,5 +1,5 @@
-//! Resource quantities (`100m`, `1.5Gi`, `2e3`) as exact milli-units, for admission checks
-//! that compare requests and limits against LimitRanges.
+//! Resource quantities (`100m`, `1.5Gi`, `2e3`) as exact milli-units: what admission
+//! (LimitRanger, ResourceQuota) and the quota and volume controllers compare.
 
 /// The value of `q` in thousandths of a unit, rounded up (as upstream's `MilliValue`);
 /// `None` when `q` is not a quantity.

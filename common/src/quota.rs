@@ -1,9 +1,6 @@
 //! What one object charges against a ResourceQuota (upstream's quota evaluators), on the
 //! JSON form of the object so the apiserver's admission and the controller count alike.
 //!
-//! NOTE: kept identical in `apiserver/src/admission/resource_quota_usage.rs` and
-//! `controller-manager/src/controllers/resourcequota_usage.rs` until it moves to `common`.
-//!
 //! Amounts are milli-units. Quota scopes and `hugepages-*` / `ephemeral-storage` are not
 //! counted.
 
@@ -14,34 +11,7 @@ use serde_json::Value;
 /// Resource name → amount in milli-units.
 pub type Usage = BTreeMap<String, i128>;
 
-/// A quantity string in milli-units, `None` when it is not a quantity.
-pub fn parse_milli(q: &str) -> Option<i128> {
-    let s = q.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(s.len());
-    let (number, suffix) = s.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor: f64 = match suffix {
-        "" => 1.0,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "Ei" => 1024f64.powi(6),
-        e if e.starts_with(['e', 'E']) => 10f64.powi(e[1..].parse().ok()?),
-        _ => return None,
-    };
-    Some((number * factor * 1000.0).round() as i128)
-}
+pub use crate::quantity::parse_milli;
 
 /// A milli-unit amount as a quantity string: whole numbers plainly (with the largest exact
 /// binary suffix from Ki up for byte-sized amounts), fractions with `m`.
