@@ -68,6 +68,25 @@ impl Runtime {
         })
     }
 
+    /// The containers the runtime reports running (stats and log rotation look only at these).
+    pub async fn running_containers(&self) -> Result<Vec<cri::Container>, CriError> {
+        Ok(self
+            .runtime
+            .clone()
+            .list_containers(cri::ListContainersRequest {
+                filter: Some(cri::ContainerFilter {
+                    state: Some(cri::ContainerStateValue {
+                        state: cri::ContainerState::ContainerRunning as i32,
+                    }),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .map_err(call_error("ListContainers"))?
+            .into_inner()
+            .containers)
+    }
+
     pub async fn version(&self) -> Result<cri::VersionResponse, CriError> {
         let request = cri::VersionRequest {
             version: "v1".into(),

@@ -96,7 +96,8 @@ impl LogRotator {
 
     /// One pass over the running containers; one container's failure does not stop the rest.
     pub async fn round(&self) -> Result<(), RotationError> {
-        for id in self.running_containers().await? {
+        for container in self.runtime.running_containers().await? {
+            let id = container.id;
             let Some(log) = self.log_path(&id).await? else {
                 continue;
             };
@@ -145,26 +146,6 @@ impl LogRotator {
         }
         tracing::info!("rotated the log of container {id} to {}", rotated.display());
         Ok(())
-    }
-
-    async fn running_containers(&self) -> Result<Vec<String>, RotationError> {
-        let containers = self
-            .runtime
-            .runtime
-            .clone()
-            .list_containers(cri::ListContainersRequest {
-                filter: Some(cri::ContainerFilter {
-                    state: Some(cri::ContainerStateValue {
-                        state: cri::ContainerState::ContainerRunning as i32,
-                    }),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .map_err(call_error("ListContainers"))?
-            .into_inner()
-            .containers;
-        Ok(containers.into_iter().map(|c| c.id).collect())
     }
 
     async fn log_path(&self, id: &str) -> Result<Option<PathBuf>, RotationError> {

@@ -43,19 +43,7 @@ impl CriSnapshot {
             .map_err(call_error("ListPodSandbox"))?
             .into_inner()
             .items;
-        let containers = rt
-            .list_containers(cri::ListContainersRequest {
-                filter: Some(cri::ContainerFilter {
-                    state: Some(cri::ContainerStateValue {
-                        state: cri::ContainerState::ContainerRunning as i32,
-                    }),
-                    ..Default::default()
-                }),
-            })
-            .await
-            .map_err(call_error("ListContainers"))?
-            .into_inner()
-            .containers;
+        let containers = runtime.running_containers().await?;
         let container_stats = rt
             .list_container_stats(cri::ListContainerStatsRequest { filter: None })
             .await
