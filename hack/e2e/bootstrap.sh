@@ -78,9 +78,11 @@ for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
   [[ -n $mirror ]] || fail "$pod has no kubernetes.io/config.mirror annotation"
   log "ok: $pod Running from $image, mirror of $mirror"
 done
-taints=$(k get node "$NODE_NAME" -o 'jsonpath={.spec.taints[*].key}:{.spec.taints[*].effect}')
-[[ $taints == node-role.kubernetes.io/control-plane:NoSchedule ]] ||
-  fail "control-plane node taints are '$taints', want node-role.kubernetes.io/control-plane:NoSchedule"
+# Other taints may appear beside it (a nearly full disk adds disk-pressure): look for ours only.
+cp_effect=$(k get node "$NODE_NAME" \
+  -o 'jsonpath={.spec.taints[?(@.key=="node-role.kubernetes.io/control-plane")].effect}')
+[[ $cp_effect == NoSchedule ]] ||
+  fail "control-plane node taints are '$(k get node "$NODE_NAME" -o 'jsonpath={.spec.taints}')', want node-role.kubernetes.io/control-plane:NoSchedule among them"
 k get node "$NODE_NAME" -o 'jsonpath={.metadata.labels}' | grep -q '"node-role.kubernetes.io/control-plane"' ||
   fail "control-plane node lacks the node-role.kubernetes.io/control-plane label"
 log "ok: $NODE_NAME labelled and tainted as the control plane"
