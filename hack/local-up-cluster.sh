@@ -29,6 +29,9 @@
 #   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
 #   RUDDER_NO_PROXY=1    do not start kube-proxy (it starts after the kubelet)
+#   RUDDER_NO_ADDONS=1   do not deploy the add-ons: cluster DNS (addons/dns, the kube-dns
+#                        Service at the service range's tenth address, which the kubelet's
+#                        --cluster-dns names) and the Ingress controller (addons/ingress)
 #   CLUSTER_CIDR         kube-proxy --cluster-cidr           (default 10.244.0.0/16)
 #   RUDDER_NODE_ONLY=1   only the node (containerd, kubelet, kube-proxy) against an existing
 #                        control plane (hack/ha-up.sh uses it): API_PORT is its port on
@@ -224,7 +227,10 @@ start_cluster_components() {
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-controller-manager "https://127.0.0.1:$API_PORT" \
     "$RUDDER_DIR/controller-manager.kubeconfig"
-  start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" -v "$LOG_LEVEL"
+  # --root-ca-file: every namespace gets the kube-root-ca.crt ConfigMap that service account
+  # token volumes project (the ServiceAccount admission plugin adds them to every pod).
+  start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" \
+    --root-ca-file "$PKI_DIR/ca.crt" -v "$LOG_LEVEL"
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-scheduler "https://127.0.0.1:$API_PORT" "$RUDDER_DIR/scheduler.kubeconfig"
   # Plain-HTTP health/metrics on a free loopback port (HTTPS on 10259 comes with issue 3).
@@ -264,6 +270,10 @@ start_kubelet() {
   fi
   write_kubelet_credentials
   mkdir -p "$KUBELET_ROOT_DIR" "$RUDDER_DIR/manifests"
+  # Pods resolve through the DNS add-on when this script deploys it; otherwise the kubelet
+  # gives ClusterFirst pods the node's resolver, as upstream does without --cluster-dns.
+  local cluster_dns=()
+  addons_wanted && cluster_dns=(--cluster-dns "$(cluster_dns_ip)")
   start_component kubelet \
     --kubeconfig "$RUDDER_DIR/kubelet.kubeconfig" \
     --container-runtime-endpoint "unix://$CONTAINERD_SOCK" \
@@ -275,6 +285,7 @@ start_kubelet() {
     --cni-conf-dir "$CONTAINERD_DIR/net.d" \
     --cni-bridge-name "$CNI_BRIDGE" \
     --cluster-domain cluster.local \
+    "${cluster_dns[@]}" \
     --eviction-hard "${KUBELET_EVICTION_HARD:-memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%}" \
     --address 127.0.0.1 \
     --port "$KUBELET_PORT" \
@@ -301,7 +312,8 @@ start_kubelet() {
 }
 
 # kube-proxy in nftables mode, after the kubelet, so ClusterIP and NodePort Services reach
-# the node's pods. It runs with the admin kubeconfig for now. Its `table ip kube-proxy` stays
+# the node's pods. It runs as system:kube-proxy (the bootstrap policy's system:node-proxier
+# binding gives that user what it reads and the events it writes). Its `table ip kube-proxy` stays
 # when the process exits (as upstream's does, so a restart never drops traffic); when the
 # cluster stops, the pods are gone too, so the table is removed then (`--cleanup`).
 start_kube_proxy() {
@@ -312,7 +324,14 @@ start_kube_proxy() {
   local healthz_port metrics_port
   rudder::util::free_port healthz_port
   rudder::util::free_port metrics_port
-  start_component kube-proxy --kubeconfig "$KUBECONFIG_PATH" --proxy-mode nftables \
+  local kubeconfig=$RUDDER_DIR/kube-proxy.kubeconfig
+  if [[ $RUDDER_NODE_ONLY == 1 && ! -f $PKI_DIR/ca.key ]]; then
+    kubeconfig=$KUBECONFIG_PATH # no CA key to sign its own identity with
+  else
+    rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+      system:kube-proxy "https://127.0.0.1:$API_PORT" "$kubeconfig"
+  fi
+  start_component kube-proxy --kubeconfig "$kubeconfig" --proxy-mode nftables \
     --hostname-override "$NODE_NAME" --cluster-cidr "${CLUSTER_CIDR:-10.244.0.0/16}" \
     --healthz-bind-address "127.0.0.1:$healthz_port" \
     --metrics-bind-address "127.0.0.1:$metrics_port" -v "$LOG_LEVEL"
@@ -336,6 +355,53 @@ start_node() {
   fi
   start_kubelet
   start_kube_proxy
+  deploy_addons
+}
+
+# Add-ons are deployed by the single-node quick start only (hack/ha-up.sh brings its own
+# nodes with RUDDER_NODE_ONLY=1), and only with a kube-proxy to carry their Services.
+addons_wanted() {
+  [[ ${RUDDER_NO_ADDONS:-0} != 1 && $RUDDER_NODE_ONLY != 1 && ${RUDDER_NO_PROXY:-0} != 1 ]] &&
+    [[ -x $BIN_DIR/rudder-dns && -x $BIN_DIR/rudder-ingress && -x $BIN_DIR/kube-proxy &&
+      -x $BIN_DIR/kubectl ]]
+}
+
+# The kube-dns Service's address: the service range's tenth address (10.96.0.10 by default),
+# as kubeadm picks it; addons/dns/manifests/service.yaml names it.
+cluster_dns_ip() {
+  local first
+  first=$(rudder::control_plane::first_service_ip "$SERVICE_CIDR")
+  echo "${first%.*}.$((${first##*.} + 9))"
+}
+
+# The add-ons under addons/ — cluster DNS (kube-dns) and the Ingress controller (behind a
+# LoadBalancer Service) — applied with our own kubectl from their manifests. Their images
+# are built from the binaries and imported (no registry). The rollouts are awaited so the
+# cluster is usable when this script says it is; an add-on that does not come up is
+# reported but does not stop the cluster.
+deploy_addons() {
+  addons_wanted || { log "not deploying add-ons"; return 0; }
+  local want
+  want=$(cluster_dns_ip)
+  if ! grep -q "clusterIP: $want\$" "$ROOT/addons/dns/manifests/service.yaml"; then
+    log "not deploying add-ons: addons/dns/manifests/service.yaml does not use $want ($SERVICE_CIDR)"
+    return 0
+  fi
+  log "deploying add-ons: cluster DNS (kube-dns at $want) and the Ingress controller"
+  ADDON_BIN_DIR=$BIN_DIR "$ROOT/hack/build-images.sh" --addons --import "$CONTAINERD_SOCK" \
+    >>"$LOG_DIR/addons.log" 2>&1 ||
+    { log "building the add-on images failed; see $LOG_DIR/addons.log"; return 0; }
+  local kubectl=("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH") addon
+  for addon in dns ingress; do
+    "${kubectl[@]}" apply -f "$ROOT/addons/$addon/manifests/" >>"$LOG_DIR/addons.log" 2>&1 ||
+      { log "applying addons/$addon/manifests failed; see $LOG_DIR/addons.log"; return 0; }
+  done
+  for addon in rudder-dns rudder-ingress; do
+    if ! "${kubectl[@]}" -n kube-system rollout status "deployment/$addon" --timeout=120s \
+      >>"$LOG_DIR/addons.log" 2>&1; then
+      log "warning: $addon is not ready yet; see $LOG_DIR/addons.log and kubectl -n kube-system get pods"
+    fi
+  done
 }
 
 write_env_file() {

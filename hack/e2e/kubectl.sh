@@ -140,6 +140,15 @@ suite_discovery() {
 
 suite_apply() {
   step "create namespace" "^namespace/$NS created" -- create namespace "$NS"
+  # The ServiceAccount admission plugin refuses pods until the service account controller
+  # has made the namespace's `default` account; upstream's e2e framework waits for it too.
+  local tries=0
+  until run get serviceaccount default -n "$NS" -o name; do
+    tries=$((tries + 1))
+    ((tries < 60)) || break
+    sleep 0.5
+  done
+  expect "default service account provisioned" '^serviceaccount/default$'
   step "apply multi-document manifest" \
     "^deployment.apps/web created" "^service/web created" "^configmap/web-config created" \
     "^secret/web-secret created" "^job.batch/once created" \
@@ -581,6 +590,35 @@ suite_rbac() {
     -- create rolebinding e2e-reader -n "$NS" --role=e2e-reader --user=e2e-user
 }
 
+# Issue 6's "Must show 3" and issue 7's service account volume, from inside a pod: the
+# kubelet points it at cluster DNS (the kube-dns Service local-up-cluster deploys), whose
+# answers name Services by short and full name, and the pod holds its namespace's token.
+suite_dns() {
+  step "run dnsclient" '^pod/dnsclient created' \
+    -- run dnsclient -n "$NS" --image=busybox:latest -- sleep 3600
+  K_TIMEOUT=100 step "dnsclient becomes Ready" 'pod/dnsclient condition met' \
+    -- wait -n "$NS" --for=condition=Ready pod/dnsclient --timeout=90s
+  step "resolv.conf points at cluster DNS with the pod's search path" \
+    "^nameserver 10\.96\.0\.10$" "^search $NS\.svc\.cluster\.local svc\.cluster\.local cluster\.local" \
+    "^options ndots:5" \
+    -- exec -n "$NS" dnsclient -- cat /etc/resolv.conf
+  local ip=
+  run get -n "$NS" service web -o 'jsonpath={.spec.clusterIP}' && ip=$OUT
+  # busybox nslookup exits non-zero when any name of the search list is NXDOMAIN, even
+  # when the one wanted resolved: the output decides. A trailing dot stops the search.
+  step "nslookup web (short name, through the search path)" \
+    "web\.$NS\.svc\.cluster\.local" "Address:? +${ip//./\.}$" \
+    -- exec -n "$NS" dnsclient -- sh -c 'nslookup -type=a web; true'
+  step "nslookup web.$NS.svc.cluster.local." "Address:? +${ip//./\.}$" \
+    -- exec -n "$NS" dnsclient -- nslookup -type=a "web.$NS.svc.cluster.local."
+  step "nslookup kubernetes.default.svc.cluster.local." "Address:? +10\.96\.0\.1$" \
+    -- exec -n "$NS" dnsclient -- nslookup -type=a kubernetes.default.svc.cluster.local.
+  step "service account token volume holds the namespace" "^$NS$" \
+    -- exec -n "$NS" dnsclient -- cat /var/run/secrets/kubernetes.io/serviceaccount/namespace
+  step "delete pod dnsclient" '^pod "dnsclient" deleted' \
+    -- delete -n "$NS" pod dnsclient --grace-period=1
+}
+
 run_suite() {
   K=$1
   VERSION=$2
@@ -593,6 +631,7 @@ run_suite() {
   suite_describe_and_mutate
   suite_watch
   suite_pods
+  suite_dns
   suite_rbac
   suite_delete_and_explain
 }

@@ -49,12 +49,12 @@ rudder::control_plane::apiserver_flags() {
     --kubelet-preferred-address-types InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP
     # Service account tokens (TokenRequest, bearer authentication), kubeadm's key layout;
     # every apiserver of a cluster signs and verifies with the same keys. The
-    # ServiceAccount admission plugin stays off until kube-controller-manager publishes the
-    # kube-root-ca.crt ConfigMap that its token volume projects.
+    # ServiceAccount admission plugin is on (upstream's default): pods get the
+    # kube-api-access-* volume, whose CA comes from the kube-root-ca.crt ConfigMap that
+    # kube-controller-manager publishes when started with --root-ca-file.
     --service-account-issuer https://kubernetes.default.svc.cluster.local
     --service-account-key-file "$pki_dir/sa.pub"
     --service-account-signing-key-file "$pki_dir/sa.key"
-    --disable-admission-plugins ServiceAccount
   )
 }
 

@@ -708,6 +708,129 @@ pub fn controller_roles() -> Vec<RoleDef> {
             "system:controller:service-account-controller",
             vec![r(&["create"], &[""], &["serviceaccounts"]), events()],
         ),
+        RoleDef::new(
+            "system:controller:daemon-set-controller",
+            vec![
+                r(READ, &["apps", "extensions"], &["daemonsets"]),
+                r(&["update"], &["apps", "extensions"], &["daemonsets/status"]),
+                r(&["update"], &["apps", "extensions"], &["daemonsets/finalizers"]),
+                r(&["list", "watch"], &[""], &["nodes"]),
+                r(&["list", "watch", "create", "delete", "patch"], &[""], &["pods"]),
+                r(&["create"], &[""], &["pods/binding"]),
+                r(READ_WRITE, &["apps"], &["controllerrevisions"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:statefulset-controller",
+            vec![
+                r(&["list", "watch"], &[""], &["pods"]),
+                r(READ, &["apps"], &["statefulsets"]),
+                r(&["update"], &["apps"], &["statefulsets/status"]),
+                r(&["update"], &["apps"], &["statefulsets/finalizers"]),
+                r(
+                    &["get", "create", "delete", "update", "patch"],
+                    &[""],
+                    &["pods"],
+                ),
+                r(READ_WRITE, &["apps"], &["controllerrevisions"]),
+                r(
+                    &["get", "create", "update", "patch", "delete"],
+                    &[""],
+                    &["persistentvolumeclaims"],
+                ),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:node-controller",
+            vec![
+                r(
+                    &["get", "list", "update", "delete", "patch"],
+                    &[""],
+                    &["nodes"],
+                ),
+                r(&["patch", "update"], &[""], &["nodes/status"]),
+                r(&["patch", "update"], &[""], &["pods/status"]),
+                r(&["list", "delete"], &[""], &["pods"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:pod-garbage-collector",
+            vec![
+                r(&["list", "watch", "delete"], &[""], &["pods"]),
+                r(&["get", "list"], &[""], &["nodes"]),
+                r(&["patch"], &[""], &["pods/status"]),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:ttl-after-finished-controller",
+            vec![
+                r(&["get", "list", "watch", "delete"], &["batch"], &["jobs"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:root-ca-cert-publisher",
+            vec![
+                r(&["create", "update"], &[""], &["configmaps"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:disruption-controller",
+            vec![
+                r(
+                    &["get", "list", "watch"],
+                    &["apps", "extensions"],
+                    &["deployments", "replicasets", "statefulsets"],
+                ),
+                r(&["get", "list", "watch"], &[""], &["replicationcontrollers"]),
+                r(&["get", "list", "watch"], &["policy"], &["poddisruptionbudgets"]),
+                r(&["update"], &["policy"], &["poddisruptionbudgets/status"]),
+                r(&["get"], &["*"], &["*/scale"]),
+                r(&["patch", "update"], &[""], &["pods/status"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:persistent-volume-binder",
+            vec![
+                r(
+                    &["create", "delete", "get", "list", "update", "watch"],
+                    &[""],
+                    &["persistentvolumes"],
+                ),
+                r(&["update"], &[""], &["persistentvolumes/status"]),
+                r(
+                    &["get", "list", "update", "watch"],
+                    &[""],
+                    &["persistentvolumeclaims"],
+                ),
+                r(&["update"], &[""], &["persistentvolumeclaims/status"]),
+                r(&["get", "list", "watch", "delete"], &[""], &["pods"]),
+                r(READ, &["storage.k8s.io"], &["storageclasses"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:resourcequota-controller",
+            vec![
+                r(&["list", "watch"], &["*"], &["*"]),
+                r(&["update"], &[""], &["resourcequotas/status"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:service-controller",
+            vec![
+                r(READ, &[""], &["services"]),
+                r(&["patch", "update"], &[""], &["services/status"]),
+                r(&["list", "watch"], &[""], &["nodes"]),
+                events(),
+            ],
+        ),
     ]
 }
 

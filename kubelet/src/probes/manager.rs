@@ -79,6 +79,10 @@ struct WorkerKey {
     container: String,
     kind: ProbeKind,
     container_id: String,
+    /// The address network probes go to. Part of the key because the first sync of a
+    /// pod often comes before its status carries the sandbox's IP: a worker started
+    /// without one is replaced once the IP is known, instead of erroring forever.
+    pod_ip: Option<IpAddr>,
 }
 
 #[derive(Default)]
@@ -208,6 +212,7 @@ impl ProbeManager {
                     container: name.clone(),
                     kind,
                     container_id: container_id.clone(),
+                    pod_ip,
                 };
                 wanted.insert(worker.clone());
                 if state.workers.contains_key(&worker) {
@@ -429,7 +434,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use futures::future::BoxFuture;
-    use k8s_openapi::api::core::v1::{ExecAction, PodSpec};
+    use k8s_openapi::api::core::v1::{ExecAction, PodSpec, PodStatus};
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
     use tokio::sync::mpsc;
 
@@ -438,6 +443,7 @@ mod tests {
     struct Script {
         answers: Mutex<HashMap<ProbeKind, VecDeque<ProbeOutcome>>>,
         calls: Mutex<Vec<(ProbeKind, tokio::time::Instant)>>,
+        addresses: Mutex<Vec<Option<IpAddr>>>,
     }
 
     impl Script {
@@ -464,8 +470,9 @@ mod tests {
             _probe: &'a Probe,
             _container: &'a Container,
             _container_id: &'a str,
-            _pod_ip: Option<IpAddr>,
+            pod_ip: Option<IpAddr>,
         ) -> BoxFuture<'a, ProbeOutcome> {
+            self.addresses.lock().unwrap().push(pod_ip);
             self.calls
                 .lock()
                 .unwrap()
@@ -545,6 +552,36 @@ mod tests {
         assert_eq!(c.observe(false, 2, 3), None);
         assert_eq!(c.observe(false, 2, 3), None);
         assert_eq!(c.observe(false, 2, 3), Some(false));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn probes_follow_the_pod_ip_once_the_status_carries_it() {
+        let script = Arc::new(Script::default());
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let manager = ProbeManager::with_prober(script.clone(), tx);
+        let c = Container {
+            name: "app".into(),
+            readiness_probe: Some(probe(5, 0, None, None)),
+            ..Default::default()
+        };
+        // First sync: the containers run but the API status has no IP yet.
+        let mut p = pod(c);
+        manager.sync_pod(&p, &running("c1"));
+        settle().await;
+        p.status = Some(PodStatus {
+            pod_ip: Some("10.244.0.7".into()),
+            ..Default::default()
+        });
+        manager.sync_pod(&p, &running("c1"));
+        settle().await;
+        advance(5).await;
+        let seen = script.addresses.lock().unwrap().clone();
+        assert_eq!(
+            seen.last().copied().flatten(),
+            Some("10.244.0.7".parse().unwrap()),
+            "probes after the IP is known go to it: {seen:?}"
+        );
+        assert!(manager.is_ready("uid-1", "app"));
     }
 
     #[tokio::test(start_paused = true)]
