@@ -713,9 +713,17 @@ pub fn controller_roles() -> Vec<RoleDef> {
             vec![
                 r(READ, &["apps", "extensions"], &["daemonsets"]),
                 r(&["update"], &["apps", "extensions"], &["daemonsets/status"]),
-                r(&["update"], &["apps", "extensions"], &["daemonsets/finalizers"]),
+                r(
+                    &["update"],
+                    &["apps", "extensions"],
+                    &["daemonsets/finalizers"],
+                ),
                 r(&["list", "watch"], &[""], &["nodes"]),
-                r(&["list", "watch", "create", "delete", "patch"], &[""], &["pods"]),
+                r(
+                    &["list", "watch", "create", "delete", "patch"],
+                    &[""],
+                    &["pods"],
+                ),
                 r(&["create"], &[""], &["pods/binding"]),
                 r(READ_WRITE, &["apps"], &["controllerrevisions"]),
                 events(),
@@ -773,10 +781,7 @@ pub fn controller_roles() -> Vec<RoleDef> {
         ),
         RoleDef::new(
             "system:controller:root-ca-cert-publisher",
-            vec![
-                r(&["create", "update"], &[""], &["configmaps"]),
-                events(),
-            ],
+            vec![r(&["create", "update"], &[""], &["configmaps"]), events()],
         ),
         RoleDef::new(
             "system:controller:disruption-controller",
@@ -786,8 +791,16 @@ pub fn controller_roles() -> Vec<RoleDef> {
                     &["apps", "extensions"],
                     &["deployments", "replicasets", "statefulsets"],
                 ),
-                r(&["get", "list", "watch"], &[""], &["replicationcontrollers"]),
-                r(&["get", "list", "watch"], &["policy"], &["poddisruptionbudgets"]),
+                r(
+                    &["get", "list", "watch"],
+                    &[""],
+                    &["replicationcontrollers"],
+                ),
+                r(
+                    &["get", "list", "watch"],
+                    &["policy"],
+                    &["poddisruptionbudgets"],
+                ),
                 r(&["update"], &["policy"], &["poddisruptionbudgets/status"]),
                 r(&["get"], &["*"], &["*/scale"]),
                 r(&["patch", "update"], &[""], &["pods/status"]),
