@@ -149,10 +149,26 @@ profiles:
     create_pod(&cluster, "spread", "500m", "512Mi", None, None).await?;
     assert_eq!(wait_bound(&cluster, &scheduler, "spread").await?, "idle");
     // MostAllocated: the fuller node.
-    create_pod(&cluster, "packed", "500m", "512Mi", Some("bin-packer"), None).await?;
+    create_pod(
+        &cluster,
+        "packed",
+        "500m",
+        "512Mi",
+        Some("bin-packer"),
+        None,
+    )
+    .await?;
     assert_eq!(wait_bound(&cluster, &scheduler, "packed").await?, "busy");
     // Without the taint filter the tainted node is the roomiest.
-    create_pod(&cluster, "anywhere", "3", "1Gi", Some("ignore-taints"), None).await?;
+    create_pod(
+        &cluster,
+        "anywhere",
+        "3",
+        "1Gi",
+        Some("ignore-taints"),
+        None,
+    )
+    .await?;
     assert_eq!(
         wait_bound(&cluster, &scheduler, "anywhere").await?,
         "tainted"

@@ -95,8 +95,14 @@ impl CacheState {
     fn set_node(&mut self, node: Arc<Node>) {
         let name = node.metadata.name.clone().unwrap_or_default();
         if let Some(&i) = self.index.get(&name) {
+            // Plugins cache what they derive from labels and taints; a status update
+            // (conditions, images) leaves that valid.
+            let old = &self.nodes[i].node;
+            let taints = |n: &Node| n.spec.as_ref().and_then(|s| s.taints.clone());
+            if old.metadata.labels != node.metadata.labels || taints(old) != taints(&node) {
+                self.labels.node_changed();
+            }
             self.nodes[i].set_node(node);
-            self.labels.node_changed();
             return;
         }
         let mut info = NodeInfo::new(node);
