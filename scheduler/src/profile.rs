@@ -39,7 +39,7 @@ fn error(field: String, message: impl Into<String>) -> ProfileError {
 /// bounding each weight keeps the totals exact.
 const MAX_WEIGHT: i32 = 1_000_000;
 
-fn points_set<'a>(plugins: &'a Plugins, point: ExtensionPoint) -> &'a PluginSet {
+fn points_set(plugins: &Plugins, point: ExtensionPoint) -> &PluginSet {
     match point {
         ExtensionPoint::PreEnqueue => &plugins.pre_enqueue,
         ExtensionPoint::QueueSort => &plugins.queue_sort,
