@@ -11,6 +11,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use k8s_openapi::api::core::v1::{Node, Pod};
 
+use crate::framework::pod_label_index::PodLabelIndex;
 use crate::framework::NodeInfo;
 
 /// `namespace/name`.
@@ -53,6 +54,14 @@ pub struct CacheState {
     /// Pods bound to nodes the cache does not know (yet): node name -> pod keys. Informers
     /// list pods and nodes concurrently, so a pod may arrive before its node.
     orphans: HashMap<String, HashSet<String>>,
+    /// Pods per node by label set, in step with `nodes` (PodTopologySpread's counts).
+    labels: PodLabelIndex,
+    /// Pending pods of ours with `status.nominatedNodeName` (upstream's nominator): node
+    /// name -> the pods, whose requests the filters count there for pods of no higher
+    /// priority, so the room preemption freed goes to the preemptor.
+    nominated: HashMap<String, Vec<Arc<Pod>>>,
+    /// Pod key -> its nominated node (to move or drop a nomination).
+    nominated_node: HashMap<String, String>,
 }
 
 impl CacheState {
@@ -61,19 +70,51 @@ impl CacheState {
         &self.nodes
     }
 
+    /// Pods per node by label set, positions as in [`nodes`](Self::nodes).
+    pub fn label_index(&self) -> &PodLabelIndex {
+        &self.labels
+    }
+
+    /// Pending pods nominated to a node, by node name.
+    pub fn nominated(&self) -> &HashMap<String, Vec<Arc<Pod>>> {
+        &self.nominated
+    }
+
+    fn drop_nomination(&mut self, key: &str) {
+        let Some(node) = self.nominated_node.remove(key) else {
+            return;
+        };
+        if let Some(pods) = self.nominated.get_mut(&node) {
+            pods.retain(|p| pod_key(p) != key);
+            if pods.is_empty() {
+                self.nominated.remove(&node);
+            }
+        }
+    }
+
     fn set_node(&mut self, node: Arc<Node>) {
         let name = node.metadata.name.clone().unwrap_or_default();
         if let Some(&i) = self.index.get(&name) {
+            // Plugins cache what they derive from labels and taints; a status update
+            // (conditions, images) leaves that valid.
+            let old = &self.nodes[i].node;
+            let taints = |n: &Node| n.spec.as_ref().and_then(|s| s.taints.clone());
+            if old.metadata.labels != node.metadata.labels || taints(old) != taints(&node) {
+                self.labels.node_changed();
+            }
             self.nodes[i].set_node(node);
             return;
         }
         let mut info = NodeInfo::new(node);
+        let position = self.nodes.len();
+        self.labels.push_node();
         for key in self.orphans.remove(&name).into_iter().flatten() {
             if let Some(entry) = self.pods.get(&key) {
                 info.add_shared_pod(entry.pod.clone());
+                self.labels.count(&entry.pod, position, 1);
             }
         }
-        self.index.insert(name, self.nodes.len());
+        self.index.insert(name, position);
         self.nodes.push(info);
     }
 
@@ -82,6 +123,7 @@ impl CacheState {
             return;
         };
         let info = self.nodes.swap_remove(i);
+        self.labels.swap_remove_node(i);
         if let Some(moved) = self.nodes.get(i) {
             self.index.insert(moved.name().to_string(), i);
         }
@@ -104,6 +146,15 @@ impl CacheState {
         for key in gone {
             self.unplace(&key);
         }
+        let stale: Vec<String> = self
+            .nominated_node
+            .keys()
+            .filter(|key| !keep(key))
+            .cloned()
+            .collect();
+        for key in stale {
+            self.drop_nomination(&key);
+        }
     }
 
     /// Drop the nodes the informer no longer has (see `retain_pods`).
@@ -118,7 +169,10 @@ impl CacheState {
     fn place(&mut self, key: String, pod: Arc<Pod>, node: &str, assumed: bool) {
         self.unplace(&key);
         match self.index.get(node) {
-            Some(&i) => self.nodes[i].add_shared_pod(pod.clone()),
+            Some(&i) => {
+                self.labels.count(&pod, i, 1);
+                self.nodes[i].add_shared_pod(pod.clone());
+            }
             None => {
                 self.orphans
                     .entry(node.to_string())
@@ -141,7 +195,9 @@ impl CacheState {
         let entry = self.pods.remove(key)?;
         match self.index.get(&entry.node) {
             Some(&i) => {
-                self.nodes[i].remove_pod(&entry.pod);
+                if self.nodes[i].remove_pod(&entry.pod) {
+                    self.labels.count(&entry.pod, i, -1);
+                }
             }
             None => {
                 if let Some(set) = self.orphans.get_mut(&entry.node) {
@@ -213,12 +269,41 @@ impl SchedulerCache {
         self.write().retain_nodes(keep);
     }
 
+    /// The informer shows `pod`, which this scheduler is responsible for: remember or drop
+    /// its nomination (`status.nominatedNodeName` while it is pending).
+    pub fn set_nominated(&self, pod: Arc<Pod>) {
+        let key = pod_key(&pod);
+        let node = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.nominated_node_name.clone())
+            .filter(|n| !n.is_empty());
+        let pending = assigned_node(&pod).is_none() && pod.metadata.deletion_timestamp.is_none();
+        let mut state = self.write();
+        state.drop_nomination(&key);
+        if let (Some(node), true) = (node, pending) {
+            state.nominated.entry(node.clone()).or_default().push(pod);
+            state.nominated_node.insert(key, node);
+        }
+    }
+
+    /// The pod is gone, bound, or no longer ours: it reserves nothing.
+    pub fn remove_nominated(&self, key: &str) {
+        let mut state = self.write();
+        if state.nominated_node.contains_key(key) {
+            state.drop_nomination(key);
+        }
+    }
+
     /// Count `pod` on `node` from now on, before the binding is visible.
     pub fn assume(&self, pod: &Pod, node: &str) {
         let mut assumed = pod.clone();
         assumed.spec.get_or_insert_with(Default::default).node_name = Some(node.to_string());
-        self.write()
-            .place(pod_key(pod), Arc::new(assumed), node, true);
+        let key = pod_key(pod);
+        let mut state = self.write();
+        // Counted on its node now; keeping its nomination would count it twice.
+        state.drop_nomination(&key);
+        state.place(key, Arc::new(assumed), node, true);
     }
 
     /// Stop counting an assumed pod (its binding failed); a pod the informer already shows
@@ -341,5 +426,26 @@ mod tests {
         cache.set_pod(Arc::new(done));
         assert_eq!(usage(&cache, "c"), Some((0, 0, 0)));
         assert_eq!(usage(&cache, "b"), Some((0, 0, 0)));
+    }
+
+    #[test]
+    fn nominations_follow_the_pod() {
+        let cache = SchedulerCache::default();
+        let mut p = pod("pre", None);
+        p.status = Some(serde_json::from_value(json!({"nominatedNodeName": "a"})).expect("status"));
+        cache.set_nominated(Arc::new(p.clone()));
+        assert_eq!(cache.read().nominated()["a"].len(), 1);
+        // Renominated elsewhere: moves.
+        p.status = Some(serde_json::from_value(json!({"nominatedNodeName": "b"})).expect("status"));
+        cache.set_nominated(Arc::new(p.clone()));
+        assert!(!cache.read().nominated().contains_key("a"));
+        assert_eq!(cache.read().nominated()["b"].len(), 1);
+        // Assumed (about to be bound): no longer a reservation.
+        cache.set_node(node("b"));
+        cache.assume(&p, "b");
+        assert!(cache.read().nominated().is_empty());
+        cache.set_nominated(Arc::new(p));
+        cache.remove_nominated("ns/pre");
+        assert!(cache.read().nominated().is_empty());
     }
 }

@@ -1,8 +1,11 @@
-//! The `--config` file (`KubeSchedulerConfiguration`, kubescheduler.config.k8s.io/v1). For
-//! now only the fields Rudder acts on are read: `clientConnection.kubeconfig`,
-//! `leaderElection` (leaderElect, resourceNamespace, resourceName, durations),
-//! `percentageOfNodesToScore` and the profiles' `schedulerName`s; plugin enablement and
-//! weights are not applied yet.
+//! The `--config` file (`KubeSchedulerConfiguration`, kubescheduler.config.k8s.io/v1):
+//! `clientConnection.kubeconfig`, `leaderElection` (leaderElect, resourceNamespace,
+//! resourceName, durations), `percentageOfNodesToScore`, and `profiles` — each with its
+//! `schedulerName`, `percentageOfNodesToScore`, `plugins` and `pluginConfig`, which
+//! [`crate::profile`] turns into one framework per profile.
+//!
+//! Decoding is strict, as upstream's: an unknown field is an error naming it. Fields upstream
+//! has that Rudder does not act on (parallelism, backoff seconds, extenders, …) are accepted.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -32,10 +35,18 @@ pub enum ConfigError {
     /// A duration such as `15s` could not be parsed.
     #[error("invalid duration {0:?}")]
     Duration(String),
+    /// A field holds a value upstream's validation refuses.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field, as upstream's field paths write it (`profiles[1].schedulerName`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct File {
     api_version: Option<String>,
     kind: Option<String>,
@@ -43,20 +54,49 @@ struct File {
     client_connection: ClientConnection,
     leader_election: Option<LeaderElection>,
     #[serde(default)]
-    profiles: Vec<Profile>,
+    profiles: Vec<ProfileConfig>,
     percentage_of_nodes_to_score: Option<i32>,
+    // Upstream fields accepted (strict decoding must not refuse them) and not acted on.
+    #[allow(dead_code)]
+    parallelism: Option<i32>,
+    #[allow(dead_code)]
+    pod_initial_backoff_seconds: Option<i64>,
+    #[allow(dead_code)]
+    pod_max_backoff_seconds: Option<i64>,
+    #[allow(dead_code)]
+    extenders: Option<serde_yaml::Value>,
+    #[allow(dead_code)]
+    delay_cache_until_active: Option<bool>,
+    #[allow(dead_code)]
+    enable_profiling: Option<bool>,
+    #[allow(dead_code)]
+    enable_contention_profiling: Option<bool>,
+    #[allow(dead_code)]
+    healthz_bind_address: Option<String>,
+    #[allow(dead_code)]
+    metrics_bind_address: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ClientConnection {
     kubeconfig: Option<PathBuf>,
+    #[allow(dead_code)]
+    accept_content_types: Option<String>,
+    #[allow(dead_code)]
+    content_type: Option<String>,
+    #[allow(dead_code)]
+    qps: Option<f64>,
+    #[allow(dead_code)]
+    burst: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct LeaderElection {
     leader_elect: Option<bool>,
+    #[allow(dead_code)]
+    resource_lock: Option<String>,
     resource_namespace: Option<String>,
     resource_name: Option<String>,
     lease_duration: Option<String>,
@@ -64,10 +104,116 @@ struct LeaderElection {
     retry_period: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Profile {
-    scheduler_name: Option<String>,
+/// One `profiles[]` entry as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// `schedulerName`; absent means `default-scheduler`.
+    pub scheduler_name: Option<String>,
+    /// This profile's `percentageOfNodesToScore` (overrides the global one).
+    pub percentage_of_nodes_to_score: Option<i32>,
+    /// Plugin enablement per extension point.
+    #[serde(default)]
+    pub plugins: Plugins,
+    /// Per-plugin args.
+    #[serde(default)]
+    pub plugin_config: Vec<PluginConfig>,
+}
+
+impl ProfileConfig {
+    /// A profile with upstream's defaults under `name`.
+    pub fn named(name: &str) -> ProfileConfig {
+        ProfileConfig {
+            scheduler_name: Some(name.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The `schedulerName`, defaulted.
+    pub fn name(&self) -> &str {
+        self.scheduler_name
+            .as_deref()
+            .unwrap_or("default-scheduler")
+    }
+}
+
+/// `profiles[].plugins`: a plugin set per extension point, plus `multiPoint`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Plugins {
+    /// `preEnqueue`.
+    #[serde(default)]
+    pub pre_enqueue: PluginSet,
+    /// `queueSort`.
+    #[serde(default)]
+    pub queue_sort: PluginSet,
+    /// `preFilter`.
+    #[serde(default)]
+    pub pre_filter: PluginSet,
+    /// `filter`.
+    #[serde(default)]
+    pub filter: PluginSet,
+    /// `postFilter`.
+    #[serde(default)]
+    pub post_filter: PluginSet,
+    /// `preScore`.
+    #[serde(default)]
+    pub pre_score: PluginSet,
+    /// `score`.
+    #[serde(default)]
+    pub score: PluginSet,
+    /// `reserve`.
+    #[serde(default)]
+    pub reserve: PluginSet,
+    /// `permit`.
+    #[serde(default)]
+    pub permit: PluginSet,
+    /// `preBind`.
+    #[serde(default)]
+    pub pre_bind: PluginSet,
+    /// `bind`.
+    #[serde(default)]
+    pub bind: PluginSet,
+    /// `postBind`.
+    #[serde(default)]
+    pub post_bind: PluginSet,
+    /// `multiPoint`: plugins enabled at every point they implement.
+    #[serde(default)]
+    pub multi_point: PluginSet,
+}
+
+/// `enabled` and `disabled` plugins of one extension point.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PluginSet {
+    /// Enabled, in order; a default plugin named here is reconfigured in place.
+    #[serde(default)]
+    pub enabled: Vec<PluginRef>,
+    /// Disabled; `*` disables every default.
+    #[serde(default)]
+    pub disabled: Vec<PluginRef>,
+}
+
+/// A plugin named in a plugin set.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PluginRef {
+    /// The plugin's name.
+    pub name: String,
+    /// Score weight (score and multiPoint only); 0 or absent means the default.
+    #[serde(default)]
+    pub weight: i32,
+}
+
+/// `profiles[].pluginConfig[]`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PluginConfig {
+    /// The plugin the args are for.
+    pub name: String,
+    /// The args, decoded per plugin (see `framework::plugin_args`).
+    #[serde(default)]
+    pub args: serde_yaml::Value,
 }
 
 /// What the scheduler runs with.
@@ -79,8 +225,8 @@ pub struct SchedulerConfig {
     pub leader_elect: bool,
     /// Lease and timings.
     pub leader_election: LeaderElectionConfig,
-    /// One `schedulerName` per profile.
-    pub profiles: Vec<String>,
+    /// The profiles, at least one.
+    pub profiles: Vec<ProfileConfig>,
     /// `percentageOfNodesToScore` (None or 0: adaptive).
     pub percentage_of_nodes_to_score: Option<i32>,
 }
@@ -91,7 +237,7 @@ impl Default for SchedulerConfig {
             kubeconfig: None,
             leader_elect: true,
             leader_election: LeaderElectionConfig::default(),
-            profiles: vec!["default-scheduler".into()],
+            profiles: vec![ProfileConfig::named("default-scheduler")],
             percentage_of_nodes_to_score: None,
         }
     }
@@ -100,6 +246,16 @@ impl Default for SchedulerConfig {
 /// Go durations as the config file writes them (`15s`, `1m30s`), in the config's error.
 fn parse_duration(s: &str) -> Result<Duration, ConfigError> {
     common::duration::parse(s).map_err(|_| ConfigError::Duration(s.to_string()))
+}
+
+fn validate_percentage(p: i32, field: &str) -> Result<(), ConfigError> {
+    if (0..=100).contains(&p) {
+        return Ok(());
+    }
+    Err(ConfigError::Invalid {
+        field: field.to_string(),
+        message: format!("Invalid value: {p}: not in valid range [0-100]"),
+    })
 }
 
 /// Read a KubeSchedulerConfiguration file.
@@ -152,16 +308,31 @@ fn parse(text: &str) -> Result<SchedulerConfig, ConfigError> {
             lec.retry_period = parse_duration(&d)?;
         }
     }
-    let names: Vec<String> = file
-        .profiles
-        .into_iter()
-        .map(|p| {
-            p.scheduler_name
-                .unwrap_or_else(|| "default-scheduler".into())
-        })
-        .collect();
-    if !names.is_empty() {
-        config.profiles = names;
+    if let Some(p) = file.percentage_of_nodes_to_score {
+        validate_percentage(p, "percentageOfNodesToScore")?;
+    }
+    for (i, profile) in file.profiles.iter().enumerate() {
+        if let Some(p) = profile.percentage_of_nodes_to_score {
+            validate_percentage(p, &format!("profiles[{i}].percentageOfNodesToScore"))?;
+        }
+        if profile.scheduler_name.as_deref() == Some("") {
+            return Err(ConfigError::Invalid {
+                field: format!("profiles[{i}].schedulerName"),
+                message: "Required value".into(),
+            });
+        }
+        if file.profiles[..i]
+            .iter()
+            .any(|p| p.name() == profile.name())
+        {
+            return Err(ConfigError::Invalid {
+                field: format!("profiles[{i}].schedulerName"),
+                message: format!("Duplicate value: {:?}", profile.name()),
+            });
+        }
+    }
+    if !file.profiles.is_empty() {
+        config.profiles = file.profiles;
     }
     Ok(config)
 }
@@ -181,7 +352,8 @@ mod tests {
         .expect("valid");
         assert!(!c.leader_elect);
         assert_eq!(c.leader_election.lease_duration, Duration::from_secs(90));
-        assert_eq!(c.profiles, vec!["default-scheduler", "bin-packer"]);
+        let names: Vec<&str> = c.profiles.iter().map(ProfileConfig::name).collect();
+        assert_eq!(names, vec!["default-scheduler", "bin-packer"]);
         assert_eq!(c.percentage_of_nodes_to_score, Some(30));
     }
 
@@ -192,5 +364,45 @@ mod tests {
             Err(ConfigError::Kind(_))
         ));
         assert!(parse_duration("10x").is_err());
+    }
+
+    #[test]
+    fn reads_plugins_and_refuses_unknown_fields() {
+        let c = parse(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
+             profiles:\n- schedulerName: packer\n  percentageOfNodesToScore: 50\n  plugins:\n    score:\n      disabled:\n      - name: '*'\n      enabled:\n      - name: NodeResourcesFit\n        weight: 5\n  pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: MostAllocated\n",
+        )
+        .expect("valid");
+        let p = &c.profiles[0];
+        assert_eq!(p.percentage_of_nodes_to_score, Some(50));
+        assert_eq!(p.plugins.score.disabled[0].name, "*");
+        assert_eq!(p.plugins.score.enabled[0].weight, 5);
+        assert_eq!(p.plugin_config[0].name, "NodeResourcesFit");
+        let e = parse(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
+             profiles:\n- schedulerName: a\n  plugins:\n    fliter: {}\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown field `fliter`"), "{e}");
+        let e = parse(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
+             profiles:\n- schedulerName: a\n- schedulerName: a\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("profiles[1].schedulerName: Duplicate"),
+            "{e}"
+        );
+        let e = parse(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n\
+             percentageOfNodesToScore: 101\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("percentageOfNodesToScore: Invalid value: 101"),
+            "{e}"
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
@@ -65,6 +66,8 @@ pub struct Informers {
     pub pods: Store<Pod>,
     /// All nodes.
     pub nodes: Store<Node>,
+    /// All PodDisruptionBudgets (preemption spares the pods they guard).
+    pub pdbs: Store<PodDisruptionBudget>,
 }
 
 impl Informers {
@@ -88,6 +91,22 @@ impl Informers {
             match event {
                 Ok(event) => on_pod_event(&event, &pod_store, &q, &pod_cache, &responsibility),
                 Err(e) => tracing::warn!(error = %e, "pod watch failed; retrying"),
+            }
+            futures::future::ready(())
+        }));
+
+        let (pdbs, pdb_writer) = reflector::store();
+        let pdb_events = reflector::reflector(
+            pdb_writer,
+            watcher(
+                Api::<PodDisruptionBudget>::all(client.clone()),
+                watcher::Config::default(),
+            ),
+        )
+        .default_backoff();
+        tokio::spawn(pdb_events.for_each(|event| {
+            if let Err(e) = event {
+                tracing::warn!(error = %e, "poddisruptionbudget watch failed; retrying");
             }
             futures::future::ready(())
         }));
@@ -129,13 +148,14 @@ impl Informers {
             }
             futures::future::ready(())
         }));
-        Informers { pods, nodes }
+        Informers { pods, nodes, pdbs }
     }
 
     /// Wait until both informers have listed once.
     pub async fn wait_until_ready(&self) -> anyhow::Result<()> {
         self.pods.wait_until_ready().await?;
         self.nodes.wait_until_ready().await?;
+        self.pdbs.wait_until_ready().await?;
         Ok(())
     }
 }
@@ -151,12 +171,17 @@ fn on_pod_event(
         watcher::Event::Apply(pod) | watcher::Event::InitApply(pod) => {
             let key = pod_key(pod);
             if responsibility.wants(pod) {
+                let shared = store
+                    .get(&ObjectRef::from_obj(pod))
+                    .unwrap_or_else(|| Arc::new(pod.clone()));
                 if !cache.is_assumed(&key) {
+                    cache.set_nominated(shared);
                     queue.add_or_update(pod);
                 }
                 return;
             }
             queue.delete(&key);
+            cache.remove_nominated(&key);
             if is_assigned(pod) {
                 // The binding is visible now: counted as bound (no longer assumed) from
                 // here on, sharing the reflector's copy.
@@ -174,6 +199,7 @@ fn on_pod_event(
             let key = pod_key(pod);
             queue.delete(&key);
             cache.remove_pod(&key);
+            cache.remove_nominated(&key);
             if is_assigned(pod) {
                 // Its node has room again.
                 queue.move_all_to_active_or_backoff();

@@ -6,8 +6,11 @@
 //! `percentageOfNodesToScore` of the nodes are feasible; bindings and events go out in the
 //! background, bounded.
 //!
-//! Not yet: VolumeBinding, plugin enablement and weights from `--config`,
-//! HTTPS on --secure-port (the health/metrics endpoint is plain HTTP for now).
+//! `--config` profiles are applied as upstream applies them (see `profile`): each
+//! `schedulerName` gets its own framework with its plugins, weights and plugin args.
+//!
+//! Not yet: VolumeBinding, HTTPS on --secure-port (the health/metrics endpoint is plain
+//! HTTP for now).
 
 mod cache;
 mod config;
@@ -15,6 +18,7 @@ mod events;
 mod framework;
 mod informers;
 mod metrics;
+mod profile;
 mod queue;
 mod schedule_one;
 mod server;
@@ -40,8 +44,9 @@ struct Flags {
     /// Path to a kubeconfig with the apiserver's address and credentials.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
-    /// A KubeSchedulerConfiguration file (profiles' schedulerName, leaderElection,
-    /// clientConnection.kubeconfig are honoured).
+    /// A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1): profiles with
+    /// their plugins and pluginConfig, leaderElection, clientConnection.kubeconfig,
+    /// percentageOfNodesToScore.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Elect a leader on a Lease before scheduling (default true, as upstream).
@@ -92,6 +97,18 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => config::load(path)?,
         None => config::SchedulerConfig::default(),
     };
+    // Refuse a bad profile before touching the cluster, naming the field (as upstream).
+    let frameworks = profile::build_frameworks(&config.profiles)
+        .map_err(|e| anyhow::anyhow!("invalid KubeSchedulerConfiguration: {e}"))?;
+    for fw in &frameworks {
+        tracing::info!(
+            profile = %fw.profile_name,
+            filters = ?fw.filter_names(),
+            scores = ?fw.score_names(),
+            preemption = fw.preemption,
+            "profile"
+        );
+    }
     if let Some(le) = flags.leader_elect {
         config.leader_elect = le;
     }
@@ -131,10 +148,13 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let profiles: HashMap<String, Arc<Framework>> = config
-        .profiles
-        .iter()
-        .map(|name| (name.clone(), Arc::new(Framework::default_profile(name))))
+    let first_profile = frameworks
+        .first()
+        .map(|f| f.profile_name.clone())
+        .unwrap_or_else(|| "default-scheduler".into());
+    let profiles: HashMap<String, Arc<Framework>> = frameworks
+        .into_iter()
+        .map(|f| (f.profile_name.clone(), Arc::new(f)))
         .collect();
     let responsibility = Responsibility {
         scheduler_names: Arc::new(profiles.keys().cloned().collect::<HashSet<_>>()),
@@ -149,11 +169,7 @@ async fn main() -> anyhow::Result<()> {
     );
     informers.wait_until_ready().await?;
     let reporter = Reporter {
-        controller: config
-            .profiles
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "default-scheduler".into()),
+        controller: first_profile,
         instance: Some(identity),
     };
     let scheduler = Arc::new(Scheduler {

@@ -18,7 +18,7 @@ use crate::cache::{pod_key, SchedulerCache};
 use crate::events::EventSink;
 use crate::framework::feasible_nodes::num_feasible_nodes_to_find;
 use crate::framework::fit_error::fit_error_message;
-use crate::framework::preemption::{eligible, find_candidate, Candidate};
+use crate::framework::preemption::{eligible, find_candidate, Candidate, PreemptionContext};
 use crate::framework::runtime::Framework;
 use crate::informers::{Informers, Responsibility};
 use crate::metrics::Metrics;
@@ -147,7 +147,14 @@ impl Scheduler {
             nodes.len(),
         );
         let start = self.next_start_node_index.load(Ordering::Relaxed) % nodes.len().max(1);
-        let found = framework.find_feasible_from(pod, nodes, start, wanted);
+        let found = framework.find_feasible_from(
+            pod,
+            nodes,
+            Some(state.label_index()),
+            Some(state.nominated()),
+            start,
+            wanted,
+        );
         self.next_start_node_index.store(
             (start + found.processed) % nodes.len().max(1),
             Ordering::Relaxed,
@@ -158,7 +165,19 @@ impl Scheduler {
         // PostFilter: make room by evicting lower-priority pods. The preemptor waits in the
         // unschedulable queue; the victims' deletion brings it back.
         let mut diagnosis = found.diagnosis;
-        let preemption = find_candidate(framework, pod, nodes, &diagnosis)
+        if !framework.preemption {
+            diagnosis.preemption_disabled = true;
+            return Decision::Unschedulable {
+                message: fit_error_message(pod, nodes.len(), &diagnosis),
+                preemption: None,
+            };
+        }
+        let pdbs = self.informers.pdbs.state();
+        let ctx = PreemptionContext {
+            pdbs: &pdbs,
+            nominated: Some(state.nominated()),
+        };
+        let preemption = find_candidate(framework, pod, nodes, &diagnosis, ctx)
             .map(|c| (nodes[c.node].name().to_string(), c));
         diagnosis.nominated = preemption.is_some();
         diagnosis.waiting_for_victims =
@@ -223,6 +242,13 @@ impl Scheduler {
             tracing::warn!(pod = %pod_key(pod), error = %e, "setting nominatedNodeName failed");
             return;
         }
+        tracing::info!(
+            preemptor = %pod_key(pod),
+            %node,
+            victims = candidate.victims.len(),
+            pdb_violations = candidate.pdb_violations,
+            "preemption candidate chosen"
+        );
         for victim in candidate.victims {
             let vns = victim.metadata.namespace.clone().unwrap_or_default();
             let vname = victim.metadata.name.clone().unwrap_or_default();

@@ -21,6 +21,8 @@ pub struct Diagnosis {
     pub node_to_status: BTreeMap<String, Status>,
     /// Preemption nominated a node: upstream then adds no preemption summary.
     pub nominated: bool,
+    /// No PostFilter plugin is enabled (DefaultPreemption disabled): no preemption summary.
+    pub preemption_disabled: bool,
     /// Preemption was skipped because earlier victims on the nominated node are still
     /// terminating.
     pub waiting_for_victims: bool,
@@ -75,7 +77,7 @@ pub fn fit_error_message(pod: &Pod, num_all_nodes: usize, diagnosis: &Diagnosis)
         "0/{num_all_nodes} nodes are available: {}.",
         histogram(reasons)
     );
-    if diagnosis.nominated {
+    if diagnosis.nominated || diagnosis.preemption_disabled {
         return summary;
     }
     format!("{summary} {}.", preemption_message(pod, diagnosis))

@@ -9,8 +9,11 @@ pub mod feasible_nodes;
 pub mod fit_error;
 pub mod label_selector;
 pub mod node_info;
+pub mod plugin_args;
 pub mod plugins;
+pub mod pod_label_index;
 pub mod preemption;
+pub mod registry;
 pub mod resource;
 pub mod runtime;
 
@@ -65,6 +68,17 @@ pub trait FilterPlugin: Send + Sync {
     /// Upstream's PreFilter: compute, once per cycle and from every node of the snapshot,
     /// what `filter` needs (cluster-wide counts); most plugins need nothing.
     fn pre_filter(&self, _state: &mut CycleState, _pod: &Pod, _nodes: &[NodeInfo]) {}
+    /// PreFilter with the cache's per-label-set pod counts for `nodes` at hand (the
+    /// scheduling cycle's path); plugins that can use them override this.
+    fn pre_filter_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        _index: &pod_label_index::PodLabelIndex,
+    ) {
+        self.pre_filter(state, pod, nodes)
+    }
     /// `Ok` when the pod fits the node.
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
 }

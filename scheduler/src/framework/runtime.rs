@@ -1,18 +1,40 @@
 //! The framework of one profile: which plugins run, with which weights, and how their
 //! answers combine into a node choice.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::Pod;
 use rand::Rng;
 
 use super::fit_error::Diagnosis;
-use super::plugins::{
-    balanced_allocation::BalancedAllocation, image_locality::ImageLocality,
-    inter_pod_affinity::InterPodAffinity, node_affinity::NodeAffinity, node_name::NodeName,
-    node_ports::NodePorts, node_resources_fit::NodeResourcesFit,
-    node_unschedulable::NodeUnschedulable, pod_topology_spread::PodTopologySpread,
-    taint_toleration::TaintToleration,
-};
+use super::pod_label_index::PodLabelIndex;
+use super::preemption::pod_priority;
+use super::Status;
 use super::{CycleState, FilterPlugin, NodeInfo, ScorePlugin};
+
+/// Pending pods nominated to a node (`status.nominatedNodeName`), by node name.
+pub type NominatedPods = HashMap<String, Vec<Arc<Pod>>>;
+
+/// The pods nominated to `node` that `pod` must leave room for (upstream's
+/// `addNominatedPods`): those of equal or higher priority, other than `pod` itself.
+fn nominated_for<'a>(
+    nominated: Option<&'a NominatedPods>,
+    pod: &Pod,
+    node: &NodeInfo,
+) -> Vec<&'a Arc<Pod>> {
+    let Some(pods) = nominated.and_then(|n| n.get(node.name())) else {
+        return Vec::new();
+    };
+    let priority = pod_priority(pod);
+    pods.iter()
+        .filter(|p| {
+            pod_priority(p) >= priority
+                && (p.metadata.name != pod.metadata.name
+                    || p.metadata.namespace != pod.metadata.namespace)
+        })
+        .collect()
+}
 
 /// What one filtering pass found.
 #[derive(Debug, Default)]
@@ -33,60 +55,81 @@ pub struct Framework {
     pub percentage_of_nodes_to_score: Option<i32>,
     filters: Vec<Box<dyn FilterPlugin>>,
     scores: Vec<(Box<dyn ScorePlugin>, i64)>,
+    /// Whether the DefaultPreemption PostFilter is enabled.
+    pub preemption: bool,
 }
 
 impl Framework {
-    /// Upstream's default plugin set and score weights (TaintToleration 3, NodeAffinity 2,
-    /// PodTopologySpread 2, InterPodAffinity 2, NodeResourcesFit 1,
-    /// NodeResourcesBalancedAllocation 1, ImageLocality 1), minus what Rudder lacks yet.
-    pub fn default_profile(profile_name: &str) -> Framework {
+    /// A framework running `filters` in order and summing `scores` with their weights;
+    /// built by [`crate::profile`] from a profile's plugins.
+    pub fn new(
+        profile_name: &str,
+        percentage_of_nodes_to_score: Option<i32>,
+        filters: Vec<Box<dyn FilterPlugin>>,
+        scores: Vec<(Box<dyn ScorePlugin>, i64)>,
+        preemption: bool,
+    ) -> Framework {
         Framework {
             profile_name: profile_name.to_string(),
-            percentage_of_nodes_to_score: None,
-            filters: vec![
-                Box::new(NodeUnschedulable),
-                Box::new(NodeName),
-                Box::new(TaintToleration),
-                Box::new(NodeAffinity),
-                Box::new(NodePorts),
-                Box::new(NodeResourcesFit::default()),
-                Box::new(PodTopologySpread),
-                Box::new(InterPodAffinity),
-            ],
-            scores: vec![
-                (Box::new(TaintToleration), 3),
-                (Box::new(NodeAffinity), 2),
-                (Box::new(PodTopologySpread), 2),
-                (Box::new(InterPodAffinity), 2),
-                (Box::new(NodeResourcesFit::default()), 1),
-                (Box::new(BalancedAllocation), 1),
-                (Box::new(ImageLocality), 1),
-            ],
+            percentage_of_nodes_to_score,
+            filters,
+            scores,
+            preemption,
         }
+    }
+
+    /// Upstream's default plugin set and score weights (see [`crate::profile`]).
+    #[cfg(test)]
+    pub fn default_profile(profile_name: &str) -> Framework {
+        crate::profile::build(
+            &crate::config::ProfileConfig::named(profile_name),
+            "profiles[0]",
+        )
+        .expect("the default profile is valid")
+    }
+
+    /// The names of the filters, in order (logged at start).
+    pub fn filter_names(&self) -> Vec<&'static str> {
+        self.filters.iter().map(|f| f.name()).collect()
+    }
+
+    /// `name=weight` of the scores (logged at start).
+    pub fn score_names(&self) -> Vec<String> {
+        self.scores
+            .iter()
+            .map(|(s, w)| format!("{}={w}", s.name()))
+            .collect()
     }
 
     /// Run the filters on every node (stopping at a node's first rejection); returns the
     /// indexes of the feasible nodes and why the others were rejected.
     #[cfg(test)]
     pub fn find_feasible(&self, pod: &Pod, nodes: &[NodeInfo]) -> (Vec<usize>, Diagnosis) {
-        let found = self.find_feasible_from(pod, nodes, 0, nodes.len());
+        let found = self.find_feasible_from(pod, nodes, None, None, 0, nodes.len());
         (found.feasible, found.diagnosis)
     }
 
     /// Run the filters on the nodes from `start` on (wrapping around) until `wanted`
     /// feasible nodes are found or every node was tried (upstream's
-    /// `findNodesThatPassFilters` under `percentageOfNodesToScore`).
+    /// `findNodesThatPassFilters` under `percentageOfNodesToScore`). `index`, when given,
+    /// holds the cache's pod counts for exactly these `nodes`; `nominated` pods of equal
+    /// or higher priority count on their nominated node.
     pub fn find_feasible_from(
         &self,
         pod: &Pod,
         nodes: &[NodeInfo],
+        index: Option<&PodLabelIndex>,
+        nominated: Option<&NominatedPods>,
         start: usize,
         wanted: usize,
     ) -> FeasibleNodes {
         let mut found = FeasibleNodes::default();
         let mut state = CycleState::default();
         for f in &self.filters {
-            f.pre_filter(&mut state, pod, nodes);
+            match index {
+                Some(index) => f.pre_filter_indexed(&mut state, pod, nodes, index),
+                None => f.pre_filter(&mut state, pod, nodes),
+            }
         }
         let n = nodes.len();
         for k in 0..n {
@@ -96,11 +139,7 @@ impl Framework {
             let i = (start + k) % n;
             let node = &nodes[i];
             found.processed += 1;
-            match self.filters.iter().try_for_each(|f| {
-                f.filter(&state, pod, node).inspect_err(|s| {
-                    tracing::trace!(plugin = f.name(), node = node.name(), reasons = ?s.reasons, "filtered out")
-                })
-            }) {
+            match self.filter_with_nominated(&state, pod, node, nominated) {
                 Ok(()) => found.feasible.push(i),
                 Err(status) => {
                     found
@@ -113,9 +152,47 @@ impl Framework {
         found
     }
 
+    /// Every filter on one node, stopping at the first rejection.
+    fn run_filters(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+        self.filters.iter().try_for_each(|f| {
+            f.filter(state, pod, node).inspect_err(|s| {
+                tracing::trace!(plugin = f.name(), node = node.name(), reasons = ?s.reasons, "filtered out")
+            })
+        })
+    }
+
+    /// Upstream's `RunFilterPluginsWithNominatedPods`: with the node's nominated pods of
+    /// equal or higher priority added (so they keep the room preemption made for them),
+    /// and, when there were any, once more without them (a filter such as pod affinity may
+    /// pass only thanks to them, and they may not come).
+    fn filter_with_nominated(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node: &NodeInfo,
+        nominated: Option<&NominatedPods>,
+    ) -> Result<(), Status> {
+        let extra = nominated_for(nominated, pod, node);
+        if extra.is_empty() {
+            return self.run_filters(state, pod, node);
+        }
+        let mut with = node.clone();
+        for p in extra {
+            with.add_shared_pod(p.clone());
+        }
+        self.run_filters(state, pod, &with)?;
+        self.run_filters(state, pod, node)
+    }
+
     /// Whether `pod` passes every filter on `nodes[index]`, with PreFilter state computed
     /// from all of `nodes` (preemption's what-if check).
-    pub fn filter_one(&self, pod: &Pod, nodes: &[NodeInfo], index: usize) -> bool {
+    pub fn filter_one(
+        &self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        index: usize,
+        nominated: Option<&NominatedPods>,
+    ) -> bool {
         let Some(node) = nodes.get(index) else {
             return false;
         };
@@ -123,9 +200,8 @@ impl Framework {
         for f in &self.filters {
             f.pre_filter(&mut state, pod, nodes);
         }
-        self.filters
-            .iter()
-            .all(|f| f.filter(&state, pod, node).is_ok())
+        self.filter_with_nominated(&state, pod, node, nominated)
+            .is_ok()
     }
 
     /// Weighted sum of the normalized scores of the `feasible` nodes (same order).
@@ -211,15 +287,15 @@ mod tests {
         let fw = Framework::default_profile("default-scheduler");
         let p = pod(json!({}));
         // From 1: n1 fits, n2 is cordoned, n3 fits: two found after three tried.
-        let found = fw.find_feasible_from(&p, &nodes, 1, 2);
+        let found = fw.find_feasible_from(&p, &nodes, None, None, 1, 2);
         assert_eq!(found.feasible, vec![1, 3]);
         assert_eq!(found.processed, 3);
         assert_eq!(found.diagnosis.node_to_status.len(), 1);
         // Wrapping around the end.
-        let found = fw.find_feasible_from(&p, &nodes, 5, 3);
+        let found = fw.find_feasible_from(&p, &nodes, None, None, 5, 3);
         assert_eq!(found.feasible, vec![5, 0, 1]);
         // Asking for more than exist tries every node once.
-        let found = fw.find_feasible_from(&p, &nodes, 4, 100);
+        let found = fw.find_feasible_from(&p, &nodes, None, None, 4, 100);
         assert_eq!((found.feasible.len(), found.processed), (5, 6));
     }
 
@@ -240,5 +316,33 @@ mod tests {
         let p = pod(json!({}));
         let (feasible, _) = fw.find_feasible(&p, &nodes);
         assert_eq!(fw.select_host(&p, &nodes, &feasible), Some(1));
+    }
+
+    #[test]
+    fn nominated_pods_of_no_lower_priority_keep_their_room() {
+        let nodes = vec![node("a", json!({}))];
+        let asking = |name: &str, cpu: &str, priority: i32| {
+            let mut p = pod(json!({"priority": priority,
+                "containers": [{"name": "c", "resources": {"requests": {"cpu": cpu}}}]}));
+            p.metadata.name = Some(name.into());
+            p
+        };
+        let mut nominated = NominatedPods::new();
+        nominated.insert(
+            "a".into(),
+            vec![Arc::new(asking("preemptor", "1500m", 100))],
+        );
+        let fw = Framework::default_profile("default-scheduler");
+        let feasible = |p: &Pod| {
+            fw.find_feasible_from(p, &nodes, None, Some(&nominated), 0, 1)
+                .feasible
+        };
+        // A lower-priority pod may not take the preemptor's room.
+        assert!(feasible(&asking("sneaky", "1", 0)).is_empty());
+        // A higher-priority one may; so may the preemptor itself.
+        assert_eq!(feasible(&asking("vip", "1", 1000)), vec![0]);
+        assert_eq!(feasible(&asking("preemptor", "1500m", 100)), vec![0]);
+        // Small enough to fit beside it: fine.
+        assert_eq!(feasible(&asking("small", "400m", 0)), vec![0]);
     }
 }

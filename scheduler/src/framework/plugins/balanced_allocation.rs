@@ -6,10 +6,20 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::framework::resource::pod_requests;
 use crate::framework::{CycleState, NodeInfo, ScorePlugin, MAX_NODE_SCORE};
 
-const RESOURCES: [&str; 2] = ["cpu", "memory"];
-
 /// The NodeResourcesBalancedAllocation score.
-pub struct BalancedAllocation;
+pub struct BalancedAllocation {
+    /// The resources whose shares are balanced (`NodeResourcesBalancedAllocationArgs`,
+    /// default cpu and memory).
+    pub resources: Vec<String>,
+}
+
+impl Default for BalancedAllocation {
+    fn default() -> Self {
+        BalancedAllocation {
+            resources: vec!["cpu".into(), "memory".into()],
+        }
+    }
+}
 
 impl ScorePlugin for BalancedAllocation {
     fn name(&self) -> &'static str {
@@ -20,10 +30,11 @@ impl ScorePlugin for BalancedAllocation {
         // Actual requests here (not the scoring defaults); a pod asking for neither cpu
         // nor memory is skipped as upstream does, which gives every node the same 0.
         let want = pod_requests(pod, false);
-        if RESOURCES.iter().all(|r| want.get(r) == 0) {
+        if self.resources.iter().all(|r| want.get(r) == 0) {
             return 0;
         }
-        let fractions: Vec<f64> = RESOURCES
+        let fractions: Vec<f64> = self
+            .resources
             .iter()
             .filter_map(|r| {
                 let capacity = node.allocatable.get(r);
@@ -65,11 +76,11 @@ mod tests {
         let mut mem_heavy = node("b", json!({}));
         mem_heavy.add_pod(&asking("0", "2Gi"));
         assert_eq!(
-            BalancedAllocation.score(&CycleState::default(), &p, &cpu_heavy),
+            BalancedAllocation::default().score(&CycleState::default(), &p, &cpu_heavy),
             62
         );
         assert_eq!(
-            BalancedAllocation.score(&CycleState::default(), &p, &mem_heavy),
+            BalancedAllocation::default().score(&CycleState::default(), &p, &mem_heavy),
             87
         );
     }
@@ -77,7 +88,7 @@ mod tests {
     #[test]
     fn best_effort_pods_are_skipped() {
         assert_eq!(
-            BalancedAllocation.score(
+            BalancedAllocation::default().score(
                 &CycleState::default(),
                 &pod(json!({})),
                 &node("a", json!({}))

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Pod, PodAffinityTerm};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::framework::label_selector::selector_matches;
+use crate::framework::plugin_args::InterPodAffinitySettings;
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
 
 /// Upstream's `ErrReasonAffinityRulesNotMatch`.
@@ -18,9 +19,6 @@ pub const ERR_REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affini
 pub const ERR_REASON_EXISTING_ANTI_AFFINITY: &str =
     "node(s) didn't satisfy existing pods anti-affinity rules";
 
-/// Upstream's default `hardPodAffinityWeight`: what an existing pod's *required* affinity
-/// to the incoming pod adds to the score.
-const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 const FILTER_STATE: &str = "PreFilterInterPodAffinity";
 const SCORE_STATE: &str = "PreScoreInterPodAffinity";
 
@@ -152,7 +150,12 @@ struct FilterState {
 }
 
 /// The InterPodAffinity filter and score.
-pub struct InterPodAffinity;
+#[derive(Default)]
+pub struct InterPodAffinity {
+    /// `InterPodAffinityArgs`: `hardPodAffinityWeight` is what an existing pod's
+    /// *required* affinity to the incoming pod adds to the score (default 1).
+    pub settings: InterPodAffinitySettings,
+}
 
 impl FilterPlugin for InterPodAffinity {
     fn name(&self) -> &'static str {
@@ -271,6 +274,12 @@ impl ScorePlugin for InterPodAffinity {
         // contribute (upstream's PodsWithAffinity).
         let own_terms =
             !incoming.preferred_affinity.is_empty() || !incoming.preferred_anti.is_empty();
+        // ignorePreferredTermsOfExistingPods: without preferred terms of its own the pod
+        // is not scored at all.
+        if self.settings.ignore_preferred_terms_of_existing_pods && !own_terms {
+            return;
+        }
+        let hard_weight = self.settings.hard_pod_affinity_weight;
         for node in nodes {
             let existing_pods = if own_terms {
                 &node.pods
@@ -293,8 +302,10 @@ impl ScorePlugin for InterPodAffinity {
                     add(node, t, -t.weight);
                 }
                 let theirs = pod_terms(existing);
-                for t in theirs.required_affinity.iter().filter(|t| t.matches(pod)) {
-                    add(node, t, HARD_POD_AFFINITY_WEIGHT);
+                if hard_weight > 0 {
+                    for t in theirs.required_affinity.iter().filter(|t| t.matches(pod)) {
+                        add(node, t, hard_weight);
+                    }
                 }
                 for t in theirs.preferred_affinity.iter().filter(|t| t.matches(pod)) {
                     add(node, t, t.weight);
@@ -361,10 +372,10 @@ mod tests {
 
     fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {
         let mut state = CycleState::default();
-        InterPodAffinity.pre_filter(&mut state, p, nodes);
+        InterPodAffinity::default().pre_filter(&mut state, p, nodes);
         nodes
             .iter()
-            .map(|n| InterPodAffinity.filter(&state, p, n))
+            .map(|n| InterPodAffinity::default().filter(&state, p, n))
             .collect()
     }
 
@@ -463,12 +474,12 @@ mod tests {
                 {"weight": 50, "podAffinityTerm": term("db", "zone")}]}}}),
         );
         let mut state = CycleState::default();
-        InterPodAffinity.pre_score(&mut state, &p, &nodes, &[0, 1]);
+        InterPodAffinity::default().pre_score(&mut state, &p, &nodes, &[0, 1]);
         let mut s: Vec<i64> = nodes
             .iter()
-            .map(|n| InterPodAffinity.score(&state, &p, n))
+            .map(|n| InterPodAffinity::default().score(&state, &p, n))
             .collect();
-        InterPodAffinity.normalize(&state, &p, &mut s);
+        InterPodAffinity::default().normalize(&state, &p, &mut s);
         assert_eq!(s, vec![MAX_NODE_SCORE, 0]);
     }
 }

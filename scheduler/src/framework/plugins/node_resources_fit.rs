@@ -1,39 +1,91 @@
 //! NodeResourcesFit: the pod's effective requests must fit in what the node has left
-//! (filter), and with the default `LeastAllocated` strategy nodes with more room left score
-//! higher (score), cpu and memory weighted equally.
+//! (filter), and nodes are ranked by the configured `scoringStrategy` (score):
+//! `LeastAllocated` (default: more room left is better), `MostAllocated` (bin packing) or
+//! `RequestedToCapacityRatio` (a piecewise linear function of utilization), over the
+//! configured resources and weights (default cpu and memory, 1 each).
 
 use k8s_openapi::api::core::v1::Pod;
 
+use crate::framework::plugin_args::{
+    NodeResourcesFitSettings, ScoringStrategyType, UtilizationShapePoint,
+    MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION,
+};
 use crate::framework::resource::pod_requests;
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
 
-/// How NodeResourcesFit scores (upstream `scoringStrategy.type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScoringStrategy {
-    /// Prefer the emptiest nodes (spreading; upstream's default).
-    LeastAllocated,
-    /// Prefer the fullest nodes (bin packing). Selectable once `--config` plugin args are
-    /// applied; unit-tested meanwhile.
-    #[allow(dead_code)]
-    MostAllocated,
-}
-
 /// The NodeResourcesFit filter and score.
+#[derive(Default)]
 pub struct NodeResourcesFit {
-    /// The scoring strategy.
-    pub strategy: ScoringStrategy,
+    /// Defaulted and validated `NodeResourcesFitArgs`.
+    pub settings: NodeResourcesFitSettings,
 }
 
-impl Default for NodeResourcesFit {
-    fn default() -> Self {
-        NodeResourcesFit {
-            strategy: ScoringStrategy::LeastAllocated,
+impl NodeResourcesFit {
+    /// With the given args.
+    pub fn new(settings: NodeResourcesFitSettings) -> NodeResourcesFit {
+        NodeResourcesFit { settings }
+    }
+
+    /// Whether the filter skips an extended resource (`ignoredResources`,
+    /// `ignoredResourceGroups`); cpu, memory and ephemeral-storage are always checked.
+    fn ignored(&self, name: &str) -> bool {
+        if matches!(name, "cpu" | "memory" | "ephemeral-storage") {
+            return false;
         }
+        let group = name.split_once('/').map(|(g, _)| g);
+        self.settings.ignored_resources.iter().any(|r| r == name)
+            || group.is_some_and(|g| self.settings.ignored_resource_groups.iter().any(|x| x == g))
     }
 }
 
-/// The resources scored, with their weights (upstream's default `resources`).
-const SCORED: [(&str, i64); 2] = [("cpu", 1), ("memory", 1)];
+/// Upstream's `buildBrokenLinearFunction`: the shape's score at `utilization`, scaled to
+/// 0..=MAX_NODE_SCORE, interpolating between points and flat beyond the ends.
+fn broken_linear(shape: &[UtilizationShapePoint], utilization: i64) -> i64 {
+    let scale = MAX_NODE_SCORE / i64::from(MAX_CUSTOM_PRIORITY_SCORE);
+    for (i, p) in shape.iter().enumerate() {
+        let (u, s) = (i64::from(p.utilization), i64::from(p.score) * scale);
+        if utilization <= u {
+            if i == 0 {
+                return s;
+            }
+            let prev = shape[i - 1];
+            let (pu, ps) = (i64::from(prev.utilization), i64::from(prev.score) * scale);
+            return ps + (s - ps) * (utilization - pu) / (u - pu);
+        }
+    }
+    shape
+        .last()
+        .map(|p| i64::from(p.score) * scale)
+        .unwrap_or(0)
+}
+
+impl NodeResourcesFit {
+    /// One resource's score under the strategy (upstream's `leastRequestedScore`,
+    /// `mostRequestedScore`, RequestedToCapacityRatio's scorer).
+    fn resource_score(&self, requested: i64, capacity: i64) -> i64 {
+        match &self.settings.strategy {
+            ScoringStrategyType::LeastAllocated => {
+                if requested > capacity {
+                    0
+                } else {
+                    (capacity - requested) * MAX_NODE_SCORE / capacity
+                }
+            }
+            // Overcommitted nodes count as full, not as empty.
+            ScoringStrategyType::MostAllocated => {
+                requested.min(capacity) * MAX_NODE_SCORE / capacity
+            }
+            ScoringStrategyType::RequestedToCapacityRatio(shape) => {
+                let utilization = if requested > capacity {
+                    i64::from(MAX_UTILIZATION)
+                } else {
+                    requested * i64::from(MAX_UTILIZATION) / capacity
+                };
+                broken_linear(shape, utilization)
+            }
+        }
+    }
+}
 
 impl FilterPlugin for NodeResourcesFit {
     fn name(&self) -> &'static str {
@@ -49,6 +101,9 @@ impl FilterPlugin for NodeResourcesFit {
         let mut names: Vec<&str> = vec!["cpu", "memory", "ephemeral-storage"];
         names.extend(want.scalar.keys().map(String::as_str));
         for name in names {
+            if self.ignored(name) {
+                continue;
+            }
             let asked = want.get(name);
             if asked > 0 && asked > node.allocatable.get(name) - node.requested.get(name) {
                 reasons.push(format!("Insufficient {name}"));
@@ -74,21 +129,15 @@ impl ScorePlugin for NodeResourcesFit {
         let want = pod_requests(pod, true);
         let mut total = 0;
         let mut weights = 0;
-        for (name, weight) in SCORED {
-            let capacity = node.allocatable.get(name);
-            let requested = node.non_zero_requested.get(name) + want.get(name);
-            let score = if capacity == 0 || requested > capacity {
-                0
-            } else {
-                match self.strategy {
-                    ScoringStrategy::LeastAllocated => {
-                        (capacity - requested) * MAX_NODE_SCORE / capacity
-                    }
-                    ScoringStrategy::MostAllocated => requested * MAX_NODE_SCORE / capacity,
-                }
-            };
-            total += score * weight;
-            weights += weight;
+        for r in &self.settings.resources {
+            let capacity = node.allocatable.get(&r.name);
+            // A resource the node does not have is left out, not scored 0 (upstream).
+            if capacity == 0 {
+                continue;
+            }
+            let requested = node.non_zero_requested.get(&r.name) + want.get(&r.name);
+            total += self.resource_score(requested, capacity) * r.weight;
+            weights += r.weight;
         }
         if weights == 0 {
             0
@@ -171,12 +220,67 @@ mod tests {
             ScorePlugin::score(&fit, &CycleState::default(), &p, &busy),
             25
         );
-        let most = NodeResourcesFit {
-            strategy: ScoringStrategy::MostAllocated,
-        };
+        let most = NodeResourcesFit::new(NodeResourcesFitSettings {
+            strategy: ScoringStrategyType::MostAllocated,
+            ..Default::default()
+        });
         assert_eq!(
             ScorePlugin::score(&most, &CycleState::default(), &p, &busy),
             75
         );
+    }
+
+    #[test]
+    fn requested_to_capacity_ratio_follows_the_shape() {
+        let shape = vec![
+            UtilizationShapePoint {
+                utilization: 0,
+                score: 0,
+            },
+            UtilizationShapePoint {
+                utilization: 50,
+                score: 10,
+            },
+            UtilizationShapePoint {
+                utilization: 100,
+                score: 0,
+            },
+        ];
+        assert_eq!(broken_linear(&shape, 0), 0);
+        assert_eq!(broken_linear(&shape, 25), 50);
+        assert_eq!(broken_linear(&shape, 50), 100);
+        assert_eq!(broken_linear(&shape, 75), 50);
+        let fit = NodeResourcesFit::new(NodeResourcesFitSettings {
+            strategy: ScoringStrategyType::RequestedToCapacityRatio(shape),
+            resources: vec![crate::framework::plugin_args::ResourceSpec {
+                name: "cpu".into(),
+                weight: 1,
+            }],
+            ..Default::default()
+        });
+        // Half-full after placing scores best; an empty node less.
+        let p = asking("500m", "0");
+        let mut half = node("half", json!({}));
+        half.add_pod(&asking("500m", "0"));
+        let empty = node("empty", json!({}));
+        let s_half = ScorePlugin::score(&fit, &CycleState::default(), &p, &half);
+        let s_empty = ScorePlugin::score(&fit, &CycleState::default(), &p, &empty);
+        assert_eq!((s_half, s_empty), (100, 50));
+    }
+
+    #[test]
+    fn ignored_resource_groups_skip_extended_resources() {
+        let p = pod(
+            json!({"containers": [{"name": "c", "resources": {"requests": {"example.com/gpu": "1"}}}]}),
+        );
+        let n = node("a", json!({}));
+        assert!(NodeResourcesFit::default()
+            .filter(&CycleState::default(), &p, &n)
+            .is_err());
+        let fit = NodeResourcesFit::new(NodeResourcesFitSettings {
+            ignored_resource_groups: vec!["example.com".into()],
+            ..Default::default()
+        });
+        assert!(fit.filter(&CycleState::default(), &p, &n).is_ok());
     }
 }
