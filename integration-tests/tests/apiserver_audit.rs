@@ -64,7 +64,10 @@ async fn events_of(log: &Path, id: &str, stages: usize) -> Result<Vec<Value>> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    bail!("audit ID {id}: fewer than {stages} events in {}", log.display())
+    bail!(
+        "audit ID {id}: fewer than {stages} events in {}",
+        log.display()
+    )
 }
 
 fn audit_id(resp: &reqwest::Response) -> String {
@@ -103,7 +106,9 @@ async fn events_follow_the_policy_levels() -> Result<()> {
     assert_eq!(done["verb"], "create");
     assert_eq!(done["requestURI"], "/api/v1/namespaces/default/configmaps");
     assert_eq!(done["user"]["username"], "kubernetes-admin");
-    assert!(done["user"]["groups"].as_array().is_some_and(|g| g.contains(&json!("system:masters"))));
+    assert!(done["user"]["groups"]
+        .as_array()
+        .is_some_and(|g| g.contains(&json!("system:masters"))));
     assert_eq!(done["sourceIPs"], json!(["127.0.0.1"]));
     assert_eq!(done["userAgent"], "audit-test/1.0");
     assert_eq!(
@@ -114,9 +119,19 @@ async fn events_follow_the_policy_levels() -> Result<()> {
     assert_eq!(done["requestObject"]["data"]["k"], "v");
     assert_eq!(done["responseObject"]["metadata"]["name"], "cm1");
     assert!(done["responseObject"]["metadata"]["uid"].is_string());
-    assert!(done["responseObject"]["metadata"].get("managedFields").is_none(), "{done}");
-    assert_eq!(done["annotations"]["authorization.k8s.io/decision"], "allow");
-    assert!(done["requestReceivedTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        done["responseObject"]["metadata"]
+            .get("managedFields")
+            .is_none(),
+        "{done}"
+    );
+    assert_eq!(
+        done["annotations"]["authorization.k8s.io/decision"],
+        "allow"
+    );
+    assert!(done["requestReceivedTimestamp"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
     assert!(done["stageTimestamp"].is_string());
 
     // An error: the Status is in responseStatus.
@@ -150,7 +165,10 @@ async fn events_follow_the_policy_levels() -> Result<()> {
     assert_eq!(evs[0]["objectRef"]["name"], "s1");
     assert!(evs[0].get("requestObject").is_none() && evs[0].get("responseObject").is_none());
     let whole_log = std::fs::read_to_string(&log)?;
-    assert!(!whole_log.contains("hunter2"), "a Metadata-level secret leaked into the audit log");
+    assert!(
+        !whole_log.contains("hunter2"),
+        "a Metadata-level secret leaked into the audit log"
+    );
 
     // Level None: nothing written, but the header is still there.
     let resp = client
@@ -190,7 +208,10 @@ async fn watches_forbidden_and_impersonated_requests() -> Result<()> {
     let _ = resp.bytes().await?;
     let evs = events_of(&log, &id, 3).await?;
     let stages: Vec<&str> = evs.iter().filter_map(|e| e["stage"].as_str()).collect();
-    assert_eq!(stages, vec!["RequestReceived", "ResponseStarted", "ResponseComplete"]);
+    assert_eq!(
+        stages,
+        vec!["RequestReceived", "ResponseStarted", "ResponseComplete"]
+    );
     assert_eq!(evs[1]["verb"], "watch");
     assert_eq!(evs[1]["responseStatus"]["code"], 200);
 
@@ -203,7 +224,10 @@ async fn watches_forbidden_and_impersonated_requests() -> Result<()> {
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let evs = events_of(&log, &audit_id(&resp), 2).await?;
     assert_eq!(evs[1]["user"]["username"], "alice");
-    assert_eq!(evs[1]["annotations"]["authorization.k8s.io/decision"], "forbid");
+    assert_eq!(
+        evs[1]["annotations"]["authorization.k8s.io/decision"],
+        "forbid"
+    );
     assert_eq!(evs[1]["responseStatus"]["code"], 403);
     assert_eq!(evs[1]["responseStatus"]["reason"], "Forbidden");
 
@@ -225,8 +249,14 @@ async fn watches_forbidden_and_impersonated_requests() -> Result<()> {
         done["impersonatedUser"]["groups"],
         json!(["system:masters", "system:authenticated"])
     );
-    assert_eq!(done["requestObject"]["spec"]["containers"][0]["image"], "busybox");
-    assert!(done.get("responseObject").is_none(), "Request level records no response body");
+    assert_eq!(
+        done["requestObject"]["spec"]["containers"][0]["image"],
+        "busybox"
+    );
+    assert!(
+        done.get("responseObject").is_none(),
+        "Request level records no response body"
+    );
     let (status, _) = send(client.get(cluster.url("/readyz"))).await?;
     assert_eq!(status, StatusCode::OK);
     Ok(())
@@ -234,15 +264,23 @@ async fn watches_forbidden_and_impersonated_requests() -> Result<()> {
 
 #[tokio::test]
 async fn a_bad_policy_stops_startup() -> Result<()> {
+    // The start-up error must be the last thing the apiserver logs, not a backtrace (nextest
+    // runs each test in its own process, so this reaches only this test's apiserver).
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     let dir = tempfile::tempdir()?;
     let policy = dir.path().join("policy.yaml");
-    std::fs::write(&policy, "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Everything\n")?;
+    std::fs::write(
+        &policy,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: Everything\n",
+    )?;
     let r = TestCluster::start_with_args(&[
         &format!("--audit-policy-file={}", policy.display()),
         "--audit-log-path=-",
     ])
     .await;
-    let Err(e) = r else { bail!("started with an invalid audit policy") };
+    let Err(e) = r else {
+        bail!("started with an invalid audit policy")
+    };
     assert!(format!("{e:#}").contains("audit policy"), "{e:#}");
     Ok(())
 }

@@ -32,7 +32,9 @@ fn write_config(path: &Path, providers: &str) -> Result<()> {
 fn aes(kind: &str, keys: &[(&str, &str)]) -> String {
     let mut s = format!("      - {kind}:\n          keys:\n");
     for (name, secret) in keys {
-        s.push_str(&format!("            - name: {name}\n              secret: {secret}\n"));
+        s.push_str(&format!(
+            "            - name: {name}\n              secret: {secret}\n"
+        ));
     }
     s
 }
@@ -77,21 +79,35 @@ async fn secrets_are_encrypted_in_etcd_and_keys_rotate() -> Result<()> {
 
     create_secret(&cluster, "s1").await?;
     let stored = raw(&cluster, "/registry/secrets/default/s1").await?;
-    assert!(stored.starts_with(b"k8s:enc:aescbc:v1:key1:"), "{}", String::from_utf8_lossy(&stored));
+    assert!(
+        stored.starts_with(b"k8s:enc:aescbc:v1:key1:"),
+        "{}",
+        String::from_utf8_lossy(&stored)
+    );
     assert!(!contains(&stored, PLAIN_B64.as_bytes()) && !contains(&stored, b"\"kind\""));
     let (status, body) = password(&cluster, "s1").await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["password"], PLAIN_B64);
     // Resources the configuration does not name are stored as they are.
     let (status, _) = cluster
-        .post_json("/api/v1/namespaces/default/configmaps", &json!({"metadata": {"name": "c"}, "data": {"k": PLAIN}}))
+        .post_json(
+            "/api/v1/namespaces/default/configmaps",
+            &json!({"metadata": {"name": "c"}, "data": {"k": PLAIN}}),
+        )
         .await?;
     assert_eq!(status, StatusCode::CREATED);
     let cm = raw(&cluster, "/registry/configmaps/default/c").await?;
     assert!(cm.starts_with(b"{") && contains(&cm, PLAIN.as_bytes()));
     // Lists are served decrypted too.
-    let (_, list) = cluster.get_json("/api/v1/namespaces/default/secrets").await?;
-    assert!(list["items"].as_array().is_some_and(|i| i.iter().any(|s| s["data"]["password"] == PLAIN_B64)), "{list}");
+    let (_, list) = cluster
+        .get_json("/api/v1/namespaces/default/secrets")
+        .await?;
+    assert!(
+        list["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|s| s["data"]["password"] == PLAIN_B64)),
+        "{list}"
+    );
 
     // Rotation: a new key (of another provider) first; the old one still reads.
     write_config(
@@ -103,7 +119,9 @@ async fn secrets_are_encrypted_in_etcd_and_keys_rotate() -> Result<()> {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["password"], PLAIN_B64);
     create_secret(&cluster, "s2").await?;
-    assert!(raw(&cluster, "/registry/secrets/default/s2").await?.starts_with(b"k8s:enc:aesgcm:v1:key2:"));
+    assert!(raw(&cluster, "/registry/secrets/default/s2")
+        .await?
+        .starts_with(b"k8s:enc:aesgcm:v1:key2:"));
     // Rewriting an old secret moves it to the new key.
     let (status, body) = cluster
         .patch_json(
@@ -113,7 +131,9 @@ async fn secrets_are_encrypted_in_etcd_and_keys_rotate() -> Result<()> {
         )
         .await?;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(raw(&cluster, "/registry/secrets/default/s1").await?.starts_with(b"k8s:enc:aesgcm:v1:key2:"));
+    assert!(raw(&cluster, "/registry/secrets/default/s1")
+        .await?
+        .starts_with(b"k8s:enc:aesgcm:v1:key2:"));
 
     // A key removed from the configuration: reads of what it wrote fail clearly, the server
     // keeps serving everything else.
@@ -126,7 +146,9 @@ async fn secrets_are_encrypted_in_etcd_and_keys_rotate() -> Result<()> {
         r#"Internal error occurred: unable to transform key "/registry/secrets/default/s2": no matching prefix found"#
     );
     create_secret(&cluster, "s3").await?;
-    assert!(raw(&cluster, "/registry/secrets/default/s3").await?.starts_with(b"k8s:enc:secretbox:v1:key3:"));
+    assert!(raw(&cluster, "/registry/secrets/default/s3")
+        .await?
+        .starts_with(b"k8s:enc:secretbox:v1:key3:"));
     let (status, body) = password(&cluster, "s3").await?;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["password"], PLAIN_B64);
@@ -137,6 +159,9 @@ async fn secrets_are_encrypted_in_etcd_and_keys_rotate() -> Result<()> {
 
 #[tokio::test]
 async fn invalid_configuration_stops_startup() -> Result<()> {
+    // The start-up error must be the last thing the apiserver logs, not a backtrace (nextest
+    // runs each test in its own process, so this reaches only this test's apiserver).
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("encryption.yaml");
     // A 5-byte AES key.
@@ -154,18 +179,28 @@ async fn invalid_configuration_stops_startup() -> Result<()> {
 async fn automatic_reload_switches_the_write_key() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("encryption.yaml");
-    write_config(&config, &(IDENTITY.to_string() + &aes("aesgcm", &[("key2", KEY2)])))?;
+    write_config(
+        &config,
+        &(IDENTITY.to_string() + &aes("aesgcm", &[("key2", KEY2)])),
+    )?;
     let flag = format!("--encryption-provider-config={}", config.display());
-    let cluster = TestCluster::start_with_args(&[&flag, "--encryption-provider-config-automatic-reload"]).await?;
+    let cluster =
+        TestCluster::start_with_args(&[&flag, "--encryption-provider-config-automatic-reload"])
+            .await?;
     create_secret(&cluster, "plain").await?;
-    assert!(raw(&cluster, "/registry/secrets/default/plain").await?.starts_with(b"{"));
+    assert!(raw(&cluster, "/registry/secrets/default/plain")
+        .await?
+        .starts_with(b"{"));
 
     write_config(&config, &(aes("aesgcm", &[("key2", KEY2)]) + IDENTITY))?;
     let mut encrypted = false;
     for i in 0..100 {
         let name = format!("after-{i}");
         create_secret(&cluster, &name).await?;
-        if raw(&cluster, &format!("/registry/secrets/default/{name}")).await?.starts_with(b"k8s:enc:aesgcm:v1:key2:") {
+        if raw(&cluster, &format!("/registry/secrets/default/{name}"))
+            .await?
+            .starts_with(b"k8s:enc:aesgcm:v1:key2:")
+        {
             encrypted = true;
             break;
         }

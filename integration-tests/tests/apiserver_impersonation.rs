@@ -49,7 +49,12 @@ async fn get_as(
 /// accounts in `team` only; bob (in `devs`) may list configmaps in `team`.
 async fn set_up(cluster: &TestCluster) -> Result<()> {
     for ns in ["team", "other"] {
-        create(cluster, "/api/v1/namespaces", json!({"metadata": {"name": ns}})).await?;
+        create(
+            cluster,
+            "/api/v1/namespaces",
+            json!({"metadata": {"name": ns}}),
+        )
+        .await?;
     }
     let rbac = "/apis/rbac.authorization.k8s.io/v1";
     create(cluster, &format!("{rbac}/clusterroles"), json!({
@@ -74,10 +79,15 @@ async fn set_up(cluster: &TestCluster) -> Result<()> {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-sa"},
         "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]
     })).await?;
-    create(cluster, &format!("{rbac}/namespaces/team/roles"), json!({
-        "metadata": {"name": "cm-reader"},
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]
-    })).await?;
+    create(
+        cluster,
+        &format!("{rbac}/namespaces/team/roles"),
+        json!({
+            "metadata": {"name": "cm-reader"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]
+        }),
+    )
+    .await?;
     create(cluster, &format!("{rbac}/namespaces/team/rolebindings"), json!({
         "metadata": {"name": "devs-read"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cm-reader"},
@@ -128,12 +138,21 @@ async fn impersonation_is_authorized_per_attribute() -> Result<()> {
     // Not every user, not every group.
     let (status, body) = get_as(&cluster, &alice, cms, &[("Impersonate-User", "mallory")]).await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body["message"].as_str().unwrap_or_default().starts_with(r#"users "mallory" is forbidden: User "alice" cannot impersonate"#), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(r#"users "mallory" is forbidden: User "alice" cannot impersonate"#),
+        "{body}"
+    );
     let (status, body) = get_as(
         &cluster,
         &alice,
         cms,
-        &[("Impersonate-User", "bob"), ("Impersonate-Group", "system:masters")],
+        &[
+            ("Impersonate-User", "bob"),
+            ("Impersonate-Group", "system:masters"),
+        ],
     )
     .await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -146,7 +165,10 @@ async fn impersonation_is_authorized_per_attribute() -> Result<()> {
         &cluster,
         &alice,
         cms,
-        &[("Impersonate-User", "bob"), ("Impersonate-Extra-Project", "x")],
+        &[
+            ("Impersonate-User", "bob"),
+            ("Impersonate-Extra-Project", "x"),
+        ],
     )
     .await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -157,7 +179,13 @@ async fn impersonation_is_authorized_per_attribute() -> Result<()> {
     // Groups without a user are a bad request.
     let (status, body) = get_as(&cluster, &alice, cms, &[("Impersonate-Group", "devs")]).await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["message"].as_str().unwrap_or_default().ends_with("without impersonating a user"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("without impersonating a user"),
+        "{body}"
+    );
 
     // The identity the request runs with, as SelfSubjectReview reports it.
     let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
@@ -176,7 +204,11 @@ async fn impersonation_is_authorized_per_attribute() -> Result<()> {
     let info = &body["status"]["userInfo"];
     assert_eq!(info["username"], "bob", "{body}");
     assert_eq!(info["uid"], "uid-42", "{body}");
-    assert_eq!(info["groups"], json!(["devs", "system:authenticated"]), "{body}");
+    assert_eq!(
+        info["groups"],
+        json!(["devs", "system:authenticated"]),
+        "{body}"
+    );
     assert_eq!(info["extra"]["scopes"], json!(["view", "edit"]), "{body}");
     Ok(())
 }
@@ -220,7 +252,11 @@ async fn service_accounts_are_impersonated_per_namespace() -> Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
         body["status"]["userInfo"]["groups"],
-        json!(["system:serviceaccounts", "system:serviceaccounts:team", "system:authenticated"])
+        json!([
+            "system:serviceaccounts",
+            "system:serviceaccounts:team",
+            "system:authenticated"
+        ])
     );
     Ok(())
 }
@@ -244,7 +280,13 @@ async fn kubectl_as_and_as_group() -> Result<()> {
     let kubeconfig = cluster.dir().join("alice.kubeconfig");
     std::fs::write(
         &kubeconfig,
-        common::pki::kubeconfig(&cluster.base_url(), cluster.ca().cert_pem(), "alice", &cert, "rudder"),
+        common::pki::kubeconfig(
+            &cluster.base_url(),
+            cluster.ca().cert_pem(),
+            "alice",
+            &cert,
+            "rudder",
+        ),
     )?;
     let kubectl = |args: &[&str]| {
         std::process::Command::new(kubectl_bin)
@@ -254,19 +296,46 @@ async fn kubectl_as_and_as_group() -> Result<()> {
     };
     let mut last = String::new();
     for _ in 0..100 {
-        let out = kubectl(&["--as=bob", "--as-group=devs", "get", "configmaps", "-n", "team", "-o", "name"])?;
-        last = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = kubectl(&[
+            "--as=bob",
+            "--as-group=devs",
+            "get",
+            "configmaps",
+            "-n",
+            "team",
+            "-o",
+            "name",
+        ])?;
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         if out.status.success() && last.contains("configmap/settings") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(last.contains("configmap/settings"), "{last}");
-    let whoami = kubectl(&["--as=bob", "--as-group=devs", "auth", "whoami", "-o", "json"])?;
-    assert!(whoami.status.success(), "{}", String::from_utf8_lossy(&whoami.stderr));
+    let whoami = kubectl(&[
+        "--as=bob",
+        "--as-group=devs",
+        "auth",
+        "whoami",
+        "-o",
+        "json",
+    ])?;
+    assert!(
+        whoami.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whoami.stderr)
+    );
     let v: Value = serde_json::from_slice(&whoami.stdout)?;
     assert_eq!(v["status"]["userInfo"]["username"], "bob");
-    assert_eq!(v["status"]["userInfo"]["groups"], json!(["devs", "system:authenticated"]));
+    assert_eq!(
+        v["status"]["userInfo"]["groups"],
+        json!(["devs", "system:authenticated"])
+    );
     let denied = kubectl(&["--as=mallory", "get", "configmaps", "-n", "team"])?;
     assert!(!denied.status.success());
     assert!(

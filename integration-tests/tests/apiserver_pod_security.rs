@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 
 async fn namespace(cluster: &TestCluster, name: &str, labels: Value) -> Result<()> {
     let (status, body) = cluster
-        .post_json("/api/v1/namespaces", &json!({"metadata": {"name": name, "labels": labels}}))
+        .post_json(
+            "/api/v1/namespaces",
+            &json!({"metadata": {"name": name, "labels": labels}}),
+        )
         .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     Ok(())
@@ -35,8 +38,17 @@ fn restricted_pod(name: &str) -> Value {
 }
 
 /// POST as the admin; (status, body, Warning headers).
-async fn post(cluster: &TestCluster, path: &str, body: &Value) -> Result<(StatusCode, Value, Vec<String>)> {
-    let resp = cluster.client().post(cluster.url(path)).json(body).send().await?;
+async fn post(
+    cluster: &TestCluster,
+    path: &str,
+    body: &Value,
+) -> Result<(StatusCode, Value, Vec<String>)> {
+    let resp = cluster
+        .client()
+        .post(cluster.url(path))
+        .json(body)
+        .send()
+        .await?;
     let warnings = resp
         .headers()
         .get_all("Warning")
@@ -53,36 +65,70 @@ const RESTRICTED_VIOLATIONS: &str = r#"allowPrivilegeEscalation != false (contai
 #[tokio::test]
 async fn enforce_refuses_and_warn_warns() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    namespace(&cluster, "locked", json!({"pod-security.kubernetes.io/enforce": "restricted"})).await?;
-    namespace(&cluster, "mixed", json!({
-        "pod-security.kubernetes.io/enforce": "baseline",
-        "pod-security.kubernetes.io/enforce-version": "v1.30",
-        "pod-security.kubernetes.io/warn": "restricted"
-    }))
+    namespace(
+        &cluster,
+        "locked",
+        json!({"pod-security.kubernetes.io/enforce": "restricted"}),
+    )
+    .await?;
+    namespace(
+        &cluster,
+        "mixed",
+        json!({
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/enforce-version": "v1.30",
+            "pod-security.kubernetes.io/warn": "restricted"
+        }),
+    )
     .await?;
 
     // enforce=restricted refuses a plain pod with upstream's message.
-    let (status, body, _) = post(&cluster, "/api/v1/namespaces/locked/pods", &pod("p", json!({}))).await?;
+    let (status, body, _) = post(
+        &cluster,
+        "/api/v1/namespaces/locked/pods",
+        &pod("p", json!({})),
+    )
+    .await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["reason"], "Forbidden");
     assert_eq!(
         body["message"],
-        format!(r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#)
+        format!(
+            r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#
+        )
     );
     let (status, _) = cluster.get_json("/api/v1/namespaces/locked/pods/p").await?;
-    assert_eq!(status, StatusCode::NOT_FOUND, "a refused pod must not be stored");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a refused pod must not be stored"
+    );
     // A hardened pod is fine.
-    let (status, body, warnings) = post(&cluster, "/api/v1/namespaces/locked/pods", &restricted_pod("ok")).await?;
+    let (status, body, warnings) = post(
+        &cluster,
+        "/api/v1/namespaces/locked/pods",
+        &restricted_pod("ok"),
+    )
+    .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert!(warnings.is_empty(), "{warnings:?}");
 
     // enforce=baseline accepts the plain pod but warn=restricted says why it would not pass.
-    let (status, body, warnings) = post(&cluster, "/api/v1/namespaces/mixed/pods", &pod("p", json!({}))).await?;
+    let (status, body, warnings) = post(
+        &cluster,
+        "/api/v1/namespaces/mixed/pods",
+        &pod("p", json!({})),
+    )
+    .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    let expected = format!(r#"would violate PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#);
+    let expected =
+        format!(r#"would violate PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#);
     assert!(warnings[0].starts_with("299 - "), "{warnings:?}");
-    assert!(warnings[0].contains(&expected.replace('"', "\\\"")), "{warnings:?}\n{expected}");
+    assert!(
+        warnings[0].contains(&expected.replace('"', "\\\"")),
+        "{warnings:?}\n{expected}"
+    );
     // …and refuses a privileged one, naming the pinned version.
     let (status, body, _) = post(
         &cluster,
@@ -108,10 +154,14 @@ async fn enforce_refuses_and_warn_warns() -> Result<()> {
 #[tokio::test]
 async fn workloads_are_warned_not_refused() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    namespace(&cluster, "locked", json!({
-        "pod-security.kubernetes.io/enforce": "restricted",
-        "pod-security.kubernetes.io/warn": "restricted"
-    }))
+    namespace(
+        &cluster,
+        "locked",
+        json!({
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted"
+        }),
+    )
     .await?;
     let deployment = json!({
         "metadata": {"name": "web"},
@@ -123,12 +173,18 @@ async fn workloads_are_warned_not_refused() -> Result<()> {
             }
         }
     });
-    let (status, body, warnings) = post(&cluster, "/apis/apps/v1/namespaces/locked/deployments", &deployment).await?;
+    let (status, body, warnings) = post(
+        &cluster,
+        "/apis/apps/v1/namespaces/locked/deployments",
+        &deployment,
+    )
+    .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].contains(r#"would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false"#)
-            && warnings[0].contains("host namespaces (hostNetwork=true)"),
+        warnings[0].contains(
+            r#"would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false"#
+        ) && warnings[0].contains("host namespaces (hostNetwork=true)"),
         "{warnings:?}"
     );
     // Updates that leave the template alone are not evaluated again.
@@ -154,11 +210,24 @@ async fn invalid_labels_and_the_disabled_plugin() -> Result<()> {
         )
         .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["message"].as_str().unwrap_or_default().contains("must be one of privileged, baseline, restricted"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be one of privileged, baseline, restricted"),
+        "{body}"
+    );
     drop(cluster);
 
-    let cluster = TestCluster::start_with_args(&["--disable-admission-plugins=PodSecurity,ServiceAccount"]).await?;
-    namespace(&cluster, "locked", json!({"pod-security.kubernetes.io/enforce": "restricted"})).await?;
+    let cluster =
+        TestCluster::start_with_args(&["--disable-admission-plugins=PodSecurity,ServiceAccount"])
+            .await?;
+    namespace(
+        &cluster,
+        "locked",
+        json!({"pod-security.kubernetes.io/enforce": "restricted"}),
+    )
+    .await?;
     let (status, body) = send(
         cluster
             .client()

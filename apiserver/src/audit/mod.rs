@@ -59,8 +59,7 @@ impl Auditor {
     pub fn from_config(
         config: &crate::config::Config,
     ) -> Result<Option<Arc<Self>>, AuditConfigError> {
-        let (Some(policy), Some(path)) = (&config.audit_policy_file, &config.audit_log_path)
-        else {
+        let (Some(policy), Some(path)) = (&config.audit_policy_file, &config.audit_log_path) else {
             return Ok(None);
         };
         let policy = Policy::load(policy)?;
@@ -129,7 +128,10 @@ pub fn record_request_body(content_type: Option<&str>, bytes: &Bytes) {
     with_current(|a| {
         let mut s = a.lock();
         // Metadata events use the body too: it names the object a create is about.
-        if s.decided.as_ref().is_some_and(|d| d.level >= Level::Metadata) {
+        if s.decided
+            .as_ref()
+            .is_some_and(|d| d.level >= Level::Metadata)
+        {
             s.request_body = Some(bytes.clone());
             s.request_content_type = content_type.map(String::from);
         }
@@ -545,7 +547,10 @@ mod tests {
             record_request_body(Some("application/json"), &body);
         })
         .await;
-        let resp = response::json(201, &json!({"kind": "ConfigMap", "metadata": {"name": "c"}}));
+        let resp = response::json(
+            201,
+            &json!({"kind": "ConfigMap", "metadata": {"name": "c"}}),
+        );
         let resp = rec.respond(resp).await;
         assert_eq!(resp.status().as_u16(), 201);
         let evs = events(&path);
@@ -562,9 +567,14 @@ mod tests {
         assert_eq!(done["objectRef"]["namespace"], "d");
         assert_eq!(done["responseStatus"]["code"], 201);
         assert_eq!(done["requestObject"]["metadata"]["name"], "c");
-        assert!(done["requestObject"]["metadata"].get("managedFields").is_none());
+        assert!(done["requestObject"]["metadata"]
+            .get("managedFields")
+            .is_none());
         assert_eq!(done["responseObject"]["kind"], "ConfigMap");
-        assert_eq!(done["requestURI"], "/api/v1/namespaces/d/configmaps?fieldManager=x");
+        assert_eq!(
+            done["requestURI"],
+            "/api/v1/namespaces/d/configmaps?fieldManager=x"
+        );
     }
 
     #[tokio::test]

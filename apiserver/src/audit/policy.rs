@@ -243,9 +243,7 @@ impl PolicyRule {
         if !self.users.is_empty() && !self.users.iter().any(|u| u == a.user) {
             return false;
         }
-        if !self.user_groups.is_empty()
-            && !a.groups.iter().any(|g| self.user_groups.contains(g))
-        {
+        if !self.user_groups.is_empty() && !a.groups.iter().any(|g| self.user_groups.contains(g)) {
             return false;
         }
         if !self.verbs.is_empty() && !self.verbs.iter().any(|v| v == a.verb) {
@@ -292,10 +290,12 @@ impl PolicyRule {
     }
 
     fn matches_path(&self, path: &str) -> bool {
-        self.non_resource_urls.iter().any(|u| match u.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => u == path,
-        })
+        self.non_resource_urls
+            .iter()
+            .any(|u| match u.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => u == path,
+            })
     }
 }
 
@@ -351,11 +351,20 @@ rules:
     fn first_matching_rule_decides() {
         let p = Policy::parse(POLICY.as_bytes()).expect("policy");
         let groups = vec!["system:authenticated".to_string()];
-        assert_eq!(p.decide(&attrs(&groups, "pods", "log")).level, Level::Request);
-        assert_eq!(p.decide(&attrs(&groups, "deployments", "scale")).level, Level::Request);
+        assert_eq!(
+            p.decide(&attrs(&groups, "pods", "log")).level,
+            Level::Request
+        );
+        assert_eq!(
+            p.decide(&attrs(&groups, "deployments", "scale")).level,
+            Level::Request
+        );
         // As upstream's checker, `pods/*` also matches the pods themselves.
         assert_eq!(p.decide(&attrs(&groups, "pods", "")).level, Level::Request);
-        assert_eq!(p.decide(&attrs(&groups, "services", "status")).level, Level::Metadata);
+        assert_eq!(
+            p.decide(&attrs(&groups, "services", "status")).level,
+            Level::Metadata
+        );
         let secret = p.decide(&attrs(&groups, "secrets", ""));
         assert_eq!(secret.level, Level::Metadata);
         assert!(secret.omit_managed_fields);
@@ -365,7 +374,10 @@ rules:
         cm.name = "audited";
         assert_eq!(p.decide(&cm).level, Level::RequestResponse);
         let other = p.decide(&attrs(&groups, "services", ""));
-        assert_eq!(other.omit_stages, vec![Stage::RequestReceived, Stage::ResponseStarted]);
+        assert_eq!(
+            other.omit_stages,
+            vec![Stage::RequestReceived, Stage::ResponseStarted]
+        );
     }
 
     #[test]
@@ -391,7 +403,10 @@ rules:
     #[test]
     fn bad_policies_are_refused() {
         assert!(Policy::parse(b"apiVersion: audit.k8s.io/v1beta1\nkind: Policy\n").is_err());
-        assert!(Policy::parse(b"apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n").is_err());
+        assert!(Policy::parse(
+            b"apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Everything\n"
+        )
+        .is_err());
         assert!(Policy::parse(
             b"apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n  namespaces: [a]\n  nonResourceURLs: [/x]\n"
         )

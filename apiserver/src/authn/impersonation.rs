@@ -282,7 +282,9 @@ mod tests {
             ("Impersonate-Extra-acme.com%2Fproject", "p1"),
         ]);
         assert!(requested(&h));
-        let u = impersonate(&a, &admin(), &h).unwrap().expect("impersonated");
+        let u = impersonate(&a, &admin(), &h)
+            .unwrap()
+            .expect("impersonated");
         assert_eq!(u.name, "bob");
         assert_eq!(u.uid, "u-1");
         assert_eq!(u.groups, vec!["dev", "ops", AUTHENTICATED]);
@@ -294,7 +296,9 @@ mod tests {
     fn service_accounts_get_their_groups() {
         let a = Authorizer::new(vec![Mode::AlwaysAllow]);
         let h = headers(&[("Impersonate-User", "system:serviceaccount:ns1:robot")]);
-        let u = impersonate(&a, &admin(), &h).unwrap().expect("impersonated");
+        let u = impersonate(&a, &admin(), &h)
+            .unwrap()
+            .expect("impersonated");
         assert_eq!(
             u.groups,
             vec![

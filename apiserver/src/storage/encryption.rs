@@ -239,7 +239,9 @@ fn secretbox_open(key: &[u8; 32], data: &[u8]) -> Result<Vec<u8>, TransformError
     let nonce: [u8; 24] = nonce
         .try_into()
         .map_err(|_| TransformError("bad nonce".into()))?;
-    let tag: [u8; 16] = tag.try_into().map_err(|_| TransformError("bad tag".into()))?;
+    let tag: [u8; 16] = tag
+        .try_into()
+        .map_err(|_| TransformError("bad tag".into()))?;
     let cipher = crypto_secretbox::XSalsa20Poly1305::new(key.into());
     let mut buf = ct.to_vec();
     cipher
@@ -315,8 +317,7 @@ impl ProviderChain {
                 Provider::Secretbox(keys) => match with_key(keys, rest) {
                     Some((k, body)) => secretbox_open(k, body),
                     None => Err(TransformError(
-                        "no matching key was found for the provided Secretbox transformer"
-                            .into(),
+                        "no matching key was found for the provided Secretbox transformer".into(),
                     )),
                 },
             };
@@ -392,7 +393,9 @@ fn provider(p: &ProviderConfig) -> Result<Provider, String> {
         p.kms.is_some(),
     ];
     if set.iter().filter(|s| **s).count() != 1 {
-        return Err("provider must contain exactly one of: identity, aescbc, aesgcm, secretbox, kms".into());
+        return Err(
+            "provider must contain exactly one of: identity, aescbc, aesgcm, secretbox, kms".into(),
+        );
     }
     if let Some(c) = &p.aescbc {
         return Ok(Provider::AesCbc(aes_keys(&c.keys)?));
@@ -405,9 +408,9 @@ fn provider(p: &ProviderConfig) -> Result<Provider, String> {
             .into_iter()
             .map(|(name, b)| {
                 let n = b.len();
-                let k: [u8; 32] = b.try_into().map_err(|_| {
-                    format!("expected key size 32 for secretbox provider, got {n}")
-                })?;
+                let k: [u8; 32] = b
+                    .try_into()
+                    .map_err(|_| format!("expected key size 32 for secretbox provider, got {n}"))?;
                 Ok((name, k))
             })
             .collect::<Result<_, String>>()?;
@@ -476,7 +479,9 @@ impl Encryption {
                 .providers
                 .iter()
                 .enumerate()
-                .map(|(j, p)| provider(p).map_err(|e| format!("resources[{i}].providers[{j}]: {e}")))
+                .map(|(j, p)| {
+                    provider(p).map_err(|e| format!("resources[{i}].providers[{j}]: {e}"))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let chain = Arc::new(ProviderChain { providers });
             for r in &rc.resources {
@@ -485,7 +490,10 @@ impl Encryption {
                 }
                 let (group, res) = split_resource(r);
                 let (group, res) = (group.to_string(), res.to_string());
-                if !chains.iter().any(|(k, _)| k == &(group.clone(), res.clone())) {
+                if !chains
+                    .iter()
+                    .any(|(k, _)| k == &(group.clone(), res.clone()))
+                {
                     chains.push(((group, res), chain.clone()));
                 }
             }
@@ -599,7 +607,13 @@ mod tests {
 
     #[test]
     fn every_provider_round_trips_with_upstreams_prefix() {
-        for (name, secret) in [("aescbc", K1), ("aescbc", K2), ("aesgcm", K1), ("aesgcm", K2), ("secretbox", K1)] {
+        for (name, secret) in [
+            ("aescbc", K1),
+            ("aescbc", K2),
+            ("aesgcm", K1),
+            ("aesgcm", K2),
+            ("secretbox", K1),
+        ] {
             let e = config(&format!(
                 "  - {name}:\n      keys:\n      - name: key1\n        secret: {secret}\n"
             ));
@@ -608,7 +622,10 @@ mod tests {
             let stored = e.encrypt(key, plain).expect("encrypt");
             let prefix = format!("k8s:enc:{name}:v1:key1:");
             assert!(stored.starts_with(prefix.as_bytes()), "{name}");
-            assert!(!stored.windows(6).any(|w| w == b"Secret"), "{name}: plaintext leaked");
+            assert!(
+                !stored.windows(6).any(|w| w == b"Secret"),
+                "{name}: plaintext leaked"
+            );
             assert_eq!(e.decrypt(key, &stored).expect("decrypt"), plain);
             // Two writes of the same value differ (random IV/nonce).
             assert_ne!(e.encrypt(key, plain).expect("again"), stored);
@@ -617,29 +634,44 @@ mod tests {
 
     #[test]
     fn gcm_binds_the_value_to_its_key() {
-        let e = config(&format!("  - aesgcm:\n      keys:\n      - name: k\n        secret: {K1}\n"));
+        let e = config(&format!(
+            "  - aesgcm:\n      keys:\n      - name: k\n        secret: {K1}\n"
+        ));
         let stored = e.encrypt("/registry/secrets/a/b", b"{}").expect("encrypt");
         assert!(e.decrypt("/registry/secrets/a/c", &stored).is_err());
     }
 
     #[test]
     fn rotation_and_missing_keys() {
-        let old = config(&format!("  - aescbc:\n      keys:\n      - name: key1\n        secret: {K1}\n"));
+        let old = config(&format!(
+            "  - aescbc:\n      keys:\n      - name: key1\n        secret: {K1}\n"
+        ));
         let key = "/registry/secrets/default/s1";
         let by_old = old.encrypt(key, b"{}").expect("encrypt");
         let rotated = config(&format!(
             "  - aescbc:\n      keys:\n      - name: key2\n        secret: {K2}\n      - name: key1\n        secret: {K1}\n  - identity: {{}}\n"
         ));
         assert_eq!(rotated.decrypt(key, &by_old).expect("old key reads"), b"{}");
-        assert!(rotated.encrypt(key, b"{}").expect("new").starts_with(b"k8s:enc:aescbc:v1:key2:"));
+        assert!(rotated
+            .encrypt(key, b"{}")
+            .expect("new")
+            .starts_with(b"k8s:enc:aescbc:v1:key2:"));
         // Plain values written before encryption was turned on stay readable via identity.
-        assert_eq!(rotated.decrypt(key, b"{\"a\":1}").expect("plain"), b"{\"a\":1}");
-        let lost = config(&format!("  - aescbc:\n      keys:\n      - name: key2\n        secret: {K2}\n"));
+        assert_eq!(
+            rotated.decrypt(key, b"{\"a\":1}").expect("plain"),
+            b"{\"a\":1}"
+        );
+        let lost = config(&format!(
+            "  - aescbc:\n      keys:\n      - name: key2\n        secret: {K2}\n"
+        ));
         assert_eq!(
             lost.decrypt(key, &by_old).unwrap_err().0,
             "no matching key was found for the provided AES transformer"
         );
-        assert_eq!(lost.decrypt(key, b"{}").unwrap_err().0, "no matching prefix found");
+        assert_eq!(
+            lost.decrypt(key, b"{}").unwrap_err().0,
+            "no matching prefix found"
+        );
         let identity_only = config("  - identity: {}\n");
         assert_eq!(
             identity_only.decrypt(key, &by_old).unwrap_err().0,
@@ -649,16 +681,31 @@ mod tests {
 
     #[test]
     fn resources_and_wildcards_pick_their_chain() {
-        let e = config(&format!("  - secretbox:\n      keys:\n      - name: k\n        secret: {K1}\n"));
-        assert!(e.encrypt("/registry/deployments/d/x", b"{}").expect("apps").starts_with(b"k8s:enc:"));
-        assert_eq!(e.encrypt("/registry/configmaps/d/x", b"{}").expect("core"), b"{}");
+        let e = config(&format!(
+            "  - secretbox:\n      keys:\n      - name: k\n        secret: {K1}\n"
+        ));
+        assert!(e
+            .encrypt("/registry/deployments/d/x", b"{}")
+            .expect("apps")
+            .starts_with(b"k8s:enc:"));
+        assert_eq!(
+            e.encrypt("/registry/configmaps/d/x", b"{}").expect("core"),
+            b"{}"
+        );
         let all = Encryption::parse(
             format!("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n- resources: ['*.']\n  providers:\n  - aesgcm:\n      keys:\n      - name: k\n        secret: {K1}\n").as_bytes(),
             "/registry",
         )
         .expect("config");
-        assert!(all.encrypt("/registry/services/specs/d/x", b"{}").expect("svc").starts_with(b"k8s:enc:aesgcm:v1:k:"));
-        assert_eq!(all.encrypt("/registry/deployments/d/x", b"{}").expect("apps"), b"{}");
+        assert!(all
+            .encrypt("/registry/services/specs/d/x", b"{}")
+            .expect("svc")
+            .starts_with(b"k8s:enc:aesgcm:v1:k:"));
+        assert_eq!(
+            all.encrypt("/registry/deployments/d/x", b"{}")
+                .expect("apps"),
+            b"{}"
+        );
     }
 
     #[test]
@@ -670,10 +717,14 @@ mod tests {
             )
             .is_err()
         };
-        assert!(bad("  - aescbc:\n      keys:\n      - name: k\n        secret: c2hvcnQ=\n"));
+        assert!(bad(
+            "  - aescbc:\n      keys:\n      - name: k\n        secret: c2hvcnQ=\n"
+        ));
         assert!(bad("  - secretbox:\n      keys:\n      - name: k\n        secret: MTIzNDU2Nzg5MDEyMzQ1Ng==\n"));
         assert!(bad("  - aescbc:\n      keys: []\n"));
-        assert!(bad("  - aescbc:\n      keys:\n      - name: k\n        secret: '%%%'\n"));
+        assert!(bad(
+            "  - aescbc:\n      keys:\n      - name: k\n        secret: '%%%'\n"
+        ));
         assert!(!bad("  - identity: {}\n"));
     }
 }

@@ -124,20 +124,24 @@ impl EtcdStore {
     /// The plain value of what is stored at `key`.
     pub fn decrypt(&self, key: &str, value: Vec<u8>) -> Result<Vec<u8>, StorageError> {
         match self.encryption() {
-            Some(e) => e.decrypt(key, &value).map_err(|source| StorageError::Transform {
-                key: key.to_string(),
-                source,
-            }),
+            Some(e) => e
+                .decrypt(key, &value)
+                .map_err(|source| StorageError::Transform {
+                    key: key.to_string(),
+                    source,
+                }),
             None => Ok(value),
         }
     }
 
     fn encrypt(&self, key: &str, value: Vec<u8>) -> Result<Vec<u8>, StorageError> {
         match self.encryption() {
-            Some(e) => e.encrypt(key, &value).map_err(|source| StorageError::Transform {
-                key: key.to_string(),
-                source,
-            }),
+            Some(e) => e
+                .encrypt(key, &value)
+                .map_err(|source| StorageError::Transform {
+                    key: key.to_string(),
+                    source,
+                }),
             None => Ok(value),
         }
     }
@@ -287,7 +291,9 @@ impl EtcdStore {
             TxnOpResponse::Get(mut g) => g.take_kvs().into_iter().next(),
             _ => None,
         });
-        Ok(WriteOutcome::Conflict(current.map(|kv| self.plain(kv)).transpose()?))
+        Ok(WriteOutcome::Conflict(
+            current.map(|kv| self.plain(kv)).transpose()?,
+        ))
     }
 
     /// Compact history up to `revision`.

@@ -330,14 +330,11 @@ impl WatchCache {
             }
             None => {
                 inner.objects.remove(&key);
-                let last = prev
-                    .as_deref()
-                    .map(|o| o.value().clone())
-                    .or_else(|| {
-                        ev.prev_kv()
-                            .and_then(|p| plain(&key, p.value()))
-                            .and_then(|v| decode(&v, rev))
-                    });
+                let last = prev.as_deref().map(|o| o.value().clone()).or_else(|| {
+                    ev.prev_kv()
+                        .and_then(|p| plain(&key, p.value()))
+                        .and_then(|v| decode(&v, rev))
+                });
                 let Some(last) = last else {
                     inner.revision = rev;
                     return;

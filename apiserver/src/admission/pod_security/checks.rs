@@ -265,14 +265,23 @@ fn host_namespaces(spec: &Value) -> Option<Violation> {
 fn host_path_volumes(spec: &Value) -> Option<Violation> {
     let names: Vec<String> = volumes(spec)
         .filter(|v| v.get("hostPath").is_some())
-        .map(|v| v.get("name").and_then(Value::as_str).unwrap_or_default().to_string())
+        .map(|v| {
+            v.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     if names.is_empty() {
         return None;
     }
     violation(
         "hostPath volumes",
-        format!("{} {}", pluralize(names.len(), "volume", "volumes"), quote_list(&names)),
+        format!(
+            "{} {}",
+            pluralize(names.len(), "volume", "volumes"),
+            quote_list(&names)
+        ),
     )
 }
 
@@ -281,8 +290,17 @@ fn host_ports(spec: &Value) -> Option<Violation> {
     let mut ports: Vec<String> = Vec::new();
     for c in containers(spec) {
         let mut uses = false;
-        for p in c.c.get("ports").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(hp) = p.get("hostPort").and_then(Value::as_i64).filter(|p| *p != 0) {
+        for p in
+            c.c.get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        {
+            if let Some(hp) = p
+                .get("hostPort")
+                .and_then(Value::as_i64)
+                .filter(|p| *p != 0)
+            {
                 uses = true;
                 if !ports.contains(&hp.to_string()) {
                     ports.push(hp.to_string());
@@ -336,7 +354,9 @@ fn host_process(spec: &Value) -> Option<Violation> {
 
 fn privileged(spec: &Value) -> Option<Violation> {
     let cs = containers(spec);
-    let bad = names_where(&cs, |c| c.sc("/privileged").and_then(Value::as_bool) == Some(true));
+    let bad = names_where(&cs, |c| {
+        c.sc("/privileged").and_then(Value::as_bool) == Some(true)
+    });
     if bad.is_empty() {
         return None;
     }
@@ -399,7 +419,12 @@ fn restricted_volumes(spec: &Value) -> Option<Violation> {
         if bad.is_empty() {
             continue;
         }
-        names.push(v.get("name").and_then(Value::as_str).unwrap_or_default().to_string());
+        names.push(
+            v.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        );
         for t in bad {
             if !types.contains(t) {
                 types.push(t.clone());
@@ -425,8 +450,12 @@ fn restricted_volumes(spec: &Value) -> Option<Violation> {
 fn run_as_non_root(spec: &Value) -> Option<Violation> {
     let pod = pod_sc(spec, "/runAsNonRoot").and_then(Value::as_bool);
     let cs = containers(spec);
-    let explicit_false = names_where(&cs, |c| c.sc("/runAsNonRoot").and_then(Value::as_bool) == Some(false));
-    let unset = names_where(&cs, |c| c.sc("/runAsNonRoot").and_then(Value::as_bool).is_none());
+    let explicit_false = names_where(&cs, |c| {
+        c.sc("/runAsNonRoot").and_then(Value::as_bool) == Some(false)
+    });
+    let unset = names_where(&cs, |c| {
+        c.sc("/runAsNonRoot").and_then(Value::as_bool).is_none()
+    });
     let mut d = Vec::new();
     if pod == Some(false) {
         d.push("pod must not set securityContext.runAsNonRoot=false".to_string());
@@ -452,13 +481,18 @@ fn run_as_non_root(spec: &Value) -> Option<Violation> {
 fn run_as_user(spec: &Value) -> Option<Violation> {
     let pod = pod_sc(spec, "/runAsUser").and_then(Value::as_i64) == Some(0);
     let cs = containers(spec);
-    let bad = names_where(&cs, |c| c.sc("/runAsUser").and_then(Value::as_i64) == Some(0));
+    let bad = names_where(&cs, |c| {
+        c.sc("/runAsUser").and_then(Value::as_i64) == Some(0)
+    });
     let mut d = Vec::new();
     if pod {
         d.push("pod must not set runAsUser=0".to_string());
     }
     if !bad.is_empty() {
-        d.push(format!("{} must not set runAsUser=0", containers_phrase(&bad)));
+        d.push(format!(
+            "{} must not set runAsUser=0",
+            containers_phrase(&bad)
+        ));
     }
     if d.is_empty() {
         return None;
@@ -484,7 +518,10 @@ fn se_linux_options(spec: &Value) -> Option<Violation> {
             }
         }
         for k in ["user", "role"] {
-            if o.get(k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()) {
+            if o.get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty())
+            {
                 out.push(k.to_string());
             }
         }
@@ -493,7 +530,10 @@ fn se_linux_options(spec: &Value) -> Option<Violation> {
     let mut d = Vec::new();
     let pod = bad_opts(pod_sc(spec, "/seLinuxOptions"));
     if !pod.is_empty() {
-        d.push(format!("pod set forbidden securityContext.seLinuxOptions: {}", pod.join(", ")));
+        d.push(format!(
+            "pod set forbidden securityContext.seLinuxOptions: {}",
+            pod.join(", ")
+        ));
     }
     for c in containers(spec) {
         let bad = bad_opts(c.sc("/seLinuxOptions"));
@@ -518,10 +558,14 @@ fn seccomp_type<'a>(v: Option<&'a Value>) -> Option<&'a str> {
 fn seccomp_baseline(spec: &Value) -> Option<Violation> {
     let mut d = Vec::new();
     if seccomp_type(pod_sc(spec, "/seccompProfile/type")) == Some("Unconfined") {
-        d.push("pod must not set securityContext.seccompProfile.type to \"Unconfined\"".to_string());
+        d.push(
+            "pod must not set securityContext.seccompProfile.type to \"Unconfined\"".to_string(),
+        );
     }
     let cs = containers(spec);
-    let bad = names_where(&cs, |c| seccomp_type(c.sc("/seccompProfile/type")) == Some("Unconfined"));
+    let bad = names_where(&cs, |c| {
+        seccomp_type(c.sc("/seccompProfile/type")) == Some("Unconfined")
+    });
     if !bad.is_empty() {
         d.push(format!(
             "{} must not set securityContext.seccompProfile.type to \"Unconfined\"",
@@ -539,7 +583,9 @@ fn seccomp_restricted(spec: &Value) -> Option<Violation> {
     let mut d = Vec::new();
     let pod = seccomp_type(pod_sc(spec, "/seccompProfile/type"));
     if let Some(t) = pod.filter(|t| !ok(t)) {
-        d.push(format!("pod must not set securityContext.seccompProfile.type to {t:?}"));
+        d.push(format!(
+            "pod must not set securityContext.seccompProfile.type to {t:?}"
+        ));
     }
     let cs = containers(spec);
     let mut bad_types = Vec::new();
@@ -554,7 +600,9 @@ fn seccomp_restricted(spec: &Value) -> Option<Violation> {
     d.extend(bad_types);
     let pod_valid = pod.is_some_and(ok);
     if !pod_valid {
-        let unset = names_where(&cs, |c| seccomp_type(c.sc("/seccompProfile/type")).is_none());
+        let unset = names_where(&cs, |c| {
+            seccomp_type(c.sc("/seccompProfile/type")).is_none()
+        });
         if !unset.is_empty() {
             d.push(format!(
                 "pod or {} must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\"",
@@ -693,8 +741,12 @@ mod tests {
             ]
         );
         let restricted = reasons(Level::Restricted, &spec);
-        assert!(restricted.iter().any(|r| r.starts_with("restricted volume types (volume \"h\" uses restricted volume type \"hostPath\")")));
-        assert!(!restricted.iter().any(|r| r.starts_with("non-default capabilities")));
+        assert!(restricted.iter().any(|r| r.starts_with(
+            "restricted volume types (volume \"h\" uses restricted volume type \"hostPath\")"
+        )));
+        assert!(!restricted
+            .iter()
+            .any(|r| r.starts_with("non-default capabilities")));
         assert!(reasons(Level::Privileged, &spec).is_empty());
     }
 }

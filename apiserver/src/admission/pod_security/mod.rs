@@ -265,7 +265,10 @@ mod tests {
         let future = json!({"metadata": {"labels": {
             "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/enforce-version": "v1.99"}}});
-        assert_eq!(NamespacePolicy::from_namespace(&future).enforce.label(), "restricted:latest");
+        assert_eq!(
+            NamespacePolicy::from_namespace(&future).enforce.label(),
+            "restricted:latest"
+        );
     }
 
     #[test]
@@ -275,7 +278,12 @@ mod tests {
             "pod-security.kubernetes.io/warn-version": "1.2"}}});
         let e = validate_namespace(&bad).unwrap_err();
         assert_eq!(e.code, 422);
-        assert!(e.message.contains("metadata.labels[pod-security.kubernetes.io/enforce]"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("metadata.labels[pod-security.kubernetes.io/enforce]"),
+            "{}",
+            e.message
+        );
         assert!(validate_namespace(&json!({"metadata": {"name": "ok"}})).is_ok());
     }
 
@@ -287,7 +295,8 @@ mod tests {
         assert_eq!(meta["labels"]["a"], "b");
         assert!(spec["containers"].is_array());
         let cj = api_types::catalog::find("batch", "v1", "cronjobs").expect("catalog");
-        let obj = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}});
+        let obj =
+            json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": []}}}}}});
         assert!(pod_of(cj, &obj).is_some());
         let cm = api_types::catalog::find("", "v1", "configmaps").expect("catalog");
         assert!(pod_of(cm, &json!({})).is_none());
