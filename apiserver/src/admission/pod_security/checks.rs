@@ -551,7 +551,7 @@ fn se_linux_options(spec: &Value) -> Option<Violation> {
     violation("seLinuxOptions", d.join("; "))
 }
 
-fn seccomp_type<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn seccomp_type(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
