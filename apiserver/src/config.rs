@@ -117,6 +117,33 @@ pub struct Config {
     /// Ordered list of authorizers (comma separated): AlwaysAllow, AlwaysDeny, Node, RBAC.
     #[arg(long = "authorization-mode", default_value = "AlwaysAllow")]
     pub authorization_mode: String,
+    /// Audit policy (`audit.k8s.io/v1 Policy`, YAML or JSON). Auditing is on when this and
+    /// `--audit-log-path` are both given.
+    #[arg(long = "audit-policy-file")]
+    pub audit_policy_file: Option<PathBuf>,
+    /// File audit events are appended to, one JSON event per line; `-` means stdout.
+    #[arg(long = "audit-log-path")]
+    pub audit_log_path: Option<String>,
+    /// Largest size in megabytes of the audit log before it is rotated (0: never).
+    #[arg(long = "audit-log-maxsize", default_value_t = 0)]
+    pub audit_log_maxsize: u64,
+    /// Most rotated audit logs kept (0: all).
+    #[arg(long = "audit-log-maxbackup", default_value_t = 0)]
+    pub audit_log_maxbackup: usize,
+    /// Most days a rotated audit log is kept (0: forever).
+    #[arg(long = "audit-log-maxage", default_value_t = 0)]
+    pub audit_log_maxage: u64,
+    /// Format of audit events; only `json` (upstream's default) is supported.
+    #[arg(long = "audit-log-format", default_value = "json", value_parser = ["json"])]
+    pub audit_log_format: String,
+    /// `apiserver.config.k8s.io/v1 EncryptionConfiguration`: how resources are encrypted at
+    /// rest in etcd.
+    #[arg(long = "encryption-provider-config")]
+    pub encryption_provider_config: Option<PathBuf>,
+    /// Re-read `--encryption-provider-config` when the file changes.
+    #[arg(long = "encryption-provider-config-automatic-reload", default_value_t = false, action = clap::ArgAction::Set,
+        num_args = 0..=1, default_missing_value = "true")]
+    pub encryption_provider_config_automatic_reload: bool,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

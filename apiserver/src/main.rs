@@ -38,6 +38,18 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to etcd at {}", config.etcd_servers.join(",")))?;
     let prefix = config.etcd_prefix.trim_end_matches('/').to_string();
+    if let Some(path) = &config.encryption_provider_config {
+        let encryption = apiserver::storage::encryption::Encryption::load(path, &prefix)?;
+        etcd.set_encryption(Some(encryption));
+        if config.encryption_provider_config_automatic_reload {
+            tokio::spawn(apiserver::storage::encryption::reload_on_change(
+                etcd.clone(),
+                path.clone(),
+                prefix.clone(),
+                std::time::Duration::from_secs(1),
+            ));
+        }
+    }
     let cache = WatchCache::start(
         etcd.clone(),
         format!("{prefix}/"),
@@ -68,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
             authorizer: authorizer.clone(),
             resource_quota: config.admission_plugin_enabled("ResourceQuota"),
+            pod_security: config.admission_plugin_enabled("PodSecurity"),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)
@@ -89,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
     let authn = Authenticator::from_config(&config).context("loading service account keys")?;
+    let audit = apiserver::audit::Auditor::from_config(&config).context("setting up auditing")?;
     let api = Arc::new(ApiServer {
         store,
         config: config.clone(),
@@ -96,6 +110,7 @@ async fn main() -> anyhow::Result<()> {
         kubelet,
         authn,
         authorizer: authorizer.clone(),
+        audit,
     });
     tokio::spawn(authz::aggregation::run(
         api.clone(),

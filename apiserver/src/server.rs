@@ -116,9 +116,11 @@ pub async fn serve(
                 }
             };
             let user = authn::x509::from_client_cert(tls.get_ref().1.peer_certificates());
-            let service = service_fn(move |req| {
+            let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let api = api.clone();
                 let user = user.clone();
+                // The client address, for audit events' sourceIPs.
+                req.extensions_mut().insert(handlers::Peer(peer.ip()));
                 async move { Ok::<_, std::convert::Infallible>(handlers::handle(api, req, user).await) }
             });
             let mut builder = Builder::new(TokioExecutor::new());

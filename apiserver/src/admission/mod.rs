@@ -12,6 +12,7 @@ pub mod limit_ranger;
 mod lookup;
 mod namespace_lifecycle;
 pub mod node_restriction;
+pub mod pod_security;
 pub mod priority;
 mod resource_quota;
 pub mod service_account;
@@ -48,6 +49,8 @@ pub struct Admission {
     pub authorizer: Arc<Authorizer>,
     /// Whether the ResourceQuota plugin runs (on by default, as upstream).
     pub resource_quota: bool,
+    /// Whether PodSecurity runs (on by default, as upstream since 1.25).
+    pub pod_security: bool,
 }
 
 impl Admission {
@@ -67,6 +70,24 @@ impl Admission {
         if res.group == "rbac.authorization.k8s.io" {
             self.authorizer
                 .check_rbac_write(user, res.plural, ns, obj, old)?;
+        }
+        Ok(())
+    }
+
+    /// PodSecurity, a validating step of creates and updates: refuses pods that violate
+    /// their namespace's enforced level and warns about pods and workload templates that
+    /// violate its warn level.
+    pub fn pod_security(
+        &self,
+        store: &Store,
+        res: &ResourceInfo,
+        ns: Option<&str>,
+        obj: &Value,
+        old: Option<&Value>,
+        ctx: &crate::store::RequestContext,
+    ) -> Result<(), ApiError> {
+        if self.pod_security {
+            pod_security::admit(store, res, ns, obj, old, ctx)?;
         }
         Ok(())
     }

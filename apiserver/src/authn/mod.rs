@@ -11,6 +11,7 @@
 //! (`serviceaccounts/token`, [`token_request`]), TokenReview and SelfSubjectReview
 //! ([`reviews`]) and the OIDC discovery documents for the token issuer ([`oidc`]).
 
+pub mod impersonation;
 pub mod jwt;
 pub mod keys;
 pub mod oidc;

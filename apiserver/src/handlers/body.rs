@@ -11,7 +11,11 @@ use crate::store::write::PatchType;
 /// Read the whole body, refusing more than `max` bytes with 413.
 pub async fn read(body: Incoming, max: usize) -> Result<Bytes, ApiError> {
     match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
+        Ok(c) => {
+            let bytes = c.to_bytes();
+            crate::audit::record_request_body(None, &bytes);
+            Ok(bytes)
+        }
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()

@@ -19,7 +19,8 @@ use futures::FutureExt;
 use http::{Request, Response};
 use hyper::body::Incoming;
 
-use crate::authn::{self, Authenticator, CertUser, UserInfo};
+use crate::audit::{self, RequestAudit};
+use crate::authn::{self, impersonation, Authenticator, CertUser, UserInfo};
 use crate::config::Config;
 use crate::errors::ApiError;
 use crate::kubelet::KubeletClient;
@@ -42,7 +43,13 @@ pub struct ApiServer {
     pub authn: Authenticator,
     /// The `--authorization-mode` chain.
     pub authorizer: Arc<crate::authz::Authorizer>,
+    /// Auditing, when `--audit-policy-file` and `--audit-log-path` are given.
+    pub audit: Option<Arc<crate::audit::Auditor>>,
 }
+
+/// The address a request came from (a request extension set by the server).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::IpAddr);
 
 /// Paths anyone may read, as upstream's `system:public-info-viewer` allows.
 fn is_public(path: &str) -> bool {
@@ -65,16 +72,42 @@ pub async fn handle(
     let query = Query::parse(req.uri().query());
     let info = RequestInfo::parse(req.method(), req.uri().path(), &query);
     let dry_run = query.all("dryRun").iter().any(|d| d == "All");
-    let fut = dispatch(server.clone(), req, info.clone(), query, cert);
-    let resp = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
+    let audit_id = audit::audit_id(req.headers());
+    let record = server.audit.as_ref().map(|a| {
+        let long_running = info.verb == "watch" || kubelet::is_kubelet_subresource(&info);
+        let peer = req.extensions().get::<Peer>().map(|p| p.0);
+        RequestAudit::new(
+            a.clone(),
+            audit_id.clone(),
+            req.uri(),
+            req.method(),
+            req.headers(),
+            &info,
+            peer,
+            long_running,
+        )
+    });
+    let fut = audit::scope(
+        record.clone(),
+        dispatch(server.clone(), req, info.clone(), query, cert),
+    );
+    let mut resp = match std::panic::AssertUnwindSafe(fut).catch_unwind().await {
         Ok(r) => r,
         Err(_) => {
+            const PANICKED: &str = "the server panicked while serving the request";
             tracing::error!(path = %info.path, "panic while serving request");
-            response::error(&ApiError::internal(
-                "the server panicked while serving the request",
-            ))
+            if let Some(r) = &record {
+                r.panicked(PANICKED);
+            }
+            response::error(&ApiError::internal(PANICKED))
         }
     };
+    if let Ok(v) = http::HeaderValue::from_str(&audit_id) {
+        resp.headers_mut().insert(audit::AUDIT_ID_HEADER, v);
+    }
+    if let Some(r) = record {
+        resp = r.respond(resp).await;
+    }
     if info.is_resource_request && info.verb != "watch" {
         let labels = metrics::RequestLabels {
             verb: &info.verb.to_ascii_uppercase(),
@@ -110,7 +143,7 @@ async fn dispatch(
     let path = req.uri().path().to_string();
     let authenticated =
         authn::authenticate(&server.authn, &server.store, req.headers(), cert.as_ref()).await;
-    let user = match authenticated {
+    let mut user = match authenticated {
         Ok(Some(u)) => u,
         Ok(None) if is_public(&path) => {
             UserInfo::system("system:anonymous", &["system:unauthenticated"])
@@ -118,12 +151,28 @@ async fn dispatch(
         Ok(None) => return response::error(&ApiError::unauthorized()),
         Err(e) => return response::error(&e),
     };
+    audit::authenticated(&user);
+    // Upstream's filter order: authentication, audit, impersonation, authorization.
+    match impersonation::impersonate(&server.authorizer, &user, req.headers()) {
+        Ok(Some(acting_as)) => {
+            tracing::debug!(user = %user.name, impersonating = %acting_as.name, "impersonation");
+            audit::impersonated(&acting_as);
+            user = acting_as;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            audit::annotate("authorization.k8s.io/decision", "forbid");
+            return response::error(&e);
+        }
+    }
     if let Err(e) = server
         .authorizer
         .check_request(&user, req.method(), &info, &query)
     {
+        audit::annotate("authorization.k8s.io/decision", "forbid");
         return response::error(&e);
     }
+    audit::annotate("authorization.k8s.io/decision", "allow");
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;
     }

@@ -3,10 +3,12 @@
 //! Every write is a transaction guarded by the revision it expects, so concurrent writers
 //! cannot lose each other's updates.
 
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use etcd_client::{Client, Compare, CompareOp, GetOptions, KvClient, Txn, TxnOp, TxnOpResponse};
 
+use super::encryption::{Encryption, TransformError};
 use super::failover::{with_failover, Retry};
 use crate::metrics;
 
@@ -19,6 +21,14 @@ pub enum StorageError {
     /// The requested revision has been compacted away.
     #[error("required revision has been compacted")]
     Compacted,
+    /// A value could not be encrypted or decrypted (encryption at rest).
+    #[error("unable to transform key {key:?}: {source}")]
+    Transform {
+        /// The etcd key.
+        key: String,
+        /// Why.
+        source: TransformError,
+    },
 }
 
 /// A key read from etcd.
@@ -57,6 +67,8 @@ pub struct Page {
 pub struct EtcdStore {
     client: Client,
     kv: KvClient,
+    /// Encryption at rest; shared by clones so that a reloaded configuration reaches all.
+    encryption: Arc<RwLock<Option<Arc<Encryption>>>>,
 }
 
 fn is_compacted(e: &etcd_client::Error) -> bool {
@@ -90,7 +102,54 @@ impl EtcdStore {
             .kv_client()
             .max_decoding_message_size(1 << 30)
             .max_encoding_message_size(64 << 20);
-        Ok(Self { client, kv })
+        Ok(Self {
+            client,
+            kv,
+            encryption: Arc::default(),
+        })
+    }
+
+    /// Encrypt values at rest with `config` from now on (`None`: store them as they are).
+    pub fn set_encryption(&self, config: Option<Encryption>) {
+        *self.encryption.write().unwrap_or_else(|p| p.into_inner()) = config.map(Arc::new);
+    }
+
+    fn encryption(&self) -> Option<Arc<Encryption>> {
+        self.encryption
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The plain value of what is stored at `key`.
+    pub fn decrypt(&self, key: &str, value: Vec<u8>) -> Result<Vec<u8>, StorageError> {
+        match self.encryption() {
+            Some(e) => e
+                .decrypt(key, &value)
+                .map_err(|source| StorageError::Transform {
+                    key: key.to_string(),
+                    source,
+                }),
+            None => Ok(value),
+        }
+    }
+
+    fn encrypt(&self, key: &str, value: Vec<u8>) -> Result<Vec<u8>, StorageError> {
+        match self.encryption() {
+            Some(e) => e
+                .encrypt(key, &value)
+                .map_err(|source| StorageError::Transform {
+                    key: key.to_string(),
+                    source,
+                }),
+            None => Ok(value),
+        }
+    }
+
+    fn plain(&self, kv: etcd_client::KeyValue) -> Result<StoredObject, StorageError> {
+        let mut o = to_stored(kv);
+        o.value = self.decrypt(&o.key, std::mem::take(&mut o.value))?;
+        Ok(o)
     }
 
     /// The underlying client (for watches).
@@ -107,7 +166,11 @@ impl EtcdStore {
         })
         .await?;
         metrics::observe_etcd("get", start);
-        Ok(resp.take_kvs().into_iter().next().map(to_stored))
+        resp.take_kvs()
+            .into_iter()
+            .next()
+            .map(|kv| self.plain(kv))
+            .transpose()
     }
 
     /// The store's current revision (a cheap quorum read).
@@ -126,8 +189,24 @@ impl EtcdStore {
         Ok(resp.header().map(|h| h.revision()).unwrap_or(0))
     }
 
-    /// Read up to `limit` keys (0 = no limit) in `[start, end)` at `revision` (0 = latest).
+    /// Read up to `limit` keys (0 = no limit) in `[start, end)` at `revision` (0 = latest),
+    /// decrypted; a value that cannot be decrypted fails the read.
     pub async fn range(
+        &self,
+        start: &str,
+        end: &[u8],
+        limit: i64,
+        revision: i64,
+    ) -> Result<Page, StorageError> {
+        let mut page = self.range_raw(start, end, limit, revision).await?;
+        for o in &mut page.items {
+            o.value = self.decrypt(&o.key, std::mem::take(&mut o.value))?;
+        }
+        Ok(page)
+    }
+
+    /// [`EtcdStore::range`] without decryption: values exactly as etcd holds them.
+    pub async fn range_raw(
         &self,
         start: &str,
         end: &[u8],
@@ -164,6 +243,7 @@ impl EtcdStore {
 
     /// Create `key` only if it does not exist.
     pub async fn create(&self, key: &str, value: Vec<u8>) -> Result<WriteOutcome, StorageError> {
+        let value = self.encrypt(key, value)?;
         let txn = Txn::new()
             .when([Compare::create_revision(key, CompareOp::Equal, 0)])
             .and_then([TxnOp::put(key, value, None)])
@@ -178,6 +258,7 @@ impl EtcdStore {
         value: Vec<u8>,
         expected: i64,
     ) -> Result<WriteOutcome, StorageError> {
+        let value = self.encrypt(key, value)?;
         let txn = Txn::new()
             .when([Compare::mod_revision(key, CompareOp::Equal, expected)])
             .and_then([TxnOp::put(key, value, None)])
@@ -207,10 +288,12 @@ impl EtcdStore {
             return Ok(WriteOutcome::Written(revision));
         }
         let current = resp.op_responses().into_iter().find_map(|r| match r {
-            TxnOpResponse::Get(mut g) => g.take_kvs().into_iter().next().map(to_stored),
+            TxnOpResponse::Get(mut g) => g.take_kvs().into_iter().next(),
             _ => None,
         });
-        Ok(WriteOutcome::Conflict(current))
+        Ok(WriteOutcome::Conflict(
+            current.map(|kv| self.plain(kv)).transpose()?,
+        ))
     }
 
     /// Compact history up to `revision`.

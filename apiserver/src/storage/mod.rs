@@ -2,6 +2,7 @@
 //! between members) and the watch cache that serves watches and consistent lists from memory.
 
 pub mod compaction;
+pub mod encryption;
 pub mod etcd;
 pub mod failover;
 pub mod object;

@@ -276,21 +276,30 @@ impl WatchCache {
                 return Ok(());
             }
             for ev in resp.events() {
-                self.apply(ev);
+                self.apply(store, ev);
             }
         }
         Ok(())
     }
 
-    fn apply(&self, ev: &etcd_client::Event) {
+    fn apply(&self, store: &EtcdStore, ev: &etcd_client::Event) {
         let Some(kv) = ev.kv() else { return };
         let rev = kv.mod_revision();
         let key = String::from_utf8_lossy(kv.key()).into_owned();
-        // Decode and serialize before taking the lock: readers never wait for that work.
-        let put = match ev.event_type() {
-            EtcdEventType::Put => {
-                Some(decode(kv.value(), rev).map(|o| Arc::new(Object::serialized(o))))
+        let plain = |key: &str, value: &[u8]| match store.decrypt(key, value.to_vec()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::error!(error = %e, "undecryptable object in etcd");
+                None
             }
+        };
+        // Decrypt, decode and serialize before taking the lock: readers never wait for that.
+        let put = match ev.event_type() {
+            EtcdEventType::Put => Some(
+                plain(&key, kv.value())
+                    .and_then(|v| decode(&v, rev))
+                    .map(|o| Arc::new(Object::serialized(o))),
+            ),
             EtcdEventType::Delete => None,
         };
         let mut inner = self.write();
@@ -321,10 +330,11 @@ impl WatchCache {
             }
             None => {
                 inner.objects.remove(&key);
-                let last = prev
-                    .as_deref()
-                    .map(|o| o.value().clone())
-                    .or_else(|| ev.prev_kv().and_then(|p| decode(p.value(), rev)));
+                let last = prev.as_deref().map(|o| o.value().clone()).or_else(|| {
+                    ev.prev_kv()
+                        .and_then(|p| plain(&key, p.value()))
+                        .and_then(|v| decode(&v, rev))
+                });
                 let Some(last) = last else {
                     inner.revision = rev;
                     return;
@@ -367,11 +377,20 @@ async fn load(
     let mut start = prefix.to_string();
     let mut revision = 0;
     loop {
-        let page = store.range(&start, &end, 10_000, revision).await?;
+        let page = store.range_raw(&start, &end, 10_000, revision).await?;
         revision = page.revision;
         let last = page.items.last().map(|o| o.key.clone());
         for o in page.items {
-            if let Some(v) = decode(&o.value, o.mod_revision) {
+            // An object no configured key can decrypt stays out of the cache; reads of it from
+            // etcd answer an internal error that names the key.
+            let value = match store.decrypt(&o.key, o.value) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(error = %e, "skipping an undecryptable object");
+                    continue;
+                }
+            };
+            if let Some(v) = decode(&value, o.mod_revision) {
                 objects.insert(o.key, Arc::new(Object::serialized(v)));
             }
         }

@@ -47,6 +47,7 @@ impl From<StorageError> for ApiError {
                 ApiError::gone("The resourceVersion for the provided list is too old.")
             }
             StorageError::Etcd(e) => ApiError::internal(format!("etcd: {e}")),
+            e @ StorageError::Transform { .. } => ApiError::internal(e.to_string()),
         }
     }
 }

@@ -89,6 +89,7 @@ impl Store {
         if let Err(e) = self
             .admission
             .validate_write(res, ns, &obj, None, &ctx.user)
+            .and_then(|_| self.admission.pod_security(self, res, ns, &obj, None, ctx))
         {
             release.release(self).await;
             return Err(e);
@@ -366,6 +367,8 @@ impl Store {
                 Mutation::Write(mut new) => {
                     self.admission
                         .validate_write(res, ns, &new, old.as_ref(), &ctx.user)?;
+                    self.admission
+                        .pod_security(self, res, ns, &new, old.as_ref(), ctx)?;
                     let allocations = match &old {
                         Some(o) => self.admission.admit_update(self, res, &mut new, o).await?,
                         None => Default::default(),

@@ -1,0 +1,240 @@
+//! PodSecurity admission: namespace labels `pod-security.kubernetes.io/enforce|warn|audit`
+//! refuse or warn about pods that violate the baseline or restricted standard, with
+//! upstream's messages; workloads only get warnings; unlabeled namespaces stay privileged.
+
+use anyhow::Result;
+use integration_tests::api::send;
+use integration_tests::TestCluster;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn namespace(cluster: &TestCluster, name: &str, labels: Value) -> Result<()> {
+    let (status, body) = cluster
+        .post_json(
+            "/api/v1/namespaces",
+            &json!({"metadata": {"name": name, "labels": labels}}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Ok(())
+}
+
+fn pod(name: &str, container_sc: Value) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "busybox", "securityContext": container_sc}]}
+    })
+}
+
+fn restricted_pod(name: &str) -> Value {
+    json!({
+        "metadata": {"name": name},
+        "spec": {
+            "securityContext": {"runAsNonRoot": true, "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "c", "image": "busybox", "securityContext": {
+                "allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}}]
+        }
+    })
+}
+
+/// POST as the admin; (status, body, Warning headers).
+async fn post(
+    cluster: &TestCluster,
+    path: &str,
+    body: &Value,
+) -> Result<(StatusCode, Value, Vec<String>)> {
+    let resp = cluster
+        .client()
+        .post(cluster.url(path))
+        .json(body)
+        .send()
+        .await?;
+    let warnings = resp
+        .headers()
+        .get_all("Warning")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(String::from))
+        .collect();
+    let status = resp.status();
+    let body = serde_json::from_slice(&resp.bytes().await?).unwrap_or(Value::Null);
+    Ok((status, body, warnings))
+}
+
+const RESTRICTED_VIOLATIONS: &str = r#"allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#;
+
+#[tokio::test]
+async fn enforce_refuses_and_warn_warns() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    namespace(
+        &cluster,
+        "locked",
+        json!({"pod-security.kubernetes.io/enforce": "restricted"}),
+    )
+    .await?;
+    namespace(
+        &cluster,
+        "mixed",
+        json!({
+            "pod-security.kubernetes.io/enforce": "baseline",
+            "pod-security.kubernetes.io/enforce-version": "v1.30",
+            "pod-security.kubernetes.io/warn": "restricted"
+        }),
+    )
+    .await?;
+
+    // enforce=restricted refuses a plain pod with upstream's message.
+    let (status, body, _) = post(
+        &cluster,
+        "/api/v1/namespaces/locked/pods",
+        &pod("p", json!({})),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["reason"], "Forbidden");
+    assert_eq!(
+        body["message"],
+        format!(
+            r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#
+        )
+    );
+    let (status, _) = cluster.get_json("/api/v1/namespaces/locked/pods/p").await?;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a refused pod must not be stored"
+    );
+    // A hardened pod is fine.
+    let (status, body, warnings) = post(
+        &cluster,
+        "/api/v1/namespaces/locked/pods",
+        &restricted_pod("ok"),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    // enforce=baseline accepts the plain pod but warn=restricted says why it would not pass.
+    let (status, body, warnings) = post(
+        &cluster,
+        "/api/v1/namespaces/mixed/pods",
+        &pod("p", json!({})),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let expected =
+        format!(r#"would violate PodSecurity "restricted:latest": {RESTRICTED_VIOLATIONS}"#);
+    assert!(warnings[0].starts_with("299 - "), "{warnings:?}");
+    assert!(
+        warnings[0].contains(&expected.replace('"', "\\\"")),
+        "{warnings:?}\n{expected}"
+    );
+    // …and refuses a privileged one, naming the pinned version.
+    let (status, body, _) = post(
+        &cluster,
+        "/api/v1/namespaces/mixed/pods",
+        &pod("priv", json!({"privileged": true})),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        r#"pods "priv" is forbidden: violates PodSecurity "baseline:v1.30": privileged (container "c" must not set securityContext.privileged=true)"#
+    );
+
+    // Unlabeled namespaces are privileged: host namespaces and privileged containers pass.
+    let mut host = pod("host", json!({"privileged": true}));
+    host["spec"]["hostNetwork"] = json!(true);
+    let (status, body, warnings) = post(&cluster, "/api/v1/namespaces/default/pods", &host).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(warnings.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn workloads_are_warned_not_refused() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    namespace(
+        &cluster,
+        "locked",
+        json!({
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted"
+        }),
+    )
+    .await?;
+    let deployment = json!({
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"hostNetwork": true, "containers": [{"name": "c", "image": "busybox"}]}
+            }
+        }
+    });
+    let (status, body, warnings) = post(
+        &cluster,
+        "/apis/apps/v1/namespaces/locked/deployments",
+        &deployment,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(
+            r#"would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false"#
+        ) && warnings[0].contains("host namespaces (hostNetwork=true)"),
+        "{warnings:?}"
+    );
+    // Updates that leave the template alone are not evaluated again.
+    let resp = cluster
+        .client()
+        .patch(cluster.url("/apis/apps/v1/namespaces/locked/deployments/web"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({"metadata": {"labels": {"tier": "front"}}}).to_string())
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get("Warning").is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_labels_and_the_disabled_plugin() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let (status, body) = cluster
+        .post_json(
+            "/api/v1/namespaces",
+            &json!({"metadata": {"name": "typo", "labels": {"pod-security.kubernetes.io/enforce": "strict"}}}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be one of privileged, baseline, restricted"),
+        "{body}"
+    );
+    drop(cluster);
+
+    let cluster =
+        TestCluster::start_with_args(&["--disable-admission-plugins=PodSecurity,ServiceAccount"])
+            .await?;
+    namespace(
+        &cluster,
+        "locked",
+        json!({"pod-security.kubernetes.io/enforce": "restricted"}),
+    )
+    .await?;
+    let (status, body) = send(
+        cluster
+            .client()
+            .post(cluster.url("/api/v1/namespaces/locked/pods"))
+            .json(&pod("p", json!({"privileged": true}))),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Ok(())
+}
