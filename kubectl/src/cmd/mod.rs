@@ -10,12 +10,18 @@ pub mod config;
 pub mod cordon;
 pub mod create;
 pub mod delete;
+pub mod describe;
+pub mod expose;
+pub mod generators;
 pub mod get;
 pub mod label;
 pub mod logs;
 pub mod patch;
 pub mod rollout;
+pub mod run;
 pub mod scale;
+pub mod set;
+pub mod taint;
 pub mod version;
 pub mod wait;
 
@@ -118,6 +124,16 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// Manage the rollout of a resource.
     Rollout(rollout::RolloutArgs),
+    /// Show details of a specific resource or group of resources.
+    Describe(describe::DescribeArgs),
+    /// Take a replication controller, service, deployment or pod and expose it as a new Kubernetes service.
+    Expose(expose::ExposeArgs),
+    /// Run a particular image on the cluster.
+    Run(run::RunArgs),
+    /// Set specific features on objects.
+    Set(set::SetArgs),
+    /// Update the taints on one or more nodes.
+    Taint(taint::TaintArgs),
 }
 
 /// What every command runs with: flags, the merged kubeconfig, and lazily a client.
@@ -183,6 +199,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Auth(a) => auth::run(&ctx, a).await,
         Command::Wait(a) => wait::run(&ctx, a).await,
         Command::Rollout(a) => rollout::run(&ctx, a).await,
+        Command::Taint(a) => taint::run(&ctx, a).await,
+        Command::Describe(a) => describe::run(&ctx, a).await,
+        Command::Expose(a) => expose::run(&ctx, a).await,
+        Command::Run(a) => run::run(&ctx, a).await,
+        Command::Set(a) => set::run(&ctx, a).await,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod custom_columns;
 pub mod json;
 pub mod jsonpath;
 pub mod table;
+pub mod tabbed;
 pub mod tabwriter;
 pub mod yaml;
 
