@@ -190,7 +190,8 @@ struct RuleArgs {
 /// Binding subjects.
 #[derive(Debug, Args, Clone)]
 struct SubjectArgs {
-    #[arg(long, value_delimiter = ',')]
+    /// Usernames to bind to the role (given as `--user`; see `rewrite_shadowed_flags`).
+    #[arg(id = "binding_user", long = "binding-user", value_delimiter = ',')]
     user: Vec<String>,
     #[arg(long, value_delimiter = ',')]
     group: Vec<String>,
@@ -282,11 +283,12 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             common,
         }) => {
             let data = collect_data(&from_literal, &from_file, false)?;
-            (
-                json!({"apiVersion": "v1", "kind": "ConfigMap",
-                       "metadata": {"name": name, "creationTimestamp": null}, "data": data}),
-                common,
-            )
+            let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": name, "creationTimestamp": null}});
+            if !data.is_empty() {
+                cm["data"] = Value::Object(data);
+            }
+            (cm, common)
         }
         Some(Generator::Secret {
             kind:
@@ -300,7 +302,10 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         }) => {
             let data = collect_data(&from_literal, &from_file, true)?;
             let mut s = json!({"apiVersion": "v1", "kind": "Secret",
-                               "metadata": {"name": name, "creationTimestamp": null}, "data": data});
+                               "metadata": {"name": name, "creationTimestamp": null}});
+            if !data.is_empty() {
+                s["data"] = Value::Object(data);
+            }
             if let Some(t) = secret_type {
                 s["type"] = json!(t);
             }
@@ -434,7 +439,9 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
     if rule.resource.is_empty() && non_resource_urls.is_empty() {
         return Err(KubectlError::usage("at least one resource must be specified"));
     }
-    gen::check_verbs(&rule.verb)?;
+    for w in gen::nonstandard_verbs(&rule.verb) {
+        eprintln!("Warning: '{w}' is not a standard resource verb");
+    }
     let mut resources = Vec::new();
     if !rule.resource.is_empty() {
         let (client, mut disc) = ctx.client_and_discovery().await?;
@@ -444,7 +451,11 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
                 resources.push((String::new(), "*".to_string()));
                 continue;
             }
-            let res = disc.resolve(&client, word).await?;
+            // Upstream prints the mapper's error without the `error: ` prefix.
+            let res = disc.resolve(&client, word).await.map_err(|e| {
+                eprintln!("{}", e.to_string().trim_start_matches("error: "));
+                KubectlError::Reported
+            })?;
             let mut plural = res.plural.clone();
             if let Some(sub) = sub {
                 plural = format!("{plural}/{sub}");
@@ -618,7 +629,10 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
             }
         };
         let ns = manifest::namespace_for(&m, res, &client.namespace, client.namespace_explicit)?;
-        let m = manifest::with_namespace(&m, ns.as_deref());
+        // Generated objects carry a namespace only when -n was given (upstream's
+        // EnforceNamespace); files keep or get theirs.
+        let keep_ns = !m.source.is_empty() || client.namespace_explicit || dry != DryRun::Client;
+        let m = manifest::with_namespace(&m, ns.as_deref().filter(|_| keep_ns));
         let created = if dry == DryRun::Client {
             Ok(m.object.clone())
         } else {

@@ -177,7 +177,7 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
             };
             let mut svc_name = a.name.clone().unwrap_or_else(|| name.clone());
             svc_name.truncate(63);
-            let svc = gen::expose_service(&ExposeSpec {
+            let mut svc = gen::expose_service(&ExposeSpec {
                 name: svc_name,
                 selector,
                 labels,
@@ -190,6 +190,9 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 session_affinity: a.session_affinity.clone(),
                 load_balancer_ip: a.load_balancer_ip.clone(),
             });
+            if client.namespace_explicit {
+                svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
+            }
             if dry == DryRun::Client {
                 return Ok(svc);
             }

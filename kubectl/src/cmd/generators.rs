@@ -124,17 +124,13 @@ const VALID_VERBS: [&str; 13] = [
     "use", "bind", "escalate", "impersonate",
 ];
 
-/// Checks `--verb` values.
-pub fn check_verbs(verbs: &[String]) -> Result<()> {
-    for v in verbs {
-        if !VALID_VERBS.contains(&v.as_str()) {
-            return Err(KubectlError::usage(format!(
-                "invalid verb: '{v}' for resource. Valid verbs are: [{}]",
-                VALID_VERBS[1..].join(" ")
-            )));
-        }
-    }
-    Ok(())
+/// The `--verb` values that are not standard resource verbs (upstream warns about them).
+pub fn nonstandard_verbs(verbs: &[String]) -> Vec<&str> {
+    verbs
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !VALID_VERBS.contains(v))
+        .collect()
 }
 
 /// One `--resource`, resolved: (group, plural[/subresource]).
@@ -432,7 +428,7 @@ mod tests {
         assert_eq!(rules[0], json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}));
         assert_eq!(rules[1]["resources"], json!(["deployments", "replicasets"]));
         assert_eq!(rules[2], json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]}));
-        assert!(check_verbs(&s(&["get", "fly"])).is_err());
+        assert_eq!(nonstandard_verbs(&s(&["get", "fly"])), vec!["fly"]);
     }
 
     #[test]

@@ -214,3 +214,40 @@ pub fn out(s: &str) {
     let _ = stdout.write_all(s.as_bytes());
     let _ = stdout.flush();
 }
+
+/// Renames subcommand flags that share a name with a global flag (cobra lets a local flag
+/// shadow a persistent one; clap would bind the global): `create rolebinding --user` means
+/// the binding's subject, not the kubeconfig user.
+pub fn rewrite_shadowed_flags(args: Vec<String>) -> Vec<String> {
+    let pos = args
+        .iter()
+        .position(|a| a == "rolebinding" || a == "clusterrolebinding");
+    let Some(pos) = pos.filter(|p| args[..*p].iter().any(|a| a == "create")) else {
+        return args;
+    };
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > pos && (a == "--user" || a.starts_with("--user=")) {
+                a.replacen("--user", "--binding-user", 1)
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_user_is_not_the_kubeconfig_user() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rewrite_shadowed_flags(v(&["kubectl", "--user", "admin", "create", "rolebinding", "b", "--user=bob"])),
+            v(&["kubectl", "--user", "admin", "create", "rolebinding", "b", "--binding-user=bob"])
+        );
+        assert_eq!(rewrite_shadowed_flags(v(&["kubectl", "get", "--user=x"])), v(&["kubectl", "get", "--user=x"]));
+    }
+}

@@ -63,7 +63,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         ));
     };
     let Some(image) = a.image.as_deref().filter(|i| !i.is_empty()) else {
-        return Err(KubectlError::usage("--image is required"));
+        return Err(KubectlError::usage("required flag(s) \"image\" not set"));
     };
     if !matches!(a.restart.as_str(), "Always" | "OnFailure" | "Never") {
         return Err(KubectlError::usage(format!(
@@ -77,7 +77,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         ));
     }
     let labels = a.labels.as_deref().map(gen::parse_labels).transpose()?;
-    let pod = gen::run_pod(&RunSpec {
+    let mut pod = gen::run_pod(&RunSpec {
         name,
         image,
         labels,
@@ -93,10 +93,13 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
     })?;
     let format = OutputFormat::parse(a.output.as_deref())?;
     let dry = DryRun::parse(a.dry_run.as_deref())?;
+    let client = ctx.client().await?;
+    if client.namespace_explicit {
+        pod["metadata"]["namespace"] = Value::String(client.namespace.clone());
+    }
     let created: Value = if dry == DryRun::Client {
         pod
     } else {
-        let client = ctx.client().await?;
         post(
             &client,
             &format!("/api/v1/namespaces/{}/pods", client.namespace),

@@ -237,7 +237,8 @@ pub fn conflicts(add: &[TaintSpec], remove: &[TaintSpec]) -> Vec<String> {
     for a in add {
         for r in remove {
             if a.key == r.key && (r.effect.is_empty() || a.effect == r.effect) {
-                out.push(format!("{{\"{}\":\"{}\"}}", r.key, r.effect));
+                // kubectl 1.32 prints `key=effect`.
+                out.push(format!("{}={}", r.key, r.effect));
             }
         }
     }
@@ -292,7 +293,13 @@ pub fn reorganize(
     match errors.len() {
         0 => {}
         1 => return Err(KubectlError::usage(errors.remove(0))),
-        _ => return Err(KubectlError::usage(format!("[{}]", errors.join(", ")))),
+        _ => {
+            // Upstream prints an aggregate of several errors one per line, unprefixed.
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            return Err(KubectlError::Reported);
+        }
     }
     let verb = if (added && removed) || overwrite {
         "modified"
@@ -469,7 +476,7 @@ mod tests {
     #[test]
     fn conflicting_add_and_remove() {
         let c = conflicts(&[spec("a", "1", "NoSchedule")], &[spec("a", "", "")]);
-        assert_eq!(c, vec!["{\"a\":\"\"}"]);
+        assert_eq!(c, vec!["a="]);
         assert!(conflicts(&[spec("a", "1", "NoSchedule")], &[spec("a", "", "NoExecute")]).is_empty());
     }
 

@@ -547,3 +547,43 @@ mod tests {
         );
     }
 }
+
+/// `kubectl describe serviceaccount`; `tokens` are the token Secrets naming the account and
+/// `existing` the names of the namespace's Secrets (to mark missing mountable secrets).
+pub fn describe_service_account(
+    sa: &Value,
+    tokens: &[Value],
+    existing: &[String],
+    events: Option<&[Value]>,
+) -> String {
+    let mut w = PrefixWriter::new();
+    w.write(0, &format!("Name:\t{}\n", s(sa, "/metadata/name")));
+    w.write(0, &format!("Namespace:\t{}\n", s(sa, "/metadata/namespace")));
+    f::labels(&mut w, "Labels", f::map(sa, "/metadata/labels"));
+    f::annotations(&mut w, "Annotations", f::map(sa, "/metadata/annotations"));
+    let names = |list: &[Value]| -> Vec<String> { list.iter().map(|x| s(x, "/name").to_string()).collect() };
+    let token_names: Vec<String> = tokens.iter().map(|t| s(t, "/metadata/name").to_string()).collect();
+    // Upstream pads the headers to one width and prints them sorted.
+    let sections = [
+        ("Image pull secrets:", names(arr(sa, "/imagePullSecrets")), false),
+        ("Mountable secrets: ", names(arr(sa, "/secrets")), true),
+        ("Tokens:            ", token_names, false),
+    ];
+    for (header, list, check) in sections {
+        if list.is_empty() {
+            w.write(0, &format!("{header}\t<none>\n"));
+            continue;
+        }
+        let mut prefix = header;
+        for n in list {
+            if check && !existing.contains(&n) {
+                w.write(0, &format!("{prefix}\t{n} (not found)\n"));
+            } else {
+                w.write(0, &format!("{prefix}\t{n}\n"));
+            }
+            prefix = "                   ";
+        }
+    }
+    f::events(&mut w, events);
+    w.finish()
+}

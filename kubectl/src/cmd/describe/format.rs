@@ -228,11 +228,8 @@ pub fn events(w: &mut PrefixWriter, events: Option<&[Value]>) {
         if source.is_empty() {
             source = s(e, "/reportingComponent");
         }
-        let mut message = s(e, "/message").trim().to_string();
-        let field_path = s(e, "/involvedObject/fieldPath");
-        if !field_path.is_empty() {
-            message = format!("{field_path}: {message}");
-        }
+        // kubectl 1.32 prints the message without the involved field path.
+        let message = s(e, "/message").trim();
         w.write(
             1,
             &format!("{}\t{}\t{interval}\t{source}\t{message}\n", s(e, "/type"), s(e, "/reason")),
@@ -393,7 +390,7 @@ mod tests {
                         "involvedObject": {"fieldPath": "spec.containers{c}"}}]);
         assert_eq!(
             render(|w| events(w, Some(e.as_array().unwrap()))),
-            "Events:\n  Type    Reason     Age        From               Message\n  ----    ------     ----       ----               -------\n  Normal  Scheduled  <unknown>  default-scheduler  spec.containers{c}: done\n"
+            "Events:\n  Type    Reason     Age        From               Message\n  ----    ------     ----       ----               -------\n  Normal  Scheduled  <unknown>  default-scheduler  done\n"
         );
     }
 

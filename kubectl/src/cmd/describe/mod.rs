@@ -71,13 +71,15 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
             Selection::Pairs(pairs) => {
                 for (ty, name) in pairs {
                     let res = disc.resolve(&client, &ty).await?;
-                    match fetch_named(&client, &res, namespace.as_deref(), &name).await {
+                    match fetch_named(&client, &res, namespace.as_deref(), &name, false).await {
                         Ok(found) => objects.extend(found.into_iter().map(|o| (res.clone(), o))),
                         Err(e) => errors.push(e),
                     }
                 }
             }
             Selection::Types { types, names } => {
+                // Upstream treats NAME as a prefix only for exactly `TYPE NAME`.
+                let prefix = args.args.len() == 2;
                 for ty in types {
                     let res = disc.resolve(&client, &ty).await?;
                     if names.is_empty() {
@@ -92,7 +94,7 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
                         }
                     }
                     for name in &names {
-                        match fetch_named(&client, &res, namespace.as_deref(), name).await {
+                        match fetch_named(&client, &res, namespace.as_deref(), name, prefix).await {
                             Ok(found) => objects.extend(found.into_iter().map(|o| (res.clone(), o))),
                             Err(e) => errors.push(e),
                         }
@@ -130,13 +132,14 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
     super::get::report(errors)
 }
 
-/// One object by name; when it does not exist, every object whose name starts with `name`
-/// (upstream's NAME_PREFIX), else the original NotFound.
+/// One object by name; when it does not exist and `prefix` is set, every object whose name
+/// starts with `name` (upstream's NAME_PREFIX), else the original NotFound.
 async fn fetch_named(
     client: &ApiClient,
     res: &ApiResource,
     namespace: Option<&str>,
     name: &str,
+    prefix: bool,
 ) -> Result<Vec<Value>> {
     let ns = if res.namespaced {
         Some(namespace.unwrap_or(client.namespace.as_str()))
@@ -145,7 +148,7 @@ async fn fetch_named(
     };
     match client.get(&res.object_path(ns, name)).await {
         Ok(o) => Ok(vec![o]),
-        Err(e) if e.is_not_found() => {
+        Err(e) if prefix && e.is_not_found() => {
             let all = list_all(client, &res.collection_path(ns)).await.unwrap_or_default();
             let matched: Vec<Value> = all
                 .into_iter()
@@ -225,6 +228,21 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
         ("", "Pod") => pod::describe_pod(obj, events(None).await.as_deref()),
         ("", "ConfigMap") => core::describe_config_map(obj, events(Some("ConfigMap")).await.as_deref()),
         ("", "Secret") => core::describe_secret(obj),
+        ("", "ServiceAccount") => {
+            let secrets = list_all(client, &format!("/api/v1/namespaces/{ns}/secrets")).await.unwrap_or_default();
+            let existing: Vec<String> = secrets
+                .iter()
+                .map(|x| x["metadata"]["name"].as_str().unwrap_or("").to_string())
+                .collect();
+            let tokens: Vec<Value> = secrets
+                .into_iter()
+                .filter(|x| {
+                    x["type"] == "kubernetes.io/service-account-token"
+                        && x["metadata"]["annotations"]["kubernetes.io/service-account.name"] == name.as_str()
+                })
+                .collect();
+            core::describe_service_account(obj, &tokens, &existing, events(Some("ServiceAccount")).await.as_deref())
+        }
         ("", "Namespace") => {
             let optional = |r: Result<Vec<Value>>| match r {
                 Ok(v) => Ok(Some(v)),
