@@ -5,6 +5,7 @@ pub mod api_resources;
 pub mod api_versions;
 pub mod apply;
 pub mod auth;
+pub mod autoscale;
 pub mod cluster_info;
 pub mod config;
 pub mod cordon;
@@ -132,6 +133,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Set specific features on objects.
     Set(set::SetArgs),
+    /// Auto-scale a deployment, replica set, stateful set, or replication controller.
+    Autoscale(autoscale::AutoscaleArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
 }
@@ -204,6 +207,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Expose(a) => expose::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
         Command::Set(a) => set::run(&ctx, a).await,
+        Command::Autoscale(a) => autoscale::run(&ctx, a).await,
     }
 }
 
