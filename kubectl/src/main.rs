@@ -30,7 +30,7 @@ fn main() {
     };
     let result = runtime.block_on(cmd::run(cli));
     if let Err(e) = result {
-        if !matches!(e, KubectlError::Reported) {
+        if !matches!(e, KubectlError::Reported | KubectlError::Exit(_)) {
             eprintln!("{e}");
         }
         std::process::exit(e.exit_code());

@@ -12,6 +12,8 @@ pub mod cordon;
 pub mod create;
 pub mod delete;
 pub mod describe;
+pub mod diff;
+pub mod drain;
 pub mod expose;
 pub mod generators;
 pub mod get;
@@ -135,6 +137,10 @@ pub enum Command {
     Set(set::SetArgs),
     /// Auto-scale a deployment, replica set, stateful set, or replication controller.
     Autoscale(autoscale::AutoscaleArgs),
+    /// Drain node in preparation for maintenance.
+    Drain(drain::DrainArgs),
+    /// Diff the live version against a would-be applied version.
+    Diff(diff::DiffArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
 }
@@ -208,6 +214,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Run(a) => run::run(&ctx, a).await,
         Command::Set(a) => set::run(&ctx, a).await,
         Command::Autoscale(a) => autoscale::run(&ctx, a).await,
+        Command::Drain(a) => drain::run(&ctx, a).await,
+        Command::Diff(a) => diff::run(&ctx, a).await,
     }
 }
 
