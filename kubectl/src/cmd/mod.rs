@@ -14,6 +14,7 @@ pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
+pub mod edit;
 pub mod expose;
 pub mod generators;
 pub mod get;
@@ -141,6 +142,8 @@ pub enum Command {
     Drain(drain::DrainArgs),
     /// Diff the live version against a would-be applied version.
     Diff(diff::DiffArgs),
+    /// Edit a resource on the server.
+    Edit(edit::EditArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
 }
@@ -216,6 +219,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Autoscale(a) => autoscale::run(&ctx, a).await,
         Command::Drain(a) => drain::run(&ctx, a).await,
         Command::Diff(a) => diff::run(&ctx, a).await,
+        Command::Edit(a) => edit::run(&ctx, a).await,
     }
 }
 

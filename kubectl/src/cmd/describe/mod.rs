@@ -54,6 +54,8 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let mut objects: Vec<(ApiResource, Value)> = Vec::new();
     let mut errors = Vec::new();
+    // Objects found by NAME_PREFIX are printed each followed by a newline, not separated.
+    let mut by_prefix = false;
     if !args.filename.is_empty() {
         for m in crate::manifest::read_all(&args.filename, args.recursive)? {
             let res = crate::manifest::resource_for(&disc, &m)?.clone();
@@ -95,7 +97,10 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
                     }
                     for name in &names {
                         match fetch_named(&client, &res, namespace.as_deref(), name, prefix).await {
-                            Ok(found) => objects.extend(found.into_iter().map(|o| (res.clone(), o))),
+                            Ok(found) => {
+                                by_prefix |= prefix && found.first().is_some_and(|o| o["metadata"]["name"].as_str() != Some(name.as_str()));
+                                objects.extend(found.into_iter().map(|o| (res.clone(), o)))
+                            }
                             Err(e) => errors.push(e),
                         }
                     }
@@ -111,6 +116,7 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
             obj["apiVersion"] = json!(res.api_version());
         }
         match describe_one(&client, &res, &obj, args.show_events).await {
+            Ok(text) if by_prefix => out(&format!("{text}\n")),
             Ok(text) => {
                 if first {
                     out(&text);
