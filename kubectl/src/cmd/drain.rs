@@ -60,7 +60,8 @@ pub struct DrainArgs {
 const DAEMONSET_FATAL: &str = "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)";
 const DAEMONSET_WARNING: &str = "ignoring DaemonSet-managed Pods";
 const LOCAL_STORAGE_FATAL: &str = "Pods with local storage (use --delete-emptydir-data to override)";
-const UNMANAGED_FATAL: &str = "Pods declare no controller (use --force to override)";
+// kubectl 1.32's text (it repeats "cannot delete" once the list is formatted).
+const UNMANAGED_FATAL: &str = "cannot delete Pods that declare no controller (use --force to override)";
 const UNMANAGED_WARNING: &str = "deleting Pods that declare no controller";
 
 /// The verdict on one pod.
@@ -311,16 +312,14 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
             eprintln!(" {n}");
         }
     }
-    match fatal.len() {
-        0 => Ok(()),
-        1 => Err(KubectlError::usage(fatal.remove(0))),
-        _ => {
-            for e in &fatal {
-                eprintln!("{e}");
-            }
-            Err(KubectlError::Reported)
-        }
+    if fatal.is_empty() {
+        return Ok(());
     }
+    // An aggregate of aggregates: upstream prints the messages without `error: `.
+    for e in &fatal {
+        eprintln!("{e}");
+    }
+    Err(KubectlError::Reported)
 }
 
 /// apimachinery's aggregate error text.
@@ -429,11 +428,6 @@ async fn evict_and_wait(
     }
     let verb = if a.disable_eviction { "deleted" } else { "evicted" };
     loop {
-        if let Some(d) = deadline {
-            if Instant::now() > d {
-                return Err(format!("drain did not complete within {}", a.timeout));
-            }
-        }
         let result = if a.disable_eviction {
             if dry == DryRun::Server {
                 out(&format!("deleting pod {ns}/{name} (server dry run)\n"));
@@ -446,6 +440,13 @@ async fn evict_and_wait(
             match dry {
                 DryRun::Server => out(&format!("evicting pod {ns}/{name} (server dry run)\n")),
                 _ => out(&format!("evicting pod {ns}/{name}\n")),
+            }
+            // Upstream checks the global timeout after announcing each attempt.
+            if deadline.is_some_and(|d| Instant::now() > d) {
+                return Err(format!(
+                    "error when evicting pods/{name:?} -n {ns:?}: global timeout reached: {}",
+                    a.timeout
+                ));
             }
             let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction",
                                   "metadata": {"name": name, "namespace": ns},
