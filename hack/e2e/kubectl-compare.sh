@@ -267,6 +267,76 @@ taint_case() {
   for tag in ours real; do
     [[ $tag == ours ]] && bin=$OURS || bin=$REAL
     real patch node "$NODE" --type=merge -p "$ORIG_TAINTS" >/dev/null
+
+# drain: each binary drains only its own namespace's pods (--pod-selector), so the shared
+# fixtures stay; the node is uncordoned after every run.
+# drain_case NAME -- ARGS... — a bare pod `bare` labelled drain=<namespace> waits on the node.
+drain_case() {
+  local name=$1 tag bin ns
+  shift 2
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  CASE_NO=$((CASE_NO + 1))
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    ns=kc-mut-$CASE_NO-$tag
+    fresh_namespace "$ns"
+    real -n "$ns" run bare --image=registry.k8s.io/e2e-test-images/busybox:1.36 --labels="drain=$ns" -- sleep 3600 >/dev/null
+    real -n "$ns" wait --for=jsonpath='{.spec.nodeName}'="$NODE" pod/bare --timeout=60s >/dev/null 2>&1
+    run_one "$tag" "$bin" "$ns" "" "$@" --pod-selector="drain=$ns"
+    real uncordon "$NODE" >/dev/null 2>&1
+  done
+  compare_outputs "$name"
+}
+drain_case "drain refuses unmanaged pods" -- drain "$NODE"
+drain_case "drain --dry-run" -- drain "$NODE" --force --dry-run=client
+drain_case "drain --force" -- drain "$NODE" --force --grace-period=0 --timeout=60s
+drain_case "drain missing node" -- drain no-such-node
+real uncordon "$NODE" >/dev/null 2>&1
+
+# diff: temp directory names and file times differ per run.
+diff_case() {
+  local name=$1 setup=$2 tag bin ns
+  shift 3
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  CASE_NO=$((CASE_NO + 1))
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    ns=kc-mut-$CASE_NO-$tag
+    fresh_namespace "$ns"
+    [[ -n $setup ]] && eval "real -n $ns $setup" >/dev/null 2>&1
+    run_one "$tag" "$bin" "$ns" "" "$@"
+    sed -i -E -e 's#/tmp/(LIVE|MERGED)-[0-9]+#/tmp/\1-X#g' \
+      -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [+-][0-9]{4}/<time>/g' \
+      -e 's/^([ +-] *)(uid|resourceVersion|creationTimestamp): .*/\1\2: X/' "$WORK/$tag.out"
+  done
+  compare_outputs "$name"
+}
+diff_case "diff new objects" "" -- diff -f "$C/apply.yaml"
+diff_case "diff unchanged" "apply -f $C/apply.yaml" -- diff -f "$C/apply.yaml"
+diff_case "diff changed" "apply -f $C/apply.yaml" -- diff -f "$C/apply-modified.yaml"
+diff_case "diff missing file" "" -- diff -f "$C/nope.yaml"
+
+# edit: a non-interactive editor.
+export KUBE_EDITOR="sed -i s/^\ \ a:\ .*/\ \ a:\ edited/"
+mut "edit" --setup "create cm x --from-literal=a=1" --state "get cm x" -- edit cm x
+mut "edit nothing to change" --setup "create deploy web --image=busybox" -- edit deploy web
+export KUBE_EDITOR=true
+mut "edit unchanged" --setup "create cm x --from-literal=a=1" -- edit cm x
+mut "edit missing" -- edit cm nope
+unset KUBE_EDITOR
+
+# explain: the server's OpenAPI v3 document, upstream's plaintext layout.
+same "explain pods" -- explain pods
+same "explain field path" -- explain pods.spec.containers
+same "explain leaf with enum" -- explain svc.spec.type
+same "explain group kind" -- explain deploy.spec.strategy
+same "explain --recursive" -- explain deploy --recursive
+same "explain --api-version" -- explain hpa.spec --api-version=autoscaling/v1
+same "explain missing field" -- explain pods.nope
+same "explain unknown type" -- explain nope
+same "explain no args" -- explain
     [[ -n $extra ]] && real taint node "$NODE" $extra >/dev/null
     run_one "$tag" "$bin" default "" "$@"
     real get node "$NODE" -o json | jq -c '[.spec.taints // [] | .[] | del(.timeAdded)]' >"$WORK/$tag.state"

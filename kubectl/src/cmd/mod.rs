@@ -15,6 +15,7 @@ pub mod describe;
 pub mod diff;
 pub mod drain;
 pub mod edit;
+pub mod explain;
 pub mod expose;
 pub mod generators;
 pub mod get;
@@ -144,6 +145,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Edit a resource on the server.
     Edit(edit::EditArgs),
+    /// Get documentation for a resource.
+    Explain(explain::ExplainArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
 }
@@ -220,6 +223,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Drain(a) => drain::run(&ctx, a).await,
         Command::Diff(a) => diff::run(&ctx, a).await,
         Command::Edit(a) => edit::run(&ctx, a).await,
+        Command::Explain(a) => explain::run(&ctx, a).await,
     }
 }
 
