@@ -7,6 +7,7 @@ pub mod apply;
 pub mod auth;
 pub mod autoscale;
 pub mod cluster_info;
+pub mod completion;
 pub mod config;
 pub mod cordon;
 pub mod create;
@@ -147,6 +148,8 @@ pub enum Command {
     Edit(edit::EditArgs),
     /// Get documentation for a resource.
     Explain(explain::ExplainArgs),
+    /// Output shell completion code for the specified shell (bash or zsh).
+    Completion(completion::CompletionArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
 }
@@ -189,6 +192,9 @@ impl Ctx {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    if let Command::Completion(a) = cli.command {
+        return completion::run(a);
+    }
     let kubeconfig = KubeConfig::load(cli.global.kubeconfig.as_deref())?;
     let ctx = Ctx {
         global: cli.global,
@@ -224,6 +230,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Diff(a) => diff::run(&ctx, a).await,
         Command::Edit(a) => edit::run(&ctx, a).await,
         Command::Explain(a) => explain::run(&ctx, a).await,
+        Command::Completion(_) => Ok(()),
     }
 }
 
