@@ -161,7 +161,7 @@ mod tests {
         let s = bash_script();
         assert!(s.contains("\"create\") echo \""));
         let secret = s.lines().find(|l| l.contains("\"create secret\") echo")).unwrap();
-        assert!(secret.contains(" generic ") && secret.contains(" tls "), "{secret}");
+        assert!(secret.contains(" generic ") && secret.contains(" tls\""), "{secret}");
         assert!(s.contains("--kubeconfig"));
         assert!(s.contains("complete -o default -F _kubectl kubectl"));
         // The script must at least be valid bash.
