@@ -49,7 +49,15 @@ pub fn validate(min: i64, max: i64) -> Result<()> {
 }
 
 /// The HPA for `kind/name` in `api_version`.
-pub fn hpa(name: &str, api_version: &str, kind: &str, target: &str, min: i64, max: i64, cpu: i64) -> Value {
+pub fn hpa(
+    name: &str,
+    api_version: &str,
+    kind: &str,
+    target: &str,
+    min: i64,
+    max: i64,
+    cpu: i64,
+) -> Value {
     let mut spec = json!({
         "maxReplicas": max,
         "scaleTargetRef": {"apiVersion": api_version, "kind": kind, "name": target}
@@ -115,7 +123,10 @@ mod tests {
 
     #[test]
     fn flags_are_checked_like_upstream() {
-        assert_eq!(validate(-1, -1).unwrap_err().to_string(), "error: --max=MAXPODS is required and must be at least 1, max: -1");
+        assert_eq!(
+            validate(-1, -1).unwrap_err().to_string(),
+            "error: --max=MAXPODS is required and must be at least 1, max: -1"
+        );
         assert!(validate(5, 2).is_err());
         assert!(validate(-1, 3).is_ok());
     }
@@ -124,7 +135,10 @@ mod tests {
     fn hpa_shape() {
         let h = hpa("web", "apps/v1", "Deployment", "web", 2, 5, 80);
         assert_eq!(h["spec"]["minReplicas"], 2);
-        assert_eq!(h["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 80);
+        assert_eq!(
+            h["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            80
+        );
         let h = hpa("web", "apps/v1", "Deployment", "web", -1, 5, -1);
         assert!(h["spec"].get("minReplicas").is_none());
         assert!(h["spec"].get("metrics").is_none());

@@ -23,7 +23,9 @@ fn collect(cmd: &clap::Command, path: &str, out: &mut Vec<(String, Vec<String>)>
     let mut words: Vec<String> = cmd
         .get_subcommands()
         .filter(|c| !c.is_hide_set())
-        .flat_map(|c| std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(String::from)))
+        .flat_map(|c| {
+            std::iter::once(c.get_name().to_string()).chain(c.get_all_aliases().map(String::from))
+        })
         .collect();
     for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
         if let Some(l) = a.get_long() {
@@ -73,10 +75,15 @@ pub fn bash_script() -> String {
     value_flags(&cmd, &mut vf);
     vf.sort();
     vf.dedup();
-    let mut s = String::from("# bash completion for kubectl                              -*- shell-script -*-\n\n");
+    let mut s = String::from(
+        "# bash completion for kubectl                              -*- shell-script -*-\n\n",
+    );
     s.push_str("__kubectl_words()\n{\n    case \"$1\" in\n");
     for (path, words) in &paths {
-        s.push_str(&format!("        \"{path}\") echo \"{}\" ;;\n", words.join(" ")));
+        s.push_str(&format!(
+            "        \"{path}\") echo \"{}\" ;;\n",
+            words.join(" ")
+        ));
     }
     s.push_str("    esac\n}\n\n");
     s.push_str(&format!("__kubectl_value_flags=\" {} \"\n\n", vf.join(" ")));
@@ -148,7 +155,9 @@ pub fn run(a: CompletionArgs) -> Result<()> {
             out(&zsh_script());
             Ok(())
         }
-        Some(other) => Err(KubectlError::usage(format!("Unsupported shell type \"{other}\"."))),
+        Some(other) => Err(KubectlError::usage(format!(
+            "Unsupported shell type \"{other}\"."
+        ))),
     }
 }
 
@@ -160,15 +169,25 @@ mod tests {
     fn bash_script_knows_commands_and_flags_and_parses() {
         let s = bash_script();
         assert!(s.contains("\"create\") echo \""));
-        let secret = s.lines().find(|l| l.contains("\"create secret\") echo")).unwrap();
-        assert!(secret.contains(" generic ") && secret.contains(" tls\""), "{secret}");
+        let secret = s
+            .lines()
+            .find(|l| l.contains("\"create secret\") echo"))
+            .unwrap();
+        assert!(
+            secret.contains(" generic ") && secret.contains(" tls\""),
+            "{secret}"
+        );
         assert!(s.contains("--kubeconfig"));
         assert!(s.contains("complete -o default -F _kubectl kubectl"));
         // The script must at least be valid bash.
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.bash");
         std::fs::write(&f, &s).unwrap();
-        let status = std::process::Command::new("bash").arg("-n").arg(&f).status().unwrap();
+        let status = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
         assert!(status.success());
     }
 

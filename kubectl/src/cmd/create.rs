@@ -6,11 +6,11 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Map, Value};
 
+use super::generators as gen;
 use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
-use super::generators as gen;
 use crate::printers::{json as jsonp, yaml, OutputFormat};
 
 /// `kubectl create`
@@ -345,59 +345,117 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         }
         Some(Generator::Service { kind }) => {
             let (obj, common) = match kind {
-                ServiceKind::Clusterip { name, tcp, clusterip, common } => {
-                    (gen::service(&name, "ClusterIP", &tcp, clusterip.as_deref(), None, None)?, common)
-                }
-                ServiceKind::Nodeport { name, tcp, node_port, common } => {
-                    (gen::service(&name, "NodePort", &tcp, None, node_port, None)?, common)
-                }
-                ServiceKind::Loadbalancer { name, tcp, common } => {
-                    (gen::service(&name, "LoadBalancer", &tcp, None, None, None)?, common)
-                }
-                ServiceKind::Externalname { name, external_name, tcp, common } => (
-                    gen::service(&name, "ExternalName", &tcp, None, None, Some(&external_name))?,
+                ServiceKind::Clusterip {
+                    name,
+                    tcp,
+                    clusterip,
+                    common,
+                } => (
+                    gen::service(&name, "ClusterIP", &tcp, clusterip.as_deref(), None, None)?,
+                    common,
+                ),
+                ServiceKind::Nodeport {
+                    name,
+                    tcp,
+                    node_port,
+                    common,
+                } => (
+                    gen::service(&name, "NodePort", &tcp, None, node_port, None)?,
+                    common,
+                ),
+                ServiceKind::Loadbalancer { name, tcp, common } => (
+                    gen::service(&name, "LoadBalancer", &tcp, None, None, None)?,
+                    common,
+                ),
+                ServiceKind::Externalname {
+                    name,
+                    external_name,
+                    tcp,
+                    common,
+                } => (
+                    gen::service(
+                        &name,
+                        "ExternalName",
+                        &tcp,
+                        None,
+                        None,
+                        Some(&external_name),
+                    )?,
                     common,
                 ),
             };
             (obj, common)
         }
-        Some(Generator::Job { name, image, from, common, command }) => {
+        Some(Generator::Job {
+            name,
+            image,
+            from,
+            common,
+            command,
+        }) => {
             let obj = match (from, image) {
                 (Some(from), None) => {
                     let (ty, cj_name) = from.split_once('/').unwrap_or(("", from.as_str()));
-                    if !matches!(ty, "cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch") {
-                        return Err(KubectlError::usage(format!(
-                            "unknown object type {ty}"
-                        )));
+                    if !matches!(
+                        ty,
+                        "cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch"
+                    ) {
+                        return Err(KubectlError::usage(format!("unknown object type {ty}")));
                     }
                     let client = ctx.client().await?;
                     let cj = client
-                        .get(&format!("/apis/batch/v1/namespaces/{}/cronjobs/{cj_name}", client.namespace))
+                        .get(&format!(
+                            "/apis/batch/v1/namespaces/{}/cronjobs/{cj_name}",
+                            client.namespace
+                        ))
                         .await?;
                     gen::job_from_cron_job(&name, &cj)
                 }
                 (None, Some(image)) => gen::job(&name, &image, &command),
                 (Some(_), Some(_)) => {
-                    return Err(KubectlError::usage("either --image or --from must be specified"))
+                    return Err(KubectlError::usage(
+                        "either --image or --from must be specified",
+                    ))
                 }
                 (None, None) => {
-                    return Err(KubectlError::usage("either --image or --from must be specified"))
+                    return Err(KubectlError::usage(
+                        "either --image or --from must be specified",
+                    ))
                 }
             };
             (obj, common)
         }
-        Some(Generator::Cronjob { name, image, schedule, restart, common, command }) => {
-            (gen::cron_job(&name, &image, &schedule, &restart, &command), common)
-        }
+        Some(Generator::Cronjob {
+            name,
+            image,
+            schedule,
+            restart,
+            common,
+            command,
+        }) => (
+            gen::cron_job(&name, &image, &schedule, &restart, &command),
+            common,
+        ),
         Some(Generator::Role { name, rule, common }) => {
             let rules = rules_for(ctx, &rule, &[]).await?;
             (gen::role("Role", &name, rules), common)
         }
-        Some(Generator::Clusterrole { name, rule, non_resource_url, common }) => {
+        Some(Generator::Clusterrole {
+            name,
+            rule,
+            non_resource_url,
+            common,
+        }) => {
             let rules = rules_for(ctx, &rule, &non_resource_url).await?;
             (gen::role("ClusterRole", &name, rules), common)
         }
-        Some(Generator::Rolebinding { name, role, clusterrole, subjects, common }) => {
+        Some(Generator::Rolebinding {
+            name,
+            role,
+            clusterrole,
+            subjects,
+            common,
+        }) => {
             let (kind, role_name) = match (role, clusterrole) {
                 (Some(r), None) => ("Role", r),
                 (None, Some(c)) => ("ClusterRole", c),
@@ -407,19 +465,44 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                     ))
                 }
             };
-            let b = gen::role_binding("RoleBinding", &name, kind, &role_name, &subjects.user,
-                                      &subjects.group, &subjects.serviceaccount)?;
+            let b = gen::role_binding(
+                "RoleBinding",
+                &name,
+                kind,
+                &role_name,
+                &subjects.user,
+                &subjects.group,
+                &subjects.serviceaccount,
+            )?;
             (b, common)
         }
-        Some(Generator::Clusterrolebinding { name, clusterrole, subjects, common }) => {
+        Some(Generator::Clusterrolebinding {
+            name,
+            clusterrole,
+            subjects,
+            common,
+        }) => {
             let Some(role_name) = clusterrole else {
-                return Err(KubectlError::usage("required flag(s) \"clusterrole\" not set"));
+                return Err(KubectlError::usage(
+                    "required flag(s) \"clusterrole\" not set",
+                ));
             };
-            let b = gen::role_binding("ClusterRoleBinding", &name, "ClusterRole", &role_name,
-                                      &subjects.user, &subjects.group, &subjects.serviceaccount)?;
+            let b = gen::role_binding(
+                "ClusterRoleBinding",
+                &name,
+                "ClusterRole",
+                &role_name,
+                &subjects.user,
+                &subjects.group,
+                &subjects.serviceaccount,
+            )?;
             (b, common)
         }
-        Some(Generator::Token { name, audience, duration }) => {
+        Some(Generator::Token {
+            name,
+            audience,
+            duration,
+        }) => {
             return token(ctx, &name, &audience, duration.as_deref()).await;
         }
     };
@@ -437,7 +520,9 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
         return Err(KubectlError::usage("at least one verb must be specified"));
     }
     if rule.resource.is_empty() && non_resource_urls.is_empty() {
-        return Err(KubectlError::usage("at least one resource must be specified"));
+        return Err(KubectlError::usage(
+            "at least one resource must be specified",
+        ));
     }
     for w in gen::nonstandard_verbs(&rule.verb) {
         eprintln!("Warning: '{w}' is not a standard resource verb");
@@ -446,7 +531,9 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
     if !rule.resource.is_empty() {
         let (client, mut disc) = ctx.client_and_discovery().await?;
         for r in &rule.resource {
-            let (word, sub) = r.split_once('/').map_or((r.as_str(), None), |(a, b)| (a, Some(b)));
+            let (word, sub) = r
+                .split_once('/')
+                .map_or((r.as_str(), None), |(a, b)| (a, Some(b)));
             if word == "*" {
                 resources.push((String::new(), "*".to_string()));
                 continue;
@@ -463,7 +550,12 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
             resources.push((res.group.clone(), plural));
         }
     }
-    Ok(gen::policy_rules(&rule.verb, &resources, &rule.resource_name, non_resource_urls))
+    Ok(gen::policy_rules(
+        &rule.verb,
+        &resources,
+        &rule.resource_name,
+        non_resource_urls,
+    ))
 }
 
 /// `create token SA`: a TokenRequest against the service account; prints the token.
@@ -475,16 +567,30 @@ async fn token(ctx: &Ctx, name: &str, audiences: &[String], duration: Option<&st
     }
     if let Some(d) = duration {
         let secs = parse_duration(d).ok_or_else(|| {
-            KubectlError::usage(format!("invalid argument \"{d}\" for \"--duration\" flag: time: invalid duration \"{d}\""))
+            KubectlError::usage(format!(
+                "invalid argument \"{d}\" for \"--duration\" flag: time: invalid duration \"{d}\""
+            ))
         })?;
         spec["expirationSeconds"] = json!(secs);
     }
-    let body = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec});
-    let path = format!("/api/v1/namespaces/{}/serviceaccounts/{name}/token", client.namespace);
+    let body =
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec});
+    let path = format!(
+        "/api/v1/namespaces/{}/serviceaccounts/{name}/token",
+        client.namespace
+    );
     let r = client
-        .request(Method::POST, &path, "application/json", Some(Body::json(&body)))
+        .request(
+            Method::POST,
+            &path,
+            "application/json",
+            Some(Body::json(&body)),
+        )
         .await?;
-    out(&format!("{}\n", r["status"]["token"].as_str().unwrap_or("")));
+    out(&format!(
+        "{}\n",
+        r["status"]["token"].as_str().unwrap_or("")
+    ));
     Ok(())
 }
 

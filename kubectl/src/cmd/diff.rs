@@ -49,16 +49,32 @@ pub fn file_name(res: &ApiResource, namespace: &str, name: &str) -> String {
 /// `*** (before)` / `*** (after)` when they differ.
 pub fn mask_secrets(live: &mut Value, merged: &mut Value) {
     for field in ["data", "stringData"] {
-        let before = live.get(field).and_then(Value::as_object).cloned().unwrap_or_default();
-        let after = merged.get(field).and_then(Value::as_object).cloned().unwrap_or_default();
+        let before = live
+            .get(field)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let after = merged
+            .get(field)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         if let Some(m) = live.get_mut(field).and_then(Value::as_object_mut) {
             for (k, v) in m.iter_mut() {
-                *v = json!(if after.get(k) == Some(v) { "***" } else { "*** (before)" });
+                *v = json!(if after.get(k) == Some(v) {
+                    "***"
+                } else {
+                    "*** (before)"
+                });
             }
         }
         if let Some(m) = merged.get_mut(field).and_then(Value::as_object_mut) {
             for (k, v) in m.iter_mut() {
-                *v = json!(if before.get(k) == Some(v) { "***" } else { "*** (after)" });
+                *v = json!(if before.get(k) == Some(v) {
+                    "***"
+                } else {
+                    "*** (after)"
+                });
             }
         }
     }
@@ -94,7 +110,9 @@ async fn live_and_merged(
             content_type: "application/apply-patch+yaml",
             bytes: m.object.to_string().into_bytes(),
         };
-        let merged = client.request(Method::PATCH, &p, "application/json", Some(body)).await?;
+        let merged = client
+            .request(Method::PATCH, &p, "application/json", Some(body))
+            .await?;
         return Ok((live, merged));
     }
     // Upstream diffs against the manifest without recording it as last-applied.
@@ -133,12 +151,17 @@ fn temp_dir(prefix: &str) -> Result<PathBuf> {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     for n in 0..100u32 {
-        let dir = base.join(format!("{prefix}{}", seed.wrapping_add(n * 7919) % 1_000_000_000));
+        let dir = base.join(format!(
+            "{prefix}{}",
+            seed.wrapping_add(n * 7919) % 1_000_000_000
+        ));
         if std::fs::create_dir(&dir).is_ok() {
             return Ok(dir);
         }
     }
-    Err(KubectlError::usage("could not create a temporary directory"))
+    Err(KubectlError::usage(
+        "could not create a temporary directory",
+    ))
 }
 
 fn write(dir: &Path, file: &str, obj: Option<&Value>) -> Result<()> {
@@ -175,7 +198,8 @@ async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<()> {
             let res = manifest::resource_for(&disc, m)?;
             let ns = manifest::namespace_for(m, res, &client.namespace, client.namespace_explicit)?;
             let m = manifest::with_namespace(m, ns.as_deref());
-            let (mut live, mut merged) = live_and_merged(&client, &args, res, ns.as_deref(), &m).await?;
+            let (mut live, mut merged) =
+                live_and_merged(&client, &args, res, ns.as_deref(), &m).await?;
             if let Some(l) = live.as_mut() {
                 strip(l);
             }
@@ -202,7 +226,9 @@ async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<()> {
 
 /// Runs the diff program; its exit status 1 ("different") becomes kubectl's.
 fn run_diff(live: &Path, merged: &Path) -> Result<()> {
-    let external = std::env::var("KUBECTL_EXTERNAL_DIFF").ok().filter(|s| !s.trim().is_empty());
+    let external = std::env::var("KUBECTL_EXTERNAL_DIFF")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
     let (program, mut extra): (String, Vec<String>) = match external {
         Some(cmd) => {
             let mut parts = cmd.split_whitespace().map(String::from);
@@ -231,8 +257,18 @@ mod tests {
 
     #[test]
     fn file_names_include_group_version_kind_namespace_name() {
-        assert_eq!(file_name(&res("apps", "v1", "Deployment", "deployments", &[]), "ns", "web"), "apps.v1.Deployment.ns.web");
-        assert_eq!(file_name(&res("", "v1", "ConfigMap", "configmaps", &[]), "ns", "c"), "v1.ConfigMap.ns.c");
+        assert_eq!(
+            file_name(
+                &res("apps", "v1", "Deployment", "deployments", &[]),
+                "ns",
+                "web"
+            ),
+            "apps.v1.Deployment.ns.web"
+        );
+        assert_eq!(
+            file_name(&res("", "v1", "ConfigMap", "configmaps", &[]), "ns", "c"),
+            "v1.ConfigMap.ns.c"
+        );
     }
 
     #[test]
@@ -241,6 +277,9 @@ mod tests {
         let mut merged = json!({"data": {"a": "MQ==", "b": "Mw==", "c": "NA=="}});
         mask_secrets(&mut live, &mut merged);
         assert_eq!(live, json!({"data": {"a": "***", "b": "*** (before)"}}));
-        assert_eq!(merged, json!({"data": {"a": "***", "b": "*** (after)", "c": "*** (after)"}}));
+        assert_eq!(
+            merged,
+            json!({"data": {"a": "***", "b": "*** (after)", "c": "*** (after)"}})
+        );
     }
 }

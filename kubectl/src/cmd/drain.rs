@@ -59,9 +59,11 @@ pub struct DrainArgs {
 /// Upstream's texts for refused and warned pods.
 const DAEMONSET_FATAL: &str = "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)";
 const DAEMONSET_WARNING: &str = "ignoring DaemonSet-managed Pods";
-const LOCAL_STORAGE_FATAL: &str = "Pods with local storage (use --delete-emptydir-data to override)";
+const LOCAL_STORAGE_FATAL: &str =
+    "Pods with local storage (use --delete-emptydir-data to override)";
 // kubectl 1.32's text (it repeats "cannot delete" once the list is formatted).
-const UNMANAGED_FATAL: &str = "cannot delete Pods that declare no controller (use --force to override)";
+const UNMANAGED_FATAL: &str =
+    "cannot delete Pods that declare no controller (use --force to override)";
 const UNMANAGED_WARNING: &str = "deleting Pods that declare no controller";
 
 /// The verdict on one pod.
@@ -99,7 +101,10 @@ pub struct Policy {
 }
 
 fn finished(pod: &Value) -> bool {
-    matches!(pod["status"]["phase"].as_str(), Some("Succeeded" | "Failed"))
+    matches!(
+        pod["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    )
 }
 
 fn controller(pod: &Value) -> Option<&Value> {
@@ -244,13 +249,18 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
     let client = ctx.client().await?;
     let mut nodes = Vec::new();
     if let Some(sel) = &a.selector {
-        let list = client.get(&format!("/api/v1/nodes?labelSelector={}", q(sel))).await?;
+        let list = client
+            .get(&format!("/api/v1/nodes?labelSelector={}", q(sel)))
+            .await?;
         for n in list["items"].as_array().into_iter().flatten() {
             nodes.push(n["metadata"]["name"].as_str().unwrap_or("").to_string());
         }
     }
     for n in &a.nodes {
-        let name = n.strip_prefix("node/").or(n.strip_prefix("nodes/")).unwrap_or(n);
+        let name = n
+            .strip_prefix("node/")
+            .or(n.strip_prefix("nodes/"))
+            .unwrap_or(n);
         client.get(&format!("/api/v1/nodes/{name}")).await?;
         nodes.push(name.to_string());
     }
@@ -264,11 +274,22 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
         if dry != DryRun::Client {
             let body = Body {
                 content_type: "application/strategic-merge-patch+json",
-                bytes: json!({"spec": {"unschedulable": true}}).to_string().into_bytes(),
+                bytes: json!({"spec": {"unschedulable": true}})
+                    .to_string()
+                    .into_bytes(),
             };
-            let sep = if dry == DryRun::Server { "?dryRun=All" } else { "" };
+            let sep = if dry == DryRun::Server {
+                "?dryRun=All"
+            } else {
+                ""
+            };
             client
-                .request(Method::PATCH, &format!("/api/v1/nodes/{name}{sep}"), "application/json", Some(body))
+                .request(
+                    Method::PATCH,
+                    &format!("/api/v1/nodes/{name}{sep}"),
+                    "application/json",
+                    Some(body),
+                )
                 .await?;
         }
         let suffix = match dry {
@@ -332,11 +353,17 @@ fn aggregate(msgs: &[String]) -> String {
 }
 
 async fn pods_on(client: &ApiClient, node: &str, pod_selector: Option<&str>) -> Result<Vec<Value>> {
-    let mut path = format!("/api/v1/pods?fieldSelector={}", q(&format!("spec.nodeName={node}")));
+    let mut path = format!(
+        "/api/v1/pods?fieldSelector={}",
+        q(&format!("spec.nodeName={node}"))
+    );
     if let Some(s) = pod_selector {
         path.push_str(&format!("&labelSelector={}", q(s)));
     }
-    Ok(client.get(&path).await?["items"].as_array().cloned().unwrap_or_default())
+    Ok(client.get(&path).await?["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
 }
 
 async fn verdicts(client: &ApiClient, pods: &[Value], policy: Policy) -> Vec<Verdict> {
@@ -346,7 +373,10 @@ async fn verdicts(client: &ApiClient, pods: &[Value], policy: Policy) -> Vec<Ver
         let ds = match controller(p).filter(|c| c["kind"] == "DaemonSet") {
             Some(c) => {
                 let ns = p["metadata"]["namespace"].as_str().unwrap_or("");
-                let path = format!("/apis/apps/v1/namespaces/{ns}/daemonsets/{}", c["name"].as_str().unwrap_or(""));
+                let path = format!(
+                    "/apis/apps/v1/namespaces/{ns}/daemonsets/{}",
+                    c["name"].as_str().unwrap_or("")
+                );
                 match client.get(&path).await {
                     Ok(_) => Ok(true),
                     Err(e) if e.is_not_found() => Ok(false),
@@ -369,7 +399,9 @@ async fn drain_node(
     timeout: Option<Duration>,
 ) -> std::result::Result<(), Vec<String>> {
     let err = |e: KubectlError| vec![e.to_string().trim_start_matches("error: ").to_string()];
-    let pods = pods_on(client, node, a.pod_selector.as_deref()).await.map_err(err)?;
+    let pods = pods_on(client, node, a.pod_selector.as_deref())
+        .await
+        .map_err(err)?;
     let v = verdicts(client, &pods, policy).await;
     let (delete, warnings, errors) = plan(&pods, &v);
     if !errors.is_empty() {
@@ -386,7 +418,9 @@ async fn drain_node(
     }
     let deadline = timeout.map(|t| Instant::now() + t);
     let results = futures::future::join_all(
-        delete.iter().map(|p| evict_and_wait(client, p, a, dry, deadline)),
+        delete
+            .iter()
+            .map(|p| evict_and_wait(client, p, a, dry, deadline)),
     )
     .await;
     let failures: Vec<String> = results.into_iter().filter_map(|r| r.err()).collect();
@@ -416,7 +450,10 @@ async fn evict_and_wait(
     dry: DryRun,
     deadline: Option<Instant>,
 ) -> std::result::Result<(), String> {
-    let ns = pod["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+    let ns = pod["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
     let mut delete_options = json!({});
@@ -426,7 +463,11 @@ async fn evict_and_wait(
     if dry == DryRun::Server {
         delete_options["dryRun"] = json!(["All"]);
     }
-    let verb = if a.disable_eviction { "deleted" } else { "evicted" };
+    let verb = if a.disable_eviction {
+        "deleted"
+    } else {
+        "evicted"
+    };
     loop {
         let result = if a.disable_eviction {
             if dry == DryRun::Server {
@@ -434,7 +475,12 @@ async fn evict_and_wait(
             }
             let body = Body::json(&delete_options);
             client
-                .request(Method::DELETE, &format!("/api/v1/namespaces/{ns}/pods/{name}"), "application/json", Some(body))
+                .request(
+                    Method::DELETE,
+                    &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+                    "application/json",
+                    Some(body),
+                )
                 .await
         } else {
             match dry {
@@ -463,12 +509,18 @@ async fn evict_and_wait(
         match result {
             Ok(_) => break,
             Err(e) if e.is_not_found() => return Ok(()),
-            Err(KubectlError::Server { code: 429, message, .. }) => {
-                eprintln!("error when evicting pods/{name:?} -n {ns:?} (will retry after 5s): {message}");
+            Err(KubectlError::Server {
+                code: 429, message, ..
+            }) => {
+                eprintln!(
+                    "error when evicting pods/{name:?} -n {ns:?} (will retry after 5s): {message}"
+                );
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
             Err(KubectlError::Server { message, .. }) => {
-                return Err(format!("error when evicting pods/{name:?} -n {ns:?}: {message}"))
+                return Err(format!(
+                    "error when evicting pods/{name:?} -n {ns:?}: {message}"
+                ))
             }
             Err(e) => return Err(format!("error when evicting pods/{name:?} -n {ns:?}: {e}")),
         }
@@ -478,7 +530,10 @@ async fn evict_and_wait(
     }
     // Wait until the pod is gone (or replaced by a new one of the same name).
     loop {
-        match client.get(&format!("/api/v1/namespaces/{ns}/pods/{name}")).await {
+        match client
+            .get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))
+            .await
+        {
             Err(e) if e.is_not_found() => break,
             Ok(p) if p["metadata"]["uid"].as_str() != Some(uid.as_str()) => break,
             Ok(_) => {}
@@ -506,7 +561,8 @@ mod tests {
     fn pod(name: &str, owner: Option<&str>, empty_dir: bool) -> Value {
         let mut p = json!({"metadata": {"name": name, "namespace": "ns"}, "spec": {}, "status": {"phase": "Running"}});
         if let Some(kind) = owner {
-            p["metadata"]["ownerReferences"] = json!([{"kind": kind, "name": "o", "controller": true}]);
+            p["metadata"]["ownerReferences"] =
+                json!([{"kind": kind, "name": "o", "controller": true}]);
         }
         if empty_dir {
             p["spec"]["volumes"] = json!([{"name": "d", "emptyDir": {}}]);
@@ -521,21 +577,47 @@ mod tests {
     #[test]
     fn refusal_reasons_match_upstream() {
         let none = Policy::default();
-        assert_eq!(v(&pod("a", None, false), none), Verdict::Error(UNMANAGED_FATAL.into()));
-        assert_eq!(v(&pod("a", Some("DaemonSet"), false), none), Verdict::Error(DAEMONSET_FATAL.into()));
-        assert_eq!(v(&pod("a", Some("ReplicaSet"), true), none), Verdict::Error(LOCAL_STORAGE_FATAL.into()));
-        assert_eq!(v(&pod("a", Some("ReplicaSet"), false), none), Verdict::Delete);
+        assert_eq!(
+            v(&pod("a", None, false), none),
+            Verdict::Error(UNMANAGED_FATAL.into())
+        );
+        assert_eq!(
+            v(&pod("a", Some("DaemonSet"), false), none),
+            Verdict::Error(DAEMONSET_FATAL.into())
+        );
+        assert_eq!(
+            v(&pod("a", Some("ReplicaSet"), true), none),
+            Verdict::Error(LOCAL_STORAGE_FATAL.into())
+        );
+        assert_eq!(
+            v(&pod("a", Some("ReplicaSet"), false), none),
+            Verdict::Delete
+        );
     }
 
     #[test]
     fn flags_turn_refusals_into_warnings() {
-        let all = Policy { force: true, ignore_daemonsets: true, delete_emptydir_data: true, skip_deleted_after: 0 };
-        assert_eq!(v(&pod("a", None, false), all), Verdict::DeleteWarn(UNMANAGED_WARNING.into()));
-        assert_eq!(v(&pod("a", Some("DaemonSet"), false), all), Verdict::SkipWarn(DAEMONSET_WARNING.into()));
+        let all = Policy {
+            force: true,
+            ignore_daemonsets: true,
+            delete_emptydir_data: true,
+            skip_deleted_after: 0,
+        };
+        assert_eq!(
+            v(&pod("a", None, false), all),
+            Verdict::DeleteWarn(UNMANAGED_WARNING.into())
+        );
+        assert_eq!(
+            v(&pod("a", Some("DaemonSet"), false), all),
+            Verdict::SkipWarn(DAEMONSET_WARNING.into())
+        );
         // Upstream's local-storage warning is replaced by the next filter's verdict.
         assert_eq!(v(&pod("a", Some("ReplicaSet"), true), all), Verdict::Delete);
         // Only the last filter's warning survives.
-        assert_eq!(v(&pod("a", None, true), all), Verdict::DeleteWarn(UNMANAGED_WARNING.into()));
+        assert_eq!(
+            v(&pod("a", None, true), all),
+            Verdict::DeleteWarn(UNMANAGED_WARNING.into())
+        );
         let mut finished = pod("a", None, true);
         finished["status"]["phase"] = json!("Succeeded");
         assert_eq!(v(&finished, Policy::default()), Verdict::Delete);
@@ -543,7 +625,11 @@ mod tests {
 
     #[test]
     fn plan_groups_messages() {
-        let pods = vec![pod("a", None, false), pod("b", None, false), pod("c", Some("ReplicaSet"), false)];
+        let pods = vec![
+            pod("a", None, false),
+            pod("b", None, false),
+            pod("c", Some("ReplicaSet"), false),
+        ];
         let verdicts = vec![
             Verdict::Error(UNMANAGED_FATAL.into()),
             Verdict::Error(UNMANAGED_FATAL.into()),
@@ -552,6 +638,9 @@ mod tests {
         let (delete, warnings, errors) = plan(&pods, &verdicts);
         assert_eq!(delete.len(), 1);
         assert_eq!(warnings, "");
-        assert_eq!(errors, vec![format!("cannot delete {UNMANAGED_FATAL}: ns/a, ns/b")]);
+        assert_eq!(
+            errors,
+            vec![format!("cannot delete {UNMANAGED_FATAL}: ns/a, ns/b")]
+        );
     }
 }

@@ -103,7 +103,9 @@ fn launch(path: &str) -> Result<()> {
     let status = std::process::Command::new(&cmd[0])
         .args(&cmd[1..])
         .status()
-        .map_err(|e| KubectlError::usage(format!("unable to launch the editor \"{editor}\": {e}")))?;
+        .map_err(|e| {
+            KubectlError::usage(format!("unable to launch the editor \"{editor}\": {e}"))
+        })?;
     if !status.success() {
         return Err(KubectlError::usage(format!(
             "there was a problem with the editor \"{editor}\""
@@ -125,7 +127,11 @@ fn temp_path() -> String {
 
 /// Runs `kubectl edit`.
 pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
-    if let Some(o) = a.output.as_deref().filter(|o| !matches!(*o, "json" | "yaml")) {
+    if let Some(o) = a
+        .output
+        .as_deref()
+        .filter(|o| !matches!(*o, "json" | "yaml"))
+    {
         return Err(KubectlError::usage(format!(
             "unable to match a printer suitable for the output format \"{o}\", allowed formats are: json,yaml"
         )));
@@ -169,7 +175,9 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
         if last_failed.as_deref() == Some(stripped.as_str()) {
             // The same failing content twice: give up, keep the file.
             eprintln!("A copy of your changes has been stored to {path:?}");
-            return Err(KubectlError::usage("Edit cancelled, no valid changes were saved."));
+            return Err(KubectlError::usage(
+                "Edit cancelled, no valid changes were saved.",
+            ));
         }
         let edited = match crate::manifest::parse(&path, &stripped) {
             Ok(ms) => {
@@ -180,7 +188,10 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
                 }
             }
             Err(e) => {
-                errors = vec![format!("The edited file had a syntax error: {}", e.to_string().trim_start_matches("error: "))];
+                errors = vec![format!(
+                    "The edited file had a syntax error: {}",
+                    e.to_string().trim_start_matches("error: ")
+                )];
                 last_failed = Some(stripped);
                 continue;
             }
@@ -195,7 +206,9 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
             one => vec![one],
         };
         let originals: Vec<&Value> = objects.iter().map(|o| &o.1).collect();
-        if edited_items.iter().zip(&originals).all(|(e, o)| e == *o) && edited_items.len() == originals.len() {
+        if edited_items.iter().zip(&originals).all(|(e, o)| e == *o)
+            && edited_items.len() == originals.len()
+        {
             let _ = std::fs::remove_file(&path);
             eprintln!("Edit cancelled, no changes made.");
             return Ok(());
@@ -257,7 +270,9 @@ async fn apply_edit(
     if new["metadata"]["name"].as_str() != Some(name) || new["kind"] != orig["kind"] {
         return Err(EditFailure::Invalid {
             short: format!("{what} is invalid"),
-            header: format!("{what} was not valid:\n* At least one of apiVersion, kind and name was changed"),
+            header: format!(
+                "{what} was not valid:\n* At least one of apiVersion, kind and name was changed"
+            ),
         });
     }
     let patch = merge_patch(orig, new);
@@ -274,15 +289,21 @@ async fn apply_edit(
         )
         .await
         .map_err(|e| match e {
-            KubectlError::Server { code: 422, message, .. } => {
+            KubectlError::Server {
+                code: 422, message, ..
+            } => {
                 // The causes follow upstream's `<Kind> "<name>" is invalid: ` prefix.
-                let cause = message.split_once(" is invalid: ").map_or(message.as_str(), |(_, c)| c);
+                let cause = message
+                    .split_once(" is invalid: ")
+                    .map_or(message.as_str(), |(_, c)| c);
                 EditFailure::Invalid {
                     short: format!("{what} is invalid"),
                     header: format!("{what} was not valid:\n* {cause}"),
                 }
             }
-            KubectlError::Server { message, .. } => EditFailure::Other(format!("{what} could not be patched: {message}")),
+            KubectlError::Server { message, .. } => {
+                EditFailure::Other(format!("{what} could not be patched: {message}"))
+            }
             other => EditFailure::Other(other.to_string()),
         })
 }
@@ -303,15 +324,25 @@ mod tests {
 
     #[test]
     fn patches_only_what_changed() {
-        let a = json!({"metadata": {"name": "x", "labels": {"a": "1", "b": "2"}}, "data": {"k": "v"}});
+        let a =
+            json!({"metadata": {"name": "x", "labels": {"a": "1", "b": "2"}}, "data": {"k": "v"}});
         let b = json!({"metadata": {"name": "x", "labels": {"a": "1"}}, "data": {"k": "w"}});
-        assert_eq!(merge_patch(&a, &b), json!({"metadata": {"labels": {"b": null}}, "data": {"k": "w"}}));
+        assert_eq!(
+            merge_patch(&a, &b),
+            json!({"metadata": {"labels": {"b": null}}, "data": {"k": "w"}})
+        );
     }
 
     #[test]
     fn editor_command_rules() {
         assert_eq!(editor_command("vi", "/f"), vec!["vi", "/f"]);
-        assert_eq!(editor_command("code --wait", "/f"), vec!["code", "--wait", "/f"]);
-        assert_eq!(editor_command("sed -i 's/a/b/'", "/f"), vec!["sh", "-c", "sed -i 's/a/b/' \"/f\""]);
+        assert_eq!(
+            editor_command("code --wait", "/f"),
+            vec!["code", "--wait", "/f"]
+        );
+        assert_eq!(
+            editor_command("sed -i 's/a/b/'", "/f"),
+            vec!["sh", "-c", "sed -i 's/a/b/' \"/f\""]
+        );
     }
 }

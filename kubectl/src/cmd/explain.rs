@@ -127,7 +127,11 @@ impl<'a> Doc<'a> {
                 None | Some("object") => {
                     let name = r.rsplit('/').next().unwrap_or("");
                     let last = name.rsplit('.').next().unwrap_or("");
-                    if last.is_empty() { "Object".into() } else { last.into() }
+                    if last.is_empty() {
+                        "Object".into()
+                    } else {
+                        last.into()
+                    }
                 }
                 Some(t) => t.into(),
             };
@@ -206,13 +210,19 @@ impl<'a> Doc<'a> {
         let ind = level * 2;
         let field = &parent["properties"][name];
         let mut out = format!("{}\t<{}>", indent(ind, name), self.type_guess(field));
-        if parent["required"].as_array().is_some_and(|r| r.iter().any(|x| x == name)) {
+        if parent["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == name))
+        {
             out.push_str(" -required-");
         }
         out.push_str(&Self::enum_text(field, false, 4, ind));
         out.push('\n');
         if !short {
-            let d = field["description"].as_str().filter(|d| !d.is_empty()).unwrap_or("<no description>");
+            let d = field["description"]
+                .as_str()
+                .filter(|d| !d.is_empty())
+                .unwrap_or("<no description>");
             out.push_str(&indent(ind + 2, &wrap(d, 78 - ind)));
             out.push('\n');
             if field.get("externalDocs").is_some_and(Value::is_object) {
@@ -234,7 +244,13 @@ impl<'a> Doc<'a> {
         out
     }
 
-    fn field_list(&self, s: &'a Value, level: usize, history: &[String], recursive: bool) -> String {
+    fn field_list(
+        &self,
+        s: &'a Value,
+        level: usize,
+        history: &[String],
+        recursive: bool,
+    ) -> String {
         let r = s["$ref"].as_str().unwrap_or("").to_string();
         if !r.is_empty() && history.contains(&r) {
             return String::new();
@@ -249,7 +265,12 @@ impl<'a> Doc<'a> {
             for k in keys {
                 out.push_str(&self.field_detail(k, resolved, recursive, level));
                 if recursive {
-                    out.push_str(&self.field_list(&props[k.as_str()], level + 1, &history, recursive));
+                    out.push_str(&self.field_list(
+                        &props[k.as_str()],
+                        level + 1,
+                        &history,
+                        recursive,
+                    ));
                 }
             }
         }
@@ -259,14 +280,23 @@ impl<'a> Doc<'a> {
         if let Some(items) = resolved.get("items") {
             out.push_str(&self.field_list(items, level, &history, recursive));
         }
-        if let Some(ap) = resolved.get("additionalProperties").filter(|v| v.is_object()) {
+        if let Some(ap) = resolved
+            .get("additionalProperties")
+            .filter(|v| v.is_object())
+        {
             out.push_str(&self.field_list(ap, level, &history, recursive));
         }
         out
     }
 
     /// The template's `output`: follows `path`, then prints description and fields.
-    pub fn output(&self, s: &'a Value, path: &[String], history: &[String], recursive: bool) -> String {
+    pub fn output(
+        &self,
+        s: &'a Value,
+        path: &[String],
+        history: &[String],
+        recursive: bool,
+    ) -> String {
         let r = s["$ref"].as_str().unwrap_or("").to_string();
         let mut next_history = history.to_vec();
         next_history.push(r.clone());
@@ -274,7 +304,11 @@ impl<'a> Doc<'a> {
         if path.is_empty() {
             let mut out = String::from("DESCRIPTION:\n");
             let d = self.description(resolved);
-            let d = if d.is_empty() { "<empty>".to_string() } else { d };
+            let d = if d.is_empty() {
+                "<empty>".to_string()
+            } else {
+                d
+            };
             out.push_str(&indent(4, &wrap(&d, 76)));
             out.push('\n');
             let ed = Self::external_docs(resolved, 0);
@@ -305,7 +339,10 @@ impl<'a> Doc<'a> {
         if let Some(items) = resolved.get("items") {
             return self.output(items, path, &next_history, recursive);
         }
-        if let Some(ap) = resolved.get("additionalProperties").filter(|v| v.is_object()) {
+        if let Some(ap) = resolved
+            .get("additionalProperties")
+            .filter(|v| v.is_object())
+        {
             return self.output(ap, path, &next_history, recursive);
         }
         for a in resolved["allOf"].as_array().into_iter().flatten() {
@@ -323,11 +360,15 @@ impl<'a> Doc<'a> {
         let mut names: Vec<&String> = schemas.keys().collect();
         names.sort();
         names.into_iter().map(|n| &schemas[n.as_str()]).find(|s| {
-            s["x-kubernetes-group-version-kind"].as_array().into_iter().flatten().any(|g| {
-                g["group"].as_str().unwrap_or("") == group
-                    && g["version"] == version
-                    && g["kind"] == kind
-            })
+            s["x-kubernetes-group-version-kind"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|g| {
+                    g["group"].as_str().unwrap_or("") == group
+                        && g["version"] == version
+                        && g["kind"] == kind
+                })
         })
     }
 }
@@ -357,7 +398,12 @@ pub async fn run(ctx: &Ctx, a: ExplainArgs) -> Result<()> {
                 .iter()
                 .find(|r| r.group == g && r.version == v && r.plural == base.plural)
                 .cloned()
-                .ok_or_else(|| KubectlError::usage(format!("couldn't find resource for \"{g}/{v}, Resource={}\"", base.plural)))?
+                .ok_or_else(|| {
+                    KubectlError::usage(format!(
+                        "couldn't find resource for \"{g}/{v}, Resource={}\"",
+                        base.plural
+                    ))
+                })?
         }
         None => disc.resolve(&client, word).await.map_err(not_found)?,
     };
@@ -383,7 +429,10 @@ pub async fn run(ctx: &Ctx, a: ExplainArgs) -> Result<()> {
     if !res.group.is_empty() {
         text.push_str(&format!("GROUP:      {}\n", res.group));
     }
-    text.push_str(&format!("KIND:       {}\nVERSION:    {}\n\n", res.kind, res.version));
+    text.push_str(&format!(
+        "KIND:       {}\nVERSION:    {}\n\n",
+        res.kind, res.version
+    ));
     let body = d.output(schema, &path, &[], a.recursive);
     if body.is_empty() {
         out(&text);
@@ -412,7 +461,10 @@ mod tests {
     #[test]
     fn wrap_like_goutils() {
         assert_eq!(wrap("aaa bbb ccc", 7), "aaa bbb\nccc");
-        assert_eq!(wrap("a https://very-long-url b", 5), "a\nhttps://very-long-url\nb");
+        assert_eq!(
+            wrap("a https://very-long-url b", 5),
+            "a\nhttps://very-long-url\nb"
+        );
         // Spaces at a break are dropped; line breaks restart the count.
         assert_eq!(wrap("aaa  bbb\ncc dd", 4), "aaa\nbbb\ncc\ndd");
         assert_eq!(indent(4, "a\nb\n"), "    a\n    b\n    ");

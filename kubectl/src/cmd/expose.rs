@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::create::{print_result, post, DryRun};
+use super::create::{post, print_result, DryRun};
 use super::generators::{self as gen, ExposeSpec};
 use super::Ctx;
 use crate::error::{KubectlError, Result};
@@ -64,7 +64,10 @@ pub fn selector_for(obj: &Value) -> std::result::Result<Map<String, Value>, Stri
     let kind = obj["kind"].as_str().unwrap_or("");
     let m = match kind {
         "Pod" => {
-            let l = obj["metadata"]["labels"].as_object().cloned().unwrap_or_default();
+            let l = obj["metadata"]["labels"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             if l.is_empty() {
                 return Err("the pod has no labels and cannot be exposed".into());
             }
@@ -74,10 +77,16 @@ pub fn selector_for(obj: &Value) -> std::result::Result<Map<String, Value>, Stri
             Some(s) => s.clone(),
             None => return Err("the service has no pod selector set".into()),
         },
-        "ReplicationController" => obj["spec"]["selector"].as_object().cloned().unwrap_or_default(),
+        "ReplicationController" => obj["spec"]["selector"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
         _ => {
             let sel = &obj["spec"]["selector"];
-            if sel["matchExpressions"].as_array().is_some_and(|e| !e.is_empty()) {
+            if sel["matchExpressions"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+            {
                 return Err(format!(
                     "couldn't convert expressions - \"{}\" to map-based selector format",
                     sel["matchExpressions"]
@@ -97,7 +106,12 @@ pub fn ports_for(obj: &Value) -> Vec<(i64, String)> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|p| (p["port"].as_i64().unwrap_or(0), p["protocol"].as_str().unwrap_or("").to_string()))
+                .map(|p| {
+                    (
+                        p["port"].as_i64().unwrap_or(0),
+                        p["protocol"].as_str().unwrap_or("").to_string(),
+                    )
+                })
                 .collect()
         }
         "Pod" => &obj["spec"]["containers"],
@@ -108,7 +122,12 @@ pub fn ports_for(obj: &Value) -> Vec<(i64, String)> {
         .into_iter()
         .flatten()
         .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
-        .map(|p| (p["containerPort"].as_i64().unwrap_or(0), p["protocol"].as_str().unwrap_or("").to_string()))
+        .map(|p| {
+            (
+                p["containerPort"].as_i64().unwrap_or(0),
+                p["protocol"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -121,7 +140,13 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
     if !a.filename.is_empty() {
         for m in crate::manifest::read_all(&a.filename, false)? {
             let res = crate::manifest::resource_for(&disc, &m)?.clone();
-            targets.push((res, m.object["metadata"]["name"].as_str().unwrap_or("").to_string()));
+            targets.push((
+                res,
+                m.object["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            ));
         }
     } else if a.args.is_empty() {
         return Err(KubectlError::usage(
@@ -135,10 +160,15 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
         let r = async {
             let kind_ok = matches!(
                 (res.group.as_str(), res.kind.as_str()),
-                ("", "Pod" | "Service" | "ReplicationController") | ("apps", "Deployment" | "ReplicaSet")
+                ("", "Pod" | "Service" | "ReplicationController")
+                    | ("apps", "Deployment" | "ReplicaSet")
             );
             if !kind_ok {
-                let gk = if res.group.is_empty() { res.kind.clone() } else { format!("{}.{}", res.kind, res.group) };
+                let gk = if res.group.is_empty() {
+                    res.kind.clone()
+                } else {
+                    format!("{}.{}", res.kind, res.group)
+                };
                 return Err(KubectlError::usage(format!("cannot expose a {gk}")));
             }
             let ns = res.namespaced.then_some(client.namespace.as_str());
@@ -159,21 +189,28 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                     .split(',')
                     .map(|x| {
                         x.parse::<i64>().map(|n| (n, String::new())).map_err(|_| {
-                            KubectlError::usage(format!("strconv.Atoi: parsing {x:?}: invalid syntax"))
+                            KubectlError::usage(format!(
+                                "strconv.Atoi: parsing {x:?}: invalid syntax"
+                            ))
                         })
                     })
                     .collect::<Result<Vec<_>>>()?,
                 None => {
                     let p = ports_for(&obj);
                     if p.is_empty() && a.cluster_ip.as_deref() != Some("None") {
-                        return Err(KubectlError::usage("couldn't find port via --port flag or introspection"));
+                        return Err(KubectlError::usage(
+                            "couldn't find port via --port flag or introspection",
+                        ));
                     }
                     p
                 }
             };
             let labels = match &a.labels {
                 Some(l) => gen::parse_labels(l)?,
-                None => obj["metadata"]["labels"].as_object().cloned().unwrap_or_default(),
+                None => obj["metadata"]["labels"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
             };
             let mut svc_name = a.name.clone().unwrap_or_else(|| name.clone());
             svc_name.truncate(63);
@@ -197,7 +234,13 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 return Ok(svc);
             }
             let svc_ns = ns.unwrap_or(client.namespace.as_str());
-            post(&client, &format!("/api/v1/namespaces/{svc_ns}/services"), &svc, dry).await
+            post(
+                &client,
+                &format!("/api/v1/namespaces/{svc_ns}/services"),
+                &svc,
+                dry,
+            )
+            .await
         }
         .await;
         match r {
@@ -215,10 +258,17 @@ mod tests {
 
     #[test]
     fn selectors_from_objects() {
-        let d = json!({"kind": "Deployment", "spec": {"selector": {"matchLabels": {"app": "web"}}}});
-        assert_eq!(Value::Object(selector_for(&d).unwrap()), json!({"app": "web"}));
+        let d =
+            json!({"kind": "Deployment", "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+        assert_eq!(
+            Value::Object(selector_for(&d).unwrap()),
+            json!({"app": "web"})
+        );
         let p = json!({"kind": "Pod", "metadata": {}});
-        assert_eq!(selector_for(&p).unwrap_err(), "the pod has no labels and cannot be exposed");
+        assert_eq!(
+            selector_for(&p).unwrap_err(),
+            "the pod has no labels and cannot be exposed"
+        );
         let e = json!({"kind": "ReplicaSet", "spec": {"selector": {"matchExpressions": [{"key": "a", "operator": "Exists"}]}}});
         assert!(selector_for(&e).is_err());
     }
@@ -227,7 +277,10 @@ mod tests {
     fn ports_from_templates_and_services() {
         let d = json!({"kind": "Deployment", "spec": {"template": {"spec": {"containers": [
             {"ports": [{"containerPort": 8080, "protocol": "TCP"}]}, {"ports": [{"containerPort": 53, "protocol": "UDP"}]}]}}}});
-        assert_eq!(ports_for(&d), vec![(8080, "TCP".to_string()), (53, "UDP".to_string())]);
+        assert_eq!(
+            ports_for(&d),
+            vec![(8080, "TCP".to_string()), (53, "UDP".to_string())]
+        );
         let s = json!({"kind": "Service", "spec": {"ports": [{"port": 80, "protocol": "TCP"}]}});
         assert_eq!(ports_for(&s), vec![(80, "TCP".to_string())]);
     }

@@ -10,14 +10,16 @@ use crate::error::{KubectlError, Result};
 /// target port (a number when it parses as one, else a name).
 pub fn parse_tcp(spec: &str) -> Result<Value> {
     let (port, target) = spec.split_once(':').unwrap_or((spec, spec));
-    let port: i64 = port
-        .parse()
-        .map_err(|_| KubectlError::usage(format!("strconv.Atoi: parsing {port:?}: invalid syntax")))?;
+    let port: i64 = port.parse().map_err(|_| {
+        KubectlError::usage(format!("strconv.Atoi: parsing {port:?}: invalid syntax"))
+    })?;
     let target = match target.parse::<i64>() {
         Ok(n) => json!(n),
         Err(_) => json!(target),
     };
-    Ok(json!({"name": spec.replace(':', "-"), "port": port, "protocol": "TCP", "targetPort": target}))
+    Ok(
+        json!({"name": spec.replace(':', "-"), "port": port, "protocol": "TCP", "targetPort": target}),
+    )
 }
 
 /// `create service <type>`.
@@ -30,7 +32,9 @@ pub fn service(
     external_name: Option<&str>,
 ) -> Result<Value> {
     if tcp.is_empty() && ty != "ExternalName" && cluster_ip != Some("None") {
-        return Err(KubectlError::usage("at least one tcp port specifier must be provided"));
+        return Err(KubectlError::usage(
+            "at least one tcp port specifier must be provided",
+        ));
     }
     let mut ports = Vec::new();
     for t in tcp {
@@ -84,7 +88,11 @@ pub fn job_from_cron_job(name: &str, cj: &Value) -> Value {
     let tmpl = &cj["spec"]["jobTemplate"];
     let mut annotations = Map::new();
     annotations.insert("cronjob.kubernetes.io/instantiate".into(), json!("manual"));
-    for (k, v) in tmpl["metadata"]["annotations"].as_object().into_iter().flatten() {
+    for (k, v) in tmpl["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         annotations.insert(k.clone(), v.clone());
     }
     let mut meta = json!({
@@ -101,7 +109,13 @@ pub fn job_from_cron_job(name: &str, cj: &Value) -> Value {
 }
 
 /// `create cronjob NAME --image=… --schedule=… [--restart=…] [-- COMMAND…]`.
-pub fn cron_job(name: &str, image: &str, schedule: &str, restart: &str, command: &[String]) -> Value {
+pub fn cron_job(
+    name: &str,
+    image: &str,
+    schedule: &str,
+    restart: &str,
+    command: &[String],
+) -> Value {
     json!({
         "apiVersion": "batch/v1", "kind": "CronJob",
         "metadata": {"name": name, "creationTimestamp": null},
@@ -120,8 +134,19 @@ pub fn cron_job(name: &str, image: &str, schedule: &str, restart: &str, command:
 
 /// Verbs `create role` accepts.
 const VALID_VERBS: [&str; 13] = [
-    "*", "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
-    "use", "bind", "escalate", "impersonate",
+    "*",
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
 ];
 
 /// The `--verb` values that are not standard resource verbs (upstream warns about them).
@@ -196,10 +221,13 @@ pub fn role_binding(
         subjects.push(json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g}));
     }
     for sa in service_accounts {
-        let Some((ns, n)) = sa.split_once(':').filter(|(a, b)| !a.is_empty() && !b.is_empty()) else {
-            return Err(KubectlError::usage(format!(
-                "serviceaccount must be <namespace>:<name>"
-            )));
+        let Some((ns, n)) = sa
+            .split_once(':')
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        else {
+            return Err(KubectlError::usage(
+                "serviceaccount must be <namespace>:<name>",
+            ));
         };
         subjects.push(json!({"kind": "ServiceAccount", "namespace": ns, "name": n}));
     }
@@ -394,8 +422,19 @@ mod tests {
 
     #[test]
     fn service_ports_and_names() {
-        let svc = service("web", "NodePort", &s(&["80:8080", "443:https"]), None, Some(30080), None).unwrap();
-        assert_eq!(svc["spec"]["ports"][0], json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080, "nodePort": 30080}));
+        let svc = service(
+            "web",
+            "NodePort",
+            &s(&["80:8080", "443:https"]),
+            None,
+            Some(30080),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            svc["spec"]["ports"][0],
+            json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080, "nodePort": 30080})
+        );
         assert_eq!(svc["spec"]["ports"][1]["targetPort"], "https");
         assert_eq!(svc["spec"]["selector"]["app"], "web");
         assert!(service("web", "ClusterIP", &[], None, None, None).is_err());
@@ -410,7 +449,10 @@ mod tests {
                         "spec": {"jobTemplate": {"metadata": {"labels": {"a": "b"}, "annotations": {"x": "y"}},
                                                   "spec": {"backoffLimit": 2}}}});
         let j = job_from_cron_job("manual-1", &cj);
-        assert_eq!(j["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"], "manual");
+        assert_eq!(
+            j["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+            "manual"
+        );
         assert_eq!(j["metadata"]["annotations"]["x"], "y");
         assert_eq!(j["metadata"]["ownerReferences"][0]["uid"], "u1");
         assert_eq!(j["metadata"]["labels"]["a"], "b");
@@ -421,22 +463,44 @@ mod tests {
     fn rules_group_by_api_group() {
         let rules = policy_rules(
             &s(&["get"]),
-            &[("apps".into(), "deployments".into()), ("".into(), "pods".into()), ("apps".into(), "replicasets".into())],
+            &[
+                ("apps".into(), "deployments".into()),
+                ("".into(), "pods".into()),
+                ("apps".into(), "replicasets".into()),
+            ],
             &[],
             &s(&["/healthz"]),
         );
-        assert_eq!(rules[0], json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}));
+        assert_eq!(
+            rules[0],
+            json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]})
+        );
         assert_eq!(rules[1]["resources"], json!(["deployments", "replicasets"]));
-        assert_eq!(rules[2], json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]}));
+        assert_eq!(
+            rules[2],
+            json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]})
+        );
         assert_eq!(nonstandard_verbs(&s(&["get", "fly"])), vec!["fly"]);
     }
 
     #[test]
     fn bindings_list_users_groups_then_service_accounts() {
-        let b = role_binding("RoleBinding", "b", "ClusterRole", "view", &s(&["bob"]), &s(&["devs"]), &s(&["ns:robot"])).unwrap();
+        let b = role_binding(
+            "RoleBinding",
+            "b",
+            "ClusterRole",
+            "view",
+            &s(&["bob"]),
+            &s(&["devs"]),
+            &s(&["ns:robot"]),
+        )
+        .unwrap();
         assert_eq!(b["subjects"][0]["kind"], "User");
         assert_eq!(b["subjects"][1]["kind"], "Group");
-        assert_eq!(b["subjects"][2], json!({"kind": "ServiceAccount", "namespace": "ns", "name": "robot"}));
+        assert_eq!(
+            b["subjects"][2],
+            json!({"kind": "ServiceAccount", "namespace": "ns", "name": "robot"})
+        );
         assert!(role_binding("RoleBinding", "b", "Role", "r", &[], &[], &s(&["robot"])).is_err());
     }
 
@@ -444,11 +508,26 @@ mod tests {
     fn run_pod_shape() {
         let env = s(&["A=1"]);
         let args = s(&["sleep", "3600"]);
-        let p = run_pod(&RunSpec { name: "t", image: "busybox", env: &env, port: Some(80), args: &args,
-                                   command: true, restart: "Never", ..Default::default() }).unwrap();
+        let p = run_pod(&RunSpec {
+            name: "t",
+            image: "busybox",
+            env: &env,
+            port: Some(80),
+            args: &args,
+            command: true,
+            restart: "Never",
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(p["metadata"]["labels"]["run"], "t");
-        assert_eq!(p["spec"]["containers"][0]["command"], json!(["sleep", "3600"]));
-        assert_eq!(p["spec"]["containers"][0]["env"][0], json!({"name": "A", "value": "1"}));
+        assert_eq!(
+            p["spec"]["containers"][0]["command"],
+            json!(["sleep", "3600"])
+        );
+        assert_eq!(
+            p["spec"]["containers"][0]["env"][0],
+            json!({"name": "A", "value": "1"})
+        );
         assert_eq!(p["spec"]["containers"][0]["ports"][0]["containerPort"], 80);
         assert_eq!(p["spec"]["restartPolicy"], "Never");
         assert_eq!(p["spec"]["dnsPolicy"], "ClusterFirst");
@@ -456,12 +535,23 @@ mod tests {
 
     #[test]
     fn expose_names_ports_only_when_several() {
-        let mut e = ExposeSpec { name: "web".into(), ports: vec![(80, "TCP".into())], target_port: Some("8080".into()), ..Default::default() };
+        let mut e = ExposeSpec {
+            name: "web".into(),
+            ports: vec![(80, "TCP".into())],
+            target_port: Some("8080".into()),
+            ..Default::default()
+        };
         let svc = expose_service(&e);
-        assert_eq!(svc["spec"]["ports"][0], json!({"port": 80, "protocol": "TCP", "targetPort": 8080}));
+        assert_eq!(
+            svc["spec"]["ports"][0],
+            json!({"port": 80, "protocol": "TCP", "targetPort": 8080})
+        );
         e.ports.push((443, "UDP".into()));
         e.target_port = None;
         let svc = expose_service(&e);
-        assert_eq!(svc["spec"]["ports"][1], json!({"name": "port-2", "port": 443, "protocol": "UDP", "targetPort": 443}));
+        assert_eq!(
+            svc["spec"]["ports"][1],
+            json!({"name": "port-2", "port": 443, "protocol": "UDP", "targetPort": 443})
+        );
     }
 }

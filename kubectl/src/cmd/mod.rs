@@ -272,9 +272,28 @@ mod tests {
     fn binding_user_is_not_the_kubeconfig_user() {
         let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            rewrite_shadowed_flags(v(&["kubectl", "--user", "admin", "create", "rolebinding", "b", "--user=bob"])),
-            v(&["kubectl", "--user", "admin", "create", "rolebinding", "b", "--binding-user=bob"])
+            rewrite_shadowed_flags(v(&[
+                "kubectl",
+                "--user",
+                "admin",
+                "create",
+                "rolebinding",
+                "b",
+                "--user=bob"
+            ])),
+            v(&[
+                "kubectl",
+                "--user",
+                "admin",
+                "create",
+                "rolebinding",
+                "b",
+                "--binding-user=bob"
+            ])
         );
-        assert_eq!(rewrite_shadowed_flags(v(&["kubectl", "get", "--user=x"])), v(&["kubectl", "get", "--user=x"]));
+        assert_eq!(
+            rewrite_shadowed_flags(v(&["kubectl", "get", "--user=x"])),
+            v(&["kubectl", "get", "--user=x"])
+        );
     }
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::Value;
 
-use super::create::{print_result, post, DryRun};
+use super::create::{post, print_result, DryRun};
 use super::generators::{self as gen, RunSpec};
 use super::Ctx;
 use crate::error::{KubectlError, Result};

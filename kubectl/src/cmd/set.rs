@@ -48,16 +48,23 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "Pod" => "/spec",
         "CronJob" => "/spec/jobTemplate/spec/template/spec",
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "ReplicationController" | "Job" => {
-            "/spec/template/spec"
-        }
+        "Deployment"
+        | "ReplicaSet"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicationController"
+        | "Job" => "/spec/template/spec",
         _ => return None,
     })
 }
 
 /// The patch that sets `images` (container → image, `*` = all) in `obj`, and the names that
 /// matched no container. `None` when nothing changes.
-pub fn image_patch(obj: &Value, spec_ptr: &str, images: &[(String, String)]) -> (Option<Value>, Vec<String>) {
+pub fn image_patch(
+    obj: &Value,
+    spec_ptr: &str,
+    images: &[(String, String)],
+) -> (Option<Value>, Vec<String>) {
     let spec = obj.pointer(spec_ptr).cloned().unwrap_or(Value::Null);
     let mut missing = Vec::new();
     let mut lists: Vec<(&str, Vec<Value>)> = Vec::new();
@@ -78,7 +85,11 @@ pub fn image_patch(obj: &Value, spec_ptr: &str, images: &[(String, String)]) -> 
     for (n, _) in images {
         let found = n == "*"
             || ["initContainers", "containers"].iter().any(|f| {
-                spec[*f].as_array().into_iter().flatten().any(|c| c["name"].as_str() == Some(n.as_str()))
+                spec[*f]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["name"].as_str() == Some(n.as_str()))
             });
         if !found {
             missing.push(n.clone());
@@ -102,7 +113,8 @@ pub fn image_patch(obj: &Value, spec_ptr: &str, images: &[(String, String)]) -> 
 /// Runs `kubectl set`.
 pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
     let SetCommand::Image(a) = args.what;
-    let (objects, pairs): (Vec<String>, Vec<String>) = a.args.iter().cloned().partition(|s| !s.contains('='));
+    let (objects, pairs): (Vec<String>, Vec<String>) =
+        a.args.iter().cloned().partition(|s| !s.contains('='));
     if pairs.is_empty() {
         return Err(KubectlError::usage(
             "at least one image update is required\nSee 'kubectl set image -h' for help and examples",
@@ -110,12 +122,17 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
     }
     let images: Vec<(String, String)> = pairs
         .iter()
-        .filter_map(|p| p.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())))
+        .filter_map(|p| {
+            p.split_once('=')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        })
         .collect();
     let format = OutputFormat::parse(a.output.as_deref())?;
     let dry = DryRun::parse(a.dry_run.as_deref())?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets = super::label::resolve_targets(&client, &mut disc, &objects, a.selector.as_deref(), a.all).await?;
+    let targets =
+        super::label::resolve_targets(&client, &mut disc, &objects, a.selector.as_deref(), a.all)
+            .await?;
     let mut errors = Vec::new();
     let mut missing_all: Vec<String> = Vec::new();
     for (res, name) in targets {
@@ -130,7 +147,11 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
                 )));
             };
             let (patch, missing) = image_patch(&obj, ptr, &images);
-            missing_all.extend(missing.iter().map(|m| format!("unable to find container named {m:?}")));
+            missing_all.extend(
+                missing
+                    .iter()
+                    .map(|m| format!("unable to find container named {m:?}")),
+            );
             let Some(patch) = patch else {
                 return Ok(None);
             };
@@ -143,7 +164,12 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
             };
             let sep = if dry.query().is_empty() { "" } else { "?" };
             client
-                .request(Method::PATCH, &format!("{path}{sep}{}", dry.query().trim_start_matches('&')), "application/json", Some(body))
+                .request(
+                    Method::PATCH,
+                    &format!("{path}{sep}{}", dry.query().trim_start_matches('&')),
+                    "application/json",
+                    Some(body),
+                )
                 .await
                 .map(Some)
         }
@@ -166,12 +192,25 @@ mod tests {
     fn patches_only_changed_containers() {
         let d = json!({"spec": {"template": {"spec": {"containers": [
             {"name": "web", "image": "a"}, {"name": "side", "image": "b"}]}}}});
-        let (p, missing) = image_patch(&d, "/spec/template/spec", &[("web".into(), "x".into()), ("nope".into(), "y".into())]);
-        assert_eq!(p.unwrap(), json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "x"}]}}}}));
+        let (p, missing) = image_patch(
+            &d,
+            "/spec/template/spec",
+            &[("web".into(), "x".into()), ("nope".into(), "y".into())],
+        );
+        assert_eq!(
+            p.unwrap(),
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "x"}]}}}})
+        );
         assert_eq!(missing, vec!["nope".to_string()]);
         let (p, _) = image_patch(&d, "/spec/template/spec", &[("web".into(), "a".into())]);
         assert!(p.is_none());
         let (p, _) = image_patch(&d, "/spec/template/spec", &[("*".into(), "z".into())]);
-        assert_eq!(p.unwrap()["spec"]["template"]["spec"]["containers"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            p.unwrap()["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

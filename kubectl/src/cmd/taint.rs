@@ -110,7 +110,9 @@ pub fn split_args(args: &[String]) -> Result<(Vec<String>, Vec<String>)> {
 }
 
 /// Parses taint changes into (to add, to remove).
-pub fn parse_taints(specs: &[String]) -> std::result::Result<(Vec<TaintSpec>, Vec<TaintSpec>), String> {
+pub fn parse_taints(
+    specs: &[String],
+) -> std::result::Result<(Vec<TaintSpec>, Vec<TaintSpec>), String> {
     let mut add: Vec<TaintSpec> = Vec::new();
     let mut remove = Vec::new();
     for spec in specs {
@@ -315,9 +317,7 @@ pub fn reorganize(
 pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
     let (resources, specs) = split_args(&args.args)?;
     let (add, remove) = parse_taints(&specs).map_err(|e| {
-        KubectlError::usage(format!(
-            "{e}\nSee 'kubectl taint -h' for help and examples"
-        ))
+        KubectlError::usage(format!("{e}\nSee 'kubectl taint -h' for help and examples"))
     })?;
     let format = OutputFormat::parse(args.output.as_deref())?;
     let dry = DryRun::parse(args.dry_run.as_deref())?;
@@ -366,7 +366,10 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
     for node in nodes {
         let name = node["metadata"]["name"].as_str().unwrap_or("").to_string();
         let r = async {
-            let old = node["spec"]["taints"].as_array().cloned().unwrap_or_default();
+            let old = node["spec"]["taints"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let (verb, taints) = reorganize(&name, &old, &add, &remove, args.overwrite)?;
             let taints_value = if taints.is_empty() {
                 Value::Null
@@ -431,17 +434,36 @@ mod tests {
 
     #[test]
     fn parses_every_form() {
-        assert_eq!(parse_taint("a=b:NoSchedule").unwrap(), spec("a", "b", "NoSchedule"));
-        assert_eq!(parse_taint("a:NoExecute").unwrap(), spec("a", "", "NoExecute"));
-        assert_eq!(parse_taint("example.com/a").unwrap(), spec("example.com/a", "", ""));
+        assert_eq!(
+            parse_taint("a=b:NoSchedule").unwrap(),
+            spec("a", "b", "NoSchedule")
+        );
+        assert_eq!(
+            parse_taint("a:NoExecute").unwrap(),
+            spec("a", "", "NoExecute")
+        );
+        assert_eq!(
+            parse_taint("example.com/a").unwrap(),
+            spec("example.com/a", "", "")
+        );
         assert_eq!(
             parse_taint("a=b:Never").unwrap_err(),
             "invalid taint effect: Never, unsupported taint effect"
         );
-        assert_eq!(parse_taint("a=b=c:NoSchedule").unwrap_err(), "invalid taint spec: a=b=c:NoSchedule");
-        assert_eq!(parse_taint("a:b:c").unwrap_err(), "invalid taint spec: a:b:c");
-        assert!(parse_taint("-a:NoSchedule").unwrap_err().starts_with("invalid taint spec: -a:NoSchedule, name part must consist"));
-        assert!(parse_taint("a=b c:NoSchedule").unwrap_err().contains("a valid label must be"));
+        assert_eq!(
+            parse_taint("a=b=c:NoSchedule").unwrap_err(),
+            "invalid taint spec: a=b=c:NoSchedule"
+        );
+        assert_eq!(
+            parse_taint("a:b:c").unwrap_err(),
+            "invalid taint spec: a:b:c"
+        );
+        assert!(parse_taint("-a:NoSchedule")
+            .unwrap_err()
+            .starts_with("invalid taint spec: -a:NoSchedule, name part must consist"));
+        assert!(parse_taint("a=b c:NoSchedule")
+            .unwrap_err()
+            .contains("a valid label must be"));
     }
 
     #[test]
@@ -450,8 +472,13 @@ mod tests {
         assert_eq!(add, vec![spec("a", "1", "NoSchedule")]);
         assert_eq!(rm, vec![spec("b", "", ""), spec("c", "", "NoExecute")]);
         // `key=value` without an effect is not even a valid key.
-        assert!(parse_taints(&s(&["a=1"])).unwrap_err().starts_with("invalid taint spec: a=1, "));
-        assert_eq!(parse_taints(&s(&["a"])).unwrap_err(), "invalid taint spec: a");
+        assert!(parse_taints(&s(&["a=1"]))
+            .unwrap_err()
+            .starts_with("invalid taint spec: a=1, "));
+        assert_eq!(
+            parse_taints(&s(&["a"])).unwrap_err(),
+            "invalid taint spec: a"
+        );
         assert_eq!(
             parse_taints(&s(&["a=1:NoSchedule", "a=2:NoSchedule"])).unwrap_err(),
             "duplicated taints with the same key and effect: {a 2 NoSchedule <nil>}"
@@ -464,7 +491,9 @@ mod tests {
         let (r, t) = split_args(&s(&["node", "n1", "a=b:NoSchedule"])).unwrap();
         assert_eq!((r, t), (s(&["node", "n1"]), s(&["a=b:NoSchedule"])));
         assert_eq!(
-            split_args(&s(&["node", "a=b:NoSchedule", "n1"])).unwrap_err().to_string(),
+            split_args(&s(&["node", "a=b:NoSchedule", "n1"]))
+                .unwrap_err()
+                .to_string(),
             "error: all resources must be specified before taint changes: n1"
         );
         assert_eq!(
@@ -477,7 +506,11 @@ mod tests {
     fn conflicting_add_and_remove() {
         let c = conflicts(&[spec("a", "1", "NoSchedule")], &[spec("a", "", "")]);
         assert_eq!(c, vec!["a="]);
-        assert!(conflicts(&[spec("a", "1", "NoSchedule")], &[spec("a", "", "NoExecute")]).is_empty());
+        assert!(conflicts(
+            &[spec("a", "1", "NoSchedule")],
+            &[spec("a", "", "NoExecute")]
+        )
+        .is_empty());
     }
 
     #[test]
@@ -485,24 +518,44 @@ mod tests {
         let old = vec![json!({"key": "x", "effect": "NoSchedule"})];
         let (verb, t) = reorganize("n", &old, &[spec("a", "1", "NoSchedule")], &[], false).unwrap();
         assert_eq!(verb, "tainted");
-        assert_eq!(t, vec![json!({"key": "a", "value": "1", "effect": "NoSchedule"}), old[0].clone()]);
+        assert_eq!(
+            t,
+            vec![
+                json!({"key": "a", "value": "1", "effect": "NoSchedule"}),
+                old[0].clone()
+            ]
+        );
 
         let (verb, t) = reorganize("n", &old, &[], &[spec("x", "", "")], false).unwrap();
         assert_eq!((verb, t.len()), ("untainted", 0));
 
         let (verb, t) = reorganize("n", &old, &[spec("x", "2", "NoSchedule")], &[], true).unwrap();
         assert_eq!(verb, "modified");
-        assert_eq!(t, vec![json!({"key": "x", "value": "2", "effect": "NoSchedule"})]);
+        assert_eq!(
+            t,
+            vec![json!({"key": "x", "value": "2", "effect": "NoSchedule"})]
+        );
 
         assert_eq!(
-            reorganize("n", &old, &[spec("x", "2", "NoSchedule")], &[], false).unwrap_err().to_string(),
+            reorganize("n", &old, &[spec("x", "2", "NoSchedule")], &[], false)
+                .unwrap_err()
+                .to_string(),
             "error: node n already has x taint(s) with same effect(s) and --overwrite is false"
         );
         assert_eq!(
-            reorganize("n", &old, &[], &[spec("y", "", "NoExecute")], false).unwrap_err().to_string(),
+            reorganize("n", &old, &[], &[spec("y", "", "NoExecute")], false)
+                .unwrap_err()
+                .to_string(),
             "error: taint \"y:NoExecute\" not found"
         );
-        let (verb, _) = reorganize("n", &old, &[spec("a", "", "NoExecute")], &[spec("x", "", "")], false).unwrap();
+        let (verb, _) = reorganize(
+            "n",
+            &old,
+            &[spec("a", "", "NoExecute")],
+            &[spec("x", "", "")],
+            false,
+        )
+        .unwrap();
         assert_eq!(verb, "modified");
     }
 }

@@ -4,8 +4,8 @@ pub mod age;
 pub mod custom_columns;
 pub mod json;
 pub mod jsonpath;
-pub mod table;
 pub mod tabbed;
+pub mod table;
 pub mod tabwriter;
 pub mod yaml;
 

@@ -42,7 +42,15 @@ pub fn align(text: &str, min_width: usize, padding: usize) -> String {
     }
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut widths = Vec::new();
-    format(&lines, 0, lines.len(), &mut widths, min_width, padding, &mut out);
+    format(
+        &lines,
+        0,
+        lines.len(),
+        &mut widths,
+        min_width,
+        padding,
+        &mut out,
+    );
     if !trailing_newline && out.ends_with('\n') {
         out.pop();
     }

@@ -88,7 +88,10 @@ pub fn labels_with_indent(
         if n != 0 {
             w.write(0, &format!("{indent}\t"));
         }
-        let v = labels.and_then(|m| m.get(*k)).map(scalar).unwrap_or_default();
+        let v = labels
+            .and_then(|m| m.get(*k))
+            .map(scalar)
+            .unwrap_or_default();
         w.write(0, &format!("{k}={v}\n"));
     }
 }
@@ -108,12 +111,18 @@ pub fn annotations(w: &mut PrefixWriter, title: &str, annotations: Option<&Map<S
         if n != 0 {
             w.write(0, "\t");
         }
-        let raw = annotations.and_then(|m| m.get(*k)).map(scalar).unwrap_or_default();
+        let raw = annotations
+            .and_then(|m| m.get(*k))
+            .map(scalar)
+            .unwrap_or_default();
         let value = raw.strip_suffix('\n').unwrap_or(&raw);
         if value.len() + k.len() + 2 > MAX_ANNOTATION_LEN || value.contains('\n') {
             w.write(0, &format!("{k}:\n"));
             for line in value.split('\n') {
-                w.write(0, &format!("\t  {}\n", shorten(line, MAX_ANNOTATION_LEN - 2)));
+                w.write(
+                    0,
+                    &format!("\t  {}\n", shorten(line, MAX_ANNOTATION_LEN - 2)),
+                );
             }
         } else {
             w.write(0, &format!("{k}: {value}\n"));
@@ -183,7 +192,11 @@ pub fn tolerations(w: &mut PrefixWriter, indent: &str, title: &str, tolerations:
             line.push_str(&format!(":{e}"));
         }
         if s(t, "/operator") == "Exists" && v.is_empty() {
-            line.push_str(if k.is_empty() && e.is_empty() { "op=Exists" } else { " op=Exists" });
+            line.push_str(if k.is_empty() && e.is_empty() {
+                "op=Exists"
+            } else {
+                " op=Exists"
+            });
         }
         if let Some(secs) = t.get("tolerationSeconds").and_then(Value::as_i64) {
             line.push_str(&format!(" for {secs}s"));
@@ -232,7 +245,11 @@ pub fn events(w: &mut PrefixWriter, events: Option<&[Value]>) {
         let message = s(e, "/message").trim();
         w.write(
             1,
-            &format!("{}\t{}\t{interval}\t{source}\t{message}\n", s(e, "/type"), s(e, "/reason")),
+            &format!(
+                "{}\t{}\t{interval}\t{source}\t{message}\n",
+                s(e, "/type"),
+                s(e, "/reason")
+            ),
         );
     }
 }
@@ -320,7 +337,14 @@ pub fn bytes_string(bytes: i128) -> String {
     if bytes == 0 {
         return "0".into();
     }
-    for (suffix, shift) in [("Ei", 60), ("Pi", 50), ("Ti", 40), ("Gi", 30), ("Mi", 20), ("Ki", 10)] {
+    for (suffix, shift) in [
+        ("Ei", 60),
+        ("Pi", 50),
+        ("Ti", 40),
+        ("Gi", 30),
+        ("Mi", 20),
+        ("Ki", 10),
+    ] {
         let unit = 1i128 << shift;
         if bytes % unit == 0 {
             return format!("{}{suffix}", bytes / unit);

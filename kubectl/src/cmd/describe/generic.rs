@@ -19,7 +19,10 @@ const SKIP: [&str; 5] = [
 pub fn describe_generic(obj: &Value, events: Option<&[Value]>) -> String {
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{}\n", s(obj, "/metadata/name")));
-    w.write(0, &format!("Namespace:\t{}\n", s(obj, "/metadata/namespace")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", s(obj, "/metadata/namespace")),
+    );
     f::labels(&mut w, "Labels", f::map(obj, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(obj, "/metadata/annotations"));
     if let Some(m) = obj.as_object() {
@@ -51,7 +54,10 @@ fn content(w: &mut PrefixWriter, level: usize, m: &Map<String, Value>, prefix: &
                     }
                 }
             }
-            other => w.write(level, &format!("{}:\t{}\n", smart_label(k), go_value(other))),
+            other => w.write(
+                level,
+                &format!("{}:\t{}\n", smart_label(k), go_value(other)),
+            ),
         }
     }
 }
@@ -79,7 +85,15 @@ fn go_value(v: &Value) -> String {
 fn camel_split(field: &str) -> Vec<String> {
     let chars: Vec<char> = field.chars().collect();
     let mut runs: Vec<String> = Vec::new();
-    let class = |c: char| if c.is_lowercase() { 0 } else if c.is_uppercase() { 1 } else { 2 };
+    let class = |c: char| {
+        if c.is_lowercase() {
+            0
+        } else if c.is_uppercase() {
+            1
+        } else {
+            2
+        }
+    };
     for &c in &chars {
         match runs.last_mut() {
             Some(last) if last.chars().last().map(class) == Some(class(c)) => last.push(c),

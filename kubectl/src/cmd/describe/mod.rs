@@ -59,8 +59,16 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
     if !args.filename.is_empty() {
         for m in crate::manifest::read_all(&args.filename, args.recursive)? {
             let res = crate::manifest::resource_for(&disc, &m)?.clone();
-            let ns = crate::manifest::namespace_for(&m, &res, &client.namespace, client.namespace_explicit)?;
-            let name = m.object["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let ns = crate::manifest::namespace_for(
+                &m,
+                &res,
+                &client.namespace,
+                client.namespace_explicit,
+            )?;
+            let name = m.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             match client.get(&res.object_path(ns.as_deref(), &name)).await {
                 Ok(o) => objects.push((res, o)),
                 Err(e) => errors.push(e),
@@ -86,19 +94,25 @@ pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
                     let res = disc.resolve(&client, &ty).await?;
                     if names.is_empty() {
                         let ns = namespace.as_deref().filter(|_| res.namespaced);
-                        let mut path = format!("{}?limit={}", res.collection_path(ns), args.chunk_size);
+                        let mut path =
+                            format!("{}?limit={}", res.collection_path(ns), args.chunk_size);
                         if let Some(sel) = &args.selector {
                             path.push_str(&format!("&labelSelector={}", q(sel)));
                         }
                         match list_all(&client, &path).await {
-                            Ok(items) => objects.extend(items.into_iter().map(|o| (res.clone(), o))),
+                            Ok(items) => {
+                                objects.extend(items.into_iter().map(|o| (res.clone(), o)))
+                            }
                             Err(e) => errors.push(e),
                         }
                     }
                     for name in &names {
                         match fetch_named(&client, &res, namespace.as_deref(), name, prefix).await {
                             Ok(found) => {
-                                by_prefix |= prefix && found.first().is_some_and(|o| o["metadata"]["name"].as_str() != Some(name.as_str()));
+                                by_prefix |= prefix
+                                    && found.first().is_some_and(|o| {
+                                        o["metadata"]["name"].as_str() != Some(name.as_str())
+                                    });
                                 objects.extend(found.into_iter().map(|o| (res.clone(), o)))
                             }
                             Err(e) => errors.push(e),
@@ -155,10 +169,16 @@ async fn fetch_named(
     match client.get(&res.object_path(ns, name)).await {
         Ok(o) => Ok(vec![o]),
         Err(e) if prefix && e.is_not_found() => {
-            let all = list_all(client, &res.collection_path(ns)).await.unwrap_or_default();
+            let all = list_all(client, &res.collection_path(ns))
+                .await
+                .unwrap_or_default();
             let matched: Vec<Value> = all
                 .into_iter()
-                .filter(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.starts_with(name)))
+                .filter(|o| {
+                    o["metadata"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with(name))
+                })
                 .collect();
             if matched.is_empty() {
                 Err(e)
@@ -177,7 +197,10 @@ async fn list_all(client: &ApiClient, path: &str) -> Result<Vec<Value>> {
     loop {
         let list = client.get(&next).await?;
         items.extend(list["items"].as_array().cloned().unwrap_or_default());
-        match list["metadata"]["continue"].as_str().filter(|c| !c.is_empty()) {
+        match list["metadata"]["continue"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+        {
             Some(token) => {
                 let sep = if path.contains('?') { '&' } else { '?' };
                 next = format!("{path}{sep}continue={}", q(token));
@@ -213,8 +236,16 @@ async fn search_events(
         .unwrap_or_default()
 }
 
-async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_events: bool) -> Result<String> {
-    let ns = obj["metadata"]["namespace"].as_str().unwrap_or("").to_string();
+async fn describe_one(
+    client: &ApiClient,
+    res: &ApiResource,
+    obj: &Value,
+    show_events: bool,
+) -> Result<String> {
+    let ns = obj["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let uid = obj["metadata"]["uid"].as_str().unwrap_or("").to_string();
     let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
     let events = |kind: Option<&str>| {
@@ -232,10 +263,14 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
     let kind = res.kind.as_str();
     Ok(match (res.group.as_str(), kind) {
         ("", "Pod") => pod::describe_pod(obj, events(None).await.as_deref()),
-        ("", "ConfigMap") => core::describe_config_map(obj, events(Some("ConfigMap")).await.as_deref()),
+        ("", "ConfigMap") => {
+            core::describe_config_map(obj, events(Some("ConfigMap")).await.as_deref())
+        }
         ("", "Secret") => core::describe_secret(obj),
         ("", "ServiceAccount") => {
-            let secrets = list_all(client, &format!("/api/v1/namespaces/{ns}/secrets")).await.unwrap_or_default();
+            let secrets = list_all(client, &format!("/api/v1/namespaces/{ns}/secrets"))
+                .await
+                .unwrap_or_default();
             let existing: Vec<String> = secrets
                 .iter()
                 .map(|x| x["metadata"]["name"].as_str().unwrap_or("").to_string())
@@ -244,10 +279,16 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
                 .into_iter()
                 .filter(|x| {
                     x["type"] == "kubernetes.io/service-account-token"
-                        && x["metadata"]["annotations"]["kubernetes.io/service-account.name"] == name.as_str()
+                        && x["metadata"]["annotations"]["kubernetes.io/service-account.name"]
+                            == name.as_str()
                 })
                 .collect();
-            core::describe_service_account(obj, &tokens, &existing, events(Some("ServiceAccount")).await.as_deref())
+            core::describe_service_account(
+                obj,
+                &tokens,
+                &existing,
+                events(Some("ServiceAccount")).await.as_deref(),
+            )
         }
         ("", "Namespace") => {
             let optional = |r: Result<Vec<Value>>| match r {
@@ -255,28 +296,38 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(e),
             };
-            let quotas = optional(list_all(client, &format!("/api/v1/namespaces/{name}/resourcequotas")).await)?;
-            let limits = optional(list_all(client, &format!("/api/v1/namespaces/{name}/limitranges")).await)?;
+            let quotas = optional(
+                list_all(client, &format!("/api/v1/namespaces/{name}/resourcequotas")).await,
+            )?;
+            let limits = optional(
+                list_all(client, &format!("/api/v1/namespaces/{name}/limitranges")).await,
+            )?;
             core::describe_namespace(obj, quotas.as_deref(), limits.as_deref())
         }
         ("", "Service") => {
-            let ep = client.get(&format!("/api/v1/namespaces/{ns}/endpoints/{name}")).await.ok();
+            let ep = client
+                .get(&format!("/api/v1/namespaces/{ns}/endpoints/{name}"))
+                .await
+                .ok();
             core::describe_service(obj, ep.as_ref(), events(Some("Service")).await.as_deref())
         }
         ("", "Node") => {
             let lease = client
-                .get(&format!("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"))
+                .get(&format!(
+                    "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"
+                ))
                 .await
                 .map_err(|e| match e {
                     KubectlError::Server { message, .. } => message,
                     other => other.to_string(),
                 });
             let sel = format!("spec.nodeName={name},status.phase!=Succeeded,status.phase!=Failed");
-            let pods = match list_all(client, &format!("/api/v1/pods?fieldSelector={}", q(&sel))).await {
-                Ok(p) => Some(p),
-                Err(KubectlError::Server { code: 403, .. }) => None,
-                Err(e) => return Err(e),
-            };
+            let pods =
+                match list_all(client, &format!("/api/v1/pods?fieldSelector={}", q(&sel))).await {
+                    Ok(p) => Some(p),
+                    Err(KubectlError::Server { code: 403, .. }) => None,
+                    Err(e) => return Err(e),
+                };
             let events = if show_events {
                 // The kubelet reports node events with the node name as uid, controllers
                 // with the real uid.
@@ -299,7 +350,10 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
             let sel = format::selector_string(&obj["spec"]["selector"]);
             let rs = list_all(
                 client,
-                &format!("/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={}", q(&sel)),
+                &format!(
+                    "/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={}",
+                    q(&sel)
+                ),
             )
             .await
             .unwrap_or_default();
@@ -307,14 +361,19 @@ async fn describe_one(client: &ApiClient, res: &ApiResource, obj: &Value, show_e
         }
         ("apps", "ReplicaSet") => {
             let sel = format::selector_string(&obj["spec"]["selector"]);
-            let pods = list_all(client, &format!("/api/v1/namespaces/{ns}/pods?labelSelector={}", q(&sel)))
-                .await
-                .unwrap_or_default();
+            let pods = list_all(
+                client,
+                &format!("/api/v1/namespaces/{ns}/pods?labelSelector={}", q(&sel)),
+            )
+            .await
+            .unwrap_or_default();
             let counts = workloads::PodCounts::of(&pods, &uid);
-            workloads::describe_replica_set(obj, counts, events(Some("ReplicaSet")).await.as_deref())
+            workloads::describe_replica_set(
+                obj,
+                counts,
+                events(Some("ReplicaSet")).await.as_deref(),
+            )
         }
-        _ => {
-            generic::describe_generic(obj, events(Some(kind)).await.as_deref())
-        }
+        _ => generic::describe_generic(obj, events(Some(kind)).await.as_deref()),
     })
 }

@@ -10,7 +10,10 @@ use crate::printers::tabbed::PrefixWriter;
 pub fn describe_pod(pod: &Value, events: Option<&[Value]>) -> String {
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{}\n", s(pod, "/metadata/name")));
-    w.write(0, &format!("Namespace:\t{}\n", s(pod, "/metadata/namespace")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", s(pod, "/metadata/namespace")),
+    );
     if let Some(p) = pod.pointer("/spec/priority").and_then(Value::as_i64) {
         w.write(0, &format!("Priority:\t{p}\n"));
     }
@@ -41,7 +44,10 @@ pub fn describe_pod(pod: &Value, events: Option<&[Value]>) -> String {
     let phase = s(pod, "/status/phase");
     let deleting = s(pod, "/metadata/deletionTimestamp");
     if !deleting.is_empty() && phase != "Failed" && phase != "Succeeded" {
-        w.write(0, &format!("Status:\tTerminating (lasts {})\n", f::since(deleting)));
+        w.write(
+            0,
+            &format!("Status:\tTerminating (lasts {})\n", f::since(deleting)),
+        );
         w.write(
             0,
             &format!(
@@ -90,9 +96,23 @@ pub fn describe_pod(pod: &Value, events: Option<&[Value]>) -> String {
     }
     let init = arr(pod, "/spec/initContainers");
     if !init.is_empty() {
-        containers(&mut w, "Init Containers", init, arr(pod, "/status/initContainerStatuses"), Some(pod), "");
+        containers(
+            &mut w,
+            "Init Containers",
+            init,
+            arr(pod, "/status/initContainerStatuses"),
+            Some(pod),
+            "",
+        );
     }
-    containers(&mut w, "Containers", arr(pod, "/spec/containers"), arr(pod, "/status/containerStatuses"), Some(pod), "");
+    containers(
+        &mut w,
+        "Containers",
+        arr(pod, "/spec/containers"),
+        arr(pod, "/status/containerStatuses"),
+        Some(pod),
+        "",
+    );
     let gates = arr(pod, "/spec/readinessGates");
     if !gates.is_empty() {
         w.write(0, "Readiness Gates:\n  Type\tStatus\n");
@@ -127,7 +147,11 @@ pub fn pod_template(w: &mut PrefixWriter, template: &Value) {
     w.write(0, "Pod Template:\n");
     f::labels_with_indent(w, "  ", "Labels", f::map(template, "/metadata/labels"));
     if f::map(template, "/metadata/annotations").is_some_and(|m| !m.is_empty()) {
-        f::annotations(w, "  Annotations", f::map(template, "/metadata/annotations"));
+        f::annotations(
+            w,
+            "  Annotations",
+            f::map(template, "/metadata/annotations"),
+        );
     }
     let sa = s(template, "/spec/serviceAccountName");
     if !sa.is_empty() {
@@ -137,14 +161,26 @@ pub fn pod_template(w: &mut PrefixWriter, template: &Value) {
     if !init.is_empty() {
         containers(w, "Init Containers", init, &[], None, "  ");
     }
-    containers(w, "Containers", arr(template, "/spec/containers"), &[], None, "  ");
+    containers(
+        w,
+        "Containers",
+        arr(template, "/spec/containers"),
+        &[],
+        None,
+        "  ",
+    );
     volumes(w, arr(template, "/spec/volumes"), "  ");
     topology_spread(w, arr(template, "/spec/topologySpreadConstraints"), "  ");
     let pc = s(template, "/spec/priorityClassName");
     if !pc.is_empty() {
         w.write(1, &format!("Priority Class Name:\t{pc}\n"));
     }
-    f::labels_with_indent(w, "  ", "Node-Selectors", f::map(template, "/spec/nodeSelector"));
+    f::labels_with_indent(
+        w,
+        "  ",
+        "Node-Selectors",
+        f::map(template, "/spec/nodeSelector"),
+    );
     f::tolerations(w, "  ", "Tolerations", arr(template, "/spec/tolerations"));
 }
 
@@ -226,12 +262,20 @@ fn containers(
             if st.pointer("/lastState/terminated").is_some() {
                 container_state(w, "Last State", &st["lastState"]);
             }
-            let ready = if st["ready"].as_bool() == Some(true) { "True" } else { "False" };
+            let ready = if st["ready"].as_bool() == Some(true) {
+                "True"
+            } else {
+                "False"
+            };
             w.write(2, &format!("Ready:\t{ready}\n"));
             w.write(2, &format!("Restart Count:\t{}\n", i(st, "/restartCount")));
         }
         resources(w, &c["resources"], 2);
-        for (title, key) in [("Liveness", "livenessProbe"), ("Readiness", "readinessProbe"), ("Startup", "startupProbe")] {
+        for (title, key) in [
+            ("Liveness", "livenessProbe"),
+            ("Readiness", "readinessProbe"),
+            ("Startup", "startupProbe"),
+        ] {
             if let Some(p) = c.get(key).filter(|p| p.is_object()) {
                 w.write(2, &format!("{title}:\t{}\n", probe(p)));
             }
@@ -268,7 +312,10 @@ fn port_list(ports: &[Value], field: &str) -> String {
 fn container_state(w: &mut PrefixWriter, title: &str, state: &Value) {
     if let Some(r) = state.get("running").filter(|v| v.is_object()) {
         w.write(2, &format!("{title}:\tRunning\n"));
-        w.write(3, &format!("Started:\t{}\n", f::rfc1123z(s(r, "/startedAt"))));
+        w.write(
+            3,
+            &format!("Started:\t{}\n", f::rfc1123z(s(r, "/startedAt"))),
+        );
     } else if let Some(t) = state.get("terminated").filter(|v| v.is_object()) {
         w.write(2, &format!("{title}:\tTerminated\n"));
         for (k, ptr) in [("Reason", "/reason"), ("Message", "/message")] {
@@ -281,8 +328,14 @@ fn container_state(w: &mut PrefixWriter, title: &str, state: &Value) {
         if i(t, "/signal") > 0 {
             w.write(3, &format!("Signal:\t{}\n", i(t, "/signal")));
         }
-        w.write(3, &format!("Started:\t{}\n", f::rfc1123z(s(t, "/startedAt"))));
-        w.write(3, &format!("Finished:\t{}\n", f::rfc1123z(s(t, "/finishedAt"))));
+        w.write(
+            3,
+            &format!("Started:\t{}\n", f::rfc1123z(s(t, "/startedAt"))),
+        );
+        w.write(
+            3,
+            &format!("Finished:\t{}\n", f::rfc1123z(s(t, "/finishedAt"))),
+        );
     } else {
         w.write(2, &format!("{title}:\tWaiting\n"));
         let reason = s(state, "/waiting/reason");
@@ -295,7 +348,11 @@ fn container_state(w: &mut PrefixWriter, title: &str, state: &Value) {
 /// `Limits:` and `Requests:` with resource names sorted.
 pub fn resources(w: &mut PrefixWriter, res: &Value, level: usize) {
     for (title, key) in [("Limits", "limits"), ("Requests", "requests")] {
-        let Some(m) = res.get(key).and_then(Value::as_object).filter(|m| !m.is_empty()) else {
+        let Some(m) = res
+            .get(key)
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty())
+        else {
             continue;
         };
         w.write(level, &format!("{title}:\n"));
@@ -332,11 +389,19 @@ pub fn probe(p: &Value) -> String {
             format!("{host}:{port}")
         };
         let scheme = s(h, "/scheme").to_lowercase();
-        let prefix = if scheme.is_empty() { "//".to_string() } else { format!("{scheme}://") };
+        let prefix = if scheme.is_empty() {
+            "//".to_string()
+        } else {
+            format!("{scheme}://")
+        };
         return format!("http-get {prefix}{hostport}{} {attrs}", s(h, "/path"));
     }
     if let Some(t) = p.get("tcpSocket").filter(|v| v.is_object()) {
-        return format!("tcp-socket {}:{} {attrs}", s(t, "/host"), f::scalar(&t["port"]));
+        return format!(
+            "tcp-socket {}:{} {attrs}",
+            s(t, "/host"),
+            f::scalar(&t["port"])
+        );
     }
     if let Some(g) = p.get("grpc").filter(|v| v.is_object()) {
         return format!("grpc <pod>:{} {} {attrs}", i(g, "/port"), s(g, "/service"));
@@ -360,9 +425,18 @@ fn env_from(w: &mut PrefixWriter, from: &[Value]) {
         let optional = r["optional"].as_bool().unwrap_or(false);
         let prefix = s(e, "/prefix");
         if prefix.is_empty() {
-            w.write(3, &format!("{}\t{kind}\tOptional: {optional}\n", s(r, "/name")));
+            w.write(
+                3,
+                &format!("{}\t{kind}\tOptional: {optional}\n", s(r, "/name")),
+            );
         } else {
-            w.write(3, &format!("{}\t{kind} with prefix '{prefix}'\tOptional: {optional}\n", s(r, "/name")));
+            w.write(
+                3,
+                &format!(
+                    "{}\t{kind} with prefix '{prefix}'\tOptional: {optional}\n",
+                    s(r, "/name")
+                ),
+            );
         }
     }
 }
@@ -387,8 +461,17 @@ fn env(w: &mut PrefixWriter, c: &Value, pod: Option<&Value>) {
             continue;
         };
         if let Some(fr) = from.get("fieldRef").filter(|v| v.is_object()) {
-            let value = pod.map(|p| field_value(p, s(fr, "/fieldPath"))).unwrap_or_default();
-            w.write(3, &format!("{name}:\t{value} ({}:{})\n", s(fr, "/apiVersion"), s(fr, "/fieldPath")));
+            let value = pod
+                .map(|p| field_value(p, s(fr, "/fieldPath")))
+                .unwrap_or_default();
+            w.write(
+                3,
+                &format!(
+                    "{name}:\t{value} ({}:{})\n",
+                    s(fr, "/apiVersion"),
+                    s(fr, "/fieldPath")
+                ),
+            );
         } else if let Some(rf) = from.get("resourceFieldRef").filter(|v| v.is_object()) {
             let resource = s(rf, "/resource");
             let mut value = resource_value(c, resource);
@@ -397,11 +480,25 @@ fn env(w: &mut PrefixWriter, c: &Value, pod: Option<&Value>) {
             }
             w.write(3, &format!("{name}:\t{value} ({resource})\n"));
         } else if let Some(r) = from.get("secretKeyRef").filter(|v| v.is_object()) {
-            w.write(3, &format!("{name}:\t<set to the key '{}' in secret '{}'>\tOptional: {}\n",
-                s(r, "/key"), s(r, "/name"), r["optional"].as_bool().unwrap_or(false)));
+            w.write(
+                3,
+                &format!(
+                    "{name}:\t<set to the key '{}' in secret '{}'>\tOptional: {}\n",
+                    s(r, "/key"),
+                    s(r, "/name"),
+                    r["optional"].as_bool().unwrap_or(false)
+                ),
+            );
         } else if let Some(r) = from.get("configMapKeyRef").filter(|v| v.is_object()) {
-            w.write(3, &format!("{name}:\t<set to the key '{}' of config map '{}'>\tOptional: {}\n",
-                s(r, "/key"), s(r, "/name"), r["optional"].as_bool().unwrap_or(false)));
+            w.write(
+                3,
+                &format!(
+                    "{name}:\t<set to the key '{}' of config map '{}'>\tOptional: {}\n",
+                    s(r, "/key"),
+                    s(r, "/name"),
+                    r["optional"].as_bool().unwrap_or(false)
+                ),
+            );
         }
     }
 }
@@ -410,7 +507,12 @@ fn env(w: &mut PrefixWriter, c: &Value, pod: Option<&Value>) {
 fn field_value(pod: &Value, path: &str) -> String {
     let bracket = |prefix: &str, ptr: &str| -> Option<String> {
         let key = path.strip_prefix(prefix)?.strip_suffix("']")?;
-        Some(f::map(pod, ptr).and_then(|m| m.get(key)).map(f::scalar).unwrap_or_default())
+        Some(
+            f::map(pod, ptr)
+                .and_then(|m| m.get(key))
+                .map(f::scalar)
+                .unwrap_or_default(),
+        )
     };
     if let Some(v) = bracket("metadata.labels['", "/metadata/labels") {
         return v;
@@ -452,12 +554,24 @@ fn mounts(w: &mut PrefixWriter, c: &Value) {
     }
     mounts.sort_by(|a, b| s(a, "/mountPath").cmp(s(b, "/mountPath")));
     for m in mounts {
-        let mut flags = vec![if m["readOnly"].as_bool() == Some(true) { "ro".to_string() } else { "rw".to_string() }];
+        let mut flags = vec![if m["readOnly"].as_bool() == Some(true) {
+            "ro".to_string()
+        } else {
+            "rw".to_string()
+        }];
         let sub = s(m, "/subPath");
         if !sub.is_empty() {
             flags.push(format!("path={sub:?}"));
         }
-        w.write(3, &format!("{} from {} ({})\n", s(m, "/mountPath"), s(m, "/name"), flags.join(",")));
+        w.write(
+            3,
+            &format!(
+                "{} from {} ({})\n",
+                s(m, "/mountPath"),
+                s(m, "/name"),
+                flags.join(",")
+            ),
+        );
     }
     let devices = arr(c, "/volumeDevices");
     if !devices.is_empty() {
@@ -465,7 +579,10 @@ fn mounts(w: &mut PrefixWriter, c: &Value) {
         let mut sorted: Vec<&Value> = devices.iter().collect();
         sorted.sort_by(|a, b| s(a, "/devicePath").cmp(s(b, "/devicePath")));
         for d in sorted {
-            w.write(3, &format!("{} from {}\n", s(d, "/devicePath"), s(d, "/name")));
+            w.write(
+                3,
+                &format!("{} from {}\n", s(d, "/devicePath"), s(d, "/name")),
+            );
         }
     }
 }
@@ -491,7 +608,11 @@ fn volume_source(w: &mut PrefixWriter, v: &Value) {
             s(h, "/path"), if h.get("type").is_some() { ty } else { "<none>" }));
     } else if let Some(e) = v.get("emptyDir").filter(|x| x.is_object()) {
         let limit = s(e, "/sizeLimit");
-        let limit = if limit.is_empty() || f::milli(e.get("sizeLimit")) <= 0 { "<unset>" } else { limit };
+        let limit = if limit.is_empty() || f::milli(e.get("sizeLimit")) <= 0 {
+            "<unset>"
+        } else {
+            limit
+        };
         w.write(2, &format!("Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n    Medium:\t{}\n    SizeLimit:\t{limit}\n", s(e, "/medium")));
     } else if let Some(x) = v.get("secret").filter(|x| x.is_object()) {
         w.write(2, &format!("Type:\tSecret (a volume populated by a Secret)\n    SecretName:\t{}\n    Optional:\t{}\n", s(x, "/secretName"), optional(x)));
@@ -501,26 +622,55 @@ fn volume_source(w: &mut PrefixWriter, v: &Value) {
         w.write(2, &format!("Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n    ClaimName:\t{}\n    ReadOnly:\t{}\n",
             s(x, "/claimName"), x["readOnly"].as_bool().unwrap_or(false)));
     } else if let Some(x) = v.get("projected").filter(|x| x.is_object()) {
-        w.write(2, "Type:\tProjected (a volume that contains injected data from multiple sources)\n");
+        w.write(
+            2,
+            "Type:\tProjected (a volume that contains injected data from multiple sources)\n",
+        );
         for src in arr(x, "/sources") {
             if let Some(sec) = src.get("secret").filter(|x| x.is_object()) {
-                w.write(2, &format!("SecretName:\t{}\n    Optional:\t{}\n", s(sec, "/name"), optional(sec)));
+                w.write(
+                    2,
+                    &format!(
+                        "SecretName:\t{}\n    Optional:\t{}\n",
+                        s(sec, "/name"),
+                        optional(sec)
+                    ),
+                );
             } else if src.get("downwardAPI").is_some_and(Value::is_object) {
                 w.write(2, "DownwardAPI:\ttrue\n");
             } else if let Some(cm) = src.get("configMap").filter(|x| x.is_object()) {
-                w.write(2, &format!("ConfigMapName:\t{}\n    Optional:\t{}\n", s(cm, "/name"), optional(cm)));
+                w.write(
+                    2,
+                    &format!(
+                        "ConfigMapName:\t{}\n    Optional:\t{}\n",
+                        s(cm, "/name"),
+                        optional(cm)
+                    ),
+                );
             } else if let Some(t) = src.get("serviceAccountToken").filter(|x| x.is_object()) {
-                w.write(2, &format!("TokenExpirationSeconds:\t{}\n", i(t, "/expirationSeconds")));
+                w.write(
+                    2,
+                    &format!("TokenExpirationSeconds:\t{}\n", i(t, "/expirationSeconds")),
+                );
             }
         }
     } else if let Some(x) = v.get("downwardAPI").filter(|x| x.is_object()) {
-        w.write(2, "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n");
+        w.write(
+            2,
+            "Type:\tDownwardAPI (a volume populated by information about the pod)\n    Items:\n",
+        );
         for item in arr(x, "/items") {
             if let Some(fr) = item.get("fieldRef").filter(|x| x.is_object()) {
-                w.write(3, &format!("{} -> {}\n", s(fr, "/fieldPath"), s(item, "/path")));
+                w.write(
+                    3,
+                    &format!("{} -> {}\n", s(fr, "/fieldPath"), s(item, "/path")),
+                );
             }
             if let Some(rf) = item.get("resourceFieldRef").filter(|x| x.is_object()) {
-                w.write(3, &format!("{} -> {}\n", s(rf, "/resource"), s(item, "/path")));
+                w.write(
+                    3,
+                    &format!("{} -> {}\n", s(rf, "/resource"), s(item, "/path")),
+                );
             }
         }
     } else {
@@ -640,8 +790,14 @@ Events:          <none>
     fn probes_print_like_upstream() {
         let p = json!({"exec": {"command": ["cat", "/tmp/ok"]}, "initialDelaySeconds": 5, "timeoutSeconds": 1,
                        "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3});
-        assert_eq!(probe(&p), "exec [cat /tmp/ok] delay=5s timeout=1s period=10s #success=1 #failure=3");
+        assert_eq!(
+            probe(&p),
+            "exec [cat /tmp/ok] delay=5s timeout=1s period=10s #success=1 #failure=3"
+        );
         let t = json!({"tcpSocket": {"port": "http"}});
-        assert_eq!(probe(&t), "tcp-socket :http delay=0s timeout=0s period=0s #success=0 #failure=0");
+        assert_eq!(
+            probe(&t),
+            "tcp-socket :http delay=0s timeout=0s period=0s #success=0 #failure=0"
+        );
     }
 }

@@ -48,8 +48,17 @@ impl PodCounts {
 pub fn describe_replica_set(rs: &Value, pods: PodCounts, events: Option<&[Value]>) -> String {
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{}\n", s(rs, "/metadata/name")));
-    w.write(0, &format!("Namespace:\t{}\n", s(rs, "/metadata/namespace")));
-    w.write(0, &format!("Selector:\t{}\n", f::format_label_selector(&rs["spec"]["selector"])));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", s(rs, "/metadata/namespace")),
+    );
+    w.write(
+        0,
+        &format!(
+            "Selector:\t{}\n",
+            f::format_label_selector(&rs["spec"]["selector"])
+        ),
+    );
     f::labels(&mut w, "Labels", f::map(rs, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(rs, "/metadata/annotations"));
     if let Some(c) = f::controlled_by(rs) {
@@ -84,7 +93,15 @@ fn conditions(w: &mut PrefixWriter, obj: &Value) {
     w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
     w.write(1, "----\t------\t------\n");
     for c in conds {
-        w.write(1, &format!("{} \t{}\t{}\n", s(c, "/type"), s(c, "/status"), s(c, "/reason")));
+        w.write(
+            1,
+            &format!(
+                "{} \t{}\t{}\n",
+                s(c, "/type"),
+                s(c, "/status"),
+                s(c, "/reason")
+            ),
+        );
     }
 }
 
@@ -94,7 +111,10 @@ pub fn split_replica_sets<'a>(d: &Value, all: &'a [Value]) -> (Vec<&'a Value>, V
     let uid = s(d, "/metadata/uid");
     let strip = |t: &Value| {
         let mut t = t.clone();
-        if let Some(l) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        if let Some(l) = t
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
             l.remove("pod-template-hash");
             if l.is_empty() {
                 if let Some(m) = t.pointer_mut("/metadata").and_then(Value::as_object_mut) {
@@ -147,11 +167,20 @@ pub fn describe_deployment(d: &Value, replica_sets: &[Value], events: Option<&[V
     w.write(0, &format!("Namespace:\t{}\n", s(d, "/metadata/namespace")));
     w.write(
         0,
-        &format!("CreationTimestamp:\t{}\n", f::rfc1123z(s(d, "/metadata/creationTimestamp"))),
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            f::rfc1123z(s(d, "/metadata/creationTimestamp"))
+        ),
     );
     f::labels(&mut w, "Labels", f::map(d, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(d, "/metadata/annotations"));
-    w.write(0, &format!("Selector:\t{}\n", f::selector_string(&d["spec"]["selector"])));
+    w.write(
+        0,
+        &format!(
+            "Selector:\t{}\n",
+            f::selector_string(&d["spec"]["selector"])
+        ),
+    );
     w.write(
         0,
         &format!(
@@ -163,9 +192,18 @@ pub fn describe_deployment(d: &Value, replica_sets: &[Value], events: Option<&[V
             i(d, "/status/unavailableReplicas")
         ),
     );
-    w.write(0, &format!("StrategyType:\t{}\n", s(d, "/spec/strategy/type")));
-    w.write(0, &format!("MinReadySeconds:\t{}\n", i(d, "/spec/minReadySeconds")));
-    if let Some(ru) = d.pointer("/spec/strategy/rollingUpdate").filter(|v| v.is_object()) {
+    w.write(
+        0,
+        &format!("StrategyType:\t{}\n", s(d, "/spec/strategy/type")),
+    );
+    w.write(
+        0,
+        &format!("MinReadySeconds:\t{}\n", i(d, "/spec/minReadySeconds")),
+    );
+    if let Some(ru) = d
+        .pointer("/spec/strategy/rollingUpdate")
+        .filter(|v| v.is_object())
+    {
         w.write(
             0,
             &format!(
@@ -179,7 +217,10 @@ pub fn describe_deployment(d: &Value, replica_sets: &[Value], events: Option<&[V
     conditions(&mut w, d);
     let (old, new) = split_replica_sets(d, replica_sets);
     if !old.is_empty() || !new.is_empty() {
-        w.write(0, &format!("OldReplicaSets:\t{}\n", replica_sets_text(&old)));
+        w.write(
+            0,
+            &format!("OldReplicaSets:\t{}\n", replica_sets_text(&old)),
+        );
         w.write(0, &format!("NewReplicaSet:\t{}\n", replica_sets_text(&new)));
     }
     f::events(&mut w, events);
@@ -225,7 +266,12 @@ mod tests {
         assert!(out.contains("Replicas:               2 desired | 2 updated | 2 total | 2 available | 0 unavailable\n"), "{out}");
         assert!(out.contains("RollingUpdateStrategy:  25% max unavailable, 25% max surge\nPod Template:\n  Labels:  app=web\n  Containers:\n   web:\n"), "{out}");
         assert!(out.contains("  Type           Status  Reason\n  ----           ------  ------\n  Available      True    MinimumReplicasAvailable\n"), "{out}");
-        assert!(out.ends_with("OldReplicaSets:  <none>\nNewReplicaSet:   web-new (2/2 replicas created)\n"), "{out}");
+        assert!(
+            out.ends_with(
+                "OldReplicaSets:  <none>\nNewReplicaSet:   web-new (2/2 replicas created)\n"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
@@ -235,6 +281,14 @@ mod tests {
             json!({"metadata": {}, "status": {"phase": "Running"}}),
             json!({"metadata": {"ownerReferences": [{"uid": "r", "controller": true}]}, "status": {"phase": "Pending"}}),
         ];
-        assert_eq!(PodCounts::of(&pods, "r"), PodCounts { running: 1, waiting: 1, succeeded: 0, failed: 0 });
+        assert_eq!(
+            PodCounts::of(&pods, "r"),
+            PodCounts {
+                running: 1,
+                waiting: 1,
+                succeeded: 0,
+                failed: 0
+            }
+        );
     }
 }
