@@ -193,21 +193,6 @@ source "$COMPARE/cases.sh"
 
 # --- describe, taint, generators (issue 8, second batch). Kept here until they move into
 # compare/cases.sh. Events are left out where their counts keep changing between two runs.
-cat >"$WORK/podtemplate.yaml" <<'YAML'
-apiVersion: v1
-kind: PodTemplate
-metadata:
-  name: tmpl
-  labels: {app: tmpl}
-template:
-  metadata:
-    labels: {app: tmpl}
-  spec:
-    containers:
-    - name: c
-      image: busybox
-      args: ["sleep", "3600"]
-YAML
 same "describe deploy" -- describe deploy web --show-events=false
 same "describe rs" -- describe rs --show-events=false
 same "describe pods" -- describe pods --show-events=false
@@ -222,16 +207,18 @@ same "describe missing" -- describe pod nope
 same "describe missing with one present" -- describe cm nope other
 same "describe no args" -- describe
 same "describe empty selection" -- describe pods -l app=nothing
-mut "describe generic (PodTemplate)" --setup "apply -f $WORK/podtemplate.yaml" -- describe podtemplate tmpl
+# (The generic describer prints uid and resourceVersion, which differ per namespace; it is
+# compared by hand and unit-tested.)
 
 # generators: client dry-run prints the generated object; real runs are compared by state
+# where the server assigns nothing per object (cluster IPs and controller uids differ).
 DRY=(--dry-run=client -o yaml)
-mut "create service clusterip" --state "get svc s" -- create service clusterip s --tcp=80:8080,443:https
+mut "create service clusterip" -- create service clusterip s --tcp=80:8080,443:https
 mut "create service nodeport --dry-run" -- create service nodeport s --tcp=80:8080 --node-port=30080 "${DRY[@]}"
 mut "create service externalname" --state "get svc s" -- create service externalname s --external-name=example.com
 mut "create service clusterip without ports" -- create service clusterip s
-mut "create job" --state "get job j" -- create job j --image=busybox -- sleep 1
-mut "create job --from=cronjob" --setup "create cronjob c --image=busybox --schedule='*/5 * * * *'" --state "get job j" -- create job j --from=cronjob/c
+mut "create job" -- create job j --image=busybox -- sleep 1
+mut "create job --from=cronjob" --setup "create cronjob c --image=busybox --schedule='*/5 * * * *'" -- create job j --from=cronjob/c
 mut "create cronjob" --state "get cronjob c" -- create cronjob c --image=busybox --schedule="*/5 * * * *" -- date
 mut "create role" --state "get role r" -- create role r --verb=get,list --resource=pods,deploy,pods/log
 mut "create role nonstandard verb --dry-run" -- create role r --verb=fly --resource=pods "${DRY[@]}"
@@ -243,8 +230,8 @@ mut "create clusterrolebinding --dry-run" -- create clusterrolebinding b --clust
 mut "run" --state "get pod t" -- run t --image=busybox --port=80 --env=A=1 --labels=a=b --restart=Never -- sleep 3600
 mut "run --command --dry-run" -- run t --image=busybox --command "${DRY[@]}" -- sleep 10
 mut "run without image" -- run t
-mut "expose deployment" --setup "create deploy web --image=busybox --port=8080" --state "get svc web" -- expose deploy web
-mut "expose --port --target-port --type" --setup "create deploy web --image=busybox" --state "get svc x" -- expose deploy/web --port=80 --target-port=8080 --type=NodePort --name=x
+mut "expose deployment" --setup "create deploy web --image=busybox --port=8080" -- expose deploy web
+mut "expose --port --target-port --type" --setup "create deploy web --image=busybox" -- expose deploy/web --port=80 --target-port=8080 --type=NodePort --name=x
 mut "expose without port" --setup "create deploy web --image=busybox" -- expose deploy web
 mut "expose configmap" --setup "create cm x" -- expose cm x --port=80
 mut "set image" --setup "create deploy web --image=busybox" --state "get deploy web" -- set image deploy/web busybox=nginx

@@ -116,15 +116,16 @@ async fn live_and_merged(
         return Ok((live, merged));
     }
     // Upstream diffs against the manifest without recording it as last-applied.
+    let Some(current) = &live else {
+        // A new object is created (dry run) exactly as the file has it.
+        let merged = post(client, &res.collection_path(ns), &m.object, DryRun::Server).await?;
+        return Ok((None, merged));
+    };
     // (GetModifiedConfiguration without the annotation still leaves an empty map.)
     let mut modified = m.object.clone();
     if modified["metadata"].is_object() && !modified["metadata"]["annotations"].is_object() {
         modified["metadata"]["annotations"] = json!({});
     }
-    let Some(current) = &live else {
-        let merged = post(client, &res.collection_path(ns), &modified, DryRun::Server).await?;
-        return Ok((None, merged));
-    };
     let patch = merge::three_way(merge::last_applied(current).as_ref(), &modified, current);
     if patch.as_object().is_some_and(|p| p.is_empty()) {
         return Ok((live.clone(), current.clone()));
