@@ -254,6 +254,30 @@ taint_case() {
   for tag in ours real; do
     [[ $tag == ours ]] && bin=$OURS || bin=$REAL
     real patch node "$NODE" --type=merge -p "$ORIG_TAINTS" >/dev/null
+    [[ -n $extra ]] && real taint node "$NODE" $extra >/dev/null
+    run_one "$tag" "$bin" default "" "$@"
+    real get node "$NODE" -o json | jq -c '[.spec.taints // [] | .[] | del(.timeAdded)]' >"$WORK/$tag.state"
+  done
+  compare_outputs "$name"
+}
+taint_case "taint add" "" -- taint nodes "$NODE" kc-a=b:NoSchedule
+taint_case "taint add existing" "kc-a=b:NoSchedule" -- taint nodes "$NODE" kc-a=c:NoSchedule
+taint_case "taint --overwrite" "kc-a=b:NoSchedule" -- taint nodes "$NODE" kc-a=c:NoSchedule --overwrite
+taint_case "taint remove key:effect" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-a:NoSchedule-
+taint_case "taint remove key" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-a-
+taint_case "taint remove missing" "" -- taint node "$NODE" kc-b-
+taint_case "taint add and remove" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-b=1:NoExecute kc-a-
+taint_case "taint duplicate" "" -- taint node "$NODE" kc-x=1:NoSchedule kc-x=2:NoSchedule
+taint_case "taint modify and remove same" "" -- taint node "$NODE" kc-a=1:NoSchedule kc-a-
+taint_case "taint bad effect" "" -- taint node "$NODE" kc-a=b:Bad
+taint_case "taint without effect" "" -- taint node "$NODE" kc-a=b
+taint_case "taint non-node" "" -- taint cm "$NODE" kc-a:NoSchedule
+taint_case "taint no name" "" -- taint node kc-a:NoSchedule
+taint_case "taint --all" "" -- taint nodes --all kc-a=b:PreferNoSchedule -o name
+taint_case "taint -l" "" -- taint nodes -l kubernetes.io/hostname="$NODE" kc-a=b:NoSchedule
+taint_case "taint --dry-run" "" -- taint nodes "$NODE" kc-a=b:NoSchedule --dry-run=client
+taint_case "taint missing node" "" -- taint node no-such-node kc-a=b:NoSchedule
+real patch node "$NODE" --type=merge -p "$ORIG_TAINTS" >/dev/null
 
 # drain: each binary drains only its own namespace's pods (--pod-selector), so the shared
 # fixtures stay; the node is uncordoned after every run.
@@ -324,30 +348,6 @@ same "explain --api-version" -- explain hpa.spec --api-version=autoscaling/v1
 same "explain missing field" -- explain pods.nope
 same "explain unknown type" -- explain nope
 same "explain no args" -- explain
-    [[ -n $extra ]] && real taint node "$NODE" $extra >/dev/null
-    run_one "$tag" "$bin" default "" "$@"
-    real get node "$NODE" -o json | jq -c '[.spec.taints // [] | .[] | del(.timeAdded)]' >"$WORK/$tag.state"
-  done
-  compare_outputs "$name"
-}
-taint_case "taint add" "" -- taint nodes "$NODE" kc-a=b:NoSchedule
-taint_case "taint add existing" "kc-a=b:NoSchedule" -- taint nodes "$NODE" kc-a=c:NoSchedule
-taint_case "taint --overwrite" "kc-a=b:NoSchedule" -- taint nodes "$NODE" kc-a=c:NoSchedule --overwrite
-taint_case "taint remove key:effect" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-a:NoSchedule-
-taint_case "taint remove key" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-a-
-taint_case "taint remove missing" "" -- taint node "$NODE" kc-b-
-taint_case "taint add and remove" "kc-a=b:NoSchedule" -- taint node "$NODE" kc-b=1:NoExecute kc-a-
-taint_case "taint duplicate" "" -- taint node "$NODE" kc-x=1:NoSchedule kc-x=2:NoSchedule
-taint_case "taint modify and remove same" "" -- taint node "$NODE" kc-a=1:NoSchedule kc-a-
-taint_case "taint bad effect" "" -- taint node "$NODE" kc-a=b:Bad
-taint_case "taint without effect" "" -- taint node "$NODE" kc-a=b
-taint_case "taint non-node" "" -- taint cm "$NODE" kc-a:NoSchedule
-taint_case "taint no name" "" -- taint node kc-a:NoSchedule
-taint_case "taint --all" "" -- taint nodes --all kc-a=b:PreferNoSchedule -o name
-taint_case "taint -l" "" -- taint nodes -l kubernetes.io/hostname="$NODE" kc-a=b:NoSchedule
-taint_case "taint --dry-run" "" -- taint nodes "$NODE" kc-a=b:NoSchedule --dry-run=client
-taint_case "taint missing node" "" -- taint node no-such-node kc-a=b:NoSchedule
-real patch node "$NODE" --type=merge -p "$ORIG_TAINTS" >/dev/null
 
 real delete ns "${NAMESPACES[@]}" --wait=false >/dev/null 2>&1
 echo
