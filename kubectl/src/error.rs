@@ -30,6 +30,9 @@ pub enum KubectlError {
     /// Already reported to stderr (e.g. a per-object failure in a multi-object command).
     #[error("")]
     Reported,
+    /// Already reported (or nothing to report); exit with this status (`kubectl diff`).
+    #[error("")]
+    Exit(i32),
 }
 
 fn server_text(reason: &str, message: &str, context: Option<&str>) -> String {
@@ -72,7 +75,10 @@ impl KubectlError {
 
     /// Exit status upstream uses for this error.
     pub fn exit_code(&self) -> i32 {
-        1
+        match self {
+            KubectlError::Exit(code) => *code,
+            _ => 1,
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::cmd::Cli;
 use crate::error::KubectlError;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cmd::rewrite_shadowed_flags(std::env::args().collect()));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +30,7 @@ fn main() {
     };
     let result = runtime.block_on(cmd::run(cli));
     if let Err(e) = result {
-        if !matches!(e, KubectlError::Reported) {
+        if !matches!(e, KubectlError::Reported | KubectlError::Exit(_)) {
             eprintln!("{e}");
         }
         std::process::exit(e.exit_code());

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Map, Value};
 
+use super::generators as gen;
 use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
@@ -87,10 +88,171 @@ enum Generator {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Create a service using a specified subcommand.
+    #[command(alias = "svc")]
+    Service {
+        #[command(subcommand)]
+        kind: ServiceKind,
+    },
+    /// Create a job with the specified name.
+    Job {
+        name: String,
+        #[arg(long)]
+        image: Option<String>,
+        /// The name of the resource to create a Job from (only cronjob is supported).
+        #[arg(long)]
+        from: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Create a cron job with the specified name.
+    #[command(alias = "cj")]
+    Cronjob {
+        name: String,
+        #[arg(long, required = true)]
+        image: String,
+        #[arg(long, required = true)]
+        schedule: String,
+        #[arg(long, default_value = "OnFailure")]
+        restart: String,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Create a role with single rule.
+    Role {
+        name: String,
+        #[command(flatten)]
+        rule: RuleArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a cluster role.
+    Clusterrole {
+        name: String,
+        #[command(flatten)]
+        rule: RuleArgs,
+        /// A granular path for non-resource URLs that the rule applies to.
+        #[arg(long = "non-resource-url", value_delimiter = ',')]
+        non_resource_url: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a role binding for a particular role or cluster role.
+    Rolebinding {
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        clusterrole: Option<String>,
+        #[command(flatten)]
+        subjects: SubjectArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a cluster role binding for a particular cluster role.
+    Clusterrolebinding {
+        name: String,
+        #[arg(long)]
+        clusterrole: Option<String>,
+        #[command(flatten)]
+        subjects: SubjectArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Request a service account token.
+    Token {
+        /// The service account name.
+        name: String,
+        /// Audience of the requested token.
+        #[arg(long)]
+        audience: Vec<String>,
+        /// Requested lifetime of the issued token (e.g. 10m, 1h).
+        #[arg(long)]
+        duration: Option<String>,
+    },
+}
+
+/// `--verb/--resource/--resource-name` of `create role|clusterrole`.
+#[derive(Debug, Args, Clone)]
+struct RuleArgs {
+    #[arg(long, value_delimiter = ',')]
+    verb: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    resource: Vec<String>,
+    #[arg(long = "resource-name")]
+    resource_name: Vec<String>,
+}
+
+/// Binding subjects.
+#[derive(Debug, Args, Clone)]
+struct SubjectArgs {
+    /// Usernames to bind to the role (given as `--user`; see `rewrite_shadowed_flags`).
+    #[arg(id = "binding_user", long = "binding-user", value_delimiter = ',')]
+    user: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    group: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    serviceaccount: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServiceKind {
+    /// Create a ClusterIP service.
+    Clusterip {
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        tcp: Vec<String>,
+        #[arg(long)]
+        clusterip: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a NodePort service.
+    Nodeport {
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        tcp: Vec<String>,
+        #[arg(long = "node-port")]
+        node_port: Option<i64>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create a LoadBalancer service.
+    Loadbalancer {
+        name: String,
+        #[arg(long, value_delimiter = ',')]
+        tcp: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Create an ExternalName service.
+    Externalname {
+        name: String,
+        #[arg(long = "external-name", required = true)]
+        external_name: String,
+        #[arg(long, value_delimiter = ',')]
+        tcp: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum SecretKind {
+    /// Create a TLS secret.
+    Tls {
+        name: String,
+        #[arg(long, required = true)]
+        cert: String,
+        #[arg(long, required = true)]
+        key: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Create a secret from a local file, directory, or literal value.
     Generic {
         name: String,
@@ -121,11 +283,12 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             common,
         }) => {
             let data = collect_data(&from_literal, &from_file, false)?;
-            (
-                json!({"apiVersion": "v1", "kind": "ConfigMap",
-                       "metadata": {"name": name, "creationTimestamp": null}, "data": data}),
-                common,
-            )
+            let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                "metadata": {"name": name, "creationTimestamp": null}});
+            if !data.is_empty() {
+                cm["data"] = Value::Object(data);
+            }
+            (cm, common)
         }
         Some(Generator::Secret {
             kind:
@@ -139,7 +302,10 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         }) => {
             let data = collect_data(&from_literal, &from_file, true)?;
             let mut s = json!({"apiVersion": "v1", "kind": "Secret",
-                               "metadata": {"name": name, "creationTimestamp": null}, "data": data});
+                               "metadata": {"name": name, "creationTimestamp": null}});
+            if !data.is_empty() {
+                s["data"] = Value::Object(data);
+            }
             if let Some(t) = secret_type {
                 s["type"] = json!(t);
             }
@@ -157,12 +323,309 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             port,
             common,
         }) => (deployment(&name, &image, replicas, port), common),
+        Some(Generator::Secret {
+            kind:
+                SecretKind::Tls {
+                    name,
+                    cert,
+                    key,
+                    common,
+                },
+        }) => {
+            let read = |p: &str| {
+                std::fs::read(p).map_err(|e| KubectlError::usage(format!("open {p}: {e}")))
+            };
+            let enc = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
+            (
+                json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                       "metadata": {"name": name, "creationTimestamp": null},
+                       "data": {"tls.crt": enc(read(&cert)?), "tls.key": enc(read(&key)?)}}),
+                common,
+            )
+        }
+        Some(Generator::Service { kind }) => {
+            let (obj, common) = match kind {
+                ServiceKind::Clusterip {
+                    name,
+                    tcp,
+                    clusterip,
+                    common,
+                } => (
+                    gen::service(&name, "ClusterIP", &tcp, clusterip.as_deref(), None, None)?,
+                    common,
+                ),
+                ServiceKind::Nodeport {
+                    name,
+                    tcp,
+                    node_port,
+                    common,
+                } => (
+                    gen::service(&name, "NodePort", &tcp, None, node_port, None)?,
+                    common,
+                ),
+                ServiceKind::Loadbalancer { name, tcp, common } => (
+                    gen::service(&name, "LoadBalancer", &tcp, None, None, None)?,
+                    common,
+                ),
+                ServiceKind::Externalname {
+                    name,
+                    external_name,
+                    tcp,
+                    common,
+                } => (
+                    gen::service(
+                        &name,
+                        "ExternalName",
+                        &tcp,
+                        None,
+                        None,
+                        Some(&external_name),
+                    )?,
+                    common,
+                ),
+            };
+            (obj, common)
+        }
+        Some(Generator::Job {
+            name,
+            image,
+            from,
+            common,
+            command,
+        }) => {
+            let obj = match (from, image) {
+                (Some(from), None) => {
+                    let (ty, cj_name) = from.split_once('/').unwrap_or(("", from.as_str()));
+                    if !matches!(
+                        ty,
+                        "cronjob" | "cronjobs" | "cj" | "cronjob.batch" | "cronjobs.batch"
+                    ) {
+                        return Err(KubectlError::usage(format!("unknown object type {ty}")));
+                    }
+                    let client = ctx.client().await?;
+                    let cj = client
+                        .get(&format!(
+                            "/apis/batch/v1/namespaces/{}/cronjobs/{cj_name}",
+                            client.namespace
+                        ))
+                        .await?;
+                    gen::job_from_cron_job(&name, &cj)
+                }
+                (None, Some(image)) => gen::job(&name, &image, &command),
+                (Some(_), Some(_)) => {
+                    return Err(KubectlError::usage(
+                        "either --image or --from must be specified",
+                    ))
+                }
+                (None, None) => {
+                    return Err(KubectlError::usage(
+                        "either --image or --from must be specified",
+                    ))
+                }
+            };
+            (obj, common)
+        }
+        Some(Generator::Cronjob {
+            name,
+            image,
+            schedule,
+            restart,
+            common,
+            command,
+        }) => (
+            gen::cron_job(&name, &image, &schedule, &restart, &command),
+            common,
+        ),
+        Some(Generator::Role { name, rule, common }) => {
+            let rules = rules_for(ctx, &rule, &[]).await?;
+            (gen::role("Role", &name, rules), common)
+        }
+        Some(Generator::Clusterrole {
+            name,
+            rule,
+            non_resource_url,
+            common,
+        }) => {
+            let rules = rules_for(ctx, &rule, &non_resource_url).await?;
+            (gen::role("ClusterRole", &name, rules), common)
+        }
+        Some(Generator::Rolebinding {
+            name,
+            role,
+            clusterrole,
+            subjects,
+            common,
+        }) => {
+            let (kind, role_name) = match (role, clusterrole) {
+                (Some(r), None) => ("Role", r),
+                (None, Some(c)) => ("ClusterRole", c),
+                _ => {
+                    return Err(KubectlError::usage(
+                        "exactly one of clusterrole or role must be specified",
+                    ))
+                }
+            };
+            let b = gen::role_binding(
+                "RoleBinding",
+                &name,
+                kind,
+                &role_name,
+                &subjects.user,
+                &subjects.group,
+                &subjects.serviceaccount,
+            )?;
+            (b, common)
+        }
+        Some(Generator::Clusterrolebinding {
+            name,
+            clusterrole,
+            subjects,
+            common,
+        }) => {
+            let Some(role_name) = clusterrole else {
+                return Err(KubectlError::usage(
+                    "required flag(s) \"clusterrole\" not set",
+                ));
+            };
+            let b = gen::role_binding(
+                "ClusterRoleBinding",
+                &name,
+                "ClusterRole",
+                &role_name,
+                &subjects.user,
+                &subjects.group,
+                &subjects.serviceaccount,
+            )?;
+            (b, common)
+        }
+        Some(Generator::Token {
+            name,
+            audience,
+            duration,
+        }) => {
+            return token(ctx, &name, &audience, duration.as_deref()).await;
+        }
     };
     let m = Manifest {
         source: String::new(),
         object,
     };
     create_manifests(ctx, vec![m], &common).await
+}
+
+/// Resolves `--resource` words through discovery (`deploy` → `apps`, `deployments`) and
+/// builds the rules.
+async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> Result<Vec<Value>> {
+    if rule.verb.is_empty() {
+        return Err(KubectlError::usage("at least one verb must be specified"));
+    }
+    if rule.resource.is_empty() && non_resource_urls.is_empty() {
+        return Err(KubectlError::usage(
+            "at least one resource must be specified",
+        ));
+    }
+    for w in gen::nonstandard_verbs(&rule.verb) {
+        eprintln!("Warning: '{w}' is not a standard resource verb");
+    }
+    let mut resources = Vec::new();
+    if !rule.resource.is_empty() {
+        let (client, mut disc) = ctx.client_and_discovery().await?;
+        for r in &rule.resource {
+            let (word, sub) = r
+                .split_once('/')
+                .map_or((r.as_str(), None), |(a, b)| (a, Some(b)));
+            if word == "*" {
+                resources.push((String::new(), "*".to_string()));
+                continue;
+            }
+            // Upstream prints the mapper's error without the `error: ` prefix.
+            let res = disc.resolve(&client, word).await.map_err(|e| {
+                eprintln!("{}", e.to_string().trim_start_matches("error: "));
+                KubectlError::Reported
+            })?;
+            let mut plural = res.plural.clone();
+            if let Some(sub) = sub {
+                plural = format!("{plural}/{sub}");
+            }
+            resources.push((res.group.clone(), plural));
+        }
+    }
+    Ok(gen::policy_rules(
+        &rule.verb,
+        &resources,
+        &rule.resource_name,
+        non_resource_urls,
+    ))
+}
+
+/// `create token SA`: a TokenRequest against the service account; prints the token.
+async fn token(ctx: &Ctx, name: &str, audiences: &[String], duration: Option<&str>) -> Result<()> {
+    let client = ctx.client().await?;
+    let mut spec = json!({});
+    if !audiences.is_empty() {
+        spec["audiences"] = json!(audiences);
+    }
+    if let Some(d) = duration {
+        let secs = parse_duration(d).ok_or_else(|| {
+            KubectlError::usage(format!(
+                "invalid argument \"{d}\" for \"--duration\" flag: time: invalid duration \"{d}\""
+            ))
+        })?;
+        spec["expirationSeconds"] = json!(secs);
+    }
+    let body =
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec});
+    let path = format!(
+        "/api/v1/namespaces/{}/serviceaccounts/{name}/token",
+        client.namespace
+    );
+    let r = client
+        .request(
+            Method::POST,
+            &path,
+            "application/json",
+            Some(Body::json(&body)),
+        )
+        .await?;
+    out(&format!(
+        "{}\n",
+        r["status"]["token"].as_str().unwrap_or("")
+    ));
+    Ok(())
+}
+
+/// A Go duration (`1h30m`, `600s`) in whole seconds.
+pub fn parse_duration(d: &str) -> Option<i64> {
+    let mut total = 0f64;
+    let mut num = String::new();
+    let mut chars = d.chars().peekable();
+    if d.is_empty() {
+        return None;
+    }
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        if c == 'm' && chars.peek() == Some(&'s') {
+            unit.push('s');
+            chars.next();
+        }
+        let n: f64 = num.parse().ok()?;
+        num.clear();
+        total += n * match unit.as_str() {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(total as i64)
 }
 
 /// What `create deployment` generates (upstream's shape: app=<name> labels, containers named
@@ -272,7 +735,10 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
             }
         };
         let ns = manifest::namespace_for(&m, res, &client.namespace, client.namespace_explicit)?;
-        let m = manifest::with_namespace(&m, ns.as_deref());
+        // Generated objects carry a namespace only when -n was given (upstream's
+        // EnforceNamespace); files keep or get theirs.
+        let keep_ns = !m.source.is_empty() || client.namespace_explicit || dry != DryRun::Client;
+        let m = manifest::with_namespace(&m, ns.as_deref().filter(|_| keep_ns));
         let created = if dry == DryRun::Client {
             Ok(m.object.clone())
         } else {

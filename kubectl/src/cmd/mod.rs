@@ -5,17 +5,29 @@ pub mod api_resources;
 pub mod api_versions;
 pub mod apply;
 pub mod auth;
+pub mod autoscale;
 pub mod cluster_info;
+pub mod completion;
 pub mod config;
 pub mod cordon;
 pub mod create;
 pub mod delete;
+pub mod describe;
+pub mod diff;
+pub mod drain;
+pub mod edit;
+pub mod explain;
+pub mod expose;
+pub mod generators;
 pub mod get;
 pub mod label;
 pub mod logs;
 pub mod patch;
 pub mod rollout;
+pub mod run;
 pub mod scale;
+pub mod set;
+pub mod taint;
 pub mod version;
 pub mod wait;
 
@@ -118,6 +130,28 @@ pub enum Command {
     Wait(wait::WaitArgs),
     /// Manage the rollout of a resource.
     Rollout(rollout::RolloutArgs),
+    /// Show details of a specific resource or group of resources.
+    Describe(describe::DescribeArgs),
+    /// Take a replication controller, service, deployment or pod and expose it as a new Kubernetes service.
+    Expose(expose::ExposeArgs),
+    /// Run a particular image on the cluster.
+    Run(run::RunArgs),
+    /// Set specific features on objects.
+    Set(set::SetArgs),
+    /// Auto-scale a deployment, replica set, stateful set, or replication controller.
+    Autoscale(autoscale::AutoscaleArgs),
+    /// Drain node in preparation for maintenance.
+    Drain(drain::DrainArgs),
+    /// Diff the live version against a would-be applied version.
+    Diff(diff::DiffArgs),
+    /// Edit a resource on the server.
+    Edit(edit::EditArgs),
+    /// Get documentation for a resource.
+    Explain(explain::ExplainArgs),
+    /// Output shell completion code for the specified shell (bash or zsh).
+    Completion(completion::CompletionArgs),
+    /// Update the taints on one or more nodes.
+    Taint(taint::TaintArgs),
 }
 
 /// What every command runs with: flags, the merged kubeconfig, and lazily a client.
@@ -158,6 +192,9 @@ impl Ctx {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    if let Command::Completion(a) = cli.command {
+        return completion::run(a);
+    }
     let kubeconfig = KubeConfig::load(cli.global.kubeconfig.as_deref())?;
     let ctx = Ctx {
         global: cli.global,
@@ -183,6 +220,17 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Auth(a) => auth::run(&ctx, a).await,
         Command::Wait(a) => wait::run(&ctx, a).await,
         Command::Rollout(a) => rollout::run(&ctx, a).await,
+        Command::Taint(a) => taint::run(&ctx, a).await,
+        Command::Describe(a) => describe::run(&ctx, a).await,
+        Command::Expose(a) => expose::run(&ctx, a).await,
+        Command::Run(a) => run::run(&ctx, a).await,
+        Command::Set(a) => set::run(&ctx, a).await,
+        Command::Autoscale(a) => autoscale::run(&ctx, a).await,
+        Command::Drain(a) => drain::run(&ctx, a).await,
+        Command::Diff(a) => diff::run(&ctx, a).await,
+        Command::Edit(a) => edit::run(&ctx, a).await,
+        Command::Explain(a) => explain::run(&ctx, a).await,
+        Command::Completion(_) => Ok(()),
     }
 }
 
@@ -192,4 +240,60 @@ pub fn out(s: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(s.as_bytes());
     let _ = stdout.flush();
+}
+
+/// Renames subcommand flags that share a name with a global flag (cobra lets a local flag
+/// shadow a persistent one; clap would bind the global): `create rolebinding --user` means
+/// the binding's subject, not the kubeconfig user.
+pub fn rewrite_shadowed_flags(args: Vec<String>) -> Vec<String> {
+    let pos = args
+        .iter()
+        .position(|a| a == "rolebinding" || a == "clusterrolebinding");
+    let Some(pos) = pos.filter(|p| args[..*p].iter().any(|a| a == "create")) else {
+        return args;
+    };
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i > pos && (a == "--user" || a.starts_with("--user=")) {
+                a.replacen("--user", "--binding-user", 1)
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_user_is_not_the_kubeconfig_user() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rewrite_shadowed_flags(v(&[
+                "kubectl",
+                "--user",
+                "admin",
+                "create",
+                "rolebinding",
+                "b",
+                "--user=bob"
+            ])),
+            v(&[
+                "kubectl",
+                "--user",
+                "admin",
+                "create",
+                "rolebinding",
+                "b",
+                "--binding-user=bob"
+            ])
+        );
+        assert_eq!(
+            rewrite_shadowed_flags(v(&["kubectl", "get", "--user=x"])),
+            v(&["kubectl", "get", "--user=x"])
+        );
+    }
 }

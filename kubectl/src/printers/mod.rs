@@ -4,6 +4,7 @@ pub mod age;
 pub mod custom_columns;
 pub mod json;
 pub mod jsonpath;
+pub mod tabbed;
 pub mod table;
 pub mod tabwriter;
 pub mod yaml;

@@ -1,0 +1,286 @@
+//! `kubectl diff -f FILE`: what `apply` would change. Each object's live state and its
+//! state after a server-side dry-run apply are written as YAML into two temporary
+//! directories (`LIVE-…`, `MERGED-…`, one file per object named
+//! `[group.]version.Kind.namespace.name`) and compared with `diff -u -N` (or
+//! `$KUBECTL_EXTERNAL_DIFF`). Exit status as upstream: 0 no differences, 1 differences.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use http::Method;
+use serde_json::{json, Value};
+
+use super::create::{post, DryRun, FileArgs};
+use super::Ctx;
+use crate::client::{q, ApiClient, Body};
+use crate::error::{KubectlError, Result};
+use crate::manifest::{self, Manifest};
+use crate::merge;
+use crate::printers::yaml;
+use crate::resource::ApiResource;
+
+/// `kubectl diff -f FILENAME`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    files: FileArgs,
+    /// If true, apply runs in the server instead of the client.
+    #[arg(long)]
+    server_side: bool,
+    /// If true, server-side apply will force the changes against conflicts.
+    #[arg(long)]
+    force_conflicts: bool,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-client-side-apply")]
+    field_manager: String,
+}
+
+/// The file name upstream gives an object in the diff directories.
+pub fn file_name(res: &ApiResource, namespace: &str, name: &str) -> String {
+    let group = if res.group.is_empty() {
+        String::new()
+    } else {
+        format!("{}.", res.group)
+    };
+    format!("{group}{}.{}.{namespace}.{name}", res.version, res.kind)
+}
+
+/// Hides Secret values the way upstream's masker does: `***` when both sides agree,
+/// `*** (before)` / `*** (after)` when they differ.
+pub fn mask_secrets(live: &mut Value, merged: &mut Value) {
+    for field in ["data", "stringData"] {
+        let before = live
+            .get(field)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let after = merged
+            .get(field)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(m) = live.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in m.iter_mut() {
+                *v = json!(if after.get(k) == Some(v) {
+                    "***"
+                } else {
+                    "*** (before)"
+                });
+            }
+        }
+        if let Some(m) = merged.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in m.iter_mut() {
+                *v = json!(if before.get(k) == Some(v) {
+                    "***"
+                } else {
+                    "*** (after)"
+                });
+            }
+        }
+    }
+}
+
+fn strip(obj: &mut Value) {
+    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+}
+
+/// The object after a dry-run apply, and the live one (None when it does not exist yet).
+async fn live_and_merged(
+    client: &ApiClient,
+    args: &DiffArgs,
+    res: &ApiResource,
+    ns: Option<&str>,
+    m: &Manifest,
+) -> Result<(Option<Value>, Value)> {
+    let name = m.object["metadata"]["name"].as_str().unwrap_or("");
+    let path = res.object_path(ns, name);
+    let live = match client.get(&path).await {
+        Ok(v) => Some(v),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(e),
+    };
+    if args.server_side {
+        let mut p = format!("{path}?fieldManager={}&dryRun=All", q(&args.field_manager));
+        if args.force_conflicts {
+            p.push_str("&force=true");
+        }
+        let body = Body {
+            content_type: "application/apply-patch+yaml",
+            bytes: m.object.to_string().into_bytes(),
+        };
+        let merged = client
+            .request(Method::PATCH, &p, "application/json", Some(body))
+            .await?;
+        return Ok((live, merged));
+    }
+    // Upstream diffs against the manifest without recording it as last-applied.
+    let Some(current) = &live else {
+        // A new object is created (dry run) exactly as the file has it.
+        let merged = post(client, &res.collection_path(ns), &m.object, DryRun::Server).await?;
+        return Ok((None, merged));
+    };
+    // (GetModifiedConfiguration without the annotation still leaves an empty map.)
+    let mut modified = m.object.clone();
+    if modified["metadata"].is_object() && !modified["metadata"]["annotations"].is_object() {
+        modified["metadata"]["annotations"] = json!({});
+    }
+    let patch = merge::three_way(merge::last_applied(current).as_ref(), &modified, current);
+    if patch.as_object().is_some_and(|p| p.is_empty()) {
+        return Ok((live.clone(), current.clone()));
+    }
+    let body = Body {
+        content_type: "application/merge-patch+json",
+        bytes: patch.to_string().into_bytes(),
+    };
+    let merged = client
+        .request(
+            Method::PATCH,
+            &format!("{path}?fieldManager={}&dryRun=All", q(&args.field_manager)),
+            "application/json",
+            Some(body),
+        )
+        .await?;
+    Ok((live, merged))
+}
+
+fn temp_dir(prefix: &str) -> Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    for n in 0..100u32 {
+        let dir = base.join(format!(
+            "{prefix}{}",
+            seed.wrapping_add(n * 7919) % 1_000_000_000
+        ));
+        if std::fs::create_dir(&dir).is_ok() {
+            return Ok(dir);
+        }
+    }
+    Err(KubectlError::usage(
+        "could not create a temporary directory",
+    ))
+}
+
+fn write(dir: &Path, file: &str, obj: Option<&Value>) -> Result<()> {
+    let text = obj.map(yaml::to_yaml).unwrap_or_default();
+    std::fs::write(dir.join(file), text)
+        .map_err(|e| KubectlError::usage(format!("writing {}: {e}", dir.join(file).display())))
+}
+
+/// Runs `kubectl diff`: exit 1 when there are differences, 2 (upstream's status for
+/// kubectl or diff failures) on errors.
+pub async fn run(ctx: &Ctx, args: DiffArgs) -> Result<()> {
+    match diff(ctx, args).await {
+        Ok(()) => Ok(()),
+        Err(KubectlError::Exit(c)) => Err(KubectlError::Exit(c)),
+        Err(e) => {
+            if !matches!(e, KubectlError::Reported) {
+                eprintln!("{e}");
+            }
+            Err(KubectlError::Exit(2))
+        }
+    }
+}
+
+async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<()> {
+    if args.files.filename.is_empty() {
+        return Err(KubectlError::usage("must specify one of -f and -k"));
+    }
+    let manifests = manifest::read_all(&args.files.filename, args.files.recursive)?;
+    let (client, disc) = ctx.client_and_discovery().await?;
+    let live_dir = temp_dir("LIVE-")?;
+    let merged_dir = temp_dir("MERGED-")?;
+    let result = async {
+        for m in &manifests {
+            let res = manifest::resource_for(&disc, m)?;
+            let ns = manifest::namespace_for(m, res, &client.namespace, client.namespace_explicit)?;
+            let m = manifest::with_namespace(m, ns.as_deref());
+            let (mut live, mut merged) =
+                live_and_merged(&client, &args, res, ns.as_deref(), &m).await?;
+            if let Some(l) = live.as_mut() {
+                strip(l);
+            }
+            strip(&mut merged);
+            if res.kind == "Secret" && res.group.is_empty() {
+                let mut l = live.clone().unwrap_or(Value::Null);
+                mask_secrets(&mut l, &mut merged);
+                if live.is_some() {
+                    live = Some(l);
+                }
+            }
+            let name = m.object["metadata"]["name"].as_str().unwrap_or("");
+            let file = file_name(res, ns.as_deref().unwrap_or(""), name);
+            write(&live_dir, &file, live.as_ref())?;
+            write(&merged_dir, &file, Some(&merged))?;
+        }
+        run_diff(&live_dir, &merged_dir)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&live_dir);
+    let _ = std::fs::remove_dir_all(&merged_dir);
+    result
+}
+
+/// Runs the diff program; its exit status 1 ("different") becomes kubectl's.
+fn run_diff(live: &Path, merged: &Path) -> Result<()> {
+    let external = std::env::var("KUBECTL_EXTERNAL_DIFF")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    let (program, mut extra): (String, Vec<String>) = match external {
+        Some(cmd) => {
+            let mut parts = cmd.split_whitespace().map(String::from);
+            let prog = parts.next().unwrap_or_else(|| "diff".into());
+            (prog, parts.collect())
+        }
+        None => ("diff".into(), vec!["-u".into(), "-N".into()]),
+    };
+    extra.push(live.display().to_string());
+    extra.push(merged.display().to_string());
+    let status = std::process::Command::new(&program)
+        .args(&extra)
+        .status()
+        .map_err(|e| KubectlError::usage(format!("failed to run \"{program}\": {e}")))?;
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(c) => Err(KubectlError::Exit(c)),
+        None => Err(KubectlError::usage("diff was killed by a signal")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::tests::res;
+
+    #[test]
+    fn file_names_include_group_version_kind_namespace_name() {
+        assert_eq!(
+            file_name(
+                &res("apps", "v1", "Deployment", "deployments", &[]),
+                "ns",
+                "web"
+            ),
+            "apps.v1.Deployment.ns.web"
+        );
+        assert_eq!(
+            file_name(&res("", "v1", "ConfigMap", "configmaps", &[]), "ns", "c"),
+            "v1.ConfigMap.ns.c"
+        );
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let mut live = json!({"data": {"a": "MQ==", "b": "Mg=="}});
+        let mut merged = json!({"data": {"a": "MQ==", "b": "Mw==", "c": "NA=="}});
+        mask_secrets(&mut live, &mut merged);
+        assert_eq!(live, json!({"data": {"a": "***", "b": "*** (before)"}}));
+        assert_eq!(
+            merged,
+            json!({"data": {"a": "***", "b": "*** (after)", "c": "*** (after)"}})
+        );
+    }
+}
