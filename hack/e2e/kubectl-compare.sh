@@ -170,9 +170,15 @@ mut() {
 }
 
 # fresh_namespace NS — a new, empty namespace (one per case and binary: no cleanup races).
+# Waits for its `default` ServiceAccount: the ServiceAccount admission plugin refuses pods
+# until the service account controller has made it, and both binaries must see the same.
 fresh_namespace() {
   real create ns "$1" >/dev/null
   NAMESPACES+=("$1")
+  local tries=0
+  until real get sa default -n "$1" >/dev/null 2>&1 || ((++tries > 60)); do
+    sleep 0.5
+  done
 }
 NAMESPACES=(kc-compare)
 CASE_NO=0
@@ -183,7 +189,8 @@ real wait --for=delete ns/kc-compare --timeout=180s >/dev/null 2>&1
 for ns in $(real get ns -o name 2>/dev/null | grep -o 'kc-mut-.*'); do
   real wait --for=delete "ns/$ns" --timeout=180s >/dev/null 2>&1
 done
-real create ns kc-compare >/dev/null 2>&1
+fresh_namespace kc-compare
+NAMESPACES=(kc-compare)
 real apply -f "$COMPARE/fixtures.yaml" >/dev/null || { echo "kubectl-compare: fixtures failed" >&2; exit 1; }
 # Both binaries must see the same replica counts and ready pods: wait for the deployment.
 real -n kc-compare rollout status deploy/web --timeout=120s >/dev/null 2>&1 ||
