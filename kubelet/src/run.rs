@@ -309,7 +309,7 @@ fn container_manager(
         pod_pids_limit: flags.pod_max_pids,
     };
     config.validate()?;
-    let fs = if flags.fake_runtime {
+    let fs = if flags.fake_runtime || !flags.cgroups_per_qos {
         None
     } else {
         Some(CgroupFs::detect().context("finding the cgroup filesystem")?)
