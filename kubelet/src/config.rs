@@ -102,13 +102,38 @@ pub struct Flags {
     /// How often the eviction signals are read (`10s`).
     #[arg(long, default_value = "10s", value_parser = common::duration::parse_flag)]
     pub housekeeping_interval: Duration,
-    /// Resources set aside for Kubernetes daemons (`cpu=100m,memory=100Mi`), taken out of
-    /// allocatable.
+    /// Resources set aside for Kubernetes daemons (`cpu=100m,memory=100Mi,pid=1000`), taken
+    /// out of allocatable.
     #[arg(long, value_delimiter = ',')]
     pub kube_reserved: Vec<String>,
-    /// Resources set aside for the OS (`cpu=100m,memory=100Mi`), taken out of allocatable.
+    /// Resources set aside for the OS (`cpu=100m,memory=100Mi,pid=1000`), taken out of
+    /// allocatable.
     #[arg(long, value_delimiter = ',')]
     pub system_reserved: Vec<String>,
+    /// Create the QoS cgroup hierarchy (`kubepods`, `kubepods/burstable`,
+    /// `kubepods/besteffort`) and one cgroup per pod.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub cgroups_per_qos: bool,
+    /// The cgroup under which `kubepods` lives (default: the hierarchy's root).
+    #[arg(long, default_value = "")]
+    pub cgroup_root: String,
+    /// The cgroup driver; only `cgroupfs` (containerd's default) is supported.
+    #[arg(long, default_value = "cgroupfs")]
+    pub cgroup_driver: String,
+    /// Which cgroups are held to their share: `pods` (kubepods to node allocatable),
+    /// `kube-reserved`, `system-reserved`, or `none`.
+    #[arg(long, value_delimiter = ',', default_value = "pods")]
+    pub enforce_node_allocatable: Vec<String>,
+    /// The existing cgroup of the Kubernetes daemons, limited to `--kube-reserved` when
+    /// enforced.
+    #[arg(long, default_value = "")]
+    pub kube_reserved_cgroup: String,
+    /// The existing cgroup of the OS daemons, limited to `--system-reserved` when enforced.
+    #[arg(long, default_value = "")]
+    pub system_reserved_cgroup: String,
+    /// Most processes per pod (its cgroup's pids limit); -1 for no limit.
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    pub pod_max_pids: i64,
     /// A running container's log is rotated once it reaches this size (`10Mi`).
     #[arg(long, default_value = crate::log_rotation::DEFAULT_MAX_SIZE)]
     pub container_log_max_size: String,

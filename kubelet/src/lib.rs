@@ -3,6 +3,7 @@
 //! CRI v1 API, and reports node and pod status back to the apiserver.
 //!
 //! Modules, one job each:
+//! - `cm`: the container manager: the kubelet's cgroups (node allocatable, QoS, pods).
 //! - `config`: the upstream-named flags.
 //! - `cri`: the gRPC connection to containerd (runtime + image services).
 //! - `fake_runtime`: an in-memory CRI runtime for scale tests (`--fake-runtime`, hollow-node).
@@ -16,6 +17,7 @@
 //! - `server`: the kubelet's HTTPS API on port 10250 (logs, exec/attach/port-forward, metrics).
 //! - `run`: wires them together.
 
+pub mod cm;
 pub mod config;
 pub mod cri;
 pub mod events;

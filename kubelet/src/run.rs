@@ -7,6 +7,10 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::mpsc;
 
+use crate::cm::cgroupfs::CgroupFs;
+use crate::cm::{
+    CgroupConfig, ContainerManager, ContainerManagerError, Enforcement, NodeResources,
+};
 use crate::config::Flags;
 use crate::cri::Runtime;
 use crate::events::Recorder;
@@ -160,6 +164,11 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         .and_then(|q| crate::pods::qos::parse_quantity(q, true))
         .unwrap_or(1000);
     let allocatable = node::allocatable::compute(&capacity, &node_config.reserved, &thresholds);
+    let cgroups = Arc::new(container_manager(
+        &flags,
+        memory_capacity,
+        cpu_capacity_millis,
+    )?);
     let eviction = Arc::new(EvictionState::default());
     let (probe_tx, probe_rx) = mpsc::unbounded_channel();
     let recorder = Recorder::new(client.clone(), node_name.clone());
@@ -201,6 +210,7 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         probes: ProbeManager::new(runtime.clone(), probe_tx),
         eviction: eviction.clone(),
         allocatable: crate::pods::admission::amounts(&allocatable),
+        cgroups,
     });
 
     let (tx, rx) = mpsc::channel(256);
@@ -278,6 +288,49 @@ pub async fn run(flags: Flags) -> anyhow::Result<()> {
         result = server_task => anyhow::bail!("the kubelet server stopped: {result:?}"),
     }
     Ok(())
+}
+
+/// Builds the container manager from the cgroup flags and sets up `kubepods` and the QoS
+/// cgroups. The fake runtime runs nothing, so it gets no cgroups.
+fn container_manager(
+    flags: &Flags,
+    memory_capacity: i64,
+    cpu_capacity_millis: i64,
+) -> anyhow::Result<ContainerManager> {
+    if flags.cgroup_driver != "cgroupfs" {
+        return Err(ContainerManagerError::UnsupportedDriver(flags.cgroup_driver.clone()).into());
+    }
+    let config = CgroupConfig {
+        cgroups_per_qos: flags.cgroups_per_qos,
+        cgroup_root: flags.cgroup_root.clone(),
+        enforce: Enforcement::parse(&flags.enforce_node_allocatable)?,
+        kube_reserved_cgroup: flags.kube_reserved_cgroup.clone(),
+        system_reserved_cgroup: flags.system_reserved_cgroup.clone(),
+        pod_pids_limit: flags.pod_max_pids,
+    };
+    config.validate()?;
+    let fs = if flags.fake_runtime || !flags.cgroups_per_qos {
+        None
+    } else {
+        Some(CgroupFs::detect().context("finding the cgroup filesystem")?)
+    };
+    let manager = ContainerManager::new(config, fs);
+    let mut capacity = node::allocatable::Amounts::from([
+        ("cpu".to_string(), cpu_capacity_millis),
+        ("memory".to_string(), memory_capacity),
+    ]);
+    if let Some(pids) = crate::cm::pid_capacity() {
+        capacity.insert("pid".into(), pids);
+    }
+    let resources = NodeResources {
+        capacity,
+        kube_reserved: node::allocatable::parse_reserved(&flags.kube_reserved)?,
+        system_reserved: node::allocatable::parse_reserved(&flags.system_reserved)?,
+    };
+    manager
+        .start(&resources)
+        .context("setting up the node's cgroups")?;
+    Ok(manager)
 }
 
 /// How long to wait between attempts to reach the apiserver while registering.

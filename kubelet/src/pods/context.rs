@@ -29,6 +29,8 @@ pub struct KubeletContext {
     pub eviction: Arc<crate::eviction::EvictionState>,
     /// The node's allocatable as admission counts it (cpu in millis).
     pub allocatable: crate::node::allocatable::Amounts,
+    /// The cgroup tree: pods' cgroup parents and their cgroups.
+    pub cgroups: Arc<crate::cm::ContainerManager>,
 }
 
 impl KubeletContext {

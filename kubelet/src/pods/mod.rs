@@ -52,6 +52,19 @@ pub enum SourceEvent {
     Synced(PodSource),
 }
 
+/// Whether two versions of a pod differ in more than their status and bookkeeping
+/// (resourceVersion, managedFields).
+fn differs_beyond_status(a: &Pod, b: &Pod) -> bool {
+    let strip = |p: &Pod| {
+        let mut p = p.clone();
+        p.status = None;
+        p.metadata.resource_version = None;
+        p.metadata.managed_fields = None;
+        p
+    };
+    strip(a) != strip(b)
+}
+
 /// How often the runtime is relisted for changes (upstream's PLEG period).
 const RELIST_PERIOD: Duration = Duration::from_secs(1);
 
@@ -113,9 +126,19 @@ impl PodManager {
                 }
                 if let Some(handle) = self.workers.get(&uid).filter(|h| !h.task.is_finished()) {
                     self.ctx.eviction.admit(&uid, &desired.pod);
-                    let _ = handle.desired.send(Some(desired));
+                    // Most updates are the worker's own status patches coming back: keep
+                    // the newest copy but wake the worker only for a change it must act
+                    // on, as upstream's pod config sends status-only updates nowhere.
+                    handle.desired.send_if_modified(|current| {
+                        let wake = current
+                            .as_ref()
+                            .is_none_or(|c| differs_beyond_status(&c.pod, &desired.pod));
+                        *current = Some(desired);
+                        wake
+                    });
                     return;
                 }
+                tracing::debug!(pod = %worker::pod_key(&desired.pod), "starting a pod worker");
                 self.admit(&uid, &desired);
                 let (tx, rx) = watch::channel(Some(desired));
                 let wake = Arc::new(Notify::new());
@@ -220,5 +243,38 @@ impl PodManager {
             }
         }
         self.fingerprints = current;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(value: serde_json::Value) -> Pod {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn status_only_updates_do_not_count_as_changes() {
+        let base = pod(serde_json::json!({
+            "metadata": {"name": "p", "uid": "u", "resourceVersion": "1"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}
+        }));
+        let mut patched = base.clone();
+        patched.metadata.resource_version = Some("2".into());
+        patched.status = Some(k8s_openapi::api::core::v1::PodStatus {
+            phase: Some("Running".into()),
+            ..Default::default()
+        });
+        assert!(!differs_beyond_status(&base, &patched));
+        let mut deleting = patched.clone();
+        deleting.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                k8s_openapi::jiff::Timestamp::now(),
+            ));
+        assert!(differs_beyond_status(&patched, &deleting));
+        let mut relabeled = patched.clone();
+        relabeled.metadata.labels = Some([("a".to_string(), "b".to_string())].into());
+        assert!(differs_beyond_status(&patched, &relabeled));
     }
 }

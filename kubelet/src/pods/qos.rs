@@ -1,4 +1,4 @@
-//! Quality of service: the pod's QoS class, its cgroup parent, and the CRI Linux resources of
+//! Quality of service: the pod's QoS class and the CRI Linux resources of
 //! each container — the arithmetic upstream's kubelet uses.
 use k8s_openapi::api::core::v1::{Container, Pod, ResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -61,16 +61,6 @@ pub fn qos_class(pod: &Pod) -> &'static str {
         (false, _) => "BestEffort",
         (true, true) => "Guaranteed",
         (true, false) => "Burstable",
-    }
-}
-
-/// The pod's cgroup under `kubepods`, by QoS (cgroupfs layout).
-pub fn cgroup_parent(pod: &Pod) -> String {
-    let uid = pod.metadata.uid.as_deref().unwrap_or_default();
-    match qos_class(pod) {
-        "Guaranteed" => format!("/kubepods/pod{uid}"),
-        "Burstable" => format!("/kubepods/burstable/pod{uid}"),
-        _ => format!("/kubepods/besteffort/pod{uid}"),
     }
 }
 
@@ -152,7 +142,6 @@ mod tests {
     fn classes_and_resources() {
         let best = pod(serde_json::json!([{"name": "a"}]));
         assert_eq!(qos_class(&best), "BestEffort");
-        assert_eq!(cgroup_parent(&best), "/kubepods/besteffort/podu1");
         let guaranteed = pod(
             serde_json::json!([{"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}}]),
         );

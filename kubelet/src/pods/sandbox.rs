@@ -6,7 +6,6 @@ use std::path::Path;
 use k8s_openapi::api::core::v1::Pod;
 use proto::cri::v1 as cri;
 
-use super::qos;
 use super::runtime::{LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID};
 use crate::network::{self, DnsSettings};
 
@@ -75,10 +74,11 @@ pub fn namespace_options(pod: &Pod) -> cri::NamespaceOption {
     }
 }
 
-/// The sandbox config for attempt `attempt` of the pod.
+/// The sandbox config for attempt `attempt` of the pod, in cgroup `cgroup_parent`.
 pub fn config(
     pod: &Pod,
     attempt: u32,
+    cgroup_parent: String,
     logs_root: &Path,
     dns: &DnsSettings,
 ) -> cri::PodSandboxConfig {
@@ -138,7 +138,7 @@ pub fn config(
             .into_iter()
             .collect(),
         linux: Some(cri::LinuxPodSandboxConfig {
-            cgroup_parent: qos::cgroup_parent(pod),
+            cgroup_parent,
             security_context: Some(cri::LinuxSandboxSecurityContext {
                 namespace_options: Some(namespace_options(pod)),
                 run_as_user: pod_security

@@ -141,7 +141,9 @@ impl PodWorker {
         desired: &DesiredPod,
     ) -> Result<Option<Duration>, crate::cri::CriError> {
         let pod = &desired.pod;
+        let began = Instant::now();
         let mut rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+        tracing::debug!(pod = %pod_key(pod), ms = began.elapsed().as_millis() as u64, "sync: inspected");
         if let Some(verdict) = self.ctx.eviction.verdict(&self.uid) {
             return self.end_with_verdict(desired, &rt, verdict).await;
         }
@@ -279,8 +281,22 @@ impl PodWorker {
                     }
                 }
                 let attempt = rt.sandboxes.first().map(|s| s.attempt + 1).unwrap_or(0);
-                let config = sandbox::config(pod, attempt, &self.ctx.logs_dir, &self.ctx.dns);
-                match self
+                // The pod's cgroup exists, with its limits, before anything runs in it.
+                if let Err(e) = self.ctx.cgroups.ensure_pod(pod) {
+                    tracing::warn!(pod = %pod_key(pod), error = %e, "creating the pod's cgroup");
+                    *next = Some(Duration::from_secs(2));
+                    return Ok(changed);
+                }
+                let config = sandbox::config(
+                    pod,
+                    attempt,
+                    self.ctx.cgroups.pod_cgroup(pod),
+                    &self.ctx.logs_dir,
+                    &self.ctx.dns,
+                );
+                let started = Instant::now();
+                tracing::debug!(pod = %pod_key(pod), "RunPodSandbox");
+                let result = self
                     .ctx
                     .runtime
                     .runtime
@@ -289,8 +305,9 @@ impl PodWorker {
                         config: Some(config),
                         runtime_handler: String::new(),
                     })
-                    .await
-                {
+                    .await;
+                tracing::debug!(pod = %pod_key(pod), ms = started.elapsed().as_millis() as u64, "RunPodSandbox done");
+                match result {
                     Ok(_) => {}
                     Err(status) => {
                         self.ctx.recorder.pod_event(
@@ -511,6 +528,7 @@ impl PodWorker {
         next: &mut Option<Duration>,
     ) -> bool {
         let fp = field_path(kind, &c.name);
+        let began = Instant::now();
         if let Err(w) = super::images::ensure(&self.ctx, pod, c, fp.clone()).await {
             self.waiting.insert(c.name.clone(), w);
             retry_soon(next);
@@ -567,9 +585,15 @@ impl PodWorker {
         config
             .annotations
             .insert(ANNOTATION_CONTAINER_HASH.into(), container_hash(c));
-        let sandbox_config =
-            sandbox::config(pod, sandbox.attempt, &self.ctx.logs_dir, &self.ctx.dns);
+        let sandbox_config = sandbox::config(
+            pod,
+            sandbox.attempt,
+            self.ctx.cgroups.pod_cgroup(pod),
+            &self.ctx.logs_dir,
+            &self.ctx.dns,
+        );
         let mut rt = self.ctx.runtime.runtime.clone();
+        tracing::debug!(pod = %pod_key(pod), container = %c.name, ms = began.elapsed().as_millis() as u64, "CreateContainer");
         let created = rt
             .create_container(cri::CreateContainerRequest {
                 pod_sandbox_id: sandbox.id.clone(),
@@ -614,6 +638,7 @@ impl PodWorker {
             );
             return true;
         }
+        tracing::debug!(pod = %pod_key(pod), container = %c.name, ms = began.elapsed().as_millis() as u64, "StartContainer done");
         self.ctx.recorder.pod_event(
             pod,
             fp.clone(),
@@ -955,10 +980,12 @@ impl PodWorker {
         let name = pod.metadata.name.as_deref().unwrap_or_default();
         let api: Api<Pod> = Api::namespaced(self.ctx.client.clone(), namespace);
         let patch = serde_json::json!({ "status": status });
-        match api
+        let began = Instant::now();
+        let result = api
             .patch_status(name, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-        {
+            .await;
+        tracing::debug!(pod = %pod_key(pod), phase = ?status.phase, ms = began.elapsed().as_millis() as u64, "status patched");
+        match result {
             Ok(_) => self.last_status = Some(status),
             // A static pod's mirror may not exist yet: keep the status, post it next time.
             Err(kube::Error::Api(e)) if e.code == 404 => {}
@@ -1012,6 +1039,7 @@ pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Optio
             })
             .await;
     }
+    remove_pod_cgroup(ctx, uid).await;
     if let Err(e) = ctx.volumes.teardown(uid).await {
         tracing::warn!(uid, error = %e, "tearing down volumes");
     }
@@ -1019,6 +1047,22 @@ pub async fn remove_pod_from_runtime(ctx: &KubeletContext, uid: &str, pod: Optio
         let _ = std::fs::remove_dir_all(sandbox::log_directory(pod, &ctx.logs_dir));
     }
     tracing::info!(uid, "removed pod from the runtime");
+}
+
+/// Removes the pod's cgroup. The runtime removes its containers' cgroups as it deletes them,
+/// which may trail the CRI answer a little: a busy cgroup is tried again a few times.
+async fn remove_pod_cgroup(ctx: &KubeletContext, uid: &str) {
+    let mut last = None;
+    for _ in 0..10 {
+        match ctx.cgroups.remove_pod(uid) {
+            Ok(()) => return,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    if let Some(e) = last {
+        tracing::warn!(uid, error = %e, "removing the pod's cgroup");
+    }
 }
 
 /// Wake the worker again within 5 s (a failed start is retried, as upstream's sync loop does).
