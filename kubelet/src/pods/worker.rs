@@ -186,7 +186,18 @@ impl PodWorker {
                         .collect()
                 })
                 .unwrap_or_default();
-            self.ctx.probes.sync_pod(pod, &running);
+            // Network probes need the pod IP, which the first syncs' API status may not
+            // carry yet (and the worker is not woken by its own status patches): take it
+            // from the sandbox.
+            let sandbox_ip = rt.ready_sandbox().and_then(|s| s.ip.clone());
+            let status_ip = pod.status.as_ref().and_then(|s| s.pod_ip.as_ref());
+            if status_ip.is_none() && sandbox_ip.is_some() {
+                let mut with_ip = pod.clone();
+                with_ip.status.get_or_insert_with(Default::default).pod_ip = sandbox_ip;
+                self.ctx.probes.sync_pod(&with_ip, &running);
+            } else {
+                self.ctx.probes.sync_pod(pod, &running);
+            }
         }
         let status = self.status(pod, &rt);
         let now_terminal = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
