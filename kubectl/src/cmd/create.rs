@@ -596,36 +596,9 @@ async fn token(ctx: &Ctx, name: &str, audiences: &[String], duration: Option<&st
 
 /// A Go duration (`1h30m`, `600s`) in whole seconds.
 pub fn parse_duration(d: &str) -> Option<i64> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = d.chars().peekable();
-    if d.is_empty() {
-        return None;
-    }
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            unit.push('s');
-            chars.next();
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        total += n * match unit.as_str() {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
-        return None;
-    }
-    Some(total as i64)
+    common::duration::parse(d)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
 }
 
 /// What `create deployment` generates (upstream's shape: app=<name> labels, containers named

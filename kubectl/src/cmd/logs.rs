@@ -170,35 +170,12 @@ async fn stream_one(
     Ok(())
 }
 
-/// Go-style durations for `--since` (`90s`, `5m`, `1h30m`), in whole seconds (at least 1).
+/// Go-style durations for `--since` (`90s`, `5m`, `1h30m`), in whole seconds (at least 1,
+/// rounded up as upstream).
 fn common_duration_secs(s: &str) -> Option<i64> {
-    let mut total = 0f64;
-    let mut num = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        if c == 'm' && chars.peek() == Some(&'s') {
-            unit.push('s');
-            chars.next();
-        }
-        let n: f64 = num.parse().ok()?;
-        num.clear();
-        total += n * match unit.as_str() {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
-        return None;
-    }
-    Some((total.ceil() as i64).max(1))
+    let d = common::duration::parse(s).ok()?;
+    let secs = i64::try_from(d.as_secs()).ok()? + i64::from(d.subsec_nanos() > 0);
+    Some(secs.max(1))
 }
 
 #[cfg(test)]
