@@ -64,7 +64,8 @@ state() {
                    .metadata.annotations["deployment.kubernetes.io/revision"], .status)
                | if .metadata.annotations == {} then del(.metadata.annotations) else . end;
     if .items then .items |= map(clean) else clean end' 2>/dev/null |
-    sed -E 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' || echo "(no state)"
+    sed -E -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' \
+      -e 's/kube-api-access-[a-z0-9]{5}/kube-api-access-XXXXX/g' || echo "(no state)"
 }
 
 # run_one BIN NS STDIN ARGS... — runs BIN, leaves out/err/rc in $WORK/<tag>.*

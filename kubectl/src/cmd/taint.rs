@@ -409,7 +409,9 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
         }
         .await;
         match r {
-            Ok((verb, obj)) => print_result(&format, &obj, verb, dry)?,
+            // Upstream's taint never adds " (dry run)" to its message (1.32 prints
+            // "node/x tainted" with --dry-run=client too); hack/e2e/kubectl-compare.sh checks.
+            Ok((verb, obj)) => print_result(&format, &obj, verb, DryRun::None)?,
             Err(e) => errors.push(e),
         }
     }
