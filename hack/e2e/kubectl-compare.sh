@@ -324,7 +324,17 @@ diff_case() {
     [[ $tag == ours ]] && bin=$OURS || bin=$REAL
     ns=kc-mut-$CASE_NO-$tag
     fresh_namespace "$ns"
-    [[ -n $setup ]] && eval "real -n $ns $setup" >/dev/null 2>&1
+    if [[ -n $setup ]]; then
+      eval "real -n $ns $setup" >/dev/null 2>&1
+      # Let the Deployment controller finish with what was applied (revision annotation,
+      # then status): otherwise the live object may change under the diff, and both
+      # binaries would compare against different states.
+      real -n "$ns" wait deploy --all --timeout=30s \
+        --for=jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'=1 >/dev/null 2>&1
+      real -n "$ns" wait deploy --all --timeout=30s \
+        --for=jsonpath='{.status.observedGeneration}'=1 >/dev/null 2>&1
+      sleep 1
+    fi
     run_one "$tag" "$bin" "$ns" "" "$@"
     sed -i -E -e 's#/tmp/(LIVE|MERGED)-[0-9]+#/tmp/\1-X#g' \
       -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [+-][0-9]{4}/<time>/g' \
