@@ -21,3 +21,33 @@ pub fn start_scheduler(cluster: &TestCluster, extra_args: &[&str]) -> Result<Dae
         &cluster.dir().join("kube-scheduler.log"),
     )
 }
+
+/// Create the Node `node` (JSON) with `status`, then write the status again through the
+/// `status` subresource, as the kubelet would: create may drop status, and schedulers in
+/// these tests read capacity and conditions from it.
+pub async fn create_node_with_status(
+    cluster: &TestCluster,
+    mut node: serde_json::Value,
+    status: &serde_json::Value,
+) -> Result<()> {
+    let name = node["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    node["status"] = status.clone();
+    let (code, body) = cluster.post_json("/api/v1/nodes", &node).await?;
+    if !code.is_success() {
+        anyhow::bail!("creating node {name}: {code} {body}");
+    }
+    let (code, body) = cluster
+        .patch_json(
+            &format!("/api/v1/nodes/{name}/status"),
+            "application/merge-patch+json",
+            &serde_json::json!({ "status": status }),
+        )
+        .await?;
+    if !code.is_success() {
+        anyhow::bail!("setting node {name} status: {code} {body}");
+    }
+    Ok(())
+}

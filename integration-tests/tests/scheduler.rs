@@ -32,23 +32,7 @@ async fn create_node(
                         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                         "message": "test node", "lastHeartbeatTime": "2024-01-01T00:00:00Z",
                                         "lastTransitionTime": "2024-01-01T00:00:00Z"}]});
-    node["status"] = status.clone();
-    let (code, body) = cluster.post_json("/api/v1/nodes", &node).await?;
-    if !code.is_success() {
-        bail!("creating node {name}: {code} {body}");
-    }
-    // Status is the kubelet's to write: make sure it is there whatever create kept.
-    let (code, body) = cluster
-        .patch_json(
-            &format!("/api/v1/nodes/{name}/status"),
-            "application/merge-patch+json",
-            &json!({"status": status}),
-        )
-        .await?;
-    if !code.is_success() {
-        bail!("setting node {name} status: {code} {body}");
-    }
-    Ok(())
+    integration_tests::scheduler::create_node_with_status(cluster, node, &status).await
 }
 
 fn container(cpu: Option<&str>, memory: Option<&str>) -> Value {

@@ -29,23 +29,8 @@ async fn create_node(cluster: &TestCluster, name: &str) -> Result<()> {
                         "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                         "message": "test node", "lastHeartbeatTime": "2024-01-01T00:00:00Z",
                                         "lastTransitionTime": "2024-01-01T00:00:00Z"}]});
-    post(
-        cluster,
-        "/api/v1/nodes",
-        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {}, "status": status}),
-    )
-    .await?;
-    let (code, body) = cluster
-        .patch_json(
-            &format!("/api/v1/nodes/{name}/status"),
-            "application/merge-patch+json",
-            &json!({"status": status}),
-        )
-        .await?;
-    if !code.is_success() {
-        bail!("setting node {name} status: {code} {body}");
-    }
-    Ok(())
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}, "spec": {}});
+    integration_tests::scheduler::create_node_with_status(cluster, node, &status).await
 }
 
 async fn create_priority_classes(cluster: &TestCluster) -> Result<()> {

@@ -31,21 +31,7 @@ async fn create_node(
     let node = json!({"apiVersion": "v1", "kind": "Node",
         "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
         "spec": {"taints": taints}, "status": status});
-    let (code, body) = cluster.post_json("/api/v1/nodes", &node).await?;
-    if !code.is_success() {
-        bail!("creating node {name}: {code} {body}");
-    }
-    let (code, body) = cluster
-        .patch_json(
-            &format!("/api/v1/nodes/{name}/status"),
-            "application/merge-patch+json",
-            &json!({"status": status}),
-        )
-        .await?;
-    if !code.is_success() {
-        bail!("setting node {name} status: {code} {body}");
-    }
-    Ok(())
+    integration_tests::scheduler::create_node_with_status(cluster, node, &status).await
 }
 
 /// A pod asking for `cpu` and `memory`; `scheduler` names its profile, `node` binds it

@@ -24,21 +24,7 @@ async fn create_node(cluster: &TestCluster, name: &str, cpu: &str, zone: &str) -
         "metadata": {"name": name, "labels": {
             "topology.kubernetes.io/zone": zone, "kubernetes.io/hostname": name}},
         "spec": {}, "status": status});
-    let (code, body) = cluster.post_json("/api/v1/nodes", &node).await?;
-    if !code.is_success() {
-        bail!("creating node {name}: {code} {body}");
-    }
-    let (code, body) = cluster
-        .patch_json(
-            &format!("/api/v1/nodes/{name}/status"),
-            "application/merge-patch+json",
-            &json!({"status": status}),
-        )
-        .await?;
-    if !code.is_success() {
-        bail!("setting node {name} status: {code} {body}");
-    }
-    Ok(())
+    integration_tests::scheduler::create_node_with_status(cluster, node, &status).await
 }
 
 /// A pod labelled `app: <app>` asking for 100m cpu, with `extra` merged into its spec.
