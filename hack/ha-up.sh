@@ -37,6 +37,7 @@ source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/guard.sh"
 source "$ROOT/hack/lib/control-plane.sh"
 source "$ROOT/hack/lib/ha.sh"
+source "$ROOT/hack/lib/lock.sh"
 
 HA_DIR=${RUDDER_DIR:-/tmp/rudder-ha}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -140,6 +141,9 @@ supervise() {
 }
 
 up() {
+  # One cluster at a time on this machine (hack/lib/lock.sh); the workers' local-up-cluster.sh
+  # inherit the lock.
+  rudder::lock::acquire ha-up || exit 1
   mkdir -p "$HA_DIR" "$LOG_DIR" "$HA_DIR/run"
   rm -f "$HA_DIR/ready"
   local name

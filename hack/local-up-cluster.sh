@@ -29,9 +29,10 @@
 #   RUDDER_NO_KUBELET=1  start containerd and import images, but no kubelet
 #   RUDDER_NO_CONTAINERD=1  no node at all: neither containerd nor the kubelet
 #   RUDDER_NO_PROXY=1    do not start kube-proxy (it starts after the kubelet)
-#   RUDDER_NO_ADDONS=1   do not deploy the add-ons: cluster DNS (addons/dns, the kube-dns
-#                        Service at the service range's tenth address, which the kubelet's
-#                        --cluster-dns names) and the Ingress controller (addons/ingress)
+#   RUDDER_NO_ADDONS=1   do not deploy the add-ons (hack/lib/addons.sh: every
+#                        addons/*/manifests — cluster DNS, whose kube-dns Service is at the
+#                        service range's tenth address, which the kubelet's --cluster-dns
+#                        names, the Ingress controller, …)
 #   CLUSTER_CIDR         kube-proxy --cluster-cidr           (default 10.244.0.0/16)
 #   RUDDER_NODE_ONLY=1   only the node (containerd, kubelet, kube-proxy) against an existing
 #                        control plane (hack/ha-up.sh uses it): API_PORT is its port on
@@ -45,6 +46,8 @@ source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/guard.sh"
 source "$ROOT/hack/lib/containerd.sh"
 source "$ROOT/hack/lib/control-plane.sh"
+source "$ROOT/hack/lib/lock.sh"
+source "$ROOT/hack/lib/addons.sh"
 
 RUDDER_DIR=${RUDDER_DIR:-/tmp/rudder-local}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -66,34 +69,89 @@ RUDDER_NO_KUBELET=${RUDDER_NO_KUBELET:-$RUDDER_NO_CONTAINERD}
 
 log() { echo "local-up-cluster: $*" >&2; }
 
-# Every process started here, in start order; stopped in reverse order on exit, each by its
-# stop command (default: SIGTERM, SIGKILL after 10 s).
+# Every process started here, in start order, with how to stop it on exit: "signal" (the
+# default) for a process that needs nothing but SIGTERM, or a command. Also listed in
+# RUDDER_DIR/pids ("name pid" lines) for whoever must clean up after this script was
+# SIGKILLed (hack/lib/cluster.sh).
 PIDS=()
 NAMES=()
 STOPS=()
+# The foreground command being awaited (see interruptible), killed first on exit.
+FOREGROUND_PID=
 
+# Runs on every exit path (normal, error, INT, TERM) and stops every remembered process:
+#   1. SIGTERM to every "signal" process at once (the control plane), without waiting, so
+#      they are on their way down even if a slow node teardown below is cut short;
+#   2. the other stop commands in reverse start order: kube-proxy (and its nftables table),
+#      the kubelet (before containerd, so it restarts nothing), containerd with its
+#      containers and mounts;
+#   3. a wait of up to 10 s for all of them, then SIGKILL for stragglers, and a last wait.
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  # A second Ctrl-C or TERM must not cut the cleanup short and leave processes behind.
+  trap '' INT TERM
+  trap - EXIT
   rm -f "$RUDDER_DIR/ready"
+  if [[ -n $FOREGROUND_PID ]]; then
+    kill -TERM "$FOREGROUND_PID" 2>/dev/null || true
+  fi
   local i
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    log "stopping ${NAMES[i]} (pid ${PIDS[i]})"
-    ${STOPS[i]} || true
+    if [[ ${STOPS[i]} == signal ]] && kill -0 "${PIDS[i]}" 2>/dev/null; then
+      log "stopping ${NAMES[i]} (pid ${PIDS[i]})"
+      kill -TERM "${PIDS[i]}" 2>/dev/null || true
+    fi
   done
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    if [[ ${STOPS[i]} != signal ]]; then
+      log "stopping ${NAMES[i]} (pid ${PIDS[i]})"
+      ${STOPS[i]} || true
+    fi
+  done
+  local deadline=$((SECONDS + 10)) left
+  while true; do
+    left=()
+    for i in "${!PIDS[@]}"; do
+      kill -0 "${PIDS[i]}" 2>/dev/null && left+=("$i")
+    done
+    ((${#left[@]} == 0 || SECONDS >= deadline)) && break
+    sleep 0.2
+  done
+  for i in "${left[@]}"; do
+    log "${NAMES[i]} (pid ${PIDS[i]}) ignored SIGTERM; sending SIGKILL"
+    kill -KILL "${PIDS[i]}" 2>/dev/null || true
+  done
+  for i in "${!PIDS[@]}"; do
+    wait "${PIDS[i]}" 2>/dev/null || true
+  done
+  [[ -n $FOREGROUND_PID ]] && { kill -KILL "$FOREGROUND_PID" 2>/dev/null || true; }
+  rm -f "$RUDDER_DIR/pids"
   log "stopped; logs are in $LOG_DIR"
   exit "$status"
 }
 
-# remember NAME PID [STOP_COMMAND...] — stop with STOP_COMMAND instead of stop_pid on exit.
+# remember NAME PID [STOP_COMMAND...] — stop with STOP_COMMAND instead of SIGTERM on exit.
 remember() {
   NAMES+=("$1")
   PIDS+=("$2")
   if (($# > 2)); then
     STOPS+=("${*:3}")
   else
-    STOPS+=("rudder::util::stop_pid $2 10")
+    STOPS+=(signal)
   fi
+  echo "$1 $2" >>"$RUDDER_DIR/pids"
+}
+
+# interruptible COMMAND... — run a long foreground command (image builds, rollout waits) in
+# the background and wait for it: bash runs a trap only after a foreground command returns,
+# but interrupts `wait` at once, so INT/TERM stop the cluster without waiting for it.
+interruptible() {
+  "$@" &
+  FOREGROUND_PID=$!
+  local rc=0
+  wait "$FOREGROUND_PID" || rc=$?
+  FOREGROUND_PID=
+  return "$rc"
 }
 
 build() {
@@ -194,7 +252,7 @@ start_apiserver() {
     --advertise-address 127.0.0.1 \
     "${RUDDER_APISERVER_FLAGS[@]}" \
     -v "$LOG_LEVEL" \
-    >"$LOG_DIR/kube-apiserver.log" 2>&1 &
+    >"$LOG_DIR/kube-apiserver.log" 2>&1 200>&- &
   local pid=$!
   remember kube-apiserver "$pid"
   if ! rudder::util::wait_for kube-apiserver 60 "$pid" apiserver_ready; then
@@ -214,7 +272,7 @@ start_component() {
   local name=$1
   shift
   log "starting $name"
-  "$BIN_DIR/$name" "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  "$BIN_DIR/$name" "$@" >"$LOG_DIR/$name.log" 2>&1 200>&- &
   remember "$name" "$!"
 }
 
@@ -249,7 +307,7 @@ start_containerd() {
   fi
   remember containerd "$CONTAINERD_PID" stop_node_runtime
   log "building and importing images"
-  "$ROOT/hack/build-images.sh" --import "$CONTAINERD_SOCK"
+  interruptible "$ROOT/hack/build-images.sh" --import "$CONTAINERD_SOCK"
 }
 
 # Stop containerd with everything it runs, then unmount what the kubelet left mounted for
@@ -296,6 +354,8 @@ start_kubelet() {
     --authorization-mode Webhook \
     -v "${KUBELET_LOG_LEVEL:-1}"
   local pid=${PIDS[-1]}
+  # Stopped and awaited before containerd's teardown, so it restarts no container.
+  STOPS[-1]="rudder::util::stop_pid $pid 10"
   # A kubelet that rejects its flags or cannot reach containerd exits at once: say so here,
   # with its log, rather than leave it to the supervisor's one-liner.
   if ! rudder::util::wait_for kubelet 60 "$pid" kubelet_healthy 2>/dev/null; then
@@ -366,42 +426,18 @@ addons_wanted() {
       -x $BIN_DIR/kubectl ]]
 }
 
-# The kube-dns Service's address: the service range's tenth address (10.96.0.10 by default),
-# as kubeadm picks it; addons/dns/manifests/service.yaml names it.
-cluster_dns_ip() {
-  local first
-  first=$(rudder::control_plane::first_service_ip "$SERVICE_CIDR")
-  echo "${first%.*}.$((${first##*.} + 9))"
-}
+cluster_dns_ip() { rudder::addons::cluster_dns_ip "$SERVICE_CIDR"; }
 
-# The add-ons under addons/ — cluster DNS (kube-dns) and the Ingress controller (behind a
-# LoadBalancer Service) — applied with our own kubectl from their manifests. Their images
-# are built from the binaries and imported (no registry). The rollouts are awaited so the
-# cluster is usable when this script says it is; an add-on that does not come up is
+# Every add-on under addons/ (hack/lib/addons.sh), applied with our own kubectl; their
+# images are built from the binaries and imported (no registry). The rollouts are awaited
+# so the cluster is usable when this script says it is; an add-on that does not come up is
 # reported but does not stop the cluster.
 deploy_addons() {
   addons_wanted || { log "not deploying add-ons"; return 0; }
-  local want
-  want=$(cluster_dns_ip)
-  if ! grep -q "clusterIP: $want\$" "$ROOT/addons/dns/manifests/service.yaml"; then
-    log "not deploying add-ons: addons/dns/manifests/service.yaml does not use $want ($SERVICE_CIDR)"
-    return 0
-  fi
-  log "deploying add-ons: cluster DNS (kube-dns at $want) and the Ingress controller"
-  ADDON_BIN_DIR=$BIN_DIR "$ROOT/hack/build-images.sh" --addons --import "$CONTAINERD_SOCK" \
-    >>"$LOG_DIR/addons.log" 2>&1 ||
+  interruptible rudder::addons::import_images "$BIN_DIR" "$CONTAINERD_SOCK" "$LOG_DIR/addons.log" ||
     { log "building the add-on images failed; see $LOG_DIR/addons.log"; return 0; }
-  local kubectl=("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH") addon
-  for addon in dns ingress; do
-    "${kubectl[@]}" apply -f "$ROOT/addons/$addon/manifests/" >>"$LOG_DIR/addons.log" 2>&1 ||
-      { log "applying addons/$addon/manifests failed; see $LOG_DIR/addons.log"; return 0; }
-  done
-  for addon in rudder-dns rudder-ingress; do
-    if ! "${kubectl[@]}" -n kube-system rollout status "deployment/$addon" --timeout=120s \
-      >>"$LOG_DIR/addons.log" 2>&1; then
-      log "warning: $addon is not ready yet; see $LOG_DIR/addons.log and kubectl -n kube-system get pods"
-    fi
-  done
+  interruptible rudder::addons::deploy "$BIN_DIR/kubectl" "$KUBECONFIG_PATH" "$SERVICE_CIDR" \
+    "$LOG_DIR/addons.log" || log "add-ons not deployed; see $LOG_DIR/addons.log"
 }
 
 write_env_file() {
@@ -438,8 +474,11 @@ supervise() {
 }
 
 main() {
+  # One cluster at a time on this machine (hack/lib/lock.sh); a node started by hack/ha-up.sh
+  # (RUDDER_NODE_ONLY=1) inherits ha-up.sh's lock.
+  rudder::lock::acquire local-up-cluster || exit 1
   mkdir -p "$RUDDER_DIR" "$LOG_DIR"
-  rm -f "$RUDDER_DIR/ready"
+  rm -f "$RUDDER_DIR/ready" "$RUDDER_DIR/pids"
   if [[ ${RUDDER_SKIP_DEPS:-0} != 1 ]]; then
     "$ROOT/hack/install-deps.sh"
   fi

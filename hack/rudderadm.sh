@@ -37,6 +37,7 @@ source "$ROOT/hack/lib/guard.sh"
 source "$ROOT/hack/lib/containerd.sh"
 source "$ROOT/hack/lib/control-plane.sh"
 source "$ROOT/hack/lib/bootstrap.sh"
+source "$ROOT/hack/lib/lock.sh"
 
 BIN_DIR=${RUDDER_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -208,6 +209,12 @@ main() {
   rudder::bootstrap::layout
   local cmd=${1:-}
   shift || true
+  # init, join and reset create or remove bridges, containers and the kube-proxy table: one
+  # cluster script at a time on this machine (hack/lib/lock.sh). The lock is released when
+  # this script exits; the cluster it leaves running is not locked.
+  case $cmd in
+    init | join | reset) rudder::lock::acquire "rudderadm $cmd" || exit 1 ;;
+  esac
   case $cmd in
     init) cmd_init "$@" ;;
     join) cmd_join "$@" ;;

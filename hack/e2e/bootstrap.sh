@@ -23,6 +23,9 @@ export NODE_NAME=bootstrap-cp
 WORKER=bootstrap-w1
 KUBECONFIG=$RUDDER_ROOT/etc/kubernetes/admin.conf
 KUBECTL=${KUBECTL:-$(command -v kubectl)}
+source "$ROOT/hack/lib/lock.sh"
+# The whole run holds the cluster lock; rudderadm.sh inherits it.
+rudder::lock::acquire e2e/bootstrap || exit 1
 START=$SECONDS
 FAILED=0
 

@@ -39,6 +39,7 @@ source "$ROOT/hack/lib/util.sh"
 source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/control-plane.sh"
 source "$ROOT/hack/lib/ha.sh"
+source "$ROOT/hack/lib/lock.sh"
 
 HA_DIR=${RUDDER_DIR:-/tmp/rudder-ha-drill}
 export RUDDER_DIR=$HA_DIR
@@ -72,6 +73,9 @@ start_cluster() {
     [[ -e $HA_DIR/ready ]] || { log "no running HA cluster in $HA_DIR"; exit 1; }
     return
   fi
+  # Held for the whole drill (ha-up.sh inherits it); not with RUDDER_HA_EXISTING=1, where the
+  # running ha-up.sh holds it.
+  rudder::lock::acquire ha-failures || exit 1
   log "starting hack/ha-up.sh in $HA_DIR (output: $HA_DIR.out)"
   mkdir -p "$HA_DIR"
   rm -f "$HA_DIR/ready"

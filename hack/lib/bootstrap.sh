@@ -215,7 +215,7 @@ rudder::bootstrap::start_node() {
   )
   [[ -n $manifests ]] && args+=(--pod-manifest-path "$manifests")
   # setsid: the kubelet outlives this script and its terminal, as under systemd.
-  setsid "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null &
+  setsid "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null 200>&- &
   echo $! >"$dir/kubelet.pid"
   echo "$healthz" >"$dir/kubelet.healthz"
   if ! rudder::util::wait_for "kubelet $node" 60 "$(<"$dir/kubelet.pid")" \

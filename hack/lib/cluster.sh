@@ -6,6 +6,7 @@
 #   rudder::cluster::stop
 
 RUDDER_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$RUDDER_LIB_DIR/containerd.sh"
 
 rudder::cluster::start() {
   local dir=$1 port kubelet_port healthz_port
@@ -19,8 +20,11 @@ rudder::cluster::start() {
     KUBELET_PORT=$kubelet_port KUBELET_HEALTHZ_PORT=$healthz_port \
     POD_CIDR=${POD_CIDR:-10.244.250.0/24} CNI_BRIDGE=${CNI_BRIDGE:-rdr250} \
     RUDDER_SKIP_BUILD=${RUDDER_SKIP_BUILD:-0} \
-    "$RUDDER_LIB_DIR/../local-up-cluster.sh" >"$dir/local-up-cluster.out" 2>&1 &
+    setsid "$RUDDER_LIB_DIR/../local-up-cluster.sh" >"$dir/local-up-cluster.out" 2>&1 &
+  # setsid: the script leads its own process group (pgid = its pid) with everything it
+  # starts, so stop can sweep the group even if the script itself had to be killed.
   RUDDER_CLUSTER_PID=$!
+  RUDDER_CLUSTER_DIR=$dir
   RUDDER_CLUSTER_KUBECONFIG=$dir/admin.kubeconfig
   # A first build can take long; readiness itself takes seconds.
   if ! rudder::util::wait_for "local cluster" "${RUDDER_CLUSTER_TIMEOUT:-1800}" \
@@ -32,10 +36,24 @@ rudder::cluster::start() {
   fi
 }
 
+# The script stops what it started on TERM (hack/local-up-cluster.sh's cleanup). Should it
+# not finish within 90 s, it is killed, and every process it listed in DIR/pids and every
+# member of its process group gets SIGKILL, with containerd's containers and mounts reaped.
 rudder::cluster::stop() {
-  if [[ -n ${RUDDER_CLUSTER_PID:-} ]]; then
-    # local-up-cluster.sh stops what it started on TERM.
-    rudder::util::stop_pid "$RUDDER_CLUSTER_PID" 30
-    RUDDER_CLUSTER_PID=
+  local pid=${RUDDER_CLUSTER_PID:-} dir=${RUDDER_CLUSTER_DIR:-}
+  [[ -n $pid ]] || return 0
+  RUDDER_CLUSTER_PID=
+  rudder::util::stop_pid "$pid" 90
+  [[ -n $dir ]] || return 0
+  local name p
+  if [[ -f $dir/pids ]]; then
+    while read -r name p; do
+      if kill -0 "$p" 2>/dev/null; then
+        echo "cluster: $name (pid $p) outlived local-up-cluster.sh; killing it" >&2
+        kill -KILL "$p" 2>/dev/null || true
+      fi
+    done <"$dir/pids"
   fi
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rudder::containerd::reap "$dir/containerd"
 }

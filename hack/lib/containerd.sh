@@ -113,7 +113,7 @@ rudder::containerd::start() {
   rudder::containerd::reap "$dir"
   rudder::containerd::write_config "$dir"
   rm -f "$dir/containerd.sock" "$dir/containerd.sock.ttrpc"
-  "$bin" --config "$dir/config.toml" >>"$dir/containerd.log" 2>&1 &
+  "$bin" --config "$dir/config.toml" >>"$dir/containerd.log" 2>&1 200>&- &
   CONTAINERD_PID=$!
   CONTAINERD_SOCK=$dir/containerd.sock
   echo "$CONTAINERD_PID" >"$dir/containerd.pid"

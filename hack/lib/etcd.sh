@@ -34,7 +34,7 @@ rudder::etcd::launch_member() {
     --initial-advertise-peer-urls "$peer" \
     --initial-cluster "$initial_cluster" \
     --initial-cluster-state new \
-    >>"$log_file" 2>&1 &
+    >>"$log_file" 2>&1 200>&- &
   ETCD_PID=$!
 }
 

@@ -175,13 +175,13 @@ rudder::ha::start() {
         --secure-port "$(rudder::ha::var API_PORT_$n)" \
         --advertise-address 127.0.0.1 \
         "${RUDDER_APISERVER_FLAGS[@]}" \
-        -v "$LOG_LEVEL" >>"$log" 2>&1 &
+        -v "$LOG_LEVEL" >>"$log" 2>&1 200>&- &
       pid=$!
       ;;
     haproxy)
       rudder::ha::write_haproxy_config
       # -db: stay in the foreground (no daemon), so the pid is haproxy's own.
-      haproxy -db -f "$HA_DIR/haproxy.cfg" >>"$log" 2>&1 &
+      haproxy -db -f "$HA_DIR/haproxy.cfg" >>"$log" 2>&1 200>&- &
       pid=$!
       ;;
     kube-controller-manager-*)
@@ -190,7 +190,7 @@ rudder::ha::start() {
         --leader-elect=true \
         --root-ca-file "$HA_DIR/pki/ca.crt" \
         --node-monitor-grace-period "$NODE_MONITOR_GRACE_PERIOD" \
-        -v "$LOG_LEVEL" >>"$log" 2>&1 &
+        -v "$LOG_LEVEL" >>"$log" 2>&1 200>&- &
       pid=$!
       ;;
     kube-scheduler-*)
@@ -198,7 +198,7 @@ rudder::ha::start() {
         --kubeconfig "$HA_DIR/scheduler.kubeconfig" \
         --leader-elect=true \
         --secure-port "$(rudder::ha::var SCHEDULER_PORT_$n)" \
-        -v "$LOG_LEVEL" >>"$log" 2>&1 &
+        -v "$LOG_LEVEL" >>"$log" 2>&1 200>&- &
       pid=$!
       ;;
     worker-*)
