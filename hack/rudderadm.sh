@@ -3,15 +3,19 @@
 # the per-component images (hack/build-images.sh --components).
 #
 #   hack/rudderadm.sh init            # preflight, certs, kubeconfigs, etcd + control-plane
-#                                     # manifests, containerd + kubelet; waits for the
-#                                     # apiserver and the node Ready; leaves them running
+#                                     # + kube-proxy manifests, containerd + kubelet; waits
+#                                     # for the apiserver and the node Ready; applies the
+#                                     # add-ons; leaves them running
 #   hack/rudderadm.sh join NAME       # a worker kubelet NAME on this machine (own root dir,
-#                                     # containerd and pod CIDR) joining the cluster
+#                                     # containerd, pod CIDR and bridge) joining the cluster
 #   hack/rudderadm.sh reset           # stop every kubelet and its containers, remove the
 #                                     # manifests, PKI, kubeconfigs and etcd data
 #
 # kubeadm's phases, in order: preflight → certs → kubeconfig → etcd/control-plane (static pod
-# manifests) → kubelet-start → wait-control-plane → mark-control-plane. After init:
+# manifests) → kubelet-start → wait-control-plane → addon → mark-control-plane. (kubeadm
+# marks before the add-ons; here the add-ons come first so that their pods, whose manifests
+# carry no control-plane toleration as kubeadm's CoreDNS does, are placed on the
+# control-plane node before it is tainted and are running when init ends.) After init:
 #   export KUBECONFIG=$RUDDER_ROOT/etc/kubernetes/admin.conf; kubectl get pods -n kube-system
 #
 # Environment:
@@ -21,9 +25,15 @@
 #   RUDDER_BIN_DIR       our binaries (default $CARGO_TARGET_DIR or <repo>/target, then /debug)
 #   NODE_NAME            the control-plane node (default rudder-cp)
 #   POD_CIDR, CNI_BRIDGE the control-plane node's pod CIDR and bridge (10.244.60.0/24, rdr60)
-#   JOIN_POD_CIDR, JOIN_BRIDGE  a joining worker's (default 10.244.61.0/24, rdr61)
+#   JOIN_POD_CIDR, JOIN_BRIDGE  a joining worker's (default: the first free of
+#                        10.244.61.0/24 + rdr61, 10.244.62.0/24 + rdr62, …)
+#   CLUSTER_CIDR         every node's pod CIDR together, kube-proxy's --cluster-cidr
+#                        (default 10.244.0.0/16)
+#   RUDDER_NO_ADDONS=1   no add-ons (addons/*/manifests, hack/lib/addons.sh) and no
+#                        --cluster-dns for the kubelets
 #   SERVICE_CIDR         --service-cluster-ip-range (default 10.96.0.0/12)
 #   API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT
+#   PROXY_HEALTHZ_PORT PROXY_METRICS_PORT
 #                        loopback ports (default: free ones)
 #   KUBECTL              kubectl for the readiness checks (default: kubectl on PATH)
 #   RUDDER_CONTROL_PLANE_TAINT=0  no NoSchedule taint on the control-plane node (kubeadm
@@ -38,6 +48,7 @@ source "$ROOT/hack/lib/containerd.sh"
 source "$ROOT/hack/lib/control-plane.sh"
 source "$ROOT/hack/lib/bootstrap.sh"
 source "$ROOT/hack/lib/lock.sh"
+source "$ROOT/hack/lib/addons.sh"
 
 BIN_DIR=${RUDDER_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
@@ -68,7 +79,7 @@ node_ready() {
 # True when every control-plane static pod has a Running mirror pod.
 control_plane_mirrored() {
   local c phase
-  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+  for c in $RUDDER_STATIC_PODS; do
     phase=$(kubectl_admin get pod -n kube-system "$c-$NODE_NAME" \
       -o 'jsonpath={.metadata.annotations.kubernetes\.io/config\.mirror}/{.status.phase}' 2>/dev/null) || return 1
     [[ $phase == ?*/Running ]] || return 1
@@ -91,7 +102,8 @@ save_state() {
   {
     local v
     for v in NODE_NAME POD_CIDR CNI_BRIDGE API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT \
-      KUBELET_PORT KUBELET_HEALTHZ_PORT SERVICE_CIDR; do
+      KUBELET_PORT KUBELET_HEALTHZ_PORT SERVICE_CIDR CLUSTER_CIDR PROXY_HEALTHZ_PORT \
+      PROXY_METRICS_PORT; do
       printf '%s=%q\n' "$v" "${!v}"
     done
   } >"$STATE_FILE"
@@ -101,8 +113,10 @@ cmd_init() {
   NODE_NAME=${NODE_NAME:-rudder-cp}
   POD_CIDR=${POD_CIDR:-10.244.60.0/24}
   CNI_BRIDGE=${CNI_BRIDGE:-rdr60}
+  CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
   local p
-  for p in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT; do
+  for p in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT \
+    PROXY_HEALTHZ_PORT PROXY_METRICS_PORT; do
     [[ -n ${!p:-} ]] || rudder::util::free_port "$p"
   done
   local start=$SECONDS
@@ -115,7 +129,7 @@ cmd_init() {
   save_state
   log "[certs] generating the PKI in $PKI_DIR"
   rudder::bootstrap::certs
-  log "[kubeconfig] writing admin.conf, controller-manager.conf, scheduler.conf in $KUBE_DIR"
+  log "[kubeconfig] writing admin.conf, controller-manager.conf, scheduler.conf, kube-proxy.conf in $KUBE_DIR"
   rudder::bootstrap::kubeconfigs
   rudder::bootstrap::node_credentials "$NODE_NAME"
   log "[control-plane] writing static pod manifests in $MANIFEST_DIR"
@@ -134,6 +148,10 @@ cmd_init() {
   log "[wait-control-plane] waiting for node $NODE_NAME Ready and the control-plane mirror pods"
   rudder::util::wait_for "node $NODE_NAME" "$TIMEOUT" 0 node_ready "$NODE_NAME" || return 1
   rudder::util::wait_for "control-plane mirror pods" "$TIMEOUT" 0 control_plane_mirrored || return 1
+  if [[ ${RUDDER_NO_ADDONS:-0} != 1 ]]; then
+    log "[addon] applying the add-ons (details in $LOG_DIR/addons.log)"
+    rudder::bootstrap::addons || return 1
+  fi
   mark_control_plane
   log "control plane up in $((SECONDS - start))s. To use it:"
   log "  export KUBECONFIG=$KUBE_DIR/admin.conf"
@@ -150,14 +168,36 @@ load_state() {
   source "$STATE_FILE"
 }
 
+# The first worker network (10.244.K.0/24 on bridge rdrK, K = 61, 62, …) that no node of
+# this cluster uses and whose bridge has no ports: FREE_CIDR and FREE_BRIDGE.
+free_worker_network() {
+  local k used="" f
+  for f in "$NODES_DIR"/*/bridge; do
+    [[ -f $f ]] && used+=" $(<"$f") "
+  done
+  for ((k = 61; k < 100; k++)); do
+    [[ $used == *" rdr$k "* ]] && continue
+    [[ -n $(ip -o link show master "rdr$k" 2>/dev/null) ]] && continue
+    FREE_CIDR=10.244.$k.0/24
+    FREE_BRIDGE=rdr$k
+    return 0
+  done
+  return 1
+}
+
 cmd_join() {
   local node=${1:-}
   [[ -n $node ]] || { log "join needs a node name"; return 2; }
   load_state
-  local cidr=${JOIN_POD_CIDR:-10.244.61.0/24} bridge=${JOIN_BRIDGE:-rdr61} port healthz
   if [[ -d $(rudder::bootstrap::node_dir "$node") ]]; then
     log "node $node already exists here (reset removes it)"
     return 1
+  fi
+  local cidr=${JOIN_POD_CIDR:-} bridge=${JOIN_BRIDGE:-} port healthz
+  if [[ -z $cidr || -z $bridge ]]; then
+    free_worker_network || { log "[preflight] no free pod CIDR/bridge; set JOIN_POD_CIDR/JOIN_BRIDGE"; return 1; }
+    cidr=${JOIN_POD_CIDR:-$FREE_CIDR}
+    bridge=${JOIN_BRIDGE:-$FREE_BRIDGE}
   fi
   if [[ -n $(ip -o link show master "$bridge" 2>/dev/null) ]]; then
     log "[preflight] bridge $bridge is in use; set JOIN_BRIDGE/JOIN_POD_CIDR"
@@ -198,9 +238,15 @@ cmd_reset() {
       fi
     done
   fi
+  # kube-proxy's nftables table outlives it (as upstream's, so a restart drops no traffic);
+  # with every pod gone it goes too.
+  if [[ -x $BIN_DIR/kube-proxy ]]; then
+    log "[reset] removing kube-proxy's nftables table"
+    "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  fi
   log "[reset] removing manifests, PKI, kubeconfigs, etcd data and node state"
   rm -rf "$MANIFEST_DIR" "$PKI_DIR" "$ETCD_DATA_DIR" "$NODES_DIR"
-  rm -f "$KUBE_DIR"/{admin,controller-manager,scheduler}.conf "$STATE_FILE"
+  rm -f "$KUBE_DIR"/{admin,controller-manager,scheduler,kube-proxy}.conf "$STATE_FILE"
   # The traffic guard stays: other clusters on this machine may rely on it.
   log "[reset] done (logs kept in $LOG_DIR)"
 }

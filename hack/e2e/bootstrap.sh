@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# End-to-end test of hack/rudderadm.sh (issue 9): on a private root (nothing under the real
-# /etc or /var is touched) it runs
-#   init   → the control-plane static pods Running from rudder.local images, each with a
-#            mirror pod (kubernetes.io/config.mirror, config.source=file) owned by the Node;
-#            the node Ready
-#   join   → a worker kubelet on the same machine, Ready
+# End-to-end test of hack/rudderadm.sh (issue 9, must-show 1 and 2): on a private root
+# (nothing under the real /etc or /var is touched) it runs
+#   init   → the control-plane static pods (and kube-proxy's) Running from rudder.local
+#            images, each with a mirror pod (kubernetes.io/config.mirror, config.source=file)
+#            owned by the Node; the node Ready; the add-ons (DNS, Ingress) available
+#   join ×2 → two worker kubelets on the same machine, Ready, each with its own pod CIDR
 #   the control-plane node labelled node-role.kubernetes.io/control-plane and tainted NoSchedule
-#   a Deployment of 2 busybox pods Running on the worker, with pod IPs from its CIDR
-#   reset  → no kubelet, containerd, container, mount, bridge or file of the cluster is left
+#   a Deployment of 6 busybox web servers, 3 on each worker, with pod IPs from its CIDR
+#   a pod on worker 1 fetches a page from a pod on worker 2 by pod IP, and back
+#   a pod resolves the Deployment's Service by name (cluster DNS) and reaches its pods
+#   reset  → no kubelet, containerd, container, mount, bridge, nftables table or file of the
+#            cluster is left
 # and exits non-zero at the first failure (after a reset, unless BOOTSTRAP_KEEP=1).
 #
 #   hack/e2e/bootstrap.sh
@@ -20,7 +23,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ADM=$ROOT/hack/rudderadm.sh
 export RUDDER_ROOT=${RUDDER_ROOT:-$(mktemp -d /tmp/rudder-bootstrap.XXXXXX)}
 export NODE_NAME=bootstrap-cp
-WORKER=bootstrap-w1
+WORKERS=(bootstrap-w1 bootstrap-w2)
 KUBECONFIG=$RUDDER_ROOT/etc/kubernetes/admin.conf
 KUBECTL=${KUBECTL:-$(command -v kubectl)}
 source "$ROOT/hack/lib/lock.sh"
@@ -51,6 +54,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# http_get POD ADDRESS PORT — the body of http://ADDRESS:PORT/ fetched from inside POD. With
+# busybox nc: the test image's busybox wget crashes (SIGSEGV) there.
+http_get() {
+  local out
+  out=$(k exec "$1" -- sh -c 'printf "GET / HTTP/1.0\r\nHost: %s\r\n\r\n" "$0" | nc -w 5 "$0" "$1"' "$2" "$3") ||
+    return 1
+  tr -d '\r' <<<"$out" | sed '1,/^$/d'
+}
+
 # Retry "$@" for up to $1 seconds.
 eventually() {
   local timeout=$1 deadline
@@ -69,7 +81,7 @@ log "init took $((SECONDS - START))s"
 # Every control-plane component: a Running mirror pod, annotated as upstream's, owned by the
 # Node, whose container runs the rudder.local image.
 version=$(awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print "v" $2; exit}' "$ROOT/Cargo.toml")
-for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+for c in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
   pod=$c-$NODE_NAME
   got=$(k get pod -n kube-system "$pod" -o 'jsonpath={.status.phase} {.metadata.annotations.kubernetes\.io/config\.source} {.metadata.ownerReferences[0].kind} {.spec.containers[0].image} {.metadata.annotations.kubernetes\.io/config\.mirror}') ||
     fail "no mirror pod $pod"
@@ -90,34 +102,133 @@ k get node "$NODE_NAME" -o 'jsonpath={.metadata.labels}' | grep -q '"node-role.k
   fail "control-plane node lacks the node-role.kubernetes.io/control-plane label"
 log "ok: $NODE_NAME labelled and tainted as the control plane"
 
-log "join $WORKER"
-"$ADM" join "$WORKER" || fail "rudderadm join"
-for n in "$NODE_NAME" "$WORKER"; do
+for w in "${WORKERS[@]}"; do
+  log "join $w"
+  t=$SECONDS
+  "$ADM" join "$w" || fail "rudderadm join $w"
+  log "join $w took $((SECONDS - t))s"
+done
+for n in "$NODE_NAME" "${WORKERS[@]}"; do
   [[ $(k get node "$n" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]] ||
     fail "node $n not Ready"
+  cidr=$(k get node "$n" -o 'jsonpath={.spec.podCIDR}')
+  log "ok: node $n Ready, pod CIDR $cidr"
 done
-log "ok: nodes $NODE_NAME and $WORKER Ready"
+# Each worker its own pod CIDR (rudderadm join picks 10.244.61.0/24, 10.244.62.0/24, …).
+declare -A CIDR_OF
+for w in "${WORKERS[@]}"; do
+  CIDR_OF[$w]=$(k get node "$w" -o 'jsonpath={.spec.podCIDR}')
+done
+[[ ${CIDR_OF[${WORKERS[0]}]} != "${CIDR_OF[${WORKERS[1]}]}" ]] || fail "both workers have pod CIDR ${CIDR_OF[${WORKERS[0]}]}"
 
-log "a Deployment of 2 busybox pods"
-k create deployment bootstrap-web --image=busybox:latest --replicas=2 -- sleep 3600 >/dev/null ||
-  fail "creating the Deployment"
-all_running() {
-  local phases
-  phases=$(k get pods -l app=bootstrap-web -o 'jsonpath={range .items[*]}{.status.phase}{"\n"}{end}')
-  [[ $(grep -c '^Running$' <<<"$phases") == 2 ]]
+# The add-ons init applied: cluster DNS and the Ingress controller available.
+for d in rudder-dns rudder-ingress; do
+  [[ $(k -n kube-system get deployment "$d" -o 'jsonpath={.status.availableReplicas}') -ge 1 ]] 2>/dev/null ||
+    fail "add-on $d is not available: $(k -n kube-system get pods -o wide 2>&1)"
+done
+log "ok: add-ons rudder-dns and rudder-ingress available"
+
+# A Deployment of 6 busybox web servers spread evenly over the workers: a hard topology
+# spread over hostnames that ignores tainted nodes (nodeTaintsPolicy Honor; by default the
+# tainted control-plane node would count as an empty domain and block the spread), so each
+# worker gets exactly 3.
+log "a Deployment of 6 busybox web servers, spread over the workers"
+k apply -f - >/dev/null <<'YAML' || fail "creating the Deployment and Service"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: bootstrap-web
+spec:
+  replicas: 6
+  selector:
+    matchLabels:
+      app: bootstrap-web
+  template:
+    metadata:
+      labels:
+        app: bootstrap-web
+    spec:
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: DoNotSchedule
+        nodeTaintsPolicy: Honor
+        labelSelector:
+          matchLabels:
+            app: bootstrap-web
+      containers:
+      - name: web
+        image: busybox:latest
+        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+        ports:
+        - containerPort: 8080
+        readinessProbe:
+          tcpSocket:
+            port: 8080
+          periodSeconds: 2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: bootstrap-web
+spec:
+  selector:
+    app: bootstrap-web
+  ports:
+  - port: 80
+    targetPort: 8080
+YAML
+all_ready() {
+  [[ $(k get deployment bootstrap-web -o 'jsonpath={.status.readyReplicas}') == 6 ]]
 }
-eventually 90 all_running || {
+eventually 120 all_ready || {
   k get pods -o wide >&2 || true
-  fail "the Deployment's pods are not Running"
+  fail "the Deployment's 6 pods are not Ready"
 }
+declare -A PODS_ON POD_ON IP_OF
 while read -r name ip node; do
   case $node in
     "$NODE_NAME") fail "$name runs on the tainted control-plane node" ;;
-    "$WORKER") [[ $ip == 10.244.61.* ]] || fail "$name on $node has IP $ip, outside 10.244.61.0/24" ;;
+    "${WORKERS[0]}" | "${WORKERS[1]}")
+      [[ $ip == "${CIDR_OF[$node]%.0/24}".* ]] || fail "$name on $node has IP $ip, outside ${CIDR_OF[$node]}" ;;
     *) fail "$name runs on unknown node $node" ;;
   esac
-  log "ok: $name Running on $node at $ip"
+  PODS_ON[$node]=$((${PODS_ON[$node]:-0} + 1))
+  POD_ON[$node]=$name
+  IP_OF[$name]=$ip
 done < <(k get pods -l app=bootstrap-web -o 'jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.nodeName}{"\n"}{end}')
+for w in "${WORKERS[@]}"; do
+  [[ ${PODS_ON[$w]:-0} == 3 ]] || fail "$w runs ${PODS_ON[$w]:-0} of the 6 pods, want 3"
+done
+log "ok: 6 pods Ready, 3 on ${WORKERS[0]} (${CIDR_OF[${WORKERS[0]}]}), 3 on ${WORKERS[1]} (${CIDR_OF[${WORKERS[1]}]})"
+
+# Pod to pod across nodes, by IP, both ways: each node's bridge and pod CIDR, routed by the
+# host between them (host-gw on one machine).
+for pair in "0 1" "1 0"; do
+  read -r a b <<<"$pair"
+  from=${POD_ON[${WORKERS[a]}]} to=${POD_ON[${WORKERS[b]}]}
+  got=$(http_get "$from" "${IP_OF[$to]}" 8080 2>&1) ||
+    fail "$from (${WORKERS[a]}) cannot reach $to (${WORKERS[b]}) at ${IP_OF[$to]}: $got"
+  [[ $got == "$to" ]] || fail "$from reached ${IP_OF[$to]} but got '$got', want '$to'"
+  log "ok: $from on ${WORKERS[a]} reached $to on ${WORKERS[b]} at ${IP_OF[$to]}"
+done
+
+# A Service by name: cluster DNS (the add-on, at the kubelets' --cluster-dns) resolves it,
+# kube-proxy carries the connection to one of the 6 pods, wherever it runs.
+from=${POD_ON[${WORKERS[0]}]}
+svc_ip=$(k get service bootstrap-web -o 'jsonpath={.spec.clusterIP}')
+resolved=$(k exec "$from" -- nslookup -type=a bootstrap-web.default.svc.cluster.local. 2>&1 |
+  awk '/^Address/ {a = $NF} END {print a}') || true
+[[ $resolved == "$svc_ip" ]] ||
+  fail "bootstrap-web.default.svc.cluster.local resolved to '$resolved' in $from, want $svc_ip"
+seen=()
+for _ in 1 2 3 4 5 6; do
+  got=$(http_get "$from" "$resolved" 80 2>&1) ||
+    fail "$from cannot reach Service bootstrap-web at $resolved: $got"
+  [[ -n ${IP_OF[$got]:-} ]] || fail "Service bootstrap-web answered '$got', not one of its pods"
+  seen+=("$got")
+done
+log "ok: $from resolved bootstrap-web to $resolved and reached its pods: $(printf '%s\n' "${seen[@]}" | sort -u | paste -sd' ')"
 
 log "reset"
 "$ADM" reset || fail "rudderadm reset"
@@ -128,9 +239,10 @@ done
 while read -r m; do
   [[ -n $m ]] && left+=("mount $m")
 done < <(awk -v r="$RUDDER_ROOT" 'index($2, r) == 1 {print $2}' /proc/mounts)
-for b in rdr60 rdr61; do
+for b in rdr60 rdr61 rdr62; do
   ip link show "$b" >/dev/null 2>&1 && left+=("bridge $b")
 done
+nft list table ip kube-proxy >/dev/null 2>&1 && left+=("nftables table ip kube-proxy")
 while read -r f; do
   [[ -n $f ]] && left+=("file $f")
 done < <(find "$RUDDER_ROOT" -mindepth 1 -not -type d -not -path "$RUDDER_ROOT/var/log/*")

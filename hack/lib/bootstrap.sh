@@ -7,11 +7,13 @@
 #   rudder::bootstrap::layout                 # paths under RUDDER_ROOT (default /)
 #   rudder::bootstrap::preflight              # checks; exits with every problem listed
 #   rudder::bootstrap::certs                  # PKI (cluster CA, apiserver, SA keys …)
-#   rudder::bootstrap::kubeconfigs            # admin, controller-manager, scheduler
+#   rudder::bootstrap::kubeconfigs            # admin, controller-manager, scheduler, kube-proxy
 #   rudder::bootstrap::node_credentials NODE  # kubelet client kubeconfig + serving cert
 #   rudder::bootstrap::render TEMPLATE        # a manifests/ template, on stdout
 #   rudder::bootstrap::static_pods            # render every control-plane manifest
-#   rudder::bootstrap::start_node NODE CIDR BRIDGE MANIFESTS  # containerd + kubelet
+#   rudder::bootstrap::start_node NODE CIDR BRIDGE PORT HEALTHZ [MANIFESTS]
+#                                             # containerd (+ images) and the kubelet
+#   rudder::bootstrap::addons                 # every addons/*/manifests (hack/lib/addons.sh)
 #   rudder::bootstrap::stop_node NODE         # kubelet, containers, containerd, mounts
 
 # The paths kubeadm uses, all under RUDDER_ROOT so a test can keep the real /etc and /var
@@ -27,6 +29,9 @@ rudder::bootstrap::layout() {
   LOG_DIR=$root/var/log/rudder
   STATE_FILE=$KUBE_DIR/rudderadm.env
 }
+
+# The static pods init writes, in start order; each has a mirror pod named NAME-NODE.
+RUDDER_STATIC_PODS="etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy"
 
 # Where a node's kubelet root, containerd and pid files live.
 rudder::bootstrap::node_dir() { echo "$NODES_DIR/$1"; }
@@ -46,11 +51,14 @@ rudder::bootstrap::preflight() {
   done
   [[ -d /usr/lib/cni ]] ||
     rudder::bootstrap::problem "/usr/lib/cni missing (Debian containernetworking-plugins)"
-  for bin in kubelet kubectl rudder-pki kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+  local bins=(kubelet kubectl rudder-pki kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
+  [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] || bins+=(rudder-dns rudder-ingress)
+  for bin in "${bins[@]}"; do
     [[ -x $BIN_DIR/$bin ]] ||
       rudder::bootstrap::problem "$BIN_DIR/$bin missing (cargo build --bins, or set RUDDER_BIN_DIR)"
   done
-  for name in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT; do
+  for name in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT \
+    PROXY_HEALTHZ_PORT PROXY_METRICS_PORT; do
     port=${!name}
     if rudder::util::port_in_use "$port"; then
       rudder::bootstrap::problem "port $port ($name) is in use"
@@ -95,6 +103,10 @@ rudder::bootstrap::kubeconfigs() {
     system:kube-controller-manager "$server" "$KUBE_DIR/controller-manager.conf"
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-scheduler "$server" "$KUBE_DIR/scheduler.conf"
+  # kube-proxy's identity: the bootstrap policy binds system:kube-proxy to
+  # system:node-proxier (kubeadm gives the DaemonSet a ServiceAccount with that binding).
+  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
+    system:kube-proxy "$server" "$KUBE_DIR/kube-proxy.conf"
   chmod 600 "$KUBE_DIR"/*.conf
 }
 
@@ -139,7 +151,7 @@ rudder::bootstrap::yaml_quote() {
 rudder::bootstrap::render() {
   local template=$1 line indent arg var out
   local vars=(VERSION NODE_NAME API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT
-    ETCD_DATA_DIR PKI_DIR KUBE_DIR)
+    ETCD_DATA_DIR PKI_DIR KUBE_DIR CLUSTER_CIDR PROXY_HEALTHZ_PORT PROXY_METRICS_PORT)
   out=$(
     while IFS= read -r line || [[ -n $line ]]; do
       if [[ $line =~ ^([[:space:]]*)-\ \{\{APISERVER_FLAGS\}\}$ ]]; then
@@ -162,13 +174,13 @@ rudder::bootstrap::render() {
   printf '%s\n' "$out"
 }
 
-# Writes the four control-plane manifests. Each is written to a dot-file first and renamed:
+# Writes the control-plane manifests (and kube-proxy's, see manifests/kube-proxy.yaml). Each is written to a dot-file first and renamed:
 # the kubelet skips dot-files, so it never reads a half-written manifest.
 rudder::bootstrap::static_pods() {
   local c
   mkdir -p "$MANIFEST_DIR"
   rudder::control_plane::apiserver_flags "$PKI_DIR" "$SERVICE_CIDR" "$NODE_PORT_RANGE"
-  for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
+  for c in $RUDDER_STATIC_PODS; do
     rudder::bootstrap::render "$ROOT/manifests/$c.yaml" >"$MANIFEST_DIR/.$c.yaml"
     mv "$MANIFEST_DIR/.$c.yaml" "$MANIFEST_DIR/$c.yaml"
   done
@@ -188,8 +200,15 @@ rudder::bootstrap::start_node() {
     echo "rudderadm: containerd for $node did not start; see $dir/containerd/containerd.log" >&2
     return 1
   fi
-  IMAGES_DIR=${IMAGES_DIR:-$ROOT/_output/images} RUDDER_BIN_DIR=$BIN_DIR \
-    "$ROOT/hack/build-images.sh" --components --import "$CONTAINERD_SOCK" 2>>"$LOG_DIR/images.log" || {
+  # The component images on the node that runs the static pods (a worker has none: its
+  # import would cost half a minute), and the add-on images everywhere: any node may run an
+  # add-on pod, and they are never pulled (no registry).
+  local image_sets=()
+  [[ -n $manifests ]] && image_sets+=(--components)
+  [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] || image_sets+=(--addons)
+  IMAGES_DIR=${IMAGES_DIR:-$ROOT/_output/images} RUDDER_BIN_DIR=$BIN_DIR ADDON_BIN_DIR=$BIN_DIR \
+    "$ROOT/hack/build-images.sh" "${image_sets[@]}" --import "$CONTAINERD_SOCK" \
+    2>>"$LOG_DIR/images.log" || {
     echo "rudderadm: importing images failed; see $LOG_DIR/images.log" >&2
     return 1
   }
@@ -214,6 +233,9 @@ rudder::bootstrap::start_node() {
     -v "${KUBELET_LOG_LEVEL:-1}"
   )
   [[ -n $manifests ]] && args+=(--pod-manifest-path "$manifests")
+  # ClusterFirst pods resolve through the DNS add-on's Service (kubeadm's clusterDNS).
+  [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] ||
+    args+=(--cluster-dns "$(rudder::addons::cluster_dns_ip "$SERVICE_CIDR")")
   # setsid: the kubelet outlives this script and its terminal, as under systemd.
   setsid "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null 200>&- &
   echo $! >"$dir/kubelet.pid"
@@ -240,4 +262,11 @@ rudder::bootstrap::stop_node() {
   fi
   rudder::containerd::stop "$dir/containerd"
   rudder::containerd::unmount_under "$dir"
+}
+
+# rudder::bootstrap::addons — kubeadm's addon phase: every addons/*/manifests applied with
+# the admin kubeconfig, their Deployments awaited (hack/lib/addons.sh).
+rudder::bootstrap::addons() {
+  rudder::addons::deploy "$KUBECTL" "$KUBE_DIR/admin.conf" "$SERVICE_CIDR" \
+    "$LOG_DIR/addons.log" "${TIMEOUT:-180}"
 }
