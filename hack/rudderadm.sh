@@ -189,11 +189,16 @@ cmd_join() {
   local node=${1:-}
   [[ -n $node ]] || { log "join needs a node name"; return 2; }
   load_state
+  local cidr=${JOIN_POD_CIDR:-} bridge=${JOIN_BRIDGE:-} port healthz
+  # Several joins may run at once (hack/e2e/bootstrap.sh joins its workers in parallel):
+  # the node directory and its bridge are claimed under a lock, so no two pick the same.
+  mkdir -p "$NODES_DIR"
+  exec 201>"$NODES_DIR/.join.lock"
+  flock 201
   if [[ -d $(rudder::bootstrap::node_dir "$node") ]]; then
     log "node $node already exists here (reset removes it)"
     return 1
   fi
-  local cidr=${JOIN_POD_CIDR:-} bridge=${JOIN_BRIDGE:-} port healthz
   if [[ -z $cidr || -z $bridge ]]; then
     free_worker_network || { log "[preflight] no free pod CIDR/bridge; set JOIN_POD_CIDR/JOIN_BRIDGE"; return 1; }
     cidr=${JOIN_POD_CIDR:-$FREE_CIDR}
@@ -203,6 +208,9 @@ cmd_join() {
     log "[preflight] bridge $bridge is in use; set JOIN_BRIDGE/JOIN_POD_CIDR"
     return 1
   fi
+  mkdir -p "$(rudder::bootstrap::node_dir "$node")"
+  echo "$bridge" >"$(rudder::bootstrap::node_dir "$node")/bridge"
+  exec 201>&-
   rudder::util::free_port port
   rudder::util::free_port healthz
   apiserver_healthy || { log "the apiserver at 127.0.0.1:$API_PORT does not answer"; return 1; }
