@@ -29,6 +29,11 @@
 #                        10.244.61.0/24 + rdr61, 10.244.62.0/24 + rdr62, …)
 #   CLUSTER_CIDR         every node's pod CIDR together, kube-proxy's --cluster-cidr
 #                        (default 10.244.0.0/16)
+#   RUDDER_NODE_NETNS=0  workers share the host's network namespace (all kubelets on
+#                        127.0.0.1) instead of one namespace each
+#   NODE_NET_BRIDGE, NODE_NET_PREFIX  the node network: a host bridge (default rdr-nodes)
+#                        at PREFIX.1/24 (default 172.30.60.1, where the apiserver then
+#                        listens); worker K (pod CIDR 10.244.K.0/24) is at PREFIX.K
 #   RUDDER_NO_ADDONS=1   no add-ons (addons/*/manifests, hack/lib/addons.sh) and no
 #                        --cluster-dns for the kubelets
 #   SERVICE_CIDR         --service-cluster-ip-range (default 10.96.0.0/12)
@@ -54,6 +59,12 @@ BIN_DIR=${RUDDER_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
 SERVICE_CIDR=${SERVICE_CIDR:-10.96.0.0/12}
 NODE_PORT_RANGE=${NODE_PORT_RANGE:-30000-32767}
 TIMEOUT=${RUDDER_INIT_TIMEOUT:-180}
+# Workers in their own network namespaces (see join) unless RUDDER_NODE_NETNS=0; the node
+# network's bridge and its /24 prefix (the host is .1, where the apiserver listens).
+RUDDER_NODE_NETNS=${RUDDER_NODE_NETNS:-1}
+NODE_NET_BRIDGE=${NODE_NET_BRIDGE:-rdr-nodes}
+NODE_NET_PREFIX=${NODE_NET_PREFIX:-172.30.60}
+API_HOST=127.0.0.1
 VERSION=$(awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print "v" $2; exit}' "$ROOT/Cargo.toml")
 
 log() { echo "rudderadm: $*" >&2; }
@@ -67,7 +78,7 @@ kubectl_admin() { "$KUBECTL" --kubeconfig "$KUBE_DIR/admin.conf" "$@"; }
 
 apiserver_healthy() {
   curl -fsS --max-time 2 --cacert "$PKI_DIR/ca.crt" --cert "$PKI_DIR/admin.crt" \
-    --key "$PKI_DIR/admin.key" "https://127.0.0.1:$API_PORT/readyz" >/dev/null
+    --key "$PKI_DIR/admin.key" "https://$API_HOST:$API_PORT/readyz" >/dev/null
 }
 
 # True when node $1 reports Ready=True.
@@ -103,7 +114,7 @@ save_state() {
     local v
     for v in NODE_NAME POD_CIDR CNI_BRIDGE API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT \
       KUBELET_PORT KUBELET_HEALTHZ_PORT SERVICE_CIDR CLUSTER_CIDR PROXY_HEALTHZ_PORT \
-      PROXY_METRICS_PORT; do
+      PROXY_METRICS_PORT RUDDER_NODE_NETNS NODE_NET_BRIDGE NODE_NET_PREFIX API_HOST; do
       printf '%s=%q\n' "$v" "${!v}"
     done
   } >"$STATE_FILE"
@@ -114,6 +125,7 @@ cmd_init() {
   POD_CIDR=${POD_CIDR:-10.244.60.0/24}
   CNI_BRIDGE=${CNI_BRIDGE:-rdr60}
   CLUSTER_CIDR=${CLUSTER_CIDR:-10.244.0.0/16}
+  [[ $RUDDER_NODE_NETNS == 1 ]] && API_HOST=$NODE_NET_PREFIX.1
   local p
   for p in API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT KUBELET_PORT KUBELET_HEALTHZ_PORT \
     PROXY_HEALTHZ_PORT PROXY_METRICS_PORT; do
@@ -127,6 +139,14 @@ cmd_init() {
   mkdir -p "$KUBE_DIR" "$LOG_DIR"
   # Written before anything else: reset removes PKI and etcd data only where init ran.
   save_state
+  if [[ $RUDDER_NODE_NETNS == 1 ]]; then
+    log "[network] node bridge $NODE_NET_BRIDGE at $API_HOST/24 (the apiserver listens there)"
+    rudder::bootstrap::node_network_up
+  fi
+  # kube-proxy runs unprivileged here (manifests/kube-proxy.yaml) and cannot set this
+  # itself: node ports on 127.0.0.1, and Services whose endpoint is a loopback address,
+  # need the kernel to route loopback-addressed packets that come from pods.
+  sysctl -qw net.ipv4.conf.all.route_localnet=1
   log "[certs] generating the PKI in $PKI_DIR"
   rudder::bootstrap::certs
   log "[kubeconfig] writing admin.conf, controller-manager.conf, scheduler.conf, kube-proxy.conf in $KUBE_DIR"
@@ -139,7 +159,7 @@ cmd_init() {
   log "[kubelet-start] containerd and the kubelet for node $NODE_NAME (pod CIDR $POD_CIDR, bridge $CNI_BRIDGE)"
   rudder::bootstrap::start_node "$NODE_NAME" "$POD_CIDR" "$CNI_BRIDGE" "$KUBELET_PORT" \
     "$KUBELET_HEALTHZ_PORT" "$MANIFEST_DIR"
-  log "[wait-control-plane] waiting for the apiserver at https://127.0.0.1:$API_PORT (up to ${TIMEOUT}s)"
+  log "[wait-control-plane] waiting for the apiserver at https://$API_HOST:$API_PORT (up to ${TIMEOUT}s)"
   if ! rudder::util::wait_for kube-apiserver "$TIMEOUT" 0 apiserver_healthy; then
     log "the apiserver did not become ready; see $LOG_DIR/kubelet-$NODE_NAME.log and"
     log "  ctr --address $(rudder::bootstrap::node_dir "$NODE_NAME")/containerd/containerd.sock -n k8s.io containers ls"
@@ -180,6 +200,7 @@ free_worker_network() {
     [[ -n $(ip -o link show master "rdr$k" 2>/dev/null) ]] && continue
     FREE_CIDR=10.244.$k.0/24
     FREE_BRIDGE=rdr$k
+    FREE_INDEX=$k
     return 0
   done
   return 1
@@ -199,28 +220,48 @@ cmd_join() {
     log "node $node already exists here (reset removes it)"
     return 1
   fi
+  local index=""
   if [[ -z $cidr || -z $bridge ]]; then
     free_worker_network || { log "[preflight] no free pod CIDR/bridge; set JOIN_POD_CIDR/JOIN_BRIDGE"; return 1; }
     cidr=${JOIN_POD_CIDR:-$FREE_CIDR}
     bridge=${JOIN_BRIDGE:-$FREE_BRIDGE}
+    index=$FREE_INDEX
   fi
-  if [[ -n $(ip -o link show master "$bridge" 2>/dev/null) ]]; then
+  # The node's own network namespace and address on the node network (worker K at
+  # PREFIX.K; JOIN_NODE_IP overrides).
+  local ip=127.0.0.1 netns=""
+  if [[ ${RUDDER_NODE_NETNS:-0} == 1 ]]; then
+    [[ -n $index ]] || index=$(grep -o '[0-9]*$' <<<"$bridge")
+    ip=${JOIN_NODE_IP:-$NODE_NET_PREFIX.$index}
+    netns=rdr-$node
+    if [[ -z $index && -z ${JOIN_NODE_IP:-} ]] || ip netns list | grep -qw "$netns"; then
+      log "[preflight] cannot place $node on the node network (netns $netns, index '$index'); set JOIN_NODE_IP"
+      return 1
+    fi
+  elif [[ -n $(ip -o link show master "$bridge" 2>/dev/null) ]]; then
     log "[preflight] bridge $bridge is in use; set JOIN_BRIDGE/JOIN_POD_CIDR"
     return 1
   fi
-  mkdir -p "$(rudder::bootstrap::node_dir "$node")"
-  echo "$bridge" >"$(rudder::bootstrap::node_dir "$node")/bridge"
+  local dir
+  dir=$(rudder::bootstrap::node_dir "$node")
+  mkdir -p "$dir"
+  echo "$bridge" >"$dir/bridge"
+  if [[ -n $netns ]]; then
+    echo "$netns" >"$dir/netns"
+    log "[network] $node in network namespace $netns at $ip (pods $cidr, routed via $ip)"
+    rudder::bootstrap::netns_up "$netns" "$ip" "$cidr" "rv${index:-$RANDOM}"
+  fi
   exec 201>&-
   rudder::util::free_port port
   rudder::util::free_port healthz
-  apiserver_healthy || { log "the apiserver at 127.0.0.1:$API_PORT does not answer"; return 1; }
+  apiserver_healthy || { log "the apiserver at $API_HOST:$API_PORT does not answer"; return 1; }
   rudder::guard::install
   # No bootstrap-token authenticator or CSR signer exists yet: the node's client certificate
   # is issued here with the CA key (what kubeadm's TLS bootstrap would have the
   # csrsigning controller do).
   log "[kubelet-start] credentials and kubelet for $node (pod CIDR $cidr, bridge $bridge)"
-  rudder::bootstrap::node_credentials "$node"
-  rudder::bootstrap::start_node "$node" "$cidr" "$bridge" "$port" "$healthz"
+  rudder::bootstrap::node_credentials "$node" "$ip"
+  rudder::bootstrap::start_node "$node" "$cidr" "$bridge" "$port" "$healthz" "" "$ip" "$netns"
   rudder::util::wait_for "node $node" "$TIMEOUT" 0 node_ready "$node" || return 1
   log "node $node joined and is Ready"
 }
@@ -239,12 +280,22 @@ cmd_reset() {
       node=$(basename "$dir")
       log "[reset] stopping the kubelet and containers of $node"
       rudder::bootstrap::stop_node "$node"
+      if [[ -f $dir/netns ]]; then
+        # The pod bridge, the veths and the host's route to the pods go with it.
+        log "[reset] removing network namespace $(<"$dir/netns")"
+        rudder::bootstrap::netns_down "$(<"$dir/netns")"
+        continue
+      fi
       bridge=""
       [[ -f $dir/bridge ]] && bridge=$(<"$dir/bridge")
       if [[ -n $bridge ]] && ip link show "$bridge" >/dev/null 2>&1; then
         ip link del "$bridge" || true
       fi
     done
+  fi
+  if [[ ${RUDDER_NODE_NETNS:-0} == 1 ]] && ip link show "$NODE_NET_BRIDGE" >/dev/null 2>&1; then
+    log "[reset] removing the node bridge $NODE_NET_BRIDGE"
+    ip link del "$NODE_NET_BRIDGE" || true
   fi
   # kube-proxy's nftables table outlives it (as upstream's, so a restart drops no traffic);
   # with every pod gone it goes too.

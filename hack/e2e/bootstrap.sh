@@ -119,8 +119,20 @@ for n in "$NODE_NAME" "${WORKERS[@]}"; do
   [[ $(k get node "$n" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]] ||
     fail "node $n not Ready"
   cidr=$(k get node "$n" -o 'jsonpath={.spec.podCIDR}')
-  log "ok: node $n Ready, pod CIDR $cidr"
+  addr=$(k get node "$n" -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')
+  log "ok: node $n Ready, InternalIP $addr, pod CIDR $cidr"
 done
+# Each worker in its own network namespace, at its own address on the node bridge.
+if [[ ${RUDDER_NODE_NETNS:-1} == 1 ]]; then
+  for w in "${WORKERS[@]}"; do
+    ip netns list | grep -qw "rdr-$w" || fail "no network namespace rdr-$w for $w"
+    addr=$(k get node "$w" -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')
+    [[ $addr == 172.30.60.* ]] || fail "$w has InternalIP $addr, want one on the node network 172.30.60.0/24"
+    ip netns exec "rdr-$w" ip -o addr show eth0 | grep -q "inet $addr/" ||
+      fail "$w's namespace has no eth0 at $addr"
+  done
+  log "ok: ${WORKERS[*]} each in its own network namespace"
+fi
 # Each worker its own pod CIDR (rudderadm join picks 10.244.61.0/24, 10.244.62.0/24, …).
 declare -A CIDR_OF
 for w in "${WORKERS[@]}"; do
@@ -246,7 +258,8 @@ done
 while read -r m; do
   [[ -n $m ]] && left+=("mount $m")
 done < <(awk -v r="$RUDDER_ROOT" 'index($2, r) == 1 {print $2}' /proc/mounts)
-for b in rdr60 rdr61 rdr62; do
+ip netns list | grep -q "rdr-bootstrap-" && left+=("network namespaces $(ip netns list | grep -o 'rdr-bootstrap-[^ ]*' | paste -sd' ')")
+for b in rdr60 rdr61 rdr62 rdr-nodes; do
   ip link show "$b" >/dev/null 2>&1 && left+=("bridge $b")
 done
 nft list table ip kube-proxy >/dev/null 2>&1 && left+=("nftables table ip kube-proxy")

@@ -8,10 +8,13 @@
 #   rudder::bootstrap::preflight              # checks; exits with every problem listed
 #   rudder::bootstrap::certs                  # PKI (cluster CA, apiserver, SA keys …)
 #   rudder::bootstrap::kubeconfigs            # admin, controller-manager, scheduler, kube-proxy
-#   rudder::bootstrap::node_credentials NODE  # kubelet client kubeconfig + serving cert
+#   rudder::bootstrap::node_credentials NODE [IP]  # kubelet client kubeconfig + serving cert
+#   rudder::bootstrap::node_network_up        # the bridge the nodes' network namespaces hang on
+#   rudder::bootstrap::netns_up NS IP POD_CIDR HOST_VETH  # a worker's network namespace
+#   rudder::bootstrap::netns_down NS          # and its removal
 #   rudder::bootstrap::render TEMPLATE        # a manifests/ template, on stdout
 #   rudder::bootstrap::static_pods            # render every control-plane manifest
-#   rudder::bootstrap::start_node NODE CIDR BRIDGE PORT HEALTHZ [MANIFESTS]
+#   rudder::bootstrap::start_node NODE CIDR BRIDGE PORT HEALTHZ [MANIFESTS [NODE_IP [NETNS]]]
 #                                             # containerd (+ images) and the kubelet
 #   rudder::bootstrap::addons                 # every addons/*/manifests (hack/lib/addons.sh)
 #   rudder::bootstrap::stop_node NODE         # kubelet, containers, containerd, mounts
@@ -76,6 +79,9 @@ rudder::bootstrap::preflight() {
   if [[ -n $(ip -o link show master "$CNI_BRIDGE" 2>/dev/null) ]]; then
     rudder::bootstrap::problem "bridge $CNI_BRIDGE has interfaces attached (another cluster uses it?)"
   fi
+  if [[ ${RUDDER_NODE_NETNS:-0} == 1 && -n $(ip -o link show master "$NODE_NET_BRIDGE" 2>/dev/null) ]]; then
+    rudder::bootstrap::problem "node bridge $NODE_NET_BRIDGE has interfaces attached (another cluster's nodes?)"
+  fi
   if [[ -r /proc/swaps ]] && (($(wc -l </proc/swaps) > 1)); then
     echo "rudderadm: [preflight] warning: swap is on; the kubelet runs anyway" >&2
   fi
@@ -91,12 +97,51 @@ rudder::bootstrap::preflight() {
 
 rudder::bootstrap::certs() {
   mkdir -p "$PKI_DIR"
-  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR"
+  local extra=""
+  [[ $API_HOST != 127.0.0.1 ]] && extra=$API_HOST
+  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR" "$extra"
+}
+
+# The node network (RUDDER_NODE_NETNS=1): a bridge on the host, NODE_NET_BRIDGE with the
+# address API_HOST (/24), that every worker's network namespace hangs on by a veth. The
+# apiserver listens on API_HOST, so nodes in their own namespaces reach it; the host routes
+# between the nodes (each worker's pod CIDR via its node address: host-gw, with the host as
+# the one gateway). A leftover bridge without ports is reused.
+rudder::bootstrap::node_network_up() {
+  if ! ip link show "$NODE_NET_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$NODE_NET_BRIDGE" type bridge
+  fi
+  ip addr replace "$API_HOST/24" dev "$NODE_NET_BRIDGE"
+  ip link set "$NODE_NET_BRIDGE" up
+  # The host forwards between the nodes' namespaces and its own pod bridges.
+  sysctl -qw net.ipv4.ip_forward=1
+}
+
+# rudder::bootstrap::netns_up NS IP POD_CIDR HOST_VETH — network namespace NS with eth0 at
+# IP/24 on the node bridge (its peer HOST_VETH on the host), a default route via the host,
+# and the host's route to the node's pod CIDR via IP.
+rudder::bootstrap::netns_up() {
+  local ns=$1 ip=$2 cidr=$3 veth=$4
+  ip netns add "$ns"
+  ip link add "$veth" type veth peer name eth0 netns "$ns"
+  ip link set "$veth" master "$NODE_NET_BRIDGE" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$ip/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$API_HOST"
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  ip route replace "$cidr" via "$ip" dev "$NODE_NET_BRIDGE"
+}
+
+# rudder::bootstrap::netns_down NS — the namespace goes, and with it its veth pair, pod
+# bridge and the host's route through it.
+rudder::bootstrap::netns_down() {
+  ip netns del "$1" 2>/dev/null || true
 }
 
 # kubeadm's admin.conf, controller-manager.conf and scheduler.conf (certificates embedded).
 rudder::bootstrap::kubeconfigs() {
-  local server=https://127.0.0.1:$API_PORT
+  local server=https://$API_HOST:$API_PORT
   "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user admin --context rudder \
     --server "$server" --out "$KUBE_DIR/admin.conf" >/dev/null
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
@@ -115,13 +160,13 @@ rudder::bootstrap::kubeconfigs() {
 # node gets the same: there is no bootstrap-token authenticator or CSR signer yet, so the
 # script plays the CA's part.
 rudder::bootstrap::node_credentials() {
-  local node=$1 dir
+  local node=$1 ip=${2:-127.0.0.1} dir
   dir=$(rudder::bootstrap::node_dir "$node")
   mkdir -p "$dir"
   "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$node" \
     --group system:nodes --name "kubelet-client-$node" >/dev/null
   "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user "kubelet-client-$node" \
-    --context rudder --server "https://127.0.0.1:$API_PORT" --out "$dir/kubelet.conf" >/dev/null
+    --context rudder --server "https://$API_HOST:$API_PORT" --out "$dir/kubelet.conf" >/dev/null
   chmod 600 "$dir/kubelet.conf"
   local crt=$dir/kubelet-serving.crt key=$dir/kubelet-serving.key csr=$dir/kubelet-serving.csr
   (
@@ -135,7 +180,7 @@ rudder::bootstrap::node_credentials() {
       "basicConstraints=critical,CA:FALSE" \
       "keyUsage=critical,digitalSignature,keyEncipherment" \
       "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:$node") 2>/dev/null
+      "subjectAltName=IP:127.0.0.1,IP:$ip,DNS:$node") 2>/dev/null
   rm -f "$csr"
 }
 
@@ -151,7 +196,7 @@ rudder::bootstrap::yaml_quote() {
 rudder::bootstrap::render() {
   local template=$1 line indent arg var out
   local vars=(VERSION NODE_NAME API_PORT ETCD_PORT ETCD_PEER_PORT SCHEDULER_PORT
-    ETCD_DATA_DIR PKI_DIR KUBE_DIR CLUSTER_CIDR PROXY_HEALTHZ_PORT PROXY_METRICS_PORT)
+    ETCD_DATA_DIR PKI_DIR KUBE_DIR CLUSTER_CIDR PROXY_HEALTHZ_PORT PROXY_METRICS_PORT API_HOST)
   out=$(
     while IFS= read -r line || [[ -n $line ]]; do
       if [[ $line =~ ^([[:space:]]*)-\ \{\{APISERVER_FLAGS\}\}$ ]]; then
@@ -190,13 +235,17 @@ rudder::bootstrap::static_pods() {
 # A private containerd (images imported) and a kubelet for NODE, both left running in the
 # background after this script exits (kubeadm leaves that to systemd); pids in the node dir.
 rudder::bootstrap::start_node() {
-  local node=$1 cidr=$2 bridge=$3 port=$4 healthz=$5 manifests=${6:-}
-  local dir
+  local node=$1 cidr=$2 bridge=$3 port=$4 healthz=$5 manifests=${6:-} ip=${7:-127.0.0.1}
+  local netns=${8:-} dir
+  # In the node's own network namespace (nsenter enters only that: mounts stay shared
+  # between the kubelet and containerd, as the kubelet's volumes need).
+  local in_netns=()
+  [[ -n $netns ]] && in_netns=(nsenter "--net=/run/netns/$netns" --)
   dir=$(rudder::bootstrap::node_dir "$node")
   mkdir -p "$dir/kubelet" "$LOG_DIR"
   # reset deletes the bridge the CNI plugin creates for this node.
   echo "$bridge" >"$dir/bridge"
-  if ! rudder::containerd::start "$dir/containerd"; then
+  if ! CONTAINERD_NETNS=$netns rudder::containerd::start "$dir/containerd"; then
     echo "rudderadm: containerd for $node did not start; see $dir/containerd/containerd.log" >&2
     return 1
   fi
@@ -216,13 +265,13 @@ rudder::bootstrap::start_node() {
     --kubeconfig "$dir/kubelet.conf"
     --container-runtime-endpoint "unix://$CONTAINERD_SOCK"
     --hostname-override "$node"
-    --node-ip 127.0.0.1
+    --node-ip "$ip"
     --root-dir "$dir/kubelet"
     --pod-cidr "$cidr"
     --cni-conf-dir "$dir/containerd/net.d"
     --cni-bridge-name "$bridge"
     --cluster-domain cluster.local
-    --address 127.0.0.1
+    --address "$ip"
     --port "$port"
     --healthz-port "$healthz"
     --tls-cert-file "$dir/kubelet-serving.crt"
@@ -237,11 +286,11 @@ rudder::bootstrap::start_node() {
   [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] ||
     args+=(--cluster-dns "$(rudder::addons::cluster_dns_ip "$SERVICE_CIDR")")
   # setsid: the kubelet outlives this script and its terminal, as under systemd.
-  setsid "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null 200>&- &
+  setsid "${in_netns[@]}" "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null 200>&- &
   echo $! >"$dir/kubelet.pid"
   echo "$healthz" >"$dir/kubelet.healthz"
   if ! rudder::util::wait_for "kubelet $node" 60 "$(<"$dir/kubelet.pid")" \
-    curl -fsS --max-time 2 "http://127.0.0.1:$healthz/healthz"; then
+    "${in_netns[@]}" curl -fsS --max-time 2 "http://127.0.0.1:$healthz/healthz"; then
     tail -n 20 "$LOG_DIR/kubelet-$node.log" >&2
     return 1
   fi

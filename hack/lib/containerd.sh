@@ -5,7 +5,8 @@
 #
 #   rudder::containerd::write_config DIR   # DIR/config.toml (+ DIR/net.d, DIR/certs.d)
 #   rudder::containerd::start DIR          # writes the config, starts containerd, waits;
-#                                          # sets CONTAINERD_PID and CONTAINERD_SOCK
+#                                          # sets CONTAINERD_PID and CONTAINERD_SOCK; in the
+#                                          # network namespace CONTAINERD_NETNS when set
 #   rudder::containerd::ctr DIR ARGS...    # ctr against DIR's socket, namespace k8s.io
 #   rudder::containerd::remove_all DIR     # kill and delete every task and container
 #   rudder::containerd::stop DIR           # remove_all, stop containerd, reap shims and mounts
@@ -113,7 +114,12 @@ rudder::containerd::start() {
   rudder::containerd::reap "$dir"
   rudder::containerd::write_config "$dir"
   rm -f "$dir/containerd.sock" "$dir/containerd.sock.ttrpc"
-  "$bin" --config "$dir/config.toml" >>"$dir/containerd.log" 2>&1 200>&- &
+  # A node with its own network namespace (hack/rudderadm.sh join): containerd, and so the
+  # CNI plugins and the pods' host-side veths and bridge, live in it. nsenter enters only the
+  # network namespace: mounts stay shared with the kubelet.
+  local netns=()
+  [[ -n ${CONTAINERD_NETNS:-} ]] && netns=(nsenter "--net=/run/netns/$CONTAINERD_NETNS" --)
+  "${netns[@]}" "$bin" --config "$dir/config.toml" >>"$dir/containerd.log" 2>&1 200>&- &
   CONTAINERD_PID=$!
   CONTAINERD_SOCK=$dir/containerd.sock
   echo "$CONTAINERD_PID" >"$dir/containerd.pid"

@@ -4,7 +4,7 @@
 # flags every kube-apiserver of a cluster shares, and component kubeconfigs. Source it.
 #
 #   rudder::control_plane::first_service_ip CIDR
-#   rudder::control_plane::generate_pki BIN_DIR PKI_DIR SERVICE_CIDR
+#   rudder::control_plane::generate_pki BIN_DIR PKI_DIR SERVICE_CIDR [EXTRA_APISERVER_IPS]
 #   rudder::control_plane::apiserver_flags PKI_DIR SERVICE_CIDR NODE_PORT_RANGE
 #                                           # sets the array RUDDER_APISERVER_FLAGS
 #   rudder::control_plane::component_kubeconfig BIN_DIR PKI_DIR CN SERVER OUT
@@ -23,9 +23,9 @@ rudder::control_plane::first_service_ip() {
 # service-account key pair, the admin client and the apiserver's client identity towards
 # kubelets (logs, exec, port-forward, nodes/proxy).
 rudder::control_plane::generate_pki() {
-  local bin_dir=$1 pki_dir=$2 service_cidr=$3
+  local bin_dir=$1 pki_dir=$2 service_cidr=$3 extra_ips=${4:-}
   "$bin_dir/rudder-pki" init --dir "$pki_dir" \
-    --apiserver-ip 127.0.0.1 \
+    --apiserver-ip "127.0.0.1${extra_ips:+,$extra_ips}" \
     --service-ip "$(rudder::control_plane::first_service_ip "$service_cidr")" >/dev/null
   "$bin_dir/rudder-pki" client --dir "$pki_dir" --cn kube-apiserver-kubelet-client \
     --group system:masters --name apiserver-kubelet-client >/dev/null
