@@ -234,7 +234,7 @@ cmd_join() {
     [[ -n $index ]] || index=$(grep -o '[0-9]*$' <<<"$bridge")
     ip=${JOIN_NODE_IP:-$NODE_NET_PREFIX.$index}
     netns=rdr-$node
-    if [[ -z $index && -z ${JOIN_NODE_IP:-} ]] || ip netns list | grep -qw "$netns"; then
+    if [[ -z $index && -z ${JOIN_NODE_IP:-} ]] || [[ -e /run/netns/$netns ]]; then
       log "[preflight] cannot place $node on the node network (netns $netns, index '$index'); set JOIN_NODE_IP"
       return 1
     fi
@@ -262,6 +262,10 @@ cmd_join() {
   log "[kubelet-start] credentials and kubelet for $node (pod CIDR $cidr, bridge $bridge)"
   rudder::bootstrap::node_credentials "$node" "$ip"
   rudder::bootstrap::start_node "$node" "$cidr" "$bridge" "$port" "$healthz" "" "$ip" "$netns"
+  if [[ -n $netns ]]; then
+    log "[kube-proxy] kube-proxy for $node in $netns"
+    rudder::bootstrap::start_node_proxy "$node" "$netns"
+  fi
   rudder::util::wait_for "node $node" "$TIMEOUT" 0 node_ready "$node" || return 1
   log "node $node joined and is Ready"
 }

@@ -125,13 +125,15 @@ done
 # Each worker in its own network namespace, at its own address on the node bridge.
 if [[ ${RUDDER_NODE_NETNS:-1} == 1 ]]; then
   for w in "${WORKERS[@]}"; do
-    ip netns list | grep -qw "rdr-$w" || fail "no network namespace rdr-$w for $w"
+    [[ -e /run/netns/rdr-$w ]] || fail "no network namespace rdr-$w for $w"
     addr=$(k get node "$w" -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')
     [[ $addr == 172.30.60.* ]] || fail "$w has InternalIP $addr, want one on the node network 172.30.60.0/24"
-    ip netns exec "rdr-$w" ip -o addr show eth0 | grep -q "inet $addr/" ||
+    [[ $(ip netns exec "rdr-$w" ip -o addr show eth0) == *"inet $addr/"* ]] ||
       fail "$w's namespace has no eth0 at $addr"
+    ip netns exec "rdr-$w" nft list table ip kube-proxy >/dev/null 2>&1 ||
+      fail "$w's namespace has no kube-proxy table (its own kube-proxy)"
   done
-  log "ok: ${WORKERS[*]} each in its own network namespace"
+  log "ok: ${WORKERS[*]} each in its own network namespace, with its own kube-proxy table"
 fi
 # Each worker its own pod CIDR (rudderadm join picks 10.244.61.0/24, 10.244.62.0/24, …).
 declare -A CIDR_OF
@@ -258,7 +260,9 @@ done
 while read -r m; do
   [[ -n $m ]] && left+=("mount $m")
 done < <(awk -v r="$RUDDER_ROOT" 'index($2, r) == 1 {print $2}' /proc/mounts)
-ip netns list | grep -q "rdr-bootstrap-" && left+=("network namespaces $(ip netns list | grep -o 'rdr-bootstrap-[^ ]*' | paste -sd' ')")
+for ns in /run/netns/rdr-bootstrap-*; do
+  [[ -e $ns ]] && left+=("network namespace ${ns##*/}")
+done
 for b in rdr60 rdr61 rdr62 rdr-nodes; do
   ip link show "$b" >/dev/null 2>&1 && left+=("bridge $b")
 done

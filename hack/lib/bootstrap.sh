@@ -17,7 +17,8 @@
 #   rudder::bootstrap::start_node NODE CIDR BRIDGE PORT HEALTHZ [MANIFESTS [NODE_IP [NETNS]]]
 #                                             # containerd (+ images) and the kubelet
 #   rudder::bootstrap::addons                 # every addons/*/manifests (hack/lib/addons.sh)
-#   rudder::bootstrap::stop_node NODE         # kubelet, containers, containerd, mounts
+#   rudder::bootstrap::start_node_proxy NODE NETNS  # kube-proxy in a worker's namespace
+#   rudder::bootstrap::stop_node NODE         # kube-proxy, kubelet, containers, containerd, mounts
 
 # The paths kubeadm uses, all under RUDDER_ROOT so a test can keep the real /etc and /var
 # untouched. The manifest directory can be moved on its own (RUDDER_MANIFEST_DIR).
@@ -296,19 +297,43 @@ rudder::bootstrap::start_node() {
   fi
 }
 
+# rudder::bootstrap::start_node_proxy NODE NETNS — kube-proxy for a worker in its own
+# network namespace, where it programs that namespace's nftables (its own `table ip
+# kube-proxy`, apart from the host's, which the control-plane node's static kube-proxy pod
+# keeps), so the node's pods reach Services through their own node, as upstream's per-node
+# kube-proxy does. Run beside the kubelet like it (kubeadm's DaemonSet would need its image on
+# every node, and a privileged pod, which our kubelet cannot give yet); pid in the node dir.
+rudder::bootstrap::start_node_proxy() {
+  local node=$1 netns=$2 dir
+  dir=$(rudder::bootstrap::node_dir "$node")
+  setsid nsenter "--net=/run/netns/$netns" -- "$BIN_DIR/kube-proxy" \
+    --kubeconfig "$KUBE_DIR/kube-proxy.conf" --proxy-mode nftables \
+    --hostname-override "$node" --cluster-cidr "$CLUSTER_CIDR" \
+    --healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
+    -v "${KUBE_PROXY_LOG_LEVEL:-1}" >>"$LOG_DIR/kube-proxy-$node.log" 2>&1 </dev/null 200>&- &
+  echo $! >"$dir/kube-proxy.pid"
+  # Ready once it has programmed its table (its healthz answers after the first sync).
+  rudder::util::wait_for "kube-proxy $node" 60 "$(<"$dir/kube-proxy.pid")" \
+    nsenter "--net=/run/netns/$netns" -- curl -fsS --max-time 2 http://127.0.0.1:10256/healthz || {
+    tail -n 20 "$LOG_DIR/kube-proxy-$node.log" >&2
+    return 1
+  }
+}
+
 # rudder::bootstrap::stop_node NODE — the kubelet first (so it restarts nothing), then every
 # container through containerd, containerd itself, and what stayed mounted under the node.
 rudder::bootstrap::stop_node() {
-  local node=$1 dir pid
+  local node=$1 dir pid daemon
   dir=$(rudder::bootstrap::node_dir "$node")
   [[ -d $dir ]] || return 0
-  if [[ -f $dir/kubelet.pid ]]; then
-    pid=$(<"$dir/kubelet.pid")
-    if grep -q kubelet "/proc/$pid/cmdline" 2>/dev/null; then
+  for daemon in kube-proxy kubelet; do
+    [[ -f $dir/$daemon.pid ]] || continue
+    pid=$(<"$dir/$daemon.pid")
+    if grep -q "$daemon" "/proc/$pid/cmdline" 2>/dev/null; then
       rudder::util::stop_pid "$pid" 10
     fi
-    rm -f "$dir/kubelet.pid"
-  fi
+    rm -f "$dir/$daemon.pid"
+  done
   rudder::containerd::stop "$dir/containerd"
   rudder::containerd::unmount_under "$dir"
 }
