@@ -28,6 +28,8 @@
 #                         it with any other cluster's kube-proxy here (and with a second
 #                         worker's: the workers share the host's network namespace).
 #   NODE_MONITOR_GRACE_PERIOD  kube-controller-manager's (default 50s, upstream's)
+#   RUDDER_ETCD_PEER_TLS=0  etcd members talk plain HTTP to each other (default: mutual TLS
+#                         with pki/etcd-peer.crt from the cluster CA; clients use HTTP either way)
 #   RUDDER_SKIP_BUILD=1, RUDDER_SKIP_DEPS=1, RUDDER_BIN_DIR   as for local-up-cluster.sh
 set -euo pipefail
 
@@ -175,6 +177,11 @@ up() {
   rudder::ha::save_env
   log "generating PKI in $PKI_DIR"
   rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR"
+  rm -f "$PKI_DIR/etcd-peer.crt" "$PKI_DIR/etcd-peer.key"
+  if [[ ${RUDDER_ETCD_PEER_TLS:-1} == 1 ]]; then
+    log "etcd peers talk mutual TLS (etcd-peer.crt from the cluster CA)"
+    rudder::etcd::issue_peer_cert "$PKI_DIR"
+  fi
   start_etcd_cluster
   local i
   for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do
@@ -226,7 +233,7 @@ main() {
         if pid=$(rudder::ha::pid "$name"); then echo "$name running $pid"; else echo "$name down"; fi
       done
       ;;
-    -h | --help) sed -n '2,31p' "$0" ;;
+    -h | --help) sed -n '2,33p' "$0" ;;
     *) log "unknown command $1 (up, start NAME, kill NAME, stop NAME, status)"; exit 2 ;;
   esac
 }

@@ -116,7 +116,7 @@ rudder::ha::etcd_servers() {
 rudder::ha::initial_cluster() {
   local i peers=()
   for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do
-    peers+=("etcd-$i=http://127.0.0.1:$(rudder::ha::var ETCD_PEER_PORT_$i)")
+    peers+=("etcd-$i=$(RUDDER_ETCD_PEER_TLS_DIR=$HA_DIR/pki rudder::etcd::peer_scheme)://127.0.0.1:$(rudder::ha::var ETCD_PEER_PORT_$i)")
   done
   (IFS=,; echo "${peers[*]}")
 }
@@ -162,7 +162,8 @@ rudder::ha::start() {
   echo "==== $(date -u +%FT%TZ) starting $name" >>"$log"
   case $name in
     etcd-*)
-      rudder::etcd::launch_member "$name" "$HA_DIR/$name" \
+      # Peer TLS when ha-up.sh issued the peer certificate (RUDDER_ETCD_PEER_TLS=1).
+      RUDDER_ETCD_PEER_TLS_DIR=$HA_DIR/pki rudder::etcd::launch_member "$name" "$HA_DIR/$name" \
         "$(rudder::ha::var ETCD_CLIENT_PORT_$n)" "$(rudder::ha::var ETCD_PEER_PORT_$n)" \
         "$(rudder::ha::initial_cluster)" "$log" || return 1
       pid=$ETCD_PID
