@@ -62,7 +62,9 @@ build() {
 # Every component, also those restarted by `ha-up.sh start`, is found by its pid file.
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  # A second Ctrl-C or TERM must not cut the cleanup short and leave processes behind.
+  trap '' INT TERM
+  trap - EXIT
   rm -f "$HA_DIR/ready"
   local name
   for name in $(rudder::ha::components | tac); do

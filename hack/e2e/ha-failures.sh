@@ -59,7 +59,9 @@ secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  # A second Ctrl-C or TERM must not cut the cleanup short and leave processes behind.
+  trap '' INT TERM
+  trap - EXIT
   stop_writer
   if [[ -n $CLUSTER_PID ]]; then
     log "stopping the HA cluster"
