@@ -48,6 +48,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/hack/lib/util.sh"
+source "$ROOT/hack/lib/etcd.sh"
 source "$ROOT/hack/lib/guard.sh"
 source "$ROOT/hack/lib/containerd.sh"
 source "$ROOT/hack/lib/control-plane.sh"

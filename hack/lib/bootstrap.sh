@@ -101,6 +101,7 @@ rudder::bootstrap::certs() {
   local extra=""
   [[ $API_HOST != 127.0.0.1 ]] && extra=$API_HOST
   rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR" "$extra"
+  rudder::etcd::issue_peer_cert "$PKI_DIR"
 }
 
 # The node network (RUDDER_NODE_NETNS=1): a bridge on the host, NODE_NET_BRIDGE with the
