@@ -42,8 +42,13 @@ rudder::lock::holder() {
     line=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
     echo "  pid $pid: $line"
   done
-  if [[ -s $RUDDER_CLUSTER_LOCK ]]; then
-    echo "  the lock file says: $(head -n 1 "$RUDDER_CLUSTER_LOCK")"
+  # The note is only current while the process that wrote it still has the file open (a
+  # script that does not write one may hold the lock after ours ended).
+  local note writer
+  note=$(head -n 1 "$RUDDER_CLUSTER_LOCK" 2>/dev/null) || note=""
+  writer=$(sed -n 's/^pid \([0-9]*\):.*/\1/p' <<<"$note")
+  if [[ -n $writer ]] && ls -l "/proc/$writer/fd" 2>/dev/null | grep -qF -- "-> $RUDDER_CLUSTER_LOCK"; then
+    echo "  the lock file says: $note"
   fi
 }
 
