@@ -36,9 +36,10 @@ rudder::cluster::start() {
   fi
 }
 
-# The script stops what it started on TERM (hack/local-up-cluster.sh's cleanup). Should it
-# not finish within 90 s, it is killed, and every process it listed in DIR/pids and every
-# member of its process group gets SIGKILL, with containerd's containers and mounts reaped.
+# The script stops what it started on TERM (hack/local-up-cluster.sh's cleanup, which also
+# removes DIR/pids). Should it not finish within 90 s, or have been killed, every process it
+# listed in DIR/pids and every member of its process group gets SIGKILL, and what they
+# left (containers, mounts, kube-proxy's table) is removed.
 rudder::cluster::stop() {
   local pid=${RUDDER_CLUSTER_PID:-} dir=${RUDDER_CLUSTER_DIR:-}
   [[ -n $pid ]] || return 0
@@ -55,5 +56,14 @@ rudder::cluster::stop() {
     done <"$dir/pids"
   fi
   kill -KILL -- "-$pid" 2>/dev/null || true
-  rudder::containerd::reap "$dir/containerd"
+  # What the killed node left: containers, shims and mounts (containerd's and the kubelet's
+  # pod volumes), and kube-proxy's nftables table (this cluster's: one cluster at a time).
+  if [[ -f $dir/pids ]]; then
+    rudder::containerd::reap "$dir/containerd"
+    rudder::containerd::unmount_under "$dir"
+    if grep -q '^kube-proxy ' "$dir/pids"; then
+      nft delete table ip kube-proxy 2>/dev/null || true
+    fi
+    rm -f "$dir/pids"
+  fi
 }
