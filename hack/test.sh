@@ -74,7 +74,9 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 && ${RUDDER_SKIP_HA:-0} != 1 ]]; then
 fi
 
 if [[ ${RUDDER_SKIP_E2E:-0} != 1 && ${RUDDER_SKIP_BOOTSTRAP:-0} != 1 ]]; then
-  # kubeadm's shape: init (static control-plane pods from our images), join, reset.
+  # kubeadm's shape: init (static control-plane pods from our images, add-ons), two workers
+  # joining in their own network namespaces, a Deployment spread over them with pod-to-pod
+  # and Service-by-name traffic across nodes, reset. About three minutes.
   log "end-to-end: bootstrap init / join / reset"
   RUDDER_BIN_DIR=$CARGO_TARGET_DIR/debug timeout 600 hack/e2e/bootstrap.sh ||
     FAILED+=("hack/e2e/bootstrap.sh")
