@@ -16,6 +16,7 @@ pub mod endpoint_util;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod garbagecollector;
+pub mod horizontal;
 pub mod informer;
 pub mod job;
 pub mod job_status;
