@@ -33,6 +33,7 @@ pub mod podutil;
 pub mod ref_manager;
 pub mod replicaset;
 pub mod resourcequota;
+pub mod resourcequota_scopes;
 pub mod rootcacertpublisher;
 pub mod selector;
 pub mod serviceaccount;
