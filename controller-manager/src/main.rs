@@ -4,7 +4,7 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `nodeipam` (with `--allocate-node-cidrs`) and
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`) and
 //! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
 
 mod controllers;
@@ -80,6 +80,22 @@ struct Flags {
     /// Prefix length of each node's pod range.
     #[arg(long, default_value_t = controllers::nodeipam::DEFAULT_NODE_CIDR_MASK_SIZE)]
     node_cidr_mask_size: u8,
+    /// How often each HorizontalPodAutoscaler is reconciled.
+    #[arg(long, default_value = "15s", value_parser = common::duration::parse_flag)]
+    horizontal_pod_autoscaler_sync_period: std::time::Duration,
+    /// How long a scale-down waits for the highest recent recommendation to age out (HPAs
+    /// without `behavior.scaleDown.stabilizationWindowSeconds`).
+    #[arg(long, default_value = "5m0s", value_parser = common::duration::parse_flag)]
+    horizontal_pod_autoscaler_downscale_stabilization: std::time::Duration,
+    /// Metric ratios within 1 ± this do not rescale.
+    #[arg(long, default_value_t = 0.1)]
+    horizontal_pod_autoscaler_tolerance: f64,
+    /// CPU samples of pods younger than this count only once they postdate readiness.
+    #[arg(long, default_value = "5m0s", value_parser = common::duration::parse_flag)]
+    horizontal_pod_autoscaler_cpu_initialization_period: std::time::Duration,
+    /// A pod not ready within this of its start is treated as not yet ready.
+    #[arg(long, default_value = "30s", value_parser = common::duration::parse_flag)]
+    horizontal_pod_autoscaler_initial_readiness_delay: std::time::Duration,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -222,6 +238,25 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "resourcequota") {
         tasks.push(tokio::spawn(controllers::resourcequota::run(
             client.clone(),
+        )));
+    }
+    if enabled(&flags, "horizontalpodautoscaling") {
+        let config = controllers::horizontal::Config {
+            sync_period: flags.horizontal_pod_autoscaler_sync_period,
+            downscale_stabilization: flags.horizontal_pod_autoscaler_downscale_stabilization,
+            calc: controllers::horizontal::replica_calculator::Config {
+                tolerance: flags.horizontal_pod_autoscaler_tolerance,
+                cpu_initialization_period_ms: flags
+                    .horizontal_pod_autoscaler_cpu_initialization_period
+                    .as_millis() as i64,
+                initial_readiness_delay_ms: flags
+                    .horizontal_pod_autoscaler_initial_readiness_delay
+                    .as_millis() as i64,
+            },
+        };
+        tasks.push(tokio::spawn(controllers::horizontal::run(
+            client.clone(),
+            config,
         )));
     }
     if enabled(&flags, "disruption") {

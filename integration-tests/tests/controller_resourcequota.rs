@@ -99,3 +99,95 @@ async fn quotas_count_usage_and_refuse_creates_over_the_limit() -> Result<()> {
     post_ok(&cluster, PODS, &pod("c", "100m")).await?;
     Ok(())
 }
+
+/// A pod without requests or limits (BestEffort), with an activeDeadlineSeconds when `deadline`.
+fn best_effort_pod(name: &str, deadline: bool) -> Value {
+    let mut p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "busybox"}]}});
+    if deadline {
+        p["spec"]["activeDeadlineSeconds"] = json!(600);
+    }
+    p
+}
+
+#[tokio::test]
+async fn scoped_quotas_count_only_the_pods_their_scopes_match() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(&cluster, &["--controllers=resourcequota"])?;
+    let quota = |name: &str, spec: Value| json!({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name}, "spec": spec});
+    post_ok(
+        &cluster,
+        QUOTAS,
+        &quota(
+            "best-effort",
+            json!({"hard": {"pods": "10"}, "scopes": ["BestEffort"]}),
+        ),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        QUOTAS,
+        &quota(
+            "not-terminating",
+            json!({"hard": {"pods": "10", "requests.cpu": "4"}, "scopes": ["NotTerminating"]}),
+        ),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        QUOTAS,
+        &quota(
+            "high-priority",
+            json!({"hard": {"pods": "10"}, "scopeSelector": {"matchExpressions": [
+            {"scopeName": "PriorityClass", "operator": "In", "values": ["high"]}]}}),
+        ),
+    )
+    .await?;
+    post_ok(
+        &cluster,
+        "/apis/scheduling.k8s.io/v1/priorityclasses",
+        &json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": "high"}, "value": 1000}),
+    )
+    .await?;
+
+    // Admission refuses pods until the controller has written each quota's status.
+    for name in ["best-effort", "not-terminating", "high-priority"] {
+        cm.eventually("quota status written", || async {
+            let q = get_ok(&cluster, &format!("{QUOTAS}/{name}")).await?;
+            Ok((!q["status"]["hard"].is_null()).then_some(()))
+        })
+        .await?;
+    }
+    // Two BestEffort pods (one with a deadline: Terminating), one Burstable pod with
+    // priority class "high".
+    post_ok(&cluster, PODS, &best_effort_pod("be", false)).await?;
+    post_ok(&cluster, PODS, &best_effort_pod("be-deadline", true)).await?;
+    let mut high = pod("burstable", "250m");
+    high["spec"]["priorityClassName"] = json!("high");
+    post_ok(&cluster, PODS, &high).await?;
+
+    let counted = |name: &'static str, key: &'static str, want: &'static str| {
+        let cluster = &cluster;
+        async move {
+            let q = get_ok(cluster, &format!("{QUOTAS}/{name}")).await?;
+            let got = q["status"]["used"][key].clone();
+            Ok::<_, anyhow::Error>((got == want).then_some(()))
+        }
+    };
+    cm.eventually("BestEffort counts the two pods without requests", || {
+        counted("best-effort", "pods", "2")
+    })
+    .await?;
+    cm.eventually("NotTerminating leaves out the pod with a deadline", || {
+        counted("not-terminating", "pods", "2")
+    })
+    .await?;
+    let q = get_ok(&cluster, &format!("{QUOTAS}/not-terminating")).await?;
+    assert_eq!(q["status"]["used"]["requests.cpu"], "250m", "{q}");
+    cm.eventually("PriorityClass In [high] counts one pod", || {
+        counted("high-priority", "pods", "1")
+    })
+    .await?;
+    Ok(())
+}

@@ -638,6 +638,28 @@ pub fn controller_roles() -> Vec<RoleDef> {
             ],
         ),
         RoleDef::new(
+            "system:controller:horizontal-pod-autoscaler",
+            vec![
+                r(
+                    &["get", "list", "watch"],
+                    &["autoscaling"],
+                    &["horizontalpodautoscalers"],
+                ),
+                r(
+                    &["update"],
+                    &["autoscaling"],
+                    &["horizontalpodautoscalers/status"],
+                ),
+                r(&["get", "update"], &["*"], &["*/scale"]),
+                r(&["list"], &[""], &["pods"]),
+                // Resource, custom and external metrics.
+                r(&["list"], &["metrics.k8s.io"], &["pods"]),
+                r(&["get", "list"], &["custom.metrics.k8s.io"], &["*"]),
+                r(&["get", "list"], &["external.metrics.k8s.io"], &["*"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
             "system:controller:job-controller",
             vec![
                 r(

@@ -50,8 +50,7 @@ pub async fn run(client: Client) {
     super::drain("cronjob", results).await;
 }
 
-fn error_policy(_cj: Arc<CronJob>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "cronjob controller: retrying");
+fn error_policy(_cj: Arc<CronJob>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

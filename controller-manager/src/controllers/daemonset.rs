@@ -97,8 +97,7 @@ pub async fn run(client: Client) {
     super::drain("daemonset", results).await;
 }
 
-fn error_policy(_ds: Arc<DaemonSet>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "daemonset controller: retrying");
+fn error_policy(_ds: Arc<DaemonSet>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

@@ -50,8 +50,7 @@ pub async fn run(client: Client) {
     super::drain("deployment", results).await;
 }
 
-fn error_policy(_d: Arc<Deployment>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "deployment controller: retrying");
+fn error_policy(_d: Arc<Deployment>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(1))
 }
 

@@ -84,8 +84,7 @@ fn selects(pdb: &PodDisruptionBudget, labels: &BTreeMap<String, String>) -> bool
         .is_some_and(|sel| selector::matches(sel, labels))
 }
 
-fn error_policy(_pdb: Arc<PodDisruptionBudget>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "disruption controller: retrying");
+fn error_policy(_pdb: Arc<PodDisruptionBudget>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

@@ -54,8 +54,7 @@ pub async fn run(client: Client) {
     super::drain("job", results).await;
 }
 
-fn error_policy(_job: Arc<Job>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "job controller: retrying");
+fn error_policy(_job: Arc<Job>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

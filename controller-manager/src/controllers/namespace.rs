@@ -38,8 +38,7 @@ pub async fn run(client: Client) {
     super::drain("namespace", results).await;
 }
 
-fn error_policy(_ns: Arc<Namespace>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "namespace controller: retrying");
+fn error_policy(_ns: Arc<Namespace>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(5))
 }
 

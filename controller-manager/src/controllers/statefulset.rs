@@ -59,8 +59,7 @@ pub async fn run(client: Client) {
     super::drain("statefulset", results).await;
 }
 
-fn error_policy(_set: Arc<StatefulSet>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "statefulset controller: retrying");
+fn error_policy(_set: Arc<StatefulSet>, _err: &Error, _ctx: Arc<Context>) -> Action {
     Action::requeue(Duration::from_secs(2))
 }
 
