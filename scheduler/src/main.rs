@@ -9,7 +9,7 @@
 //! `--config` profiles are applied as upstream applies them (see `profile`): each
 //! `schedulerName` gets its own framework with its plugins, weights and plugin args.
 //!
-//! Not yet: VolumeBinding, HTTPS on --secure-port (the health/metrics endpoint is plain
+//! Not yet: HTTPS on --secure-port (the health/metrics endpoint is plain
 //! HTTP for now).
 
 mod cache;
@@ -98,7 +98,8 @@ async fn main() -> anyhow::Result<()> {
         None => config::SchedulerConfig::default(),
     };
     // Refuse a bad profile before touching the cluster, naming the field (as upstream).
-    let frameworks = profile::build_frameworks(&config.profiles)
+    let (handle, handle_writers) = framework::handle::Handle::new();
+    let frameworks = profile::build_frameworks(&config.profiles, &handle)
         .map_err(|e| anyhow::anyhow!("invalid KubeSchedulerConfiguration: {e}"))?;
     for fw in &frameworks {
         tracing::info!(
@@ -166,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
         queue.clone(),
         cache.clone(),
         responsibility.clone(),
+        handle,
+        handle_writers,
     );
     informers.wait_until_ready().await?;
     let reporter = Reporter {

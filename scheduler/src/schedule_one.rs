@@ -26,8 +26,10 @@ use crate::queue::{QueuedPod, SchedulingQueue};
 
 /// What a cycle decided for a pod.
 enum Decision {
-    /// Bind to this node.
+    /// Bind to this node (Reserve plugins have reserved what the pod needs there).
     Bind(String),
+    /// A Reserve plugin failed on the chosen node: retry after backoff.
+    ReserveFailed(String),
     /// Fits nowhere: the FailedScheduling message, and the preemption to carry out.
     Unschedulable {
         message: String,
@@ -110,8 +112,16 @@ impl Scheduler {
                     let Ok(_slot) = this.bind_slots.clone().acquire_owned().await else {
                         return;
                     };
-                    this.bind(qp, pod, node, profile_name, start).await
+                    this.binding_cycle(qp, pod, node, &framework, start).await
                 });
+            }
+            Decision::ReserveFailed(message) => {
+                self.metrics
+                    .observe_attempt("error", &profile_name, start.elapsed().as_secs_f64());
+                tracing::warn!(pod = %qp.key, %message, "reserve failed; retrying after backoff");
+                self.queue.add_backoff(qp);
+                let this = self.clone();
+                tokio::spawn(async move { this.report_unschedulable(&pod, &message).await });
             }
             Decision::Unschedulable {
                 message,
@@ -160,7 +170,11 @@ impl Scheduler {
             Ordering::Relaxed,
         );
         if let Some(i) = framework.select_host(pod, nodes, &found.feasible) {
-            return Decision::Bind(nodes[i].name().to_string());
+            // Reserve while the snapshot is held, so the next cycle sees the reservation.
+            return match framework.reserve(pod, &nodes[i]) {
+                Ok(()) => Decision::Bind(nodes[i].name().to_string()),
+                Err(message) => Decision::ReserveFailed(message),
+            };
         }
         // PostFilter: make room by evicting lower-priority pods. The preemptor waits in the
         // unschedulable queue; the victims' deletion brings it back.
@@ -186,6 +200,32 @@ impl Scheduler {
             message: fit_error_message(pod, nodes.len(), &diagnosis),
             preemption,
         }
+    }
+
+    /// Upstream's binding cycle: PreBind (volumes), then the binding; either failing
+    /// forgets the pod, undoes its reservations and retries it after backoff.
+    async fn binding_cycle(
+        &self,
+        qp: QueuedPod,
+        pod: Arc<Pod>,
+        node: String,
+        framework: &Framework,
+        start: Instant,
+    ) {
+        let profile = framework.profile_name.clone();
+        if let Err(message) = framework.pre_bind(&self.client, &pod, &node).await {
+            tracing::warn!(pod = %qp.key, %node, %message, "prebind failed; retrying after backoff");
+            self.metrics
+                .observe_attempt("error", &profile, start.elapsed().as_secs_f64());
+            framework.unreserve(&pod);
+            self.cache.forget(&pod_key(&pod));
+            self.queue.add_backoff(qp);
+            self.report_unschedulable(&pod, &message).await;
+            return;
+        }
+        self.bind(qp, pod.clone(), node, profile, start).await;
+        // Bound or not, what PreBind wrote is in the API (and the informers) by now.
+        framework.unreserve(&pod);
     }
 
     /// POST pods/<name>/binding; on failure the pod is forgotten and retried after backoff.

@@ -498,6 +498,47 @@ impl DefaultPreemptionArgs {
     }
 }
 
+/// `VolumeBindingArgs`: how long PreBind waits for the PV controller to finish binding.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeBindingArgs {
+    /// See [`NodeResourcesFitArgs::api_version`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub api_version: Option<String>,
+    /// See [`NodeResourcesFitArgs::api_version`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Seconds, >= 0, default 600.
+    #[serde(default)]
+    pub bind_timeout_seconds: Option<i64>,
+    /// Scoring by storage capacity; upstream accepts it only with the
+    /// `StorageCapacityScoring` feature gate (off by default in v1.33).
+    #[serde(default)]
+    pub shape: Option<serde_yaml::Value>,
+}
+
+impl VolumeBindingArgs {
+    /// Upstream's `ValidateVolumeBindingArgs`, returning the bind timeout.
+    pub fn bind_timeout(&self) -> Result<std::time::Duration, ArgsError> {
+        let secs = self.bind_timeout_seconds.unwrap_or(600);
+        if secs < 0 {
+            return Err(invalid(
+                "bindTimeoutSeconds",
+                format!("Invalid value: {secs}: invalid BindTimeoutSeconds, should not be a negative value"),
+            ));
+        }
+        if self.shape.as_ref().is_some_and(|s| !s.is_null()) {
+            return Err(invalid(
+                "shape",
+                "Invalid value: shape: unsupported when the StorageCapacityScoring feature gate is disabled",
+            ));
+        }
+        Ok(std::time::Duration::from_secs(secs.unsigned_abs()))
+    }
+}
+
 /// Decode `args` (absent: all defaults) strictly into `T`; a decoding error names the
 /// offending field as serde reports it.
 pub fn decode<T: Default + for<'de> Deserialize<'de>>(

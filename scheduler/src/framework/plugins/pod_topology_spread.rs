@@ -302,10 +302,15 @@ impl FilterPlugin for PodTopologySpread {
     }
 
     /// Without an index: walk every node's pods.
-    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo]) {
+    fn pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+    ) -> Result<(), Status> {
         let constraints = constraints(pod, "DoNotSchedule");
         if constraints.is_empty() {
-            return;
+            return Ok(());
         }
         let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
         let eligible = EligibleDomains::compute(pod, &constraints, nodes);
@@ -329,6 +334,7 @@ impl FilterPlugin for PodTopologySpread {
                 domains,
             },
         );
+        Ok(())
     }
 
     /// With the cache's index: sum the matching label sets' per-node counts.
@@ -338,10 +344,10 @@ impl FilterPlugin for PodTopologySpread {
         pod: &Pod,
         nodes: &[NodeInfo],
         index: &PodLabelIndex,
-    ) {
+    ) -> Result<(), Status> {
         let constraints = constraints(pod, "DoNotSchedule");
         if constraints.is_empty() {
-            return;
+            return Ok(());
         }
         let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
         let eligible = self.eligible_domains(pod, &constraints, nodes, index.generation());
@@ -374,6 +380,7 @@ impl FilterPlugin for PodTopologySpread {
                 domains,
             },
         );
+        Ok(())
     }
 
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
@@ -537,7 +544,9 @@ mod tests {
 
     fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {
         let mut state = CycleState::default();
-        PodTopologySpread::default().pre_filter(&mut state, p, nodes);
+        PodTopologySpread::default()
+            .pre_filter(&mut state, p, nodes)
+            .expect("prefilter");
         nodes
             .iter()
             .map(|n| PodTopologySpread::default().filter(&state, p, n))
@@ -649,6 +658,7 @@ mod tests {
                     Some(ix) => plugin.pre_filter_indexed(&mut state, &p, nodes, ix),
                     None => plugin.pre_filter(&mut state, &p, nodes),
                 }
+                .expect("prefilter");
                 nodes
                     .iter()
                     .map(|n| plugin.filter(&state, &p, n).is_ok())
@@ -698,10 +708,11 @@ mod tests {
             for _ in 0..rounds {
                 let mut state = CycleState::default();
                 if indexed {
-                    plugin.pre_filter_indexed(&mut state, &p, &nodes, &index);
+                    plugin.pre_filter_indexed(&mut state, &p, &nodes, &index)
                 } else {
-                    plugin.pre_filter(&mut state, &p, &nodes);
+                    plugin.pre_filter(&mut state, &p, &nodes)
                 }
+                .expect("prefilter");
                 ok += usize::from(plugin.filter(&state, &p, &nodes[0]).is_ok());
             }
             (
