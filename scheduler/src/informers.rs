@@ -7,7 +7,10 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -75,12 +78,13 @@ pub struct Informers {
     pub handle: Handle,
 }
 
-/// Reflect `api` into `writer`; every change may help a pod waiting on volumes, so it
-/// moves the unschedulable pods back (upstream's PV/PVC/StorageClass event handlers).
-fn start_volume_informer<K>(
+/// Reflect `api` into `writer`. With a `queue`, every change moves the unschedulable pods
+/// back (upstream's PV/PVC/StorageClass event handlers: any may help a pod waiting on
+/// volumes).
+fn start_store_informer<K>(
     api: Api<K>,
     writer: reflector::store::Writer<K>,
-    queue: Arc<SchedulingQueue>,
+    queue: Option<Arc<SchedulingQueue>>,
     what: &'static str,
 ) where
     K: kube::Resource<DynamicType = ()>
@@ -96,7 +100,9 @@ fn start_volume_informer<K>(
     tokio::spawn(events.for_each(move |event| {
         match event {
             Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => {
-                queue.move_all_to_active_or_backoff();
+                if let Some(queue) = &queue {
+                    queue.move_all_to_active_or_backoff();
+                }
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "{what} watch failed; retrying"),
@@ -115,23 +121,48 @@ impl Informers {
         handle: Handle,
         writers: HandleWriters,
     ) -> Informers {
-        start_volume_informer(
+        start_store_informer(
             Api::<PersistentVolume>::all(client.clone()),
             writers.pvs,
-            queue.clone(),
+            Some(queue.clone()),
             "persistentvolume",
         );
-        start_volume_informer(
+        start_store_informer(
             Api::<PersistentVolumeClaim>::all(client.clone()),
             writers.pvcs,
-            queue.clone(),
+            Some(queue.clone()),
             "persistentvolumeclaim",
         );
-        start_volume_informer(
+        start_store_informer(
             Api::<StorageClass>::all(client.clone()),
             writers.storage_classes,
-            queue.clone(),
+            Some(queue.clone()),
             "storageclass",
+        );
+        // Read for PodTopologySpread's default selectors only: no requeue.
+        start_store_informer(
+            Api::<Service>::all(client.clone()),
+            writers.services,
+            None,
+            "service",
+        );
+        start_store_informer(
+            Api::<ReplicationController>::all(client.clone()),
+            writers.replication_controllers,
+            None,
+            "replicationcontroller",
+        );
+        start_store_informer(
+            Api::<ReplicaSet>::all(client.clone()),
+            writers.replica_sets,
+            None,
+            "replicaset",
+        );
+        start_store_informer(
+            Api::<StatefulSet>::all(client.clone()),
+            writers.stateful_sets,
+            None,
+            "statefulset",
         );
         let (pods, pod_writer) = reflector::store();
         let pod_events = reflector::reflector(
@@ -219,6 +250,13 @@ impl Informers {
         self.handle.pvs.wait_until_ready().await?;
         self.handle.pvcs.wait_until_ready().await?;
         self.handle.storage_classes.wait_until_ready().await?;
+        self.handle.services.wait_until_ready().await?;
+        self.handle
+            .replication_controllers
+            .wait_until_ready()
+            .await?;
+        self.handle.replica_sets.wait_until_ready().await?;
+        self.handle.stateful_sets.wait_until_ready().await?;
         Ok(())
     }
 }

@@ -400,7 +400,7 @@ pub fn build(
     let mut scores: Vec<(Box<dyn ScorePlugin>, i64)> = Vec::new();
     for (name, weight) in resolved.score_weights() {
         let args = args_of(&profile.plugin_config, name);
-        if let Some(s) = registry::new_score(name, args).map_err(|e| to_err(name, e))? {
+        if let Some(s) = registry::new_score(name, args, handle).map_err(|e| to_err(name, e))? {
             scores.push((s, weight));
         }
     }

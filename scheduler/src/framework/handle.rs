@@ -1,6 +1,8 @@
 //! The framework handle (upstream's `framework.Handle`): what plugins read besides the node
 //! snapshot — the informer stores of PersistentVolumeClaims, PersistentVolumes and
-//! StorageClasses, and the volume bindings the scheduler assumed but has not written yet.
+//! StorageClasses, and the volume bindings the scheduler assumed but has not written yet
+//! (VolumeBinding); Services, ReplicationControllers, ReplicaSets and StatefulSets, whose
+//! selectors PodTopologySpread's default constraints spread by.
 //!
 //! The stores exist before the informers start (a reflector store is created empty and
 //! filled by its writer), so profiles can be built, and refused, before touching the API.
@@ -8,7 +10,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    PersistentVolume, PersistentVolumeClaim, ReplicationController, Service,
+};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::runtime::reflector::{self, store::Writer, Store};
 
@@ -31,6 +36,14 @@ pub struct Handle {
     pub pvs: Store<PersistentVolume>,
     /// All StorageClasses.
     pub storage_classes: Store<StorageClass>,
+    /// All Services.
+    pub services: Store<Service>,
+    /// All ReplicationControllers.
+    pub replication_controllers: Store<ReplicationController>,
+    /// All ReplicaSets.
+    pub replica_sets: Store<ReplicaSet>,
+    /// All StatefulSets.
+    pub stateful_sets: Store<StatefulSet>,
     assumed: Arc<Mutex<AssumedVolumes>>,
 }
 
@@ -42,6 +55,14 @@ pub struct HandleWriters {
     pub pvs: Writer<PersistentVolume>,
     /// Fills [`Handle::storage_classes`].
     pub storage_classes: Writer<StorageClass>,
+    /// Fills [`Handle::services`].
+    pub services: Writer<Service>,
+    /// Fills [`Handle::replication_controllers`].
+    pub replication_controllers: Writer<ReplicationController>,
+    /// Fills [`Handle::replica_sets`].
+    pub replica_sets: Writer<ReplicaSet>,
+    /// Fills [`Handle::stateful_sets`].
+    pub stateful_sets: Writer<StatefulSet>,
 }
 
 impl Handle {
@@ -50,16 +71,28 @@ impl Handle {
         let (pvcs, pvcs_writer) = reflector::store();
         let (pvs, pvs_writer) = reflector::store();
         let (storage_classes, classes_writer) = reflector::store();
+        let (services, services_writer) = reflector::store();
+        let (replication_controllers, rcs_writer) = reflector::store();
+        let (replica_sets, rss_writer) = reflector::store();
+        let (stateful_sets, sss_writer) = reflector::store();
         let handle = Handle {
             pvcs,
             pvs,
             storage_classes,
+            services,
+            replication_controllers,
+            replica_sets,
+            stateful_sets,
             assumed: Arc::default(),
         };
         let writers = HandleWriters {
             pvcs: pvcs_writer,
             pvs: pvs_writer,
             storage_classes: classes_writer,
+            services: services_writer,
+            replication_controllers: rcs_writer,
+            replica_sets: rss_writer,
+            stateful_sets: sss_writer,
         };
         (handle, writers)
     }

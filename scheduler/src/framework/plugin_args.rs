@@ -375,10 +375,7 @@ pub struct PodTopologySpreadArgs {
 }
 
 impl PodTopologySpreadArgs {
-    /// Upstream's `ValidatePodTopologySpreadArgs`. Default constraints are validated but
-    /// not applied: they take their selector from the Services, ReplicaSets and
-    /// StatefulSets owning a pod, which this scheduler does not watch yet, so a non-empty
-    /// `List` is refused rather than silently ignored.
+    /// Upstream's `ValidatePodTopologySpreadArgs`.
     pub fn validate(&self) -> Result<(), ArgsError> {
         let type_ = self.defaulting_type.as_deref().unwrap_or("System");
         match type_ {
@@ -440,13 +437,19 @@ impl PodTopologySpreadArgs {
             }
             seen.push(pair);
         }
-        if !self.default_constraints.is_empty() {
-            return Err(invalid(
-                "defaultConstraints",
-                "Forbidden: default constraints are not supported by this scheduler yet",
-            ));
-        }
         Ok(())
+    }
+
+    /// The constraints for pods without their own, and whether they are upstream's system
+    /// defaults (`defaultingType: System`, the default).
+    pub fn defaults(&self) -> (Vec<TopologySpreadConstraint>, bool) {
+        match self.defaulting_type.as_deref().unwrap_or("System") {
+            "System" | "" => (
+                crate::framework::plugins::pod_topology_spread::system_default_constraints(),
+                true,
+            ),
+            _ => (self.default_constraints.clone(), false),
+        }
     }
 }
 

@@ -246,7 +246,14 @@ pub fn new_filter(
         "NodeResourcesFit" => Some(Box::new(NodeResourcesFit::new(
             decode::<NodeResourcesFitArgs>(args)?.settings()?,
         ))),
-        "PodTopologySpread" => Some(Box::new(PodTopologySpread::default())),
+        "PodTopologySpread" => {
+            let (defaults, system) = decode::<PodTopologySpreadArgs>(args)?.defaults();
+            Some(Box::new(PodTopologySpread::new(
+                defaults,
+                system,
+                handle.clone(),
+            )))
+        }
         "InterPodAffinity" => Some(Box::new(InterPodAffinity {
             settings: decode::<InterPodAffinityArgs>(args)?.settings()?,
         })),
@@ -277,6 +284,7 @@ pub fn new_reserve(
 pub fn new_score(
     name: &str,
     args: &serde_yaml::Value,
+    handle: &Handle,
 ) -> Result<Option<Box<dyn ScorePlugin>>, ArgsError> {
     Ok(match name {
         "TaintToleration" => Some(Box::new(TaintToleration)),
@@ -284,7 +292,14 @@ pub fn new_score(
         "NodeResourcesFit" => Some(Box::new(NodeResourcesFit::new(
             decode::<NodeResourcesFitArgs>(args)?.settings()?,
         ))),
-        "PodTopologySpread" => Some(Box::new(PodTopologySpread::default())),
+        "PodTopologySpread" => {
+            let (defaults, system) = decode::<PodTopologySpreadArgs>(args)?.defaults();
+            Some(Box::new(PodTopologySpread::new(
+                defaults,
+                system,
+                handle.clone(),
+            )))
+        }
         "InterPodAffinity" => Some(Box::new(InterPodAffinity {
             settings: decode::<InterPodAffinityArgs>(args)?.settings()?,
         })),
@@ -317,7 +332,7 @@ mod tests {
                     "{name}"
                 );
                 assert_eq!(
-                    new_score(name, &null).expect("args").is_some(),
+                    new_score(name, &null, &handle).expect("args").is_some(),
                     scores,
                     "{name}"
                 );

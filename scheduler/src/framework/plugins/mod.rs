@@ -1,6 +1,7 @@
 //! The in-tree plugins, one module each, named as upstream names them.
 
 pub mod balanced_allocation;
+pub mod default_selector;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod node_affinity;
