@@ -169,7 +169,9 @@ impl Scheduler {
             (start + found.processed) % nodes.len().max(1),
             Ordering::Relaxed,
         );
-        if let Some(i) = framework.select_host(pod, nodes, &found.feasible) {
+        if let Some(i) =
+            framework.select_host(pod, nodes, &found.feasible, Some(state.label_index()))
+        {
             // Reserve while the snapshot is held, so the next cycle sees the reservation.
             return match framework.reserve(pod, &nodes[i]) {
                 Ok(()) => Decision::Bind(nodes[i].name().to_string()),

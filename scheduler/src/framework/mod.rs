@@ -106,6 +106,18 @@ pub trait ScorePlugin: Send + Sync {
         _feasible: &[usize],
     ) {
     }
+    /// PreScore with the cache's per-label-set pod counts for `nodes` at hand (the
+    /// scheduling cycle's path); plugins that can use them override this.
+    fn pre_score_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        _index: &pod_label_index::PodLabelIndex,
+    ) {
+        self.pre_score(state, pod, nodes, feasible)
+    }
     /// The raw score of one node.
     fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64;
     /// Bring the raw scores of all feasible nodes into 0..=MAX_NODE_SCORE; the default

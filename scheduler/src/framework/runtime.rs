@@ -224,12 +224,22 @@ impl Framework {
             .is_ok()
     }
 
-    /// Weighted sum of the normalized scores of the `feasible` nodes (same order).
-    pub fn score(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Vec<i64> {
+    /// Weighted sum of the normalized scores of the `feasible` nodes (same order);
+    /// `index`, when given, holds the cache's pod counts for exactly these `nodes`.
+    pub fn score(
+        &self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) -> Vec<i64> {
         let mut totals = vec![0i64; feasible.len()];
         let mut state = CycleState::default();
         for (plugin, _) in &self.scores {
-            plugin.pre_score(&mut state, pod, nodes, feasible);
+            match index {
+                Some(index) => plugin.pre_score_indexed(&mut state, pod, nodes, feasible, index),
+                None => plugin.pre_score(&mut state, pod, nodes, feasible),
+            }
         }
         for (plugin, weight) in &self.scores {
             let mut scores: Vec<i64> = feasible
@@ -284,11 +294,17 @@ impl Framework {
 
     /// Pick the best of the feasible nodes: the highest total, ties broken at random (as
     /// upstream does, so equal nodes share the load). `None` when nothing is feasible.
-    pub fn select_host(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Option<usize> {
+    pub fn select_host(
+        &self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) -> Option<usize> {
         if feasible.len() <= 1 {
             return feasible.first().copied();
         }
-        let totals = self.score(pod, nodes, feasible);
+        let totals = self.score(pod, nodes, feasible, index);
         tracing::trace!(profile = %self.profile_name, ?totals, "node totals");
         let best = totals.iter().copied().max()?;
         let ties: Vec<usize> = feasible
@@ -326,7 +342,7 @@ mod tests {
         assert_eq!(feasible, vec![2, 3]);
         assert_eq!(diagnosis.node_to_status.len(), 2);
         // More free cpu wins under LeastAllocated.
-        assert_eq!(fw.select_host(&p, &nodes, &feasible), Some(2));
+        assert_eq!(fw.select_host(&p, &nodes, &feasible, None), Some(2));
     }
 
     #[test]
@@ -372,7 +388,7 @@ mod tests {
         let fw = Framework::default_profile("default-scheduler");
         let p = pod(json!({}));
         let (feasible, _) = fw.find_feasible(&p, &nodes);
-        assert_eq!(fw.select_host(&p, &nodes, &feasible), Some(1));
+        assert_eq!(fw.select_host(&p, &nodes, &feasible, None), Some(1));
     }
 
     #[test]

@@ -372,6 +372,101 @@ impl PodTopologySpread {
     }
 }
 
+impl PodTopologySpread {
+    /// PreScore's counts of matching pods per domain, from `index` or by walking.
+    fn pre_score_counting(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) {
+        let (constraints, require_all) = self.constraints(pod, "ScheduleAnyway");
+        if constraints.is_empty() {
+            return;
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let mut ignored = HashSet::new();
+        let mut domains: Vec<HashSet<String>> = vec![HashSet::new(); constraints.len()];
+        let mut eligible = 0usize;
+        for &i in feasible {
+            let node = &nodes[i];
+            if require_all && !has_all_keys(node, &constraints) {
+                ignored.insert(node.name().to_string());
+                continue;
+            }
+            eligible += 1;
+            for (j, c) in constraints.iter().enumerate() {
+                // System defaults: a node without the key just has no domain for it.
+                if let Some(value) = node_label(node, &c.topology_key) {
+                    domains[j].insert(value.to_string());
+                }
+            }
+        }
+        let weights = constraints
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let size = if c.topology_key == HOSTNAME_KEY {
+                    eligible
+                } else {
+                    domains[j].len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        // Per constraint, matching pods per node position, from the index's label sets.
+        let indexed: Option<Vec<Vec<i64>>> = index.map(|index| {
+            constraints
+                .iter()
+                .map(|c| {
+                    let mut per_node = vec![0i64; nodes.len()];
+                    let matching = index.groups().filter(|g| {
+                        g.namespace == namespace && selector_matches(&c.selector, Some(&g.labels))
+                    });
+                    for group in matching {
+                        for (n, &count) in group.per_node.iter().enumerate() {
+                            if let Some(slot) = per_node.get_mut(n) {
+                                *slot += count;
+                            }
+                        }
+                    }
+                    per_node
+                })
+                .collect()
+        });
+        let mut counts = vec![HashMap::new(); constraints.len()];
+        for (n, node) in nodes.iter().enumerate() {
+            if require_all && !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (j, c) in constraints.iter().enumerate() {
+                let Some(value) = node_label(node, &c.topology_key) else {
+                    continue;
+                };
+                if !domains[j].contains(value) || !c.counts_node(pod, node) {
+                    continue;
+                }
+                let count = match &indexed {
+                    Some(per_node) => per_node[j][n],
+                    None => c.count_on(node, namespace),
+                };
+                *counts[j].entry(value.to_string()).or_insert(0) += count;
+            }
+        }
+        state.write(
+            SCORE_STATE,
+            ScoreState {
+                constraints,
+                counts,
+                weights,
+                ignored,
+            },
+        );
+    }
+}
+
 impl FilterPlugin for PodTopologySpread {
     fn name(&self) -> &'static str {
         "PodTopologySpread"
@@ -493,65 +588,21 @@ impl ScorePlugin for PodTopologySpread {
         "PodTopologySpread"
     }
 
+    /// Without an index: walk every node's pods.
     fn pre_score(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) {
-        let (constraints, require_all) = self.constraints(pod, "ScheduleAnyway");
-        if constraints.is_empty() {
-            return;
-        }
-        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
-        let mut ignored = HashSet::new();
-        let mut domains: Vec<HashSet<String>> = vec![HashSet::new(); constraints.len()];
-        let mut eligible = 0usize;
-        for &i in feasible {
-            let node = &nodes[i];
-            if require_all && !has_all_keys(node, &constraints) {
-                ignored.insert(node.name().to_string());
-                continue;
-            }
-            eligible += 1;
-            for (j, c) in constraints.iter().enumerate() {
-                // System defaults: a node without the key just has no domain for it.
-                if let Some(value) = node_label(node, &c.topology_key) {
-                    domains[j].insert(value.to_string());
-                }
-            }
-        }
-        let weights = constraints
-            .iter()
-            .enumerate()
-            .map(|(j, c)| {
-                let size = if c.topology_key == HOSTNAME_KEY {
-                    eligible
-                } else {
-                    domains[j].len()
-                };
-                ((size + 2) as f64).ln()
-            })
-            .collect();
-        let mut counts = vec![HashMap::new(); constraints.len()];
-        for node in nodes {
-            if require_all && !has_all_keys(node, &constraints) {
-                continue;
-            }
-            for (j, c) in constraints.iter().enumerate() {
-                let Some(value) = node_label(node, &c.topology_key) else {
-                    continue;
-                };
-                if !domains[j].contains(value) || !c.counts_node(pod, node) {
-                    continue;
-                }
-                *counts[j].entry(value.to_string()).or_insert(0) += c.count_on(node, namespace);
-            }
-        }
-        state.write(
-            SCORE_STATE,
-            ScoreState {
-                constraints,
-                counts,
-                weights,
-                ignored,
-            },
-        );
+        self.pre_score_counting(state, pod, nodes, feasible, None)
+    }
+
+    /// With the cache's index: sum the matching label sets' per-node counts.
+    fn pre_score_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: &PodLabelIndex,
+    ) {
+        self.pre_score_counting(state, pod, nodes, feasible, Some(index))
     }
 
     fn score(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> i64 {
@@ -820,6 +871,38 @@ mod tests {
         let walked = run(&plugin, None, &nodes);
         assert_eq!(walked, vec![false, false, true, false]);
         assert_eq!(run(&plugin, Some(&index), &nodes), walked);
+    }
+
+    #[test]
+    fn indexed_scores_equal_the_walk() {
+        let mut nodes = Vec::new();
+        let mut index = PodLabelIndex::default();
+        for (i, zone) in ["z1", "z1", "z2", "z3"].iter().enumerate() {
+            nodes.push(zoned(&format!("n{i}"), zone));
+            index.push_node();
+        }
+        for (i, app) in [(0, "web"), (0, "web"), (1, "web"), (2, "db"), (3, "web")] {
+            let p = labelled_pod(app, json!({}));
+            index.count(&p, i, 1);
+            nodes[i].add_pod(&p);
+        }
+        let p = labelled_pod("web", spread("ScheduleAnyway", 1));
+        let plugin = PodTopologySpread::default();
+        let scores = |index: Option<&PodLabelIndex>| {
+            let mut state = CycleState::default();
+            match index {
+                Some(ix) => plugin.pre_score_indexed(&mut state, &p, &nodes, &[0, 1, 2, 3], ix),
+                None => plugin.pre_score(&mut state, &p, &nodes, &[0, 1, 2, 3]),
+            }
+            let mut s: Vec<i64> = nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+            plugin.normalize(&state, &p, &mut s);
+            s
+        };
+        let walked = scores(None);
+        // z2 holds no web pod: its node scores best; z1 (3 pods) worst.
+        assert_eq!(walked[2], MAX_NODE_SCORE);
+        assert!(walked[0] < walked[3], "{walked:?}");
+        assert_eq!(scores(Some(&index)), walked);
     }
 
     /// The bench's spread scenario in-process: 5,000 nodes in 10 zones, 10,000 pods of one
