@@ -37,6 +37,12 @@ enum Decision {
     },
 }
 
+/// `PodScheduled=False` reason when no node fits (upstream's `PodReasonUnschedulable`).
+const REASON_UNSCHEDULABLE: &str = "Unschedulable";
+/// `PodScheduled=False` reason when Reserve or PreBind failed (upstream's
+/// `PodReasonSchedulerError`).
+const REASON_SCHEDULER_ERROR: &str = "SchedulerError";
+
 /// Bindings in flight at once (each is one POST; more would only queue in the apiserver).
 pub const MAX_BINDINGS_IN_FLIGHT: usize = 64;
 
@@ -121,7 +127,10 @@ impl Scheduler {
                 tracing::warn!(pod = %qp.key, %message, "reserve failed; retrying after backoff");
                 self.queue.add_backoff(qp);
                 let this = self.clone();
-                tokio::spawn(async move { this.report_unschedulable(&pod, &message).await });
+                tokio::spawn(async move {
+                    this.report_failure(&pod, REASON_SCHEDULER_ERROR, &message)
+                        .await
+                });
             }
             Decision::Unschedulable {
                 message,
@@ -139,7 +148,8 @@ impl Scheduler {
                     if let Some((node, candidate)) = preemption {
                         this.preempt(&pod, &node, candidate).await;
                     }
-                    this.report_unschedulable(&pod, &message).await
+                    this.report_failure(&pod, REASON_UNSCHEDULABLE, &message)
+                        .await
                 });
             }
         }
@@ -222,7 +232,8 @@ impl Scheduler {
             framework.unreserve(&pod);
             self.cache.forget(&pod_key(&pod));
             self.queue.add_backoff(qp);
-            self.report_unschedulable(&pod, &message).await;
+            self.report_failure(&pod, REASON_SCHEDULER_ERROR, &message)
+                .await;
             return;
         }
         self.bind(qp, pod.clone(), node, profile, start).await;
@@ -304,9 +315,9 @@ impl Scheduler {
         }
     }
 
-    /// Set `PodScheduled=False reason Unschedulable` (only when it changes, to spare the
+    /// Set `PodScheduled=False` with `reason` (only when it changes, to spare the
     /// apiserver) and record a FailedScheduling event.
-    async fn report_unschedulable(&self, pod: &Pod, message: &str) {
+    async fn report_failure(&self, pod: &Pod, reason: &str, message: &str) {
         let current = pod
             .status
             .as_ref()
@@ -314,7 +325,7 @@ impl Scheduler {
             .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
         let unchanged = current.is_some_and(|c| {
             c.status == "False"
-                && c.reason.as_deref() == Some("Unschedulable")
+                && c.reason.as_deref() == Some(reason)
                 && c.message.as_deref() == Some(message)
         });
         if !unchanged {
@@ -328,7 +339,7 @@ impl Scheduler {
             let patch = json!({"status": {"conditions": [{
                 "type": "PodScheduled",
                 "status": "False",
-                "reason": "Unschedulable",
+                "reason": reason,
                 "message": message,
                 "lastProbeTime": null,
                 "lastTransitionTime": transition,
