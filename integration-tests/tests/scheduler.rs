@@ -255,10 +255,8 @@ async fn least_allocated_spreads_consecutive_pods() -> Result<()> {
         "{lease}"
     );
 
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
-        .await?
-        .text()
-        .await?;
+    // HTTPS with the self-signed certificate made at start.
+    let metrics = integration_tests::scheduler::get_secure_port(port, "/metrics").await?;
     assert!(
         metrics.contains(
             r#"scheduler_schedule_attempts_total{profile="default-scheduler",result="scheduled"} 4"#
@@ -269,10 +267,7 @@ async fn least_allocated_spreads_consecutive_pods() -> Result<()> {
         metrics.contains("scheduler_pending_pods{queue=\"active\"} 0"),
         "{metrics}"
     );
-    let health = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await?
-        .text()
-        .await?;
+    let health = integration_tests::scheduler::get_secure_port(port, "/healthz").await?;
     assert_eq!(health, "ok");
     Ok(())
 }

@@ -219,3 +219,58 @@ async fn high_priority_pod_preempts_one_low_priority_pod() -> Result<()> {
     assert!(code.is_success() && pod["metadata"]["deletionTimestamp"].is_null());
     Ok(())
 }
+
+#[tokio::test]
+async fn default_constraints_spread_the_pods_a_service_selects() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let config = cluster.dir().join("scheduler-config.yaml");
+    std::fs::write(
+        &config,
+        r#"apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+  pluginConfig:
+  - name: PodTopologySpread
+    args:
+      defaultingType: List
+      defaultConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule}
+"#,
+    )?;
+    let scheduler = start_scheduler(
+        &cluster,
+        &["--secure-port=0", &format!("--config={}", config.display())],
+    )?;
+    create_node(&cluster, "big", "16", "zone-a").await?;
+    create_node(&cluster, "small", "2", "zone-b").await?;
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}});
+    let (code, body) = cluster
+        .post_json("/api/v1/namespaces/default/services", &svc)
+        .await?;
+    if !code.is_success() {
+        bail!("creating service: {code} {body}");
+    }
+    // The pods carry no constraints: the Service's selector makes them one workload, so
+    // the default zone constraint puts two in each zone despite the roomy node.
+    for i in 0..4 {
+        create_pod(&cluster, &format!("web-{i}"), "web", json!({})).await?;
+    }
+    let mut on_small = 0;
+    for i in 0..4 {
+        if wait_bound(&cluster, &scheduler, &format!("web-{i}")).await? == "small" {
+            on_small += 1;
+        }
+    }
+    assert_eq!(on_small, 2, "zone-b must hold exactly two of the four pods");
+    // A pod no Service selects is not spread: LeastAllocated sends it to the roomy node.
+    for i in 0..2 {
+        create_pod(&cluster, &format!("free-{i}"), "other", json!({})).await?;
+        assert_eq!(
+            wait_bound(&cluster, &scheduler, &format!("free-{i}")).await?,
+            "big"
+        );
+    }
+    Ok(())
+}

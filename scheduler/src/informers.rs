@@ -1,4 +1,5 @@
-//! Pod and node informers: reflector stores the cycle reads, plus the queue and cache
+//! Pod, node, PodDisruptionBudget and volume (PersistentVolume, PersistentVolumeClaim,
+//! StorageClass) informers: reflector stores the cycle reads, plus the queue and cache
 //! bookkeeping each watch event implies (upstream's event handlers).
 
 use std::collections::{HashMap, HashSet};
@@ -6,13 +7,18 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::storage::v1::StorageClass;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client};
 
 use crate::cache::{pod_key, SchedulerCache};
+use crate::framework::handle::{Handle, HandleWriters};
 use crate::queue::SchedulingQueue;
 
 /// Which pods this scheduler is responsible for: the profiles' `schedulerName`s.
@@ -68,6 +74,41 @@ pub struct Informers {
     pub nodes: Store<Node>,
     /// All PodDisruptionBudgets (preemption spares the pods they guard).
     pub pdbs: Store<PodDisruptionBudget>,
+    /// The volume stores plugins read.
+    pub handle: Handle,
+}
+
+/// Reflect `api` into `writer`. With a `queue`, every change moves the unschedulable pods
+/// back (upstream's PV/PVC/StorageClass event handlers: any may help a pod waiting on
+/// volumes).
+fn start_store_informer<K>(
+    api: Api<K>,
+    writer: reflector::store::Writer<K>,
+    queue: Option<Arc<SchedulingQueue>>,
+    what: &'static str,
+) where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+{
+    let events =
+        reflector::reflector(writer, watcher(api, watcher::Config::default())).default_backoff();
+    tokio::spawn(events.for_each(move |event| {
+        match event {
+            Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => {
+                if let Some(queue) = &queue {
+                    queue.move_all_to_active_or_backoff();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "{what} watch failed; retrying"),
+        }
+        futures::future::ready(())
+    }));
 }
 
 impl Informers {
@@ -77,7 +118,52 @@ impl Informers {
         queue: Arc<SchedulingQueue>,
         cache: SchedulerCache,
         responsibility: Responsibility,
+        handle: Handle,
+        writers: HandleWriters,
     ) -> Informers {
+        start_store_informer(
+            Api::<PersistentVolume>::all(client.clone()),
+            writers.pvs,
+            Some(queue.clone()),
+            "persistentvolume",
+        );
+        start_store_informer(
+            Api::<PersistentVolumeClaim>::all(client.clone()),
+            writers.pvcs,
+            Some(queue.clone()),
+            "persistentvolumeclaim",
+        );
+        start_store_informer(
+            Api::<StorageClass>::all(client.clone()),
+            writers.storage_classes,
+            Some(queue.clone()),
+            "storageclass",
+        );
+        // Read for PodTopologySpread's default selectors only: no requeue.
+        start_store_informer(
+            Api::<Service>::all(client.clone()),
+            writers.services,
+            None,
+            "service",
+        );
+        start_store_informer(
+            Api::<ReplicationController>::all(client.clone()),
+            writers.replication_controllers,
+            None,
+            "replicationcontroller",
+        );
+        start_store_informer(
+            Api::<ReplicaSet>::all(client.clone()),
+            writers.replica_sets,
+            None,
+            "replicaset",
+        );
+        start_store_informer(
+            Api::<StatefulSet>::all(client.clone()),
+            writers.stateful_sets,
+            None,
+            "statefulset",
+        );
         let (pods, pod_writer) = reflector::store();
         let pod_events = reflector::reflector(
             pod_writer,
@@ -148,14 +234,29 @@ impl Informers {
             }
             futures::future::ready(())
         }));
-        Informers { pods, nodes, pdbs }
+        Informers {
+            pods,
+            nodes,
+            pdbs,
+            handle,
+        }
     }
 
-    /// Wait until both informers have listed once.
+    /// Wait until every informer has listed once.
     pub async fn wait_until_ready(&self) -> anyhow::Result<()> {
         self.pods.wait_until_ready().await?;
         self.nodes.wait_until_ready().await?;
         self.pdbs.wait_until_ready().await?;
+        self.handle.pvs.wait_until_ready().await?;
+        self.handle.pvcs.wait_until_ready().await?;
+        self.handle.storage_classes.wait_until_ready().await?;
+        self.handle.services.wait_until_ready().await?;
+        self.handle
+            .replication_controllers
+            .wait_until_ready()
+            .await?;
+        self.handle.replica_sets.wait_until_ready().await?;
+        self.handle.stateful_sets.wait_until_ready().await?;
         Ok(())
     }
 }

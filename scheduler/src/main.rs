@@ -9,8 +9,7 @@
 //! `--config` profiles are applied as upstream applies them (see `profile`): each
 //! `schedulerName` gets its own framework with its plugins, weights and plugin args.
 //!
-//! Not yet: VolumeBinding, HTTPS on --secure-port (the health/metrics endpoint is plain
-//! HTTP for now).
+//! /healthz, /readyz and /metrics are served over HTTPS on `--secure-port` (see `server`).
 
 mod cache;
 mod config;
@@ -22,6 +21,7 @@ mod profile;
 mod queue;
 mod schedule_one;
 mod server;
+mod serving_cert;
 
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -58,12 +58,20 @@ struct Flags {
     /// Name of the leader election Lease.
     #[arg(long)]
     leader_elect_resource_name: Option<String>,
-    /// Port of the /healthz and /metrics endpoint (plain HTTP for now); 0 disables it.
+    /// Port of the HTTPS /healthz, /readyz and /metrics endpoint; 0 disables it.
     #[arg(long, default_value_t = 10259)]
     secure_port: u16,
-    /// Address of the /healthz and /metrics endpoint.
+    /// Address of the secure port. Loopback by default (Rudder's rule for every server;
+    /// upstream's default is all interfaces).
     #[arg(long, default_value = "127.0.0.1")]
     bind_address: IpAddr,
+    /// Serving certificate (PEM, with intermediates); without it and
+    /// `--tls-private-key-file`, a self-signed one is made at start.
+    #[arg(long)]
+    tls_cert_file: Option<PathBuf>,
+    /// The serving certificate's private key (PEM).
+    #[arg(long)]
+    tls_private_key_file: Option<PathBuf>,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -98,7 +106,8 @@ async fn main() -> anyhow::Result<()> {
         None => config::SchedulerConfig::default(),
     };
     // Refuse a bad profile before touching the cluster, naming the field (as upstream).
-    let frameworks = profile::build_frameworks(&config.profiles)
+    let (handle, handle_writers) = framework::handle::Handle::new();
+    let frameworks = profile::build_frameworks(&config.profiles, &handle)
         .map_err(|e| anyhow::anyhow!("invalid KubeSchedulerConfiguration: {e}"))?;
     for fw in &frameworks {
         tracing::info!(
@@ -125,9 +134,15 @@ async fn main() -> anyhow::Result<()> {
     let metrics = metrics::Metrics::new()?;
     if flags.secure_port != 0 {
         let addr = SocketAddr::new(flags.bind_address, flags.secure_port);
+        let tls = serving_cert::server_config(
+            flags.tls_cert_file.as_deref(),
+            flags.tls_private_key_file.as_deref(),
+            flags.bind_address,
+        )
+        .context("setting up the secure port")?;
         let m = metrics.clone();
         tokio::spawn(async move {
-            if let Err(e) = server::serve(addr, m).await {
+            if let Err(e) = server::serve(addr, tls, m).await {
                 tracing::error!(%addr, error = %e, "health/metrics server failed");
             }
         });
@@ -166,6 +181,8 @@ async fn main() -> anyhow::Result<()> {
         queue.clone(),
         cache.clone(),
         responsibility.clone(),
+        handle,
+        handle_writers,
     );
     informers.wait_until_ready().await?;
     let reporter = Reporter {

@@ -14,9 +14,10 @@
 use std::collections::HashMap;
 
 use crate::config::{PluginConfig, PluginRef, PluginSet, Plugins, ProfileConfig};
+use crate::framework::handle::Handle;
 use crate::framework::registry::{self, ExtensionPoint, DEFAULT_MULTI_POINT};
 use crate::framework::runtime::Framework;
-use crate::framework::{FilterPlugin, ScorePlugin};
+use crate::framework::{FilterPlugin, ReservePlugin, ScorePlugin};
 
 /// Why a profile could not be built; names the field as upstream's validation does.
 #[derive(Debug, thiserror::Error)]
@@ -335,16 +336,23 @@ fn args_of<'a>(configs: &'a [PluginConfig], name: &str) -> &'a serde_yaml::Value
 
 /// Build one framework per profile; the first error names its field
 /// (`profiles[1].pluginConfig[0].args.scoringStrategy.type: Unsupported value: …`).
-pub fn build_frameworks(profiles: &[ProfileConfig]) -> Result<Vec<Framework>, ProfileError> {
+pub fn build_frameworks(
+    profiles: &[ProfileConfig],
+    handle: &Handle,
+) -> Result<Vec<Framework>, ProfileError> {
     profiles
         .iter()
         .enumerate()
-        .map(|(i, p)| build(p, &format!("profiles[{i}]")))
+        .map(|(i, p)| build(p, &format!("profiles[{i}]"), handle))
         .collect()
 }
 
-/// One profile's framework.
-pub fn build(profile: &ProfileConfig, path: &str) -> Result<Framework, ProfileError> {
+/// One profile's framework; its plugins read `handle`'s stores.
+pub fn build(
+    profile: &ProfileConfig,
+    path: &str,
+    handle: &Handle,
+) -> Result<Framework, ProfileError> {
     for (j, c) in profile.plugin_config.iter().enumerate() {
         let field = format!("{path}.pluginConfig[{j}]");
         if registry::lookup(&c.name).is_none() {
@@ -378,14 +386,21 @@ pub fn build(profile: &ProfileConfig, path: &str) -> Result<Framework, ProfileEr
     let mut filters: Vec<Box<dyn FilterPlugin>> = Vec::new();
     for name in resolved.names(ExtensionPoint::Filter) {
         let args = args_of(&profile.plugin_config, name);
-        if let Some(f) = registry::new_filter(name, args).map_err(|e| to_err(name, e))? {
+        if let Some(f) = registry::new_filter(name, args, handle).map_err(|e| to_err(name, e))? {
             filters.push(f);
+        }
+    }
+    let mut reserves: Vec<Box<dyn ReservePlugin>> = Vec::new();
+    for name in resolved.names(ExtensionPoint::Reserve) {
+        let args = args_of(&profile.plugin_config, name);
+        if let Some(r) = registry::new_reserve(name, args, handle).map_err(|e| to_err(name, e))? {
+            reserves.push(r);
         }
     }
     let mut scores: Vec<(Box<dyn ScorePlugin>, i64)> = Vec::new();
     for (name, weight) in resolved.score_weights() {
         let args = args_of(&profile.plugin_config, name);
-        if let Some(s) = registry::new_score(name, args).map_err(|e| to_err(name, e))? {
+        if let Some(s) = registry::new_score(name, args, handle).map_err(|e| to_err(name, e))? {
             scores.push((s, weight));
         }
     }
@@ -408,6 +423,7 @@ pub fn build(profile: &ProfileConfig, path: &str) -> Result<Framework, ProfileEr
         profile.percentage_of_nodes_to_score,
         filters,
         scores,
+        reserves,
         preemption,
     ))
 }
@@ -489,7 +505,7 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let err = |yaml: &str| {
-            build(&profile(yaml), "profiles[1]")
+            build(&profile(yaml), "profiles[1]", &Handle::empty())
                 .err()
                 .expect("invalid")
                 .to_string()
@@ -522,11 +538,12 @@ mod tests {
         let fw = build(
             &profile("plugins:\n  postFilter:\n    disabled:\n    - name: DefaultPreemption\n"),
             "profiles[0]",
+            &Handle::empty(),
         )
         .expect("valid");
         assert!(!fw.preemption);
         assert!(
-            build(&ProfileConfig::default(), "profiles[0]")
+            build(&ProfileConfig::default(), "profiles[0]", &Handle::empty())
                 .expect("valid")
                 .preemption
         );

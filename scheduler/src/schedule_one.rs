@@ -26,14 +26,22 @@ use crate::queue::{QueuedPod, SchedulingQueue};
 
 /// What a cycle decided for a pod.
 enum Decision {
-    /// Bind to this node.
+    /// Bind to this node (Reserve plugins have reserved what the pod needs there).
     Bind(String),
+    /// A Reserve plugin failed on the chosen node: retry after backoff.
+    ReserveFailed(String),
     /// Fits nowhere: the FailedScheduling message, and the preemption to carry out.
     Unschedulable {
         message: String,
         preemption: Option<(String, Candidate)>,
     },
 }
+
+/// `PodScheduled=False` reason when no node fits (upstream's `PodReasonUnschedulable`).
+const REASON_UNSCHEDULABLE: &str = "Unschedulable";
+/// `PodScheduled=False` reason when Reserve or PreBind failed (upstream's
+/// `PodReasonSchedulerError`).
+const REASON_SCHEDULER_ERROR: &str = "SchedulerError";
 
 /// Bindings in flight at once (each is one POST; more would only queue in the apiserver).
 pub const MAX_BINDINGS_IN_FLIGHT: usize = 64;
@@ -110,7 +118,18 @@ impl Scheduler {
                     let Ok(_slot) = this.bind_slots.clone().acquire_owned().await else {
                         return;
                     };
-                    this.bind(qp, pod, node, profile_name, start).await
+                    this.binding_cycle(qp, pod, node, &framework, start).await
+                });
+            }
+            Decision::ReserveFailed(message) => {
+                self.metrics
+                    .observe_attempt("error", &profile_name, start.elapsed().as_secs_f64());
+                tracing::warn!(pod = %qp.key, %message, "reserve failed; retrying after backoff");
+                self.queue.add_backoff(qp);
+                let this = self.clone();
+                tokio::spawn(async move {
+                    this.report_failure(&pod, REASON_SCHEDULER_ERROR, &message)
+                        .await
                 });
             }
             Decision::Unschedulable {
@@ -129,7 +148,8 @@ impl Scheduler {
                     if let Some((node, candidate)) = preemption {
                         this.preempt(&pod, &node, candidate).await;
                     }
-                    this.report_unschedulable(&pod, &message).await
+                    this.report_failure(&pod, REASON_UNSCHEDULABLE, &message)
+                        .await
                 });
             }
         }
@@ -159,8 +179,14 @@ impl Scheduler {
             (start + found.processed) % nodes.len().max(1),
             Ordering::Relaxed,
         );
-        if let Some(i) = framework.select_host(pod, nodes, &found.feasible) {
-            return Decision::Bind(nodes[i].name().to_string());
+        if let Some(i) =
+            framework.select_host(pod, nodes, &found.feasible, Some(state.label_index()))
+        {
+            // Reserve while the snapshot is held, so the next cycle sees the reservation.
+            return match framework.reserve(pod, &nodes[i]) {
+                Ok(()) => Decision::Bind(nodes[i].name().to_string()),
+                Err(message) => Decision::ReserveFailed(message),
+            };
         }
         // PostFilter: make room by evicting lower-priority pods. The preemptor waits in the
         // unschedulable queue; the victims' deletion brings it back.
@@ -186,6 +212,33 @@ impl Scheduler {
             message: fit_error_message(pod, nodes.len(), &diagnosis),
             preemption,
         }
+    }
+
+    /// Upstream's binding cycle: PreBind (volumes), then the binding; either failing
+    /// forgets the pod, undoes its reservations and retries it after backoff.
+    async fn binding_cycle(
+        &self,
+        qp: QueuedPod,
+        pod: Arc<Pod>,
+        node: String,
+        framework: &Framework,
+        start: Instant,
+    ) {
+        let profile = framework.profile_name.clone();
+        if let Err(message) = framework.pre_bind(&self.client, &pod, &node).await {
+            tracing::warn!(pod = %qp.key, %node, %message, "prebind failed; retrying after backoff");
+            self.metrics
+                .observe_attempt("error", &profile, start.elapsed().as_secs_f64());
+            framework.unreserve(&pod);
+            self.cache.forget(&pod_key(&pod));
+            self.queue.add_backoff(qp);
+            self.report_failure(&pod, REASON_SCHEDULER_ERROR, &message)
+                .await;
+            return;
+        }
+        self.bind(qp, pod.clone(), node, profile, start).await;
+        // Bound or not, what PreBind wrote is in the API (and the informers) by now.
+        framework.unreserve(&pod);
     }
 
     /// POST pods/<name>/binding; on failure the pod is forgotten and retried after backoff.
@@ -262,9 +315,9 @@ impl Scheduler {
         }
     }
 
-    /// Set `PodScheduled=False reason Unschedulable` (only when it changes, to spare the
+    /// Set `PodScheduled=False` with `reason` (only when it changes, to spare the
     /// apiserver) and record a FailedScheduling event.
-    async fn report_unschedulable(&self, pod: &Pod, message: &str) {
+    async fn report_failure(&self, pod: &Pod, reason: &str, message: &str) {
         let current = pod
             .status
             .as_ref()
@@ -272,7 +325,7 @@ impl Scheduler {
             .and_then(|c| c.iter().find(|c| c.type_ == "PodScheduled"));
         let unchanged = current.is_some_and(|c| {
             c.status == "False"
-                && c.reason.as_deref() == Some("Unschedulable")
+                && c.reason.as_deref() == Some(reason)
                 && c.message.as_deref() == Some(message)
         });
         if !unchanged {
@@ -286,7 +339,7 @@ impl Scheduler {
             let patch = json!({"status": {"conditions": [{
                 "type": "PodScheduled",
                 "status": "False",
-                "reason": "Unschedulable",
+                "reason": reason,
                 "message": message,
                 "lastProbeTime": null,
                 "lastTransitionTime": transition,

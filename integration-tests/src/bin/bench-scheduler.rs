@@ -243,10 +243,7 @@ async fn run(workload: Workload, nodes: usize, pods: usize) -> Result<Outcome> {
         }
     }
     let scheduler_cpu = cpu_time(scheduler.pid());
-    let metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
-        .await?
-        .text()
-        .await?;
+    let metrics = integration_tests::scheduler::get_secure_port(metrics_port, "/metrics").await?;
     let peak_rss_kib = status_field(scheduler.pid(), "VmHWM:");
     for line in metrics
         .lines()

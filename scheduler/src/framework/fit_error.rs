@@ -26,6 +26,9 @@ pub struct Diagnosis {
     /// Preemption was skipped because earlier victims on the nominated node are still
     /// terminating.
     pub waiting_for_victims: bool,
+    /// A PreFilter rejected the pod outright: its reasons, named once in the message
+    /// (upstream's `PreFilterMsg`) instead of counted per node.
+    pub pre_filter_msg: Option<String>,
 }
 
 /// "count reason" strings, sorted as strings (as upstream sorts them), joined with ", ".
@@ -69,14 +72,19 @@ pub fn fit_error_message(pod: &Pod, num_all_nodes: usize, diagnosis: &Diagnosis)
     if num_all_nodes == 0 {
         return NO_NODES.to_string();
     }
-    let reasons = diagnosis
-        .node_to_status
-        .values()
-        .flat_map(|s| s.reasons.iter().map(String::as_str));
-    let summary = format!(
-        "0/{num_all_nodes} nodes are available: {}.",
-        histogram(reasons)
-    );
+    let summary = match &diagnosis.pre_filter_msg {
+        Some(msg) => format!("0/{num_all_nodes} nodes are available: {msg}."),
+        None => {
+            let reasons = diagnosis
+                .node_to_status
+                .values()
+                .flat_map(|s| s.reasons.iter().map(String::as_str));
+            format!(
+                "0/{num_all_nodes} nodes are available: {}.",
+                histogram(reasons)
+            )
+        }
+    };
     if diagnosis.nominated || diagnosis.preemption_disabled {
         return summary;
     }

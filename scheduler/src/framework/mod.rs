@@ -7,6 +7,7 @@
 pub mod cycle_state;
 pub mod feasible_nodes;
 pub mod fit_error;
+pub mod handle;
 pub mod label_selector;
 pub mod node_info;
 pub mod plugin_args;
@@ -66,8 +67,16 @@ pub trait FilterPlugin: Send + Sync {
     /// Upstream's plugin name (`NodeResourcesFit`, …).
     fn name(&self) -> &'static str;
     /// Upstream's PreFilter: compute, once per cycle and from every node of the snapshot,
-    /// what `filter` needs (cluster-wide counts); most plugins need nothing.
-    fn pre_filter(&self, _state: &mut CycleState, _pod: &Pod, _nodes: &[NodeInfo]) {}
+    /// what `filter` needs (cluster-wide counts); most plugins need nothing. An `Err`
+    /// rejects the pod on every node at once (a missing PersistentVolumeClaim, …).
+    fn pre_filter(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _nodes: &[NodeInfo],
+    ) -> Result<(), Status> {
+        Ok(())
+    }
     /// PreFilter with the cache's per-label-set pod counts for `nodes` at hand (the
     /// scheduling cycle's path); plugins that can use them override this.
     fn pre_filter_indexed(
@@ -76,7 +85,7 @@ pub trait FilterPlugin: Send + Sync {
         pod: &Pod,
         nodes: &[NodeInfo],
         _index: &pod_label_index::PodLabelIndex,
-    ) {
+    ) -> Result<(), Status> {
         self.pre_filter(state, pod, nodes)
     }
     /// `Ok` when the pod fits the node.
@@ -97,11 +106,43 @@ pub trait ScorePlugin: Send + Sync {
         _feasible: &[usize],
     ) {
     }
+    /// PreScore with the cache's per-label-set pod counts for `nodes` at hand (the
+    /// scheduling cycle's path); plugins that can use them override this.
+    fn pre_score_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        _index: &pod_label_index::PodLabelIndex,
+    ) {
+        self.pre_score(state, pod, nodes, feasible)
+    }
     /// The raw score of one node.
     fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64;
     /// Bring the raw scores of all feasible nodes into 0..=MAX_NODE_SCORE; the default
     /// keeps them as they are (plugins whose raw score already is in range).
     fn normalize(&self, _state: &CycleState, _pod: &Pod, _scores: &mut [i64]) {}
+}
+
+/// A plugin that holds resources for a pod once its node is chosen (Reserve), writes
+/// what the binding depends on before it (PreBind), and lets go on failure (Unreserve).
+pub trait ReservePlugin: Send + Sync {
+    /// Upstream's plugin name.
+    fn name(&self) -> &'static str;
+    /// Reserve what the pod needs on `node` (synchronously, still in the scheduling cycle,
+    /// so the next cycle sees it).
+    fn reserve(&self, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
+    /// Undo `reserve` (binding failed, or finished and the API now shows the result).
+    fn unreserve(&self, pod: &Pod);
+    /// Before the pod is bound to `node`: write the reserved state through the API and wait
+    /// for it to take effect; `Err` carries the reason, the pod is retried after backoff.
+    fn pre_bind<'a>(
+        &'a self,
+        client: &'a kube::Client,
+        pod: &'a Pod,
+        node: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<(), String>>;
 }
 
 /// Upstream's `DefaultNormalizeScore`: scale so the best node gets `MAX_NODE_SCORE`;

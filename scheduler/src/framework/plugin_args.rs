@@ -375,10 +375,7 @@ pub struct PodTopologySpreadArgs {
 }
 
 impl PodTopologySpreadArgs {
-    /// Upstream's `ValidatePodTopologySpreadArgs`. Default constraints are validated but
-    /// not applied: they take their selector from the Services, ReplicaSets and
-    /// StatefulSets owning a pod, which this scheduler does not watch yet, so a non-empty
-    /// `List` is refused rather than silently ignored.
+    /// Upstream's `ValidatePodTopologySpreadArgs`.
     pub fn validate(&self) -> Result<(), ArgsError> {
         let type_ = self.defaulting_type.as_deref().unwrap_or("System");
         match type_ {
@@ -440,13 +437,19 @@ impl PodTopologySpreadArgs {
             }
             seen.push(pair);
         }
-        if !self.default_constraints.is_empty() {
-            return Err(invalid(
-                "defaultConstraints",
-                "Forbidden: default constraints are not supported by this scheduler yet",
-            ));
-        }
         Ok(())
+    }
+
+    /// The constraints for pods without their own, and whether they are upstream's system
+    /// defaults (`defaultingType: System`, the default).
+    pub fn defaults(&self) -> (Vec<TopologySpreadConstraint>, bool) {
+        match self.defaulting_type.as_deref().unwrap_or("System") {
+            "System" | "" => (
+                crate::framework::plugins::pod_topology_spread::system_default_constraints(),
+                true,
+            ),
+            _ => (self.default_constraints.clone(), false),
+        }
     }
 }
 
@@ -495,6 +498,47 @@ impl DefaultPreemptionArgs {
             ));
         }
         Ok(())
+    }
+}
+
+/// `VolumeBindingArgs`: how long PreBind waits for the PV controller to finish binding.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeBindingArgs {
+    /// See [`NodeResourcesFitArgs::api_version`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub api_version: Option<String>,
+    /// See [`NodeResourcesFitArgs::api_version`].
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub kind: Option<String>,
+    /// Seconds, >= 0, default 600.
+    #[serde(default)]
+    pub bind_timeout_seconds: Option<i64>,
+    /// Scoring by storage capacity; upstream accepts it only with the
+    /// `StorageCapacityScoring` feature gate (off by default in v1.33).
+    #[serde(default)]
+    pub shape: Option<serde_yaml::Value>,
+}
+
+impl VolumeBindingArgs {
+    /// Upstream's `ValidateVolumeBindingArgs`, returning the bind timeout.
+    pub fn bind_timeout(&self) -> Result<std::time::Duration, ArgsError> {
+        let secs = self.bind_timeout_seconds.unwrap_or(600);
+        if secs < 0 {
+            return Err(invalid(
+                "bindTimeoutSeconds",
+                format!("Invalid value: {secs}: invalid BindTimeoutSeconds, should not be a negative value"),
+            ));
+        }
+        if self.shape.as_ref().is_some_and(|s| !s.is_null()) {
+            return Err(invalid(
+                "shape",
+                "Invalid value: shape: unsupported when the StorageCapacityScoring feature gate is disabled",
+            ));
+        }
+        Ok(std::time::Duration::from_secs(secs.unsigned_abs()))
     }
 }
 

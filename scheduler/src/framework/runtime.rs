@@ -11,7 +11,7 @@ use super::fit_error::Diagnosis;
 use super::pod_label_index::PodLabelIndex;
 use super::preemption::pod_priority;
 use super::Status;
-use super::{CycleState, FilterPlugin, NodeInfo, ScorePlugin};
+use super::{CycleState, FilterPlugin, NodeInfo, ReservePlugin, ScorePlugin};
 
 /// Pending pods nominated to a node (`status.nominatedNodeName`), by node name.
 pub type NominatedPods = HashMap<String, Vec<Arc<Pod>>>;
@@ -55,6 +55,7 @@ pub struct Framework {
     pub percentage_of_nodes_to_score: Option<i32>,
     filters: Vec<Box<dyn FilterPlugin>>,
     scores: Vec<(Box<dyn ScorePlugin>, i64)>,
+    reserves: Vec<Box<dyn ReservePlugin>>,
     /// Whether the DefaultPreemption PostFilter is enabled.
     pub preemption: bool,
 }
@@ -67,6 +68,7 @@ impl Framework {
         percentage_of_nodes_to_score: Option<i32>,
         filters: Vec<Box<dyn FilterPlugin>>,
         scores: Vec<(Box<dyn ScorePlugin>, i64)>,
+        reserves: Vec<Box<dyn ReservePlugin>>,
         preemption: bool,
     ) -> Framework {
         Framework {
@@ -74,6 +76,7 @@ impl Framework {
             percentage_of_nodes_to_score,
             filters,
             scores,
+            reserves,
             preemption,
         }
     }
@@ -84,6 +87,7 @@ impl Framework {
         crate::profile::build(
             &crate::config::ProfileConfig::named(profile_name),
             "profiles[0]",
+            &super::handle::Handle::empty(),
         )
         .expect("the default profile is valid")
     }
@@ -126,9 +130,23 @@ impl Framework {
         let mut found = FeasibleNodes::default();
         let mut state = CycleState::default();
         for f in &self.filters {
-            match index {
+            let pre = match index {
                 Some(index) => f.pre_filter_indexed(&mut state, pod, nodes, index),
                 None => f.pre_filter(&mut state, pod, nodes),
+            };
+            if let Err(status) = pre {
+                // Upstream: the PreFilter status stands for every node, and the message
+                // names it once instead of counting it per node.
+                tracing::trace!(plugin = f.name(), reasons = ?status.reasons, "prefilter rejected the pod");
+                found.diagnosis.pre_filter_msg = Some(status.reasons.join(", "));
+                for node in nodes {
+                    found
+                        .diagnosis
+                        .node_to_status
+                        .insert(node.name().to_string(), status.clone());
+                }
+                found.processed = nodes.len();
+                return found;
             }
         }
         let n = nodes.len();
@@ -198,18 +216,30 @@ impl Framework {
         };
         let mut state = CycleState::default();
         for f in &self.filters {
-            f.pre_filter(&mut state, pod, nodes);
+            if f.pre_filter(&mut state, pod, nodes).is_err() {
+                return false;
+            }
         }
         self.filter_with_nominated(&state, pod, node, nominated)
             .is_ok()
     }
 
-    /// Weighted sum of the normalized scores of the `feasible` nodes (same order).
-    pub fn score(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Vec<i64> {
+    /// Weighted sum of the normalized scores of the `feasible` nodes (same order);
+    /// `index`, when given, holds the cache's pod counts for exactly these `nodes`.
+    pub fn score(
+        &self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) -> Vec<i64> {
         let mut totals = vec![0i64; feasible.len()];
         let mut state = CycleState::default();
         for (plugin, _) in &self.scores {
-            plugin.pre_score(&mut state, pod, nodes, feasible);
+            match index {
+                Some(index) => plugin.pre_score_indexed(&mut state, pod, nodes, feasible, index),
+                None => plugin.pre_score(&mut state, pod, nodes, feasible),
+            }
         }
         for (plugin, weight) in &self.scores {
             let mut scores: Vec<i64> = feasible
@@ -225,13 +255,56 @@ impl Framework {
         totals
     }
 
+    /// Upstream's `RunReservePluginsReserve`: every Reserve plugin in order; on a failure
+    /// the ones that ran are undone and the reason returned.
+    pub fn reserve(&self, pod: &Pod, node: &NodeInfo) -> Result<(), String> {
+        for (i, r) in self.reserves.iter().enumerate() {
+            if let Err(status) = r.reserve(pod, node) {
+                self.reserves[..i].iter().for_each(|r| r.unreserve(pod));
+                return Err(format!(
+                    "running Reserve plugin {:?}: {}",
+                    r.name(),
+                    status.reasons.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Undo every Reserve plugin for `pod`.
+    pub fn unreserve(&self, pod: &Pod) {
+        self.reserves.iter().for_each(|r| r.unreserve(pod));
+    }
+
+    /// Upstream's `RunPreBindPlugins`, in order, stopping at the first failure (named as
+    /// upstream names it in the FailedScheduling event).
+    pub async fn pre_bind(
+        &self,
+        client: &kube::Client,
+        pod: &Pod,
+        node: &str,
+    ) -> Result<(), String> {
+        for r in &self.reserves {
+            r.pre_bind(client, pod, node)
+                .await
+                .map_err(|e| format!("running PreBind plugin {:?}: {e}", r.name()))?;
+        }
+        Ok(())
+    }
+
     /// Pick the best of the feasible nodes: the highest total, ties broken at random (as
     /// upstream does, so equal nodes share the load). `None` when nothing is feasible.
-    pub fn select_host(&self, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) -> Option<usize> {
+    pub fn select_host(
+        &self,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) -> Option<usize> {
         if feasible.len() <= 1 {
             return feasible.first().copied();
         }
-        let totals = self.score(pod, nodes, feasible);
+        let totals = self.score(pod, nodes, feasible, index);
         tracing::trace!(profile = %self.profile_name, ?totals, "node totals");
         let best = totals.iter().copied().max()?;
         let ties: Vec<usize> = feasible
@@ -269,7 +342,7 @@ mod tests {
         assert_eq!(feasible, vec![2, 3]);
         assert_eq!(diagnosis.node_to_status.len(), 2);
         // More free cpu wins under LeastAllocated.
-        assert_eq!(fw.select_host(&p, &nodes, &feasible), Some(2));
+        assert_eq!(fw.select_host(&p, &nodes, &feasible, None), Some(2));
     }
 
     #[test]
@@ -315,7 +388,7 @@ mod tests {
         let fw = Framework::default_profile("default-scheduler");
         let p = pod(json!({}));
         let (feasible, _) = fw.find_feasible(&p, &nodes);
-        assert_eq!(fw.select_host(&p, &nodes, &feasible), Some(1));
+        assert_eq!(fw.select_host(&p, &nodes, &feasible, None), Some(1));
     }
 
     #[test]

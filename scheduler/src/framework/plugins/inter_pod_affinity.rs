@@ -162,7 +162,12 @@ impl FilterPlugin for InterPodAffinity {
         "InterPodAffinity"
     }
 
-    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo]) {
+    fn pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+    ) -> Result<(), Status> {
         let terms = pod_terms(pod);
         let mut st = FilterState {
             terms,
@@ -206,6 +211,7 @@ impl FilterPlugin for InterPodAffinity {
             }
         }
         state.write(FILTER_STATE, st);
+        Ok(())
     }
 
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
@@ -372,7 +378,9 @@ mod tests {
 
     fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {
         let mut state = CycleState::default();
-        InterPodAffinity::default().pre_filter(&mut state, p, nodes);
+        InterPodAffinity::default()
+            .pre_filter(&mut state, p, nodes)
+            .expect("prefilter");
         nodes
             .iter()
             .map(|n| InterPodAffinity::default().filter(&state, p, n))

@@ -1,6 +1,7 @@
 //! The in-tree plugins, one module each, named as upstream names them.
 
 pub mod balanced_allocation;
+pub mod default_selector;
 pub mod image_locality;
 pub mod inter_pod_affinity;
 pub mod node_affinity;
@@ -10,6 +11,7 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
+pub mod volume_binding;
 
 #[cfg(test)]
 pub(crate) mod testing {

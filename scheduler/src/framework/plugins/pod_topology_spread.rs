@@ -2,6 +2,12 @@
 //! topology domain within `maxSkew`. `DoNotSchedule` constraints filter; `ScheduleAnyway`
 //! constraints score, preferring the emptier domains.
 //!
+//! A pod without constraints of its own gets the profile's default constraints
+//! (`defaultConstraints`, or upstream's system defaults: zone maxSkew 5 and hostname maxSkew
+//! 3, both ScheduleAnyway), with the selector of the Services, ReplicationControllers,
+//! ReplicaSets and StatefulSets that select it ([`default_selector`]); none select it: no
+//! spreading.
+//!
 //! Counts come from the snapshot, which holds bound and assumed pods alike, so pods
 //! scheduled one after another in a burst see each other.
 //!
@@ -18,8 +24,10 @@ use std::sync::{Arc, Mutex};
 use k8s_openapi::api::core::v1::{Pod, Taint, TopologySpreadConstraint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
+use super::default_selector::default_selector;
 use super::node_affinity::required_matches;
 use super::taint_toleration::tolerates;
+use crate::framework::handle::Handle;
 use crate::framework::label_selector::selector_matches;
 use crate::framework::pod_label_index::PodLabelIndex;
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
@@ -140,14 +148,23 @@ fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
 }
 
 /// The pod's constraints for one `whenUnsatisfiable` action.
-fn constraints(pod: &Pod, action: &str) -> Vec<Constraint> {
+fn own_constraints(pod: &Pod) -> &[TopologySpreadConstraint] {
     pod.spec
         .as_ref()
         .and_then(|s| s.topology_spread_constraints.as_deref())
         .unwrap_or_default()
-        .iter()
-        .filter(|c| c.when_unsatisfiable == action)
-        .filter_map(|c| Constraint::from_api(c, pod))
+}
+
+/// Upstream's system default constraints (`defaultingType: System`).
+pub fn system_default_constraints() -> Vec<TopologySpreadConstraint> {
+    [("topology.kubernetes.io/zone", 5), (HOSTNAME_KEY, 3)]
+        .into_iter()
+        .map(|(key, skew)| TopologySpreadConstraint {
+            topology_key: key.into(),
+            max_skew: skew,
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            ..Default::default()
+        })
         .collect()
 }
 
@@ -271,9 +288,68 @@ type EligibleCache = Option<(u64, String, Arc<EligibleDomains>)>;
 #[derive(Default)]
 pub struct PodTopologySpread {
     eligible: Mutex<EligibleCache>,
+    /// Constraints for pods without their own (selector filled in per pod).
+    defaults: Vec<TopologySpreadConstraint>,
+    /// Whether `defaults` are upstream's system defaults (nodes lacking a topology key are
+    /// then scored, not ignored).
+    system_defaulted: bool,
+    /// Where the workloads selecting a pod are looked up; `None`: no defaults apply.
+    handle: Option<Handle>,
 }
 
 impl PodTopologySpread {
+    /// The plugin with `defaults` for pods without constraints (`system_defaulted` when
+    /// they are upstream's system defaults), reading workload selectors from `handle`.
+    pub fn new(
+        defaults: Vec<TopologySpreadConstraint>,
+        system_defaulted: bool,
+        handle: Handle,
+    ) -> PodTopologySpread {
+        PodTopologySpread {
+            eligible: Mutex::default(),
+            defaults,
+            system_defaulted,
+            handle: Some(handle),
+        }
+    }
+
+    /// The pod's constraints with `whenUnsatisfiable == action` (upstream's
+    /// `filterTopologySpreadConstraints` / `buildDefaultConstraints`), and whether every
+    /// node must carry every topology key (false only for system defaults).
+    fn constraints(&self, pod: &Pod, action: &str) -> (Vec<Constraint>, bool) {
+        let own = own_constraints(pod);
+        if !own.is_empty() {
+            let cs = own
+                .iter()
+                .filter(|c| c.when_unsatisfiable == action)
+                .filter_map(|c| Constraint::from_api(c, pod))
+                .collect();
+            return (cs, true);
+        }
+        let require_all = !self.system_defaulted;
+        let mut defaults = self
+            .defaults
+            .iter()
+            .filter(|c| c.when_unsatisfiable == action)
+            .peekable();
+        if defaults.peek().is_none() {
+            return (Vec::new(), require_all);
+        }
+        let Some(selector) = self.handle.as_ref().and_then(|h| default_selector(pod, h)) else {
+            return (Vec::new(), require_all);
+        };
+        let cs = defaults
+            .filter_map(|c| {
+                let with_selector = TopologySpreadConstraint {
+                    label_selector: Some(selector.clone()),
+                    ..c.clone()
+                };
+                Constraint::from_api(&with_selector, pod)
+            })
+            .collect();
+        (cs, require_all)
+    }
+
     /// The eligible domains for `pod` at node generation `generation`, from the cache when
     /// neither the nodes nor the signature changed.
     fn eligible_domains(
@@ -296,16 +372,116 @@ impl PodTopologySpread {
     }
 }
 
+impl PodTopologySpread {
+    /// PreScore's counts of matching pods per domain, from `index` or by walking.
+    fn pre_score_counting(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: Option<&PodLabelIndex>,
+    ) {
+        let (constraints, require_all) = self.constraints(pod, "ScheduleAnyway");
+        if constraints.is_empty() {
+            return;
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
+        let mut ignored = HashSet::new();
+        let mut domains: Vec<HashSet<String>> = vec![HashSet::new(); constraints.len()];
+        let mut eligible = 0usize;
+        for &i in feasible {
+            let node = &nodes[i];
+            if require_all && !has_all_keys(node, &constraints) {
+                ignored.insert(node.name().to_string());
+                continue;
+            }
+            eligible += 1;
+            for (j, c) in constraints.iter().enumerate() {
+                // System defaults: a node without the key just has no domain for it.
+                if let Some(value) = node_label(node, &c.topology_key) {
+                    domains[j].insert(value.to_string());
+                }
+            }
+        }
+        let weights = constraints
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let size = if c.topology_key == HOSTNAME_KEY {
+                    eligible
+                } else {
+                    domains[j].len()
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        // Per constraint, matching pods per node position, from the index's label sets.
+        let indexed: Option<Vec<Vec<i64>>> = index.map(|index| {
+            constraints
+                .iter()
+                .map(|c| {
+                    let mut per_node = vec![0i64; nodes.len()];
+                    let matching = index.groups().filter(|g| {
+                        g.namespace == namespace && selector_matches(&c.selector, Some(&g.labels))
+                    });
+                    for group in matching {
+                        for (n, &count) in group.per_node.iter().enumerate() {
+                            if let Some(slot) = per_node.get_mut(n) {
+                                *slot += count;
+                            }
+                        }
+                    }
+                    per_node
+                })
+                .collect()
+        });
+        let mut counts = vec![HashMap::new(); constraints.len()];
+        for (n, node) in nodes.iter().enumerate() {
+            if require_all && !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (j, c) in constraints.iter().enumerate() {
+                let Some(value) = node_label(node, &c.topology_key) else {
+                    continue;
+                };
+                if !domains[j].contains(value) || !c.counts_node(pod, node) {
+                    continue;
+                }
+                let count = match &indexed {
+                    Some(per_node) => per_node[j][n],
+                    None => c.count_on(node, namespace),
+                };
+                *counts[j].entry(value.to_string()).or_insert(0) += count;
+            }
+        }
+        state.write(
+            SCORE_STATE,
+            ScoreState {
+                constraints,
+                counts,
+                weights,
+                ignored,
+            },
+        );
+    }
+}
+
 impl FilterPlugin for PodTopologySpread {
     fn name(&self) -> &'static str {
         "PodTopologySpread"
     }
 
     /// Without an index: walk every node's pods.
-    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo]) {
-        let constraints = constraints(pod, "DoNotSchedule");
+    fn pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+    ) -> Result<(), Status> {
+        let (constraints, _) = self.constraints(pod, "DoNotSchedule");
         if constraints.is_empty() {
-            return;
+            return Ok(());
         }
         let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
         let eligible = EligibleDomains::compute(pod, &constraints, nodes);
@@ -329,6 +505,7 @@ impl FilterPlugin for PodTopologySpread {
                 domains,
             },
         );
+        Ok(())
     }
 
     /// With the cache's index: sum the matching label sets' per-node counts.
@@ -338,10 +515,10 @@ impl FilterPlugin for PodTopologySpread {
         pod: &Pod,
         nodes: &[NodeInfo],
         index: &PodLabelIndex,
-    ) {
-        let constraints = constraints(pod, "DoNotSchedule");
+    ) -> Result<(), Status> {
+        let (constraints, _) = self.constraints(pod, "DoNotSchedule");
         if constraints.is_empty() {
-            return;
+            return Ok(());
         }
         let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
         let eligible = self.eligible_domains(pod, &constraints, nodes, index.generation());
@@ -374,6 +551,7 @@ impl FilterPlugin for PodTopologySpread {
                 domains,
             },
         );
+        Ok(())
     }
 
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
@@ -410,64 +588,21 @@ impl ScorePlugin for PodTopologySpread {
         "PodTopologySpread"
     }
 
+    /// Without an index: walk every node's pods.
     fn pre_score(&self, state: &mut CycleState, pod: &Pod, nodes: &[NodeInfo], feasible: &[usize]) {
-        let constraints = constraints(pod, "ScheduleAnyway");
-        if constraints.is_empty() {
-            return;
-        }
-        let namespace = pod.metadata.namespace.as_deref().unwrap_or_default();
-        let mut ignored = HashSet::new();
-        let mut domains: Vec<HashSet<String>> = vec![HashSet::new(); constraints.len()];
-        let mut eligible = 0usize;
-        for &i in feasible {
-            let node = &nodes[i];
-            if !has_all_keys(node, &constraints) {
-                ignored.insert(node.name().to_string());
-                continue;
-            }
-            eligible += 1;
-            for (j, c) in constraints.iter().enumerate() {
-                domains[j].insert(
-                    node_label(node, &c.topology_key)
-                        .unwrap_or_default()
-                        .to_string(),
-                );
-            }
-        }
-        let weights = constraints
-            .iter()
-            .enumerate()
-            .map(|(j, c)| {
-                let size = if c.topology_key == HOSTNAME_KEY {
-                    eligible
-                } else {
-                    domains[j].len()
-                };
-                ((size + 2) as f64).ln()
-            })
-            .collect();
-        let mut counts = vec![HashMap::new(); constraints.len()];
-        for node in nodes {
-            if !has_all_keys(node, &constraints) {
-                continue;
-            }
-            for (j, c) in constraints.iter().enumerate() {
-                let value = node_label(node, &c.topology_key).unwrap_or_default();
-                if !domains[j].contains(value) || !c.counts_node(pod, node) {
-                    continue;
-                }
-                *counts[j].entry(value.to_string()).or_insert(0) += c.count_on(node, namespace);
-            }
-        }
-        state.write(
-            SCORE_STATE,
-            ScoreState {
-                constraints,
-                counts,
-                weights,
-                ignored,
-            },
-        );
+        self.pre_score_counting(state, pod, nodes, feasible, None)
+    }
+
+    /// With the cache's index: sum the matching label sets' per-node counts.
+    fn pre_score_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        feasible: &[usize],
+        index: &PodLabelIndex,
+    ) {
+        self.pre_score_counting(state, pod, nodes, feasible, Some(index))
     }
 
     fn score(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> i64 {
@@ -537,7 +672,9 @@ mod tests {
 
     fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {
         let mut state = CycleState::default();
-        PodTopologySpread::default().pre_filter(&mut state, p, nodes);
+        PodTopologySpread::default()
+            .pre_filter(&mut state, p, nodes)
+            .expect("prefilter");
         nodes
             .iter()
             .map(|n| PodTopologySpread::default().filter(&state, p, n))
@@ -624,6 +761,70 @@ mod tests {
             .all(Result::is_ok));
     }
 
+    /// A handle whose only workload is a Service selecting `app: web` in `default`.
+    fn handle_with_web_service() -> Handle {
+        let (handle, mut writers) = Handle::new();
+        let svc =
+            serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"selector": {"app": "web"}}}))
+            .expect("service");
+        writers
+            .services
+            .apply_watcher_event(&kube::runtime::watcher::Event::Apply(svc));
+        handle
+    }
+
+    #[test]
+    fn list_default_constraints_take_the_service_selector() {
+        let plugin = PodTopologySpread::new(
+            serde_json::from_value(json!([{"maxSkew": 1, "topologyKey": "zone",
+                "whenUnsatisfiable": "DoNotSchedule"}]))
+            .expect("constraints"),
+            false,
+            handle_with_web_service(),
+        );
+        let mut a = zoned("a", "z1");
+        a.add_pod(&labelled_pod("web", json!({})));
+        let nodes = [a, zoned("b", "z2")];
+        let run = |p: &Pod| {
+            let mut state = CycleState::default();
+            plugin.pre_filter(&mut state, p, &nodes).expect("prefilter");
+            nodes
+                .iter()
+                .map(|n| plugin.filter(&state, p, n).is_ok())
+                .collect::<Vec<_>>()
+        };
+        // Selected by the Service: spread like its siblings, z1 is full.
+        assert_eq!(run(&labelled_pod("web", json!({}))), [false, true]);
+        // Selected by nothing: no default applies.
+        assert_eq!(run(&labelled_pod("db", json!({}))), [true, true]);
+        // Its own constraints win over the defaults (none here filter: ScheduleAnyway).
+        assert_eq!(
+            run(&labelled_pod("web", spread("ScheduleAnyway", 1))),
+            [true, true]
+        );
+    }
+
+    #[test]
+    fn system_defaults_score_the_emptier_host_and_keep_unlabelled_nodes() {
+        let plugin = PodTopologySpread::new(
+            system_default_constraints(),
+            true,
+            handle_with_web_service(),
+        );
+        let mut busy = zoned("busy", "z1");
+        busy.add_pod(&labelled_pod("web", json!({})));
+        let nodes = [busy, zoned("idle", "z1"), node("bare", json!({}))];
+        let p = labelled_pod("web", json!({}));
+        let mut state = CycleState::default();
+        plugin.pre_score(&mut state, &p, &nodes, &[0, 1, 2]);
+        let mut scores: Vec<i64> = nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        // The unlabelled node is scored (not ignored) under system defaults.
+        assert!(scores.iter().all(|s| *s != IGNORED), "{scores:?}");
+        plugin.normalize(&state, &p, &mut scores);
+        assert!(scores[1] > scores[0], "{scores:?}");
+    }
+
     #[test]
     fn indexed_counts_equal_the_walk_and_follow_node_changes() {
         let mut nodes = Vec::new();
@@ -649,6 +850,7 @@ mod tests {
                     Some(ix) => plugin.pre_filter_indexed(&mut state, &p, nodes, ix),
                     None => plugin.pre_filter(&mut state, &p, nodes),
                 }
+                .expect("prefilter");
                 nodes
                     .iter()
                     .map(|n| plugin.filter(&state, &p, n).is_ok())
@@ -669,6 +871,38 @@ mod tests {
         let walked = run(&plugin, None, &nodes);
         assert_eq!(walked, vec![false, false, true, false]);
         assert_eq!(run(&plugin, Some(&index), &nodes), walked);
+    }
+
+    #[test]
+    fn indexed_scores_equal_the_walk() {
+        let mut nodes = Vec::new();
+        let mut index = PodLabelIndex::default();
+        for (i, zone) in ["z1", "z1", "z2", "z3"].iter().enumerate() {
+            nodes.push(zoned(&format!("n{i}"), zone));
+            index.push_node();
+        }
+        for (i, app) in [(0, "web"), (0, "web"), (1, "web"), (2, "db"), (3, "web")] {
+            let p = labelled_pod(app, json!({}));
+            index.count(&p, i, 1);
+            nodes[i].add_pod(&p);
+        }
+        let p = labelled_pod("web", spread("ScheduleAnyway", 1));
+        let plugin = PodTopologySpread::default();
+        let scores = |index: Option<&PodLabelIndex>| {
+            let mut state = CycleState::default();
+            match index {
+                Some(ix) => plugin.pre_score_indexed(&mut state, &p, &nodes, &[0, 1, 2, 3], ix),
+                None => plugin.pre_score(&mut state, &p, &nodes, &[0, 1, 2, 3]),
+            }
+            let mut s: Vec<i64> = nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+            plugin.normalize(&state, &p, &mut s);
+            s
+        };
+        let walked = scores(None);
+        // z2 holds no web pod: its node scores best; z1 (3 pods) worst.
+        assert_eq!(walked[2], MAX_NODE_SCORE);
+        assert!(walked[0] < walked[3], "{walked:?}");
+        assert_eq!(scores(Some(&index)), walked);
     }
 
     /// The bench's spread scenario in-process: 5,000 nodes in 10 zones, 10,000 pods of one
@@ -698,10 +932,11 @@ mod tests {
             for _ in 0..rounds {
                 let mut state = CycleState::default();
                 if indexed {
-                    plugin.pre_filter_indexed(&mut state, &p, &nodes, &index);
+                    plugin.pre_filter_indexed(&mut state, &p, &nodes, &index)
                 } else {
-                    plugin.pre_filter(&mut state, &p, &nodes);
+                    plugin.pre_filter(&mut state, &p, &nodes)
                 }
+                .expect("prefilter");
                 ok += usize::from(plugin.filter(&state, &p, &nodes[0]).is_ok());
             }
             (
