@@ -291,7 +291,8 @@ start_cluster_components() {
     --root-ca-file "$PKI_DIR/ca.crt" -v "$LOG_LEVEL"
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-scheduler "https://127.0.0.1:$API_PORT" "$RUDDER_DIR/scheduler.kubeconfig"
-  # Plain-HTTP health/metrics on a free loopback port (HTTPS on 10259 comes with issue 3).
+  # HTTPS health/metrics (self-signed, as upstream) on a free loopback port rather than
+  # 10259, so a second scheduler elsewhere on the machine cannot clash.
   local scheduler_port
   rudder::util::free_port scheduler_port
   start_component kube-scheduler --kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" \
