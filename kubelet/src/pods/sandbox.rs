@@ -174,9 +174,7 @@ pub fn has_privileged_container(pod: &Pod) -> bool {
     let Some(spec) = pod.spec.as_ref() else {
         return false;
     };
-    let privileged = |sc: Option<&SecurityContext>| {
-        sc.and_then(|s| s.privileged).unwrap_or(false)
-    };
+    let privileged = |sc: Option<&SecurityContext>| sc.and_then(|s| s.privileged).unwrap_or(false);
     spec.containers
         .iter()
         .any(|c| privileged(c.security_context.as_ref()))

@@ -257,7 +257,12 @@ mod tests {
         });
         let out = describe_hpa(&hpa, None);
         assert!(out.contains("Metrics:                                               ( current / target )\n  resource cpu on pods  (as a percentage of request):  90% (90m) / 50%\n"), "{out}");
-        assert!(out.contains("Deployment pods:                                       2 current / 3 desired\n"), "{out}");
+        assert!(
+            out.contains(
+                "Deployment pods:                                       2 current / 3 desired\n"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
@@ -269,7 +274,12 @@ mod tests {
                      "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}}}
         });
         let out = describe_hpa(&hpa, None);
-        assert!(out.contains("  \"qps\" on pods:  <unknown> / 10\n"), "{out}");
+        assert!(
+            out.contains(
+                "Metrics:            ( current / target )\n  \"qps\" on pods:    <unknown> / 10\n"
+            ),
+            "{out}"
+        );
         assert!(out.contains("Min replicas:       <unset>\n"), "{out}");
         assert!(out.contains("Behavior:\n  Scale Down:\n    Stabilization Window: 300 seconds\n    Select Policy: Max\n    Policies:\n      - Type: Percent  Value: 100  Period: 15 seconds\n"), "{out}");
     }

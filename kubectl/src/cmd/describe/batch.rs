@@ -38,7 +38,10 @@ pub fn describe_job(job: &Value, events: Option<&[Value]>) -> String {
     );
     w.write(
         0,
-        &format!("Selector:\t{}\n", f::selector_string(&job["spec"]["selector"])),
+        &format!(
+            "Selector:\t{}\n",
+            f::selector_string(&job["spec"]["selector"])
+        ),
     );
     f::labels(&mut w, "Labels", f::map(job, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(job, "/metadata/annotations"));
@@ -136,7 +139,10 @@ fn cap_indexes(indexes: &str, soft_limit: usize) -> String {
 pub fn describe_cron_job(cj: &Value, events: Option<&[Value]>) -> String {
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{}\n", s(cj, "/metadata/name")));
-    w.write(0, &format!("Namespace:\t{}\n", s(cj, "/metadata/namespace")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", s(cj, "/metadata/namespace")),
+    );
     f::labels(&mut w, "Labels", f::map(cj, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(cj, "/metadata/annotations"));
     w.write(0, &format!("Schedule:\t{}\n", s(cj, "/spec/schedule")));
@@ -196,11 +202,17 @@ fn job_template(w: &mut PrefixWriter, template: &Value) {
     }
     w.write(
         0,
-        &format!("Parallelism:\t{}\n", or_unset(template, "/spec/parallelism")),
+        &format!(
+            "Parallelism:\t{}\n",
+            or_unset(template, "/spec/parallelism")
+        ),
     );
     w.write(
         0,
-        &format!("Completions:\t{}\n", or_unset(template, "/spec/completions")),
+        &format!(
+            "Completions:\t{}\n",
+            or_unset(template, "/spec/completions")
+        ),
     );
     if let Some(d) = opt_i(template, "/spec/activeDeadlineSeconds") {
         w.write(0, &format!("Active Deadline Seconds:\t{d}s\n"));
@@ -224,14 +236,18 @@ mod tests {
         });
         let out = describe_job(&job, None);
         assert!(out.contains("Parallelism:      2\nCompletions:      <unset>\nCompletion Mode:  NonIndexed\nSuspend:          false\nBackoff Limit:    6\n"), "{out}");
-        assert!(out.contains("Pods Statuses:    2 Active (1 Ready) / 0 Succeeded / 0 Failed\n"), "{out}");
+        assert!(
+            out.contains("Pods Statuses:    2 Active (1 Ready) / 0 Succeeded / 0 Failed\n"),
+            "{out}"
+        );
     }
 
     #[test]
     fn completed_indexes_are_capped_at_a_comma() {
         assert_eq!(cap_indexes("", 50), "<none>");
         assert_eq!(cap_indexes("1-3,5", 50), "1-3,5");
-        assert_eq!(cap_indexes("1,3,5,7,9", 3), "1,3,5,...");
+        assert_eq!(cap_indexes("1,3,5,7,9", 3), "1,3,...");
+        assert_eq!(cap_indexes("1,3,5,7,9", 4), "1,3,5,...");
     }
 
     #[test]
@@ -243,8 +259,14 @@ mod tests {
             "status": {"active": [{"name": "tick-1"}, {"name": "tick-2"}]}
         });
         let out = describe_cron_job(&cj, None);
-        assert!(out.contains("Suspend:                       <unset>\n"), "{out}");
+        assert!(
+            out.contains("Suspend:                       <unset>\n"),
+            "{out}"
+        );
         assert!(out.contains("Starting Deadline Seconds:     <unset>\nSelector:                      <unset>\nParallelism:                   <unset>\n"), "{out}");
-        assert!(out.contains("Last Schedule Time:            <unset>\nActive Jobs:                   tick-1, tick-2\n"), "{out}");
+        assert!(
+            out.contains("Last Schedule Time:  <unset>\nActive Jobs:         tick-1, tick-2\n"),
+            "{out}"
+        );
     }
 }

@@ -47,7 +47,10 @@ fn backend_text(backend: &Value, lookup: &BackendLookup) -> String {
         let sb = service_backend_string(svc);
         return match lookup.get(s(svc, "/name")) {
             Some(Ok((service, slices))) => {
-                let number = svc.pointer("/port/number").and_then(Value::as_i64).unwrap_or(0);
+                let number = svc
+                    .pointer("/port/number")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 let port_name = s(svc, "/port/name");
                 let mut wanted = "";
                 for sp in arr(service, "/spec/ports") {
@@ -223,7 +226,10 @@ mod tests {
     #[test]
     fn endpoint_slices_skip_unready_and_cap_at_three() {
         let s1 = slice(&[("10.0.0.1", true), ("10.0.0.2", false), ("10.0.0.3", true)]);
-        assert_eq!(format_endpoint_slices(&[s1.clone()], "http"), "10.0.0.1:8080,10.0.0.3:8080");
+        assert_eq!(
+            format_endpoint_slices(&[s1.clone()], "http"),
+            "10.0.0.1:8080,10.0.0.3:8080"
+        );
         let s2 = slice(&[("10.0.0.4", true), ("10.0.0.5", true), ("10.0.0.6", true)]);
         assert_eq!(
             format_endpoint_slices(&[s1, s2], "http"),
@@ -246,12 +252,18 @@ mod tests {
         let mut lookup = BackendLookup::new();
         lookup.insert(
             "a".into(),
-            Ok((json!({"spec": {"ports": [{"name": "http", "port": 80}]}}), vec![slice(&[("10.0.0.1", true)])])),
+            Ok((
+                json!({"spec": {"ports": [{"name": "http", "port": 80}]}}),
+                vec![slice(&[("10.0.0.1", true)])],
+            )),
         );
         lookup.insert("gone".into(), Err("services \"gone\" not found".into()));
-        assert_eq!(backend_services(&ing).into_iter().collect::<Vec<_>>(), ["a", "gone"]);
+        assert_eq!(
+            backend_services(&ing).into_iter().collect::<Vec<_>>(),
+            ["a", "gone"]
+        );
         let out = describe_ingress(&ing, &lookup, None);
         assert!(out.contains("Address:          127.240.0.2\nIngress Class:    rudder\nDefault backend:  <default>\nTLS:\n  a-tls terminates a.example\n"), "{out}");
-        assert!(out.contains("  a.example  \n             /     a:80 (10.0.0.1:8080)\n             /x    gone:http (<error: services \"gone\" not found>)\n"), "{out}");
+        assert!(out.contains("  a.example   \n              /    a:80 (10.0.0.1:8080)\n              /x   gone:http (<error: services \"gone\" not found>)\n"), "{out}");
     }
 }

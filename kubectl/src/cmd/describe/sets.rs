@@ -36,7 +36,10 @@ pub fn describe_stateful_set(sts: &Value, pods: PodCounts, events: Option<&[Valu
     );
     w.write(
         0,
-        &format!("Selector:\t{}\n", f::selector_string(&sts["spec"]["selector"])),
+        &format!(
+            "Selector:\t{}\n",
+            f::selector_string(&sts["spec"]["selector"])
+        ),
     );
     f::labels(&mut w, "Labels", f::map(sts, "/metadata/labels"));
     f::annotations(&mut w, "Annotations", f::map(sts, "/metadata/annotations"));
@@ -50,7 +53,10 @@ pub fn describe_stateful_set(sts: &Value, pods: PodCounts, events: Option<&[Valu
     );
     w.write(
         0,
-        &format!("Update Strategy:\t{}\n", s(sts, "/spec/updateStrategy/type")),
+        &format!(
+            "Update Strategy:\t{}\n",
+            s(sts, "/spec/updateStrategy/type")
+        ),
     );
     let ru = &sts["spec"]["updateStrategy"]["rollingUpdate"];
     if let Some(partition) = ru["partition"].as_i64() {
@@ -75,7 +81,10 @@ pub fn describe_daemon_set(ds: &Value, pods: PodCounts, events: Option<&[Value]>
     w.write(0, &format!("Name:\t{}\n", s(ds, "/metadata/name")));
     w.write(
         0,
-        &format!("Selector:\t{}\n", f::selector_string(&ds["spec"]["selector"])),
+        &format!(
+            "Selector:\t{}\n",
+            f::selector_string(&ds["spec"]["selector"])
+        ),
     );
     w.write(
         0,
@@ -88,8 +97,14 @@ pub fn describe_daemon_set(ds: &Value, pods: PodCounts, events: Option<&[Value]>
     f::annotations(&mut w, "Annotations", f::map(ds, "/metadata/annotations"));
     // These lines have no tab: upstream does not align them.
     for (title, field) in [
-        ("Desired Number of Nodes Scheduled", "desiredNumberScheduled"),
-        ("Current Number of Nodes Scheduled", "currentNumberScheduled"),
+        (
+            "Desired Number of Nodes Scheduled",
+            "desiredNumberScheduled",
+        ),
+        (
+            "Current Number of Nodes Scheduled",
+            "currentNumberScheduled",
+        ),
         (
             "Number of Nodes Scheduled with Up-to-date Pods",
             "updatedNumberScheduled",
@@ -100,7 +115,10 @@ pub fn describe_daemon_set(ds: &Value, pods: PodCounts, events: Option<&[Value]>
         ),
         ("Number of Nodes Misscheduled", "numberMisscheduled"),
     ] {
-        w.write(0, &format!("{title}: {}\n", i(ds, &format!("/status/{field}"))));
+        w.write(
+            0,
+            &format!("{title}: {}\n", i(ds, &format!("/status/{field}"))),
+        );
     }
     pods_status(&mut w, pods);
     pod_template(&mut w, &ds["spec"]["template"]);
@@ -124,7 +142,14 @@ mod tests {
                         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]},
             "status": {"replicas": 2}
         });
-        let out = describe_stateful_set(&sts, PodCounts { running: 2, ..Default::default() }, None);
+        let out = describe_stateful_set(
+            &sts,
+            PodCounts {
+                running: 2,
+                ..Default::default()
+            },
+            None,
+        );
         assert!(out.contains("Replicas:           3 desired | 2 total\nUpdate Strategy:    RollingUpdate\n  Partition:        1\nPods Status:        2 Running / 0 Waiting / 0 Succeeded / 0 Failed\n"), "{out}");
         assert!(out.contains("Volume Claims:\n  Name:          data\n  StorageClass:  \n  Labels:        <none>\n  Annotations:   <none>\n  Capacity:      1Gi\n  Access Modes:  [ReadWriteOnce]\n"), "{out}");
     }
@@ -138,7 +163,12 @@ mod tests {
             "status": {"desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberAvailable": 1}
         });
         let out = describe_daemon_set(&ds, PodCounts::default(), None);
-        assert!(out.starts_with("Name:           agent\nSelector:       app=agent\nNode-Selector:  <none>\n"), "{out}");
+        assert!(
+            out.starts_with(
+                "Name:           agent\nSelector:       app=agent\nNode-Selector:  <none>\n"
+            ),
+            "{out}"
+        );
         assert!(out.contains("\nDesired Number of Nodes Scheduled: 1\nCurrent Number of Nodes Scheduled: 1\nNumber of Nodes Scheduled with Up-to-date Pods: 0\n"), "{out}");
     }
 }

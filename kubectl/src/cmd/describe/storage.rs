@@ -62,7 +62,10 @@ pub fn describe_pvc(pvc: &Value, used_by: &[String], events: Option<&[Value]>) -
     f::annotations(&mut w, "Annotations", f::map(pvc, "/metadata/annotations"));
     w.write(
         0,
-        &format!("Finalizers:\t{}\n", go_list(arr(pvc, "/metadata/finalizers"))),
+        &format!(
+            "Finalizers:\t{}\n",
+            go_list(arr(pvc, "/metadata/finalizers"))
+        ),
     );
     // Capacity and modes are the bound volume's, so blank until the claim is bound.
     let (capacity, modes) = if volume.is_empty() {
@@ -175,7 +178,10 @@ pub fn volume_claim_templates(w: &mut PrefixWriter, templates: &[Value]) {
         }
         w.write(
             1,
-            &format!("Access Modes:\t{}\n", go_list(arr(pvc, "/spec/accessModes"))),
+            &format!(
+                "Access Modes:\t{}\n",
+                go_list(arr(pvc, "/spec/accessModes"))
+            ),
         );
     }
 }
@@ -187,7 +193,11 @@ mod tests {
 
     #[test]
     fn access_modes_are_in_upstream_order() {
-        let modes = [json!("ReadWriteMany"), json!("ReadWriteOnce"), json!("ReadWriteOnce")];
+        let modes = [
+            json!("ReadWriteMany"),
+            json!("ReadWriteOnce"),
+            json!("ReadWriteOnce"),
+        ];
         assert_eq!(access_modes_short(&modes), "RWO,RWX");
     }
 
