@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, SecurityContext};
 use proto::cri::v1 as cri;
 
 use super::runtime::{LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID};
@@ -157,11 +157,57 @@ pub fn config(
                             .collect()
                     })
                     .unwrap_or_default(),
+                // containerd refuses a privileged container in an unprivileged sandbox.
+                privileged: has_privileged_container(pod),
                 ..Default::default()
             }),
             sysctls,
             ..Default::default()
         }),
         windows: None,
+    }
+}
+
+/// Upstream's `HasPrivilegedContainer`: any init, app or ephemeral container asks for
+/// `securityContext.privileged`.
+pub fn has_privileged_container(pod: &Pod) -> bool {
+    let Some(spec) = pod.spec.as_ref() else {
+        return false;
+    };
+    let privileged = |sc: Option<&SecurityContext>| sc.and_then(|s| s.privileged).unwrap_or(false);
+    spec.containers
+        .iter()
+        .any(|c| privileged(c.security_context.as_ref()))
+        || spec
+            .init_containers
+            .iter()
+            .flatten()
+            .any(|c| privileged(c.security_context.as_ref()))
+        || spec
+            .ephemeral_containers
+            .iter()
+            .flatten()
+            .any(|c| privileged(c.security_context.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: serde_json::Value) -> Pod {
+        serde_json::from_value(json).expect("pod")
+    }
+
+    #[test]
+    fn sandbox_is_privileged_when_any_container_is() {
+        let plain = pod(serde_json::json!({"spec": {"containers": [{"name": "a"}]}}));
+        assert!(!has_privileged_container(&plain));
+        let init = pod(serde_json::json!({"spec": {
+            "containers": [{"name": "a", "securityContext": {"privileged": false}}],
+            "initContainers": [{"name": "i", "securityContext": {"privileged": true}}]}}));
+        assert!(has_privileged_container(&init));
+        let app = pod(serde_json::json!({"spec": {
+            "containers": [{"name": "a"}, {"name": "b", "securityContext": {"privileged": true}}]}}));
+        assert!(has_privileged_container(&app));
     }
 }

@@ -5,10 +5,15 @@
 //! upstream's layout; other kinds use the generic describer. Rendering is pure and lives in
 //! the submodules; this module fetches.
 
+mod autoscaling;
+mod batch;
 mod core;
 mod format;
 mod generic;
+mod networking;
 mod pod;
+mod sets;
+mod storage;
 mod workloads;
 
 use clap::Args;
@@ -374,6 +379,86 @@ async fn describe_one(
                 events(Some("ReplicaSet")).await.as_deref(),
             )
         }
+        ("apps", "StatefulSet") | ("apps", "DaemonSet") => {
+            let pods = controller_pods(client, obj, &ns).await;
+            let counts = workloads::PodCounts::of(&pods, &uid);
+            let events = events(Some(kind)).await;
+            if kind == "StatefulSet" {
+                sets::describe_stateful_set(obj, counts, events.as_deref())
+            } else {
+                sets::describe_daemon_set(obj, counts, events.as_deref())
+            }
+        }
+        ("batch", "Job") => batch::describe_job(obj, events(Some("Job")).await.as_deref()),
+        ("batch", "CronJob") => {
+            batch::describe_cron_job(obj, events(Some("CronJob")).await.as_deref())
+        }
+        ("", "PersistentVolumeClaim") => {
+            let pods = list_all(client, &format!("/api/v1/namespaces/{ns}/pods"))
+                .await
+                .unwrap_or_default();
+            let used_by = storage::pods_for_claim(obj, &pods);
+            storage::describe_pvc(
+                obj,
+                &used_by,
+                events(Some("PersistentVolumeClaim")).await.as_deref(),
+            )
+        }
+        ("networking.k8s.io", "Ingress") => {
+            let mut lookup = networking::BackendLookup::new();
+            for svc in networking::backend_services(obj) {
+                let slices = list_all(
+                    client,
+                    &format!(
+                        "/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices?labelSelector={}",
+                        q(&format!("kubernetes.io/service-name={svc}"))
+                    ),
+                )
+                .await;
+                let service = client
+                    .get(&format!("/api/v1/namespaces/{ns}/services/{svc}"))
+                    .await;
+                let found = match (service, slices) {
+                    (Ok(service), Ok(slices)) => Ok((service, slices)),
+                    (Err(e), _) | (_, Err(e)) => Err(error_text(e)),
+                };
+                lookup.insert(svc, found);
+            }
+            networking::describe_ingress(obj, &lookup, events(Some("Ingress")).await.as_deref())
+        }
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            // Upstream describes the v2 form whichever version was asked for.
+            let v2 = client
+                .get(&format!(
+                    "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}"
+                ))
+                .await
+                .unwrap_or_else(|_| obj.clone());
+            autoscaling::describe_hpa(
+                &v2,
+                events(Some("HorizontalPodAutoscaler")).await.as_deref(),
+            )
+        }
         _ => generic::describe_generic(obj, events(Some(kind)).await.as_deref()),
     })
+}
+
+/// The pods matching a workload's selector in its namespace (PodCounts keeps the ones it
+/// controls).
+async fn controller_pods(client: &ApiClient, obj: &Value, ns: &str) -> Vec<Value> {
+    let sel = format::selector_string(&obj["spec"]["selector"]);
+    list_all(
+        client,
+        &format!("/api/v1/namespaces/{ns}/pods?labelSelector={}", q(&sel)),
+    )
+    .await
+    .unwrap_or_default()
+}
+
+/// An API error as client-go prints it inside describe output (the server's message).
+fn error_text(e: KubectlError) -> String {
+    match e {
+        KubectlError::Server { message, .. } => message,
+        other => other.to_string(),
+    }
 }
