@@ -158,16 +158,32 @@ pub struct Config {
     #[arg(long = "requestheader-allowed-names", value_delimiter = ',')]
     pub requestheader_allowed_names: Vec<String>,
     /// Headers carrying the user name, in order of preference.
-    #[arg(long = "requestheader-username-headers", value_delimiter = ',', default_value = "X-Remote-User")]
+    #[arg(
+        long = "requestheader-username-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-User"
+    )]
     pub requestheader_username_headers: Vec<String>,
     /// Headers carrying the user's UID.
-    #[arg(long = "requestheader-uid-headers", value_delimiter = ',', default_value = "X-Remote-Uid")]
+    #[arg(
+        long = "requestheader-uid-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-Uid"
+    )]
     pub requestheader_uid_headers: Vec<String>,
     /// Headers carrying the user's groups.
-    #[arg(long = "requestheader-group-headers", value_delimiter = ',', default_value = "X-Remote-Group")]
+    #[arg(
+        long = "requestheader-group-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-Group"
+    )]
     pub requestheader_group_headers: Vec<String>,
     /// Header prefixes carrying the user's extra attributes.
-    #[arg(long = "requestheader-extra-headers-prefix", value_delimiter = ',', default_value = "X-Remote-Extra-")]
+    #[arg(
+        long = "requestheader-extra-headers-prefix",
+        value_delimiter = ',',
+        default_value = "X-Remote-Extra-"
+    )]
     pub requestheader_extra_headers_prefix: Vec<String>,
     /// Upstream proxies to a Service's ClusterIP unless this is on; Rudder always resolves
     /// the Service's endpoints (its apiserver runs on the host, where pod IPs route), so the

@@ -68,13 +68,19 @@ async fn pod_and_node_metrics_reach_kubectl_top() -> Result<()> {
     front_proxy_ca.write(&path("front-proxy-ca.crt"), &path("front-proxy-ca.key"))?;
     front_proxy_ca
         .issue_client("front-proxy-client", &[])?
-        .write(&path("front-proxy-client.crt"), &path("front-proxy-client.key"))?;
+        .write(
+            &path("front-proxy-client.crt"),
+            &path("front-proxy-client.key"),
+        )?;
     let arg = |flag: &str, file: &str| format!("{flag}={}", path(file).display());
     let args = [
         arg("--proxy-client-cert-file", "front-proxy-client.crt"),
         arg("--proxy-client-key-file", "front-proxy-client.key"),
         arg("--requestheader-client-ca-file", "front-proxy-ca.crt"),
         "--requestheader-allowed-names=front-proxy-client".to_string(),
+        // The node's name does not resolve; its InternalIP (127.0.0.1) does (the scrape goes
+        // through the apiserver's node proxy).
+        "--kubelet-preferred-address-types=InternalIP,Hostname".to_string(),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let cluster = TestCluster::start_with_args(&args).await?;
@@ -82,14 +88,30 @@ async fn pod_and_node_metrics_reach_kubectl_top() -> Result<()> {
     let kubelet = start_kubelet(&cluster, &containerd, "metrics-node", "10.244.151.0/24")?;
 
     // One pod burns CPU, one sleeps.
-    create_bound_pod(&cluster, &kubelet.node_name, "burn", json!({"app": "burn"}), json!({
+    create_bound_pod(
+        &cluster,
+        &kubelet.node_name,
+        "burn",
+        json!({"app": "burn"}),
+        json!({
         "containers": [{"name": "burn", "image": "busybox:latest",
-                        "command": ["sh", "-c", "while true; do :; done"]}]})).await?;
-    create_bound_pod(&cluster, &kubelet.node_name, "idle", json!({"app": "idle"}), json!({
-        "containers": [{"name": "idle", "image": "busybox:latest", "command": ["sleep", "3600"]}]})).await?;
+                        "command": ["sh", "-c", "while true; do :; done"]}]}),
+    )
+    .await?;
+    create_bound_pod(
+        &cluster,
+        &kubelet.node_name,
+        "idle",
+        json!({"app": "idle"}),
+        json!({
+        "containers": [{"name": "idle", "image": "busybox:latest", "command": ["sleep", "3600"]}]}),
+    )
+    .await?;
     for name in ["burn", "idle"] {
-        wait_pod(&cluster, &kubelet, name, "Running", |p| p["status"]["phase"] == "Running")
-            .await?;
+        wait_pod(&cluster, &kubelet, name, "Running", |p| {
+            p["status"]["phase"] == "Running"
+        })
+        .await?;
     }
 
     // rudder-metrics on the host, registered the way the add-on's manifests register it.
@@ -103,12 +125,20 @@ async fn pod_and_node_metrics_reach_kubectl_top() -> Result<()> {
             "--bind-address=127.0.0.1".into(),
             format!("--secure-port={port}"),
             "--metric-resolution=3s".into(),
-            "-v=4".into(),
+            "-v=2".into(),
         ],
         &metrics_log,
     )?;
-    for file in ["service.yaml", "apiservice.yaml", "rbac.yaml", "serviceaccount.yaml"] {
-        kubectl(&cluster, &["apply", "-f", &manifest(file).to_string_lossy()])?;
+    for file in [
+        "service.yaml",
+        "apiservice.yaml",
+        "rbac.yaml",
+        "serviceaccount.yaml",
+    ] {
+        kubectl(
+            &cluster,
+            &["apply", "-f", &manifest(file).to_string_lossy()],
+        )?;
     }
     // No endpoints controller runs here: the Service's endpoint is the host process.
     let (code, body) = cluster
@@ -157,7 +187,13 @@ async fn pod_and_node_metrics_reach_kubectl_top() -> Result<()> {
         .await?;
     assert!(code.is_success(), "{node}");
     assert_eq!(node["kind"], "NodeMetrics");
-    assert!(node["usage"]["cpu"].as_str().and_then(nanocores).is_some_and(|c| c > 0), "{node}");
+    assert!(
+        node["usage"]["cpu"]
+            .as_str()
+            .and_then(nanocores)
+            .is_some_and(|c| c > 0),
+        "{node}"
+    );
 
     // The real kubectl top.
     let top = kubectl(&cluster, &["top", "pod", "-n", "default"])?;
@@ -166,7 +202,10 @@ async fn pod_and_node_metrics_reach_kubectl_top() -> Result<()> {
         .find(|l| l.starts_with("burn "))
         .with_context(|| format!("burn in kubectl top pod:\n{top}"))?;
     let cols: Vec<&str> = burn_line.split_whitespace().collect();
-    assert!(cols.len() >= 3 && cols[1].ends_with('m') && cols[2].ends_with("Mi"), "{top}");
+    assert!(
+        cols.len() >= 3 && cols[1].ends_with('m') && cols[2].ends_with("Mi"),
+        "{top}"
+    );
     assert!(top.contains("idle"), "{top}");
     let top_nodes = kubectl(&cluster, &["top", "node"])?;
     assert!(top_nodes.contains("metrics-node"), "{top_nodes}");

@@ -97,7 +97,9 @@ pub fn discovery(route: &Route) -> Option<Value> {
     let gv = json!({"groupVersion": GROUP_VERSION, "version": VERSION});
     let group = json!({"name": GROUP, "versions": [gv], "preferredVersion": gv});
     match route {
-        Route::GroupList => Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]})),
+        Route::GroupList => {
+            Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}))
+        }
         Route::Group => {
             let mut g = group;
             g["kind"] = json!("APIGroup");
@@ -264,7 +266,12 @@ pub async fn pods(
         return match usage.get(&(ns.to_string(), name.to_string())) {
             Some(u) => (
                 200,
-                pod_metrics(ns, name, &pod.metadata.labels.unwrap_or_default(), &u.containers),
+                pod_metrics(
+                    ns,
+                    name,
+                    &pod.metadata.labels.unwrap_or_default(),
+                    &u.containers,
+                ),
             ),
             None => not_found("podmetrics", name),
         };
@@ -296,13 +303,28 @@ mod tests {
 
     #[test]
     fn routes_follow_the_api_layout() {
-        assert_eq!(route("/apis/metrics.k8s.io/v1beta1"), Some(Route::ResourceList));
-        assert_eq!(route("/apis/metrics.k8s.io/v1beta1/nodes/n1"), Some(Route::Nodes(Some("n1".into()))));
+        assert_eq!(
+            route("/apis/metrics.k8s.io/v1beta1"),
+            Some(Route::ResourceList)
+        );
+        assert_eq!(
+            route("/apis/metrics.k8s.io/v1beta1/nodes/n1"),
+            Some(Route::Nodes(Some("n1".into())))
+        );
         assert_eq!(
             route("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"),
-            Some(Route::Pods { namespace: Some("default".into()), name: None })
+            Some(Route::Pods {
+                namespace: Some("default".into()),
+                name: None
+            })
         );
-        assert_eq!(route("/apis/metrics.k8s.io/v1beta1/pods"), Some(Route::Pods { namespace: None, name: None }));
+        assert_eq!(
+            route("/apis/metrics.k8s.io/v1beta1/pods"),
+            Some(Route::Pods {
+                namespace: None,
+                name: None
+            })
+        );
         assert_eq!(route("/apis/apps/v1"), None);
         assert_eq!(route("/apis/metrics.k8s.io/v1beta1/services"), None);
     }
@@ -318,7 +340,15 @@ mod tests {
     #[test]
     fn pod_metrics_carry_container_usage() {
         let mut c = BTreeMap::new();
-        c.insert("busy".to_string(), Usage { cpu_nanocores: 250_000_000, memory_bytes: 4096, timestamp_ms: 1_700_000_000_000, window_ms: 15_000 });
+        c.insert(
+            "busy".to_string(),
+            Usage {
+                cpu_nanocores: 250_000_000,
+                memory_bytes: 4096,
+                timestamp_ms: 1_700_000_000_000,
+                window_ms: 15_000,
+            },
+        );
         let v = pod_metrics("default", "burn", &BTreeMap::new(), &c);
         assert_eq!(v["kind"], "PodMetrics");
         assert_eq!(v["containers"][0]["usage"]["cpu"], "250000000n");

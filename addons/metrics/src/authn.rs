@@ -60,7 +60,8 @@ pub enum ConfigError {
 }
 
 fn json_list(v: Option<&String>) -> Vec<String> {
-    v.and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default()
+    v.and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
 }
 
 impl RequestHeaderConfig {
@@ -169,7 +170,10 @@ pub fn from_request_headers(
     }
     Some(User {
         name,
-        uid: values(&config.uid_headers).into_iter().next().unwrap_or_default(),
+        uid: values(&config.uid_headers)
+            .into_iter()
+            .next()
+            .unwrap_or_default(),
         groups: values(&config.group_headers),
         extra,
     })

@@ -71,8 +71,7 @@ impl Authorizer {
             user: Some(user.name.clone()),
             uid: (!user.uid.is_empty()).then(|| user.uid.clone()),
             groups: Some(user.groups.clone()),
-            extra: (!user.extra.is_empty())
-                .then(|| user.extra.clone().into_iter().collect()),
+            extra: (!user.extra.is_empty()).then(|| user.extra.clone().into_iter().collect()),
             ..Default::default()
         };
         match attrs {

@@ -75,7 +75,9 @@ async fn scrape_all(client: &kube::Client) -> anyhow::Result<HashMap<String, scr
         .context("listing nodes")?;
     let mut tasks = tokio::task::JoinSet::new();
     for n in nodes.items {
-        let Some(name) = n.metadata.name else { continue };
+        let Some(name) = n.metadata.name else {
+            continue;
+        };
         let client = client.clone();
         tasks.spawn(async move {
             let r = scrape::fetch_via_apiserver(&client, &name).await;
@@ -139,7 +141,8 @@ async fn main() -> anyhow::Result<()> {
                 tick.tick().await;
                 match scrape_all(&client).await {
                     Ok(s) => {
-                        tracing::debug!(nodes = s.len(), "scraped");
+                        let containers: usize = s.values().map(|n| n.containers.len()).sum();
+                        tracing::info!(nodes = s.len(), containers, "scraped");
                         storage.store(&s);
                         state.ready.store(true, Ordering::Relaxed);
                     }

@@ -153,7 +153,10 @@ pub struct ScrapeError {
 
 /// Fetch a node's `/metrics/resource` through the apiserver's node proxy (the apiserver
 /// dials the kubelet with its kubelet client certificate, which our kubelets require).
-pub async fn fetch_via_apiserver(client: &kube::Client, node: &str) -> Result<NodeScrape, ScrapeError> {
+pub async fn fetch_via_apiserver(
+    client: &kube::Client,
+    node: &str,
+) -> Result<NodeScrape, ScrapeError> {
     let path = format!("/api/v1/nodes/{node}/proxy/metrics/resource");
     let req = http::Request::get(path)
         .body(Vec::new())
@@ -161,10 +164,13 @@ pub async fn fetch_via_apiserver(client: &kube::Client, node: &str) -> Result<No
             node: node.to_string(),
             source: kube::Error::HttpError(e),
         })?;
-    let text = client.request_text(req).await.map_err(|source| ScrapeError {
-        node: node.to_string(),
-        source,
-    })?;
+    let text = client
+        .request_text(req)
+        .await
+        .map_err(|source| ScrapeError {
+            node: node.to_string(),
+            source,
+        })?;
     Ok(parse(&text))
 }
 

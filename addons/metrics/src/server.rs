@@ -57,7 +57,10 @@ pub fn self_signed(names: &[String]) -> Result<Identity, ServerError> {
 }
 
 /// Load a serving certificate and key from PEM files.
-pub fn load_identity(cert: &std::path::Path, key: &std::path::Path) -> Result<Identity, ServerError> {
+pub fn load_identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Identity, ServerError> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|source| ServerError::Read {
             path: p.display().to_string(),
@@ -74,7 +77,10 @@ pub fn load_identity(cert: &std::path::Path, key: &std::path::Path) -> Result<Id
 }
 
 /// The TLS configuration: serving identity, optional client certificates from `client_ca`.
-pub fn tls_config(identity: Identity, client_ca_pem: &[u8]) -> Result<rustls::ServerConfig, ServerError> {
+pub fn tls_config(
+    identity: Identity,
+    client_ca_pem: &[u8],
+) -> Result<rustls::ServerConfig, ServerError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     for c in rustls_pemfile::certs(&mut BufReader::new(client_ca_pem)) {
@@ -118,7 +124,8 @@ fn reply(code: u16, body: &serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(
         serde_json::to_vec(body).unwrap_or_default(),
     )));
-    *r.status_mut() = http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("application/json"),
@@ -185,10 +192,18 @@ pub async fn handle(
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let Some(route) = api::route(&path) else {
-        return failure(404, "NotFound", "the server could not find the requested resource");
+        return failure(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        );
     };
     if req.method() != Method::GET {
-        return failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
+        return failure(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        );
     }
     let watch = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     let attrs = match &route {
@@ -222,15 +237,28 @@ pub async fn handle(
         return failure(403, "Forbidden", &message);
     }
     if watch {
-        return failure(405, "MethodNotAllowed", "watch is not supported on metrics.k8s.io");
+        return failure(
+            405,
+            "MethodNotAllowed",
+            "watch is not supported on metrics.k8s.io",
+        );
     }
     if let Some(doc) = api::discovery(&route) {
         return reply(200, &doc);
     }
     let (code, body) = match route {
-        Route::Nodes(name) => api::nodes(&state.client, &state.storage, name.as_deref(), &query).await,
+        Route::Nodes(name) => {
+            api::nodes(&state.client, &state.storage, name.as_deref(), &query).await
+        }
         Route::Pods { namespace, name } => {
-            api::pods(&state.client, &state.storage, namespace.as_deref(), name.as_deref(), &query).await
+            api::pods(
+                &state.client,
+                &state.storage,
+                namespace.as_deref(),
+                name.as_deref(),
+                &query,
+            )
+            .await
         }
         _ => (404, json!({})),
     };

@@ -83,7 +83,11 @@ impl Storage {
             .containers
             .retain(|k, _| scrapes.values().any(|s| s.containers.contains_key(k)));
         for (node, scrape) in scrapes {
-            inner.nodes.entry(node.clone()).or_default().push(scrape.node);
+            inner
+                .nodes
+                .entry(node.clone())
+                .or_default()
+                .push(scrape.node);
             for (key, sample) in &scrape.containers {
                 inner
                     .containers
@@ -133,9 +137,7 @@ impl Storage {
                 _ => *entry = None,
             }
         }
-        out.into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect()
+        out.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
     }
 }
 
@@ -171,11 +173,17 @@ mod tests {
     #[test]
     fn cpu_is_the_rate_between_two_samples() {
         let st = Storage::default();
-        st.store(&scrape_of(sample(100.0, 10_000, 1e9, 0.0), sample(1.0, 10_000, 4096.0, 5.0)));
+        st.store(&scrape_of(
+            sample(100.0, 10_000, 1e9, 0.0),
+            sample(1.0, 10_000, 4096.0, 5.0),
+        ));
         assert!(st.node("n1").is_none(), "one sample gives no rate");
         assert!(st.pods(None).is_empty());
         // 15 s later: the node used 7.5 core-seconds (0.5 cores), the container 1.5 (0.1).
-        st.store(&scrape_of(sample(107.5, 25_000, 2e9, 0.0), sample(2.5, 25_000, 8192.0, 5.0)));
+        st.store(&scrape_of(
+            sample(107.5, 25_000, 2e9, 0.0),
+            sample(2.5, 25_000, 8192.0, 5.0),
+        ));
         let n = st.node("n1").expect("node usage");
         assert_eq!(n.cpu_nanocores, 500_000_000);
         assert_eq!(n.memory_bytes, 2_000_000_000);
@@ -190,19 +198,37 @@ mod tests {
     #[test]
     fn a_restart_resets_the_rate() {
         let st = Storage::default();
-        st.store(&scrape_of(sample(1.0, 1_000, 1.0, 0.0), sample(50.0, 1_000, 1.0, 5.0)));
-        st.store(&scrape_of(sample(2.0, 2_000, 1.0, 0.0), sample(0.1, 2_000, 1.0, 9.0)));
+        st.store(&scrape_of(
+            sample(1.0, 1_000, 1.0, 0.0),
+            sample(50.0, 1_000, 1.0, 5.0),
+        ));
+        st.store(&scrape_of(
+            sample(2.0, 2_000, 1.0, 0.0),
+            sample(0.1, 2_000, 1.0, 9.0),
+        ));
         assert!(st.pods(None).is_empty());
-        st.store(&scrape_of(sample(3.0, 3_000, 1.0, 0.0), sample(0.6, 3_000, 1.0, 9.0)));
+        st.store(&scrape_of(
+            sample(3.0, 3_000, 1.0, 0.0),
+            sample(0.6, 3_000, 1.0, 9.0),
+        ));
         let pods = st.pods(None);
-        assert_eq!(pods.values().next().unwrap().containers["c"].cpu_nanocores, 500_000_000);
+        assert_eq!(
+            pods.values().next().unwrap().containers["c"].cpu_nanocores,
+            500_000_000
+        );
     }
 
     #[test]
     fn vanished_nodes_are_dropped() {
         let st = Storage::default();
-        st.store(&scrape_of(sample(1.0, 1_000, 1.0, 0.0), sample(1.0, 1_000, 1.0, 0.0)));
-        st.store(&scrape_of(sample(2.0, 2_000, 1.0, 0.0), sample(2.0, 2_000, 1.0, 0.0)));
+        st.store(&scrape_of(
+            sample(1.0, 1_000, 1.0, 0.0),
+            sample(1.0, 1_000, 1.0, 0.0),
+        ));
+        st.store(&scrape_of(
+            sample(2.0, 2_000, 1.0, 0.0),
+            sample(2.0, 2_000, 1.0, 0.0),
+        ));
         assert_eq!(st.nodes().len(), 1);
         st.store(&HashMap::new());
         assert!(st.nodes().is_empty());

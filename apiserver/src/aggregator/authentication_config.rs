@@ -33,11 +33,26 @@ pub fn data(config: &Config) -> Result<Map<String, Value>, ApiError> {
     if let Some(ca) = &config.requestheader_client_ca_file {
         data.insert("requestheader-client-ca-file".into(), json!(read(ca)?));
         for (key, values) in [
-            ("requestheader-allowed-names", &config.requestheader_allowed_names),
-            ("requestheader-username-headers", &config.requestheader_username_headers),
-            ("requestheader-uid-headers", &config.requestheader_uid_headers),
-            ("requestheader-group-headers", &config.requestheader_group_headers),
-            ("requestheader-extra-headers-prefix", &config.requestheader_extra_headers_prefix),
+            (
+                "requestheader-allowed-names",
+                &config.requestheader_allowed_names,
+            ),
+            (
+                "requestheader-username-headers",
+                &config.requestheader_username_headers,
+            ),
+            (
+                "requestheader-uid-headers",
+                &config.requestheader_uid_headers,
+            ),
+            (
+                "requestheader-group-headers",
+                &config.requestheader_group_headers,
+            ),
+            (
+                "requestheader-extra-headers-prefix",
+                &config.requestheader_extra_headers_prefix,
+            ),
         ] {
             data.insert(key.into(), json!(json_list(values)));
         }

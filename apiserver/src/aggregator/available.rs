@@ -131,7 +131,9 @@ async fn check(
         ),
         Err(_) => Availability::down(
             "FailedDiscoveryCheck",
-            format!("failing or missing response from {url}: Get \"{url}\": context deadline exceeded"),
+            format!(
+                "failing or missing response from {url}: Get \"{url}\": context deadline exceeded"
+            ),
         ),
     };
     checked.insert(
@@ -209,7 +211,10 @@ async fn write_status(
         .and_then(|cs| cs.iter().find(|c| c["type"] == "Available"))
         .cloned();
     if let Some(c) = &current {
-        if c["status"] == status && c["reason"] == result.reason && c["message"] == result.message.as_str() {
+        if c["status"] == status
+            && c["reason"] == result.reason
+            && c["message"] == result.message.as_str()
+        {
             return Ok(());
         }
     }

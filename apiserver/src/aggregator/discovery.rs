@@ -91,7 +91,10 @@ pub fn version_discovery(group: &str, version: &str, list: &Value, fresh: bool) 
             "verbs": r.get("verbs").cloned().unwrap_or(json!([])),
         });
         for key in ["shortNames", "categories"] {
-            if let Some(v) = r.get(key).filter(|v| v.as_array().is_some_and(|a| !a.is_empty())) {
+            if let Some(v) = r
+                .get(key)
+                .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+            {
                 d[key] = v.clone();
             }
         }
@@ -136,7 +139,11 @@ pub fn extend_aggregated(doc: &mut Value, aggregator: &Aggregator) {
                 Some(version_discovery(&group, &r.version, &list, r.available))
             })
             .collect();
-        if versions.is_empty() || items.iter().any(|g| g["metadata"]["name"] == group.as_str()) {
+        if versions.is_empty()
+            || items
+                .iter()
+                .any(|g| g["metadata"]["name"] == group.as_str())
+        {
             continue;
         }
         items.push(json!({
@@ -180,7 +187,10 @@ mod tests {
         let groups = doc["groups"].as_array().unwrap();
         assert_eq!(groups.len(), 3);
         assert_eq!(groups[1]["name"], "z.example.com");
-        assert_eq!(groups[2]["preferredVersion"]["groupVersion"], "metrics.k8s.io/v1beta1");
+        assert_eq!(
+            groups[2]["preferredVersion"]["groupVersion"],
+            "metrics.k8s.io/v1beta1"
+        );
         assert_eq!(groups[2]["versions"][1]["version"], "v1alpha1");
         let g = api_group("metrics.k8s.io", &regs).expect("group");
         assert_eq!(g["kind"], "APIGroup");

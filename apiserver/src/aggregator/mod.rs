@@ -191,10 +191,7 @@ impl Aggregator {
     }
 
     /// A ready endpoint of the registration's Service (round-robin), or why there is none.
-    pub fn endpoint(
-        &self,
-        svc: &ServiceRef,
-    ) -> Result<std::net::SocketAddr, resolve::Unresolved> {
+    pub fn endpoint(&self, svc: &ServiceRef) -> Result<std::net::SocketAddr, resolve::Unresolved> {
         let all = resolve::endpoints(&self.cache, &self.prefix, svc)?;
         let i = self.next_endpoint.fetch_add(1, Ordering::Relaxed);
         Ok(all[i % all.len()])
@@ -264,7 +261,8 @@ mod tests {
         assert_eq!(r.trust, Trust::Insecure);
         assert!(r.available);
         assert!(!r.is_local());
-        let local = json!({"metadata": {"name": "v1.apps"}, "spec": {"group": "apps", "version": "v1"}});
+        let local =
+            json!({"metadata": {"name": "v1.apps"}, "spec": {"group": "apps", "version": "v1"}});
         assert!(Registration::from_object(&local).expect("local").is_local());
     }
 

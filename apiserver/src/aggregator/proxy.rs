@@ -54,11 +54,17 @@ pub fn identity_headers(user: &UserInfo, config: &Config) -> HeaderMap {
             .unwrap_or(HeaderName::from_static(fallback))
     };
     if let Ok(v) = HeaderValue::from_str(&user.name) {
-        out.insert(name_of(&config.requestheader_username_headers, "x-remote-user"), v);
+        out.insert(
+            name_of(&config.requestheader_username_headers, "x-remote-user"),
+            v,
+        );
     }
     if !user.uid.is_empty() {
         if let Ok(v) = HeaderValue::from_str(&user.uid) {
-            out.insert(name_of(&config.requestheader_uid_headers, "x-remote-uid"), v);
+            out.insert(
+                name_of(&config.requestheader_uid_headers, "x-remote-uid"),
+                v,
+            );
         }
     }
     let group_header = name_of(&config.requestheader_group_headers, "x-remote-group");
@@ -73,7 +79,8 @@ pub fn identity_headers(user: &UserInfo, config: &Config) -> HeaderMap {
         .map(String::as_str)
         .unwrap_or("X-Remote-Extra-");
     for (key, values) in &user.extra {
-        let Ok(name) = HeaderName::from_bytes(format!("{prefix}{}", escape_extra_key(key)).as_bytes())
+        let Ok(name) =
+            HeaderName::from_bytes(format!("{prefix}{}", escape_extra_key(key)).as_bytes())
         else {
             continue;
         };
@@ -192,7 +199,12 @@ mod tests {
     #[test]
     fn clients_cannot_forge_identity_headers() {
         let c = config();
-        for h in ["x-remote-user", "x-remote-group", "x-remote-extra-scopes", "impersonate-user"] {
+        for h in [
+            "x-remote-user",
+            "x-remote-group",
+            "x-remote-extra-scopes",
+            "impersonate-user",
+        ] {
             assert!(is_identity_header(&HeaderName::from_static(h), &c), "{h}");
         }
         assert!(!is_identity_header(&HeaderName::from_static("accept"), &c));

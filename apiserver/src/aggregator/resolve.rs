@@ -98,7 +98,12 @@ pub fn endpoints(
 /// Ready addresses of a core/v1 Endpoints object for the named port.
 fn from_endpoints(ep: &Value, port_name: &str) -> Vec<SocketAddr> {
     let mut out = Vec::new();
-    for subset in ep.get("subsets").and_then(Value::as_array).into_iter().flatten() {
+    for subset in ep
+        .get("subsets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let port = subset
             .get("ports")
             .and_then(Value::as_array)
@@ -194,7 +199,8 @@ mod tests {
             vec!["10.244.0.5:10250".parse::<SocketAddr>().unwrap()]
         );
         assert!(from_endpoints(&ep, "grpc").is_empty());
-        let unnamed = json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 443}]}]});
+        let unnamed =
+            json!({"subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 443}]}]});
         assert_eq!(from_endpoints(&unnamed, "").len(), 1);
     }
 }

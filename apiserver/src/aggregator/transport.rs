@@ -98,11 +98,12 @@ impl Transport {
             (Some(c), Some(k)) => {
                 let chain = parse_certs(&read_pem_file(c)?)
                     .map_err(|e| TransportError::Pem(format!("{}: {e}", c.display())))?;
-                let key = rustls_pemfile::private_key(&mut BufReader::new(
-                    read_pem_file(k)?.as_slice(),
-                ))
-                .map_err(|e| TransportError::Pem(format!("{}: {e}", k.display())))?
-                .ok_or_else(|| TransportError::Pem(format!("no private key in {}", k.display())))?;
+                let key =
+                    rustls_pemfile::private_key(&mut BufReader::new(read_pem_file(k)?.as_slice()))
+                        .map_err(|e| TransportError::Pem(format!("{}: {e}", k.display())))?
+                        .ok_or_else(|| {
+                            TransportError::Pem(format!("no private key in {}", k.display()))
+                        })?;
                 Some((chain, key))
             }
             (None, None) => None,

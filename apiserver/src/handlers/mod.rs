@@ -177,8 +177,14 @@ async fn dispatch(
     audit::annotate("authorization.k8s.io/decision", "allow");
     // Extension apiservers' group-versions (resources and their discovery) are proxied.
     if let Some(reg) = server.aggregator.route(&path) {
-        return crate::aggregator::proxy::serve(&server.aggregator, &server.config, req, &user, &reg)
-            .await;
+        return crate::aggregator::proxy::serve(
+            &server.aggregator,
+            &server.config,
+            req,
+            &user,
+            &reg,
+        )
+        .await;
     }
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;

@@ -9,7 +9,11 @@ use super::{Column, Printer, AGE, NAME};
 
 const APISERVICE: &[Column] = &[
     NAME,
-    Column::new("Service", "string", "The reference to the service that hosts this API endpoint."),
+    Column::new(
+        "Service",
+        "string",
+        "The reference to the service that hosts this API endpoint.",
+    ),
     Column::new("Available", "string", "Whether this service is available."),
     AGE,
 ];
