@@ -197,7 +197,9 @@ where
 async fn wait_available(cluster: &TestCluster, reason: &str) -> Result<Value> {
     eventually(cluster, &format!("Available reason {reason}"), || async {
         let (code, obj) = cluster
-            .get_json(&format!("/apis/apiregistration.k8s.io/v1/apiservices/v1.{GROUP}"))
+            .get_json(&format!(
+                "/apis/apiregistration.k8s.io/v1/apiservices/v1.{GROUP}"
+            ))
             .await?;
         assert_eq!(code, StatusCode::OK, "{obj}");
         let cond = obj["status"]["conditions"]
@@ -223,7 +225,10 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     front_proxy_ca.write(&path("front-proxy-ca.crt"), &path("front-proxy-ca.key"))?;
     front_proxy_ca
         .issue_client("front-proxy-client", &[])?
-        .write(&path("front-proxy-client.crt"), &path("front-proxy-client.key"))?;
+        .write(
+            &path("front-proxy-client.crt"),
+            &path("front-proxy-client.key"),
+        )?;
     // The backend's serving certificate, from a CA the APIService names in caBundle.
     let backend_ca = Ca::generate("echo-ca")?;
     let serving = backend_ca.issue_server("echo", &["echo.default.svc".to_string()], &[])?;
@@ -244,9 +249,18 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
         .get_json("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication")
         .await?;
     assert_eq!(code, StatusCode::OK, "{cm}");
-    assert_eq!(cm["data"]["requestheader-client-ca-file"], front_proxy_ca.cert_pem());
-    assert_eq!(cm["data"]["requestheader-allowed-names"], r#"["front-proxy-client"]"#);
-    assert_eq!(cm["data"]["requestheader-username-headers"], r#"["X-Remote-User"]"#);
+    assert_eq!(
+        cm["data"]["requestheader-client-ca-file"],
+        front_proxy_ca.cert_pem()
+    );
+    assert_eq!(
+        cm["data"]["requestheader-allowed-names"],
+        r#"["front-proxy-client"]"#
+    );
+    assert_eq!(
+        cm["data"]["requestheader-username-headers"],
+        r#"["X-Remote-User"]"#
+    );
     assert_eq!(cm["data"]["client-ca-file"], cluster.ca().cert_pem());
 
     // An APIService without its Service is not available.
@@ -261,7 +275,10 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
         .post_json("/apis/apiregistration.k8s.io/v1/apiservices", &apiservice)
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{created}");
-    assert_eq!(created["spec"]["service"]["port"], 443, "port defaults to 443");
+    assert_eq!(
+        created["spec"]["service"]["port"], 443,
+        "port defaults to 443"
+    );
     let cond = wait_available(&cluster, "ServiceNotFound").await?;
     assert_eq!(cond["status"], "False");
     let (code, body) = cluster
@@ -293,7 +310,10 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let (code, body) = cluster
-        .post_json("/api/v1/namespaces/default/endpoints", &endpoints(backend.port))
+        .post_json(
+            "/api/v1/namespaces/default/endpoints",
+            &endpoints(backend.port),
+        )
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let cond = wait_available(&cluster, "Passed").await?;
@@ -306,7 +326,9 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     // A request is proxied with the caller's identity; a forged identity header is dropped.
     let resp = cluster
         .client()
-        .get(cluster.url(&format!("/apis/{GROUP}/v1/namespaces/default/widgets?limit=1")))
+        .get(cluster.url(&format!(
+            "/apis/{GROUP}/v1/namespaces/default/widgets?limit=1"
+        )))
         .header("X-Remote-User", "mallory")
         .header("X-Remote-Group", "system:masters-forged")
         .send()
@@ -314,9 +336,14 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     assert_eq!(resp.status(), StatusCode::OK);
     let echoed: Value = resp.json().await?;
     assert_eq!(echoed["kind"], "Echo");
-    assert_eq!(echoed["path"], format!("/apis/{GROUP}/v1/namespaces/default/widgets?limit=1"));
+    assert_eq!(
+        echoed["path"],
+        format!("/apis/{GROUP}/v1/namespaces/default/widgets?limit=1")
+    );
     let seen = backend
-        .find(&format!("GET /apis/{GROUP}/v1/namespaces/default/widgets?limit=1 "))
+        .find(&format!(
+            "GET /apis/{GROUP}/v1/namespaces/default/widgets?limit=1 "
+        ))
         .context("the request reached the backend")?;
     assert_eq!(seen.client_cn.as_deref(), Some("front-proxy-client"));
     assert_eq!(seen.all("x-remote-user"), ["kubernetes-admin"]);
@@ -339,7 +366,10 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
         .as_array()
         .and_then(|g| g.iter().find(|g| g["name"] == GROUP))
         .context("group in /apis")?;
-    assert_eq!(group["preferredVersion"]["groupVersion"], format!("{GROUP}/v1"));
+    assert_eq!(
+        group["preferredVersion"]["groupVersion"],
+        format!("{GROUP}/v1")
+    );
     let (code, g) = cluster.get_json(&format!("/apis/{GROUP}")).await?;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(g["kind"], "APIGroup");
@@ -372,7 +402,11 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
         .args(["api-resources", "--api-group", GROUP, "--no-headers"])
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         stdout.contains("widgets") && stdout.contains("Widget"),
         "{stdout}"
@@ -380,7 +414,9 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
 
     // The endpoint dies: the discovery check fails and requests get 503.
     let dead_port = process::free_port()?;
-    let (code, current) = cluster.get_json("/api/v1/namespaces/default/endpoints/echo").await?;
+    let (code, current) = cluster
+        .get_json("/api/v1/namespaces/default/endpoints/echo")
+        .await?;
     assert_eq!(code, StatusCode::OK);
     let mut moved = endpoints(dead_port);
     moved["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
@@ -403,14 +439,18 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     assert_eq!(body["reason"], "ServiceUnavailable");
 
     // No endpoints at all.
-    let (code, _) = cluster.delete("/api/v1/namespaces/default/endpoints/echo").await?;
+    let (code, _) = cluster
+        .delete("/api/v1/namespaces/default/endpoints/echo")
+        .await?;
     assert_eq!(code, StatusCode::OK);
     let cond = wait_available(&cluster, "MissingEndpoints").await?;
     assert_eq!(cond["status"], "False");
 
     // Deleting the APIService removes the group from discovery.
     let (code, _) = cluster
-        .delete(&format!("/apis/apiregistration.k8s.io/v1/apiservices/v1.{GROUP}"))
+        .delete(&format!(
+            "/apis/apiregistration.k8s.io/v1/apiservices/v1.{GROUP}"
+        ))
         .await?;
     assert_eq!(code, StatusCode::OK);
     let (_, apis) = cluster.get_json("/apis").await?;
