@@ -18,7 +18,7 @@ pub fn memory(bytes: u64) -> String {
     let mut value = bytes;
     let mut suffix = "";
     for s in ["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] {
-        if value % 1024 != 0 {
+        if !value.is_multiple_of(1024) {
             break;
         }
         value /= 1024;

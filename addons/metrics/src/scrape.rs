@@ -39,8 +39,11 @@ pub struct NodeScrape {
     pub containers: BTreeMap<ContainerKey, Sample>,
 }
 
-/// One parsed line: metric name, labels, value, optional timestamp.
-fn parse_line(line: &str) -> Option<(&str, BTreeMap<String, String>, f64, Option<i64>)> {
+/// One parsed sample line: metric name, labels, value, optional timestamp (ms).
+type Line<'a> = (&'a str, BTreeMap<String, String>, f64, Option<i64>);
+
+/// Parse one line of the text format; `None` for comments, blanks and malformed lines.
+fn parse_line(line: &str) -> Option<Line<'_>> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return None;
