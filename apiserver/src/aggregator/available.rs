@@ -118,24 +118,23 @@ async fn check(
     let addr = addrs[0];
     let path = format!("/apis/{}/{}", reg.group, reg.version);
     let url = format!("https://{addr}{path}");
-    let result = match tokio::time::timeout(CHECK_TIMEOUT, fetch(aggregator, reg, addr, &path))
-        .await
-    {
-        Ok(Ok(doc)) => {
-            aggregator.set_discovery(&reg.name, doc);
-            Availability::up("Passed", "all checks passed")
-        }
-        Ok(Err(e)) => Availability::down(
-            "FailedDiscoveryCheck",
-            format!("failing or missing response from {url}: {e}"),
-        ),
-        Err(_) => Availability::down(
-            "FailedDiscoveryCheck",
-            format!(
+    let result =
+        match tokio::time::timeout(CHECK_TIMEOUT, fetch(aggregator, reg, addr, &path)).await {
+            Ok(Ok(doc)) => {
+                aggregator.set_discovery(&reg.name, doc);
+                Availability::up("Passed", "all checks passed")
+            }
+            Ok(Err(e)) => Availability::down(
+                "FailedDiscoveryCheck",
+                format!("failing or missing response from {url}: {e}"),
+            ),
+            Err(_) => Availability::down(
+                "FailedDiscoveryCheck",
+                format!(
                 "failing or missing response from {url}: Get \"{url}\": context deadline exceeded"
             ),
-        ),
-    };
+            ),
+        };
     checked.insert(
         reg.name.clone(),
         Checked {
