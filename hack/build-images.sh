@@ -14,6 +14,7 @@
 # and busybox (so `kubectl exec` has a shell):
 #   rudder-dns.tar      docker.io/rudder/rudder-dns:dev
 #   rudder-ingress.tar  docker.io/rudder/rudder-ingress:dev
+#   rudder-metrics.tar  docker.io/rudder/rudder-metrics:dev
 #
 #   hack/build-images.sh                       # build into $IMAGES_DIR
 #   hack/build-images.sh --import SOCKET       # build, then import into containerd at SOCKET
@@ -28,7 +29,7 @@
 #   BUSYBOX      the static busybox      (default /bin/busybox, from busybox-static)
 #   CTR          the ctr binary          (default: ctr on PATH)
 #   PYTHON       python 3                (default python3)
-#   ADDON_BIN_DIR  where rudder-dns and rudder-ingress are (default $CARGO_TARGET_DIR/debug,
+#   ADDON_BIN_DIR  where rudder-dns, rudder-ingress and rudder-metrics are (default $CARGO_TARGET_DIR/debug,
 #                  else <repo>/target/debug)
 #   RUDDER_BIN_DIR  where the component binaries are (default $CARGO_TARGET_DIR or
 #                <repo>/target, then /debug)
@@ -117,7 +118,7 @@ import_images() {
   log "imported ${IMAGE_NAMES[*]}"
 }
 
-ADDON_BINS=(rudder-dns rudder-ingress)
+ADDON_BINS=(rudder-dns rudder-ingress rudder-metrics)
 ADDON_BIN_DIR=${ADDON_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/debug}
 
 # build_addons — one image per add-on binary. Rebuilt every time (the binaries change with

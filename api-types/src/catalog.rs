@@ -245,6 +245,11 @@ pub static RESOURCES: &[ResourceInfo] = &[
             SubresourceInfo { name: "proxy", group: "", version: "v1", kind: "ServiceProxyOptions", verbs: &["create", "delete", "get", "patch", "update"] },
             status("", "v1", "Service"),
         ], storage: "services/specs"),
+    // ---- apiregistration.k8s.io/v1 (the aggregation layer's APIServices; upstream keeps them
+    // under /registry/apiregistration.k8s.io/apiservices)
+    resource!("apiregistration.k8s.io", "v1", "apiservices", "apiservice", "APIService", k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService,
+        namespaced: false, short: NONE, categories: &["api-extensions"], verbs: VERBS_ALL,
+        sub: &[status("apiregistration.k8s.io", "v1", "APIService")], storage: "apiregistration.k8s.io/apiservices"),
     // ---- apps/v1
     resource!("apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", k8s::apps::v1::ControllerRevision,
         namespaced: true, short: NONE, categories: NONE, verbs: VERBS_ALL, sub: &[], storage: "controllerrevisions"),

@@ -144,6 +144,53 @@ pub struct Config {
     #[arg(long = "encryption-provider-config-automatic-reload", default_value_t = false, action = clap::ArgAction::Set,
         num_args = 0..=1, default_missing_value = "true")]
     pub encryption_provider_config_automatic_reload: bool,
+    /// Client certificate the aggregation layer presents to extension apiservers.
+    #[arg(long = "proxy-client-cert-file")]
+    pub proxy_client_cert_file: Option<PathBuf>,
+    /// Key of `--proxy-client-cert-file`.
+    #[arg(long = "proxy-client-key-file")]
+    pub proxy_client_key_file: Option<PathBuf>,
+    /// CA that signs front-proxy client certificates; extension apiservers read it from the
+    /// `kube-system/extension-apiserver-authentication` ConfigMap.
+    #[arg(long = "requestheader-client-ca-file")]
+    pub requestheader_client_ca_file: Option<PathBuf>,
+    /// Common names a front-proxy client certificate may carry (empty: any).
+    #[arg(long = "requestheader-allowed-names", value_delimiter = ',')]
+    pub requestheader_allowed_names: Vec<String>,
+    /// Headers carrying the user name, in order of preference.
+    #[arg(
+        long = "requestheader-username-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-User"
+    )]
+    pub requestheader_username_headers: Vec<String>,
+    /// Headers carrying the user's UID.
+    #[arg(
+        long = "requestheader-uid-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-Uid"
+    )]
+    pub requestheader_uid_headers: Vec<String>,
+    /// Headers carrying the user's groups.
+    #[arg(
+        long = "requestheader-group-headers",
+        value_delimiter = ',',
+        default_value = "X-Remote-Group"
+    )]
+    pub requestheader_group_headers: Vec<String>,
+    /// Header prefixes carrying the user's extra attributes.
+    #[arg(
+        long = "requestheader-extra-headers-prefix",
+        value_delimiter = ',',
+        default_value = "X-Remote-Extra-"
+    )]
+    pub requestheader_extra_headers_prefix: Vec<String>,
+    /// Upstream proxies to a Service's ClusterIP unless this is on; Rudder always resolves
+    /// the Service's endpoints (its apiserver runs on the host, where pod IPs route), so the
+    /// flag is accepted for compatibility only.
+    #[arg(long = "enable-aggregator-routing", default_value_t = true, action = clap::ArgAction::Set,
+        num_args = 0..=1, default_missing_value = "true")]
+    pub enable_aggregator_routing: bool,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

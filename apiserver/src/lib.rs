@@ -9,6 +9,7 @@
 //! node proxy) are relayed to it by [`kubelet`].
 
 pub mod admission;
+pub mod aggregator;
 pub mod audit;
 pub mod authn;
 pub mod authz;

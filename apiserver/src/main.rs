@@ -103,6 +103,18 @@ async fn main() -> anyhow::Result<()> {
     let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
     let authn = Authenticator::from_config(&config).context("loading service account keys")?;
     let audit = apiserver::audit::Auditor::from_config(&config).context("setting up auditing")?;
+    apiserver::aggregator::authentication_config::publish(&store, &config)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "publishing kube-system/extension-apiserver-authentication: {}",
+                e.message
+            )
+        })?;
+    let aggregator = Arc::new(
+        apiserver::aggregator::Aggregator::new(store.cache.clone(), &store.prefix, &config)
+            .context("loading the proxy client certificate")?,
+    );
     let api = Arc::new(ApiServer {
         store,
         config: config.clone(),
@@ -111,7 +123,9 @@ async fn main() -> anyhow::Result<()> {
         authn,
         authorizer: authorizer.clone(),
         audit,
+        aggregator,
     });
+    tokio::spawn(apiserver::aggregator::available::run(api.clone()));
     tokio::spawn(authz::aggregation::run(
         api.clone(),
         authorizer.rbac.clone(),

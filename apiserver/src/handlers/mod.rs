@@ -45,6 +45,8 @@ pub struct ApiServer {
     pub authorizer: Arc<crate::authz::Authorizer>,
     /// Auditing, when `--audit-policy-file` and `--audit-log-path` are given.
     pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// The aggregation layer: APIServices, proxying to extension apiservers.
+    pub aggregator: Arc<crate::aggregator::Aggregator>,
 }
 
 /// The address a request came from (a request extension set by the server).
@@ -173,6 +175,17 @@ async fn dispatch(
         return response::error(&e);
     }
     audit::annotate("authorization.k8s.io/decision", "allow");
+    // Extension apiservers' group-versions (resources and their discovery) are proxied.
+    if let Some(reg) = server.aggregator.route(&path) {
+        return crate::aggregator::proxy::serve(
+            &server.aggregator,
+            &server.config,
+            req,
+            &user,
+            &reg,
+        )
+        .await;
+    }
     if !info.is_resource_request {
         return nonresource::serve(&server, &req, &path, &query).await;
     }

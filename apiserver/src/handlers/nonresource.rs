@@ -9,7 +9,7 @@ use super::ApiServer;
 use crate::authn::oidc;
 use crate::errors::ApiError;
 use crate::request::Query;
-use crate::{discovery, metrics, openapi};
+use crate::{aggregator, discovery, metrics, openapi};
 
 const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
@@ -139,9 +139,13 @@ pub async fn serve(
         }
         "/apis" => {
             if wants_aggregated(req) {
-                return with_etag(req, &discovery::aggregated_discovery(false), AGGREGATED);
+                let mut doc = discovery::aggregated_discovery(false);
+                aggregator::discovery::extend_aggregated(&mut doc, &server.aggregator);
+                return with_etag(req, &doc, AGGREGATED);
             }
-            return response::json(200, &discovery::api_group_list());
+            let mut doc = discovery::api_group_list();
+            aggregator::discovery::extend_group_list(&mut doc, &server.aggregator.registrations());
+            return response::json(200, &doc);
         }
         "/openapi/v2" => {
             if wants_openapi_protobuf(req) {
@@ -195,7 +199,9 @@ pub async fn serve(
     let segs: Vec<&str> = trimmed.trim_start_matches('/').split('/').collect();
     let doc = match segs.as_slice() {
         ["api", version] => discovery::api_resource_list("", version),
-        ["apis", group] => discovery::api_group(group),
+        ["apis", group] => discovery::api_group(group).or_else(|| {
+            aggregator::discovery::api_group(group, &server.aggregator.registrations())
+        }),
         ["apis", group, version] => discovery::api_resource_list(group, version),
         _ => None,
     };

@@ -6,6 +6,7 @@
 //! the wide (priority 1) cells too; `kubectl` hides them unless `-o wide`. Resources without a
 //! printer get the default NAME + CREATED AT table.
 
+mod apiregistration;
 mod apps;
 mod batch;
 mod cluster;
@@ -160,6 +161,7 @@ pub fn printer_for(res: &ResourceInfo) -> Option<Printer> {
         ("autoscaling", plural) => cluster::hpa_printer(res.version, plural),
         ("networking.k8s.io" | "discovery.k8s.io", plural) => networking::printer(plural),
         ("storage.k8s.io", plural) => storage::printer(plural),
+        ("apiregistration.k8s.io", plural) => apiregistration::printer(plural),
         (group, plural) => cluster::printer(group, plural),
     }
 }

@@ -2,6 +2,7 @@
 //! Resources without special rules use [`Plain`]. Shared rules live in helper modules:
 //! [`pod_spec`] for every pod spec and template, `selector` for workload selectors.
 
+mod apiregistration;
 mod apps;
 mod batch;
 mod config;
@@ -23,6 +24,7 @@ use api_types::catalog::ResourceInfo;
 
 use super::Strategy;
 
+pub use apiregistration::ApiService;
 pub use apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 pub use batch::{CronJob, Job};
 pub use config::{ConfigMap, Secret};
@@ -79,6 +81,7 @@ pub fn for_resource(res: &ResourceInfo) -> &'static dyn Strategy {
         ("rbac.authorization.k8s.io", "clusterrolebindings") => &ClusterRoleBinding,
         ("scheduling.k8s.io", "priorityclasses") => &PriorityClass,
         ("storage.k8s.io", "storageclasses") => &StorageClass,
+        ("apiregistration.k8s.io", "apiservices") => &ApiService,
         _ => &Plain,
     }
 }
