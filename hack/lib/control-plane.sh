@@ -55,6 +55,13 @@ rudder::control_plane::apiserver_flags() {
     --service-account-issuer https://kubernetes.default.svc.cluster.local
     --service-account-key-file "$pki_dir/sa.pub"
     --service-account-signing-key-file "$pki_dir/sa.key"
+    # The aggregation layer (kubeadm's front-proxy layout from rudder-pki init): the
+    # apiserver presents front-proxy-client when it proxies to an APIService's backend,
+    # which trusts X-Remote-User only from certificates of front-proxy-ca.
+    --proxy-client-cert-file "$pki_dir/front-proxy-client.crt"
+    --proxy-client-key-file "$pki_dir/front-proxy-client.key"
+    --requestheader-client-ca-file "$pki_dir/front-proxy-ca.crt"
+    --requestheader-allowed-names front-proxy-client
   )
 }
 

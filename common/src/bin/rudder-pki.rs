@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! rudder-pki init --dir D                      # ca, apiserver serving cert, admin client cert,
-//!                                              # service account key pair (sa.key, sa.pub)
+//!                                              # service account key pair (sa.key, sa.pub),
+//!                                              # front-proxy-ca and front-proxy-client
 //! rudder-pki client --dir D --cn NAME --group G [--group G2]
 //! rudder-pki kubeconfig --dir D --server https://127.0.0.1:6443 --user admin --out D/admin.kubeconfig
 //! ```
@@ -104,7 +105,7 @@ fn main() -> Result<()> {
 }
 
 fn init(args: &InitArgs) -> Result<()> {
-    let (ca, fresh_ca) = load_or_create_ca(&args.dir, args.force)?;
+    let (ca, fresh_ca) = load_or_create_ca(&args.dir, "ca", "kubernetes", args.force)?;
     let reissue = fresh_ca || args.force;
 
     let mut ips = args.apiserver_ip.clone();
@@ -128,6 +129,17 @@ fn init(args: &InitArgs) -> Result<()> {
     if args.force || !sa_key.exists() || !sa_pub.exists() {
         pki::ServiceAccountKey::generate()?.write(&sa_key, &sa_pub)?;
     }
+    // kubeadm's front proxy: a CA of its own, so a client certificate from the cluster CA
+    // can never assert X-Remote-User to an aggregated API server, and the certificate the
+    // apiserver presents when it proxies to one (--proxy-client-cert-file).
+    let (front_proxy_ca, fresh_front_proxy_ca) =
+        load_or_create_ca(&args.dir, "front-proxy-ca", "front-proxy-ca", args.force)?;
+    issue_if_needed(
+        &args.dir,
+        "front-proxy-client",
+        fresh_front_proxy_ca || args.force,
+        || front_proxy_ca.issue_client("front-proxy-client", &[]),
+    )?;
     println!("PKI ready in {}", args.dir.display());
     Ok(())
 }
@@ -166,15 +178,18 @@ fn kubeconfig(args: &KubeconfigArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reuse DIR/ca.{crt,key} when both exist (and not `force`); otherwise generate a new CA.
-/// Returns whether the CA is new, in which case every leaf must be re-issued.
-fn load_or_create_ca(dir: &Path, force: bool) -> Result<(Ca, bool)> {
-    let (crt, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+/// Reuse DIR/STEM.{crt,key} when both exist (and not `force`); otherwise generate a new CA
+/// named `cn`. Returns whether the CA is new, in which case its leaves must be re-issued.
+fn load_or_create_ca(dir: &Path, stem: &str, cn: &str, force: bool) -> Result<(Ca, bool)> {
+    let (crt, key) = (
+        dir.join(format!("{stem}.crt")),
+        dir.join(format!("{stem}.key")),
+    );
     if !force && crt.exists() && key.exists() {
         let ca = Ca::load_files(&crt, &key)?;
         return Ok((ca, false));
     }
-    let ca = Ca::generate("kubernetes")?;
+    let ca = Ca::generate(cn)?;
     ca.write(&crt, &key)?;
     Ok((ca, true))
 }
@@ -213,6 +228,26 @@ mod tests {
 
     fn read(dir: &Path, name: &str) -> String {
         std::fs::read_to_string(dir.join(name)).unwrap()
+    }
+
+    #[test]
+    fn init_makes_a_separate_front_proxy_ca_and_its_client() {
+        let dir = tempfile::tempdir().unwrap();
+        init(&init_args(dir.path(), false)).unwrap();
+        let front = read(dir.path(), "front-proxy-ca.crt");
+        assert_ne!(front, read(dir.path(), "ca.crt"), "a CA of its own");
+        let client = read(dir.path(), "front-proxy-client.crt");
+        let (_, ca_pem) = x509_parser::pem::parse_x509_pem(front.as_bytes()).unwrap();
+        let ca_cert = ca_pem.parse_x509().unwrap();
+        let (_, client_pem) = x509_parser::pem::parse_x509_pem(client.as_bytes()).unwrap();
+        let client_cert = client_pem.parse_x509().unwrap();
+        client_cert
+            .verify_signature(Some(ca_cert.public_key()))
+            .expect("client signed by the front-proxy CA");
+        let cn: Vec<_> = client_cert.subject().iter_common_name().collect();
+        assert_eq!(cn[0].as_str().unwrap(), "front-proxy-client");
+        init(&init_args(dir.path(), false)).unwrap();
+        assert_eq!(read(dir.path(), "front-proxy-client.crt"), client, "kept");
     }
 
     #[test]
