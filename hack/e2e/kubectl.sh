@@ -722,8 +722,9 @@ suite_cluster_ip() {
     fail "echo has 3 ready endpoints" "$OUT"
   fi
   rudder::guard::install >/dev/null 2>&1
-  # 60 requests from one shell: each prints the answering pod, or FAILED.
-  local loop="for i in \$(seq 60); do wget -qO- -T 3 http://$ip/whoami || echo FAILED; done"
+  # 60 requests from one shell, each a new connection: each prints the answering pod (the
+  # body's last line), or FAILED. (busybox-static's wget crashes here; nc speaks HTTP/1.0.)
+  local loop="for i in \$(seq 60); do r=\$(printf 'GET /whoami HTTP/1.0\r\n\r\n' | nc -w 3 $ip 80 | tail -n 1); echo \"\${r:-FAILED}\"; done"
   in_pod netclient sh -c "$loop"
   local answers distinct
   answers=$(grep -c '^echo echo-' <<<"$OUT")
@@ -742,7 +743,7 @@ suite_cluster_ip() {
   else
     fail "echo has 1 ready endpoint after the scale-down" "$OUT"
   fi
-  loop="for i in \$(seq 20); do wget -qO- -T 3 http://$ip/whoami || echo FAILED; done"
+  loop=${loop/seq 60/seq 20}
   in_pod netclient sh -c "$loop"
   if [[ $(grep -c '^echo echo-' <<<"$OUT") -eq 20 ]]; then
     pass "scaled to 1: 20 requests all succeed"
@@ -755,7 +756,7 @@ suite_cluster_ip() {
   # Pods that still serve while terminating keep answering (upstream's fallback) until they
   # are gone; then the Service has no endpoints and kube-proxy rejects.
   refused_now() {
-    in_pod netclient wget -qO- -T 10 "http://$ip/whoami"
+    in_pod netclient nc -w 10 "$ip" 80 </dev/null
     grep -q 'Connection refused' <<<"$OUT"
   }
   if poll 60 refused_now; then
