@@ -844,10 +844,27 @@ YAML
       grep -Eq "^Address:? +${want//./\\.}$" <<<"$OUT" || return 1
     done
   }
-  if poll 20 resolves db-0.db "$ip0"; then
-    pass "nslookup db-0.db (search path) answers db-0's IP $ip0"
+  # busybox nslookup applies the search path only to names without a dot, so the short
+  # name db-0.db goes through the libc resolver (ping's getaddrinfo), which honours
+  # "search <ns>.svc.cluster.local …" and ndots:5 as any application in the pod would.
+  if poll 20 resolves "db-0.db.$NET_NS.svc.cluster.local." "$ip0"; then
+    pass "nslookup db-0.db.$NET_NS.svc.cluster.local answers db-0's IP $ip0"
   else
-    fail "nslookup db-0.db (search path) answers db-0's IP $ip0" "$OUT"
+    fail "nslookup db-0.db.$NET_NS.svc.cluster.local answers db-0's IP $ip0" "$OUT"
+  fi
+  resolves_short() { # NAME IP — the libc resolver in netclient resolves NAME to IP
+    in_pod netclient ping -c 1 -W 1 "$1"
+    grep -q "^PING $1 (${2//./\.})" <<<"$OUT"
+  }
+  if poll 20 resolves_short db-0.db "$ip0"; then
+    pass "db-0.db (through the search path) resolves to db-0's IP $ip0"
+  else
+    fail "db-0.db (through the search path) resolves to db-0's IP $ip0" "$OUT"
+  fi
+  if poll 20 resolves_short db-1.db "$ip1"; then
+    pass "db-1.db (through the search path) resolves to db-1's IP $ip1"
+  else
+    fail "db-1.db (through the search path) resolves to db-1's IP $ip1" "$OUT"
   fi
   if poll 20 resolves "db-1.db.$NET_NS.svc.cluster.local." "$ip1"; then
     pass "nslookup db-1.db.$NET_NS.svc.cluster.local answers db-1's IP $ip1"
@@ -859,6 +876,11 @@ YAML
   else
     fail "nslookup db (headless) answers both pods ($ip0, $ip1)" "$OUT"
   fi
+  # Names outside the cluster: no resolver outside this machine may be asked, so rudder-dns
+  # answers SERVFAIL at once (a timeout would print "connection timed out").
+  in_pod netclient nslookup -type=a example.com.
+  expect "nslookup example.com. gets SERVFAIL at once (no outside resolver is asked)" \
+    "can't find example\.com\.?: SERVFAIL"
   run delete -n "$NET_NS" -f "$WORK/sts.yaml" --wait=false
 }
 
