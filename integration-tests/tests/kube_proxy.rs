@@ -663,10 +663,12 @@ async fn stale_udp_flows_are_cleared(
         .await?;
 
     // Move the endpoint: the old entry must go, and the flow follow to the new endpoint.
-    let (code, body) = cluster
-        .put_json(&format!("{slices}/udp-manual"), &udp_slice(&pod_ips[1]))
-        .await?;
-    assert!(code.is_success(), "{body}");
+    merge_patch(
+        cluster,
+        &format!("{slices}/udp-manual"),
+        json!({"endpoints": udp_slice(&pod_ips[1])["endpoints"]}),
+    )
+    .await?;
     let second = reply_from(&pod_ips[1]);
     let result = proxy
         .daemon
