@@ -1,6 +1,10 @@
 //! kube-proxy (nftables mode) with real pods: a ClusterIP reaches every endpoint, follows the
 //! endpoints as they scale down, refuses connections at once with no endpoints, serves the
-//! node port on 127.0.0.1, and keeps serving while kube-proxy restarts.
+//! node port on 127.0.0.1, and keeps serving while kube-proxy restarts. Then:
+//! `loadBalancerSourceRanges` drop other sources at a load-balancer IP, the health-check node
+//! port of an `externalTrafficPolicy: Local` Service reports this node's endpoints, and a UDP
+//! flow kept alive by its client follows its endpoint when the endpoint changes (stale
+//! conntrack entries cleared).
 //!
 //! Service traffic comes from a client pod (`nc` run in it with `ctr task exec`), as a pod's
 //! traffic would: the host itself cannot reach cluster IPs here, because the traffic guard
@@ -411,5 +415,274 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         1,
         "{rules}"
     );
+
+    load_balancer_source_ranges(&cluster, &proxy).await?;
+    health_check_node_port(&cluster, &proxy).await?;
+    stale_udp_flows_are_cleared(&cluster, &proxy, &pod_ips).await?;
+    Ok(())
+}
+
+/// POST a Service in `default`; its stored form.
+async fn create_service(cluster: &TestCluster, spec: Value) -> Result<Value> {
+    let (code, svc) = cluster
+        .post_json("/api/v1/namespaces/default/services", &spec)
+        .await?;
+    if !code.is_success() {
+        bail!("creating a Service: {code} {svc}");
+    }
+    Ok(svc)
+}
+
+async fn merge_patch(cluster: &TestCluster, path: &str, patch: Value) -> Result<()> {
+    let (code, body) = cluster
+        .patch_json(path, "application/merge-patch+json", &patch)
+        .await?;
+    if !code.is_success() {
+        bail!("patching {path}: {code} {body}");
+    }
+    Ok(())
+}
+
+/// A TCP connection to `addr` from this host is not answered within two seconds (dropped,
+/// not refused).
+async fn dropped(addr: &str) -> bool {
+    tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr))
+        .await
+        .is_err()
+}
+
+/// `loadBalancerSourceRanges`: a load-balancer IP drops sources outside the ranges, before
+/// DNAT (the host's request times out), and serves them once a range holds them.
+async fn load_balancer_source_ranges(cluster: &TestCluster, proxy: &KubeProxy) -> Result<()> {
+    // No service-lb controller runs here: the ingress IP is written into status by hand.
+    let lb_ip = "127.240.0.77";
+    create_service(
+        cluster,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "lb"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "web"},
+                        "loadBalancerSourceRanges": ["192.0.2.0/24"],
+                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+    )
+    .await?;
+    merge_patch(
+        cluster,
+        "/api/v1/namespaces/default/services/lb/status",
+        json!({"status": {"loadBalancer": {"ingress": [{"ip": lb_ip}]}}}),
+    )
+    .await?;
+    let firewall_entry = format!("{lb_ip} . tcp . 80 : goto firewall-");
+    proxy
+        .daemon
+        .eventually_within(LIMIT, "the load-balancer IP's firewall entry", || async {
+            Ok(proxy.ruleset()?.contains(&firewall_entry).then_some(()))
+        })
+        .await
+        .with_context(|| proxy.ruleset().unwrap_or_default())?;
+    let addr = format!("{lb_ip}:80");
+    assert!(
+        dropped(&addr).await,
+        "127.0.0.1 is outside 192.0.2.0/24: the load-balancer IP must drop it\n{}",
+        proxy.ruleset()?
+    );
+    // Now the host's range is allowed: the same address answers.
+    merge_patch(
+        cluster,
+        "/api/v1/namespaces/default/services/lb",
+        json!({"spec": {"loadBalancerSourceRanges": ["192.0.2.0/24", "127.0.0.0/8"]}}),
+    )
+    .await?;
+    let host = http()?;
+    let url = format!("http://{addr}/");
+    proxy
+        .daemon
+        .eventually_within(LIMIT, "the load-balancer IP answers 127.0.0.1", || async {
+            Ok(match host.get(&url).send().await {
+                Ok(resp) if resp.status().is_success() => Some(resp.text().await?),
+                _ => None,
+            })
+        })
+        .await
+        .with_context(|| proxy.ruleset().unwrap_or_default())
+        .map(|body| assert!(PODS.contains(&body.trim()), "{body}"))?;
+    cluster
+        .delete("/api/v1/namespaces/default/services/lb")
+        .await?;
+    Ok(())
+}
+
+/// A free port in the node-port range, for a health-check node port chosen by the test.
+fn free_node_port() -> Result<u16> {
+    let start = 30000 + (std::process::id() % 2000) as u16;
+    (start..32767)
+        .find(|p| std::net::TcpListener::bind(("0.0.0.0", *p)).is_ok())
+        .context("no free port in the node-port range")
+}
+
+/// GET the health-check port; (status, localEndpoints) once it answers.
+async fn health_check(port: u16) -> Option<(u16, u64)> {
+    let resp = http()
+        .ok()?
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.ok()?;
+    Some((status, body["localEndpoints"].as_u64()?))
+}
+
+/// `externalTrafficPolicy: Local` with `healthCheckNodePort`: kube-proxy answers 200 with
+/// the count of this node's ready endpoints, 503 with none, and closes the port with the
+/// Service.
+async fn health_check_node_port(cluster: &TestCluster, proxy: &KubeProxy) -> Result<()> {
+    let hc = free_node_port()?;
+    let svc = create_service(
+        cluster,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "local"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "web"},
+                        "externalTrafficPolicy": "Local", "healthCheckNodePort": hc,
+                        "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}),
+    )
+    .await?;
+    assert_eq!(svc["spec"]["healthCheckNodePort"], json!(hc), "{svc}");
+    proxy
+        .daemon
+        .eventually_within(
+            LIMIT,
+            "health check: 200 with 3 local endpoints",
+            || async { Ok((health_check(hc).await == Some((200, 3))).then_some(())) },
+        )
+        .await?;
+    // No endpoints on this node (none at all here): 503, localEndpoints 0.
+    merge_patch(
+        cluster,
+        "/api/v1/namespaces/default/services/local",
+        json!({"spec": {"selector": {"app": "nothing"}}}),
+    )
+    .await?;
+    proxy
+        .daemon
+        .eventually_within(
+            LIMIT,
+            "health check: 503 without local endpoints",
+            || async { Ok((health_check(hc).await == Some((503, 0))).then_some(())) },
+        )
+        .await?;
+    cluster
+        .delete("/api/v1/namespaces/default/services/local")
+        .await?;
+    proxy
+        .daemon
+        .eventually_within(
+            LIMIT,
+            "health-check port closed with the Service",
+            || async {
+                Ok(matches!(
+                    tokio::net::TcpStream::connect(("127.0.0.1", hc)).await,
+                    Err(e) if e.kind() == ErrorKind::ConnectionRefused
+                )
+                .then_some(()))
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// The conntrack entries of UDP flows to `node_port` (`conntrack -L` lines).
+fn udp_flows(node_port: u16) -> Result<String> {
+    let out = std::process::Command::new("conntrack")
+        .args(["-L", "-p", "udp", "--orig-port-dst", &node_port.to_string()])
+        .output()
+        .context("running conntrack -L")?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// An EndpointSlice (not the controller's) giving Service `udp` one endpoint at `ip`.
+fn udp_slice(ip: &str) -> Value {
+    json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+           "metadata": {"name": "udp-manual", "labels": {
+               "kubernetes.io/service-name": "udp",
+               "endpointslice.kubernetes.io/managed-by": "kube-proxy-test"}},
+           "addressType": "IPv4",
+           "endpoints": [{"addresses": [ip], "conditions": {"ready": true}, "nodeName": NODE}],
+           "ports": [{"name": "dns", "protocol": "UDP", "port": 5353}]})
+}
+
+/// A client that keeps sending from one UDP socket keeps its conntrack entry (and its DNAT)
+/// alive; when the endpoint changes, kube-proxy deletes the entry so the next packet goes to
+/// the new endpoint instead of the old one forever.
+async fn stale_udp_flows_are_cleared(
+    cluster: &TestCluster,
+    proxy: &KubeProxy,
+    pod_ips: &[String],
+) -> Result<()> {
+    let svc = create_service(
+        cluster,
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "udp"},
+               "spec": {"type": "NodePort",
+                        "ports": [{"name": "dns", "protocol": "UDP", "port": 53,
+                                   "targetPort": 5353}]}}),
+    )
+    .await?;
+    let node_port = svc["spec"]["ports"][0]["nodePort"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .context("udp nodePort")?;
+    let slices = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices";
+    let (code, body) = cluster.post_json(slices, &udp_slice(&pod_ips[0])).await?;
+    assert!(code.is_success(), "{body}");
+    let entry = format!("udp . {node_port} : goto");
+    proxy
+        .daemon
+        .eventually_within(LIMIT, "the UDP node port's rules", || async {
+            Ok(proxy.ruleset()?.contains(&entry).then_some(()))
+        })
+        .await?;
+
+    // One socket, one source port: every datagram refreshes the same entry.
+    let stop = Arc::new(AtomicBool::new(false));
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+    let sender = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                // Errors (ICMP port unreachable: nothing listens in the pod) do not matter;
+                // the entry is made by the first packet.
+                let _ = socket.send_to(b"ping", ("127.0.0.1", node_port)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let reply_from = |ip: &str| format!("src={ip} ");
+    let first = reply_from(&pod_ips[0]);
+    proxy
+        .daemon
+        .eventually_within(LIMIT, "a UDP flow DNATed to the first endpoint", || async {
+            Ok(udp_flows(node_port)?.contains(&first).then_some(()))
+        })
+        .await?;
+
+    // Move the endpoint: the old entry must go, and the flow follow to the new endpoint.
+    merge_patch(
+        cluster,
+        &format!("{slices}/udp-manual"),
+        json!({"endpoints": udp_slice(&pod_ips[1])["endpoints"]}),
+    )
+    .await?;
+    let second = reply_from(&pod_ips[1]);
+    let result = proxy
+        .daemon
+        .eventually_within(LIMIT, "the UDP flow moved to the new endpoint", || async {
+            let flows = udp_flows(node_port)?;
+            Ok((flows.contains(&second) && !flows.contains(&first)).then_some(()))
+        })
+        .await;
+    stop.store(true, Ordering::Relaxed);
+    sender.await?;
+    result.with_context(|| udp_flows(node_port).unwrap_or_default())?;
+    cluster.delete(&format!("{slices}/udp-manual")).await?;
+    cluster
+        .delete("/api/v1/namespaces/default/services/udp")
+        .await?;
     Ok(())
 }

@@ -123,6 +123,20 @@ pub fn service_ports<'a>(
         } else {
             Vec::new()
         };
+        // Invalid ranges are refused by the apiserver's validation; any that slip through
+        // are skipped rather than failing the whole sync.
+        let source_ranges: Vec<ipnet::Ipv4Net> = spec
+            .load_balancer_source_ranges
+            .iter()
+            .flatten()
+            .filter_map(|r| r.trim().parse::<ipnet::Ipv4Net>().ok())
+            .map(|n| n.trunc())
+            .collect();
+        let health_check_node_port = spec
+            .health_check_node_port
+            .filter(|_| spec.external_traffic_policy.as_deref() == Some("Local"))
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p != 0);
         let endpoints = by_service.get(&(namespace.clone(), name.clone()));
         for port in spec.ports.iter().flatten() {
             let Some(protocol) = Protocol::from_k8s(port.protocol.as_deref()) else {
@@ -157,6 +171,8 @@ pub fn service_ports<'a>(
                     external_policy_local: spec.external_traffic_policy.as_deref() == Some("Local"),
                     internal_policy_local: spec.internal_traffic_policy.as_deref() == Some("Local"),
                     affinity_timeout,
+                    source_ranges: source_ranges.clone(),
+                    health_check_node_port,
                     endpoints: eps,
                 },
             );

@@ -6,11 +6,15 @@
 //! transactions (replace, full rewrite, or partial update); [`nft`] applies them; [`proxier`]
 //! runs the rate-limited sync loop; [`server`] serves /healthz and /metrics.
 //!
-//! Not yet: IPv6 (`table ip6`), loadBalancerSourceRanges, the healthCheckNodePort server for
-//! `externalTrafficPolicy: Local`, conntrack clean-up of stale UDP flows, topology hints.
+//! After each sync, [`service_health`] serves the health-check node ports of
+//! `externalTrafficPolicy: Local` Services and [`conntrack`] clears UDP flows DNATed to
+//! endpoints that are gone.
+//!
+//! Not yet: IPv6 (`table ip6`), topology hints.
 
 pub mod changes;
 pub mod config;
+pub mod conntrack;
 pub mod health;
 pub mod informers;
 pub mod metrics;
@@ -20,3 +24,4 @@ pub mod proxier;
 pub mod render;
 pub mod ruleset;
 pub mod server;
+pub mod service_health;

@@ -17,6 +17,7 @@ use kube_proxy::nft::Nft;
 use kube_proxy::proxier::{Proxier, SyncPeriods};
 use kube_proxy::render::TABLE;
 use kube_proxy::server::{self, Endpoints};
+use kube_proxy::service_health::ServiceHealthServer;
 
 async fn client(kubeconfig: Option<&PathBuf>) -> anyhow::Result<kube::Client> {
     let config = match kubeconfig {
@@ -108,6 +109,13 @@ async fn main() -> anyhow::Result<()> {
         r = informers.wait_until_ready() => r.context("informers stopped")?,
         _ = common::signals::shutdown() => return Ok(()),
     }
+    // Health-check node ports answer on every address, or only on --nodeport-addresses
+    // when that names exactly one address.
+    let hc_bind: std::net::IpAddr = match settings.nodeport_addresses.as_slice() {
+        [one] if one.prefix_len() == 32 => one.addr().into(),
+        _ => std::net::Ipv4Addr::UNSPECIFIED.into(),
+    };
+    let service_health = ServiceHealthServer::new(hc_bind, health.clone());
     let proxier = Proxier::new(
         nft,
         settings,
@@ -119,7 +127,8 @@ async fn main() -> anyhow::Result<()> {
             min: flags.min_sync_period,
             full: flags.sync_period,
         },
-    );
+    )
+    .with_service_health(service_health);
     proxier.run(common::signals::shutdown()).await;
     Ok(())
 }

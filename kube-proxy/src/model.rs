@@ -104,6 +104,12 @@ pub struct ServicePort {
     pub internal_policy_local: bool,
     /// `sessionAffinity: ClientIP` with this timeout in seconds.
     pub affinity_timeout: Option<u32>,
+    /// `spec.loadBalancerSourceRanges`: when set, only these sources may reach the
+    /// load-balancer IPs (node ports and cluster IPs are not filtered, as upstream).
+    pub source_ranges: Vec<Ipv4Net>,
+    /// `spec.healthCheckNodePort` (with `externalTrafficPolicy: Local`): where this node
+    /// tells load balancers whether it has local endpoints.
+    pub health_check_node_port: Option<u16>,
     /// Every endpoint of the port, in any condition.
     pub endpoints: Vec<Endpoint>,
 }
@@ -197,6 +203,8 @@ mod tests {
             external_policy_local: false,
             internal_policy_local: false,
             affinity_timeout: None,
+            source_ranges: vec![],
+            health_check_node_port: None,
             endpoints,
         }
     }

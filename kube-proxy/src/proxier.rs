@@ -6,12 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::changes::{build_model, ChangeTracker, NodeSettings};
+use crate::conntrack::{stale_flows, Conntrack};
 use crate::health::ProxierHealth;
 use crate::informers::Informers;
 use crate::metrics::Metrics;
+use crate::model::ProxyModel;
 use crate::nft::{Nft, NftError};
 use crate::render::render;
 use crate::ruleset::{Ruleset, SyncKind};
+use crate::service_health::{health_check_ports, ServiceHealthServer};
 
 /// Sync timing.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +37,10 @@ pub struct Proxier {
     /// The ruleset the kernel has; `None` when unknown (start-up, failed transaction), which
     /// makes the next sync replace the table.
     applied: Option<Ruleset>,
+    /// The model behind the last rules that were applied, to find UDP flows they made stale.
+    applied_model: Option<ProxyModel>,
+    conntrack: Conntrack,
+    service_health: Option<ServiceHealthServer>,
     last_full: Instant,
 }
 
@@ -58,8 +65,17 @@ impl Proxier {
             metrics,
             periods,
             applied: None,
+            applied_model: None,
+            conntrack: Conntrack::new(),
+            service_health: None,
             last_full: Instant::now(),
         }
+    }
+
+    /// Also serve the health-check node ports of `externalTrafficPolicy: Local` Services.
+    pub fn with_service_health(mut self, server: ServiceHealthServer) -> Proxier {
+        self.service_health = Some(server);
+        self
     }
 
     fn next_kind(&self) -> SyncKind {
@@ -115,6 +131,7 @@ impl Proxier {
                     self.last_full = Instant::now();
                 }
                 self.applied = Some(ruleset);
+                self.after_sync(model).await;
                 Ok(kind)
             }
             Err(e) => {
@@ -123,6 +140,21 @@ impl Proxier {
                 Err(e)
             }
         }
+    }
+
+    /// What follows programmed rules: health-check ports follow the Services, and UDP flows
+    /// DNATed to endpoints the rules no longer use are cleared.
+    async fn after_sync(&mut self, model: ProxyModel) {
+        if let Some(server) = self.service_health.as_mut() {
+            server.sync(health_check_ports(&model)).await;
+        }
+        if let Some(old) = &self.applied_model {
+            let flows = stale_flows(old, &model);
+            if !flows.is_empty() {
+                self.conntrack.clear(&flows).await;
+            }
+        }
+        self.applied_model = Some(model);
     }
 
     /// Sync until `shutdown` resolves. The table stays in place afterwards, so traffic keeps

@@ -31,6 +31,7 @@ const NO_ENDPOINT_NODEPORTS: &str = "no-endpoint-nodeports";
 const CLUSTER_IPS: &str = "cluster-ips";
 const NODEPORT_IPS: &str = "nodeport-ips";
 const CLUSTER_CIDRS: &str = "cluster-cidrs";
+const FIREWALL_IPS: &str = "firewall-ips";
 
 /// A short, stable hash that keeps chain names unique even when the readable tail is cut.
 fn hash(s: &str) -> String {
@@ -58,6 +59,13 @@ pub fn local_chain(name: &ServicePortName) -> String {
 pub fn external_chain(name: &ServicePortName) -> String {
     let key = name.to_string();
     format!("external-{}-{key}", hash(&key))
+}
+
+/// `firewall-<hash>-…`: drops load-balancer traffic from sources outside
+/// `loadBalancerSourceRanges`.
+pub fn firewall_chain(name: &ServicePortName) -> String {
+    let key = name.to_string();
+    format!("firewall-{}-{key}", hash(&key))
 }
 
 /// `endpoint-<hash>-…__ip/port`: DNAT to one endpoint.
@@ -105,6 +113,7 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
         .insert(NO_ENDPOINT_NODEPORTS.into(), map(port));
     out.collections
         .insert(CLUSTER_IPS.into(), map("type ipv4_addr ;"));
+    out.collections.insert(FIREWALL_IPS.into(), map(addr_port));
 
     if !model.cluster_cidrs.is_empty() {
         let mut set = map("type ipv4_addr ; flags interval ;");
@@ -132,7 +141,10 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
         // 127/8 from the wire; those are dropped here, as upstream's iptables mode does.
         chain(
             hook("filter", "prerouting", -110),
-            &["iifname != \"lo\" ip daddr 127.0.0.0/8 drop"],
+            &[
+                "iifname != \"lo\" ip daddr 127.0.0.0/8 drop",
+                "ct state new jump firewall-check",
+            ],
         ),
     );
     chains.insert(
@@ -159,7 +171,10 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
         "filter-output".into(),
         chain(
             hook("filter", "output", -110),
-            &["ct state new jump service-endpoints-check"],
+            &[
+                "ct state new jump service-endpoints-check",
+                "ct state new jump firewall-check",
+            ],
         ),
     );
     chains.insert(
@@ -201,6 +216,17 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
             None,
             &[&format!(
                 "{local_nodeport_match} meta l4proto . th dport vmap @{NO_ENDPOINT_NODEPORTS}"
+            )],
+        ),
+    );
+    chains.insert(
+        "firewall-check".into(),
+        // Before DNAT: load-balancer IPs with loadBalancerSourceRanges go to their
+        // `firewall-…` chain, which drops other sources.
+        chain(
+            None,
+            &[&format!(
+                "ip daddr . meta l4proto . th dport vmap @{FIREWALL_IPS}"
             )],
         ),
     );
@@ -417,6 +443,26 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
     out.chains
         .insert(ext_chain.clone(), Chain { hook: None, rules });
 
+    if !sp.load_balancer_ips.is_empty() && !sp.source_ranges.is_empty() {
+        let fw_chain = firewall_chain(name);
+        let ranges: Vec<String> = sp.source_ranges.iter().map(|r| r.to_string()).collect();
+        out.chains.insert(
+            fw_chain.clone(),
+            Chain {
+                hook: None,
+                rules: vec![format!("ip saddr != {{ {} }} drop", ranges.join(", "))],
+            },
+        );
+        for ip in &sp.load_balancer_ips {
+            add_element(
+                out,
+                FIREWALL_IPS,
+                addr_key(*ip, sp, proto),
+                format!("goto {fw_chain}"),
+            );
+        }
+    }
+
     let external_ok = !external_eps.is_empty();
     let verdict = no_endpoint_verdict(eps.any());
     for ip in sp.external_ips.iter().chain(&sp.load_balancer_ips) {
@@ -487,6 +533,8 @@ mod tests {
             external_policy_local: false,
             internal_policy_local: false,
             affinity_timeout: None,
+            source_ranges: vec![],
+            health_check_node_port: None,
             endpoints,
         }
     }
@@ -675,6 +723,39 @@ mod tests {
             element(&r, SERVICE_IPS, "192.0.2.50 . tcp . 80"),
             Some(ext.as_str())
         );
+    }
+
+    #[test]
+    fn load_balancer_source_ranges_drop_other_sources_before_dnat() {
+        let n = name("lb");
+        let mut port = sp(vec![ep(1, "node-a")]);
+        port.load_balancer_ips = vec![Ipv4Addr::new(127, 240, 0, 5)];
+        port.source_ranges = vec![
+            "192.0.2.0/24".parse().unwrap(),
+            "10.1.0.0/16".parse().unwrap(),
+        ];
+        let r = render(&model(vec![(n.clone(), port.clone())]));
+        let fw = firewall_chain(&n);
+        assert_eq!(
+            element(&r, FIREWALL_IPS, "127.240.0.5 . tcp . 80"),
+            Some(format!("goto {fw}").as_str())
+        );
+        assert_eq!(
+            r.chains[&fw].rules,
+            vec!["ip saddr != { 192.0.2.0/24, 10.1.0.0/16 } drop".to_string()]
+        );
+        // The check runs in the filter hooks before DNAT, for new connections only.
+        for hook in ["filter-prerouting", "filter-output"] {
+            assert!(r.chains[hook]
+                .rules
+                .contains(&"ct state new jump firewall-check".to_string()));
+        }
+        // The cluster IP is not filtered; without ranges nothing is.
+        assert_eq!(element(&r, FIREWALL_IPS, "10.96.0.10 . tcp . 80"), None);
+        port.source_ranges.clear();
+        let r = render(&model(vec![(n.clone(), port)]));
+        assert!(r.collections[FIREWALL_IPS].elements.is_empty());
+        assert!(!r.chains.contains_key(&fw));
     }
 
     #[test]

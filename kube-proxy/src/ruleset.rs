@@ -259,12 +259,18 @@ impl Ruleset {
                 .filter(|(k, v)| old.elements.get(*k) != Some(*v));
             self.write_element_op(&mut out, "add", name, added);
         }
-        // Removals last, once nothing refers to the removed objects any more.
-        for name in previous.chains.keys() {
-            if !self.chains.contains_key(name) {
-                let _ = writeln!(out, "flush chain {t} {name}");
-                let _ = writeln!(out, "delete chain {t} {name}");
-            }
+        // Removals last, in the order that leaves nothing referring to what is deleted: the
+        // kernel refuses (EBUSY) to delete a chain a map element still jumps to, or a map a
+        // rule still uses. So: empty the removed chains (their rules use maps and jump to
+        // chains), then delete the removed maps (their elements jump to endpoint chains),
+        // then delete the removed chains.
+        let removed_chains: Vec<&String> = previous
+            .chains
+            .keys()
+            .filter(|name| !self.chains.contains_key(*name))
+            .collect();
+        for name in &removed_chains {
+            let _ = writeln!(out, "flush chain {t} {name}");
         }
         for (name, old) in &previous.collections {
             if !self.collections.contains_key(name) || redeclared.contains(name.as_str()) {
@@ -275,6 +281,9 @@ impl Ruleset {
                 };
                 let _ = writeln!(out, "delete {kind} {t} {name}");
             }
+        }
+        for name in &removed_chains {
+            let _ = writeln!(out, "delete chain {t} {name}");
         }
         for name in &redeclared {
             if let Some(c) = self.collections.get(*name) {
@@ -393,6 +402,42 @@ mod tests {
             1,
             "only the idempotent add table: {text}"
         );
+    }
+
+    #[test]
+    fn removed_maps_go_before_the_chains_their_elements_jump_to() {
+        let mut old = ruleset(
+            &[
+                ("service-a", &["numgen random mod 1 vmap @service-a"]),
+                ("endpoint-a", &["dnat to 10.244.0.2:80"]),
+            ],
+            &[],
+        );
+        let mut vmap = Collection {
+            declaration: "typeof numgen random mod 1 : verdict ;".into(),
+            ..Default::default()
+        };
+        vmap.elements.insert("0".into(), "goto endpoint-a".into());
+        old.collections.insert("service-a".into(), vmap);
+        let new = ruleset(&[], &[]);
+        let text = new.transaction(SyncKind::Partial, &old);
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} in {text}"))
+        };
+        let flush_service = at("flush chain ip kube-proxy service-a");
+        let delete_map = at("delete map ip kube-proxy service-a");
+        let delete_endpoint = at("delete chain ip kube-proxy endpoint-a");
+        let delete_service = at("delete chain ip kube-proxy service-a");
+        assert!(
+            flush_service < delete_map,
+            "the rule using the map goes first\n{text}"
+        );
+        assert!(
+            delete_map < delete_endpoint,
+            "the map's jump goes before its target\n{text}"
+        );
+        assert!(delete_map < delete_service, "{text}");
     }
 
     #[test]

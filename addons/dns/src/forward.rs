@@ -1,8 +1,14 @@
-//! Forwarding names outside the cluster zone to upstream resolvers (the node's resolver in a
-//! real deployment), as CoreDNS's `forward . /etc/resolv.conf` does.
+//! Forwarding names outside the cluster zone to upstream resolvers, as CoreDNS's
+//! `forward . /etc/resolv.conf` does.
 //!
 //! The query is relayed byte for byte (its id included), so the client gets the upstream's
 //! answer unchanged. Upstreams are tried in order until one answers.
+//!
+//! From `--resolv-conf` only loopback nameservers are used: on this project's machines
+//! traffic may go to local addresses only, so a nameserver elsewhere (the node's own
+//! resolver, e.g. 10.255.255.53) is never asked. When resolv.conf names only such servers,
+//! queries get SERVFAIL at once — what CoreDNS answers when its upstreams are unreachable,
+//! without the client waiting for a timeout first.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -17,6 +23,10 @@ pub enum ForwardError {
     /// No upstream resolver is configured: the server answers REFUSED.
     #[error("no upstream resolvers configured")]
     NoUpstreams,
+    /// Upstreams are configured but none may be asked (not reachable from here): the
+    /// server answers SERVFAIL at once.
+    #[error("upstream resolvers {0:?} are not reachable from the pod network")]
+    Unreachable(Vec<SocketAddr>),
     /// Every upstream failed or timed out: the server answers SERVFAIL.
     #[error("no upstream resolver answered: {0}")]
     Failed(String),
@@ -26,13 +36,26 @@ pub enum ForwardError {
 #[derive(Debug, Clone)]
 pub struct Forwarder {
     upstreams: Vec<SocketAddr>,
+    /// Configured nameservers that are never asked (see the module docs).
+    unreachable: Vec<SocketAddr>,
     timeout: Duration,
 }
 
 impl Forwarder {
     /// Forward to `upstreams` in order, waiting `timeout` for each.
     pub fn new(upstreams: Vec<SocketAddr>, timeout: Duration) -> Forwarder {
-        Forwarder { upstreams, timeout }
+        Forwarder {
+            upstreams,
+            unreachable: Vec::new(),
+            timeout,
+        }
+    }
+
+    /// Also remember nameservers that were configured but are not asked: with no usable
+    /// upstream, queries then fail (SERVFAIL) instead of being refused.
+    pub fn with_unreachable(mut self, unreachable: Vec<SocketAddr>) -> Forwarder {
+        self.unreachable = unreachable;
+        self
     }
 
     /// The configured upstreams.
@@ -45,6 +68,9 @@ impl Forwarder {
     /// answer, so the upstream is asked over TCP too).
     pub async fn forward(&self, query: &[u8], tcp: bool) -> Result<Vec<u8>, ForwardError> {
         if self.upstreams.is_empty() {
+            if !self.unreachable.is_empty() {
+                return Err(ForwardError::Unreachable(self.unreachable.clone()));
+            }
             return Err(ForwardError::NoUpstreams);
         }
         let mut errors = Vec::new();
@@ -97,18 +123,43 @@ async fn forward_tcp(upstream: SocketAddr, query: &[u8]) -> std::io::Result<Vec<
     Ok(buf)
 }
 
-/// The `nameserver` addresses of a resolv.conf file (port 53), leaving out `exclude` (this
-/// server's own address: forwarding to ourselves would loop).
+/// The nameservers of a resolv.conf file, split into those that may be asked and those that
+/// may not.
+#[derive(Debug, Default, PartialEq)]
+pub struct ResolvConfServers {
+    /// Loopback nameservers (port 53), this server's own address left out (asking
+    /// ourselves would loop).
+    pub usable: Vec<SocketAddr>,
+    /// Nameservers on other addresses: outside traffic is not allowed, so never asked.
+    pub unreachable: Vec<SocketAddr>,
+}
+
+/// Read the `nameserver` lines of the resolv.conf at `path`; `own` is the address this
+/// server listens on.
 pub fn nameservers_from_resolv_conf(
     path: &Path,
-    exclude: &[SocketAddr],
-) -> std::io::Result<Vec<SocketAddr>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(parse_resolv_conf(&text)
-        .into_iter()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .filter(|addr| !exclude.contains(addr))
-        .collect())
+    own: SocketAddr,
+) -> std::io::Result<ResolvConfServers> {
+    Ok(split_nameservers(
+        &parse_resolv_conf(&std::fs::read_to_string(path)?),
+        own,
+    ))
+}
+
+fn split_nameservers(ips: &[IpAddr], own: SocketAddr) -> ResolvConfServers {
+    let mut out = ResolvConfServers::default();
+    for ip in ips {
+        let addr = SocketAddr::new(*ip, 53);
+        if !ip.is_loopback() {
+            out.unreachable.push(addr);
+            continue;
+        }
+        let ourselves = addr.port() == own.port() && (own.ip() == *ip || own.ip().is_unspecified());
+        if !ourselves {
+            out.usable.push(addr);
+        }
+    }
+    out
 }
 
 fn parse_resolv_conf(text: &str) -> Vec<IpAddr> {
@@ -139,6 +190,50 @@ mod tests {
                 "::1".parse().unwrap()
             ]
         );
+    }
+
+    #[test]
+    fn only_loopback_nameservers_are_asked_and_never_ourselves() {
+        let ips: Vec<IpAddr> = [
+            "10.255.255.53",
+            "127.0.0.53",
+            "127.0.0.1",
+            "::1",
+            "192.0.2.1",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let own: SocketAddr = "0.0.0.0:53".parse().unwrap();
+        let split = split_nameservers(&ips, own);
+        // Listening on every address at port 53: every loopback :53 is ourselves.
+        assert!(split.usable.is_empty());
+        assert_eq!(
+            split.unreachable,
+            vec![
+                "10.255.255.53:53".parse::<SocketAddr>().unwrap(),
+                "192.0.2.1:53".parse().unwrap()
+            ]
+        );
+        let split = split_nameservers(&ips, "10.244.0.5:5353".parse().unwrap());
+        assert_eq!(
+            split.usable,
+            vec![
+                "127.0.0.53:53".parse::<SocketAddr>().unwrap(),
+                "127.0.0.1:53".parse().unwrap(),
+                "[::1]:53".parse().unwrap()
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_upstreams_fail_at_once() {
+        let f = Forwarder::new(vec![], Duration::from_secs(30))
+            .with_unreachable(vec!["10.255.255.53:53".parse().unwrap()]);
+        assert!(matches!(
+            f.forward(&[0, 1, 2], false).await,
+            Err(ForwardError::Unreachable(_))
+        ));
     }
 
     #[tokio::test]

@@ -6,12 +6,15 @@
 //!   endpoints, `dns-version` TXT) and answers questions from that snapshot;
 //! - [`informers`] watches the API and swaps in a new snapshot after each change;
 //! - [`server`] speaks DNS over UDP and TCP (wire format from `hickory-proto`);
-//! - [`forward`] relays names outside the cluster zone to the configured upstream resolvers
-//!   (or answers REFUSED when there are none);
+//! - [`hosts`] answers names outside the zone from a hosts file (CoreDNS's `hosts` plugin);
+//! - [`forward`] relays the other names to the configured upstream resolvers (loopback ones
+//!   only from resolv.conf; SERVFAIL at once when none may be asked, REFUSED when none is
+//!   configured);
 //! - [`health`] serves `/health` and `/ready` over HTTP.
 
 pub mod forward;
 pub mod health;
+pub mod hosts;
 pub mod informers;
 pub mod records;
 pub mod server;

@@ -9,6 +9,7 @@ use clap::Parser;
 use hickory_proto::rr::Name;
 
 use rudder_dns::forward::{nameservers_from_resolv_conf, Forwarder};
+use rudder_dns::hosts::HostsFile;
 use rudder_dns::informers::{self, Zone};
 use rudder_dns::server::{Handler, Listeners};
 
@@ -32,10 +33,15 @@ struct Flags {
     /// domain; repeatable. With none (and no --resolv-conf), such names are REFUSED.
     #[arg(long = "upstream")]
     upstreams: Vec<String>,
-    /// Also forward to the nameservers of this resolv.conf (the node's, e.g. /etc/resolv.conf
-    /// in a pod with dnsPolicy Default).
+    /// Also forward to the loopback nameservers of this resolv.conf (the node's, e.g.
+    /// /etc/resolv.conf in a pod with dnsPolicy Default); others are never asked, and with
+    /// no usable one, names outside the cluster get SERVFAIL at once.
     #[arg(long)]
     resolv_conf: Option<PathBuf>,
+    /// Answer names listed in this hosts file (`address name…` lines; re-read when it
+    /// changes) before forwarding, as CoreDNS's `hosts` plugin does.
+    #[arg(long)]
+    hosts_file: Option<PathBuf>,
     /// Time-to-live of the cluster records, seconds.
     #[arg(long, default_value_t = 30)]
     ttl: u32,
@@ -84,15 +90,31 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", flags.listen))?;
     let local = listeners.local_addr()?;
+    let mut unreachable = Vec::new();
     if let Some(path) = &flags.resolv_conf {
-        let exclude = [local, SocketAddr::new(local.ip(), 53)];
-        match nameservers_from_resolv_conf(path, &exclude) {
-            Ok(found) => upstreams.extend(found),
+        match nameservers_from_resolv_conf(path, local) {
+            Ok(found) => {
+                upstreams.extend(found.usable);
+                unreachable = found.unreachable;
+            }
             Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot read resolv.conf"),
         }
     }
+    if !unreachable.is_empty() {
+        tracing::info!(
+            ?unreachable,
+            "resolv.conf nameservers outside loopback are never asked"
+        );
+    }
     if upstreams.is_empty() {
-        tracing::info!("no upstream resolvers: names outside the cluster domain are REFUSED");
+        tracing::info!(
+            "no upstream resolvers: names outside the cluster domain are {}",
+            if unreachable.is_empty() {
+                "REFUSED"
+            } else {
+                "SERVFAIL"
+            }
+        );
     }
     let client = client(flags.kubeconfig.as_ref())
         .await
@@ -117,7 +139,15 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     tracing::info!(listen = %local, domain = %zone_name, ?upstreams, "rudder-dns serving");
-    let handler = Handler::new(zone, Forwarder::new(upstreams, flags.upstream_timeout));
+    let mut handler = Handler::new(
+        zone,
+        Forwarder::new(upstreams, flags.upstream_timeout).with_unreachable(unreachable),
+    );
+    if let Some(path) = &flags.hosts_file {
+        let hosts = std::sync::Arc::new(HostsFile::open(path, flags.ttl));
+        tokio::spawn(hosts.clone().watch());
+        handler = handler.with_hosts(hosts);
+    }
     tokio::select! {
         r = handler.serve(listeners) => r.context("DNS server failed")?,
         _ = common::signals::shutdown() => tracing::info!("shutting down"),

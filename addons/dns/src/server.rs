@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 use crate::forward::{ForwardError, Forwarder};
+use crate::hosts::HostsFile;
 use crate::informers::Zone;
 use crate::records::Answer;
 
@@ -25,6 +26,7 @@ const TCP_IDLE: std::time::Duration = std::time::Duration::from_secs(10);
 pub struct Handler {
     zone: Zone,
     forwarder: Arc<Forwarder>,
+    hosts: Option<Arc<HostsFile>>,
 }
 
 /// The sockets a server listens on.
@@ -55,7 +57,15 @@ impl Handler {
         Handler {
             zone,
             forwarder: Arc::new(forwarder),
+            hosts: None,
         }
+    }
+
+    /// Answer names outside the cluster zone from `hosts` first (CoreDNS's `hosts` plugin
+    /// with `fallthrough`): only names it does not list are forwarded.
+    pub fn with_hosts(mut self, hosts: Arc<HostsFile>) -> Handler {
+        self.hosts = Some(hosts);
+        self
     }
 
     /// Serve both transports until the process exits.
@@ -181,10 +191,25 @@ impl Handler {
                 response.add_name_server(zone.soa().clone());
             }
             Answer::NotAuthoritative => {
+                if let Some(records) = self
+                    .hosts
+                    .as_ref()
+                    .and_then(|h| h.lookup(question.name(), question.query_type()))
+                {
+                    // Authoritative for what the file says, as CoreDNS's hosts plugin is.
+                    response.set_authoritative(true);
+                    response.add_answers(records);
+                    return encode(response, &request, tcp);
+                }
                 return match self.forwarder.forward(query, tcp).await {
                     Ok(answer) => Some(answer),
                     Err(ForwardError::NoUpstreams) => {
                         response.set_response_code(ResponseCode::Refused);
+                        encode(response, &request, tcp)
+                    }
+                    Err(e @ ForwardError::Unreachable(_)) => {
+                        tracing::debug!(name = %question.name(), error = %e, "not forwarded");
+                        response.set_response_code(ResponseCode::ServFail);
                         encode(response, &request, tcp)
                     }
                     Err(e) => {
@@ -359,6 +384,34 @@ mod tests {
         let missing = ask(&handler, "nope.cluster.local.", RecordType::A).await;
         assert_eq!(missing.response_code(), ResponseCode::NXDomain);
         assert_eq!(missing.name_servers()[0].record_type(), RecordType::SOA);
+    }
+
+    #[tokio::test]
+    async fn outside_names_come_from_the_hosts_file_else_servfail_without_reachable_upstreams() {
+        let dir = std::env::temp_dir().join(format!("rudder-dns-server-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hosts");
+        std::fs::write(&path, "192.0.2.7 db.example.test\n").unwrap();
+        let forwarder = Forwarder::new(vec![], Duration::from_secs(30))
+            .with_unreachable(vec!["10.255.255.53:53".parse().unwrap()]);
+        let handler =
+            Handler::new(zone(), forwarder).with_hosts(Arc::new(HostsFile::open(&path, 30)));
+        let listed = ask(&handler, "db.example.test.", RecordType::A).await;
+        assert_eq!(listed.response_code(), ResponseCode::NoError);
+        let data: Vec<String> = listed
+            .answers()
+            .iter()
+            .map(|r| r.data().to_string())
+            .collect();
+        assert_eq!(data, vec!["192.0.2.7"]);
+        let nodata = ask(&handler, "db.example.test.", RecordType::AAAA).await;
+        assert_eq!(nodata.response_code(), ResponseCode::NoError);
+        assert!(nodata.answers().is_empty());
+        // Not listed, and the only nameserver may not be asked: SERVFAIL, not REFUSED, and
+        // without waiting for the 30 s upstream timeout (the test would hang).
+        let other = ask(&handler, "example.org.", RecordType::A).await;
+        assert_eq!(other.response_code(), ResponseCode::ServFail);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test]

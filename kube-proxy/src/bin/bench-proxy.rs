@@ -59,6 +59,8 @@ fn model(services: u32) -> ProxyModel {
             external_policy_local: false,
             internal_policy_local: false,
             affinity_timeout: None,
+            source_ranges: vec![],
+            health_check_node_port: None,
             endpoints,
         };
         model.services.insert(name, port);
