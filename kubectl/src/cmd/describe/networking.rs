@@ -227,7 +227,7 @@ mod tests {
     fn endpoint_slices_skip_unready_and_cap_at_three() {
         let s1 = slice(&[("10.0.0.1", true), ("10.0.0.2", false), ("10.0.0.3", true)]);
         assert_eq!(
-            format_endpoint_slices(&[s1.clone()], "http"),
+            format_endpoint_slices(std::slice::from_ref(&s1), "http"),
             "10.0.0.1:8080,10.0.0.3:8080"
         );
         let s2 = slice(&[("10.0.0.4", true), ("10.0.0.5", true), ("10.0.0.6", true)]);
