@@ -1020,6 +1020,78 @@ ROUTES
   run delete -n "$NET_NS" secret secure-tls
 }
 
+# Resource metrics and the HorizontalPodAutoscaler (issue 5): rudder-metrics behind the
+# aggregation layer answers `kubectl top`, and an HPA on CPU utilisation scales a busy
+# Deployment up from what the kubelets measured.
+suite_metrics_hpa() {
+  net_namespace || return
+  # The first scrape needs two samples (a rate) after the metrics pod is ready.
+  top_node_has_cpu() { run top node --no-headers && grep -Eq '^[^ ]+ +[0-9]+m ' <<<"$OUT"; }
+  if poll 90 top_node_has_cpu; then
+    pass "kubectl top node shows the node's CPU"
+  else
+    fail "kubectl top node shows the node's CPU" "$OUT"
+  fi
+  cat >"$WORK/burn.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: burn
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: burn}
+  template:
+    metadata:
+      labels: {app: burn}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+        - name: burn
+          image: busybox:latest
+          command: [sh, -c, "while :; do :; done"]
+          resources:
+            requests: {cpu: 50m}
+            limits: {cpu: 150m}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: burn
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: burn}
+  minReplicas: 1
+  maxReplicas: 2
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: 50}
+YAML
+  step "create the busy Deployment and its HPA" '^deployment.apps/burn created' \
+    '^horizontalpodautoscaler.autoscaling/burn created' -- apply -n "$NET_NS" -f "$WORK/burn.yaml"
+  top_pod_has_cpu() { run top pod -n "$NET_NS" -l app=burn --no-headers && grep -Eq '^burn-[^ ]+ +[0-9]+m ' <<<"$OUT"; }
+  if poll 120 top_pod_has_cpu; then
+    pass "kubectl top pod shows the busy pod's CPU"
+  else
+    fail "kubectl top pod shows the busy pod's CPU" "$OUT"
+  fi
+  # Limited to 150m against a 50m request, the pod runs near 300% of its request: the
+  # autoscaler (15 s sync) must ask for the maximum of 2.
+  hpa_scaled_up() { run get -n "$NET_NS" deployment burn -o 'jsonpath={.spec.replicas}' && [[ $OUT == 2 ]]; }
+  if poll 150 hpa_scaled_up; then
+    pass "the HPA scales the busy Deployment from 1 to 2 on CPU utilisation"
+  else
+    run describe -n "$NET_NS" hpa burn
+    fail "the HPA scales the busy Deployment from 1 to 2 on CPU utilisation" "$OUT"
+  fi
+  step "the rescale is explained by an event" 'SuccessfulRescale.*New size: 2; reason: cpu resource utilization \(percentage of request\) above target' \
+    -- get events -n "$NET_NS" --field-selector involvedObject.kind=HorizontalPodAutoscaler
+  step "describe hpa shows the measured utilisation" 'resource cpu on pods +\(as a percentage of request\): +[0-9]+% \([0-9]+m\) / 50%' \
+    'ScalingActive +True +ValidMetricFound' -- describe -n "$NET_NS" hpa burn
+  run delete -n "$NET_NS" -f "$WORK/burn.yaml" --wait=false
+}
+
 run_network_suites() {
   K=$1
   VERSION=$2
@@ -1028,6 +1100,7 @@ run_network_suites() {
   want cluster_ip && suite_cluster_ip
   want statefulset_dns && suite_statefulset_dns
   want ingress && suite_ingress
+  want metrics_hpa && suite_metrics_hpa
   K_TIMEOUT=70 run delete namespace "$NET_NS" --timeout=60s --ignore-not-found
 }
 
@@ -1073,7 +1146,7 @@ main() {
       fi
     done
   fi
-  if want cluster_ip || want statefulset_dns || want ingress; then
+  if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa; then
     run_network_suites /usr/bin/kubectl "$default_version"
   fi
   echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"
