@@ -156,6 +156,33 @@ impl Strategy for ReplicaSet {
     }
 }
 
+/// The StatefulSet as its pods will be: each volume claim template becomes a volume of the
+/// pod template, so containers may mount the claims by name (upstream validates the
+/// template's mounts against volumes and claim templates together).
+fn with_claim_volumes(sts: &Value) -> Value {
+    let claims: Vec<Value> = get(sts, &["spec", "volumeClaimTemplates"])
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|pvc| get_str(pvc, &["metadata", "name"]))
+        .map(|name| json!({"name": name, "persistentVolumeClaim": {"claimName": name}}))
+        .collect();
+    let mut sts = sts.clone();
+    if claims.is_empty() {
+        return sts;
+    }
+    if let Some(spec) = sts
+        .pointer_mut("/spec/template/spec")
+        .and_then(Value::as_object_mut)
+    {
+        let volumes = spec.entry("volumes").or_insert_with(|| json!([]));
+        if let Some(list) = volumes.as_array_mut() {
+            list.extend(claims);
+        }
+    }
+    sts
+}
+
 /// Upstream's message for StatefulSet spec changes outside the mutable fields.
 const STATEFULSET_UPDATE_MESSAGE: &str = "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden";
 
@@ -202,7 +229,7 @@ impl Strategy for StatefulSet {
     }
 
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
-        let mut errs = validate_replicated(obj, None, "statefulset");
+        let mut errs = validate_replicated(&with_claim_volumes(obj), None, "statefulset");
         errs.extend(one_of(
             obj,
             &["spec", "podManagementPolicy"],
@@ -387,6 +414,29 @@ mod tests {
             &"spec.replicas: Invalid value: -1: must be greater than or equal to 0".to_string()
         ));
         assert!(msgs.contains(&"spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"".to_string()));
+    }
+
+    #[test]
+    fn statefulset_containers_may_mount_their_claim_templates() {
+        let mut s = json!({
+            "metadata": {"name": "db"},
+            "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}},
+                                  "spec": {"containers": [{"name": "db", "image": "busybox",
+                                           "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}
+        });
+        StatefulSet.default(&mut s);
+        let errs = StatefulSet.validate(&s, None);
+        assert!(errs.is_empty(), "{errs:?}");
+        s["spec"]["volumeClaimTemplates"] = json!([]);
+        let errs = StatefulSet.validate(&s, None);
+        assert!(
+            errs.iter()
+                .any(|e| e.field == "spec.template.spec.containers[0].volumeMounts[0].name"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -75,10 +75,14 @@ pub fn describe_stateful_set(sts: &Value, pods: PodCounts, events: Option<&[Valu
     w.finish()
 }
 
-/// `kubectl describe daemonset` (kubectl 1.32's layout: no Namespace line).
+/// `kubectl describe daemonset`.
 pub fn describe_daemon_set(ds: &Value, pods: PodCounts, events: Option<&[Value]>) -> String {
     let mut w = PrefixWriter::new();
     w.write(0, &format!("Name:\t{}\n", s(ds, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", s(ds, "/metadata/namespace")),
+    );
     w.write(
         0,
         &format!(
@@ -165,7 +169,7 @@ mod tests {
         let out = describe_daemon_set(&ds, PodCounts::default(), None);
         assert!(
             out.starts_with(
-                "Name:           agent\nSelector:       app=agent\nNode-Selector:  <none>\n"
+                "Name:           agent\nNamespace:      ns\nSelector:       app=agent\nNode-Selector:  <none>\n"
             ),
             "{out}"
         );
