@@ -180,6 +180,8 @@ fn message_name(api_version: &str, kind: &str) -> Option<&'static str> {
     [
         format!("k8s.io.api.{package}.{version}.{kind}"),
         format!("k8s.io.apimachinery.pkg.apis.meta.v1.{kind}"),
+        // apiregistration.k8s.io lives in kube-aggregator's own proto package.
+        format!("k8s.io.kube_aggregator.pkg.apis.{package}.{version}.{kind}"),
     ]
     .iter()
     .find_map(|name| schema::message(name))

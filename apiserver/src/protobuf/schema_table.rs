@@ -1974,6 +1974,31 @@ pub(super) static MESSAGES: &[MessageSchema] = &[
     ] },
     MessageSchema { name: "k8s.io.apimachinery.pkg.util.intstr.IntOrString", list: false, fields: &[
     ] },
+    // kube-aggregator's apiregistration.k8s.io/v1 (its own proto package), from its
+    // generated.proto and Go types of v0.33.0.
+    MessageSchema { name: "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIService", list: false, fields: &[
+        f(1, "metadata", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"), OMITEMPTY),
+        f(2, "spec", Kind::Message("k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec"), OMITEMPTY),
+        f(3, "status", Kind::Message("k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus"), OMITEMPTY),
+    ] },
+    MessageSchema { name: "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition", list: false, fields: &[
+        f(1, "type", Kind::String, 0), f(2, "status", Kind::String, 0),
+        f(3, "lastTransitionTime", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.Time"), OMITEMPTY),
+        f(4, "reason", Kind::String, OMITEMPTY), f(5, "message", Kind::String, OMITEMPTY),
+    ] },
+    MessageSchema { name: "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", list: false, fields: &[
+        f(1, "service", Kind::Message("k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference"), OMITEMPTY|POINTER),
+        f(2, "group", Kind::String, OMITEMPTY), f(3, "version", Kind::String, OMITEMPTY),
+        f(4, "insecureSkipTLSVerify", Kind::Bool, OMITEMPTY), f(5, "caBundle", Kind::Bytes, OMITEMPTY),
+        f(7, "groupPriorityMinimum", Kind::Int32, 0), f(8, "versionPriority", Kind::Int32, 0),
+    ] },
+    MessageSchema { name: "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", list: false, fields: &[
+        f(1, "conditions", Kind::Message("k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.APIServiceCondition"), REPEATED|OMITEMPTY),
+    ] },
+    MessageSchema { name: "k8s.io.kube_aggregator.pkg.apis.apiregistration.v1.ServiceReference", list: false, fields: &[
+        f(1, "namespace", Kind::String, OMITEMPTY), f(2, "name", Kind::String, OMITEMPTY),
+        f(3, "port", Kind::Int32, OMITEMPTY|POINTER),
+    ] },
 ];
 
 const fn f(number: u32, json: &'static str, kind: Kind, flags: u8) -> Field {
