@@ -17,6 +17,7 @@ pub mod controller_manager;
 pub mod etcd;
 pub mod kube_proxy;
 pub mod kubelet;
+pub mod proc_stats;
 pub mod process;
 pub mod scheduler;
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use integration_tests::proc_stats::{apiserver_pid, cpu_time, etcd_pid};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -124,56 +125,6 @@ fn parse_out_path() -> Result<PathBuf> {
         }
     }
     Ok(out)
-}
-
-/// The harness keeps its Daemons private, so find the apiserver by its unique `--secure-port`.
-fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
-    let port = cluster
-        .base_url()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    find_pid("kube-apiserver", &format!("--secure-port={port}"))
-}
-
-/// The cluster's etcd, found by its unique client URL.
-fn etcd_pid(cluster: &TestCluster) -> Result<u32> {
-    find_pid("etcd", cluster.etcd().endpoint())
-}
-
-/// The process whose program name ends with `program` and that has `arg` among its arguments.
-fn find_pid(program: &str, arg: &str) -> Result<u32> {
-    for entry in std::fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-        let is_program = args.next().is_some_and(|a| a.ends_with(program));
-        if is_program && args.any(|a| a == arg) {
-            return Ok(pid);
-        }
-    }
-    bail!("{program} process with argument {arg} not found")
-}
-
-/// CPU time (user + system) a process has used so far; 0 when unreadable.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let ticks: u64 = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse::<u64>().ok())
-        .sum();
-    // USER_HZ is 100 on Linux.
-    Duration::from_millis(ticks * 10)
 }
 
 /// CPU used by the apiserver and etcd during one measured phase, per operation.

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
+use integration_tests::proc_stats::{apiserver_pid, cpu_time, etcd_pid, status_kib};
 use integration_tests::process::{self, Daemon};
 use integration_tests::TestCluster;
 use serde_json::json;
@@ -151,7 +152,7 @@ async fn run(pods: usize) -> Result<Outcome> {
     }
     // Let the controller-manager settle (initial lists done) before its idle RSS is read.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_rss_kib = status_field(cm.pid(), "VmRSS:");
+    let idle_rss_kib = status_kib(cm.pid(), "VmRSS:");
 
     let pods_watch = watch_from_now(&cluster, &format!("/api/v1/namespaces/{NS}/pods")).await?;
     let rs_watch = watch_from_now(
@@ -215,7 +216,7 @@ async fn run(pods: usize) -> Result<Outcome> {
         first_pod: first_pod.unwrap_or_default(),
         all_pods: all_pods.unwrap_or_default(),
         status_replicas: status_replicas.unwrap_or_default(),
-        peak_rss_kib: status_field(cm.pid(), "VmHWM:"),
+        peak_rss_kib: status_kib(cm.pid(), "VmHWM:"),
         idle_rss_kib,
         cm_cpu: cpu_time(pids.0).saturating_sub(cpu_before.0),
         apiserver_cpu: cpu_time(pids.1).saturating_sub(cpu_before.1),
@@ -303,68 +304,4 @@ fn report(o: &Outcome) -> String {
         o.etcd_cpu.as_secs_f64(),
         pods = o.pods,
     )
-}
-
-/// utime + stime of a process (10 ms ticks).
-fn cpu_time(pid: u32) -> Duration {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return Duration::ZERO;
-    };
-    // Fields after the ")" of the command name: utime is field 14, stime 15.
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((tick(11) + tick(12)) * 10)
-}
-
-/// A `/proc/<pid>/status` field in KiB.
-fn status_field(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The cluster's kube-apiserver, found by its unique --secure-port.
-fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
-    let url = cluster.url("");
-    let port = url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap_or_default();
-    find_pid("kube-apiserver", &format!("--secure-port={port}"))
-}
-
-/// The cluster's etcd, found by its unique client URL.
-fn etcd_pid(cluster: &TestCluster) -> Result<u32> {
-    find_pid("etcd", cluster.etcd().endpoint())
-}
-
-/// The process whose program name ends with `program` and that has an argument
-/// containing `arg`.
-fn find_pid(program: &str, arg: &str) -> Result<u32> {
-    for entry in std::fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-        let is_program = args.next().is_some_and(|a| a.ends_with(program));
-        if is_program && args.any(|a| a.contains(arg)) {
-            return Ok(pid);
-        }
-    }
-    bail!("no {program} process with {arg}")
 }

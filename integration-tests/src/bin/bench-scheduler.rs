@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use futures::StreamExt;
+use integration_tests::proc_stats::{apiserver_pid, cpu_time, etcd_pid, status_kib};
 use integration_tests::process::{self, Daemon};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
@@ -244,7 +245,7 @@ async fn run(workload: Workload, nodes: usize, pods: usize) -> Result<Outcome> {
     }
     let scheduler_cpu = cpu_time(scheduler.pid());
     let metrics = integration_tests::scheduler::get_secure_port(metrics_port, "/metrics").await?;
-    let peak_rss_kib = status_field(scheduler.pid(), "VmHWM:");
+    let peak_rss_kib = status_kib(scheduler.pid(), "VmHWM:");
     for line in metrics
         .lines()
         .filter(|l| l.starts_with("scheduler_schedule_attempts_total"))
@@ -502,70 +503,4 @@ fn report(outcomes: &[Outcome]) -> String {
         );
     }
     s
-}
-
-/// utime + stime of a process (10 ms ticks).
-fn cpu_time(pid: u32) -> Duration {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return Duration::ZERO;
-    };
-    // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit(')').next().unwrap_or_default();
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields
-        .get(11)
-        .and_then(|u| u.parse::<u64>().ok())
-        .unwrap_or(0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<u64>().ok())
-            .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
-/// A `/proc/<pid>/status` field in KiB.
-fn status_field(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The cluster's kube-apiserver, found by its unique --secure-port.
-fn apiserver_pid(cluster: &TestCluster) -> Result<u32> {
-    let url = cluster.url("");
-    let port = url
-        .trim_end_matches('/')
-        .rsplit(':')
-        .next()
-        .unwrap_or_default();
-    find_pid("kube-apiserver", &format!("--secure-port={port}"))
-}
-
-/// The cluster's etcd, found by its unique client URL.
-fn etcd_pid(cluster: &TestCluster) -> Result<u32> {
-    find_pid("etcd", cluster.etcd().endpoint())
-}
-
-/// The process whose program name ends with `program` and that has an argument
-/// containing `arg`.
-fn find_pid(program: &str, arg: &str) -> Result<u32> {
-    for entry in std::fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-        let is_program = args.next().is_some_and(|a| a.ends_with(program));
-        if is_program && args.any(|a| a.contains(arg)) {
-            return Ok(pid);
-        }
-    }
-    bail!("no {program} process with {arg}")
 }
