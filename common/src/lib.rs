@@ -11,3 +11,4 @@ pub mod quantity;
 pub mod quota;
 pub mod signals;
 pub mod tls;
+pub mod volume;

@@ -7,94 +7,12 @@ use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 
 use super::selector;
-use common::quantity::parse_milli;
 
-/// Annotation set on a claim once the controller finished binding it.
-pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
-/// Annotation set on whatever side of a binding the controller (not a user) filled in.
-pub const ANN_BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller";
-/// The scheduler's choice of node for a WaitForFirstConsumer claim.
-pub const ANN_SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
-/// The beta class annotation upstream still honours before `storageClassName`.
-pub const ANN_BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
-
-/// The claim's class (`""` for none), annotation first as upstream.
-pub fn claim_class(claim: &PersistentVolumeClaim) -> String {
-    if let Some(c) = claim.annotations().get(ANN_BETA_STORAGE_CLASS) {
-        return c.clone();
-    }
-    claim
-        .spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.clone())
-        .unwrap_or_default()
-}
-
-/// The volume's class (`""` for none), annotation first as upstream.
-pub fn volume_class(pv: &PersistentVolume) -> String {
-    if let Some(c) = pv.annotations().get(ANN_BETA_STORAGE_CLASS) {
-        return c.clone();
-    }
-    pv.spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.clone())
-        .unwrap_or_default()
-}
-
-/// Whether the volume's claimRef names this claim (by namespace and name, and by uid when
-/// the reference carries one).
-pub fn is_bound_to(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let Some(r) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) else {
-        return false;
-    };
-    r.name.as_deref() == Some(claim.name_any().as_str())
-        && r.namespace == claim.namespace()
-        && r.uid
-            .as_deref()
-            .is_none_or(|u| u.is_empty() || Some(u) == claim.metadata.uid.as_deref())
-}
-
-fn requested_storage(claim: &PersistentVolumeClaim) -> i128 {
-    claim
-        .spec
-        .as_ref()
-        .and_then(|s| s.resources.as_ref())
-        .and_then(|r| r.requests.as_ref())
-        .and_then(|r| r.get("storage"))
-        .and_then(|q| parse_milli(&q.0))
-        .unwrap_or(0)
-}
-
-/// The volume's `capacity.storage` in milli-units (0 when missing).
-pub fn capacity(pv: &PersistentVolume) -> i128 {
-    pv.spec
-        .as_ref()
-        .and_then(|s| s.capacity.as_ref())
-        .and_then(|c| c.get("storage"))
-        .and_then(|q| parse_milli(&q.0))
-        .unwrap_or(0)
-}
-
-fn volume_mode_matches(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let pv_mode = pv.spec.as_ref().and_then(|s| s.volume_mode.as_deref());
-    let claim_mode = claim.spec.as_ref().and_then(|s| s.volume_mode.as_deref());
-    pv_mode.unwrap_or("Filesystem") == claim_mode.unwrap_or("Filesystem")
-}
-
-fn offers_access_modes(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let offered = pv
-        .spec
-        .as_ref()
-        .and_then(|s| s.access_modes.clone())
-        .unwrap_or_default();
-    claim
-        .spec
-        .as_ref()
-        .and_then(|s| s.access_modes.as_ref())
-        .into_iter()
-        .flatten()
-        .all(|m| offered.contains(m))
-}
+pub use common::volume::{
+    capacity, claim_class, is_bound_to, volume_class, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER,
+    ANN_SELECTED_NODE,
+};
+use common::volume::{offers_access_modes, requested_storage, volume_mode_matches};
 
 fn phase(pv: &PersistentVolume) -> &str {
     pv.status

@@ -13,12 +13,7 @@ use super::matching;
 use crate::framework::handle::Handle;
 use crate::framework::Status;
 
-/// Set on a claim once the PV controller finished binding it.
-pub const ANN_BIND_COMPLETED: &str = "pv.kubernetes.io/bind-completed";
-/// The beta class annotation upstream still honours before `storageClassName`.
-pub const ANN_BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
-/// The scheduler's node choice for a claim to provision.
-pub const ANN_SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
+pub use common::volume::{claim_class, ANN_BIND_COMPLETED, ANN_SELECTED_NODE};
 /// Upstream's `ErrReasonBindConflict`-free PreFilter message for immediate claims.
 pub const ERR_UNBOUND_IMMEDIATE: &str = "pod has unbound immediate PersistentVolumeClaims";
 
@@ -76,18 +71,6 @@ pub fn claim_key(claim: &PersistentVolumeClaim) -> String {
         claim.namespace().unwrap_or_default(),
         claim.name_any()
     )
-}
-
-/// The claim's class (`""` for none), the beta annotation first as upstream.
-pub fn claim_class(claim: &PersistentVolumeClaim) -> String {
-    if let Some(c) = claim.annotations().get(ANN_BETA_STORAGE_CLASS) {
-        return c.clone();
-    }
-    claim
-        .spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.clone())
-        .unwrap_or_default()
 }
 
 /// The claim names the pod's volumes use: `persistentVolumeClaim.claimName`, and for a

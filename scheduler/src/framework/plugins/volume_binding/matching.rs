@@ -10,34 +10,11 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 
-use super::claims::ANN_BETA_STORAGE_CLASS;
 use crate::framework::label_selector::selector_matches;
 use crate::framework::plugins::node_affinity::term_matches;
 use crate::framework::NodeInfo;
-use common::quantity::parse_milli;
-
-/// The volume's class (`""` for none), the beta annotation first as upstream.
-pub fn volume_class(pv: &PersistentVolume) -> String {
-    if let Some(c) = pv.annotations().get(ANN_BETA_STORAGE_CLASS) {
-        return c.clone();
-    }
-    pv.spec
-        .as_ref()
-        .and_then(|s| s.storage_class_name.clone())
-        .unwrap_or_default()
-}
-
-/// Whether the volume's `claimRef` names this claim (by uid too when the reference has one).
-pub fn is_bound_to(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let Some(r) = pv.spec.as_ref().and_then(|s| s.claim_ref.as_ref()) else {
-        return false;
-    };
-    r.name.as_deref() == Some(claim.name_any().as_str())
-        && r.namespace == claim.namespace()
-        && r.uid
-            .as_deref()
-            .is_none_or(|u| u.is_empty() || Some(u) == claim.metadata.uid.as_deref())
-}
+use common::volume::{capacity, offers_access_modes, requested_storage, volume_mode_matches};
+pub use common::volume::{is_bound_to, volume_class};
 
 /// Whether the volume's `nodeAffinity.required` admits the node (no affinity: every node).
 pub fn node_affinity_matches(pv: &PersistentVolume, node: &NodeInfo) -> bool {
@@ -55,44 +32,10 @@ pub fn node_affinity_matches(pv: &PersistentVolume, node: &NodeInfo) -> bool {
         .any(|t| term_matches(t, node))
 }
 
-fn storage(q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>) -> i128 {
-    q.and_then(|q| parse_milli(&q.0)).unwrap_or(0)
-}
-
-fn capacity(pv: &PersistentVolume) -> i128 {
-    storage(
-        pv.spec
-            .as_ref()
-            .and_then(|s| s.capacity.as_ref())
-            .and_then(|c| c.get("storage")),
-    )
-}
-
-fn requested(claim: &PersistentVolumeClaim) -> i128 {
-    storage(
-        claim
-            .spec
-            .as_ref()
-            .and_then(|s| s.resources.as_ref())
-            .and_then(|r| r.requests.as_ref())
-            .and_then(|r| r.get("storage")),
-    )
-}
-
 fn fits(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let pv_spec = pv.spec.as_ref();
-    let claim_spec = claim.spec.as_ref();
-    let pv_mode = pv_spec.and_then(|s| s.volume_mode.as_deref());
-    let claim_mode = claim_spec.and_then(|s| s.volume_mode.as_deref());
-    let offered = pv_spec.and_then(|s| s.access_modes.as_ref());
-    let modes_ok = claim_spec
-        .and_then(|s| s.access_modes.as_ref())
-        .into_iter()
-        .flatten()
-        .all(|m| offered.is_some_and(|o| o.contains(m)));
-    capacity(pv) >= requested(claim)
-        && pv_mode.unwrap_or("Filesystem") == claim_mode.unwrap_or("Filesystem")
-        && modes_ok
+    capacity(pv) >= requested_storage(claim)
+        && volume_mode_matches(pv, claim)
+        && offers_access_modes(pv, claim)
         && pv.metadata.deletion_timestamp.is_none()
 }
 
