@@ -95,6 +95,19 @@ pub fn endpoints(
     Ok(found)
 }
 
+/// The number of the port called `port_name` in an Endpoints subset's or an EndpointSlice's
+/// `ports` (an unnamed port has the name "").
+fn named_port(ports_owner: &Value, port_name: &str) -> Option<u16> {
+    ports_owner
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)
+        .and_then(|p| p.get("port").and_then(Value::as_u64))
+        .and_then(|p| u16::try_from(p).ok())
+}
+
 /// Ready addresses of a core/v1 Endpoints object for the named port.
 fn from_endpoints(ep: &Value, port_name: &str) -> Vec<SocketAddr> {
     let mut out = Vec::new();
@@ -104,14 +117,7 @@ fn from_endpoints(ep: &Value, port_name: &str) -> Vec<SocketAddr> {
         .into_iter()
         .flatten()
     {
-        let port = subset
-            .get("ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)
-            .and_then(|p| p.get("port").and_then(Value::as_u64))
-            .and_then(|p| u16::try_from(p).ok());
+        let port = named_port(subset, port_name);
         let Some(port) = port else { continue };
         for addr in subset
             .get("addresses")
@@ -149,14 +155,7 @@ fn from_slices(
         {
             continue;
         }
-        let port = slice
-            .get("ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|p| p.get("name").and_then(Value::as_str).unwrap_or("") == port_name)
-            .and_then(|p| p.get("port").and_then(Value::as_u64))
-            .and_then(|p| u16::try_from(p).ok());
+        let port = named_port(slice, port_name);
         let Some(port) = port else { continue };
         for ep in slice
             .get("endpoints")
