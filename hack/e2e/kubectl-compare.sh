@@ -124,14 +124,19 @@ skip() {
   [[ -n ${COMPARE_FILTER:-} && $1 != *"$COMPARE_FILTER"* ]]
 }
 
-# same NAME -- ARGS... — a read-only command in namespace kc-compare.
+# same NAME [--stdin FILE] -- ARGS... — a read-only command in namespace kc-compare.
 same() {
-  local name=$1
-  shift 2
+  local name=$1 stdin=""
+  shift
+  if [[ $1 == --stdin ]]; then
+    stdin=$2
+    shift 2
+  fi
+  shift
   skip "$name" && return 0
   rm -f "$WORK"/*.state
-  run_one ours "$OURS" kc-compare "" "$@"
-  run_one real "$REAL" kc-compare "" "$@"
+  run_one ours "$OURS" kc-compare "$stdin" "$@"
+  run_one real "$REAL" kc-compare "$stdin" "$@"
   compare_outputs "$name"
 }
 

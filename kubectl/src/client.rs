@@ -144,6 +144,61 @@ impl ApiClient {
             .map(|r| r.map_err(|e| KubectlError::Connection(format!("error reading stream: {e}")))))
     }
 
+    /// Opens a connection upgraded to a WebSocket (exec, attach): a GET with the WebSocket
+    /// handshake headers offering `protocols`. Returns the raw upgraded stream and the
+    /// subprotocol the server chose; an answer other than `101 Switching Protocols` becomes
+    /// its error.
+    pub async fn upgrade(
+        &self,
+        path: &str,
+        protocols: &str,
+    ) -> Result<(hyper::upgrade::Upgraded, Option<String>)> {
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 16]>());
+        let req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header(http::header::CONNECTION, "Upgrade")
+            .header(http::header::UPGRADE, "websocket")
+            .header(http::header::SEC_WEBSOCKET_VERSION, "13")
+            .header(http::header::SEC_WEBSOCKET_KEY, &key)
+            .header(http::header::SEC_WEBSOCKET_PROTOCOL, protocols)
+            .body(kube::client::Body::empty())
+            .map_err(|e| KubectlError::usage(e.to_string()))?;
+        let mut res = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| self.connection_error(e))?;
+        if res.status() != http::StatusCode::SWITCHING_PROTOCOLS {
+            let code = res.status().as_u16();
+            let body = res
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            // client-go's wording: a Status is the server's error, any other body is
+            // quoted after "unable to upgrade connection".
+            return Err(match serde_json::from_slice::<Value>(&body) {
+                Ok(v) if v["kind"] == "Status" => status_error(code, &body),
+                _ => KubectlError::usage(format!(
+                    "unable to upgrade connection: {}",
+                    String::from_utf8_lossy(&body).trim()
+                )),
+            });
+        }
+        let protocol = res
+            .headers()
+            .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let upgraded = hyper::upgrade::on(&mut res)
+            .await
+            .map_err(|e| KubectlError::Connection(format!("error upgrading connection: {e}")))?;
+        Ok((upgraded, protocol))
+    }
+
     fn connection_error(&self, e: kube::Error) -> KubectlError {
         let host = self
             .server

@@ -33,6 +33,10 @@ pub enum KubectlError {
     /// Already reported (or nothing to report); exit with this status (`kubectl diff`).
     #[error("")]
     Exit(i32),
+    /// A remote command (`exec`, `attach`) ended badly; a non-zero exit code becomes
+    /// kubectl's own.
+    #[error("{0}")]
+    Remote(#[from] crate::remote::RemoteError),
 }
 
 fn server_text(reason: &str, message: &str, context: Option<&str>) -> String {
@@ -77,6 +81,7 @@ impl KubectlError {
     pub fn exit_code(&self) -> i32 {
         match self {
             KubectlError::Exit(code) => *code,
+            KubectlError::Remote(e) => e.exit_code(),
             _ => 1,
         }
     }

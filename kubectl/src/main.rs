@@ -9,6 +9,7 @@ mod kubeconfig;
 mod manifest;
 mod merge;
 mod printers;
+mod remote;
 mod resource;
 
 use clap::Parser;

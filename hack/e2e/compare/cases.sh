@@ -127,6 +127,36 @@ same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
 same "rollout history" -- rollout history deployment/web
 mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deploy/applied
 
+# --- exec, attach, cp, run -i: a Deployment of the imported busybox:latest (the fixtures'
+# e2e image is not imported, so their pods never run)
+RUN_IMAGE=busybox:latest
+real -n kc-compare create deployment shell --image="$RUN_IMAGE" -- sleep 3600 >/dev/null
+real -n kc-compare rollout status deployment/shell --timeout=90s >/dev/null ||
+  echo "kubectl-compare: deployment shell not ready; exec cases will fail" >&2
+SHELL_POD=$(real -n kc-compare get pods -l app=shell -o jsonpath='{.items[0].metadata.name}')
+printf 'line one\nline two\n' >"$WORK/exec-stdin"
+same "exec" -- exec "$SHELL_POD" -- echo hello
+same "exec TYPE/NAME" -- exec deploy/shell -- sh -c 'echo out; echo err >&2'
+same "exec exit code" -- exec deploy/shell -- sh -c 'echo before; exit 3'
+same "exec -i" --stdin "$WORK/exec-stdin" -- exec -i deploy/shell -- wc -l
+same "exec -it without a terminal" --stdin "$WORK/exec-stdin" -- exec -it deploy/shell -- cat
+same "exec -t without -i" -- exec -t deploy/shell -- echo no-tty
+same "exec missing pod" -- exec nope -- ls
+same "exec without command" -- exec deploy/shell
+same "exec command without --" -- exec deploy/shell ls
+same "attach missing container" -- attach deploy/shell -c nope
+same "attach missing pod" -- attach nope
+same "cp from pod (file)" -- cp "$SHELL_POD:/etc/hostname" "$WORK/cp-hostname"
+same "cp from pod (dir)" -- cp "$SHELL_POD:/etc" "$WORK/cp-etc"
+same "cp both local" -- cp "$WORK/a" "$WORK/b"
+same "cp both remote" -- cp "$SHELL_POD:/a" "$SHELL_POD:/b"
+same "cp missing local source" -- cp "$WORK/nope" "$SHELL_POD:/tmp/x"
+same "cp to pod" -- cp "$WORK/exec-stdin" "$SHELL_POD:/tmp/"
+same "exec reads what cp wrote" -- exec "$SHELL_POD" -- cat /tmp/exec-stdin
+mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image="$RUN_IMAGE" --restart=Never -- sh -c 'read x; echo "got $x"; exit 5'
+mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"
+mut "run -i --dry-run" -- run t -i --image="$RUN_IMAGE" --dry-run=client
+
 # --- nodes (last: cordon changes the shared node; uncordoned again afterwards)
 NODE=$(real get nodes -o jsonpath='{.items[0].metadata.name}')
 mut "cordon" --setup "uncordon $NODE" -- cordon "$NODE"

@@ -4,18 +4,22 @@
 pub mod api_resources;
 pub mod api_versions;
 pub mod apply;
+pub mod attach;
+pub mod attachable;
 pub mod auth;
 pub mod autoscale;
 pub mod cluster_info;
 pub mod completion;
 pub mod config;
 pub mod cordon;
+pub mod cp;
 pub mod create;
 pub mod delete;
 pub mod describe;
 pub mod diff;
 pub mod drain;
 pub mod edit;
+pub mod exec;
 pub mod explain;
 pub mod expose;
 pub mod generators;
@@ -120,6 +124,12 @@ pub enum Command {
     Patch(patch::PatchArgs),
     /// Print the logs for a container in a pod.
     Logs(logs::LogsArgs),
+    /// Execute a command in a container.
+    Exec(exec::ExecArgs),
+    /// Attach to a running container.
+    Attach(attach::AttachArgs),
+    /// Copy files and directories to and from containers.
+    Cp(cp::CpArgs),
     /// Mark node as unschedulable.
     Cordon(cordon::CordonArgs),
     /// Mark node as schedulable.
@@ -215,6 +225,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Scale(a) => scale::run(&ctx, a).await,
         Command::Patch(a) => patch::run(&ctx, a).await,
         Command::Logs(a) => logs::run(&ctx, a).await,
+        Command::Exec(a) => exec::run(&ctx, a).await,
+        Command::Attach(a) => attach::run(&ctx, a).await,
+        Command::Cp(a) => cp::run(&ctx, a).await,
         Command::Cordon(a) => cordon::run(&ctx, a, true).await,
         Command::Uncordon(a) => cordon::run(&ctx, a, false).await,
         Command::Auth(a) => auth::run(&ctx, a).await,

@@ -8,7 +8,7 @@
 mod autoscaling;
 mod batch;
 mod core;
-mod format;
+pub(crate) mod format;
 mod generic;
 mod networking;
 mod pod;
