@@ -80,11 +80,20 @@ pub enum ConfigError {
     },
 }
 
+/// One signer and the CA files it signs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerFiles {
+    /// The signer name.
+    pub signer: &'static str,
+    /// Its CA certificate.
+    pub cert: PathBuf,
+    /// Its CA key.
+    pub key: PathBuf,
+}
+
 /// Which signers run with which files: None when no CA was configured at all (the
 /// controller is skipped, as upstream).
-pub fn signer_files(
-    flags: &SigningFlags,
-) -> Result<Option<Vec<(&'static str, PathBuf, PathBuf)>>, ConfigError> {
+pub fn signer_files(flags: &SigningFlags) -> Result<Option<Vec<SignerFiles>>, ConfigError> {
     let per_signer = [
         (csr::KUBELET_SERVING, &flags.kubelet_serving),
         (csr::KUBE_APISERVER_CLIENT_KUBELET, &flags.kubelet_client),
@@ -103,7 +112,11 @@ pub fn signer_files(
     for (signer, files) in per_signer {
         let files = if files.any() { files } else { &flags.default };
         match (&files.cert, &files.key) {
-            (Some(c), Some(k)) => out.push((signer, c.clone(), k.clone())),
+            (Some(cert), Some(key)) => out.push(SignerFiles {
+                signer,
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
             (None, None) => {}
             _ => return Err(ConfigError::HalfPair(signer)),
         }
@@ -129,7 +142,7 @@ impl Config {
             return Ok(None);
         };
         let mut signers = BTreeMap::new();
-        for (signer, cert, key) in files {
+        for SignerFiles { signer, cert, key } in files {
             let ca = CertificateAuthority::load_files(&cert, &key)
                 .map_err(|source| ConfigError::Load { signer, source })?;
             signers.insert(signer, ca);
@@ -306,11 +319,11 @@ mod tests {
         .expect("configured");
         assert_eq!(
             only_client,
-            vec![(
-                csr::KUBE_APISERVER_CLIENT_KUBELET,
-                "k.crt".into(),
-                "k.key".into()
-            )]
+            vec![SignerFiles {
+                signer: csr::KUBE_APISERVER_CLIENT_KUBELET,
+                cert: "k.crt".into(),
+                key: "k.key".into()
+            }]
         );
         assert!(matches!(
             signer_files(&SigningFlags {
