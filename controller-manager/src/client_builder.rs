@@ -9,6 +9,11 @@
 //! hour, the apiserver's default audiences) and asks again once 80% of the token's life has
 //! passed, as upstream's dynamic client builder does.
 //!
+//! As upstream, only what a controller does runs under its account: reads (GET: get, list,
+//! watch — upstream's shared informers) keep the manager's credentials, every other verb
+//! carries the controller's token. So a role such as `system:controller:root-ca-cert-publisher`
+//! (create/update ConfigMaps only) is enough.
+//!
 //! The token reaches the controller's client through a 0600 file in a 0700 directory: kube's
 //! client re-reads a `token_file` at least once a minute, far inside the fifth of an hour
 //! left when a new token is written.
@@ -94,8 +99,10 @@ impl ClientBuilder {
             token_file: Some(path.to_string_lossy().into_owned()),
             ..Default::default()
         };
-        let client = Client::try_from(config)
+        let default_namespace = config.default_namespace.clone();
+        let writer = Client::try_from(config)
             .with_context(|| format!("client for ServiceAccount {name}"))?;
+        let client = split_client(self.root.clone(), writer, default_namespace);
         tracing::info!(
             service_account = name,
             "controller client uses its ServiceAccount token"
@@ -110,6 +117,24 @@ impl ClientBuilder {
             let _ = std::fs::remove_dir_all(token_dir);
         }
     }
+}
+
+/// A client that sends GET requests with `reads` and everything else with `writes`.
+fn split_client(reads: Client, writes: Client, default_namespace: String) -> Client {
+    let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
+        let client = if uses_shared_credentials(req.method()) {
+            reads.clone()
+        } else {
+            writes.clone()
+        };
+        async move { client.send(req).await }
+    });
+    Client::new(service, default_namespace)
+}
+
+/// Whether a request is a read, served under the manager's own credentials.
+pub fn uses_shared_credentials(method: &http::Method) -> bool {
+    method == http::Method::GET
 }
 
 /// A token and how long it is valid from now.
@@ -222,6 +247,19 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_reads_use_the_managers_credentials() {
+        assert!(uses_shared_credentials(&http::Method::GET));
+        for m in [
+            http::Method::POST,
+            http::Method::PUT,
+            http::Method::PATCH,
+            http::Method::DELETE,
+        ] {
+            assert!(!uses_shared_credentials(&m), "{m}");
+        }
+    }
 
     #[test]
     fn tokens_are_refreshed_after_four_fifths_of_their_life() {
