@@ -186,8 +186,9 @@ async fn kubeadm_bootstrap_rbac(cluster: &TestCluster) -> Result<()> {
     Ok(())
 }
 
-/// The controller manager with csrapproving + csrsigning, signing with the cluster CA.
-fn start_csr_controllers(cluster: &TestCluster) -> Result<Daemon> {
+/// The controller manager with csrapproving + csrsigning, signing with the cluster CA, plus
+/// `extra` flags.
+fn start_csr_controllers(cluster: &TestCluster, extra: &[&str]) -> Result<Daemon> {
     let pki = cluster.dir().join("pki");
     let cert = format!(
         "--cluster-signing-cert-file={}",
@@ -197,15 +198,14 @@ fn start_csr_controllers(cluster: &TestCluster) -> Result<Daemon> {
         "--cluster-signing-key-file={}",
         pki.join("ca.key").display()
     );
-    start_controller_manager(
-        cluster,
-        &[
-            "--controllers=csrapproving,csrsigning",
-            &cert,
-            &key,
-            "--leader-elect=false",
-        ],
-    )
+    let mut args = vec![
+        "--controllers=csrapproving,csrsigning",
+        &cert,
+        &key,
+        "--leader-elect=false",
+    ];
+    args.extend_from_slice(extra);
+    start_controller_manager(cluster, &args)
 }
 
 fn conditions(csr: &Value) -> Vec<(String, String)> {
@@ -250,8 +250,21 @@ async fn approve_as_admin(cluster: &TestCluster, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// With `--use-service-account-credentials`: the controllers act as
+/// `system:serviceaccount:kube-system:<controller>` under their bootstrap roles.
+const SA_CREDENTIALS: &str = "--use-service-account-credentials";
+
 #[tokio::test]
 async fn bootstrap_token_node_client_csr_is_approved_and_issued() -> Result<()> {
+    node_client_flow(&[]).await
+}
+
+#[tokio::test]
+async fn node_client_flow_works_under_the_certificate_controller_account() -> Result<()> {
+    node_client_flow(&[SA_CREDENTIALS]).await
+}
+
+async fn node_client_flow(cm_flags: &[&str]) -> Result<()> {
     let cluster = TestCluster::start_with_args(&["--enable-bootstrap-token-auth"]).await?;
     kubeadm_bootstrap_rbac(&cluster).await?;
     post_ok(
@@ -278,7 +291,7 @@ async fn bootstrap_token_node_client_csr_is_approved_and_issued() -> Result<()> 
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]}),
     )
     .await?;
-    let cm = start_csr_controllers(&cluster)?;
+    let cm = start_csr_controllers(&cluster, cm_flags)?;
     let dir = cluster.dir();
     let bootstrap = bearer_client(&cluster, &format!("{TOKEN_ID}.{TOKEN_SECRET}"))?;
     let alice = cluster.client_for("alice", &[])?;
@@ -387,7 +400,7 @@ async fn bootstrap_token_node_client_csr_is_approved_and_issued() -> Result<()> 
 #[tokio::test]
 async fn a_request_breaking_its_signer_rules_fails() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let cm = start_csr_controllers(&cluster)?;
+    let cm = start_csr_controllers(&cluster, &[])?;
     let (pem, _) = openssl_csr(
         cluster.dir(),
         "bad",
@@ -451,6 +464,15 @@ fn rfc3339_in(offset_secs: i64) -> Result<String> {
 
 #[tokio::test]
 async fn expired_bootstrap_tokens_are_deleted() -> Result<()> {
+    token_cleaner_flow(&[]).await
+}
+
+#[tokio::test]
+async fn token_cleaner_works_under_its_account() -> Result<()> {
+    token_cleaner_flow(&[SA_CREDENTIALS]).await
+}
+
+async fn token_cleaner_flow(cm_flags: &[&str]) -> Result<()> {
     let cluster = TestCluster::start().await?;
     let secrets = "/api/v1/namespaces/kube-system/secrets";
     let soon = rfc3339_in(4)?;
@@ -470,10 +492,9 @@ async fn expired_bootstrap_tokens_are_deleted() -> Result<()> {
             "type": "Opaque", "data": {"expiration": STANDARD.encode("2000-01-01T00:00:00Z")}}),
     )
     .await?;
-    let cm = start_controller_manager(
-        &cluster,
-        &["--controllers=tokencleaner", "--leader-elect=false"],
-    )?;
+    let mut args = vec!["--controllers=tokencleaner", "--leader-elect=false"];
+    args.extend_from_slice(cm_flags);
+    let cm = start_controller_manager(&cluster, &args)?;
     for id in ["old000", "soon00"] {
         cm.eventually(&format!("bootstrap-token-{id} deleted"), || async {
             let (code, _) = cluster
@@ -502,6 +523,15 @@ fn detached_jws(content: &str, id: &str, secret: &str) -> String {
 
 #[tokio::test]
 async fn cluster_info_is_signed_for_signing_tokens() -> Result<()> {
+    bootstrap_signer_flow(&[]).await
+}
+
+#[tokio::test]
+async fn bootstrap_signer_works_under_its_account() -> Result<()> {
+    bootstrap_signer_flow(&[SA_CREDENTIALS]).await
+}
+
+async fn bootstrap_signer_flow(cm_flags: &[&str]) -> Result<()> {
     let cluster = TestCluster::start().await?;
     let kubeconfig = format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: \"\"\n  cluster:\n    server: {}\n",
@@ -537,10 +567,9 @@ async fn cluster_info_is_signed_for_signing_tokens() -> Result<()> {
         ),
     )
     .await?;
-    let cm = start_controller_manager(
-        &cluster,
-        &["--controllers=bootstrapsigner", "--leader-elect=false"],
-    )?;
+    let mut args = vec!["--controllers=bootstrapsigner", "--leader-elect=false"];
+    args.extend_from_slice(cm_flags);
+    let cm = start_controller_manager(&cluster, &args)?;
     let key = format!("jws-kubeconfig-{TOKEN_ID}");
     let data = cm
         .eventually("cluster-info signed", || async {
