@@ -188,6 +188,21 @@ async fn bootstrap_tokens_authenticate_from_their_secrets() -> Result<()> {
         assert_eq!(status_of(&body), Some((401, "Unauthorized".to_string())));
     }
 
+    // TokenReview knows bootstrap tokens too.
+    let (status, review) = cluster
+        .post_json(
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                    "spec": {"token": "abcdef.0123456789abcdef"}}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    assert_eq!(review["status"]["authenticated"], true, "{review}");
+    assert_eq!(
+        review["status"]["user"]["username"],
+        "system:bootstrap:abcdef"
+    );
+
     // Deleting the Secret revokes the token.
     cluster
         .delete("/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef")
@@ -197,6 +212,25 @@ async fn bootstrap_tokens_authenticate_from_their_secrets() -> Result<()> {
         Ok((status == StatusCode::UNAUTHORIZED).then_some(()))
     })
     .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bootstrap_tokens_are_off_by_default() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    create_secret(
+        &cluster,
+        &token_secret(
+            "abcdef",
+            "0123456789abcdef",
+            &[("usage-bootstrap-authentication", "true")],
+        ),
+    )
+    .await?;
+    // Give the watch cache time to see the Secret, so a 401 is not just cache lag.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = who_am_i(&cluster, "abcdef.0123456789abcdef").await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     Ok(())
 }
 
@@ -220,6 +254,34 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
         names.contains(&"certificatesigningrequests/status"),
         "{list}"
     );
+    let (status, aggregated) = send(cluster.client().get(cluster.url("/apis")).header(
+        "Accept",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+    ))
+    .await?;
+    assert_eq!(status, StatusCode::OK);
+    let csr_discovery = aggregated["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["metadata"]["name"] == "certificates.k8s.io")
+        .flat_map(|g| {
+            g["versions"][0]["resources"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|r| r["resource"] == "certificatesigningrequests")
+        .context("certificatesigningrequests in aggregated discovery")?;
+    assert_eq!(
+        csr_discovery["shortNames"],
+        json!(["csr"]),
+        "{csr_discovery}"
+    );
+    assert_eq!(csr_discovery["scope"], "Cluster");
+    // OpenAPI v3 describes the kind for `kubectl explain`.
+    let explained = kubectl(&cluster, &["explain", "csr.spec.signerName"])?;
+    assert!(explained.contains("signerName"), "{explained}");
 
     // kubeadm's setup: a token whose group may create CSRs.
     create_secret(
