@@ -423,6 +423,35 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
         )
     );
 
+    // Bound to upstream's approver role for the kubelet signer, alice may approve.
+    let (status, body) = cluster
+        .post_json(
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+            &json!({"metadata": {"name": "alice-approves-kubelets"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                            "name": "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let third = csr_object(
+        "node-csr-n3",
+        &csr_pem(cluster.dir(), "/O=system:nodes/CN=system:node:n3")?,
+        KUBELET_SIGNER,
+        &["digital signature", "client auth"],
+    );
+    let (status, third) = cluster.post_json(CSRS, &third).await?;
+    assert_eq!(status, StatusCode::CREATED, "{third}");
+    let mut approval3 = third.clone();
+    approval3["status"] = approval["status"].clone();
+    let approval3_url = cluster.url(&format!("{CSRS}/node-csr-n3/approval"));
+    let by_alice = eventually("alice may approve kubelet CSRs", || async {
+        let (status, body) = send(alice.put(&approval3_url).json(&approval3)).await?;
+        Ok((status == StatusCode::OK).then_some(body))
+    })
+    .await?;
+    assert_eq!(by_alice["status"]["conditions"][0]["reason"], "AliceSaysSo");
+
     // The admin approves with the real kubectl.
     kubectl(&cluster, &["certificate", "approve", "node-csr-n1"])?;
     let (_, approved) = cluster.get_json(&format!("{CSRS}/node-csr-n1")).await?;
