@@ -561,3 +561,48 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
     );
     Ok(())
 }
+
+/// kubeadm's token discovery: with `--anonymous-auth=true` a joining node reads
+/// kube-public/cluster-info without credentials, through kubeadm's Role for
+/// system:anonymous; everything else is up to RBAC (403, not 401).
+#[tokio::test]
+async fn anonymous_auth_lets_rbac_decide_for_requests_without_credentials() -> Result<()> {
+    let cluster = TestCluster::start_with_args(&["--anonymous-auth=true"]).await?;
+    for (path, body) in [
+        (
+            "/api/v1/namespaces/kube-public/configmaps",
+            json!({"metadata": {"name": "cluster-info"}, "data": {"kubeconfig": "x"}}),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/roles",
+            json!({"metadata": {"name": "kubeadm:bootstrap-signer-clusterinfo"}, "rules": [
+                {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"], "verbs": ["get"]}]}),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/rolebindings",
+            json!({"metadata": {"name": "kubeadm:bootstrap-signer-clusterinfo"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "kubeadm:bootstrap-signer-clusterinfo"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:anonymous"}]}),
+        ),
+    ] {
+        let (status, body) = cluster.post_json(path, &body).await?;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let anonymous = cluster.anonymous_client()?;
+    let info = eventually("anonymous reads cluster-info", || async {
+        let (status, body) = send(
+            anonymous.get(cluster.url("/api/v1/namespaces/kube-public/configmaps/cluster-info")),
+        )
+        .await?;
+        Ok((status == StatusCode::OK).then_some(body))
+    })
+    .await?;
+    assert_eq!(info["data"]["kubeconfig"], "x");
+    let (status, body) =
+        send(anonymous.get(cluster.url("/api/v1/namespaces/kube-system/secrets"))).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(r#"User "system:anonymous""#)));
+    Ok(())
+}
