@@ -188,6 +188,21 @@ async fn bootstrap_tokens_authenticate_from_their_secrets() -> Result<()> {
         assert_eq!(status_of(&body), Some((401, "Unauthorized".to_string())));
     }
 
+    // TokenReview knows bootstrap tokens too.
+    let (status, review) = cluster
+        .post_json(
+            "/apis/authentication.k8s.io/v1/tokenreviews",
+            &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                    "spec": {"token": "abcdef.0123456789abcdef"}}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    assert_eq!(review["status"]["authenticated"], true, "{review}");
+    assert_eq!(
+        review["status"]["user"]["username"],
+        "system:bootstrap:abcdef"
+    );
+
     // Deleting the Secret revokes the token.
     cluster
         .delete("/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef")
@@ -197,6 +212,25 @@ async fn bootstrap_tokens_authenticate_from_their_secrets() -> Result<()> {
         Ok((status == StatusCode::UNAUTHORIZED).then_some(()))
     })
     .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn bootstrap_tokens_are_off_by_default() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    create_secret(
+        &cluster,
+        &token_secret(
+            "abcdef",
+            "0123456789abcdef",
+            &[("usage-bootstrap-authentication", "true")],
+        ),
+    )
+    .await?;
+    // Give the watch cache time to see the Secret, so a 401 is not just cache lag.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = who_am_i(&cluster, "abcdef.0123456789abcdef").await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     Ok(())
 }
 
@@ -220,6 +254,34 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
         names.contains(&"certificatesigningrequests/status"),
         "{list}"
     );
+    let (status, aggregated) = send(cluster.client().get(cluster.url("/apis")).header(
+        "Accept",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+    ))
+    .await?;
+    assert_eq!(status, StatusCode::OK);
+    let csr_discovery = aggregated["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["metadata"]["name"] == "certificates.k8s.io")
+        .flat_map(|g| {
+            g["versions"][0]["resources"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|r| r["resource"] == "certificatesigningrequests")
+        .context("certificatesigningrequests in aggregated discovery")?;
+    assert_eq!(
+        csr_discovery["shortNames"],
+        json!(["csr"]),
+        "{csr_discovery}"
+    );
+    assert_eq!(csr_discovery["scope"], "Cluster");
+    // OpenAPI v3 describes the kind for `kubectl explain`.
+    let explained = kubectl(&cluster, &["explain", "csr.spec.signerName"])?;
+    assert!(explained.contains("signerName"), "{explained}");
 
     // kubeadm's setup: a token whose group may create CSRs.
     create_secret(
@@ -361,6 +423,35 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
         )
     );
 
+    // Bound to upstream's approver role for the kubelet signer, alice may approve.
+    let (status, body) = cluster
+        .post_json(
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+            &json!({"metadata": {"name": "alice-approves-kubelets"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                            "name": "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]}),
+        )
+        .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let third = csr_object(
+        "node-csr-n3",
+        &csr_pem(cluster.dir(), "/O=system:nodes/CN=system:node:n3")?,
+        KUBELET_SIGNER,
+        &["digital signature", "client auth"],
+    );
+    let (status, third) = cluster.post_json(CSRS, &third).await?;
+    assert_eq!(status, StatusCode::CREATED, "{third}");
+    let mut approval3 = third.clone();
+    approval3["status"] = approval["status"].clone();
+    let approval3_url = cluster.url(&format!("{CSRS}/node-csr-n3/approval"));
+    let by_alice = eventually("alice may approve kubelet CSRs", || async {
+        let (status, body) = send(alice.put(&approval3_url).json(&approval3)).await?;
+        Ok((status == StatusCode::OK).then_some(body))
+    })
+    .await?;
+    assert_eq!(by_alice["status"]["conditions"][0]["reason"], "AliceSaysSo");
+
     // The admin approves with the real kubectl.
     kubectl(&cluster, &["certificate", "approve", "node-csr-n1"])?;
     let (_, approved) = cluster.get_json(&format!("{CSRS}/node-csr-n1")).await?;
@@ -468,5 +559,50 @@ async fn csrs_are_created_by_bootstrappers_approved_and_issued() -> Result<()> {
         Some("Denied"),
         "{table}"
     );
+    Ok(())
+}
+
+/// kubeadm's token discovery: with `--anonymous-auth=true` a joining node reads
+/// kube-public/cluster-info without credentials, through kubeadm's Role for
+/// system:anonymous; everything else is up to RBAC (403, not 401).
+#[tokio::test]
+async fn anonymous_auth_lets_rbac_decide_for_requests_without_credentials() -> Result<()> {
+    let cluster = TestCluster::start_with_args(&["--anonymous-auth=true"]).await?;
+    for (path, body) in [
+        (
+            "/api/v1/namespaces/kube-public/configmaps",
+            json!({"metadata": {"name": "cluster-info"}, "data": {"kubeconfig": "x"}}),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/roles",
+            json!({"metadata": {"name": "kubeadm:bootstrap-signer-clusterinfo"}, "rules": [
+                {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"], "verbs": ["get"]}]}),
+        ),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/kube-public/rolebindings",
+            json!({"metadata": {"name": "kubeadm:bootstrap-signer-clusterinfo"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "kubeadm:bootstrap-signer-clusterinfo"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "system:anonymous"}]}),
+        ),
+    ] {
+        let (status, body) = cluster.post_json(path, &body).await?;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let anonymous = cluster.anonymous_client()?;
+    let info = eventually("anonymous reads cluster-info", || async {
+        let (status, body) = send(
+            anonymous.get(cluster.url("/api/v1/namespaces/kube-public/configmaps/cluster-info")),
+        )
+        .await?;
+        Ok((status == StatusCode::OK).then_some(body))
+    })
+    .await?;
+    assert_eq!(info["data"]["kubeconfig"], "x");
+    let (status, body) =
+        send(anonymous.get(cluster.url("/api/v1/namespaces/kube-system/secrets"))).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(r#"User "system:anonymous""#)));
     Ok(())
 }

@@ -66,29 +66,21 @@ pub fn admit_update(
     old: &Value,
 ) -> Result<(), ApiError> {
     let signer = signer_name(old);
-    match subresource {
-        "approval" => {
-            if !authorized_for_signer(authz, user, "approve", signer) {
-                return Err(forbidden_for(
-                    GROUP,
-                    RESOURCE,
-                    csr_name(old),
-                    &format!("user not permitted to approve requests with signerName {signer:?}"),
-                ));
-            }
+    let verb = match subresource {
+        "approval" => "approve",
+        // Only a write that changes the certificate is signing.
+        "status" if new.pointer("/status/certificate") != old.pointer("/status/certificate") => {
+            "sign"
         }
-        "status" => {
-            let cert = |o: &Value| o.pointer("/status/certificate").cloned();
-            if cert(new) != cert(old) && !authorized_for_signer(authz, user, "sign", signer) {
-                return Err(forbidden_for(
-                    GROUP,
-                    RESOURCE,
-                    csr_name(old),
-                    &format!("user not permitted to sign requests with signerName {signer:?}"),
-                ));
-            }
-        }
-        _ => {}
+        _ => return Ok(()),
+    };
+    if !authorized_for_signer(authz, user, verb, signer) {
+        return Err(forbidden_for(
+            GROUP,
+            RESOURCE,
+            csr_name(old),
+            &format!("user not permitted to {verb} requests with signerName {signer:?}"),
+        ));
     }
     Ok(())
 }
