@@ -1,6 +1,7 @@
 //! TLS bootstrap from the controller side, against a real apiserver + etcd +
 //! kube-controller-manager: a bootstrap-token user's node client CSR is auto-approved
-//! (csrapproving) and issued (csrsigning) and the certificate authenticates as the node;
+//! (csrapproving) and issued (csrsigning), the certificate authenticates as the node and
+//! its renewal request is approved as selfnodeclient;
 //! requests the approver must not approve stay pending; a signer refuses a request that
 //! breaks its rules; expired bootstrap tokens are deleted (tokencleaner); cluster-info gets
 //! its JWS signature (bootstrapsigner).
@@ -371,6 +372,28 @@ async fn node_client_flow(cm_flags: &[&str]) -> Result<()> {
     );
     let groups = review["status"]["userInfo"]["groups"].to_string();
     assert!(groups.contains("\"system:nodes\""), "{groups}");
+
+    // Renewal: the node asks with its own certificate; selfnodeclient approves it.
+    let (renew_pem, _) = openssl_csr(dir, "renew", "/O=system:nodes/CN=system:node:worker-1")?;
+    let created = create_as(
+        &node,
+        &cluster,
+        CSRS,
+        &csr_object(
+            "node-csr-renew",
+            &renew_pem,
+            KUBELET_CLIENT_SIGNER,
+            &node_usages,
+        ),
+    )
+    .await?;
+    assert_eq!(created["spec"]["username"], "system:node:worker-1");
+    issued_certificate(&cm, &cluster, "node-csr-renew").await?;
+    let renewed = get_ok(&cluster, &format!("{CSRS}/node-csr-renew")).await?;
+    assert_eq!(
+        renewed["status"]["conditions"][0]["message"],
+        "Auto approving self kubelet client certificate after SubjectAccessReview."
+    );
 
     // Neither alice's request (no nodeclient permission) nor the one for another signer was
     // approved.
