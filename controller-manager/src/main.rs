@@ -4,9 +4,12 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`) and
-//! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
+//! `root-ca-cert-publisher` (with `--root-ca-file`), `csrapproving`, `csrcleaner`,
+//! `csrsigning` (with `--cluster-signing-*-file`), and, off by default as upstream,
+//! `bootstrapsigner` and `tokencleaner`. See README.md.
 
+mod client_builder;
 mod controllers;
 
 use anyhow::Context;
@@ -19,7 +22,8 @@ struct Flags {
     /// Path to a kubeconfig with the apiserver's address and credentials.
     #[arg(long)]
     kubeconfig: Option<std::path::PathBuf>,
-    /// Controllers to run: `*` for all, or a comma separated list.
+    /// Controllers to run: `*` for all that are on by default, `name` to add one,
+    /// `-name` to leave one out (e.g. `*,bootstrapsigner,tokencleaner`).
     #[arg(long, value_delimiter = ',', default_value = "*")]
     controllers: Vec<String>,
     /// Elect a leader on the Lease `kube-system/kube-controller-manager` before running
@@ -96,12 +100,54 @@ struct Flags {
     /// A pod not ready within this of its start is treated as not yet ready.
     #[arg(long, default_value = "30s", value_parser = common::duration::parse_flag)]
     horizontal_pod_autoscaler_initial_readiness_delay: std::time::Duration,
+    /// CA certificate (PEM) the csrsigning controller issues cluster-scoped certificates
+    /// with; needs `--cluster-signing-key-file`.
+    #[arg(long)]
+    cluster_signing_cert_file: Option<std::path::PathBuf>,
+    /// The PKCS#8 private key of `--cluster-signing-cert-file`.
+    #[arg(long)]
+    cluster_signing_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kubelet-serving` only.
+    #[arg(long)]
+    cluster_signing_kubelet_serving_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kubelet_serving_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kube-apiserver-client-kubelet` only.
+    #[arg(long)]
+    cluster_signing_kubelet_client_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kubelet_client_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kube-apiserver-client` only.
+    #[arg(long)]
+    cluster_signing_kube_apiserver_client_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kube_apiserver_client_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/legacy-unknown` only.
+    #[arg(long)]
+    cluster_signing_legacy_unknown_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_legacy_unknown_key_file: Option<std::path::PathBuf>,
+    /// The longest certificate csrsigning issues (`spec.expirationSeconds` may ask for
+    /// less, down to 10m).
+    #[arg(long, default_value = "8760h0m0s", value_parser = common::duration::parse_flag)]
+    cluster_signing_duration: std::time::Duration,
+    /// Run each controller with its own ServiceAccount's credentials
+    /// (`system:serviceaccount:kube-system:<controller>`), so its `system:controller:*`
+    /// RBAC role applies; the manager's own credentials only create those accounts and
+    /// their tokens.
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    use_service_account_credentials: bool,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
 }
 
-async fn client(flags: &Flags) -> anyhow::Result<kube::Client> {
+async fn client(flags: &Flags) -> anyhow::Result<(kube::Client, kube::Config)> {
     let config = match &flags.kubeconfig {
         Some(path) => {
             let kc = kube::config::Kubeconfig::read_from(path)
@@ -110,12 +156,57 @@ async fn client(flags: &Flags) -> anyhow::Result<kube::Client> {
         }
         None => kube::Config::infer().await?,
     };
-    Ok(kube::Client::try_from(config)?)
+    Ok((kube::Client::try_from(config.clone())?, config))
 }
 
+/// Controllers `*` leaves out, as upstream: they run only when named.
+const DISABLED_BY_DEFAULT: &[&str] = &["bootstrapsigner", "tokencleaner"];
+
 fn enabled(flags: &Flags, name: &str) -> bool {
-    flags.controllers.iter().any(|c| c == "*" || c == name)
-        && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
+    controller_enabled(&flags.controllers, name)
+}
+
+/// Upstream's `--controllers` rule: `-name` wins, then `name`, then `*` for the
+/// controllers that are on by default.
+fn controller_enabled(controllers: &[String], name: &str) -> bool {
+    if controllers.iter().any(|c| c == &format!("-{name}")) {
+        return false;
+    }
+    if controllers.iter().any(|c| c == name) {
+        return true;
+    }
+    controllers.iter().any(|c| c == "*") && !DISABLED_BY_DEFAULT.contains(&name)
+}
+
+/// The `--cluster-signing-*` flags for csrsigning.
+fn signing_flags(flags: &Flags) -> controllers::csrsigning::SigningFlags {
+    use controllers::csrsigning::SigningFiles;
+    let pair = |cert: &Option<std::path::PathBuf>, key: &Option<std::path::PathBuf>| SigningFiles {
+        cert: cert.clone(),
+        key: key.clone(),
+    };
+    controllers::csrsigning::SigningFlags {
+        default: pair(
+            &flags.cluster_signing_cert_file,
+            &flags.cluster_signing_key_file,
+        ),
+        kubelet_serving: pair(
+            &flags.cluster_signing_kubelet_serving_cert_file,
+            &flags.cluster_signing_kubelet_serving_key_file,
+        ),
+        kubelet_client: pair(
+            &flags.cluster_signing_kubelet_client_cert_file,
+            &flags.cluster_signing_kubelet_client_key_file,
+        ),
+        kube_apiserver_client: pair(
+            &flags.cluster_signing_kube_apiserver_client_cert_file,
+            &flags.cluster_signing_kube_apiserver_client_key_file,
+        ),
+        legacy_unknown: pair(
+            &flags.cluster_signing_legacy_unknown_cert_file,
+            &flags.cluster_signing_legacy_unknown_key_file,
+        ),
+    }
 }
 
 /// Leader election identity, as upstream: `<hostname>_<unique suffix>`.
@@ -134,7 +225,7 @@ fn identity() -> String {
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
     common::logging::init(flags.verbosity);
-    let client = client(&flags).await.context("building the API client")?;
+    let (client, config) = client(&flags).await.context("building the API client")?;
     let elector = flags.leader_elect.then(|| {
         common::leader_election::LeaderElector::new(
             client.clone(),
@@ -155,45 +246,66 @@ async fn main() -> anyhow::Result<()> {
             _ = common::signals::shutdown() => return Ok(()),
         }
     }
+    let clients = client_builder::ClientBuilder::new(
+        client.clone(),
+        config,
+        flags.use_service_account_credentials,
+    )?;
     let mut tasks = Vec::new();
     if enabled(&flags, "namespace") {
-        tasks.push(tokio::spawn(controllers::namespace::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::namespace::run(
+            clients.client("namespace-controller").await?,
+        )));
     }
     if enabled(&flags, "replicaset") {
-        tasks.push(tokio::spawn(controllers::replicaset::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::replicaset::run(
+            clients.client("replicaset-controller").await?,
+        )));
     }
     if enabled(&flags, "deployment") {
-        tasks.push(tokio::spawn(controllers::deployment::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::deployment::run(
+            clients.client("deployment-controller").await?,
+        )));
     }
     if enabled(&flags, "garbagecollector") {
         tasks.push(tokio::spawn(controllers::garbagecollector::run(
-            client.clone(),
+            clients.client("generic-garbage-collector").await?,
         )));
     }
     if enabled(&flags, "serviceaccount") {
         tasks.push(tokio::spawn(controllers::serviceaccount::run(
-            client.clone(),
+            clients.client("service-account-controller").await?,
         )));
     }
     if enabled(&flags, "job") {
-        tasks.push(tokio::spawn(controllers::job::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::job::run(
+            clients.client("job-controller").await?,
+        )));
     }
     if enabled(&flags, "cronjob") {
-        tasks.push(tokio::spawn(controllers::cronjob::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::cronjob::run(
+            clients.client("cronjob-controller").await?,
+        )));
     }
     if enabled(&flags, "endpointslice") {
         tasks.push(tokio::spawn(controllers::endpointslice::run(
-            client.clone(),
+            clients.client("endpointslice-controller").await?,
         )));
     }
     if enabled(&flags, "endpoints") {
-        tasks.push(tokio::spawn(controllers::endpoints::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::endpoints::run(
+            clients.client("endpoint-controller").await?,
+        )));
     }
     if enabled(&flags, "statefulset") {
-        tasks.push(tokio::spawn(controllers::statefulset::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::statefulset::run(
+            clients.client("statefulset-controller").await?,
+        )));
     }
     if enabled(&flags, "daemonset") {
-        tasks.push(tokio::spawn(controllers::daemonset::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::daemonset::run(
+            clients.client("daemon-set-controller").await?,
+        )));
     }
     if enabled(&flags, "nodelifecycle") {
         let config = controllers::nodelifecycle::Config {
@@ -204,13 +316,13 @@ async fn main() -> anyhow::Result<()> {
             secondary_eviction_rate: flags.secondary_node_eviction_rate,
         };
         tasks.push(tokio::spawn(controllers::nodelifecycle::run(
-            client.clone(),
+            clients.client("node-controller").await?,
             config,
         )));
     }
     if enabled(&flags, "taint-eviction-controller") {
         tasks.push(tokio::spawn(controllers::taint_eviction::run(
-            client.clone(),
+            clients.client("node-controller").await?,
         )));
     }
     if enabled(&flags, "podgc") {
@@ -220,24 +332,24 @@ async fn main() -> anyhow::Result<()> {
             quarantine: std::time::Duration::from_secs(40),
         };
         tasks.push(tokio::spawn(controllers::podgc::run(
-            client.clone(),
+            clients.client("pod-garbage-collector").await?,
             config,
         )));
     }
     if enabled(&flags, "service-lb") {
         tasks.push(tokio::spawn(controllers::servicelb::run(
-            client.clone(),
+            clients.client("service-controller").await?,
             flags.service_lb_pool,
         )));
     }
     if enabled(&flags, "persistentvolume-binder") {
         tasks.push(tokio::spawn(controllers::persistentvolume::run(
-            client.clone(),
+            clients.client("persistent-volume-binder").await?,
         )));
     }
     if enabled(&flags, "resourcequota") {
         tasks.push(tokio::spawn(controllers::resourcequota::run(
-            client.clone(),
+            clients.client("resourcequota-controller").await?,
         )));
     }
     if enabled(&flags, "horizontalpodautoscaling") {
@@ -255,12 +367,14 @@ async fn main() -> anyhow::Result<()> {
             },
         };
         tasks.push(tokio::spawn(controllers::horizontal::run(
-            client.clone(),
+            clients.client("horizontal-pod-autoscaler").await?,
             config,
         )));
     }
     if enabled(&flags, "disruption") {
-        tasks.push(tokio::spawn(controllers::disruption::run(client.clone())));
+        tasks.push(tokio::spawn(controllers::disruption::run(
+            clients.client("disruption-controller").await?,
+        )));
     }
     if flags.allocate_node_cidrs && enabled(&flags, "nodeipam") {
         let config = controllers::nodeipam::Config {
@@ -270,7 +384,7 @@ async fn main() -> anyhow::Result<()> {
         // Fail at startup, not later, on a mask that does not fit the cluster CIDR.
         controllers::nodeipam_cidrset::CidrSet::new(config.cluster_cidr, config.node_mask_size)
             .context("--cluster-cidr / --node-cidr-mask-size")?;
-        let client = client.clone();
+        let client = clients.client("node-controller").await?;
         tasks.push(tokio::spawn(async move {
             if let Err(e) = controllers::nodeipam::run(client, config).await {
                 tracing::error!(error = %e, "nodeipam controller stopped");
@@ -279,7 +393,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if enabled(&flags, "ttl-after-finished") {
         tasks.push(tokio::spawn(controllers::ttlafterfinished::run(
-            client.clone(),
+            clients.client("ttl-after-finished-controller").await?,
         )));
     }
     if let Some(path) = flags.root_ca_file.as_ref() {
@@ -287,10 +401,47 @@ async fn main() -> anyhow::Result<()> {
             let ca = std::fs::read_to_string(path)
                 .with_context(|| format!("reading --root-ca-file {}", path.display()))?;
             tasks.push(tokio::spawn(controllers::rootcacertpublisher::run(
-                client.clone(),
+                clients.client("root-ca-cert-publisher").await?,
                 ca,
             )));
         }
+    }
+    if enabled(&flags, "csrsigning") {
+        // Loaded before anything runs, so a bad CA file fails the start, as upstream.
+        match controllers::csrsigning::Config::from_flags(
+            &signing_flags(&flags),
+            flags.cluster_signing_duration,
+        )
+        .context("csrsigning")?
+        {
+            Some(config) => tasks.push(tokio::spawn(controllers::csrsigning::run(
+                clients.client("certificate-controller").await?,
+                config,
+            ))),
+            None => tracing::info!(
+                "Skipping CSR signer controller because no csr cert/key was specified"
+            ),
+        }
+    }
+    if enabled(&flags, "csrapproving") {
+        tasks.push(tokio::spawn(controllers::csrapproving::run(
+            clients.client("certificate-controller").await?,
+        )));
+    }
+    if enabled(&flags, "csrcleaner") {
+        tasks.push(tokio::spawn(controllers::csrcleaner::run(
+            clients.client("certificate-controller").await?,
+        )));
+    }
+    if enabled(&flags, "tokencleaner") {
+        tasks.push(tokio::spawn(controllers::tokencleaner::run(
+            clients.client("token-cleaner").await?,
+        )));
+    }
+    if enabled(&flags, "bootstrapsigner") {
+        tasks.push(tokio::spawn(controllers::bootstrapsigner::run(
+            clients.client("bootstrap-signer").await?,
+        )));
     }
     tracing::info!(count = tasks.len(), "controllers started");
     let lost = async {
@@ -311,5 +462,35 @@ async fn main() -> anyhow::Result<()> {
     if let Some(elector) = &elector {
         elector.release().await;
     }
+    clients.cleanup();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::controller_enabled;
+
+    fn list(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn star_leaves_out_the_bootstrap_controllers_unless_named() {
+        assert!(controller_enabled(&list("*"), "csrsigning"));
+        assert!(!controller_enabled(&list("*"), "tokencleaner"));
+        assert!(!controller_enabled(&list("*"), "bootstrapsigner"));
+        let both = list("*,bootstrapsigner,tokencleaner");
+        assert!(controller_enabled(&both, "tokencleaner"));
+        assert!(controller_enabled(&both, "bootstrapsigner"));
+        assert!(controller_enabled(&both, "csrapproving"));
+        assert!(!controller_enabled(
+            &list("*,-csrapproving"),
+            "csrapproving"
+        ));
+        assert!(!controller_enabled(
+            &list("tokencleaner,-tokencleaner"),
+            "tokencleaner"
+        ));
+        assert!(!controller_enabled(&list("csrsigning"), "csrapproving"));
+    }
 }

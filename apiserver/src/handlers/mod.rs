@@ -147,7 +147,11 @@ async fn dispatch(
         authn::authenticate(&server.authn, &server.store, req.headers(), cert.as_ref()).await;
     let mut user = match authenticated {
         Ok(Some(u)) => u,
-        Ok(None) if is_public(&path) => {
+        // Upstream (`--anonymous-auth`, default true there) lets every request without
+        // credentials through as system:anonymous and leaves the rest to authorization;
+        // Rudder does that only with the flag (kubeadm's token discovery reads
+        // kube-public/cluster-info anonymously) and otherwise only for health and version.
+        Ok(None) if is_public(&path) || server.config.anonymous_auth => {
             UserInfo::system("system:anonymous", &["system:unauthenticated"])
         }
         Ok(None) => return response::error(&ApiError::unauthorized()),
