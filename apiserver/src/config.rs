@@ -17,6 +17,15 @@ pub struct Config {
     /// etcd servers to connect to (comma separated URLs).
     #[arg(long = "etcd-servers", value_delimiter = ',', required = true)]
     pub etcd_servers: Vec<String>,
+    /// CA file that signs etcd's serving certificate (TLS towards etcd).
+    #[arg(long = "etcd-cafile")]
+    pub etcd_cafile: Option<PathBuf>,
+    /// Client certificate the apiserver presents to etcd.
+    #[arg(long = "etcd-certfile", requires = "etcd_keyfile")]
+    pub etcd_certfile: Option<PathBuf>,
+    /// Key of `--etcd-certfile`.
+    #[arg(long = "etcd-keyfile", requires = "etcd_certfile")]
+    pub etcd_keyfile: Option<PathBuf>,
     /// Prefix of every key in etcd.
     #[arg(long = "etcd-prefix", default_value = "/registry")]
     pub etcd_prefix: String,
@@ -275,5 +284,34 @@ mod tests {
             parse(&["--service-account-extend-token-expiration"])
                 .service_account_extend_token_expiration
         );
+    }
+
+    #[test]
+    fn bootstrap_and_etcd_tls_flags() {
+        let c = parse(&[]);
+        assert!(!c.enable_bootstrap_token_auth && !c.anonymous_auth);
+        assert!(c.etcd_cafile.is_none());
+        let c = parse(&[
+            "--enable-bootstrap-token-auth",
+            "--anonymous-auth=true",
+            "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt",
+            "--etcd-certfile=c.crt",
+            "--etcd-keyfile=c.key",
+        ]);
+        assert!(c.enable_bootstrap_token_auth && c.anonymous_auth);
+        assert_eq!(
+            c.etcd_keyfile.as_deref(),
+            Some(std::path::Path::new("c.key"))
+        );
+        // A client certificate without its key is refused.
+        let base = [
+            "kube-apiserver",
+            "--etcd-servers=https://127.0.0.1:2379",
+            "--tls-cert-file=a",
+            "--tls-private-key-file=b",
+            "--client-ca-file=c",
+        ];
+        assert!(Config::try_parse_from(base).is_ok());
+        assert!(Config::try_parse_from(base.iter().chain(&["--etcd-certfile=c.crt"])).is_err());
     }
 }

@@ -34,7 +34,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("opening the secure port")?;
 
-    let etcd = EtcdStore::connect(&config.etcd_servers)
+    let etcd_tls = etcd_tls(&config)?;
+    let etcd = EtcdStore::connect(&config.etcd_servers, etcd_tls.as_ref())
         .await
         .with_context(|| format!("connecting to etcd at {}", config.etcd_servers.join(",")))?;
     let prefix = config.etcd_prefix.trim_end_matches('/').to_string();
@@ -139,4 +140,20 @@ async fn main() -> anyhow::Result<()> {
     server::serve(listener, tls, api, common::signals::shutdown()).await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The TLS material for etcd from `--etcd-cafile/--etcd-certfile/--etcd-keyfile`; `None`
+/// when none is given (plain `http://` endpoints).
+fn etcd_tls(config: &Config) -> anyhow::Result<Option<apiserver::storage::etcd::EtcdTls>> {
+    let read =
+        |p: &std::path::Path| std::fs::read(p).with_context(|| format!("reading {}", p.display()));
+    let ca_pem = config.etcd_cafile.as_deref().map(read).transpose()?;
+    let identity = match (&config.etcd_certfile, &config.etcd_keyfile) {
+        (Some(c), Some(k)) => Some((read(c)?, read(k)?)),
+        _ => None,
+    };
+    if ca_pem.is_none() && identity.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(apiserver::storage::etcd::EtcdTls { ca_pem, identity }))
 }

@@ -88,15 +88,43 @@ pub fn prefix_end(prefix: &str) -> Vec<u8> {
     vec![0]
 }
 
+/// Client TLS towards etcd (`--etcd-cafile`, `--etcd-certfile`, `--etcd-keyfile`), as PEM.
+#[derive(Debug, Clone, Default)]
+pub struct EtcdTls {
+    /// CA bundle that signs etcd's serving certificate.
+    pub ca_pem: Option<Vec<u8>>,
+    /// Client certificate and key etcd authenticates the apiserver by.
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl EtcdTls {
+    fn options(&self) -> etcd_client::TlsOptions {
+        let mut tls = etcd_client::TlsOptions::new();
+        if let Some(ca) = &self.ca_pem {
+            tls = tls.ca_certificate(etcd_client::Certificate::from_pem(ca));
+        }
+        if let Some((cert, key)) = &self.identity {
+            tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
+        }
+        tls
+    }
+}
+
 impl EtcdStore {
-    /// Connect to the given endpoints.
-    pub async fn connect(endpoints: &[String]) -> Result<Self, StorageError> {
-        let opts = etcd_client::ConnectOptions::new()
+    /// Connect to the given endpoints (`https://` ones with `tls`).
+    pub async fn connect(
+        endpoints: &[String],
+        tls: Option<&EtcdTls>,
+    ) -> Result<Self, StorageError> {
+        let mut opts = etcd_client::ConnectOptions::new()
             .with_connect_timeout(std::time::Duration::from_secs(5))
             .with_keep_alive(
                 std::time::Duration::from_secs(30),
                 std::time::Duration::from_secs(10),
             );
+        if let Some(tls) = tls {
+            opts = opts.with_tls(tls.options());
+        }
         let client = Client::connect(endpoints, Some(opts)).await?;
         let kv = client
             .kv_client()
