@@ -10,5 +10,6 @@ pub mod pki;
 pub mod quantity;
 pub mod quota;
 pub mod signals;
+pub mod spdy;
 pub mod tls;
 pub mod volume;

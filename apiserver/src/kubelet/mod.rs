@@ -9,7 +9,7 @@ pub mod client;
 pub mod location;
 pub mod options;
 pub mod proxy;
-pub mod spdy;
+pub use common::spdy;
 pub mod translate;
 pub mod tunnel;
 pub mod websocket;

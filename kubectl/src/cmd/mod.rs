@@ -27,6 +27,7 @@ pub mod get;
 pub mod label;
 pub mod logs;
 pub mod patch;
+pub mod port_forward;
 pub mod rollout;
 pub mod run;
 pub mod scale;
@@ -130,6 +131,9 @@ pub enum Command {
     Attach(attach::AttachArgs),
     /// Copy files and directories to and from containers.
     Cp(cp::CpArgs),
+    /// Forward one or more local ports to a pod.
+    #[command(name = "port-forward")]
+    PortForward(port_forward::PortForwardArgs),
     /// Mark node as unschedulable.
     Cordon(cordon::CordonArgs),
     /// Mark node as schedulable.
@@ -228,6 +232,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Exec(a) => exec::run(&ctx, a).await,
         Command::Attach(a) => attach::run(&ctx, a).await,
         Command::Cp(a) => cp::run(&ctx, a).await,
+        Command::PortForward(a) => port_forward::run(&ctx, a).await,
         Command::Cordon(a) => cordon::run(&ctx, a, true).await,
         Command::Uncordon(a) => cordon::run(&ctx, a, false).await,
         Command::Auth(a) => auth::run(&ctx, a).await,

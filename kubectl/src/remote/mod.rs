@@ -5,6 +5,7 @@
 //! reaches the process).
 
 pub mod terminal;
+pub mod tunnel;
 
 use futures::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;

@@ -1,5 +1,6 @@
 //! Just enough of SPDY/3.1 (the framing kubelets and container runtimes speak for exec,
-//! attach and port-forward) for the apiserver to act as a client: open streams with
+//! attach and port-forward) for a client — the apiserver towards kubelets, kubectl's
+//! port-forward inside its WebSocket tunnel: open streams with
 //! SYN_STREAM, send DATA (with FIN to half-close), answer PINGs, and read the frames the
 //! server sends back.
 //!
