@@ -38,6 +38,11 @@
 #                        control plane (hack/ha-up.sh uses it): API_PORT is its port on
 #                        127.0.0.1, PKI_DIR its PKI (with ca.key), KUBECONFIG_PATH an admin
 #                        kubeconfig for it
+#
+# Restarting kube-proxy while the cluster runs (hack/e2e/kubectl.sh's proxy_restart suite):
+# `touch RUDDER_DIR/restart-kube-proxy`; within a second kube-proxy gets SIGTERM (its
+# nftables table stays, as on any restart) and starts again with the same command line.
+# The request file is removed when the new process runs; RUDDER_DIR/kube-proxy.pid names it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -125,7 +130,7 @@ cleanup() {
     wait "${PIDS[i]}" 2>/dev/null || true
   done
   [[ -n $FOREGROUND_PID ]] && { kill -KILL "$FOREGROUND_PID" 2>/dev/null || true; }
-  rm -f "$RUDDER_DIR/pids"
+  rm -f "$RUDDER_DIR/pids" "$RUDDER_DIR/kube-proxy.pid"
   log "stopped; logs are in $LOG_DIR"
   exit "$status"
 }
@@ -392,11 +397,31 @@ start_kube_proxy() {
     rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
       system:kube-proxy "https://127.0.0.1:$API_PORT" "$kubeconfig"
   fi
-  start_component kube-proxy --kubeconfig "$kubeconfig" --proxy-mode nftables \
-    --hostname-override "$NODE_NAME" --cluster-cidr "${CLUSTER_CIDR:-10.244.0.0/16}" \
-    --healthz-bind-address "127.0.0.1:$healthz_port" \
-    --metrics-bind-address "127.0.0.1:$metrics_port" -v "$LOG_LEVEL"
+  KUBE_PROXY_ARGS=(--kubeconfig "$kubeconfig" --proxy-mode nftables
+    --hostname-override "$NODE_NAME" --cluster-cidr "${CLUSTER_CIDR:-10.244.0.0/16}"
+    --healthz-bind-address "127.0.0.1:$healthz_port"
+    --metrics-bind-address "127.0.0.1:$metrics_port" -v "$LOG_LEVEL")
+  start_component kube-proxy "${KUBE_PROXY_ARGS[@]}"
   STOPS[-1]="stop_kube_proxy ${PIDS[-1]}"
+  echo "${PIDS[-1]}" >"$RUDDER_DIR/kube-proxy.pid"
+}
+
+# The restart hook (see the header): SIGTERM, then the same command line again, logging
+# to the same file; the remembered pid, its stop command and RUDDER_DIR/pids follow.
+restart_kube_proxy() {
+  local i pid
+  for i in "${!NAMES[@]}"; do
+    [[ ${NAMES[i]} == kube-proxy ]] || continue
+    log "restarting kube-proxy (pid ${PIDS[i]}) on request"
+    rudder::util::stop_pid "${PIDS[i]}" 10
+    "$BIN_DIR/kube-proxy" "${KUBE_PROXY_ARGS[@]}" >>"$LOG_DIR/kube-proxy.log" 2>&1 200>&- &
+    pid=$!
+    PIDS[i]=$pid
+    STOPS[i]="stop_kube_proxy $pid"
+    sed -i "s/^kube-proxy .*/kube-proxy $pid/" "$RUDDER_DIR/pids"
+    echo "$pid" >"$RUDDER_DIR/kube-proxy.pid"
+  done
+  rm -f "$RUDDER_DIR/restart-kube-proxy"
 }
 
 stop_kube_proxy() {
@@ -468,6 +493,9 @@ supervise() {
         return 1
       fi
     done
+    if [[ -e $RUDDER_DIR/restart-kube-proxy ]]; then
+      restart_kube_proxy
+    fi
     # `wait` on a background sleep lets the trap run as soon as a signal arrives.
     sleep 1 &
     wait $! || true
@@ -479,7 +507,8 @@ main() {
   # (RUDDER_NODE_ONLY=1) inherits ha-up.sh's lock.
   rudder::lock::acquire local-up-cluster || exit 1
   mkdir -p "$RUDDER_DIR" "$LOG_DIR"
-  rm -f "$RUDDER_DIR/ready" "$RUDDER_DIR/pids"
+  rm -f "$RUDDER_DIR/ready" "$RUDDER_DIR/pids" "$RUDDER_DIR/restart-kube-proxy" \
+    "$RUDDER_DIR/kube-proxy.pid"
   if [[ ${RUDDER_SKIP_DEPS:-0} != 1 ]]; then
     "$ROOT/hack/install-deps.sh"
   fi

@@ -14,8 +14,10 @@
 #
 # Then, once (with /usr/bin/kubectl, namespace e2e-net), the suites of the cluster's
 # networking: cluster_ip (Service load balancing and the no-endpoint reject), statefulset_dns
-# (stable pod names of a headless StatefulSet) and ingress (hosts, paths and TLS through the
-# rudder-ingress LoadBalancer address).
+# (stable pod names of a headless StatefulSet), ingress (hosts, paths and TLS through the
+# rudder-ingress LoadBalancer address), metrics_hpa, node_port_lb (NodePort and LoadBalancer
+# Services from the host, ExternalName as a CNAME) and proxy_restart (no request fails while
+# kube-proxy restarts; needs local-up-cluster.sh's restart hook).
 #
 #   RUDDER_E2E_SUITES="ingress statefulset_dns" hack/e2e/kubectl.sh   # only these suites
 set -uo pipefail
@@ -657,8 +659,9 @@ net_client() {
     -- wait -n "$NET_NS" --for=condition=Ready pod/netclient --timeout=90s
 }
 
-# httpd_deployment NAME REPLICAS — a Deployment of busybox httpd pods answering every
-# GET /whoami, /a/whoami and /b/whoami with "NAME <pod name>".
+# httpd_deployment NAME REPLICAS [SERVICE_TYPE] — a Deployment of busybox httpd pods
+# answering every GET /whoami, /a/whoami and /b/whoami with "NAME <pod name>", and its
+# Service (ClusterIP unless SERVICE_TYPE says otherwise).
 httpd_deployment() {
   cat <<YAML
 apiVersion: apps/v1
@@ -689,6 +692,7 @@ kind: Service
 metadata:
   name: $1
 spec:
+  type: ${3:-ClusterIP}
   selector: {app: $1}
   ports:
   - name: http
@@ -1092,6 +1096,271 @@ YAML
   run delete -n "$NET_NS" -f "$WORK/burn.yaml" --wait=false
 }
 
+# host_requests URL N — N requests to URL from this host, one connection each: OUT holds one
+# line per request, the answering pod's "NAME <pod>" or FAILED.
+host_requests() {
+  local i
+  OUT=$(for ((i = 0; i < $2; i++)); do
+    curl -sS --max-time 3 "$1" 2>/dev/null || echo FAILED
+  done)
+}
+
+# Must-show 2: a NodePort Service answers on 127.0.0.1:<nodePort> from the host; a
+# LoadBalancer Service gets an address from ServiceLB's pool (127.240.0.0/24) and answers
+# there; one with externalTrafficPolicy: Local gets a healthCheckNodePort that kube-proxy
+# serves; an ExternalName Service resolves as a CNAME from a pod.
+suite_node_port_lb() {
+  net_namespace && net_client || return
+  {
+    httpd_deployment np 2 NodePort
+    cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: np-lb
+spec:
+  type: LoadBalancer
+  selector: {app: np}
+  ports:
+  - name: http
+    port: 80
+    targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: np-local
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  selector: {app: np}
+  ports:
+  - name: http
+    port: 8081
+    targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: np-alias
+spec:
+  type: ExternalName
+  externalName: np.$NET_NS.svc.cluster.local
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: outside
+spec:
+  type: ExternalName
+  externalName: www.example.com
+YAML
+  } >"$WORK/np.yaml"
+  step "create Deployment np and its NodePort, LoadBalancer and ExternalName Services" \
+    '^deployment.apps/np created' '^service/np created' '^service/np-lb created' \
+    '^service/np-local created' '^service/np-alias created' '^service/outside created' \
+    -- apply -n "$NET_NS" -f "$WORK/np.yaml"
+  K_TIMEOUT=130 step "np rolls out 2 pods" 'successfully rolled out' \
+    -- rollout status -n "$NET_NS" deployment/np --timeout=120s
+  if poll 30 ready_endpoints np 2; then
+    pass "np has 2 ready endpoints"
+  else
+    fail "np has 2 ready endpoints" "$OUT"
+  fi
+  rudder::guard::install >/dev/null 2>&1
+
+  local node_port=
+  run get -n "$NET_NS" service np -o 'jsonpath={.spec.ports[0].nodePort}' && node_port=$OUT
+  if [[ $node_port =~ ^[0-9]+$ ]] && ((node_port >= 30000 && node_port <= 32767)); then
+    pass "NodePort Service np has node port $node_port"
+  else
+    fail "NodePort Service np has a node port in 30000-32767" "$OUT"
+    return
+  fi
+  answered_by_np() { # URL — one request to URL is answered by an np pod
+    OUT=$(curl -sS --max-time 3 "$1" 2>&1) && [[ $OUT == "np np-"* ]]
+  }
+  # kube-proxy programs the port within a sync of the Service's creation.
+  poll 30 answered_by_np "http://127.0.0.1:$node_port/whoami"
+  host_requests "http://127.0.0.1:$node_port/whoami" 20
+  local answers distinct
+  answers=$(grep -c '^np np-' <<<"$OUT")
+  distinct=$(grep '^np np-' <<<"$OUT" | sort -u | wc -l)
+  if [[ $answers -eq 20 && $distinct -eq 2 ]]; then
+    pass "20 requests to 127.0.0.1:$node_port from the host reach both pods"
+  else
+    fail "20 requests to 127.0.0.1:$node_port from the host reach both pods ($answers answered, $distinct pods)" \
+      "$(sort <<<"$OUT" | uniq -c)"
+  fi
+
+  local lb_ip=
+  lb_address() { # SERVICE — its first load-balancer ingress IP, in ServiceLB's pool
+    run get -n "$NET_NS" service "$1" -o 'jsonpath={.status.loadBalancer.ingress[0].ip}' &&
+      [[ $OUT =~ ^127\.240\.0\.[0-9]+$ ]]
+  }
+  if poll 60 lb_address np-lb; then
+    lb_ip=$OUT
+    pass "LoadBalancer Service np-lb gets ingress IP $lb_ip from the ServiceLB pool"
+  else
+    fail "LoadBalancer Service np-lb gets an ingress IP in 127.240.0.0/24" "$OUT"
+  fi
+  if [[ -n $lb_ip ]]; then
+    step "kubectl get service np-lb shows the external IP" \
+      "^np-lb +LoadBalancer +10\.[0-9.]+ +${lb_ip//./\\.} +80:[0-9]+/TCP" \
+      -- get -n "$NET_NS" service np-lb
+    poll 30 answered_by_np "http://$lb_ip/whoami"
+    host_requests "http://$lb_ip/whoami" 20
+    answers=$(grep -c '^np np-' <<<"$OUT")
+    if [[ $answers -eq 20 ]]; then
+      pass "20 requests to the load-balancer address $lb_ip:80 from the host succeed"
+    else
+      fail "20 requests to the load-balancer address $lb_ip:80 from the host succeed ($answers answered)" \
+        "$(sort <<<"$OUT" | uniq -c)"
+    fi
+  fi
+
+  # externalTrafficPolicy: Local — the apiserver allocates spec.healthCheckNodePort and this
+  # node's kube-proxy answers there with its count of local endpoints.
+  local hc_port=
+  run get -n "$NET_NS" service np-local -o 'jsonpath={.spec.healthCheckNodePort}' && hc_port=$OUT
+  if [[ $hc_port =~ ^[0-9]+$ ]] && ((hc_port >= 30000 && hc_port <= 32767)); then
+    pass "LoadBalancer Service np-local (externalTrafficPolicy Local) gets healthCheckNodePort $hc_port"
+    health_reports_two() {
+      OUT=$(curl -sS --max-time 3 "http://127.0.0.1:$hc_port/" 2>&1) &&
+        grep -q '"localEndpoints": *2' <<<"$OUT"
+    }
+    if poll 30 health_reports_two; then
+      pass "kube-proxy serves 127.0.0.1:$hc_port with the 2 local endpoints"
+    else
+      fail "kube-proxy serves 127.0.0.1:$hc_port with the 2 local endpoints" "$OUT"
+    fi
+  else
+    fail "LoadBalancer Service np-local (externalTrafficPolicy Local) gets a healthCheckNodePort" "$OUT"
+  fi
+
+  # ExternalName: cluster DNS answers a CNAME (and follows it when the target is in the
+  # cluster). busybox nslookup exits non-zero when one of A/AAAA has no answer: the output decides.
+  local np_ip=
+  run get -n "$NET_NS" service np -o 'jsonpath={.spec.clusterIP}' && np_ip=$OUT
+  alias_resolves() {
+    in_pod netclient sh -c "nslookup np-alias.$NET_NS.svc.cluster.local.; true" &&
+      grep -Eq "canonical name = np\.$NET_NS\.svc\.cluster\.local\.?$" <<<"$OUT" &&
+      grep -Eq "^Address:? +${np_ip//./\\.}$" <<<"$OUT"
+  }
+  if poll 20 alias_resolves; then
+    pass "ExternalName np-alias resolves as a CNAME to np.$NET_NS.svc.cluster.local ($np_ip)"
+  else
+    fail "ExternalName np-alias resolves as a CNAME to np.$NET_NS.svc.cluster.local ($np_ip)" "$OUT"
+  fi
+  outside_is_cname() {
+    in_pod netclient sh -c "nslookup -type=cname outside.$NET_NS.svc.cluster.local.; true" &&
+      grep -Eq "canonical name = www\.example\.com\.?$" <<<"$OUT"
+  }
+  if poll 20 outside_is_cname; then
+    pass "ExternalName outside answers the CNAME www.example.com"
+  else
+    fail "ExternalName outside answers the CNAME www.example.com" "$OUT"
+  fi
+  run delete -n "$NET_NS" -f "$WORK/np.yaml" --wait=false
+}
+
+# Must-show 5: restarting kube-proxy drops no request. Two clients loop about ten requests
+# a second — the host through the NodePort on 127.0.0.1, a pod through the ClusterIP —
+# while kube-proxy is stopped and started again (local-up-cluster.sh's restart hook) and
+# until the new process has programmed its rules (/healthz is 200 only after its first
+# sync, which replaces the table in one transaction). Not one request may fail.
+suite_proxy_restart() {
+  local dir
+  dir=$(dirname "$RUDDER_E2E_KUBECONFIG")
+  if [[ ! -s $dir/kube-proxy.pid || ! -e $dir/ready ]]; then
+    fail "proxy_restart: needs a running cluster from hack/local-up-cluster.sh (no $dir/kube-proxy.pid)"
+    return
+  fi
+  net_namespace && net_client || return
+  httpd_deployment steady 2 NodePort >"$WORK/steady.yaml"
+  step "create Deployment and NodePort Service steady" '^deployment.apps/steady created' \
+    '^service/steady created' -- apply -n "$NET_NS" -f "$WORK/steady.yaml"
+  K_TIMEOUT=130 step "steady rolls out 2 pods" 'successfully rolled out' \
+    -- rollout status -n "$NET_NS" deployment/steady --timeout=120s
+  poll 30 ready_endpoints steady 2 || { fail "steady has 2 ready endpoints" "$OUT"; return; }
+  local ip= node_port=
+  run get -n "$NET_NS" service steady -o 'jsonpath={.spec.clusterIP}' && ip=$OUT
+  run get -n "$NET_NS" service steady -o 'jsonpath={.spec.ports[0].nodePort}' && node_port=$OUT
+  rudder::guard::install >/dev/null 2>&1
+  answered() { OUT=$(curl -sS --max-time 3 "http://127.0.0.1:$node_port/whoami" 2>&1) && [[ $OUT == "steady steady-"* ]]; }
+  poll 30 answered || { fail "steady answers on 127.0.0.1:$node_port before the restart" "$OUT"; return; }
+
+  local host_log=$WORK/restart-host.log pod_log=$WORK/restart-pod.log stop=$WORK/restart-stop
+  rm -f "$stop"
+  (
+    until [[ -e $stop ]]; do
+      curl -sS --max-time 2 "http://127.0.0.1:$node_port/whoami" 2>/dev/null || echo FAILED
+      sleep 0.1
+    done
+  ) >"$host_log" &
+  local host_loop=$!
+  K_TIMEOUT=300 k exec -n "$NET_NS" netclient -- sh -c "rm -f /tmp/stop; until [ -e /tmp/stop ]; do
+      r=\$(printf 'GET /whoami HTTP/1.0\r\n\r\n' | nc -w 2 $ip 80 | tail -n 1); echo \"\${r:-FAILED}\"; sleep 0.1
+    done" >"$pod_log" 2>&1 &
+  local pod_loop=$!
+  # Both clients are answered before kube-proxy goes away.
+  poll 20 lines_answered "$host_log" 10 && poll 20 lines_answered "$pod_log" 10 ||
+    fail "both clients get answers before the restart" "$(tail -n 5 "$host_log" "$pod_log")"
+
+  local old_pid new_pid healthz before
+  old_pid=$(<"$dir/kube-proxy.pid")
+  before=$(wc -l <"$host_log")
+  touch "$dir/restart-kube-proxy"
+  new_pid_running() {
+    [[ ! -e $dir/restart-kube-proxy ]] && new_pid=$(<"$dir/kube-proxy.pid") &&
+      [[ $new_pid != "$old_pid" ]] && kill -0 "$new_pid" 2>/dev/null
+  }
+  if poll 30 new_pid_running && ! kill -0 "$old_pid" 2>/dev/null; then
+    pass "kube-proxy restarted (pid $old_pid -> $new_pid)"
+  else
+    fail "kube-proxy restarted (pid $old_pid -> ${new_pid:-?})"
+  fi
+  healthz=$(tr '\0' '\n' <"/proc/$new_pid/cmdline" 2>/dev/null | sed -n '/^--healthz-bind-address$/{n;p}')
+  synced() { OUT=$(curl -sS --max-time 2 -o /dev/null -w '%{http_code}' "http://$healthz/healthz" 2>&1) && [[ $OUT == 200 ]]; }
+  if [[ -n $healthz ]] && poll 60 synced; then
+    pass "the new kube-proxy has programmed its rules (healthz 200 on $healthz)"
+  else
+    fail "the new kube-proxy has programmed its rules (healthz on '${healthz:-?}')" "$OUT"
+  fi
+  # Keep both clients going for a while after the new rules are in.
+  local during=$(($(wc -l <"$host_log") - before))
+  sleep 2
+  touch "$stop"
+  k exec -n "$NET_NS" netclient -- touch /tmp/stop >/dev/null 2>&1
+  wait "$host_loop" 2>/dev/null
+  wait "$pod_loop" 2>/dev/null
+  check_log() { # NAME FILE
+    local ok failed
+    ok=$(grep -c '^steady steady-' "$2")
+    failed=$(grep -vc '^steady steady-' "$2")
+    if ((failed == 0 && ok >= 20)); then
+      pass "$1: $ok requests across the restart, 0 failed"
+    else
+      fail "$1: $ok requests across the restart, $failed failed (0 allowed)" \
+        "$(grep -v '^steady steady-' "$2" | sort | uniq -c)"
+    fi
+  }
+  check_log "host -> 127.0.0.1:$node_port (NodePort)" "$host_log"
+  check_log "pod -> $ip:80 (ClusterIP)" "$pod_log"
+  if ((during > 0)); then
+    pass "the host client sent $during requests while kube-proxy was restarting"
+  else
+    fail "the host client sent requests while kube-proxy was restarting"
+  fi
+  run delete -n "$NET_NS" -f "$WORK/steady.yaml" --wait=false
+}
+
+# lines_answered FILE N — FILE has N or more lines (one per answered or failed request).
+lines_answered() {
+  (($(grep -c . "$1") >= $2))
+}
+
 run_network_suites() {
   K=$1
   VERSION=$2
@@ -1101,6 +1370,8 @@ run_network_suites() {
   want statefulset_dns && suite_statefulset_dns
   want ingress && suite_ingress
   want metrics_hpa && suite_metrics_hpa
+  want node_port_lb && suite_node_port_lb
+  want proxy_restart && suite_proxy_restart
   K_TIMEOUT=70 run delete namespace "$NET_NS" --timeout=60s --ignore-not-found
 }
 
@@ -1146,7 +1417,8 @@ main() {
       fi
     done
   fi
-  if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa; then
+  if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa ||
+    want node_port_lb || want proxy_restart; then
     run_network_suites /usr/bin/kubectl "$default_version"
   fi
   echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"

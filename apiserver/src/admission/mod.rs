@@ -18,6 +18,7 @@ pub mod priority;
 mod resource_quota;
 pub mod service_account;
 mod service_alloc;
+mod service_health_check;
 
 pub use service_alloc::{Allocations, ServiceRanges};
 

@@ -1,4 +1,5 @@
-//! ClusterIP and NodePort allocation for Services.
+//! ClusterIP and NodePort allocation for Services (the health-check node port of
+//! `externalTrafficPolicy: Local` load balancers is in `service_health_check`).
 //!
 //! Each allocated ClusterIP is an `IPAddress` object (networking.k8s.io/v1, named by the
 //! address, parentRef = the Service), as upstream's allocator does since v1.33; each NodePort
@@ -11,6 +12,7 @@ use ipnet::Ipv4Net;
 use rand::Rng;
 use serde_json::{json, Value};
 
+use super::service_health_check as health_check;
 use crate::errors::{ApiError, FieldError};
 use crate::storage::etcd::WriteOutcome;
 use crate::store::Store;
@@ -39,6 +41,11 @@ pub struct Allocations {
 }
 
 impl Allocations {
+    /// Remember a key claimed for this request.
+    pub(super) fn push(&mut self, key: String) {
+        self.keys.push(key);
+    }
+
     /// The request succeeded: keep them.
     pub fn keep(self) {}
 
@@ -50,7 +57,7 @@ impl Allocations {
     }
 }
 
-async fn release_key(store: &Store, key: &str) {
+pub(super) async fn release_key(store: &Store, key: &str) {
     if let Ok(Some(cur)) = store.etcd.get(key).await {
         let _ = store.etcd.delete(key, cur.mod_revision).await;
     }
@@ -60,7 +67,7 @@ fn ip_key(store: &Store, ip: Ipv4Addr) -> String {
     format!("{}/ipaddresses/{ip}", store.prefix)
 }
 
-fn port_key(store: &Store, port: u16) -> String {
+pub(super) fn port_key(store: &Store, port: u16) -> String {
     format!("{}/ranges/servicenodeports/{port}", store.prefix)
 }
 
@@ -139,7 +146,7 @@ async fn allocate_ip(
     ))
 }
 
-async fn claim_port(
+pub(super) async fn claim_port(
     store: &Store,
     port: u16,
     ns: &str,
@@ -150,36 +157,47 @@ async fn claim_port(
     Ok(try_claim(store, &key, &owner).await?.then_some(key))
 }
 
+/// Claim a free port of the range: random probes first (cheap while the range is mostly
+/// free), then a scan, so a nearly full range still finds its last ports. `None` when full.
+pub(super) async fn next_free_port(
+    store: &Store,
+    ranges: &ServiceRanges,
+    ns: &str,
+    name: &str,
+) -> Result<Option<(u16, String)>, ApiError> {
+    let (lo, hi) = ranges.node_ports;
+    for _ in 0..64 {
+        let p = rand::rng().random_range(lo..=hi);
+        if let Some(k) = claim_port(store, p, ns, name).await? {
+            return Ok(Some((p, k)));
+        }
+    }
+    for p in lo..=hi {
+        if let Some(k) = claim_port(store, p, ns, name).await? {
+            return Ok(Some((p, k)));
+        }
+    }
+    Ok(None)
+}
+
 async fn allocate_port(
     store: &Store,
     ranges: &ServiceRanges,
     ns: &str,
     name: &str,
 ) -> Result<(u16, String), ApiError> {
-    let (lo, hi) = ranges.node_ports;
-    for _ in 0..64 {
-        let p = rand::rng().random_range(lo..=hi);
-        if let Some(k) = claim_port(store, p, ns, name).await? {
-            return Ok((p, k));
-        }
-    }
-    for p in lo..=hi {
-        if let Some(k) = claim_port(store, p, ns, name).await? {
-            return Ok((p, k));
-        }
-    }
-    Err(ApiError::internal(
-        "failed to allocate a nodePort: range is full",
-    ))
+    next_free_port(store, ranges, ns, name)
+        .await?
+        .ok_or_else(|| ApiError::internal("failed to allocate a nodePort: range is full"))
 }
 
-fn svc_type(obj: &Value) -> &str {
+pub(super) fn svc_type(obj: &Value) -> &str {
     obj.pointer("/spec/type")
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
 }
 
-fn names(obj: &Value) -> (String, String) {
+pub(super) fn names(obj: &Value) -> (String, String) {
     let ns = obj
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
@@ -334,7 +352,8 @@ async fn allocate_inner(
             obj["spec"]["ipFamilyPolicy"] = json!("SingleStack");
         }
     }
-    allocate_node_ports(store, ranges, obj, &[], out).await
+    allocate_node_ports(store, ranges, obj, &[], out).await?;
+    health_check::allocate_for_create(store, ranges, obj, out).await
 }
 
 fn node_ports(obj: &Value) -> Vec<u16> {
@@ -399,20 +418,28 @@ pub async fn allocate_for_update(
     }
     let mut out = Allocations::default();
     let keep = node_ports(old);
-    if let Err(e) = allocate_node_ports(store, ranges, new, &keep, &mut out).await {
+    let result = match allocate_node_ports(store, ranges, new, &keep, &mut out).await {
+        Ok(()) => health_check::allocate_for_update(store, ranges, new, old, &mut out).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
         out.release(store).await;
         return Err(e);
     }
     Ok(out)
 }
 
-/// After a successful update: free node ports the old object had and the new one does not.
+/// After a successful update: free node ports the old object had and the new one does not,
+/// and the health-check node port the new one no longer needs.
 pub async fn release_unused(store: &Store, new: &Value, old: &Value) {
     let now = node_ports(new);
     for p in node_ports(old) {
         if !now.contains(&p) {
             release_key(store, &port_key(store, p)).await;
         }
+    }
+    if let Some(p) = health_check::released_by_update(new, old) {
+        release_key(store, &port_key(store, p)).await;
     }
 }
 
@@ -426,6 +453,9 @@ pub async fn release_service(store: &Store, obj: &Value) {
         }
     }
     for p in node_ports(obj) {
+        release_key(store, &port_key(store, p)).await;
+    }
+    if let Some(p) = health_check::held(obj) {
         release_key(store, &port_key(store, p)).await;
     }
 }
