@@ -62,6 +62,15 @@ pub enum BootstrapOutcome {
 pub async fn load_client_cert(
     config: &BootstrapConfig,
 ) -> Result<BootstrapOutcome, CertificateError> {
+    load_client_cert_with(config, None).await
+}
+
+/// [`load_client_cert`], talking through `client` instead of one built from the bootstrap
+/// kubeconfig when given (tests).
+async fn load_client_cert_with(
+    config: &BootstrapConfig,
+    client: Option<kube::Client>,
+) -> Result<BootstrapOutcome, CertificateError> {
     if client_config_valid(&config.kubeconfig, Utc::now()) {
         return Ok(BootstrapOutcome::KubeconfigValid);
     }
@@ -75,7 +84,10 @@ pub async fn load_client_cert(
         return Ok(BootstrapOutcome::ReusedStoredCertificate);
     }
     let key = pending_key(&store)?;
-    let client = bootstrap_client(config).await?;
+    let client = match client {
+        Some(client) => client,
+        None => bootstrap_client(config).await?,
+    };
     let request = csr::node_client_request(&key, &config.node_name)?;
     tracing::info!(csr = %request.name, node = %config.node_name, signer = csr::KUBELET_CLIENT_SIGNER,
         "requesting a client certificate with the bootstrap credentials");
@@ -320,5 +332,169 @@ mod tests {
             load_client_cert(&config).await.unwrap(),
             BootstrapOutcome::KubeconfigValid
         );
+    }
+
+    /// A fake apiserver for the CSR flow: POST stores the CSR; from the second GET on it is
+    /// answered as `verdict` says (approved and signed by `ca`, or denied).
+    fn fake_apiserver(
+        ca: common::pki::Ca,
+        deny: bool,
+        posted: std::sync::Arc<std::sync::Mutex<Vec<CertificateSigningRequest>>>,
+    ) -> kube::Client {
+        use http_body_util::BodyExt;
+        let gets = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
+            let posted = posted.clone();
+            let gets = gets.clone();
+            let ca_cert = ca.cert_pem().to_string();
+            let ca_key = ca.key_pem().to_string();
+            async move {
+                let method = req.method().clone();
+                let path = req.uri().path().to_string();
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let base = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
+                let reply = |code: u16, value: serde_json::Value| {
+                    http::Response::builder()
+                        .status(code)
+                        .header("content-type", "application/json")
+                        .body(http_body_util::Full::new(bytes::Bytes::from(
+                            value.to_string(),
+                        )))
+                        .unwrap()
+                };
+                if method == http::Method::POST && path == base {
+                    let csr: CertificateSigningRequest = serde_json::from_slice(&body).unwrap();
+                    posted.lock().unwrap().push(csr.clone());
+                    return Ok::<_, std::convert::Infallible>(reply(
+                        201,
+                        serde_json::to_value(&csr).unwrap(),
+                    ));
+                }
+                let mut csr = posted.lock().unwrap().last().cloned().unwrap();
+                assert_eq!(
+                    path,
+                    format!("{base}/{}", csr.metadata.name.clone().unwrap())
+                );
+                if gets.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
+                    let pem = String::from_utf8(csr.spec.request.0.clone()).unwrap();
+                    let request = rcgen::CertificateSigningRequestParams::from_pem(&pem).unwrap();
+                    let issuer = rcgen::Issuer::from_ca_cert_pem(
+                        &ca_cert,
+                        KeyPair::from_pem(&ca_key).unwrap(),
+                    )
+                    .unwrap();
+                    let (kind, certificate) = if deny {
+                        ("Denied", None)
+                    } else {
+                        let cert = request.signed_by(&issuer).unwrap();
+                        (
+                            "Approved",
+                            Some(k8s_openapi::ByteString(cert.pem().into_bytes())),
+                        )
+                    };
+                    csr.status = Some(
+                        k8s_openapi::api::certificates::v1::CertificateSigningRequestStatus {
+                            conditions: Some(vec![
+                            k8s_openapi::api::certificates::v1::CertificateSigningRequestCondition {
+                                type_: kind.into(),
+                                status: "True".into(),
+                                reason: Some(format!("Test{kind}")),
+                                message: Some("decided by the test".into()),
+                                ..Default::default()
+                            },
+                        ]),
+                            certificate,
+                        },
+                    );
+                }
+                Ok(reply(200, serde_json::to_value(&csr).unwrap()))
+            }
+        });
+        kube::Client::new(service, "default")
+    }
+
+    fn bootstrap_files(dir: &std::path::Path, ca: &common::pki::Ca) -> BootstrapConfig {
+        let bootstrap = dir.join("bootstrap-kubelet.conf");
+        std::fs::write(
+            &bootstrap,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1:6443\n    certificate-authority-data: {}\nusers:\n- name: u\n  user:\n    token: abcdef.0123456789abcdef\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, ca.cert_pem())
+            ),
+        )
+        .unwrap();
+        BootstrapConfig {
+            kubeconfig: dir.join("kubelet.conf"),
+            bootstrap_kubeconfig: bootstrap,
+            cert_dir: dir.join("pki"),
+            node_name: "w1".into(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    #[tokio::test]
+    async fn csr_approved_and_signed_becomes_the_kubeconfig() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = common::pki::Ca::generate("kubernetes").unwrap();
+        let config = bootstrap_files(dir.path(), &ca);
+        let posted = Default::default();
+        let client = fake_apiserver(
+            common::pki::Ca::load(ca.cert_pem(), ca.key_pem()).unwrap(),
+            false,
+            std::sync::Arc::clone(&posted),
+        );
+        let outcome = load_client_cert_with(&config, Some(client)).await.unwrap();
+        let posted = posted.lock().unwrap().clone();
+        assert_eq!(posted.len(), 1);
+        let csr = &posted[0];
+        assert_eq!(
+            outcome,
+            BootstrapOutcome::Issued {
+                csr_name: csr.metadata.name.clone().unwrap()
+            }
+        );
+        assert_eq!(csr.spec.signer_name, csr::KUBELET_CLIENT_SIGNER);
+        // The kubeconfig now names the stored certificate; the pending key is gone.
+        let store = ClientCertStore::new(&config.cert_dir);
+        assert!(!store.pending_key_path().exists());
+        let kubeconfig = std::fs::read_to_string(&config.kubeconfig).unwrap();
+        assert!(kubeconfig.contains(store.current_path().to_str().unwrap()));
+        assert!(kubeconfig.contains("https://10.0.0.1:6443"));
+        assert!(!kubeconfig.contains("abcdef.0123456789abcdef"));
+        assert!(client_config_valid(&config.kubeconfig, Utc::now()));
+        let pem = store.current_pem().unwrap();
+        let certs = pem_certificates(&pem).unwrap();
+        let (_, leaf) = X509Certificate::from_der(&certs[0]).unwrap();
+        assert_eq!(
+            leaf.subject()
+                .iter_common_name()
+                .next()
+                .unwrap()
+                .as_str()
+                .unwrap(),
+            "system:node:w1"
+        );
+    }
+
+    #[tokio::test]
+    async fn denied_csr_is_an_error_naming_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = common::pki::Ca::generate("kubernetes").unwrap();
+        let config = bootstrap_files(dir.path(), &ca);
+        let client = fake_apiserver(
+            common::pki::Ca::load(ca.cert_pem(), ca.key_pem()).unwrap(),
+            true,
+            Default::default(),
+        );
+        let err = load_client_cert_with(&config, Some(client))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is denied, reason: TestDenied"), "{err}");
+        assert!(!config.kubeconfig.exists());
+        // The key stays for the next attempt (same CSR name).
+        assert!(ClientCertStore::new(&config.cert_dir)
+            .pending_key_path()
+            .exists());
     }
 }
