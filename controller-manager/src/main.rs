@@ -4,8 +4,10 @@
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`) and
-//! `root-ca-cert-publisher` (with `--root-ca-file`). See README.md.
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
+//! `root-ca-cert-publisher` (with `--root-ca-file`), `csrapproving`, `csrcleaner`,
+//! `csrsigning` (with `--cluster-signing-*-file`), and, off by default as upstream,
+//! `bootstrapsigner` and `tokencleaner`. See README.md.
 
 mod controllers;
 
@@ -19,7 +21,8 @@ struct Flags {
     /// Path to a kubeconfig with the apiserver's address and credentials.
     #[arg(long)]
     kubeconfig: Option<std::path::PathBuf>,
-    /// Controllers to run: `*` for all, or a comma separated list.
+    /// Controllers to run: `*` for all that are on by default, `name` to add one,
+    /// `-name` to leave one out (e.g. `*,bootstrapsigner,tokencleaner`).
     #[arg(long, value_delimiter = ',', default_value = "*")]
     controllers: Vec<String>,
     /// Elect a leader on the Lease `kube-system/kube-controller-manager` before running
@@ -96,6 +99,41 @@ struct Flags {
     /// A pod not ready within this of its start is treated as not yet ready.
     #[arg(long, default_value = "30s", value_parser = common::duration::parse_flag)]
     horizontal_pod_autoscaler_initial_readiness_delay: std::time::Duration,
+    /// CA certificate (PEM) the csrsigning controller issues cluster-scoped certificates
+    /// with; needs `--cluster-signing-key-file`.
+    #[arg(long)]
+    cluster_signing_cert_file: Option<std::path::PathBuf>,
+    /// The PKCS#8 private key of `--cluster-signing-cert-file`.
+    #[arg(long)]
+    cluster_signing_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kubelet-serving` only.
+    #[arg(long)]
+    cluster_signing_kubelet_serving_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kubelet_serving_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kube-apiserver-client-kubelet` only.
+    #[arg(long)]
+    cluster_signing_kubelet_client_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kubelet_client_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/kube-apiserver-client` only.
+    #[arg(long)]
+    cluster_signing_kube_apiserver_client_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_kube_apiserver_client_key_file: Option<std::path::PathBuf>,
+    /// CA certificate for `kubernetes.io/legacy-unknown` only.
+    #[arg(long)]
+    cluster_signing_legacy_unknown_cert_file: Option<std::path::PathBuf>,
+    /// Its key.
+    #[arg(long)]
+    cluster_signing_legacy_unknown_key_file: Option<std::path::PathBuf>,
+    /// The longest certificate csrsigning issues (`spec.expirationSeconds` may ask for
+    /// less, down to 10m).
+    #[arg(long, default_value = "8760h0m0s", value_parser = common::duration::parse_flag)]
+    cluster_signing_duration: std::time::Duration,
     /// Log verbosity.
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
@@ -113,9 +151,54 @@ async fn client(flags: &Flags) -> anyhow::Result<kube::Client> {
     Ok(kube::Client::try_from(config)?)
 }
 
+/// Controllers `*` leaves out, as upstream: they run only when named.
+const DISABLED_BY_DEFAULT: &[&str] = &["bootstrapsigner", "tokencleaner"];
+
 fn enabled(flags: &Flags, name: &str) -> bool {
-    flags.controllers.iter().any(|c| c == "*" || c == name)
-        && !flags.controllers.iter().any(|c| c == &format!("-{name}"))
+    controller_enabled(&flags.controllers, name)
+}
+
+/// Upstream's `--controllers` rule: `-name` wins, then `name`, then `*` for the
+/// controllers that are on by default.
+fn controller_enabled(controllers: &[String], name: &str) -> bool {
+    if controllers.iter().any(|c| c == &format!("-{name}")) {
+        return false;
+    }
+    if controllers.iter().any(|c| c == name) {
+        return true;
+    }
+    controllers.iter().any(|c| c == "*") && !DISABLED_BY_DEFAULT.contains(&name)
+}
+
+/// The `--cluster-signing-*` flags for csrsigning.
+fn signing_flags(flags: &Flags) -> controllers::csrsigning::SigningFlags {
+    use controllers::csrsigning::SigningFiles;
+    let pair = |cert: &Option<std::path::PathBuf>, key: &Option<std::path::PathBuf>| SigningFiles {
+        cert: cert.clone(),
+        key: key.clone(),
+    };
+    controllers::csrsigning::SigningFlags {
+        default: pair(
+            &flags.cluster_signing_cert_file,
+            &flags.cluster_signing_key_file,
+        ),
+        kubelet_serving: pair(
+            &flags.cluster_signing_kubelet_serving_cert_file,
+            &flags.cluster_signing_kubelet_serving_key_file,
+        ),
+        kubelet_client: pair(
+            &flags.cluster_signing_kubelet_client_cert_file,
+            &flags.cluster_signing_kubelet_client_key_file,
+        ),
+        kube_apiserver_client: pair(
+            &flags.cluster_signing_kube_apiserver_client_cert_file,
+            &flags.cluster_signing_kube_apiserver_client_key_file,
+        ),
+        legacy_unknown: pair(
+            &flags.cluster_signing_legacy_unknown_cert_file,
+            &flags.cluster_signing_legacy_unknown_key_file,
+        ),
+    }
 }
 
 /// Leader election identity, as upstream: `<hostname>_<unique suffix>`.
@@ -292,6 +375,37 @@ async fn main() -> anyhow::Result<()> {
             )));
         }
     }
+    if enabled(&flags, "csrsigning") {
+        // Loaded before anything runs, so a bad CA file fails the start, as upstream.
+        match controllers::csrsigning::Config::from_flags(
+            &signing_flags(&flags),
+            flags.cluster_signing_duration,
+        )
+        .context("csrsigning")?
+        {
+            Some(config) => tasks.push(tokio::spawn(controllers::csrsigning::run(
+                client.clone(),
+                config,
+            ))),
+            None => tracing::info!(
+                "Skipping CSR signer controller because no csr cert/key was specified"
+            ),
+        }
+    }
+    if enabled(&flags, "csrapproving") {
+        tasks.push(tokio::spawn(controllers::csrapproving::run(client.clone())));
+    }
+    if enabled(&flags, "csrcleaner") {
+        tasks.push(tokio::spawn(controllers::csrcleaner::run(client.clone())));
+    }
+    if enabled(&flags, "tokencleaner") {
+        tasks.push(tokio::spawn(controllers::tokencleaner::run(client.clone())));
+    }
+    if enabled(&flags, "bootstrapsigner") {
+        tasks.push(tokio::spawn(controllers::bootstrapsigner::run(
+            client.clone(),
+        )));
+    }
     tracing::info!(count = tasks.len(), "controllers started");
     let lost = async {
         match &elector {
@@ -312,4 +426,33 @@ async fn main() -> anyhow::Result<()> {
         elector.release().await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::controller_enabled;
+
+    fn list(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn star_leaves_out_the_bootstrap_controllers_unless_named() {
+        assert!(controller_enabled(&list("*"), "csrsigning"));
+        assert!(!controller_enabled(&list("*"), "tokencleaner"));
+        assert!(!controller_enabled(&list("*"), "bootstrapsigner"));
+        let both = list("*,bootstrapsigner,tokencleaner");
+        assert!(controller_enabled(&both, "tokencleaner"));
+        assert!(controller_enabled(&both, "bootstrapsigner"));
+        assert!(controller_enabled(&both, "csrapproving"));
+        assert!(!controller_enabled(
+            &list("*,-csrapproving"),
+            "csrapproving"
+        ));
+        assert!(!controller_enabled(
+            &list("tokencleaner,-tokencleaner"),
+            "tokencleaner"
+        ));
+        assert!(!controller_enabled(&list("csrsigning"), "csrapproving"));
+    }
 }

@@ -1,9 +1,18 @@
 //! One module per controller, as upstream's `pkg/controller/<name>/`, plus the helpers
 //! they share (label selectors, pod facts).
 
+pub mod bootstrap_jws;
+pub mod bootstrap_token;
+pub mod bootstrapsigner;
 pub mod controller_history;
 pub mod cronjob;
 pub mod cronjob_schedule;
+pub mod csr;
+pub mod csr_authority;
+pub mod csr_policy;
+pub mod csrapproving;
+pub mod csrcleaner;
+pub mod csrsigning;
 pub mod daemonset;
 pub mod daemonset_util;
 pub mod deployment;
@@ -44,6 +53,7 @@ pub mod statefulset_plan;
 pub mod status;
 pub mod taint_eviction;
 pub mod taints;
+pub mod tokencleaner;
 pub mod ttlafterfinished;
 
 /// How often the same failure of the same object is logged again while it keeps failing.
