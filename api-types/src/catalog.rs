@@ -288,6 +288,14 @@ pub static RESOURCES: &[ResourceInfo] = &[
     resource!("batch", "v1", "jobs", "job", "Job", k8s::batch::v1::Job,
         namespaced: true, short: NONE, categories: ALL, verbs: VERBS_ALL,
         sub: &[status("batch", "v1", "Job")], storage: "jobs"),
+    // ---- certificates.k8s.io/v1 (CSRs: `approval` carries the Approved/Denied conditions,
+    // `status` the signer's certificate)
+    resource!("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", k8s::certificates::v1::CertificateSigningRequest,
+        namespaced: false, short: &["csr"], categories: NONE, verbs: VERBS_ALL,
+        sub: &[
+            SubresourceInfo { name: "approval", group: "certificates.k8s.io", version: "v1", kind: "CertificateSigningRequest", verbs: VERBS_SUB_RW },
+            status("certificates.k8s.io", "v1", "CertificateSigningRequest"),
+        ], storage: "certificatesigningrequests"),
     // ---- coordination.k8s.io/v1
     resource!("coordination.k8s.io", "v1", "leases", "lease", "Lease", k8s::coordination::v1::Lease,
         namespaced: true, short: NONE, categories: NONE, verbs: VERBS_ALL, sub: &[], storage: "leases"),

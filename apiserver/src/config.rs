@@ -101,6 +101,11 @@ pub struct Config {
     #[arg(long = "service-account-extend-token-expiration", default_value_t = true, action = clap::ArgAction::Set,
         num_args = 0..=1, default_missing_value = "true")]
     pub service_account_extend_token_expiration: bool,
+    /// Let bearer tokens of the form `<id>.<secret>` authenticate against the Secrets
+    /// `kube-system/bootstrap-token-<id>` (TLS bootstrapping of nodes; off by default).
+    #[arg(long = "enable-bootstrap-token-auth", default_value_t = false, action = clap::ArgAction::Set,
+        num_args = 0..=1, default_missing_value = "true")]
+    pub enable_bootstrap_token_auth: bool,
     /// Admission plugins to turn on in addition to the default ones (comma separated).
     #[arg(long = "enable-admission-plugins", value_delimiter = ',')]
     pub enable_admission_plugins: Vec<String>,

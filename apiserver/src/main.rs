@@ -81,6 +81,10 @@ async fn main() -> anyhow::Result<()> {
             authorizer: authorizer.clone(),
             resource_quota: config.admission_plugin_enabled("ResourceQuota"),
             pod_security: config.admission_plugin_enabled("PodSecurity"),
+            certificate_approval: config.admission_plugin_enabled("CertificateApproval"),
+            certificate_signing: config.admission_plugin_enabled("CertificateSigning"),
+            certificate_subject_restriction: config
+                .admission_plugin_enabled("CertificateSubjectRestriction"),
         },
     };
     bootstrap::run(&store, config.advertise_ip(), config.secure_port)

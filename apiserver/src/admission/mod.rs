@@ -6,6 +6,7 @@
 //! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
 //! escalation prevention for Roles and bindings; ResourceQuota charging creates.
 
+pub mod certificates;
 pub mod default_storage_class;
 pub mod default_tolerations;
 pub mod limit_ranger;
@@ -30,6 +31,10 @@ use crate::authz::{Authorizer, Mode};
 use crate::errors::ApiError;
 use crate::store::Store;
 
+fn is_csr(res: &ResourceInfo) -> bool {
+    res.group == "certificates.k8s.io" && res.plural == "certificatesigningrequests"
+}
+
 /// The admission chain's configuration.
 pub struct Admission {
     /// Service ClusterIP and NodePort ranges.
@@ -51,6 +56,12 @@ pub struct Admission {
     pub resource_quota: bool,
     /// Whether PodSecurity runs (on by default, as upstream since 1.25).
     pub pod_security: bool,
+    /// Whether CertificateApproval runs (on by default).
+    pub certificate_approval: bool,
+    /// Whether CertificateSigning runs (on by default).
+    pub certificate_signing: bool,
+    /// Whether CertificateSubjectRestriction runs (on by default).
+    pub certificate_subject_restriction: bool,
 }
 
 impl Admission {
@@ -70,6 +81,33 @@ impl Admission {
         if res.group == "rbac.authorization.k8s.io" {
             self.authorizer
                 .check_rbac_write(user, res.plural, ns, obj, old)?;
+        }
+        if old.is_none() && self.certificate_subject_restriction && is_csr(res) {
+            certificates::admit_create(obj)?;
+        }
+        Ok(())
+    }
+
+    /// Validating checks of an update through a subresource: CertificateApproval for a
+    /// CSR's `/approval`, CertificateSigning for its `/status`.
+    pub fn validate_subresource_write(
+        &self,
+        res: &ResourceInfo,
+        subresource: &str,
+        new: &Value,
+        old: &Value,
+        user: &UserInfo,
+    ) -> Result<(), ApiError> {
+        if !is_csr(res) {
+            return Ok(());
+        }
+        let on = match subresource {
+            "approval" => self.certificate_approval,
+            "status" => self.certificate_signing,
+            _ => false,
+        };
+        if on {
+            certificates::admit_update(&self.authorizer, user, subresource, new, old)?;
         }
         Ok(())
     }

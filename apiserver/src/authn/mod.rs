@@ -3,7 +3,8 @@
 //! The chain, as upstream's union authenticator runs it: an x509 client certificate
 //! ([`x509`], CN = user, O = groups; the chain was verified by rustls against
 //! `--client-ca-file`), then an `Authorization: Bearer` service account token
-//! ([`service_account`], JWTs signed with `--service-account-signing-key-file`). A request with
+//! ([`service_account`], JWTs signed with `--service-account-signing-key-file`), then, with
+//! `--enable-bootstrap-token-auth`, a bootstrap token ([`bootstrap_token`]). A request with
 //! no credentials is anonymous (the caller decides what anonymous may do); a request whose
 //! credentials are all refused is `401 Unauthorized`.
 //!
@@ -11,6 +12,7 @@
 //! (`serviceaccounts/token`, [`token_request`]), TokenReview and SelfSubjectReview
 //! ([`reviews`]) and the OIDC discovery documents for the token issuer ([`oidc`]).
 
+pub mod bootstrap_token;
 pub mod impersonation;
 pub mod jwt;
 pub mod keys;
@@ -76,6 +78,8 @@ impl UserInfo {
 pub struct Authenticator {
     /// Service account tokens; `None` when no service account keys were given.
     pub service_accounts: Option<ServiceAccountTokens>,
+    /// Whether bootstrap tokens authenticate (`--enable-bootstrap-token-auth`).
+    pub bootstrap_tokens: bool,
 }
 
 /// Why the authenticators could not be set up from the flags.
@@ -94,6 +98,7 @@ impl Authenticator {
     pub fn from_config(config: &Config) -> Result<Self, AuthnConfigError> {
         Ok(Authenticator {
             service_accounts: ServiceAccountTokens::from_config(config)?,
+            bootstrap_tokens: config.enable_bootstrap_token_auth,
         })
     }
 }
@@ -119,16 +124,9 @@ pub async fn authenticate(
         }
     };
     if let Some(token) = bearer {
-        let Some(sa) = &authn.service_accounts else {
-            tracing::debug!("bearer token refused: no service account keys configured");
-            return Err(ApiError::unauthorized());
-        };
-        return match sa.authenticate(store, token, None, now).await {
-            Ok(auth) => Ok(Some(auth.user)),
-            Err(e) => {
-                tracing::debug!(error = %e, "bearer token refused");
-                Err(ApiError::unauthorized())
-            }
+        return match authenticate_token(authn, store, token, now).await {
+            Some(user) => Ok(Some(user)),
+            None => Err(ApiError::unauthorized()),
         };
     }
     if cert.is_some() {
@@ -137,6 +135,30 @@ pub async fn authenticate(
         return Err(ApiError::unauthorized());
     }
     Ok(None)
+}
+
+/// The token authenticators in upstream's order: service account tokens, then bootstrap
+/// tokens. `None` when none of them accepts the token.
+pub async fn authenticate_token(
+    authn: &Authenticator,
+    store: &Store,
+    token: &str,
+    now: i64,
+) -> Option<UserInfo> {
+    if let Some(sa) = &authn.service_accounts {
+        match sa.authenticate(store, token, None, now).await {
+            Ok(auth) => return Some(auth.user),
+            Err(e) => tracing::debug!(error = %e, "service account token refused"),
+        }
+    }
+    if authn.bootstrap_tokens {
+        match bootstrap_token::authenticate(store, token, now) {
+            Some(Ok(user)) => return Some(user),
+            Some(Err(e)) => tracing::debug!(error = %e, "bootstrap token refused"),
+            None => {}
+        }
+    }
+    None
 }
 
 /// The token of an `Authorization: Bearer <token>` header. A header of another scheme is not

@@ -77,22 +77,35 @@ pub async fn token_review(server: &ApiServer, review: &Value) -> Result<Value, A
     if let Some(a) = &asked {
         spec["audiences"] = json!(a);
     }
-    let status = match &server.authn.service_accounts {
-        None => json!({"authenticated": false, "user": {}}),
-        Some(sa) => {
-            let now = chrono::Utc::now().timestamp();
-            match sa
-                .authenticate(&server.store, token, asked.as_deref(), now)
-                .await
-            {
-                Ok(a) => json!({
-                    "authenticated": true,
-                    "user": a.user.to_json(),
-                    "audiences": a.audiences,
-                }),
-                Err(e) => json!({"authenticated": false, "user": {}, "error": e.to_string()}),
-            }
-        }
+    let now = chrono::Utc::now().timestamp();
+    let sa = match &server.authn.service_accounts {
+        None => None,
+        Some(sa) => Some(
+            sa.authenticate(&server.store, token, asked.as_deref(), now)
+                .await,
+        ),
+    };
+    let bootstrap = if server.authn.bootstrap_tokens {
+        super::bootstrap_token::authenticate(&server.store, token, now)
+    } else {
+        None
+    };
+    let status = match (sa, bootstrap) {
+        (Some(Ok(a)), _) => json!({
+            "authenticated": true,
+            "user": a.user.to_json(),
+            "audiences": a.audiences,
+        }),
+        // Bootstrap tokens are good for the apiserver's own audiences only, so a review
+        // naming other audiences does not accept them.
+        (_, Some(Ok(user))) if asked.is_none() => json!({
+            "authenticated": true,
+            "user": user.to_json(),
+            "audiences": server.authn.service_accounts.as_ref().map(|s| s.api_audiences.clone()).unwrap_or_default(),
+        }),
+        (_, Some(Err(e))) => json!({"authenticated": false, "user": {}, "error": e.to_string()}),
+        (Some(Err(e)), _) => json!({"authenticated": false, "user": {}, "error": e.to_string()}),
+        _ => json!({"authenticated": false, "user": {}}),
     };
     Ok(json!({
         "kind": "TokenReview",

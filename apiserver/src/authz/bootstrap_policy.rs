@@ -97,6 +97,19 @@ impl RoleDef {
     }
 }
 
+impl RoleDef {
+    /// The same rules as a Role in `namespace` (upstream's namespace roles).
+    pub fn to_namespaced_object(&self, namespace: &str) -> Value {
+        let mut obj = self.to_object();
+        obj["kind"] = json!("Role");
+        obj["metadata"]["namespace"] = json!(namespace);
+        if let Some(o) = obj.as_object_mut() {
+            o.remove("aggregationRule");
+        }
+        obj
+    }
+}
+
 /// A subject of a bootstrap binding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
@@ -142,6 +155,15 @@ impl BindingDef {
             role: role.to_string(),
             subjects,
         }
+    }
+
+    /// The RoleBinding of the Role of the same name in `namespace`.
+    pub fn to_namespaced_object(&self, namespace: &str) -> Value {
+        let mut obj = self.to_object();
+        obj["kind"] = json!("RoleBinding");
+        obj["metadata"]["namespace"] = json!(namespace);
+        obj["roleRef"]["kind"] = json!("Role");
+        obj
     }
 
     /// The ClusterRoleBinding object.
@@ -553,6 +575,7 @@ pub fn cluster_roles() -> Vec<RoleDef> {
             )],
         ),
     ];
+    roles.extend(certificate_roles());
     roles.extend(controller_roles());
     roles
 }
@@ -579,6 +602,39 @@ pub fn controller_roles() -> Vec<RoleDef> {
                 r(&["update"], &["batch"], &["cronjobs/status"]),
                 r(&["update"], &["batch"], &["cronjobs/finalizers"]),
                 r(&["list", "delete"], &[""], &["pods"]),
+                events(),
+            ],
+        ),
+        // Upstream runs csrapproving, csrsigning and csrcleaner under this one account.
+        RoleDef::new(
+            "system:controller:certificate-controller",
+            vec![
+                r(
+                    &["get", "list", "watch", "delete"],
+                    &["certificates.k8s.io"],
+                    &["certificatesigningrequests"],
+                ),
+                r(
+                    &["update"],
+                    &["certificates.k8s.io"],
+                    &[
+                        "certificatesigningrequests/status",
+                        "certificatesigningrequests/approval",
+                    ],
+                ),
+                r(&["approve"], &["certificates.k8s.io"], &["signers"])
+                    .names(&[signers::KUBE_APISERVER_CLIENT_KUBELET]),
+                r(&["sign"], &["certificates.k8s.io"], &["signers"]).names(&[
+                    signers::LEGACY_UNKNOWN,
+                    signers::KUBE_APISERVER_CLIENT,
+                    signers::KUBE_APISERVER_CLIENT_KUBELET,
+                    signers::KUBELET_SERVING,
+                ]),
+                r(
+                    &["create"],
+                    &["authorization.k8s.io"],
+                    &["subjectaccessreviews"],
+                ),
                 events(),
             ],
         ),
@@ -869,6 +925,122 @@ pub fn controller_roles() -> Vec<RoleDef> {
     ]
 }
 
+/// The signers built into Kubernetes (upstream's well-known signer names).
+pub mod signers {
+    /// Client certificates for the apiserver.
+    pub const KUBE_APISERVER_CLIENT: &str = "kubernetes.io/kube-apiserver-client";
+    /// Client certificates of kubelets.
+    pub const KUBE_APISERVER_CLIENT_KUBELET: &str = "kubernetes.io/kube-apiserver-client-kubelet";
+    /// Serving certificates of kubelets.
+    pub const KUBELET_SERVING: &str = "kubernetes.io/kubelet-serving";
+    /// v1beta1's default signer.
+    pub const LEGACY_UNKNOWN: &str = "kubernetes.io/legacy-unknown";
+}
+
+/// The CSR roles upstream ships for tools such as kubeadm to bind: node client requests,
+/// and one approver role per built-in signer.
+fn certificate_roles() -> Vec<RoleDef> {
+    const CERTS: &[&str] = &["certificates.k8s.io"];
+    let approver = |name: &'static str, signer: &'static str| {
+        RoleDef::new(
+            name,
+            vec![r(&["approve"], CERTS, &["signers"]).names(&[signer])],
+        )
+    };
+    vec![
+        RoleDef::new(
+            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+            vec![r(
+                &["create"],
+                CERTS,
+                &["certificatesigningrequests/nodeclient"],
+            )],
+        ),
+        RoleDef::new(
+            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+            vec![r(
+                &["create"],
+                CERTS,
+                &["certificatesigningrequests/selfnodeclient"],
+            )],
+        ),
+        approver(
+            "system:certificates.k8s.io:legacy-unknown-approver",
+            signers::LEGACY_UNKNOWN,
+        ),
+        approver(
+            "system:certificates.k8s.io:kubelet-serving-approver",
+            signers::KUBELET_SERVING,
+        ),
+        approver(
+            "system:certificates.k8s.io:kube-apiserver-client-approver",
+            signers::KUBE_APISERVER_CLIENT,
+        ),
+        approver(
+            "system:certificates.k8s.io:kube-apiserver-client-kubelet-approver",
+            signers::KUBE_APISERVER_CLIENT_KUBELET,
+        ),
+    ]
+}
+
+/// The namespaced bootstrap Roles (upstream's `namespace_policy.go` for the controllers
+/// Rudder runs): the bootstrap signer reads token Secrets in kube-system and signs the
+/// `cluster-info` ConfigMap in kube-public; the token cleaner deletes expired token Secrets.
+pub fn namespace_roles() -> Vec<(&'static str, RoleDef)> {
+    vec![
+        (
+            "kube-system",
+            RoleDef::new(
+                "system:controller:bootstrap-signer",
+                vec![r(READ, &[""], &["secrets"])],
+            ),
+        ),
+        (
+            "kube-system",
+            RoleDef::new(
+                "system:controller:token-cleaner",
+                vec![
+                    r(&["delete", "get", "list", "watch"], &[""], &["secrets"]),
+                    events(),
+                ],
+            ),
+        ),
+        (
+            "kube-public",
+            RoleDef::new(
+                "system:controller:bootstrap-signer",
+                vec![
+                    r(READ, &[""], &["configmaps"]),
+                    r(&["update"], &[""], &["configmaps"]).names(&["cluster-info"]),
+                    events(),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// The namespaced bootstrap RoleBindings: each controller Role to the controller's
+/// ServiceAccount in kube-system (and, as for the cluster roles, to Rudder's
+/// kube-controller-manager user).
+pub fn namespace_role_bindings() -> Vec<(&'static str, BindingDef)> {
+    namespace_roles()
+        .into_iter()
+        .map(|(ns, role)| {
+            let account = role.name.trim_start_matches("system:controller:");
+            (
+                ns,
+                BindingDef::new(
+                    role.name,
+                    vec![
+                        Subject::ServiceAccount("kube-system".into(), account.into()),
+                        Subject::User(CONTROLLER_MANAGER_USER.into()),
+                    ],
+                ),
+            )
+        })
+        .collect()
+}
+
 /// The user Rudder's kube-controller-manager authenticates as.
 pub const CONTROLLER_MANAGER_USER: &str = "system:kube-controller-manager";
 
@@ -947,6 +1119,50 @@ mod tests {
             view["metadata"]["annotations"][AUTOUPDATE_ANNOTATION],
             "true"
         );
+    }
+
+    #[test]
+    fn certificate_roles_and_namespace_roles_follow_upstream() {
+        let roles = cluster_roles();
+        let find = |n: &str| roles.iter().find(|r| r.name == n).map(RoleDef::to_object);
+        let approver = find("system:certificates.k8s.io:kube-apiserver-client-kubelet-approver")
+            .expect("approver role");
+        assert_eq!(approver["rules"][0]["verbs"][0], "approve");
+        assert_eq!(
+            approver["rules"][0]["resourceNames"][0],
+            signers::KUBE_APISERVER_CLIENT_KUBELET
+        );
+        let nodeclient = find("system:certificates.k8s.io:certificatesigningrequests:nodeclient")
+            .expect("nodeclient role");
+        assert_eq!(
+            nodeclient["rules"][0]["resources"][0],
+            "certificatesigningrequests/nodeclient"
+        );
+        let controller = find("system:controller:certificate-controller").expect("controller");
+        let rules = PolicyRule::list_from(&controller);
+        assert!(rules.iter().any(|r| r.verbs == ["sign"]
+            && r.resource_names
+                .contains(&signers::KUBE_APISERVER_CLIENT_KUBELET.to_string())));
+        // No upstream binding for the CSR roles: kubeadm creates them.
+        assert!(!cluster_role_bindings()
+            .iter()
+            .any(|b| b.role.starts_with("system:certificates.k8s.io:")));
+        let ns_roles = namespace_roles();
+        let public = ns_roles
+            .iter()
+            .find(|(ns, r)| *ns == "kube-public" && r.name == "system:controller:bootstrap-signer")
+            .map(|(ns, r)| r.to_namespaced_object(ns))
+            .expect("kube-public bootstrap-signer role");
+        assert_eq!(public["kind"], "Role");
+        assert_eq!(public["metadata"]["namespace"], "kube-public");
+        let cleaner = namespace_role_bindings()
+            .into_iter()
+            .find(|(_, b)| b.name == "system:controller:token-cleaner")
+            .map(|(ns, b)| b.to_namespaced_object(ns))
+            .expect("token-cleaner binding");
+        assert_eq!(cleaner["roleRef"]["kind"], "Role");
+        assert_eq!(cleaner["metadata"]["namespace"], "kube-system");
+        assert_eq!(cleaner["subjects"][0]["name"], "token-cleaner");
     }
 
     #[test]

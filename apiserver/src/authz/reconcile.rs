@@ -29,6 +29,14 @@ pub async fn run(store: &Store) -> Result<(), ApiError> {
         )
         .await?;
     }
+    for (ns, role) in bootstrap_policy::namespace_roles() {
+        let obj = role.to_namespaced_object(ns);
+        reconcile(store, &ctx, "roles", obj, merge_role).await?;
+    }
+    for (ns, binding) in bootstrap_policy::namespace_role_bindings() {
+        let obj = binding.to_namespaced_object(ns);
+        reconcile(store, &ctx, "rolebindings", obj, merge_binding).await?;
+    }
     Ok(())
 }
 
@@ -46,11 +54,16 @@ async fn reconcile(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    let namespace = expected
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .map(String::from);
+    let ns = namespace.as_deref();
     // Retry on conflicts with a concurrent writer (another apiserver, or a user).
     for _ in 0..5 {
-        let current = match store.get(res, None, &name).await {
+        let current = match store.get(res, ns, &name).await {
             Ok(c) => c,
-            Err(e) if e.code == 404 => match store.create(res, None, expected.clone(), ctx).await {
+            Err(e) if e.code == 404 => match store.create(res, ns, expected.clone(), ctx).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.code == 409 => continue,
                 Err(e) => return Err(e),
@@ -71,7 +84,7 @@ async fn reconcile(
             return Ok(());
         }
         tracing::info!(kind = plural, %name, "reconciling bootstrap RBAC object");
-        match store.update(res, None, &name, updated, None, ctx).await {
+        match store.update(res, ns, &name, updated, None, ctx).await {
             Ok(_) => return Ok(()),
             Err(e) if e.code == 409 => continue,
             Err(e) => return Err(e),

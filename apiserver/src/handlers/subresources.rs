@@ -1,4 +1,4 @@
-//! Subresources: `status`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`,
+//! Subresources: `status`, a CSR's `approval`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`,
 //! `serviceaccounts/token` (TokenRequest, in `authn::token_request`).
 //! (The kubelet's subresources are in `handlers::kubelet`.)
 
@@ -38,25 +38,25 @@ pub(super) async fn serve(
         .map(String::from);
     let verb = info.verb.as_str();
     match (sub, verb) {
-        ("status", "get") | ("ephemeralcontainers", "get") | ("resize", "get") => {
+        ("status", "get")
+        | ("approval", "get")
+        | ("ephemeralcontainers", "get")
+        | ("resize", "get") => {
             let obj = store.get(res, ns, name).await?;
             Ok(render_object(res, repr, query, &obj, 200))
         }
-        ("status", "update") => {
+        // A CSR's `approval` is a status write limited to the conditions (its strategy).
+        ("status" | "approval", "update") => {
             let bytes = body::read(req.into_body(), max).await?;
             let obj = body::decode_object(content_type.as_deref(), &bytes)?;
-            let r = store
-                .update(res, ns, name, obj, Some("status"), ctx)
-                .await?;
+            let r = store.update(res, ns, name, obj, Some(sub), ctx).await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
-        ("status", "patch") => {
+        ("status" | "approval", "patch") => {
             let pt = body::patch_type(content_type.as_deref(), query.flag("force"))?;
             let bytes = body::read(req.into_body(), max).await?;
             let doc = body::decode_patch(pt, &bytes)?;
-            let r = store
-                .patch(res, ns, name, pt, doc, Some("status"), ctx)
-                .await?;
+            let r = store.patch(res, ns, name, pt, doc, Some(sub), ctx).await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
         ("scale", "get") => {

@@ -501,7 +501,7 @@ pub(crate) fn group_version_paths(group: &str, version: &str) -> Map<String, Val
             let sub_ident = format!("{ident}{}", capitalize(s.name));
             let path = format!("{base}/{{name}}/{}", s.name);
             let ops = match s.name {
-                "status" | "scale" | "ephemeralcontainers" | "resize" => {
+                "status" | "approval" | "scale" | "ephemeralcontainers" | "resize" => {
                     let Some(def) = subresource_kind_name(s.group, s.version, s.kind) else {
                         continue;
                     };

@@ -9,6 +9,7 @@
 mod apiregistration;
 mod apps;
 mod batch;
+mod certificates;
 mod cluster;
 mod core;
 mod events;
@@ -162,6 +163,7 @@ pub fn printer_for(res: &ResourceInfo) -> Option<Printer> {
         ("networking.k8s.io" | "discovery.k8s.io", plural) => networking::printer(plural),
         ("storage.k8s.io", plural) => storage::printer(plural),
         ("apiregistration.k8s.io", plural) => apiregistration::printer(plural),
+        ("certificates.k8s.io", plural) => certificates::printer(plural),
         (group, plural) => cluster::printer(group, plural),
     }
 }

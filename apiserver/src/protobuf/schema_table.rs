@@ -490,6 +490,32 @@ pub(super) static MESSAGES: &[MessageSchema] = &[
     MessageSchema { name: "k8s.io.api.batch.v1.UncountedTerminatedPods", list: false, fields: &[
         f(1, "succeeded", Kind::String, REPEATED|OMITEMPTY), f(2, "failed", Kind::String, REPEATED|OMITEMPTY),
     ] },
+    MessageSchema { name: "k8s.io.api.certificates.v1.CertificateSigningRequest", list: false, fields: &[
+        f(1, "metadata", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"), OMITEMPTY),
+        f(2, "spec", Kind::Message("k8s.io.api.certificates.v1.CertificateSigningRequestSpec"), 0),
+        f(3, "status", Kind::Message("k8s.io.api.certificates.v1.CertificateSigningRequestStatus"), OMITEMPTY),
+    ] },
+    MessageSchema { name: "k8s.io.api.certificates.v1.CertificateSigningRequestCondition", list: false, fields: &[
+        f(1, "type", Kind::String, 0), f(2, "reason", Kind::String, OMITEMPTY),
+        f(3, "message", Kind::String, OMITEMPTY),
+        f(4, "lastUpdateTime", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.Time"), OMITEMPTY),
+        f(5, "lastTransitionTime", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.Time"), OMITEMPTY),
+        f(6, "status", Kind::String, 0),
+    ] },
+    MessageSchema { name: "k8s.io.api.certificates.v1.CertificateSigningRequestSpec", list: false, fields: &[
+        f(1, "request", Kind::Bytes, 0), f(2, "username", Kind::String, OMITEMPTY),
+        f(3, "uid", Kind::String, OMITEMPTY), f(4, "groups", Kind::String, REPEATED|OMITEMPTY),
+        f(5, "usages", Kind::String, REPEATED|OMITEMPTY),
+        f(6, "extra", Kind::Map(&Kind::Message("k8s.io.api.certificates.v1.ExtraValue")), OMITEMPTY),
+        f(7, "signerName", Kind::String, 0), f(8, "expirationSeconds", Kind::Int32, POINTER),
+    ] },
+    MessageSchema { name: "k8s.io.api.certificates.v1.CertificateSigningRequestStatus", list: false, fields: &[
+        f(1, "conditions", Kind::Message("k8s.io.api.certificates.v1.CertificateSigningRequestCondition"), REPEATED|OMITEMPTY),
+        f(2, "certificate", Kind::Bytes, OMITEMPTY),
+    ] },
+    MessageSchema { name: "k8s.io.api.certificates.v1.ExtraValue", list: true, fields: &[
+        f(1, "items", Kind::String, REPEATED|OMITEMPTY),
+    ] },
     MessageSchema { name: "k8s.io.api.coordination.v1.Lease", list: false, fields: &[
         f(1, "metadata", Kind::Message("k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta"), OMITEMPTY),
         f(2, "spec", Kind::Message("k8s.io.api.coordination.v1.LeaseSpec"), OMITEMPTY),

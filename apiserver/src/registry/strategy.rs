@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::authn::UserInfo;
 use crate::errors::FieldError;
 
 /// How one resource is defaulted and validated. All methods work on the JSON object after it
@@ -14,6 +15,27 @@ pub trait Strategy: Send + Sync {
     /// Validate a new object (`old` is `None`) or an update. Paths omit the leading dot
     /// (`spec.replicas`). Object metadata (name, labels, annotations) is validated generically.
     fn validate(&self, _obj: &Value, _old: Option<&Value>) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Set the fields the server fills in from who creates the object (upstream's
+    /// `PrepareForCreate` reading the request's user: a CSR records its requestor). Runs
+    /// before defaulting.
+    fn prepare_for_create(&self, _obj: &mut Value, _user: &UserInfo) {}
+
+    /// What an update may change, after the generic metadata and status split: upstream's
+    /// `PrepareForUpdate` of the resource's strategy (`subresource = None`) or of its
+    /// subresource strategy (`status`, `approval`).
+    fn prepare_for_update(&self, _new: &mut Value, _old: &Value, _subresource: Option<&str>) {}
+
+    /// Validate an update through a subresource (`status`, `approval`); updates of the
+    /// resource itself go through [`Strategy::validate`].
+    fn validate_subresource_update(
+        &self,
+        _new: &Value,
+        _old: &Value,
+        _subresource: &str,
+    ) -> Vec<FieldError> {
         Vec::new()
     }
 

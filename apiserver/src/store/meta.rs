@@ -206,8 +206,9 @@ pub fn prepare_for_update(
     old: &Value,
     subresource: Option<&str>,
 ) {
-    if subresource == Some("status") {
-        // A status write changes status only.
+    if matches!(subresource, Some("status" | "approval")) {
+        // A status write changes status only (a CSR's approval is a status write whose
+        // strategy keeps only the conditions).
         let status = new.get("status").cloned();
         let mut merged = old.clone();
         match status {

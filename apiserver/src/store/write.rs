@@ -72,6 +72,7 @@ impl Store {
         meta::prepare_for_create(res, &mut obj, ns)?;
         self.admission.namespace_exists(self, res, ns).await?;
         let strategy = strategies::for_resource(res);
+        strategy.prepare_for_create(&mut obj, &ctx.user);
         strategy.default(&mut obj);
         let name = meta::meta_str(&obj, "name").unwrap_or_default().to_string();
         // Mutating admission before validation, as upstream orders them, so what admission
@@ -275,6 +276,7 @@ impl Store {
         let mut new = meta::normalize(res, new, ctx)?;
         meta::prepare_for_update(res, &mut new, &old, subresource);
         let strategy = strategies::for_resource(res);
+        strategy.prepare_for_update(&mut new, &old, subresource);
         strategy.default(&mut new);
         let name = meta::meta_str(&old, "name").unwrap_or_default().to_string();
         if meta::meta_str(&new, "name") != Some(name.as_str()) {
@@ -290,11 +292,16 @@ impl Store {
             ));
         }
         let mut errs = meta::validate_metadata(strategy, &new);
-        if subresource != Some("status") {
-            errs.extend(strategy.validate(&new, Some(&old)));
+        match subresource {
+            None => errs.extend(strategy.validate(&new, Some(&old))),
+            Some(sub) => errs.extend(strategy.validate_subresource_update(&new, &old, sub)),
         }
         if !errs.is_empty() {
             return Err(ApiError::invalid(res.group, res.kind, &name, &errs));
+        }
+        if let Some(sub) = subresource {
+            self.admission
+                .validate_subresource_write(res, sub, &new, &old, &ctx.user)?;
         }
         if track {
             super::fields::track_update(res, Some(&old), &mut new, ctx, subresource);

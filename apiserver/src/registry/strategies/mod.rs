@@ -5,6 +5,7 @@
 mod apiregistration;
 mod apps;
 mod batch;
+pub mod certificates;
 mod config;
 mod core;
 mod cron;
@@ -27,6 +28,7 @@ use super::Strategy;
 pub use apiregistration::ApiService;
 pub use apps::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 pub use batch::{CronJob, Job};
+pub use certificates::CertificateSigningRequest;
 pub use config::{ConfigMap, Secret};
 pub use core::{Endpoints, Event, EventV1, Namespace, Node};
 pub use networking::{EndpointSlice, Ingress, IngressClass, NetworkPolicy};
@@ -82,6 +84,7 @@ pub fn for_resource(res: &ResourceInfo) -> &'static dyn Strategy {
         ("scheduling.k8s.io", "priorityclasses") => &PriorityClass,
         ("storage.k8s.io", "storageclasses") => &StorageClass,
         ("apiregistration.k8s.io", "apiservices") => &ApiService,
+        ("certificates.k8s.io", "certificatesigningrequests") => &CertificateSigningRequest,
         _ => &Plain,
     }
 }
