@@ -260,23 +260,24 @@ mod tests {
     }
 
     fn with_conditions(types: &[&str], cert: Option<&[u8]>) -> CertificateSigningRequest {
-        let mut csr = CertificateSigningRequest::default();
-        csr.status = Some(CertificateSigningRequestStatus {
-            conditions: Some(
-                types
-                    .iter()
-                    .map(|t| CertificateSigningRequestCondition {
-                        type_: t.to_string(),
-                        status: "True".into(),
-                        reason: Some(format!("{t}Reason")),
-                        message: Some(format!("{t} message")),
-                        ..Default::default()
-                    })
-                    .collect(),
-            ),
-            certificate: cert.map(|c| ByteString(c.to_vec())),
-        });
-        csr
+        CertificateSigningRequest {
+            status: Some(CertificateSigningRequestStatus {
+                conditions: Some(
+                    types
+                        .iter()
+                        .map(|t| CertificateSigningRequestCondition {
+                            type_: t.to_string(),
+                            status: "True".into(),
+                            reason: Some(format!("{t}Reason")),
+                            message: Some(format!("{t} message")),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                certificate: cert.map(|c| ByteString(c.to_vec())),
+            }),
+            ..Default::default()
+        }
     }
 
     #[test]
