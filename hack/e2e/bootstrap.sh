@@ -75,13 +75,24 @@ eventually() {
 }
 
 log "init (root $RUDDER_ROOT)"
-"$ADM" init || fail "rudderadm init"
-log "init took $((SECONDS - START))s"
+join_cmd=$("$ADM" init) || fail "rudderadm init"
+log "init took $((SECONDS - START))s; it printed: $join_cmd"
+# kubeadm's join line: ... join NODE_NAME --token T --discovery-token-ca-cert-hash sha256:H
+TOKEN=$(awk '{for (i = 1; i < NF; i++) if ($i == "--token") print $(i + 1)}' <<<"$join_cmd")
+CA_HASH=$(awk '{for (i = 1; i < NF; i++) if ($i == "--discovery-token-ca-cert-hash") print $(i + 1)}' <<<"$join_cmd")
+[[ $TOKEN =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || fail "init printed no bootstrap token: $join_cmd"
+TOKEN_ID=${TOKEN%%.*}
+PKI=$RUDDER_ROOT/etc/kubernetes/pki
+want_hash=sha256:$(openssl x509 -in "$PKI/ca.crt" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+[[ $CA_HASH == "$want_hash" ]] || fail "init printed CA hash $CA_HASH, the CA's SubjectPublicKeyInfo hashes to $want_hash"
+[[ $(k -n kube-system get secret "bootstrap-token-$TOKEN_ID" -o 'jsonpath={.type}') == bootstrap.kubernetes.io/token ]] ||
+  fail "no Secret kube-system/bootstrap-token-$TOKEN_ID of type bootstrap.kubernetes.io/token"
+log "ok: bootstrap token $TOKEN_ID (Secret bootstrap-token-$TOKEN_ID), CA hash $CA_HASH"
 
 # Every control-plane component: a Running mirror pod, annotated as upstream's, owned by the
 # Node, whose container runs the rudder.local image.
 version=$(awk -F'"' '/^\[workspace.package\]/ {p = 1} p && /^version *=/ {print "v" $2; exit}' "$ROOT/Cargo.toml")
-for c in etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+for c in etcd kube-apiserver kube-controller-manager kube-scheduler; do
   pod=$c-$NODE_NAME
   got=$(k get pod -n kube-system "$pod" -o 'jsonpath={.status.phase} {.metadata.annotations.kubernetes\.io/config\.source} {.metadata.ownerReferences[0].kind} {.spec.containers[0].image} {.metadata.annotations.kubernetes\.io/config\.mirror}') ||
     fail "no mirror pod $pod"
@@ -102,19 +113,101 @@ k get node "$NODE_NAME" -o 'jsonpath={.metadata.labels}' | grep -q '"node-role.k
   fail "control-plane node lacks the node-role.kubernetes.io/control-plane label"
 log "ok: $NODE_NAME labelled and tainted as the control plane"
 
+# The bootstrapsigner signed cluster-info for the token (what join verifies).
+signed() {
+  [[ -n $(k -n kube-public get configmap cluster-info -o "jsonpath={.data.jws-kubeconfig-$TOKEN_ID}") ]]
+}
+eventually 30 signed || fail "kube-public/cluster-info has no jws-kubeconfig-$TOKEN_ID (bootstrapsigner)"
+log "ok: cluster-info signed for token $TOKEN_ID"
+
+# ca_key_opens OUT — counts every open of the CA key into OUT (inotify) until killed; the
+# controller-manager read it at start, nothing may read it while the workers join.
+ca_key_watch() {
+  python3 - "$PKI/ca.key" "$1" <<'PY'
+import ctypes, os, signal, sys
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+IN_OPEN = 0x20
+fd = libc.inotify_init1(0)
+if fd < 0 or libc.inotify_add_watch(fd, sys.argv[1].encode(), IN_OPEN) < 0:
+    sys.exit("inotify: errno %d" % ctypes.get_errno())
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+opens = 0
+with open(sys.argv[2], "w") as out:
+    out.write("0\n")
+    out.flush()
+    while True:
+        os.read(fd, 4096)
+        opens += 1
+        out.seek(0)
+        out.write("%d\n" % opens)
+        out.flush()
+PY
+}
+ca_key_opens=$RUDDER_ROOT/ca-key-opens
+ca_key_watch "$ca_key_opens" &
+watch_pid=$!
+eventually 10 test -s "$ca_key_opens" || fail "the ca.key watcher did not start"
+
 # Both joins at once (each picks its own free pod CIDR and bridge): a worker's start-up is
-# mostly waiting, and CI time counts.
-log "join ${WORKERS[*]} (in parallel)"
+# mostly waiting, and CI time counts. Only the token and the CA hash are given.
+log "join ${WORKERS[*]} (in parallel) with token $TOKEN_ID"
 t=$SECONDS
 join_pids=()
 for w in "${WORKERS[@]}"; do
-  "$ADM" join "$w" &
+  "$ADM" join "$w" --token "$TOKEN" --discovery-token-ca-cert-hash "$CA_HASH" &
   join_pids+=($!)
 done
 for i in "${!WORKERS[@]}"; do
   wait "${join_pids[i]}" || fail "rudderadm join ${WORKERS[i]}"
 done
 log "joins took $((SECONDS - t))s"
+kill "$watch_pid" 2>/dev/null || true
+wait "$watch_pid" 2>/dev/null || true
+opens=$(<"$ca_key_opens")
+rm -f "$ca_key_opens"
+[[ $opens == 0 ]] || fail "ca.key was opened $opens times while the workers joined"
+log "ok: ca.key was not opened while the workers joined"
+
+# The token path, from the API's side: each worker's CSR was posted by the bootstrap token's
+# user to the kubelet client signer, approved, and signed by the cluster CA, and the kubelet
+# runs with that very certificate.
+for w in "${WORKERS[@]}"; do
+  node_dir=$RUDDER_ROOT/var/lib/rudder/nodes/$w
+  csr=$(k get csr -o json | python3 -c '
+import json, sys
+node = sys.argv[1]
+import base64, subprocess
+for item in json.load(sys.stdin)["items"]:
+    req = base64.b64decode(item["spec"]["request"])
+    subject = subprocess.run(["openssl", "req", "-noout", "-subject", "-nameopt", "RFC2253"],
+                             input=req, capture_output=True).stdout.decode()
+    if "CN=system:node:%s," % node in subject.strip() + ",":
+        print(item["metadata"]["name"])
+' "$w") || fail "listing CSRs"
+  [[ -n $csr ]] || fail "no CSR for system:node:$w: $(k get csr 2>&1)"
+  read -r requestor signer approved groups <<<"$(k get csr "$csr" -o 'jsonpath={.spec.username} {.spec.signerName} {.status.conditions[?(@.type=="Approved")].status} {.spec.groups}')"
+  [[ $requestor == "system:bootstrap:$TOKEN_ID" ]] || fail "CSR $csr was posted by '$requestor', want system:bootstrap:$TOKEN_ID"
+  [[ $signer == kubernetes.io/kube-apiserver-client-kubelet ]] || fail "CSR $csr has signer $signer"
+  [[ $approved == True ]] || fail "CSR $csr is not Approved: $(k get csr "$csr" -o jsonpath='{.status.conditions}')"
+  [[ $groups == *system:bootstrappers:kubeadm:default-node-token* ]] ||
+    fail "CSR $csr's requestor groups $groups lack the token's extra group"
+  k get csr "$csr" -o 'jsonpath={.status.certificate}' | base64 -d >"$RUDDER_ROOT/$w-issued.crt"
+  current=$node_dir/kubelet/pki/kubelet-client-current.pem
+  [[ -L $current ]] || fail "$w has no kubelet-client-current.pem link in its cert-dir"
+  openssl verify -CAfile "$PKI/ca.crt" "$current" >/dev/null 2>&1 ||
+    fail "$w's client certificate does not verify against the cluster CA"
+  [[ $(openssl x509 -in "$current" -noout -fingerprint -sha256) == \
+    "$(openssl x509 -in "$RUDDER_ROOT/$w-issued.crt" -noout -fingerprint -sha256)" ]] ||
+    fail "$w's kubelet runs with a certificate other than the one CSR $csr issued"
+  subject=$(openssl x509 -in "$current" -noout -subject -nameopt RFC2253)
+  [[ $subject == *"CN=system:node:$w"* && $subject == *"O=system:nodes"* ]] || fail "$w's client certificate has subject $subject"
+  rm -f "$RUDDER_ROOT/$w-issued.crt"
+  grep -q "kubelet-client-current.pem" "$node_dir/kubelet.conf" ||
+    fail "$w's kubelet.conf does not use the bootstrapped certificate"
+  grep -q "token:" "$node_dir/kubelet.conf" && fail "$w's kubelet.conf carries the bootstrap token"
+  [[ ! -e $node_dir/kubelet-serving.crt ]] || fail "$w has a serving certificate signed by the script"
+  log "ok: $w joined through CSR $csr (by system:bootstrap:$TOKEN_ID, Approved, signed by the cluster CA, in use)"
+done
 for n in "$NODE_NAME" "${WORKERS[@]}"; do
   [[ $(k get node "$n" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}') == True ]] ||
     fail "node $n not Ready"
@@ -135,6 +228,14 @@ if [[ ${RUDDER_NODE_NETNS:-1} == 1 ]]; then
   done
   log "ok: ${WORKERS[*]} each in its own network namespace, with its own kube-proxy table"
 fi
+# kube-proxy: the DaemonSet's pod, Running, on every node (kubeadm's add-on).
+for n in "$NODE_NAME" "${WORKERS[@]}"; do
+  got=$(k -n kube-system get pods -l k8s-app=kube-proxy --field-selector "spec.nodeName=$n" \
+    -o 'jsonpath={range .items[*]}{.status.phase} {.metadata.ownerReferences[0].kind} {.spec.containers[0].image}{"\n"}{end}')
+  [[ $got == "Running DaemonSet rudder.local/kube-proxy:$version" ]] ||
+    fail "kube-proxy on $n: '$got', want one Running DaemonSet pod of rudder.local/kube-proxy:$version"
+done
+log "ok: kube-proxy DaemonSet pods Running on $NODE_NAME ${WORKERS[*]}"
 # Each worker its own pod CIDR (rudderadm join picks 10.244.61.0/24, 10.244.62.0/24, …).
 declare -A CIDR_OF
 for w in "${WORKERS[@]}"; do

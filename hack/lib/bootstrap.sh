@@ -8,7 +8,15 @@
 #   rudder::bootstrap::preflight              # checks; exits with every problem listed
 #   rudder::bootstrap::certs                  # PKI (cluster CA, apiserver, SA keys …)
 #   rudder::bootstrap::kubeconfigs            # admin, controller-manager, scheduler, kube-proxy
-#   rudder::bootstrap::node_credentials NODE [IP]  # kubelet client kubeconfig + serving cert
+#   rudder::bootstrap::node_credentials NODE [IP]  # the control-plane node's kubelet client
+#                                             # kubeconfig + serving cert (signed with the CA key)
+#   rudder::bootstrap::random_token           # a bootstrap token, [a-z0-9]{6}.[a-z0-9]{16}
+#   rudder::bootstrap::token_secret TOKEN TTL DESCRIPTION  # its kube-system Secret (YAML)
+#   rudder::bootstrap::kubeadm_objects SERVER # TLS-bootstrap RBAC + kube-public/cluster-info (YAML)
+#   rudder::bootstrap::ca_cert_hash CA_FILE   # sha256:<hex of the CA's SubjectPublicKeyInfo>
+#   rudder::bootstrap::discover SERVER TOKEN HASH DIR [NETNS]
+#                                             # token discovery: DIR/pki/ca.crt and
+#                                             # DIR/bootstrap-kubelet.conf, CA pinned by HASH
 #   rudder::bootstrap::node_network_up        # the bridge the nodes' network namespaces hang on
 #   rudder::bootstrap::netns_up NS IP POD_CIDR HOST_VETH  # a worker's network namespace
 #   rudder::bootstrap::netns_down NS          # and its removal
@@ -16,9 +24,9 @@
 #   rudder::bootstrap::static_pods            # render every control-plane manifest
 #   rudder::bootstrap::start_node NODE CIDR BRIDGE PORT HEALTHZ [MANIFESTS [NODE_IP [NETNS]]]
 #                                             # containerd (+ images) and the kubelet
+#   rudder::bootstrap::kube_proxy_addon       # kube-proxy's DaemonSet (addons/kube-proxy/manifests)
 #   rudder::bootstrap::addons                 # every addons/*/manifests (hack/lib/addons.sh)
-#   rudder::bootstrap::start_node_proxy NODE NETNS  # kube-proxy in a worker's namespace
-#   rudder::bootstrap::stop_node NODE         # kube-proxy, kubelet, containers, containerd, mounts
+#   rudder::bootstrap::stop_node NODE         # kubelet, containers, containerd, mounts
 
 # The paths kubeadm uses, all under RUDDER_ROOT so a test can keep the real /etc and /var
 # untouched. The manifest directory can be moved on its own (RUDDER_MANIFEST_DIR).
@@ -35,7 +43,8 @@ rudder::bootstrap::layout() {
 }
 
 # The static pods init writes, in start order; each has a mirror pod named NAME-NODE.
-RUDDER_STATIC_PODS="etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy"
+# kube-proxy is not among them: it is a DaemonSet add-on (addons/kube-proxy), on every node.
+RUDDER_STATIC_PODS="etcd kube-apiserver kube-controller-manager kube-scheduler"
 
 # Where a node's kubelet root, containerd and pid files live.
 rudder::bootstrap::node_dir() { echo "$NODES_DIR/$1"; }
@@ -150,21 +159,20 @@ rudder::bootstrap::kubeconfigs() {
     system:kube-controller-manager "$server" "$KUBE_DIR/controller-manager.conf"
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-scheduler "$server" "$KUBE_DIR/scheduler.conf"
-  # kube-proxy's identity: the bootstrap policy binds system:kube-proxy to
-  # system:node-proxier (kubeadm gives the DaemonSet a ServiceAccount with that binding).
-  rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
-    system:kube-proxy "$server" "$KUBE_DIR/kube-proxy.conf"
   chmod 600 "$KUBE_DIR"/*.conf
 }
 
-# The kubelet's client identity (system:node:NODE in system:nodes, what the Node authorizer
-# expects) and its serving certificate, signed with the CA key on this machine. A joining
-# node gets the same: there is no bootstrap-token authenticator or CSR signer yet, so the
-# script plays the CA's part.
+# The control-plane node's kubelet identity (system:node:NODE in system:nodes, what the Node
+# authorizer expects) and its serving certificate, signed with the CA key on this machine —
+# as kubeadm init writes kubelet.conf for the first node: its apiserver is one of its own
+# static pods, so nothing could answer a CSR yet. Joining nodes never come here: they
+# bootstrap through a token and a CSR (rudder::bootstrap::discover, the kubelet's
+# --bootstrap-kubeconfig) and never read the CA key.
 rudder::bootstrap::node_credentials() {
   local node=$1 ip=${2:-127.0.0.1} dir
   dir=$(rudder::bootstrap::node_dir "$node")
-  mkdir -p "$dir"
+  mkdir -p "$dir/pki"
+  cp "$PKI_DIR/ca.crt" "$dir/pki/ca.crt"
   "$BIN_DIR/rudder-pki" client --dir "$PKI_DIR" --cn "system:node:$node" \
     --group system:nodes --name "kubelet-client-$node" >/dev/null
   "$BIN_DIR/rudder-pki" kubeconfig --dir "$PKI_DIR" --user "kubelet-client-$node" \
@@ -184,6 +192,288 @@ rudder::bootstrap::node_credentials() {
       "extendedKeyUsage=serverAuth" \
       "subjectAltName=IP:127.0.0.1,IP:$ip,DNS:$node") 2>/dev/null
   rm -f "$csr"
+}
+
+# --- TLS bootstrap: tokens, kubeadm's objects, discovery --------------------------------
+
+# kubeadm's default bootstrap-token group: tokens init and `token create` make carry it as
+# auth-extra-groups, and the RBAC below lets that group post node CSRs that get approved.
+RUDDER_TOKEN_GROUP=system:bootstrappers:kubeadm:default-node-token
+
+# A bootstrap token, kubeadm's format: a 6-character public id and a 16-character secret,
+# both [a-z0-9] (bash's SRANDOM comes from the kernel's getrandom).
+rudder::bootstrap::random_token() {
+  local chars=abcdefghijklmnopqrstuvwxyz0123456789 out="" i
+  for ((i = 0; i < 22; i++)); do
+    ((i == 6)) && out+=.
+    out+=${chars:SRANDOM % 36:1}
+  done
+  echo "$out"
+}
+
+# rudder::bootstrap::duration_seconds D — a Go-style duration (24h, 1h30m, 90s, 0) in seconds.
+rudder::bootstrap::duration_seconds() {
+  local d=$1 total=0
+  [[ $d == 0 ]] && { echo 0; return; }
+  [[ $d =~ ^([0-9]+[hms])+$ ]] || { echo "rudderadm: bad duration '$d' (want e.g. 24h, 30m, 0)" >&2; return 1; }
+  while [[ $d =~ ^([0-9]+)([hms])(.*)$ ]]; do
+    case ${BASH_REMATCH[2]} in
+      h) total=$((total + BASH_REMATCH[1] * 3600)) ;;
+      m) total=$((total + BASH_REMATCH[1] * 60)) ;;
+      s) total=$((total + BASH_REMATCH[1])) ;;
+    esac
+    d=${BASH_REMATCH[3]}
+  done
+  echo "$total"
+}
+
+# rudder::bootstrap::token_secret TOKEN TTL_SECONDS DESCRIPTION — the Secret
+# kube-system/bootstrap-token-<id> (type bootstrap.kubernetes.io/token) as kubeadm writes it:
+# usable for authentication (system:bootstrap:<id> in system:bootstrappers and the default
+# node-token group) and for signing cluster-info; TTL 0: no expiration.
+rudder::bootstrap::token_secret() {
+  local token=$1 ttl=$2 description=$3 expiration=""
+  local id=${token%%.*} secret=${token#*.}
+  ((ttl > 0)) && expiration="  expiration: \"$(date -u -d "+$ttl seconds" +%Y-%m-%dT%H:%M:%SZ)\""
+  cat <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bootstrap-token-$id
+  namespace: kube-system
+type: bootstrap.kubernetes.io/token
+stringData:
+  description: $(rudder::bootstrap::yaml_quote "$description")
+  token-id: "$id"
+  token-secret: "$secret"
+${expiration}
+  usage-bootstrap-authentication: "true"
+  usage-bootstrap-signing: "true"
+  auth-extra-groups: "$RUDDER_TOKEN_GROUP"
+YAML
+}
+
+# The kubeconfig cluster-info publishes: the apiserver's address and the cluster CA, no
+# credentials (kubeadm's layout: one unnamed cluster).
+rudder::bootstrap::cluster_info_kubeconfig() {
+  local server=$1 ca=$2
+  cat <<YAML
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: $(base64 -w0 <"$ca")
+    server: $server
+  name: ""
+contexts: null
+current-context: ""
+kind: Config
+preferences: {}
+users: null
+YAML
+}
+
+# rudder::bootstrap::kubeadm_objects SERVER — what kubeadm init creates for TLS bootstrap
+# (YAML on stdout): bootstrap-token holders may post node CSRs (system:node-bootstrapper),
+# which the csrapproving controller approves (nodeclient), and nodes renew their own
+# (selfnodeclient); the public kube-public/cluster-info ConfigMap and the Role letting
+# anonymous users and bootstrappers read it (the bootstrapsigner controller signs it per
+# token).
+rudder::bootstrap::kubeadm_objects() {
+  local server=$1 binding name role subject_kind subject
+  for binding in \
+    "kubeadm:kubelet-bootstrap system:node-bootstrapper Group $RUDDER_TOKEN_GROUP" \
+    "kubeadm:node-autoapprove-bootstrap system:certificates.k8s.io:certificatesigningrequests:nodeclient Group $RUDDER_TOKEN_GROUP" \
+    "kubeadm:node-autoapprove-certificate-rotation system:certificates.k8s.io:certificatesigningrequests:selfnodeclient Group system:nodes"; do
+    read -r name role subject_kind subject <<<"$binding"
+    cat <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: $name
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: $role
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: $subject_kind
+  name: $subject
+---
+YAML
+  done
+  cat <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cluster-info
+  namespace: kube-public
+data:
+  kubeconfig: |
+$(rudder::bootstrap::cluster_info_kubeconfig "$server" "$PKI_DIR/ca.crt" | sed 's/^/    /')
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: kubeadm:bootstrap-signer-clusterinfo
+  namespace: kube-public
+rules:
+- apiGroups: [""]
+  resources: ["configmaps"]
+  resourceNames: ["cluster-info"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: kubeadm:bootstrap-signer-clusterinfo
+  namespace: kube-public
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: kubeadm:bootstrap-signer-clusterinfo
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: system:anonymous
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: system:bootstrappers
+YAML
+}
+
+# rudder::bootstrap::ca_cert_hash CA_FILE — kubeadm's --discovery-token-ca-cert-hash: the
+# SHA-256 of the CA certificate's DER SubjectPublicKeyInfo.
+rudder::bootstrap::ca_cert_hash() {
+  local hex
+  hex=$(openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum) ||
+    return 1
+  echo "sha256:${hex%% *}"
+}
+
+# rudder::bootstrap::cluster_info_field JSON_FILE FIELD — from a cluster-info ConfigMap:
+# `kubeconfig` (its data.kubeconfig) or `jws ID` (data.jws-kubeconfig-ID, empty if absent).
+rudder::bootstrap::cluster_info_field() {
+  python3 - "$@" <<'PY'
+import json, sys
+data = json.load(open(sys.argv[1])).get("data") or {}
+if sys.argv[2] == "kubeconfig":
+    sys.stdout.write(data.get("kubeconfig", ""))
+else:
+    sys.stdout.write(data.get("jws-kubeconfig-" + sys.argv[3], ""))
+PY
+}
+
+# rudder::bootstrap::jws_valid SIGNATURE CONTENT_FILE TOKEN — whether SIGNATURE
+# (`<header>..<sig>`, a detached HS256 JWS keyed by the token secret, what the bootstrapsigner
+# controller writes) signs the file's content.
+rudder::bootstrap::jws_valid() {
+  python3 - "$@" <<'PY'
+import base64, hashlib, hmac, json, sys
+signature, path, token = sys.argv[1], sys.argv[2], sys.argv[3]
+token_id, secret = token.split(".", 1)
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+try:
+    header, empty, sig = signature.split(".")
+    padded = header + "=" * (-len(header) % 4)
+    fields = json.loads(base64.urlsafe_b64decode(padded))
+except ValueError:
+    sys.exit(1)
+if empty or fields.get("alg") != "HS256" or fields.get("kid") != token_id:
+    sys.exit(1)
+content = open(path, "rb").read()
+want = hmac.new(secret.encode(), (header + "." + b64(content)).encode(), hashlib.sha256).digest()
+sys.exit(0 if hmac.compare_digest(b64(want), sig) else 1)
+PY
+}
+
+# rudder::bootstrap::discover SERVER TOKEN CA_HASH DIR [NETNS] — kubeadm join's token
+# discovery, from the joining node (its network namespace NETNS if given). It reads
+# kube-public/cluster-info before trusting the apiserver (TLS unverified: anonymously, or
+# with the token where anonymous reads are refused), takes the CA from it only if the CA's
+# public key hashes to CA_HASH, checks the bootstrapsigner's JWS for this token when there is
+# one (waiting a little for it), reads cluster-info again over TLS verified against that CA,
+# and writes DIR/pki/ca.crt and DIR/bootstrap-kubelet.conf (the server from cluster-info, the
+# token as bearer). Nothing of the control plane's PKI directory is read.
+rudder::bootstrap::discover() {
+  local server=$1 token=$2 want=$3 dir=$4 netns=${5:-}
+  local id=${token%%.*} tmp url code got jws="" deadline in_netns=()
+  [[ -n $netns ]] && in_netns=(nsenter "--net=/run/netns/$netns" --)
+  [[ $token =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || {
+    echo "rudderadm: [discovery] the token must look like [a-z0-9]{6}.[a-z0-9]{16}" >&2
+    return 1
+  }
+  tmp=$(mktemp -d)
+  url=$server/api/v1/namespaces/kube-public/configmaps/cluster-info
+  deadline=$((SECONDS + ${RUDDER_DISCOVERY_JWS_WAIT:-30}))
+  while :; do
+    code=$("${in_netns[@]}" curl -sk --max-time 5 -o "$tmp/cm.json" -w '%{http_code}' "$url" || true)
+    if [[ $code == 401 || $code == 403 ]]; then
+      code=$("${in_netns[@]}" curl -sk --max-time 5 -o "$tmp/cm.json" -w '%{http_code}' \
+        -H "Authorization: Bearer $token" "$url" || true)
+    fi
+    if [[ $code != 200 ]]; then
+      echo "rudderadm: [discovery] cannot read cluster-info at $url (HTTP $code): $(head -c 300 "$tmp/cm.json" 2>/dev/null)" >&2
+      rm -rf "$tmp"
+      return 1
+    fi
+    rudder::bootstrap::cluster_info_field "$tmp/cm.json" kubeconfig >"$tmp/kubeconfig"
+    jws=$(rudder::bootstrap::cluster_info_field "$tmp/cm.json" jws "$id")
+    [[ -n $jws || $SECONDS -ge $deadline ]] && break
+    sleep 1
+  done
+  awk '/certificate-authority-data:/ {print $2; exit}' "$tmp/kubeconfig" | base64 -d >"$tmp/ca.crt" 2>/dev/null
+  got=$(rudder::bootstrap::ca_cert_hash "$tmp/ca.crt" 2>/dev/null) || got=""
+  if [[ -z $got || $got != "$want" ]]; then
+    echo "rudderadm: [discovery] cluster-info's CA has public key hash '${got:-none}', not $want: refusing it" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  if [[ -n $jws ]]; then
+    if ! rudder::bootstrap::jws_valid "$jws" "$tmp/kubeconfig" "$token"; then
+      echo "rudderadm: [discovery] cluster-info's signature for token $id does not verify: refusing it" >&2
+      rm -rf "$tmp"
+      return 1
+    fi
+    echo "rudderadm: [discovery] cluster-info signed for token $id (JWS verified)" >&2
+  else
+    echo "rudderadm: [discovery] warning: cluster-info has no signature for token $id; trusting the CA by its pinned hash alone" >&2
+  fi
+  local api_server
+  api_server=$(awk '/^ *server:/ {print $2; exit}' "$tmp/kubeconfig")
+  # Now trusted: the same cluster-info over verified TLS, from the server it names.
+  if ! "${in_netns[@]}" curl -sf --max-time 5 --cacert "$tmp/ca.crt" -H "Authorization: Bearer $token" \
+    -o "$tmp/cm2.json" "$api_server/api/v1/namespaces/kube-public/configmaps/cluster-info" ||
+    ! cmp -s "$tmp/kubeconfig" <(rudder::bootstrap::cluster_info_field "$tmp/cm2.json" kubeconfig); then
+    echo "rudderadm: [discovery] cluster-info read over verified TLS from $api_server differs or failed" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  mkdir -p "$dir/pki"
+  cp "$tmp/ca.crt" "$dir/pki/ca.crt"
+  (
+    umask 077
+    cat >"$dir/bootstrap-kubelet.conf" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: kubernetes
+  cluster:
+    server: $api_server
+    certificate-authority-data: $(base64 -w0 <"$tmp/ca.crt")
+users:
+- name: tls-bootstrap-token-user
+  user:
+    token: $token
+contexts:
+- name: tls-bootstrap-token-user@kubernetes
+  context:
+    cluster: kubernetes
+    user: tls-bootstrap-token-user
+current-context: tls-bootstrap-token-user@kubernetes
+YAML
+  )
+  rm -rf "$tmp"
+  echo "rudderadm: [discovery] trusting the CA at $api_server (hash $want)" >&2
 }
 
 # YAML single-quoted scalar.
@@ -221,21 +511,30 @@ rudder::bootstrap::render() {
   printf '%s\n' "$out"
 }
 
-# Writes the control-plane manifests (and kube-proxy's, see manifests/kube-proxy.yaml). Each is written to a dot-file first and renamed:
+# Writes the control-plane manifests. Each is written to a dot-file first and renamed:
 # the kubelet skips dot-files, so it never reads a half-written manifest.
 rudder::bootstrap::static_pods() {
   local c
   mkdir -p "$MANIFEST_DIR"
   rudder::control_plane::apiserver_flags "$PKI_DIR" "$SERVICE_CIDR" "$NODE_PORT_RANGE"
+  # Joining nodes authenticate with bootstrap tokens (kubeadm turns this on).
+  RUDDER_APISERVER_FLAGS+=(--enable-bootstrap-token-auth)
   for c in $RUDDER_STATIC_PODS; do
     rudder::bootstrap::render "$ROOT/manifests/$c.yaml" >"$MANIFEST_DIR/.$c.yaml"
     mv "$MANIFEST_DIR/.$c.yaml" "$MANIFEST_DIR/$c.yaml"
   done
 }
 
-# rudder::bootstrap::start_node NODE POD_CIDR BRIDGE KUBELET_PORT HEALTHZ_PORT [MANIFESTS]
+# rudder::bootstrap::start_node NODE POD_CIDR BRIDGE KUBELET_PORT HEALTHZ_PORT [MANIFESTS
+#   [NODE_IP [NETNS]]]
 # A private containerd (images imported) and a kubelet for NODE, both left running in the
 # background after this script exits (kubeadm leaves that to systemd); pids in the node dir.
+# The kubelet's credentials come from the node dir: kubelet.conf (the control-plane node's,
+# written by node_credentials) or bootstrap-kubelet.conf (a joining node's, from discover:
+# the kubelet then requests its client certificate through a CSR and writes kubelet.conf
+# itself); pki/ca.crt verifies the apiserver's client certificate on the kubelet's port; a
+# node without kubelet-serving.crt serves with the kubelet's self-signed pair in its
+# cert-dir (<root-dir>/pki).
 rudder::bootstrap::start_node() {
   local node=$1 cidr=$2 bridge=$3 port=$4 healthz=$5 manifests=${6:-} ip=${7:-127.0.0.1}
   local netns=${8:-} dir
@@ -257,12 +556,22 @@ rudder::bootstrap::start_node() {
   local image_sets=()
   [[ -n $manifests ]] && image_sets+=(--components)
   [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] || image_sets+=(--addons)
-  IMAGES_DIR=${IMAGES_DIR:-$ROOT/_output/images} RUDDER_BIN_DIR=$BIN_DIR ADDON_BIN_DIR=$BIN_DIR \
+  local images_dir=${IMAGES_DIR:-$ROOT/_output/images}
+  IMAGES_DIR=$images_dir RUDDER_BIN_DIR=$BIN_DIR ADDON_BIN_DIR=$BIN_DIR \
     "$ROOT/hack/build-images.sh" "${image_sets[@]}" --import "$CONTAINERD_SOCK" \
     2>>"$LOG_DIR/images.log" || {
     echo "rudderadm: importing images failed; see $LOG_DIR/images.log" >&2
     return 1
   }
+  # Every node runs kube-proxy's DaemonSet pod: a worker needs that one component image
+  # (built by init's --components).
+  if [[ -z $manifests ]]; then
+    if ! ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --all-platforms \
+      "$images_dir/kube-proxy.tar" >>"$LOG_DIR/images.log" 2>&1; then
+      echo "rudderadm: importing $images_dir/kube-proxy.tar failed (run init first); see $LOG_DIR/images.log" >&2
+      return 1
+    fi
+  fi
   local args=(
     --kubeconfig "$dir/kubelet.conf"
     --container-runtime-endpoint "unix://$CONTAINERD_SOCK"
@@ -276,14 +585,18 @@ rudder::bootstrap::start_node() {
     --address "$ip"
     --port "$port"
     --healthz-port "$healthz"
-    --tls-cert-file "$dir/kubelet-serving.crt"
-    --tls-private-key-file "$dir/kubelet-serving.key"
-    --client-ca-file "$PKI_DIR/ca.crt"
+    --client-ca-file "$dir/pki/ca.crt"
     --authorization-mode Webhook
     --eviction-hard "memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%"
     -v "${KUBELET_LOG_LEVEL:-1}"
   )
+  [[ -f $dir/bootstrap-kubelet.conf ]] && args+=(--bootstrap-kubeconfig "$dir/bootstrap-kubelet.conf")
+  [[ -f $dir/kubelet-serving.crt ]] &&
+    args+=(--tls-cert-file "$dir/kubelet-serving.crt" --tls-private-key-file "$dir/kubelet-serving.key")
   [[ -n $manifests ]] && args+=(--pod-manifest-path "$manifests")
+  # A worker in the host's network namespace runs no kube-proxy of its own (the DaemonSet's
+  # affinity skips it): the control-plane node's programs that namespace.
+  [[ -z $manifests && -z $netns ]] && args+=(--node-labels rudder.dev/shares-host-network=true)
   # ClusterFirst pods resolve through the DNS add-on's Service (kubeadm's clusterDNS).
   [[ ${RUDDER_NO_ADDONS:-0} == 1 ]] ||
     args+=(--cluster-dns "$(rudder::addons::cluster_dns_ip "$SERVICE_CIDR")")
@@ -291,34 +604,12 @@ rudder::bootstrap::start_node() {
   setsid "${in_netns[@]}" "$BIN_DIR/kubelet" "${args[@]}" >>"$LOG_DIR/kubelet-$node.log" 2>&1 </dev/null 200>&- &
   echo $! >"$dir/kubelet.pid"
   echo "$healthz" >"$dir/kubelet.healthz"
+  # A bootstrapping kubelet serves healthz once its CSR is approved and signed.
   if ! rudder::util::wait_for "kubelet $node" 60 "$(<"$dir/kubelet.pid")" \
     "${in_netns[@]}" curl -fsS --max-time 2 "http://127.0.0.1:$healthz/healthz"; then
     tail -n 20 "$LOG_DIR/kubelet-$node.log" >&2
     return 1
   fi
-}
-
-# rudder::bootstrap::start_node_proxy NODE NETNS — kube-proxy for a worker in its own
-# network namespace, where it programs that namespace's nftables (its own `table ip
-# kube-proxy`, apart from the host's, which the control-plane node's static kube-proxy pod
-# keeps), so the node's pods reach Services through their own node, as upstream's per-node
-# kube-proxy does. Run beside the kubelet like it (kubeadm's DaemonSet would need its image on
-# every node, and a privileged pod, which our kubelet cannot give yet); pid in the node dir.
-rudder::bootstrap::start_node_proxy() {
-  local node=$1 netns=$2 dir
-  dir=$(rudder::bootstrap::node_dir "$node")
-  setsid nsenter "--net=/run/netns/$netns" -- "$BIN_DIR/kube-proxy" \
-    --kubeconfig "$KUBE_DIR/kube-proxy.conf" --proxy-mode nftables \
-    --hostname-override "$node" --cluster-cidr "$CLUSTER_CIDR" \
-    --healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
-    -v "${KUBE_PROXY_LOG_LEVEL:-1}" >>"$LOG_DIR/kube-proxy-$node.log" 2>&1 </dev/null 200>&- &
-  echo $! >"$dir/kube-proxy.pid"
-  # Ready once it has programmed its table (its healthz answers after the first sync).
-  rudder::util::wait_for "kube-proxy $node" 60 "$(<"$dir/kube-proxy.pid")" \
-    nsenter "--net=/run/netns/$netns" -- curl -fsS --max-time 2 http://127.0.0.1:10256/healthz || {
-    tail -n 20 "$LOG_DIR/kube-proxy-$node.log" >&2
-    return 1
-  }
 }
 
 # rudder::bootstrap::stop_node NODE — the kubelet first (so it restarts nothing), then every
@@ -327,7 +618,7 @@ rudder::bootstrap::stop_node() {
   local node=$1 dir pid daemon
   dir=$(rudder::bootstrap::node_dir "$node")
   [[ -d $dir ]] || return 0
-  for daemon in kube-proxy kubelet; do
+  for daemon in kubelet; do
     [[ -f $dir/$daemon.pid ]] || continue
     pid=$(<"$dir/$daemon.pid")
     if grep -q "$daemon" "/proc/$pid/cmdline" 2>/dev/null; then
@@ -337,6 +628,29 @@ rudder::bootstrap::stop_node() {
   done
   rudder::containerd::stop "$dir/containerd"
   rudder::containerd::unmount_under "$dir"
+}
+
+# rudder::bootstrap::kube_proxy_addon — kubeadm's kube-proxy add-on: ServiceAccount,
+# system:node-proxier binding, ConfigMap (a kubeconfig with the apiserver's address and the
+# pod's service-account token) and a DaemonSet on every node (hostNetwork: on a worker
+# that is its network namespace, whose nftables it programs), rendered from
+# addons/kube-proxy/manifests/*.yaml.tmpl (templates, so hack/lib/addons.sh, which
+# local-up-cluster shares and which runs kube-proxy its own way, does not apply them).
+# Waits for the DaemonSet's pod on every current node.
+rudder::bootstrap::kube_proxy_addon() {
+  local t
+  for t in "$ROOT"/addons/kube-proxy/manifests/*.yaml.tmpl; do
+    rudder::bootstrap::render "$t" || return 1
+    echo ---
+  done | "$KUBECTL" --kubeconfig "$KUBE_DIR/admin.conf" apply -f - >>"$LOG_DIR/addons.log" 2>&1 || {
+    echo "rudderadm: applying addons/kube-proxy failed; see $LOG_DIR/addons.log" >&2
+    return 1
+  }
+  "$KUBECTL" --kubeconfig "$KUBE_DIR/admin.conf" -n kube-system rollout status daemonset/kube-proxy \
+    --timeout="${TIMEOUT:-180}s" >>"$LOG_DIR/addons.log" 2>&1 || {
+    echo "rudderadm: kube-proxy's DaemonSet did not roll out; see $LOG_DIR/addons.log" >&2
+    return 1
+  }
 }
 
 # rudder::bootstrap::addons — kubeadm's addon phase: every addons/*/manifests applied with

@@ -8,9 +8,20 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "kubelet", version)]
 pub struct Flags {
-    /// kubeconfig with the apiserver's address and this node's credentials.
+    /// kubeconfig with the apiserver's address and this node's credentials. With
+    /// `--bootstrap-kubeconfig` the kubelet writes it once it holds a client certificate.
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// kubeconfig with bootstrap credentials (a bootstrap token): used when `--kubeconfig` is
+    /// missing or its client certificate expired, to request a client certificate through a
+    /// CertificateSigningRequest (TLS bootstrapping).
+    #[arg(long)]
+    pub bootstrap_kubeconfig: Option<PathBuf>,
+    /// Where the kubelet keeps its certificates: the bootstrapped client certificate
+    /// (`kubelet-client-current.pem`) and, without `--tls-cert-file`, the self-signed serving
+    /// pair `kubelet.crt`/`kubelet.key` (default `<root-dir>/pki`).
+    #[arg(long)]
+    pub cert_dir: Option<PathBuf>,
     /// The CRI endpoint of the container runtime (`unix:///path/containerd.sock`).
     #[arg(long, default_value = "unix:///run/containerd/containerd.sock")]
     pub container_runtime_endpoint: String,
@@ -161,6 +172,13 @@ impl Flags {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_lowercase())
             .unwrap_or_else(|_| "localhost".into())
+    }
+
+    /// `--cert-dir`, else `<root-dir>/pki` (upstream's /var/lib/kubelet/pki).
+    pub fn cert_dir(&self) -> PathBuf {
+        self.cert_dir
+            .clone()
+            .unwrap_or_else(|| self.root_dir.join("pki"))
     }
 
     pub fn pod_logs_dir(&self) -> PathBuf {

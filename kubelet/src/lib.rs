@@ -3,6 +3,8 @@
 //! CRI v1 API, and reports node and pod status back to the apiserver.
 //!
 //! Modules, one job each:
+//! - `certificate`: TLS bootstrapping of the client certificate (`--bootstrap-kubeconfig`)
+//!   and the self-signed serving certificate in `--cert-dir`.
 //! - `cm`: the container manager: the kubelet's cgroups (node allocatable, QoS, pods).
 //! - `config`: the upstream-named flags.
 //! - `cri`: the gRPC connection to containerd (runtime + image services).
@@ -17,6 +19,7 @@
 //! - `server`: the kubelet's HTTPS API on port 10250 (logs, exec/attach/port-forward, metrics).
 //! - `run`: wires them together.
 
+pub mod certificate;
 pub mod cm;
 pub mod config;
 pub mod cri;

@@ -36,6 +36,42 @@ async fn api_client(flags: &Flags) -> anyhow::Result<kube::Client> {
     Ok(kube::Client::try_from(config)?)
 }
 
+/// `--bootstrap-kubeconfig`: makes sure `--kubeconfig` holds a client certificate before
+/// anything talks to the apiserver. Denied, failed or timed-out requests end the kubelet.
+async fn tls_bootstrap(
+    flags: &Flags,
+    bootstrap: std::path::PathBuf,
+    node_name: &str,
+) -> anyhow::Result<()> {
+    use crate::certificate::bootstrap::{self, BootstrapConfig, BootstrapOutcome};
+    let kubeconfig = flags
+        .kubeconfig
+        .clone()
+        .context("--bootstrap-kubeconfig needs --kubeconfig (where the result is written)")?;
+    let config = BootstrapConfig {
+        kubeconfig: kubeconfig.clone(),
+        bootstrap_kubeconfig: bootstrap,
+        cert_dir: flags.cert_dir(),
+        node_name: node_name.to_string(),
+        timeout: bootstrap::CERTIFICATE_WAIT_TIMEOUT,
+    };
+    match bootstrap::load_client_cert(&config)
+        .await
+        .context("TLS bootstrap: obtaining the kubelet's client certificate")?
+    {
+        BootstrapOutcome::KubeconfigValid => {
+            tracing::info!(kubeconfig = %kubeconfig.display(), "the kubeconfig's client certificate is valid; no bootstrap needed")
+        }
+        BootstrapOutcome::ReusedStoredCertificate => {
+            tracing::info!(kubeconfig = %kubeconfig.display(), "wrote the kubeconfig for the stored client certificate")
+        }
+        BootstrapOutcome::Issued { csr_name } => {
+            tracing::info!(csr = %csr_name, kubeconfig = %kubeconfig.display(), "TLS bootstrap done: client certificate issued")
+        }
+    }
+    Ok(())
+}
+
 /// Waits for the runtime to answer Version (containerd may start after us).
 async fn connect_runtime(endpoint: &str) -> anyhow::Result<Runtime> {
     let mut last = None;
@@ -79,8 +115,22 @@ async fn set_runtime_pod_cidr(runtime: &Runtime, cidr: &str) -> anyhow::Result<(
 /// Runs the kubelet until SIGTERM/SIGINT. With `--fake-runtime` it first starts an
 /// in-memory runtime on `<root-dir>/fake-cri.sock` and uses it instead of
 /// `--container-runtime-endpoint`.
-pub async fn run(flags: Flags) -> anyhow::Result<()> {
+pub async fn run(mut flags: Flags) -> anyhow::Result<()> {
     let node_name = flags.node_name();
+    if let Some(bootstrap) = flags.bootstrap_kubeconfig.clone() {
+        tls_bootstrap(&flags, bootstrap, &node_name).await?;
+    }
+    if flags.tls_cert_file.is_none() && flags.tls_private_key_file.is_none() && !flags.fake_runtime
+    {
+        let (cert, key) = crate::certificate::serving::ensure_self_signed(
+            &flags.cert_dir(),
+            &node_name,
+            flags.node_ip,
+        )
+        .context("the self-signed serving certificate")?;
+        flags.tls_cert_file = Some(cert);
+        flags.tls_private_key_file = Some(key);
+    }
     let client = api_client(&flags)
         .await
         .context("building the API client")?;

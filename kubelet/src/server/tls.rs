@@ -85,14 +85,29 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, ServerError> {
 fn self_signed(
     config: &ServerConfig,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ServerError> {
+    let (chain_pem, key_pem) = self_signed_pem(&config.node_name, config.address)?;
+    let chain: Vec<CertificateDer<'static>> =
+        rustls_pemfile::certs(&mut BufReader::new(chain_pem.as_bytes()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ServerError::Tls(format!("generated certificate: {e}")))?;
+    let key = rustls_pemfile::private_key(&mut BufReader::new(key_pem.as_bytes()))
+        .map_err(|e| ServerError::Tls(format!("generated key: {e}")))?
+        .ok_or_else(|| ServerError::Tls("generated key missing".into()))?;
+    Ok((chain, key))
+}
+
+/// Upstream's self-signed serving pair, PEM: a CA named `<host>-ca@<unix time>` and the
+/// certificate `<host>@<unix time>` it signs for the node name, `address` and loopback.
+/// Returns the chain (leaf, then CA) and the leaf's key.
+pub fn self_signed_pem(node_name: &str, address: IpAddr) -> Result<(String, String), ServerError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs();
-    let host = if config.node_name.is_empty() {
+    let host = if node_name.is_empty() {
         "localhost"
     } else {
-        &config.node_name
+        node_name
     };
     let ca = common::pki::Ca::generate(&format!("{host}-ca@{now}"))?;
     let mut dns = vec!["localhost".to_string()];
@@ -103,26 +118,16 @@ fn self_signed(
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(Ipv6Addr::LOCALHOST),
     ];
-    for ip in [Some(config.address), host.parse().ok()]
-        .into_iter()
-        .flatten()
-    {
+    for ip in [Some(address), host.parse().ok()].into_iter().flatten() {
         if !ip.is_unspecified() && !ips.contains(&ip) {
             ips.push(ip);
         }
     }
     let issued = ca.issue_server(&format!("{host}@{now}"), &dns, &ips)?;
-    let mut chain: Vec<CertificateDer<'static>> =
-        rustls_pemfile::certs(&mut BufReader::new(issued.cert_pem.as_bytes()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| ServerError::Tls(format!("generated certificate: {e}")))?;
-    chain.extend(
-        rustls_pemfile::certs(&mut BufReader::new(ca.cert_pem().as_bytes()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ServerError::Tls(format!("generated CA: {e}")))?,
-    );
-    let key = rustls_pemfile::private_key(&mut BufReader::new(issued.key_pem.as_bytes()))
-        .map_err(|e| ServerError::Tls(format!("generated key: {e}")))?
-        .ok_or_else(|| ServerError::Tls("generated key missing".into()))?;
-    Ok((chain, key))
+    let mut chain = issued.cert_pem;
+    if !chain.ends_with('\n') {
+        chain.push('\n');
+    }
+    chain.push_str(ca.cert_pem());
+    Ok((chain, issued.key_pem))
 }
