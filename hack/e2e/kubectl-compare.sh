@@ -175,6 +175,38 @@ mut() {
   compare_outputs "$name"
 }
 
+# port_forward_case NAME TARGET PORTS — runs `port-forward TARGET PORTS` with each binary in
+# the background, sends one HTTP request through the first forwarded port, stops it, and
+# compares what it printed (the local port normalised) and what the request got back.
+port_forward_case() {
+  local name=$1 target=$2 ports=$3 tag bin pid port
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    "$bin" --kubeconfig "$RUDDER_E2E_KUBECONFIG" -n kc-compare port-forward "$target" "$ports" \
+      >"$WORK/$tag.pf" 2>"$WORK/$tag.err" </dev/null &
+    pid=$!
+    port=""
+    for _ in $(seq 1 50); do
+      port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$WORK/$tag.pf" | head -n 1)
+      [[ -n $port ]] && break
+      sleep 0.2
+    done
+    {
+      [[ -n $port ]] && curl -s --max-time 10 "http://127.0.0.1:$port/" | head -c 200
+      echo
+    } >"$WORK/$tag.body"
+    sleep 0.5
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    # Nothing forwarded is a failure even when both binaries agree on it.
+    grep -q "^Handling connection" "$WORK/$tag.pf" && echo 0 >"$WORK/$tag.rc" || echo "no-connection-$tag" >"$WORK/$tag.rc"
+    { sed -E 's/:[0-9]+ ->/:PORT ->/; s/connection for [0-9]+/connection for PORT/' "$WORK/$tag.pf"; cat "$WORK/$tag.body"; } >"$WORK/$tag.out"
+  done
+  compare_outputs "$name"
+}
+
 # fresh_namespace NS — a new, empty namespace (one per case and binary: no cleanup races).
 # Waits for its `default` ServiceAccount: the ServiceAccount admission plugin refuses pods
 # until the service account controller has made it, and both binaries must see the same.

@@ -130,7 +130,7 @@ mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deplo
 # --- exec, attach, cp, run -i: a Deployment of the imported busybox:latest (the fixtures'
 # e2e image is not imported, so their pods never run)
 RUN_IMAGE=busybox:latest
-real -n kc-compare create deployment shell --image="$RUN_IMAGE" -- sleep 3600 >/dev/null
+real -n kc-compare create deployment shell --image="$RUN_IMAGE" -- httpd -f -p 8080 >/dev/null
 real -n kc-compare rollout status deployment/shell --timeout=90s >/dev/null ||
   echo "kubectl-compare: deployment shell not ready; exec cases will fail" >&2
 SHELL_POD=$(real -n kc-compare get pods -l app=shell -o jsonpath='{.items[0].metadata.name}')
@@ -153,6 +153,8 @@ same "cp both remote" -- cp "$SHELL_POD:/a" "$SHELL_POD:/b"
 same "cp missing local source" -- cp "$WORK/nope" "$SHELL_POD:/tmp/x"
 same "cp to pod" -- cp "$WORK/exec-stdin" "$SHELL_POD:/tmp/"
 same "exec reads what cp wrote" -- exec "$SHELL_POD" -- cat /tmp/exec-stdin
+port_forward_case "port-forward deploy :8080" deploy/shell :8080
+port_forward_case "port-forward pod 8080" "pod/$SHELL_POD" 18480:8080
 mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image="$RUN_IMAGE" --restart=Never -- sh -c 'read x; echo "got $x"; exit 5'
 mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"
 mut "run -i --dry-run" -- run t -i --image="$RUN_IMAGE" --dry-run=client

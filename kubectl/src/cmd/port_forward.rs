@@ -121,9 +121,11 @@ pub async fn run(ctx: &Ctx, a: PortForwardArgs) -> Result<()> {
             let listener = match TcpListener::bind(SocketAddr::new(*ip, port)).await {
                 Ok(l) => l,
                 Err(_) if addresses.len() > 1 => continue,
-                Err(e) => return Err(KubectlError::usage(format!(
+                Err(e) => {
+                    return Err(KubectlError::usage(format!(
                     "unable to listen on any of the requested ports: [{{{local} {remote}}}]: {e}"
-                ))),
+                )))
+                }
             };
             let actual = listener.local_addr().map(|a| a.port()).unwrap_or(port);
             // Port 0 picks one; every address then uses the same.
@@ -264,18 +266,23 @@ async fn relay(conn: TcpStream, forward: Forward, local: u16, remote: u16) {
             }
         })
     };
-    let reporter = tokio::spawn(async move {
-        let mut message = Vec::new();
-        while let Some(StreamEvent::Data(bytes)) = errors.recv().await {
-            message.extend_from_slice(&bytes);
-        }
-        if !message.is_empty() {
-            eprintln!(
-                "an error occurred forwarding {local} -> {remote}: {}",
-                String::from_utf8_lossy(&message).trim_end()
-            );
-        }
-    });
+    let reporter = {
+        let tunnel = tunnel.clone();
+        tokio::spawn(async move {
+            let mut message = Vec::new();
+            while let Some(StreamEvent::Data(bytes)) = errors.recv().await {
+                message.extend_from_slice(&bytes);
+            }
+            if !message.is_empty() {
+                eprintln!(
+                    "an error occurred forwarding {local} -> {remote}: {}",
+                    String::from_utf8_lossy(&message).trim_end()
+                );
+                // As kubectl 1.31+: a failed connection ends the whole port-forward.
+                tunnel.close();
+            }
+        })
+    };
     while let Some(StreamEvent::Data(bytes)) = data.recv().await {
         if to_local.write_all(&bytes).await.is_err() {
             break;

@@ -41,7 +41,7 @@ pub struct Tunnel {
     routes: Routes,
     next_stream: Arc<AtomicU32>,
     next_request: Arc<AtomicU32>,
-    done: watch::Receiver<bool>,
+    done: Arc<watch::Sender<bool>>,
 }
 
 /// The two streams of one forwarded connection.
@@ -72,7 +72,7 @@ impl Tunnel {
         let (ours, pumped) = tokio::io::duplex(256 * 1024);
         tokio::spawn(pump(ws, pumped));
         let (read_half, write_half) = tokio::io::split(ours);
-        let (done_tx, done) = watch::channel(false);
+        let done = Arc::new(watch::channel(false).0);
         let tunnel = Tunnel {
             writer: Arc::new(Mutex::new(spdy::Writer::new(write_half))),
             routes: Arc::default(),
@@ -80,11 +80,7 @@ impl Tunnel {
             next_request: Arc::new(AtomicU32::new(0)),
             done,
         };
-        tokio::spawn(
-            tunnel
-                .clone()
-                .dispatch(spdy::Reader::new(read_half), done_tx),
-        );
+        tokio::spawn(tunnel.clone().dispatch(spdy::Reader::new(read_half)));
         Ok(tunnel)
     }
 
@@ -137,18 +133,19 @@ impl Tunnel {
     }
 
     /// Resolves when the connection to the apiserver is gone (every stream has then seen
-    /// `Closed`).
+    /// `Closed`) or [`Tunnel::close`] was called.
     pub async fn closed(&self) {
-        let mut done = self.done.clone();
+        let mut done = self.done.subscribe();
         let _ = done.wait_for(|d| *d).await;
     }
 
+    /// Ends the port-forward: upstream's kubectl stops at the first forwarding error.
+    pub fn close(&self) {
+        self.done.send_replace(true);
+    }
+
     /// Routes the peer's frames to their streams until the connection ends.
-    async fn dispatch(
-        self,
-        mut reader: spdy::Reader<ReadHalf<DuplexStream>>,
-        done: watch::Sender<bool>,
-    ) {
+    async fn dispatch(self, mut reader: spdy::Reader<ReadHalf<DuplexStream>>) {
         while let Ok(Some(frame)) = reader.next().await {
             match frame {
                 Frame::Data { stream, data, fin } => {
@@ -180,7 +177,7 @@ impl Tunnel {
         for (_, tx) in self.routes.lock().await.drain() {
             let _ = tx.send(StreamEvent::Closed);
         }
-        let _ = done.send(true);
+        self.close();
     }
 }
 
