@@ -3,6 +3,7 @@
 //! Lease-based leader election, resource quantities and what an object charges to a
 //! ResourceQuota.
 
+pub mod atomic_file;
 pub mod duration;
 pub mod leader_election;
 pub mod logging;

@@ -350,39 +350,12 @@ pub fn write_key_pem(path: &Path, pem: &str) -> Result<(), PkiError> {
     write_with_mode(path, pem.as_bytes(), 0o600)
 }
 
-/// Write `contents` to a temporary sibling and rename it over `path`, so a reader never sees
-/// a half-written key and an interrupted run leaves the old file intact.
+/// [`crate::atomic_file::write`], with the path in the error.
 fn write_with_mode(path: &Path, contents: &[u8], mode: u32) -> Result<(), PkiError> {
-    let io = |source| PkiError::Io {
+    crate::atomic_file::write(path, contents, mode).map_err(|source| PkiError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(io)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(&tmp).map_err(io)?;
-    file.write_all(contents).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    #[cfg(unix)]
-    {
-        // `mode` on open is masked by the umask and ignored for an existing file.
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(mode)).map_err(io)?;
-    }
-    fs::rename(&tmp, path).map_err(io)
+    })
 }
 
 #[cfg(test)]

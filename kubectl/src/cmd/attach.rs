@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::Value;
 
 use super::attachable::{container_for, pod_for};
-use super::exec::{pod_running_timeout, refuse_completed, run_session, tty_usable};
+use super::exec::{pod_running_timeout, refuse_completed, run_session, tty_usable, StreamArgs};
 use super::{out, Ctx};
 use crate::client::{q, ApiClient};
 use crate::error::{KubectlError, Result};
@@ -17,22 +17,8 @@ use crate::remote::{Errors, Input, Output, Session};
 pub struct AttachArgs {
     /// POD, TYPE/NAME, or TYPE NAME.
     args: Vec<String>,
-    /// Container name. If omitted, use the kubectl.kubernetes.io/default-container
-    /// annotation, else the first container in the pod.
-    #[arg(short = 'c', long)]
-    container: Option<String>,
-    /// Pass stdin to the container.
-    #[arg(short = 'i', long)]
-    stdin: bool,
-    /// Stdin is a TTY.
-    #[arg(short = 't', long)]
-    tty: bool,
-    /// Only print output from the remote session.
-    #[arg(short = 'q', long)]
-    quiet: bool,
-    /// How long to wait until at least one pod is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
-    pod_running_timeout: String,
+    #[command(flatten)]
+    streams: StreamArgs,
 }
 
 /// Runs `kubectl attach`.
@@ -53,16 +39,17 @@ pub async fn run(ctx: &Ctx, a: AttachArgs) -> Result<()> {
             )))
         }
     };
-    let timeout = pod_running_timeout(&a.pod_running_timeout)?;
+    let s = a.streams;
+    let timeout = pod_running_timeout(&s.pod_running_timeout)?;
     let client = ctx.client().await?;
     let ns = client.namespace.clone();
     let pod = pod_for(&client, &ns, &target, timeout).await?;
     refuse_completed(&pod, "attach")?;
     let options = AttachOptions {
-        container: a.container,
-        stdin: a.stdin,
-        tty: a.tty,
-        quiet: a.quiet,
+        container: s.container,
+        stdin: s.stdin,
+        tty: s.tty,
+        quiet: s.quiet,
     };
     attach(&client, &pod, options).await
 }

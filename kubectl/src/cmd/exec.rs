@@ -12,27 +12,34 @@ use crate::client::q;
 use crate::error::{KubectlError, Result};
 use crate::remote::{self, terminal, Errors, Input, Output, Session};
 
+/// The stream flags `exec` and `attach` share (upstream's StreamOptions).
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Container name. If omitted, use the kubectl.kubernetes.io/default-container
+    /// annotation, else the first container in the pod.
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    /// Pass stdin to the container.
+    #[arg(short = 'i', long)]
+    pub stdin: bool,
+    /// Stdin is a TTY.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Only print output from the remote session.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// How long to wait until at least one pod is running (e.g. 5s, 2m).
+    #[arg(long, default_value = "1m0s")]
+    pub pod_running_timeout: String,
+}
+
 /// `kubectl exec`
 #[derive(Debug, Args)]
 pub struct ExecArgs {
     /// POD or TYPE/NAME.
     args: Vec<String>,
-    /// Container name. If omitted, use the kubectl.kubernetes.io/default-container
-    /// annotation, else the first container in the pod.
-    #[arg(short = 'c', long)]
-    container: Option<String>,
-    /// Pass stdin to the container.
-    #[arg(short = 'i', long)]
-    stdin: bool,
-    /// Stdin is a TTY.
-    #[arg(short = 't', long)]
-    tty: bool,
-    /// Only print output from the remote session.
-    #[arg(short = 'q', long)]
-    quiet: bool,
-    /// How long to wait until at least one pod is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
-    pod_running_timeout: String,
+    #[command(flatten)]
+    streams: StreamArgs,
     /// The command and its arguments, after `--`.
     #[arg(last = true)]
     command: Vec<String>,
@@ -40,6 +47,7 @@ pub struct ExecArgs {
 
 /// Runs `kubectl exec`.
 pub async fn run(ctx: &Ctx, a: ExecArgs) -> Result<()> {
+    let s = &a.streams;
     if a.args.len() > 1 {
         return Err(KubectlError::usage(
             "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples",
@@ -55,21 +63,21 @@ pub async fn run(ctx: &Ctx, a: ExecArgs) -> Result<()> {
             "you must specify at least one command for the container",
         ));
     }
-    let timeout = pod_running_timeout(&a.pod_running_timeout)?;
+    let timeout = pod_running_timeout(&s.pod_running_timeout)?;
     let client = ctx.client().await?;
     let ns = client.namespace.clone();
     let pod = pod_for(&client, &ns, target, timeout).await?;
     refuse_completed(&pod, "exec into")?;
     // An explicit container goes to the server unchecked, as upstream: its answer names
     // the problem.
-    let container = match a.container.as_deref().filter(|c| !c.is_empty()) {
+    let container = match s.container.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => c.to_string(),
-        None => container_for(&pod, None, a.quiet)?,
+        None => container_for(&pod, None, s.quiet)?,
     };
-    let tty = a.tty && a.stdin && tty_usable(a.quiet);
-    let path = exec_path(&pod, &container, &a.command, a.stdin, tty);
+    let tty = s.tty && s.stdin && tty_usable(s.quiet);
+    let path = exec_path(&pod, &container, &a.command, s.stdin, tty);
     let session = Session {
-        input: if a.stdin { Input::Stdin } else { Input::None },
+        input: if s.stdin { Input::Stdin } else { Input::None },
         output: Output::Stdout,
         errors: if tty { Errors::None } else { Errors::Stderr },
         tty,

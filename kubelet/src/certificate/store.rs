@@ -74,22 +74,9 @@ impl ClientCertStore {
     }
 }
 
-/// Writes `contents` to `path` with mode 0600 through a temporary sibling and a rename.
+/// Writes `contents` to `path` with mode 0600, whole or not at all.
 pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), CertificateError> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("partial");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(CertificateError::io(&tmp))?;
-    f.write_all(contents)
-        .and_then(|()| f.sync_all())
-        .map_err(CertificateError::io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(CertificateError::io(path))
+    common::atomic_file::write(path, contents, 0o600).map_err(CertificateError::io(path))
 }
 
 /// The DER certificates in a PEM buffer (other blocks, such as the key, are skipped).
