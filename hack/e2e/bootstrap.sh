@@ -122,8 +122,9 @@ log "ok: cluster-info signed for token $TOKEN_ID"
 
 # ca_key_opens OUT — counts every open of the CA key into OUT (inotify) until killed; the
 # controller-manager read it at start, nothing may read it while the workers join.
+# (`exec`: the background job's pid is then python's own, so killing it stops the watcher.)
 ca_key_watch() {
-  python3 - "$PKI/ca.key" "$1" <<'PY'
+  exec python3 - "$PKI/ca.key" "$1" <<'PY'
 import ctypes, os, signal, sys
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
 IN_OPEN = 0x20

@@ -103,9 +103,19 @@ fn csr_object(name: &str, pem: &str, signer: &str, usages: &[&str]) -> Value {
 }
 
 fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<String> {
+    // A discovery cache of this cluster's own: ~/.kube/cache is keyed by host:port, and an
+    // earlier apiserver on the same port (one without the CSR API) would answer for it for
+    // hours.
+    let kubeconfig = cluster.kubeconfig_path();
+    let cache = kubeconfig
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("kubectl-cache");
     let out = Command::new("/usr/bin/kubectl")
         .arg("--kubeconfig")
-        .arg(cluster.kubeconfig_path())
+        .arg(&kubeconfig)
+        .arg("--cache-dir")
+        .arg(&cache)
         .args(args)
         .output()?;
     if !out.status.success() {

@@ -146,8 +146,11 @@ same "exec without command" -- exec deploy/shell
 same "exec command without --" -- exec deploy/shell ls
 same "attach missing container" -- attach deploy/shell -c nope
 same "attach missing pod" -- attach nope
-same "cp from pod (file)" -- cp "$SHELL_POD:/etc/hostname" "$WORK/cp-hostname"
-same "cp from pod (dir)" -- cp "$SHELL_POD:/etc" "$WORK/cp-etc"
+# Remote paths relative to the container's working directory (/): with an absolute one tar
+# notes "removing leading '/'" on stderr, which the real kubectl prints or loses depending on
+# which of its stream goroutines finishes first.
+same "cp from pod (file)" -- cp "$SHELL_POD:etc/hostname" "$WORK/cp-hostname"
+same "cp from pod (dir)" -- cp "$SHELL_POD:etc" "$WORK/cp-etc"
 same "cp both local" -- cp "$WORK/a" "$WORK/b"
 same "cp both remote" -- cp "$SHELL_POD:/a" "$SHELL_POD:/b"
 same "cp missing local source" -- cp "$WORK/nope" "$SHELL_POD:/tmp/x"
