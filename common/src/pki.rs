@@ -10,7 +10,6 @@
 //! (kubectl) and OpenSSL (the Python client).
 
 use std::fs;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -19,6 +19,7 @@ pub mod kube_proxy;
 pub mod kubelet;
 pub mod proc_stats;
 pub mod process;
+pub mod real_kubectl;
 pub mod scheduler;
 
 use std::net::IpAddr;
@@ -251,6 +252,11 @@ impl TestCluster {
     /// A kubeconfig for the admin user (context `rudder`), for kubectl or the Python client.
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// The real kubectl as the admin, with a discovery cache of this cluster's own.
+    pub fn real_kubectl(&self) -> real_kubectl::RealKubectl {
+        real_kubectl::RealKubectl::new(&self.kubeconfig)
     }
 
     /// The directory holding the PKI, logs and etcd data.

@@ -6,10 +6,9 @@
 //! extension-apiserver-authentication ConfigMap — and the real `kubectl top` prints them.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use common::pki::Ca;
 use integration_tests::containerd::Containerd;
 use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod};
@@ -39,19 +38,7 @@ fn pod_cpu(metrics: &Value) -> Option<u64> {
 }
 
 fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<String> {
-    let out = Command::new("/usr/bin/kubectl")
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig_path())
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "kubectl {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    cluster.real_kubectl().run(args)
 }
 
 fn manifest(name: &str) -> PathBuf {

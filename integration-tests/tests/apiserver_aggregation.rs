@@ -414,11 +414,9 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     assert_eq!(v1["resources"][0]["responseKind"]["kind"], "Widget");
 
     // The real kubectl sees the group through discovery.
-    let out = std::process::Command::new("/usr/bin/kubectl")
-        .arg("--kubeconfig")
-        .arg(cluster.kubeconfig_path())
-        .args(["api-resources", "--api-group", GROUP, "--no-headers"])
-        .output()?;
+    let out = cluster
+        .real_kubectl()
+        .output(&["api-resources", "--api-group", GROUP, "--no-headers"])?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -263,9 +263,8 @@ async fn service_accounts_are_impersonated_per_namespace() -> Result<()> {
 
 #[tokio::test]
 async fn kubectl_as_and_as_group() -> Result<()> {
-    let kubectl_bin = "/usr/bin/kubectl";
-    if !std::path::Path::new(kubectl_bin).exists() {
-        eprintln!("skipping: {kubectl_bin} is not installed");
+    if !integration_tests::real_kubectl::installed() {
+        eprintln!("skipping: {} is not installed", integration_tests::real_kubectl::PATH);
         return Ok(());
     }
     let cluster = TestCluster::start_with_args(&[MODES]).await?;
@@ -288,12 +287,8 @@ async fn kubectl_as_and_as_group() -> Result<()> {
             "rudder",
         ),
     )?;
-    let kubectl = |args: &[&str]| {
-        std::process::Command::new(kubectl_bin)
-            .arg(format!("--kubeconfig={}", kubeconfig.display()))
-            .args(args)
-            .output()
-    };
+    let alice = integration_tests::real_kubectl::RealKubectl::new(&kubeconfig);
+    let kubectl = |args: &[&str]| alice.output(args);
     let mut last = String::new();
     for _ in 0..100 {
         let out = kubectl(&[

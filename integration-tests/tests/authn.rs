@@ -582,16 +582,20 @@ async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()>
 
 // ---- real kubectl
 
-fn kubectl(args: &[&str]) -> Result<std::process::Output> {
-    Ok(std::process::Command::new("kubectl")
+/// The real kubectl with no kubeconfig of its own (each call passes one, or a server and
+/// token), and a discovery cache private to `cluster` (see [`integration_tests::real_kubectl`]).
+fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<std::process::Output> {
+    Ok(std::process::Command::new(integration_tests::real_kubectl::PATH)
         .env("KUBECONFIG", "/dev/null")
+        .arg("--cache-dir")
+        .arg(cluster.dir().join("kubectl-cache"))
         .args(args)
         .output()?)
 }
 
 #[tokio::test]
 async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
-    if !Path::new("/usr/bin/kubectl").exists() {
+    if !integration_tests::real_kubectl::installed() {
         eprintln!("kubectl not installed; skipping");
         return Ok(());
     }
@@ -600,13 +604,13 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     create_service_account(&cluster, "authn-g", "default").await?;
     let kubeconfig = format!("--kubeconfig={}", cluster.kubeconfig_path().display());
 
-    let out = kubectl(&[&kubeconfig, "auth", "whoami"])?;
+    let out = kubectl(&cluster, &[&kubeconfig, "auth", "whoami"])?;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
     assert!(text.contains("kubernetes-admin"), "{text}");
     assert!(text.contains("system:masters"), "{text}");
 
-    let out = kubectl(&[&kubeconfig, "-n", "authn-g", "create", "token", "default"])?;
+    let out = kubectl(&cluster, &[&kubeconfig, "-n", "authn-g", "create", "token", "default"])?;
     assert!(out.status.success(), "{out:?}");
     let token = String::from_utf8(out.stdout)?.trim().to_string();
     assert_eq!(token.split('.').count(), 3, "{token}");
@@ -616,7 +620,7 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     let server = format!("--server={}", cluster.base_url());
     let ca_flag = format!("--certificate-authority={}", ca.display());
     let token_flag = format!("--token={token}");
-    let out = kubectl(&[
+    let out = kubectl(&cluster, &[
         &server,
         &ca_flag,
         &token_flag,
@@ -637,7 +641,7 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
         .post_json("/api/v1/namespaces/authn-g/pods", &pod("web"))
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{p}");
-    let out = kubectl(&[
+    let out = kubectl(&cluster, &[
         &kubeconfig,
         "-n",
         "authn-g",

@@ -228,12 +228,8 @@ async fn view_binding_in_one_namespace_and_reviews_agree() -> Result<()> {
                 "rudder",
             ),
         )?;
-        let kubectl = |args: &[&str]| {
-            std::process::Command::new("/usr/bin/kubectl")
-                .arg(format!("--kubeconfig={}", kubeconfig.display()))
-                .args(args)
-                .output()
-        };
+        let alice = integration_tests::real_kubectl::RealKubectl::new(&kubeconfig);
+        let kubectl = |args: &[&str]| alice.output(args);
         let yes = kubectl(&["auth", "can-i", "list", "pods", "-n", "team-a"])?;
         assert_eq!(
             String::from_utf8_lossy(&yes.stdout).trim(),

@@ -103,29 +103,7 @@ fn csr_object(name: &str, pem: &str, signer: &str, usages: &[&str]) -> Value {
 }
 
 fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<String> {
-    // A discovery cache of this cluster's own: ~/.kube/cache is keyed by host:port, and an
-    // earlier apiserver on the same port (one without the CSR API) would answer for it for
-    // hours.
-    let kubeconfig = cluster.kubeconfig_path();
-    let cache = kubeconfig
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join("kubectl-cache");
-    let out = Command::new("/usr/bin/kubectl")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "kubectl {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    cluster.real_kubectl().run(args)
 }
 
 fn causes(body: &Value) -> Vec<String> {

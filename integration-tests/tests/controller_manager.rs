@@ -422,13 +422,7 @@ async fn mark_ready(cluster: &TestCluster, app: &str) -> Result<()> {
 }
 
 fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<std::process::Output> {
-    Ok(std::process::Command::new("kubectl")
-        .arg(format!(
-            "--kubeconfig={}",
-            cluster.kubeconfig_path().display()
-        ))
-        .args(args)
-        .output()?)
+    cluster.real_kubectl().output(args)
 }
 
 #[tokio::test]

@@ -812,27 +812,13 @@ async fn bad_requests_get_upstream_statuses() -> Result<()> {
 /// The real kubectl (client-go, HTTP/2) reads logs and raw node-proxy paths through the relay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_kubectl_reads_logs_and_node_proxy() -> Result<()> {
-    let kubectl = std::path::Path::new("/usr/bin/kubectl");
-    if !kubectl.is_file() {
+    if !integration_tests::real_kubectl::installed() {
         eprintln!("skipping: /usr/bin/kubectl not installed");
         return Ok(());
     }
     let s = setup().await?;
     let run = |args: &[&str]| -> Result<String> {
-        let out = std::process::Command::new(kubectl)
-            .arg(format!(
-                "--kubeconfig={}",
-                s.cluster.kubeconfig_path().display()
-            ))
-            .args(args)
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "kubectl {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        s.cluster.real_kubectl().run(args)
     };
     let logs = tokio::task::block_in_place(|| run(&["logs", "web", "--tail=3"]))?;
     assert_eq!(logs, "hello from app\n");
