@@ -26,6 +26,7 @@ pub mod generators;
 pub mod get;
 pub mod label;
 pub mod logs;
+pub mod overrides;
 pub mod patch;
 pub mod port_forward;
 pub mod rollout;

@@ -75,6 +75,12 @@ pub struct RunArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     dry_run: Option<String>,
+    /// An inline JSON override for the generated object, applied as --override-type says.
+    #[arg(long)]
+    overrides: Option<String>,
+    /// The method used to override the generated object: json, merge, or strategic.
+    #[arg(long, default_value = "merge")]
+    override_type: String,
     /// Arguments (or the command with --command) after `--`.
     #[arg(last = true)]
     args: Vec<String>,
@@ -124,6 +130,9 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         if let Some(c) = pod["spec"]["containers"][0].as_object_mut() {
             c.remove("stdinOnce");
         }
+    }
+    if let Some(overrides) = a.overrides.as_deref().filter(|o| !o.is_empty()) {
+        pod = super::overrides::apply(&pod, overrides, &a.override_type)?;
     }
     let format = OutputFormat::parse(a.output.as_deref())?;
     let dry = DryRun::parse(a.dry_run.as_deref())?;

@@ -1,0 +1,197 @@
+//! `--overrides` / `--override-type` (upstream's OverrideOptions): an inline JSON document
+//! applied to an object a generator built, before it is sent.
+//!
+//! - `merge` (the default): an RFC 7386 JSON merge patch.
+//! - `json`: an RFC 6902 JSON patch (a list of operations).
+//! - `strategic`: a strategic merge patch on a Pod: like `merge`, except that the lists the
+//!   Pod schema gives a merge key (containers by name, ports by containerPort, …) merge their
+//!   elements by that key instead of being replaced. `$patch` directives are not read.
+
+use serde_json::{Map, Value};
+
+use crate::error::{KubectlError, Result};
+
+/// Lists a Pod's strategic merge patch merges element-wise, and the key that matches elements
+/// (from the Pod schema's `x-kubernetes-patch-merge-key`). Other lists are replaced.
+const POD_MERGE_KEYS: &[(&str, &str)] = &[
+    ("containers", "name"),
+    ("initContainers", "name"),
+    ("ephemeralContainers", "name"),
+    ("volumes", "name"),
+    ("env", "name"),
+    ("volumeMounts", "mountPath"),
+    ("volumeDevices", "devicePath"),
+    ("ports", "containerPort"),
+    ("imagePullSecrets", "name"),
+    ("hostAliases", "ip"),
+    ("resourceClaims", "name"),
+];
+
+/// Applies `overrides` to `obj` the way `override_type` says.
+pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
+    let parse = || -> Result<Value> {
+        serde_json::from_str(overrides)
+            .map_err(|e| KubectlError::usage(format!("unable to parse --overrides: {e}")))
+    };
+    match override_type {
+        "merge" => {
+            let mut merged = obj.clone();
+            json_patch::merge(&mut merged, &parse()?);
+            Ok(merged)
+        }
+        "json" => {
+            let patch: json_patch::Patch = serde_json::from_value(parse()?)
+                .map_err(|e| KubectlError::usage(format!("unable to parse --overrides: {e}")))?;
+            let mut patched = obj.clone();
+            json_patch::patch(&mut patched, &patch)
+                .map_err(|e| KubectlError::usage(format!("unable to apply --overrides: {e}")))?;
+            Ok(patched)
+        }
+        "strategic" => {
+            let mut merged = obj.clone();
+            strategic_merge(&mut merged, &parse()?);
+            Ok(merged)
+        }
+        other => Err(KubectlError::usage(format!(
+            "invalid override type: {other}"
+        ))),
+    }
+}
+
+/// Merges `patch` into `target`: objects key by key (`null` deletes), lists named in
+/// [`POD_MERGE_KEYS`] element by element, everything else replaced.
+fn strategic_merge(target: &mut Value, patch: &Value) {
+    let (Some(target_map), Some(patch_map)) = (target.as_object_mut(), patch.as_object()) else {
+        *target = patch.clone();
+        return;
+    };
+    for (key, value) in patch_map {
+        if value.is_null() {
+            target_map.remove(key);
+            continue;
+        }
+        let merge_key = POD_MERGE_KEYS
+            .iter()
+            .find(|(list, _)| list == key)
+            .map(|(_, k)| *k);
+        match (target_map.get_mut(key), merge_key) {
+            (Some(Value::Array(existing)), Some(merge_key)) if value.is_array() => {
+                merge_list(existing, value.as_array().into_iter().flatten(), merge_key)
+            }
+            (Some(existing), _) if existing.is_object() && value.is_object() => {
+                strategic_merge(existing, value)
+            }
+            _ => {
+                target_map.insert(key.clone(), without_nulls(value));
+            }
+        }
+    }
+}
+
+/// Merges each patch element into the element with the same `merge_key`, appending the rest.
+fn merge_list<'a>(
+    existing: &mut Vec<Value>,
+    patch: impl Iterator<Item = &'a Value>,
+    merge_key: &str,
+) {
+    for element in patch {
+        let key = element.get(merge_key);
+        match existing
+            .iter_mut()
+            .find(|e| key.is_some() && e.get(merge_key) == key)
+        {
+            Some(found) => strategic_merge(found, element),
+            None => existing.push(without_nulls(element)),
+        }
+    }
+}
+
+/// A new value from a patch: `null` members mean "absent", so they are dropped.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod() -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "labels": {"run": "web"}},
+               "spec": {"containers": [{"name": "web", "image": "busybox", "ports": [{"containerPort": 80}]}],
+                        "restartPolicy": "Always"}})
+    }
+
+    #[test]
+    fn merge_replaces_lists_and_deletes_nulls() {
+        let out = apply(
+            &pod(),
+            r#"{"spec":{"containers":[{"name":"other","image":"x"}],"restartPolicy":null,"terminationGracePeriodSeconds":1}}"#,
+            "merge",
+        )
+        .unwrap();
+        assert_eq!(
+            out["spec"]["containers"],
+            json!([{"name": "other", "image": "x"}])
+        );
+        assert!(out["spec"].get("restartPolicy").is_none());
+        assert_eq!(out["spec"]["terminationGracePeriodSeconds"], 1);
+    }
+
+    #[test]
+    fn strategic_merges_containers_by_name_and_appends_new_ones() {
+        let out = apply(
+            &pod(),
+            r#"{"spec":{"containers":[{"name":"web","stdin":true,"ports":[{"containerPort":81}]},{"name":"side","image":"y"}]}}"#,
+            "strategic",
+        )
+        .unwrap();
+        let containers = out["spec"]["containers"].as_array().unwrap();
+        assert_eq!(containers.len(), 2);
+        assert_eq!(
+            containers[0]["image"], "busybox",
+            "the generated fields stay"
+        );
+        assert_eq!(containers[0]["stdin"], true);
+        assert_eq!(
+            containers[0]["ports"],
+            json!([{"containerPort": 80}, {"containerPort": 81}])
+        );
+        assert_eq!(containers[1]["name"], "side");
+    }
+
+    #[test]
+    fn json_patch_operations_apply_in_order() {
+        let out = apply(
+            &pod(),
+            r#"[{"op":"replace","path":"/spec/containers/0/image","value":"nginx"},{"op":"add","path":"/metadata/labels/tier","value":"web"}]"#,
+            "json",
+        )
+        .unwrap();
+        assert_eq!(out["spec"]["containers"][0]["image"], "nginx");
+        assert_eq!(out["metadata"]["labels"]["tier"], "web");
+        let err = apply(&pod(), r#"[{"op":"remove","path":"/nope"}]"#, "json").unwrap_err();
+        assert!(
+            err.to_string().contains("unable to apply --overrides"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_json_and_unknown_types_are_usage_errors() {
+        assert!(apply(&pod(), "{not json", "merge").is_err());
+        let err = apply(&pod(), "{}", "other").unwrap_err();
+        assert!(
+            err.to_string().contains("invalid override type: other"),
+            "{err}"
+        );
+    }
+}
