@@ -13,8 +13,10 @@ const CONFLIST_NAME: &str = "10-rudder.conflist";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
-    #[error("pod CIDR {0:?} is not an IPv4 CIDR")]
+    #[error("pod CIDR {0:?} is not an IPv4 or IPv6 CIDR with room for pods")]
     BadCidr(String),
+    #[error("pod CIDRs {0:?}: at most one per IP family")]
+    TooManyCidrs(Vec<String>),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -22,28 +24,46 @@ pub enum NetworkError {
     },
 }
 
-/// The gateway (first host) address of an IPv4 CIDR.
-fn gateway(cidr: &str) -> Result<String, NetworkError> {
+/// The gateway (first host) address of a pod CIDR; the CIDR must leave room for pods.
+fn gateway(cidr: &str) -> Result<IpAddr, NetworkError> {
     let bad = || NetworkError::BadCidr(cidr.to_string());
-    let (addr, prefix) = cidr.split_once('/').ok_or_else(bad)?;
-    let addr: std::net::Ipv4Addr = addr.parse().map_err(|_| bad())?;
-    let prefix: u32 = prefix.parse().map_err(|_| bad())?;
-    if prefix > 30 {
-        return Err(bad());
+    let net: ipnet::IpNet = cidr.parse().map_err(|_| bad())?;
+    match net.trunc() {
+        ipnet::IpNet::V4(v4) if v4.prefix_len() <= 30 => {
+            Ok(IpAddr::V4((u32::from(v4.network()) + 1).into()))
+        }
+        ipnet::IpNet::V6(v6) if v6.prefix_len() <= 126 => {
+            Ok(IpAddr::V6((u128::from(v6.network()) + 1).into()))
+        }
+        _ => Err(bad()),
     }
-    let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
-    let network = u32::from(addr) & mask;
-    Ok(std::net::Ipv4Addr::from(network + 1).to_string())
 }
 
-/// The conflist for the node's pod CIDR: one bridge plugin with host-local IPAM (its own data
-/// dir under the kubelet's root), and portmap for hostPort mappings.
+/// The conflist for the node's pod CIDRs (`spec.podCIDRs`: one, or one per family on a
+/// dual-stack node): one bridge plugin with host-local IPAM handing each pod an address from
+/// every range (its own data dir under the kubelet's root), and portmap for hostPort
+/// mappings. The first CIDR's family is the pod's primary IP, as upstream orders podIPs.
 pub fn conflist(
     bridge: &str,
-    pod_cidr: &str,
+    pod_cidrs: &[String],
     ipam_dir: &Path,
 ) -> Result<serde_json::Value, NetworkError> {
-    let gateway = gateway(pod_cidr)?;
+    let mut ranges = Vec::new();
+    let mut routes = Vec::new();
+    let mut families = Vec::new();
+    for cidr in pod_cidrs {
+        let gateway = gateway(cidr)?;
+        if families.contains(&gateway.is_ipv4()) {
+            return Err(NetworkError::TooManyCidrs(pod_cidrs.to_vec()));
+        }
+        families.push(gateway.is_ipv4());
+        ranges.push(serde_json::json!([{"subnet": cidr, "gateway": gateway.to_string()}]));
+        routes
+            .push(serde_json::json!({"dst": if gateway.is_ipv4() { "0.0.0.0/0" } else { "::/0" }}));
+    }
+    if ranges.is_empty() {
+        return Err(NetworkError::BadCidr(String::new()));
+    }
     Ok(serde_json::json!({
         "cniVersion": "0.4.0",
         "name": "rudder",
@@ -57,8 +77,8 @@ pub fn conflist(
                 "ipam": {
                     "type": "host-local",
                     "dataDir": ipam_dir,
-                    "ranges": [[{"subnet": pod_cidr, "gateway": gateway}]],
-                    "routes": [{"dst": "0.0.0.0/0"}]
+                    "ranges": ranges,
+                    "routes": routes
                 }
             },
             {"type": "portmap", "capabilities": {"portMappings": true}}
@@ -71,11 +91,11 @@ pub fn conflist(
 pub fn write_conflist(
     conf_dir: &Path,
     bridge: &str,
-    pod_cidr: &str,
+    pod_cidrs: &[String],
     ipam_dir: &Path,
 ) -> Result<(), NetworkError> {
     let text =
-        serde_json::to_string_pretty(&conflist(bridge, pod_cidr, ipam_dir)?).unwrap_or_default();
+        serde_json::to_string_pretty(&conflist(bridge, pod_cidrs, ipam_dir)?).unwrap_or_default();
     let path = conf_dir.join(CONFLIST_NAME);
     if std::fs::read_to_string(&path).is_ok_and(|old| old == text) {
         return Ok(());
@@ -86,10 +106,7 @@ pub fn write_conflist(
     };
     std::fs::create_dir_all(conf_dir).map_err(io)?;
     std::fs::create_dir_all(ipam_dir).map_err(io)?;
-    let tmp = conf_dir.join(format!(".{CONFLIST_NAME}.tmp"));
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
-    Ok(())
+    common::atomic_file::write(&path, text.as_bytes(), 0o644).map_err(io)
 }
 
 /// Cluster DNS settings from the kubelet's flags.
@@ -211,13 +228,39 @@ mod tests {
 
     #[test]
     fn conflist_uses_the_cidr_gateway() {
-        let list = conflist("cbr1", "10.244.3.0/24", Path::new("/tmp/ipam")).unwrap();
+        let list = conflist("cbr1", &["10.244.3.0/24".into()], Path::new("/tmp/ipam")).unwrap();
         assert_eq!(list["plugins"][0]["bridge"], "cbr1");
-        let range = &list["plugins"][0]["ipam"]["ranges"][0][0];
-        assert_eq!(range["subnet"], "10.244.3.0/24");
-        assert_eq!(range["gateway"], "10.244.3.1");
-        assert!(conflist("b", "10.244.0.0", Path::new("/x")).is_err());
-        assert!(conflist("b", "fd00::/64", Path::new("/x")).is_err());
+        let ipam = &list["plugins"][0]["ipam"];
+        assert_eq!(ipam["ranges"].as_array().unwrap().len(), 1);
+        assert_eq!(ipam["ranges"][0][0]["subnet"], "10.244.3.0/24");
+        assert_eq!(ipam["ranges"][0][0]["gateway"], "10.244.3.1");
+        assert_eq!(ipam["routes"], serde_json::json!([{"dst": "0.0.0.0/0"}]));
+        assert!(conflist("b", &["10.244.0.0".into()], Path::new("/x")).is_err());
+        assert!(conflist("b", &["10.244.0.0/31".into()], Path::new("/x")).is_err());
+        assert!(conflist("b", &[], Path::new("/x")).is_err());
+    }
+
+    #[test]
+    fn dual_stack_conflist_has_a_range_and_default_route_per_family() {
+        let cidrs = [
+            "fd00:10:244:3::/64".to_string(),
+            "10.244.3.0/24".to_string(),
+        ];
+        let list = conflist("cbr1", &cidrs, Path::new("/tmp/ipam")).unwrap();
+        let ipam = &list["plugins"][0]["ipam"];
+        // The first CIDR's family comes first: host-local's first range is the pod's primary IP.
+        assert_eq!(ipam["ranges"][0][0]["subnet"], "fd00:10:244:3::/64");
+        assert_eq!(ipam["ranges"][0][0]["gateway"], "fd00:10:244:3::1");
+        assert_eq!(ipam["ranges"][1][0]["gateway"], "10.244.3.1");
+        assert_eq!(
+            ipam["routes"],
+            serde_json::json!([{"dst": "::/0"}, {"dst": "0.0.0.0/0"}])
+        );
+        let same_family = ["10.244.3.0/24".to_string(), "10.244.4.0/24".to_string()];
+        assert!(matches!(
+            conflist("b", &same_family, Path::new("/x")),
+            Err(NetworkError::TooManyCidrs(_))
+        ));
     }
 
     #[test]

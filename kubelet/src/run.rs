@@ -295,24 +295,27 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<()> {
         _ = &mut manager_task => anyhow::bail!("the pod manager stopped"),
         result = &mut server_task => anyhow::bail!("the kubelet server stopped: {result:?}"),
     };
-    let pod_cidr = node
-        .spec
-        .as_ref()
-        .and_then(|s| s.pod_cidr.clone())
-        .or(flags.pod_cidr.clone());
-    if let (Some(cidr), Some(_)) = (&pod_cidr, &fake) {
+    // spec.podCIDRs (one per family on a dual-stack node), else spec.podCIDR, else the flag.
+    let spec = node.spec.as_ref();
+    let pod_cidrs: Vec<String> = spec
+        .and_then(|s| s.pod_cidrs.clone())
+        .filter(|c| !c.is_empty())
+        .or_else(|| spec.and_then(|s| s.pod_cidr.clone()).map(|c| vec![c]))
+        .or_else(|| flags.pod_cidr.clone().map(|c| vec![c]))
+        .unwrap_or_default();
+    if let (Some(cidr), Some(_)) = (pod_cidrs.first(), &fake) {
         // Upstream's kubelet tells the runtime the node's CIDR; the fake hands out pod
-        // addresses from it. (containerd gets its CIDR from the conflist below instead.)
+        // addresses from it. (containerd gets its CIDRs from the conflist below instead.)
         set_runtime_pod_cidr(&runtime, cidr).await?;
     }
-    match &pod_cidr {
-        Some(cidr) => network::write_conflist(
+    match pod_cidrs.is_empty() {
+        false => network::write_conflist(
             &flags.cni_conf_dir,
             &flags.cni_bridge_name,
-            cidr,
+            &pod_cidrs,
             &flags.root_dir.join("cni-ipam"),
         )?,
-        None => {
+        true => {
             tracing::warn!("the node has no pod CIDR (set --pod-cidr): pods cannot get a network")
         }
     }
