@@ -315,6 +315,23 @@ async fn cluster_ip_and_node_port_follow_endpoints_and_survive_restarts() -> Res
         assert!(metrics.contains(metric), "{metric} in\n{metrics}");
     }
 
+    // On a host with IPv6, kube-proxy also owns `table ip6 kube-proxy` (upstream's second
+    // proxier); this IPv4-only Service has no rules there.
+    let ipv6_on = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        .is_ok_and(|v| v.trim() == "0");
+    if ipv6_on {
+        let out = std::process::Command::new("nft")
+            .args(["list", "table", "ip6", "kube-proxy"])
+            .output()?;
+        let ip6 = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && ip6.contains("chain services"),
+            "{ip6}"
+        );
+        assert!(ip6.contains("type ipv6_addr"), "{ip6}");
+        assert!(!ip6.contains(&format!("__{}/8080", pod_ips[0])), "{ip6}");
+    }
+
     // Down to one endpoint: every request still succeeds, all on web-0; the other pods'
     // endpoint chains are gone.
     set_app_label(&cluster, "web-1", "retired").await?;

@@ -3,7 +3,7 @@
 //! the [`ChangeTracker`] that tells the sync loop something changed and since when.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -11,7 +11,9 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use tokio::sync::Notify;
 
-use crate::model::{Endpoint, Protocol, ProxyModel, ServicePort, ServicePortName};
+use ipnet::IpNet;
+
+use crate::model::{Endpoint, IpFamily, Protocol, ProxyModel, ServicePort, ServicePortName};
 
 /// The label tying an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -21,15 +23,28 @@ pub const TRIGGER_TIME_ANNOTATION: &str = "endpoints.kubernetes.io/last-change-t
 /// Upstream's default `sessionAffinityConfig.clientIP.timeoutSeconds` (3 hours).
 const DEFAULT_AFFINITY_TIMEOUT: u32 = 10800;
 
-fn parse_v4(s: &str) -> Option<Ipv4Addr> {
-    s.parse().ok()
+/// `s` as an address of `family`; anything else (another family, garbage, `None`) is skipped.
+fn parse_ip(family: IpFamily, s: &str) -> Option<IpAddr> {
+    s.trim()
+        .parse::<IpAddr>()
+        .ok()
+        .filter(|ip| IpFamily::of(ip) == family)
+}
+
+/// The Service's cluster IP of `family`: from `spec.clusterIPs` (dual-stack Services list one
+/// per family, primary first), else `spec.clusterIP` (objects written before `clusterIPs`).
+fn cluster_ip(family: IpFamily, spec: &k8s_openapi::api::core::v1::ServiceSpec) -> Option<IpAddr> {
+    match spec.cluster_ips.as_deref() {
+        Some(ips) if !ips.is_empty() => ips.iter().find_map(|s| parse_ip(family, s)),
+        _ => spec.cluster_ip.as_deref().and_then(|s| parse_ip(family, s)),
+    }
 }
 
 /// Endpoints of one Service, by (port name, protocol), deduplicated across slices.
 type SliceEndpoints = HashMap<(String, Protocol), Vec<Endpoint>>;
 
-fn slice_endpoints(slice: &EndpointSlice, into: &mut SliceEndpoints) {
-    if slice.address_type != "IPv4" {
+fn slice_endpoints(family: IpFamily, slice: &EndpointSlice, into: &mut SliceEndpoints) {
+    if slice.address_type != family.k8s() {
         return;
     }
     for port in slice.ports.iter().flatten() {
@@ -43,7 +58,7 @@ fn slice_endpoints(slice: &EndpointSlice, into: &mut SliceEndpoints) {
             .entry((port.name.clone().unwrap_or_default(), protocol))
             .or_default();
         for ep in &slice.endpoints {
-            let Some(ip) = ep.addresses.first().and_then(|a| parse_v4(a)) else {
+            let Some(ip) = ep.addresses.first().and_then(|a| parse_ip(family, a)) else {
                 continue;
             };
             if list.iter().any(|e| e.ip == ip && e.port == number) {
@@ -63,9 +78,11 @@ fn slice_endpoints(slice: &EndpointSlice, into: &mut SliceEndpoints) {
     }
 }
 
-/// Build the Service ports of `services` with the endpoints from `slices`. Services of type
-/// ExternalName, headless Services and non-IPv4 addresses contribute nothing.
+/// Build the `family` half of the Service ports of `services` with the endpoints from
+/// `slices` of that `addressType`. Services of type ExternalName, headless Services, Services
+/// without a cluster IP of `family`, and addresses of the other family contribute nothing.
 pub fn service_ports<'a>(
+    family: IpFamily,
     services: impl IntoIterator<Item = &'a Service>,
     slices: impl IntoIterator<Item = &'a EndpointSlice>,
 ) -> BTreeMap<ServicePortName, ServicePort> {
@@ -80,7 +97,11 @@ pub fn service_ports<'a>(
             continue;
         };
         let ns = slice.metadata.namespace.clone().unwrap_or_default();
-        slice_endpoints(slice, by_service.entry((ns, svc.clone())).or_default());
+        slice_endpoints(
+            family,
+            slice,
+            by_service.entry((ns, svc.clone())).or_default(),
+        );
     }
 
     let mut out = BTreeMap::new();
@@ -91,7 +112,7 @@ pub fn service_ports<'a>(
         if spec.type_.as_deref() == Some("ExternalName") {
             continue;
         }
-        let Some(cluster_ip) = spec.cluster_ip.as_deref().and_then(parse_v4) else {
+        let Some(cluster_ip) = cluster_ip(family, spec) else {
             continue;
         };
         let namespace = svc.metadata.namespace.clone().unwrap_or_default();
@@ -105,31 +126,32 @@ pub fn service_ports<'a>(
                 .filter(|t| *t > 0)
                 .unwrap_or(DEFAULT_AFFINITY_TIMEOUT)
         });
-        let external_ips: Vec<Ipv4Addr> = spec
+        let external_ips: Vec<IpAddr> = spec
             .external_ips
             .iter()
             .flatten()
-            .filter_map(|s| parse_v4(s))
+            .filter_map(|s| parse_ip(family, s))
             .collect();
-        let load_balancer_ips: Vec<Ipv4Addr> = if spec.type_.as_deref() == Some("LoadBalancer") {
+        let load_balancer_ips: Vec<IpAddr> = if spec.type_.as_deref() == Some("LoadBalancer") {
             svc.status
                 .as_ref()
                 .and_then(|s| s.load_balancer.as_ref())
                 .and_then(|lb| lb.ingress.as_ref())
                 .into_iter()
                 .flatten()
-                .filter_map(|i| i.ip.as_deref().and_then(parse_v4))
+                .filter_map(|i| i.ip.as_deref().and_then(|ip| parse_ip(family, ip)))
                 .collect()
         } else {
             Vec::new()
         };
         // Invalid ranges are refused by the apiserver's validation; any that slip through
         // are skipped rather than failing the whole sync.
-        let source_ranges: Vec<ipnet::Ipv4Net> = spec
+        let source_ranges: Vec<IpNet> = spec
             .load_balancer_source_ranges
             .iter()
             .flatten()
-            .filter_map(|r| r.trim().parse::<ipnet::Ipv4Net>().ok())
+            .filter_map(|r| r.trim().parse::<IpNet>().ok())
+            .filter(|n| IpFamily::of_net(n) == family)
             .map(|n| n.trunc())
             .collect();
         let health_check_node_port = spec
@@ -186,26 +208,36 @@ pub fn service_ports<'a>(
 pub struct NodeSettings {
     /// See [`ProxyModel::node_name`].
     pub node_name: String,
-    /// See [`ProxyModel::cluster_cidrs`].
-    pub cluster_cidrs: Vec<ipnet::Ipv4Net>,
+    /// `--cluster-cidr`, both families (each model gets its own family's ranges).
+    pub cluster_cidrs: Vec<IpNet>,
     /// See [`ProxyModel::masquerade_all`].
     pub masquerade_all: bool,
-    /// See [`ProxyModel::nodeport_addresses`].
-    pub nodeport_addresses: Vec<ipnet::Ipv4Net>,
+    /// `--nodeport-addresses`, both families. A family with no range of its own answers on
+    /// every local address, as upstream's `NodePortAddresses` does.
+    pub nodeport_addresses: Vec<IpNet>,
 }
 
-/// The full model from the informers' current contents.
+fn of_family(family: IpFamily, nets: &[IpNet]) -> Vec<IpNet> {
+    nets.iter()
+        .filter(|n| IpFamily::of_net(n) == family)
+        .copied()
+        .collect()
+}
+
+/// The `family` model from the informers' current contents.
 pub fn build_model<'a>(
     settings: &NodeSettings,
+    family: IpFamily,
     services: impl IntoIterator<Item = &'a Service>,
     slices: impl IntoIterator<Item = &'a EndpointSlice>,
 ) -> ProxyModel {
     ProxyModel {
+        family,
         node_name: settings.node_name.clone(),
-        cluster_cidrs: settings.cluster_cidrs.clone(),
+        cluster_cidrs: of_family(family, &settings.cluster_cidrs),
         masquerade_all: settings.masquerade_all,
-        nodeport_addresses: settings.nodeport_addresses.clone(),
-        services: service_ports(services, slices),
+        nodeport_addresses: of_family(family, &settings.nodeport_addresses),
+        services: service_ports(family, services, slices),
     }
 }
 
@@ -303,16 +335,19 @@ mod tests {
             "ports": [{"name": "http", "port": 9999}],
             "endpoints": [{"addresses": ["10.244.9.9"]}]
         }));
-        let ports = service_ports([&svc], [&s1, &other]);
+        let ports = service_ports(IpFamily::V4, [&svc], [&s1, &other]);
         assert_eq!(ports.len(), 2);
         let http = ports
             .iter()
             .find(|(k, _)| k.port == "http")
             .map(|(_, v)| v)
             .unwrap();
-        assert_eq!(http.cluster_ip, Some(Ipv4Addr::new(10, 96, 0, 20)));
+        assert_eq!(http.cluster_ip, Some("10.96.0.20".parse().unwrap()));
         assert_eq!(http.node_port, Some(30080));
-        assert_eq!(http.load_balancer_ips, vec![Ipv4Addr::new(127, 0, 0, 100)]);
+        assert_eq!(
+            http.load_balancer_ips,
+            vec!["127.0.0.100".parse::<IpAddr>().unwrap()]
+        );
         assert!(http.external_policy_local);
         assert_eq!(http.affinity_timeout, Some(10800));
         assert_eq!(
@@ -329,19 +364,123 @@ mod tests {
     }
 
     #[test]
+    fn dual_stack_service_splits_into_one_model_per_family() {
+        let svc = service(json!({
+            "metadata": {"namespace": "default", "name": "web"},
+            "spec": {"clusterIP": "10.96.0.20", "clusterIPs": ["10.96.0.20", "fd00:96::20"],
+                     "ipFamilies": ["IPv4", "IPv6"], "type": "LoadBalancer",
+                     "externalIPs": ["192.0.2.1", "2001:db8::1"],
+                     "loadBalancerSourceRanges": ["192.0.2.0/24", "2001:db8::/64"],
+                     "ports": [{"name": "http", "port": 80, "nodePort": 30080}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "127.0.0.100"}, {"ip": "fd00:1b::1"}]}}
+        }));
+        let v4 = slice(json!({
+            "metadata": {"namespace": "default", "name": "web-v4",
+                         "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4",
+            "ports": [{"name": "http", "port": 8080}],
+            "endpoints": [{"addresses": ["10.244.0.5"]}]
+        }));
+        let v6 = slice(json!({
+            "metadata": {"namespace": "default", "name": "web-v6",
+                         "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv6",
+            "ports": [{"name": "http", "port": 8080}],
+            "endpoints": [{"addresses": ["fd00:244::5"]}, {"addresses": ["10.244.0.9"]}]
+        }));
+        let four = service_ports(IpFamily::V4, [&svc], [&v4, &v6]);
+        let six = service_ports(IpFamily::V6, [&svc], [&v4, &v6]);
+        let (p4, p6) = (four.values().next().unwrap(), six.values().next().unwrap());
+        assert_eq!(p4.cluster_ip, Some("10.96.0.20".parse().unwrap()));
+        assert_eq!(p6.cluster_ip, Some("fd00:96::20".parse().unwrap()));
+        let ips = |eps: &[Endpoint]| eps.iter().map(|e| e.ip.to_string()).collect::<Vec<_>>();
+        assert_eq!(ips(&p4.endpoints), vec!["10.244.0.5"]);
+        assert_eq!(
+            ips(&p6.endpoints),
+            vec!["fd00:244::5"],
+            "an IPv4 address in an IPv6 slice is not an endpoint"
+        );
+        assert_eq!(
+            p6.external_ips,
+            vec!["2001:db8::1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            p6.load_balancer_ips,
+            vec!["fd00:1b::1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            p6.source_ranges,
+            vec!["2001:db8::/64".parse::<IpNet>().unwrap()]
+        );
+        assert_eq!(
+            p4.source_ranges,
+            vec!["192.0.2.0/24".parse::<IpNet>().unwrap()]
+        );
+        assert_eq!(
+            p6.node_port,
+            Some(30080),
+            "node ports exist in both families"
+        );
+    }
+
+    #[test]
+    fn single_stack_service_is_absent_from_the_other_family() {
+        let v6only = service(json!({"metadata": {"namespace": "d", "name": "s"},
+            "spec": {"clusterIP": "fd00:96::1", "clusterIPs": ["fd00:96::1"],
+                     "ipFamilies": ["IPv6"], "ports": [{"port": 443}]}}));
+        let legacy = service(json!({"metadata": {"namespace": "d", "name": "old"},
+            "spec": {"clusterIP": "10.96.0.7", "ports": [{"port": 443}]}}));
+        let six = service_ports(IpFamily::V6, [&v6only, &legacy], []);
+        assert_eq!(six.len(), 1);
+        assert_eq!(six.keys().next().unwrap().name, "s");
+        let four = service_ports(IpFamily::V4, [&v6only, &legacy], []);
+        assert_eq!(four.len(), 1);
+        assert_eq!(four.keys().next().unwrap().name, "old");
+    }
+
+    #[test]
+    fn node_settings_are_split_by_family() {
+        let settings = NodeSettings {
+            node_name: "n".into(),
+            cluster_cidrs: vec![
+                "10.244.0.0/16".parse().unwrap(),
+                "fd00:244::/56".parse().unwrap(),
+            ],
+            masquerade_all: false,
+            nodeport_addresses: vec!["192.0.2.0/24".parse().unwrap()],
+        };
+        let m6 = build_model(&settings, IpFamily::V6, [], []);
+        assert_eq!(m6.family, IpFamily::V6);
+        assert_eq!(
+            m6.cluster_cidrs,
+            vec!["fd00:244::/56".parse::<IpNet>().unwrap()]
+        );
+        assert!(
+            m6.nodeport_addresses.is_empty(),
+            "no IPv6 range given: every local IPv6 address answers"
+        );
+        let m4 = build_model(&settings, IpFamily::V4, [], []);
+        assert_eq!(
+            m4.cluster_cidrs,
+            vec!["10.244.0.0/16".parse::<IpNet>().unwrap()]
+        );
+        assert_eq!(m4.nodeport_addresses.len(), 1);
+    }
+
+    #[test]
     fn headless_and_external_name_services_are_skipped() {
         let headless = service(json!({"metadata": {"namespace": "d", "name": "h"},
             "spec": {"clusterIP": "None", "ports": [{"port": 80}]}}));
         let ext = service(json!({"metadata": {"namespace": "d", "name": "e"},
             "spec": {"type": "ExternalName", "externalName": "example.com"}}));
-        assert!(service_ports([&headless, &ext], []).is_empty());
+        assert!(service_ports(IpFamily::V4, [&headless, &ext], []).is_empty());
     }
 
     #[test]
     fn unnamed_port_gets_a_name_from_its_number() {
         let svc = service(json!({"metadata": {"namespace": "d", "name": "s"},
             "spec": {"clusterIP": "10.96.0.1", "ports": [{"port": 443}]}}));
-        let ports = service_ports([&svc], []);
+        let ports = service_ports(IpFamily::V4, [&svc], []);
         assert_eq!(ports.keys().next().unwrap().port, "p443");
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use ipnet::Ipv4Net;
+use ipnet::IpNet;
 
 /// Flags, named as upstream's.
 #[derive(Debug, Parser)]
@@ -17,7 +17,8 @@ pub struct Flags {
     /// Which proxy mode to use; only `nftables` exists in Rudder (empty means nftables).
     #[arg(long, default_value = "nftables")]
     pub proxy_mode: String,
-    /// Pod ranges (comma-separated); traffic to a cluster IP from outside them is masqueraded.
+    /// Pod ranges (comma-separated, IPv4 and/or IPv6 on a dual-stack cluster); traffic to a
+    /// cluster IP from outside them (of the same family) is masqueraded.
     #[arg(long, default_value = "")]
     pub cluster_cidr: String,
     /// Masquerade all traffic sent to cluster IPs.
@@ -26,8 +27,9 @@ pub struct Flags {
     /// This node's name, used for the `Local` traffic policies (default: the hostname).
     #[arg(long)]
     pub hostname_override: Option<String>,
-    /// Ranges (comma-separated) of local addresses that answer on node ports; empty means
-    /// every local address, 127.0.0.1 included.
+    /// Ranges (comma-separated, either family) of local addresses that answer on node ports;
+    /// a family without a range answers on every local address of that family (127.0.0.1
+    /// included; never ::1).
     #[arg(long, default_value = "")]
     pub nodeport_addresses: String,
     /// Address of the /healthz server; empty disables it.
@@ -56,8 +58,8 @@ pub enum FlagError {
     /// `--proxy-mode` other than nftables.
     #[error("--proxy-mode={0:?} is not supported: Rudder's kube-proxy implements only the \"nftables\" mode")]
     UnsupportedMode(String),
-    /// A CIDR that does not parse or is not IPv4.
-    #[error("{flag}: invalid IPv4 CIDR {value:?}")]
+    /// A CIDR that does not parse.
+    #[error("{flag}: invalid CIDR {value:?}")]
     BadCidr {
         /// The flag.
         flag: &'static str,
@@ -74,15 +76,15 @@ pub enum FlagError {
     },
 }
 
-/// Parse a comma-separated CIDR list (a bare address counts as /32).
-pub fn parse_cidrs(flag: &'static str, value: &str) -> Result<Vec<Ipv4Net>, FlagError> {
+/// Parse a comma-separated CIDR list of either family (a bare address counts as /32 or /128).
+pub fn parse_cidrs(flag: &'static str, value: &str) -> Result<Vec<IpNet>, FlagError> {
     value
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<Ipv4Net>()
-                .or_else(|_| s.parse::<std::net::Ipv4Addr>().map(Ipv4Net::from))
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
                 .map(|n| n.trunc())
                 .map_err(|_| FlagError::BadCidr {
                     flag,
@@ -130,7 +132,13 @@ mod tests {
         assert_eq!(nets[0].to_string(), "10.244.0.0/16");
         assert_eq!(nets[1].to_string(), "192.0.2.7/32");
         assert!(parse_cidrs("--cluster-cidr", "").unwrap().is_empty());
-        assert!(parse_cidrs("--cluster-cidr", "fd00::/64").is_err());
+        let dual = parse_cidrs("--cluster-cidr", "10.244.0.0/16,fd00:10:244::/56").unwrap();
+        assert_eq!(dual[1].to_string(), "fd00:10:244::/56");
+        assert_eq!(
+            parse_cidrs("--nodeport-addresses", "2001:db8::1").unwrap()[0].to_string(),
+            "2001:db8::1/128"
+        );
+        assert!(parse_cidrs("--cluster-cidr", "fd00::/129").is_err());
         assert!(parse_cidrs("--cluster-cidr", "nope").is_err());
     }
 

@@ -8,12 +8,12 @@
 //! uses the `conntrack` tool (conntrack-tools).
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use tokio::process::Command;
 
-use crate::model::{categorize, Protocol, ProxyModel, ServicePort};
+use crate::model::{categorize, IpFamily, Protocol, ProxyModel, ServicePort};
 
 /// One `conntrack -D` filter.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,21 +22,21 @@ pub enum StaleFlow {
     /// endpoint that is no longer used.
     ServiceIpToEndpoint {
         /// The Service address the client used.
-        service_ip: Ipv4Addr,
+        service_ip: IpAddr,
         /// The former endpoint.
-        endpoint: Ipv4Addr,
+        endpoint: IpAddr,
     },
     /// Entries to a node port DNATed to an endpoint that is no longer used.
     NodePortToEndpoint {
         /// The node port.
         node_port: u16,
         /// The former endpoint.
-        endpoint: Ipv4Addr,
+        endpoint: IpAddr,
     },
     /// Every entry to a Service address and port (made while it had no endpoints).
     ServiceIp {
         /// The Service address.
-        service_ip: Ipv4Addr,
+        service_ip: IpAddr,
         /// The Service port.
         port: u16,
     },
@@ -48,9 +48,13 @@ pub enum StaleFlow {
 }
 
 impl StaleFlow {
-    /// The arguments of `conntrack` that delete these entries.
-    pub fn args(&self) -> Vec<String> {
+    /// The arguments of `conntrack` that delete these entries of `family` (the tool looks
+    /// at IPv4 entries unless told `-f ipv6`).
+    pub fn args(&self, family: IpFamily) -> Vec<String> {
         let mut args: Vec<String> = vec!["-D".into(), "-p".into(), "udp".into()];
+        if family != IpFamily::V4 {
+            args.extend(["-f".into(), family.conntrack().into()]);
+        }
         match self {
             StaleFlow::ServiceIpToEndpoint {
                 service_ip,
@@ -85,7 +89,7 @@ impl StaleFlow {
 }
 
 /// Addresses traffic to `sp` arrives on.
-fn service_ips(sp: &ServicePort) -> impl Iterator<Item = Ipv4Addr> + '_ {
+fn service_ips(sp: &ServicePort) -> impl Iterator<Item = IpAddr> + '_ {
     sp.cluster_ip
         .into_iter()
         .chain(sp.external_ips.iter().copied())
@@ -93,7 +97,7 @@ fn service_ips(sp: &ServicePort) -> impl Iterator<Item = Ipv4Addr> + '_ {
 }
 
 /// The endpoints traffic to `sp` may be DNATed to on node `node`.
-fn used_endpoints(sp: &ServicePort, node: &str) -> BTreeSet<Ipv4Addr> {
+fn used_endpoints(sp: &ServicePort, node: &str) -> BTreeSet<IpAddr> {
     let eps = categorize(sp, node);
     eps.cluster.iter().chain(&eps.local).map(|e| e.ip).collect()
 }
@@ -173,14 +177,14 @@ impl Conntrack {
         Conntrack { bin }
     }
 
-    /// Delete the entries of every flow in `flows`; failures are logged (a missing entry is
-    /// not a failure).
-    pub async fn clear(&self, flows: &BTreeSet<StaleFlow>) {
+    /// Delete the entries of every flow in `flows` (all of `family`); failures are logged (a
+    /// missing entry is not a failure).
+    pub async fn clear(&self, family: IpFamily, flows: &BTreeSet<StaleFlow>) {
         let Some(bin) = &self.bin else {
             return;
         };
         for flow in flows {
-            let args = flow.args();
+            let args = flow.args(family);
             match Command::new(bin).args(&args).output().await {
                 Ok(out) => {
                     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -211,7 +215,7 @@ mod tests {
 
     fn ep(last: u8) -> Endpoint {
         Endpoint {
-            ip: Ipv4Addr::new(10, 244, 0, last),
+            ip: IpAddr::from([10, 244, 0, last]),
             port: 53,
             ready: true,
             serving: true,
@@ -231,11 +235,11 @@ mod tests {
 
     fn model(protocol: Protocol, endpoints: Vec<Endpoint>) -> ProxyModel {
         let sp = ServicePort {
-            cluster_ip: Some(Ipv4Addr::new(10, 96, 0, 10)),
+            cluster_ip: Some(IpAddr::from([10, 96, 0, 10])),
             port: 53,
             node_port: Some(30053),
             external_ips: vec![],
-            load_balancer_ips: vec![Ipv4Addr::new(127, 240, 0, 9)],
+            load_balancer_ips: vec![IpAddr::from([127, 240, 0, 9])],
             external_policy_local: false,
             internal_policy_local: false,
             affinity_timeout: None,
@@ -255,16 +259,16 @@ mod tests {
         let old = model(Protocol::Udp, vec![ep(1), ep(2)]);
         let new = model(Protocol::Udp, vec![ep(2)]);
         let flows = stale_flows(&old, &new);
-        let gone = Ipv4Addr::new(10, 244, 0, 1);
+        let gone = IpAddr::from([10, 244, 0, 1]);
         assert_eq!(
             flows,
             [
                 StaleFlow::ServiceIpToEndpoint {
-                    service_ip: Ipv4Addr::new(10, 96, 0, 10),
+                    service_ip: IpAddr::from([10, 96, 0, 10]),
                     endpoint: gone
                 },
                 StaleFlow::ServiceIpToEndpoint {
-                    service_ip: Ipv4Addr::new(127, 240, 0, 9),
+                    service_ip: IpAddr::from([127, 240, 0, 9]),
                     endpoint: gone
                 },
                 StaleFlow::NodePortToEndpoint {
@@ -290,14 +294,41 @@ mod tests {
         let new = model(Protocol::Udp, vec![ep(1)]);
         let flows = stale_flows(&old, &new);
         assert!(flows.contains(&StaleFlow::ServiceIp {
-            service_ip: Ipv4Addr::new(10, 96, 0, 10),
+            service_ip: IpAddr::from([10, 96, 0, 10]),
             port: 53
         }));
         assert!(flows.contains(&StaleFlow::NodePort { node_port: 30053 }));
         assert_eq!(
-            flows.iter().next().map(StaleFlow::args).unwrap_or_default()[..3],
+            flows
+                .iter()
+                .next()
+                .map(|f| f.args(IpFamily::V4))
+                .unwrap_or_default()[..3],
             ["-D", "-p", "udp"]
         );
+    }
+
+    #[test]
+    fn ipv6_flows_are_deleted_from_the_ipv6_table() {
+        let flow = StaleFlow::ServiceIpToEndpoint {
+            service_ip: "fd00:96::a".parse().unwrap(),
+            endpoint: "fd00:244::1".parse().unwrap(),
+        };
+        assert_eq!(
+            flow.args(IpFamily::V6),
+            [
+                "-D",
+                "-p",
+                "udp",
+                "-f",
+                "ipv6",
+                "--orig-dst",
+                "fd00:96::a",
+                "--dst-nat",
+                "fd00:244::1"
+            ]
+        );
+        assert!(!flow.args(IpFamily::V4).contains(&"-f".to_string()));
     }
 
     #[test]

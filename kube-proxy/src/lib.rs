@@ -1,5 +1,7 @@
 //! kube-proxy in nftables mode: watches Services and EndpointSlices and programs
-//! `table ip kube-proxy` with upstream's rule layout (see [`render`]).
+//! `table ip kube-proxy` and, on a host with IPv6, `table ip6 kube-proxy` with upstream's
+//! rule layout (see [`render`]). Each family has its own model, table and transaction
+//! (upstream runs one proxier per family); see [`model::IpFamily`].
 //!
 //! The pieces: [`changes`] turns API objects into a [`model::ProxyModel`]; [`render`] is a pure
 //! function from that model to a [`ruleset::Ruleset`]; [`ruleset`] turns rulesets into `nft`
@@ -10,7 +12,7 @@
 //! `externalTrafficPolicy: Local` Services and [`conntrack`] clears UDP flows DNATed to
 //! endpoints that are gone.
 //!
-//! Not yet: IPv6 (`table ip6`), topology hints.
+//! Not yet: topology hints.
 
 pub mod changes;
 pub mod config;

@@ -13,9 +13,9 @@ use kube_proxy::config::{check_mode, parse_bind, parse_cidrs, Flags};
 use kube_proxy::health::ProxierHealth;
 use kube_proxy::informers::Informers;
 use kube_proxy::metrics::Metrics;
+use kube_proxy::model::IpFamily;
 use kube_proxy::nft::Nft;
 use kube_proxy::proxier::{Proxier, SyncPeriods};
-use kube_proxy::render::TABLE;
 use kube_proxy::server::{self, Endpoints};
 use kube_proxy::service_health::ServiceHealthServer;
 
@@ -53,6 +53,25 @@ fn enable_route_localnet() {
     }
 }
 
+/// Whether this host can carry IPv6 Services: the kernel has IPv6 (`/proc/net/if_inet6`),
+/// it is not disabled (`net.ipv6.conf.all.disable_ipv6`), and nft can make an `ip6` table.
+/// Upstream likewise falls back to single-stack when the second family is unusable.
+async fn ipv6_usable(nft: &Nft) -> Result<(), String> {
+    if !std::path::Path::new("/proc/net/if_inet6").exists() {
+        return Err("the kernel has no IPv6 (/proc/net/if_inet6 is missing)".into());
+    }
+    let disabled = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        .map(|v| v.trim() == "1")
+        .unwrap_or(false);
+    if disabled {
+        return Err("net.ipv6.conf.all.disable_ipv6=1".into());
+    }
+    // Creating the (possibly existing) table is harmless: the first sync replaces it.
+    nft.apply(&format!("add table {}\n", IpFamily::V6.table()))
+        .await
+        .map_err(|e| format!("nft cannot create an ip6 table: {e}"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::parse();
@@ -60,8 +79,15 @@ async fn main() -> anyhow::Result<()> {
     check_mode(&flags.proxy_mode)?;
     let nft = Nft::new();
     if flags.cleanup {
-        nft.delete_table(TABLE).await?;
-        tracing::info!(table = TABLE, "removed kube-proxy's nftables table");
+        nft.delete_table(&IpFamily::V4.table()).await?;
+        tracing::info!(table = %IpFamily::V4.table(), "removed kube-proxy's nftables table");
+        // A host without IPv6 has no ip6 table to remove.
+        match nft.delete_table(&IpFamily::V6.table()).await {
+            Ok(()) => {
+                tracing::info!(table = %IpFamily::V6.table(), "removed kube-proxy's nftables table")
+            }
+            Err(e) => tracing::info!(error = %e, "no ip6 table removed (IPv6 unavailable)"),
+        }
         return Ok(());
     }
     let settings = NodeSettings {
@@ -75,14 +101,25 @@ async fn main() -> anyhow::Result<()> {
     }
     let healthz = parse_bind("--healthz-bind-address", &flags.healthz_bind_address)?;
     let metrics_addr = parse_bind("--metrics-bind-address", &flags.metrics_bind_address)?;
-    if settings.nodeport_addresses.is_empty()
+    if !settings
+        .nodeport_addresses
+        .iter()
+        .any(|n| n.addr().is_ipv4())
         || settings
             .nodeport_addresses
             .iter()
-            .any(|n| n.contains(&std::net::Ipv4Addr::LOCALHOST))
+            .any(|n| n.contains(&std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST)))
     {
         enable_route_localnet();
     }
+
+    let families: Vec<IpFamily> = match ipv6_usable(&nft).await {
+        Ok(()) => IpFamily::ALL.to_vec(),
+        Err(why) => {
+            tracing::warn!(reason = %why, "IPv6 is unavailable: programming IPv4 Services only");
+            vec![IpFamily::V4]
+        }
+    };
 
     let client = client(flags.kubeconfig.as_ref())
         .await
@@ -111,8 +148,10 @@ async fn main() -> anyhow::Result<()> {
     }
     // Health-check node ports answer on every address, or only on --nodeport-addresses
     // when that names exactly one address.
+    // `[::]` also takes IPv4 connections (Linux's default), so one listener serves both.
     let hc_bind: std::net::IpAddr = match settings.nodeport_addresses.as_slice() {
-        [one] if one.prefix_len() == 32 => one.addr().into(),
+        [one] if one.prefix_len() == one.max_prefix_len() => one.addr(),
+        _ if families.contains(&IpFamily::V6) => std::net::Ipv6Addr::UNSPECIFIED.into(),
         _ => std::net::Ipv4Addr::UNSPECIFIED.into(),
     };
     let service_health = ServiceHealthServer::new(hc_bind, health.clone());
@@ -128,6 +167,7 @@ async fn main() -> anyhow::Result<()> {
             full: flags.sync_period,
         },
     )
+    .with_families(&families)
     .with_service_health(service_health);
     proxier.run(common::signals::shutdown()).await;
     Ok(())

@@ -5,9 +5,76 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
-use ipnet::Ipv4Net;
+use ipnet::IpNet;
+
+/// An IP family. Each family has its own table (`table ip kube-proxy`, `table ip6 kube-proxy`)
+/// and its own sync, as upstream runs one proxier per family on dual-stack nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum IpFamily {
+    /// IPv4: `table ip kube-proxy`.
+    #[default]
+    V4,
+    /// IPv6: `table ip6 kube-proxy`.
+    V6,
+}
+
+impl IpFamily {
+    /// Both families, IPv4 first.
+    pub const ALL: [IpFamily; 2] = [IpFamily::V4, IpFamily::V6];
+
+    /// The family of `ip`.
+    pub fn of(ip: &IpAddr) -> IpFamily {
+        match ip {
+            IpAddr::V4(_) => IpFamily::V4,
+            IpAddr::V6(_) => IpFamily::V6,
+        }
+    }
+
+    /// The family of `net`.
+    pub fn of_net(net: &IpNet) -> IpFamily {
+        IpFamily::of(&net.addr())
+    }
+
+    /// The Kubernetes spelling, as in `spec.ipFamilies` and an EndpointSlice's `addressType`.
+    pub fn k8s(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "IPv4",
+            IpFamily::V6 => "IPv6",
+        }
+    }
+
+    /// The nftables table family, and the keyword of its address matches (`ip daddr`,
+    /// `ip6 daddr`).
+    pub fn nft(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "ip",
+            IpFamily::V6 => "ip6",
+        }
+    }
+
+    /// The nftables address type of sets and map keys.
+    pub fn nft_addr_type(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "ipv4_addr",
+            IpFamily::V6 => "ipv6_addr",
+        }
+    }
+
+    /// The name `conntrack -f` knows the family by.
+    pub fn conntrack(self) -> &'static str {
+        match self {
+            IpFamily::V4 => "ipv4",
+            IpFamily::V6 => "ipv6",
+        }
+    }
+
+    /// This family's kube-proxy table, e.g. `ip6 kube-proxy`.
+    pub fn table(self) -> String {
+        format!("{} kube-proxy", self.nft())
+    }
+}
 
 /// A transport protocol a Service port can use; spelled as nftables' `inet_proto` spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,7 +139,7 @@ impl fmt::Display for ServicePortName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
     /// The endpoint's address.
-    pub ip: Ipv4Addr,
+    pub ip: IpAddr,
     /// The target port on the endpoint.
     pub port: u16,
     /// `conditions.ready` (absent counts as ready).
@@ -89,15 +156,15 @@ pub struct Endpoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServicePort {
     /// The cluster IP (absent for headless Services, which get no rules).
-    pub cluster_ip: Option<Ipv4Addr>,
+    pub cluster_ip: Option<IpAddr>,
     /// The Service port.
     pub port: u16,
     /// The allocated node port (NodePort and LoadBalancer Services).
     pub node_port: Option<u16>,
     /// `spec.externalIPs`.
-    pub external_ips: Vec<Ipv4Addr>,
+    pub external_ips: Vec<IpAddr>,
     /// `status.loadBalancer.ingress[].ip`.
-    pub load_balancer_ips: Vec<Ipv4Addr>,
+    pub load_balancer_ips: Vec<IpAddr>,
     /// `externalTrafficPolicy: Local`.
     pub external_policy_local: bool,
     /// `internalTrafficPolicy: Local`.
@@ -106,7 +173,7 @@ pub struct ServicePort {
     pub affinity_timeout: Option<u32>,
     /// `spec.loadBalancerSourceRanges`: when set, only these sources may reach the
     /// load-balancer IPs (node ports and cluster IPs are not filtered, as upstream).
-    pub source_ranges: Vec<Ipv4Net>,
+    pub source_ranges: Vec<IpNet>,
     /// `spec.healthCheckNodePort` (with `externalTrafficPolicy: Local`): where this node
     /// tells load balancers whether it has local endpoints.
     pub health_check_node_port: Option<u16>,
@@ -165,15 +232,17 @@ pub fn categorize<'a>(port: &'a ServicePort, node_name: &str) -> CategorizedEndp
 /// The whole input of a sync: node-wide settings and every Service port.
 #[derive(Debug, Clone, Default)]
 pub struct ProxyModel {
+    /// The family this model is for: every address below is of this family.
+    pub family: IpFamily,
     /// This node's name (`--hostname-override`), for the `Local` policies.
     pub node_name: String,
     /// `--cluster-cidr`: traffic to a cluster IP from outside these ranges is masqueraded.
-    pub cluster_cidrs: Vec<Ipv4Net>,
+    pub cluster_cidrs: Vec<IpNet>,
     /// `--masquerade-all`: masquerade all traffic to cluster IPs.
     pub masquerade_all: bool,
     /// `--nodeport-addresses`: node ports answer only on local addresses in these ranges;
     /// empty means every local address, 127.0.0.1 included.
-    pub nodeport_addresses: Vec<Ipv4Net>,
+    pub nodeport_addresses: Vec<IpNet>,
     /// Every Service port with a cluster IP, by name.
     pub services: BTreeMap<ServicePortName, ServicePort>,
 }
@@ -184,7 +253,7 @@ mod tests {
 
     fn ep(last: u8, ready: bool, serving: bool, terminating: bool, node: &str) -> Endpoint {
         Endpoint {
-            ip: Ipv4Addr::new(10, 244, 0, last),
+            ip: IpAddr::from([10, 244, 0, last]),
             port: 80,
             ready,
             serving,
@@ -195,7 +264,7 @@ mod tests {
 
     fn port(endpoints: Vec<Endpoint>) -> ServicePort {
         ServicePort {
-            cluster_ip: Some(Ipv4Addr::new(10, 96, 0, 10)),
+            cluster_ip: Some(IpAddr::from([10, 96, 0, 10])),
             port: 80,
             node_port: None,
             external_ips: vec![],
@@ -217,7 +286,7 @@ mod tests {
         ]);
         let c = categorize(&p, "a");
         assert_eq!(c.cluster.len(), 1);
-        assert_eq!(c.cluster[0].ip, Ipv4Addr::new(10, 244, 0, 1));
+        assert_eq!(c.cluster[0].ip, IpAddr::from([10, 244, 0, 1]));
     }
 
     #[test]
@@ -231,9 +300,9 @@ mod tests {
         assert_eq!(
             c.cluster
                 .iter()
-                .map(|e| e.ip.octets()[3])
+                .map(|e| e.ip.to_string())
                 .collect::<Vec<_>>(),
-            vec![2]
+            vec!["10.244.0.2".to_string()]
         );
         assert!(c.local.is_empty(), "the only local endpoint is not serving");
         assert!(c.any());
@@ -248,7 +317,7 @@ mod tests {
         let c = categorize(&p, "a");
         assert_eq!(c.cluster.len(), 1, "cluster-wide, the ready one wins");
         assert_eq!(c.local.len(), 1, "locally, the terminating one serves");
-        assert_eq!(c.local[0].ip, Ipv4Addr::new(10, 244, 0, 2));
+        assert_eq!(c.local[0].ip, IpAddr::from([10, 244, 0, 2]));
     }
 
     #[test]

@@ -9,16 +9,21 @@
 //! filter hooks (`no-endpoint-services`, `no-endpoint-nodeports`) before NAT sees it, so
 //! clients get "connection refused" at once. Packets marked with 0x4000 on the way are
 //! masqueraded in `nat-postrouting`.
+//!
+//! Each IP family gets its own table (`ip kube-proxy`, `ip6 kube-proxy`) rendered from that
+//! family's model; the layout is the same, only address types and matches differ. Node ports
+//! on loopback exist only for IPv4 (IPv6 has no `route_localnet`), as upstream.
 
 use std::fmt::Write;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{categorize, Endpoint, ProxyModel, ServicePort, ServicePortName};
+use crate::model::{categorize, Endpoint, IpFamily, ProxyModel, ServicePort, ServicePortName};
 use crate::ruleset::{Chain, Collection, Ruleset};
 
-/// The table's family and name, as upstream names it.
+/// The IPv4 table's family and name, as upstream names it (IPv6: `ip6 kube-proxy`, see
+/// [`IpFamily::table`]).
 pub const TABLE: &str = "ip kube-proxy";
 
 /// The packet mark that asks `nat-postrouting` to masquerade.
@@ -68,17 +73,33 @@ pub fn firewall_chain(name: &ServicePortName) -> String {
     format!("firewall-{}-{key}", hash(&key))
 }
 
+/// `ip/port` of an endpoint, readable in a chain name: an IPv6 address's colons become dots,
+/// since nft identifiers cannot hold a colon (the hash is of the exact address).
+fn endpoint_key(name: &ServicePortName, ep: &Endpoint) -> (String, String) {
+    let key = format!("{name}__{}/{}", ep.ip, ep.port);
+    let readable = key.replace(':', ".");
+    (key, readable)
+}
+
 /// `endpoint-<hash>-…__ip/port`: DNAT to one endpoint.
 pub fn endpoint_chain(name: &ServicePortName, ep: &Endpoint) -> String {
-    let key = format!("{name}__{}/{}", ep.ip, ep.port);
-    format!("endpoint-{}-{key}", hash(&key))
+    let (key, readable) = endpoint_key(name, ep);
+    format!("endpoint-{}-{readable}", hash(&key))
 }
 
 /// `affinity-<hash>-…__ip/port`: clients recently sent to one endpoint. The timeout is part of
 /// the hash, so a changed timeout makes a new set instead of redeclaring one in place.
 pub fn affinity_set(name: &ServicePortName, ep: &Endpoint, timeout: u32) -> String {
-    let key = format!("{name}__{}/{}", ep.ip, ep.port);
-    format!("affinity-{}-{key}", hash(&format!("{key}@{timeout}")))
+    let (key, readable) = endpoint_key(name, ep);
+    format!("affinity-{}-{readable}", hash(&format!("{key}@{timeout}")))
+}
+
+/// The `dnat to` target: `[addr]:port` for IPv6, whose address has colons of its own.
+fn dnat_target(ep: &Endpoint) -> String {
+    match ep.ip {
+        IpAddr::V4(ip) => format!("{ip}:{}", ep.port),
+        IpAddr::V6(ip) => format!("[{ip}]:{}", ep.port),
+    }
 }
 
 fn hook(kind: &str, hook: &str, priority: i32) -> Option<String> {
@@ -103,7 +124,10 @@ fn map(declaration: &str) -> Collection {
 
 /// The chains and collections every ruleset has, whatever the Services.
 fn base(model: &ProxyModel, out: &mut Ruleset) {
-    let addr_port = "type ipv4_addr . inet_proto . inet_service : verdict ;";
+    let f = model.family.nft();
+    let addr = model.family.nft_addr_type();
+    let addr_port = format!("type {addr} . inet_proto . inet_service : verdict ;");
+    let addr_port = addr_port.as_str();
     let port = "type inet_proto . inet_service : verdict ;";
     out.collections.insert(SERVICE_IPS.into(), map(addr_port));
     out.collections.insert(SERVICE_NODEPORTS.into(), map(port));
@@ -112,40 +136,44 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
     out.collections
         .insert(NO_ENDPOINT_NODEPORTS.into(), map(port));
     out.collections
-        .insert(CLUSTER_IPS.into(), map("type ipv4_addr ;"));
+        .insert(CLUSTER_IPS.into(), map(&format!("type {addr} ;")));
     out.collections.insert(FIREWALL_IPS.into(), map(addr_port));
 
     if !model.cluster_cidrs.is_empty() {
-        let mut set = map("type ipv4_addr ; flags interval ;");
+        let mut set = map(&format!("type {addr} ; flags interval ;"));
         for net in &model.cluster_cidrs {
             set.elements.insert(net.to_string(), String::new());
         }
         out.collections.insert(CLUSTER_CIDRS.into(), set);
     }
     let local_nodeport_match = if model.nodeport_addresses.is_empty() {
-        "fib daddr type local".to_string()
+        match model.family {
+            IpFamily::V4 => "fib daddr type local".to_string(),
+            // No route_localnet for IPv6: a node port on ::1 could not be DNATed off the
+            // loopback device, so it is not one (upstream's rule).
+            IpFamily::V6 => "fib daddr type local ip6 daddr != ::1".to_string(),
+        }
     } else {
-        let mut set = map("type ipv4_addr ; flags interval ;");
+        let mut set = map(&format!("type {addr} ; flags interval ;"));
         for net in &model.nodeport_addresses {
             set.elements.insert(net.to_string(), String::new());
         }
         out.collections.insert(NODEPORT_IPS.into(), set);
-        format!("fib daddr type local ip daddr @{NODEPORT_IPS}")
+        format!("fib daddr type local {f} daddr @{NODEPORT_IPS}")
     };
+    // Node ports on 127.0.0.1 need route_localnet, which would also accept packets for
+    // 127/8 from the wire; those are dropped here, as upstream's iptables mode does.
+    let mut prerouting = Vec::new();
+    if model.family == IpFamily::V4 {
+        prerouting.push("iifname != \"lo\" ip daddr 127.0.0.0/8 drop");
+    }
+    prerouting.push("ct state new jump firewall-check");
 
     let chains = &mut out.chains;
     // Filter hooks run before (-110) and after (-90) DNAT (-100).
     chains.insert(
         "filter-prerouting".into(),
-        // Node ports on 127.0.0.1 need route_localnet, which would also accept packets for
-        // 127/8 from the wire; those are dropped here, as upstream's iptables mode does.
-        chain(
-            hook("filter", "prerouting", -110),
-            &[
-                "iifname != \"lo\" ip daddr 127.0.0.0/8 drop",
-                "ct state new jump firewall-check",
-            ],
-        ),
+        chain(hook("filter", "prerouting", -110), &prerouting),
     );
     chains.insert(
         "filter-input".into(),
@@ -199,14 +227,14 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
     chains.insert(
         "cluster-ips-check".into(),
         // Still addressed to a cluster IP after DNAT: a port the Service does not have.
-        chain(None, &[&format!("ip daddr @{CLUSTER_IPS} reject")]),
+        chain(None, &[&format!("{f} daddr @{CLUSTER_IPS} reject")]),
     );
     chains.insert(
         "service-endpoints-check".into(),
         chain(
             None,
             &[&format!(
-                "ip daddr . meta l4proto . th dport vmap @{NO_ENDPOINT_SERVICES}"
+                "{f} daddr . meta l4proto . th dport vmap @{NO_ENDPOINT_SERVICES}"
             )],
         ),
     );
@@ -226,7 +254,7 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
         chain(
             None,
             &[&format!(
-                "ip daddr . meta l4proto . th dport vmap @{FIREWALL_IPS}"
+                "{f} daddr . meta l4proto . th dport vmap @{FIREWALL_IPS}"
             )],
         ),
     );
@@ -254,7 +282,7 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
         chain(
             None,
             &[
-                &format!("ip daddr . meta l4proto . th dport vmap @{SERVICE_IPS}"),
+                &format!("{f} daddr . meta l4proto . th dport vmap @{SERVICE_IPS}"),
                 &format!(
                     "{local_nodeport_match} meta l4proto . th dport vmap @{SERVICE_NODEPORTS}"
                 ),
@@ -263,7 +291,7 @@ fn base(model: &ProxyModel, out: &mut Ruleset) {
     );
 }
 
-/// `ip saddr != { cidrs }`, the "not from a pod" match.
+/// `ip saddr != @cluster-cidrs` (`ip6` for IPv6), the "not from a pod" match.
 fn not_from_cluster(model: &ProxyModel) -> Option<String> {
     if model.masquerade_all {
         return Some(String::new());
@@ -271,7 +299,7 @@ fn not_from_cluster(model: &ProxyModel) -> Option<String> {
     if model.cluster_cidrs.is_empty() {
         return None;
     }
-    Some(format!("ip saddr != @{CLUSTER_CIDRS} "))
+    Some(format!("{} saddr != @{CLUSTER_CIDRS} ", model.family.nft()))
 }
 
 /// Rules that pick one of `endpoints` for `chain`: sticky clients first, then a random
@@ -279,6 +307,7 @@ fn not_from_cluster(model: &ProxyModel) -> Option<String> {
 /// anonymous `vmap { … }`: the kernel allocates anonymous set names by scanning every set of
 /// the table, which made a 2,000-Service transaction take 26 s instead of 3 s here.)
 fn balance(
+    family: IpFamily,
     name: &ServicePortName,
     sp: &ServicePort,
     endpoints: &[&Endpoint],
@@ -289,7 +318,8 @@ fn balance(
     if let Some(timeout) = sp.affinity_timeout {
         for ep in endpoints {
             rules.push(format!(
-                "ip saddr @{} goto {}",
+                "{} saddr @{} goto {}",
+                family.nft(),
                 affinity_set(name, ep, timeout),
                 endpoint_chain(name, ep)
             ));
@@ -320,7 +350,7 @@ fn no_endpoint_verdict(any: bool) -> &'static str {
     }
 }
 
-fn addr_key(ip: Ipv4Addr, sp: &ServicePort, proto: &str) -> String {
+fn addr_key(ip: IpAddr, sp: &ServicePort, proto: &str) -> String {
     format!("{ip} . {proto} . {}", sp.port)
 }
 
@@ -336,6 +366,7 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
         return;
     };
     let proto = name.protocol.nft();
+    let f = model.family.nft();
     let eps = categorize(sp, &model.node_name);
     let svc_chain = service_chain(name);
     let loc_chain = local_chain(name);
@@ -350,25 +381,23 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
         }
     }
     for ep in &used {
-        let mut rules = vec![format!("ip saddr {} jump mark-for-masquerade", ep.ip)];
+        let mut rules = vec![format!("{f} saddr {} jump mark-for-masquerade", ep.ip)];
         if let Some(timeout) = sp.affinity_timeout {
             let set = affinity_set(name, ep, timeout);
             out.collections.insert(
                 set.clone(),
                 Collection {
                     declaration: format!(
-                        "type ipv4_addr ; flags dynamic,timeout ; timeout {timeout}s ;"
+                        "type {} ; flags dynamic,timeout ; timeout {timeout}s ;",
+                        model.family.nft_addr_type()
                     ),
                     elements: Default::default(),
                     dynamic: true,
                 },
             );
-            rules.push(format!("update @{set} {{ ip saddr }}"));
+            rules.push(format!("update @{set} {{ {f} saddr }}"));
         }
-        rules.push(format!(
-            "meta l4proto {proto} dnat to {}:{}",
-            ep.ip, ep.port
-        ));
+        rules.push(format!("meta l4proto {proto} dnat to {}", dnat_target(ep)));
         out.chains
             .insert(endpoint_chain(name, ep), Chain { hook: None, rules });
     }
@@ -377,17 +406,24 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
     let mut rules = Vec::new();
     if let Some(not_pod) = not_from_cluster(model) {
         rules.push(format!(
-            "ip daddr {cluster_ip} {proto} dport {} {not_pod}jump mark-for-masquerade",
+            "{f} daddr {cluster_ip} {proto} dport {} {not_pod}jump mark-for-masquerade",
             sp.port
         ));
     }
-    rules.extend(balance(name, sp, &eps.cluster, &svc_chain, out));
+    rules.extend(balance(
+        model.family,
+        name,
+        sp,
+        &eps.cluster,
+        &svc_chain,
+        out,
+    ));
     out.chains
         .insert(svc_chain.clone(), Chain { hook: None, rules });
 
     let needs_local = sp.internal_policy_local || sp.external_policy_local;
     if needs_local {
-        let rules = balance(name, sp, &eps.local, &loc_chain, out);
+        let rules = balance(model.family, name, sp, &eps.local, &loc_chain, out);
         out.chains
             .insert(loc_chain.clone(), Chain { hook: None, rules });
     }
@@ -425,7 +461,7 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
         // Pods and the node itself may use any endpoint (upstream's short-circuits); only
         // traffic from elsewhere keeps its source and stays on this node.
         if !model.cluster_cidrs.is_empty() && !eps.cluster.is_empty() {
-            rules.push(format!("ip saddr @{CLUSTER_CIDRS} goto {svc_chain}"));
+            rules.push(format!("{f} saddr @{CLUSTER_CIDRS} goto {svc_chain}"));
         }
         if !eps.cluster.is_empty() {
             rules.push("fib saddr type local jump mark-for-masquerade".into());
@@ -450,7 +486,7 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
             fw_chain.clone(),
             Chain {
                 hook: None,
-                rules: vec![format!("ip saddr != {{ {} }} drop", ranges.join(", "))],
+                rules: vec![format!("{f} saddr != {{ {} }} drop", ranges.join(", "))],
             },
         );
         for ip in &sp.load_balancer_ips {
@@ -485,10 +521,10 @@ fn service_port(model: &ProxyModel, name: &ServicePortName, sp: &ServicePort, ou
     }
 }
 
-/// The whole ruleset for `model`.
+/// The whole ruleset for `model`, in its family's table.
 pub fn render(model: &ProxyModel) -> Ruleset {
     let mut out = Ruleset {
-        table: TABLE.to_string(),
+        table: model.family.table(),
         ..Default::default()
     };
     base(model, &mut out);
@@ -514,7 +550,7 @@ mod tests {
 
     fn ep(last: u8, node: &str) -> Endpoint {
         Endpoint {
-            ip: Ipv4Addr::new(10, 244, 1, last),
+            ip: IpAddr::from([10, 244, 1, last]),
             port: 8080,
             ready: true,
             serving: true,
@@ -525,7 +561,7 @@ mod tests {
 
     fn sp(endpoints: Vec<Endpoint>) -> ServicePort {
         ServicePort {
-            cluster_ip: Some(Ipv4Addr::new(10, 96, 0, 10)),
+            cluster_ip: Some(IpAddr::from([10, 96, 0, 10])),
             port: 80,
             node_port: None,
             external_ips: vec![],
@@ -541,6 +577,7 @@ mod tests {
 
     fn model(ports: Vec<(ServicePortName, ServicePort)>) -> ProxyModel {
         ProxyModel {
+            family: IpFamily::V4,
             node_name: "node-a".into(),
             cluster_cidrs: vec!["10.244.0.0/16".parse().unwrap()],
             masquerade_all: false,
@@ -711,8 +748,8 @@ mod tests {
     fn load_balancer_and_external_ips_use_the_external_chain() {
         let n = name("web");
         let mut sport = sp(vec![ep(1, "node-a")]);
-        sport.load_balancer_ips = vec![Ipv4Addr::new(127, 0, 0, 100)];
-        sport.external_ips = vec![Ipv4Addr::new(192, 0, 2, 50)];
+        sport.load_balancer_ips = vec![IpAddr::from([127, 0, 0, 100])];
+        sport.external_ips = vec![IpAddr::from([192, 0, 2, 50])];
         let r = render(&model(vec![(n.clone(), sport)]));
         let ext = format!("goto {}", external_chain(&n));
         assert_eq!(
@@ -729,7 +766,7 @@ mod tests {
     fn load_balancer_source_ranges_drop_other_sources_before_dnat() {
         let n = name("lb");
         let mut port = sp(vec![ep(1, "node-a")]);
-        port.load_balancer_ips = vec![Ipv4Addr::new(127, 240, 0, 5)];
+        port.load_balancer_ips = vec![IpAddr::from([127, 240, 0, 5])];
         port.source_ranges = vec![
             "192.0.2.0/24".parse().unwrap(),
             "10.1.0.0/16".parse().unwrap(),
@@ -844,6 +881,135 @@ mod tests {
         let r = render(&model(vec![(n.clone(), sport)]));
         assert!(!r.chains.contains_key(&service_chain(&n)));
         assert!(r.collections[SERVICE_IPS].elements.is_empty());
+    }
+
+    fn ep6(last: u16, node: &str) -> Endpoint {
+        Endpoint {
+            ip: IpAddr::from([0xfd00, 0x244, 0, 1, 0, 0, 0, last]),
+            ..ep(1, node)
+        }
+    }
+
+    fn model6(ports: Vec<(ServicePortName, ServicePort)>) -> ProxyModel {
+        ProxyModel {
+            family: IpFamily::V6,
+            cluster_cidrs: vec!["fd00:244::/56".parse().unwrap()],
+            ..model(ports)
+        }
+    }
+
+    fn sp6(endpoints: Vec<Endpoint>) -> ServicePort {
+        ServicePort {
+            cluster_ip: Some("fd00:96::10".parse().unwrap()),
+            ..sp(endpoints)
+        }
+    }
+
+    #[test]
+    fn ipv6_model_renders_the_ip6_table() {
+        let n = name("web");
+        let e1 = ep6(1, "node-a");
+        let mut port = sp6(vec![e1.clone(), ep6(2, "node-b")]);
+        port.affinity_timeout = Some(60);
+        port.node_port = Some(30080);
+        let r = render(&model6(vec![(n.clone(), port)]));
+        assert_eq!(r.table, "ip6 kube-proxy");
+        assert_eq!(
+            r.collections[SERVICE_IPS].declaration,
+            "type ipv6_addr . inet_proto . inet_service : verdict ;"
+        );
+        assert_eq!(
+            element(&r, SERVICE_IPS, "fd00:96::10 . tcp . 80"),
+            Some(format!("goto {}", service_chain(&n)).as_str())
+        );
+        assert!(element(&r, CLUSTER_IPS, "fd00:96::10").is_some());
+        assert!(element(&r, CLUSTER_CIDRS, "fd00:244::/56").is_some());
+        assert_eq!(
+            r.chains["services"].rules,
+            vec![
+                "ip6 daddr . meta l4proto . th dport vmap @service-ips".to_string(),
+                "fib daddr type local ip6 daddr != ::1 meta l4proto . th dport vmap @service-nodeports"
+                    .to_string(),
+            ],
+            "no node ports on ::1 (IPv6 has no route_localnet)"
+        );
+        assert_eq!(
+            r.chains[&service_chain(&n)].rules[0],
+            "ip6 daddr fd00:96::10 tcp dport 80 ip6 saddr != @cluster-cidrs jump mark-for-masquerade"
+        );
+        let chain = endpoint_chain(&n, &e1);
+        assert!(
+            chain.ends_with("__fd00.244.0.1..1/8080"),
+            "colons cannot be in a chain name: {chain}"
+        );
+        let set = affinity_set(&n, &e1, 60);
+        assert_eq!(
+            r.collections[&set].declaration,
+            "type ipv6_addr ; flags dynamic,timeout ; timeout 60s ;"
+        );
+        assert_eq!(
+            r.chains[&chain].rules,
+            vec![
+                "ip6 saddr fd00:244:0:1::1 jump mark-for-masquerade".to_string(),
+                format!("update @{set} {{ ip6 saddr }}"),
+                "meta l4proto tcp dnat to [fd00:244:0:1::1]:8080".to_string(),
+            ]
+        );
+        assert!(
+            r.chains["filter-prerouting"]
+                .rules
+                .iter()
+                .all(|rule| !rule.contains("127.0.0.0/8")),
+            "no IPv4 match in the ip6 table"
+        );
+        assert!(r
+            .chains
+            .values()
+            .flat_map(|c| &c.rules)
+            .all(|rule| !rule.contains("ip daddr") && !rule.contains("ip saddr")));
+    }
+
+    #[test]
+    fn ipv6_rejects_services_without_endpoints_and_filters_source_ranges() {
+        let n = name("lb");
+        let mut port = sp6(vec![]);
+        port.load_balancer_ips = vec!["fd00:1b::5".parse().unwrap()];
+        let r = render(&model6(vec![(n.clone(), port.clone())]));
+        assert_eq!(
+            element(&r, NO_ENDPOINT_SERVICES, "fd00:96::10 . tcp . 80"),
+            Some("goto reject-chain")
+        );
+        assert_eq!(
+            element(&r, NO_ENDPOINT_SERVICES, "fd00:1b::5 . tcp . 80"),
+            Some("goto reject-chain")
+        );
+        port.endpoints = vec![ep6(1, "node-a")];
+        port.source_ranges = vec!["2001:db8::/64".parse().unwrap()];
+        let r = render(&model6(vec![(n.clone(), port)]));
+        assert_eq!(
+            r.chains[&firewall_chain(&n)].rules,
+            vec!["ip6 saddr != { 2001:db8::/64 } drop".to_string()]
+        );
+        assert_eq!(
+            element(&r, FIREWALL_IPS, "fd00:1b::5 . tcp . 80"),
+            Some(format!("goto {}", firewall_chain(&n)).as_str())
+        );
+    }
+
+    #[test]
+    fn ipv6_nodeport_addresses_use_an_ip6_set() {
+        let n = name("web");
+        let mut port = sp6(vec![ep6(1, "node-a")]);
+        port.node_port = Some(30080);
+        let mut m = model6(vec![(n, port)]);
+        m.nodeport_addresses = vec!["2001:db8:1::/64".parse().unwrap()];
+        let r = render(&m);
+        assert_eq!(
+            r.collections[NODEPORT_IPS].declaration,
+            "type ipv6_addr ; flags interval ;"
+        );
+        assert!(r.chains["services"].rules[1]
+            .starts_with("fib daddr type local ip6 daddr @nodeport-ips meta l4proto"));
     }
 
     #[test]

@@ -62,6 +62,15 @@ pub enum SyncKind {
 }
 
 impl SyncKind {
+    /// How much of the table the kind rewrites: partial < full < replace.
+    pub fn width(self) -> u8 {
+        match self {
+            SyncKind::Partial => 0,
+            SyncKind::Full => 1,
+            SyncKind::Replace => 2,
+        }
+    }
+
     /// Label for logs and metrics.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -56,6 +56,23 @@ pub fn health_check_ports(model: &ProxyModel) -> BTreeMap<u16, ServiceHealth> {
     out
 }
 
+/// Add `more` (another family's ports) into `into`: a dual-stack Service has one health-check
+/// port for both families, and its local endpoints are the same pods in each, so the larger
+/// count stands.
+pub fn merge_health_check_ports(
+    into: &mut BTreeMap<u16, ServiceHealth>,
+    more: BTreeMap<u16, ServiceHealth>,
+) {
+    for (port, health) in more {
+        match into.get_mut(&port) {
+            Some(have) => have.local_endpoints = have.local_endpoints.max(health.local_endpoints),
+            None => {
+                into.insert(port, health);
+            }
+        }
+    }
+}
+
 /// The status and JSON body of one answer.
 pub fn answer(service: &ServiceHealth, proxy_healthy: bool) -> (StatusCode, String) {
     let body = serde_json::json!({
@@ -195,11 +212,11 @@ async fn serve(listener: TcpListener, port: u16, reports: Reports, proxier: Arc<
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Protocol, ServicePort, ServicePortName};
-    use std::net::Ipv4Addr;
+    use std::net::IpAddr;
 
     fn ep(last: u8, node: &str, ready: bool) -> Endpoint {
         Endpoint {
-            ip: Ipv4Addr::new(10, 244, 0, last),
+            ip: IpAddr::from([10, 244, 0, last]),
             port: 80,
             ready,
             serving: ready,
@@ -210,7 +227,7 @@ mod tests {
 
     fn port(hc: Option<u16>, endpoints: Vec<Endpoint>) -> ServicePort {
         ServicePort {
-            cluster_ip: Some(Ipv4Addr::new(10, 96, 0, 9)),
+            cluster_ip: Some(IpAddr::from([10, 96, 0, 9])),
             port: 80,
             node_port: Some(30080),
             external_ips: vec![],
@@ -267,6 +284,40 @@ mod tests {
         assert_eq!(ports[&31000].local_endpoints, 2);
         assert_eq!(ports[&31000].name, "web");
         assert_eq!(ports[&31001].local_endpoints, 0);
+    }
+
+    #[test]
+    fn families_merge_into_one_port_per_service() {
+        let v4 = ProxyModel {
+            node_name: "a".into(),
+            services: [(
+                name("web", "http"),
+                port(Some(31000), vec![ep(1, "a", true)]),
+            )]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let mut six = port(Some(31000), vec![]);
+        six.cluster_ip = Some("fd00::9".parse().unwrap());
+        let v6 = ProxyModel {
+            family: crate::model::IpFamily::V6,
+            services: [
+                (name("web", "http"), six.clone()),
+                (
+                    name("only6", "http"),
+                    port(Some(31002), vec![ep(7, "a", true)]),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            ..v4.clone()
+        };
+        let mut ports = health_check_ports(&v6);
+        merge_health_check_ports(&mut ports, health_check_ports(&v4));
+        assert_eq!(ports.len(), 2);
+        assert_eq!(ports[&31000].local_endpoints, 1, "the larger count stands");
+        assert_eq!(ports[&31002].name, "only6");
     }
 
     #[test]

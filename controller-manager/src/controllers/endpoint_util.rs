@@ -65,11 +65,33 @@ pub fn pod_ipv4(pod: &Pod) -> Option<String> {
     })
 }
 
+/// The pod's address of `family` (`IPv4` or `IPv6`, as an EndpointSlice's `addressType`),
+/// if it has one yet (`status.podIPs`, else `status.podIP`).
+pub fn pod_ip_of_family(pod: &Pod, family: &str) -> Option<String> {
+    let want_v6 = family == "IPv6";
+    let of_family = |ip: &String| {
+        ip.parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_ipv6() == want_v6)
+    };
+    let status = pod.status.as_ref()?;
+    let from_list = status
+        .pod_ips
+        .iter()
+        .flatten()
+        .map(|p| p.ip.clone())
+        .find(of_family);
+    from_list.or_else(|| status.pod_ip.clone().filter(of_family))
+}
+
 /// Whether a pod belongs in a Service's endpoints at all, as upstream's
-/// `ShouldPodBeInEndpoints`: it has an IP, has not finished for good, and (unless
-/// `include_terminating`) is not being deleted.
+/// `ShouldPodBeInEndpoints`: it has an IP (of any family), has not finished for good, and
+/// (unless `include_terminating`) is not being deleted.
 pub fn should_be_endpoint(pod: &Pod, include_terminating: bool) -> bool {
-    if pod_ipv4(pod).is_none() {
+    let has_ip = pod.status.as_ref().is_some_and(|s| {
+        s.pod_ip.as_deref().is_some_and(|ip| !ip.is_empty())
+            || s.pod_ips.as_ref().is_some_and(|ips| !ips.is_empty())
+    });
+    if !has_ip {
         return false;
     }
     if !include_terminating && pod.metadata.deletion_timestamp.is_some() {

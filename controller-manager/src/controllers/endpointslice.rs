@@ -1,6 +1,9 @@
 //! The EndpointSlice controller (upstream `pkg/controller/endpointslice`): the pods a
 //! Service selects become endpoints in `discovery.k8s.io/v1` EndpointSlices owned by the
-//! Service, at most [`MAX_ENDPOINTS_PER_SLICE`] per slice, one port set per slice.
+//! Service, at most [`MAX_ENDPOINTS_PER_SLICE`] per slice, one port set and one address
+//! family per slice: a dual-stack Service (`spec.ipFamilies: [IPv4, IPv6]`) gets `IPv4` slices
+//! from its pods' IPv4 `status.podIPs` and `IPv6` slices from their IPv6 ones, as upstream's
+//! reconciler does per address type.
 //!
 //! Services without a selector are left alone: their slices are written by hand (mirroring
 //! of hand-written Endpoints is not built yet). Slices of a deleted Service go with it
@@ -82,9 +85,9 @@ async fn reconcile(svc: Arc<Service>, ctx: Arc<Context>) -> Result<Action, Error
         .collect();
     existing.sort_by_key(|s| s.name_any());
 
-    for (ports, endpoints) in desired {
+    for ((family, ports), endpoints) in desired {
         for chunk in slice_chunks(&endpoints) {
-            let want = build_slice(&svc, &ports, chunk);
+            let want = build_slice(&svc, &family, &ports, chunk);
             // Reuse a slice with the same ports so consumers see updates, not churn.
             let reuse = existing
                 .iter()
@@ -158,35 +161,75 @@ async fn node_zones(client: &Client, pods: &[Pod]) -> HashMap<String, String> {
     zones
 }
 
-/// The endpoints of the selected pods grouped by their resolved port set (pods differ
-/// when a named targetPort maps to different numbers). With no endpoint at all there is
-/// one empty group: upstream keeps a placeholder slice so consumers see "no endpoints".
+/// The address types (`IPv4`, `IPv6`) a Service gets slices of, as upstream's
+/// `getAddressTypesForService`: its `spec.ipFamilies`; for objects without them, the family of
+/// its cluster IP; otherwise (headless without families) IPv4, as before dual-stack.
+pub fn address_types(svc: &Service) -> Vec<String> {
+    let Some(spec) = svc.spec.as_ref() else {
+        return vec!["IPv4".into()];
+    };
+    let mut out: Vec<String> = Vec::new();
+    for family in spec.ip_families.iter().flatten() {
+        if (family == "IPv4" || family == "IPv6") && !out.contains(family) {
+            out.push(family.clone());
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    match spec
+        .cluster_ip
+        .as_deref()
+        .map(str::parse::<std::net::IpAddr>)
+    {
+        Some(Ok(ip)) if ip.is_ipv6() => vec!["IPv6".into()],
+        _ => vec!["IPv4".into()],
+    }
+}
+
+/// One slice's identity before it has a name: its address type and resolved port set.
+pub type SliceKey = (String, Vec<ResolvedPort>);
+
+/// The endpoints of the selected pods grouped by address type and resolved port set (pods
+/// differ when a named targetPort maps to different numbers). An address type with no
+/// endpoint at all gets one empty group: upstream keeps a placeholder slice so consumers see
+/// "no endpoints".
 pub fn desired_groups(
     svc: &Service,
     pods: &[Pod],
     zones: &HashMap<String, String>,
-) -> BTreeMap<Vec<ResolvedPort>, Vec<Endpoint>> {
-    let mut groups: BTreeMap<Vec<ResolvedPort>, Vec<Endpoint>> = BTreeMap::new();
-    for pod in pods {
-        let ports = util::resolved_ports(svc, pod);
-        if let Some(ep) = endpoint_for(svc, pod, zones) {
-            groups.entry(ports).or_default().push(ep);
+) -> BTreeMap<SliceKey, Vec<Endpoint>> {
+    let mut groups: BTreeMap<SliceKey, Vec<Endpoint>> = BTreeMap::new();
+    for family in address_types(svc) {
+        let mut any = false;
+        for pod in pods {
+            let ports = util::resolved_ports(svc, pod);
+            if let Some(ep) = endpoint_for(svc, &family, pod, zones) {
+                groups.entry((family.clone(), ports)).or_default().push(ep);
+                any = true;
+            }
+        }
+        if !any {
+            groups.insert((family, Vec::new()), Vec::new());
         }
     }
     for eps in groups.values_mut() {
         eps.sort_by(|a, b| a.addresses.cmp(&b.addresses));
     }
-    if groups.is_empty() {
-        groups.insert(Vec::new(), Vec::new());
-    }
     groups
 }
 
-/// One pod as an endpoint, with upstream's conditions: serving = pod Ready, terminating =
-/// being deleted, ready = serving and not terminating; `publishNotReadyAddresses` makes
-/// both ready and serving true.
-pub fn endpoint_for(svc: &Service, pod: &Pod, zones: &HashMap<String, String>) -> Option<Endpoint> {
-    let ip = util::pod_ipv4(pod)?;
+/// One pod as an endpoint of address type `family` (`None` when the pod has no IP of that
+/// family), with upstream's conditions: serving = pod Ready, terminating = being deleted,
+/// ready = serving and not terminating; `publishNotReadyAddresses` makes both ready and
+/// serving true.
+pub fn endpoint_for(
+    svc: &Service,
+    family: &str,
+    pod: &Pod,
+    zones: &HashMap<String, String>,
+) -> Option<Endpoint> {
+    let ip = util::pod_ip_of_family(pod, family)?;
     let publish = util::publish_not_ready(svc);
     let terminating = pod.metadata.deletion_timestamp.is_some();
     let serving = publish || podutil::is_ready(pod);
@@ -227,8 +270,14 @@ pub fn pod_hostname(svc: &Service, pod: &Pod) -> Option<String> {
         .then_some(hostname)
 }
 
-/// The slice we want for one chunk: generateName `<svc>-`, our labels, owned by the Service.
-pub fn build_slice(svc: &Service, ports: &[ResolvedPort], endpoints: &[Endpoint]) -> EndpointSlice {
+/// The slice we want for one chunk of address type `family`: generateName `<svc>-`, our
+/// labels, owned by the Service.
+pub fn build_slice(
+    svc: &Service,
+    family: &str,
+    ports: &[ResolvedPort],
+    endpoints: &[Endpoint],
+) -> EndpointSlice {
     let mut labels = util::inherited_labels(svc, &[LABEL_SERVICE_NAME, LABEL_MANAGED_BY]);
     labels.insert(LABEL_SERVICE_NAME.into(), svc.name_any());
     labels.insert(LABEL_MANAGED_BY.into(), CONTROLLER_NAME.into());
@@ -245,7 +294,7 @@ pub fn build_slice(svc: &Service, ports: &[ResolvedPort], endpoints: &[Endpoint]
             )]),
             ..Default::default()
         },
-        address_type: "IPv4".into(),
+        address_type: family.into(),
         endpoints: endpoints.to_vec(),
         ports: Some(
             ports
@@ -333,7 +382,8 @@ mod tests {
         let pods = [pod("a", "10.0.0.1", true), pod("b", "10.0.0.2", false)];
         let groups = desired_groups(&service(false), &pods, &HashMap::new());
         assert_eq!(groups.len(), 1);
-        let (ports, eps) = groups.iter().next().expect("one group");
+        let ((family, ports), eps) = groups.iter().next().expect("one group");
+        assert_eq!(family, "IPv4");
         assert_eq!(ports, &vec![("web".to_string(), 8080, "TCP".to_string())]);
         assert_eq!(conditions(&eps[0]), (Some(true), Some(true), Some(false)));
         assert_eq!(conditions(&eps[1]), (Some(false), Some(false), Some(false)));
@@ -341,6 +391,71 @@ mod tests {
             eps[0].target_ref.as_ref().and_then(|r| r.name.as_deref()),
             Some("a")
         );
+    }
+
+    fn dual_pod(name: &str, v4: &str, v6: &str) -> Pod {
+        let mut p = pod(name, v4, true);
+        if let Some(st) = p.status.as_mut() {
+            st.pod_ip = Some(v4.into());
+            st.pod_ips = Some(vec![PodIP { ip: v4.into() }, PodIP { ip: v6.into() }]);
+        }
+        p
+    }
+
+    #[test]
+    fn dual_stack_service_gets_a_slice_per_family_from_pod_ips() {
+        let mut svc = service(false);
+        if let Some(spec) = svc.spec.as_mut() {
+            spec.ip_families = Some(vec!["IPv4".into(), "IPv6".into()]);
+        }
+        let pods = [
+            dual_pod("a", "10.0.0.1", "fd00::1"),
+            pod("v4only", "10.0.0.2", true),
+        ];
+        let groups = desired_groups(&svc, &pods, &HashMap::new());
+        let addrs = |family: &str| -> Vec<String> {
+            groups
+                .iter()
+                .filter(|((f, _), _)| f == family)
+                .flat_map(|(_, eps)| eps.iter().flat_map(|e| e.addresses.clone()))
+                .collect()
+        };
+        assert_eq!(addrs("IPv4"), vec!["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(addrs("IPv6"), vec!["fd00::1"]);
+        let ((family, ports), eps) = groups
+            .iter()
+            .find(|((f, _), _)| f == "IPv6")
+            .expect("IPv6 group");
+        let slice = build_slice(&svc, family, ports, eps);
+        assert_eq!(slice.address_type, "IPv6");
+
+        // IPv6 only: the IPv4 addresses are not endpoints, and a pod without an IPv6
+        // address leaves a placeholder.
+        if let Some(spec) = svc.spec.as_mut() {
+            spec.ip_families = Some(vec!["IPv6".into()]);
+        }
+        let groups = desired_groups(&svc, &pods[1..], &HashMap::new());
+        assert_eq!(groups.len(), 1);
+        let ((family, _), eps) = groups.iter().next().expect("placeholder");
+        assert_eq!((family.as_str(), eps.len()), ("IPv6", 0));
+    }
+
+    #[test]
+    fn address_types_follow_ip_families_then_the_cluster_ip() {
+        let mut svc = service(false);
+        assert_eq!(
+            address_types(&svc),
+            vec!["IPv4"],
+            "legacy objects stay IPv4"
+        );
+        if let Some(spec) = svc.spec.as_mut() {
+            spec.cluster_ip = Some("fd00:96::1".into());
+        }
+        assert_eq!(address_types(&svc), vec!["IPv6"]);
+        if let Some(spec) = svc.spec.as_mut() {
+            spec.ip_families = Some(vec!["IPv6".into(), "IPv4".into()]);
+        }
+        assert_eq!(address_types(&svc), vec!["IPv6", "IPv4"]);
     }
 
     #[test]
@@ -367,7 +482,7 @@ mod tests {
         p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             Default::default(),
         ));
-        let ep = endpoint_for(&service(false), &p, &HashMap::new()).expect("endpoint");
+        let ep = endpoint_for(&service(false), "IPv4", &p, &HashMap::new()).expect("endpoint");
         assert_eq!(conditions(&ep), (Some(false), Some(true), Some(true)));
     }
 
@@ -375,6 +490,7 @@ mod tests {
     fn publish_not_ready_addresses_marks_everything_ready() {
         let ep = endpoint_for(
             &service(true),
+            "IPv4",
             &pod("b", "10.0.0.2", false),
             &HashMap::new(),
         )
@@ -387,7 +503,9 @@ mod tests {
         let svc = service(false);
         let groups = desired_groups(&svc, &[], &HashMap::new());
         assert_eq!(groups.len(), 1);
-        let slice = build_slice(&svc, &[], &[]);
+        assert_eq!(groups.keys().next().map(|k| k.0.as_str()), Some("IPv4"));
+        let slice = build_slice(&svc, "IPv4", &[], &[]);
+        assert_eq!(slice.address_type, "IPv4");
         assert_eq!(slice.metadata.generate_name.as_deref(), Some("web-"));
         let labels = slice.metadata.labels.clone().unwrap_or_default();
         assert_eq!(

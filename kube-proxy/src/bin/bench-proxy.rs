@@ -38,7 +38,7 @@ fn model(services: u32) -> ProxyModel {
                 let n = i * ENDPOINTS_PER_SERVICE + e;
                 Endpoint {
                     // 10.128.0.0/9 holds 100,000 endpoints without overlapping.
-                    ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 128, 0, 0)) + n),
+                    ip: Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 128, 0, 0)) + n).into(),
                     port: 8080,
                     ready: true,
                     serving: true,
@@ -48,9 +48,7 @@ fn model(services: u32) -> ProxyModel {
             })
             .collect();
         let port = ServicePort {
-            cluster_ip: Some(Ipv4Addr::from(
-                u32::from(Ipv4Addr::new(10, 96, 0, 0)) + i + 1,
-            )),
+            cluster_ip: Some(Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 96, 0, 0)) + i + 1).into()),
             port: 80,
             // Every tenth Service is a NodePort one.
             node_port: (i % 10 == 0).then(|| 30000 + (i / 10) as u16 % 2768),
@@ -74,7 +72,8 @@ fn change_one_endpoint(model: &mut ProxyModel, round: usize) {
     let services = model.services.len();
     if let Some(port) = model.services.values_mut().nth(round * 7919 % services) {
         let e = round % port.endpoints.len();
-        port.endpoints[e].ip = Ipv4Addr::new(10, 127, (round / 256) as u8, (round % 256) as u8);
+        port.endpoints[e].ip =
+            Ipv4Addr::new(10, 127, (round / 256) as u8, (round % 256) as u8).into();
     }
 }
 
