@@ -319,7 +319,13 @@ mod tests {
             Service.validate(&s, None)[0].message(),
             "spec.externalName: Required value"
         );
-        let headless = json!({"spec": {"clusterIP": "None", "selector": {"a": "b"}}});
+        let mut headless = json!({"spec": {"clusterIP": "None", "selector": {"a": "b"}}});
+        // `clusterIPs` follows `clusterIP` (defaulting); without it the pair is invalid.
+        assert_eq!(
+            Service.validate(&headless, None)[0].message(),
+            "spec.clusterIPs: Required value"
+        );
+        Service.default(&mut headless);
         assert!(Service.validate(&headless, None).is_empty());
         let old = json!({"spec": {"clusterIP": "10.0.0.1", "ports": [{"port": 80}]}});
         let mut new = json!({"spec": {"clusterIP": "None", "ports": [{"port": 80}]}});
