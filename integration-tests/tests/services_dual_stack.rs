@@ -314,7 +314,7 @@ async fn upgrade_and_downgrade_on_update() -> Result<()> {
         )
         .await?;
     assert_eq!(status, StatusCode::OK, "{down}");
-    assert_eq!(spec_list(&down, "clusterIPs"), [primary.clone()]);
+    assert_eq!(spec_list(&down, "clusterIPs"), [primary]);
     assert_eq!(spec_list(&down, "ipFamilies"), ["IPv4"]);
     assert!(
         !ip_address_exists(&cluster, &secondary).await?,
