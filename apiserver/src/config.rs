@@ -50,9 +50,11 @@ pub struct Config {
     /// CA bundle that signs client certificates.
     #[arg(long = "client-ca-file")]
     pub client_ca_file: PathBuf,
-    /// CIDR the Service ClusterIPs come from.
-    #[arg(long = "service-cluster-ip-range", default_value = "10.96.0.0/12")]
-    pub service_cluster_ip_range: ipnet::Ipv4Net,
+    /// CIDRs the Service ClusterIPs come from: one, or two of different families for a
+    /// dual-stack cluster (`10.96.0.0/12,fd00:10:96::/108`); the first is the primary family.
+    #[arg(long = "service-cluster-ip-range", default_value = "10.96.0.0/12", value_parser = parse_service_cidrs,
+        overrides_with = "service_cluster_ip_range")]
+    pub service_cluster_ip_range: ServiceCidrs,
     /// NodePort range, inclusive (e.g. 30000-32767).
     #[arg(long = "service-node-port-range", default_value = "30000-32767", value_parser = parse_port_range)]
     pub service_node_port_range: (u16, u16),
@@ -216,6 +218,59 @@ pub struct Config {
     pub verbosity: u8,
 }
 
+/// `--service-cluster-ip-range`: the primary range and, on a dual-stack cluster, the
+/// range of the other family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceCidrs {
+    /// The first CIDR: its family is the default of single-stack Services.
+    pub primary: ipnet::IpNet,
+    /// The second CIDR, of the other family.
+    pub secondary: Option<ipnet::IpNet>,
+}
+
+/// Upstream keeps a Service range to 20 host bits (an IPv4 /12, an IPv6 /108): the allocator
+/// state of bigger ranges would add nothing but size.
+const MAX_SERVICE_CIDR_HOST_BITS: u8 = 20;
+
+/// Parse and check `--service-cluster-ip-range` as upstream's `validateClusterIPFlags` does.
+fn parse_service_cidrs(s: &str) -> Result<ServiceCidrs, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    if parts.iter().all(|p| p.is_empty()) {
+        return Err("--service-cluster-ip-range must contain at least one valid cidr".into());
+    }
+    if parts.len() > 2 {
+        return Err("--service-cluster-ip-range must not contain more than two entries".into());
+    }
+    let mut nets = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        let net: ipnet::IpNet = p
+            .parse()
+            .map_err(|_| format!("--service-cluster-ip-range[{i}] {p:?} is not a valid cidr"))?;
+        let flag = if i == 0 {
+            "--service-cluster-ip-range".to_string()
+        } else {
+            format!("--service-cluster-ip-range[{i}]")
+        };
+        let bits = net.max_prefix_len();
+        if bits - net.prefix_len() > MAX_SERVICE_CIDR_HOST_BITS {
+            return Err(format!(
+                "specified {flag} is too large; for {bits}-bit addresses, the mask must be >= {}",
+                bits - MAX_SERVICE_CIDR_HOST_BITS
+            ));
+        }
+        nets.push(net.trunc());
+    }
+    if let [a, b] = nets[..] {
+        if a.max_prefix_len() == b.max_prefix_len() {
+            return Err("--service-cluster-ip-range[0] and --service-cluster-ip-range[1] must be of different IP family".into());
+        }
+    }
+    Ok(ServiceCidrs {
+        primary: nets[0],
+        secondary: nets.get(1).copied(),
+    })
+}
+
 fn parse_port_range(s: &str) -> Result<(u16, u16), String> {
     let (a, b) = s
         .split_once('-')
@@ -260,6 +315,39 @@ mod tests {
             "--client-ca-file=c",
         ];
         Config::try_parse_from(base.iter().chain(extra)).expect("flags parse")
+    }
+
+    #[test]
+    fn service_cluster_ip_range_takes_one_cidr_or_one_per_family() {
+        let single = parse(&[]).service_cluster_ip_range;
+        assert_eq!(single.primary.to_string(), "10.96.0.0/12");
+        assert!(single.secondary.is_none());
+        let dual = parse(&["--service-cluster-ip-range=fd00:10:96::/108, 10.96.0.0/16"])
+            .service_cluster_ip_range;
+        assert_eq!(dual.primary.to_string(), "fd00:10:96::/108");
+        assert_eq!(
+            dual.secondary.map(|n| n.to_string()).as_deref(),
+            Some("10.96.0.0/16")
+        );
+        for (flag, want) in [
+            ("10.96.0.0/12,10.100.0.0/16", "must be of different IP family"),
+            ("10.96.0.0/12,fd00::/64", "specified --service-cluster-ip-range[1] is too large; for 128-bit addresses, the mask must be >= 108"),
+            ("10.0.0.0/8", "specified --service-cluster-ip-range is too large; for 32-bit addresses, the mask must be >= 12"),
+            ("10.96.0.0/12,fd00::/108,10.1.0.0/16", "must not contain more than two entries"),
+            ("bogus", "is not a valid cidr"),
+        ] {
+            let err = Config::try_parse_from([
+                "kube-apiserver",
+                "--etcd-servers=x",
+                "--tls-cert-file=a",
+                "--tls-private-key-file=b",
+                "--client-ca-file=c",
+                &format!("--service-cluster-ip-range={flag}"),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(want), "{flag}: {err}");
+        }
     }
 
     #[test]

@@ -66,7 +66,8 @@ async fn main() -> anyhow::Result<()> {
         prefix,
         admission: Admission {
             ranges: ServiceRanges {
-                cluster_ips: config.service_cluster_ip_range,
+                cluster_ips: config.service_cluster_ip_range.primary,
+                secondary_cluster_ips: config.service_cluster_ip_range.secondary,
                 node_ports: config.service_node_port_range,
             },
             service_account: config.admission_plugin_enabled("ServiceAccount"),

@@ -78,12 +78,19 @@ struct Flags {
     #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true",
           action = clap::ArgAction::Set)]
     allocate_node_cidrs: bool,
-    /// The range node pod ranges are cut from.
-    #[arg(long, default_value = controllers::nodeipam::DEFAULT_CLUSTER_CIDR)]
-    cluster_cidr: controllers::nodeipam_cidrset::Cidr,
-    /// Prefix length of each node's pod range.
-    #[arg(long, default_value_t = controllers::nodeipam::DEFAULT_NODE_CIDR_MASK_SIZE)]
-    node_cidr_mask_size: u8,
+    /// The ranges node pod ranges are cut from: one CIDR, or an IPv4 and an IPv6 one
+    /// (comma separated) for a dual-stack cluster.
+    #[arg(long, default_value = controllers::nodeipam::DEFAULT_CLUSTER_CIDR, value_delimiter = ',')]
+    cluster_cidr: Vec<controllers::nodeipam_cidrset::Cidr>,
+    /// Prefix length of each node's pod range (single-stack clusters only).
+    #[arg(long)]
+    node_cidr_mask_size: Option<u8>,
+    /// Prefix length of each node's IPv4 pod range (default 24).
+    #[arg(long = "node-cidr-mask-size-ipv4")]
+    node_cidr_mask_size_ipv4: Option<u8>,
+    /// Prefix length of each node's IPv6 pod range (default 64).
+    #[arg(long = "node-cidr-mask-size-ipv6")]
+    node_cidr_mask_size_ipv6: Option<u8>,
     /// How often each HorizontalPodAutoscaler is reconciled.
     #[arg(long, default_value = "15s", value_parser = common::duration::parse_flag)]
     horizontal_pod_autoscaler_sync_period: std::time::Duration,
@@ -377,13 +384,14 @@ async fn main() -> anyhow::Result<()> {
         )));
     }
     if flags.allocate_node_cidrs && enabled(&flags, "nodeipam") {
-        let config = controllers::nodeipam::Config {
-            cluster_cidr: flags.cluster_cidr,
-            node_mask_size: flags.node_cidr_mask_size,
-        };
-        // Fail at startup, not later, on a mask that does not fit the cluster CIDR.
-        controllers::nodeipam_cidrset::CidrSet::new(config.cluster_cidr, config.node_mask_size)
-            .context("--cluster-cidr / --node-cidr-mask-size")?;
+        // Fail at startup, not later, on masks that do not fit the cluster CIDRs.
+        let config = controllers::nodeipam::Config::from_flags(&controllers::nodeipam::Flags {
+            cluster_cidrs: flags.cluster_cidr.clone(),
+            node_cidr_mask_size: flags.node_cidr_mask_size,
+            node_cidr_mask_size_ipv4: flags.node_cidr_mask_size_ipv4,
+            node_cidr_mask_size_ipv6: flags.node_cidr_mask_size_ipv6,
+        })
+        .context("--cluster-cidr / --node-cidr-mask-size")?;
         let client = clients.client("node-controller").await?;
         tasks.push(tokio::spawn(async move {
             if let Err(e) = controllers::nodeipam::run(client, config).await {

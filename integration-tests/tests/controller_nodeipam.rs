@@ -93,3 +93,66 @@ async fn nodes_get_distinct_ranges_and_deleted_nodes_free_theirs() -> Result<()>
     assert_eq!(d, a);
     Ok(())
 }
+
+/// The node's `spec.podCIDRs`, once set.
+async fn pod_cidrs(cluster: &TestCluster, name: &str) -> Result<Option<Vec<String>>> {
+    let node = get_ok(cluster, &format!("/api/v1/nodes/{name}")).await?;
+    let cidrs: Vec<String> = node["spec"]["podCIDRs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if cidrs.is_empty() {
+        return Ok(None);
+    }
+    assert_eq!(
+        node["spec"]["podCIDR"],
+        json!(cidrs[0]),
+        "podCIDR is podCIDRs[0]"
+    );
+    Ok(Some(cidrs))
+}
+
+#[tokio::test]
+async fn dual_stack_nodes_get_a_range_of_each_family() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let flags = [
+        "--controllers=nodeipam",
+        "--allocate-node-cidrs=true",
+        "--cluster-cidr=10.251.0.0/23,fd00:251::/63",
+        "--node-cidr-mask-size-ipv4=24",
+        "--node-cidr-mask-size-ipv6=64",
+    ];
+    let cm = start_controller_manager(&cluster, &flags)?;
+    create_node(&cluster, "a", None).await?;
+    create_node(&cluster, "b", None).await?;
+    let wait = |name: &'static str| {
+        let cluster = &cluster;
+        let cm = &cm;
+        async move {
+            cm.eventually("dual-stack ranges", || async {
+                pod_cidrs(cluster, name).await
+            })
+            .await
+        }
+    };
+    let a = wait("a").await?;
+    let b = wait("b").await?;
+    let mut v4 = vec![a[0].clone(), b[0].clone()];
+    let mut v6 = vec![a[1].clone(), b[1].clone()];
+    v4.sort();
+    v6.sort();
+    assert_eq!(v4, ["10.251.0.0/24", "10.251.1.0/24"]);
+    assert_eq!(v6, ["fd00:251:0:1::/64", "fd00:251::/64"], "sorted as text");
+
+    // Deleting a frees both of its ranges for the next node.
+    let (code, body) = cluster.delete("/api/v1/nodes/a").await?;
+    anyhow::ensure!(code.is_success(), "delete a: {code} {body}");
+    create_node(&cluster, "c", None).await?;
+    let c = wait("c").await?;
+    assert_eq!(c, a);
+    Ok(())
+}

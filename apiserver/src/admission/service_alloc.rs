@@ -1,17 +1,29 @@
 //! ClusterIP and NodePort allocation for Services (the health-check node port of
 //! `externalTrafficPolicy: Local` load balancers is in `service_health_check`).
 //!
-//! Each allocated ClusterIP is an `IPAddress` object (networking.k8s.io/v1, named by the
-//! address, parentRef = the Service), as upstream's allocator does since v1.33; each NodePort
-//! is a key under `/registry/ranges/servicenodeports/`. Allocation is an etcd create that only
-//! succeeds when the key is absent, so two concurrent creates can never get the same address.
+//! `--service-cluster-ip-range` holds one CIDR or, on a dual-stack cluster, one per family
+//! (the first is the primary family). Before any address is claimed, `ip_families` settles
+//! `ipFamilyPolicy` (SingleStack unless asked; headless Services without a selector get
+//! RequireDualStack), `ipFamilies` and `clusterIPs` as upstream's `initIPFamilyFields` does;
+//! then every family without an address gets one from its range. On update a Service
+//! upgraded to two families gets its secondary address, one downgraded with
+//! `ipFamilyPolicy: SingleStack` (or turned into ExternalName) frees it after the write.
+//!
+//! Each allocated ClusterIP, IPv4 or IPv6, is an `IPAddress` object (networking.k8s.io/v1,
+//! named by the address, parentRef = the Service), as upstream's allocator does since v1.33;
+//! each NodePort is a key under `/registry/ranges/servicenodeports/`. Allocation is an etcd
+//! create that only succeeds when the key is absent, so two concurrent creates can never get
+//! the same address; a request that fails frees everything it claimed.
 
-use std::net::Ipv4Addr;
+mod ip_families;
 
-use ipnet::Ipv4Net;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use rand::Rng;
 use serde_json::{json, Value};
 
+use self::ip_families::{family_of, IpFields};
 use super::service_health_check as health_check;
 use crate::errors::{ApiError, FieldError};
 use crate::storage::etcd::WriteOutcome;
@@ -20,18 +32,66 @@ use crate::store::Store;
 /// The ranges services draw from.
 #[derive(Debug, Clone)]
 pub struct ServiceRanges {
-    /// `--service-cluster-ip-range`.
-    pub cluster_ips: Ipv4Net,
+    /// `--service-cluster-ip-range[0]`: the primary family's range (single-stack Services
+    /// without `ipFamilies` get this family).
+    pub cluster_ips: IpNet,
+    /// `--service-cluster-ip-range[1]`: the other family's range on a dual-stack cluster.
+    pub secondary_cluster_ips: Option<IpNet>,
     /// `--service-node-port-range` (inclusive).
     pub node_ports: (u16, u16),
 }
 
 impl ServiceRanges {
-    /// The first usable address: the `kubernetes` Service's ClusterIP.
-    pub fn first_ip(&self) -> Ipv4Addr {
-        let base = u32::from(self.cluster_ips.network());
-        Ipv4Addr::from(base + 1)
+    /// The first usable address of the primary range: the `kubernetes` Service's ClusterIP.
+    pub fn first_ip(&self) -> IpAddr {
+        nth_ip(&self.cluster_ips, 1)
     }
+
+    /// `IPv4` or `IPv6`: the family of the primary range.
+    pub fn primary_family(&self) -> &'static str {
+        net_family(&self.cluster_ips)
+    }
+
+    /// Whether the cluster serves two families.
+    pub fn is_dual_stack(&self) -> bool {
+        self.secondary_cluster_ips.is_some()
+    }
+
+    /// The range of `family` (`IPv4` / `IPv6`), when this cluster has one.
+    pub fn for_family(&self, family: &str) -> Option<IpNet> {
+        std::iter::once(self.cluster_ips)
+            .chain(self.secondary_cluster_ips)
+            .find(|n| net_family(n) == family)
+    }
+}
+
+fn net_family(net: &IpNet) -> &'static str {
+    match net {
+        IpNet::V4(_) => "IPv4",
+        IpNet::V6(_) => "IPv6",
+    }
+}
+
+/// The address `offset` places after the network address.
+fn nth_ip(net: &IpNet, offset: u128) -> IpAddr {
+    match net {
+        IpNet::V4(n) => IpAddr::V4((u32::from(n.network()).wrapping_add(offset as u32)).into()),
+        IpNet::V6(n) => IpAddr::V6((u128::from(n.network()).wrapping_add(offset)).into()),
+    }
+}
+
+/// How many addresses `net` holds.
+fn range_size(net: &IpNet) -> u128 {
+    let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    1u128.checked_shl(host_bits).unwrap_or(u128::MAX)
+}
+
+/// Whether `ip` may be handed out from `net`: inside it, and neither the network address nor
+/// (IPv4 only; IPv6 has no broadcast) the last address, as upstream's allocator reserves.
+fn usable(net: &IpNet, ip: IpAddr) -> bool {
+    net.contains(&ip)
+        && ip != net.network()
+        && !(matches!(net, IpNet::V4(_)) && ip == net.broadcast())
 }
 
 /// Keys allocated during one request.
@@ -63,7 +123,7 @@ pub(super) async fn release_key(store: &Store, key: &str) {
     }
 }
 
-fn ip_key(store: &Store, ip: Ipv4Addr) -> String {
+fn ip_key(store: &Store, ip: IpAddr) -> String {
     format!("{}/ipaddresses/{ip}", store.prefix)
 }
 
@@ -71,7 +131,8 @@ pub(super) fn port_key(store: &Store, port: u16) -> String {
     format!("{}/ranges/servicenodeports/{port}", store.prefix)
 }
 
-fn ip_address_object(ip: Ipv4Addr, ns: &str, name: &str) -> Value {
+fn ip_address_object(ip: IpAddr, ns: &str, name: &str) -> Value {
+    let family = if ip.is_ipv4() { "IPv4" } else { "IPv6" };
     json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "IPAddress",
@@ -80,7 +141,7 @@ fn ip_address_object(ip: Ipv4Addr, ns: &str, name: &str) -> Value {
             "uid": uuid::Uuid::new_v4().to_string(),
             "creationTimestamp": crate::store::meta::now(),
             "labels": {
-                "ipaddress.kubernetes.io/ip-family": "IPv4",
+                "ipaddress.kubernetes.io/ip-family": family,
                 "ipaddress.kubernetes.io/managed-by": "ipallocator.k8s.io",
             },
         },
@@ -96,22 +157,20 @@ async fn try_claim(store: &Store, key: &str, value: &Value) -> Result<bool, ApiE
     ))
 }
 
-/// Claim a specific ClusterIP.
+/// Claim a specific ClusterIP of `range`. `Ok(None)` when another Service holds it.
 pub async fn claim_ip(
     store: &Store,
-    ranges: &ServiceRanges,
-    ip: Ipv4Addr,
+    range: &IpNet,
+    ip: IpAddr,
     ns: &str,
     name: &str,
+    shown: &Value,
 ) -> Result<Option<String>, ApiError> {
-    if !ranges.cluster_ips.contains(&ip)
-        || ip == ranges.cluster_ips.network()
-        || ip == ranges.cluster_ips.broadcast()
-    {
+    if !usable(range, ip) {
         return Err(ApiError::invalid("", "Service", name, &[FieldError::invalid(
             "spec.clusterIPs",
-            json!([ip.to_string()]),
-            format!("failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}", ranges.cluster_ips),
+            shown.clone(),
+            format!("failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {range}"),
         )]));
     }
     let key = ip_key(store, ip);
@@ -122,28 +181,102 @@ pub async fn claim_ip(
     }
 }
 
+/// Claim a free address of `range`: random probes (offset 1 is the `kubernetes` Service's),
+/// then a bounded scan so a small, nearly full range still finds its last addresses.
 async fn allocate_ip(
     store: &Store,
-    ranges: &ServiceRanges,
+    range: &IpNet,
     ns: &str,
     name: &str,
-) -> Result<(Ipv4Addr, String), ApiError> {
-    let base = u32::from(ranges.cluster_ips.network());
-    let size = 1u64 << (32 - ranges.cluster_ips.prefix_len());
-    if size < 4 {
+) -> Result<(IpAddr, String), ApiError> {
+    let size = range_size(range);
+    // IPv4 loses the broadcast address too.
+    let end = if matches!(range, IpNet::V4(_)) {
+        size - 1
+    } else {
+        size
+    };
+    if end <= 2 {
         return Err(ApiError::internal("service cluster IP range is too small"));
     }
-    // Offsets 2.. (1 is the kubernetes Service); random probing, then give up.
-    for _ in 0..64 {
-        let off = rand::rng().random_range(2..(size - 1)) as u32;
-        let ip = Ipv4Addr::from(base + off);
-        if let Some(key) = claim_ip(store, ranges, ip, ns, name).await? {
+    let candidates = (0..64)
+        .map(|_| rand::rng().random_range(2..end))
+        .chain(2..end.min(2 + 4096));
+    for off in candidates {
+        let ip = nth_ip(range, off);
+        let key = ip_key(store, ip);
+        if try_claim(store, &key, &ip_address_object(ip, ns, name)).await? {
             return Ok((ip, key));
         }
     }
     Err(ApiError::internal(
         "failed to allocate a serviceIP: range is full",
     ))
+}
+
+/// Give each family of `fields` without an address one from its range, and claim the
+/// addresses the client asked for, from index `from` on (earlier ones are already held).
+async fn allocate_cluster_ips(
+    store: &Store,
+    ranges: &ServiceRanges,
+    fields: &mut IpFields,
+    from: usize,
+    ns: &str,
+    name: &str,
+    out: &mut Allocations,
+) -> Result<(), ApiError> {
+    if fields.is_headless() {
+        fields.cluster_ips = vec!["None".into()];
+        return Ok(());
+    }
+    fields.cluster_ips.resize(
+        fields.families.len().max(fields.cluster_ips.len()),
+        String::new(),
+    );
+    let shown = json!(fields.cluster_ips);
+    for i in from..fields.families.len() {
+        let family = fields.families[i].clone();
+        let range = ranges
+            .for_family(&family)
+            .ok_or_else(|| ApiError::internal(format!("no service range for {family}")))?;
+        let requested = fields.cluster_ips[i].clone();
+        if requested.is_empty() {
+            let (ip, key) = allocate_ip(store, &range, ns, name).await?;
+            out.keys.push(key);
+            fields.cluster_ips[i] = ip.to_string();
+            continue;
+        }
+        let ip: IpAddr = requested.parse().map_err(|_| {
+            ApiError::invalid(
+                "",
+                "Service",
+                name,
+                &[FieldError::invalid(
+                    format!("spec.clusterIPs[{i}]"),
+                    requested.as_str(),
+                    "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+                )],
+            )
+        })?;
+        match claim_ip(store, &range, ip, ns, name, &shown).await? {
+            Some(k) => out.keys.push(k),
+            None => {
+                return Err(ApiError::invalid(
+                    "",
+                    "Service",
+                    name,
+                    &[FieldError::invalid(
+                        "spec.clusterIPs",
+                        shown,
+                        format!(
+                            "failed to allocate IP {requested}: provided IP is already allocated"
+                        ),
+                    )],
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn claim_port(
@@ -299,57 +432,11 @@ async fn allocate_inner(
 ) -> Result<(), ApiError> {
     let (ns, name) = names(obj);
     if svc_type(obj) != "ExternalName" {
-        let requested = obj
-            .pointer("/spec/clusterIP")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        match requested.as_str() {
-            "None" => {
-                obj["spec"]["clusterIPs"] = json!(["None"]);
-            }
-            "" => {
-                let (ip, key) = allocate_ip(store, ranges, &ns, &name).await?;
-                out.keys.push(key);
-                obj["spec"]["clusterIP"] = json!(ip.to_string());
-                obj["spec"]["clusterIPs"] = json!([ip.to_string()]);
-            }
-            given => {
-                let ip: Ipv4Addr = given.parse().map_err(|_| {
-                    ApiError::invalid(
-                        "",
-                        "Service",
-                        &name,
-                        &[FieldError::invalid(
-                            "spec.clusterIPs[0]",
-                            given,
-                            "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
-                        )],
-                    )
-                })?;
-                match claim_ip(store, ranges, ip, &ns, &name).await? {
-                    Some(k) => out.keys.push(k),
-                    None => {
-                        return Err(ApiError::invalid(
-                            "",
-                            "Service",
-                            &name,
-                            &[FieldError::invalid(
-                                "spec.clusterIPs",
-                                json!([given]),
-                                format!(
-                                "failed to allocate IP {given}: provided IP is already allocated"
-                            ),
-                            )],
-                        ))
-                    }
-                }
-                obj["spec"]["clusterIPs"] = json!([given]);
-            }
-        }
-        obj["spec"]["ipFamilies"] = json!(["IPv4"]);
-        if obj.pointer("/spec/ipFamilyPolicy").is_none() {
-            obj["spec"]["ipFamilyPolicy"] = json!("SingleStack");
+        let mut fields = IpFields::read(obj);
+        // Malformed fields get no addresses; validation (next) says what is wrong.
+        if ip_families::init(ranges, &mut fields, None, &name)? {
+            allocate_cluster_ips(store, ranges, &mut fields, 0, &ns, &name, out).await?;
+            fields.write(obj);
         }
     }
     allocate_node_ports(store, ranges, obj, &[], out).await?;
@@ -376,18 +463,10 @@ pub async fn allocate_for_update(
     new: &mut Value,
     old: &Value,
 ) -> Result<Allocations, ApiError> {
-    if svc_type(new) != "ExternalName"
-        && new
-            .pointer("/spec/clusterIP")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-    {
-        if let Some(ip) = old.pointer("/spec/clusterIP") {
-            new["spec"]["clusterIP"] = ip.clone();
-        }
-        if let Some(ips) = old.pointer("/spec/clusterIPs") {
-            new["spec"]["clusterIPs"] = ips.clone();
-        }
+    let mut out = Allocations::default();
+    if let Err(e) = update_cluster_ips(store, ranges, new, old, &mut out).await {
+        out.release(store).await;
+        return Err(e);
     }
     // Ports the client left without nodePort keep the old one for the same port number.
     if matches!(svc_type(new), "NodePort" | "LoadBalancer") {
@@ -416,7 +495,6 @@ pub async fn allocate_for_update(
             }
         }
     }
-    let mut out = Allocations::default();
     let keep = node_ports(old);
     let result = match allocate_node_ports(store, ranges, new, &keep, &mut out).await {
         Ok(()) => health_check::allocate_for_update(store, ranges, new, old, &mut out).await,
@@ -429,9 +507,63 @@ pub async fn allocate_for_update(
     Ok(out)
 }
 
-/// After a successful update: free node ports the old object had and the new one does not,
-/// and the health-check node port the new one no longer needs.
+/// Upstream's `updateClusterIPs`: a Service that stops being ExternalName gets all its
+/// addresses, one upgraded to dual-stack gets its secondary address. What the update
+/// drops (downgrade, change to ExternalName) is freed only after the write succeeded
+/// (`release_unused`).
+async fn update_cluster_ips(
+    store: &Store,
+    ranges: &ServiceRanges,
+    new: &mut Value,
+    old: &Value,
+    out: &mut Allocations,
+) -> Result<(), ApiError> {
+    if svc_type(new) == "ExternalName" {
+        return Ok(());
+    }
+    let (ns, name) = names(new);
+    let old_fields = IpFields::read(old);
+    let mut fields = IpFields::read(new);
+    if ip_families::is_matching_prefer_dual_stack(&fields, Some(&old_fields)) {
+        return Ok(());
+    }
+    if !ip_families::init(ranges, &mut fields, Some(&old_fields), &name)? {
+        return Ok(());
+    }
+    if old_fields.kind == "ExternalName" {
+        allocate_cluster_ips(store, ranges, &mut fields, 0, &ns, &name, out).await?;
+    } else if !old_fields.is_headless()
+        && old_fields.families.len() == 1
+        && fields.families.len() == 2
+    {
+        allocate_cluster_ips(store, ranges, &mut fields, 1, &ns, &name, out).await?;
+    }
+    fields.write(new);
+    Ok(())
+}
+
+/// The ClusterIPs (not `None`) a Service holds.
+fn held_ips(obj: &Value) -> Vec<IpAddr> {
+    if svc_type(obj) == "ExternalName" {
+        return Vec::new();
+    }
+    IpFields::read(obj)
+        .cluster_ips
+        .iter()
+        .filter(|ip| family_of(ip).is_some())
+        .filter_map(|ip| ip.parse().ok())
+        .collect()
+}
+
+/// After a successful update: free the ClusterIPs and node ports the old object had and
+/// the new one does not, and the health-check node port the new one no longer needs.
 pub async fn release_unused(store: &Store, new: &Value, old: &Value) {
+    let ips_now = held_ips(new);
+    for ip in held_ips(old) {
+        if !ips_now.contains(&ip) {
+            release_key(store, &ip_key(store, ip)).await;
+        }
+    }
     let now = node_ports(new);
     for p in node_ports(old) {
         if !now.contains(&p) {
@@ -443,14 +575,10 @@ pub async fn release_unused(store: &Store, new: &Value, old: &Value) {
     }
 }
 
-/// Free a deleted Service's ClusterIP and NodePorts.
+/// Free a deleted Service's ClusterIPs (both families) and NodePorts.
 pub async fn release_service(store: &Store, obj: &Value) {
-    if let Some(ips) = obj.pointer("/spec/clusterIPs").and_then(Value::as_array) {
-        for ip in ips.iter().filter_map(Value::as_str) {
-            if let Ok(ip) = ip.parse::<Ipv4Addr>() {
-                release_key(store, &ip_key(store, ip)).await;
-            }
-        }
+    for ip in held_ips(obj) {
+        release_key(store, &ip_key(store, ip)).await;
     }
     for p in node_ports(obj) {
         release_key(store, &port_key(store, p)).await;

@@ -32,6 +32,16 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// Whether this is an IPv6 network.
+    pub fn is_ipv6(&self) -> bool {
+        self.v6
+    }
+
+    /// The prefix length.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
     fn bits(&self) -> u8 {
         if self.v6 {
             128

@@ -10,6 +10,8 @@ use super::json::{
     port_number, set_default,
 };
 use crate::errors::FieldError;
+
+mod ip_fields;
 use crate::registry::strategy::NameRule;
 use crate::registry::Strategy;
 
@@ -60,15 +62,20 @@ impl Strategy for Service {
         if kind == "LoadBalancer" {
             set_default(obj, &["spec", "allocateLoadBalancerNodePorts"], json!(true));
         }
+        // An old client names only `clusterIP`: it is the whole list. `ipFamilies` and
+        // `ipFamilyPolicy` are settled by the allocator, which knows the cluster's families
+        // and (on update) the old object.
         if let Some(ip) = get_str(obj, &["spec", "clusterIP"])
             .filter(|ip| !ip.is_empty())
             .map(str::to_string)
         {
             set_default(obj, &["spec", "clusterIPs"], json!([ip]));
-            // A single family: the one of the address, IPv4 for headless Services.
-            let family = if ip.contains(':') { "IPv6" } else { "IPv4" };
-            set_default(obj, &["spec", "ipFamilies"], json!([family]));
-            set_default(obj, &["spec", "ipFamilyPolicy"], json!("SingleStack"));
+        }
+    }
+
+    fn prepare_for_update(&self, new: &mut Value, old: &Value, subresource: Option<&str>) {
+        if subresource.is_none() {
+            patch_allocated_ips(new, old);
         }
     }
 
@@ -118,8 +125,21 @@ impl Strategy for Service {
                 "may only be set when `type` is 'NodePort' or 'LoadBalancer'",
             ));
         }
+        if kind == "ExternalName" {
+            for field in ["clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+                if !is_unset(get(obj, &["spec", field])) {
+                    errs.push(FieldError::forbidden(
+                        format!("spec.{field}"),
+                        "may not be set for ExternalName services",
+                    ));
+                }
+            }
+        } else {
+            errs.extend(ip_fields::validate_cluster_ips_related_fields(obj));
+        }
         if let Some(old) = old {
-            errs.extend(validate_cluster_ip_update(obj, old));
+            errs.extend(ip_fields::validate_upgrade_downgrade_cluster_ips(old, obj));
+            errs.extend(ip_fields::validate_upgrade_downgrade_ip_families(old, obj));
         }
         errs
     }
@@ -177,38 +197,75 @@ fn validate_ports(ports: &[Value], kind: &str, errs: &mut Vec<FieldError>) {
     }
 }
 
-/// A Service's cluster IP may not change once allocated (except when the type changes to or
-/// from ExternalName, which releases it).
-fn validate_cluster_ip_update(new: &Value, old: &Value) -> Vec<FieldError> {
-    let external = |v: &Value| get_str(v, &["spec", "type"]) == Some("ExternalName");
-    if external(new) || external(old) {
-        return Vec::new();
+/// Upstream's `patchAllocatedValues` and `dropTypeDependentFields` for the address fields:
+/// a client that sends the Service back without its allocated addresses keeps them, and one
+/// that turns it into an ExternalName Service drops what it did not change itself.
+fn patch_allocated_ips(new: &mut Value, old: &Value) {
+    let kind = |v: &Value| {
+        get_str(v, &["spec", "type"])
+            .unwrap_or("ClusterIP")
+            .to_string()
+    };
+    let (old_kind, new_kind) = (kind(old), kind(new));
+    if new.get("spec").is_none_or(|s| !s.is_object()) {
+        return;
     }
-    let old_ip = get_str(old, &["spec", "clusterIP"]).unwrap_or_default();
+    if old_kind != "ExternalName" && new_kind == "ExternalName" {
+        for field in ["clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            if get(new, &["spec", field]) != get(old, &["spec", field]) {
+                continue;
+            }
+            if let Some(spec) = new["spec"].as_object_mut() {
+                spec.remove(field);
+                if field == "clusterIPs" {
+                    spec.remove("clusterIP");
+                }
+            }
+        }
+        return;
+    }
+    if old_kind == "ExternalName" || new_kind == "ExternalName" {
+        return;
+    }
+    let new_ip = get_str(new, &["spec", "clusterIP"])
+        .unwrap_or_default()
+        .to_string();
+    let old_ip = get_str(old, &["spec", "clusterIP"])
+        .unwrap_or_default()
+        .to_string();
+    if new_ip.is_empty() && !old_ip.is_empty() {
+        new["spec"]["clusterIP"] = json!(old_ip);
+    }
     let new_ip = get_str(new, &["spec", "clusterIP"]).unwrap_or_default();
-    if old_ip.is_empty() || new_ip == old_ip {
-        return Vec::new();
+    if is_unset(get(new, &["spec", "clusterIPs"])) && new_ip == old_ip {
+        if let Some(ips) = get(old, &["spec", "clusterIPs"]).filter(|v| !is_unset(Some(v))) {
+            new["spec"]["clusterIPs"] = ips.clone();
+        }
     }
-    let shown = get(new, &["spec", "clusterIPs"])
-        .cloned()
-        .unwrap_or_else(|| json!([new_ip]));
-    if new_ip.is_empty() {
-        return vec![FieldError::invalid(
-            "spec.clusterIPs[0]",
-            shown,
-            "primary clusterIP can not be unset",
-        )];
-    }
-    vec![FieldError::invalid(
-        "spec.clusterIPs[0]",
-        shown,
-        "may not change once set",
-    )]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_update_without_addresses_keeps_the_allocated_ones() {
+        let old = json!({"spec": {"clusterIP": "10.0.0.1", "clusterIPs": ["10.0.0.1", "fd00::1"],
+            "ipFamilies": ["IPv4", "IPv6"], "ipFamilyPolicy": "PreferDualStack", "ports": [{"port": 80}]}});
+        let mut new = json!({"spec": {"ports": [{"port": 80}]}});
+        Service.prepare_for_update(&mut new, &old, None);
+        Service.default(&mut new);
+        assert_eq!(new["spec"]["clusterIPs"], old["spec"]["clusterIPs"]);
+        assert!(Service.validate(&new, Some(&old)).is_empty());
+        // Turning it into an ExternalName Service drops what the client did not change.
+        let mut ext = old.clone();
+        ext["spec"]["type"] = json!("ExternalName");
+        ext["spec"]["externalName"] = json!("example.com");
+        Service.prepare_for_update(&mut ext, &old, None);
+        assert!(ext["spec"].get("clusterIPs").is_none() && ext["spec"].get("clusterIP").is_none());
+        assert!(ext["spec"].get("ipFamilies").is_none());
+        assert!(Service.validate(&ext, Some(&old)).is_empty());
+    }
 
     #[test]
     fn minimal_service_gets_upstream_defaults() {
@@ -232,8 +289,9 @@ mod tests {
         Service.default(&mut s);
         assert_eq!(s["spec"]["externalTrafficPolicy"], "Cluster");
         assert_eq!(s["spec"]["allocateLoadBalancerNodePorts"], true);
-        assert_eq!(s["spec"]["ipFamilies"], json!(["IPv4"]));
-        assert_eq!(s["spec"]["ipFamilyPolicy"], "SingleStack");
+        // Families and policy are the allocator's: it knows the cluster's families.
+        assert!(s["spec"].get("ipFamilies").is_none());
+        assert!(s["spec"].get("ipFamilyPolicy").is_none());
         assert_eq!(s["spec"]["clusterIPs"], json!(["10.0.0.10"]));
     }
 
@@ -261,7 +319,13 @@ mod tests {
             Service.validate(&s, None)[0].message(),
             "spec.externalName: Required value"
         );
-        let headless = json!({"spec": {"clusterIP": "None", "selector": {"a": "b"}}});
+        let mut headless = json!({"spec": {"clusterIP": "None", "selector": {"a": "b"}}});
+        // `clusterIPs` follows `clusterIP` (defaulting); without it the pair is invalid.
+        assert_eq!(
+            Service.validate(&headless, None)[0].message(),
+            "spec.clusterIPs: Required value"
+        );
+        Service.default(&mut headless);
         assert!(Service.validate(&headless, None).is_empty());
         let old = json!({"spec": {"clusterIP": "10.0.0.1", "ports": [{"port": 80}]}});
         let mut new = json!({"spec": {"clusterIP": "None", "ports": [{"port": 80}]}});
