@@ -10,6 +10,7 @@ use super::{out, Ctx};
 use crate::client::{q, ApiClient, ACCEPT_TABLE};
 use crate::discovery::Discovery;
 use crate::error::{KubectlError, Result};
+use crate::printers::go_template::GoTemplate;
 use crate::printers::jsonpath::{self, Template};
 use crate::printers::table::{self, TableOptions};
 use crate::printers::tabwriter::TabWriter;
@@ -24,6 +25,12 @@ pub struct GetArgs {
     /// Output format.
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
+    #[arg(long)]
+    template: Option<String>,
+    /// Accepted for compatibility: missing keys in templates print `<no value>`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    allow_missing_template_keys: Option<String>,
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     selector: Option<String>,
@@ -73,7 +80,8 @@ enum Fetched {
 
 /// Runs `kubectl get`.
 pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
-    let format = OutputFormat::parse(args.output.as_deref())?;
+    let format =
+        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
     let sort_by = match &args.sort_by {
         Some(s) if !s.is_empty() => Some(sort_path(s)?),
         _ => None,
@@ -505,12 +513,23 @@ fn print_objects(
             out(&s);
         }
         OutputFormat::JsonPath(t) => out(&run_template(t, &doc)?),
+        OutputFormat::GoTemplate(t) => render_go_template(t, &doc)?,
         OutputFormat::CustomColumns(cols) => {
             out(&custom_columns::render(cols, &objects, no_headers))
         }
         OutputFormat::Table | OutputFormat::Wide => {}
     }
     Ok(())
+}
+
+/// Prints a go-template's output (and upstream's debugging dump when it fails).
+pub fn render_go_template(t: &GoTemplate, doc: &Value) -> Result<()> {
+    let r = t.render(doc);
+    out(&r.stdout);
+    match r.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn run_template(t: &Template, doc: &Value) -> Result<String> {
@@ -626,6 +645,7 @@ fn print_watch_object(format: &OutputFormat, o: &Value) -> Result<()> {
         OutputFormat::Json => out(&jsonp::to_json(o)),
         OutputFormat::Name => out(&format!("{}\n", name_of(o))),
         OutputFormat::JsonPath(t) => out(&run_template(t, o)?),
+        OutputFormat::GoTemplate(t) => render_go_template(t, o)?,
         OutputFormat::CustomColumns(cols) => {
             out(&custom_columns::render(cols, std::slice::from_ref(o), true))
         }
