@@ -794,7 +794,7 @@ impl DryRun {
 /// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
 pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
     let mut obj = obj.clone();
-    super::get::omit_managed_fields(&mut obj);
+    super::get::omit_managed_fields_for(format, &mut obj);
     let obj = &obj;
     match format {
         OutputFormat::Table | OutputFormat::Wide => out(&format!(

@@ -146,7 +146,7 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
             if let Fetched::Objects(objs) = f {
                 objects.extend(objs.into_iter().map(|mut o| {
                     set_type(&mut o, &res);
-                    omit_managed_fields(&mut o);
+                    omit_managed_fields_for(&format, &mut o);
                     o
                 }));
             }
@@ -467,6 +467,13 @@ fn set_type(o: &mut Value, res: &ApiResource) {
     }
 }
 
+/// Upstream's template printers see the whole object; the others hide managedFields.
+pub fn omit_managed_fields_for(format: &OutputFormat, o: &mut Value) {
+    if !matches!(format, OutputFormat::GoTemplate(_)) {
+        omit_managed_fields(o);
+    }
+}
+
 /// Upstream hides managedFields unless `--show-managed-fields`.
 pub fn omit_managed_fields(o: &mut Value) {
     if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -593,7 +600,7 @@ async fn watch(
         } else {
             for mut o in initial["items"].as_array().cloned().unwrap_or_default() {
                 set_type(&mut o, &t.res);
-                omit_managed_fields(&mut o);
+                omit_managed_fields_for(format, &mut o);
                 print_watch_object(format, &o)?;
             }
         }
@@ -631,7 +638,7 @@ async fn watch(
             } else {
                 let mut o = obj;
                 set_type(&mut o, &t.res);
-                omit_managed_fields(&mut o);
+                omit_managed_fields_for(format, &mut o);
                 print_watch_object(format, &o)?;
             }
         }

@@ -181,10 +181,16 @@ impl State {
             return self.call(name, cmd, dot, last);
         }
         if cmd.args.len() > 1 || last.is_some() {
+            let message = match &first.kind {
+                ArgKind::Field(f) | ArgKind::Var(_, f) | ArgKind::Sub(_, f) if !f.is_empty() => {
+                    format!("{} is not a method but has arguments", f[f.len() - 1])
+                }
+                _ => format!("can't give argument to non-function {}", arg_string(first)),
+            };
             return Err(Failure {
                 pos: first.pos,
                 context: arg_string(first),
-                message: format!("can't give argument to non-function {}", arg_string(first)),
+                message,
             });
         }
         if first.kind == ArgKind::Nil {
@@ -228,7 +234,18 @@ impl State {
             args.push(self.arg(a, dot)?);
         }
         args.extend(last);
-        funcs::call(name, args).map_err(|e| fail(format!("error calling {name}: {e}")))
+        funcs::call(name, args).map_err(|e| {
+            if funcs::is_argument_error(&e) {
+                // Go checks argument types before the call and reports them at the name.
+                Failure {
+                    pos: cmd.args[0].pos,
+                    context: name.to_string(),
+                    message: e,
+                }
+            } else {
+                fail(format!("error calling {name}: {e}"))
+            }
+        })
     }
 
     fn arg(&mut self, arg: &Arg, dot: &Val) -> Res<Val> {

@@ -119,6 +119,12 @@ pub fn call(name: &str, args: Vec<Val>) -> Result<Val, String> {
     }
 }
 
+/// Whether a failure is about an argument's type (Go finds those before calling, so they
+/// carry no `error calling NAME:` prefix).
+pub fn is_argument_error(e: &str) -> bool {
+    e.starts_with("invalid value; expected") || e.starts_with("wrong type for value")
+}
+
 /// Go's `template.HTMLEscapeString`.
 fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -167,7 +173,9 @@ fn index_one(item: Val, idx: Val) -> Result<Val, String> {
             "cannot index slice/array with type {}",
             other.type_name()
         )),
-        (Val::Missing | Val::Nil, _) => Err("index of untyped nil".into()),
+        (Val::Missing, _) => Err("index of untyped nil".into()),
+        // A nil interface, e.g. what `index` gave for a missing key.
+        (Val::Nil, _) => Err("index of nil pointer".into()),
         (other, _) => Err(format!("can't index item of type {}", other.type_name())),
     }
 }

@@ -288,6 +288,14 @@ mod tests {
             e.to_string(),
             "template: output:1:7: executing \"output\" at <.spec.replicas.x>: can't evaluate field x in type interface {}"
         );
+        let e = GoTemplate::parse("{{.nope | base64decode}}")
+            .unwrap()
+            .execute(&d)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "template: output:1:10: executing \"output\" at <base64decode>: invalid value; expected string"
+        );
         let e = GoTemplate::parse("{{range 3}}{{end}}")
             .unwrap()
             .execute(&d)
