@@ -164,7 +164,7 @@ pub enum Command {
     Edit(edit::EditArgs),
     /// Get documentation for a resource.
     Explain(explain::ExplainArgs),
-    /// Output shell completion code for the specified shell (bash or zsh).
+    /// Output shell completion code for the specified shell (bash, zsh or fish).
     Completion(completion::CompletionArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
