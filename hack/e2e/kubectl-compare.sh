@@ -8,7 +8,7 @@
 #
 #   RUDDER_KUBECTL   our binary (default $CARGO_TARGET_DIR/debug/kubectl, else target/debug)
 #   REAL_KUBECTL     the reference (default /usr/bin/kubectl)
-#   COMPARE_FILTER   only run cases whose name contains this text
+#   COMPARE_FILTER   only run cases whose name contains this text (or one of `a|b|…`)
 #
 # The cases are in hack/e2e/compare/cases.sh. Read-only cases look at fixtures in namespace
 # kc-compare; mutating cases run each binary in a fresh namespace of its own
@@ -120,8 +120,15 @@ compare_outputs() {
   report "$name" "$ok" "$why"
 }
 
+# COMPARE_FILTER may list alternatives separated by `|` ("top|certificate").
 skip() {
-  [[ -n ${COMPARE_FILTER:-} && $1 != *"$COMPARE_FILTER"* ]]
+  [[ -z ${COMPARE_FILTER:-} ]] && return 1
+  local f
+  local IFS='|'
+  for f in $COMPARE_FILTER; do
+    [[ -n $f && $1 == *"$f"* ]] && return 1
+  done
+  return 0
 }
 
 # same NAME [--stdin FILE] -- ARGS... — a read-only command in namespace kc-compare.

@@ -169,3 +169,118 @@ mut "cordon already cordoned" --setup "cordon $NODE" -- cordon "$NODE"
 mut "uncordon" --setup "cordon $NODE" -- uncordon "$NODE"
 mut "uncordon missing node" -- uncordon no-such-node
 real uncordon "$NODE" >/dev/null 2>&1
+
+# --- go-template printer (-o go-template, go-template-file, template, --template)
+same "get -o go-template field" -- get cm settings -o 'go-template={{.metadata.name}} {{.data.greeting}}{{"\n"}}'
+same "get -o go-template range map" -- get cm -o 'go-template={{range .items}}{{.metadata.name}}{{"\t"}}{{range $k, $v := .data}}{{$k}}={{printf "%q" $v}};{{end}}{{"\n"}}{{end}}'
+same "get -o go-template if/else if" -- get cm -o 'go-template={{range .items}}{{if eq .metadata.name "settings"}}S{{else if .metadata.labels}}L{{else}}-{{end}}{{end}}{{"\n"}}'
+same "get -o go-template missing key" -- get cm settings -o 'go-template={{.nope}} {{.metadata.nope.deeper}} {{index .data "nope"}}'
+same "get -o go-template with/len/index" -- get deploy web -o 'go-template={{with .spec.template.spec}}{{len .containers}} {{(index .containers 0).name}}{{end}} {{.spec.replicas}} {{.metadata.labels}}'
+same "get -o go-template printf/print/println" -- get deploy web -o 'go-template={{printf "%s:%d:%v:%5s|" .kind .spec.replicas .metadata.labels.app "x"}}{{print 1 2 "a" "b"}}{{println " end" 3}}'
+same "get -o go-template and/or/not/lt" -- get deploy web -o 'go-template={{and .spec .spec.replicas}} {{or .nope "fallback"}} {{not .spec.paused}} {{lt .spec.replicas 5}} {{ge .spec.replicas 2}}'
+same "get -o go-template trim and vars" -- get cm -o 'go-template={{- $n := 0 -}}
+{{- range .items -}}
+  {{- $n = len .metadata.name -}}
+  {{ .metadata.name }}={{ $n }}{{ "\n" -}}
+{{- end }}'
+same "get -o go-template base64decode" -- get secret creds -o 'go-template={{.data.password | base64decode}}{{"\n"}}'
+same "get -o template= alias" -- get cm settings -o 'template={{.kind}}/{{.metadata.name}}'
+same "get --template alone" -- get cm settings --template='{{.metadata.name}}'
+same "get -o go-template --template" -- get cm settings -o go-template --template='{{.data.number}}'
+same "get -o go-template-file" -- get cm -o "go-template-file=$C/template.gotmpl"
+same "get -o go-template no template" -- get cm -o go-template
+same "get -o go-template parse error" -- get cm -o 'go-template={{.metadata.name'
+same "get -o go-template unknown function" -- get cm -o 'go-template={{.items | nosuch}}'
+same "get -o go-template exec error" -- get cm settings -o 'go-template=before {{index .data 3}}'
+same "get -o go-template incompatible compare" -- get deploy web -o 'go-template={{lt .spec.replicas 2.5}}'
+mut "create --dry-run -o go-template" -- create configmap gt --from-literal=a=b --dry-run=client -o 'go-template={{.kind}} {{.data.a}}{{"\n"}}'
+
+# --- certificate approve|deny. CSRs are cluster-scoped: each binary gets its own, named
+# kc-csr-<case>-<ours|real>, and the result is compared by its conditions.
+CSR_KEY=$WORK/csr.key
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kc-compare-user" \
+  -keyout "$CSR_KEY" -out "$WORK/csr.pem" 2>/dev/null
+CSR_REQUEST=$(base64 -w0 <"$WORK/csr.pem")
+# make_csr NAME [CONDITION] — a fresh CSR, optionally already Approved or Denied.
+make_csr() {
+  real delete csr "$1" --ignore-not-found --wait >/dev/null 2>&1
+  real create -f - >/dev/null <<YAML
+apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: $1
+spec:
+  request: $CSR_REQUEST
+  signerName: kubernetes.io/kube-apiserver-client
+  usages: [client auth]
+YAML
+  [[ -n ${2:-} ]] && real certificate "$2" "$1" >/dev/null
+  return 0
+}
+# csr_case NAME PRE -- ARGS... — ARGS may use @CSR@ for the CSR's name; PRE is "", approve or deny.
+csr_case() {
+  local name=$1 pre=$2 tag bin csr
+  shift 3
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  CASE_NO=$((CASE_NO + 1))
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    csr=kc-csr-$CASE_NO-$tag
+    make_csr "$csr" "$pre"
+    run_one "$tag" "$bin" default "" "${@//@CSR@/$csr}"
+    sed -i -E "s/kc-csr-[0-9]+-$tag/kc-csr/g" "$WORK/$tag.out" "$WORK/$tag.err"
+    real get csr "$csr" -o json | jq -c '[.status.conditions // [] | .[] | {type, status, reason, message}]' >"$WORK/$tag.state"
+    real delete csr "$csr" --ignore-not-found >/dev/null 2>&1
+  done
+  compare_outputs "$name"
+}
+csr_case "certificate approve" "" -- certificate approve @CSR@
+csr_case "certificate deny" "" -- certificate deny @CSR@
+csr_case "certificate approve already approved" approve -- certificate approve @CSR@
+csr_case "certificate approve --force" approve -- certificate approve @CSR@ --force
+csr_case "certificate approve denied" deny -- certificate approve @CSR@
+csr_case "certificate deny approved" approve -- certificate deny @CSR@
+csr_case "certificate approve -o name" "" -- certificate approve @CSR@ -o name
+csr_case "certificate approve missing" "" -- certificate approve kc-no-such-csr
+csr_case "certificate approve missing and present" "" -- certificate approve kc-no-such-csr @CSR@
+csr_case "certificate approve no args" "" -- certificate approve
+
+# --- top: usage changes between two runs, so numbers are normalised; headers, names and
+# errors must match.
+# top_case NAME -- ARGS...
+top_case() {
+  local name=$1 tag
+  shift 2
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    run_one "$tag" "$bin" kc-compare "" "$@"
+    # Numbers vary; column widths follow them. A pod's age in errors moves on between runs.
+    sed -i -E -e 's/\b[0-9]+(m|Mi|%)/N\1/g' -e 's/ +/ /g' "$WORK/$tag.out"
+    sed -i -E -e 's/, age: [0-9hms.]+$/, age: <age>/' "$WORK/$tag.err"
+  done
+  compare_outputs "$name"
+}
+if ! skip "top"; then
+  # The metrics add-on needs a scrape or two after the pods start.
+  for _ in $(seq 60); do
+    real -n kc-compare top pod >/dev/null 2>&1 && real top node >/dev/null 2>&1 && break
+    sleep 2
+  done
+fi
+top_case "top node" -- top node
+top_case "top nodes --no-headers --sort-by=cpu" -- top nodes --no-headers --sort-by=cpu
+top_case "top node --show-capacity --sort-by=memory" -- top node --show-capacity --sort-by=memory
+top_case "top node NAME" -- top node "$NODE"
+top_case "top node missing" -- top node no-such-node
+top_case "top node bad --sort-by" -- top node --sort-by=name
+top_case "top pod" -- top pod
+top_case "top pod -l" -- top pod -l app=web --sort-by=memory
+top_case "top pod --containers" -- top pod --containers
+top_case "top pod -A (kc-compare rows)" -- top pod -A --field-selector metadata.namespace=kc-compare
+top_case "top pod --sum" -- top pod --sum --use-protocol-buffers=false
+top_case "top pod missing" -- top pod nope
+top_case "top pod NAME and selector" -- top pod nope -l app=web
+top_case "top pod empty selection" -- top pod -l app=nothing

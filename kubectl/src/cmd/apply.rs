@@ -37,7 +37,10 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
     if args.files.filename.is_empty() {
         return Err(KubectlError::usage("must specify one of -f and -k"));
     }
-    let format = OutputFormat::parse(args.common.output.as_deref())?;
+    let format = OutputFormat::parse_with_template(
+        args.common.output.as_deref(),
+        args.common.template.as_deref(),
+    )?;
     let dry = DryRun::parse(args.common.dry_run.as_deref())?;
     let manifests = manifest::read_all(&args.files.filename, args.files.recursive)?;
     if manifests.is_empty() {

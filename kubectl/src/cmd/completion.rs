@@ -1,4 +1,4 @@
-//! `kubectl completion bash|zsh`: a shell completion script generated from the command
+//! `kubectl completion bash|zsh|fish`: a shell completion script generated from the command
 //! tree (subcommands and flags per command path), with resource types and names completed
 //! by asking the cluster through kubectl itself, as upstream's scripts do.
 
@@ -10,7 +10,7 @@ use crate::error::{KubectlError, Result};
 /// `kubectl completion SHELL`
 #[derive(Debug, Args)]
 pub struct CompletionArgs {
-    /// bash or zsh.
+    /// bash, zsh or fish.
     shell: Option<String>,
 }
 
@@ -141,6 +141,86 @@ pub fn zsh_script() -> String {
     format!("#compdef kubectl\ncompdef _kubectl kubectl\n\nautoload -U +X bashcompinit && bashcompinit\n\n{}", bash_script())
 }
 
+/// The fish script: the same command tree, as a `__kubectl_words PATH` function that a single
+/// `complete` rule asks for the words after the command path typed so far.
+pub fn fish_script() -> String {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut paths = Vec::new();
+    collect(&cmd, "", &mut paths);
+    let mut vf = Vec::new();
+    value_flags(&cmd, &mut vf);
+    vf.sort();
+    vf.dedup();
+    let mut s = String::from("# fish completion for kubectl\n\n");
+    s.push_str("function __kubectl_words\n    switch \"$argv[1]\"\n");
+    for (path, words) in paths.iter().filter(|(_, w)| !w.is_empty()) {
+        s.push_str(&format!(
+            "        case '{path}'\n            printf '%s\\n' {}\n",
+            words.join(" ")
+        ));
+    }
+    s.push_str("    end\nend\n\n");
+    s.push_str(&format!(
+        r#"set -g __kubectl_value_flags {}
+
+# The subcommand path typed so far, then the other words (resource type, names).
+function __kubectl_parse
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -g __kubectl_cmd_path
+    set -g __kubectl_cmd_args
+    set -g __kubectl_cmd_ns
+    set -l skip 0
+    for t in $tokens
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        if string match -q -- '-*' $t
+            if not string match -q -- '*=*' $t; and contains -- $t $__kubectl_value_flags
+                set skip 1
+                if contains -- $t -n --namespace
+                    set skip 2
+                end
+            end
+            continue
+        end
+        if test $skip = 2
+            set -g __kubectl_cmd_ns -n $t
+            set skip 0
+            continue
+        end
+        if contains -- $t (__kubectl_words (string join ' ' $__kubectl_cmd_path))
+            set -g __kubectl_cmd_path $__kubectl_cmd_path $t
+        else
+            set -g __kubectl_cmd_args $__kubectl_cmd_args $t
+        end
+    end
+end
+
+function __kubectl_complete
+    __kubectl_parse
+    set -l path (string join ' ' $__kubectl_cmd_path)
+    if not string match -q -- '-*' (commandline -ct); and contains -- "$path" {}
+        if test (count $__kubectl_cmd_args) -eq 0
+            kubectl api-resources -o name 2>/dev/null | string replace -r '\..*' ''
+        else
+            kubectl $__kubectl_cmd_ns get $__kubectl_cmd_args[1] -o name 2>/dev/null | string replace -r '^.*/' ''
+        end
+        return
+    end
+    __kubectl_words "$path"
+end
+
+complete -c kubectl -f -a '(__kubectl_complete)'
+"#,
+        vf.join(" "),
+        RESOURCE_COMMANDS.join(" ")
+    ));
+    s
+}
+
 /// Runs `kubectl completion`.
 pub fn run(a: CompletionArgs) -> Result<()> {
     match a.shell.as_deref() {
@@ -153,6 +233,10 @@ pub fn run(a: CompletionArgs) -> Result<()> {
         }
         Some("zsh") => {
             out(&zsh_script());
+            Ok(())
+        }
+        Some("fish") => {
+            out(&fish_script());
             Ok(())
         }
         Some(other) => Err(KubectlError::usage(format!(
@@ -189,6 +273,22 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    #[test]
+    fn fish_script_lists_paths_and_words() {
+        let s = fish_script();
+        assert!(s.contains("        case 'top'\n"), "top path");
+        let top = s.split("        case 'top'\n").nth(1).unwrap();
+        let words = top.lines().next().unwrap();
+        assert!(
+            words.contains(" node ") && words.contains(" pod "),
+            "{words}"
+        );
+        assert!(s.contains("        case 'certificate'\n"));
+        assert!(s.contains("complete -c kubectl -f -a '(__kubectl_complete)'"));
+        // Every switch case sits inside the one function.
+        assert_eq!(s.matches("switch ").count(), 1);
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct CommonArgs {
     /// Output format: name, yaml, json.
     #[arg(short = 'o', long)]
     pub output: Option<String>,
+    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
+    #[arg(long)]
+    pub template: Option<String>,
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     pub dry_run: Option<String>,
@@ -695,7 +698,8 @@ async fn create_files(ctx: &Ctx, files: &FileArgs, common: &CommonArgs) -> Resul
 }
 
 async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonArgs) -> Result<()> {
-    let format = OutputFormat::parse(common.output.as_deref())?;
+    let format =
+        OutputFormat::parse_with_template(common.output.as_deref(), common.template.as_deref())?;
     let dry = DryRun::parse(common.dry_run.as_deref())?;
     let (client, disc) = ctx.client_and_discovery().await?;
     let mut errors = Vec::new();
@@ -790,7 +794,7 @@ impl DryRun {
 /// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
 pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
     let mut obj = obj.clone();
-    super::get::omit_managed_fields(&mut obj);
+    super::get::omit_managed_fields_for(format, &mut obj);
     let obj = &obj;
     match format {
         OutputFormat::Table | OutputFormat::Wide => out(&format!(
@@ -802,6 +806,7 @@ pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun)
         OutputFormat::Yaml => out(&yaml::to_yaml(obj)),
         OutputFormat::Json => out(&jsonp::to_json(obj)),
         OutputFormat::JsonPath(t) => out(&t.execute(obj).map_err(KubectlError::usage)?),
+        OutputFormat::GoTemplate(t) => super::get::render_go_template(t, obj)?,
         OutputFormat::CustomColumns(c) => out(&crate::printers::custom_columns::render(
             c,
             std::slice::from_ref(obj),

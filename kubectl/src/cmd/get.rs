@@ -10,6 +10,7 @@ use super::{out, Ctx};
 use crate::client::{q, ApiClient, ACCEPT_TABLE};
 use crate::discovery::Discovery;
 use crate::error::{KubectlError, Result};
+use crate::printers::go_template::GoTemplate;
 use crate::printers::jsonpath::{self, Template};
 use crate::printers::table::{self, TableOptions};
 use crate::printers::tabwriter::TabWriter;
@@ -24,6 +25,12 @@ pub struct GetArgs {
     /// Output format.
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
+    #[arg(long)]
+    template: Option<String>,
+    /// Accepted for compatibility: missing keys in templates print `<no value>`.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    allow_missing_template_keys: Option<String>,
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     selector: Option<String>,
@@ -73,7 +80,8 @@ enum Fetched {
 
 /// Runs `kubectl get`.
 pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
-    let format = OutputFormat::parse(args.output.as_deref())?;
+    let format =
+        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
     let sort_by = match &args.sort_by {
         Some(s) if !s.is_empty() => Some(sort_path(s)?),
         _ => None,
@@ -138,7 +146,7 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
             if let Fetched::Objects(objs) = f {
                 objects.extend(objs.into_iter().map(|mut o| {
                     set_type(&mut o, &res);
-                    omit_managed_fields(&mut o);
+                    omit_managed_fields_for(&format, &mut o);
                     o
                 }));
             }
@@ -459,6 +467,13 @@ fn set_type(o: &mut Value, res: &ApiResource) {
     }
 }
 
+/// Upstream's template printers see the whole object; the others hide managedFields.
+pub fn omit_managed_fields_for(format: &OutputFormat, o: &mut Value) {
+    if !matches!(format, OutputFormat::GoTemplate(_)) {
+        omit_managed_fields(o);
+    }
+}
+
 /// Upstream hides managedFields unless `--show-managed-fields`.
 pub fn omit_managed_fields(o: &mut Value) {
     if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -505,12 +520,23 @@ fn print_objects(
             out(&s);
         }
         OutputFormat::JsonPath(t) => out(&run_template(t, &doc)?),
+        OutputFormat::GoTemplate(t) => render_go_template(t, &doc)?,
         OutputFormat::CustomColumns(cols) => {
             out(&custom_columns::render(cols, &objects, no_headers))
         }
         OutputFormat::Table | OutputFormat::Wide => {}
     }
     Ok(())
+}
+
+/// Prints a go-template's output (and upstream's debugging dump when it fails).
+pub fn render_go_template(t: &GoTemplate, doc: &Value) -> Result<()> {
+    let r = t.render(doc);
+    out(&r.stdout);
+    match r.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn run_template(t: &Template, doc: &Value) -> Result<String> {
@@ -574,7 +600,7 @@ async fn watch(
         } else {
             for mut o in initial["items"].as_array().cloned().unwrap_or_default() {
                 set_type(&mut o, &t.res);
-                omit_managed_fields(&mut o);
+                omit_managed_fields_for(format, &mut o);
                 print_watch_object(format, &o)?;
             }
         }
@@ -612,7 +638,7 @@ async fn watch(
             } else {
                 let mut o = obj;
                 set_type(&mut o, &t.res);
-                omit_managed_fields(&mut o);
+                omit_managed_fields_for(format, &mut o);
                 print_watch_object(format, &o)?;
             }
         }
@@ -626,6 +652,7 @@ fn print_watch_object(format: &OutputFormat, o: &Value) -> Result<()> {
         OutputFormat::Json => out(&jsonp::to_json(o)),
         OutputFormat::Name => out(&format!("{}\n", name_of(o))),
         OutputFormat::JsonPath(t) => out(&run_template(t, o)?),
+        OutputFormat::GoTemplate(t) => render_go_template(t, o)?,
         OutputFormat::CustomColumns(cols) => {
             out(&custom_columns::render(cols, std::slice::from_ref(o), true))
         }

@@ -8,6 +8,7 @@ pub mod attach;
 pub mod attachable;
 pub mod auth;
 pub mod autoscale;
+pub mod certificate;
 pub mod cluster_info;
 pub mod completion;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod run;
 pub mod scale;
 pub mod set;
 pub mod taint;
+pub mod top;
 pub mod version;
 pub mod wait;
 
@@ -163,10 +165,14 @@ pub enum Command {
     Edit(edit::EditArgs),
     /// Get documentation for a resource.
     Explain(explain::ExplainArgs),
-    /// Output shell completion code for the specified shell (bash or zsh).
+    /// Output shell completion code for the specified shell (bash, zsh or fish).
     Completion(completion::CompletionArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
+    /// Display resource (CPU/memory) usage.
+    Top(top::TopArgs),
+    /// Modify certificate resources.
+    Certificate(certificate::CertificateArgs),
 }
 
 /// What every command runs with: flags, the merged kubeconfig, and lazily a client.
@@ -249,6 +255,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Diff(a) => diff::run(&ctx, a).await,
         Command::Edit(a) => edit::run(&ctx, a).await,
         Command::Explain(a) => explain::run(&ctx, a).await,
+        Command::Top(a) => top::run(&ctx, a).await,
+        Command::Certificate(a) => certificate::run(&ctx, a).await,
         Command::Completion(_) => Ok(()),
     }
 }
