@@ -93,14 +93,19 @@ pub async fn run(store: &Store, advertise: IpAddr, port: u16) -> Result<(), ApiE
         }),
     )
     .await?;
-    let cidr = store.admission.ranges.cluster_ips.to_string();
+    // Both ranges on a dual-stack cluster, the primary first (upstream's default ServiceCIDR).
+    let ranges = &store.admission.ranges;
+    let cidrs: Vec<String> = std::iter::once(ranges.cluster_ips)
+        .chain(ranges.secondary_cluster_ips)
+        .map(|c| c.to_string())
+        .collect();
     ensure(
         store,
         "networking.k8s.io",
         "v1",
         "servicecidrs",
         None,
-        json!({"metadata": {"name": "kubernetes"}, "spec": {"cidrs": [cidr]}}),
+        json!({"metadata": {"name": "kubernetes"}, "spec": {"cidrs": cidrs}}),
     )
     .await?;
     for (name, value, desc) in [

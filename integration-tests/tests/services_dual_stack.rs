@@ -3,7 +3,6 @@
 //! settles them, upgrade and downgrade on update, addresses (IPAddress objects) freed on
 //! downgrade and delete, headless Services, and the real kubectl on such a cluster.
 
-use std::process::Command;
 
 use anyhow::{bail, Result};
 use integration_tests::{status_of, TestCluster};
@@ -134,6 +133,15 @@ async fn each_policy_gets_the_families_upstream_gives() -> Result<()> {
     let (_, k) = cluster.get_json(&format!("{SVCS}/kubernetes")).await?;
     assert_eq!(spec_list(&k, "clusterIPs"), ["10.96.0.1"]);
     assert_eq!(spec_list(&k, "ipFamilies"), ["IPv4"]);
+    // The default ServiceCIDR lists both ranges, the primary first.
+    let (_, cidr) = cluster
+        .get_json("/apis/networking.k8s.io/v1/servicecidrs/kubernetes")
+        .await?;
+    assert_eq!(
+        cidr["spec"]["cidrs"],
+        json!(["10.96.0.0/12", "fd00:10:96::/108"]),
+        "{cidr}"
+    );
     Ok(())
 }
 
@@ -359,24 +367,8 @@ async fn headless_services_get_families_by_upstream_rules() -> Result<()> {
 #[tokio::test]
 async fn real_kubectl_creates_and_lists_services_on_a_dual_stack_cluster() -> Result<()> {
     let cluster = TestCluster::start_with_args(&[DUAL]).await?;
-    let cache = cluster.dir().join("kubectl-cache");
-    let kubectl = |args: &[&str]| -> Result<String> {
-        let out = Command::new("/usr/bin/kubectl")
-            .arg("--kubeconfig")
-            .arg(cluster.kubeconfig_path())
-            .arg("--cache-dir")
-            .arg(&cache)
-            .args(args)
-            .output()?;
-        if !out.status.success() {
-            bail!(
-                "kubectl {args:?}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
+    let real = cluster.real_kubectl();
+    let kubectl = |args: &[&str]| real.run(args);
     kubectl(&["create", "service", "clusterip", "web", "--tcp=80:8080"])?;
     let (_, web) = cluster.get_json(&format!("{SVCS}/web")).await?;
     let web_ip = web["spec"]["clusterIP"]
