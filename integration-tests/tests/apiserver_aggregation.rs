@@ -414,9 +414,10 @@ async fn apiservice_proxies_with_identity_and_joins_discovery() -> Result<()> {
     assert_eq!(v1["resources"][0]["responseKind"]["kind"], "Widget");
 
     // The real kubectl sees the group through discovery.
-    let out = cluster
-        .real_kubectl()
-        .output(&["api-resources", "--api-group", GROUP, "--no-headers"])?;
+    let out =
+        cluster
+            .real_kubectl()
+            .output(&["api-resources", "--api-group", GROUP, "--no-headers"])?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -585,12 +585,14 @@ async fn service_account_admission_defaults_and_mounts_the_token() -> Result<()>
 /// The real kubectl with no kubeconfig of its own (each call passes one, or a server and
 /// token), and a discovery cache private to `cluster` (see [`integration_tests::real_kubectl`]).
 fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<std::process::Output> {
-    Ok(std::process::Command::new(integration_tests::real_kubectl::PATH)
-        .env("KUBECONFIG", "/dev/null")
-        .arg("--cache-dir")
-        .arg(cluster.dir().join("kubectl-cache"))
-        .args(args)
-        .output()?)
+    Ok(
+        std::process::Command::new(integration_tests::real_kubectl::PATH)
+            .env("KUBECONFIG", "/dev/null")
+            .arg("--cache-dir")
+            .arg(cluster.dir().join("kubectl-cache"))
+            .args(args)
+            .output()?,
+    )
 }
 
 #[tokio::test]
@@ -610,7 +612,10 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     assert!(text.contains("kubernetes-admin"), "{text}");
     assert!(text.contains("system:masters"), "{text}");
 
-    let out = kubectl(&cluster, &[&kubeconfig, "-n", "authn-g", "create", "token", "default"])?;
+    let out = kubectl(
+        &cluster,
+        &[&kubeconfig, "-n", "authn-g", "create", "token", "default"],
+    )?;
     assert!(out.status.success(), "{out:?}");
     let token = String::from_utf8(out.stdout)?.trim().to_string();
     assert_eq!(token.split('.').count(), 3, "{token}");
@@ -620,15 +625,18 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
     let server = format!("--server={}", cluster.base_url());
     let ca_flag = format!("--certificate-authority={}", ca.display());
     let token_flag = format!("--token={token}");
-    let out = kubectl(&cluster, &[
-        &server,
-        &ca_flag,
-        &token_flag,
-        "auth",
-        "whoami",
-        "-o",
-        "json",
-    ])?;
+    let out = kubectl(
+        &cluster,
+        &[
+            &server,
+            &ca_flag,
+            &token_flag,
+            "auth",
+            "whoami",
+            "-o",
+            "json",
+        ],
+    )?;
     assert!(out.status.success(), "{out:?}");
     let review: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(
@@ -641,17 +649,20 @@ async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
         .post_json("/api/v1/namespaces/authn-g/pods", &pod("web"))
         .await?;
     assert_eq!(code, StatusCode::CREATED, "{p}");
-    let out = kubectl(&cluster, &[
-        &kubeconfig,
-        "-n",
-        "authn-g",
-        "create",
-        "token",
-        "default",
-        "--duration=20m",
-        "--bound-object-kind=Pod",
-        "--bound-object-name=web",
-    ])?;
+    let out = kubectl(
+        &cluster,
+        &[
+            &kubeconfig,
+            "-n",
+            "authn-g",
+            "create",
+            "token",
+            "default",
+            "--duration=20m",
+            "--bound-object-kind=Pod",
+            "--bound-object-name=web",
+        ],
+    )?;
     assert!(out.status.success(), "{out:?}");
     let bound = String::from_utf8(out.stdout)?.trim().to_string();
     let (code, review) = whoami(&cluster, &bound).await?;

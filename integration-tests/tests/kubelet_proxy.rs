@@ -817,9 +817,7 @@ async fn real_kubectl_reads_logs_and_node_proxy() -> Result<()> {
         return Ok(());
     }
     let s = setup().await?;
-    let run = |args: &[&str]| -> Result<String> {
-        s.cluster.real_kubectl().run(args)
-    };
+    let run = |args: &[&str]| -> Result<String> { s.cluster.real_kubectl().run(args) };
     let logs = tokio::task::block_in_place(|| run(&["logs", "web", "--tail=3"]))?;
     assert_eq!(logs, "hello from app\n");
     let seen = s

@@ -3,7 +3,6 @@
 //! settles them, upgrade and downgrade on update, addresses (IPAddress objects) freed on
 //! downgrade and delete, headless Services, and the real kubectl on such a cluster.
 
-
 use anyhow::{bail, Result};
 use integration_tests::{status_of, TestCluster};
 use reqwest::StatusCode;

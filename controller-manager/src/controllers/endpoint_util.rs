@@ -48,23 +48,6 @@ pub fn is_headless(svc: &Service) -> bool {
     svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
 }
 
-/// The pod's IPv4 address, if it has one yet (`status.podIPs`, else `status.podIP`).
-pub fn pod_ipv4(pod: &Pod) -> Option<String> {
-    let status = pod.status.as_ref()?;
-    let from_list = status
-        .pod_ips
-        .iter()
-        .flatten()
-        .map(|p| p.ip.clone())
-        .find(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
-    from_list.or_else(|| {
-        status
-            .pod_ip
-            .clone()
-            .filter(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok())
-    })
-}
-
 /// The pod's address of `family` (`IPv4` or `IPv6`, as an EndpointSlice's `addressType`),
 /// if it has one yet (`status.podIPs`, else `status.podIP`).
 pub fn pod_ip_of_family(pod: &Pod, family: &str) -> Option<String> {

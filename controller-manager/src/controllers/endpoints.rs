@@ -171,11 +171,17 @@ pub fn subsets(svc: &Service, pods: &[Pod]) -> Vec<EndpointSubset> {
         .as_ref()
         .and_then(|s| s.ports.as_ref())
         .is_some_and(|p| !p.is_empty());
+    // Endpoints carry one family: the Service's primary one (upstream picks the pod IP
+    // matching spec.ipFamilies[0], else the cluster IP's family).
+    let family = super::endpointslice::address_types(svc)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "IPv4".into());
     for pod in pods {
         if !util::should_be_endpoint(pod, publish) {
             continue;
         }
-        let Some(ip) = util::pod_ipv4(pod) else {
+        let Some(ip) = util::pod_ip_of_family(pod, &family) else {
             continue;
         };
         let ports = util::resolved_ports(svc, pod);
@@ -312,6 +318,34 @@ mod tests {
         assert_eq!((port.name.as_deref(), port.port), (Some("web"), 8080));
         let a = &s.addresses.as_ref().expect("addresses")[0];
         assert_eq!(a.node_name.as_deref(), Some("n1"));
+    }
+
+    #[test]
+    fn addresses_are_of_the_service_primary_family() {
+        let mut dual = pod("a", "fd00:10:244::5", true);
+        if let Some(status) = dual.status.as_mut() {
+            status.pod_ips = Some(vec![
+                PodIP {
+                    ip: "10.0.0.5".into(),
+                },
+                PodIP {
+                    ip: "fd00:10:244::5".into(),
+                },
+            ]);
+        }
+        let ips = |svc: &Service| -> Vec<String> {
+            subsets(svc, std::slice::from_ref(&dual))
+                .iter()
+                .flat_map(|s| s.addresses.iter().flatten())
+                .map(|a| a.ip.clone())
+                .collect()
+        };
+        assert_eq!(ips(&service(false)), vec!["10.0.0.5"]);
+        let mut v6_first = service(false);
+        if let Some(spec) = v6_first.spec.as_mut() {
+            spec.ip_families = Some(vec!["IPv6".into(), "IPv4".into()]);
+        }
+        assert_eq!(ips(&v6_first), vec!["fd00:10:244::5"]);
     }
 
     #[test]
