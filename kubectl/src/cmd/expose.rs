@@ -57,6 +57,12 @@ pub struct ExposeArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     dry_run: Option<String>,
+    /// An inline JSON override for the generated object, applied as --override-type says.
+    #[arg(long)]
+    overrides: Option<String>,
+    /// The method used to override the generated object: json, merge, or strategic.
+    #[arg(long, default_value = "merge")]
+    override_type: String,
 }
 
 /// The selector a Service for `obj` gets, or upstream's reason why there is none.
@@ -227,6 +233,9 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 session_affinity: a.session_affinity.clone(),
                 load_balancer_ip: a.load_balancer_ip.clone(),
             });
+            if let Some(overrides) = a.overrides.as_deref().filter(|o| !o.is_empty()) {
+                svc = super::overrides::apply(&svc, overrides, &a.override_type)?;
+            }
             if client.namespace_explicit {
                 svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
             }

@@ -3,9 +3,10 @@
 //!
 //! - `merge` (the default): an RFC 7386 JSON merge patch.
 //! - `json`: an RFC 6902 JSON patch (a list of operations).
-//! - `strategic`: a strategic merge patch on a Pod: like `merge`, except that the lists the
-//!   Pod schema gives a merge key (containers by name, ports by containerPort, …) merge their
-//!   elements by that key instead of being replaced. `$patch` directives are not read.
+//! - `strategic`: a strategic merge patch on the Pods and Services our generators build: like
+//!   `merge`, except that the lists the schema gives a merge key (containers by name, a
+//!   container's ports by containerPort, a Service's by port, …) merge their elements by that
+//!   key instead of being replaced. `$patch` directives are not read.
 
 use serde_json::{Map, Value};
 
@@ -26,6 +27,17 @@ const POD_MERGE_KEYS: &[(&str, &str)] = &[
     ("hostAliases", "ip"),
     ("resourceClaims", "name"),
 ];
+
+/// A Service's merged lists: its ports match by `port`.
+const SERVICE_MERGE_KEYS: &[(&str, &str)] = &[("ports", "port")];
+
+/// The merge keys of the object's kind.
+fn merge_keys(obj: &Value) -> &'static [(&'static str, &'static str)] {
+    match obj["kind"].as_str() {
+        Some("Service") => SERVICE_MERGE_KEYS,
+        _ => POD_MERGE_KEYS,
+    }
+}
 
 /// Applies `overrides` to `obj` the way `override_type` says.
 pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
@@ -49,7 +61,7 @@ pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value>
         }
         "strategic" => {
             let mut merged = obj.clone();
-            strategic_merge(&mut merged, &parse()?);
+            strategic_merge(&mut merged, &parse()?, merge_keys(obj));
             Ok(merged)
         }
         other => Err(KubectlError::usage(format!(
@@ -58,9 +70,9 @@ pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value>
     }
 }
 
-/// Merges `patch` into `target`: objects key by key (`null` deletes), lists named in
-/// [`POD_MERGE_KEYS`] element by element, everything else replaced.
-fn strategic_merge(target: &mut Value, patch: &Value) {
+/// Merges `patch` into `target`: objects key by key (`null` deletes), lists named in `keys`
+/// element by element, everything else replaced.
+fn strategic_merge(target: &mut Value, patch: &Value, keys: &[(&str, &str)]) {
     let (Some(target_map), Some(patch_map)) = (target.as_object_mut(), patch.as_object()) else {
         *target = patch.clone();
         return;
@@ -70,16 +82,16 @@ fn strategic_merge(target: &mut Value, patch: &Value) {
             target_map.remove(key);
             continue;
         }
-        let merge_key = POD_MERGE_KEYS
-            .iter()
-            .find(|(list, _)| list == key)
-            .map(|(_, k)| *k);
+        let merge_key = keys.iter().find(|(list, _)| list == key).map(|(_, k)| *k);
         match (target_map.get_mut(key), merge_key) {
-            (Some(Value::Array(existing)), Some(merge_key)) if value.is_array() => {
-                merge_list(existing, value.as_array().into_iter().flatten(), merge_key)
-            }
+            (Some(Value::Array(existing)), Some(merge_key)) if value.is_array() => merge_list(
+                existing,
+                value.as_array().into_iter().flatten(),
+                merge_key,
+                keys,
+            ),
             (Some(existing), _) if existing.is_object() && value.is_object() => {
-                strategic_merge(existing, value)
+                strategic_merge(existing, value, keys)
             }
             _ => {
                 target_map.insert(key.clone(), without_nulls(value));
@@ -93,6 +105,7 @@ fn merge_list<'a>(
     existing: &mut Vec<Value>,
     patch: impl Iterator<Item = &'a Value>,
     merge_key: &str,
+    keys: &[(&str, &str)],
 ) {
     for element in patch {
         let key = element.get(merge_key);
@@ -100,7 +113,7 @@ fn merge_list<'a>(
             .iter_mut()
             .find(|e| key.is_some() && e.get(merge_key) == key)
         {
-            Some(found) => strategic_merge(found, element),
+            Some(found) => strategic_merge(found, element, keys),
             None => existing.push(without_nulls(element)),
         }
     }
@@ -166,6 +179,21 @@ mod tests {
             json!([{"containerPort": 80}, {"containerPort": 81}])
         );
         assert_eq!(containers[1]["name"], "side");
+    }
+
+    #[test]
+    fn strategic_merges_service_ports_by_port() {
+        let svc = json!({"kind": "Service", "spec": {"ports": [{"port": 80, "targetPort": 8080}]}});
+        let out = apply(
+            &svc,
+            r#"{"spec":{"ports":[{"port":80,"name":"http"},{"port":443}]}}"#,
+            "strategic",
+        )
+        .unwrap();
+        assert_eq!(
+            out["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080, "name": "http"}, {"port": 443}])
+        );
     }
 
     #[test]
