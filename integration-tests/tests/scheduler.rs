@@ -223,7 +223,14 @@ async fn host_port_conflict_sends_the_second_pod_elsewhere() -> Result<()> {
 async fn least_allocated_spreads_consecutive_pods() -> Result<()> {
     let cluster = TestCluster::start().await?;
     let port = integration_tests::process::free_port()?;
-    let scheduler = start_scheduler(&cluster, &[&format!("--secure-port={port}")])?;
+    // /metrics open to anyone here (delegated authn/authz: tests/scheduler_auth.rs).
+    let scheduler = start_scheduler(
+        &cluster,
+        &[
+            &format!("--secure-port={port}"),
+            "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+        ],
+    )?;
     create_node(&cluster, "n1", "2", "4Gi", json!({})).await?;
     create_node(&cluster, "n2", "2", "4Gi", json!({})).await?;
     // Created back to back: only the assume cache lets each decision see the previous one.

@@ -9,7 +9,8 @@
 //! `--config` profiles are applied as upstream applies them (see `profile`): each
 //! `schedulerName` gets its own framework with its plugins, weights and plugin args.
 //!
-//! /healthz, /readyz and /metrics are served over HTTPS on `--secure-port` (see `server`).
+//! /healthz, /readyz and /metrics are served over HTTPS on `--secure-port`, behind delegated
+//! authentication and authorization (see `server`).
 
 mod cache;
 mod config;
@@ -73,6 +74,8 @@ struct Flags {
     #[arg(long)]
     tls_private_key_file: Option<PathBuf>,
     /// Log verbosity.
+    #[command(flatten)]
+    auth: common::delegated_auth::options::DelegatingAuthFlags,
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     verbosity: u8,
 }
@@ -134,15 +137,20 @@ async fn main() -> anyhow::Result<()> {
     let metrics = metrics::Metrics::new()?;
     if flags.secure_port != 0 {
         let addr = SocketAddr::new(flags.bind_address, flags.secure_port);
+        let auth = common::delegated_auth::options::DelegatingAuth::from_flags(&flags.auth)
+            .await
+            .context("setting up delegated authentication")?;
         let tls = serving_cert::server_config(
             flags.tls_cert_file.as_deref(),
             flags.tls_private_key_file.as_deref(),
             flags.bind_address,
+            auth.client_cert_verifier(),
         )
         .context("setting up the secure port")?;
         let m = metrics.clone();
+        let auth = Arc::new(auth);
         tokio::spawn(async move {
-            if let Err(e) = server::serve(addr, tls, m).await {
+            if let Err(e) = server::serve(addr, tls, m, auth).await {
                 tracing::error!(%addr, error = %e, "health/metrics server failed");
             }
         });

@@ -1,25 +1,36 @@
 //! /healthz, /livez, /readyz and /metrics over HTTPS on `--secure-port` (10259), as
-//! upstream (which removed the insecure `--port` in v1.23).
-//!
-//! Not yet: upstream's delegated authentication and authorization (TokenReview and
-//! SubjectAccessReview against the apiserver) for /metrics; the health paths are open to
-//! anyone there too (`--authorization-always-allow-paths`).
+//! upstream (which removed the insecure `--port` in v1.23), behind upstream's delegated
+//! authentication and authorization ([`common::delegated_auth`]): every request is
+//! authenticated (front-proxy headers, client certificate, bearer token via TokenReview, or
+//! anonymous), then `--authorization-always-allow-paths` (default the health paths) and
+//! `system:masters` pass and anything else needs a SubjectAccessReview for the path.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use common::delegated_auth::options::{status_body, DelegatingAuth};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::CertificateDer;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::metrics::Metrics;
+
+fn response(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    if let Ok(v) = http::HeaderValue::from_str(content_type) {
+        resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    }
+    resp
+}
 
 fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match req.uri().path() {
@@ -39,12 +50,30 @@ fn respond(metrics: &Metrics, req: &Request<Incoming>) -> Response<Full<Bytes>> 
             "404 page not found\n".to_string(),
         ),
     };
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    *resp.status_mut() = status;
-    if let Ok(v) = http::HeaderValue::from_str(content_type) {
-        resp.headers_mut().insert(http::header::CONTENT_TYPE, v);
+    response(status, content_type, body)
+}
+
+/// Authenticate and authorize, then answer.
+async fn handle(
+    metrics: &Metrics,
+    auth: &DelegatingAuth,
+    peer: &[CertificateDer<'static>],
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let checked = auth
+        .check(peer, req.method(), req.uri().path(), req.headers())
+        .await;
+    match checked {
+        Ok(_) => respond(metrics, &req),
+        Err(denied) => {
+            let (code, body) = status_body(&denied);
+            response(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::FORBIDDEN),
+                "application/json",
+                body,
+            )
+        }
     }
-    resp
 }
 
 /// Bind `addr` and serve HTTPS with `tls` until the process ends.
@@ -52,6 +81,7 @@ pub async fn serve(
     addr: SocketAddr,
     tls: Arc<rustls::ServerConfig>,
     metrics: Metrics,
+    auth: Arc<DelegatingAuth>,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let acceptor = TlsAcceptor::from(tls);
@@ -59,6 +89,7 @@ pub async fn serve(
     loop {
         let (stream, peer) = listener.accept().await?;
         let metrics = metrics.clone();
+        let auth = auth.clone();
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let stream = match acceptor.accept(stream).await {
@@ -68,9 +99,19 @@ pub async fn serve(
                     return;
                 }
             };
+            let chain: Arc<Vec<CertificateDer<'static>>> = Arc::new(
+                stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                    .unwrap_or_default(),
+            );
             let service = service_fn(move |req| {
-                let resp = respond(&metrics, &req);
-                async move { Ok::<_, Infallible>(resp) }
+                let metrics = metrics.clone();
+                let auth = auth.clone();
+                let chain = chain.clone();
+                async move { Ok::<_, Infallible>(handle(&metrics, &auth, &chain, req).await) }
             });
             if let Err(e) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)

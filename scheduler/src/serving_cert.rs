@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::ClientCertVerifier;
 
 /// Why the serving certificate could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -84,11 +85,13 @@ fn self_signed(bind_address: IpAddr) -> Result<Chain, ServingCertError> {
     Ok((chain, key))
 }
 
-/// The rustls server configuration for the secure port.
+/// The rustls server configuration for the secure port; `client_verifier` (delegated
+/// authentication's) asks for optional client certificates.
 pub fn server_config(
     cert_file: Option<&Path>,
     key_file: Option<&Path>,
     bind_address: IpAddr,
+    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
 ) -> Result<Arc<rustls::ServerConfig>, ServingCertError> {
     let (certs, key) = match (cert_file, key_file) {
         (Some(c), Some(k)) => (
@@ -103,10 +106,14 @@ pub fn server_config(
         }
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ServingCertError::Tls(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| ServingCertError::Tls(e.to_string()))?;
+    let builder = match client_verifier {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut tls = builder
         .with_single_cert(certs, key)
         .map_err(|e| ServingCertError::Tls(format!("serving certificate: {e}")))?;
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -119,11 +126,12 @@ mod tests {
 
     #[test]
     fn self_signed_when_no_files_and_both_or_neither() {
-        assert!(server_config(None, None, "127.0.0.1".parse().expect("ip")).is_ok());
+        assert!(server_config(None, None, "127.0.0.1".parse().expect("ip"), None).is_ok());
         let err = server_config(
             Some(Path::new("/x.crt")),
             None,
             IpAddr::V4(Ipv4Addr::LOCALHOST),
+            None,
         )
         .expect_err("half a pair");
         assert!(err.to_string().contains("must be set together"), "{err}");
@@ -131,6 +139,7 @@ mod tests {
             Some(Path::new("/nonexistent.crt")),
             Some(Path::new("/nonexistent.key")),
             IpAddr::V4(Ipv4Addr::LOCALHOST),
+            None,
         )
         .expect_err("missing files");
         assert!(

@@ -9,14 +9,12 @@
 //! - [`scrape`]: parsing the kubelet's Prometheus text into samples; fetching it.
 //! - [`storage`]: the last two samples per node and container, and the rates from them.
 //! - [`quantity`]: CPU and memory as Kubernetes quantities.
-//! - [`authn`]: who the caller is (front-proxy request headers, verified client cert).
-//! - [`authz`]: SubjectAccessReview delegation, with a short cache.
+//! - who the caller is (front-proxy request headers, bearer tokens) and SubjectAccessReview
+//!   delegation come from [`common::delegated_auth`], shared with kube-scheduler.
 //! - [`api`]: the `metrics.k8s.io` REST and discovery handlers.
 //! - [`server`]: TLS (self-signed unless a certificate is given) and the accept loop.
 
 pub mod api;
-pub mod authn;
-pub mod authz;
 pub mod quantity;
 pub mod scrape;
 pub mod server;

@@ -13,8 +13,8 @@ use k8s_openapi::api::core::v1::Node;
 use kube::api::ListParams;
 use kube::Api;
 
-use rudder_metrics::authn::RequestHeaderConfig;
-use rudder_metrics::authz::Authorizer;
+use common::delegated_auth::authn::RequestHeaderConfig;
+use common::delegated_auth::authz::Authorizer;
 use rudder_metrics::scrape;
 use rudder_metrics::server::{self, State};
 use rudder_metrics::storage::Storage;

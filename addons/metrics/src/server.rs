@@ -24,9 +24,9 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::api::{self, Route};
-use crate::authn::{self, RequestHeaderConfig, User};
-use crate::authz::{Attributes, Authorizer};
 use crate::storage::Storage;
+use common::delegated_auth::authn::{self, RequestHeaderConfig, User};
+use common::delegated_auth::authz::{Attributes, Authorizer};
 
 /// Why the server could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -155,13 +155,7 @@ async fn authenticate(
     if let Some(u) = authn::from_request_headers(&state.requestheader, cert, req.headers()) {
         return Some(u);
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim();
+    let token = authn::bearer_token(req.headers())?;
     authn::from_token(&state.client, token).await
 }
 
@@ -208,12 +202,16 @@ pub async fn handle(
     let watch = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     let attrs = match &route {
         Route::Nodes(name) => Attributes::Resource {
+            group: "metrics.k8s.io".into(),
+            version: "v1beta1".into(),
             verb: verb(name.is_some(), watch),
             resource: "nodes".into(),
             namespace: None,
             name: name.clone(),
         },
         Route::Pods { namespace, name } => Attributes::Resource {
+            group: "metrics.k8s.io".into(),
+            version: "v1beta1".into(),
             verb: verb(name.is_some(), watch),
             resource: "pods".into(),
             namespace: namespace.clone(),

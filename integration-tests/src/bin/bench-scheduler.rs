@@ -1,5 +1,6 @@
 //! `bench-scheduler`: issue 3's "Must show" 3, scheduler_perf-like, through a real
-//! kube-apiserver and etcd (started by the integration-test harness, release builds).
+//! kube-apiserver and etcd (started by the integration-test harness; release builds, or debug
+//! with `BENCH_PROFILE=debug`).
 //!
 //! Each run starts a fresh cluster, creates the Node objects and the pending pods through
 //! the API (as upstream's SchedulingBasic 5000Nodes/10000Pods and TopologySpreading do, with
@@ -290,6 +291,8 @@ fn start_scheduler(cluster: &TestCluster, port: u16) -> Result<Daemon> {
         "--leader-elect=false".to_string(),
         format!("--secure-port={port}"),
         "--bind-address=127.0.0.1".to_string(),
+        // The bench reads /metrics without credentials.
+        "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics".to_string(),
     ];
     Daemon::spawn(
         "kube-scheduler",
@@ -452,9 +455,14 @@ fn report(outcomes: &[Outcome]) -> String {
         .unwrap_or_default();
     let _ = writeln!(s, "## kube-scheduler (hack/bench/scheduler)\n");
     let _ = writeln!(s, "- date: {now}; commit: {commit}; 2 shared cores");
+    // Which build the binaries came from (hack/bench/scheduler's BENCH_PROFILE).
+    let build = process::bin_dir()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "release".into());
     let _ = writeln!(
         s,
-        "- release kube-apiserver + kube-scheduler, etcd, and the bench (watching the pods) on one machine"
+        "- {build} kube-apiserver + kube-scheduler, etcd, and the bench (watching the pods) on one machine"
     );
     let _ = writeln!(
         s,

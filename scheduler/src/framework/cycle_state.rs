@@ -3,17 +3,20 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Per-cycle data, one slot per plugin name.
-#[derive(Default)]
+/// Per-cycle data, one slot per plugin name. Cloning is cheap (the values are shared):
+/// filtering with nominated pods clones the state and has plugins replace the values they
+/// update (upstream's `CycleState.Clone` + PreFilter `AddPod`).
+#[derive(Default, Clone)]
 pub struct CycleState {
-    data: HashMap<&'static str, Box<dyn Any + Send + Sync>>,
+    data: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
 }
 
 impl CycleState {
     /// Store `value` under `key` (a plugin's name plus a phase, by convention).
     pub fn write<T: Any + Send + Sync>(&mut self, key: &'static str, value: T) {
-        self.data.insert(key, Box::new(value));
+        self.data.insert(key, Arc::new(value));
     }
 
     /// The value stored under `key`, when it is a `T`.

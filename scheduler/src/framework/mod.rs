@@ -88,6 +88,18 @@ pub trait FilterPlugin: Send + Sync {
     ) -> Result<(), Status> {
         self.pre_filter(state, pod, nodes)
     }
+    /// Upstream's PreFilter extension `AddPod`: `added` (a pod nominated to `node`, which
+    /// already holds it) now counts as if running there; update this plugin's PreFilter
+    /// state in `state` (a clone made for this node) to match. Plugins whose PreFilter
+    /// counts pods across nodes override this; the per-node filters see `node` itself.
+    fn pre_filter_add_pod(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _added: &Pod,
+        _node: &NodeInfo,
+    ) {
+    }
     /// `Ok` when the pod fits the node.
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status>;
 }

@@ -1,11 +1,13 @@
-//! `PodLabelIndex`: how many (non-terminating) pods of each (namespace, label set) run on
+//! `PodLabelIndex`: how many pods of each (namespace, label set, terminating or not) run on
 //! each node, kept by the cache as pods come and go.
 //!
 //! Why: PodTopologySpread must count, every cycle, the pods a selector matches in every
 //! topology domain. Walking every node's pods costs O(nodes + pods) of pointer chasing per
 //! cycle (the spread bench spent most of its time there). Pods of one workload share their
 //! labels, so there are few label sets; a selector is evaluated once per label set and the
-//! counts are summed from flat per-node arrays.
+//! counts are summed from flat per-node arrays. InterPodAffinity's terms also select pods by
+//! namespace and labels alone, so its PreFilter sums the same arrays; it counts terminating
+//! pods (upstream does), PodTopologySpread does not, hence the flag.
 //!
 //! Node positions are those of the cache's node list (`CacheState::nodes`); the cache keeps
 //! both in step (a node appended here when appended there, swap-removed likewise).
@@ -21,13 +23,15 @@ pub struct LabelGroup {
     pub namespace: String,
     /// Their labels.
     pub labels: BTreeMap<String, String>,
+    /// Whether they carry a deletion timestamp.
+    pub terminating: bool,
     /// Pods per node, by node position.
     pub per_node: Vec<i64>,
     /// Sum of `per_node` (an empty group is dropped).
     total: i64,
 }
 
-type GroupKey = (String, BTreeMap<String, String>);
+type GroupKey = (String, BTreeMap<String, String>, bool);
 
 /// The index; see the module doc.
 #[derive(Debug, Clone, Default)]
@@ -37,12 +41,6 @@ pub struct PodLabelIndex {
     /// Bumped whenever the node list changes (a node added, removed or updated), so plugins
     /// may cache what they derive from node labels alone.
     generation: u64,
-}
-
-/// Whether a pod counts: terminating pods are on their way out (PodTopologySpread skips
-/// them, as upstream).
-fn counted(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_none()
 }
 
 impl PodLabelIndex {
@@ -58,27 +56,33 @@ impl PodLabelIndex {
 
     /// Count `pod` on the node at `position` (`delta` +1 when added, -1 when removed).
     pub fn count(&mut self, pod: &Pod, position: usize, delta: i64) {
-        if !counted(pod) || position >= self.nodes {
+        if position >= self.nodes {
             return;
         }
         let key = (
             pod.metadata.namespace.clone().unwrap_or_default(),
             pod.metadata.labels.clone().unwrap_or_default(),
+            pod.metadata.deletion_timestamp.is_some(),
         );
         let nodes = self.nodes;
         let group = self
             .groups
             .entry(key)
-            .or_insert_with_key(|(ns, labels)| LabelGroup {
+            .or_insert_with_key(|(ns, labels, terminating)| LabelGroup {
                 namespace: ns.clone(),
                 labels: labels.clone(),
+                terminating: *terminating,
                 per_node: vec![0; nodes],
                 total: 0,
             });
         group.per_node[position] += delta;
         group.total += delta;
         if group.total <= 0 {
-            let key = (group.namespace.clone(), group.labels.clone());
+            let key = (
+                group.namespace.clone(),
+                group.labels.clone(),
+                group.terminating,
+            );
             self.groups.remove(&key);
         }
     }
@@ -153,6 +157,8 @@ mod tests {
         terminating.metadata.deletion_timestamp =
             Some(serde_json::from_value(json!("2024-01-01T00:00:00Z")).expect("time"));
         idx.count(&terminating, 0, 1);
+        assert!(idx.groups().all(|g| g.terminating));
+        idx.count(&terminating, 0, -1);
         assert_eq!(idx.groups().count(), 0);
     }
 }

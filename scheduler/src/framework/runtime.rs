@@ -195,10 +195,14 @@ impl Framework {
             return self.run_filters(state, pod, node);
         }
         let mut with = node.clone();
+        let mut with_state = state.clone();
         for p in extra {
             with.add_shared_pod(p.clone());
+            for f in &self.filters {
+                f.pre_filter_add_pod(&mut with_state, pod, p, &with);
+            }
         }
-        self.run_filters(state, pod, &with)?;
+        self.run_filters(&with_state, pod, &with)?;
         self.run_filters(state, pod, node)
     }
 
@@ -417,5 +421,44 @@ mod tests {
         assert_eq!(feasible(&asking("preemptor", "1500m", 100)), vec![0]);
         // Small enough to fit beside it: fine.
         assert_eq!(feasible(&asking("small", "400m", 0)), vec![0]);
+    }
+
+    /// PodTopologySpread and InterPodAffinity count nominated pods of equal or higher
+    /// priority as running on their node (upstream's AddPod on a cloned PreFilter state).
+    #[test]
+    fn spread_and_anti_affinity_see_nominated_pods() {
+        let zoned = |name: &str, zone: &str| {
+            node(
+                name,
+                json!({"metadata": {"labels": {"zone": zone, "kubernetes.io/hostname": name}}}),
+            )
+        };
+        let nodes = vec![zoned("a", "z1"), zoned("b", "z2")];
+        let web = |name: &str, priority: i32, spec: serde_json::Value| {
+            let mut spec = spec;
+            spec["priority"] = json!(priority);
+            let mut p = pod(spec);
+            p.metadata.name = Some(name.into());
+            p.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+            p
+        };
+        let mut nominated = NominatedPods::new();
+        nominated.insert("a".into(), vec![Arc::new(web("preemptor", 100, json!({})))]);
+        let fw = Framework::default_profile("default-scheduler");
+        let feasible = |p: &Pod| {
+            fw.find_feasible_from(p, &nodes, None, Some(&nominated), 0, 2)
+                .feasible
+        };
+        let spread = json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone",
+            "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]});
+        // z1 holds the nominated web pod: one more there would make the skew 2.
+        assert_eq!(feasible(&web("low", 0, spread.clone())), vec![1]);
+        // A pod of higher priority does not see it.
+        assert_eq!(feasible(&web("high", 1000, spread)), vec![0, 1]);
+        let anti = json!({"affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "kubernetes.io/hostname",
+                "labelSelector": {"matchLabels": {"app": "web"}}}]}}});
+        assert_eq!(feasible(&web("low", 0, anti.clone())), vec![1]);
+        assert_eq!(feasible(&web("high", 1000, anti)), vec![0, 1]);
     }
 }

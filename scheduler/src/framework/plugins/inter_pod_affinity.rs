@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use crate::framework::label_selector::selector_matches;
 use crate::framework::plugin_args::InterPodAffinitySettings;
+use crate::framework::pod_label_index::PodLabelIndex;
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
 
 /// Upstream's `ErrReasonAffinityRulesNotMatch`.
@@ -53,7 +54,15 @@ impl Term {
 
     /// Whether `pod` is one of the pods this term selects.
     fn matches(&self, pod: &Pod) -> bool {
-        let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+        self.selects(
+            pod.metadata.namespace.as_deref().unwrap_or_default(),
+            pod.metadata.labels.as_ref(),
+        )
+    }
+
+    /// Whether pods in namespace `ns` with `labels` are selected (a term looks at nothing
+    /// else, so the cache's per-label-set counts can stand for the pods).
+    fn selects(&self, ns: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
         // Namespace labels are not watched yet: a namespace selector is matched against
         // the `kubernetes.io/metadata.name` label every namespace carries.
         let ns_labels: BTreeMap<String, String> =
@@ -68,12 +77,12 @@ impl Term {
             && self
                 .selector
                 .as_ref()
-                .is_some_and(|s| selector_matches(s, pod.metadata.labels.as_ref()))
+                .is_some_and(|s| selector_matches(s, labels))
     }
 }
 
 /// The four term lists of a pod's `affinity`.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct PodTerms {
     required_affinity: Vec<Term>,
     required_anti: Vec<Term>,
@@ -139,6 +148,7 @@ fn pair(node: &NodeInfo, key: &str) -> Option<TopologyPair> {
 }
 
 /// PreFilter result: counts per topology pair.
+#[derive(Clone)]
 struct FilterState {
     terms: PodTerms,
     /// Pods matching all of the incoming pod's required affinity terms.
@@ -147,6 +157,73 @@ struct FilterState {
     anti_affinity_counts: HashMap<TopologyPair, i64>,
     /// Existing pods whose required anti-affinity selects the incoming pod.
     existing_anti_affinity_counts: HashMap<TopologyPair, i64>,
+}
+
+impl FilterState {
+    fn new(pod: &Pod) -> FilterState {
+        FilterState {
+            terms: pod_terms(pod),
+            affinity_counts: HashMap::new(),
+            anti_affinity_counts: HashMap::new(),
+            existing_anti_affinity_counts: HashMap::new(),
+        }
+    }
+
+    /// Whether the incoming pod has required terms of its own (without, only existing
+    /// pods with required anti-affinity can reject it: upstream's
+    /// PodsWithRequiredAntiAffinity).
+    fn has_own_terms(&self) -> bool {
+        !self.terms.required_affinity.is_empty() || !self.terms.required_anti.is_empty()
+    }
+
+    /// `existing`'s required anti-affinity terms that select the incoming `pod`, counted
+    /// `delta` times in `node`'s domains.
+    fn count_existing_anti(&mut self, pod: &Pod, existing: &Pod, node: &NodeInfo, delta: i64) {
+        for t in pod_terms(existing).required_anti {
+            if t.matches(pod) {
+                if let Some(p) = pair(node, &t.topology_key) {
+                    *self.existing_anti_affinity_counts.entry(p).or_insert(0) += delta;
+                }
+            }
+        }
+    }
+
+    /// `delta` pods in namespace `ns` with `labels` on `node`, against the incoming pod's
+    /// required affinity (all terms must select them) and anti-affinity terms.
+    fn count_selected(
+        &mut self,
+        ns: &str,
+        labels: Option<&BTreeMap<String, String>>,
+        node: &NodeInfo,
+        delta: i64,
+    ) {
+        let aff = &self.terms.required_affinity;
+        if !aff.is_empty() && aff.iter().all(|t| t.selects(ns, labels)) {
+            for t in aff {
+                if let Some(p) = pair(node, &t.topology_key) {
+                    *self.affinity_counts.entry(p).or_insert(0) += delta;
+                }
+            }
+        }
+        for t in &self.terms.required_anti {
+            if t.selects(ns, labels) {
+                if let Some(p) = pair(node, &t.topology_key) {
+                    *self.anti_affinity_counts.entry(p).or_insert(0) += delta;
+                }
+            }
+        }
+    }
+
+    /// Upstream's `updateWithPod`: `existing` on `node` counts `delta` times.
+    fn count_pod(&mut self, pod: &Pod, existing: &Pod, node: &NodeInfo, delta: i64) {
+        self.count_existing_anti(pod, existing, node, delta);
+        self.count_selected(
+            existing.metadata.namespace.as_deref().unwrap_or_default(),
+            existing.metadata.labels.as_ref(),
+            node,
+            delta,
+        );
+    }
 }
 
 /// The InterPodAffinity filter and score.
@@ -162,23 +239,15 @@ impl FilterPlugin for InterPodAffinity {
         "InterPodAffinity"
     }
 
+    /// Without the cache's index: walk every node's pods.
     fn pre_filter(
         &self,
         state: &mut CycleState,
         pod: &Pod,
         nodes: &[NodeInfo],
     ) -> Result<(), Status> {
-        let terms = pod_terms(pod);
-        let mut st = FilterState {
-            terms,
-            affinity_counts: HashMap::new(),
-            anti_affinity_counts: HashMap::new(),
-            existing_anti_affinity_counts: HashMap::new(),
-        };
-        // Without required terms of its own, only existing pods with required
-        // anti-affinity can reject the pod (upstream's PodsWithRequiredAntiAffinity).
-        let own_terms =
-            !st.terms.required_affinity.is_empty() || !st.terms.required_anti.is_empty();
+        let mut st = FilterState::new(pod);
+        let own_terms = st.has_own_terms();
         for node in nodes {
             let existing_pods = if own_terms {
                 &node.pods
@@ -186,32 +255,62 @@ impl FilterPlugin for InterPodAffinity {
                 &node.pods_with_required_anti_affinity
             };
             for existing in existing_pods {
-                for t in pod_terms(existing).required_anti {
-                    if t.matches(pod) {
-                        if let Some(p) = pair(node, &t.topology_key) {
-                            *st.existing_anti_affinity_counts.entry(p).or_insert(0) += 1;
-                        }
-                    }
+                st.count_pod(pod, existing, node, 1);
+            }
+        }
+        state.write(FILTER_STATE, st);
+        Ok(())
+    }
+
+    /// With the cache's index: existing pods' anti-affinity from the short per-node lists
+    /// of pods that have some; the incoming pod's own terms matched once per label set and
+    /// counted from the per-node arrays (terminating pods included, as upstream).
+    fn pre_filter_indexed(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeInfo],
+        index: &PodLabelIndex,
+    ) -> Result<(), Status> {
+        let mut st = FilterState::new(pod);
+        for node in nodes {
+            for existing in &node.pods_with_required_anti_affinity {
+                st.count_existing_anti(pod, existing, node, 1);
+            }
+        }
+        if st.has_own_terms() {
+            for group in index.groups() {
+                let selected = st
+                    .terms
+                    .required_affinity
+                    .iter()
+                    .chain(&st.terms.required_anti)
+                    .any(|t| t.selects(&group.namespace, Some(&group.labels)));
+                if !selected {
+                    continue;
                 }
-                let aff = &st.terms.required_affinity;
-                if !aff.is_empty() && aff.iter().all(|t| t.matches(existing)) {
-                    for t in aff {
-                        if let Some(p) = pair(node, &t.topology_key) {
-                            *st.affinity_counts.entry(p).or_insert(0) += 1;
-                        }
+                for (n, &count) in group.per_node.iter().enumerate() {
+                    if count == 0 {
+                        continue;
                     }
-                }
-                for t in &st.terms.required_anti {
-                    if t.matches(existing) {
-                        if let Some(p) = pair(node, &t.topology_key) {
-                            *st.anti_affinity_counts.entry(p).or_insert(0) += 1;
-                        }
+                    if let Some(node) = nodes.get(n) {
+                        st.count_selected(&group.namespace, Some(&group.labels), node, count);
                     }
                 }
             }
         }
         state.write(FILTER_STATE, st);
         Ok(())
+    }
+
+    /// A nominated pod counts as if running on `node` (upstream's `AddPod`).
+    fn pre_filter_add_pod(&self, state: &mut CycleState, pod: &Pod, added: &Pod, node: &NodeInfo) {
+        let Some(st) = state.read::<FilterState>(FILTER_STATE) else {
+            return;
+        };
+        let mut st = st.clone();
+        st.count_pod(pod, added, node, 1);
+        state.write(FILTER_STATE, st);
     }
 
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
@@ -374,6 +473,107 @@ mod tests {
 
     fn term(app: &str, key: &str) -> Value {
         json!({"topologyKey": key, "labelSelector": {"matchLabels": {"app": app}}})
+    }
+
+    fn random_affinity_pod(rng: &mut rand::rngs::StdRng) -> Pod {
+        use crate::framework::plugins::random_cluster::{choose, incoming_pod};
+        use rand::Rng;
+        let random_terms = |rng: &mut rand::rngs::StdRng| -> Vec<Value> {
+            (0..rng.random_range(0..=2))
+                .map(|_| {
+                    let mut t = json!({
+                        "topologyKey": choose(rng, &["zone", "kubernetes.io/hostname", "rack"]),
+                        "labelSelector": {"matchLabels": {"app": choose(rng, &["web", "db"])}},
+                    });
+                    if rng.random_bool(0.2) {
+                        t["namespaces"] = json!(["other"]);
+                    }
+                    if rng.random_bool(0.1) {
+                        t["namespaceSelector"] = json!({});
+                    }
+                    t
+                })
+                .collect()
+        };
+        let affinity = random_terms(rng);
+        let anti = random_terms(rng);
+        incoming_pod(
+            rng,
+            json!({"affinity": {
+                "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": affinity},
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": anti}}}),
+        )
+    }
+
+    fn filters_with(
+        p: &Pod,
+        nodes: &[NodeInfo],
+        index: Option<&PodLabelIndex>,
+    ) -> Vec<Result<(), Status>> {
+        let plugin = InterPodAffinity::default();
+        let mut state = CycleState::default();
+        match index {
+            Some(ix) => plugin.pre_filter_indexed(&mut state, p, nodes, ix),
+            None => plugin.pre_filter(&mut state, p, nodes),
+        }
+        .expect("prefilter");
+        nodes.iter().map(|n| plugin.filter(&state, p, n)).collect()
+    }
+
+    /// Randomised clusters: PreFilter from the cache's label index filters every node as
+    /// the walk over every node's pods does.
+    #[test]
+    fn random_clusters_indexed_equals_the_walk() {
+        use crate::framework::plugins::random_cluster::{cluster, rng};
+        let mut rejected = 0;
+        for seed in 0..400 {
+            let mut rng = rng(seed);
+            let c = cluster(&mut rng);
+            let p = random_affinity_pod(&mut rng);
+            let walked = filters_with(&p, &c.nodes, None);
+            assert_eq!(
+                filters_with(&p, &c.nodes, Some(&c.index)),
+                walked,
+                "seed {seed}"
+            );
+            rejected += walked.iter().filter(|r| r.is_err()).count();
+        }
+        assert!(rejected > 100, "{rejected}");
+    }
+
+    /// Randomised clusters: a nominated pod added to a cloned PreFilter state (upstream's
+    /// AddPod) filters every node as a PreFilter over the cluster with the pod placed.
+    #[test]
+    fn random_nominated_pod_counts_as_placed() {
+        use crate::framework::plugins::random_cluster::{cluster, existing_pod, rng};
+        use rand::Rng;
+        let mut differs = 0;
+        for seed in 0..400 {
+            let mut rng = rng(seed);
+            let c = cluster(&mut rng);
+            let p = random_affinity_pod(&mut rng);
+            let nominated = existing_pod(&mut rng, 999);
+            let n = rng.random_range(0..c.nodes.len());
+            let mut placed = c.nodes.clone();
+            placed[n].add_pod(&nominated);
+            let expected = filters_with(&p, &placed, None);
+            let plugin = InterPodAffinity::default();
+            let mut state = CycleState::default();
+            plugin
+                .pre_filter(&mut state, &p, &c.nodes)
+                .expect("prefilter");
+            let before: Vec<_> = c
+                .nodes
+                .iter()
+                .map(|x| plugin.filter(&state, &p, x))
+                .collect();
+            let mut with = state.clone();
+            plugin.pre_filter_add_pod(&mut with, &p, &nominated, &placed[n]);
+            let got: Vec<_> = placed.iter().map(|x| plugin.filter(&with, &p, x)).collect();
+            assert_eq!(got, expected, "seed {seed}");
+            differs += usize::from(got != before);
+        }
+        assert!(differs > 10, "{differs}");
     }
 
     fn filter_all(p: &Pod, nodes: &[NodeInfo]) -> Vec<Result<(), Status>> {

@@ -10,6 +10,8 @@ pub mod node_ports;
 pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
+#[cfg(test)]
+pub(crate) mod random_cluster;
 pub mod taint_toleration;
 pub mod volume_binding;
 

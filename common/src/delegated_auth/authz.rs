@@ -1,6 +1,6 @@
-//! Delegated authorization (upstream's for extension apiservers): every request becomes a
-//! SubjectAccessReview the apiserver answers. Decisions are cached briefly — allowed for
-//! 10 s, denied for 10 s, as upstream's delegating authorizer defaults.
+//! Delegated authorization (upstream's `DelegatingAuthorizationOptions`): a request becomes
+//! a SubjectAccessReview the apiserver answers. Decisions are cached briefly — allowed for
+//! 10 s, denied for 10 s by default, as upstream's `--authorization-webhook-cache-*-ttl`.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,25 +12,30 @@ use k8s_openapi::api::authorization::v1::{
 use kube::api::PostParams;
 use kube::Api;
 
-use crate::authn::User;
+use super::authn::User;
 
-const TTL: Duration = Duration::from_secs(10);
+/// Upstream's default for both cache TTLs.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(10);
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Attributes {
-    /// A `metrics.k8s.io` resource.
+    /// An API resource.
     Resource {
-        /// `get`, `list` or `watch`.
+        /// API group (`""` for core).
+        group: String,
+        /// API version.
+        version: String,
+        /// `get`, `list`, `watch`, …
         verb: String,
-        /// `pods` or `nodes`.
+        /// Resource (plural).
         resource: String,
-        /// Namespace, for pods.
+        /// Namespace, for namespaced resources.
         namespace: Option<String>,
-        /// Object name, for get.
+        /// Object name, when one is named.
         name: Option<String>,
     },
-    /// A path such as `/apis/metrics.k8s.io/v1beta1`.
+    /// A path such as `/metrics` or `/apis/metrics.k8s.io/v1beta1`.
     NonResource {
         /// Lower-case HTTP verb.
         verb: String,
@@ -43,15 +48,35 @@ pub enum Attributes {
 pub struct Authorizer {
     client: kube::Client,
     cache: Mutex<HashMap<(User, Attributes), (bool, Instant)>>,
+    allowed_ttl: Duration,
+    denied_ttl: Duration,
 }
 
 impl Authorizer {
-    /// An authorizer that asks through `client` (needs `system:auth-delegator`).
+    /// An authorizer that asks through `client` (needs `system:auth-delegator`), caching
+    /// answers for upstream's default 10 s.
     pub fn new(client: kube::Client) -> Self {
+        Self::with_ttls(client, DEFAULT_TTL, DEFAULT_TTL)
+    }
+
+    /// As [`Authorizer::new`], remembering allowed answers for `allowed_ttl` and denied
+    /// ones for `denied_ttl`.
+    pub fn with_ttls(client: kube::Client, allowed_ttl: Duration, denied_ttl: Duration) -> Self {
         Self {
             client,
             cache: Mutex::new(HashMap::new()),
+            allowed_ttl,
+            denied_ttl,
         }
+    }
+
+    fn fresh(&self, allowed: bool, at: Instant) -> bool {
+        at.elapsed()
+            < if allowed {
+                self.allowed_ttl
+            } else {
+                self.denied_ttl
+            }
     }
 
     /// Whether `user` may do `attrs`; an unanswerable review denies.
@@ -63,7 +88,7 @@ impl Authorizer {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
         {
-            if at.elapsed() < TTL {
+            if self.fresh(*allowed, *at) {
                 return *allowed;
             }
         }
@@ -76,14 +101,16 @@ impl Authorizer {
         };
         match attrs {
             Attributes::Resource {
+                group,
+                version,
                 verb,
                 resource,
                 namespace,
                 name,
             } => {
                 spec.resource_attributes = Some(ResourceAttributes {
-                    group: Some("metrics.k8s.io".into()),
-                    version: Some("v1beta1".into()),
+                    group: Some(group.clone()),
+                    version: Some(version.clone()),
                     resource: Some(resource.clone()),
                     verb: Some(verb.clone()),
                     namespace: namespace.clone(),
@@ -113,7 +140,7 @@ impl Authorizer {
             }
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.retain(|_, (_, at)| at.elapsed() < TTL);
+        cache.retain(|_, (allowed, at)| self.fresh(*allowed, *at));
         cache.insert(key, (allowed, Instant::now()));
         allowed
     }

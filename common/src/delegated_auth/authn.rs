@@ -1,11 +1,14 @@
-//! Who is calling (upstream's delegated authentication for extension apiservers):
+//! Who is calling, the pieces of upstream's delegated authentication:
 //! - the front proxy — a client certificate signed by the request-header CA whose common name
 //!   is an allowed name — vouches for the user in `X-Remote-User` / `X-Remote-Group` /
-//!   `X-Remote-Extra-*`;
-//! - otherwise a bearer token is checked with a TokenReview.
+//!   `X-Remote-Extra-*` ([`from_request_headers`]);
+//! - a client certificate signed by the client CA names the user (common name) and groups
+//!   (organizations) ([`from_client_cert`]);
+//! - a bearer token is checked with a TokenReview ([`from_token`]).
 //!
-//! The settings come from `--requestheader-*` flags or, as upstream reads them, from the
-//! `kube-system/extension-apiserver-authentication` ConfigMap the apiserver publishes.
+//! The request-header settings come from `--requestheader-*` flags or, as upstream reads
+//! them, from the `kube-system/extension-apiserver-authentication` ConfigMap the apiserver
+//! publishes.
 
 use std::collections::BTreeMap;
 
@@ -116,6 +119,43 @@ pub fn common_name(cert: &CertificateDer<'_>) -> Option<String> {
     Some(cn.to_string())
 }
 
+/// The user a client certificate (already verified against the client CA) names: the
+/// common name, with the organizations as groups (upstream's x509 authenticator).
+pub fn from_client_cert(cert: &CertificateDer<'_>) -> Option<User> {
+    let (_, parsed) = X509Certificate::from_der(cert.as_ref()).ok()?;
+    let name = common_name(cert)?;
+    if name.is_empty() {
+        return None;
+    }
+    let groups = parsed
+        .subject()
+        .iter_organization()
+        .filter_map(|o| o.as_str().ok().map(String::from))
+        .collect();
+    Some(User {
+        name,
+        groups,
+        ..Default::default()
+    })
+}
+
+/// The bearer token of an `Authorization: Bearer …` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Upstream's anonymous user, for requests that carry no credentials.
+pub fn anonymous() -> User {
+    User {
+        name: "system:anonymous".into(),
+        groups: vec!["system:unauthenticated".into()],
+        ..Default::default()
+    }
+}
+
 fn unescape(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -208,6 +248,42 @@ pub async fn from_token(client: &kube::Client, token: &str) -> Option<User> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer_token(&h), None);
+        h.insert(
+            http::header::AUTHORIZATION,
+            "bearer abc ".parse().expect("value"),
+        );
+        assert_eq!(bearer_token(&h), Some("abc"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            "Basic abc".parse().expect("value"),
+        );
+        assert_eq!(bearer_token(&h), None);
+        h.insert(
+            http::header::AUTHORIZATION,
+            "Bearer ".parse().expect("value"),
+        );
+        assert_eq!(bearer_token(&h), None);
+    }
+
+    #[test]
+    fn client_cert_names_user_and_groups() {
+        let ca = crate::pki::Ca::generate("test-ca").expect("ca");
+        let issued = ca
+            .issue_client("jane", &["admins".to_string(), "devs".to_string()])
+            .expect("client cert");
+        let der = rustls_pemfile::certs(&mut issued.cert_pem.as_bytes())
+            .next()
+            .expect("a cert")
+            .expect("pem");
+        let user = from_client_cert(&der).expect("user");
+        assert_eq!(user.name, "jane");
+        assert_eq!(user.groups, ["admins", "devs"]);
+    }
 
     #[test]
     fn extra_keys_are_unescaped() {
