@@ -300,7 +300,11 @@ start_cluster_components() {
   # 10259, so a second scheduler elsewhere on the machine cannot clash.
   local scheduler_port
   rudder::util::free_port scheduler_port
+  # Its secure port checks callers through the apiserver (TokenReview, SubjectAccessReview),
+  # as kubeadm configures it.
   start_component kube-scheduler --kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" \
+    --authentication-kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" \
+    --authorization-kubeconfig "$RUDDER_DIR/scheduler.kubeconfig" \
     --secure-port "$scheduler_port" -v "$LOG_LEVEL"
 }
 

@@ -197,6 +197,8 @@ rudder::ha::start() {
     kube-scheduler-*)
       RUST_LOG=$(rudder::ha::rust_log) "$BIN_DIR/kube-scheduler" \
         --kubeconfig "$HA_DIR/scheduler.kubeconfig" \
+        --authentication-kubeconfig "$HA_DIR/scheduler.kubeconfig" \
+        --authorization-kubeconfig "$HA_DIR/scheduler.kubeconfig" \
         --leader-elect=true \
         --secure-port "$(rudder::ha::var SCHEDULER_PORT_$n)" \
         -v "$LOG_LEVEL" >>"$log" 2>&1 200>&- &

@@ -1006,6 +1006,13 @@ pub fn namespace_roles() -> Vec<(&'static str, RoleDef)> {
             ),
         ),
         (
+            "kube-system",
+            RoleDef::new(
+                EXTENSION_APISERVER_AUTHENTICATION_READER,
+                vec![r(READ, &[""], &["configmaps"]).names(&["extension-apiserver-authentication"])],
+            ),
+        ),
+        (
             "kube-public",
             RoleDef::new(
                 "system:controller:bootstrap-signer",
@@ -1025,6 +1032,7 @@ pub fn namespace_roles() -> Vec<(&'static str, RoleDef)> {
 pub fn namespace_role_bindings() -> Vec<(&'static str, BindingDef)> {
     namespace_roles()
         .into_iter()
+        .filter(|(_, role)| role.name != EXTENSION_APISERVER_AUTHENTICATION_READER)
         .map(|(ns, role)| {
             let account = role.name.trim_start_matches("system:controller:");
             (
@@ -1038,8 +1046,28 @@ pub fn namespace_role_bindings() -> Vec<(&'static str, BindingDef)> {
                 ),
             )
         })
+        .chain(std::iter::once((
+            "kube-system",
+            // Upstream's binding name has the double colon.
+            BindingDef {
+                name: format!("system::{EXTENSION_APISERVER_AUTHENTICATION_READER}"),
+                role: EXTENSION_APISERVER_AUTHENTICATION_READER.into(),
+                subjects: vec![
+                    Subject::User(CONTROLLER_MANAGER_USER.into()),
+                    Subject::User(SCHEDULER_USER.into()),
+                ],
+            },
+        )))
         .collect()
 }
+
+/// The Role in kube-system that reads the client-CA and front-proxy settings of delegated
+/// authentication (the `extension-apiserver-authentication` ConfigMap).
+pub const EXTENSION_APISERVER_AUTHENTICATION_READER: &str =
+    "extension-apiserver-authentication-reader";
+
+/// The user Rudder's kube-scheduler authenticates as.
+pub const SCHEDULER_USER: &str = "system:kube-scheduler";
 
 /// The user Rudder's kube-controller-manager authenticates as.
 pub const CONTROLLER_MANAGER_USER: &str = "system:kube-controller-manager";
