@@ -428,6 +428,22 @@ restart_kube_proxy() {
   rm -f "$RUDDER_DIR/restart-kube-proxy"
 }
 
+# containerd died on its own (Debian's 1.6 has crashed here with "concurrent map iteration
+# and map write" in its CRI sandbox store): relaunch it as systemd's Restart=always would, at
+# most 3 times. Its shims survive, so the pods' containers keep running and the kubelet's
+# next CRI call reconnects.
+CONTAINERD_RESTARTS=0
+restart_containerd() {
+  local i=$1
+  ((CONTAINERD_RESTARTS < 3)) || return 1
+  CONTAINERD_RESTARTS=$((CONTAINERD_RESTARTS + 1))
+  log "containerd (pid ${PIDS[i]}) exited unexpectedly; see $CONTAINERD_DIR/containerd.log;" \
+    "restarting it ($CONTAINERD_RESTARTS of 3)"
+  rudder::containerd::launch "$CONTAINERD_DIR" || return 1
+  PIDS[i]=$CONTAINERD_PID
+  sed -i "s/^containerd .*/containerd $CONTAINERD_PID/" "$RUDDER_DIR/pids"
+}
+
 stop_kube_proxy() {
   rudder::util::stop_pid "$1" 10
   "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -493,6 +509,9 @@ supervise() {
     local i
     for i in "${!PIDS[@]}"; do
       if ! kill -0 "${PIDS[i]}" 2>/dev/null; then
+        if [[ ${NAMES[i]} == containerd ]] && restart_containerd "$i"; then
+          continue
+        fi
         log "${NAMES[i]} exited unexpectedly; see $LOG_DIR/${NAMES[i]}.log"
         return 1
       fi

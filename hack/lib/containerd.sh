@@ -113,6 +113,16 @@ rudder::containerd::start() {
   # Leftovers of an instance that was killed: its shims and mounts would confuse the new one.
   rudder::containerd::reap "$dir"
   rudder::containerd::write_config "$dir"
+  rudder::containerd::launch "$dir" "$timeout"
+}
+
+# rudder::containerd::launch DIR [TIMEOUT] — run containerd on DIR's existing config and wait
+# until it answers (sets CONTAINERD_PID, CONTAINERD_SOCK). Without start's reaping, a
+# relaunch after a crash finds the running shims again, so pods keep their containers.
+rudder::containerd::launch() {
+  local dir=$1 timeout=${2:-30}
+  local bin
+  bin=$(command -v containerd || echo /usr/bin/containerd)
   rm -f "$dir/containerd.sock" "$dir/containerd.sock.ttrpc"
   # A node with its own network namespace (hack/rudderadm.sh join): containerd, and so the
   # CNI plugins and the pods' host-side veths and bridge, live in it. nsenter enters only the
