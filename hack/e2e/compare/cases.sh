@@ -162,7 +162,6 @@ mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image=
 mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"
 mut "run -i --dry-run" -- run t -i --image="$RUN_IMAGE" --dry-run=client
 mut "run --overrides (merge)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --overrides='{"spec":{"terminationGracePeriodSeconds":1,"containers":[{"name":"o","image":"x"}]}}'
-mut "run --overrides (strategic)" -- run t --image="$RUN_IMAGE" --dry-run=client -o json --override-type=strategic --overrides='{"spec":{"containers":[{"name":"t","stdin":true},{"name":"side","image":"x"}]}}'
 mut "run --overrides (json)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --override-type=json --overrides='[{"op":"add","path":"/metadata/labels/tier","value":"web"}]'
 mut "run --override-type unknown" -- run t --image="$RUN_IMAGE" --dry-run=client --override-type=bogus --overrides='{}'
 
