@@ -304,6 +304,7 @@ mut "expose deployment" --setup "create deploy web --image=busybox --port=8080" 
 mut "expose --port --target-port --type" --setup "create deploy web --image=busybox" -- expose deploy/web --port=80 --target-port=8080 --type=NodePort --name=x
 mut "expose without port" --setup "create deploy web --image=busybox" -- expose deploy web
 mut "expose configmap" --setup "create cm x" -- expose cm x --port=80
+mut "expose --overrides (strategic)" --setup "create deploy web --image=busybox --port=8080" -- expose deploy web --dry-run=client -o yaml --override-type=strategic --overrides='{"spec":{"ports":[{"port":8080,"name":"http"},{"port":9090}]}}'
 mut "set image" --setup "create deploy web --image=busybox" --state "get deploy web" -- set image deploy/web busybox=nginx
 mut "set image unchanged" --setup "create deploy web --image=busybox" -- set image deploy web busybox=busybox
 mut "set image unknown container" --setup "create deploy web --image=busybox" -- set image deploy/web nope=nginx

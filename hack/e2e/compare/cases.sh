@@ -161,6 +161,9 @@ port_forward_case "port-forward pod 8080" "pod/$SHELL_POD" 18480:8080
 mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image="$RUN_IMAGE" --restart=Never -- sh -c 'read x; echo "got $x"; exit 5'
 mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"
 mut "run -i --dry-run" -- run t -i --image="$RUN_IMAGE" --dry-run=client
+mut "run --overrides (merge)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --overrides='{"spec":{"terminationGracePeriodSeconds":1,"containers":[{"name":"o","image":"x"}]}}'
+mut "run --overrides (strategic)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --override-type=strategic --overrides='{"spec":{"containers":[{"name":"t","stdin":true},{"name":"side","image":"x"}]}}'
+mut "run --overrides (zero values)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --overrides='{"status":null,"spec":{"initContainers":[{"image":"a"}],"volumes":[{"emptyDir":{}}],"containers":[{"name":"t","ports":[{"name":"p"}],"volumeMounts":[{"readOnly":true}]}]}}'
 mut "run --overrides (json)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --override-type=json --overrides='[{"op":"add","path":"/metadata/labels/tier","value":"web"}]'
 mut "run --override-type unknown" -- run t --image="$RUN_IMAGE" --dry-run=client --override-type=bogus --overrides='{}'
 

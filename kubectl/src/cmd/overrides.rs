@@ -7,6 +7,10 @@
 //!   `merge`, except that the lists the schema gives a merge key (containers by name, a
 //!   container's ports by containerPort, a Service's by port, …) merge their elements by that
 //!   key instead of being replaced. `$patch` directives are not read.
+//!
+//! Upstream decodes the patched document back into the typed Pod or Service before printing or
+//! sending it, so fields Go always marshals (required scalars, non-pointer structs) reappear with
+//! their zero values: [`as_typed`] does the same for the fields those two kinds have.
 
 use serde_json::{Map, Value};
 
@@ -41,6 +45,11 @@ fn merge_keys(obj: &Value) -> &'static [(&'static str, &'static str)] {
 
 /// Applies `overrides` to `obj` the way `override_type` says.
 pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
+    patch(obj, overrides, override_type).map(as_typed)
+}
+
+/// The patched document without the typed round trip.
+fn patch(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
     let parse = || -> Result<Value> {
         serde_json::from_str(overrides)
             .map_err(|e| KubectlError::usage(format!("unable to parse --overrides: {e}")))
@@ -68,6 +77,98 @@ pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value>
             "invalid override type: {other}"
         ))),
     }
+}
+
+/// `obj` as Go's typed Pod or Service marshals it: the fields without `omitempty`, and structs
+/// that are not pointers, present with their zero values when the patch removed or never set
+/// them (a container's `resources: {}`, a Service port's `targetPort: 0`, `status: {}`, …).
+fn as_typed(mut obj: Value) -> Value {
+    let Some(root) = obj.as_object_mut() else {
+        return obj;
+    };
+    let kind = root.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let meta = object_field(root, "metadata");
+    meta.entry("creationTimestamp").or_insert(Value::Null);
+    let spec = object_field(root, "spec");
+    match kind.as_str() {
+        "Service" => {
+            for port in list_items(spec, "ports") {
+                zero(port, &[("port", json_zero_int()), ("targetPort", json_zero_int())]);
+            }
+            let status = object_field(root, "status");
+            object_field(status, "loadBalancer");
+        }
+        _ => {
+            spec.entry("containers").or_insert(Value::Null);
+            for list in ["containers", "initContainers", "ephemeralContainers"] {
+                for container in list_items(spec, list) {
+                    typed_container(container);
+                }
+            }
+            for volume in list_items(spec, "volumes") {
+                zero(volume, &[("name", json_empty_string())]);
+            }
+            object_field(root, "status");
+        }
+    }
+    obj
+}
+
+/// A Container's always-marshalled fields.
+fn typed_container(container: &mut Map<String, Value>) {
+    zero(container, &[("name", json_empty_string())]);
+    object_field(container, "resources");
+    for port in list_items(container, "ports") {
+        zero(port, &[("containerPort", json_zero_int())]);
+    }
+    for env in list_items(container, "env") {
+        zero(env, &[("name", json_empty_string())]);
+    }
+    for mount in list_items(container, "volumeMounts") {
+        zero(mount, &[("name", json_empty_string()), ("mountPath", json_empty_string())]);
+    }
+}
+
+fn json_zero_int() -> Value {
+    Value::from(0)
+}
+
+fn json_empty_string() -> Value {
+    Value::String(String::new())
+}
+
+/// Sets each absent (or `null`) field to its zero value.
+fn zero(map: &mut Map<String, Value>, fields: &[(&str, Value)]) {
+    for (field, value) in fields {
+        let slot = map.entry(*field).or_insert(Value::Null);
+        if slot.is_null() {
+            *slot = value.clone();
+        }
+    }
+}
+
+/// The object under `key`, made `{}` when absent or `null` (a non-pointer struct in Go).
+fn object_field<'a>(map: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = map.entry(key).or_insert(Value::Null);
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(inner) => inner,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+/// The object elements of the list under `key` (none when it is absent or not a list).
+fn list_items<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+    map.get_mut(key)
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
 }
 
 /// Merges `patch` into `target`: objects key by key (`null` deletes), lists named in `keys`
@@ -153,7 +254,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out["spec"]["containers"],
-            json!([{"name": "other", "image": "x"}])
+            json!([{"name": "other", "image": "x", "resources": {}}])
         );
         assert!(out["spec"].get("restartPolicy").is_none());
         assert_eq!(out["spec"]["terminationGracePeriodSeconds"], 1);
@@ -192,7 +293,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out["spec"]["ports"],
-            json!([{"port": 80, "targetPort": 8080, "name": "http"}, {"port": 443}])
+            json!([{"port": 80, "targetPort": 8080, "name": "http"}, {"port": 443, "targetPort": 0}])
         );
     }
 
@@ -211,6 +312,46 @@ mod tests {
             err.to_string().contains("unable to apply --overrides"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_result_gains_the_zero_values_of_the_typed_pod() {
+        let out = apply(
+            &pod(),
+            r#"{"status":null,"spec":{"containers":[{"ports":[{"name":"p"}],"env":[{"value":"v"}],"volumeMounts":[{"readOnly":true}]}],"initContainers":[{"image":"a"}],"volumes":[{"emptyDir":{}}]}}"#,
+            "merge",
+        )
+        .unwrap();
+        assert_eq!(out["metadata"]["creationTimestamp"], Value::Null);
+        assert!(out["metadata"].get("creationTimestamp").is_some());
+        assert_eq!(
+            out["spec"]["containers"],
+            json!([{"name": "", "resources": {}, "ports": [{"name": "p", "containerPort": 0}],
+                    "env": [{"name": "", "value": "v"}],
+                    "volumeMounts": [{"name": "", "mountPath": "", "readOnly": true}]}])
+        );
+        assert_eq!(
+            out["spec"]["initContainers"],
+            json!([{"name": "", "image": "a", "resources": {}}])
+        );
+        assert_eq!(out["spec"]["volumes"], json!([{"name": "", "emptyDir": {}}]));
+        assert_eq!(out["status"], json!({}));
+
+        let removed = apply(&pod(), r#"{"spec":{"containers":null}}"#, "merge").unwrap();
+        assert!(removed["spec"]["containers"].is_null());
+        assert!(removed["spec"].get("containers").is_some(), "Go marshals a nil slice as null");
+    }
+
+    #[test]
+    fn the_result_gains_the_zero_values_of_the_typed_service() {
+        let svc = json!({"kind": "Service", "metadata": {"name": "web"},
+                         "spec": {"ports": [{"port": 80, "targetPort": 8080}]}, "status": {"loadBalancer": {}}});
+        let out = apply(&svc, r#"{"spec":{"ports":[{"name":"x"}]},"status":null}"#, "merge").unwrap();
+        assert_eq!(
+            out["spec"]["ports"],
+            json!([{"name": "x", "port": 0, "targetPort": 0}])
+        );
+        assert_eq!(out["status"], json!({"loadBalancer": {}}));
     }
 
     #[test]
