@@ -86,14 +86,21 @@ fn as_typed(mut obj: Value) -> Value {
     let Some(root) = obj.as_object_mut() else {
         return obj;
     };
-    let kind = root.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let kind = root
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let meta = object_field(root, "metadata");
     meta.entry("creationTimestamp").or_insert(Value::Null);
     let spec = object_field(root, "spec");
     match kind.as_str() {
         "Service" => {
             for port in list_items(spec, "ports") {
-                zero(port, &[("port", json_zero_int()), ("targetPort", json_zero_int())]);
+                zero(
+                    port,
+                    &[("port", json_zero_int()), ("targetPort", json_zero_int())],
+                );
             }
             let status = object_field(root, "status");
             object_field(status, "loadBalancer");
@@ -125,7 +132,13 @@ fn typed_container(container: &mut Map<String, Value>) {
         zero(env, &[("name", json_empty_string())]);
     }
     for mount in list_items(container, "volumeMounts") {
-        zero(mount, &[("name", json_empty_string()), ("mountPath", json_empty_string())]);
+        zero(
+            mount,
+            &[
+                ("name", json_empty_string()),
+                ("mountPath", json_empty_string()),
+            ],
+        );
     }
 }
 
@@ -334,19 +347,30 @@ mod tests {
             out["spec"]["initContainers"],
             json!([{"name": "", "image": "a", "resources": {}}])
         );
-        assert_eq!(out["spec"]["volumes"], json!([{"name": "", "emptyDir": {}}]));
+        assert_eq!(
+            out["spec"]["volumes"],
+            json!([{"name": "", "emptyDir": {}}])
+        );
         assert_eq!(out["status"], json!({}));
 
         let removed = apply(&pod(), r#"{"spec":{"containers":null}}"#, "merge").unwrap();
         assert!(removed["spec"]["containers"].is_null());
-        assert!(removed["spec"].get("containers").is_some(), "Go marshals a nil slice as null");
+        assert!(
+            removed["spec"].get("containers").is_some(),
+            "Go marshals a nil slice as null"
+        );
     }
 
     #[test]
     fn the_result_gains_the_zero_values_of_the_typed_service() {
         let svc = json!({"kind": "Service", "metadata": {"name": "web"},
                          "spec": {"ports": [{"port": 80, "targetPort": 8080}]}, "status": {"loadBalancer": {}}});
-        let out = apply(&svc, r#"{"spec":{"ports":[{"name":"x"}]},"status":null}"#, "merge").unwrap();
+        let out = apply(
+            &svc,
+            r#"{"spec":{"ports":[{"name":"x"}]},"status":null}"#,
+            "merge",
+        )
+        .unwrap();
         assert_eq!(
             out["spec"]["ports"],
             json!([{"name": "x", "port": 0, "targetPort": 0}])
