@@ -116,7 +116,9 @@ def main():
         writer = threading.Thread(target=mutate)
         writer.start()
         w = watch.Watch()
+        # Only py-cm: the namespace's kube-root-ca.crt can be published while the watch runs.
         for event in w.stream(core.list_namespaced_config_map, NAMESPACE,
+                              field_selector="metadata.name=py-cm",
                               resource_version=start_rv, timeout_seconds=20):
             obj = event["object"]
             check(isinstance(obj, client.V1ConfigMap), type(obj))
