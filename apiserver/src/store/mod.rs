@@ -116,6 +116,20 @@ impl Store {
         }
     }
 
+    /// The watch cache's copy of one object, converted to `res`'s version, with its revision.
+    /// It may lag etcd: only a compare-and-swap may rest on it.
+    pub(crate) fn cached_current(
+        &self,
+        res: &'static ResourceInfo,
+        key: &str,
+    ) -> Option<(Value, i64)> {
+        let cached = self.cache.get(key)?;
+        let rev = meta::meta_str(cached.value(), "resourceVersion")?
+            .parse()
+            .ok()?;
+        Some((self.from_storage(res, cached.value().clone()), rev))
+    }
+
     /// Read one object from etcd, with its revision, if it exists.
     pub(crate) async fn read_current(
         &self,
