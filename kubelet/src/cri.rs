@@ -8,6 +8,12 @@ use proto::cri::v1::image_service_client::ImageServiceClient;
 use proto::cri::v1::runtime_service_client::RuntimeServiceClient;
 use tonic::transport::{Channel, Endpoint, Uri};
 
+use crate::metrics::cri::Instrumented;
+
+/// The channel both CRI clients share: every call on it is counted and timed in
+/// `kubelet_runtime_operations_*`.
+pub type CriChannel = Instrumented<Channel>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CriError {
     #[error("container runtime endpoint {0:?} is not a unix:// socket")]
@@ -34,8 +40,8 @@ pub fn call_error(call: &'static str) -> impl FnOnce(tonic::Status) -> CriError 
 /// Both CRI services over one channel. Cheap to clone (tonic channels are handles).
 #[derive(Clone)]
 pub struct Runtime {
-    pub runtime: RuntimeServiceClient<Channel>,
-    pub images: ImageServiceClient<Channel>,
+    pub runtime: RuntimeServiceClient<CriChannel>,
+    pub images: ImageServiceClient<CriChannel>,
 }
 
 /// Accepts `unix:///path` (as upstream's `--container-runtime-endpoint`) or a bare path.
@@ -62,10 +68,16 @@ impl Runtime {
                 }
             }),
         );
-        Ok(Runtime {
+        Ok(Runtime::over(channel))
+    }
+
+    /// Both clients over one channel, instrumented.
+    pub fn over(channel: Channel) -> Runtime {
+        let channel = Instrumented::new(channel);
+        Runtime {
             runtime: RuntimeServiceClient::new(channel.clone()),
             images: ImageServiceClient::new(channel),
-        })
+        }
     }
 
     /// The containers the runtime reports running (stats and log rotation look only at these).

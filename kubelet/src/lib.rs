@@ -27,6 +27,7 @@ pub mod events;
 pub mod eviction;
 pub mod fake_runtime;
 pub mod log_rotation;
+pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod pods;

@@ -4,8 +4,13 @@
 //! watch event that shows it Running. Prints p50/p99/max and the kubelet's peak RSS as a
 //! markdown table, and appends it to the file given by `--out` (default
 //! `hack/bench/RESULTS.md`). Run it through `hack/bench/pod-startup`.
+//!
+//! A second table breaks the wave down by stage: the kubelet's
+//! `kubelet_runtime_operations_duration_seconds` (one row per CRI operation) and
+//! `kubelet_pod_worker_duration_seconds`, read through the apiserver's node proxy before and
+//! after the wave and diffed, so the warm-up pod's calls are not counted.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -81,6 +86,7 @@ async fn main() -> Result<()> {
         })
         .await?;
 
+    let before = kubelet_histograms(&cluster, "bench-node").await?;
     let (_, list) = cluster.get_json("/api/v1/namespaces/default/pods").await?;
     let rv = list["metadata"]["resourceVersion"]
         .as_str()
@@ -133,6 +139,8 @@ async fn main() -> Result<()> {
         }
     }
     let rss = peak_rss_kib(kubelet.daemon.pid()).unwrap_or(0);
+    let after = kubelet_histograms(&cluster, "bench-node").await?;
+    let stages = stage_table(&after, &before);
     let mut latencies: Vec<Duration> = running.values().copied().collect();
     latencies.sort();
     let ms = |d: Duration| format!("{:.0}", d.as_secs_f64() * 1000.0);
@@ -143,7 +151,7 @@ async fn main() -> Result<()> {
         ms(percentile(&latencies, 99.0)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO)),
         rss as f64 / 1024.0
-    );
+    ) + &stages;
     println!("{report}");
     let mut text = std::fs::read_to_string(&out).unwrap_or_default();
     if let Some(at) = text.find("\n## Pod startup (hack/bench/pod-startup)") {
@@ -161,4 +169,224 @@ fn chrono_like_now() -> String {
         .output();
     out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+/// One histogram series: cumulative bucket counts by upper bound, sum and count.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Histogram {
+    buckets: Vec<(f64, f64)>,
+    sum: f64,
+    count: f64,
+}
+
+impl Histogram {
+    /// `self - earlier`, bucket by bucket (the same series read twice).
+    fn minus(&self, earlier: Option<&Histogram>) -> Histogram {
+        let Some(earlier) = earlier else {
+            return self.clone();
+        };
+        let buckets = self
+            .buckets
+            .iter()
+            .map(|&(le, n)| {
+                let old = earlier
+                    .buckets
+                    .iter()
+                    .find(|(l, _)| *l == le)
+                    .map_or(0.0, |b| b.1);
+                (le, n - old)
+            })
+            .collect();
+        Histogram {
+            buckets,
+            sum: self.sum - earlier.sum,
+            count: self.count - earlier.count,
+        }
+    }
+
+    /// The q-quantile interpolated linearly inside its bucket, as PromQL's
+    /// `histogram_quantile` does; in the `+Inf` bucket it is the highest finite bound.
+    fn quantile(&self, q: f64) -> f64 {
+        if self.count <= 0.0 {
+            return 0.0;
+        }
+        let rank = q * self.count;
+        let mut lower = (0.0, 0.0);
+        for &(le, n) in &self.buckets {
+            if n >= rank {
+                if le.is_infinite() {
+                    return lower.0;
+                }
+                let in_bucket = n - lower.1;
+                if in_bucket <= 0.0 {
+                    return le;
+                }
+                return lower.0 + (le - lower.0) * (rank - lower.1) / in_bucket;
+            }
+            lower = (le, n);
+        }
+        lower.0
+    }
+}
+
+/// The `name{labels} value` lines of one Prometheus text exposition: labels as a map.
+fn parse_samples(text: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let value: f64 = match value {
+                "+Inf" => f64::INFINITY,
+                v => v.parse().ok()?,
+            };
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => (name, rest.strip_suffix('}')?),
+                None => (series, ""),
+            };
+            let labels = labels
+                .split(',')
+                .filter_map(|kv| {
+                    let (k, v) = kv.split_once('=')?;
+                    Some((k.to_string(), v.trim_matches('"').to_string()))
+                })
+                .collect();
+            Some((name.to_string(), labels, value))
+        })
+        .collect()
+}
+
+/// The kubelet's stage histograms, keyed by row name (`operation_type`, pod worker rows
+/// prefixed `pod_worker/`).
+fn histograms(text: &str) -> BTreeMap<String, Histogram> {
+    const FAMILIES: [(&str, &str); 2] = [
+        ("kubelet_runtime_operations_duration_seconds", ""),
+        ("kubelet_pod_worker_duration_seconds", "pod_worker/"),
+    ];
+    let mut out: BTreeMap<String, Histogram> = BTreeMap::new();
+    for (name, labels, value) in parse_samples(text) {
+        for (family, prefix) in FAMILIES {
+            let Some(part) = name.strip_prefix(family) else {
+                continue;
+            };
+            let Some(op) = labels.get("operation_type") else {
+                continue;
+            };
+            let h = out.entry(format!("{prefix}{op}")).or_default();
+            match part {
+                "_bucket" => {
+                    let le = match labels.get("le").map(String::as_str) {
+                        Some("+Inf") => f64::INFINITY,
+                        Some(le) => le.parse().unwrap_or(f64::NAN),
+                        None => continue,
+                    };
+                    h.buckets.push((le, value));
+                }
+                "_sum" => h.sum = value,
+                "_count" => h.count = value,
+                _ => {}
+            }
+        }
+    }
+    for h in out.values_mut() {
+        h.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    out
+}
+
+/// The kubelet's `/metrics` through the apiserver's node proxy, as the admin.
+async fn kubelet_histograms(
+    cluster: &TestCluster,
+    node: &str,
+) -> Result<BTreeMap<String, Histogram>> {
+    let resp = cluster
+        .client()
+        .get(cluster.url(&format!("/api/v1/nodes/{node}/proxy/metrics")))
+        .send()
+        .await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    if !status.is_success() {
+        bail!("kubelet /metrics via the node proxy: {status} {text}");
+    }
+    Ok(histograms(&text))
+}
+
+/// The markdown stage table: the wave's calls per operation (after minus before).
+fn stage_table(
+    after: &BTreeMap<String, Histogram>,
+    before: &BTreeMap<String, Histogram>,
+) -> String {
+    let mut table = String::from(
+        "\nPer stage during the wave (kubelet `/metrics` after minus before, so the warm-up pod is not counted; runtime rows are CRI calls by `operation_type`, `pod_worker/*` rows are whole pod-worker syncs; p99 interpolated inside its histogram bucket):\n\n| operation_type | count | mean ms | p99 ms |\n|---|---:|---:|---:|\n",
+    );
+    for (op, h) in after {
+        let wave = h.minus(before.get(op));
+        if wave.count <= 0.0 {
+            continue;
+        }
+        table.push_str(&format!(
+            "| {op} | {:.0} | {:.1} | {:.1} |\n",
+            wave.count,
+            wave.sum / wave.count * 1000.0,
+            wave.quantile(0.99) * 1000.0
+        ));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BEFORE: &str = "# TYPE kubelet_runtime_operations_duration_seconds histogram
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"0.1\"} 1
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"1\"} 1
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"+Inf\"} 1
+kubelet_runtime_operations_duration_seconds_sum{operation_type=\"run_podsandbox\"} 0.05
+kubelet_runtime_operations_duration_seconds_count{operation_type=\"run_podsandbox\"} 1
+";
+
+    const AFTER: &str = "kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"0.1\"} 1
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"1\"} 11
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"run_podsandbox\",le=\"+Inf\"} 11
+kubelet_runtime_operations_duration_seconds_sum{operation_type=\"run_podsandbox\"} 5.05
+kubelet_runtime_operations_duration_seconds_count{operation_type=\"run_podsandbox\"} 11
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"version\",le=\"0.1\"} 2
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"version\",le=\"1\"} 2
+kubelet_runtime_operations_duration_seconds_bucket{operation_type=\"version\",le=\"+Inf\"} 2
+kubelet_runtime_operations_duration_seconds_sum{operation_type=\"version\"} 0.01
+kubelet_runtime_operations_duration_seconds_count{operation_type=\"version\"} 2
+";
+
+    #[test]
+    fn wave_is_after_minus_before() {
+        let before = histograms(BEFORE);
+        let after = histograms(AFTER);
+        let wave = after["run_podsandbox"].minus(before.get("run_podsandbox"));
+        assert_eq!(wave.count, 10.0);
+        assert!((wave.sum - 5.0).abs() < 1e-9);
+        assert_eq!(
+            wave.buckets,
+            vec![(0.1, 0.0), (1.0, 10.0), (f64::INFINITY, 10.0)]
+        );
+        // Rank 9.9 of 10, all in (0.1, 1]: 0.1 + 0.9 * 9.9 / 10.
+        assert!((wave.quantile(0.99) - 0.991).abs() < 1e-9);
+        let table = stage_table(&after, &before);
+        assert!(
+            table.contains("| run_podsandbox | 10 | 500.0 | 991.0 |"),
+            "{table}"
+        );
+        // Operations first seen during the wave count in full.
+        assert!(table.contains("| version | 2 | 5.0 |"), "{table}");
+    }
+
+    #[test]
+    fn quantile_in_inf_bucket_is_highest_finite_bound() {
+        let h = Histogram {
+            buckets: vec![(0.5, 0.0), (f64::INFINITY, 4.0)],
+            sum: 10.0,
+            count: 4.0,
+        };
+        assert_eq!(h.quantile(0.99), 0.5);
+    }
 }

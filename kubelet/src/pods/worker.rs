@@ -21,6 +21,7 @@ use super::runtime::{self, ContainerInfo, PodRuntime, SandboxInfo};
 use super::status::{self, StatusInputs, Waiting};
 use super::{env, hooks, sandbox, DesiredPod, PodSource};
 use crate::cri::call_error;
+use crate::metrics;
 use crate::network;
 
 /// Annotation carrying a hash of the container's spec: a changed spec restarts the container.
@@ -98,12 +99,21 @@ impl PodWorker {
 
     /// Runs until the pod is gone from both the desired set and the runtime.
     pub async fn run(mut self) {
+        // Upstream's pod worker operation types: the first sync creates, a sync after the
+        // pod changed updates, any other (resync, wake-up) is a plain sync.
+        let mut operation = metrics::POD_WORKER_CREATE;
         loop {
             let desired = self.desired.borrow_and_update().clone();
             let next = match desired {
                 Some(d) if d.pod.metadata.deletion_timestamp.is_none() => {
                     self.last_pod = Some(d.pod.clone());
-                    match self.sync(&d).await {
+                    let began = Instant::now();
+                    let synced = self.sync(&d).await;
+                    metrics::kubelet()
+                        .pod_worker_duration
+                        .with_label_values(&[operation])
+                        .observe(began.elapsed().as_secs_f64());
+                    match synced {
                         Ok(next) => next,
                         Err(e) => {
                             tracing::warn!(pod = %pod_key(&d.pod), error = %e, "sync failed");
@@ -128,9 +138,10 @@ impl PodWorker {
                         self.cleanup().await;
                         return;
                     }
+                    operation = metrics::POD_WORKER_UPDATE;
                 }
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => operation = metrics::POD_WORKER_SYNC,
+                _ = tokio::time::sleep(sleep) => operation = metrics::POD_WORKER_SYNC,
             }
         }
     }

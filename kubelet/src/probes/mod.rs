@@ -283,17 +283,12 @@ mod tests {
 
     /// A runtime whose socket does not exist: CRI calls fail, network probes still run.
     fn unreachable_runtime() -> Runtime {
-        use proto::cri::v1::image_service_client::ImageServiceClient;
-        use proto::cri::v1::runtime_service_client::RuntimeServiceClient;
         let channel = tonic::transport::Endpoint::from_static("http://cri.invalid")
             .connect_with_connector_lazy(tower::service_fn(|_: tonic::transport::Uri| async {
                 let stream = tokio::net::UnixStream::connect("/nonexistent/cri.sock").await?;
                 Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
             }));
-        Runtime {
-            runtime: RuntimeServiceClient::new(channel.clone()),
-            images: ImageServiceClient::new(channel),
-        }
+        Runtime::over(channel)
     }
 
     #[tokio::test]

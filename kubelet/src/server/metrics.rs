@@ -65,6 +65,9 @@ pub async fn kubelet_metrics(runtime: &Runtime, node_name: &str) -> Response<Bod
         Err(e) => return response::text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     let mut out = String::new();
+    // Registers the kubelet's own families before the first scrape, so they are listed
+    // (empty) even before the first CRI call.
+    crate::metrics::kubelet();
     let mut registered = Vec::new();
     if let Err(e) = prometheus::Encoder::encode(
         &prometheus::TextEncoder::new(),

@@ -352,8 +352,6 @@ fn not_found() -> Response<Body> {
 mod tests {
     use super::*;
     use http_body_util::{BodyExt, Empty};
-    use proto::cri::v1::image_service_client::ImageServiceClient;
-    use proto::cri::v1::runtime_service_client::RuntimeServiceClient;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A runtime client that never connects: enough for endpoints that do not call CRI.
@@ -364,10 +362,7 @@ mod tests {
                     "no runtime in this test",
                 ))
             }));
-        Runtime {
-            runtime: RuntimeServiceClient::new(channel.clone()),
-            images: ImageServiceClient::new(channel),
-        }
+        Runtime::over(channel)
     }
 
     /// Trusts whatever certificate the server shows and records it.
