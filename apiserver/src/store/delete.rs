@@ -137,8 +137,15 @@ impl Store {
         ctx: &RequestContext,
     ) -> Result<DeleteResult, ApiError> {
         let key = self.key(res, ns, name);
-        for _ in 0..16 {
-            let Some((current, rev)) = self.read_current(res, &key).await? else {
+        // etcd's state as the last lost race reported it.
+        let mut after_conflict: Option<Option<(Value, i64)>> = None;
+        let give_up = std::time::Instant::now() + super::RETRY_RACES_FOR;
+        while std::time::Instant::now() < give_up {
+            let state = match after_conflict.take() {
+                Some(reported) => reported,
+                None => self.read_current(res, &key).await?,
+            };
+            let Some((current, rev)) = state else {
                 return Err(ApiError::not_found(res.group, res.plural, name));
             };
             if let Some(uid) = &opts.precondition_uid {
@@ -167,7 +174,10 @@ impl Store {
                         self.admission.release_deleted(self, res, &current).await;
                         return Ok(DeleteResult::Deleted(current));
                     }
-                    WriteOutcome::Conflict(_) => continue,
+                    WriteOutcome::Conflict(state) => {
+                        after_conflict = Some(self.state_after_conflict(res, state)?);
+                        continue;
+                    }
                 }
             };
             if updated == current || ctx.dry_run {
@@ -180,7 +190,9 @@ impl Store {
                         crate::storage::watch_cache::with_resource_version(updated, r),
                     ))
                 }
-                WriteOutcome::Conflict(_) => continue,
+                WriteOutcome::Conflict(state) => {
+                    after_conflict = Some(self.state_after_conflict(res, state)?);
+                }
             }
         }
         Err(ApiError::conflict(

@@ -4,14 +4,11 @@ use api_types::catalog::ResourceInfo;
 use serde_json::Value;
 
 use super::context::RequestContext;
-use super::{encode_for_storage, meta, Store};
+use super::{encode_for_storage, meta, Store, RETRY_RACES_FOR};
 use crate::errors::ApiError;
 use crate::patch::{self, PatchError};
 use crate::registry::strategies;
 use crate::storage::etcd::WriteOutcome;
-
-/// How many times a write without a client precondition is retried after losing a race.
-const MAX_RETRIES: usize = 16;
 
 /// The patch formats the API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,11 +345,15 @@ impl Store {
             true => None,
             false => self.cached_current(res, &key),
         };
-        for _ in 0..MAX_RETRIES {
+        // etcd's state as the last lost race reported it.
+        let mut after_conflict: Option<Option<(Value, i64)>> = None;
+        let give_up = std::time::Instant::now() + RETRY_RACES_FOR;
+        while std::time::Instant::now() < give_up {
             let from_cache = suggestion.is_some();
-            let current = match suggestion.take() {
-                Some(cached) => Some(cached),
-                None => self.read_current(res, &key).await?,
+            let current = match (suggestion.take(), after_conflict.take()) {
+                (Some(cached), _) => Some(cached),
+                (None, Some(reported)) => reported,
+                (None, None) => self.read_current(res, &key).await?,
             };
             let rev = current.as_ref().map(|(_, r)| *r).unwrap_or(0);
             let old = current.map(|(v, _)| v);
@@ -383,11 +384,12 @@ impl Store {
                                 created: false,
                             });
                         }
-                        WriteOutcome::Conflict(_) if from_cache => continue,
-                        WriteOutcome::Conflict(_) if precondition.is_some() => {
+                        WriteOutcome::Conflict(_) if precondition.is_some() && !from_cache => {
                             return Err(ApiError::stale(res.group, res.plural, name))
                         }
-                        WriteOutcome::Conflict(_) => continue,
+                        WriteOutcome::Conflict(state) => {
+                            after_conflict = Some(self.state_after_conflict(res, state)?);
+                        }
                     }
                 }
                 Mutation::Write(mut new) => {
@@ -448,11 +450,12 @@ impl Store {
                                 created: old.is_none(),
                             })
                         }
-                        WriteOutcome::Conflict(_) if from_cache => continue,
-                        WriteOutcome::Conflict(_) if precondition.is_some() => {
+                        WriteOutcome::Conflict(_) if precondition.is_some() && !from_cache => {
                             return Err(ApiError::stale(res.group, res.plural, name))
                         }
-                        WriteOutcome::Conflict(_) => continue,
+                        WriteOutcome::Conflict(state) => {
+                            after_conflict = Some(self.state_after_conflict(res, state)?);
+                        }
                     }
                 }
             }
