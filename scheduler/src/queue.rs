@@ -3,7 +3,7 @@
 //! wait for a cluster event that could help them (node added or updated, pod deleted), or
 //! at most five minutes.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -63,15 +63,75 @@ struct HeapEntry {
     key: String,
 }
 
+/// Which `pending_pods` gauge counts a pod at `place` (in flight: none).
+fn gauge_slot(place: &Place) -> Option<usize> {
+    match place {
+        Place::Active(_) => Some(0),
+        Place::Backoff => Some(1),
+        Place::Unschedulable(_) => Some(2),
+        Place::InFlight => None,
+    }
+}
+
+fn is_waiting(place: &Place) -> bool {
+    matches!(place, Place::Backoff | Place::Unschedulable(_))
+}
+
 #[derive(Default)]
 struct Inner {
     pods: HashMap<String, (QueuedPod, Place)>,
     active: BinaryHeap<HeapEntry>,
+    /// Keys of the pods in backoffQ or among the unschedulable: flushing, moving and
+    /// finding the next backoff expiry scan these, so a queue operation costs O(waiting
+    /// pods), not O(all pending pods) — 10,000 pending pods made every pop a full scan.
+    waiting: HashSet<String>,
+    /// Pods per gauge slot (active, backoff, unschedulable), kept in step with `pods`.
+    counts: [i64; 3],
     seq: u64,
     move_requests: u64,
 }
 
 impl Inner {
+    /// Put `qp` at `place`, replacing wherever it was.
+    fn put(&mut self, qp: QueuedPod, place: Place) {
+        let key = qp.key.clone();
+        if let Some((_, old)) = self.pods.insert(key.clone(), (qp, place)) {
+            self.forget_place(&key, &old);
+        }
+        if let Some(i) = gauge_slot(&place) {
+            self.counts[i] += 1;
+        }
+        if is_waiting(&place) {
+            self.waiting.insert(key);
+        }
+    }
+
+    /// Drop the pod with `key` wherever it is.
+    fn remove(&mut self, key: &str) -> Option<QueuedPod> {
+        let (qp, place) = self.pods.remove(key)?;
+        self.forget_place(key, &place);
+        Some(qp)
+    }
+
+    fn forget_place(&mut self, key: &str, place: &Place) {
+        if let Some(i) = gauge_slot(place) {
+            self.counts[i] -= 1;
+        }
+        if is_waiting(place) {
+            self.waiting.remove(key);
+        }
+    }
+
+    /// The waiting pods (backoff and unschedulable) `select` picks, cloned.
+    fn waiting_where(&self, select: impl Fn(&QueuedPod, &Place) -> bool) -> Vec<QueuedPod> {
+        self.waiting
+            .iter()
+            .filter_map(|key| self.pods.get(key))
+            .filter(|(qp, place)| select(qp, place))
+            .map(|(qp, _)| qp.clone())
+            .collect()
+    }
+
     fn activate(&mut self, qp: QueuedPod) {
         self.seq += 1;
         self.active.push(HeapEntry {
@@ -80,30 +140,25 @@ impl Inner {
             seq: std::cmp::Reverse(self.seq),
             key: qp.key.clone(),
         });
-        self.pods
-            .insert(qp.key.clone(), (qp, Place::Active(self.seq)));
+        let seq = self.seq;
+        self.put(qp, Place::Active(seq));
     }
 
     /// Backoff if the pod's delay has not passed, else straight to active.
     fn requeue(&mut self, qp: QueuedPod, now: Instant) {
         if qp.backoff_expiry() > now {
-            self.pods.insert(qp.key.clone(), (qp, Place::Backoff));
+            self.put(qp, Place::Backoff);
         } else {
             self.activate(qp);
         }
     }
 
     fn flush(&mut self, now: Instant) {
-        let due: Vec<QueuedPod> = self
-            .pods
-            .values()
-            .filter(|(qp, place)| match place {
-                Place::Backoff => qp.backoff_expiry() <= now,
-                Place::Unschedulable(since) => now.duration_since(*since) >= MAX_UNSCHEDULABLE,
-                _ => false,
-            })
-            .map(|(qp, _)| qp.clone())
-            .collect();
+        let due = self.waiting_where(|qp, place| match place {
+            Place::Backoff => qp.backoff_expiry() <= now,
+            Place::Unschedulable(since) => now.duration_since(*since) >= MAX_UNSCHEDULABLE,
+            _ => false,
+        });
         for qp in due {
             self.requeue(qp, now);
         }
@@ -112,20 +167,24 @@ impl Inner {
     fn pop_active(&mut self) -> Option<QueuedPod> {
         while let Some(entry) = self.active.pop() {
             // Entries are removed lazily: skip ones whose pod moved or left since.
-            if let Some((qp, place)) = self.pods.get_mut(&entry.key) {
-                if *place == Place::Active(entry.seq.0) {
-                    *place = Place::InFlight;
-                    qp.popped_at_move = self.move_requests;
-                    return Some(qp.clone());
-                }
+            let current = self
+                .pods
+                .get(&entry.key)
+                .is_some_and(|(_, place)| *place == Place::Active(entry.seq.0));
+            if current {
+                let mut qp = self.remove(&entry.key)?;
+                qp.popped_at_move = self.move_requests;
+                self.put(qp.clone(), Place::InFlight);
+                return Some(qp);
             }
         }
         None
     }
 
     fn next_backoff(&self) -> Option<Instant> {
-        self.pods
-            .values()
+        self.waiting
+            .iter()
+            .filter_map(|key| self.pods.get(key))
             .filter(|(_, p)| *p == Place::Backoff)
             .map(|(qp, _)| qp.backoff_expiry())
             .min()
@@ -161,16 +220,10 @@ impl SchedulingQueue {
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let out = f(&mut inner);
-        let mut counts = [0i64; 3];
-        for (_, place) in inner.pods.values() {
-            match place {
-                Place::Active(_) => counts[0] += 1,
-                Place::Backoff => counts[1] += 1,
-                Place::Unschedulable(_) => counts[2] += 1,
-                Place::InFlight => {}
-            }
-        }
-        for (queue, n) in ["active", "backoff", "unschedulable"].iter().zip(counts) {
+        for (queue, n) in ["active", "backoff", "unschedulable"]
+            .iter()
+            .zip(inner.counts)
+        {
             self.metrics.pending_pods.with_label_values(&[queue]).set(n);
         }
         out
@@ -210,7 +263,7 @@ impl SchedulingQueue {
 
     /// The pod is gone or bound: drop it wherever it is.
     pub fn delete(&self, key: &str) {
-        self.with(|inner| inner.pods.remove(key));
+        self.with(|inner| inner.remove(key));
     }
 
     /// A cluster event that may make unschedulable pods fit (node added/updated, pod
@@ -219,12 +272,7 @@ impl SchedulingQueue {
         self.with(|inner| {
             inner.move_requests += 1;
             let now = Instant::now();
-            let waiting: Vec<QueuedPod> = inner
-                .pods
-                .values()
-                .filter(|(_, p)| matches!(p, Place::Unschedulable(_)))
-                .map(|(qp, _)| qp.clone())
-                .collect();
+            let waiting = inner.waiting_where(|_, place| matches!(place, Place::Unschedulable(_)));
             for qp in waiting {
                 inner.requeue(qp, now);
             }
@@ -273,11 +321,9 @@ impl SchedulingQueue {
                 return; // deleted meanwhile
             }
             if qp.popped_at_move != inner.move_requests {
-                inner.pods.insert(qp.key.clone(), (qp, Place::Backoff));
+                inner.put(qp, Place::Backoff);
             } else {
-                inner
-                    .pods
-                    .insert(qp.key.clone(), (qp, Place::Unschedulable(now)));
+                inner.put(qp, Place::Unschedulable(now));
             }
         });
         self.notify.notify_one();
@@ -289,7 +335,7 @@ impl SchedulingQueue {
         qp.last_attempt = Some(Instant::now());
         self.with(|inner| {
             if inner.pods.contains_key(&qp.key) {
-                inner.pods.insert(qp.key.clone(), (qp, Place::Backoff));
+                inner.put(qp, Place::Backoff);
             }
         });
         self.notify.notify_one();
@@ -363,6 +409,53 @@ mod tests {
         assert_eq!(qp.backoff_expiry() - now, Duration::from_secs(4));
         qp.attempts = 9;
         assert_eq!(qp.backoff_expiry() - now, MAX_BACKOFF);
+    }
+
+    /// The incremental gauge counts and waiting set against a full recount.
+    fn assert_bookkeeping(q: &SchedulingQueue) -> [i64; 3] {
+        let inner = q.inner.lock().expect("queue lock");
+        let mut counts = [0i64; 3];
+        let mut waiting = HashSet::new();
+        for (key, (_, place)) in &inner.pods {
+            if let Some(i) = gauge_slot(place) {
+                counts[i] += 1;
+            }
+            if is_waiting(place) {
+                waiting.insert(key.clone());
+            }
+        }
+        assert_eq!(inner.counts, counts);
+        assert_eq!(inner.waiting, waiting);
+        counts
+    }
+
+    #[tokio::test]
+    async fn counts_follow_every_move() {
+        let q = queue();
+        for name in ["a", "b", "c", "d"] {
+            q.add_or_update(&pod(name, 0, "2024-01-01T00:00:00Z"));
+        }
+        assert_eq!(assert_bookkeeping(&q), [4, 0, 0]);
+        let a = q.pop().await;
+        let b = q.pop().await;
+        let c = q.pop().await;
+        assert_eq!(assert_bookkeeping(&q), [1, 0, 0]);
+        q.add_unschedulable(a);
+        q.add_backoff(b);
+        q.done(&c.key);
+        assert_eq!(assert_bookkeeping(&q), [1, 1, 1]);
+        // A cluster event moves the unschedulable pod to backoff (its delay has not passed).
+        q.move_all_to_active_or_backoff();
+        assert_eq!(assert_bookkeeping(&q), [1, 2, 0]);
+        q.delete("ns/a");
+        q.delete("ns/d");
+        assert_eq!(assert_bookkeeping(&q), [0, 1, 0]);
+        // Backoff expires after a second: the pod pops again.
+        let again = tokio::time::timeout(Duration::from_secs(5), q.pop())
+            .await
+            .expect("backed-off pod comes back");
+        assert_eq!(again.key, "ns/b");
+        assert_eq!(assert_bookkeeping(&q), [0, 0, 0]);
     }
 
     #[tokio::test]
