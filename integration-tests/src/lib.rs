@@ -20,6 +20,7 @@ pub mod kubelet;
 pub mod proc_stats;
 pub mod process;
 pub mod real_kubectl;
+pub mod runtime_cpu;
 pub mod scheduler;
 
 use std::net::IpAddr;

@@ -61,6 +61,33 @@ fn runtime_containers(containerd: &Containerd) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The kubelet's Prometheus text from its port on loopback.
+async fn kubelet_metrics(port: u16) -> Result<String> {
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()?;
+    let resp = client
+        .get(format!("https://127.0.0.1:{port}/metrics"))
+        .send()
+        .await?;
+    let status = resp.status();
+    let text = resp.text().await?;
+    if !status.is_success() {
+        bail!("kubelet /metrics: {status} {text}");
+    }
+    Ok(text)
+}
+
+/// The value of `name{operation_type="op"}` (0 when absent).
+fn sample(metrics: &str, name: &str, op: &str) -> f64 {
+    let series = format!("{name}{{operation_type=\"{op}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn wait_node_ready(cluster: &TestCluster, kubelet: &Kubelet) -> Result<Value> {
     let name = kubelet.node_name.clone();
     kubelet
@@ -208,6 +235,35 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
     assert!(init_states
         .iter()
         .all(|s| s["state"]["terminated"]["reason"] == "Completed"));
+
+    // The CRI calls above were counted as upstream names them (the harness's kubelet serves
+    // /metrics with AlwaysAllow on a self-signed certificate).
+    let metrics = kubelet_metrics(kubelet.port).await?;
+    let sandboxes = sample(
+        &metrics,
+        "kubelet_runtime_operations_total",
+        "run_podsandbox",
+    );
+    assert!(
+        sandboxes >= 4.0,
+        "one RunPodSandbox per pod (web, fails, crasher, inits), got {sandboxes}"
+    );
+    assert!(
+        sample(
+            &metrics,
+            "kubelet_runtime_operations_duration_seconds_count",
+            "start_container"
+        ) >= 7.0,
+        "containers started: web, fails, crasher twice, and inits' two init containers and main"
+    );
+    assert!(
+        sample(
+            &metrics,
+            "kubelet_pod_worker_duration_seconds_count",
+            "create"
+        ) >= 4.0,
+        "each pod's first sync is a create"
+    );
 
     // Deleting the pod stops and removes its containers, then the pod object goes away.
     let web_container = status["containerID"]

@@ -9,6 +9,9 @@
 //! `kubelet_runtime_operations_duration_seconds` (one row per CRI operation) and
 //! `kubelet_pod_worker_duration_seconds`, read from the kubelet's port before and
 //! after the wave and diffed, so the warm-up pod's calls are not counted.
+//!
+//! A third table says where the machine's CPU went during the wave (containerd, what it
+//! runs, the shims, runc, the containers, each daemon), from /proc before and after.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -17,6 +20,8 @@ use anyhow::{bail, Context, Result};
 use futures::StreamExt;
 use integration_tests::containerd::Containerd;
 use integration_tests::kubelet::start_kubelet;
+use integration_tests::proc_stats::{apiserver_pid, etcd_pid};
+use integration_tests::runtime_cpu::{breakdown_for, CpuSnapshot, Roles};
 use integration_tests::{watch_events, TestCluster};
 use serde_json::json;
 
@@ -101,6 +106,18 @@ async fn main() -> Result<()> {
         .await?;
     let mut events = Box::pin(watch_events(watch));
 
+    let roles = Roles {
+        containerd: containerd.pid().context("containerd is not running")?,
+        containerd_socket: containerd.socket_path(),
+        daemons: vec![
+            ("kubelet".into(), kubelet.daemon.pid()),
+            ("kube-apiserver".into(), apiserver_pid(&cluster)?),
+            ("etcd".into(), etcd_pid(&cluster)?),
+            ("the bench (creates, watch)".into(), std::process::id()),
+        ],
+    };
+    let cpu_before = CpuSnapshot::take();
+    let wave_start = Instant::now();
     let mut created: HashMap<String, Instant> = HashMap::new();
     let creates = (0..PODS).map(|i| {
         let name = format!("startup-{i:02}");
@@ -138,6 +155,9 @@ async fn main() -> Result<()> {
             }
         }
     }
+    let cpu_after = CpuSnapshot::take();
+    let wave = wave_start.elapsed();
+    let cpu = cpu_table(&breakdown_for(&cpu_before, &cpu_after, &roles), wave);
     let rss = peak_rss_kib(kubelet.daemon.pid()).unwrap_or(0);
     let after = kubelet_histograms(kubelet.port).await?;
     let stages = stage_table(&after, &before);
@@ -151,15 +171,52 @@ async fn main() -> Result<()> {
         ms(percentile(&latencies, 99.0)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO)),
         rss as f64 / 1024.0
-    ) + &stages;
+    ) + &stages
+        + &cpu;
     println!("{report}");
-    let mut text = std::fs::read_to_string(&out).unwrap_or_default();
-    if let Some(at) = text.find("\n## Pod startup (hack/bench/pod-startup)") {
-        text.truncate(at);
-    }
-    text.push_str(&report);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let text = replace_section(&text, "\n## Pod startup (hack/bench/pod-startup)", &report);
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
+}
+
+/// `text` with the section starting at `heading` (up to the next `## ` or `# ` heading)
+/// replaced by `report`; appended when there is no such section yet.
+fn replace_section(text: &str, heading: &str, report: &str) -> String {
+    let Some(start) = text.find(heading) else {
+        return format!("{text}{report}");
+    };
+    let body = start + heading.len();
+    let end = ["\n## ", "\n# "]
+        .iter()
+        .filter_map(|h| text[body..].find(h).map(|i| body + i))
+        .min()
+        .unwrap_or(text.len());
+    format!(
+        "{}{}{}",
+        &text[..start],
+        report.trim_end_matches('\n'),
+        &text[end..]
+    )
+}
+
+/// The markdown CPU table: each role's CPU seconds and its share of the machine's cores
+/// over the wave's wall time.
+fn cpu_table(rows: &[(String, Duration)], wave: Duration) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let capacity = wave.as_secs_f64() * cores as f64;
+    let mut table = format!(
+        "\nCPU during the wave ({:.2} s wall × {cores} cores = {capacity:.2} CPU-s; from /proc: each process's utime+stime plus the children it reaped, machine busy time from /proc/stat):\n\n| where | CPU s | share of the cores |\n|---|---:|---:|\n",
+        wave.as_secs_f64()
+    );
+    for (name, cpu) in rows {
+        table.push_str(&format!(
+            "| {name} | {:.2} | {:.0} % |\n",
+            cpu.as_secs_f64(),
+            100.0 * cpu.as_secs_f64() / capacity.max(f64::EPSILON)
+        ));
+    }
+    table
 }
 
 /// UTC now as "YYYY-MM-DD HH:MM UTC" from the system clock (no date crate needed here).
@@ -379,6 +436,21 @@ kubelet_runtime_operations_duration_seconds_count{operation_type=\"version\"} 2
         );
         // Operations first seen during the wave count in full.
         assert!(table.contains("| version | 2 | 5.0 |"), "{table}");
+    }
+
+    #[test]
+    fn section_is_replaced_up_to_the_next_heading() {
+        let heading = "\n## Pod startup (hack/bench/pod-startup)";
+        let text = "# A\n\nintro\n## Pod startup (hack/bench/pod-startup)\n\nold\n### Re-run\n\nolder\n## kube-proxy\n\nkept\n";
+        let report = "\n## Pod startup (hack/bench/pod-startup)\n\nnew\n";
+        assert_eq!(
+            replace_section(text, heading, report),
+            "# A\n\nintro\n## Pod startup (hack/bench/pod-startup)\n\nnew\n## kube-proxy\n\nkept\n"
+        );
+        assert_eq!(
+            replace_section("# A\n", heading, report),
+            format!("# A\n{report}")
+        );
     }
 
     #[test]
