@@ -223,6 +223,23 @@ struct FilterState {
     constraints: Vec<Constraint>,
     /// Parallel to `constraints`.
     domains: Vec<Domains>,
+    /// Parallel to `constraints`: 1 when the incoming pod matches the constraint's selector
+    /// (it would count in the domain it lands in), matched once per cycle, not per node.
+    self_match: Vec<i64>,
+}
+
+impl FilterState {
+    fn new(pod: &Pod, constraints: Vec<Constraint>, domains: Vec<Domains>) -> FilterState {
+        let self_match = constraints
+            .iter()
+            .map(|c| i64::from(selector_matches(&c.selector, pod.metadata.labels.as_ref())))
+            .collect();
+        FilterState {
+            constraints,
+            domains,
+            self_match,
+        }
+    }
 }
 
 /// Which domain every node of the snapshot belongs to, per constraint (`None`: the node
@@ -516,13 +533,7 @@ impl FilterPlugin for PodTopologySpread {
                 Domains::new(eligible.positions[i].clone(), counts, c.min_domains)
             })
             .collect();
-        state.write(
-            FILTER_STATE,
-            FilterState {
-                constraints,
-                domains,
-            },
-        );
+        state.write(FILTER_STATE, FilterState::new(pod, constraints, domains));
         Ok(())
     }
 
@@ -564,13 +575,7 @@ impl FilterPlugin for PodTopologySpread {
                 Domains::new(eligible.positions[i].clone(), counts, c.min_domains)
             })
             .collect();
-        state.write(
-            FILTER_STATE,
-            FilterState {
-                constraints,
-                domains,
-            },
-        );
+        state.write(FILTER_STATE, FilterState::new(pod, constraints, domains));
         Ok(())
     }
 
@@ -603,15 +608,15 @@ impl FilterPlugin for PodTopologySpread {
         }
     }
 
-    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
+    fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Status> {
         let Some(st) = state.read::<FilterState>(FILTER_STATE) else {
             return Ok(());
         };
-        for (c, domains) in st.constraints.iter().zip(&st.domains) {
+        let constraints = st.constraints.iter().zip(&st.domains).zip(&st.self_match);
+        for ((c, domains), &self_match) in constraints {
             let Some(value) = node_label(node, &c.topology_key) else {
                 return Err(Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
             };
-            let self_match = i64::from(selector_matches(&c.selector, pod.metadata.labels.as_ref()));
             let skew = domains.count(value) + self_match - domains.min_match;
             if skew > c.max_skew {
                 return Err(Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH));
