@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use integration_tests::containerd::Containerd;
-use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod, Kubelet};
+use integration_tests::kubelet::{
+    create_bound_pod, metrics_text, start_kubelet, wait_pod, Kubelet,
+};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -59,23 +61,6 @@ fn runtime_containers(containerd: &Containerd) -> Result<Vec<String>> {
         .lines()
         .map(String::from)
         .collect())
-}
-
-/// The kubelet's Prometheus text from its port on loopback.
-async fn kubelet_metrics(port: u16) -> Result<String> {
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .build()?;
-    let resp = client
-        .get(format!("https://127.0.0.1:{port}/metrics"))
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        bail!("kubelet /metrics: {status} {text}");
-    }
-    Ok(text)
 }
 
 /// The value of `name{operation_type="op"}` (0 when absent).
@@ -238,7 +223,7 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
 
     // The CRI calls above were counted as upstream names them (the harness's kubelet serves
     // /metrics with AlwaysAllow on a self-signed certificate).
-    let metrics = kubelet_metrics(kubelet.port).await?;
+    let metrics = metrics_text(kubelet.port).await?;
     let sandboxes = sample(
         &metrics,
         "kubelet_runtime_operations_total",

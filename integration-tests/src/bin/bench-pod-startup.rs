@@ -350,23 +350,11 @@ fn histograms(text: &str) -> BTreeMap<String, Histogram> {
     out
 }
 
-/// The kubelet's `/metrics`, straight from its port on loopback. The harness's kubelet serves
-/// with a self-signed certificate and upstream's default `AlwaysAllow` authorization (the test
-/// apiserver has no kubelet client certificate for its node proxy).
+/// The kubelet's stage histograms, read from its port.
 async fn kubelet_histograms(port: u16) -> Result<BTreeMap<String, Histogram>> {
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .build()?;
-    let resp = client
-        .get(format!("https://127.0.0.1:{port}/metrics"))
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        bail!("kubelet /metrics: {status} {text}");
-    }
-    Ok(histograms(&text))
+    Ok(histograms(
+        &integration_tests::kubelet::metrics_text(port).await?,
+    ))
 }
 
 /// The markdown stage table: the wave's calls per operation (after minus before).
