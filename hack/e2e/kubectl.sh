@@ -1186,13 +1186,19 @@ YAML
   answered_by_np() { # URL — one request to URL is answered by an np pod
     OUT=$(curl -sS --max-time 3 "$1" 2>&1) && [[ $OUT == "np np-"* ]]
   }
-  # kube-proxy programs the port within a sync of the Service's creation.
+  both_np_pods_answer() { # URL — 20 requests from the host, all answered, by both np pods
+    host_requests "$1" 20
+    answers=$(grep -c '^np np-' <<<"$OUT")
+    distinct=$(grep '^np np-' <<<"$OUT" | sort -u | wc -l)
+    [[ $answers -eq 20 && $distinct -eq 2 ]]
+  }
+  # kube-proxy programs the port within a sync of the Service's creation, and the second
+  # endpoint within a sync (min-sync-period 1 s) of its becoming ready, which the API may
+  # show a moment before the rules do: retry the batch, as upstream's e2e polls until
+  # every endpoint has answered.
   poll 30 answered_by_np "http://127.0.0.1:$node_port/whoami"
-  host_requests "http://127.0.0.1:$node_port/whoami" 20
-  local answers distinct
-  answers=$(grep -c '^np np-' <<<"$OUT")
-  distinct=$(grep '^np np-' <<<"$OUT" | sort -u | wc -l)
-  if [[ $answers -eq 20 && $distinct -eq 2 ]]; then
+  local answers=0 distinct=0
+  if poll 30 both_np_pods_answer "http://127.0.0.1:$node_port/whoami"; then
     pass "20 requests to 127.0.0.1:$node_port from the host reach both pods"
   else
     fail "20 requests to 127.0.0.1:$node_port from the host reach both pods ($answers answered, $distinct pods)" \
