@@ -115,17 +115,33 @@ fn container_requests(c: &Container, non_zero: bool) -> Resource {
     r
 }
 
-/// The pod's requests as a cycle phase (PreFilter, PreScore) stored them in `state` under
-/// `key`, or computed now when that phase did not run. Parsing the pod's quantities once per
-/// cycle instead of once per node and plugin: with 500 nodes scored, that parsing was a
-/// sixth of the scheduling loop's CPU.
+/// CycleState keys of the incoming pod's requests, shared by every plugin that reads them.
+fn requests_key(non_zero: bool) -> &'static str {
+    if non_zero {
+        "PodRequestsNonZero"
+    } else {
+        "PodRequests"
+    }
+}
+
+/// Parse the pod's requests into `state` for this cycle, unless a plugin's PreFilter or
+/// PreScore already did: the quantities are parsed once per cycle, not once per node and
+/// plugin (with 500 nodes scored that parsing was a sixth of the scheduling loop's CPU).
+pub fn remember_pod_requests(state: &mut CycleState, pod: &Pod, non_zero: bool) {
+    let key = requests_key(non_zero);
+    if state.read::<Resource>(key).is_none() {
+        state.write(key, pod_requests(pod, non_zero));
+    }
+}
+
+/// The pod's requests as [`remember_pod_requests`] stored them, or parsed now when no
+/// phase did (tests, direct calls).
 pub fn cycle_pod_requests<'a>(
     state: &'a CycleState,
-    key: &'static str,
     pod: &Pod,
     non_zero: bool,
 ) -> Cow<'a, Resource> {
-    match state.read::<Resource>(key) {
+    match state.read::<Resource>(requests_key(non_zero)) {
         Some(stored) => Cow::Borrowed(stored),
         None => Cow::Owned(pod_requests(pod, non_zero)),
     }

@@ -3,11 +3,8 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::framework::resource::{cycle_pod_requests, pod_requests};
+use crate::framework::resource::{cycle_pod_requests, remember_pod_requests};
 use crate::framework::{CycleState, NodeInfo, ScorePlugin, MAX_NODE_SCORE};
-
-/// CycleState key: the pod's requests, parsed once per cycle.
-const PRE_SCORE_STATE: &str = "PreScoreNodeResourcesBalancedAllocation";
 
 /// The NodeResourcesBalancedAllocation score.
 pub struct BalancedAllocation {
@@ -36,13 +33,13 @@ impl ScorePlugin for BalancedAllocation {
         _nodes: &[NodeInfo],
         _feasible: &[usize],
     ) {
-        state.write(PRE_SCORE_STATE, pod_requests(pod, false));
+        remember_pod_requests(state, pod, false);
     }
 
     fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
         // Actual requests here (not the scoring defaults); a pod asking for neither cpu
         // nor memory is skipped as upstream does, which gives every node the same 0.
-        let want = cycle_pod_requests(state, PRE_SCORE_STATE, pod, false);
+        let want = cycle_pod_requests(state, pod, false);
         if self.resources.iter().all(|r| want.get(r) == 0) {
             return 0;
         }

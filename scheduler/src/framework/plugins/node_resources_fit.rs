@@ -10,12 +10,8 @@ use crate::framework::plugin_args::{
     NodeResourcesFitSettings, ScoringStrategyType, UtilizationShapePoint,
     MAX_CUSTOM_PRIORITY_SCORE, MAX_UTILIZATION,
 };
-use crate::framework::resource::{cycle_pod_requests, pod_requests};
+use crate::framework::resource::{cycle_pod_requests, remember_pod_requests};
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, ScorePlugin, Status, MAX_NODE_SCORE};
-
-/// CycleState keys: the pod's requests (filter) and with the scoring defaults (score).
-const PRE_FILTER_STATE: &str = "PreFilterNodeResourcesFit";
-const PRE_SCORE_STATE: &str = "PreScoreNodeResourcesFit";
 
 /// The NodeResourcesFit filter and score.
 #[derive(Default)]
@@ -102,7 +98,7 @@ impl FilterPlugin for NodeResourcesFit {
         pod: &Pod,
         _nodes: &[NodeInfo],
     ) -> Result<(), Status> {
-        state.write(PRE_FILTER_STATE, pod_requests(pod, false));
+        remember_pod_requests(state, pod, false);
         Ok(())
     }
 
@@ -111,7 +107,7 @@ impl FilterPlugin for NodeResourcesFit {
         if node.pod_count + 1 > node.allocatable.allowed_pods {
             reasons.push("Too many pods".to_string());
         }
-        let want = cycle_pod_requests(state, PRE_FILTER_STATE, pod, false);
+        let want = cycle_pod_requests(state, pod, false);
         let mut names: Vec<&str> = vec!["cpu", "memory", "ephemeral-storage"];
         names.extend(want.scalar.keys().map(String::as_str));
         for name in names {
@@ -146,11 +142,11 @@ impl ScorePlugin for NodeResourcesFit {
         _nodes: &[NodeInfo],
         _feasible: &[usize],
     ) {
-        state.write(PRE_SCORE_STATE, pod_requests(pod, true));
+        remember_pod_requests(state, pod, true);
     }
 
     fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> i64 {
-        let want = cycle_pod_requests(state, PRE_SCORE_STATE, pod, true);
+        let want = cycle_pod_requests(state, pod, true);
         let mut total = 0;
         let mut weights = 0;
         for r in &self.settings.resources {
