@@ -166,3 +166,22 @@ pub fn status_of(body: &Value) -> Option<(i64, String)> {
         body["reason"].as_str().unwrap_or_default().to_string(),
     ))
 }
+
+/// GET `path` from a daemon's HTTPS port on loopback whose certificate is self-signed (the
+/// harness's kubelet, kube-scheduler's secure port), so it is not verified; the body of a
+/// successful answer.
+pub async fn loopback_https_get(port: u16, path: &str) -> Result<String> {
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()?;
+    let resp = client
+        .get(format!("https://127.0.0.1:{port}{path}"))
+        .send()
+        .await?;
+    let code = resp.status();
+    let body = resp.text().await?;
+    if !code.is_success() {
+        bail!("GET https://127.0.0.1:{port}{path}: {code} {body}");
+    }
+    Ok(body)
+}

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::containerd::Containerd;
 use crate::process::{self, Daemon};
@@ -189,17 +189,5 @@ pub async fn wait_pod(
 /// serves with a self-signed certificate and upstream's default `AlwaysAllow` authorization
 /// (the test apiserver has no kubelet client certificate for its node proxy).
 pub async fn metrics_text(port: u16) -> Result<String> {
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .build()?;
-    let resp = client
-        .get(format!("https://127.0.0.1:{port}/metrics"))
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        bail!("kubelet /metrics: {status} {text}");
-    }
-    Ok(text)
+    crate::loopback_https_get(port, "/metrics").await
 }

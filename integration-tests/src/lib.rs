@@ -31,7 +31,7 @@ use anyhow::{bail, Context, Result};
 use common::pki::{self, Ca, IssuedCert};
 use tempfile::TempDir;
 
-pub use api::{status_of, watch_events, WatchEvent};
+pub use api::{loopback_https_get, status_of, watch_events, WatchEvent};
 use etcd::Etcd;
 use process::Daemon;
 

@@ -55,17 +55,5 @@ pub async fn create_node_with_status(
 /// GET `path` from kube-scheduler's secure port on loopback. The scheduler serves a
 /// self-signed certificate when given none (as upstream), so it is not verified here.
 pub async fn get_secure_port(port: u16, path: &str) -> Result<String> {
-    let client = reqwest::Client::builder()
-        .danger_accept_invalid_certs(true)
-        .build()?;
-    let resp = client
-        .get(format!("https://127.0.0.1:{port}{path}"))
-        .send()
-        .await?;
-    let code = resp.status();
-    let body = resp.text().await?;
-    if !code.is_success() {
-        anyhow::bail!("GET {path} on the secure port: {code} {body}");
-    }
-    Ok(body)
+    crate::loopback_https_get(port, path).await
 }
