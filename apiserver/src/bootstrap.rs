@@ -1,8 +1,7 @@
 //! What exists from the start, as upstream's apiserver creates it: the system namespaces, the
-//! `kubernetes` Service with its Endpoints and EndpointSlice, the default ServiceCIDR and the
-//! system PriorityClasses. Idempotent: existing objects are left alone.
-
-use std::net::IpAddr;
+//! `kubernetes` Service, the default ServiceCIDR and the system PriorityClasses. Idempotent:
+//! existing objects are left alone. The Service's Endpoints and EndpointSlice are the
+//! endpoint reconciler's ([`crate::endpoint_reconciler`]).
 
 use api_types::catalog;
 use serde_json::{json, Value};
@@ -36,7 +35,7 @@ async fn ensure(
 }
 
 /// Create the built-in objects.
-pub async fn run(store: &Store, advertise: IpAddr, port: u16) -> Result<(), ApiError> {
+pub async fn run(store: &Store, port: u16) -> Result<(), ApiError> {
     for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
         ensure(
             store,
@@ -63,33 +62,6 @@ pub async fn run(store: &Store, advertise: IpAddr, port: u16) -> Result<(), ApiE
                 "sessionAffinity": "None",
                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
             },
-        }),
-    )
-    .await?;
-    let addr = advertise.to_string();
-    ensure(
-        store,
-        "",
-        "v1",
-        "endpoints",
-        Some("default"),
-        json!({
-            "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-            "subsets": [{"addresses": [{"ip": addr}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
-        }),
-    )
-    .await?;
-    ensure(
-        store,
-        "discovery.k8s.io",
-        "v1",
-        "endpointslices",
-        Some("default"),
-        json!({
-            "metadata": {"name": "kubernetes", "labels": {"kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io"}},
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": [addr], "conditions": {"ready": true}}],
-            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
         }),
     )
     .await?;

@@ -213,6 +213,11 @@ pub struct Config {
     #[arg(long = "enable-aggregator-routing", default_value_t = true, action = clap::ArgAction::Set,
         num_args = 0..=1, default_missing_value = "true")]
     pub enable_aggregator_routing: bool,
+    /// How the `default/kubernetes` Endpoints are kept: `lease` (each apiserver keeps a
+    /// record with a time to live in etcd and the Endpoints list the live ones) or `none`.
+    #[arg(long = "endpoint-reconciler-type", default_value = "lease",
+        value_parser = |s: &str| s.parse::<crate::endpoint_reconciler::ReconcilerType>())]
+    pub endpoint_reconciler_type: crate::endpoint_reconciler::ReconcilerType,
     /// Log verbosity (klog style).
     #[arg(short = 'v', long = "v", default_value_t = 0)]
     pub verbosity: u8,

@@ -16,6 +16,7 @@ pub mod authz;
 pub mod bootstrap;
 pub mod config;
 pub mod discovery;
+pub mod endpoint_reconciler;
 pub mod errors;
 pub mod handlers;
 pub mod kubelet;

@@ -10,6 +10,7 @@ use apiserver::admission::{Admission, ServiceRanges};
 use apiserver::authn::Authenticator;
 use apiserver::authz::{self, feed::Feed, Authorizer};
 use apiserver::config::Config;
+use apiserver::endpoint_reconciler::{EndpointReconciler, ReconcilerType};
 use apiserver::handlers::ApiServer;
 use apiserver::kubelet::KubeletClient;
 use apiserver::storage::{compaction, EtcdStore, WatchCache};
@@ -89,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
                 .admission_plugin_enabled("CertificateSubjectRestriction"),
         },
     };
-    bootstrap::run(&store, config.advertise_ip(), config.secure_port)
+    bootstrap::run(&store, config.secure_port)
         .await
         .map_err(|e| anyhow::anyhow!("creating built-in objects: {}", e.message))?;
     // The authorizers decide from the watch cache; the bootstrap policy is reconciled through
@@ -103,6 +104,22 @@ async fn main() -> anyhow::Result<()> {
     authz::reconcile::run(&store)
         .await
         .map_err(|e| anyhow::anyhow!("reconciling the bootstrap RBAC policy: {}", e.message))?;
+    let endpoint_reconciler = match config.endpoint_reconciler_type {
+        ReconcilerType::Lease => {
+            let reconciler = EndpointReconciler::lease(
+                etcd.clone(),
+                &store.prefix,
+                config.advertise_ip(),
+                config.secure_port,
+            );
+            // A first pass before serving, so the Endpoints list this apiserver at once.
+            if let Err(e) = reconciler.reconcile(&store).await {
+                tracing::warn!(error = %e.message, "reconciling the kubernetes service's endpoints");
+            }
+            Some(Arc::new(reconciler))
+        }
+        ReconcilerType::None => None,
+    };
     if !config.etcd_compaction_interval.is_zero() {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
@@ -137,8 +154,24 @@ async fn main() -> anyhow::Result<()> {
         authorizer.rbac.clone(),
         feed.cluster_roles_changed.clone(),
     ));
+    if let Some(reconciler) = &endpoint_reconciler {
+        tokio::spawn(reconciler.clone().run(api.clone()));
+    }
+    // On SIGTERM this apiserver first leaves the kubernetes Endpoints, then stops serving,
+    // so in-cluster clients move to the others before its connections close.
+    let shutdown = {
+        let api = api.clone();
+        async move {
+            common::signals::shutdown().await;
+            if let Some(reconciler) = endpoint_reconciler {
+                if let Err(e) = reconciler.remove(&api.store).await {
+                    tracing::warn!(error = %e.message, "removing this apiserver from the kubernetes endpoints");
+                }
+            }
+        }
+    };
     tracing::info!(%addr, "serving securely");
-    server::serve(listener, tls, api, common::signals::shutdown()).await;
+    server::serve(listener, tls, api, shutdown).await;
     tracing::info!("shut down");
     Ok(())
 }

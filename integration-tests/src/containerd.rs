@@ -202,13 +202,7 @@ impl Containerd {
             if let Err(err) = run_lib("rudder::containerd::remove_all", self.dir.path()) {
                 eprintln!("warning: removing containers: {err:#}");
             }
-            let _ = Command::new("kill")
-                .args(["-TERM", &daemon.pid().to_string()])
-                .status();
-            let deadline = Instant::now() + STOP_GRACE;
-            while daemon.is_running() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            daemon.terminate(STOP_GRACE);
         }
         // SIGKILL if still running, and reap.
         daemon.kill();

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 
@@ -67,14 +67,7 @@ impl KubeProxy {
     /// SIGTERM (a normal exit: the rules stay), wait for the exit, and start again with the
     /// same flags, appending to the same log.
     pub fn restart(&mut self) -> Result<()> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.daemon.pid().to_string()])
-            .status();
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.daemon.is_running() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.daemon.kill();
+        self.daemon.terminate(STOP_GRACE);
         self.daemon = Daemon::spawn("kube-proxy", &bin()?, &self.args, &self.log)?;
         Ok(())
     }

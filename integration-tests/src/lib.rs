@@ -76,7 +76,13 @@ impl TestCluster {
         let ca = Ca::generate("kubernetes")?;
         let pki_dir = dir.path().join("pki");
         ca.write(&pki_dir.join("ca.crt"), &pki_dir.join("ca.key"))?;
-        let ips: Vec<IpAddr> = vec![[127, 0, 0, 1].into(), [10, 96, 0, 1].into()];
+        // 127.0.0.2 and .3 for tests that run more apiservers (`spawn_apiserver_at`).
+        let ips: Vec<IpAddr> = vec![
+            [127, 0, 0, 1].into(),
+            [127, 0, 0, 2].into(),
+            [127, 0, 0, 3].into(),
+            [10, 96, 0, 1].into(),
+        ];
         let dns: Vec<String> = ["localhost", "kubernetes", "kubernetes.default.svc"]
             .iter()
             .map(|s| s.to_string())
@@ -122,13 +128,27 @@ impl TestCluster {
         if self.apiserver.as_mut().is_some_and(Daemon::is_running) {
             bail!("kube-apiserver is already running");
         }
+        let args = self.apiserver_args("127.0.0.1");
+        let log = self.dir.path().join("kube-apiserver.log");
+        let daemon = Daemon::spawn(
+            "kube-apiserver",
+            &self.bin_dir.join("kube-apiserver"),
+            &args,
+            &log,
+        )?;
+        self.apiserver = Some(daemon);
+        self.wait_ready().await
+    }
+
+    /// The flags of this cluster's kube-apiserver, serving and advertised on `host`.
+    fn apiserver_args(&self, host: &str) -> Vec<String> {
         let pki_dir = self.dir.path().join("pki");
         let path = |name: &str| pki_dir.join(name).to_string_lossy().into_owned();
         let mut args = vec![
             format!("--etcd-servers={}", self.etcd.endpoint()),
-            "--bind-address=127.0.0.1".to_string(),
+            format!("--bind-address={host}"),
             format!("--secure-port={}", self.api_port),
-            "--advertise-address=127.0.0.1".to_string(),
+            format!("--advertise-address={host}"),
             format!("--tls-cert-file={}", path("apiserver.crt")),
             format!("--tls-private-key-file={}", path("apiserver.key")),
             format!("--client-ca-file={}", path("ca.crt")),
@@ -161,15 +181,23 @@ impl TestCluster {
             args.push("--authorization-mode=Node,RBAC".to_string());
         }
         args.extend(self.extra_args.iter().cloned());
-        let log = self.dir.path().join("kube-apiserver.log");
-        let daemon = Daemon::spawn(
+        args
+    }
+
+    /// Start one more kube-apiserver on the same etcd, certificates and port, serving and
+    /// advertised on `host` (127.0.0.2 or 127.0.0.3: the serving certificate names them),
+    /// and wait for its /readyz. The caller owns it; the cluster's own apiserver is unaffected.
+    pub async fn spawn_apiserver_at(&self, host: &str) -> Result<Daemon> {
+        let log = self.dir.path().join(format!("kube-apiserver-{host}.log"));
+        let mut daemon = Daemon::spawn(
             "kube-apiserver",
             &self.bin_dir.join("kube-apiserver"),
-            &args,
+            &self.apiserver_args(host),
             &log,
         )?;
-        self.apiserver = Some(daemon);
-        self.wait_ready().await
+        let url = format!("https://{host}:{}/readyz", self.api_port);
+        wait_ready(&self.client, &url, &mut daemon).await?;
+        Ok(daemon)
     }
 
     /// SIGKILL the apiserver (no graceful shutdown), as a crash would.
@@ -186,31 +214,11 @@ impl TestCluster {
     }
 
     async fn wait_ready(&mut self) -> Result<()> {
-        let deadline = Instant::now() + READY_TIMEOUT;
         let url = self.url("/readyz");
-        loop {
-            let Some(daemon) = self.apiserver.as_mut() else {
-                bail!("kube-apiserver is not running");
-            };
-            if !daemon.is_running() {
-                bail!(
-                    "kube-apiserver exited during start-up:\n{}",
-                    daemon.log_tail(40)
-                );
-            }
-            if let Ok(resp) = self.client.get(&url).send().await {
-                if resp.status().is_success() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "kube-apiserver not ready after {READY_TIMEOUT:?}:\n{}",
-                    daemon.log_tail(40)
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let Some(daemon) = self.apiserver.as_mut() else {
+            bail!("kube-apiserver is not running");
+        };
+        wait_ready(&self.client, &url, daemon).await
     }
 
     /// `https://127.0.0.1:<port>`.
@@ -291,6 +299,26 @@ impl Drop for TestCluster {
             );
         }
         self.kill_apiserver();
+    }
+}
+
+/// Poll `url` (an apiserver's /readyz) until it answers 200, failing with `daemon`'s log
+/// tail if the daemon exits or [`READY_TIMEOUT`] passes.
+async fn wait_ready(client: &reqwest::Client, url: &str, daemon: &mut Daemon) -> Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    loop {
+        if !daemon.is_running() {
+            bail!("{url}: kube-apiserver exited during start-up:\n{}", daemon.log_tail(40));
+        }
+        if let Ok(resp) = client.get(url).send().await {
+            if resp.status().is_success() {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("{url}: kube-apiserver not ready after {READY_TIMEOUT:?}:\n{}", daemon.log_tail(40));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -140,6 +140,21 @@ impl Daemon {
         self.child.id()
     }
 
+    /// SIGTERM, then wait up to `grace` for the exit (a graceful shutdown); SIGKILL and reap
+    /// if it is still running then. Returns whether it exited within `grace`.
+    pub fn terminate(&mut self, grace: std::time::Duration) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + grace;
+        while self.is_running() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let exited = !self.is_running();
+        self.kill();
+        exited
+    }
+
     /// SIGKILL and reap: the abrupt death a crash or OOM kill would be.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

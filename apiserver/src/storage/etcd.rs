@@ -6,7 +6,9 @@
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use etcd_client::{Client, Compare, CompareOp, GetOptions, KvClient, Txn, TxnOp, TxnOpResponse};
+use etcd_client::{
+    Client, Compare, CompareOp, GetOptions, KvClient, PutOptions, Txn, TxnOp, TxnOpResponse,
+};
 
 use super::encryption::{Encryption, TransformError};
 use super::failover::{with_failover, Retry};
@@ -322,6 +324,42 @@ impl EtcdStore {
         Ok(WriteOutcome::Conflict(
             current.map(|kv| self.plain(kv)).transpose()?,
         ))
+    }
+
+    /// Put `key` (unencrypted, unguarded) on a fresh etcd lease of `ttl`: the key disappears
+    /// by itself unless it is put again before the lease runs out. The apiserver's own
+    /// liveness records (`masterleases`) are the only user; they are not API objects.
+    pub async fn put_with_ttl(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl: std::time::Duration,
+    ) -> Result<(), StorageError> {
+        let start = Instant::now();
+        let seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX).max(1);
+        let lease = with_failover(Retry::Write, || {
+            let mut client = self.client.clone();
+            async move { client.lease_grant(seconds, None).await }
+        })
+        .await?;
+        let opts = PutOptions::new().with_lease(lease.id());
+        with_failover(Retry::Write, || {
+            let (mut kv, value, opts) = (self.kv.clone(), value.clone(), opts.clone());
+            async move { kv.put(key, value, Some(opts)).await }
+        })
+        .await?;
+        metrics::observe_etcd("put_with_ttl", start);
+        Ok(())
+    }
+
+    /// Delete `key` whatever its revision (no-op when it is absent).
+    pub async fn delete_unguarded(&self, key: &str) -> Result<(), StorageError> {
+        with_failover(Retry::Write, || {
+            let mut kv = self.kv.clone();
+            async move { kv.delete(key, None).await }
+        })
+        .await?;
+        Ok(())
     }
 
     /// Compact history up to `revision`.
