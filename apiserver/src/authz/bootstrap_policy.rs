@@ -668,6 +668,24 @@ pub fn controller_roles() -> Vec<RoleDef> {
             ],
         ),
         RoleDef::new(
+            "system:controller:replication-controller",
+            vec![
+                r(
+                    &["get", "list", "watch", "update"],
+                    &[""],
+                    &["replicationcontrollers"],
+                ),
+                r(&["update"], &[""], &["replicationcontrollers/status"]),
+                r(&["update"], &[""], &["replicationcontrollers/finalizers"]),
+                r(
+                    &["list", "watch", "patch", "create", "delete"],
+                    &[""],
+                    &["pods"],
+                ),
+                events(),
+            ],
+        ),
+        RoleDef::new(
             "system:controller:replicaset-controller",
             vec![
                 r(
@@ -750,6 +768,19 @@ pub fn controller_roles() -> Vec<RoleDef> {
             "system:controller:endpointslice-controller",
             vec![
                 r(READ, &[""], &["services", "pods", "nodes"]),
+                r(
+                    &["get", "list", "create", "update", "delete"],
+                    &["discovery.k8s.io"],
+                    &["endpointslices"],
+                ),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:endpointslicemirroring-controller",
+            vec![
+                r(READ, &[""], &["services", "endpoints"]),
+                r(&["update"], &[""], &["endpoints/finalizers"]),
                 r(
                     &["get", "list", "create", "update", "delete"],
                     &["discovery.k8s.io"],
