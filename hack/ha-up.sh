@@ -178,7 +178,7 @@ up() {
   rudder::ha::pick_ports
   rudder::ha::save_env
   log "generating PKI in $PKI_DIR"
-  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR"
+  rudder::control_plane::generate_pki "$BIN_DIR" "$PKI_DIR" "$SERVICE_CIDR" "$(rudder::ha::api_hosts)"
   rm -f "$PKI_DIR/etcd-peer.crt" "$PKI_DIR/etcd-peer.key"
   if [[ ${RUDDER_ETCD_PEER_TLS:-1} == 1 ]]; then
     log "etcd peers talk mutual TLS (etcd-peer.crt from the cluster CA)"
@@ -199,7 +199,7 @@ up() {
   cat <<MSG
 
 HA Rudder cluster is running (logs in $LOG_DIR).
-  load balancer   https://127.0.0.1:$LB_PORT  (HAProxy -> kube-apiserver-1..$RUDDER_HA_MEMBERS)
+  load balancer   https://127.0.0.1:$LB_PORT  (HAProxy -> kube-apiserver-1..$RUDDER_HA_MEMBERS on $(rudder::ha::api_hosts), port $API_PORT_1)
   etcd            $(rudder::ha::etcd_servers)
 
   export KUBECONFIG=$HA_DIR/admin.kubeconfig

@@ -90,19 +90,20 @@ start_cluster() {
   fi
 }
 
-# curl to the apiserver on PORT (default: the load balancer) as the cluster admin.
+# api HOST:PORT [CURL ARGS] — curl API_PATH on that apiserver (or the load balancer) as the
+# cluster admin.
 api() {
-  local port=$1
+  local addr=$1
   shift
   curl -sS --max-time 5 --cacert "$HA_DIR/pki/ca.crt" \
     --cert "$HA_DIR/pki/admin.crt" --key "$HA_DIR/pki/admin.key" "$@" \
-    "https://127.0.0.1:$port${API_PATH}"
+    "https://$addr${API_PATH}"
 }
 
 # create_cm NAME — POST a ConfigMap through the load balancer; true when acknowledged (201).
 create_cm() {
   local code
-  code=$(API_PATH=/api/v1/namespaces/$NS/configmaps api "$LB_PORT" -o /dev/null \
+  code=$(API_PATH=/api/v1/namespaces/$NS/configmaps api "127.0.0.1:$LB_PORT" -o /dev/null \
     --max-time "${CREATE_TIMEOUT:-5}" \
     -w '%{http_code}' -H 'Content-Type: application/json' -X POST \
     -d "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"$1\"},\"data\":{\"at\":\"$(date +%s%N)\"}}" \
@@ -112,7 +113,7 @@ create_cm() {
 
 read_cm() {
   local code
-  code=$(API_PATH=/api/v1/namespaces/$NS/configmaps/$1 api "$LB_PORT" -o /dev/null \
+  code=$(API_PATH=/api/v1/namespaces/$NS/configmaps/$1 api "127.0.0.1:$LB_PORT" -o /dev/null \
     -w '%{http_code}' 2>/dev/null) || true
   [[ $code == 200 ]]
 }
@@ -216,6 +217,19 @@ step_etcd() {
   KILLED+=("$leader")
 }
 
+# The addresses the kubernetes Service's Endpoints list, sorted, comma-separated.
+kubernetes_endpoints() {
+  "${KUBECTL[@]}" -n default get endpoints kubernetes -o 'jsonpath={.subsets[*].addresses[*].ip}' |
+    tr ' ' '\n' | sort | paste -sd,
+}
+
+# endpoints_without IP — the kubernetes Endpoints list other apiservers but not IP.
+endpoints_without() {
+  local eps
+  eps=$(kubernetes_endpoints) || return 1
+  [[ -n $eps ]] && ! tr , '\n' <<<"$eps" | grep -qx "$1"
+}
+
 step_apiserver() {
   local victim=kube-apiserver-1 t0 i ok=0
   log "step 2: killing $victim"
@@ -240,7 +254,15 @@ step_apiserver() {
   else
     fail "step 2: only $ok of 6 kubectl commands succeeded with $victim down"
   fi
-  TABLE+=("| $victim killed | $(secs "$FIRST_WRITE_MS") | kubectl: $ok/6 commands ok |")
+  # Its record in etcd expires (15 s) and the next pass of a live apiserver (every 10 s)
+  # takes it out of the kubernetes Endpoints, so in-cluster clients stop using it.
+  local victim_ip gone
+  victim_ip=$(rudder::ha::api_host 1)
+  rudder::util::wait_for "the kubernetes Endpoints without $victim_ip" 45 0 endpoints_without "$victim_ip" ||
+    fail "step 2: the kubernetes Endpoints still list $victim_ip: $(kubernetes_endpoints)"
+  gone=$(secs $(($(now_ms) - t0)))
+  log "step 2: the kubernetes Endpoints dropped $victim_ip after $gone s: $(kubernetes_endpoints)"
+  TABLE+=("| $victim killed | $(secs "$FIRST_WRITE_MS") | kubectl: $ok/6 commands ok; out of the kubernetes Endpoints after $gone s |")
   KILLED+=("$victim")
 }
 
@@ -413,11 +435,13 @@ all_converged() {
   local i port
   for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do
     rudder::ha::etcd_healthy "$i" || return 1
-    rudder::ha::apiserver_ready "$(rudder::ha::var API_PORT_$i)" || return 1
+    rudder::ha::apiserver_ready "$(rudder::ha::api_host "$i")" "$(rudder::ha::var API_PORT_$i)" || return 1
     port=$(rudder::ha::var "ETCD_CLIENT_PORT_$i")
     ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$port" get --consistency=s \
       --keys-only "/registry/configmaps/$NS/converge-marker" 2>/dev/null | grep -q marker || return 1
   done
+  # Every apiserver back in the kubernetes Endpoints.
+  [[ $(kubernetes_endpoints) == "$(rudder::ha::api_hosts)" ]]
 }
 
 step_restore() {
@@ -460,21 +484,21 @@ step_restore() {
 # Every acknowledged name must be present, through the load balancer and through each
 # apiserver (each serves lists from its own watch cache).
 verify() {
-  local acked present lost port names i
+  local acked present lost addr names i
   sort -u "$WORK/acked" >"$WORK/acked.sorted"
   acked=$(wc -l <"$WORK/acked.sorted")
-  for port in "$LB_PORT" $(for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do rudder::ha::var "API_PORT_$i"; done); do
-    names=$(API_PATH="/api/v1/namespaces/$NS/configmaps" api "$port" |
+  for addr in "127.0.0.1:$LB_PORT" $(for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do echo "$(rudder::ha::api_host "$i"):$(rudder::ha::var "API_PORT_$i")"; done); do
+    names=$(API_PATH="/api/v1/namespaces/$NS/configmaps" api "$addr" |
       python3 -c 'import json,sys; [print(i["metadata"]["name"]) for i in json.load(sys.stdin)["items"]]' |
-      sort -u) || { fail "listing through 127.0.0.1:$port failed"; continue; }
+      sort -u) || { fail "listing through $addr failed"; continue; }
     present=$(comm -12 "$WORK/acked.sorted" <(echo "$names") | wc -l)
     lost=$((acked - present))
-    if [[ $port == "$LB_PORT" ]]; then
+    if [[ $addr == "127.0.0.1:$LB_PORT" ]]; then
       echo "acknowledged $acked, present $present, lost $lost"
     else
-      log "through the apiserver on port $port: present $present of $acked"
+      log "through the apiserver at $addr: present $present of $acked"
     fi
-    ((lost == 0)) || { fail "$lost acknowledged writes missing through port $port"; comm -23 "$WORK/acked.sorted" <(echo "$names") | head >&2; }
+    ((lost == 0)) || { fail "$lost acknowledged writes missing through $addr"; comm -23 "$WORK/acked.sorted" <(echo "$names") | head >&2; }
   done
   local creates_failed reads_failed reads_ok
   creates_failed=$(grep -c ' create-fail ' "$WORK/writer.log" || true)

@@ -49,11 +49,14 @@ rudder::ha::components() {
 # Free loopback ports for every member; kept in HA_DIR/ha.env so a restarted component gets
 # the same ones.
 rudder::ha::pick_ports() {
-  local i
+  local i api_port
+  # Every apiserver serves on the same port, each on its own loopback address
+  # (rudder::ha::api_host): the kubernetes Service's Endpoints carry one port for all of them.
+  rudder::util::free_port api_port
   for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do
     rudder::util::free_port "ETCD_CLIENT_PORT_$i"
     rudder::util::free_port "ETCD_PEER_PORT_$i"
-    rudder::util::free_port "API_PORT_$i"
+    printf -v "API_PORT_$i" %s "$api_port"
     rudder::util::free_port "SCHEDULER_PORT_$i"
   done
   for ((i = 1; i <= RUDDER_HA_WORKERS; i++)); do
@@ -172,9 +175,9 @@ rudder::ha::start() {
       rudder::control_plane::apiserver_flags "$HA_DIR/pki" "$SERVICE_CIDR" "$NODE_PORT_RANGE"
       "$BIN_DIR/kube-apiserver" \
         --etcd-servers "$(rudder::ha::etcd_servers)" \
-        --bind-address 127.0.0.1 \
+        --bind-address "$(rudder::ha::api_host "$n")" \
         --secure-port "$(rudder::ha::var API_PORT_$n)" \
-        --advertise-address 127.0.0.1 \
+        --advertise-address "$(rudder::ha::api_host "$n")" \
         "${RUDDER_APISERVER_FLAGS[@]}" \
         -v "$LOG_LEVEL" >>"$log" 2>&1 200>&- &
       pid=$!
@@ -234,9 +237,22 @@ rudder::ha::etcd_healthy() {
     grep -q '"health":"true"'
 }
 
+# rudder::ha::apiserver_ready HOST PORT — /readyz answers 200.
 rudder::ha::apiserver_ready() {
   curl -fsS --max-time 2 --cacert "$HA_DIR/pki/ca.crt" \
-    "https://127.0.0.1:$1/readyz" >/dev/null
+    "https://$1:$2/readyz" >/dev/null
+}
+
+# rudder::ha::api_host N — the loopback address kube-apiserver-N serves and advertises on.
+rudder::ha::api_host() {
+  echo "127.0.0.$((10 + $1))"
+}
+
+# The apiservers' addresses, comma-separated (for the serving certificate).
+rudder::ha::api_hosts() {
+  local i hosts=()
+  for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do hosts+=("$(rudder::ha::api_host "$i")"); done
+  (IFS=,; echo "${hosts[*]}")
 }
 
 # rudder::ha::wait_ready NAME [TIMEOUT] — until NAME serves; controllers and schedulers only
@@ -248,9 +264,9 @@ rudder::ha::wait_ready() {
     etcd-*) rudder::util::wait_for "$name" "$timeout" "$pid" rudder::ha::etcd_healthy "$n" ;;
     kube-apiserver-*)
       rudder::util::wait_for "$name" "$timeout" "$pid" \
-        rudder::ha::apiserver_ready "$(rudder::ha::var API_PORT_$n)"
+        rudder::ha::apiserver_ready "$(rudder::ha::api_host "$n")" "$(rudder::ha::var API_PORT_$n)"
       ;;
-    haproxy) rudder::util::wait_for "$name" "$timeout" "$pid" rudder::ha::apiserver_ready "$LB_PORT" ;;
+    haproxy) rudder::util::wait_for "$name" "$timeout" "$pid" rudder::ha::apiserver_ready 127.0.0.1 "$LB_PORT" ;;
     # Images are built and imported first: give it time.
     worker-*) rudder::util::wait_for "$name" 600 "$pid" test -e "$HA_DIR/$name/ready" ;;
     *) sleep 0.5; kill -0 "$pid" 2>/dev/null ;;
@@ -322,7 +338,7 @@ backend kube-apiservers
   default-server check check-ssl verify required ca-file $HA_DIR/pki/ca.crt inter 1s fastinter 250ms fall 2 rise 2 on-marked-down shutdown-sessions
 CFG
     for ((i = 1; i <= RUDDER_HA_MEMBERS; i++)); do
-      echo "  server kube-apiserver-$i 127.0.0.1:$(rudder::ha::var API_PORT_$i)"
+      echo "  server kube-apiserver-$i $(rudder::ha::api_host "$i"):$(rudder::ha::var API_PORT_$i)"
     done
   } >"$HA_DIR/haproxy.cfg"
 }
