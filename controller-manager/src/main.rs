@@ -3,7 +3,7 @@
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
-//! `ttl-after-finished`, `endpointslice`, `endpoints`, `statefulset`, `daemonset`,
+//! `ttl-after-finished`, `endpointslice`, `endpointslicemirroring`, `endpoints`, `statefulset`, `daemonset`,
 //! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
 //! `root-ca-cert-publisher` (with `--root-ca-file`), `csrapproving`, `csrcleaner`,
 //! `csrsigning` (with `--cluster-signing-*-file`), and, off by default as upstream,
@@ -142,6 +142,11 @@ struct Flags {
     /// less, down to 10m).
     #[arg(long, default_value = "8760h0m0s", value_parser = common::duration::parse_flag)]
     cluster_signing_duration: std::time::Duration,
+    /// Most addresses of one Endpoints subset the endpointslicemirroring controller
+    /// mirrors into EndpointSlices (1–1000); the rest are skipped with a warning event.
+    #[arg(long, default_value_t = controllers::endpointslicemirroring::DEFAULT_MAX_ENDPOINTS_PER_SUBSET,
+          value_parser = controllers::endpointslicemirroring::parse_max_endpoints_per_subset)]
+    mirroring_max_endpoints_per_subset: usize,
     /// Run each controller with its own ServiceAccount's credentials
     /// (`system:serviceaccount:kube-system:<controller>`), so its `system:controller:*`
     /// RBAC role applies; the manager's own credentials only create those accounts and
@@ -297,6 +302,15 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "endpointslice") {
         tasks.push(tokio::spawn(controllers::endpointslice::run(
             clients.client("endpointslice-controller").await?,
+        )));
+    }
+    if enabled(&flags, "endpointslicemirroring") {
+        let config = controllers::endpointslicemirroring::Config {
+            max_endpoints_per_subset: flags.mirroring_max_endpoints_per_subset,
+        };
+        tasks.push(tokio::spawn(controllers::endpointslicemirroring::run(
+            clients.client("endpointslicemirroring-controller").await?,
+            config,
         )));
     }
     if enabled(&flags, "endpoints") {

@@ -1,6 +1,7 @@
 //! What the `endpoints` and `endpointslice` controllers share: which pods a Service
 //! selects, which of them may be endpoints, their addresses and resolved ports, and the
-//! watch wiring (a pod event requeues every Service of its namespace).
+//! watch wiring (a pod event requeues every Service of its namespace) and the controller
+//! loop, which the `endpointslicemirroring` controller shares too.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -174,25 +175,33 @@ pub fn service_controller(client: Client) -> Controller<Service> {
 }
 
 /// Run `controller` until its watch streams end, retrying failed syncs after 2 s.
-/// `on_gone(namespace, name)` is called when a triggered Service no longer exists.
-pub async fn run<Ctx, R, Fut, E, G, GFut>(
-    controller: Controller<Service>,
+/// `on_gone(namespace, name)` is called when a triggered object (a Service, or the
+/// Endpoints of the mirroring controller) no longer exists.
+pub async fn run<K, Ctx, R, Fut, E, G, GFut>(
+    controller: Controller<K>,
     name: &'static str,
     ctx: Arc<Ctx>,
     reconcile: R,
     on_gone: G,
 ) where
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
     G: Fn(String, String) -> GFut,
     GFut: Future<Output = ()>,
     Ctx: Send + Sync + 'static,
-    R: FnMut(Arc<Service>, Arc<Ctx>) -> Fut + Send + 'static,
+    R: FnMut(Arc<K>, Arc<Ctx>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Action, E>> + Send + 'static,
     E: std::error::Error + Send + Sync + 'static,
 {
     controller
         .run(
             reconcile,
-            move |_svc, err: &E, _ctx| {
+            move |_obj, err: &E, _ctx| {
                 tracing::warn!(controller = name, error = %err, "sync failed: retrying");
                 Action::requeue(Duration::from_secs(2))
             },

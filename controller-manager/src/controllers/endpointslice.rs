@@ -5,9 +5,9 @@
 //! from its pods' IPv4 `status.podIPs` and `IPv6` slices from their IPv6 ones, as upstream's
 //! reconciler does per address type.
 //!
-//! Services without a selector are left alone: their slices are written by hand (mirroring
-//! of hand-written Endpoints is not built yet). Slices of a deleted Service go with it
-//! through their ownerReference (garbage collector).
+//! Services without a selector are left alone: their slices are written by hand, or
+//! mirrored from hand-written Endpoints by the `endpointslicemirroring` controller. Slices
+//! of a deleted Service go with it through their ownerReference (garbage collector).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

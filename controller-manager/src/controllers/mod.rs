@@ -24,6 +24,7 @@ pub mod disruption_status;
 pub mod endpoint_util;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod endpointslicemirroring;
 pub mod garbagecollector;
 pub mod horizontal;
 pub mod informer;
