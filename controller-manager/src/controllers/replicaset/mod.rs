@@ -34,7 +34,8 @@ use serde::Serialize;
 
 use super::expectations::Expectations;
 
-pub use sync::pod_from_template;
+#[cfg(test)]
+pub(crate) use sync::pod_from_template;
 
 /// Most pods created or deleted in one sync (upstream's `burstReplicas`).
 const BURST_REPLICAS: usize = 500;

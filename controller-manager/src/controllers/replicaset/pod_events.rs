@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::Api;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::{Resource, ResourceExt};
+use kube::ResourceExt;
 
 use super::{owner_key, ReplicaOwner};
 use crate::controllers::expectations::Expectations;
@@ -301,7 +301,7 @@ mod tests {
         /// Names of the owners queued since the last call.
         fn queued(&mut self) -> Vec<String> {
             let mut names = Vec::new();
-            while let Ok(Some(r)) = self.queued.try_next() {
+            while let Ok(r) = self.queued.try_recv() {
                 names.push(r.name);
             }
             names

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
 use kube::api::{Api, PostParams};
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
+use kube::ResourceExt;
 
 use super::{owner_key, status, Context, Error, ReplicaOwner, BURST_REPLICAS};
 use crate::controllers::{podutil, ref_manager, selector};
@@ -132,21 +132,15 @@ async fn manage_replicas<K: ReplicaOwner>(
         let mut doomed: Vec<&Arc<Pod>> = active.iter().collect();
         doomed.sort_by_key(|p| podutil::deletion_rank(p));
         doomed.truncate((active.len() - want).min(BURST_REPLICAS));
-        let pod_key = |p: &Pod| format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any());
         ctx.expectations
             .expect_deletions(key, doomed.iter().map(|p| pod_key(p)));
-        let results: Vec<Result<(), kube::Error>> = futures::stream::iter(doomed.iter())
-            .map(|pod| async move {
-                let result = api
-                    .delete(&pod.name_any(), &Default::default())
-                    .await
-                    .map(|_| ());
-                if result.is_err() {
-                    // The watch will not report a deletion that did not happen.
-                    ctx.expectations.deletion_observed(key, &pod_key(pod));
-                }
-                result
-            })
+        // The futures are built first: a closure inside the stream would not be `Send` for
+        // every lifetime, which spawning the sync needs.
+        let deletions: Vec<_> = doomed
+            .iter()
+            .map(|pod| delete_pod(ctx, api, key, pod))
+            .collect();
+        let results: Vec<Result<(), kube::Error>> = futures::stream::iter(deletions)
             .buffer_unordered(DELETE_PARALLELISM)
             .collect()
             .await;
@@ -162,6 +156,26 @@ async fn manage_replicas<K: ReplicaOwner>(
     } else {
         Ok(())
     }
+}
+
+/// `namespace/name`, the key deletions are expected under.
+fn pod_key(pod: &Pod) -> String {
+    format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
+}
+
+/// Delete one pod; a failed deletion is no longer expected, since the watch will not
+/// report a deletion that did not happen.
+async fn delete_pod<K: ReplicaOwner>(
+    ctx: &Context<K>,
+    api: &Api<Pod>,
+    key: &str,
+    pod: &Pod,
+) -> Result<(), kube::Error> {
+    let result = api.delete(&pod.name_any(), &Default::default()).await.map(|_| ());
+    if result.is_err() {
+        ctx.expectations.deletion_observed(key, &pod_key(pod));
+    }
+    result
 }
 
 /// The pod an owner creates from its template (upstream's `GetPodFromTemplate`).
