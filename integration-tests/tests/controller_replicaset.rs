@@ -57,7 +57,7 @@ async fn scale_to_200_across_a_restart_creates_exactly_200_pods() -> Result<()> 
 
     // Every pod ever created shows up as ADDED on this watch, even one deleted later.
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let mut events = cluster
+    let events = cluster
         .watch(
             "/api/v1/namespaces/default/pods?watch=true&labelSelector=app%3Dburst",
             Duration::from_secs(300),
@@ -67,6 +67,7 @@ async fn scale_to_200_across_a_restart_creates_exactly_200_pods() -> Result<()> 
     let recorder = {
         let seen = seen.clone();
         tokio::spawn(async move {
+            let mut events = Box::pin(events);
             while let Some(Ok(event)) = events.next().await {
                 let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
                 match event.kind.as_str() {
