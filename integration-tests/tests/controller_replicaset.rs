@@ -86,11 +86,7 @@ async fn scale_to_200_across_a_restart_creates_exactly_200_pods() -> Result<()> 
 
     merge_patch_ok(&cluster, RS_PATH, &json!({"spec": {"replicas": REPLICAS}})).await?;
     // Kill the manager while it is creating: after the first few pods, before the last.
-    tokio::time::timeout(
-        Duration::from_secs(60),
-        first_added.wait_for(|n| *n >= 10),
-    )
-    .await??;
+    tokio::time::timeout(Duration::from_secs(60), first_added.wait_for(|n| *n >= 10)).await??;
     cm.kill();
     let killed_at = pod_count(&cluster).await?;
     let cm = start_controller_manager(&cluster, &args)?;

@@ -14,7 +14,11 @@ const RC_PATH: &str = "/api/v1/namespaces/default/replicationcontrollers/web";
 
 /// Active (not terminating) pods labelled `app=web`.
 async fn web_pods(cluster: &TestCluster) -> Result<Vec<Value>> {
-    let list = get_ok(cluster, "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb").await?;
+    let list = get_ok(
+        cluster,
+        "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb",
+    )
+    .await?;
     Ok(list["items"]
         .as_array()
         .cloned()
@@ -44,7 +48,10 @@ async fn replication_controller_adopts_repairs_and_scales() -> Result<()> {
     let cluster = TestCluster::start().await?;
     let cm = start_controller_manager(
         &cluster,
-        &["--controllers=replicationcontroller", "--leader-elect=false"],
+        &[
+            "--controllers=replicationcontroller",
+            "--leader-elect=false",
+        ],
     )?;
     // An orphan with the RC's labels is adopted and counts as one of its replicas.
     post_ok(
@@ -66,7 +73,10 @@ async fn replication_controller_adopts_repairs_and_scales() -> Result<()> {
                     "spec": {"containers": [{"name": "app", "image": "nginx:1"}]}}}}),
     )
     .await?;
-    let uid = rc["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+    let uid = rc["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
 
     let pods = cm
         .eventually("3 pods controlled by the RC", || async {
@@ -107,7 +117,9 @@ async fn replication_controller_adopts_repairs_and_scales() -> Result<()> {
     cm.eventually("the deleted pod replaced", || async {
         let pods = web_pods(&cluster).await?;
         Ok((pods.len() == 3
-            && pods.iter().all(|p| p["metadata"]["name"] != victim.as_str())
+            && pods
+                .iter()
+                .all(|p| p["metadata"]["name"] != victim.as_str())
             && pods.iter().all(|p| controlled_by_rc(p, &uid)))
         .then_some(()))
     })

@@ -170,10 +170,7 @@ mod tests {
         let t0 = Instant::now();
         e.expect_creations_at("ns/rs", 5, t0);
         assert!(!e.satisfied_at("ns/rs", t0 + Duration::from_secs(60)));
-        assert!(e.satisfied_at(
-            "ns/rs",
-            t0 + EXPECTATIONS_TIMEOUT + Duration::from_secs(1)
-        ));
+        assert!(e.satisfied_at("ns/rs", t0 + EXPECTATIONS_TIMEOUT + Duration::from_secs(1)));
     }
 
     #[test]

@@ -173,7 +173,9 @@ mod tests {
         let rc_status = updated.status.clone().expect("status");
         assert_eq!(rc_status.ready_replicas, Some(2));
         assert_eq!(
-            rc_status.conditions.expect("conditions")[0].reason.as_deref(),
+            rc_status.conditions.expect("conditions")[0]
+                .reason
+                .as_deref(),
             Some("FailedCreate")
         );
         assert_eq!(updated.replica_status(), status);

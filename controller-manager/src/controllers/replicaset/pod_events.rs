@@ -45,7 +45,9 @@ pub(super) fn start<K: ReplicaOwner>(
         while let Some(event) = events.next().await {
             match event {
                 Ok(event) => handler.handle(&mut writer, event),
-                Err(error) => tracing::warn!(controller = K::CONTROLLER, %error, "pod watch failed"),
+                Err(error) => {
+                    tracing::warn!(controller = K::CONTROLLER, %error, "pod watch failed")
+                }
             }
         }
     });
@@ -125,7 +127,8 @@ impl<K: ReplicaOwner> PodHandler<K> {
         }
         if let Some(r) = podutil::controller_of(&pod.metadata) {
             if let Some(owner) = self.resolve(pod, r) {
-                self.expectations.creation_observed(&owner_key(owner.as_ref()));
+                self.expectations
+                    .creation_observed(&owner_key(owner.as_ref()));
                 self.enqueue(&owner);
             }
             return;
@@ -179,11 +182,7 @@ impl<K: ReplicaOwner> PodHandler<K> {
         else {
             return;
         };
-        let pod_key = format!(
-            "{}/{}",
-            pod.namespace().unwrap_or_default(),
-            pod.name_any()
-        );
+        let pod_key = format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any());
         self.expectations
             .deletion_observed(&owner_key(owner.as_ref()), &pod_key);
         self.enqueue(&owner);
@@ -210,15 +209,16 @@ impl<K: ReplicaOwner> PodHandler<K> {
         let ns = pod.namespace();
         self.owners.state_filter(|o| {
             o.namespace() == ns
-                && o.selector().is_some_and(|s| {
-                    !selector::is_empty(&s) && selector::matches(&s, pod.labels())
-                })
+                && o.selector()
+                    .is_some_and(|s| !selector::is_empty(&s) && selector::matches(&s, pod.labels()))
         })
     }
 
     fn enqueue(&self, owner: &Arc<K>) {
         // Fails only when the controller stopped; nothing is left to tell then.
-        let _ = self.queue.unbounded_send(ObjectRef::from_obj(owner.as_ref()));
+        let _ = self
+            .queue
+            .unbounded_send(ObjectRef::from_obj(owner.as_ref()));
     }
 }
 
@@ -260,7 +260,12 @@ mod tests {
                 resource_version: Some(rv.into()),
                 labels: Some(app(labels)),
                 owner_references: owner.map(|o| {
-                    vec![podutil::controller_ref("apps/v1", "ReplicaSet", o, &format!("uid-{o}"))]
+                    vec![podutil::controller_ref(
+                        "apps/v1",
+                        "ReplicaSet",
+                        o,
+                        &format!("uid-{o}"),
+                    )]
                 }),
                 ..Default::default()
             },
@@ -291,7 +296,12 @@ mod tests {
                 queue,
                 before_relist: None,
             };
-            Harness { handler, writer, queued, expectations }
+            Harness {
+                handler,
+                writer,
+                queued,
+                expectations,
+            }
         }
 
         fn event(&mut self, event: watcher::Event<Pod>) {
@@ -342,8 +352,16 @@ mod tests {
         terminating.metadata.deletion_timestamp = Some(Time(k8s_openapi::jiff::Timestamp::now()));
         h.event(watcher::Event::Apply(terminating.clone()));
         h.event(watcher::Event::Delete(terminating));
-        assert!(!h.expectations.satisfied("ns/web"), "web-2 is still expected");
-        h.event(watcher::Event::Delete(pod("web-2", "4", "web", Some("web"))));
+        assert!(
+            !h.expectations.satisfied("ns/web"),
+            "web-2 is still expected"
+        );
+        h.event(watcher::Event::Delete(pod(
+            "web-2",
+            "4",
+            "web",
+            Some("web"),
+        )));
         assert!(h.expectations.satisfied("ns/web"));
     }
 
@@ -357,12 +375,33 @@ mod tests {
             .expect_deletions("ns/web", ["ns/web-2".to_string()]);
         // The relist no longer has web-2 and brings a new pod web-3.
         h.event(watcher::Event::Init);
-        h.event(watcher::Event::InitApply(pod("web-1", "1", "web", Some("web"))));
-        h.event(watcher::Event::InitApply(pod("web-3", "5", "web", Some("web"))));
-        assert_eq!(h.handler.pods.len(), 2, "the cache is replaced only at InitDone");
+        h.event(watcher::Event::InitApply(pod(
+            "web-1",
+            "1",
+            "web",
+            Some("web"),
+        )));
+        h.event(watcher::Event::InitApply(pod(
+            "web-3",
+            "5",
+            "web",
+            Some("web"),
+        )));
+        assert_eq!(
+            h.handler.pods.len(),
+            2,
+            "the cache is replaced only at InitDone"
+        );
         h.event(watcher::Event::InitDone);
-        assert!(h.expectations.satisfied("ns/web"), "web-2's deletion was observed");
-        assert_eq!(h.queued(), ["web", "web"], "web-3 added, web-2 deleted; web-1 unchanged");
+        assert!(
+            h.expectations.satisfied("ns/web"),
+            "web-2's deletion was observed"
+        );
+        assert_eq!(
+            h.queued(),
+            ["web", "web"],
+            "web-3 added, web-2 deleted; web-1 unchanged"
+        );
         assert_eq!(h.handler.pods.len(), 2);
     }
 }

@@ -97,7 +97,11 @@ pub(super) async fn update<K: ReplicaOwner>(
     let mut current = owner.clone();
     for attempt in 0..2 {
         match api
-            .replace_status(&name, &PostParams::default(), &current.with_replica_status(new.clone()))
+            .replace_status(
+                &name,
+                &PostParams::default(),
+                &current.with_replica_status(new.clone()),
+            )
             .await
         {
             Ok(_) => return Ok(()),
@@ -182,7 +186,11 @@ mod tests {
         ];
         let s = calculate(&rs(2), &pods, None);
         assert_eq!(s.replicas, 2);
-        assert_eq!(s.fully_labeled_replicas, Some(1), "only one has every template label");
+        assert_eq!(
+            s.fully_labeled_replicas,
+            Some(1),
+            "only one has every template label"
+        );
         assert_eq!(s.ready_replicas, Some(1));
         assert_eq!(s.available_replicas, Some(1));
         assert_eq!(s.observed_generation, Some(7));
@@ -196,7 +204,11 @@ mod tests {
         let failed = calculate(&owner, &[], Some(&err));
         let cond = &failed.conditions.clone().expect("condition")[0];
         assert_eq!(
-            (cond.type_.as_str(), cond.status.as_str(), cond.reason.as_deref()),
+            (
+                cond.type_.as_str(),
+                cond.status.as_str(),
+                cond.reason.as_deref()
+            ),
             ("ReplicaFailure", "True", Some("FailedCreate"))
         );
         // A second failure keeps the first condition (and its transition time).

@@ -72,9 +72,9 @@ async fn claim_pods<K: ReplicaOwner>(
 ) -> Result<Vec<Arc<Pod>>, Error> {
     let uid = owner.uid().unwrap_or_default();
     let deleting = owner.meta().deletion_timestamp.is_some();
-    let candidates = ctx.pods.state_filter(|p| {
-        p.metadata.namespace.as_deref() == Some(ns) && podutil::is_active(p)
-    });
+    let candidates = ctx
+        .pods
+        .state_filter(|p| p.metadata.namespace.as_deref() == Some(ns) && podutil::is_active(p));
     let mut owned = Vec::new();
     for pod in candidates {
         let selected = selector::matches(sel, pod.labels());
@@ -144,7 +144,12 @@ async fn manage_replicas<K: ReplicaOwner>(
             .buffer_unordered(DELETE_PARALLELISM)
             .collect()
             .await;
-        tracing::info!(controller = K::CONTROLLER, key, count = doomed.len(), "deleted pods");
+        tracing::info!(
+            controller = K::CONTROLLER,
+            key,
+            count = doomed.len(),
+            "deleted pods"
+        );
         for result in results {
             match result {
                 Ok(()) => {}
@@ -171,7 +176,10 @@ async fn delete_pod<K: ReplicaOwner>(
     key: &str,
     pod: &Pod,
 ) -> Result<(), kube::Error> {
-    let result = api.delete(&pod.name_any(), &Default::default()).await.map(|_| ());
+    let result = api
+        .delete(&pod.name_any(), &Default::default())
+        .await
+        .map(|_| ());
     if result.is_err() {
         ctx.expectations.deletion_observed(key, &pod_key(pod));
     }
