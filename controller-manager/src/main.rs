@@ -2,6 +2,7 @@
 //!
 //! Like every Rudder daemon it talks only to the apiserver (REST + watch through kube-rs).
 //! Controllers (names as `--controllers` takes them): `namespace`, `replicaset`,
+//! `replicationcontroller`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpointslicemirroring`, `endpoints`, `statefulset`, `daemonset`,
 //! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
@@ -272,6 +273,11 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "replicaset") {
         tasks.push(tokio::spawn(controllers::replicaset::run(
             clients.client("replicaset-controller").await?,
+        )));
+    }
+    if enabled(&flags, "replicationcontroller") {
+        tasks.push(tokio::spawn(controllers::replication::run(
+            clients.client("replication-controller").await?,
         )));
     }
     if enabled(&flags, "deployment") {
