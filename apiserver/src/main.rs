@@ -23,10 +23,14 @@ async fn main() -> anyhow::Result<()> {
     common::logging::init(config.verbosity);
     let _ = rustls::crypto::ring::default_provider().install_default();
 
+    // Front proxies' certificates come from their own CA (kubeadm's front-proxy-ca).
+    let client_cas: Vec<&std::path::Path> = std::iter::once(config.client_ca_file.as_path())
+        .chain(config.requestheader_client_ca_file.as_deref())
+        .collect();
     let tls = server::tls_config(
         &config.tls_cert_file,
         &config.tls_private_key_file,
-        &config.client_ca_file,
+        &client_cas,
     )
     .context("loading TLS material")?;
     let addr = SocketAddr::new(config.bind_address, config.secure_port);
@@ -107,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
     let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
-    let authn = Authenticator::from_config(&config).context("loading service account keys")?;
+    let authn = Authenticator::from_config(&config).context("setting up authentication")?;
     let audit = apiserver::audit::Auditor::from_config(&config).context("setting up auditing")?;
     apiserver::aggregator::authentication_config::publish(&store, &config)
         .await
