@@ -86,7 +86,10 @@ async fn main() -> anyhow::Result<()> {
             default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
             authorizer: authorizer.clone(),
             resource_quota: config.admission_plugin_enabled("ResourceQuota"),
-            pod_security: config.admission_plugin_enabled("PodSecurity"),
+            pod_security: apiserver::admission::pod_security::PodSecurityConfig::from_config(
+                &config,
+            )
+            .context("loading --admission-control-config-file")?,
             certificate_approval: config.admission_plugin_enabled("CertificateApproval"),
             certificate_signing: config.admission_plugin_enabled("CertificateSigning"),
             certificate_subject_restriction: config
