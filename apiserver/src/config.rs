@@ -129,6 +129,10 @@ pub struct Config {
     /// Admission plugins to turn off even though they are on by default (comma separated).
     #[arg(long = "disable-admission-plugins", value_delimiter = ',')]
     pub disable_admission_plugins: Vec<String>,
+    /// `apiserver.config.k8s.io/v1 AdmissionConfiguration` (YAML or JSON) giving admission
+    /// plugins their configuration (PodSecurity's defaults and exemptions).
+    #[arg(long = "admission-control-config-file")]
+    pub admission_control_config_file: Option<PathBuf>,
     /// Seconds a pod tolerates `node.kubernetes.io/not-ready:NoExecute`, added by
     /// DefaultTolerationSeconds to pods without such a toleration.
     #[arg(long = "default-not-ready-toleration-seconds", default_value_t = 300)]

@@ -24,10 +24,14 @@ async fn main() -> anyhow::Result<()> {
     common::logging::init(config.verbosity);
     let _ = rustls::crypto::ring::default_provider().install_default();
 
+    // Front proxies' certificates come from their own CA (kubeadm's front-proxy-ca).
+    let client_cas: Vec<&std::path::Path> = std::iter::once(config.client_ca_file.as_path())
+        .chain(config.requestheader_client_ca_file.as_deref())
+        .collect();
     let tls = server::tls_config(
         &config.tls_cert_file,
         &config.tls_private_key_file,
-        &config.client_ca_file,
+        &client_cas,
     )
     .context("loading TLS material")?;
     let addr = SocketAddr::new(config.bind_address, config.secure_port);
@@ -83,7 +87,10 @@ async fn main() -> anyhow::Result<()> {
             default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
             authorizer: authorizer.clone(),
             resource_quota: config.admission_plugin_enabled("ResourceQuota"),
-            pod_security: config.admission_plugin_enabled("PodSecurity"),
+            pod_security: apiserver::admission::pod_security::PodSecurityConfig::from_config(
+                &config,
+            )
+            .context("loading --admission-control-config-file")?,
             certificate_approval: config.admission_plugin_enabled("CertificateApproval"),
             certificate_signing: config.admission_plugin_enabled("CertificateSigning"),
             certificate_subject_restriction: config
@@ -124,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(compaction::run(etcd, config.etcd_compaction_interval));
     }
     let kubelet = KubeletClient::from_config(&config).context("loading the kubelet client")?;
-    let authn = Authenticator::from_config(&config).context("loading service account keys")?;
+    let authn = Authenticator::from_config(&config).context("setting up authentication")?;
     let audit = apiserver::audit::Auditor::from_config(&config).context("setting up auditing")?;
     apiserver::aggregator::authentication_config::publish(&store, &config)
         .await

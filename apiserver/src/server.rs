@@ -1,5 +1,5 @@
 //! The HTTPS server: rustls with optional client certificates (verified against
-//! `--client-ca-file`), HTTP/1.1 (with upgrades) and HTTP/2, graceful shutdown.
+//! `--client-ca-file` and `--requestheader-client-ca-file`), HTTP/1.1 (with upgrades) and HTTP/2, graceful shutdown.
 
 use std::io::BufReader;
 use std::net::SocketAddr;
@@ -14,7 +14,6 @@ use rustls::RootCertStore;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::authn;
 use crate::handlers::{self, ApiServer};
 
 /// Why the server could not start.
@@ -41,12 +40,13 @@ fn read_pem(path: &Path) -> Result<Vec<u8>, ServeError> {
     })
 }
 
-/// The TLS configuration: serving cert, and client certs from the CA accepted but not required
-/// (an anonymous client may still reach the health endpoints).
+/// The TLS configuration: serving cert, and client certs from the CAs accepted but not required
+/// (an anonymous client may still reach the health endpoints). Authentication tells later which
+/// of the CAs signed a certificate.
 pub fn tls_config(
     cert: &Path,
     key: &Path,
-    client_ca: &Path,
+    client_cas: &[&Path],
 ) -> Result<rustls::ServerConfig, ServeError> {
     let certs: Vec<_> = rustls_pemfile::certs(&mut BufReader::new(read_pem(cert)?.as_slice()))
         .collect::<Result<_, _>>()
@@ -55,12 +55,14 @@ pub fn tls_config(
         .map_err(|e| ServeError::Tls(format!("parsing {}: {e}", key.display())))?
         .ok_or_else(|| ServeError::Tls(format!("no private key in {}", key.display())))?;
     let mut roots = RootCertStore::empty();
-    for ca in rustls_pemfile::certs(&mut BufReader::new(read_pem(client_ca)?.as_slice())) {
-        let ca =
-            ca.map_err(|e| ServeError::Tls(format!("parsing {}: {e}", client_ca.display())))?;
-        roots
-            .add(ca)
-            .map_err(|e| ServeError::Tls(format!("client CA: {e}")))?;
+    for client_ca in client_cas {
+        for ca in rustls_pemfile::certs(&mut BufReader::new(read_pem(client_ca)?.as_slice())) {
+            let ca =
+                ca.map_err(|e| ServeError::Tls(format!("parsing {}: {e}", client_ca.display())))?;
+            roots
+                .add(ca)
+                .map_err(|e| ServeError::Tls(format!("client CA: {e}")))?;
+        }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -115,7 +117,7 @@ pub async fn serve(
                     return;
                 }
             };
-            let user = authn::x509::from_client_cert(tls.get_ref().1.peer_certificates());
+            let user = api.authn.client_cert(tls.get_ref().1.peer_certificates());
             let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let api = api.clone();
                 let user = user.clone();

@@ -238,3 +238,137 @@ async fn invalid_labels_and_the_disabled_plugin() -> Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     Ok(())
 }
+
+/// An admission configuration whose PodSecurity defaults enforce `restricted` and exempts the
+/// namespace `tools` and the user `ops`, with the plugin configuration in a file of its own.
+const ADMISSION_CONFIG: &str = r#"apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  path: pod-security.yaml
+"#;
+const POD_SECURITY_CONFIG: &str = r#"apiVersion: pod-security.admission.config.k8s.io/v1
+kind: PodSecurityConfiguration
+defaults:
+  enforce: restricted
+  enforce-version: latest
+exemptions:
+  usernames: ["ops"]
+  namespaces: ["tools"]
+"#;
+const AUDIT_EVERYTHING: &str = "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n";
+
+/// The `pod-security.kubernetes.io/exempt` annotations of pod creations in the audit log, as
+/// (namespace, value), once `want` of them were written.
+async fn exemptions_audited(log: &std::path::Path, want: usize) -> Result<Vec<(String, String)>> {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let found: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["objectRef"]["resource"] == "pods" && e["verb"] == "create")
+            .filter_map(|e| {
+                let why = e["annotations"]["pod-security.kubernetes.io/exempt"].as_str()?;
+                let ns = e["objectRef"]["namespace"].as_str()?;
+                Some((ns.to_string(), why.to_string()))
+            })
+            .collect();
+        if found.len() >= want {
+            return Ok(found);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("fewer than {want} exempt pod creations in {}", log.display())
+}
+
+#[tokio::test]
+async fn configured_defaults_and_exemptions() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("admission.yaml");
+    std::fs::write(&config, ADMISSION_CONFIG)?;
+    std::fs::write(dir.path().join("pod-security.yaml"), POD_SECURITY_CONFIG)?;
+    let policy = dir.path().join("audit-policy.yaml");
+    std::fs::write(&policy, AUDIT_EVERYTHING)?;
+    let log = dir.path().join("audit.log");
+    let cluster = TestCluster::start_with_args(&[
+        &format!("--admission-control-config-file={}", config.display()),
+        &format!("--audit-policy-file={}", policy.display()),
+        &format!("--audit-log-path={}", log.display()),
+    ])
+    .await?;
+    namespace(&cluster, "plain", json!({})).await?;
+    namespace(&cluster, "tools", json!({})).await?;
+    let privileged = pod("p", json!({"privileged": true}));
+
+    // An unlabelled namespace gets the configured default: restricted, enforced.
+    let (status, body, _) = post(&cluster, "/api/v1/namespaces/plain/pods", &privileged).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        format!(
+            r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true), {RESTRICTED_VIOLATIONS}"#
+        )
+    );
+    // A label still overrides the default.
+    namespace(
+        &cluster,
+        "open",
+        json!({"pod-security.kubernetes.io/enforce": "privileged"}),
+    )
+    .await?;
+    let (status, body, _) = post(&cluster, "/api/v1/namespaces/open/pods", &privileged).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The exempt namespace takes the pod whatever its labels say.
+    let (status, body, warnings) =
+        post(&cluster, "/api/v1/namespaces/tools/pods", &privileged).await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(warnings.is_empty(), "{warnings:?}");
+
+    // The exempt user (here impersonated by the admin) creates it anywhere.
+    let (status, body) = send(
+        cluster
+            .client()
+            .post(cluster.url("/api/v1/namespaces/plain/pods"))
+            .header("Impersonate-User", "ops")
+            .header("Impersonate-Group", "system:masters")
+            .json(&privileged),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The audit events say why the pods were not evaluated.
+    let mut audited = exemptions_audited(&log, 2).await?;
+    audited.sort();
+    assert_eq!(
+        audited,
+        [
+            ("plain".to_string(), "user".to_string()),
+            ("tools".to_string(), "namespace".to_string())
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_admission_configuration_stops_the_apiserver() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("admission.yaml");
+    std::fs::write(&config, ADMISSION_CONFIG)?;
+    std::fs::write(
+        dir.path().join("pod-security.yaml"),
+        POD_SECURITY_CONFIG.replace("enforce: restricted", "enforce: strict"),
+    )?;
+    let flag = format!("--admission-control-config-file={}", config.display());
+    let started = TestCluster::start_with_args(&[&flag]).await;
+    let Err(e) = started else {
+        anyhow::bail!("the apiserver started with an invalid PodSecurity configuration");
+    };
+    let e = format!("{e:#}");
+    assert!(
+        e.contains(r#"defaults.enforce: Invalid value: "strict": must be one of privileged, baseline, restricted"#),
+        "{e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    Ok(())
+}

@@ -13,6 +13,7 @@ pub mod limit_ranger;
 mod lookup;
 mod namespace_lifecycle;
 pub mod node_restriction;
+pub mod plugin_config;
 pub mod pod_security;
 pub mod priority;
 mod resource_quota;
@@ -55,8 +56,9 @@ pub struct Admission {
     pub authorizer: Arc<Authorizer>,
     /// Whether the ResourceQuota plugin runs (on by default, as upstream).
     pub resource_quota: bool,
-    /// Whether PodSecurity runs (on by default, as upstream since 1.25).
-    pub pod_security: bool,
+    /// PodSecurity's configuration; `None` when the plugin is off (it is on by default, as
+    /// upstream since 1.25).
+    pub pod_security: Option<pod_security::PodSecurityConfig>,
     /// Whether CertificateApproval runs (on by default).
     pub certificate_approval: bool,
     /// Whether CertificateSigning runs (on by default).
@@ -125,8 +127,8 @@ impl Admission {
         old: Option<&Value>,
         ctx: &crate::store::RequestContext,
     ) -> Result<(), ApiError> {
-        if self.pod_security {
-            pod_security::admit(store, res, ns, obj, old, ctx)?;
+        if let Some(config) = &self.pod_security {
+            pod_security::admit(store, config, res, ns, obj, old, ctx)?;
         }
         Ok(())
     }

@@ -1,12 +1,14 @@
 //! x509 client certificates signed by `--client-ca-file`: the subject's Common Name is the user
 //! name and every Organization is a group, as upstream's x509 authenticator reads them.
 //!
-//! rustls has already verified the chain against the client CA during the handshake; this
-//! module only maps the leaf to a user, and refuses a leaf outside its validity window (a
-//! connection can outlive its certificate).
+//! rustls has already verified the chain during the handshake — against the client CA, or,
+//! with `--requestheader-client-ca-file`, against either CA; [`crate::authn::Authenticator::client_cert`]
+//! then says which one signed it. This module maps the leaf to a user, and refuses a leaf
+//! outside its validity window (a connection can outlive its certificate).
 
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use super::requestheader::FrontProxy;
 use super::UserInfo;
 
 /// What a client certificate says about its holder, read once per TLS connection.
@@ -18,17 +20,30 @@ pub struct CertUser {
     pub not_before: i64,
     /// `notAfter`, seconds since the epoch.
     pub not_after: i64,
+    /// Whether the chain verifies against `--client-ca-file`: only then is the certificate
+    /// itself an identity.
+    pub client_ca: bool,
+    /// What the request-header authenticator made of the certificate; `None` when it is not
+    /// from `--requestheader-client-ca-file` (or that flag is unset).
+    pub front_proxy: Option<FrontProxy>,
 }
 
 impl CertUser {
-    /// The user, if the certificate is valid at `now` (seconds since the epoch).
+    /// Whether the certificate is within its validity window at `now` (seconds since the
+    /// epoch).
+    pub fn valid_at(&self, now: i64) -> bool {
+        self.not_before <= now && now <= self.not_after
+    }
+
+    /// The user, if the certificate is a client-CA identity valid at `now`.
     pub fn user_at(&self, now: i64) -> Option<&UserInfo> {
-        (self.not_before <= now && now <= self.not_after).then_some(&self.user)
+        (self.client_ca && self.valid_at(now)).then_some(&self.user)
     }
 }
 
-/// Read the user from the peer certificate chain the TLS layer verified (leaf first).
-/// `None` when the client presented no certificate or the leaf names no user.
+/// Read the user from the peer certificate chain the TLS layer verified (leaf first), taking
+/// the chain to be from the client CA. `None` when the client presented no certificate or the
+/// leaf names no user.
 pub fn from_client_cert(
     chain: Option<&[rustls::pki_types::CertificateDer<'static>]>,
 ) -> Option<CertUser> {
@@ -58,6 +73,8 @@ pub fn from_client_cert(
         },
         not_before: validity.not_before.timestamp(),
         not_after: validity.not_after.timestamp(),
+        client_ca: true,
+        front_proxy: None,
     })
 }
 

@@ -137,14 +137,14 @@ impl Drop for InflightGuard<'_> {
 
 async fn dispatch(
     server: Arc<ApiServer>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     info: RequestInfo,
     query: Query,
     cert: Option<CertUser>,
 ) -> Response<Body> {
     let path = req.uri().path().to_string();
     let authenticated =
-        authn::authenticate(&server.authn, &server.store, req.headers(), cert.as_ref()).await;
+        authn::authenticate(&server.authn, &server.store, req.headers_mut(), cert.as_ref()).await;
     let mut user = match authenticated {
         Ok(Some(u)) => u,
         // Upstream (`--anonymous-auth`, default true there) lets every request without

@@ -8,16 +8,20 @@
 //! - `audit`: the audit event gets a `pod-security.kubernetes.io/audit-violations` annotation.
 //!
 //! Workload resources (Deployments, Jobs, CronJobs …) are checked through their pod template
-//! and only warned and audited about, never refused, as upstream. A namespace without labels is
-//! `privileged` (upstream's default configuration), so nothing existing changes. Exemptions
-//! (usernames, runtime classes, namespaces) are not configurable here.
+//! and only warned and audited about, never refused, as upstream. A mode a namespace's labels do
+//! not set takes the configured default ([`config`], `privileged:latest` unless
+//! `--admission-control-config-file` says otherwise). Exempt namespaces, users and runtime
+//! classes are not evaluated at all; the audit event says why
+//! (`pod-security.kubernetes.io/exempt: namespace|user|runtimeClass`).
 
 pub mod checks;
+pub mod config;
 
 use api_types::catalog::ResourceInfo;
 use serde_json::Value;
 
 pub use checks::Level;
+pub use config::PodSecurityConfig;
 
 use crate::errors::{ApiError, FieldError};
 use crate::store::{RequestContext, Store};
@@ -60,6 +64,17 @@ pub struct NamespacePolicy {
     pub audit: LevelVersion,
 }
 
+impl Default for NamespacePolicy {
+    /// Upstream's default configuration: everything privileged.
+    fn default() -> Self {
+        Self {
+            enforce: LevelVersion::privileged(),
+            warn: LevelVersion::privileged(),
+            audit: LevelVersion::privileged(),
+        }
+    }
+}
+
 fn valid_version(v: &str) -> bool {
     if v == "latest" {
         return true;
@@ -69,35 +84,55 @@ fn valid_version(v: &str) -> bool {
         .is_some()
 }
 
-/// Read one mode from namespace labels; a missing or invalid label is `privileged:latest`
-/// (invalid labels cannot be written: [`validate_namespace`] refuses them).
-fn mode(labels: Option<&serde_json::Map<String, Value>>, mode: &str) -> LevelVersion {
-    let get = |k: String| labels.and_then(|l| l.get(&k)).and_then(Value::as_str);
-    let Some(level) = get(format!("{LABEL_PREFIX}{mode}")).and_then(Level::parse) else {
-        return LevelVersion::privileged();
+/// A valid version as it is evaluated and shown: one newer than this server's is `latest`.
+fn normalize_version(v: &str) -> String {
+    let minor = v.strip_prefix("v1.").and_then(|m| m.parse::<u32>().ok());
+    match minor {
+        Some(m) if m > LATEST_MINOR => "latest".to_string(),
+        _ => v.to_string(),
+    }
+}
+
+/// Read one mode from namespace labels: the level and the version labels each override their
+/// half of `default`. An unparsable level is `restricted` for enforce and `privileged` for warn
+/// and audit (upstream fails closed only where it refuses); an unparsable version is `latest`.
+/// (Such labels cannot be written any more — [`validate_namespace`] refuses them.)
+fn mode(
+    labels: &serde_json::Map<String, Value>,
+    mode: &str,
+    default: &LevelVersion,
+) -> LevelVersion {
+    let get = |k: String| labels.get(&k).and_then(Value::as_str);
+    let level = match get(format!("{LABEL_PREFIX}{mode}")) {
+        None => default.level,
+        Some(l) => Level::parse(l).unwrap_or(if mode == "enforce" {
+            Level::Restricted
+        } else {
+            Level::Privileged
+        }),
     };
-    let version = get(format!("{LABEL_PREFIX}{mode}-version"))
-        .filter(|v| valid_version(v))
-        .map(|v| {
-            // A version newer than this server's is evaluated, and shown, as latest.
-            let minor = v.strip_prefix("v1.").and_then(|m| m.parse::<u32>().ok());
-            match minor {
-                Some(m) if m > LATEST_MINOR => "latest".to_string(),
-                _ => v.to_string(),
-            }
-        })
-        .unwrap_or_else(|| "latest".into());
+    let version = match get(format!("{LABEL_PREFIX}{mode}-version")) {
+        None => default.version.clone(),
+        Some(v) if valid_version(v) => normalize_version(v),
+        Some(_) => "latest".into(),
+    };
     LevelVersion { level, version }
 }
 
 impl NamespacePolicy {
-    /// The policy a namespace object's labels give.
-    pub fn from_namespace(ns: &Value) -> Self {
-        let labels = ns.pointer("/metadata/labels").and_then(Value::as_object);
+    /// The policy a namespace object's labels give, over `defaults`.
+    pub fn from_namespace(ns: &Value, defaults: &NamespacePolicy) -> Self {
+        let Some(labels) = ns
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .filter(|l| !l.is_empty())
+        else {
+            return defaults.clone();
+        };
         Self {
-            enforce: mode(labels, "enforce"),
-            warn: mode(labels, "warn"),
-            audit: mode(labels, "audit"),
+            enforce: mode(labels, "enforce", &defaults.enforce),
+            warn: mode(labels, "warn", &defaults.warn),
+            audit: mode(labels, "audit", &defaults.audit),
         }
     }
 }
@@ -166,17 +201,28 @@ fn describe(violations: &[checks::Violation]) -> String {
 }
 
 /// The namespace's policy, from the watch cache (admission never waits for etcd).
-fn namespace_policy(store: &Store, ns: &str) -> Option<NamespacePolicy> {
+fn namespace_policy(
+    store: &Store,
+    ns: &str,
+    defaults: &NamespacePolicy,
+) -> Option<NamespacePolicy> {
     let key = format!("{}/namespaces/{ns}", store.prefix);
     store
         .cache
         .get(&key)
-        .map(|o| NamespacePolicy::from_namespace(o.value()))
+        .map(|o| NamespacePolicy::from_namespace(o.value(), defaults))
+}
+
+/// Record on the audit event why a request was not evaluated.
+fn exempt(reason: &str) -> Result<(), ApiError> {
+    crate::audit::annotate("pod-security.kubernetes.io/exempt", reason);
+    Ok(())
 }
 
 /// Admit a create (`old = None`) or update of `obj` in namespace `ns`.
 pub fn admit(
     store: &Store,
+    config: &PodSecurityConfig,
     res: &ResourceInfo,
     ns: Option<&str>,
     obj: &Value,
@@ -197,11 +243,31 @@ pub fn admit(
         }
     }
     let Some(ns) = ns else { return Ok(()) };
-    let Some(policy) = namespace_policy(store, ns) else {
+    // Upstream's order: exempt namespaces and users before the namespace is even read.
+    if config.exemptions.namespace(ns) {
+        return exempt("namespace");
+    }
+    if config.exemptions.user(&ctx.user.name) {
+        return exempt("user");
+    }
+    let Some(policy) = namespace_policy(store, ns, &config.defaults) else {
         return Ok(());
     };
     let is_pod = res.group.is_empty() && res.plural == "pods";
-    if is_pod && policy.enforce.level != Level::Privileged {
+    let enforced = is_pod && policy.enforce.level != Level::Privileged;
+    if !enforced
+        && policy.warn.level == Level::Privileged
+        && policy.audit.level == Level::Privileged
+    {
+        return Ok(());
+    }
+    if config
+        .exemptions
+        .runtime_class(spec.get("runtimeClassName").and_then(Value::as_str))
+    {
+        return exempt("runtimeClass");
+    }
+    if enforced {
         crate::audit::annotate(
             "pod-security.kubernetes.io/enforce-policy",
             &policy.enforce.label(),
@@ -256,19 +322,50 @@ mod tests {
             "pod-security.kubernetes.io/warn": "restricted",
             "pod-security.kubernetes.io/audit-version": "latest"
         }}});
-        let p = NamespacePolicy::from_namespace(&ns);
+        let p = NamespacePolicy::from_namespace(&ns, &NamespacePolicy::default());
         assert_eq!(p.enforce.label(), "baseline:v1.29");
         assert_eq!(p.warn.label(), "restricted:latest");
         assert_eq!(p.audit.level, Level::Privileged);
-        let unlabeled = NamespacePolicy::from_namespace(&json!({"metadata": {"name": "d"}}));
+        let unlabeled = NamespacePolicy::from_namespace(
+            &json!({"metadata": {"name": "d"}}),
+            &NamespacePolicy::default(),
+        );
         assert_eq!(unlabeled.enforce, LevelVersion::privileged());
         let future = json!({"metadata": {"labels": {
             "pod-security.kubernetes.io/enforce": "restricted",
             "pod-security.kubernetes.io/enforce-version": "v1.99"}}});
         assert_eq!(
-            NamespacePolicy::from_namespace(&future).enforce.label(),
+            NamespacePolicy::from_namespace(&future, &NamespacePolicy::default())
+                .enforce
+                .label(),
             "restricted:latest"
         );
+    }
+
+    #[test]
+    fn labels_override_the_configured_defaults_half_by_half() {
+        let defaults = NamespacePolicy {
+            enforce: LevelVersion {
+                level: Level::Restricted,
+                version: "v1.30".into(),
+            },
+            ..NamespacePolicy::default()
+        };
+        let unlabeled = json!({"metadata": {"name": "d"}});
+        assert_eq!(
+            NamespacePolicy::from_namespace(&unlabeled, &defaults),
+            defaults
+        );
+        // Only the version label: the default level at the labelled version.
+        let versioned = json!({"metadata": {"labels": {
+            "pod-security.kubernetes.io/enforce-version": "latest"}}});
+        let p = NamespacePolicy::from_namespace(&versioned, &defaults);
+        assert_eq!(p.enforce.label(), "restricted:latest");
+        // Unrelated labels leave the defaults alone; a level label replaces the level.
+        let other = json!({"metadata": {"labels": {"team": "a",
+            "pod-security.kubernetes.io/enforce": "privileged"}}});
+        let p = NamespacePolicy::from_namespace(&other, &defaults);
+        assert_eq!(p.enforce.label(), "privileged:v1.30");
     }
 
     #[test]
