@@ -118,6 +118,10 @@ impl Daemon {
         let err = out.try_clone()?;
         let child = Command::new(program)
             .args(args)
+            // An error a daemon exits with stays one readable report: anyhow's backtraces
+            // (on when the test runner sets RUST_BACKTRACE) would push it out of a log tail.
+            // Panics keep their backtraces.
+            .env("RUST_LIB_BACKTRACE", "0")
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -305,9 +305,9 @@ async fn configured_defaults_and_exemptions() -> Result<()> {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(
         body["message"],
-        format!(
-            r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": privileged (container "c" must not set securityContext.privileged=true), {RESTRICTED_VIOLATIONS}"#
-        )
+        // Upstream orders violations by check ID (allowPrivilegeEscalation, capabilities,
+        // privileged, runAsNonRoot, seccompProfile).
+        r#"pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), privileged (container "c" must not set securityContext.privileged=true), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#
     );
     // A label still overrides the default.
     namespace(
