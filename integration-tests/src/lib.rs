@@ -308,7 +308,10 @@ async fn wait_ready(client: &reqwest::Client, url: &str, daemon: &mut Daemon) ->
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
         if !daemon.is_running() {
-            bail!("{url}: kube-apiserver exited during start-up:\n{}", daemon.log_tail(40));
+            bail!(
+                "{url}: kube-apiserver exited during start-up:\n{}",
+                daemon.log_tail(40)
+            );
         }
         if let Ok(resp) = client.get(url).send().await {
             if resp.status().is_success() {
@@ -316,7 +319,10 @@ async fn wait_ready(client: &reqwest::Client, url: &str, daemon: &mut Daemon) ->
             }
         }
         if Instant::now() > deadline {
-            bail!("{url}: kube-apiserver not ready after {READY_TIMEOUT:?}:\n{}", daemon.log_tail(40));
+            bail!(
+                "{url}: kube-apiserver not ready after {READY_TIMEOUT:?}:\n{}",
+                daemon.log_tail(40)
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

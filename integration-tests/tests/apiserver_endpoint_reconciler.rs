@@ -21,7 +21,11 @@ async fn endpoint_ips(cluster: &TestCluster) -> Result<Vec<String>> {
     }
     Ok(e.pointer("/subsets/0/addresses")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|x| x["ip"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["ip"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -41,16 +45,28 @@ async fn wait_for_ips(cluster: &TestCluster, want: &[&str], limit: Duration) -> 
     let (_, slice) = cluster.get_json(SLICE).await?;
     let slice_ips: Vec<&str> = slice["endpoints"]
         .as_array()
-        .map(|a| a.iter().filter_map(|e| e["addresses"][0].as_str()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["addresses"][0].as_str())
+                .collect()
+        })
         .unwrap_or_default();
-    assert_eq!(slice_ips, want, "the EndpointSlice follows the Endpoints: {slice}");
+    assert_eq!(
+        slice_ips, want,
+        "the EndpointSlice follows the Endpoints: {slice}"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn kubernetes_endpoints_follow_the_live_apiservers() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let port: u16 = cluster.base_url().rsplit(':').next().unwrap_or_default().parse()?;
+    let port: u16 = cluster
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .parse()?;
 
     // One apiserver: its own address and port, in upstream's shape.
     let (_, e) = cluster.get_json(ENDPOINTS).await?;
@@ -60,17 +76,34 @@ async fn kubernetes_endpoints_follow_the_live_apiservers() -> Result<()> {
                 "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]),
         "{e}"
     );
-    assert_eq!(e["metadata"]["labels"], json!({"endpointslice.kubernetes.io/skip-mirror": "true"}));
+    assert_eq!(
+        e["metadata"]["labels"],
+        json!({"endpointslice.kubernetes.io/skip-mirror": "true"})
+    );
     let (_, slice) = cluster.get_json(SLICE).await?;
-    assert_eq!(slice["metadata"]["labels"], json!({"kubernetes.io/service-name": "kubernetes"}));
+    assert_eq!(
+        slice["metadata"]["labels"],
+        json!({"kubernetes.io/service-name": "kubernetes"})
+    );
     assert_eq!(slice["addressType"], "IPv4");
-    assert_eq!(slice["endpoints"], json!([{"addresses": ["127.0.0.1"], "conditions": {"ready": true}}]));
-    assert_eq!(slice["ports"], json!([{"name": "https", "port": port, "protocol": "TCP"}]));
+    assert_eq!(
+        slice["endpoints"],
+        json!([{"addresses": ["127.0.0.1"], "conditions": {"ready": true}}])
+    );
+    assert_eq!(
+        slice["ports"],
+        json!([{"name": "https", "port": port, "protocol": "TCP"}])
+    );
 
     // Two more on the same etcd and port: each lists itself as it starts.
     let mut second = cluster.spawn_apiserver_at("127.0.0.2").await?;
     let mut third = cluster.spawn_apiserver_at("127.0.0.3").await?;
-    wait_for_ips(&cluster, &["127.0.0.1", "127.0.0.2", "127.0.0.3"], Duration::from_secs(5)).await?;
+    wait_for_ips(
+        &cluster,
+        &["127.0.0.1", "127.0.0.2", "127.0.0.3"],
+        Duration::from_secs(5),
+    )
+    .await?;
 
     // Nothing changes while all three live: the periodic passes write nothing.
     let rv = |v: &Value| v["metadata"]["resourceVersion"].as_str().map(String::from);
@@ -79,12 +112,28 @@ async fn kubernetes_endpoints_follow_the_live_apiservers() -> Result<()> {
     tokio::time::sleep(Duration::from_secs(12)).await;
     let (_, after) = cluster.get_json(ENDPOINTS).await?;
     let (_, slice_after) = cluster.get_json(SLICE).await?;
-    assert_eq!(rv(&before), rv(&after), "Endpoints rewritten with nothing changed");
-    assert_eq!(rv(&slice_before), rv(&slice_after), "EndpointSlice rewritten with nothing changed");
+    assert_eq!(
+        rv(&before),
+        rv(&after),
+        "Endpoints rewritten with nothing changed"
+    );
+    assert_eq!(
+        rv(&slice_before),
+        rv(&slice_after),
+        "EndpointSlice rewritten with nothing changed"
+    );
 
     // SIGTERM: the third takes itself out before it stops serving.
-    assert!(third.terminate(Duration::from_secs(30)), "the third apiserver did not exit on SIGTERM");
-    wait_for_ips(&cluster, &["127.0.0.1", "127.0.0.2"], Duration::from_secs(12)).await?;
+    assert!(
+        third.terminate(Duration::from_secs(30)),
+        "the third apiserver did not exit on SIGTERM"
+    );
+    wait_for_ips(
+        &cluster,
+        &["127.0.0.1", "127.0.0.2"],
+        Duration::from_secs(12),
+    )
+    .await?;
 
     // SIGKILL: the second's record expires (15 s) and the next pass of the first drops it.
     second.kill();
@@ -97,10 +146,13 @@ async fn reconciler_none_writes_no_endpoints_and_master_count_is_refused() -> Re
     let cluster = TestCluster::start_with_args(&["--endpoint-reconciler-type=none"]).await?;
     let (status, _) = cluster.get_json(ENDPOINTS).await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = cluster.get_json("/api/v1/namespaces/default/services/kubernetes").await?;
+    let (status, _) = cluster
+        .get_json("/api/v1/namespaces/default/services/kubernetes")
+        .await?;
     assert_eq!(status, StatusCode::OK, "the Service itself still exists");
 
-    let err = match TestCluster::start_with_args(&["--endpoint-reconciler-type=master-count"]).await {
+    let err = match TestCluster::start_with_args(&["--endpoint-reconciler-type=master-count"]).await
+    {
         Ok(_) => bail!("an apiserver with --endpoint-reconciler-type=master-count started"),
         Err(e) => format!("{e:#}"),
     };

@@ -278,7 +278,10 @@ async fn exemptions_audited(log: &std::path::Path, want: usize) -> Result<Vec<(S
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    anyhow::bail!("fewer than {want} exempt pod creations in {}", log.display())
+    anyhow::bail!(
+        "fewer than {want} exempt pod creations in {}",
+        log.display()
+    )
 }
 
 #[tokio::test]

@@ -179,7 +179,10 @@ pub fn user_from_headers(names: &HeaderNames, headers: &HeaderMap) -> Option<Use
         .filter(|v| !v.is_empty())
         .map(String::from)
         .collect();
-    if !groups.iter().any(|g| g == AUTHENTICATED || g == UNAUTHENTICATED) {
+    if !groups
+        .iter()
+        .any(|g| g == AUTHENTICATED || g == UNAUTHENTICATED)
+    {
         groups.push(AUTHENTICATED.to_string());
     }
     let mut extra: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -404,7 +407,10 @@ mod tests {
             vec![der_of(&ca.issue_client(cn, &[]).expect("cert").cert_pem)]
         };
         assert_eq!(
-            rh.classify(&chain(&proxy_ca, "front-proxy-client"), "front-proxy-client"),
+            rh.classify(
+                &chain(&proxy_ca, "front-proxy-client"),
+                "front-proxy-client"
+            ),
             Some(FrontProxy::Allowed)
         );
         assert_eq!(
@@ -413,7 +419,10 @@ mod tests {
         );
         let cluster_ca = common::pki::Ca::generate("kubernetes").expect("ca");
         assert_eq!(
-            rh.classify(&chain(&cluster_ca, "front-proxy-client"), "front-proxy-client"),
+            rh.classify(
+                &chain(&cluster_ca, "front-proxy-client"),
+                "front-proxy-client"
+            ),
             None
         );
         // Without the CA flag there is no request-header authenticator at all.

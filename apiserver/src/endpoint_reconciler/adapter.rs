@@ -44,7 +44,12 @@ pub fn desired_endpoints(current: Option<&Value>, ips: &[String], port: u16) -> 
 }
 
 /// The EndpointSlice `current` should become for `ips` of `address_type`.
-pub fn desired_slice(current: Option<&Value>, address_type: &str, ips: &[String], port: u16) -> Value {
+pub fn desired_slice(
+    current: Option<&Value>,
+    address_type: &str,
+    ips: &[String],
+    port: u16,
+) -> Value {
     let mut obj = current.cloned().unwrap_or_else(|| {
         json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                "metadata": {"name": SERVICE, "namespace": NAMESPACE}})
@@ -64,12 +69,10 @@ fn same(a: &Value, b: &Value, fields: &[&str]) -> bool {
     let labels = |v: &Value| v.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
     let empty = |v: Option<&Value>| v.cloned().filter(|v| !v.is_null()).unwrap_or(json!([]));
     labels(a) == labels(b)
-        && fields
-            .iter()
-            .all(|f| match *f {
-                "addressType" => a.get(f) == b.get(f),
-                _ => empty(a.get(*f)) == empty(b.get(*f)),
-            })
+        && fields.iter().all(|f| match *f {
+            "addressType" => a.get(f) == b.get(f),
+            _ => empty(a.get(*f)) == empty(b.get(*f)),
+        })
 }
 
 /// The address type of an IP (`IPv4` or `IPv6`).
@@ -88,27 +91,45 @@ fn resource(group: &str, plural: &str) -> Result<&'static ResourceInfo, ApiError
 
 /// Write the Endpoints and EndpointSlice for `ips` (only those of `family`'s address type
 /// are listed) and `port`.
-pub async fn sync(store: &Store, family: IpAddr, ips: &[String], port: u16) -> Result<(), ApiError> {
+pub async fn sync(
+    store: &Store,
+    family: IpAddr,
+    ips: &[String],
+    port: u16,
+) -> Result<(), ApiError> {
     let kind = address_type(family);
     let mut ips: Vec<String> = ips
         .iter()
-        .filter(|ip| ip.parse::<IpAddr>().is_ok_and(|ip| address_type(ip) == kind))
+        .filter(|ip| {
+            ip.parse::<IpAddr>()
+                .is_ok_and(|ip| address_type(ip) == kind)
+        })
         .cloned()
         .collect();
     ips.sort();
     ips.dedup();
     let ctx = RequestContext::internal("kube-apiserver");
     let endpoints = resource("", "endpoints")?;
-    write_until_settled(store, endpoints, &ctx, |current| {
-        desired_endpoints(current, &ips, port)
-    }, &["subsets"])
+    write_until_settled(
+        store,
+        endpoints,
+        &ctx,
+        |current| desired_endpoints(current, &ips, port),
+        &["subsets"],
+    )
     .await?;
     let slices = resource("discovery.k8s.io", "endpointslices")?;
     // addressType is immutable: a slice of the other family is replaced, not updated.
     if let Ok(current) = store.get(slices, Some(NAMESPACE), SERVICE).await {
         if current.get("addressType").and_then(Value::as_str) != Some(kind) {
             match store
-                .delete(slices, Some(NAMESPACE), SERVICE, &DeleteOptions::default(), &ctx)
+                .delete(
+                    slices,
+                    Some(NAMESPACE),
+                    SERVICE,
+                    &DeleteOptions::default(),
+                    &ctx,
+                )
                 .await
             {
                 Ok(_) => {}
@@ -117,9 +138,13 @@ pub async fn sync(store: &Store, family: IpAddr, ips: &[String], port: u16) -> R
             }
         }
     }
-    write_until_settled(store, slices, &ctx, |current| {
-        desired_slice(current, kind, &ips, port)
-    }, &["addressType", "endpoints", "ports"])
+    write_until_settled(
+        store,
+        slices,
+        &ctx,
+        |current| desired_slice(current, kind, &ips, port),
+        &["addressType", "endpoints", "ports"],
+    )
     .await
 }
 
@@ -149,7 +174,10 @@ async fn write_until_settled(
                     .await
                     .map(|_| ())
             }
-            None => store.create(res, Some(NAMESPACE), want, ctx).await.map(|_| ()),
+            None => store
+                .create(res, Some(NAMESPACE), want, ctx)
+                .await
+                .map(|_| ()),
         };
         match result {
             Ok(()) => return Ok(()),
@@ -180,7 +208,10 @@ mod tests {
     fn endpoints_list_every_ip_in_one_subset_with_the_skip_mirror_label() {
         let e = desired_endpoints(None, &ips(&["10.0.0.1", "10.0.0.2"]), 6443);
         assert_eq!(e["metadata"]["name"], "kubernetes");
-        assert_eq!(e["metadata"]["labels"]["endpointslice.kubernetes.io/skip-mirror"], "true");
+        assert_eq!(
+            e["metadata"]["labels"]["endpointslice.kubernetes.io/skip-mirror"],
+            "true"
+        );
         assert_eq!(
             e["subsets"],
             json!([{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}],
@@ -195,18 +226,31 @@ mod tests {
             "subsets": [{"addresses": [{"ip": "10.0.0.9"}]}, {"addresses": [{"ip": "10.0.0.8"}]}]});
         let e = desired_endpoints(Some(&current), &ips(&["10.0.0.1"]), 443);
         assert_eq!(e["metadata"]["resourceVersion"], "42");
-        assert_eq!(e["metadata"]["labels"], json!({"endpointslice.kubernetes.io/skip-mirror": "true"}));
+        assert_eq!(
+            e["metadata"]["labels"],
+            json!({"endpointslice.kubernetes.io/skip-mirror": "true"})
+        );
         assert_eq!(e["subsets"].as_array().map(Vec::len), Some(1));
         assert!(!same(&current, &e, &["subsets"]));
-        assert!(same(&e, &desired_endpoints(Some(&e), &ips(&["10.0.0.1"]), 443), &["subsets"]));
+        assert!(same(
+            &e,
+            &desired_endpoints(Some(&e), &ips(&["10.0.0.1"]), 443),
+            &["subsets"]
+        ));
     }
 
     #[test]
     fn the_slice_has_one_ready_endpoint_per_ip_and_only_the_service_name_label() {
         let s = desired_slice(None, "IPv4", &ips(&["10.0.0.1", "10.0.0.2"]), 6443);
-        assert_eq!(s["metadata"]["labels"], json!({"kubernetes.io/service-name": "kubernetes"}));
+        assert_eq!(
+            s["metadata"]["labels"],
+            json!({"kubernetes.io/service-name": "kubernetes"})
+        );
         assert_eq!(s["addressType"], "IPv4");
-        assert_eq!(s["endpoints"][1], json!({"addresses": ["10.0.0.2"], "conditions": {"ready": true}}));
+        assert_eq!(
+            s["endpoints"][1],
+            json!({"addresses": ["10.0.0.2"], "conditions": {"ready": true}})
+        );
         assert_eq!(s["ports"][0]["port"], 6443);
         let moved = desired_slice(Some(&s), "IPv4", &ips(&["10.0.0.1"]), 6443);
         assert!(!same(&s, &moved, &["addressType", "endpoints", "ports"]));

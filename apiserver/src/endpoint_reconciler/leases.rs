@@ -84,7 +84,10 @@ mod tests {
         let ok = br#"{"subsets":[{"addresses":[{"ip":"10.0.0.7"}]}]}"#;
         assert_eq!(record_ip(ok).as_deref(), Some("10.0.0.7"));
         assert_eq!(record_ip(br#"{"subsets":[]}"#), None);
-        assert_eq!(record_ip(br#"{"subsets":[{"addresses":[{"ip":""}]}]}"#), None);
+        assert_eq!(
+            record_ip(br#"{"subsets":[{"addresses":[{"ip":""}]}]}"#),
+            None
+        );
         assert_eq!(record_ip(b"\x00not json"), None);
     }
 }

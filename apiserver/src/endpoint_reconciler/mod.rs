@@ -141,9 +141,21 @@ mod tests {
 
     #[test]
     fn types_parse_as_upstream_names_them() {
-        assert_eq!("lease".parse::<ReconcilerType>().ok(), Some(ReconcilerType::Lease));
-        assert_eq!("none".parse::<ReconcilerType>().ok(), Some(ReconcilerType::None));
-        assert!(matches!("master-count".parse::<ReconcilerType>(), Err(ParseError::MasterCount)));
-        assert!(matches!("leases".parse::<ReconcilerType>(), Err(ParseError::Unknown(_))));
+        assert_eq!(
+            "lease".parse::<ReconcilerType>().ok(),
+            Some(ReconcilerType::Lease)
+        );
+        assert_eq!(
+            "none".parse::<ReconcilerType>().ok(),
+            Some(ReconcilerType::None)
+        );
+        assert!(matches!(
+            "master-count".parse::<ReconcilerType>(),
+            Err(ParseError::MasterCount)
+        ));
+        assert!(matches!(
+            "leases".parse::<ReconcilerType>(),
+            Err(ParseError::Unknown(_))
+        ));
     }
 }

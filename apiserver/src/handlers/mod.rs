@@ -143,8 +143,13 @@ async fn dispatch(
     cert: Option<CertUser>,
 ) -> Response<Body> {
     let path = req.uri().path().to_string();
-    let authenticated =
-        authn::authenticate(&server.authn, &server.store, req.headers_mut(), cert.as_ref()).await;
+    let authenticated = authn::authenticate(
+        &server.authn,
+        &server.store,
+        req.headers_mut(),
+        cert.as_ref(),
+    )
+    .await;
     let mut user = match authenticated {
         Ok(Some(u)) => u,
         // Upstream (`--anonymous-auth`, default true there) lets every request without

@@ -268,9 +268,14 @@ mod tests {
         );
         let e = bad(base(json!({"defaults": {"warn-version": "1.2"}})));
         assert!(e.contains("defaults.warn-version"), "{e}");
-        let e = bad(base(json!({"exemptions": {"namespaces": ["Tools", "a", "a"]}})));
+        let e = bad(base(
+            json!({"exemptions": {"namespaces": ["Tools", "a", "a"]}}),
+        ));
         assert!(e.contains("exemptions.namespaces[0]"), "{e}");
-        assert!(e.contains("exemptions.namespaces[2]: Duplicate value"), "{e}");
+        assert!(
+            e.contains("exemptions.namespaces[2]: Duplicate value"),
+            "{e}"
+        );
         let e = bad(base(json!({"exemptions": {"usernames": [""]}})));
         assert!(e.contains("exemptions.usernames[0]: Required value"), "{e}");
         let e = bad(base(json!({"exemption": {}})));
