@@ -148,10 +148,12 @@ async fn qualified_resource(
             .map_err(unmapped)?;
         match g.recommended_kind(&object.kind) {
             Some((ar, _)) => ar.plural,
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "unable to map kind {} to resource: no matches for kind {:?} in group {group:?}",
                 object.kind, object.kind
-            )),
+            ))
+            }
         }
     } else {
         let gvk = kube::api::GroupVersionKind::gvk(group, version, &object.kind);

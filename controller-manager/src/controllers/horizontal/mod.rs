@@ -192,12 +192,6 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
         &now,
     );
     let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-    let selector = scale
-        .status
-        .as_ref()
-        .and_then(|s| s.selector.clone())
-        .unwrap_or_default();
-    let status_replicas = scale.status.as_ref().map_or(0, |s| s.replicas);
     let min = spec.min_replicas.unwrap_or(1);
     let max = spec.max_replicas;
 
@@ -226,17 +220,8 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
             "Current number of replicas below Spec.MinReplicas".to_string(),
         )
     } else {
-        let outcome = compute_replicas_for_metrics(
-            &ctx,
-            &hpa,
-            &ns,
-            &selector,
-            current,
-            status_replicas,
-            &mut conditions,
-            &now,
-        )
-        .await;
+        let outcome =
+            compute_replicas_for_metrics(&ctx, &hpa, &ns, &scale, &mut conditions, &now).await;
         let outcome = match outcome {
             Ok(o) => o,
             Err((message, metric_statuses)) => {
@@ -372,12 +357,14 @@ async fn compute_replicas_for_metrics(
     ctx: &Context,
     hpa: &HorizontalPodAutoscaler,
     ns: &str,
-    selector: &str,
-    current: i32,
-    status_replicas: i32,
+    scale: &k8s_openapi::api::autoscaling::v1::Scale,
     conditions: &mut Vec<HorizontalPodAutoscalerCondition>,
     now: &Time,
 ) -> Result<MetricsOutcome, (String, Vec<MetricStatus>)> {
+    let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+    let (selector, status_replicas) = scale.status.as_ref().map_or(("", 0), |s| {
+        (s.selector.as_deref().unwrap_or_default(), s.replicas)
+    });
     if selector.is_empty() {
         event(
             ctx,
