@@ -4,17 +4,24 @@
 //!
 //! Every `--horizontal-pod-autoscaler-sync-period` (15 s) each HPA is reconciled: the
 //! target's `scale` subresource gives the current count and the pod selector; each metric
-//! proposes a count (resource metrics: PodMetrics from `metrics.k8s.io/v1beta1`, see
-//! [`metrics`] and [`replica_calculator`]), the largest proposal wins, [`normalize`]
+//! proposes a count ([`compute`]: resource metrics are PodMetrics from
+//! `metrics.k8s.io/v1beta1`, see [`metrics`]; Pods and Object metrics come from
+//! `custom.metrics.k8s.io/v1beta2` and External metrics from `external.metrics.k8s.io/v1beta1`,
+//! see [`custom_metrics`]; the math is [`replica_calculator`] and [`object_replicas`]), the
+//! largest proposal wins, [`normalize`]
 //! stabilizes and rate-limits it, and the scale is written when it changed. Status
 //! (counts, current metrics, conditions) is written when it changed; rescales and failures
 //! are events as upstream words them.
 //!
-//! Pods, Object and External metrics need the custom/external metrics APIs, which Rudder
-//! does not serve: they report a failed metric (the HPA stays on its other metrics).
+//! The custom and external metrics APIs are aggregated APIs served by an adapter; without
+//! one those metrics fail as upstream's do (FailedGetPodsMetric, FailedGetObjectMetric,
+//! FailedGetExternalMetric) and the HPA stays on its other metrics.
 
+pub mod compute;
+pub mod custom_metrics;
 pub mod metrics;
 pub mod normalize;
+pub mod object_replicas;
 pub mod replica_calculator;
 pub mod status;
 
@@ -22,11 +29,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricSpec, MetricStatus,
-    MetricValueStatus, ResourceMetricStatus,
+    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricStatus,
 };
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
@@ -35,8 +40,7 @@ use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt};
 
 use normalize::History;
-use replica_calculator::CalcError;
-use status::{milli_quantity, set_condition};
+use status::set_condition;
 
 /// The controller's tunables (upstream's flags).
 #[derive(Clone, Copy, Debug)]
@@ -93,7 +97,8 @@ fn error_policy(_hpa: Arc<HorizontalPodAutoscaler>, _err: &Error, ctx: Arc<Conte
     Action::requeue(ctx.config.sync_period)
 }
 
-fn now_ms() -> i64 {
+/// The current time, Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
     k8s_openapi::jiff::Timestamp::now().as_millisecond()
 }
 
@@ -187,11 +192,6 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
         &now,
     );
     let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-    let selector = scale
-        .status
-        .as_ref()
-        .and_then(|s| s.selector.clone())
-        .unwrap_or_default();
     let min = spec.min_replicas.unwrap_or(1);
     let max = spec.max_replicas;
 
@@ -220,16 +220,8 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
             "Current number of replicas below Spec.MinReplicas".to_string(),
         )
     } else {
-        let outcome = compute_replicas_for_metrics(
-            &ctx,
-            &hpa,
-            &ns,
-            &selector,
-            current,
-            &mut conditions,
-            &now,
-        )
-        .await;
+        let outcome =
+            compute_replicas_for_metrics(&ctx, &hpa, &ns, &scale, &mut conditions, &now).await;
         let outcome = match outcome {
             Ok(o) => o,
             Err((message, metric_statuses)) => {
@@ -365,11 +357,14 @@ async fn compute_replicas_for_metrics(
     ctx: &Context,
     hpa: &HorizontalPodAutoscaler,
     ns: &str,
-    selector: &str,
-    current: i32,
+    scale: &k8s_openapi::api::autoscaling::v1::Scale,
     conditions: &mut Vec<HorizontalPodAutoscalerCondition>,
     now: &Time,
 ) -> Result<MetricsOutcome, (String, Vec<MetricStatus>)> {
+    let current = scale.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+    let (selector, status_replicas) = scale.status.as_ref().map_or(("", 0), |s| {
+        (s.selector.as_deref().unwrap_or_default(), s.replicas)
+    });
     if selector.is_empty() {
         event(
             ctx,
@@ -407,22 +402,34 @@ async fn compute_replicas_for_metrics(
             "unable to get pods while calculating replica count: {e}"
         )),
     };
+    let input = compute::Inputs {
+        client: &ctx.client,
+        namespace: ns,
+        selector,
+        spec_replicas: current,
+        status_replicas,
+        pods: &pods,
+        calc: &ctx.config.calc,
+    };
     for spec in &specs {
-        match compute_for_metric(ctx, ns, selector, current, spec, &pods).await {
-            Ok((proposal, name, status)) => {
-                statuses.push(status);
-                if replicas == 0 || proposal > replicas {
-                    (replicas, metric) = (proposal, name);
+        match compute::metric(&input, spec).await {
+            Ok(p) => {
+                statuses.push(p.status);
+                if replicas == 0 || p.replicas > replicas {
+                    (replicas, metric) = (p.replicas, p.metric);
                 }
             }
-            Err((reason, err)) => {
+            Err(f) => {
                 statuses.push(MetricStatus::default());
-                event(ctx, hpa, EventType::Warning, reason, err.clone()).await;
+                event(ctx, hpa, EventType::Warning, f.reason, f.message.clone()).await;
                 if invalid.is_none() {
                     invalid = Some((
-                        err.clone(),
-                        reason,
-                        format!("the HPA was unable to compute the replica count: {err}"),
+                        f.wrapped,
+                        f.reason,
+                        format!(
+                            "the HPA was unable to compute the replica count: {}",
+                            f.message
+                        ),
                     ));
                 }
                 invalid_count += 1;
@@ -456,115 +463,6 @@ async fn compute_replicas_for_metrics(
         metric,
         statuses,
     })
-}
-
-/// One metric's proposal: (replicas, metric name for events, status); Err is (condition
-/// and event reason, message).
-async fn compute_for_metric(
-    ctx: &Context,
-    ns: &str,
-    selector: &str,
-    current: i32,
-    spec: &MetricSpec,
-    pods: &Result<Vec<Pod>, String>,
-) -> Result<(i32, String, MetricStatus), (&'static str, String)> {
-    let (resource, container, target, reason) = match spec.type_.as_str() {
-        "Resource" => match &spec.resource {
-            Some(r) => (r.name.clone(), None, r.target.clone(), "FailedGetResourceMetric"),
-            None => return Err(("InvalidMetricSourceType", "resource metric without a source".into())),
-        },
-        "ContainerResource" => match &spec.container_resource {
-            Some(r) => (r.name.clone(), Some(r.container.clone()), r.target.clone(), "FailedGetContainerResourceMetric"),
-            None => return Err(("InvalidMetricSourceType", "container resource metric without a source".into())),
-        },
-        "Pods" => return Err(("FailedGetPodsMetric", "unable to get metric: the custom metrics API (custom.metrics.k8s.io) is not served".into())),
-        "Object" => return Err(("FailedGetObjectMetric", "unable to get metric: the custom metrics API (custom.metrics.k8s.io) is not served".into())),
-        "External" => return Err(("FailedGetExternalMetric", "unable to get external metric: the external metrics API (external.metrics.k8s.io) is not served".into())),
-        other => return Err(("InvalidMetricSourceType", format!("unknown metric source type \"{other}\""))),
-    };
-    let fail = |what: &str, e: String| (reason, format!("failed to get {resource} {what}: {e}"));
-    let what = if target.average_value.is_some() {
-        "usage"
-    } else {
-        "utilization"
-    };
-    let samples =
-        metrics::resource_metric(&ctx.client, ns, selector, &resource, container.as_deref())
-            .await
-            .map_err(|e| {
-                fail(
-                    what,
-                    format!("unable to get metrics for resource {resource}: {e}"),
-                )
-            })?;
-    let pods = pods.as_ref().map_err(|e| fail(what, e.clone()))?;
-    let calc = |e: CalcError| fail(what, e.to_string());
-    let (replicas, name, current_value) = if let Some(avg) = &target.average_value {
-        let target_milli = common::quantity::parse_milli(&avg.0).unwrap_or(0) as i64;
-        let (r, usage) = replica_calculator::plain_replicas(
-            current,
-            target_milli,
-            &resource,
-            pods,
-            samples,
-            &ctx.config.calc,
-            now_ms(),
-        )
-        .map_err(calc)?;
-        (
-            r,
-            format!("{resource} resource"),
-            MetricValueStatus {
-                average_value: Some(Quantity(milli_quantity(usage))),
-                ..Default::default()
-            },
-        )
-    } else if let Some(util) = target.average_utilization {
-        let p = replica_calculator::resource_replicas(
-            current,
-            util,
-            &resource,
-            container.as_deref(),
-            pods,
-            samples,
-            &ctx.config.calc,
-            now_ms(),
-        )
-        .map_err(calc)?;
-        (
-            p.replicas,
-            format!("{resource} resource utilization (percentage of request)"),
-            MetricValueStatus {
-                average_utilization: Some(p.utilization),
-                average_value: Some(Quantity(milli_quantity(p.raw_average))),
-                ..Default::default()
-            },
-        )
-    } else {
-        return Err((reason, "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set".into()));
-    };
-    let status = match container {
-        None => MetricStatus {
-            type_: "Resource".into(),
-            resource: Some(ResourceMetricStatus {
-                name: resource,
-                current: current_value,
-            }),
-            ..Default::default()
-        },
-        Some(c) => MetricStatus {
-            type_: "ContainerResource".into(),
-            container_resource: Some(
-                k8s_openapi::api::autoscaling::v2::ContainerResourceMetricStatus {
-                    name: resource,
-                    container: c,
-                    current: current_value,
-                },
-            ),
-            ..Default::default()
-        },
-    };
-    Ok((replicas, name, status))
 }
 
 async fn scale_api(

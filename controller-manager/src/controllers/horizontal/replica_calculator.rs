@@ -620,4 +620,38 @@ mod tests {
             plain_replicas(3, 100 * mi, "memory", &pods, m, &Config::default(), NOW).expect("ok");
         assert_eq!((r, avg), (8, 250 * mi));
     }
+
+    fn pods_metric(current: i32, target: i64, pods: &[Pod], m: PodMetricsInfo) -> i32 {
+        // A Pods metric has no resource name: readiness of samples is never judged.
+        plain_replicas(current, target, "", pods, m, &Config::default(), NOW)
+            .expect("proposal")
+            .0
+    }
+
+    #[test]
+    fn pods_metric_scales_by_the_average_and_ignores_readiness_but_not_pending() {
+        // upstream TestReplicaCalcScaleUpCM: 20, 10 and 30 against 15 → ceil(4/3 * 3) = 4.
+        let pods = running(3, 1000);
+        let m = samples(&[("p0", 20_000), ("p1", 10_000), ("p2", 30_000)]);
+        assert_eq!(pods_metric(3, 15_000, &pods, m), 4);
+        // A Running pod that is not Ready still counts (only cpu looks at readiness).
+        let mut pods = running(2, 1000);
+        pods.push(pod("p2", "Running", false, NOW - 1000, 1000));
+        let m = samples(&[("p0", 30_000), ("p1", 30_000), ("p2", 30_000)]);
+        assert_eq!(pods_metric(3, 15_000, &pods, m), 6);
+        // A Pending pod's sample is dropped; on a scale-up it counts as 0:
+        // (30 + 30 + 0) / 3 / 15 = 4/3 → ceil(4) = 4 rather than 6.
+        pods[2] = pod("p2", "Pending", false, NOW - 1000, 1000);
+        let m = samples(&[("p0", 30_000), ("p1", 30_000), ("p2", 30_000)]);
+        assert_eq!(pods_metric(3, 15_000, &pods, m), 4);
+    }
+
+    #[test]
+    fn pods_metric_missing_samples_count_as_the_target_on_scale_down() {
+        // 5 and 5 against 15 with the third pod missing: (5 + 5 + 15) / 3 / 15 → ceil(1.67) = 2,
+        // where the two sampled pods alone would say 1.
+        let pods = running(3, 1000);
+        let m = samples(&[("p0", 5_000), ("p1", 5_000)]);
+        assert_eq!(pods_metric(3, 15_000, &pods, m), 2);
+    }
 }
