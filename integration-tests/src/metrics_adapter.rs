@@ -164,7 +164,9 @@ fn not_found(path: &str) -> Value {
         "reason": "NotFound", "message": format!("the server could not find the metric at {path}")})
 }
 
-fn read_head<S: Read>(s: &mut S) -> Result<String> {
+/// Read an HTTP/1.1 request head (up to the blank line) from `s`, for the small HTTPS
+/// stand-ins tests put behind the aggregation layer.
+pub fn read_head<S: Read>(s: &mut S) -> Result<String> {
     let mut buf = Vec::new();
     let mut byte = [0u8; 1];
     while !buf.ends_with(b"\r\n\r\n") {

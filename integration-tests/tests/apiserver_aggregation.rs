@@ -6,7 +6,7 @@
 //! 503. The backend is a small rustls server inside this file that requires a client
 //! certificate from the front-proxy CA and records what reaches it.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use common::pki::{Ca, IssuedCert};
+use integration_tests::metrics_adapter::read_head;
 use integration_tests::{process, status_of, TestCluster};
 use reqwest::StatusCode;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -112,18 +113,6 @@ impl Backend {
             .find(|s| s.request_line.starts_with(prefix))
             .cloned()
     }
-}
-
-fn read_head<S: Read>(s: &mut S) -> Result<String> {
-    let mut buf = Vec::new();
-    let mut byte = [0u8; 1];
-    while !buf.ends_with(b"\r\n\r\n") {
-        if s.read(&mut byte)? == 0 {
-            bail!("connection closed before the end of the HTTP head");
-        }
-        buf.push(byte[0]);
-    }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 fn serve_one(

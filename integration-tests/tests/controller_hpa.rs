@@ -6,12 +6,11 @@
 
 use anyhow::Result;
 use integration_tests::controller_manager::{get_ok, post_ok, start_controller_manager};
+use integration_tests::hpa::{condition, events, spec_replicas, DEPLOYMENTS, HPAS_V2};
 use integration_tests::process::Daemon;
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
-const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
-const HPAS_V2: &str = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
 const HPAS_V1: &str = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers";
 
 fn deployment(name: &str, replicas: i32) -> Value {
@@ -40,35 +39,6 @@ fn start(cluster: &TestCluster) -> Result<Daemon> {
             "--horizontal-pod-autoscaler-sync-period=1s",
         ],
     )
-}
-
-/// The HPA's condition of `type_` (v2 view), once it has one.
-async fn condition(cluster: &TestCluster, hpa: &str, type_: &str) -> Result<Option<Value>> {
-    let h = get_ok(cluster, &format!("{HPAS_V2}/{hpa}")).await?;
-    Ok(h["status"]["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == type_).cloned()))
-}
-
-/// The core/v1 events about `hpa` with `reason`.
-async fn events(cluster: &TestCluster, hpa: &str, reason: &str) -> Result<Vec<Value>> {
-    let list = get_ok(cluster, "/api/v1/namespaces/default/events").await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e["involvedObject"]["kind"] == "HorizontalPodAutoscaler"
-                && e["involvedObject"]["name"] == hpa
-                && e["reason"] == reason
-        })
-        .cloned()
-        .collect())
-}
-
-async fn spec_replicas(cluster: &TestCluster, deployment: &str) -> Result<i64> {
-    let d = get_ok(cluster, &format!("{DEPLOYMENTS}/{deployment}")).await?;
-    Ok(d["spec"]["replicas"].as_i64().unwrap_or(-1))
 }
 
 #[tokio::test]
