@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Rudder needs on a Debian machine: etcd, containerd + runc + CNI plugins,
+# Installs what Rudder needs on a Debian machine: etcd, containerd + runc + crun + CNI plugins,
 # nftables and friends, busybox-static (test images) and protoc (etcd-client and the CRI
 # protos are compiled at build time). Idempotent: apt is skipped when everything is present.
 #
@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(
   etcd-server etcd-client
-  containerd runc containernetworking-plugins
+  containerd runc crun containernetworking-plugins
   nftables iptables conntrack iproute2
   busybox-static protobuf-compiler libprotobuf-dev
   curl ca-certificates

@@ -25,9 +25,67 @@ rudder::containerd::sock() {
   echo "$1/containerd.sock"
 }
 
-# rudder::containerd::config DIR — the config for an instance under DIR, on stdout.
+# rudder::containerd::oci_runtime — which OCI runtime the CRI's default handler runs, on
+# stdout: crun where it is installed and this host's cgroup layout suits it (see
+# rudder::containerd::prepare_cgroups), else runc. crun starts a container with about a third
+# of runc's CPU (no Go runtime, no re-exec of itself as `runc init`), which is most of a
+# sandbox's cost on a small machine (hack/bench/RESULTS.md, pod startup).
+# RUDDER_OCI_RUNTIME=runc|crun overrides; crun asked for but unusable is an error.
+rudder::containerd::oci_runtime() {
+  local want=${RUDDER_OCI_RUNTIME:-auto}
+  case $want in
+    runc) echo runc; return 0 ;;
+    crun | auto) ;;
+    *) echo "RUDDER_OCI_RUNTIME=$want: expected runc or crun" >&2; return 1 ;;
+  esac
+  if command -v crun >/dev/null && rudder::containerd::prepare_cgroups; then
+    echo crun
+  elif [[ $want == crun ]]; then
+    echo "RUDDER_OCI_RUNTIME=crun, but crun is missing or this host's cgroups don't suit it" >&2
+    return 1
+  else
+    echo runc
+  fi
+}
+
+# rudder::containerd::prepare_cgroups — make the host's cgroup layout one crun accepts; fails
+# (changing nothing) where it can't. crun refuses a hybrid layout (v1 controllers plus a
+# cgroup2 mount at /sys/fs/cgroup/unified) in which the cgroup2 side still holds a controller;
+# on this kind of machine that is hugetlb alone, which nothing uses through cgroup2. A
+# controller no cgroup2 subtree has enabled can be moved to a v1 hierarchy of its own, where
+# runc and crun handle it like the other v1 controllers. Pure v1 and pure v2 need nothing.
+rudder::containerd::prepare_cgroups() {
+  local unified=/sys/fs/cgroup/unified controller
+  [[ -f $unified/cgroup.controllers ]] || return 0
+  [[ -z $(<"$unified/cgroup.subtree_control") ]] || return 1
+  for controller in $(<"$unified/cgroup.controllers"); do
+    mkdir -p "/sys/fs/cgroup/$controller" &&
+      mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" || return 1
+  done
+  [[ -z $(<"$unified/cgroup.controllers") ]]
+}
+
+# rudder::containerd::runtime_table NAME DIR — the CRI runtime handler NAME (runc or crun),
+# both through containerd's runc shim, which runs the binary named.
+rudder::containerd::runtime_table() {
+  local name=$1 dir=$2
+  cat <<TOML
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$name]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.$name.options]
+        BinaryName = "$(command -v "$name")"
+        # The runtime's state beside ours rather than in the shared /run/containerd/runc,
+        # so leftovers of this instance can be found and removed.
+        Root = "$dir/$name"
+TOML
+}
+
+# rudder::containerd::config DIR [RUNTIME] — the config for an instance under DIR, on stdout;
+# RUNTIME (runc or crun) is the default handler's, rudder::containerd::oci_runtime's choice
+# when not given.
 rudder::containerd::config() {
-  local dir=$1
+  local dir=$1 runtime=${2:-}
+  [[ -n $runtime ]] || runtime=$(rudder::containerd::oci_runtime) || return 1
   cat <<TOML
 version = 2
 root = "$dir/root"
@@ -50,13 +108,9 @@ state = "$dir/state"
     conf_dir = "$dir/net.d"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        # runc's state beside ours rather than in the shared /run/containerd/runc, so
-        # leftovers of this instance can be found and removed.
-        Root = "$dir/runc"
+    default_runtime_name = "$runtime"
+$(rudder::containerd::runtime_table runc "$dir")
+$([[ $runtime == crun ]] && rudder::containerd::runtime_table crun "$dir")
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$dir/certs.d"
 
@@ -68,8 +122,12 @@ TOML
 # rudder::containerd::write_config DIR — write DIR/config.toml and the directories it names.
 rudder::containerd::write_config() {
   local dir=$1
-  mkdir -p "$dir/root" "$dir/state" "$dir/opt" "$dir/runc" "$dir/net.d" "$dir/certs.d/_default"
-  rudder::containerd::config "$dir" >"$dir/config.toml"
+  local runtime config
+  runtime=$(rudder::containerd::oci_runtime) || return 1
+  mkdir -p "$dir/root" "$dir/state" "$dir/opt" "$dir/runc" "$dir/crun" "$dir/net.d" \
+    "$dir/certs.d/_default"
+  config=$(rudder::containerd::config "$dir" "$runtime") || return 1
+  echo "$config" >"$dir/config.toml"
   cat >"$dir/certs.d/_default/hosts.toml" <<TOML
 # No registry is reachable from this machine; a pull fails fast on loopback instead.
 # (containerd 1.6 rejects a hosts.toml without a [host] table.)
@@ -174,24 +232,27 @@ rudder::containerd::shims() {
 }
 
 # rudder::containerd::reap DIR — after containerd is gone (or was killed): remove what it
-# left behind. Containers whose bundle lies under DIR are killed and deleted with runc, in
-# our private runc root and in the shared one (`ctr run` uses that), then the shims that
-# served our socket are killed and every mount under DIR is unmounted, deepest first.
+# left behind. Containers whose bundle lies under DIR are killed and deleted with the runtime
+# that made them, in our private runc and crun roots and in the shared runc one (`ctr run`
+# uses that), then the shims that served our socket are killed and every mount under DIR is
+# unmounted, deepest first.
 rudder::containerd::reap() {
-  local dir=$1 root ns id bundle pid
+  local dir=$1 root ns id bundle pid runtime bin
   [[ -d $dir ]] || return 0
   dir=$(cd "$dir" && pwd)
-  local runc
-  runc=$(command -v runc || echo /usr/sbin/runc)
-  for root in "$dir/runc" /run/containerd/runc; do
-    [[ -d $root && -x $runc ]] || continue
+  for root in "$dir/runc" "$dir/crun" /run/containerd/runc; do
+    runtime=runc
+    [[ $root == */crun ]] && runtime=crun
+    bin=$(command -v "$runtime") || continue
+    [[ -d $root ]] || continue
     for ns in "$root"/*/; do
       [[ -d $ns ]] || continue
+      # Both runtimes list ID, PID, STATUS, BUNDLE first.
       while read -r id bundle; do
         if [[ $bundle == "$dir"/* ]]; then
-          "$runc" --root "${ns%/}" delete --force "$id" >/dev/null 2>&1 || true
+          "$bin" --root "${ns%/}" delete --force "$id" >/dev/null 2>&1 || true
         fi
-      done < <("$runc" --root "${ns%/}" list 2>/dev/null | awk 'NR > 1 {print $1, $4}')
+      done < <("$bin" --root "${ns%/}" list 2>/dev/null | awk 'NR > 1 {print $1, $4}')
     done
   done
   for pid in $(rudder::containerd::shims "$dir"); do

@@ -1,5 +1,5 @@
 //! A private containerd with the CRI plugin for kubelet tests: its own root, state, socket,
-//! runc state and CNI config directory in a temporary directory, the test images
+//! OCI runtime state and CNI config directory in a temporary directory, the test images
 //! (`hack/build-images.sh`) imported, and everything it started removed on drop.
 //!
 //! ```no_run
@@ -8,9 +8,10 @@
 //! println!("{} {}", containerd.endpoint(), containerd.cni_conf_dir().display());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
-//! The configuration is the one `hack/lib/containerd.sh` writes (a test keeps the two equal);
-//! clean-up reuses that library's `remove_all` and `reap`, so scripts and tests share one way
-//! of leaving no containers, shims or mounts behind.
+//! The configuration is written by `hack/lib/containerd.sh`'s `write_config`, and clean-up is
+//! that library's `remove_all` and `reap`, so scripts and tests share one configuration (the
+//! OCI runtime included: crun where the host suits it, else runc) and one way of leaving no
+//! containers, shims or mounts behind.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -27,9 +28,6 @@ pub const BUSYBOX_IMAGE: &str = "docker.io/library/busybox:latest";
 pub const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.9";
 /// The containerd namespace the CRI plugin keeps its images and containers in.
 pub const NAMESPACE: &str = "k8s.io";
-/// Where every image registry points: a closed loopback port, so a pull fails at once
-/// instead of sending traffic off the machine.
-pub const DEAD_REGISTRY: &str = "http://127.0.0.1:9";
 /// How long containerd may take to answer on its socket.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long containerd gets to exit after SIGTERM before it is killed.
@@ -52,7 +50,9 @@ impl Containerd {
         let dir = tempfile::Builder::new()
             .prefix("rudder-ctrd-")
             .tempdir_in("/tmp")?;
-        write_config(dir.path())?;
+        // The configuration, and the OCI runtime it names, come from the scripts' library,
+        // so that what passes in tests is what local-up-cluster runs.
+        run_lib("rudder::containerd::write_config", dir.path())?;
         let daemon = Daemon::spawn(
             "containerd",
             &bin,
@@ -188,6 +188,18 @@ impl Containerd {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// The OCI runtime the CRI's default handler runs (`runc` or `crun`;
+    /// `rudder::containerd::oci_runtime` chose it). Its state lies in `dir()/<runtime>`.
+    pub fn oci_runtime(&self) -> Result<String> {
+        let config = std::fs::read_to_string(self.dir.path().join("config.toml"))
+            .context("read config.toml")?;
+        config
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("default_runtime_name = "))
+            .map(|v| v.trim_matches('"').to_string())
+            .context("config.toml names no default runtime")
+    }
+
     /// The containerd log's last lines (for assertion messages).
     pub fn log_tail(&self, lines: usize) -> String {
         process::log_tail(&self.dir.path().join("containerd.log"), lines)
@@ -223,71 +235,6 @@ impl Drop for Containerd {
         }
         self.stop();
     }
-}
-
-/// The configuration of an instance under `dir`: the same text `rudder::containerd::config
-/// DIR` prints (shared/RUNTIME-NOTES.md explains each setting).
-pub fn config_toml(dir: &Path) -> String {
-    let dir = dir.display();
-    format!(
-        r#"version = 2
-root = "{dir}/root"
-state = "{dir}/state"
-
-[grpc]
-  address = "{dir}/containerd.sock"
-
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{PAUSE_IMAGE}"
-  netns_mounts_under_state_dir = true
-  # Required here: root lacks CAP_SYS_RESOURCE, so the sandbox's oom_score_adj of -998
-  # cannot be written and RunPodSandbox fails without this.
-  restrict_oom_score_adj = true
-  # Exec/attach/port-forward streams: loopback only, on a port the kernel picks.
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "{dir}/net.d"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        # runc's state beside ours rather than in the shared /run/containerd/runc, so
-        # leftovers of this instance can be found and removed.
-        Root = "{dir}/runc"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "{dir}/certs.d"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{dir}/opt"
-"#
-    )
-}
-
-/// The registry hosts file for every registry (`certs.d/_default/hosts.toml`).
-pub fn default_hosts_toml() -> String {
-    format!(
-        "# No registry is reachable from this machine; a pull fails fast on loopback instead.\n\
-         # (containerd 1.6 rejects a hosts.toml without a [host] table.)\n\
-         server = \"{DEAD_REGISTRY}\"\n\
-         [host.\"{DEAD_REGISTRY}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
-    )
-}
-
-/// Write `dir/config.toml`, the registry hosts file and the directories the config names.
-pub fn write_config(dir: &Path) -> Result<()> {
-    for sub in ["root", "state", "opt", "runc", "net.d", "certs.d/_default"] {
-        std::fs::create_dir_all(dir.join(sub))?;
-    }
-    std::fs::write(dir.join("config.toml"), config_toml(dir))?;
-    std::fs::write(
-        dir.join("certs.d/_default/hosts.toml"),
-        default_hosts_toml(),
-    )?;
-    Ok(())
 }
 
 /// Where the image tarballs are built and cached across tests: `RUDDER_IMAGES_DIR`, else

@@ -1,14 +1,14 @@
 //! The containerd harness kubelet tests build on: a private containerd starts, the CRI's
 //! namespace holds usable busybox and pause images, and dropping the harness leaves no
-//! process, container or mount behind. Needs root, containerd, runc and busybox-static
+//! process, container or mount behind. Needs root, containerd, runc (or crun) and busybox-static
 //! (hack/install-deps.sh).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
-use integration_tests::containerd::{self, Containerd, BUSYBOX_IMAGE, PAUSE_IMAGE};
+use anyhow::{Context, Result};
+use integration_tests::containerd::{Containerd, BUSYBOX_IMAGE, PAUSE_IMAGE};
 
 /// Poll `check` every 100 ms until it returns true, for at most `limit`.
 fn wait_until(limit: Duration, mut check: impl FnMut() -> Result<bool>) -> Result<bool> {
@@ -177,36 +177,62 @@ fn drop_removes_containers_shims_and_mounts() -> Result<()> {
     Ok(())
 }
 
-/// hack/lib/containerd.sh and the harness must configure containerd identically, so that
-/// what passes in tests is what local-up-cluster runs.
-#[test]
-fn config_matches_hack_lib() -> Result<()> {
+/// `rudder::containerd::write_config DIR` with `RUDDER_OCI_RUNTIME` set to `runtime` (unset
+/// for None): its exit status, stderr, and config.toml if it wrote one.
+fn write_config_with(runtime: Option<&str>) -> Result<(bool, String, Option<String>)> {
     let dir = tempfile::Builder::new()
         .prefix("rudder-ctrd-cfg-")
         .tempdir()?;
-    let lib = integration_tests::process::workspace_root().join("hack/lib/containerd.sh");
-    let status = Command::new("bash")
-        .arg("-c")
-        .arg(r#"source "$1" && rudder::containerd::write_config "$2""#)
+    let lib = integration_tests::process::workspace_root().join("hack/lib");
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
+        .arg(r#"source "$1/util.sh" && source "$1/containerd.sh" && rudder::containerd::write_config "$2""#)
         .arg("bash")
         .arg(&lib)
         .arg(dir.path())
-        .status()?;
-    if !status.success() {
-        bail!("rudder::containerd::write_config failed: {status}");
+        .env_remove("RUDDER_OCI_RUNTIME");
+    if let Some(runtime) = runtime {
+        cmd.env("RUDDER_OCI_RUNTIME", runtime);
     }
-    let read =
-        |p: &str| std::fs::read_to_string(dir.path().join(p)).with_context(|| format!("read {p}"));
-    assert_eq!(read("config.toml")?, containerd::config_toml(dir.path()));
-    assert_eq!(
-        read("certs.d/_default/hosts.toml")?,
-        containerd::default_hosts_toml()
+    let out = cmd.output().context("run bash")?;
+    let config = std::fs::read_to_string(dir.path().join("config.toml")).ok();
+    Ok((
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        config,
+    ))
+}
+
+/// The harness runs the configuration the scripts write, OCI runtime included, and
+/// `RUDDER_OCI_RUNTIME` picks that runtime or is refused.
+#[test]
+fn config_comes_from_hack_lib_and_names_the_oci_runtime() -> Result<()> {
+    let containerd = Containerd::start()?;
+    let chosen = containerd.oci_runtime()?;
+    assert!(
+        chosen == "runc" || chosen == "crun",
+        "unexpected default runtime {chosen:?}"
     );
-    for sub in ["root", "state", "opt", "runc", "net.d"] {
-        assert!(
-            dir.path().join(sub).is_dir(),
-            "hack lib did not create {sub}"
-        );
-    }
+    let (ok, stderr, config) = write_config_with(None)?;
+    assert!(ok, "write_config failed: {stderr}");
+    assert!(
+        config
+            .unwrap_or_default()
+            .contains(&format!("default_runtime_name = \"{chosen}\"")),
+        "the harness and the scripts chose different runtimes"
+    );
+    // Its state lies where reap looks for it.
+    assert!(containerd.dir().join(&chosen).is_dir());
+
+    let (ok, stderr, config) = write_config_with(Some("runc"))?;
+    assert!(ok, "write_config with runc failed: {stderr}");
+    let config = config.unwrap_or_default();
+    assert!(config.contains("default_runtime_name = \"runc\""), "{config}");
+    assert!(!config.contains("runtimes.crun"), "{config}");
+
+    let (ok, stderr, config) = write_config_with(Some("kata"))?;
+    assert!(!ok, "an unknown runtime was accepted");
+    assert!(stderr.contains("expected runc or crun"), "{stderr}");
+    assert!(config.is_none(), "a config was written: {config:?}");
     Ok(())
 }

@@ -144,6 +144,18 @@ async fn pods_run_report_status_restart_and_are_removed() -> Result<()> {
         .unwrap_or_default()
         .starts_with("containerd://"));
     assert_eq!(status["restartCount"], 0);
+    // The container was made by the OCI runtime the harness configured: its state is there.
+    let id = status["containerID"]
+        .as_str()
+        .and_then(|c| c.strip_prefix("containerd://"))
+        .unwrap_or_default();
+    let runtime = containerd.oci_runtime()?;
+    let state = containerd.dir().join(&runtime).join("k8s.io").join(id);
+    assert!(
+        state.is_dir(),
+        "no {runtime} state for container {id} at {}",
+        state.display()
+    );
     let page = kubelet
         .daemon
         .eventually_within(LIMIT, "the page on the pod IP", || async {
