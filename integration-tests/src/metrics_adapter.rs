@@ -199,7 +199,17 @@ fn serve_one(
         (None, Some(d)) => (200, d),
         (None, None) => (404, not_found(&path)),
     };
-    let body = serde_json::to_vec(&body)?;
+    write_json_response(&mut tls, code, &body)
+}
+
+/// Answer a stand-in's request with `code` and the JSON `body`, then close the TLS session
+/// (one request per connection, as the stand-ins serve).
+pub fn write_json_response(
+    tls: &mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>,
+    code: u16,
+    body: &Value,
+) -> Result<()> {
+    let body = serde_json::to_vec(body)?;
     write!(
         tls,
         "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",

@@ -6,7 +6,6 @@
 //! 503. The backend is a small rustls server inside this file that requires a client
 //! certificate from the front-proxy CA and records what reaches it.
 
-use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use base64::Engine;
 use common::pki::{Ca, IssuedCert};
-use integration_tests::metrics_adapter::read_head;
+use integration_tests::metrics_adapter::{read_head, write_json_response};
 use integration_tests::{process, status_of, TestCluster};
 use reqwest::StatusCode;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -149,17 +148,7 @@ fn serve_one(
     } else {
         json!({"kind": "Echo", "apiVersion": format!("{GROUP}/v1"), "path": path})
     };
-    let body = serde_json::to_vec(&body)?;
-    write!(
-        tls,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    tls.write_all(&body)?;
-    tls.flush()?;
-    tls.conn.send_close_notify();
-    let _ = tls.flush();
-    Ok(())
+    write_json_response(&mut tls, 200, &body)
 }
 
 async fn eventually<T, F, Fut>(cluster: &TestCluster, what: &str, mut check: F) -> Result<T>

@@ -292,6 +292,7 @@ impl RequestHeaderAuthenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authn::x509::tests::der_of;
     use clap::Parser;
     use http::HeaderValue;
 
@@ -381,13 +382,6 @@ mod tests {
         names.clear(&mut h);
         let left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["accept"]);
-    }
-
-    fn der_of(pem: &str) -> CertificateDer<'static> {
-        rustls_pemfile::certs(&mut pem.as_bytes())
-            .next()
-            .expect("one certificate")
-            .expect("valid PEM")
     }
 
     #[test]

@@ -79,11 +79,12 @@ pub fn from_client_cert(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rustls::pki_types::CertificateDer;
 
-    fn der_of(pem: &str) -> CertificateDer<'static> {
+    /// The first certificate of a PEM text (test certificates made with `common::pki`).
+    pub(crate) fn der_of(pem: &str) -> CertificateDer<'static> {
         rustls_pemfile::certs(&mut pem.as_bytes())
             .next()
             .expect("one certificate")

@@ -66,13 +66,21 @@ pub fn desired_slice(
 
 /// Whether `a` and `b` agree on every field this adapter owns.
 fn same(a: &Value, b: &Value, fields: &[&str]) -> bool {
-    let labels = |v: &Value| v.pointer("/metadata/labels").cloned().unwrap_or(json!({}));
-    let empty = |v: Option<&Value>| v.cloned().filter(|v| !v.is_null()).unwrap_or(json!([]));
-    labels(a) == labels(b)
-        && fields.iter().all(|f| match *f {
-            "addressType" => a.get(f) == b.get(f),
-            _ => empty(a.get(*f)) == empty(b.get(*f)),
-        })
+    owned(a, fields) == owned(b, fields)
+}
+
+/// What this adapter owns of an object: its labels and `fields`, each missing, null or empty
+/// one read as absent (the store may keep an empty list or drop it).
+fn owned(v: &Value, fields: &[&str]) -> Vec<Value> {
+    let absent_if_empty = |x: Option<&Value>| match x {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::Array(a)) if a.is_empty() => Value::Null,
+        Some(Value::Object(o)) if o.is_empty() => Value::Null,
+        Some(x) => x.clone(),
+    };
+    std::iter::once(absent_if_empty(v.pointer("/metadata/labels")))
+        .chain(fields.iter().map(|f| absent_if_empty(v.get(*f))))
+        .collect()
 }
 
 /// The address type of an IP (`IPv4` or `IPv6`).
@@ -254,6 +262,17 @@ mod tests {
         assert_eq!(s["ports"][0]["port"], 6443);
         let moved = desired_slice(Some(&s), "IPv4", &ips(&["10.0.0.1"]), 6443);
         assert!(!same(&s, &moved, &["addressType", "endpoints", "ports"]));
+    }
+
+    #[test]
+    fn missing_null_and_empty_owned_fields_agree_but_values_do_not() {
+        let stored = json!({"metadata": {"name": "kubernetes"}});
+        let written = json!({"metadata": {"name": "kubernetes", "labels": {}}, "subsets": []});
+        assert!(same(&stored, &written, &["subsets"]));
+        assert!(same(&json!({"subsets": null}), &stored, &["subsets"]));
+        let slice = json!({"addressType": "IPv4"});
+        assert!(!same(&stored, &slice, &["addressType"]));
+        assert!(!same(&json!({"addressType": "IPv6"}), &slice, &["addressType"]));
     }
 
     #[test]

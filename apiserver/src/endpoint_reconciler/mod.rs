@@ -115,10 +115,11 @@ impl EndpointReconciler {
         let mut stopped = self.stopped.lock().await;
         *stopped = true;
         self.leases.remove(self.ip).await?;
-        if self.leases.list().await?.is_empty() {
+        let ips = self.leases.list().await?;
+        if ips.is_empty() {
             return Ok(());
         }
-        self.write_endpoints(store).await
+        adapter::sync(store, self.ip, &ips, self.port).await
     }
 
     /// Reconcile every [`INTERVAL`] until the process ends; failures are logged and retried
