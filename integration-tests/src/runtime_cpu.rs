@@ -3,9 +3,9 @@
 //! time (`/proc/stat`), then the difference split by role.
 //!
 //! Short-lived processes are counted through whoever reaps them: the CNI plugins and the
-//! shims' `start` launchers are containerd's children (its `cutime`/`cstime`), `runc` is a
-//! shim's child, and `runc init` becomes the container process itself (pause or the app),
-//! which is still alive at the second snapshot.
+//! shims' `start` launchers are containerd's children (its `cutime`/`cstime`), the OCI
+//! runtime (runc or crun) is a shim's child, and runc's `runc init` becomes the container
+//! process itself (pause or the app), which is still alive at the second snapshot.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -159,10 +159,13 @@ pub fn breakdown(
             format!("containerd-shim-runc-v2 ({} shims)", shims.len()),
             sum(&shims, own),
         ),
-        ("run by the shims (runc)".to_string(), sum(&shims, reaped)),
+        (
+            "run by the shims (the OCI runtime)".to_string(),
+            sum(&shims, reaped),
+        ),
         (
             format!(
-                "container processes ({}: runc init, pause, app)",
+                "container processes ({}: pause and app, with runc's init)",
                 containers.len()
             ),
             sum(&containers, own) + sum(&containers, reaped),

@@ -227,7 +227,10 @@ fn config_comes_from_hack_lib_and_names_the_oci_runtime() -> Result<()> {
     let (ok, stderr, config) = write_config_with(Some("runc"))?;
     assert!(ok, "write_config with runc failed: {stderr}");
     let config = config.unwrap_or_default();
-    assert!(config.contains("default_runtime_name = \"runc\""), "{config}");
+    assert!(
+        config.contains("default_runtime_name = \"runc\""),
+        "{config}"
+    );
     assert!(!config.contains("runtimes.crun"), "{config}");
 
     let (ok, stderr, config) = write_config_with(Some("kata"))?;

@@ -272,7 +272,11 @@ mod tests {
         assert!(same(&json!({"subsets": null}), &stored, &["subsets"]));
         let slice = json!({"addressType": "IPv4"});
         assert!(!same(&stored, &slice, &["addressType"]));
-        assert!(!same(&json!({"addressType": "IPv6"}), &slice, &["addressType"]));
+        assert!(!same(
+            &json!({"addressType": "IPv6"}),
+            &slice,
+            &["addressType"]
+        ));
     }
 
     #[test]

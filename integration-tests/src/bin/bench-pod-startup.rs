@@ -11,7 +11,7 @@
 //! after the wave and diffed, so the warm-up pod's calls are not counted.
 //!
 //! A third table says where the machine's CPU went during the wave (containerd, what it
-//! runs, the shims, runc, the containers, each daemon), from /proc before and after.
+//! runs, the shims, the OCI runtime, the containers, each daemon), from /proc before and after.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -164,8 +164,9 @@ async fn main() -> Result<()> {
     let mut latencies: Vec<Duration> = running.values().copied().collect();
     latencies.sort();
     let ms = |d: Duration| format!("{:.0}", d.as_secs_f64() * 1000.0);
+    let runtime = runtime_version(&containerd.oci_runtime()?);
     let report = format!(
-        "\n## Pod startup (hack/bench/pod-startup)\n\n- date: {}\n- {PODS} busybox pods created at once on one node (image already imported); latency = create request → watch shows Running\n- kubelet, apiserver, etcd, containerd and the bench share the machine\n\n| pods | p50 ms | p99 ms | max ms | kubelet peak RSS |\n|---:|---:|---:|---:|---:|\n| {PODS} | {} | {} | {} | {:.1} MiB |\n",
+        "\n## Pod startup (hack/bench/pod-startup)\n\n- date: {}\n- {PODS} busybox pods created at once on one node (image already imported); latency = create request → watch shows Running\n- kubelet, apiserver, etcd, containerd and the bench share the machine\n- OCI runtime (containerd's default CRI handler): {runtime}\n\n| pods | p50 ms | p99 ms | max ms | kubelet peak RSS |\n|---:|---:|---:|---:|---:|\n| {PODS} | {} | {} | {} | {:.1} MiB |\n",
         chrono_like_now(),
         ms(percentile(&latencies, 50.0)),
         ms(percentile(&latencies, 99.0)),
@@ -178,6 +179,21 @@ async fn main() -> Result<()> {
     let text = replace_section(&text, "\n## Pod startup (hack/bench/pod-startup)", &report);
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
+}
+
+/// The first line `runtime --version` prints (`crun version 1.8.1`), or the bare name.
+fn runtime_version(runtime: &str) -> String {
+    std::process::Command::new(runtime)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| runtime.to_string())
 }
 
 /// `text` with the section starting at `heading` (up to the next `## ` or `# ` heading)
