@@ -22,18 +22,7 @@ pub async fn condition(cluster: &TestCluster, name: &str, type_: &str) -> Result
 
 /// The core/v1 events in `default` about HPA `name` with `reason`.
 pub async fn events(cluster: &TestCluster, name: &str, reason: &str) -> Result<Vec<Value>> {
-    let list = get_ok(cluster, "/api/v1/namespaces/default/events").await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e["involvedObject"]["kind"] == "HorizontalPodAutoscaler"
-                && e["involvedObject"]["name"] == name
-                && e["reason"] == reason
-        })
-        .cloned()
-        .collect())
+    crate::events::about(cluster, "HorizontalPodAutoscaler", name, Some(reason)).await
 }
 
 /// `spec.replicas` of Deployment `name` in `default` (-1 when unset).
