@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
+pub use crate::controller_manager::pod_names;
 use crate::controller_manager::{get_ok, set_pod_ready};
 use crate::TestCluster;
 
@@ -29,21 +30,6 @@ pub async fn events(cluster: &TestCluster, name: &str, reason: &str) -> Result<V
 pub async fn spec_replicas(cluster: &TestCluster, name: &str) -> Result<i64> {
     let d = get_ok(cluster, &format!("{DEPLOYMENTS}/{name}")).await?;
     Ok(d["spec"]["replicas"].as_i64().unwrap_or(-1))
-}
-
-/// The names of the pods in `default` labelled `app=<app>`.
-pub async fn pod_names(cluster: &TestCluster, app: &str) -> Result<Vec<String>> {
-    let list = get_ok(
-        cluster,
-        &format!("/api/v1/namespaces/default/pods?labelSelector=app%3D{app}"),
-    )
-    .await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
-        .collect())
 }
 
 /// Mark every pod labelled `app=<app>` Running and Ready (no kubelet runs here).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use integration_tests::controller_manager::{
-    create_node, get_ok, merge_patch_ok, post_ok, start_controller_manager,
+    create_node, get_ok, merge_patch_ok, pod_names, post_ok, start_controller_manager,
 };
 use integration_tests::events::{about, messages};
 use integration_tests::process::Daemon;
@@ -31,22 +31,6 @@ fn start(cluster: &TestCluster, controllers: &str) -> Result<Daemon> {
 fn pod_template(app: &str) -> Value {
     json!({"metadata": {"labels": {"app": app}},
            "spec": {"restartPolicy": "Always", "containers": [{"name": "c", "image": "busybox"}]}})
-}
-
-/// The names of the live pods labelled `app=<app>`.
-async fn pod_names(cluster: &TestCluster, app: &str) -> Result<Vec<String>> {
-    let list = get_ok(
-        cluster,
-        &format!("/api/v1/namespaces/default/pods?labelSelector=app%3D{app}"),
-    )
-    .await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
-        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
-        .collect())
 }
 
 /// Wait for the event about `kind/name` with `reason` and `message`.

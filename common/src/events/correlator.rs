@@ -110,67 +110,50 @@ fn join(fields: &[&str]) -> String {
     fields.join("\u{1f}")
 }
 
-fn source_fields(e: &Event) -> (&str, &str) {
+/// The source and the involved object (without field path): whose events these are.
+fn source_and_object(e: &Event) -> Vec<&str> {
     let source = e.source.as_ref();
-    (
+    let o = &e.involved_object;
+    vec![
         source.map_or("", |s| text(&s.component)),
         source.map_or("", |s| text(&s.host)),
-    )
+        text(&o.kind),
+        text(&o.namespace),
+        text(&o.name),
+        text(&o.uid),
+        text(&o.api_version),
+    ]
 }
 
 /// What makes two events the same event: source, involved object (with field path),
 /// type, reason and message.
 pub fn event_key(e: &Event) -> String {
-    let (component, host) = source_fields(e);
-    let o = &e.involved_object;
-    join(&[
-        component,
-        host,
-        text(&o.kind),
-        text(&o.namespace),
-        text(&o.name),
-        text(&o.field_path),
-        text(&o.uid),
-        text(&o.api_version),
+    let mut fields = source_and_object(e);
+    fields.extend([
+        text(&e.involved_object.field_path),
         text(&e.type_),
         text(&e.reason),
         text(&e.message),
-    ])
+    ]);
+    join(&fields)
 }
 
 /// What makes two events similar (upstream's `EventAggregatorByReasonFunc`): everything
 /// but the message and the field path, plus the reporting controller and instance.
 pub fn aggregate_key(e: &Event) -> String {
-    let (component, host) = source_fields(e);
-    let o = &e.involved_object;
-    join(&[
-        component,
-        host,
-        text(&o.kind),
-        text(&o.namespace),
-        text(&o.name),
-        text(&o.uid),
-        text(&o.api_version),
+    let mut fields = source_and_object(e);
+    fields.extend([
         text(&e.type_),
         text(&e.reason),
         text(&e.reporting_component),
         text(&e.reporting_instance),
-    ])
+    ]);
+    join(&fields)
 }
 
 /// Whose budget an event spends: the source and the object.
 pub fn spam_key(e: &Event) -> String {
-    let (component, host) = source_fields(e);
-    let o = &e.involved_object;
-    join(&[
-        component,
-        host,
-        text(&o.kind),
-        text(&o.namespace),
-        text(&o.name),
-        text(&o.uid),
-        text(&o.api_version),
-    ])
+    join(&source_and_object(e))
 }
 
 /// `<name>.<unix nanoseconds in hex>`: the name upstream gives every new event.

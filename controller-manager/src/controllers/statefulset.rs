@@ -397,14 +397,7 @@ async fn create_claims(
         let existing = match api.get_opt(&claim_name).await {
             Ok(existing) => existing,
             Err(e) => {
-                ctx.recorder.warning(
-                    set,
-                    "FailedCreate",
-                    format!(
-                        "create Claim {claim_name} for Pod {pod} in StatefulSet {set_name} failed error: {}",
-                        events::error_message(&e)
-                    ),
-                );
+                claim_failed(ctx, set, &claim_name, pod, &e);
                 return Err(e.into());
             }
         };
@@ -424,19 +417,25 @@ async fn create_claims(
             }
             Err(kube::Error::Api(e)) if e.code == 409 => {}
             Err(e) => {
-                ctx.recorder.warning(
-                    set,
-                    "FailedCreate",
-                    format!(
-                        "create Claim {claim_name} for Pod {pod} in StatefulSet {set_name} failed error: {}",
-                        events::error_message(&e)
-                    ),
-                );
+                claim_failed(ctx, set, &claim_name, pod, &e);
                 return Err(e.into());
             }
         }
     }
     Ok(())
+}
+
+/// Report a claim that could not be read or created, as upstream's `recordClaimEvent`.
+fn claim_failed(ctx: &Context, set: &StatefulSet, claim: &str, pod: &str, error: &kube::Error) {
+    ctx.recorder.warning(
+        set,
+        "FailedCreate",
+        format!(
+            "create Claim {claim} for Pod {pod} in StatefulSet {} failed error: {}",
+            set.name_any(),
+            events::error_message(error)
+        ),
+    );
 }
 
 /// Report `verb` ("create", "delete") of a pod on its set, as upstream's `recordPodEvent`:
