@@ -1,11 +1,13 @@
 //! What every Rudder daemon shares: logging set-up, shutdown signals, PKI helpers (a cluster
 //! CA and the certificates signed by it, generated with rcgen), Go-syntax duration flags and
 //! Lease-based leader election, resource quantities and what an object charges to a
-//! ResourceQuota, and delegated authentication/authorization for secure ports.
+//! ResourceQuota, delegated authentication/authorization for secure ports, and the Kubernetes
+//! Events recorder every component reports through.
 
 pub mod atomic_file;
 pub mod delegated_auth;
 pub mod duration;
+pub mod events;
 pub mod leader_election;
 pub mod logging;
 pub mod pki;

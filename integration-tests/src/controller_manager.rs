@@ -60,6 +60,22 @@ pub async fn merge_patch_ok(
     Ok(body)
 }
 
+/// The names of the pods in `default` labelled `app=<app>` that are not being deleted.
+pub async fn pod_names(cluster: &TestCluster, app: &str) -> Result<Vec<String>> {
+    let list = get_ok(
+        cluster,
+        &format!("/api/v1/namespaces/default/pods?labelSelector=app%3D{app}"),
+    )
+    .await?;
+    Ok(list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .collect())
+}
+
 /// Play kubelet for one pod: phase Running and a Ready condition that is True (or False),
 /// through the status subresource.
 pub async fn set_pod_ready(cluster: &TestCluster, ns: &str, name: &str, ready: bool) -> Result<()> {

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
+pub use crate::controller_manager::pod_names;
 use crate::controller_manager::{get_ok, set_pod_ready};
 use crate::TestCluster;
 
@@ -22,39 +23,13 @@ pub async fn condition(cluster: &TestCluster, name: &str, type_: &str) -> Result
 
 /// The core/v1 events in `default` about HPA `name` with `reason`.
 pub async fn events(cluster: &TestCluster, name: &str, reason: &str) -> Result<Vec<Value>> {
-    let list = get_ok(cluster, "/api/v1/namespaces/default/events").await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e["involvedObject"]["kind"] == "HorizontalPodAutoscaler"
-                && e["involvedObject"]["name"] == name
-                && e["reason"] == reason
-        })
-        .cloned()
-        .collect())
+    crate::events::about(cluster, "HorizontalPodAutoscaler", name, Some(reason)).await
 }
 
 /// `spec.replicas` of Deployment `name` in `default` (-1 when unset).
 pub async fn spec_replicas(cluster: &TestCluster, name: &str) -> Result<i64> {
     let d = get_ok(cluster, &format!("{DEPLOYMENTS}/{name}")).await?;
     Ok(d["spec"]["replicas"].as_i64().unwrap_or(-1))
-}
-
-/// The names of the pods in `default` labelled `app=<app>`.
-pub async fn pod_names(cluster: &TestCluster, app: &str) -> Result<Vec<String>> {
-    let list = get_ok(
-        cluster,
-        &format!("/api/v1/namespaces/default/pods?labelSelector=app%3D{app}"),
-    )
-    .await?;
-    Ok(list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
-        .collect())
 }
 
 /// Mark every pod labelled `app=<app>` Running and Ready (no kubelet runs here).

@@ -15,6 +15,7 @@ pub mod api;
 pub mod containerd;
 pub mod controller_manager;
 pub mod etcd;
+pub mod events;
 pub mod hpa;
 pub mod kube_proxy;
 pub mod kubelet;

@@ -5,7 +5,9 @@
 //! to zero, and a target that does not exist.
 
 use anyhow::Result;
-use integration_tests::controller_manager::{get_ok, post_ok, start_controller_manager};
+use integration_tests::controller_manager::{
+    get_ok, merge_patch_ok, post_ok, start_controller_manager,
+};
 use integration_tests::hpa::{condition, events, spec_replicas, DEPLOYMENTS, HPAS_V2};
 use integration_tests::process::Daemon;
 use integration_tests::TestCluster;
@@ -192,5 +194,35 @@ async fn min_and_max_replicas_clamp_the_target_without_metrics() -> Result<()> {
         .await?
         .unwrap_or_default();
     assert_eq!(able["status"], "True", "{able}");
+
+    // A second rescale with another message is another event (events are keyed by their
+    // message too); the first keeps its own message.
+    merge_patch_ok(
+        &cluster,
+        &format!("{HPAS_V1}/small"),
+        &json!({"spec": {"minReplicas": 1, "maxReplicas": 2}}),
+    )
+    .await?;
+    let second = "New size: 2; reason: Current number of replicas above Spec.MaxReplicas";
+    let rescales = cm
+        .eventually("small's second SuccessfulRescale", || async {
+            let all = events(&cluster, "small", "SuccessfulRescale").await?;
+            Ok(all.iter().any(|e| e["message"] == second).then_some(all))
+        })
+        .await?;
+    let mut messages = integration_tests::events::messages(&rescales);
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            second,
+            "New size: 3; reason: Current number of replicas below Spec.MinReplicas"
+        ],
+        "{rescales:?}"
+    );
+    for e in &rescales {
+        assert_eq!(e["source"]["component"], "horizontal-pod-autoscaler", "{e}");
+        assert_eq!(e["count"], 1, "{e}");
+    }
     Ok(())
 }

@@ -5,12 +5,14 @@
 //! Each sync requeues itself at the next due time.
 //!
 //! Only the most recent missed time is run, as upstream; upstream's "too many missed start
-//! times" warning event is not emitted.
+//! times" warning event is not emitted. What it does is reported as events on the CronJob
+//! with upstream's reasons and messages.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use common::events::{self, Recorder};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -37,13 +39,17 @@ pub enum Error {
 
 struct Context {
     client: Client,
+    recorder: Recorder,
 }
 
 /// Run until the watch streams end.
 pub async fn run(client: Client) {
     let cronjobs: Api<CronJob> = Api::all(client.clone());
     let jobs: Api<Job> = Api::all(client.clone());
-    let ctx = Arc::new(Context { client });
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), "cronjob-controller"),
+        client,
+    });
     let results = Controller::new(cronjobs, watcher::Config::default())
         .owns(jobs, watcher::Config::default())
         .run(reconcile, error_policy, ctx);
@@ -120,16 +126,63 @@ fn job_ref(job: &Job) -> Value {
            "resourceVersion": job.resource_version()})
 }
 
-async fn delete_job(api: &Api<Job>, name: &str) -> Result<(), Error> {
+/// Delete a Job of `cj` (its pods follow in the background), reported on the CronJob.
+async fn delete_job(ctx: &Context, api: &Api<Job>, cj: &CronJob, name: &str) -> Result<(), Error> {
     match api.delete(name, &DeleteParams::background()).await {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            ctx.recorder
+                .normal(cj, "SuccessfulDelete", format!("Deleted job {name}"));
+            Ok(())
+        }
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            ctx.recorder.warning(
+                cj,
+                "FailedDelete",
+                format!("Deleted job: {}", events::error_message(&e)),
+            );
+            Err(e.into())
+        }
+    }
+}
+
+/// Report the Jobs that left the CronJob's `status.active` since the last sync: finished
+/// (`SawCompletedJob`, with the finishing condition) or gone (`MissingJob`).
+fn report_left_active(ctx: &Context, cj: &CronJob, owned: &[Job]) {
+    let active = cj.status.iter().flat_map(|s| s.active.iter().flatten());
+    for r in active {
+        let job = owned.iter().find(|j| j.uid().is_some() && j.uid() == r.uid);
+        let name = r.name.as_deref().unwrap_or_default();
+        match job {
+            None => {
+                ctx.recorder
+                    .normal(cj, "MissingJob", format!("Active job went missing: {name}"))
+            }
+            Some(j) if job_status::is_finished(j) => {
+                let condition = if job_status::has_condition(j, "Complete") {
+                    "Complete"
+                } else {
+                    "Failed"
+                };
+                ctx.recorder.normal(
+                    cj,
+                    "SawCompletedJob",
+                    format!("Saw completed job: {name}, condition: {condition}"),
+                );
+            }
+            Some(_) => {}
+        }
     }
 }
 
 /// Delete the oldest finished Jobs beyond `limit`.
-async fn trim_history(api: &Api<Job>, mut finished: Vec<&Job>, limit: i32) -> Result<(), Error> {
+async fn trim_history(
+    ctx: &Context,
+    api: &Api<Job>,
+    cj: &CronJob,
+    mut finished: Vec<&Job>,
+    limit: i32,
+) -> Result<(), Error> {
     let limit = limit.max(0) as usize;
     if finished.len() <= limit {
         return Ok(());
@@ -144,7 +197,7 @@ async fn trim_history(api: &Api<Job>, mut finished: Vec<&Job>, limit: i32) -> Re
     });
     for job in &finished[..finished.len() - limit] {
         tracing::info!(job = %job.name_any(), "deleting finished job beyond history limit");
-        delete_job(api, &job.name_any()).await?;
+        delete_job(ctx, api, cj, &job.name_any()).await?;
     }
     Ok(())
 }
@@ -163,6 +216,7 @@ async fn reconcile(cj: Arc<CronJob>, ctx: Arc<Context>) -> Result<Action, Error>
         .into_iter()
         .filter(|j| podutil::controller_of(&j.metadata).is_some_and(|r| r.uid == uid))
         .collect();
+    report_left_active(&ctx, &cj, &owned);
     let mut active: Vec<&Job> = owned
         .iter()
         .filter(|j| !job_status::is_finished(j))
@@ -199,13 +253,17 @@ async fn reconcile(cj: Arc<CronJob>, ctx: Arc<Context>) -> Result<Action, Error>
 
     if cj.metadata.deletion_timestamp.is_none() {
         trim_history(
+            &ctx,
             &jobs_api,
+            &cj,
             succeeded.clone(),
             spec.successful_jobs_history_limit.unwrap_or(3),
         )
         .await?;
         trim_history(
+            &ctx,
             &jobs_api,
+            &cj,
             failed.clone(),
             spec.failed_jobs_history_limit.unwrap_or(1),
         )
@@ -217,7 +275,14 @@ async fn reconcile(cj: Arc<CronJob>, ctx: Arc<Context>) -> Result<Action, Error>
     let mut created = None;
     let schedule = Schedule::parse(&spec.schedule, spec.time_zone.as_deref());
     match &schedule {
-        Err(e) => tracing::warn!(cronjob = %cj.name_any(), error = %e, "unparseable schedule"),
+        Err(e) => {
+            tracing::warn!(cronjob = %cj.name_any(), error = %e, "unparseable schedule");
+            ctx.recorder.warning(
+                cj.as_ref(),
+                "UnparseableSchedule",
+                format!("unparseable schedule: {:?} : {e}", spec.schedule),
+            );
+        }
         Ok(_) if cj.metadata.deletion_timestamp.is_some() || spec.suspend == Some(true) => {}
         Ok(schedule) => {
             let created_at = cj
@@ -237,12 +302,25 @@ async fn reconcile(cj: Arc<CronJob>, ctx: Arc<Context>) -> Result<Action, Error>
                 let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
                 if too_late {
                     tracing::info!(cronjob = %cj.name_any(), "missed the starting deadline");
+                    ctx.recorder.warning(
+                        cj.as_ref(),
+                        "MissSchedule",
+                        format!(
+                            "Missed scheduled time to start a job: {}",
+                            due.format("%a, %d %b %Y %H:%M:%S %z")
+                        ),
+                    );
                 } else if policy == "Forbid" && !active.is_empty() {
                     tracing::debug!(cronjob = %cj.name_any(), "Forbid: a job is still active");
+                    ctx.recorder.normal(
+                        cj.as_ref(),
+                        "JobAlreadyActive",
+                        "Not starting job because prior execution is running and concurrency policy is Forbid",
+                    );
                 } else {
                     if policy == "Replace" {
                         for job in &active {
-                            delete_job(&jobs_api, &job.name_any()).await?;
+                            delete_job(&ctx, &jobs_api, &cj, &job.name_any()).await?;
                         }
                         active.clear();
                     }
@@ -250,11 +328,25 @@ async fn reconcile(cj: Arc<CronJob>, ctx: Arc<Context>) -> Result<Action, Error>
                     match jobs_api.create(&PostParams::default(), &job).await {
                         Ok(j) => {
                             tracing::info!(cronjob = %cj.name_any(), job = %j.name_any(), "created job");
+                            ctx.recorder.normal(
+                                cj.as_ref(),
+                                "SuccessfulCreate",
+                                format!("Created job {}", j.name_any()),
+                            );
                             created = Some(j);
                         }
                         // Already created for this time (e.g. a stale status): just record it.
                         Err(kube::Error::Api(e)) if e.code == 409 => {}
-                        Err(e) => return Err(e.into()),
+                        Err(e) => {
+                            if !events::is_namespace_terminating(&e) {
+                                ctx.recorder.warning(
+                                    cj.as_ref(),
+                                    "FailedCreate",
+                                    format!("Error creating job: {}", events::error_message(&e)),
+                                );
+                            }
+                            return Err(e.into());
+                        }
                     }
                     last_schedule = Some(due);
                 }

@@ -12,11 +12,12 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::events::Recorder;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -25,7 +26,7 @@ use serde_json::json;
 
 use super::controller_history::{self, CONTROLLER_REVISION_HASH};
 use super::daemonset_util::{self, DaemonPod, NodeState};
-use super::{podutil, ref_manager, selector};
+use super::{pod_control, podutil, ref_manager, selector};
 
 /// Revisions kept by default (spec.revisionHistoryLimit).
 const DEFAULT_HISTORY_LIMIT: i32 = 10;
@@ -41,6 +42,7 @@ pub enum Error {
 
 struct Context {
     client: Client,
+    recorder: Recorder,
     nodes: Store<Node>,
 }
 
@@ -86,6 +88,7 @@ pub async fn run(client: Client) {
             futures::future::ready(changed.then_some(()))
         });
     let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), "daemonset-controller"),
         client,
         nodes: nodes.clone(),
     });
@@ -237,14 +240,17 @@ async fn reconcile(ds: Arc<DaemonSet>, ctx: Arc<Context>) -> Result<Action, Erro
     plan.delete.extend(orphaned);
 
     for name in &plan.delete {
-        ref_manager::delete_pod(&pods_api, name).await?;
-        tracing::info!(daemonset = %ds.name_any(), pod = %name, "deleted daemon pod");
+        match pod_control::delete(&pods_api, name, ds.as_ref(), &ctx.recorder).await {
+            Ok(()) => tracing::info!(daemonset = %ds.name_any(), pod = %name, "deleted daemon pod"),
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let generation = ds.metadata.generation.unwrap_or(0);
     let creations = plan.create_on.iter().map(|node| {
         let pod = new_pod(&ds, node, &hash, generation);
-        let api = pods_api.clone();
-        async move { api.create(&PostParams::default(), &pod).await }
+        let (api, ds, recorder) = (pods_api.clone(), ds.clone(), ctx.recorder.clone());
+        async move { pod_control::create(&api, &pod, ds.as_ref(), &recorder).await }
     });
     for result in futures::future::join_all(creations).await {
         result?;

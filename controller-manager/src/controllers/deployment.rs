@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::events::{self, Recorder};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -24,6 +25,11 @@ use super::deployment_status::{self, RolloutEvent};
 use super::deployment_util::{self as util, POD_TEMPLATE_HASH};
 use super::{podutil, selector};
 
+/// The reason of the events reporting a ReplicaSet resize.
+const SCALING_REPLICA_SET: &str = "ScalingReplicaSet";
+/// The reason of the warning when the new ReplicaSet cannot be created.
+const FAILED_RS_CREATE: &str = "ReplicaSetCreateError";
+
 /// Why one sync failed (it is retried).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -37,13 +43,17 @@ pub enum Error {
 
 struct Context {
     client: Client,
+    recorder: Recorder,
 }
 
 /// Run until the watch streams end.
 pub async fn run(client: Client) {
     let deployments: Api<Deployment> = Api::all(client.clone());
     let sets: Api<ReplicaSet> = Api::all(client.clone());
-    let ctx = Arc::new(Context { client });
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), "deployment-controller"),
+        client,
+    });
     let results = Controller::new(deployments, watcher::Config::default())
         .owns(sets, watcher::Config::default())
         .run(reconcile, error_policy, ctx);
@@ -57,6 +67,8 @@ fn error_policy(_d: Arc<Deployment>, _err: &Error, _ctx: Arc<Context>) -> Action
 /// The objects one sync works on.
 struct World {
     rs_api: Api<ReplicaSet>,
+    /// Reports every resize on the Deployment (`ScalingReplicaSet`).
+    recorder: Recorder,
     /// ReplicaSets this Deployment controls, oldest first.
     owned: Vec<ReplicaSet>,
 }
@@ -67,11 +79,20 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
         return Ok(Action::await_change());
     };
     if selector::is_empty(&spec.selector) {
+        ctx.recorder.warning(
+            d.as_ref(),
+            "SelectingAll",
+            "This deployment is selecting all pods. A non-empty selector is required.",
+        );
         return Ok(Action::await_change());
     }
     let rs_api: Api<ReplicaSet> = Api::namespaced(ctx.client.clone(), &ns);
     let owned = list_owned(ctx.as_ref(), &d, d.metadata.deletion_timestamp.is_none()).await?;
-    let world = World { rs_api, owned };
+    let world = World {
+        rs_api,
+        recorder: ctx.recorder.clone(),
+        owned,
+    };
 
     let deleting = d.metadata.deletion_timestamp.is_some();
     let paused = spec.paused == Some(true);
@@ -79,8 +100,14 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
         // Replicas changed (or paused): resize the existing ReplicaSets proportionally,
         // without rolling anything out.
         let new_uid = find_new(&d, &world.owned).and_then(|rs| rs.uid());
-        deployment_scale::scale_proportionally(&d, &world.rs_api, &world.owned, new_uid.as_deref())
-            .await?;
+        deployment_scale::scale_proportionally(
+            &d,
+            &world.rs_api,
+            &world.recorder,
+            &world.owned,
+            new_uid.as_deref(),
+        )
+        .await?;
         let owned = reload(&ctx, &d).await?;
         let new = find_new(&d, &owned).cloned();
         deployment_status::sync(&ctx.client, &d, new.as_ref(), &owned, RolloutEvent::None).await?;
@@ -278,6 +305,13 @@ async fn ensure_new(
     match world.rs_api.create(&PostParams::default(), &rs).await {
         Ok(rs) => {
             tracing::info!(deployment = %d.name_any(), replicaset = %name, "created new ReplicaSet");
+            if initial > 0 {
+                world.recorder.normal(
+                    d,
+                    SCALING_REPLICA_SET,
+                    format!("Scaled up replica set {name} from 0 to {initial}"),
+                );
+            }
             Ok((rs, RolloutEvent::CreatedNew))
         }
         Err(kube::Error::Api(e)) if e.code == 409 => {
@@ -296,7 +330,18 @@ async fn ensure_new(
             .await?;
             Err(Error::HashCollision(name))
         }
-        Err(e) => Err(e.into()),
+        Err(e) if events::is_namespace_terminating(&e) => Err(e.into()),
+        Err(e) => {
+            world.recorder.warning(
+                d,
+                FAILED_RS_CREATE,
+                format!(
+                    "Failed to create new replica set \"{name}\": {}",
+                    events::error_message(&e)
+                ),
+            );
+            Err(e.into())
+        }
     }
 }
 
@@ -329,10 +374,12 @@ pub(super) fn max_surge(d: &Deployment) -> i32 {
 }
 
 /// Set a ReplicaSet's replicas and the desired/max annotations when either differs (the
-/// annotations are how the next sync tells a scaling event from a rollout).
+/// annotations are how the next sync tells a scaling event from a rollout); a changed
+/// size is reported on the Deployment.
 pub(super) async fn scale(
     d: &Deployment,
     api: &Api<ReplicaSet>,
+    recorder: &Recorder,
     rs: &ReplicaSet,
     replicas: i32,
 ) -> Result<(), Error> {
@@ -341,7 +388,8 @@ pub(super) async fn scale(
     let annotations = rs.annotations();
     let annotated = annotations.get(util::DESIRED_REPLICAS) == Some(&desired.to_string())
         && annotations.get(util::MAX_REPLICAS) == Some(&max.to_string());
-    if util::rs_replicas(rs) == replicas && annotated {
+    let old = util::rs_replicas(rs);
+    if old == replicas && annotated {
         return Ok(());
     }
     let patch = json!({
@@ -355,6 +403,17 @@ pub(super) async fn scale(
     )
     .await?;
     tracing::info!(deployment = %d.name_any(), replicaset = %rs.name_any(), replicas, "scaled");
+    if old != replicas {
+        let direction = if old < replicas { "up" } else { "down" };
+        recorder.normal(
+            d,
+            SCALING_REPLICA_SET,
+            format!(
+                "Scaled {direction} replica set {} from {old} to {replicas}",
+                rs.name_any()
+            ),
+        );
+    }
     Ok(())
 }
 
@@ -379,7 +438,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
     let current: i32 =
         olds.iter().map(|rs| util::rs_replicas(rs)).sum::<i32>() + util::rs_replicas(&new);
     let target = new_target(replicas, surge, current, util::rs_replicas(&new));
-    scale(d, &world.rs_api, &new, target).await?;
+    scale(d, &world.rs_api, &world.recorder, &new, target).await?;
     let new_replicas = target;
 
     // Scale old ReplicaSets down.
@@ -406,7 +465,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
         if down > 0 {
             *count -= down;
             budget -= down;
-            scale(d, &world.rs_api, rs, *count).await?;
+            scale(d, &world.rs_api, &world.recorder, rs, *count).await?;
         }
     }
     // Then available ones, keeping minAvailable across all ReplicaSets.
@@ -421,7 +480,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
         if down > 0 {
             *count -= down;
             down_total -= down;
-            scale(d, &world.rs_api, rs, *count).await?;
+            scale(d, &world.rs_api, &world.recorder, rs, *count).await?;
         }
     }
     Ok(event)
@@ -455,7 +514,7 @@ async fn rollout_recreate(
     let mut scaled = false;
     for rs in &olds {
         if util::rs_replicas(rs) > 0 {
-            scale(d, &world.rs_api, rs, 0).await?;
+            scale(d, &world.rs_api, &world.recorder, rs, 0).await?;
             scaled = true;
         }
     }
@@ -463,7 +522,7 @@ async fn rollout_recreate(
         return Ok(RolloutEvent::None);
     }
     let (new, event) = ensure_new(d, &world, replicas).await?;
-    scale(d, &world.rs_api, &new, replicas).await?;
+    scale(d, &world.rs_api, &world.recorder, &new, replicas).await?;
     Ok(event)
 }
 

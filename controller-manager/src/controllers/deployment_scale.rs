@@ -2,6 +2,7 @@
 //! scaling, which spreads added or removed replicas over the active ReplicaSets in
 //! proportion to their size so a rollout in progress keeps its shape.
 
+use common::events::Recorder;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::api::Api;
 use kube::ResourceExt;
@@ -81,6 +82,7 @@ pub fn proportional_sizes(
 pub async fn scale_proportionally(
     d: &Deployment,
     api: &Api<ReplicaSet>,
+    recorder: &Recorder,
     owned: &[ReplicaSet],
     new_uid: Option<&str>,
 ) -> Result<(), Error> {
@@ -97,7 +99,7 @@ pub async fn scale_proportionally(
             .or_else(|| owned.iter().find(|rs| rs.uid().as_deref() == new_uid))
             .or_else(|| owned.last());
         if let Some(rs) = target {
-            scale(d, api, rs, desired).await?;
+            scale(d, api, recorder, rs, desired).await?;
         }
         return Ok(());
     }
@@ -105,7 +107,7 @@ pub async fn scale_proportionally(
     if let Some(new) = owned.iter().find(|rs| rs.uid().as_deref() == new_uid) {
         if util::rs_replicas(new) == desired && util::rs_available(new) == desired {
             for rs in owned.iter().filter(|rs| rs.uid().as_deref() != new_uid) {
-                scale(d, api, rs, 0).await?;
+                scale(d, api, recorder, rs, 0).await?;
             }
             return Ok(());
         }
@@ -143,7 +145,7 @@ pub async fn scale_proportionally(
         .collect();
     let sizes = proportional_sizes(&sets, desired, surge, status_replicas);
     for (rs, size) in active.iter().zip(sizes) {
-        scale(d, api, rs, size).await?;
+        scale(d, api, recorder, rs, size).await?;
     }
     Ok(())
 }

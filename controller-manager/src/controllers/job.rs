@@ -11,17 +11,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::events::{EventType, Recorder};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, DeleteParams, ListParams, PostParams};
+use kube::api::{Api, ListParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 
 use super::job_status::{self as st, COMPLETION_INDEX};
-use super::podutil;
+use super::{pod_control, podutil};
 
 /// Most pods created in one sync (upstream's `MaxPodCreateDeletePerSync`).
 const MAX_CREATE_PER_SYNC: usize = 500;
@@ -41,13 +42,17 @@ pub enum Error {
 
 struct Context {
     client: Client,
+    recorder: Recorder,
 }
 
 /// Run until the watch streams end.
 pub async fn run(client: Client) {
     let jobs: Api<Job> = Api::all(client.clone());
     let pods: Api<Pod> = Api::all(client.clone());
-    let ctx = Arc::new(Context { client });
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), "job-controller"),
+        client,
+    });
     let results = Controller::new(jobs, watcher::Config::default())
         .owns(pods, watcher::Config::default())
         .run(reconcile, error_policy, ctx);
@@ -112,6 +117,8 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
     let mut start = old.start_time.as_ref().map(|t| t.0.as_second());
     let mut completion_time = None;
     let mut requeue = None;
+    // What the Job's events say about this sync, recorded once its status is written.
+    let mut outcome_events: Vec<(EventType, &str, &str)> = Vec::new();
 
     let backoff_limit = spec.backoff_limit.unwrap_or(st::DEFAULT_BACKOFF_LIMIT);
     let deadline_passed = match (spec.active_deadline_seconds, start) {
@@ -144,7 +151,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
     };
 
     if let Some((reason, message)) = failure {
-        delete_pods(&pods_api, &active).await?;
+        delete_pods(&ctx, &pods_api, &job, &active).await?;
         active.clear();
         st::set_condition(
             &mut conds,
@@ -154,9 +161,10 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
             &mut conds,
             st::condition("Failed", "True", reason, message, &now_text),
         );
+        outcome_events.push((EventType::Warning, reason, message));
         requeue = None;
     } else if complete {
-        delete_pods(&pods_api, &active).await?;
+        delete_pods(&ctx, &pods_api, &job, &active).await?;
         active.clear();
         let message = "Reached expected number of succeeded pods";
         st::set_condition(
@@ -174,9 +182,13 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
             st::condition("Complete", "True", "CompletionsReached", message, &now_text),
         );
         completion_time = Some(now_text.clone());
+        outcome_events.push((EventType::Normal, "Completed", "Job completed"));
         requeue = None;
     } else if spec.suspend == Some(true) {
-        delete_pods(&pods_api, &active).await?;
+        delete_pods(&ctx, &pods_api, &job, &active).await?;
+        if !st::has_condition(&job, "Suspended") {
+            outcome_events.push((EventType::Normal, "Suspended", "Job suspended"));
+        }
         active.clear();
         st::set_condition(
             &mut conds,
@@ -195,6 +207,7 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
                 &mut conds,
                 st::condition("Suspended", "False", "JobResumed", "Job resumed", &now_text),
             );
+            outcome_events.push((EventType::Normal, "Resumed", "Job resumed"));
             // Upstream restarts the clock for activeDeadlineSeconds on resume.
             start = Some(now);
         }
@@ -216,9 +229,8 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
                 .take(room.min(MAX_CREATE_PER_SYNC))
                 .collect();
             for i in missing {
-                pods_api
-                    .create(&PostParams::default(), &pod_from_template(&job, Some(i)))
-                    .await?;
+                let pod = pod_from_template(&job, Some(i));
+                pod_control::create(&pods_api, &pod, job.as_ref(), &ctx.recorder).await?;
             }
         } else {
             let want = match completions {
@@ -227,10 +239,9 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
                 None => parallelism,
             } as usize;
             let missing = want.saturating_sub(active.len()).min(MAX_CREATE_PER_SYNC);
+            let pod = pod_from_template(&job, None);
             for _ in 0..missing {
-                pods_api
-                    .create(&PostParams::default(), &pod_from_template(&job, None))
-                    .await?;
+                pod_control::create(&pods_api, &pod, job.as_ref(), &ctx.recorder).await?;
             }
             if missing > 0 {
                 tracing::info!(job = %job.name_any(), count = missing, "created pods");
@@ -260,6 +271,14 @@ async fn reconcile(job: Arc<Job>, ctx: Arc<Context>) -> Result<Action, Error> {
     }
     let outcome = Outcome { status, requeue };
     write_status(&ctx.client, &job, &ns, outcome.status).await?;
+    for (type_, reason, message) in outcome_events {
+        ctx.recorder.record(
+            common::events::reference(job.as_ref()),
+            type_,
+            reason,
+            message,
+        );
+    }
     Ok(match outcome.requeue {
         Some(d) => Action::requeue(d + Duration::from_millis(200)),
         None => Action::await_change(),
@@ -306,10 +325,11 @@ fn backoff_remaining(pods: &[Pod], failed: i32, now: i64) -> i64 {
     (last + delay - now).max(0)
 }
 
-async fn delete_pods(api: &Api<Pod>, pods: &[&Pod]) -> Result<(), Error> {
+/// Delete the Job's pods (each reported on the Job); pods already gone are fine.
+async fn delete_pods(ctx: &Context, api: &Api<Pod>, job: &Job, pods: &[&Pod]) -> Result<(), Error> {
     for pod in pods {
-        match api.delete(&pod.name_any(), &DeleteParams::default()).await {
-            Ok(_) => {}
+        match pod_control::delete(api, &pod.name_any(), job, &ctx.recorder).await {
+            Ok(()) => {}
             Err(kube::Error::Api(e)) if e.code == 404 => {}
             Err(e) => return Err(e.into()),
         }

@@ -39,6 +39,7 @@ pub mod nodelifecycle;
 pub mod nodelifecycle_state;
 pub mod persistentvolume;
 pub mod persistentvolume_match;
+pub mod pod_control;
 pub mod podgc;
 pub mod podutil;
 pub mod ref_manager;

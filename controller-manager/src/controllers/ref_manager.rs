@@ -62,12 +62,3 @@ pub async fn release(api: &Api<Pod>, pod: &Pod, uid: &str) -> Result<(), kube::E
         Err(e) => Err(e),
     }
 }
-
-/// Delete a pod; a pod already gone is not an error.
-pub async fn delete_pod(api: &Api<Pod>, name: &str) -> Result<(), kube::Error> {
-    match api.delete(name, &Default::default()).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-        Err(e) => Err(e),
-    }
-}

@@ -22,6 +22,7 @@ pub async fn run(client: Client) {
 
 impl ReplicaOwner for ReplicationController {
     const CONTROLLER: &'static str = "replicationcontroller";
+    const EVENT_SOURCE: &'static str = "replication-controller";
 
     fn selector(&self) -> Option<LabelSelector> {
         // The apiserver defaults an empty selector to the template's labels; one still

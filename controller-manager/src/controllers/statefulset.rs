@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::events::{self, Recorder};
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume,
@@ -44,6 +45,7 @@ pub enum Error {
 
 struct Context {
     client: Client,
+    recorder: Recorder,
 }
 
 /// Run until the watch streams end.
@@ -51,7 +53,10 @@ pub async fn run(client: Client) {
     let sets: Api<StatefulSet> = Api::all(client.clone());
     let pods: Api<Pod> = Api::all(client.clone());
     let revisions: Api<ControllerRevision> = Api::all(client.clone());
-    let ctx = Arc::new(Context { client });
+    let ctx = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), "statefulset-controller"),
+        client,
+    });
     let results = Controller::new(sets, watcher::Config::default())
         .owns(pods, watcher::Config::default())
         .owns(revisions, watcher::Config::default())
@@ -201,14 +206,22 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Action, E
                 } else {
                     (&update_rev, spec.template.clone())
                 };
-                create_claims(&ctx.client, &set, *ordinal).await?;
                 let pod = new_pod(&set, &template, *ordinal, &rev.name_any());
+                if let Err(e) = create_claims(&ctx, &set, &pod.name_any(), *ordinal).await {
+                    record_pod_event(&ctx, &set, "create", &pod.name_any(), Some(&e));
+                    return Err(e);
+                }
                 match pods_api.create(&PostParams::default(), &pod).await {
                     Ok(_) => {
-                        tracing::info!(statefulset = %name, pod = %pod.name_any(), "created pod")
+                        tracing::info!(statefulset = %name, pod = %pod.name_any(), "created pod");
+                        record_pod_event(&ctx, &set, "create", &pod.name_any(), None);
                     }
                     Err(kube::Error::Api(e)) if e.code == 409 => {}
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        let e = Error::from(e);
+                        record_pod_event(&ctx, &set, "create", &pod.name_any(), Some(&e));
+                        return Err(e);
+                    }
                 }
             }
             Step::Delete {
@@ -220,8 +233,18 @@ async fn reconcile(set: Arc<StatefulSet>, ctx: Arc<Context>) -> Result<Action, E
                         mark_claims_for_scale_down(&ctx.client, &set, pod).await?;
                     }
                 }
-                ref_manager::delete_pod(&pods_api, pod_name).await?;
-                tracing::info!(statefulset = %name, pod = %pod_name, "deleted pod");
+                match pods_api.delete(pod_name, &Default::default()).await {
+                    Ok(_) => {
+                        tracing::info!(statefulset = %name, pod = %pod_name, "deleted pod");
+                        record_pod_event(&ctx, &set, "delete", pod_name, None);
+                    }
+                    Err(kube::Error::Api(e)) if e.code == 404 => {}
+                    Err(e) => {
+                        let e = Error::from(e);
+                        record_pod_event(&ctx, &set, "delete", pod_name, Some(&e));
+                        return Err(e);
+                    }
+                }
             }
         }
     }
@@ -359,20 +382,94 @@ pub fn claims_for(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim>
 
 /// Create the claims of `ordinal` that do not exist yet; existing ones are reused as they
 /// are (that is what makes storage stable).
-async fn create_claims(client: &Client, set: &StatefulSet, ordinal: i32) -> Result<(), Error> {
+/// Each created claim is reported on the set, as upstream's `recordClaimEvent`.
+async fn create_claims(
+    ctx: &Context,
+    set: &StatefulSet,
+    pod: &str,
+    ordinal: i32,
+) -> Result<(), Error> {
     let api: Api<PersistentVolumeClaim> =
-        Api::namespaced(client.clone(), &set.namespace().unwrap_or_default());
+        Api::namespaced(ctx.client.clone(), &set.namespace().unwrap_or_default());
+    let set_name = set.name_any();
     for claim in claims_for(set, ordinal) {
-        if api.get_opt(&claim.name_any()).await?.is_some() {
+        let claim_name = claim.name_any();
+        let existing = match api.get_opt(&claim_name).await {
+            Ok(existing) => existing,
+            Err(e) => {
+                claim_failed(ctx, set, &claim_name, pod, &e);
+                return Err(e.into());
+            }
+        };
+        if existing.is_some() {
             continue;
         }
         match api.create(&PostParams::default(), &claim).await {
-            Ok(_) => tracing::info!(claim = %claim.name_any(), "created claim"),
+            Ok(_) => {
+                tracing::info!(claim = %claim_name, "created claim");
+                ctx.recorder.normal(
+                    set,
+                    "SuccessfulCreate",
+                    format!(
+                        "create Claim {claim_name} Pod {pod} in StatefulSet {set_name} success"
+                    ),
+                );
+            }
             Err(kube::Error::Api(e)) if e.code == 409 => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                claim_failed(ctx, set, &claim_name, pod, &e);
+                return Err(e.into());
+            }
         }
     }
     Ok(())
+}
+
+/// Report a claim that could not be read or created, as upstream's `recordClaimEvent`.
+fn claim_failed(ctx: &Context, set: &StatefulSet, claim: &str, pod: &str, error: &kube::Error) {
+    ctx.recorder.warning(
+        set,
+        "FailedCreate",
+        format!(
+            "create Claim {claim} for Pod {pod} in StatefulSet {} failed error: {}",
+            set.name_any(),
+            events::error_message(error)
+        ),
+    );
+}
+
+/// Report `verb` ("create", "delete") of a pod on its set, as upstream's `recordPodEvent`:
+/// `Successful<Verb>` or, with an error, `Failed<Verb>`.
+fn record_pod_event(
+    ctx: &Context,
+    set: &StatefulSet,
+    verb: &str,
+    pod: &str,
+    error: Option<&Error>,
+) {
+    let title = match verb.split_at_checked(1) {
+        Some((first, rest)) => format!("{}{rest}", first.to_uppercase()),
+        None => String::new(),
+    };
+    let set_name = set.name_any();
+    match error {
+        None => ctx.recorder.normal(
+            set,
+            &format!("Successful{title}"),
+            format!("{verb} Pod {pod} in StatefulSet {set_name} successful"),
+        ),
+        Some(e) => {
+            let detail = match e {
+                Error::Api(e) => events::error_message(e),
+                other => other.to_string(),
+            };
+            ctx.recorder.warning(
+                set,
+                &format!("Failed{title}"),
+                format!("{verb} Pod {pod} in StatefulSet {set_name} failed error: {detail}"),
+            )
+        }
+    }
 }
 
 /// `whenScaled: Delete`: a condemned pod's claims get the pod as owner, so the garbage

@@ -25,14 +25,14 @@ pub mod plan;
 
 use std::sync::Arc;
 
+use common::events::Recorder;
 use k8s_openapi::api::core::v1::{Endpoints, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 
 use super::endpoint_util as util;
 use super::endpointslice::{LABEL_MANAGED_BY, LABEL_SERVICE_NAME};
@@ -91,13 +91,7 @@ struct Context {
 
 /// Run until the watch streams end.
 pub async fn run(client: Client, config: Config) {
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: "endpoint-slice-mirroring-controller".into(),
-            instance: None,
-        },
-    );
+    let recorder = Recorder::new(client.clone(), "endpoint-slice-mirroring-controller");
     let ctx = Arc::new(Context {
         client: client.clone(),
         config,
@@ -177,7 +171,7 @@ async fn sync(ctx: &Context, ns: &str, name: &str) -> Result<Action, Error> {
         ep.subsets.as_deref().unwrap_or(&[]),
         ctx.config.max_endpoints_per_subset,
     );
-    report_skipped(ctx, &ep, &want).await;
+    report_skipped(ctx, &ep, &want);
     let todo = plan::plan(&ep, &want.groups, &existing);
     // No new slices for Endpoints on their way out (their slices go with them).
     if ep.metadata.deletion_timestamp.is_none() {
@@ -249,38 +243,26 @@ async fn delete_slice(api: &Api<EndpointSlice>, slice: &EndpointSlice) -> Result
 
 /// Upstream's warning events for addresses that were not mirrored: `InvalidIPAddress` for
 /// addresses that are not IPs, `TooManyAddressesToMirror` for those beyond the limit.
-async fn report_skipped(ctx: &Context, ep: &Endpoints, want: &desired::Desired) {
-    let mut events = Vec::new();
+fn report_skipped(ctx: &Context, ep: &Endpoints, want: &desired::Desired) {
     if want.invalid > 0 {
-        events.push((
+        ctx.recorder.warning(
+            ep,
             "InvalidIPAddress",
             format!(
                 "Skipped {} invalid IP addresses when mirroring to EndpointSlices",
                 want.invalid
             ),
-        ));
+        );
     }
     if want.skipped > want.invalid {
-        events.push((
+        ctx.recorder.warning(
+            ep,
             "TooManyAddressesToMirror",
             format!(
                 "A max of {} addresses can be mirrored to EndpointSlices per Endpoints subset. {} addresses were skipped",
                 ctx.config.max_endpoints_per_subset, want.skipped
             ),
-        ));
-    }
-    for (reason, note) in events {
-        let event = Event {
-            type_: EventType::Warning,
-            reason: reason.into(),
-            note: Some(note),
-            action: "Mirror".into(),
-            secondary: None,
-        };
-        // Events are advice: failing to record one must not fail the sync.
-        if let Err(e) = ctx.recorder.publish(&event, &ep.object_ref(&())).await {
-            tracing::debug!(error = %e, reason, "recording event failed");
-        }
+        );
     }
 }
 

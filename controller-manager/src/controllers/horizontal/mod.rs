@@ -28,6 +28,7 @@ pub mod status;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::events::{self, EventType, Recorder};
 use k8s_openapi::api::autoscaling::v2::{
     HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricStatus,
 };
@@ -35,9 +36,8 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::watcher;
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 
 use normalize::History;
 use status::set_condition;
@@ -74,13 +74,7 @@ struct Context {
 /// Run until the watch stream ends.
 pub async fn run(client: Client, config: Config) {
     let hpas: Api<HorizontalPodAutoscaler> = Api::all(client.clone());
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: "horizontal-pod-autoscaler".into(),
-            instance: None,
-        },
-    );
+    let recorder = Recorder::new(client.clone(), "horizontal-pod-autoscaler");
     let ctx = Arc::new(Context {
         client,
         config,
@@ -165,8 +159,7 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
                 EventType::Warning,
                 "FailedGetScale",
                 e.to_string(),
-            )
-            .await;
+            );
             let current = old_status.current_replicas.unwrap_or(0);
             write_status(
                 &ctx,
@@ -231,8 +224,7 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
                     EventType::Warning,
                     "FailedComputeMetricsReplicas",
                     message.clone(),
-                )
-                .await;
+                );
                 write_status(
                     &ctx,
                     &hpa,
@@ -305,8 +297,7 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
                 EventType::Warning,
                 "FailedRescale",
                 format!("New size: {desired}; reason: {reason}; error: {e}"),
-            )
-            .await;
+            );
             write_status(
                 &ctx,
                 &hpa,
@@ -335,8 +326,7 @@ async fn reconcile(hpa: Arc<HorizontalPodAutoscaler>, ctx: Arc<Context>) -> Resu
             EventType::Normal,
             "SuccessfulRescale",
             format!("New size: {desired}; reason: {reason}"),
-        )
-        .await;
+        );
         if let Ok(mut h) = ctx.history.lock() {
             h.record_scale(&key, spec.behavior.as_ref(), current, desired, now_ms());
         }
@@ -372,8 +362,7 @@ async fn compute_replicas_for_metrics(
             EventType::Warning,
             "SelectorRequired",
             "selector is required".into(),
-        )
-        .await;
+        );
         set_condition(
             conditions,
             "ScalingActive",
@@ -421,7 +410,7 @@ async fn compute_replicas_for_metrics(
             }
             Err(f) => {
                 statuses.push(MetricStatus::default());
-                event(ctx, hpa, EventType::Warning, f.reason, f.message.clone()).await;
+                event(ctx, hpa, EventType::Warning, f.reason, f.message.clone());
                 if invalid.is_none() {
                     invalid = Some((
                         f.wrapped,
@@ -546,22 +535,15 @@ async fn write_status(
     }
 }
 
-/// Record an event on the HPA; a failure to record is logged, never fatal to the sync.
-async fn event(
+/// Record an event on the HPA (in the background: a failure to record is logged, never
+/// fatal to the sync).
+fn event(
     ctx: &Context,
     hpa: &HorizontalPodAutoscaler,
     type_: EventType,
     reason: &str,
-    note: String,
+    message: String,
 ) {
-    let ev = Event {
-        type_,
-        reason: reason.to_string(),
-        note: Some(note),
-        action: "Scale".into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&ev, &hpa.object_ref(&())).await {
-        tracing::debug!(error = %e, reason, "recording HPA event failed");
-    }
+    ctx.recorder
+        .record(events::reference(hpa), type_, reason, message);
 }

@@ -20,6 +20,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::events::Recorder;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
@@ -68,6 +69,8 @@ pub trait ReplicaOwner:
 {
     /// The controller's name, as `--controllers` takes it and logs show it.
     const CONTROLLER: &'static str;
+    /// The `source.component` of its events (upstream's recorder name).
+    const EVENT_SOURCE: &'static str;
     /// The pods it selects; `None` when the object has no spec.
     fn selector(&self) -> Option<LabelSelector>;
     /// Desired replicas (`spec.replicas`, default 1).
@@ -84,6 +87,7 @@ pub trait ReplicaOwner:
 
 impl ReplicaOwner for ReplicaSet {
     const CONTROLLER: &'static str = "replicaset";
+    const EVENT_SOURCE: &'static str = "replicaset-controller";
 
     fn selector(&self) -> Option<LabelSelector> {
         self.spec.as_ref().map(|s| s.selector.clone())
@@ -119,6 +123,8 @@ impl ReplicaOwner for ReplicaSet {
 /// What every sync of one controller shares.
 struct Context<K: ReplicaOwner> {
     client: Client,
+    /// Reports each pod created or deleted on its owner.
+    recorder: Recorder,
     /// All pods, fed by the watch in [`pod_events`].
     pods: Store<Pod>,
     /// Outstanding creates and deletes per owner key (`namespace/name`).
@@ -176,6 +182,7 @@ pub async fn run_owner<K: ReplicaOwner>(client: Client) {
     });
     let queue = futures::stream::select(owner_events, requests.map(Ok));
     let ctx = Arc::new(Context::<K> {
+        recorder: Recorder::new(client.clone(), K::EVENT_SOURCE),
         client,
         pods,
         expectations,

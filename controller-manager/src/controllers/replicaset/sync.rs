@@ -8,12 +8,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
-use kube::api::{Api, PostParams};
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::ResourceExt;
 
 use super::{owner_key, status, Context, Error, ReplicaOwner, BURST_REPLICAS};
-use crate::controllers::{podutil, ref_manager, selector};
+use crate::controllers::{pod_control, podutil, ref_manager, selector};
 
 /// Deletions in flight at once (upstream issues them all at once behind its client's rate
 /// limiter; this bounds the open requests instead).
@@ -121,7 +121,7 @@ async fn manage_replicas<K: ReplicaOwner>(
     if active.len() < want {
         let count = (want - active.len()).min(BURST_REPLICAS);
         ctx.expectations.expect_creations(key, count);
-        let (created, result) = create_pods(api, owner, count).await;
+        let (created, result) = create_pods(ctx, api, owner, count).await;
         // Failed and never attempted creations will not show up in the watch.
         for _ in created..count {
             ctx.expectations.creation_observed(key);
@@ -138,7 +138,7 @@ async fn manage_replicas<K: ReplicaOwner>(
         // every lifetime, which spawning the sync needs.
         let deletions: Vec<_> = doomed
             .iter()
-            .map(|pod| delete_pod(ctx, api, key, pod))
+            .map(|pod| delete_pod(ctx, api, owner, key, pod))
             .collect();
         let results: Vec<Result<(), kube::Error>> = futures::stream::iter(deletions)
             .buffer_unordered(DELETE_PARALLELISM)
@@ -168,18 +168,16 @@ fn pod_key(pod: &Pod) -> String {
     format!("{}/{}", pod.namespace().unwrap_or_default(), pod.name_any())
 }
 
-/// Delete one pod; a failed deletion is no longer expected, since the watch will not
+/// Delete one pod (an event on the owner says so); a failed deletion is no longer expected, since the watch will not
 /// report a deletion that did not happen.
 async fn delete_pod<K: ReplicaOwner>(
     ctx: &Context<K>,
     api: &Api<Pod>,
+    owner: &K,
     key: &str,
     pod: &Pod,
 ) -> Result<(), kube::Error> {
-    let result = api
-        .delete(&pod.name_any(), &Default::default())
-        .await
-        .map(|_| ());
+    let result = pod_control::delete(api, &pod.name_any(), owner, &ctx.recorder).await;
     if result.is_err() {
         ctx.expectations.deletion_observed(key, &pod_key(pod));
     }
@@ -209,6 +207,7 @@ pub fn pod_from_template<K: ReplicaOwner>(owner: &K) -> Pod {
 /// apiserver rejects fails after one request, not hundreds. Returns how many were created
 /// and the first error, after which no further batch is started.
 async fn create_pods<K: ReplicaOwner>(
+    ctx: &Context<K>,
     api: &Api<Pod>,
     owner: &K,
     count: usize,
@@ -219,7 +218,7 @@ async fn create_pods<K: ReplicaOwner>(
     while created < count {
         let n = batch.min(count - created);
         let results = futures::future::join_all(
-            (0..n).map(|_| async { api.create(&PostParams::default(), &pod).await }),
+            (0..n).map(|_| pod_control::create(api, &pod, owner, &ctx.recorder)),
         )
         .await;
         let mut failure = None;
