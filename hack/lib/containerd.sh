@@ -61,6 +61,9 @@ rudder::containerd::prepare_cgroups() {
   for controller in $(<"$unified/cgroup.controllers"); do
     mkdir -p "/sys/fs/cgroup/$controller" &&
       mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" || return 1
+    # A change to the host that outlives us: say so once, where the user sees it.
+    echo "containerd: moved the $controller cgroup controller from cgroup2 to" \
+      "/sys/fs/cgroup/$controller (v1), so that crun accepts this hybrid layout" >&2
   done
   [[ -z $(<"$unified/cgroup.controllers") ]]
 }
