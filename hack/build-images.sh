@@ -7,6 +7,9 @@
 #   pause.tar    registry.k8s.io/pause:3.9          (the sandbox image; idles, exits on TERM)
 #
 # Both are one layer: Debian's busybox-static with its applets, /etc/passwd and /etc/group.
+# On import, the busybox image is also tagged under the names upstream's e2e manifests use
+# (registry.k8s.io/e2e-test-images/busybox:1.36 and :1.37; see IMAGE_ALIASES), so manifests
+# written for upstream run here unchanged instead of waiting on a pull that cannot succeed.
 # The build is deterministic and skipped when its inputs are unchanged.
 #
 # With --addons, also the add-on images (addons/*/manifests use them), from binaries already
@@ -43,6 +46,11 @@ CTR=${CTR:-ctr}
 BUILDER=$ROOT/hack/lib/oci_image.py
 TARBALLS=(busybox.tar pause.tar)
 IMAGE_NAMES=(docker.io/library/busybox:latest registry.k8s.io/pause:3.9)
+# ALIAS=SOURCE: after import, ALIAS names the same image as SOURCE (one of IMAGE_NAMES).
+IMAGE_ALIASES=(
+  registry.k8s.io/e2e-test-images/busybox:1.36=docker.io/library/busybox:latest
+  registry.k8s.io/e2e-test-images/busybox:1.37=docker.io/library/busybox:latest
+)
 # Images are imported and listed in the CRI's namespace.
 NAMESPACE=k8s.io
 
@@ -107,7 +115,12 @@ import_images() {
     # carry the host's platform anyway.
     "${ctr[@]}" images import --all-platforms "$IMAGES_DIR/$f" >&2
   done
-  for name in "${IMAGE_NAMES[@]}"; do
+  local alias
+  for alias in "${IMAGE_ALIASES[@]}"; do
+    # --force: a re-import moves the alias to the image just imported.
+    "${ctr[@]}" images tag --force "${alias#*=}" "${alias%%=*}" >/dev/null
+  done
+  for name in "${IMAGE_NAMES[@]}" "${IMAGE_ALIASES[@]%%=*}"; do
     # Columns: REF TYPE DIGEST STATUS SIZE UNPACKED.
     if ! "${ctr[@]}" images check "name==$name" |
       awk -v n="$name" '$1 == n && $4 == "complete" && $NF == "true" {ok = 1} END {exit !ok}'; then
@@ -115,7 +128,7 @@ import_images() {
       return 1
     fi
   done
-  log "imported ${IMAGE_NAMES[*]}"
+  log "imported ${IMAGE_NAMES[*]} (and tagged ${IMAGE_ALIASES[*]%%=*})"
 }
 
 ADDON_BINS=(rudder-dns rudder-ingress rudder-metrics)

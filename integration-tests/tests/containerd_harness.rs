@@ -51,6 +51,31 @@ fn imported_images_are_seen_by_the_cri_and_run() -> Result<()> {
         "the CRI plugin did not pick up the imported images"
     );
 
+    // Upstream's e2e manifests name busybox as registry.k8s.io/e2e-test-images/busybox:1.3x;
+    // build-images.sh tags the imported busybox under those names, the same digest.
+    let digest_of = |listing: &str, image: &str| {
+        listing
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(image))
+            .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
+    };
+    let listing = containerd.ctr_output(&["images", "ls"])?;
+    let busybox = digest_of(&listing, BUSYBOX_IMAGE);
+    assert!(
+        busybox.is_some(),
+        "no digest for {BUSYBOX_IMAGE}:\n{listing}"
+    );
+    for alias in [
+        "registry.k8s.io/e2e-test-images/busybox:1.36",
+        "registry.k8s.io/e2e-test-images/busybox:1.37",
+    ] {
+        assert_eq!(
+            digest_of(&listing, alias),
+            busybox,
+            "{alias} does not name the busybox image:\n{listing}"
+        );
+    }
+
     let out = containerd.ctr_output(&[
         "run",
         "--rm",
