@@ -168,10 +168,16 @@ pub fn error_message(error: &kube::Error) -> String {
 /// Whether the server refused a create because the namespace is being deleted, which
 /// upstream's controllers do not report as an event.
 pub fn is_namespace_terminating(error: &kube::Error) -> bool {
-    matches!(error, kube::Error::Api(status) if status
+    matches!(error, kube::Error::Api(status) if status_says_namespace_terminating(status))
+}
+
+/// Whether a refusal `Status` names the terminating namespace as its cause (upstream sets
+/// `details.causes[].reason = NamespaceTerminating` on such a refusal).
+pub(crate) fn status_says_namespace_terminating(status: &kube::core::Status) -> bool {
+    status
         .details
         .as_ref()
-        .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating")))
+        .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"))
 }
 
 #[cfg(test)]

@@ -90,11 +90,7 @@ async fn send(api: &Api<Event>, write: &Write) -> Result<Event, kube::Error> {
 /// A duplicate or an event for a terminating namespace is routine; anything else the
 /// server refuses is worth a warning.
 fn log_refusal(event: &Event, status: &kube::core::Status) {
-    let terminating = status
-        .details
-        .as_ref()
-        .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"));
-    if status.code == 409 || terminating {
+    if status.code == 409 || super::status_says_namespace_terminating(status) {
         tracing::debug!(reason = ?event.reason, error = %status.message, "server rejected event");
     } else {
         tracing::warn!(reason = ?event.reason, error = %status.message, "server rejected event; not retrying");

@@ -65,10 +65,10 @@ fn error_policy(_d: Arc<Deployment>, _err: &Error, _ctx: Arc<Context>) -> Action
 }
 
 /// The objects one sync works on.
-struct World {
+struct World<'a> {
     rs_api: Api<ReplicaSet>,
-    /// Reports every resize on the Deployment (`ScalingReplicaSet`).
-    recorder: Recorder,
+    /// Reports every resize on the Deployment (`ScalingReplicaSet`): the controller's own.
+    recorder: &'a Recorder,
     /// ReplicaSets this Deployment controls, oldest first.
     owned: Vec<ReplicaSet>,
 }
@@ -90,7 +90,7 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
     let owned = list_owned(ctx.as_ref(), &d, d.metadata.deletion_timestamp.is_none()).await?;
     let world = World {
         rs_api,
-        recorder: ctx.recorder.clone(),
+        recorder: &ctx.recorder,
         owned,
     };
 
@@ -103,7 +103,7 @@ async fn reconcile(d: Arc<Deployment>, ctx: Arc<Context>) -> Result<Action, Erro
         deployment_scale::scale_proportionally(
             &d,
             &world.rs_api,
-            &world.recorder,
+            world.recorder,
             &world.owned,
             new_uid.as_deref(),
         )
@@ -231,7 +231,7 @@ fn max_revision<'a>(sets: impl Iterator<Item = &'a ReplicaSet>) -> i64 {
 /// revision the newest.
 async fn ensure_new(
     d: &Deployment,
-    world: &World,
+    world: &World<'_>,
     initial: i32,
 ) -> Result<(ReplicaSet, RolloutEvent), Error> {
     let new = find_new(d, &world.owned);
@@ -419,7 +419,7 @@ pub(super) async fn scale(
 
 /// RollingUpdate: scale the new ReplicaSet up within maxSurge, old ones down within
 /// maxUnavailable, counting only available pods as upstream.
-async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, Error> {
+async fn rollout_rolling(d: &Deployment, world: World<'_>) -> Result<RolloutEvent, Error> {
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let (surge, max_unavailable) = util::resolve_fenceposts(d);
     let current: i32 = world.owned.iter().map(util::rs_replicas).sum();
@@ -438,7 +438,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
     let current: i32 =
         olds.iter().map(|rs| util::rs_replicas(rs)).sum::<i32>() + util::rs_replicas(&new);
     let target = new_target(replicas, surge, current, util::rs_replicas(&new));
-    scale(d, &world.rs_api, &world.recorder, &new, target).await?;
+    scale(d, &world.rs_api, world.recorder, &new, target).await?;
     let new_replicas = target;
 
     // Scale old ReplicaSets down.
@@ -465,7 +465,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
         if down > 0 {
             *count -= down;
             budget -= down;
-            scale(d, &world.rs_api, &world.recorder, rs, *count).await?;
+            scale(d, &world.rs_api, world.recorder, rs, *count).await?;
         }
     }
     // Then available ones, keeping minAvailable across all ReplicaSets.
@@ -480,7 +480,7 @@ async fn rollout_rolling(d: &Deployment, world: World) -> Result<RolloutEvent, E
         if down > 0 {
             *count -= down;
             down_total -= down;
-            scale(d, &world.rs_api, &world.recorder, rs, *count).await?;
+            scale(d, &world.rs_api, world.recorder, rs, *count).await?;
         }
     }
     Ok(event)
@@ -502,7 +502,7 @@ pub fn new_target(replicas: i32, surge: i32, current_total: i32, new_current: i3
 async fn rollout_recreate(
     ctx: &Context,
     d: &Deployment,
-    world: World,
+    world: World<'_>,
 ) -> Result<RolloutEvent, Error> {
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let new_uid = find_new(d, &world.owned).and_then(|rs| rs.uid());
@@ -514,7 +514,7 @@ async fn rollout_recreate(
     let mut scaled = false;
     for rs in &olds {
         if util::rs_replicas(rs) > 0 {
-            scale(d, &world.rs_api, &world.recorder, rs, 0).await?;
+            scale(d, &world.rs_api, world.recorder, rs, 0).await?;
             scaled = true;
         }
     }
@@ -522,7 +522,7 @@ async fn rollout_recreate(
         return Ok(RolloutEvent::None);
     }
     let (new, event) = ensure_new(d, &world, replicas).await?;
-    scale(d, &world.rs_api, &world.recorder, &new, replicas).await?;
+    scale(d, &world.rs_api, world.recorder, &new, replicas).await?;
     Ok(event)
 }
 
