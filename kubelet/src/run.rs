@@ -261,6 +261,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<()> {
         eviction: eviction.clone(),
         allocatable: crate::pods::admission::amounts(&allocatable),
         cgroups,
+        runtime_states: Default::default(),
     });
 
     let (tx, rx) = mpsc::channel(256);

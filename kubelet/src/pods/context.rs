@@ -31,6 +31,8 @@ pub struct KubeletContext {
     pub allocatable: crate::node::allocatable::Amounts,
     /// The cgroup tree: pods' cgroup parents and their cgroups.
     pub cgroups: Arc<crate::cm::ContainerManager>,
+    /// What the relister and each pod worker last read from the runtime.
+    pub runtime_states: super::runtime::RuntimeStates,
 }
 
 impl KubeletContext {

@@ -70,7 +70,10 @@ const RELIST_PERIOD: Duration = Duration::from_secs(1);
 
 struct WorkerHandle {
     desired: watch::Sender<Option<DesiredPod>>,
+    /// Wakes the worker (a probe result).
     wake: Arc<Notify>,
+    /// Wakes the worker for a runtime change the relister saw.
+    runtime_changed: Arc<Notify>,
     task: JoinHandle<()>,
 }
 
@@ -142,13 +145,23 @@ impl PodManager {
                 self.admit(&uid, &desired);
                 let (tx, rx) = watch::channel(Some(desired));
                 let wake = Arc::new(Notify::new());
-                let worker = PodWorker::new(self.ctx.clone(), uid.clone(), rx, wake.clone());
+                let runtime_changed = Arc::new(Notify::new());
+                let worker = PodWorker::new(
+                    self.ctx.clone(),
+                    uid.clone(),
+                    rx,
+                    worker::Wakers {
+                        any: wake.clone(),
+                        runtime_changed: runtime_changed.clone(),
+                    },
+                );
                 let task = tokio::spawn(worker.run());
                 self.workers.insert(
                     uid,
                     WorkerHandle {
                         desired: tx,
                         wake,
+                        runtime_changed,
                         task,
                     },
                 );
@@ -214,17 +227,28 @@ impl PodManager {
         self.workers.retain(|_, h| !h.task.is_finished());
         self.cleaning.retain(|_, t| !t.is_finished());
         let current = match runtime::fingerprints(&self.ctx.runtime).await {
-            Ok(f) => f,
+            Ok(f) => {
+                self.ctx
+                    .runtime_states
+                    .record_relisted(&f, std::time::Instant::now());
+                f
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "relisting the runtime");
                 return;
             }
         };
         for (uid, print) in &current {
-            if self.fingerprints.get(uid) != Some(print) {
-                self.wake(uid);
+            let changed = self.fingerprints.get(uid) != Some(print);
+            if changed && !self.ctx.runtime_states.worker_acted_on(uid, print) {
+                if let Some(handle) = self.workers.get(uid) {
+                    handle.runtime_changed.notify_one();
+                }
             }
         }
+        self.ctx
+            .runtime_states
+            .retain_workers(|uid| self.workers.contains_key(uid));
         let all_synced = self
             .expected_sources
             .iter()

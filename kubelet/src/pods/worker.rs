@@ -26,6 +26,10 @@ use crate::network;
 
 /// Annotation carrying a hash of the container's spec: a changed spec restarts the container.
 pub const ANNOTATION_CONTAINER_HASH: &str = "io.kubernetes.container.hash";
+/// Passes of `advance` in one sync. The second normally finds the containers the first
+/// started running and does nothing; a bound keeps a pod whose every pass changes something
+/// from holding its worker.
+const MAX_ADVANCE_PASSES: u32 = 2;
 /// How often a worker re-syncs when nothing wakes it (volumes refresh, probes, back-off).
 const RESYNC: Duration = Duration::from_secs(10);
 /// How often configMap/secret/projected volume contents are refreshed.
@@ -56,11 +60,20 @@ fn grace_seconds(pod: &Pod) -> i64 {
         .max(0)
 }
 
+/// What wakes a worker besides a change of its pod and its own timer.
+pub struct Wakers {
+    /// Anything that needs a sync (a probe result).
+    pub any: Arc<Notify>,
+    /// The relister saw the pod change in the runtime; moot if the worker has read that
+    /// state itself since.
+    pub runtime_changed: Arc<Notify>,
+}
+
 pub struct PodWorker {
     ctx: Arc<KubeletContext>,
     uid: String,
     desired: watch::Receiver<Option<DesiredPod>>,
-    wake: Arc<Notify>,
+    wakers: Wakers,
     backoff: Backoff,
     waiting: HashMap<String, Waiting>,
     termination_messages: HashMap<String, String>,
@@ -78,13 +91,13 @@ impl PodWorker {
         ctx: Arc<KubeletContext>,
         uid: String,
         desired: watch::Receiver<Option<DesiredPod>>,
-        wake: Arc<Notify>,
+        wakers: Wakers,
     ) -> Self {
         PodWorker {
             ctx,
             uid,
             desired,
-            wake,
+            wakers,
             backoff: Backoff::default(),
             waiting: HashMap::new(),
             termination_messages: HashMap::new(),
@@ -131,17 +144,42 @@ impl PodWorker {
                     return;
                 }
             };
-            let sleep = next.unwrap_or(RESYNC).min(RESYNC);
+            let deadline = tokio::time::Instant::now() + next.unwrap_or(RESYNC).min(RESYNC);
+            operation = match self.wait(deadline).await {
+                Some(operation) => operation,
+                None => {
+                    self.cleanup().await;
+                    return;
+                }
+            };
+        }
+    }
+
+    /// Waits for the next reason to sync and returns its operation type; `None` when the
+    /// pod's source is gone.
+    async fn wait(&mut self, deadline: tokio::time::Instant) -> Option<&'static str> {
+        loop {
             tokio::select! {
                 changed = self.desired.changed() => {
-                    if changed.is_err() {
-                        self.cleanup().await;
-                        return;
-                    }
-                    operation = metrics::POD_WORKER_UPDATE;
+                    return changed.is_ok().then_some(metrics::POD_WORKER_UPDATE);
                 }
-                _ = self.wake.notified() => operation = metrics::POD_WORKER_SYNC,
-                _ = tokio::time::sleep(sleep) => operation = metrics::POD_WORKER_SYNC,
+                _ = self.wakers.any.notified() => {
+                    tracing::debug!(uid = %self.uid, "sync: woken");
+                    return Some(metrics::POD_WORKER_SYNC);
+                }
+                _ = self.wakers.runtime_changed.notified() => {
+                    // Often the worker's own creates and starts, relisted while it was
+                    // still syncing: it has read and acted on the result already.
+                    if !self.ctx.runtime_states.worker_is_current(&self.uid) {
+                        tracing::debug!(uid = %self.uid, "sync: the runtime changed");
+                        return Some(metrics::POD_WORKER_SYNC);
+                    }
+                    tracing::debug!(uid = %self.uid, "sync: runtime change already acted on");
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    tracing::debug!(uid = %self.uid, "sync: timer");
+                    return Some(metrics::POD_WORKER_SYNC);
+                }
             }
         }
     }
@@ -153,6 +191,9 @@ impl PodWorker {
     ) -> Result<Option<Duration>, crate::cri::CriError> {
         let pod = &desired.pod;
         let began = Instant::now();
+        // When the state in `rt` was read (at the latest): the relister compares it with
+        // when it listed.
+        let mut read_at = began;
         let mut rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
         tracing::debug!(pod = %pod_key(pod), ms = began.elapsed().as_millis() as u64, "sync: inspected");
         if let Some(verdict) = self.ctx.eviction.verdict(&self.uid) {
@@ -176,9 +217,19 @@ impl PodWorker {
         if terminal {
             self.stop_everything(pod, &rt, 0).await;
         } else {
-            let changed = self.advance(pod, &mut rt, &mut next).await?;
-            if changed {
+            // Advance until a pass finds nothing to do (at most twice): the state read last
+            // is then one the worker has acted on, and the relister need not wake it for
+            // that state again.
+            for pass in 1..=MAX_ADVANCE_PASSES {
+                if !self.advance(pod, &mut rt, &mut next).await? {
+                    self.ctx
+                        .runtime_states
+                        .record_acted_on(&self.uid, rt.fingerprint(), read_at);
+                    break;
+                }
+                read_at = Instant::now();
                 rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+                tracing::trace!(pod = %pod_key(pod), pass, "sync: advanced");
             }
             self.read_termination_messages(pod, &rt);
             let running: Vec<(String, String, Option<chrono::DateTime<chrono::Utc>>)> = rt
@@ -329,8 +380,8 @@ impl PodWorker {
                     })
                     .await;
                 tracing::debug!(pod = %pod_key(pod), ms = started.elapsed().as_millis() as u64, "RunPodSandbox done");
-                match result {
-                    Ok(_) => {}
+                let id = match result {
+                    Ok(r) => r.into_inner().pod_sandbox_id,
                     Err(status) => {
                         self.ctx.recorder.pod_event(
                             pod,
@@ -342,12 +393,16 @@ impl PodWorker {
                         *next = Some(Duration::from_secs(5));
                         return Ok(true);
                     }
-                }
-                *rt = runtime::inspect(&self.ctx.runtime, &self.uid).await?;
+                };
                 changed = true;
-                match rt.ready_sandbox().cloned() {
-                    Some(s) => s,
-                    None => return Ok(changed),
+                // Only the new sandbox changed: read it alone rather than the whole pod
+                // again (the sync inspects everything once more after this pass).
+                match runtime::sandbox(&self.ctx.runtime, &id).await? {
+                    Some(s) if s.ready => {
+                        rt.sandboxes.insert(0, s.clone());
+                        s
+                    }
+                    _ => return Ok(changed),
                 }
             }
         };
