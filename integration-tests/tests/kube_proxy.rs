@@ -488,11 +488,23 @@ async fn load_balancer_source_ranges(cluster: &TestCluster, proxy: &KubeProxy) -
     )
     .await?;
     let firewall_entry = format!("{lb_ip} . tcp . 80 : goto firewall-");
+    // Until the new Service's endpoints reach kube-proxy, its IP is in the no-endpoints map,
+    // whose reject (a reset, checked before the firewall as upstream orders them) would
+    // answer the connection instead of the drop under test.
+    let rejected_entry = format!("{lb_ip} . tcp . 80 : goto reject-chain");
     proxy
         .daemon
-        .eventually_within(LIMIT, "the load-balancer IP's firewall entry", || async {
-            Ok(proxy.ruleset()?.contains(&firewall_entry).then_some(()))
-        })
+        .eventually_within(
+            LIMIT,
+            "the load-balancer IP's firewall entry, with endpoints",
+            || async {
+                let rules = proxy.ruleset()?;
+                Ok(
+                    (rules.contains(&firewall_entry) && !rules.contains(&rejected_entry))
+                        .then_some(()),
+                )
+            },
+        )
         .await
         .with_context(|| proxy.ruleset().unwrap_or_default())?;
     let addr = format!("{lb_ip}:80");
