@@ -84,7 +84,6 @@ pub struct PodManager {
     cleaning: HashMap<String, JoinHandle<()>>,
     synced: HashSet<PodSource>,
     expected_sources: HashSet<PodSource>,
-    fingerprints: HashMap<String, String>,
 }
 
 impl PodManager {
@@ -95,7 +94,6 @@ impl PodManager {
             cleaning: HashMap::new(),
             synced: HashSet::new(),
             expected_sources,
-            fingerprints: HashMap::new(),
         }
     }
 
@@ -187,7 +185,7 @@ impl PodManager {
         let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
         let fresh = desired.source == PodSource::Api
             && matches!(phase, None | Some("Pending"))
-            && !self.fingerprints.contains_key(uid)
+            && !self.ctx.runtime_states.relisted_holds(uid)
             && self.ctx.eviction.verdict(uid).is_none();
         if fresh {
             let others: Vec<Pod> = self
@@ -227,19 +225,18 @@ impl PodManager {
         self.workers.retain(|_, h| !h.task.is_finished());
         self.cleaning.retain(|_, t| !t.is_finished());
         let current = match runtime::fingerprints(&self.ctx.runtime).await {
-            Ok(f) => {
-                self.ctx
-                    .runtime_states
-                    .record_relisted(&f, std::time::Instant::now());
-                f
-            }
+            Ok(f) => f,
             Err(e) => {
                 tracing::warn!(error = %e, "relisting the runtime");
                 return;
             }
         };
+        let previous = self
+            .ctx
+            .runtime_states
+            .replace_relisted(current.clone(), std::time::Instant::now());
         for (uid, print) in &current {
-            let changed = self.fingerprints.get(uid) != Some(print);
+            let changed = previous.get(uid) != Some(print);
             if changed && !self.ctx.runtime_states.worker_acted_on(uid, print) {
                 if let Some(handle) = self.workers.get(uid) {
                     handle.runtime_changed.notify_one();
@@ -266,7 +263,6 @@ impl PodManager {
                 }
             }
         }
-        self.fingerprints = current;
     }
 }
 

@@ -335,11 +335,21 @@ impl RuntimeStates {
             .insert(uid.to_string(), (fingerprint, read_at));
     }
 
-    /// The relister's reading of every pod, from a list that completed at `listed_at`.
-    pub fn record_relisted(&self, fingerprints: &HashMap<String, String>, listed_at: Instant) {
+    /// Stores the relister's reading of every pod, from a list that completed at
+    /// `listed_at`, and returns the reading before it.
+    pub fn replace_relisted(
+        &self,
+        fingerprints: HashMap<String, String>,
+        listed_at: Instant,
+    ) -> HashMap<String, String> {
         let mut states = self.states();
-        states.relisted = fingerprints.clone();
         states.relisted_at = Some(listed_at);
+        std::mem::replace(&mut states.relisted, fingerprints)
+    }
+
+    /// Whether the relister's last list found anything of the pod in the runtime.
+    pub fn relisted_holds(&self, uid: &str) -> bool {
+        self.states().relisted.contains_key(uid)
     }
 
     /// Whether the pod's worker has acted on the pod in exactly this state.
@@ -526,7 +536,8 @@ mod tests {
             ("a".to_string(), "s1:0".to_string()),
             ("b".to_string(), "s2:1".to_string()),
         ]);
-        states.record_relisted(&listed, later(10));
+        assert!(states.replace_relisted(listed, later(10)).is_empty());
+        assert!(states.relisted_holds("a"));
         assert!(states.worker_is_current("a"));
         assert!(
             !states.worker_is_current("b"),
@@ -536,10 +547,12 @@ mod tests {
         states.record_acted_on("b", "s2:1;c3:1".into(), later(20));
         assert!(states.worker_is_current("b"));
         // A list after that reading with a change wakes it again.
-        states.record_relisted(
-            &HashMap::from([("b".to_string(), "s2:1;c3:2".to_string())]),
+        let previous = states.replace_relisted(
+            HashMap::from([("b".to_string(), "s2:1;c3:2".to_string())]),
             later(30),
         );
+        assert_eq!(previous.len(), 2, "the list before is handed back");
+        assert!(!states.relisted_holds("a"));
         assert!(!states.worker_is_current("b"));
 
         states.retain_workers(|uid| uid == "b");
