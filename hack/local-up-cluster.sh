@@ -43,6 +43,11 @@
 # `touch RUDDER_DIR/restart-kube-proxy`; within a second kube-proxy gets SIGTERM (its
 # nftables table stays, as on any restart) and starts again with the same command line.
 # The request file is removed when the new process runs; RUDDER_DIR/kube-proxy.pid names it.
+#
+# A kubelet that exits (`kill -9 $(cat RUDDER_DIR/kubelet.pid)`, or a crash) is started again
+# a second later with the same command line, as systemd restarts it on a kubeadm node; the
+# running containers stay and the new kubelet adopts them. RUDDER_DIR/kubelet.pid names the
+# current one. Any other component that exits stops the whole cluster.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -130,7 +135,7 @@ cleanup() {
     wait "${PIDS[i]}" 2>/dev/null || true
   done
   [[ -n $FOREGROUND_PID ]] && { kill -KILL "$FOREGROUND_PID" 2>/dev/null || true; }
-  rm -f "$RUDDER_DIR/pids" "$RUDDER_DIR/kube-proxy.pid"
+  rm -f "$RUDDER_DIR/pids" "$RUDDER_DIR/kube-proxy.pid" "$RUDDER_DIR/kubelet.pid"
   log "stopped; logs are in $LOG_DIR"
   exit "$status"
 }
@@ -342,30 +347,33 @@ start_kubelet() {
   # gives ClusterFirst pods the node's resolver, as upstream does without --cluster-dns.
   local cluster_dns=()
   addons_wanted && cluster_dns=(--cluster-dns "$(cluster_dns_ip)")
-  start_component kubelet \
-    --kubeconfig "$RUDDER_DIR/kubelet.kubeconfig" \
-    --container-runtime-endpoint "unix://$CONTAINERD_SOCK" \
-    --hostname-override "$NODE_NAME" \
-    --node-ip 127.0.0.1 \
-    --root-dir "$KUBELET_ROOT_DIR" \
-    --pod-manifest-path "$RUDDER_DIR/manifests" \
-    --pod-cidr "$POD_CIDR" \
-    --cni-conf-dir "$CONTAINERD_DIR/net.d" \
-    --cni-bridge-name "$CNI_BRIDGE" \
-    --cluster-domain cluster.local \
-    "${cluster_dns[@]}" \
-    --eviction-hard "${KUBELET_EVICTION_HARD:-memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%}" \
-    --address 127.0.0.1 \
-    --port "$KUBELET_PORT" \
-    --healthz-port "$KUBELET_HEALTHZ_PORT" \
-    --tls-cert-file "$PKI_DIR/kubelet-serving-$NODE_NAME.crt" \
-    --tls-private-key-file "$PKI_DIR/kubelet-serving-$NODE_NAME.key" \
-    --client-ca-file "$PKI_DIR/ca.crt" \
-    --authorization-mode Webhook \
-    -v "${KUBELET_LOG_LEVEL:-1}"
+  KUBELET_ARGS=(
+    --kubeconfig "$RUDDER_DIR/kubelet.kubeconfig"
+    --container-runtime-endpoint "unix://$CONTAINERD_SOCK"
+    --hostname-override "$NODE_NAME"
+    --node-ip 127.0.0.1
+    --root-dir "$KUBELET_ROOT_DIR"
+    --pod-manifest-path "$RUDDER_DIR/manifests"
+    --pod-cidr "$POD_CIDR"
+    --cni-conf-dir "$CONTAINERD_DIR/net.d"
+    --cni-bridge-name "$CNI_BRIDGE"
+    --cluster-domain cluster.local
+    "${cluster_dns[@]}"
+    --eviction-hard "${KUBELET_EVICTION_HARD:-memory.available<100Mi,nodefs.available<2%,imagefs.available<2%,nodefs.inodesFree<2%}"
+    --address 127.0.0.1
+    --port "$KUBELET_PORT"
+    --healthz-port "$KUBELET_HEALTHZ_PORT"
+    --tls-cert-file "$PKI_DIR/kubelet-serving-$NODE_NAME.crt"
+    --tls-private-key-file "$PKI_DIR/kubelet-serving-$NODE_NAME.key"
+    --client-ca-file "$PKI_DIR/ca.crt"
+    --authorization-mode Webhook
+    -v "${KUBELET_LOG_LEVEL:-1}")
+  start_component kubelet "${KUBELET_ARGS[@]}"
   local pid=${PIDS[-1]}
   # Stopped and awaited before containerd's teardown, so it restarts no container.
   STOPS[-1]="rudder::util::stop_pid $pid 10"
+  KUBELET_STARTED_AT=$SECONDS
+  echo "$pid" >"$RUDDER_DIR/kubelet.pid"
   # A kubelet that rejects its flags or cannot reach containerd exits at once: say so here,
   # with its log, rather than leave it to the supervisor's one-liner.
   if ! rudder::util::wait_for kubelet 60 "$pid" kubelet_healthy 2>/dev/null; then
@@ -444,6 +452,33 @@ restart_containerd() {
   sed -i "s/^containerd .*/containerd $CONTAINERD_PID/" "$RUDDER_DIR/pids"
 }
 
+# The kubelet died (killed, or crashed): start it again with the same command line, as
+# systemd's Restart=always does on a kubeadm node. Its pods' containers run on under
+# containerd and the new kubelet adopts them. One that keeps exiting within 10 s of its
+# start is given up on after 5 tries in a row, and the cluster stops as for any other
+# component.
+KUBELET_QUICK_EXITS=0
+restart_kubelet() {
+  local i=$1 rc=0 pid
+  wait "${PIDS[i]}" 2>/dev/null || rc=$?
+  if ((SECONDS - KUBELET_STARTED_AT < 10)); then
+    KUBELET_QUICK_EXITS=$((KUBELET_QUICK_EXITS + 1))
+  else
+    KUBELET_QUICK_EXITS=0
+  fi
+  ((KUBELET_QUICK_EXITS < 5)) || return 1
+  log "the kubelet (pid ${PIDS[i]}) exited (status $rc); starting it again" \
+    "(see $LOG_DIR/kubelet.log)"
+  sleep 1
+  "$BIN_DIR/kubelet" "${KUBELET_ARGS[@]}" >>"$LOG_DIR/kubelet.log" 2>&1 200>&- &
+  pid=$!
+  PIDS[i]=$pid
+  STOPS[i]="rudder::util::stop_pid $pid 10"
+  KUBELET_STARTED_AT=$SECONDS
+  sed -i "s/^kubelet .*/kubelet $pid/" "$RUDDER_DIR/pids"
+  echo "$pid" >"$RUDDER_DIR/kubelet.pid"
+}
+
 stop_kube_proxy() {
   rudder::util::stop_pid "$1" 10
   "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -512,6 +547,9 @@ supervise() {
         if [[ ${NAMES[i]} == containerd ]] && restart_containerd "$i"; then
           continue
         fi
+        if [[ ${NAMES[i]} == kubelet ]] && restart_kubelet "$i"; then
+          continue
+        fi
         log "${NAMES[i]} exited unexpectedly; see $LOG_DIR/${NAMES[i]}.log"
         return 1
       fi
@@ -531,7 +569,7 @@ main() {
   rudder::lock::acquire local-up-cluster || exit 1
   mkdir -p "$RUDDER_DIR" "$LOG_DIR"
   rm -f "$RUDDER_DIR/ready" "$RUDDER_DIR/pids" "$RUDDER_DIR/restart-kube-proxy" \
-    "$RUDDER_DIR/kube-proxy.pid"
+    "$RUDDER_DIR/kube-proxy.pid" "$RUDDER_DIR/kubelet.pid"
   if [[ ${RUDDER_SKIP_DEPS:-0} != 1 ]]; then
     "$ROOT/hack/install-deps.sh"
   fi

@@ -16,8 +16,9 @@
 # networking: cluster_ip (Service load balancing and the no-endpoint reject), statefulset_dns
 # (stable pod names of a headless StatefulSet), ingress (hosts, paths and TLS through the
 # rudder-ingress LoadBalancer address), metrics_hpa, node_port_lb (NodePort and LoadBalancer
-# Services from the host, ExternalName as a CNAME) and proxy_restart (no request fails while
-# kube-proxy restarts; needs local-up-cluster.sh's restart hook).
+# Services from the host, ExternalName as a CNAME), proxy_restart (no request fails while
+# kube-proxy restarts; needs local-up-cluster.sh's restart hook) and kubelet_restart (a killed
+# kubelet, started again by local-up-cluster.sh, adopts the running containers; static pods).
 #
 #   RUDDER_E2E_SUITES="ingress statefulset_dns" hack/e2e/kubectl.sh   # only these suites
 set -uo pipefail
@@ -1367,6 +1368,113 @@ suite_proxy_restart() {
   run delete -n "$NET_NS" -f "$WORK/steady.yaml" --wait=false
 }
 
+# The kubelet killed and started again (local-up-cluster.sh restarts it, as systemd would on
+# a kubeadm node): a running pod's container is adopted, not restarted (same container id and
+# process, restartCount 0, still Ready); a pod deleted while the kubelet was down is finished
+# when it returns; and a static pod manifest dropped into --pod-manifest-path runs and shows
+# as a mirror pod, which goes away with the file.
+suite_kubelet_restart() {
+  local dir manifests
+  dir=$(dirname "$RUDDER_E2E_KUBECONFIG")
+  manifests=$(tr '\0' '\n' <"/proc/$(cat "$dir/kubelet.pid" 2>/dev/null)/cmdline" 2>/dev/null |
+    sed -n '/^--pod-manifest-path$/{n;p}')
+  if [[ ! -e $dir/ready || -z $manifests || -z $CONTAINERD_SOCK ]]; then
+    fail "kubelet_restart: needs a running cluster from hack/local-up-cluster.sh (no kubelet in $dir/kubelet.pid)"
+    return
+  fi
+  net_namespace || return
+  local pod
+  for pod in survivor doomed; do
+    step "run $pod" "^pod/$pod created" -- run "$pod" -n "$NS" --image=busybox:latest \
+      --restart=Never --overrides='{"spec":{"terminationGracePeriodSeconds":1}}' -- sleep 3600
+  done
+  K_TIMEOUT=70 step "survivor and doomed become Ready" 'condition met' \
+    -- wait -n "$NS" --for=condition=Ready pod/survivor pod/doomed --timeout=60s || return
+  local id_before pid_before
+  run get -n "$NS" pod survivor -o 'jsonpath={.status.containerStatuses[0].containerID}'
+  id_before=${OUT#containerd://}
+  pid_before=$(task_pid "$id_before")
+
+  local old_pid new_pid
+  old_pid=$(<"$dir/kubelet.pid")
+  kill -KILL "$old_pid"
+  # While no kubelet runs, the deletion can only be recorded: the pod waits, terminating.
+  step "delete doomed while the kubelet is down" '^pod "doomed" deleted' \
+    -- delete -n "$NS" pod doomed --wait=false
+  kubelet_replaced() {
+    new_pid=$(<"$dir/kubelet.pid") && [[ $new_pid != "$old_pid" ]] && kill -0 "$new_pid" 2>/dev/null
+  }
+  if poll 30 kubelet_replaced; then
+    pass "the killed kubelet was started again (pid $old_pid -> $new_pid)"
+  else
+    fail "the killed kubelet was started again (pid $old_pid -> ${new_pid:-?})"
+    return
+  fi
+  node_ready_again() {
+    run get nodes -o 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{end}' &&
+      [[ $OUT == *True* ]]
+  }
+  poll 60 node_ready_again || fail "the node is Ready after the kubelet restart" "$OUT"
+
+  doomed_gone() { ! k get -n "$NS" pod doomed >/dev/null 2>&1 && no_containers_left doomed; }
+  if poll 90 doomed_gone; then
+    pass "the pod deleted while the kubelet was down is gone, and its containers with it"
+  else
+    fail "the pod deleted while the kubelet was down is gone, and its containers with it" "$OUT"
+  fi
+  jsonpath_is "survivor keeps its container (same id, no restart)" \
+    "containerd://$id_before 0 true" pod/survivor \
+    '{.status.containerStatuses[0].containerID} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}'
+  if [[ -n $pid_before && $(task_pid "$id_before") == "$pid_before" ]]; then
+    pass "survivor's process ran on untouched (pid $pid_before)"
+  else
+    fail "survivor's process ran on untouched (pid ${pid_before:-?} -> $(task_pid "$id_before"))"
+  fi
+  run delete -n "$NS" pod survivor --wait=false
+
+  # A static pod: the manifest's namespace and name, the node's name as the mirror's suffix.
+  local node file=$manifests/e2e-static.yaml
+  run get nodes -o 'jsonpath={.items[0].metadata.name}' && node=$OUT
+  cat >"$file" <<YAML
+apiVersion: v1
+kind: Pod
+metadata:
+  name: static-web
+  namespace: $NS
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox:latest
+    command: [sleep, "3600"]
+YAML
+  mirror_running() {
+    run get -n "$NS" pod "static-web-$node" \
+      -o 'jsonpath={.status.phase} {.metadata.annotations.kubernetes\.io/config\.mirror}' &&
+      [[ $OUT == "Running "?* ]]
+  }
+  if poll 60 mirror_running; then
+    pass "a static pod manifest runs and shows as mirror pod static-web-$node"
+  else
+    fail "a static pod manifest runs and shows as mirror pod static-web-$node" "$OUT"
+  fi
+  rm -f "$file"
+  mirror_gone() {
+    ! k get -n "$NS" pod "static-web-$node" >/dev/null 2>&1 && no_containers_left "static-web-$node"
+  }
+  if poll 60 mirror_gone; then
+    pass "removing the manifest stops the static pod and deletes its mirror"
+  else
+    fail "removing the manifest stops the static pod and deletes its mirror" "$OUT"
+  fi
+}
+
+# task_pid CONTAINER_ID — the pid containerd reports for the container's task, or nothing.
+task_pid() {
+  ctr --address "$CONTAINERD_SOCK" --timeout 5s -n k8s.io tasks ls 2>/dev/null |
+    awk -v id="$1" '$1 == id { print $2 }'
+}
+
 # lines_answered FILE N — FILE has N or more lines (one per answered or failed request).
 lines_answered() {
   (($(grep -c . "$1") >= $2))
@@ -1383,6 +1491,7 @@ run_network_suites() {
   want metrics_hpa && suite_metrics_hpa
   want node_port_lb && suite_node_port_lb
   want proxy_restart && suite_proxy_restart
+  want kubelet_restart && suite_kubelet_restart
   K_TIMEOUT=70 run delete namespace "$NET_NS" --timeout=60s --ignore-not-found
 }
 
@@ -1429,7 +1538,7 @@ main() {
     done
   fi
   if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa ||
-    want node_port_lb || want proxy_restart; then
+    want node_port_lb || want proxy_restart || want kubelet_restart; then
     run_network_suites /usr/bin/kubectl "$default_version"
   fi
   echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"
