@@ -498,6 +498,7 @@ suite_pods() {
     fi
   fi
 
+  suite_pods_debug
   # delete: containerd ran web's sandbox and container; after the delete it lists none.
   OUT=$(pod_containers web 2>&1)
   if [[ $(grep -c . <<<"$OUT") -ge 2 ]]; then
@@ -519,6 +520,48 @@ suite_pods() {
   else
     fail "containerd shows no container of counter, crash" "$OUT"
   fi
+}
+
+# kubectl debug on the running web pod: ephemeral containers (pods/ephemeralcontainers).
+# One runs `ps` in web's process namespace (--target) and so lists httpd; another is a
+# shell reached through `-it` on a pty. web itself is not restarted by either.
+suite_pods_debug() {
+  local dbg=dbg-${VERSION//./-}
+  run debug -n "$NS" web --image=busybox:latest --target=web --container="$dbg" -- ps -o pid,args
+  if [[ $? -eq 0 ]] && poll 30 log_has_container web "$dbg" 'httpd -f -p 8080'; then
+    pass "debug --target: the ephemeral container sees web's processes"
+  else
+    fail "debug --target: the ephemeral container sees web's processes" "$OUT"
+  fi
+  ephemeral_completed() {
+    run get -n "$NS" pod web -o "jsonpath={.status.ephemeralContainerStatuses[?(@.name==\"$dbg\")].state.terminated.reason}" &&
+      [[ $OUT == Completed ]]
+  }
+  if poll 30 ephemeral_completed; then
+    pass "the ephemeral container's status reports it Completed"
+  else
+    fail "the ephemeral container's status reports it Completed" "$OUT"
+  fi
+  if command -v script >/dev/null; then
+    local cmd
+    cmd=$(printf '%q ' timeout 60 "$K" --kubeconfig "$RUDDER_E2E_KUBECONFIG" debug -it -n "$NS" web \
+      --image=busybox:latest --target=web --container="$dbg-sh" -- sh)
+    # Typed after the attach: the first lines may be lost before it, so the shell is told
+    # to answer only once, and the answer can only come from the typed expression.
+    OUT=$( (sleep 8; printf 'echo typed-$((6*7))\nps -o args | grep -c "^httpd"\nexit\n') |
+      SHELL=/bin/bash script -qec "$cmd" /dev/null 2>&1)
+    OUT=$(tr -d '\r' <<<"$OUT")
+    expect "debug -it attaches a shell on a pty in an ephemeral container" '^typed-42$' '^1$'
+  else
+    fail "debug -it: script(1) (util-linux) is needed for a pty"
+  fi
+  jsonpath_is "web was not restarted by the debug containers" "0" pod/web \
+    '{.status.containerStatuses[0].restartCount}'
+}
+
+# log_has_container POD CONTAINER PATTERN — the container's log matches PATTERN (OUT: the log).
+log_has_container() {
+  run logs -n "$NS" "$1" -c "$2" && grep -Eq -- "$3" <<<"$OUT"
 }
 
 suite_delete_and_explain() {

@@ -529,4 +529,18 @@ mod tests {
         not_node.groups.clear();
         assert!(!authorize(&g, &not_node).allowed());
     }
+
+    #[test]
+    fn kubelet_may_not_add_ephemeral_containers() {
+        let g = NodeGraph::default();
+        g.apply_pod("d", "p", Some(&pod("n1")));
+        for verb in ["patch", "update"] {
+            let mut a = kubelet(verb, "pods", "d", "p");
+            a.subresource = "status".into();
+            assert!(authorize(&g, &a).allowed());
+            // Even for its own pod: adding a container to run is a user's debugging action.
+            a.subresource = "ephemeralcontainers".into();
+            assert!(!authorize(&g, &a).allowed(), "{verb}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! Subresources: `status`, a CSR's `approval`, `scale`, `pods/binding`, `pods/eviction`, `namespaces/finalize`,
-//! `serviceaccounts/token` (TokenRequest, in `authn::token_request`).
+//! Subresources: `status`, a CSR's `approval`, `scale`, `pods/ephemeralcontainers`,
+//! `pods/binding`, `pods/eviction`, `namespaces/finalize`, `serviceaccounts/token`
+//! (TokenRequest, in `authn::token_request`).
 //! (The kubelet's subresources are in `handlers::kubelet`.)
 
 use api_types::catalog::ResourceInfo;
@@ -45,14 +46,16 @@ pub(super) async fn serve(
             let obj = store.get(res, ns, name).await?;
             Ok(render_object(res, repr, query, &obj, 200))
         }
-        // A CSR's `approval` is a status write limited to the conditions (its strategy).
-        ("status" | "approval", "update") => {
+        // A CSR's `approval` is a status write limited to the conditions (its strategy); a
+        // Pod's `ephemeralcontainers` write changes only `spec.ephemeralContainers` (its
+        // strategy keeps the rest of the old Pod).
+        ("status" | "approval" | "ephemeralcontainers", "update") => {
             let bytes = body::read(req.into_body(), max).await?;
             let obj = body::decode_object(content_type.as_deref(), &bytes)?;
             let r = store.update(res, ns, name, obj, Some(sub), ctx).await?;
             Ok(render_object(res, repr, query, &r.object, 200))
         }
-        ("status" | "approval", "patch") => {
+        ("status" | "approval" | "ephemeralcontainers", "patch") => {
             let pt = body::patch_type(content_type.as_deref(), query.flag("force"))?;
             let bytes = body::read(req.into_body(), max).await?;
             let doc = body::decode_patch(pt, &bytes)?;

@@ -537,6 +537,24 @@ mod tests {
     }
 
     #[test]
+    fn pod_ephemeral_containers_are_writable() {
+        let paths = group_version_paths("", "v1");
+        let item = &paths["/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers"];
+        assert_eq!(
+            item["put"]["operationId"],
+            "replaceCoreV1NamespacedPodEphemeralcontainers"
+        );
+        assert_eq!(
+            item["patch"]["operationId"],
+            "patchCoreV1NamespacedPodEphemeralcontainers"
+        );
+        assert_eq!(
+            item["patch"]["x-kubernetes-group-version-kind"]["kind"],
+            "Pod"
+        );
+    }
+
+    #[test]
     fn deployment_patch_supports_field_validation() {
         let paths = group_version_paths("apps", "v1");
         let item = &paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"];

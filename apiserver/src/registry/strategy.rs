@@ -25,11 +25,12 @@ pub trait Strategy: Send + Sync {
 
     /// What an update may change, after the generic metadata and status split: upstream's
     /// `PrepareForUpdate` of the resource's strategy (`subresource = None`) or of its
-    /// subresource strategy (`status`, `approval`).
+    /// subresource strategy (`status`, `approval`, a Pod's `ephemeralcontainers`).
     fn prepare_for_update(&self, _new: &mut Value, _old: &Value, _subresource: Option<&str>) {}
 
-    /// Validate an update through a subresource (`status`, `approval`); updates of the
-    /// resource itself go through [`Strategy::validate`].
+    /// Validate an update through a subresource (`status`, `approval`,
+    /// `ephemeralcontainers`); updates of the resource itself go through
+    /// [`Strategy::validate`].
     fn validate_subresource_update(
         &self,
         _new: &Value,

@@ -199,7 +199,9 @@ pub fn prepare_for_create(
 }
 
 /// Carry over what a client may not change on update, and bump generation when the spec
-/// changed. `subresource` is `Some("status")` for status updates.
+/// changed. `subresource` is `Some("status")` for status updates; other subresource writes
+/// (a Pod's `ephemeralcontainers`) get the rules of the resource itself here and are narrowed
+/// further by their strategy's `prepare_for_update`.
 pub fn prepare_for_update(
     res: &ResourceInfo,
     new: &mut Value,

@@ -12,11 +12,13 @@ use super::runtime::{
 };
 use super::{qos, sandbox};
 
-/// Whether a container is one of the pod's init containers or an app container.
+/// Whether a container is one of the pod's init containers, an app container, or an
+/// ephemeral (debug) container added through `pods/ephemeralcontainers`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContainerType {
     Init,
     App,
+    Ephemeral,
 }
 
 impl ContainerType {
@@ -24,6 +26,7 @@ impl ContainerType {
         match self {
             ContainerType::Init => "init",
             ContainerType::App => "app",
+            ContainerType::Ephemeral => "ephemeral",
         }
     }
 }
@@ -42,8 +45,26 @@ fn capabilities(c: &Container) -> Option<cri::Capability> {
     })
 }
 
+/// The container's namespaces: the pod's, except that an ephemeral container with a target
+/// joins that container's process namespace (CRI's TARGET mode), as `kubectl debug --target`
+/// asks, unless the pod already shares one process namespace or the host's.
+fn namespace_options(pod: &Pod, target_id: Option<&str>) -> cri::NamespaceOption {
+    let mut options = sandbox::namespace_options(pod);
+    if let Some(target) = target_id {
+        if options.pid == cri::NamespaceMode::Container as i32 {
+            options.pid = cri::NamespaceMode::Target as i32;
+            options.target_id = target.to_string();
+        }
+    }
+    options
+}
+
 /// The container's security context, with pod-level defaults applied as upstream does.
-fn security_context(pod: &Pod, c: &Container) -> cri::LinuxContainerSecurityContext {
+fn security_context(
+    pod: &Pod,
+    c: &Container,
+    target_id: Option<&str>,
+) -> cri::LinuxContainerSecurityContext {
     let pod_sc = pod.spec.as_ref().and_then(|s| s.security_context.as_ref());
     let sc = c.security_context.as_ref();
     let run_as_user = sc
@@ -56,7 +77,7 @@ fn security_context(pod: &Pod, c: &Container) -> cri::LinuxContainerSecurityCont
     cri::LinuxContainerSecurityContext {
         capabilities: capabilities(c),
         privileged,
-        namespace_options: Some(sandbox::namespace_options(pod)),
+        namespace_options: Some(namespace_options(pod, target_id)),
         run_as_user: run_as_user.map(|value| cri::Int64Value { value }),
         run_as_group: run_as_group.map(|value| cri::Int64Value { value }),
         readonly_rootfs: sc
@@ -85,6 +106,8 @@ pub struct ContainerInputs<'a> {
     pub env: &'a BTreeMap<String, String>,
     pub mounts: Vec<cri::Mount>,
     pub memory_capacity: i64,
+    /// The runtime id of the container whose process namespace an ephemeral container joins.
+    pub target_id: Option<&'a str>,
 }
 
 /// The CRI config to create the container with.
@@ -141,7 +164,7 @@ pub fn config(pod: &Pod, c: &Container, inputs: ContainerInputs<'_>) -> cri::Con
         tty: c.tty.unwrap_or(false),
         linux: Some(cri::LinuxContainerConfig {
             resources: Some(qos::linux_resources(pod, c, inputs.memory_capacity)),
-            security_context: Some(security_context(pod, c)),
+            security_context: Some(security_context(pod, c, inputs.target_id)),
         }),
         ..Default::default()
     }
@@ -177,6 +200,7 @@ mod tests {
                 env: &env,
                 mounts: vec![],
                 memory_capacity: 1 << 30,
+                target_id: None,
             },
         );
         assert_eq!(config.command, vec!["sh", "-c"]);
@@ -191,5 +215,46 @@ mod tests {
         assert!(sc.readonly_rootfs && sc.no_new_privs);
         assert_eq!(sc.supplemental_groups, vec![2000]);
         assert_eq!(sc.capabilities.unwrap().drop_capabilities, vec!["ALL"]);
+    }
+
+    #[test]
+    fn an_ephemeral_container_joins_its_targets_process_namespace() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
+            "spec": {"containers": [{"name": "c", "image": "busybox:latest"}]}
+        }))
+        .unwrap();
+        let debugger = Container {
+            name: "debugger".into(),
+            image: Some("busybox:latest".into()),
+            ..Default::default()
+        };
+        let env = BTreeMap::new();
+        let build = |target_id| {
+            let config = config(
+                &pod,
+                &debugger,
+                ContainerInputs {
+                    kind: ContainerType::Ephemeral,
+                    attempt: 0,
+                    env: &env,
+                    mounts: vec![],
+                    memory_capacity: 1 << 30,
+                    target_id,
+                },
+            );
+            assert_eq!(config.labels[LABEL_CONTAINER_TYPE], "ephemeral");
+            config
+                .linux
+                .and_then(|l| l.security_context)
+                .and_then(|s| s.namespace_options)
+                .unwrap()
+        };
+        let targeted = build(Some("abc123"));
+        assert_eq!(targeted.pid, cri::NamespaceMode::Target as i32);
+        assert_eq!(targeted.target_id, "abc123");
+        let alone = build(None);
+        assert_eq!(alone.pid, cri::NamespaceMode::Container as i32);
+        assert!(alone.target_id.is_empty());
     }
 }

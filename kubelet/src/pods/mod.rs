@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod container;
 pub mod context;
 pub mod env;
+pub mod ephemeral;
 pub mod hooks;
 pub mod images;
 pub mod qos;

@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use super::qos;
 use super::runtime::{ContainerInfo, PodRuntime};
+use super::{ephemeral, qos};
 
 /// CRI timestamps are nanoseconds since the epoch.
 pub fn time_from_nanos(nanos: i64) -> Option<Time> {
@@ -181,6 +181,24 @@ fn condition(
     }
 }
 
+/// The status of an ephemeral container: like any other's, but never ready (no probes run
+/// for it, and it counts for neither readiness nor phase).
+fn ephemeral_status(
+    e: &k8s_openapi::api::core::v1::EphemeralContainer,
+    inputs: &StatusInputs<'_>,
+    sandbox_id: Option<&str>,
+) -> ContainerStatus {
+    let mut status = container_status(
+        &ephemeral::as_container(e),
+        inputs,
+        sandbox_id,
+        "ContainerCreating",
+    );
+    status.ready = false;
+    status.started = None;
+    status
+}
+
 /// Upstream's phase rules over the app containers' states.
 fn phase(statuses: &[ContainerStatus], init_done: bool, restart_policy: &str) -> &'static str {
     if !init_done {
@@ -263,6 +281,12 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     let statuses: Vec<ContainerStatus> = containers
         .iter()
         .map(|c| container_status(c, inputs, sandbox_id, app_wait))
+        .collect();
+    let ephemeral_statuses: Vec<ContainerStatus> = spec
+        .and_then(|s| s.ephemeral_containers.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|e| ephemeral_status(e, inputs, sandbox_id))
         .collect();
     let mut phase = phase(&statuses, init_done, restart_policy);
     // A failed init container with restartPolicy Never fails the pod.
@@ -400,6 +424,8 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
         start_time: inputs.start_time.clone(),
         container_statuses: Some(statuses),
         init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
+        ephemeral_container_statuses: (!ephemeral_statuses.is_empty())
+            .then_some(ephemeral_statuses),
         qos_class: Some(qos::qos_class(pod).into()),
         ..Default::default()
     }
@@ -592,5 +618,44 @@ mod tests {
             .waiting
             .unwrap();
         assert_eq!(w.reason.as_deref(), Some("ContainerCreating"));
+    }
+
+    #[test]
+    fn ephemeral_containers_are_reported_but_never_ready() {
+        let mut debugged = pod("Always");
+        debugged.spec.as_mut().unwrap().ephemeral_containers = Some(vec![
+            k8s_openapi::api::core::v1::EphemeralContainer {
+                name: "dbg".into(),
+                image: Some("busybox".into()),
+                target_container_name: Some("a".into()),
+                ..Default::default()
+            },
+            k8s_openapi::api::core::v1::EphemeralContainer {
+                name: "later".into(),
+                image: Some("busybox".into()),
+                ..Default::default()
+            },
+        ]);
+        let rt = runtime(vec![
+            container("dbg", "e1", 0, cri::ContainerState::ContainerRunning, 0),
+            container("a", "c1", 0, cri::ContainerState::ContainerRunning, 0),
+        ]);
+        let s = compute_with(&debugged, &rt, HashMap::new(), true);
+        assert_eq!(
+            cond(&s, "Ready"),
+            "True",
+            "ephemeral containers do not gate readiness"
+        );
+        assert_eq!(s.container_statuses.as_ref().unwrap().len(), 1);
+        let eph = s.ephemeral_container_statuses.as_ref().unwrap();
+        assert_eq!(eph[0].name, "dbg");
+        assert_eq!(eph[0].container_id.as_deref(), Some("containerd://e1"));
+        assert!(eph[0].state.as_ref().unwrap().running.is_some());
+        assert!(!eph[0].ready);
+        let waiting = eph[1].state.as_ref().unwrap().waiting.as_ref().unwrap();
+        assert_eq!(waiting.reason.as_deref(), Some("ContainerCreating"));
+        assert!(compute_with(&pod("Always"), &rt, HashMap::new(), true)
+            .ephemeral_container_statuses
+            .is_none());
     }
 }

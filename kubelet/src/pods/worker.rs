@@ -19,7 +19,7 @@ use super::container::{self, ContainerInputs, ContainerType};
 use super::context::KubeletContext;
 use super::runtime::{self, ContainerInfo, PodRuntime, SandboxInfo};
 use super::status::{self, StatusInputs, Waiting};
-use super::{env, hooks, sandbox, DesiredPod, PodSource};
+use super::{env, ephemeral, hooks, sandbox, DesiredPod, PodSource};
 use crate::cri::call_error;
 use crate::metrics;
 use crate::network;
@@ -45,7 +45,16 @@ fn field_path(kind: ContainerType, name: &str) -> Option<String> {
     Some(match kind {
         ContainerType::Init => format!("spec.initContainers{{{name}}}"),
         ContainerType::App => format!("spec.containers{{{name}}}"),
+        ContainerType::Ephemeral => format!("spec.ephemeralContainers{{{name}}}"),
     })
+}
+
+/// What kind of container [`PodWorker::launch`] starts, and how.
+struct Launch<'a> {
+    kind: ContainerType,
+    attempt: u32,
+    /// For an ephemeral container: the running container whose process namespace it joins.
+    target_id: Option<&'a str>,
 }
 
 fn grace_seconds(pod: &Pod) -> i64 {
@@ -533,7 +542,30 @@ impl PodWorker {
                 }
             }
         }
+
+        // 4. Ephemeral containers, each once, beside the app containers.
+        for due in ephemeral::due(&spec, rt, &sandbox) {
+            changed |= self.start_ephemeral(pod, &due, &sandbox, next).await;
+        }
         Ok(changed)
+    }
+
+    /// Starts an ephemeral container in its target's process namespace; returns whether a
+    /// container was created.
+    async fn start_ephemeral(
+        &mut self,
+        pod: &Pod,
+        due: &ephemeral::DueContainer,
+        sandbox: &SandboxInfo,
+        next: &mut Option<Duration>,
+    ) -> bool {
+        let launch = Launch {
+            kind: ContainerType::Ephemeral,
+            attempt: 0,
+            target_id: due.target_id.as_deref(),
+        };
+        self.launch(pod, &due.container, launch, sandbox, next)
+            .await
     }
 
     /// Restarts an exited container unless it is in back-off; returns whether it started.
@@ -593,8 +625,7 @@ impl PodWorker {
         self.start(pod, c, kind, sandbox, attempt, next).await
     }
 
-    /// Pulls (per policy), creates and starts one container; failures become the container's
-    /// waiting reason and an event. Returns whether a container was created.
+    /// Starts attempt `attempt` of an init or app container (see [`PodWorker::launch`]).
     async fn start(
         &mut self,
         pod: &Pod,
@@ -604,6 +635,29 @@ impl PodWorker {
         attempt: u32,
         next: &mut Option<Duration>,
     ) -> bool {
+        let launch = Launch {
+            kind,
+            attempt,
+            target_id: None,
+        };
+        self.launch(pod, c, launch, sandbox, next).await
+    }
+
+    /// Pulls (per policy), creates and starts one container; failures become the container's
+    /// waiting reason and an event. Returns whether a container was created.
+    async fn launch(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        launch: Launch<'_>,
+        sandbox: &SandboxInfo,
+        next: &mut Option<Duration>,
+    ) -> bool {
+        let Launch {
+            kind,
+            attempt,
+            target_id,
+        } = launch;
         let fp = field_path(kind, &c.name);
         let began = Instant::now();
         if let Err(w) = super::images::ensure(&self.ctx, pod, c, fp.clone()).await {
@@ -657,6 +711,7 @@ impl PodWorker {
                 env: &env,
                 mounts,
                 memory_capacity: self.ctx.memory_capacity,
+                target_id,
             },
         );
         config

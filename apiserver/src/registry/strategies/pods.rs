@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use super::apps::default_template;
 use super::json::{get, is_unset, non_negative};
 use super::pod_spec::{
-    default_pod_only, default_pod_spec, validate_pod_spec, validate_pod_update, validate_template,
+    default_pod_only, default_pod_spec, forbid_on_create, keep_only_ephemeral_containers,
+    validate_ephemeral_containers_update, validate_pod_spec, validate_pod_update,
+    validate_template,
 };
 use super::selector::{map_matches, template_mismatch};
 use crate::errors::FieldError;
@@ -25,10 +27,35 @@ impl Strategy for Pod {
     fn validate(&self, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
         let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
         let mut errs = validate_pod_spec(&spec, "spec");
-        if let Some(old_spec) = old.and_then(|o| o.get("spec")) {
-            errs.extend(validate_pod_update(&spec, old_spec));
+        match old {
+            // A normal update may not touch ephemeral containers either (the spec comparison
+            // refuses it): they are only added through `pods/ephemeralcontainers`.
+            Some(old) => {
+                if let Some(old_spec) = old.get("spec") {
+                    errs.extend(validate_pod_update(&spec, old_spec));
+                }
+            }
+            None => errs.extend(forbid_on_create(&spec)),
         }
         errs
+    }
+
+    fn prepare_for_update(&self, new: &mut Value, old: &Value, subresource: Option<&str>) {
+        if subresource == Some("ephemeralcontainers") {
+            keep_only_ephemeral_containers(new, old);
+        }
+    }
+
+    fn validate_subresource_update(
+        &self,
+        new: &Value,
+        old: &Value,
+        subresource: &str,
+    ) -> Vec<FieldError> {
+        match subresource {
+            "ephemeralcontainers" => validate_ephemeral_containers_update(new, old),
+            _ => Vec::new(),
+        }
     }
 
     fn field_labels(&self) -> &'static [&'static str] {
@@ -145,6 +172,65 @@ mod tests {
         let errs = Pod.validate(&p, None);
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].message(), "spec.containers: Required value");
+    }
+
+    fn running_pod() -> Value {
+        let mut p = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "d", "uid": "u1", "labels": {"app": "a"}},
+            "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx:1"}]},
+            "status": {"phase": "Running"}});
+        Pod.default(&mut p);
+        p
+    }
+
+    #[test]
+    fn ephemeral_containers_only_through_their_subresource() {
+        let debugger = json!({"name": "dbg", "image": "busybox:latest", "targetContainerName": "c",
+            "stdin": true, "tty": true, "resources": {}});
+        // Create: refused.
+        let mut created = running_pod();
+        created["spec"]["ephemeralContainers"] = json!([debugger.clone()]);
+        Pod.default(&mut created);
+        let msgs: Vec<String> = Pod
+            .validate(&created, None)
+            .iter()
+            .map(FieldError::message)
+            .collect();
+        assert_eq!(
+            msgs,
+            vec!["spec.ephemeralContainers: Forbidden: cannot be set on create"]
+        );
+        // A normal update: refused by the pod update rules.
+        let old = running_pod();
+        let errs = Pod.validate(&created, Some(&old));
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0]
+            .message()
+            .starts_with("spec: Forbidden: pod updates may not change fields other than"));
+        // Through the subresource: only the list is taken, and it is defaulted and valid.
+        let res = api_types::catalog::find("", "v1", "pods").expect("pods");
+        let mut new = created.clone();
+        new["spec"]["containers"][0]["image"] = json!("nginx:2");
+        new["metadata"]["labels"] = json!({"app": "changed"});
+        new["status"]["phase"] = json!("Failed");
+        let sub = Some("ephemeralcontainers");
+        crate::store::meta::prepare_for_update(res, &mut new, &old, sub);
+        Pod.prepare_for_update(&mut new, &old, sub);
+        Pod.default(&mut new);
+        assert!(Pod
+            .validate_subresource_update(&new, &old, "ephemeralcontainers")
+            .is_empty());
+        assert_eq!(new["spec"]["containers"], old["spec"]["containers"]);
+        assert_eq!(new["metadata"], old["metadata"]);
+        assert_eq!(new["status"], old["status"]);
+        let added = &new["spec"]["ephemeralContainers"][0];
+        assert_eq!(added["name"], "dbg");
+        assert_eq!(added["imagePullPolicy"], "Always");
+        assert_eq!(added["terminationMessagePolicy"], "File");
+        // Other subresources keep their (empty) pod validation.
+        assert!(Pod
+            .validate_subresource_update(&new, &old, "status")
+            .is_empty());
     }
 
     #[test]

@@ -5,9 +5,11 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::super::json::{
-    child, dns_label, get, get_i64, get_str, index, items, key, non_negative, one_of, port_number,
+    child, dns_label, get, get_i64, get_str, index, is_unset, items, key, non_negative, one_of,
+    port_number,
 };
 use super::super::quantity;
+use super::ephemeral::validate_ephemeral_containers;
 use crate::errors::FieldError;
 
 const RESTART_POLICIES: &[&str] = &["Always", "OnFailure", "Never"];
@@ -29,6 +31,12 @@ pub(crate) fn validate_template(
     let spec_path = child(path, "spec");
     let spec = t.get("spec").cloned().unwrap_or(Value::Null);
     let mut errs = validate_pod_spec(&spec, &spec_path);
+    if !is_unset(get(&spec, &["ephemeralContainers"])) {
+        errs.push(FieldError::forbidden(
+            child(&spec_path, "ephemeralContainers"),
+            "ephemeral containers not allowed in pod template",
+        ));
+    }
     let policy = get_str(&spec, &["restartPolicy"]).unwrap_or_default();
     if RESTART_POLICIES.contains(&policy) && !restart_policies.contains(&policy) {
         errs.push(FieldError::not_supported(
@@ -66,6 +74,8 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str) -> Vec<FieldError> {
             }
         }
     }
+    // After the other lists, so that a clash of names is reported on the ephemeral container.
+    validate_ephemeral_containers(spec, path, &volumes, &mut names, &mut errs);
     errs.extend(one_of(
         spec,
         &["restartPolicy"],
@@ -128,7 +138,10 @@ fn validate_volumes(spec: &Value, path: &str, errs: &mut Vec<FieldError>) -> Has
     names
 }
 
-fn validate_container(
+/// The checks every kind of container gets (upstream `validateContainerCommon`): name (a DNS
+/// label, unique among the names already in `names`), image, policies, env, volumeMounts
+/// naming declared `volumes`, resources and probes.
+pub(super) fn validate_container(
     c: &Value,
     path: &str,
     volumes: &HashSet<String>,
@@ -363,6 +376,14 @@ mod tests {
             &"spec.containers[0].livenessProbe: Required value: must specify a handler type"
                 .to_string()
         ));
+    }
+
+    #[test]
+    fn templates_have_no_ephemeral_containers() {
+        let t = json!({"spec": {"containers": [{"name": "a", "image": "x"}],
+            "ephemeralContainers": [{"name": "d", "image": "busybox"}]}});
+        let msgs = fields(&validate_template(Some(&t), "spec.template", &["Always"]));
+        assert_eq!(msgs, vec!["spec.template.spec.ephemeralContainers: Forbidden: ephemeral containers not allowed in pod template"]);
     }
 
     #[test]
