@@ -18,7 +18,8 @@
 # rudder-ingress LoadBalancer address), metrics_hpa, node_port_lb (NodePort and LoadBalancer
 # Services from the host, ExternalName as a CNAME), proxy_restart (no request fails while
 # kube-proxy restarts; needs local-up-cluster.sh's restart hook) and kubelet_restart (a killed
-# kubelet, started again by local-up-cluster.sh, adopts the running containers; static pods).
+# kubelet, started again by local-up-cluster.sh, adopts the running containers; static pods)
+# and sidecars (a Job with a never-ending sidecar completes; 2/2 ready with a sidecar).
 #
 #   RUDDER_E2E_SUITES="ingress statefulset_dns" hack/e2e/kubectl.sh   # only these suites
 set -uo pipefail
@@ -1512,6 +1513,64 @@ YAML
   fi
 }
 
+# Sidecar containers (init containers with restartPolicy: Always, stable in v1.33): a Job
+# whose pod has a never-ending sidecar completes, as the kubelet stops the sidecar once the
+# Job's container is done; a Deployment's pod with a sidecar shows 2/2 ready.
+suite_sidecars() {
+  net_namespace || return
+  cat >"$WORK/sidecars.yaml" <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: with-sidecar
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 2
+      volumes: [{name: shared, emptyDir: {}}]
+      initContainers:
+      - name: shipper
+        image: busybox:latest
+        restartPolicy: Always
+        command: [sh, -c, "touch /shared/up; trap 'exit 0' TERM; while true; do sleep 0.2; done"]
+        volumeMounts: [{name: shared, mountPath: /shared}]
+      containers:
+      - name: work
+        image: busybox:latest
+        command: [sh, -c, "test -f /shared/up && echo work-done"]
+        volumeMounts: [{name: shared, mountPath: /shared}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: with-proxy
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: with-proxy}}
+  template:
+    metadata: {labels: {app: with-proxy}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      initContainers:
+      - {name: proxy, image: busybox:latest, restartPolicy: Always, command: [sleep, "3600"]}
+      containers:
+      - {name: app, image: busybox:latest, command: [sleep, "3600"]}
+YAML
+  step "create a Job and a Deployment with sidecars" '^job.batch/with-sidecar created' \
+    '^deployment.apps/with-proxy created' -- apply -n "$NS" -f "$WORK/sidecars.yaml"
+  K_TIMEOUT=100 step "the Job with a never-ending sidecar completes" 'condition met' \
+    -- wait -n "$NS" --for=condition=complete job/with-sidecar --timeout=90s
+  step "the Job's container saw its sidecar running" '^work-done$' \
+    -- logs -n "$NS" job/with-sidecar -c work
+  K_TIMEOUT=100 step "the Deployment with a sidecar rolls out" 'successfully rolled out' \
+    -- rollout status -n "$NS" deployment/with-proxy --timeout=90s
+  step "its pod shows 2/2 ready (sidecar and app)" '^with-proxy-[a-z0-9]+-[a-z0-9]+ +2/2 +Running +0 ' \
+    -- get pods -n "$NS" -l app=with-proxy --no-headers
+  run delete -n "$NS" -f "$WORK/sidecars.yaml" --wait=false
+}
+
 # task_pid CONTAINER_ID — the pid containerd reports for the container's task, or nothing.
 task_pid() {
   ctr --address "$CONTAINERD_SOCK" --timeout 5s -n k8s.io tasks ls 2>/dev/null |
@@ -1535,6 +1594,7 @@ run_network_suites() {
   want node_port_lb && suite_node_port_lb
   want proxy_restart && suite_proxy_restart
   want kubelet_restart && suite_kubelet_restart
+  want sidecars && suite_sidecars
   K_TIMEOUT=70 run delete namespace "$NET_NS" --timeout=60s --ignore-not-found
 }
 
@@ -1581,7 +1641,7 @@ main() {
     done
   fi
   if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa ||
-    want node_port_lb || want proxy_restart || want kubelet_restart; then
+    want node_port_lb || want proxy_restart || want kubelet_restart || want sidecars; then
     run_network_suites /usr/bin/kubectl "$default_version"
   fi
   echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"

@@ -12,6 +12,7 @@ pub mod images;
 pub mod qos;
 pub mod runtime;
 pub mod sandbox;
+pub mod sidecar;
 pub mod source_api;
 pub mod static_pods;
 pub mod status;

@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::runtime::{ContainerInfo, PodRuntime};
-use super::{ephemeral, qos};
+use super::{ephemeral, qos, sidecar};
 
 /// CRI timestamps are nanoseconds since the epoch.
 pub fn time_from_nanos(nanos: i64) -> Option<Time> {
@@ -199,8 +199,19 @@ fn ephemeral_status(
     status
 }
 
-/// Upstream's phase rules over the app containers' states.
-fn phase(statuses: &[ContainerStatus], init_done: bool, restart_policy: &str) -> &'static str {
+fn is_running(s: &ContainerStatus) -> bool {
+    s.state.as_ref().is_some_and(|st| st.running.is_some())
+}
+
+/// Upstream's phase rules over the app containers' states. Running sidecars keep a pod
+/// whose app containers have finished Running until they are stopped; they never make it
+/// Succeeded or Failed.
+fn phase(
+    statuses: &[ContainerStatus],
+    init_done: bool,
+    restart_policy: &str,
+    sidecars_running: bool,
+) -> &'static str {
     if !init_done {
         return "Pending";
     }
@@ -228,7 +239,7 @@ fn phase(statuses: &[ContainerStatus], init_done: bool, restart_policy: &str) ->
     }
     if waiting > 0 {
         "Pending"
-    } else if running > 0 {
+    } else if running > 0 || sidecars_running {
         "Running"
     } else if stopped > 0 {
         match restart_policy {
@@ -262,17 +273,30 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
         .iter()
         .map(|c| container_status(c, inputs, sandbox_id, "PodInitializing"))
         .collect();
-    let incomplete_init: Vec<String> = init_statuses
+    // A regular init container is done when it exited 0; a sidecar when it runs and has
+    // started. Once an app container has run in the sandbox, the pod stays initialized
+    // (upstream), whatever its sidecars do later.
+    let incomplete_init: Vec<String> = init_containers
         .iter()
-        .filter(|s| {
-            s.state
-                .as_ref()
-                .and_then(|st| st.terminated.as_ref())
-                .is_none_or(|t| t.exit_code != 0)
+        .zip(&init_statuses)
+        .filter(|(c, s)| {
+            if sidecar::is_sidecar(c) {
+                !(is_running(s) && s.started == Some(true))
+            } else {
+                s.state
+                    .as_ref()
+                    .and_then(|st| st.terminated.as_ref())
+                    .is_none_or(|t| t.exit_code != 0)
+            }
         })
-        .map(|s| s.name.clone())
+        .map(|(_, s)| s.name.clone())
         .collect();
-    let init_done = incomplete_init.is_empty();
+    let any_app_ran = sandbox_id.is_some_and(|id| {
+        containers
+            .iter()
+            .any(|c| inputs.runtime.latest(id, &c.name).is_some())
+    });
+    let init_done = incomplete_init.is_empty() || any_app_ran;
     let app_wait = if init_done {
         "ContainerCreating"
     } else {
@@ -282,20 +306,28 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
         .iter()
         .map(|c| container_status(c, inputs, sandbox_id, app_wait))
         .collect();
+    let sidecar_statuses: Vec<&ContainerStatus> = init_containers
+        .iter()
+        .zip(&init_statuses)
+        .filter(|(c, _)| sidecar::is_sidecar(c))
+        .map(|(_, s)| s)
+        .collect();
     let ephemeral_statuses: Vec<ContainerStatus> = spec
         .and_then(|s| s.ephemeral_containers.as_ref())
         .into_iter()
         .flatten()
         .map(|e| ephemeral_status(e, inputs, sandbox_id))
         .collect();
-    let mut phase = phase(&statuses, init_done, restart_policy);
-    // A failed init container with restartPolicy Never fails the pod.
+    let sidecars_running = sidecar_statuses.iter().any(|s| is_running(s));
+    let mut phase = phase(&statuses, init_done, restart_policy, sidecars_running);
+    // A failed (regular) init container with restartPolicy Never fails the pod.
     if !init_done && restart_policy == "Never" {
-        let failed = init_statuses.iter().any(|s| {
-            s.state
-                .as_ref()
-                .and_then(|st| st.terminated.as_ref())
-                .is_some_and(|t| t.exit_code != 0)
+        let failed = init_containers.iter().zip(&init_statuses).any(|(c, s)| {
+            !sidecar::is_sidecar(c)
+                && s.state
+                    .as_ref()
+                    .and_then(|st| st.terminated.as_ref())
+                    .is_some_and(|t| t.exit_code != 0)
         });
         if failed {
             phase = "Failed";
@@ -312,8 +344,11 @@ pub fn compute(inputs: &StatusInputs<'_>) -> PodStatus {
     }
     let terminal = matches!(phase, "Succeeded" | "Failed");
 
-    let unready: Vec<String> = statuses
+    // Sidecars count for readiness like app containers (upstream).
+    let unready: Vec<String> = sidecar_statuses
         .iter()
+        .copied()
+        .chain(&statuses)
         .filter(|s| !s.ready)
         .map(|s| s.name.clone())
         .collect();
@@ -657,5 +692,92 @@ mod tests {
         assert!(compute_with(&pod("Always"), &rt, HashMap::new(), true)
             .ephemeral_container_statuses
             .is_none());
+    }
+
+    fn sidecar_pod(policy: &str) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+            "spec": {"restartPolicy": policy,
+                "initContainers": [{"name": "proxy", "image": "busybox", "restartPolicy": "Always"},
+                                   {"name": "migrate", "image": "busybox"}],
+                "containers": [{"name": "a", "image": "busybox"}]}
+        }))
+        .unwrap()
+    }
+
+    fn compute_ready(pod: &Pod, rt: &PodRuntime, ready: &dyn Fn(&str) -> bool) -> PodStatus {
+        compute(&StatusInputs {
+            pod,
+            runtime: rt,
+            host_ip: "127.0.0.1",
+            waiting: &HashMap::new(),
+            termination_messages: &HashMap::new(),
+            ready,
+            started: &|_| true,
+            start_time: None,
+            runtime_name: "containerd",
+        })
+    }
+
+    #[test]
+    fn a_running_sidecar_completes_its_step_of_initialization() {
+        use cri::ContainerState::{ContainerExited as Exited, ContainerRunning as Running};
+        let pod = sidecar_pod("Always");
+        let yes = |_: &str| true;
+        // The sidecar is up, the regular init container has not run yet: still initializing.
+        let rt = runtime(vec![container("proxy", "s", 0, Running, 0)]);
+        let s = compute_ready(&pod, &rt, &yes);
+        assert_eq!(s.phase.as_deref(), Some("Pending"));
+        assert_eq!(cond(&s, "Initialized"), "False");
+        // The regular one exited 0 and the sidecar still runs: initialized, and running.
+        let rt = runtime(vec![
+            container("a", "c", 0, Running, 0),
+            container("migrate", "m", 0, Exited, 0),
+            container("proxy", "s", 0, Running, 0),
+        ]);
+        let s = compute_ready(&pod, &rt, &yes);
+        assert_eq!(s.phase.as_deref(), Some("Running"));
+        assert_eq!(cond(&s, "Initialized"), "True");
+        assert_eq!(cond(&s, "Ready"), "True");
+        let proxy = &s.init_container_statuses.as_ref().unwrap()[0];
+        assert_eq!((proxy.ready, proxy.started), (true, Some(true)));
+        // An unready sidecar makes the pod unready.
+        let s = compute_ready(&pod, &rt, &|name| name != "proxy");
+        assert_eq!(cond(&s, "ContainersReady"), "False");
+        assert_eq!(cond(&s, "Initialized"), "True");
+        // A sidecar that crashed after the app started leaves the pod initialized.
+        let rt = runtime(vec![
+            container("a", "c", 0, Running, 0),
+            container("migrate", "m", 0, Exited, 0),
+            container("proxy", "s", 0, Exited, 1),
+        ]);
+        assert_eq!(cond(&compute_ready(&pod, &rt, &yes), "Initialized"), "True");
+    }
+
+    #[test]
+    fn sidecars_neither_finish_nor_fail_a_pod() {
+        use cri::ContainerState::{ContainerExited as Exited, ContainerRunning as Running};
+        let pod = sidecar_pod("Never");
+        let yes = |_: &str| true;
+        let done_app = |sidecar_state, sidecar_exit| {
+            runtime(vec![
+                container("a", "c", 0, Exited, 0),
+                container("migrate", "m", 0, Exited, 0),
+                container("proxy", "s", 0, sidecar_state, sidecar_exit),
+            ])
+        };
+        let s = compute_ready(&pod, &done_app(Running, 0), &yes);
+        assert_eq!(
+            s.phase.as_deref(),
+            Some("Running"),
+            "until the sidecar is stopped"
+        );
+        // Stopped by SIGKILL (137): the pod still succeeded, as its app container did.
+        let s = compute_ready(&pod, &done_app(Exited, 137), &yes);
+        assert_eq!(s.phase.as_deref(), Some("Succeeded"));
+        // A sidecar that exits non-zero during initialization does not fail a Never pod.
+        let rt = runtime(vec![container("proxy", "s", 0, Exited, 1)]);
+        let s = compute_ready(&pod, &rt, &yes);
+        assert_eq!(s.phase.as_deref(), Some("Pending"));
     }
 }

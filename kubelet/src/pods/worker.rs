@@ -19,7 +19,7 @@ use super::container::{self, ContainerInputs, ContainerType};
 use super::context::KubeletContext;
 use super::runtime::{self, ContainerInfo, PodRuntime, SandboxInfo};
 use super::status::{self, StatusInputs, Waiting};
-use super::{env, ephemeral, hooks, sandbox, DesiredPod, PodSource};
+use super::{env, ephemeral, hooks, sandbox, sidecar, DesiredPod, PodSource};
 use crate::cri::call_error;
 use crate::metrics;
 use crate::network;
@@ -427,8 +427,43 @@ impl PodWorker {
         }
         self.write_hosts_file(pod, &sandbox);
 
-        // 2. Init containers, one at a time and in order.
+        // The app containers are done for good: stop the sidecars, last-declared first, and
+        // start nothing more. The pod's phase follows once they have stopped.
+        if sidecar::app_containers_finished(&spec, rt, &sandbox.id) {
+            let running: Vec<&ContainerInfo> = rt
+                .running()
+                .filter(|c| c.sandbox_id == sandbox.id)
+                .collect();
+            for info in sidecar::running_sidecars_in_stop_order(&spec, &running) {
+                if let Some(c) = spec
+                    .init_containers
+                    .iter()
+                    .flatten()
+                    .find(|c| c.name == info.name)
+                {
+                    self.kill_container(pod, c, info, grace_seconds(pod)).await;
+                    changed = true;
+                }
+            }
+            return Ok(changed);
+        }
+
+        // 2. Init containers, one at a time and in order. A sidecar lets the next one start
+        // once it is up, and is kept running (without holding up the app containers once
+        // they have been started in this sandbox).
+        let app_started = spec
+            .containers
+            .iter()
+            .any(|c| rt.latest(&sandbox.id, &c.name).is_some());
         for c in spec.init_containers.iter().flatten() {
+            if sidecar::is_sidecar(c) {
+                let (acted, up) = self.keep_sidecar(pod, c, &sandbox, rt, next).await;
+                changed |= acted;
+                if up || app_started {
+                    continue;
+                }
+                return Ok(changed);
+            }
             let current = rt.latest(&sandbox.id, &c.name).cloned();
             match current {
                 Some(cur) if cur.is_running() => return Ok(changed),
@@ -471,45 +506,9 @@ impl PodWorker {
             let current = rt.latest(&sandbox.id, &c.name).cloned();
             match current {
                 Some(cur) if cur.is_running() => {
-                    let spec_changed = cur
-                        .annotations
-                        .get(ANNOTATION_CONTAINER_HASH)
-                        .is_some_and(|h| *h != container_hash(c));
-                    let liveness = self
-                        .ctx
-                        .probes
-                        .liveness_failed(&self.uid, &c.name)
-                        .or_else(|| self.ctx.probes.startup_failed(&self.uid, &c.name));
-                    if spec_changed || liveness.is_some() {
-                        let message = match &liveness {
-                            Some(reason) => {
-                                self.ctx.recorder.pod_event(
-                                    pod,
-                                    field_path(ContainerType::App, &c.name),
-                                    true,
-                                    "Unhealthy",
-                                    reason.clone(),
-                                );
-                                format!(
-                                    "Container {} failed liveness probe, will be restarted",
-                                    c.name
-                                )
-                            }
-                            None => format!(
-                                "Container {} definition changed, will be restarted",
-                                c.name
-                            ),
-                        };
-                        self.ctx.recorder.pod_event(
-                            pod,
-                            field_path(ContainerType::App, &c.name),
-                            false,
-                            "Killing",
-                            message,
-                        );
-                        self.kill_container(pod, c, &cur, grace_seconds(pod)).await;
-                        changed = true;
-                    }
+                    changed |= self
+                        .kill_if_unhealthy(pod, c, ContainerType::App, &cur)
+                        .await;
                 }
                 Some(cur) if cur.is_exited() => {
                     let restart = match restart_policy.as_str() {
@@ -566,6 +565,98 @@ impl PodWorker {
         };
         self.launch(pod, &due.container, launch, sandbox, next)
             .await
+    }
+
+    /// Kills a running container whose liveness (or startup) probe has failed or whose spec
+    /// changed, so that it is started again; returns whether it did.
+    async fn kill_if_unhealthy(
+        &self,
+        pod: &Pod,
+        c: &Container,
+        kind: ContainerType,
+        cur: &ContainerInfo,
+    ) -> bool {
+        let spec_changed = cur
+            .annotations
+            .get(ANNOTATION_CONTAINER_HASH)
+            .is_some_and(|h| *h != container_hash(c));
+        let liveness = self
+            .ctx
+            .probes
+            .liveness_failed(&self.uid, &c.name)
+            .or_else(|| self.ctx.probes.startup_failed(&self.uid, &c.name));
+        if !spec_changed && liveness.is_none() {
+            return false;
+        }
+        let message = match &liveness {
+            Some(reason) => {
+                self.ctx.recorder.pod_event(
+                    pod,
+                    field_path(kind, &c.name),
+                    true,
+                    "Unhealthy",
+                    reason.clone(),
+                );
+                format!(
+                    "Container {} failed liveness probe, will be restarted",
+                    c.name
+                )
+            }
+            None => format!("Container {} definition changed, will be restarted", c.name),
+        };
+        self.ctx
+            .recorder
+            .pod_event(pod, field_path(kind, &c.name), false, "Killing", message);
+        self.kill_container(pod, c, cur, grace_seconds(pod)).await;
+        true
+    }
+
+    /// Keeps a sidecar running: starts it, restarts it (with back-off) whatever the pod's
+    /// restartPolicy, and kills it when its probes say so. Returns (whether the runtime
+    /// changed, whether the sidecar is up: running and started, so the init sequence may
+    /// go on).
+    async fn keep_sidecar(
+        &mut self,
+        pod: &Pod,
+        c: &Container,
+        sandbox: &SandboxInfo,
+        rt: &PodRuntime,
+        next: &mut Option<Duration>,
+    ) -> (bool, bool) {
+        let kind = ContainerType::Init;
+        match rt.latest(&sandbox.id, &c.name).cloned() {
+            Some(cur) if cur.is_running() => {
+                if self.kill_if_unhealthy(pod, c, kind, &cur).await {
+                    return (true, false);
+                }
+                // Without a startup probe a running sidecar has started; with one, the
+                // probe's result wakes the worker when it passes.
+                let started =
+                    c.startup_probe.is_none() || self.ctx.probes.is_started(&self.uid, &c.name);
+                (false, started)
+            }
+            Some(cur) if cur.is_exited() => {
+                let started = self
+                    .restart(pod, c, kind, sandbox, Some(&cur), rt, next)
+                    .await;
+                (started, false)
+            }
+            Some(cur) => {
+                self.remove_container(&cur.id).await;
+                let started = self
+                    .start(pod, c, kind, sandbox, cur.attempt + 1, next)
+                    .await;
+                (started, false)
+            }
+            None => {
+                let attempt = rt
+                    .latest_anywhere(&c.name)
+                    .map(|p| p.attempt + 1)
+                    .unwrap_or(0);
+                let started = self.start(pod, c, kind, sandbox, attempt, next).await;
+                (started, false)
+            }
+        }
     }
 
     /// Restarts an exited container unless it is in back-off; returns whether it started.
@@ -954,11 +1045,12 @@ impl PodWorker {
     }
 
     /// Stops every running container (gracefully, in parallel) and every sandbox of the pod.
+    /// Sidecars stop after the other containers, one by one and last-declared first, within
+    /// what is left of the grace period.
     async fn stop_everything(&self, pod: &Pod, rt: &PodRuntime, grace: i64) {
         let spec = pod.spec.clone().unwrap_or_default();
-        let kills = rt.running().map(|info| {
-            let c = spec
-                .containers
+        let spec_of = |info: &ContainerInfo| {
+            spec.containers
                 .iter()
                 .chain(spec.init_containers.iter().flatten())
                 .find(|c| c.name == info.name)
@@ -966,11 +1058,24 @@ impl PodWorker {
                 .unwrap_or_else(|| Container {
                     name: info.name.clone(),
                     ..Default::default()
-                });
-            let info = info.clone();
-            async move { self.kill_container(pod, &c, &info, grace).await }
-        });
+                })
+        };
+        let began = Instant::now();
+        let running: Vec<&ContainerInfo> = rt.running().collect();
+        let sidecars = sidecar::running_sidecars_in_stop_order(&spec, &running);
+        let kills = running
+            .iter()
+            .filter(|info| !sidecars.iter().any(|s| s.id == info.id))
+            .map(|info| {
+                let c = spec_of(info);
+                async move { self.kill_container(pod, &c, info, grace).await }
+            });
         futures::future::join_all(kills).await;
+        for info in sidecars {
+            let left = grace - began.elapsed().as_secs() as i64;
+            let left = if grace > 0 { left.max(1) } else { 0 };
+            self.kill_container(pod, &spec_of(info), info, left).await;
+        }
         for s in rt.sandboxes.iter().filter(|s| s.ready) {
             let result = self
                 .ctx
