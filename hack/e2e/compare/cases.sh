@@ -165,6 +165,15 @@ mut "run --overrides (merge)" -- run t --image="$RUN_IMAGE" --dry-run=client -o 
 mut "run --overrides (strategic)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --override-type=strategic --overrides='{"spec":{"containers":[{"name":"t","stdin":true},{"name":"side","image":"x"}]}}'
 mut "run --overrides (zero values)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --overrides='{"status":null,"spec":{"initContainers":[{"image":"a"}],"volumes":[{"emptyDir":{}}],"containers":[{"name":"t","ports":[{"name":"p"}],"volumeMounts":[{"readOnly":true}]}]}}'
 mut "run --overrides (json)" -- run t --image="$RUN_IMAGE" --dry-run=client -o yaml --override-type=json --overrides='[{"op":"add","path":"/metadata/labels/tier","value":"web"}]'
+# Not attached: what a piped stdin's end does to an attached ephemeral container (whose
+# stdinOnce is false) is containerd's to decide, and the real kubectl loses the output.
+mut "debug -i --attach=false (ephemeral container)" --setup "run target --image=$RUN_IMAGE -- sleep 3600" \
+  --state "get pod target" \
+  -- debug -i --attach=false target --image="$RUN_IMAGE" -c dbg --profile=general -- sh -c 'read x; echo "got $x"'
+mut "debug --target without attach" --setup "run target --image=$RUN_IMAGE -- sleep 3600" \
+  --state "get pod target" -- debug target --image="$RUN_IMAGE" -c dbg --target=target -- true
+mut "debug unknown profile" --setup "run target --image=$RUN_IMAGE -- sleep 3600" \
+  -- debug target --image="$RUN_IMAGE" --profile=bogus
 mut "run --override-type unknown" -- run t --image="$RUN_IMAGE" --dry-run=client --override-type=bogus --overrides='{}'
 
 # --- nodes (last: cordon changes the shared node; uncordoned again afterwards)

@@ -105,9 +105,15 @@ pub async fn attach(client: &ApiClient, pod: &Value, o: AttachOptions) -> Result
     };
     run_session(client, &path, session, raw).await?;
     if !o.quiet && o.stdin && raw && pod["spec"]["restartPolicy"] == "Always" {
-        out(&format!(
-            "Session ended, resume using 'kubectl attach {name} -c {container} -i -t' command when the pod is running\n"
-        ));
+        let reattach = format!("kubectl attach {name} -c {container} -i -t");
+        let ephemeral = pod["spec"]["ephemeralContainers"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|c| c["name"] == container));
+        out(&if ephemeral {
+            format!("Session ended, the ephemeral container will not be restarted but may be reattached using '{reattach}' if it is still running\n")
+        } else {
+            format!("Session ended, resume using '{reattach}' command when the pod is running\n")
+        });
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod cordon;
 pub mod cp;
 pub mod create;
+pub mod debug;
 pub mod delete;
 pub mod describe;
 pub mod diff;
@@ -132,6 +133,8 @@ pub enum Command {
     Exec(exec::ExecArgs),
     /// Attach to a running container.
     Attach(attach::AttachArgs),
+    /// Create debugging sessions for troubleshooting workloads and nodes.
+    Debug(debug::DebugArgs),
     /// Copy files and directories to and from containers.
     Cp(cp::CpArgs),
     /// Forward one or more local ports to a pod.
@@ -238,6 +241,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Logs(a) => logs::run(&ctx, a).await,
         Command::Exec(a) => exec::run(&ctx, a).await,
         Command::Attach(a) => attach::run(&ctx, a).await,
+        Command::Debug(a) => debug::run(&ctx, a).await,
         Command::Cp(a) => cp::run(&ctx, a).await,
         Command::PortForward(a) => port_forward::run(&ctx, a).await,
         Command::Cordon(a) => cordon::run(&ctx, a, true).await,
