@@ -191,3 +191,13 @@ pub async fn wait_pod(
 pub async fn metrics_text(port: u16) -> Result<String> {
     crate::loopback_https_get(port, "/metrics").await
 }
+
+/// The status (`True`, `False`, …) of the pod's condition `kind`, or empty when absent.
+pub fn pod_condition(pod: &serde_json::Value, kind: &str) -> String {
+    pod["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == kind))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}

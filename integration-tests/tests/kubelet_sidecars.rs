@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use integration_tests::containerd::Containerd;
-use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod};
+use integration_tests::kubelet::{create_bound_pod, pod_condition, start_kubelet, wait_pod};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -14,15 +14,6 @@ fn status_of<'a>(pod: &'a Value, list: &str, name: &str) -> &'a Value {
         .as_array()
         .and_then(|l| l.iter().find(|c| c["name"] == name))
         .unwrap_or(&Value::Null)
-}
-
-fn condition(pod: &Value, kind: &str) -> String {
-    pod["status"]["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == kind))
-        .and_then(|c| c["status"].as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn restart_count(pod: &Value, list: &str, name: &str) -> i64 {
@@ -98,7 +89,7 @@ async fn sidecars_start_first_run_beside_the_app_and_stop_after_it() -> Result<(
     })
     .await?;
     assert_eq!(serving["status"]["phase"], "Running");
-    assert_eq!(condition(&serving, "Initialized"), "True");
+    assert_eq!(pod_condition(&serving, "Initialized"), "True");
     assert_eq!(restart_count(&serving, "containerStatuses", "web"), 0);
 
     // A healthy sidecar beside the app: the pod is Ready, with the sidecar started and ready.
@@ -110,7 +101,7 @@ async fn sidecars_start_first_run_beside_the_app_and_stop_after_it() -> Result<(
         "containers": [{"name": "app", "image": "busybox:latest", "command": ["sleep", "3600"]}]
     })).await?;
     let steady = wait_pod(&cluster, &kubelet, "steady", "Ready", |p| {
-        condition(p, "Ready") == "True"
+        pod_condition(p, "Ready") == "True"
     })
     .await?;
     let proxy = status_of(&steady, "initContainerStatuses", "proxy");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use integration_tests::containerd::Containerd;
-use integration_tests::kubelet::{create_bound_pod, start_kubelet, wait_pod};
+use integration_tests::kubelet::{create_bound_pod, pod_condition, start_kubelet, wait_pod};
 use integration_tests::TestCluster;
 use serde_json::{json, Value};
 
@@ -37,15 +37,6 @@ async fn create_pod(cluster: &TestCluster, node: &str, name: &str, spec: Value) 
 
 fn first_container(pod: &Value) -> &Value {
     &pod["status"]["containerStatuses"][0]
-}
-
-fn condition(pod: &Value, kind: &str) -> String {
-    pod["status"]["conditions"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == kind))
-        .and_then(|c| c["status"].as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Runs a command in the pod's (first) running container through containerd.
@@ -242,12 +233,12 @@ async fn probes_restart_and_gate_readiness_and_oom_is_reported() -> Result<()> {
         .get_json("/api/v1/namespaces/default/pods/unready")
         .await?;
     assert_eq!(
-        condition(&unready_now, "Ready"),
+        pod_condition(&unready_now, "Ready"),
         "False",
         "{}",
         unready_now["status"]
     );
-    assert_eq!(condition(&unready_now, "ContainersReady"), "False");
+    assert_eq!(pod_condition(&unready_now, "ContainersReady"), "False");
     assert_eq!(first_container(&unready_now)["ready"], false);
     assert!(first_container(&unready_now)["state"]["running"].is_object());
     assert_eq!(

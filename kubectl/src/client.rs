@@ -41,6 +41,14 @@ impl Body {
             bytes: v.to_string().into_bytes(),
         }
     }
+
+    /// A strategic merge patch.
+    pub fn strategic_merge_patch(v: &Value) -> Self {
+        Body {
+            content_type: "application/strategic-merge-patch+json",
+            bytes: v.to_string().into_bytes(),
+        }
+    }
 }
 
 impl ApiClient {

@@ -58,12 +58,7 @@ pub async fn run(ctx: &Ctx, args: CordonArgs, unschedulable: bool) -> Result<()>
                 return Ok(format!("node/{name} already {verb}\n"));
             }
             if dry != super::create::DryRun::Client {
-                let body = Body {
-                    content_type: "application/strategic-merge-patch+json",
-                    bytes: json!({"spec": {"unschedulable": if unschedulable { json!(true) } else { json!(null) }}})
-                        .to_string()
-                        .into_bytes(),
-                };
+                let body = Body::strategic_merge_patch(&json!({"spec": {"unschedulable": if unschedulable { json!(true) } else { json!(null) }}}));
                 client
                     .request(Method::PATCH, &format!("{path}?{}", dry.query().trim_start_matches('&')), "application/json", Some(body))
                     .await?;

@@ -115,10 +115,7 @@ pub async fn run(ctx: &Ctx, a: DebugArgs) -> Result<()> {
     }
     let spec = ephemeral_container(&a, &container, image)?;
     let patch = json!({"spec": {"ephemeralContainers": [spec]}});
-    let body = Body {
-        content_type: "application/strategic-merge-patch+json",
-        bytes: patch.to_string().into_bytes(),
-    };
+    let body = Body::strategic_merge_patch(&patch);
     client
         .request(
             Method::PATCH,

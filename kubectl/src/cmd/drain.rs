@@ -272,12 +272,7 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
             continue;
         }
         if dry != DryRun::Client {
-            let body = Body {
-                content_type: "application/strategic-merge-patch+json",
-                bytes: json!({"spec": {"unschedulable": true}})
-                    .to_string()
-                    .into_bytes(),
-            };
+            let body = Body::strategic_merge_patch(&json!({"spec": {"unschedulable": true}}));
             let sep = if dry == DryRun::Server {
                 "?dryRun=All"
             } else {

@@ -162,10 +162,7 @@ async fn status(
 async fn restart(client: &ApiClient, res: &ApiResource, path: &str, name: &str) -> Result<()> {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let patch = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}});
-    let body = Body {
-        content_type: "application/strategic-merge-patch+json",
-        bytes: patch.to_string().into_bytes(),
-    };
+    let body = Body::strategic_merge_patch(&patch);
     client
         .request(
             Method::PATCH,

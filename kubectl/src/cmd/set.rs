@@ -158,10 +158,7 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
             if dry == DryRun::Client {
                 return Ok(Some(obj));
             }
-            let body = Body {
-                content_type: "application/strategic-merge-patch+json",
-                bytes: patch.to_string().into_bytes(),
-            };
+            let body = Body::strategic_merge_patch(&patch);
             let sep = if dry.query().is_empty() { "" } else { "?" };
             client
                 .request(

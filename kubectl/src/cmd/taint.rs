@@ -386,12 +386,7 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
                 }
                 n
             } else {
-                let body = Body {
-                    content_type: "application/strategic-merge-patch+json",
-                    bytes: json!({"spec": {"taints": taints_value}})
-                        .to_string()
-                        .into_bytes(),
-                };
+                let body = Body::strategic_merge_patch(&json!({"spec": {"taints": taints_value}}));
                 client
                     .request(
                         Method::PATCH,

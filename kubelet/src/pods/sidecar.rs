@@ -25,17 +25,18 @@ pub fn app_containers_finished(spec: &PodSpec, rt: &PodRuntime, sandbox_id: &str
     })
 }
 
-/// The running sidecars of the pod, last-declared first: the order upstream stops them in.
-pub fn running_sidecars_in_stop_order<'a>(
-    spec: &PodSpec,
-    running: &[&'a ContainerInfo],
-) -> Vec<&'a ContainerInfo> {
+/// The running sidecars of the pod with their specs, last-declared first: the order
+/// upstream stops them in.
+pub fn running_sidecars_in_stop_order<'s, 'r>(
+    spec: &'s PodSpec,
+    running: &[&'r ContainerInfo],
+) -> Vec<(&'s Container, &'r ContainerInfo)> {
     spec.init_containers
         .iter()
         .flatten()
         .rev()
         .filter(|c| is_sidecar(c))
-        .filter_map(|c| running.iter().find(|r| r.name == c.name).copied())
+        .filter_map(|c| Some((c, *running.iter().find(|r| r.name == c.name)?)))
         .collect()
 }
 
@@ -117,7 +118,10 @@ mod tests {
         let refs: Vec<&ContainerInfo> = running.iter().collect();
         let order: Vec<&str> = running_sidecars_in_stop_order(&spec("Always"), &refs)
             .iter()
-            .map(|c| c.name.as_str())
+            .map(|(c, info)| {
+                assert_eq!(c.name, info.name);
+                info.name.as_str()
+            })
             .collect();
         assert_eq!(order, ["proxy", "log-shipper"]);
         assert!(is_sidecar(&spec("Always").init_containers.unwrap()[0]));

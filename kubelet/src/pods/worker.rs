@@ -434,16 +434,9 @@ impl PodWorker {
                 .running()
                 .filter(|c| c.sandbox_id == sandbox.id)
                 .collect();
-            for info in sidecar::running_sidecars_in_stop_order(&spec, &running) {
-                if let Some(c) = spec
-                    .init_containers
-                    .iter()
-                    .flatten()
-                    .find(|c| c.name == info.name)
-                {
-                    self.kill_container(pod, c, info, grace_seconds(pod)).await;
-                    changed = true;
-                }
+            for (c, info) in sidecar::running_sidecars_in_stop_order(&spec, &running) {
+                self.kill_container(pod, c, info, grace_seconds(pod)).await;
+                changed = true;
             }
             return Ok(changed);
         }
@@ -1065,16 +1058,16 @@ impl PodWorker {
         let sidecars = sidecar::running_sidecars_in_stop_order(&spec, &running);
         let kills = running
             .iter()
-            .filter(|info| !sidecars.iter().any(|s| s.id == info.id))
+            .filter(|info| !sidecars.iter().any(|(_, s)| s.id == info.id))
             .map(|info| {
                 let c = spec_of(info);
                 async move { self.kill_container(pod, &c, info, grace).await }
             });
         futures::future::join_all(kills).await;
-        for info in sidecars {
+        for (c, info) in sidecars {
             let left = grace - began.elapsed().as_secs() as i64;
             let left = if grace > 0 { left.max(1) } else { 0 };
-            self.kill_container(pod, &spec_of(info), info, left).await;
+            self.kill_container(pod, c, info, left).await;
         }
         for s in rt.sandboxes.iter().filter(|s| s.ready) {
             let result = self
