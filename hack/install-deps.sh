@@ -14,6 +14,7 @@ PACKAGES=(
   nftables iptables conntrack iproute2
   busybox-static protobuf-compiler libprotobuf-dev
   curl ca-certificates
+  openssl # hack/local-up-cluster.sh signs the kubelet's serving certificate; apiserver tests make RSA keys
   python3 # hack/build-images.sh writes the image tarballs with Python's tarfile/hashlib
 )
 

@@ -19,6 +19,14 @@ pub fn installed() -> bool {
     Path::new(PATH).is_file()
 }
 
+/// Fails when the real kubectl is missing. The real kubectl is the judge of the API (hack/e2e
+/// needs it too), so a test that checks with it fails without it rather than pass having
+/// checked nothing.
+pub fn require() -> Result<()> {
+    anyhow::ensure!(installed(), "the real kubectl ({PATH}) is not installed");
+    Ok(())
+}
+
 /// The real kubectl bound to one kubeconfig and a private discovery cache.
 #[derive(Debug, Clone)]
 pub struct RealKubectl {

@@ -263,13 +263,7 @@ async fn service_accounts_are_impersonated_per_namespace() -> Result<()> {
 
 #[tokio::test]
 async fn kubectl_as_and_as_group() -> Result<()> {
-    if !integration_tests::real_kubectl::installed() {
-        eprintln!(
-            "skipping: {} is not installed",
-            integration_tests::real_kubectl::PATH
-        );
-        return Ok(());
-    }
+    integration_tests::real_kubectl::require()?;
     let cluster = TestCluster::start_with_args(&[MODES]).await?;
     set_up(&cluster).await?;
     create(

@@ -597,10 +597,7 @@ fn kubectl(cluster: &TestCluster, args: &[&str]) -> Result<std::process::Output>
 
 #[tokio::test]
 async fn kubectl_create_token_and_auth_whoami() -> Result<()> {
-    if !integration_tests::real_kubectl::installed() {
-        eprintln!("kubectl not installed; skipping");
-        return Ok(());
-    }
+    integration_tests::real_kubectl::require()?;
     let cluster = TestCluster::start().await?;
     create_namespace(&cluster, "authn-g").await?;
     create_service_account(&cluster, "authn-g", "default").await?;

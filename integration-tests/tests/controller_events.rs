@@ -185,14 +185,13 @@ async fn deployment_and_replicaset_report_every_scale_and_pod() -> Result<()> {
         assert!(created_pods.contains(pod), "{message}");
     }
 
-    if real_kubectl::installed() {
-        let out = cluster
-            .real_kubectl()
-            .run(&["describe", "deployment", "web"])?;
-        assert!(out.contains("ScalingReplicaSet"), "{out}");
-        assert!(out.contains(&down), "{out}");
-        assert!(out.contains("deployment-controller"), "{out}");
-    }
+    real_kubectl::require()?;
+    let out = cluster
+        .real_kubectl()
+        .run(&["describe", "deployment", "web"])?;
+    assert!(out.contains("ScalingReplicaSet"), "{out}");
+    assert!(out.contains(&down), "{out}");
+    assert!(out.contains("deployment-controller"), "{out}");
     Ok(())
 }
 

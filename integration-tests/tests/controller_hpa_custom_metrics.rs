@@ -253,18 +253,17 @@ async fn pods_object_and_external_metrics_scale_and_failures_do_not() -> Result<
     .await?;
 
     // What `kubectl describe` makes of the status.
-    if integration_tests::real_kubectl::installed() {
-        let out = cluster.real_kubectl().run(&["describe", "hpa", "web"])?;
-        assert!(out.contains("\"requests_per_second\" on pods:"), "{out}");
-        assert!(out.contains("1500m / 500m"), "{out}");
-        assert!(out.contains("ValidMetricFound"), "{out}");
-        let out = cluster.real_kubectl().run(&["describe", "hpa", "front"])?;
-        assert!(
-            out.contains("\"requests_per_second\" on Ingress/main-route"),
-            "{out}"
-        );
-        assert!(out.contains("30 / 10"), "{out}");
-    }
+    integration_tests::real_kubectl::require()?;
+    let out = cluster.real_kubectl().run(&["describe", "hpa", "web"])?;
+    assert!(out.contains("\"requests_per_second\" on pods:"), "{out}");
+    assert!(out.contains("1500m / 500m"), "{out}");
+    assert!(out.contains("ValidMetricFound"), "{out}");
+    let out = cluster.real_kubectl().run(&["describe", "hpa", "front"])?;
+    assert!(
+        out.contains("\"requests_per_second\" on Ingress/main-route"),
+        "{out}"
+    );
+    assert!(out.contains("30 / 10"), "{out}");
 
     // The adapter fails: a 500 for the pods metric, 404s for the others.
     adapter.set(

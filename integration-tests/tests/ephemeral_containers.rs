@@ -233,13 +233,7 @@ async fn ephemeral_containers_put_takes_only_the_list() -> anyhow::Result<()> {
 /// kubelet is needed.
 #[tokio::test]
 async fn ephemeral_containers_real_kubectl_debug() -> anyhow::Result<()> {
-    // The real kubectl is the judge of the API (hack/e2e needs it too): without it this
-    // test fails rather than pass having checked nothing.
-    anyhow::ensure!(
-        real_kubectl::installed(),
-        "the real kubectl ({}) is not installed",
-        real_kubectl::PATH
-    );
+    real_kubectl::require()?;
     let cluster = TestCluster::start().await?;
     let (status, created) = cluster.post_json(PODS, &pod("mypod")).await?;
     assert_eq!(status, StatusCode::CREATED, "{created}");

@@ -812,10 +812,7 @@ async fn bad_requests_get_upstream_statuses() -> Result<()> {
 /// The real kubectl (client-go, HTTP/2) reads logs and raw node-proxy paths through the relay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_kubectl_reads_logs_and_node_proxy() -> Result<()> {
-    if !integration_tests::real_kubectl::installed() {
-        eprintln!("skipping: /usr/bin/kubectl not installed");
-        return Ok(());
-    }
+    integration_tests::real_kubectl::require()?;
     let s = setup().await?;
     let run = |args: &[&str]| -> Result<String> { s.cluster.real_kubectl().run(args) };
     let logs = tokio::task::block_in_place(|| run(&["logs", "web", "--tail=3"]))?;
