@@ -292,3 +292,64 @@ async fn concurrent_patches_all_land() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A protobuf field header and length-delimited payload (wire type 2).
+fn protobuf_bytes(field: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![field << 3 | 2];
+    let mut len = payload.len();
+    while len >= 0x80 {
+        out.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// `DeleteOptions{preconditions: {uid}}` in the protobuf envelope client-go ≥ 1.31 sends
+/// (`kubectl debug --replace` and every clientset delete with options).
+fn protobuf_delete_options(uid: &str) -> Vec<u8> {
+    let preconditions = protobuf_bytes(1, uid.as_bytes());
+    let options = protobuf_bytes(2, &preconditions);
+    let type_meta = [
+        protobuf_bytes(1, b"v1"),
+        protobuf_bytes(2, b"DeleteOptions"),
+    ]
+    .concat();
+    let unknown = [
+        protobuf_bytes(1, &type_meta),
+        protobuf_bytes(2, &options),
+        protobuf_bytes(3, b""),
+        protobuf_bytes(4, b""),
+    ]
+    .concat();
+    [b"k8s\0".as_slice(), &unknown].concat()
+}
+
+#[tokio::test]
+async fn delete_options_in_protobuf_are_honoured() -> anyhow::Result<()> {
+    let cluster = TestCluster::start().await?;
+    let (status, created) = cluster.post_json(CMS, &configmap("pb", "v")).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let uid = created["metadata"]["uid"].as_str().expect("uid").to_string();
+    let delete = |uid: &str| {
+        cluster
+            .client()
+            .delete(cluster.url(&format!("{CMS}/pb")))
+            .header("Content-Type", "application/vnd.kubernetes.protobuf")
+            .body(protobuf_delete_options(uid))
+    };
+
+    // A wrong UID precondition is read from the protobuf body and refused.
+    let (status, body) = integration_tests::api::send(delete("not-the-uid")).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = cluster.get_json(&format!("{CMS}/pb")).await?;
+    assert_eq!(status, StatusCode::OK, "the ConfigMap must still be there");
+
+    let (status, body) = integration_tests::api::send(delete(&uid)).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["details"]["uid"], uid.as_str());
+    let (status, _) = cluster.get_json(&format!("{CMS}/pb")).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    Ok(())
+}

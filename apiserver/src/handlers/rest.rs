@@ -363,11 +363,13 @@ pub(super) async fn delete_options(
     query: &Query,
     max: usize,
 ) -> Result<DeleteOptions, ApiError> {
+    // client-go ≥ 1.31 sends DeleteOptions as protobuf, like the objects it creates.
+    let content_type = header_str(&req, header::CONTENT_TYPE).map(String::from);
     let bytes = body::read(req.into_body(), max).await?;
     let mut opts = if bytes.iter().all(u8::is_ascii_whitespace) {
         DeleteOptions::default()
     } else {
-        DeleteOptions::from_json(&body::decode_json(&bytes)?)?
+        DeleteOptions::from_json(&body::decode_object(content_type.as_deref(), &bytes)?)?
     };
     if let Some(g) = query.non_empty("gracePeriodSeconds") {
         opts.grace_period = Some(
