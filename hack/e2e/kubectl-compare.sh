@@ -46,12 +46,16 @@ real() {
   timeout 120 "$REAL" --kubeconfig "$RUDDER_E2E_KUBECONFIG" "$@"
 }
 
+# The random end of kubectl debug's names (debugger-xxxxx, node-debugger-NODE-xxxxx).
+DEBUG_SUFFIX='(debugger-|node-debugger-[a-z0-9.-]+-)[bcdfghjklmnpqrstvwxz2456789]{5}\b'
+
 # normalise FILE — ages become <age>, timestamps <time>, runs of spaces one (columns widen with ages), and the
 # per-binary namespace names one name.
 normalise() {
   sed -E -e 's/\b[0-9]+(s|m|h|d|y)([0-9]+(s|m|h|d))?\b/<age>/g' \
     -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/<time>/g' \
-    -e 's/ {2,}/  /g' -e 's/ +$//' -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' "$1"
+    -e 's/ {2,}/  /g' -e 's/ +$//' -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' \
+    -e "s/$DEBUG_SUFFIX/\1XXXXX/g" "$1"
 }
 
 # state NS ARGS... — an object as JSON without what differs between two creations.
@@ -65,7 +69,8 @@ state() {
                | if .metadata.annotations == {} then del(.metadata.annotations) else . end;
     if .items then .items |= map(clean) else clean end' 2>/dev/null |
     sed -E -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' \
-      -e 's/kube-api-access-[a-z0-9]{5}/kube-api-access-XXXXX/g' || echo "(no state)"
+      -e 's/kube-api-access-[a-z0-9]{5}/kube-api-access-XXXXX/g' -e "s/$DEBUG_SUFFIX/\1XXXXX/g" ||
+    echo "(no state)"
 }
 
 # run_one BIN NS STDIN ARGS... — runs BIN, leaves out/err/rc in $WORK/<tag>.*

@@ -558,6 +558,38 @@ suite_pods_debug() {
   fi
   jsonpath_is "web was not restarted by the debug containers" "0" pod/web \
     '{.status.containerStatuses[0].restartCount}'
+  suite_pods_debug_copy_and_node
+}
+
+# kubectl debug's other two ways: a copy of web whose debug container shares its process
+# namespace (--copy-to), and a pod on the node in the host's namespaces with the host's /
+# at /host (node/NAME).
+suite_pods_debug_copy_and_node() {
+  local copy=web-copy-${VERSION//./-} node debug_pod
+  step "debug --copy-to adds a debug container to a copy" "^Defaulting debug container name to debugger-" \
+    -- debug -n "$NS" web --copy-to="$copy" --same-node --image=busybox:latest --profile=general \
+    -- sh -c 'sleep 2; ps -o args; sleep 3600'
+  if poll 60 log_has_container "$copy" "$(container_of "$copy" 1)" 'httpd -f -p 8080'; then
+    pass "debug --copy-to: the debug container sees the copy's httpd (shared process namespace)"
+  else
+    fail "debug --copy-to: the debug container sees the copy's httpd (shared process namespace)" "$OUT"
+  fi
+  jsonpath_is "debug --copy-to: the copy has none of web's labels" "" "pod/$copy" '{.metadata.labels}'
+  run delete -n "$NS" pod "$copy" --grace-period=1
+
+  node=$(k get nodes -o 'jsonpath={.items[0].metadata.name}')
+  step "debug node/NAME --attach prints the host's /etc/hostname" "^$(cat /etc/hostname)\$" \
+    -- debug -n "$NS" "node/$node" --attach --image=busybox:latest --profile=general \
+    -- cat /host/etc/hostname
+  debug_pod=$(sed -n 's/^Creating debugging pod \([^ ]*\) .*/\1/p' <<<"$OUT")
+  jsonpath_is "debug node/NAME: the pod is in the host's network" "true" "pod/$debug_pod" \
+    '{.spec.hostNetwork}'
+  run delete -n "$NS" pod "$debug_pod" --grace-period=1
+}
+
+# container_of POD INDEX — the name of the pod's INDEXth container.
+container_of() {
+  k get -n "$NS" pod "$1" -o "jsonpath={.spec.containers[$2].name}"
 }
 
 # log_has_container POD CONTAINER PATTERN — the container's log matches PATTERN (OUT: the log).

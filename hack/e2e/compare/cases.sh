@@ -174,10 +174,37 @@ mut "debug --target without attach" --setup "run target --image=$RUN_IMAGE -- sl
   --state "get pod target" -- debug target --image="$RUN_IMAGE" -c dbg --target=target -- true
 mut "debug unknown profile" --setup "run target --image=$RUN_IMAGE -- sleep 3600" \
   -- debug target --image="$RUN_IMAGE" --profile=bogus
+TARGET_SETUP=(--setup "run target --image=$RUN_IMAGE --labels=app=t --annotations=note=hi -- sleep 3600"
+  --setup "wait --for=condition=PodScheduled pod/target --timeout=60s")
+mut "debug --copy-to with a debug container (general, --keep-labels)" "${TARGET_SETUP[@]}" \
+  --state "get pod copy" -- debug target --copy-to=copy --same-node --image="$RUN_IMAGE" -c dbg \
+  --profile=general --keep-labels --env=A=1 -- sleep 100
+mut "debug --copy-to changing a container (sysadmin)" "${TARGET_SETUP[@]}" --state "get pod copy" \
+  -- debug target --copy-to=copy --same-node -c target --profile=sysadmin --share-processes=false -- sleep 5
+mut "debug --copy-to --set-image (legacy)" "${TARGET_SETUP[@]}" --state "get pod copy" \
+  -- debug target --copy-to=copy --same-node --set-image='*=busybox:1'
+mut "debug --copy-to --replace (generated name)" "${TARGET_SETUP[@]}" --state "get pods" \
+  -- debug target --copy-to=copy --same-node --replace --image="$RUN_IMAGE" --profile=baseline -- sleep 100
+same "debug without --image" -- debug target
+same "debug --copy-to without image" -- debug target --copy-to=x
+same "debug --copy-to args without container" -- debug target --copy-to=x -- sh
+same "debug --replace without --copy-to" -- debug target --replace --image="$RUN_IMAGE"
+same "debug --target with --copy-to" -- debug target --copy-to=x --image="$RUN_IMAGE" --target=target
+same "debug bad image" -- debug target --image=Bad:Image
+same "debug -t without -i" -- debug target --image="$RUN_IMAGE" -t
+same "debug a deployment" -- debug deploy/web --image="$RUN_IMAGE" --profile=general
+same "debug unknown type" -- debug nosuch/x --image="$RUN_IMAGE" --profile=general
+same "debug missing node" -- debug node/nope --image="$RUN_IMAGE" --profile=general
+same "debug missing pod" -- debug nope --image="$RUN_IMAGE" --profile=general
 mut "run --override-type unknown" -- run t --image="$RUN_IMAGE" --dry-run=client --override-type=bogus --overrides='{}'
 
 # --- nodes (last: cordon changes the shared node; uncordoned again afterwards)
 NODE=$(real get nodes -o jsonpath='{.items[0].metadata.name}')
+mut "debug node/NAME (legacy, -c)" --state "get pods" -- debug "node/$NODE" --image="$RUN_IMAGE" -c dbg -- true
+mut "debug node/NAME (baseline, -q)" --state "get pods" \
+  -- debug "node/$NODE" --image="$RUN_IMAGE" --profile=baseline -q -- true
+mut "debug node/NAME (netadmin)" --state "get pods" \
+  -- debug "node/$NODE" --image="$RUN_IMAGE" --profile=netadmin -- true
 mut "cordon" --setup "uncordon $NODE" -- cordon "$NODE"
 mut "cordon already cordoned" --setup "cordon $NODE" -- cordon "$NODE"
 mut "uncordon" --setup "cordon $NODE" -- uncordon "$NODE"

@@ -199,10 +199,10 @@ async fn attach_and_wait(
         quiet: a.quiet,
     };
     if is_completed(&pod) {
-        print_logs(client, &pod).await?;
+        print_logs(client, &pod, None).await?;
     } else if let Err(e) = attach(client, &pod, options()).await {
         eprintln!("warning: couldn't attach to pod/{name}, falling back to streaming logs: {e}");
-        print_logs(client, &pod).await?;
+        print_logs(client, &pod, None).await?;
     }
     if a.leave_stdin_open || restart == "Always" {
         return Ok(());
@@ -286,11 +286,15 @@ async fn wait_for_pod(
     }
 }
 
-/// The first container's whole log, to stdout.
-async fn print_logs(client: &ApiClient, pod: &Value) -> Result<()> {
+/// A container's whole log (the default container's when none is named), to stdout.
+pub(super) async fn print_logs(
+    client: &ApiClient,
+    pod: &Value,
+    container: Option<&str>,
+) -> Result<()> {
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
     let name = pod["metadata"]["name"].as_str().unwrap_or("");
-    let container = container_for(pod, None, true)?;
+    let container = container_for(pod, container, true)?;
     let path = format!(
         "/api/v1/namespaces/{ns}/pods/{name}/log?container={}",
         q(&container)

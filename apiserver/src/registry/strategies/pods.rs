@@ -154,6 +154,7 @@ mod tests {
         assert_eq!(c["imagePullPolicy"], "Always");
         assert_eq!(c["terminationMessagePath"], "/dev/termination-log");
         assert_eq!(c["terminationMessagePolicy"], "File");
+        assert_eq!(c["resources"], json!({}));
         assert_eq!(c["ports"][0]["protocol"], "TCP");
         assert_eq!(
             c["readinessProbe"],

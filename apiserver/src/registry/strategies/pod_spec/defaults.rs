@@ -97,6 +97,8 @@ fn pulls_always(image: &str) -> bool {
 }
 
 fn default_container(c: &mut Value, host_network: bool) {
+    // Upstream's Go struct field is not a pointer, so every container shows `resources: {}`.
+    set_default(c, &["resources"], json!({}));
     set_default(
         c,
         &["terminationMessagePath"],
