@@ -219,6 +219,44 @@ port_forward_case() {
   compare_outputs "$name"
 }
 
+# proxy_case NAME [PROXY FLAGS...] -- CURL ARGS... — runs `proxy --port=0 FLAGS` with each
+# binary, sends one request with curl (PORT in its arguments becomes the proxy's port) and
+# compares what the proxy printed with the answer's body, status and content type.
+proxy_case() {
+  local name=$1 tag bin pid port flags=()
+  shift
+  while [[ $1 != -- ]]; do
+    flags+=("$1")
+    shift
+  done
+  shift
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    "$bin" --kubeconfig "$RUDDER_E2E_KUBECONFIG" proxy --port=0 "${flags[@]}" \
+      >"$WORK/$tag.px" 2>"$WORK/$tag.err" </dev/null &
+    pid=$!
+    port=""
+    for _ in $(seq 1 50); do
+      port=$(sed -n 's/^Starting to serve on 127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/$tag.px" | head -n 1)
+      [[ -n $port ]] && break
+      sleep 0.2
+    done
+    if [[ -n $port ]]; then
+      curl -s --max-time 10 -w '\nHTTP %{http_code} %{content_type}\n' "${@//PORT/$port}" >"$WORK/$tag.body"
+      echo 0 >"$WORK/$tag.rc"
+    else
+      : >"$WORK/$tag.body"
+      echo "no-port-$tag" >"$WORK/$tag.rc"
+    fi
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    { sed -E 's/:[0-9]+$/:PORT/' "$WORK/$tag.px"; cat "$WORK/$tag.body"; } >"$WORK/$tag.out"
+  done
+  compare_outputs "$name"
+}
+
 # fresh_namespace NS — a new, empty namespace (one per case and binary: no cleanup races).
 # Waits for its `default` ServiceAccount: the ServiceAccount admission plugin refuses pods
 # until the service account controller has made it, and both binaries must see the same.

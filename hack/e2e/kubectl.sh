@@ -580,7 +580,9 @@ suite_pods_debug_copy_and_node() {
   node=$(k get nodes -o 'jsonpath={.items[0].metadata.name}')
   step "debug node/NAME --attach prints the host's /etc/hostname" "^$(cat /etc/hostname)\$" \
     -- debug -n "$NS" "node/$node" --attach --image=busybox:latest --profile=general \
-    -- cat /host/etc/hostname
+    -- sh -c 'sleep 2; cat /host/etc/hostname'
+  # (The pause lets the attach begin before the output: what a container writes before
+  # kubectl attaches is only in its log, as with upstream.)
   debug_pod=$(sed -n 's/^Creating debugging pod \([^ ]*\) .*/\1/p' <<<"$OUT")
   jsonpath_is "debug node/NAME: the pod is in the host's network" "true" "pod/$debug_pod" \
     '{.spec.hostNetwork}'

@@ -111,6 +111,17 @@ impl ApiClient {
         Err(status_error(code, &body))
     }
 
+    /// Sends a request as it is (any status comes back as the answer), for `kubectl proxy`.
+    pub async fn forward(
+        &self,
+        req: Request<kube::client::Body>,
+    ) -> Result<http::Response<kube::client::Body>> {
+        self.client
+            .send(req)
+            .await
+            .map_err(|e| self.connection_error(e))
+    }
+
     /// A request whose answer is JSON.
     pub async fn request(
         &self,

@@ -67,6 +67,41 @@ same "get bad output" -- get cm -o foo
 same "delete missing" -- delete cm nope
 same "delete type without name" -- delete cm
 
+# --- replace
+# A Deployment's status changes until it has rolled out, and a replace (GET, then PUT with
+# that resourceVersion) races with it in both binaries.
+SETTLED=(--setup "create -f $C/apply.yaml" --setup "rollout status deploy/applied --timeout=90s")
+mut "replace -f" "${SETTLED[@]}" --state "get cm applied" -- replace -f "$C/apply-modified.yaml"
+mut "replace -f (deployment)" "${SETTLED[@]}" --state "get deploy applied" \
+  -- replace -f "$C/apply-modified.yaml"
+mut "replace -f missing objects" -- replace -f "$C/apply.yaml"
+mut "replace -f - (stdin) -o name" "${SETTLED[@]}" --stdin "$C/apply-modified.yaml" \
+  --state "get cm applied" -- replace -f - -o name
+mut "replace --save-config" --setup "create -f $C/apply.yaml" --state "get cm applied" \
+  -- replace --save-config -f "$C/replace-cm.yaml"
+mut "replace --dry-run=client" --setup "create -f $C/apply.yaml" --state "get cm applied" \
+  -- replace --dry-run=client -f "$C/replace-cm.yaml"
+mut "replace --dry-run=server" --setup "create -f $C/apply.yaml" --state "get cm applied" \
+  -- replace --dry-run=server -f "$C/replace-cm.yaml"
+mut "replace --force" --setup "create -f $C/apply.yaml" --state "get cm applied" \
+  -- replace --force -f "$C/replace-cm.yaml"
+same "replace without -f" -- replace
+same "replace --grace-period without --force" -- replace -f "$C/apply.yaml" --grace-period=1
+same "replace --force --dry-run" -- replace --force --dry-run=client -f "$C/apply.yaml"
+
+# --- events (fixed times, so ages agree once normalised)
+EVENTS_SETUP=(--setup 'create -f - < <(sed "s/NS/$ns/" "$C/events.yaml")')
+mut "events" "${EVENTS_SETUP[@]}" -- events
+mut "events --for pod/web" "${EVENTS_SETUP[@]}" -- events --for pod/web
+mut "events --for deploy/web --no-headers" "${EVENTS_SETUP[@]}" -- events --for deploy/web --no-headers
+mut "events --types=Warning" "${EVENTS_SETUP[@]}" -- events --types=warning
+mut "events -o name" "${EVENTS_SETUP[@]}" -- events -o name
+mut "events -o jsonpath" "${EVENTS_SETUP[@]}" -- events -o 'jsonpath={.kind} {range .items[*]}{.reason},{end}'
+mut "events none" -- events
+same "events --types bogus" -- events --types=Bogus
+same "events --for without a slash" -- events --for=web
+same "events --for an unknown type" -- events --for=nosuch/web
+
 # --- create
 mut "create -f" --state "get cm applied" -- create -f "$C/apply.yaml"
 mut "create -f twice (AlreadyExists)" --setup "create -f $C/apply.yaml" -- create -f "$C/apply.yaml"
@@ -113,6 +148,42 @@ mut "patch strategic" --setup "create -f $C/apply.yaml" --state "get deploy appl
 mut "patch no change" --setup "create -f $C/apply.yaml" -- patch cm applied --type merge -p '{"data":{"a":"1"}}'
 mut "patch missing" -- patch cm nope --type merge -p '{"data":{}}'
 
+# --- set
+APPLIED=(--setup "create -f $C/apply.yaml")
+mut "set image" "${APPLIED[@]}" --state "get deploy applied" -- set image deploy/applied main=busybox:1.37
+mut "set image unknown container" "${APPLIED[@]}" -- set image deploy/applied nope=busybox:1
+mut "set env" "${APPLIED[@]}" --state "get deploy applied" -- set env deploy/applied A=1 B=two
+mut "set env overwrite and remove" "${APPLIED[@]}" --setup "set env deploy/applied A=1 B=2 C=3" \
+  --state "get deploy applied" -- set env deploy/applied B=20 C- D=4
+mut "set env -e and a removal of nothing" "${APPLIED[@]}" --state "get deploy applied" \
+  -- set env deploy/applied -e X=1 NOPE-
+# One key at a time: upstream walks the ConfigMap's data as a Go map, in random order.
+mut "set env --from configmap --prefix" "${APPLIED[@]}" --state "get deploy applied" \
+  -- set env deploy/applied --from=configmap/applied --keys=a --prefix=CM_
+mut "set env --from --keys" "${APPLIED[@]}" --state "get deploy applied" \
+  -- set env deploy/applied --from=configmap/applied --keys=b
+mut "set env --list" "${APPLIED[@]}" --setup "set env deploy/applied A=1 --from=configmap/applied --keys=a" \
+  -- set env deploy/applied --list B=2
+mut "set env --list --resolve" "${APPLIED[@]}" --setup "set env deploy/applied --from=configmap/applied --keys=b" \
+  -- set env deploy/applied --list --resolve
+mut "set env --overwrite=false" "${APPLIED[@]}" --setup "set env deploy/applied A=1" \
+  -- set env deploy/applied A=2 --overwrite=false
+mut "set env -c unknown" "${APPLIED[@]}" -- set env deploy/applied -c nope A=1
+mut "set env unchanged" "${APPLIED[@]}" --setup "set env deploy/applied A=1" -- set env deploy/applied A=1
+mut "set env --dry-run=client -o name" "${APPLIED[@]}" --state "get deploy applied" \
+  -- set env deploy/applied A=1 --dry-run=client -o name
+same "set env without resources" -- set env A=1
+same "set env changes before resources" -- set env A=1 deploy/web
+same "set env modify and remove" -- set env deploy/web A=1 A-
+mut "set resources" "${APPLIED[@]}" --state "get deploy applied" \
+  -- set resources deploy/applied --limits=cpu=200m,memory=512Mi --requests=cpu=100m
+mut "set resources unknown container" "${APPLIED[@]}" -- set resources deploy/applied -c nope --limits=cpu=1
+mut "set resources unchanged" "${APPLIED[@]}" --setup "set resources deploy/applied --limits=cpu=1" \
+  -- set resources deploy/applied --limits=cpu=1
+same "set resources without values" -- set resources deploy/web
+mut "set serviceaccount" "${APPLIED[@]}" --state "get deploy applied" -- set serviceaccount deploy/applied robot
+mut "set sa unchanged" "${APPLIED[@]}" --setup "set sa deploy/applied robot" -- set sa deploy/applied robot
+
 # --- auth, wait, rollout
 same "auth whoami" -- auth whoami
 same "auth whoami -o json" -- auth whoami -o json
@@ -126,6 +197,23 @@ same "rollout status" -- rollout status deploy/web --timeout=30s
 same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
 same "rollout history" -- rollout history deployment/web
 mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deploy/applied
+mut "rollout pause" --setup "create -f $C/apply.yaml" --state "get deploy applied" -- rollout pause deploy/applied
+mut "rollout pause twice" --setup "create -f $C/apply.yaml" --setup "rollout pause deploy/applied" \
+  -- rollout pause deploy/applied
+mut "rollout resume" --setup "create -f $C/apply.yaml" --setup "rollout pause deploy/applied" \
+  --state "get deploy applied" -- rollout resume deploy/applied
+mut "rollout resume when not paused" --setup "create -f $C/apply.yaml" -- rollout resume deployment applied
+mut "rollout restart a paused deployment" --setup "create -f $C/apply.yaml" \
+  --setup "rollout pause deploy/applied" -- rollout restart deploy/applied
+WORKLOADS=(--setup "create -f $C/workloads.yaml" --setup "rollout status ds/agent --timeout=90s"
+  --setup "rollout status sts/db --timeout=90s")
+mut "rollout status daemonset, statefulset" "${WORKLOADS[@]}" -- rollout status ds/agent sts/db --timeout=60s
+mut "rollout restart daemonset, statefulset" "${WORKLOADS[@]}" -- rollout restart ds/agent statefulset/db
+mut "rollout pause a daemonset" "${WORKLOADS[@]}" -- rollout pause ds/agent
+same "rollout status of a configmap" -- rollout status cm/settings
+same "rollout history of a service" -- rollout history svc/web
+same "rollout undo of a configmap" -- rollout undo cm/settings
+same "rollout history of a replicaset" -- rollout history rs -l app=nope
 
 # --- exec, attach, cp, run -i: a Deployment of the imported busybox:latest (the fixtures'
 # e2e image is not imported, so their pods never run)
@@ -158,6 +246,18 @@ same "cp to pod" -- cp "$WORK/exec-stdin" "$SHELL_POD:/tmp/"
 same "exec reads what cp wrote" -- exec "$SHELL_POD" -- cat /tmp/exec-stdin
 port_forward_case "port-forward deploy :8080" deploy/shell :8080
 port_forward_case "port-forward pod 8080" "pod/$SHELL_POD" 18480:8080
+
+# --- proxy
+API=http://127.0.0.1:PORT/api/v1/namespaces/kc-compare
+proxy_case "proxy GET" -- "$API/configmaps/settings"
+proxy_case "proxy GET by localhost" -- "http://localhost:PORT/api/v1/namespaces/kc-compare/configmaps/settings"
+proxy_case "proxy NotFound from the server" -- "$API/configmaps/nope"
+proxy_case "proxy refuses exec" -- -X POST "$API/pods/$SHELL_POD/exec?command=true&stdout=true"
+proxy_case "proxy refuses other hosts" -- -H "Host: evil.example:80" "$API/configmaps/settings"
+proxy_case "proxy --api-prefix" --api-prefix=/custom/ -- "http://127.0.0.1:PORT/custom/api/v1/namespaces/kc-compare/configmaps/settings"
+proxy_case "proxy outside --api-prefix" --api-prefix=/custom -- "$API/configmaps/settings"
+proxy_case "proxy --reject-methods" --reject-methods='^POST$' -- -X POST -H 'Content-Type: application/json' -d '{}' "$API/configmaps"
+proxy_case "proxy POST (Invalid from the server)" -- -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}' "$API/configmaps"
 mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image="$RUN_IMAGE" --restart=Never -- sh -c 'read x; echo "got $x"; exit 5'
 mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"
 mut "run -i --dry-run" -- run t -i --image="$RUN_IMAGE" --dry-run=client
@@ -185,6 +285,11 @@ mut "debug --copy-to --set-image (legacy)" "${TARGET_SETUP[@]}" --state "get pod
   -- debug target --copy-to=copy --same-node --set-image='*=busybox:1'
 mut "debug --copy-to --replace (generated name)" "${TARGET_SETUP[@]}" --state "get pods" \
   -- debug target --copy-to=copy --same-node --replace --image="$RUN_IMAGE" --profile=baseline -- sleep 100
+mut "debug --copy-to --custom" "${TARGET_SETUP[@]}" --state "get pod copy" \
+  -- debug target --copy-to=copy --same-node --image="$RUN_IMAGE" -c dbg --profile=general \
+  --custom="$C/debug-custom.yaml" -- sleep 100
+same "debug --custom changing the image" -- debug target --image="$RUN_IMAGE" --custom="$C/debug-custom-image.json"
+same "debug --custom missing file" -- debug target --image="$RUN_IMAGE" --custom="$C/nope.json"
 same "debug without --image" -- debug target
 same "debug --copy-to without image" -- debug target --copy-to=x
 same "debug --copy-to args without container" -- debug target --copy-to=x -- sh

@@ -64,9 +64,9 @@ struct Victim {
     name: String,
 }
 
-/// Runs `kubectl delete`.
-pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
-    let propagation = match args.cascade.as_str() {
+/// `--cascade` as a DeleteOptions propagationPolicy.
+pub fn propagation_policy(cascade: &str) -> Result<&'static str> {
+    Ok(match cascade {
         "background" | "true" => "Background",
         "foreground" => "Foreground",
         "orphan" | "false" => "Orphan",
@@ -75,7 +75,12 @@ pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
                 "invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\""
             )))
         }
-    };
+    })
+}
+
+/// Runs `kubectl delete`.
+pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
+    let propagation = propagation_policy(&args.cascade)?;
     let wait = args.wait != "false";
     let mut grace = args.grace_period;
     if args.now {

@@ -171,6 +171,21 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
     report(errors)
 }
 
+/// The URL of one page of a chunked list: the query plus `limit` and `continue`.
+pub fn page_path(base: &str, mut query: Vec<String>, chunk_size: u64, token: &str) -> String {
+    if chunk_size > 0 {
+        query.push(format!("limit={chunk_size}"));
+    }
+    if !token.is_empty() {
+        query.push(format!("continue={}", q(token)));
+    }
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", query.join("&"))
+    }
+}
+
 /// Prints all but the last error and returns the last (upstream prints each on its own line).
 pub fn report(mut errors: Vec<KubectlError>) -> Result<()> {
     let Some(last) = errors.pop() else {
@@ -297,18 +312,12 @@ async fn fetch(
     let mut cont = String::new();
     let mut merged: Option<Value> = None;
     loop {
-        let mut qs = list_query(args, sorting, table);
-        if args.chunk_size > 0 {
-            qs.push(format!("limit={}", args.chunk_size));
-        }
-        if !cont.is_empty() {
-            qs.push(format!("continue={}", q(&cont)));
-        }
-        let path = if qs.is_empty() {
-            base.clone()
-        } else {
-            format!("{base}?{}", qs.join("&"))
-        };
+        let path = page_path(
+            &base,
+            list_query(args, sorting, table),
+            args.chunk_size,
+            &cont,
+        );
         let page = client.request(Method::GET, &path, accept, None).await?;
         cont = page["metadata"]["continue"]
             .as_str()

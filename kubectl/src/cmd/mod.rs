@@ -21,6 +21,7 @@ pub mod describe;
 pub mod diff;
 pub mod drain;
 pub mod edit;
+pub mod events;
 pub mod exec;
 pub mod explain;
 pub mod expose;
@@ -31,6 +32,8 @@ pub mod logs;
 pub mod overrides;
 pub mod patch;
 pub mod port_forward;
+pub mod proxy;
+pub mod replace;
 pub mod rollout;
 pub mod run;
 pub mod scale;
@@ -127,8 +130,12 @@ pub enum Command {
     Scale(scale::ScaleArgs),
     /// Update fields of a resource.
     Patch(patch::PatchArgs),
+    /// Replace a resource by file name or stdin.
+    Replace(replace::ReplaceArgs),
     /// Print the logs for a container in a pod.
     Logs(logs::LogsArgs),
+    /// List events.
+    Events(events::EventsArgs),
     /// Execute a command in a container.
     Exec(exec::ExecArgs),
     /// Attach to a running container.
@@ -140,6 +147,8 @@ pub enum Command {
     /// Forward one or more local ports to a pod.
     #[command(name = "port-forward")]
     PortForward(port_forward::PortForwardArgs),
+    /// Run a proxy to the Kubernetes API server.
+    Proxy(proxy::ProxyArgs),
     /// Mark node as unschedulable.
     Cordon(cordon::CordonArgs),
     /// Mark node as schedulable.
@@ -253,6 +262,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Describe(a) => describe::run(&ctx, a).await,
         Command::Expose(a) => expose::run(&ctx, a).await,
         Command::Run(a) => run::run(&ctx, a).await,
+        Command::Replace(a) => replace::run(&ctx, a).await,
+        Command::Events(a) => events::run(&ctx, a).await,
+        Command::Proxy(a) => proxy::run(&ctx, a).await,
         Command::Set(a) => set::run(&ctx, a).await,
         Command::Autoscale(a) => autoscale::run(&ctx, a).await,
         Command::Drain(a) => drain::run(&ctx, a).await,

@@ -184,6 +184,12 @@ fn list_items<'a>(
         .filter_map(Value::as_object_mut)
 }
 
+/// Merges a partial container, pod or pod spec into `target` as a strategic merge patch
+/// with the Pod schema's merge keys (`kubectl debug --custom`).
+pub fn strategic_merge_pod_part(target: &mut Value, patch: &Value) {
+    strategic_merge(target, patch, POD_MERGE_KEYS);
+}
+
 /// Merges `patch` into `target`: objects key by key (`null` deletes), lists named in `keys`
 /// element by element, everything else replaced.
 fn strategic_merge(target: &mut Value, patch: &Value, keys: &[(&str, &str)]) {

@@ -1,4 +1,6 @@
-//! `kubectl rollout status|restart|history|undo` for Deployments.
+//! `kubectl rollout status|restart|pause|resume|history|undo`: status and restart for
+//! Deployments, DaemonSets and StatefulSets, pause and resume for Deployments, history and
+//! undo for Deployments (through their ReplicaSets).
 
 use std::time::{Duration, Instant};
 
@@ -19,11 +21,22 @@ pub struct RolloutArgs {
     command: RolloutCommand,
 }
 
+/// The objects of a rollout command: names, or a type with a selector.
+#[derive(Debug, Args)]
+struct Targets {
+    /// TYPE NAME…, TYPE/NAME…, or TYPE with -l.
+    args: Vec<String>,
+    /// Selector (label query) to filter on.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum RolloutCommand {
     /// Show the status of the rollout.
     Status {
-        args: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
         /// Watch the status of the rollout until it's done.
         #[arg(short = 'w', long, default_value = "true", num_args = 0..=1, default_missing_value = "true")]
         watch: String,
@@ -32,17 +45,32 @@ enum RolloutCommand {
         timeout: String,
     },
     /// Restart a resource.
-    Restart { args: Vec<String> },
+    Restart {
+        #[command(flatten)]
+        targets: Targets,
+    },
     /// View rollout history.
     History {
-        args: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
         /// See the details of the specified revision.
         #[arg(long, default_value_t = 0)]
         revision: i64,
     },
+    /// Mark the provided resource as paused.
+    Pause {
+        #[command(flatten)]
+        targets: Targets,
+    },
+    /// Resume a paused resource.
+    Resume {
+        #[command(flatten)]
+        targets: Targets,
+    },
     /// Undo a previous rollout.
     Undo {
-        args: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
         /// The revision to rollback to. Default to 0 (last revision).
         #[arg(long, default_value_t = 0)]
         to_revision: i64,
@@ -52,33 +80,29 @@ enum RolloutCommand {
 /// Runs `kubectl rollout …`.
 pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let words = match &args.command {
-        RolloutCommand::Status { args, .. }
-        | RolloutCommand::Restart { args }
-        | RolloutCommand::History { args, .. }
-        | RolloutCommand::Undo { args, .. } => args.clone(),
-    };
-    let targets = super::label::resolve_targets(&client, &mut disc, &words, None, false).await?;
+    let (RolloutCommand::Status { targets: t, .. }
+    | RolloutCommand::Restart { targets: t }
+    | RolloutCommand::Pause { targets: t }
+    | RolloutCommand::Resume { targets: t }
+    | RolloutCommand::History { targets: t, .. }
+    | RolloutCommand::Undo { targets: t, .. }) = &args.command;
+    let targets =
+        super::label::resolve_targets(&client, &mut disc, &t.args, t.selector.as_deref(), false)
+            .await?;
     let mut errors = Vec::new();
     for (res, name) in targets {
-        if res.kind != "Deployment" {
-            errors.push(KubectlError::usage(format!(
-                "no {} has been implemented for {:?}",
-                match &args.command {
-                    RolloutCommand::Status { .. } => "status viewer",
-                    RolloutCommand::History { .. } => "history viewer",
-                    _ => "rollbacker",
-                },
-                format!("{}/{}", res.kind, res.group)
-            )));
-            continue;
-        }
         let path = res.object_path(Some(&client.namespace), &name);
         let r = match &args.command {
-            RolloutCommand::Status { watch, timeout, .. } => {
-                status(&client, &path, &name, watch != "false", timeout).await
-            }
             RolloutCommand::Restart { .. } => restart(&client, &res, &path, &name).await,
+            RolloutCommand::Pause { .. } => set_paused(&client, &res, &path, &name, true).await,
+            RolloutCommand::Resume { .. } => set_paused(&client, &res, &path, &name, false).await,
+            RolloutCommand::Status { .. } if !HAS_ROLLOUTS.contains(&res.kind.as_str()) => {
+                Err(not_implemented(&args.command, &res))
+            }
+            RolloutCommand::Status { watch, timeout, .. } => {
+                status(&client, &res, &path, &name, watch != "false", timeout).await
+            }
+            _ if res.kind != "Deployment" => Err(not_implemented(&args.command, &res)),
             RolloutCommand::History { revision, .. } => {
                 history(&client, &res, &path, &name, *revision).await
             }
@@ -91,6 +115,36 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
         }
     }
     super::get::report(errors)
+}
+
+/// The kinds whose rollouts `status` and `restart` follow.
+const HAS_ROLLOUTS: [&str; 3] = ["Deployment", "DaemonSet", "StatefulSet"];
+
+fn not_implemented(command: &RolloutCommand, res: &ApiResource) -> KubectlError {
+    // A GroupKind as Go prints it: `ConfigMap`, `ReplicaSet.apps`.
+    let group_kind = if res.group.is_empty() {
+        res.kind.clone()
+    } else {
+        format!("{}.{}", res.kind, res.group)
+    };
+    KubectlError::usage(match command {
+        RolloutCommand::Status { .. } => {
+            format!("no status viewer has been implemented for {group_kind}")
+        }
+        RolloutCommand::History { .. } => format!(
+            "error retrieving history for {:?}, no visitor method exists for {{{} {}}}",
+            res.kind, res.group, res.kind
+        ),
+        _ => format!(
+            "error retrieving rollbacker for {:?}, no visitor method exists for {{{} {}}}",
+            res.kind, res.group, res.kind
+        ),
+    })
+}
+
+/// `deployments.apps "web"`: how upstream names an object in rollout errors.
+fn named(res: &ApiResource, name: &str) -> String {
+    format!("{} {name:?}", res.qualified_plural())
 }
 
 /// Upstream's DeploymentStatusViewer: a message and whether the rollout is done.
@@ -132,8 +186,103 @@ pub fn deployment_status(d: &Value, name: &str) -> Result<(String, bool)> {
     ))
 }
 
+/// Upstream's DaemonSetStatusViewer.
+pub fn daemon_set_status(ds: &Value, name: &str) -> Result<(String, bool)> {
+    if ds["spec"]["updateStrategy"]["type"] != "RollingUpdate" {
+        return Err(KubectlError::usage(
+            "rollout status is only available for RollingUpdate strategy type",
+        ));
+    }
+    let generation = ds["metadata"]["generation"].as_i64().unwrap_or(0);
+    let status = &ds["status"];
+    let n = |k: &str| status[k].as_i64().unwrap_or(0);
+    if generation > n("observedGeneration") {
+        return Ok((
+            "Waiting for daemon set spec update to be observed...\n".into(),
+            false,
+        ));
+    }
+    let desired = n("desiredNumberScheduled");
+    if n("updatedNumberScheduled") < desired {
+        return Ok((format!("Waiting for daemon set {name:?} rollout to finish: {} out of {desired} new pods have been updated...\n", n("updatedNumberScheduled")), false));
+    }
+    if n("numberAvailable") < desired {
+        return Ok((format!("Waiting for daemon set {name:?} rollout to finish: {} of {desired} updated pods are available...\n", n("numberAvailable")), false));
+    }
+    Ok((
+        format!("daemon set {name:?} successfully rolled out\n"),
+        true,
+    ))
+}
+
+/// Upstream's StatefulSetStatusViewer.
+pub fn stateful_set_status(sts: &Value) -> Result<(String, bool)> {
+    let strategy = &sts["spec"]["updateStrategy"];
+    if strategy["type"] != "RollingUpdate" {
+        return Err(KubectlError::usage(
+            "rollout status is only available for RollingUpdate strategy type",
+        ));
+    }
+    let generation = sts["metadata"]["generation"].as_i64().unwrap_or(0);
+    let status = &sts["status"];
+    let n = |k: &str| status[k].as_i64().unwrap_or(0);
+    let observed = n("observedGeneration");
+    if observed == 0 || generation > observed {
+        return Ok((
+            "Waiting for statefulset spec update to be observed...\n".into(),
+            false,
+        ));
+    }
+    let replicas = sts["spec"]["replicas"].as_i64();
+    if let Some(r) = replicas.filter(|r| n("readyReplicas") < *r) {
+        return Ok((
+            format!(
+                "Waiting for {} pods to be ready...\n",
+                r - n("readyReplicas")
+            ),
+            false,
+        ));
+    }
+    if strategy["rollingUpdate"].is_object() {
+        let partition = strategy["rollingUpdate"]["partition"].as_i64();
+        if let (Some(r), Some(p)) = (replicas, partition) {
+            if n("updatedReplicas") < r - p {
+                return Ok((format!("Waiting for partitioned roll out to finish: {} out of {} new pods have been updated...\n", n("updatedReplicas"), r - p), false));
+            }
+        }
+        return Ok((
+            format!(
+                "partitioned roll out complete: {} new pods have been updated...\n",
+                n("updatedReplicas")
+            ),
+            true,
+        ));
+    }
+    let (current, update) = (&status["currentRevision"], &status["updateRevision"]);
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    if update != current {
+        return Ok((
+            format!(
+                "waiting for statefulset rolling update to complete {} pods at revision {}...\n",
+                n("updatedReplicas"),
+                text(update)
+            ),
+            false,
+        ));
+    }
+    Ok((
+        format!(
+            "statefulset rolling update complete {} pods at revision {}...\n",
+            n("currentReplicas"),
+            text(current)
+        ),
+        true,
+    ))
+}
+
 async fn status(
     client: &ApiClient,
+    res: &ApiResource,
     path: &str,
     name: &str,
     watch: bool,
@@ -143,8 +292,12 @@ async fn status(
     let start = Instant::now();
     let mut last = String::new();
     loop {
-        let d = client.get(path).await?;
-        let (msg, done) = deployment_status(&d, name)?;
+        let obj = client.get(path).await?;
+        let (msg, done) = match res.kind.as_str() {
+            "DaemonSet" => daemon_set_status(&obj, name)?,
+            "StatefulSet" => stateful_set_status(&obj)?,
+            _ => deployment_status(&obj, name)?,
+        };
         if msg != last {
             out(&msg);
             last = msg;
@@ -160,6 +313,21 @@ async fn status(
 }
 
 async fn restart(client: &ApiClient, res: &ApiResource, path: &str, name: &str) -> Result<()> {
+    if !res.group.starts_with("apps") || !HAS_ROLLOUTS.contains(&res.kind.as_str()) {
+        return Err(KubectlError::usage(format!(
+            "{} restarting is not supported",
+            named(res, name)
+        )));
+    }
+    if res.kind == "Deployment" {
+        let d = client.get(path).await?;
+        if d["spec"]["paused"] == true {
+            return Err(KubectlError::usage(format!(
+                "{} can't restart paused deployment (run rollout resume first)",
+                named(res, name)
+            )));
+        }
+    }
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let patch = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now}}}}});
     let body = Body::strategic_merge_patch(&patch);
@@ -172,6 +340,52 @@ async fn restart(client: &ApiClient, res: &ApiResource, path: &str, name: &str) 
         )
         .await?;
     out(&format!("{}/{name} restarted\n", res.kind_prefix()));
+    Ok(())
+}
+
+/// `rollout pause` (`paused` true) and `rollout resume` (false) of a Deployment.
+async fn set_paused(
+    client: &ApiClient,
+    res: &ApiResource,
+    path: &str,
+    name: &str,
+    paused: bool,
+) -> Result<()> {
+    let verb = if paused { "pausing" } else { "resuming" };
+    if res.kind != "Deployment" || !res.group.starts_with("apps") {
+        return Err(KubectlError::usage(format!(
+            "{} {verb} is not supported",
+            named(res, name)
+        )));
+    }
+    let d = client.get(path).await?;
+    let is_paused = d["spec"]["paused"] == true;
+    if is_paused == paused {
+        let state = if paused {
+            "is already paused"
+        } else {
+            "is not paused"
+        };
+        return Err(KubectlError::usage(format!("{} {state}", named(res, name))));
+    }
+    // Upstream's two-way patch: false is Go's zero value, so resuming removes the field.
+    let patch = json!({"spec": {"paused": if paused { json!(true) } else { Value::Null }}});
+    client
+        .request(
+            Method::PATCH,
+            &format!("{path}?fieldManager=kubectl-rollout"),
+            "application/json",
+            Some(Body::strategic_merge_patch(&patch)),
+        )
+        .await
+        .map_err(|e| {
+            KubectlError::usage(format!(
+                "failed to patch: {}",
+                e.to_string().trim_start_matches("error: ")
+            ))
+        })?;
+    let done = if paused { "paused" } else { "resumed" };
+    out(&format!("{}/{name} {done}\n", res.kind_prefix()));
     Ok(())
 }
 
@@ -296,6 +510,61 @@ async fn undo(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn daemon_set_and_stateful_set_status_follow_upstream() {
+        let ds = |updated: i64, available: i64| {
+            json!({"metadata": {"generation": 2},
+            "spec": {"updateStrategy": {"type": "RollingUpdate"}},
+            "status": {"observedGeneration": 2, "desiredNumberScheduled": 3,
+                "updatedNumberScheduled": updated, "numberAvailable": available}})
+        };
+        assert_eq!(
+            daemon_set_status(&ds(1, 1), "agent").unwrap(),
+            ("Waiting for daemon set \"agent\" rollout to finish: 1 out of 3 new pods have been updated...\n".into(), false)
+        );
+        assert_eq!(
+            daemon_set_status(&ds(3, 2), "agent").unwrap().0,
+            "Waiting for daemon set \"agent\" rollout to finish: 2 of 3 updated pods are available...\n"
+        );
+        assert!(daemon_set_status(&ds(3, 3), "agent").unwrap().1);
+        let on_delete = json!({"spec": {"updateStrategy": {"type": "OnDelete"}}});
+        assert!(daemon_set_status(&on_delete, "agent").is_err());
+
+        let sts = |ready: i64, updated: i64, partition: Option<i64>| {
+            let mut s = json!({"metadata": {"generation": 1}, "spec": {"replicas": 3,
+                "updateStrategy": {"type": "RollingUpdate"}},
+                "status": {"observedGeneration": 1, "readyReplicas": ready, "updatedReplicas": updated,
+                    "currentReplicas": 3, "currentRevision": "db-1", "updateRevision": "db-2"}});
+            if let Some(p) = partition {
+                s["spec"]["updateStrategy"]["rollingUpdate"] = json!({"partition": p});
+            }
+            s
+        };
+        assert_eq!(
+            stateful_set_status(&sts(1, 0, Some(0))).unwrap().0,
+            "Waiting for 2 pods to be ready...\n"
+        );
+        assert_eq!(
+            stateful_set_status(&sts(3, 1, Some(1))).unwrap(),
+            ("Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated...\n".into(), false)
+        );
+        assert_eq!(
+            stateful_set_status(&sts(3, 3, Some(0))).unwrap(),
+            (
+                "partitioned roll out complete: 3 new pods have been updated...\n".into(),
+                true
+            )
+        );
+        assert_eq!(
+            stateful_set_status(&sts(3, 2, None)).unwrap(),
+            (
+                "waiting for statefulset rolling update to complete 2 pods at revision db-2...\n"
+                    .into(),
+                false
+            )
+        );
+    }
 
     #[test]
     fn status_messages_follow_upstream() {

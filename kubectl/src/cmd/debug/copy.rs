@@ -6,7 +6,10 @@ use http::Method;
 use serde_json::{json, Map, Value};
 
 use super::profile::{self, Style};
-use super::{container_names, create_pod, debug_container_name, warn_if_non_root, DebugArgs, Plan};
+use super::{
+    apply_profile, container_names, create_pod, debug_container_name, warn_if_non_root, DebugArgs,
+    Plan,
+};
 use crate::client::{q, ApiClient};
 use crate::error::{KubectlError, Result};
 
@@ -105,7 +108,7 @@ fn pod_copy(
     if let Some(c) = profile::container_mut(&mut copy, &name) {
         change_container(c, a, plan);
     }
-    profile::apply(plan.profile, &mut copy, &name, Style::Copy, a.keep());
+    apply_profile(a, plan, &mut copy, &name, Style::Copy);
     Ok((copy, Some(name)))
 }
 

@@ -3,8 +3,10 @@
 use http::Method;
 use serde_json::{json, Value};
 
-use super::profile::{self, Style};
-use super::{debug_container, debug_container_name, warn_if_non_root, DebugArgs, Plan};
+use super::profile::Style;
+use super::{
+    apply_profile, debug_container, debug_container_name, warn_if_non_root, DebugArgs, Plan,
+};
 use crate::client::{q, ApiClient, Body};
 use crate::error::Result;
 
@@ -48,7 +50,7 @@ fn ephemeral_container(a: &DebugArgs, plan: &Plan, name: &str) -> Value {
         container["targetContainerName"] = json!(t);
     }
     let mut scratch = json!({"spec": {"ephemeralContainers": [container]}});
-    profile::apply(plan.profile, &mut scratch, name, Style::Ephemeral, a.keep());
+    apply_profile(a, plan, &mut scratch, name, Style::Ephemeral);
     scratch["spec"]["ephemeralContainers"][0].take()
 }
 

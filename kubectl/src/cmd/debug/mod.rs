@@ -105,6 +105,10 @@ pub struct DebugArgs {
     /// Run the init containers for the pod (with '--copy-to').
     #[arg(long, num_args = 0..=1, default_value = "true", default_missing_value = "true")]
     keep_init_containers: bool,
+    /// Path to a JSON or YAML file containing a partial container spec to customize
+    /// built-in debug profiles.
+    #[arg(long)]
+    custom: Option<String>,
     /// How long to wait until the container is running (e.g. 5s, 2m).
     #[arg(long, default_value = "1m0s")]
     pod_running_timeout: String,
@@ -167,6 +171,8 @@ impl DebugArgs {
 /// What the checks settled, for the three ways of debugging.
 struct Plan {
     profile: Profile,
+    /// `--custom`: a partial container merged into the debug container after the profile.
+    custom: Option<Value>,
     env: Vec<Value>,
     set_images: Vec<(String, String)>,
     timeout: Duration,
@@ -193,6 +199,12 @@ fn check(a: &DebugArgs) -> Result<Plan> {
     let env = a.env()?;
     let set_images = a.set_images()?;
     let timeout = pod_running_timeout(&a.pod_running_timeout)?;
+    let custom = a
+        .custom
+        .as_deref()
+        .filter(|f| !f.is_empty())
+        .map(read_custom)
+        .transpose()?;
     if a.attach == Some(true) && a.image().is_none() && a.container().is_none() {
         return Err(KubectlError::usage(
             "you must specify --container or create a new container using --image in order to attach.",
@@ -265,15 +277,70 @@ fn check(a: &DebugArgs) -> Result<Plan> {
             "-i/--stdin is required for containers with -t/--tty=true",
         ));
     }
+    if let Some(c) = &custom {
+        let set = |key: &str| !c[key].is_null() && c[key] != json!("") && c[key] != json!([]);
+        if ["name", "command", "image", "lifecycle", "volumeDevices"]
+            .into_iter()
+            .any(set)
+        {
+            return Err(KubectlError::usage(
+                "name, command, image, lifecycle and volume devices are not modifiable via custom profile",
+            ));
+        }
+    }
     if profile == Profile::Legacy {
         eprintln!("{}", profile::LEGACY_WARNING);
     }
     Ok(Plan {
         profile,
+        custom,
         env,
         set_images,
         timeout,
     })
+}
+
+/// Reads `--custom`: a partial container as JSON or YAML.
+fn read_custom(path: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            _ => e.to_string(),
+        };
+        KubectlError::usage(format!(
+            "must pass a container spec json file for custom profile: open {path}: {why}"
+        ))
+    })?;
+    let parsed = serde_json::from_str::<Value>(&text)
+        .or_else(|_| serde_yaml::from_str::<Value>(&text))
+        .map_err(|e| {
+            KubectlError::usage(format!(
+                "{path} does not contain a valid container spec: {e}"
+            ))
+        })?;
+    match parsed {
+        Value::Object(_) => Ok(parsed),
+        Value::Null => Ok(json!({})),
+        _ => Err(KubectlError::usage(format!(
+            "{path} does not contain a valid container spec: not an object"
+        ))),
+    }
+}
+
+/// Applies the profile, then `--custom`, to the debug container `name` of `pod`.
+fn apply_profile(a: &DebugArgs, plan: &Plan, pod: &mut Value, name: &str, style: profile::Style) {
+    profile::apply(plan.profile, pod, name, style, a.keep());
+    if let Some(custom) = &plan.custom {
+        if let Some(c) = profile::container_mut(pod, name) {
+            let mut container = Value::Object(std::mem::take(c));
+            let mut patch = custom.clone();
+            patch["name"] = json!(name);
+            super::overrides::strategic_merge_pod_part(&mut container, &patch);
+            if let Value::Object(merged) = container {
+                *c = merged;
+            }
+        }
+    }
 }
 
 /// Debugs one target; the pod and container to attach to, if there is one.
@@ -607,6 +674,51 @@ mod tests {
         assert_eq!(c["args"], json!(["x"]));
         assert!(c.get("command").is_none());
         assert!(check(&parse(&["web", "--image=busybox", "--env=nope"])).is_err());
+    }
+
+    #[test]
+    fn a_custom_profile_is_merged_after_the_built_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("custom.yaml");
+        std::fs::write(
+            &file,
+            "env:\n- {name: B, value: custom}\nsecurityContext:\n  runAsUser: 0\n",
+        )
+        .unwrap();
+        let custom = format!("--custom={}", file.display());
+        let a = parse(&[
+            "web",
+            "--image=busybox",
+            "--profile=general",
+            "--env=A=1",
+            &custom,
+        ]);
+        let plan = plan(&a);
+        let mut pod = json!({"spec": {"ephemeralContainers": [debug_container(&a, &plan, "dbg")]}});
+        apply_profile(&a, &plan, &mut pod, "dbg", profile::Style::Ephemeral);
+        let c = &pod["spec"]["ephemeralContainers"][0];
+        assert_eq!(
+            c["env"],
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "custom"}])
+        );
+        assert_eq!(
+            c["securityContext"],
+            json!({"capabilities": {"add": ["SYS_PTRACE"]}, "runAsUser": 0})
+        );
+
+        std::fs::write(&file, "{\"image\": \"other\"}").unwrap();
+        let e = check(&parse(&["web", "--image=busybox", &custom]))
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "error: name, command, image, lifecycle and volume devices are not modifiable via custom profile"
+        );
+        let missing = parse(&["web", "--image=busybox", "--custom=/nonexistent/c.json"]);
+        assert_eq!(
+            check(&missing).err().unwrap().to_string(),
+            "error: must pass a container spec json file for custom profile: open /nonexistent/c.json: no such file or directory"
+        );
     }
 
     #[test]

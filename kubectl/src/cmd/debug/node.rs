@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::out;
-use super::profile::{self, Style};
-use super::{create_pod, debug_container, random_suffix, DebugArgs, Plan};
+use super::profile::Style;
+use super::{apply_profile, create_pod, debug_container, random_suffix, DebugArgs, Plan};
 use crate::client::ApiClient;
 use crate::error::Result;
 
@@ -49,7 +49,7 @@ fn node_debug_pod(a: &DebugArgs, plan: &Plan, node: &str, namespace: &str) -> Va
             "tolerations": [{"operator": "Exists"}]
         }
     });
-    profile::apply(plan.profile, &mut pod, container, Style::Node, a.keep());
+    apply_profile(a, plan, &mut pod, container, Style::Node);
     pod
 }
 
