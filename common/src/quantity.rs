@@ -4,7 +4,11 @@
 /// The value of `q` in thousandths of a unit, rounded up (as upstream's `MilliValue`);
 /// `None` when `q` is not a quantity.
 pub fn parse_milli(q: &str) -> Option<i128> {
-    let q = q.trim();
+    parse_scaled(q.trim(), 3)
+}
+
+/// The value of `q` times 10^`exp10`, its magnitude rounded up.
+fn parse_scaled(q: &str, exp10: i32) -> Option<i128> {
     let split = q
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
         .unwrap_or(q.len());
@@ -42,9 +46,9 @@ pub fn parse_milli(q: &str) -> Option<i128> {
     {
         return None;
     }
-    // value = int(whole frac) * 10^(scale.1 - len(frac)) * scale.0, in milli → +3.
+    // value = int(whole frac) * 10^(scale.1 - len(frac)) * scale.0, scaled by 10^exp10.
     let int: i128 = format!("{whole}{frac}").parse().ok()?;
-    let exp = scale.1 - frac.len() as i32 + 3;
+    let exp = scale.1 - frac.len() as i32 + exp10;
     let scaled = int.checked_mul(scale.0)?;
     let value = if exp >= 0 {
         scaled.checked_mul(10i128.checked_pow(exp as u32)?)?
@@ -53,6 +57,84 @@ pub fn parse_milli(q: &str) -> Option<i128> {
         scaled / div + i128::from(scaled % div != 0)
     };
     Some(if negative { -value } else { value })
+}
+
+/// How a quantity was written, which its canonical form keeps (upstream's `Format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// `1500m`, `2k`, `3`.
+    DecimalSi,
+    /// `128Mi`, `1Gi`.
+    BinarySi,
+    /// `1e3`.
+    DecimalExponent,
+}
+
+fn format_of(q: &str) -> Option<Format> {
+    let split = q
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(q.len());
+    Some(match &q[split..] {
+        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => Format::DecimalSi,
+        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => Format::BinarySi,
+        s if s.starts_with(['e', 'E']) => Format::DecimalExponent,
+        _ => return None,
+    })
+}
+
+const NANO: u128 = 1_000_000_000;
+
+/// The form upstream stores and serves a quantity in (`Quantity.String()`): precision down
+/// to 1n (rounded up), the way it was written kept — `0.5` is `500m`, `1.5Gi` is `1536Mi`,
+/// `2000m` is `2`, `1e3` stays `1e3` — and binary suffixes only for whole numbers of at
+/// least 1024. `None` when `q` is not a quantity.
+pub fn canonical(q: &str) -> Option<String> {
+    if q.is_empty() || q.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut format = format_of(q)?;
+    let nano = parse_scaled(q, 9)?;
+    if nano == 0 {
+        return Some("0".to_string());
+    }
+    let sign = if nano < 0 { "-" } else { "" };
+    let magnitude = nano.unsigned_abs();
+    if format == Format::BinarySi && (magnitude < 1024 * NANO || magnitude % NANO != 0) {
+        format = Format::DecimalSi;
+    }
+    if format == Format::BinarySi {
+        let (mut amount, mut exponent) = (magnitude / NANO, 0);
+        while amount % 1024 == 0 && exponent < 6 {
+            amount /= 1024;
+            exponent += 1;
+        }
+        let suffix = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"][exponent];
+        return Some(format!("{sign}{amount}{suffix}"));
+    }
+    let (mut amount, mut exponent) = (magnitude, -9i32);
+    while amount % 10 == 0 {
+        amount /= 10;
+        exponent += 1;
+    }
+    // Down to a multiple of three, so an SI suffix can name it.
+    let extra = exponent.rem_euclid(3);
+    amount *= 10u128.pow(extra as u32);
+    exponent -= extra;
+    let suffix = match (format, exponent) {
+        (_, 0) => String::new(),
+        (Format::DecimalExponent, e) => format!("e{e}"),
+        (_, -9) => "n".into(),
+        (_, -6) => "u".into(),
+        (_, -3) => "m".into(),
+        (_, 3) => "k".into(),
+        (_, 6) => "M".into(),
+        (_, 9) => "G".into(),
+        (_, 12) => "T".into(),
+        (_, 15) => "P".into(),
+        (_, 18) => "E".into(),
+        (_, e) => format!("e{e}"),
+    };
+    Some(format!("{sign}{amount}{suffix}"))
 }
 
 #[cfg(test)]
@@ -73,5 +155,45 @@ mod tests {
         assert_eq!(parse_milli("abc"), None);
         assert_eq!(parse_milli("1Xi"), None);
         assert_eq!(parse_milli(""), None);
+    }
+
+    #[test]
+    fn canonical_forms_are_upstreams() {
+        for (written, canonical_form) in [
+            ("0.5", "500m"),
+            ("0.1", "100m"),
+            ("1.5", "1500m"),
+            ("2000m", "2"),
+            ("1000", "1k"),
+            ("1024", "1024"),
+            ("128974848", "128974848"),
+            ("1.5Gi", "1536Mi"),
+            ("0.5Gi", "512Mi"),
+            ("1000Mi", "1000Mi"),
+            ("1024Mi", "1Gi"),
+            ("1.5Ki", "1536"),
+            ("512Ki", "512Ki"),
+            ("100Mi", "100Mi"),
+            ("1e3", "1e3"),
+            ("1.5e3", "1500"),
+            ("1E6", "1e6"),
+            ("0", "0"),
+            ("0Mi", "0"),
+            ("+1", "1"),
+            ("01", "1"),
+            ("-100m", "-100m"),
+            ("10u", "10u"),
+            ("1n", "1n"),
+            ("0.0000000001", "1n"),
+            ("100G", "100G"),
+        ] {
+            assert_eq!(
+                canonical(written).as_deref(),
+                Some(canonical_form),
+                "{written}"
+            );
+        }
+        assert_eq!(canonical("lots"), None);
+        assert_eq!(canonical("1 Gi"), None);
     }
 }

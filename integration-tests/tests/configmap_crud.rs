@@ -331,7 +331,10 @@ async fn delete_options_in_protobuf_are_honoured() -> anyhow::Result<()> {
     let cluster = TestCluster::start().await?;
     let (status, created) = cluster.post_json(CMS, &configmap("pb", "v")).await?;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let uid = created["metadata"]["uid"].as_str().expect("uid").to_string();
+    let uid = created["metadata"]["uid"]
+        .as_str()
+        .expect("uid")
+        .to_string();
     let delete = |uid: &str| {
         cluster
             .client()

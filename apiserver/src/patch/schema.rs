@@ -107,9 +107,144 @@ pub fn is_known(definition: &str) -> bool {
     definitions().contains_key(definition)
 }
 
+/// The definition of resource quantities.
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+
+/// The definition a schema fragment refers to (`$ref`, or a lone `allOf` of one).
+fn ref_name(schema: &Value) -> Option<&str> {
+    let r = schema.get("$ref").and_then(Value::as_str).or_else(|| {
+        match schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            Some([one]) => one.get("$ref").and_then(Value::as_str),
+            _ => None,
+        }
+    })?;
+    Some(r.rsplit('/').next().unwrap_or(r))
+}
+
+/// Whether values of `definition` hold a Quantity somewhere (memoised: most kinds have none,
+/// and their objects are not walked at all).
+fn holds_quantities(definition: &str) -> bool {
+    static MEMO: OnceLock<std::sync::Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    if let Some(known) = memo.lock().ok().and_then(|m| m.get(definition).copied()) {
+        return known;
+    }
+    fn search(schema: &Value, seen: &mut Vec<String>) -> bool {
+        if let Some(name) = ref_name(schema) {
+            if name == QUANTITY {
+                return true;
+            }
+            if seen.iter().any(|s| s == name) {
+                return false;
+            }
+            seen.push(name.to_string());
+            return definitions().get(name).is_some_and(|d| search(d, seen));
+        }
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|p| p.values());
+        let items = ["items", "additionalProperties"]
+            .into_iter()
+            .filter_map(|k| schema.get(k));
+        props.chain(items).any(|s| search(s, seen))
+    }
+    let found = definitions()
+        .get(definition)
+        .is_some_and(|d| search(d, &mut vec![definition.to_string()]));
+    if let Ok(mut m) = memo.lock() {
+        m.insert(definition.to_string(), found);
+    }
+    found
+}
+
+/// Calls `f` on every Quantity in `value`, an object of `definition` (struct fields, list
+/// items and map values, as the schema says).
+pub fn for_each_quantity(definition: &str, value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    if !holds_quantities(definition) {
+        return;
+    }
+    let Some(props) = definitions()
+        .get(definition)
+        .and_then(|d| d.get("properties"))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let Some(obj) = value.as_object_mut() else {
+        return;
+    };
+    for (key, v) in obj.iter_mut() {
+        if let Some(schema) = props.get(key) {
+            visit_quantities(schema, v, f);
+        }
+    }
+}
+
+fn visit_quantities(schema: &Value, value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    if let Some(name) = ref_name(schema) {
+        if name == QUANTITY {
+            f(value);
+        } else {
+            for_each_quantity(name, value, f);
+        }
+        return;
+    }
+    match (
+        schema.get("items"),
+        schema.get("additionalProperties"),
+        value,
+    ) {
+        (Some(items), _, Value::Array(list)) => {
+            for v in list {
+                visit_quantities(items, v, f);
+            }
+        }
+        (_, Some(values), Value::Object(map)) if values.is_object() => {
+            for v in map.values_mut() {
+                visit_quantities(values, v, f);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantities_are_found_where_the_schema_has_them() {
+        let mut pod = serde_json::json!({
+            "metadata": {"name": "p", "labels": {"cpu": "0.5"}},
+            "spec": {
+                "containers": [{"name": "c", "image": "x",
+                    "resources": {"limits": {"cpu": "0.5", "memory": "1.5Gi"}}}],
+                "volumes": [{"name": "v", "emptyDir": {"sizeLimit": "1000"}}]
+            }
+        });
+        let mut seen = Vec::new();
+        for_each_quantity("io.k8s.api.core.v1.Pod", &mut pod, &mut |q| {
+            seen.push(q.clone());
+            *q = "seen".into();
+        });
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(
+            pod["spec"]["containers"][0]["resources"]["limits"]["cpu"],
+            "seen"
+        );
+        assert_eq!(pod["spec"]["volumes"][0]["emptyDir"]["sizeLimit"], "seen");
+        assert_eq!(
+            pod["metadata"]["labels"]["cpu"], "0.5",
+            "labels are not quantities"
+        );
+        assert!(!holds_quantities("io.k8s.api.core.v1.ConfigMap"));
+    }
 
     #[test]
     fn deployment_leads_down_to_containers() {

@@ -44,6 +44,33 @@ pub struct WriteResult {
     pub created: bool,
 }
 
+/// Every resource quantity in the form upstream stores it (its Go type writes each one back
+/// canonically: `0.5` as `500m`, `1.5Gi` as `1536Mi`, a JSON number as a string). A value
+/// that is not a quantity fails as upstream's decoding fails: 400.
+fn canonicalize_quantities(res: &ResourceInfo, obj: &mut Value) -> Result<(), ApiError> {
+    let definition = (res.typed.schema_name)();
+    let mut malformed = false;
+    crate::patch::schema::for_each_quantity(&definition, obj, &mut |q| {
+        let text = match q {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return,
+        };
+        match common::quantity::canonical(&text) {
+            Some(canonical) => *q = Value::String(canonical),
+            None => malformed = true,
+        }
+    });
+    if malformed {
+        return Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+            kind = res.kind,
+            version = res.version
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Create an object.
     pub async fn create(
@@ -66,6 +93,7 @@ impl Store {
         track: bool,
     ) -> Result<Value, ApiError> {
         let mut obj = meta::normalize(res, obj, ctx)?;
+        canonicalize_quantities(res, &mut obj)?;
         meta::prepare_for_create(res, &mut obj, ns)?;
         self.admission.namespace_exists(self, res, ns).await?;
         let strategy = strategies::for_resource(res);
@@ -271,6 +299,7 @@ impl Store {
         track: bool,
     ) -> Result<Mutation, ApiError> {
         let mut new = meta::normalize(res, new, ctx)?;
+        canonicalize_quantities(res, &mut new)?;
         meta::prepare_for_update(res, &mut new, &old, subresource);
         let strategy = strategies::for_resource(res);
         strategy.prepare_for_update(&mut new, &old, subresource);
