@@ -210,6 +210,13 @@ WORKLOADS=(--setup "create -f $C/workloads.yaml" --setup "rollout status ds/agen
 mut "rollout status daemonset, statefulset" "${WORKLOADS[@]}" -- rollout status ds/agent sts/db --timeout=60s
 mut "rollout restart daemonset, statefulset" "${WORKLOADS[@]}" -- rollout restart ds/agent statefulset/db
 mut "rollout pause a daemonset" "${WORKLOADS[@]}" -- rollout pause ds/agent
+mut "rollout history daemonset, statefulset" "${WORKLOADS[@]}" -- rollout history ds/agent sts/db
+mut "rollout undo with one revision" "${WORKLOADS[@]}" -- rollout undo ds/agent
+CHANGED_STS=(--setup "set env sts/db A=1" --setup "rollout status sts/db --timeout=90s")
+mut "rollout undo statefulset" "${WORKLOADS[@]}" "${CHANGED_STS[@]}" --state "get sts db" -- rollout undo sts/db
+mut "rollout undo to the current revision" "${WORKLOADS[@]}" "${CHANGED_STS[@]}" \
+  -- rollout undo sts/db --to-revision=2
+mut "rollout undo to a missing revision" "${WORKLOADS[@]}" -- rollout undo sts/db --to-revision=7
 same "rollout status of a configmap" -- rollout status cm/settings
 same "rollout history of a service" -- rollout history svc/web
 same "rollout undo of a configmap" -- rollout undo cm/settings

@@ -1,6 +1,6 @@
-//! `kubectl rollout status|restart|pause|resume|history|undo`: status and restart for
-//! Deployments, DaemonSets and StatefulSets, pause and resume for Deployments, history and
-//! undo for Deployments (through their ReplicaSets).
+//! `kubectl rollout status|restart|pause|resume|history|undo`: pause and resume for
+//! Deployments, everything else also for DaemonSets and StatefulSets (their history is their
+//! ControllerRevisions; a Deployment's, its ReplicaSets).
 
 use std::time::{Duration, Instant};
 
@@ -102,7 +102,9 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
             RolloutCommand::Status { watch, timeout, .. } => {
                 status(&client, &res, &path, &name, watch != "false", timeout).await
             }
-            _ if res.kind != "Deployment" => Err(not_implemented(&args.command, &res)),
+            _ if !HAS_ROLLOUTS.contains(&res.kind.as_str()) => {
+                Err(not_implemented(&args.command, &res))
+            }
             RolloutCommand::History { revision, .. } => {
                 history(&client, &res, &path, &name, *revision).await
             }
@@ -117,7 +119,7 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
     super::get::report(errors)
 }
 
-/// The kinds whose rollouts `status` and `restart` follow.
+/// The kinds whose rollouts `status`, `restart`, `history` and `undo` follow.
 const HAS_ROLLOUTS: [&str; 3] = ["Deployment", "DaemonSet", "StatefulSet"];
 
 fn not_implemented(command: &RolloutCommand, res: &ApiResource) -> KubectlError {
@@ -439,6 +441,9 @@ async fn history(
     revision: i64,
 ) -> Result<()> {
     let d = client.get(path).await?;
+    if res.kind != "Deployment" {
+        return controller_history(client, res, &d, name, revision).await;
+    }
     let revs = revisions(client, &d).await?;
     if revision > 0 {
         let Some((_, rs)) = revs.iter().find(|(r, _)| *r == revision) else {
@@ -473,6 +478,9 @@ async fn undo(
     to: i64,
 ) -> Result<()> {
     let d = client.get(path).await?;
+    if res.kind != "Deployment" {
+        return controller_undo(client, res, path, &d, name, to).await;
+    }
     let revs = revisions(client, &d).await?;
     let current = d["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
         .as_str()
@@ -503,6 +511,144 @@ async fn undo(
     client
         .request(Method::PATCH, path, "application/json", Some(body))
         .await?;
+    out(&format!("{}/{name} rolled back\n", res.kind_prefix()));
+    Ok(())
+}
+
+/// The ControllerRevisions a DaemonSet or StatefulSet owns, by revision number.
+async fn controller_revisions(client: &ApiClient, obj: &Value) -> Result<Vec<(i64, Value)>> {
+    let ns = obj["metadata"]["namespace"].as_str().unwrap_or("default");
+    let uid = &obj["metadata"]["uid"];
+    let selector = obj["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let list = client
+        .get(&format!(
+            "/apis/apps/v1/namespaces/{ns}/controllerrevisions?labelSelector={}",
+            q(&selector)
+        ))
+        .await?;
+    let mut revs: Vec<(i64, Value)> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["metadata"]["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|o| &o["uid"] == uid && o["controller"] == true)
+        })
+        .map(|r| (r["revision"].as_i64().unwrap_or(0), r.clone()))
+        .collect();
+    revs.sort_by_key(|(n, _)| *n);
+    Ok(revs)
+}
+
+/// The pod template a ControllerRevision holds (its data is a replacing patch of it).
+fn revision_template(revision: &Value) -> Value {
+    let mut template = revision["data"]["spec"]["template"].clone();
+    if let Some(t) = template.as_object_mut() {
+        t.remove("$patch");
+    }
+    template
+}
+
+/// `rollout history` of a DaemonSet or StatefulSet, from its ControllerRevisions.
+async fn controller_history(
+    client: &ApiClient,
+    res: &ApiResource,
+    obj: &Value,
+    name: &str,
+    revision: i64,
+) -> Result<()> {
+    let revs = controller_revisions(client, obj).await?;
+    if revs.is_empty() {
+        out(&format!(
+            "{}/{name} \nNo rollout history found.\n",
+            res.kind_prefix()
+        ));
+        return Ok(());
+    }
+    if revision > 0 {
+        let Some((_, rev)) = revs.iter().find(|(n, _)| *n == revision) else {
+            return Err(KubectlError::usage("unable to find the specified revision"));
+        };
+        out(&format!(
+            "{}/{name} with revision #{revision}\n{}",
+            res.kind_prefix(),
+            crate::printers::yaml::to_yaml(&revision_template(rev))
+        ));
+        return Ok(());
+    }
+    let mut tw = TabWriter::new();
+    tw.row(vec!["REVISION".into(), "CHANGE-CAUSE".into()]);
+    for (n, rev) in &revs {
+        let cause = rev["metadata"]["annotations"]["kubernetes.io/change-cause"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .unwrap_or("<none>");
+        tw.row(vec![n.to_string(), cause.to_string()]);
+    }
+    out(&format!("{}/{name} \n{}\n", res.kind_prefix(), tw.flush()));
+    Ok(())
+}
+
+/// `rollout undo` of a DaemonSet or StatefulSet: the revision's data (a strategic merge
+/// patch replacing the template) is applied to the object, as upstream's rollbackers do.
+async fn controller_undo(
+    client: &ApiClient,
+    res: &ApiResource,
+    path: &str,
+    obj: &Value,
+    name: &str,
+    to: i64,
+) -> Result<()> {
+    let not_found =
+        || KubectlError::usage(format!("unable to find specified revision {to} in history"));
+    if to < 0 {
+        return Err(not_found());
+    }
+    let revs = controller_revisions(client, obj).await?;
+    if to == 0 && revs.len() <= 1 {
+        return Err(KubectlError::usage("no last revision to roll back to"));
+    }
+    // 0 means the one before the newest.
+    let target = if to == 0 {
+        revs.iter().rev().nth(1)
+    } else {
+        revs.iter().find(|(n, _)| *n == to)
+    };
+    let Some((number, rev)) = target else {
+        return Err(not_found());
+    };
+    if revision_template(rev) == obj["spec"]["template"] {
+        out(&format!(
+            "{}/{name} skipped rollback (current template already matches revision {to})\n",
+            res.kind_prefix()
+        ));
+        return Ok(());
+    }
+    client
+        .request(
+            Method::PATCH,
+            path,
+            "application/json",
+            Some(Body::strategic_merge_patch(&rev["data"])),
+        )
+        .await
+        .map_err(|e| {
+            KubectlError::usage(format!(
+                "failed restoring revision {number}: {}",
+                e.to_string().trim_start_matches("error: ")
+            ))
+        })?;
     out(&format!("{}/{name} rolled back\n", res.kind_prefix()));
     Ok(())
 }
