@@ -185,6 +185,8 @@ mut() {
     fi
   done
   compare_outputs "$name"
+  # Done with: their pods would otherwise fill the node (max-pods) as the cases go on.
+  real delete ns "kc-mut-$CASE_NO-ours" "kc-mut-$CASE_NO-real" --wait=false >/dev/null 2>&1
 }
 
 # port_forward_case NAME TARGET PORTS — runs `port-forward TARGET PORTS` with each binary in
