@@ -391,11 +391,17 @@ async fn set_paused(
     Ok(())
 }
 
-/// The deployment's ReplicaSets by revision, oldest first.
-async fn revisions(client: &ApiClient, d: &Value) -> Result<Vec<(i64, Value)>> {
-    let ns = d["metadata"]["namespace"].as_str().unwrap_or("default");
-    let uid = d["metadata"]["uid"].as_str().unwrap_or("");
-    let selector = d["spec"]["selector"]["matchLabels"]
+/// The objects of `plural` (apps/v1) in the owner's namespace that its selector matches and
+/// that name it as an owner (as their controller, when `controller_only`).
+async fn owned_by(
+    client: &ApiClient,
+    owner: &Value,
+    plural: &str,
+    controller_only: bool,
+) -> Result<Vec<Value>> {
+    let ns = owner["metadata"]["namespace"].as_str().unwrap_or("default");
+    let uid = &owner["metadata"]["uid"];
+    let selector = owner["spec"]["selector"]["matchLabels"]
         .as_object()
         .map(|m| {
             m.iter()
@@ -406,27 +412,36 @@ async fn revisions(client: &ApiClient, d: &Value) -> Result<Vec<(i64, Value)>> {
         .unwrap_or_default();
     let list = client
         .get(&format!(
-            "/apis/apps/v1/namespaces/{ns}/replicasets?labelSelector={}",
+            "/apis/apps/v1/namespaces/{ns}/{plural}?labelSelector={}",
             q(&selector)
         ))
         .await?;
-    let mut out: Vec<(i64, Value)> = list["items"]
+    Ok(list["items"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|rs| {
-            rs["metadata"]["ownerReferences"]
+        .filter(|o| {
+            o["metadata"]["ownerReferences"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .any(|o| o["uid"] == uid)
+                .any(|r| &r["uid"] == uid && (!controller_only || r["controller"] == true))
         })
+        .cloned()
+        .collect())
+}
+
+/// The deployment's ReplicaSets by revision, oldest first.
+async fn revisions(client: &ApiClient, d: &Value) -> Result<Vec<(i64, Value)>> {
+    let mut out: Vec<(i64, Value)> = owned_by(client, d, "replicasets", false)
+        .await?
+        .into_iter()
         .filter_map(|rs| {
             let rev = rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
                 .as_str()?
                 .parse()
                 .ok()?;
-            Some((rev, rs.clone()))
+            Some((rev, rs))
         })
         .collect();
     out.sort_by_key(|(r, _)| *r);
@@ -517,35 +532,10 @@ async fn undo(
 
 /// The ControllerRevisions a DaemonSet or StatefulSet owns, by revision number.
 async fn controller_revisions(client: &ApiClient, obj: &Value) -> Result<Vec<(i64, Value)>> {
-    let ns = obj["metadata"]["namespace"].as_str().unwrap_or("default");
-    let uid = &obj["metadata"]["uid"];
-    let selector = obj["spec"]["selector"]["matchLabels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
-    let list = client
-        .get(&format!(
-            "/apis/apps/v1/namespaces/{ns}/controllerrevisions?labelSelector={}",
-            q(&selector)
-        ))
-        .await?;
-    let mut revs: Vec<(i64, Value)> = list["items"]
-        .as_array()
+    let mut revs: Vec<(i64, Value)> = owned_by(client, obj, "controllerrevisions", true)
+        .await?
         .into_iter()
-        .flatten()
-        .filter(|r| {
-            r["metadata"]["ownerReferences"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|o| &o["uid"] == uid && o["controller"] == true)
-        })
-        .map(|r| (r["revision"].as_i64().unwrap_or(0), r.clone()))
+        .map(|r| (r["revision"].as_i64().unwrap_or(0), r))
         .collect();
     revs.sort_by_key(|(n, _)| *n);
     Ok(revs)
