@@ -196,6 +196,18 @@ same "wait missing object" -- wait --for=condition=Ready pod/nope --timeout=2s
 same "rollout status" -- rollout status deploy/web --timeout=30s
 same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
 same "rollout history" -- rollout history deployment/web
+same "rollout history --revision" -- rollout history deployment/web --revision=1
+same "rollout history --revision -o yaml" -- rollout history deployment/web --revision=1 -o yaml
+same "rollout history -o name" -- rollout history deployment/web -o name
+same "rollout history -o jsonpath" -- rollout history deployment/web -o 'jsonpath={.metadata.name}{"\n"}'
+same "rollout history missing revision" -- rollout history deployment/web --revision=9
+same "rollout history negative revision" -- rollout history deployment/web --revision=-1
+same "rollout history -o wide" -- rollout history deployment/web -o wide
+CHANGE_CAUSE=(--setup "create -f $C/apply.yaml"
+  --setup "annotate deploy applied kubernetes.io/change-cause='first try'"
+  --setup "wait --for=jsonpath='{.metadata.annotations.kubernetes\\.io/change-cause}'='first try' rs -l app=applied --timeout=30s")
+mut "rollout history with a change-cause" "${CHANGE_CAUSE[@]}" -- rollout history deploy/applied
+mut "rollout history --revision with a change-cause" "${CHANGE_CAUSE[@]}" -- rollout history deploy/applied --revision=1
 mut "rollout restart" --setup "create -f $C/apply.yaml" -- rollout restart deploy/applied
 mut "rollout pause" --setup "create -f $C/apply.yaml" --state "get deploy applied" -- rollout pause deploy/applied
 mut "rollout pause twice" --setup "create -f $C/apply.yaml" --setup "rollout pause deploy/applied" \
@@ -207,12 +219,16 @@ mut "rollout restart a paused deployment" --setup "create -f $C/apply.yaml" \
   --setup "rollout pause deploy/applied" -- rollout restart deploy/applied
 WORKLOADS=(--setup "create -f $C/workloads.yaml" --setup "rollout status ds/agent --timeout=90s"
   --setup "rollout status sts/db --timeout=90s")
+CHANGED_STS=(--setup "set env sts/db A=1" --setup "rollout status sts/db --timeout=90s")
 mut "rollout status daemonset, statefulset" "${WORKLOADS[@]}" -- rollout status ds/agent sts/db --timeout=60s
 mut "rollout restart daemonset, statefulset" "${WORKLOADS[@]}" -- rollout restart ds/agent statefulset/db
 mut "rollout pause a daemonset" "${WORKLOADS[@]}" -- rollout pause ds/agent
 mut "rollout history daemonset, statefulset" "${WORKLOADS[@]}" -- rollout history ds/agent sts/db
+mut "rollout history --revision of a daemonset" "${WORKLOADS[@]}" -- rollout history ds/agent --revision=1
+mut "rollout history -o of a statefulset" "${WORKLOADS[@]}" "${CHANGED_STS[@]}" -- rollout history sts/db \
+  -o 'jsonpath={.kind} {.metadata.name} {.spec.template.spec.containers[0].env}{"\n"}'
+mut "rollout history --revision of a statefulset" "${WORKLOADS[@]}" "${CHANGED_STS[@]}" -- rollout history sts/db --revision=2
 mut "rollout undo with one revision" "${WORKLOADS[@]}" -- rollout undo ds/agent
-CHANGED_STS=(--setup "set env sts/db A=1" --setup "rollout status sts/db --timeout=90s")
 mut "rollout undo statefulset" "${WORKLOADS[@]}" "${CHANGED_STS[@]}" --state "get sts db" -- rollout undo sts/db
 # Not compared: `rollout undo --to-revision=CURRENT`. Upstream's rollbacker skips it only when
 # the revision's stored bytes equal its own encoding of the template, which depends on how

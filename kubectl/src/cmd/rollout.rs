@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use super::{out, Ctx};
 use crate::client::{q, ApiClient, Body};
 use crate::error::{KubectlError, Result};
-use crate::printers::tabwriter::TabWriter;
+use crate::printers::tabbed::{align, PrefixWriter};
+use crate::printers::OutputFormat;
 use crate::resource::ApiResource;
 
 /// `kubectl rollout`
@@ -53,9 +54,15 @@ enum RolloutCommand {
     History {
         #[command(flatten)]
         targets: Targets,
-        /// See the details of the specified revision.
-        #[arg(long, default_value_t = 0)]
+        /// See the details, including podTemplate of the revision specified.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
         revision: i64,
+        /// Output format: json, yaml, name, go-template, jsonpath (the history's objects).
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
+        #[arg(long)]
+        template: Option<String>,
     },
     /// Mark the provided resource as paused.
     Pause {
@@ -86,6 +93,22 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
     | RolloutCommand::Resume { targets: t }
     | RolloutCommand::History { targets: t, .. }
     | RolloutCommand::Undo { targets: t, .. }) = &args.command;
+    let history_format = match &args.command {
+        RolloutCommand::History {
+            revision,
+            output,
+            template,
+            ..
+        } => {
+            if *revision < 0 && !t.args.is_empty() {
+                return Err(KubectlError::usage(format!(
+                    "revision must be a positive integer: {revision}"
+                )));
+            }
+            object_format(output.as_deref(), template.as_deref())?
+        }
+        _ => None,
+    };
     let targets =
         super::label::resolve_targets(&client, &mut disc, &t.args, t.selector.as_deref(), false)
             .await?;
@@ -106,7 +129,15 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
                 Err(not_implemented(&args.command, &res))
             }
             RolloutCommand::History { revision, .. } => {
-                history(&client, &res, &path, &name, *revision).await
+                history(
+                    &client,
+                    &res,
+                    &path,
+                    &name,
+                    *revision,
+                    history_format.as_ref(),
+                )
+                .await
             }
             RolloutCommand::Undo { to_revision, .. } => {
                 undo(&client, &res, &path, &name, *to_revision).await
@@ -117,6 +148,19 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
         }
     }
     super::get::report(errors)
+}
+
+/// The `-o` format of a command that prints objects but no tables (upstream's `PrintFlags`),
+/// or None when no format is given.
+fn object_format(output: Option<&str>, template: Option<&str>) -> Result<Option<OutputFormat>> {
+    match OutputFormat::parse_with_template(output, template)? {
+        OutputFormat::Table => Ok(None),
+        OutputFormat::Wide | OutputFormat::CustomColumns(_) => Err(KubectlError::usage(format!(
+            "unable to match a printer suitable for the output format \"{}\", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml",
+            output.unwrap_or_default()
+        ))),
+        format => Ok(Some(format)),
+    }
 }
 
 /// The kinds whose rollouts `status`, `restart`, `history` and `undo` follow.
@@ -448,41 +492,142 @@ async fn revisions(client: &ApiClient, d: &Value) -> Result<Vec<(i64, Value)>> {
     Ok(out)
 }
 
+/// One revision in a rollout history: what `-o` prints (a Deployment's ReplicaSet, or a
+/// DaemonSet or StatefulSet as it was at that revision, as upstream's `GetHistory`) and the
+/// pod template `--revision` describes.
+struct HistoryEntry {
+    number: i64,
+    object: Value,
+    template: Value,
+    change_cause: Option<String>,
+}
+
+/// The history of a Deployment, DaemonSet or StatefulSet, oldest revision first.
+async fn history_entries(
+    client: &ApiClient,
+    res: &ApiResource,
+    obj: &Value,
+) -> Result<Vec<HistoryEntry>> {
+    if res.kind == "Deployment" {
+        return Ok(revisions(client, obj)
+            .await?
+            .into_iter()
+            .map(|(number, rs)| replica_set_entry(number, rs))
+            .collect());
+    }
+    Ok(controller_revisions(client, obj)
+        .await?
+        .into_iter()
+        .map(|(number, rev)| {
+            let template = revision_template(&rev);
+            let mut object = obj.clone();
+            object["spec"]["template"] = template.clone();
+            HistoryEntry {
+                number,
+                template,
+                change_cause: change_cause(&rev),
+                object,
+            }
+        })
+        .collect())
+}
+
+/// A Deployment's revision from its ReplicaSet (listed, so without kind and apiVersion).
+fn replica_set_entry(number: i64, mut rs: Value) -> HistoryEntry {
+    rs["kind"] = json!("ReplicaSet");
+    rs["apiVersion"] = json!("apps/v1");
+    let mut template = rs["spec"]["template"].clone();
+    let cause = change_cause(&rs);
+    // Upstream shows a revision's change-cause among its template's annotations.
+    if let (Some(c), Some(meta)) = (&cause, template["metadata"].as_object_mut()) {
+        let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
+        annotations[CHANGE_CAUSE] = json!(c);
+    }
+    HistoryEntry {
+        number,
+        template,
+        change_cause: cause,
+        object: rs,
+    }
+}
+
+fn change_cause(o: &Value) -> Option<String> {
+    o["metadata"]["annotations"][CHANGE_CAUSE]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+}
+
+const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+/// `rollout history`: the revisions as a table, one revision's pod template described, or
+/// the history's objects in an `-o` format.
 async fn history(
     client: &ApiClient,
     res: &ApiResource,
     path: &str,
     name: &str,
     revision: i64,
+    format: Option<&OutputFormat>,
 ) -> Result<()> {
-    let d = client.get(path).await?;
-    if res.kind != "Deployment" {
-        return controller_history(client, res, &d, name, revision).await;
-    }
-    let revs = revisions(client, &d).await?;
-    if revision > 0 {
-        let Some((_, rs)) = revs.iter().find(|(r, _)| *r == revision) else {
-            return Err(KubectlError::usage(
-                "unable to find the specified revision".to_string(),
-            ));
+    let obj = client.get(path).await?;
+    let entries = history_entries(client, res, &obj).await?;
+    let unknown_revision = || KubectlError::usage("unable to find the specified revision");
+    if let Some(format) = format {
+        let chosen: Vec<&HistoryEntry> = if revision > 0 {
+            vec![entries
+                .iter()
+                .find(|e| e.number == revision)
+                .ok_or_else(unknown_revision)?]
+        } else {
+            entries.iter().collect()
         };
-        out(&format!(
-            "{}/{name} with revision #{revision}\n{}",
-            res.kind_prefix(),
-            crate::printers::yaml::to_yaml(&rs["spec"]["template"])
-        ));
+        for (i, e) in chosen.into_iter().enumerate() {
+            // Upstream's YAML printer separates the documents it prints.
+            if i > 0 && matches!(format, OutputFormat::Yaml) {
+                out("---\n");
+            }
+            super::create::print_result(format, &e.object, "", super::create::DryRun::None)?;
+        }
         return Ok(());
     }
-    let mut tw = TabWriter::new();
-    tw.row(vec!["REVISION".into(), "CHANGE-CAUSE".into()]);
-    for (rev, rs) in &revs {
-        let cause = rs["metadata"]["annotations"]["kubernetes.io/change-cause"]
-            .as_str()
-            .unwrap_or("<none>");
-        tw.row(vec![rev.to_string(), cause.to_string()]);
-    }
-    out(&format!("{}/{name} \n{}\n", res.kind_prefix(), tw.flush()));
+    out(&format!(
+        "{}/{name} {}",
+        res.kind_prefix(),
+        history_text(&entries, revision)?
+    ));
     Ok(())
+}
+
+/// What `rollout history` prints after the object's name without `-o`: the table of
+/// revisions, or with `--revision` that revision's pod template described.
+fn history_text(entries: &[HistoryEntry], revision: i64) -> Result<String> {
+    let info = if entries.is_empty() {
+        "No rollout history found.".to_string()
+    } else if revision > 0 {
+        let e = entries
+            .iter()
+            .find(|e| e.number == revision)
+            .ok_or_else(|| KubectlError::usage("unable to find the specified revision"))?;
+        let mut w = PrefixWriter::new();
+        super::describe::pod_template(&mut w, &e.template);
+        w.finish()
+    } else {
+        // Upstream's tabwriter here pads columns by two, not three as `get` does.
+        let mut table = "REVISION\tCHANGE-CAUSE\n".to_string();
+        for e in entries {
+            let cause = e.change_cause.as_deref().unwrap_or("<none>");
+            table.push_str(&format!("{}\t{cause}\n", e.number));
+        }
+        align(&table, 0, 2)
+    };
+    let with_revision = if revision > 0 {
+        format!("with revision #{revision}")
+    } else {
+        String::new()
+    };
+    // Upstream hands "with revision #N\n<info>" to its name printer as the operation.
+    Ok(format!("{with_revision}\n{info}\n"))
 }
 
 async fn undo(
@@ -550,46 +695,6 @@ fn revision_template(revision: &Value) -> Value {
     template
 }
 
-/// `rollout history` of a DaemonSet or StatefulSet, from its ControllerRevisions.
-async fn controller_history(
-    client: &ApiClient,
-    res: &ApiResource,
-    obj: &Value,
-    name: &str,
-    revision: i64,
-) -> Result<()> {
-    let revs = controller_revisions(client, obj).await?;
-    if revs.is_empty() {
-        out(&format!(
-            "{}/{name} \nNo rollout history found.\n",
-            res.kind_prefix()
-        ));
-        return Ok(());
-    }
-    if revision > 0 {
-        let Some((_, rev)) = revs.iter().find(|(n, _)| *n == revision) else {
-            return Err(KubectlError::usage("unable to find the specified revision"));
-        };
-        out(&format!(
-            "{}/{name} with revision #{revision}\n{}",
-            res.kind_prefix(),
-            crate::printers::yaml::to_yaml(&revision_template(rev))
-        ));
-        return Ok(());
-    }
-    let mut tw = TabWriter::new();
-    tw.row(vec!["REVISION".into(), "CHANGE-CAUSE".into()]);
-    for (n, rev) in &revs {
-        let cause = rev["metadata"]["annotations"]["kubernetes.io/change-cause"]
-            .as_str()
-            .filter(|c| !c.is_empty())
-            .unwrap_or("<none>");
-        tw.row(vec![n.to_string(), cause.to_string()]);
-    }
-    out(&format!("{}/{name} \n{}\n", res.kind_prefix(), tw.flush()));
-    Ok(())
-}
-
 /// `rollout undo` of a DaemonSet or StatefulSet: the revision's data (a strategic merge
 /// patch replacing the template) is applied to the object, as upstream's rollbackers do.
 async fn controller_undo(
@@ -646,6 +751,47 @@ async fn controller_undo(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_lists_revisions_or_describes_one() {
+        let rs = |cause: Option<&str>, image: &str| {
+            let mut rs = json!({"metadata": {"name": "web-1", "annotations": {}},
+                "spec": {"template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "c", "image": image}]}}}});
+            if let Some(c) = cause {
+                rs["metadata"]["annotations"][CHANGE_CAUSE] = json!(c);
+            }
+            rs
+        };
+        let entries = vec![
+            replica_set_entry(1, rs(None, "busybox:1")),
+            replica_set_entry(3, rs(Some("kubectl set image"), "busybox:2")),
+        ];
+        assert_eq!(entries[1].object["kind"], "ReplicaSet");
+        assert_eq!(
+            history_text(&entries, 0).unwrap(),
+            "\nREVISION  CHANGE-CAUSE\n1         <none>\n3         kubectl set image\n\n"
+        );
+        let described = history_text(&entries, 3).unwrap();
+        assert!(
+            described.starts_with("with revision #3\nPod Template:\n  Labels:"),
+            "{described}"
+        );
+        assert!(
+            described.contains("kubernetes.io/change-cause: kubectl set image"),
+            "{described}"
+        );
+        assert!(
+            described.contains("Image:") && described.contains("busybox:2"),
+            "{described}"
+        );
+        assert!(!history_text(&entries, 1).unwrap().contains("Annotations"));
+        assert!(history_text(&entries, 2).is_err());
+        assert_eq!(
+            history_text(&[], 0).unwrap(),
+            "\nNo rollout history found.\n"
+        );
+    }
 
     #[test]
     fn daemon_set_and_stateful_set_status_follow_upstream() {

@@ -16,6 +16,8 @@ mod sets;
 mod storage;
 mod workloads;
 
+pub(crate) use pod::pod_template;
+
 use clap::Args;
 use serde_json::{json, Value};
 
