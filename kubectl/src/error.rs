@@ -54,6 +54,17 @@ impl KubectlError {
         KubectlError::Usage(msg.to_string())
     }
 
+    /// The server's `NotFound` for `resource` (`pods`, `deployments.apps`) named `name`, for
+    /// an object found missing by other means than a GET (a watch, an empty list).
+    pub fn not_found(resource: &str, name: &str) -> Self {
+        KubectlError::Server {
+            reason: "NotFound".into(),
+            message: format!("{resource} \"{name}\" not found"),
+            code: 404,
+            context: None,
+        }
+    }
+
     /// True for a server-side `NotFound`.
     pub fn is_not_found(&self) -> bool {
         matches!(self, KubectlError::Server { code: 404, .. })

@@ -11,6 +11,7 @@ mod merge;
 mod printers;
 mod remote;
 mod resource;
+mod watch;
 
 use clap::Parser;
 

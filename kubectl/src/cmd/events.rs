@@ -3,7 +3,6 @@
 //! TYPE, REASON, OBJECT, MESSAGE) or any `-o` format; `-w` then prints each new one.
 
 use clap::Args;
-use futures::StreamExt;
 use serde_json::{json, Value};
 
 use super::get::{name_of, render_go_template};
@@ -15,6 +14,7 @@ use crate::error::{KubectlError, Result};
 use crate::printers::age::age_of;
 use crate::printers::tabwriter::TabWriter;
 use crate::printers::{custom_columns, json as jsonp, yaml, OutputFormat};
+use crate::watch::WatchEvents;
 
 /// `kubectl events`
 #[derive(Debug, Args)]
@@ -185,39 +185,27 @@ async fn watch(
     let mut qs = query.to_vec();
     qs.push("watch=true".into());
     let path = format!("{base}?{}", qs.join("&"));
-    let mut stream = Box::pin(client.stream(&path, "application/json").await?);
+    let mut events = WatchEvents::open(client, &path, "application/json").await?;
     let mut tw = TabWriter::new();
     let mut header_done = false;
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        buf.extend_from_slice(&chunk?);
-        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            let Ok(ev) = serde_json::from_slice::<Value>(&line) else {
-                continue;
-            };
-            match ev["type"].as_str() {
-                Some("ERROR") => {
-                    let msg = ev["object"]["message"].as_str().unwrap_or("watch error");
-                    return Err(KubectlError::usage(msg));
-                }
-                Some("DELETED" | "BOOKMARK") => continue,
-                _ => {}
+    while let Some(ev) = events.next().await {
+        let ev = ev?;
+        if ev.kind == "DELETED" {
+            continue;
+        }
+        let event = with_type(ev.object);
+        if !wanted(types, &event) {
+            continue;
+        }
+        if matches!(printer.format, OutputFormat::Table) {
+            if printer.headers && !header_done {
+                tw.row(printer.header());
+                header_done = true;
             }
-            let event = with_type(ev["object"].clone());
-            if !wanted(types, &event) {
-                continue;
-            }
-            if matches!(printer.format, OutputFormat::Table) {
-                if printer.headers && !header_done {
-                    tw.row(printer.header());
-                    header_done = true;
-                }
-                tw.row(printer.row(&event));
-                out(&tw.flush());
-            } else {
-                printer.print_object(&event)?;
-            }
+            tw.row(printer.row(&event));
+            out(&tw.flush());
+        } else {
+            printer.print_object(&event)?;
         }
     }
     Ok(())

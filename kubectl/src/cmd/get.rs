@@ -2,7 +2,6 @@
 //! jsonpath|custom-columns`, chunked lists, `--sort-by`, and `-w/--watch-only`.
 
 use clap::Args;
-use futures::StreamExt;
 use http::Method;
 use serde_json::{json, Value};
 
@@ -16,6 +15,7 @@ use crate::printers::table::{self, TableOptions};
 use crate::printers::tabwriter::TabWriter;
 use crate::printers::{custom_columns, json as jsonp, yaml, OutputFormat};
 use crate::resource::{self, ApiResource, Selection};
+use crate::watch::WatchEvents;
 
 /// `kubectl get`
 #[derive(Debug, Args)]
@@ -617,39 +617,24 @@ async fn watch(
     qs.push("watch=true".to_string());
     qs.push(format!("resourceVersion={}", q(&rv)));
     let path = format!("{base}?{}", qs.join("&"));
-    let mut stream = Box::pin(client.stream(&path, accept).await?);
-    let mut buf: Vec<u8> = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        buf.extend_from_slice(&chunk?);
-        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            let Ok(ev) = serde_json::from_slice::<Value>(&line) else {
-                continue;
-            };
-            if ev["type"] == "ERROR" {
-                let msg = ev["object"]["message"].as_str().unwrap_or("watch error");
-                return Err(KubectlError::usage(msg.to_string()));
+    let mut events = WatchEvents::open(client, &path, accept).await?;
+    while let Some(event) = events.next().await {
+        let obj = event?.object;
+        if table {
+            let t = as_table(obj);
+            if !header_done {
+                tw.row(table::header(&t, &opts));
+                header_done = true;
             }
-            if ev["type"] == "BOOKMARK" {
-                continue;
+            for r in table::rows(&t, &opts) {
+                tw.row(r);
             }
-            let obj = ev["object"].clone();
-            if table {
-                let t = as_table(obj);
-                if !header_done {
-                    tw.row(table::header(&t, &opts));
-                    header_done = true;
-                }
-                for r in table::rows(&t, &opts) {
-                    tw.row(r);
-                }
-                out(&tw.flush());
-            } else {
-                let mut o = obj;
-                set_type(&mut o, &t.res);
-                omit_managed_fields_for(format, &mut o);
-                print_watch_object(format, &o)?;
-            }
+            out(&tw.flush());
+        } else {
+            let mut o = obj;
+            set_type(&mut o, &t.res);
+            omit_managed_fields_for(format, &mut o);
+            print_watch_object(format, &o)?;
         }
     }
     Ok(())

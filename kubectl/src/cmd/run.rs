@@ -1,6 +1,8 @@
 //! `kubectl run NAME --image=IMAGE`: creates one pod (upstream's only remaining generator).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use clap::Args;
 use futures::StreamExt;
@@ -16,6 +18,7 @@ use super::{out, Ctx};
 use crate::client::{q, ApiClient};
 use crate::error::{KubectlError, Result};
 use crate::printers::OutputFormat;
+use crate::watch;
 
 /// `kubectl run NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] -- [COMMAND] [args...]`
 #[derive(Debug, Args)]
@@ -263,7 +266,7 @@ fn running_and_ready_or_done(pod: &Value) -> bool {
             .any(|c| c["type"] == "Ready" && c["status"] == "True")
 }
 
-/// Polls the pod until `done` holds, for at most `timeout`.
+/// Watches the pod until `done` holds, for at most `timeout`.
 async fn wait_for_pod(
     client: &ApiClient,
     ns: &str,
@@ -272,18 +275,13 @@ async fn wait_for_pod(
     done: fn(&Value) -> bool,
 ) -> Result<Value> {
     let deadline = Instant::now() + timeout;
-    loop {
-        let pod = client
-            .get(&format!("/api/v1/namespaces/{ns}/pods/{name}"))
-            .await?;
-        if done(&pod) {
-            return Ok(pod);
-        }
-        if Instant::now() >= deadline {
-            return Err(KubectlError::usage("timed out waiting for the condition"));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let collection = format!("/api/v1/namespaces/{ns}/pods");
+    let pod = watch::object_until(client, &collection, name, deadline, |pod| match pod {
+        Some(pod) => Ok(done(pod).then(|| pod.clone())),
+        None => Err(KubectlError::not_found("pods", name)),
+    });
+    pod.await?
+        .ok_or_else(|| KubectlError::usage("timed out waiting for the condition"))
 }
 
 /// A container's whole log (the default container's when none is named), to stdout.

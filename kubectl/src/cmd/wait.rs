@@ -1,6 +1,8 @@
 //! `kubectl wait --for=condition=C[=value] | --for=delete | --for=jsonpath='{…}'=value`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use clap::Args;
 use serde_json::Value;
@@ -8,6 +10,7 @@ use serde_json::Value;
 use super::{out, Ctx};
 use crate::error::{KubectlError, Result};
 use crate::printers::jsonpath::{self, to_text};
+use crate::watch;
 
 /// `kubectl wait`
 #[derive(Debug, Args)]
@@ -134,35 +137,42 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
     let deadline = Instant::now() + timeout;
     let mut errors = Vec::new();
     for (res, name) in targets {
-        let path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
-        let mut first = true;
-        loop {
-            let done = match client.get(&path).await {
-                Ok(obj) => met(&obj, &cond),
-                Err(e) if e.is_not_found() && cond == Condition::Delete => true,
-                Err(e) if e.is_not_found() && first => {
-                    errors.push(e);
-                    break;
-                }
-                Err(e) if e.is_not_found() => false,
+        let ns = res.namespaced.then_some(client.namespace.as_str());
+        // A missing object is an error unless its deletion is awaited, as upstream's
+        // builder finds it missing before waiting.
+        let first = match client.get(&res.object_path(ns, &name)).await {
+            Ok(obj) => Some(obj),
+            Err(e) if e.is_not_found() && cond == Condition::Delete => None,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let done = if first.as_ref().is_none_or(|obj| met(obj, &cond)) {
+            true
+        } else {
+            let collection = res.collection_path(ns);
+            let watched = watch::object_until(&client, &collection, &name, deadline, |obj| {
+                Ok(match obj {
+                    Some(obj) => met(obj, &cond).then_some(()),
+                    None => (cond == Condition::Delete).then_some(()),
+                })
+            });
+            match watched.await {
+                Ok(outcome) => outcome.is_some(),
                 Err(e) => {
                     errors.push(e);
-                    break;
+                    continue;
                 }
-            };
-            first = false;
-            if done {
-                out(&format!("{}/{name} condition met\n", res.kind_prefix()));
-                break;
             }
-            if Instant::now() >= deadline {
-                errors.push(KubectlError::usage(format!(
-                    "timed out waiting for the condition on {}/{name}",
-                    res.plural
-                )));
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
+        if done {
+            out(&format!("{}/{name} condition met\n", res.kind_prefix()));
+        } else {
+            errors.push(KubectlError::usage(format!(
+                "timed out waiting for the condition on {}/{name}",
+                res.plural
+            )));
         }
     }
     super::get::report(errors)

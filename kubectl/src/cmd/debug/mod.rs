@@ -16,7 +16,9 @@ mod node;
 mod profile;
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use clap::Args;
 use http::Method;
@@ -30,6 +32,7 @@ use super::{out, Ctx};
 use crate::client::{q, ApiClient, Body};
 use crate::discovery::Discovery;
 use crate::error::{KubectlError, Result};
+use crate::watch;
 
 /// `kubectl debug`
 #[derive(Debug, Args)]
@@ -529,7 +532,7 @@ async fn attach_when_started(
     Ok(())
 }
 
-/// Polls the pod until the container runs (or has already finished); a waiting reason's
+/// Watches the pod until the container runs (or has already finished); a waiting reason's
 /// message is shown once, as upstream's warnings are.
 async fn wait_until_started(
     client: &ApiClient,
@@ -541,15 +544,14 @@ async fn wait_until_started(
 ) -> Result<Value> {
     let deadline = Instant::now() + timeout;
     let mut shown = BTreeSet::new();
-    loop {
-        let pod = client
-            .get(&format!("/api/v1/namespaces/{ns}/pods/{}", q(name)))
-            .await?;
-        let state = container_state(&pod, container)
-            .cloned()
-            .unwrap_or_default();
+    let collection = format!("/api/v1/namespaces/{ns}/pods");
+    let started = watch::object_until(client, &collection, name, deadline, |pod| {
+        let Some(pod) = pod else {
+            return Err(KubectlError::not_found("pods", name));
+        };
+        let state = container_state(pod, container).cloned().unwrap_or_default();
         if state["running"].is_object() || state["terminated"].is_object() {
-            return Ok(pod);
+            return Ok(Some(pod.clone()));
         }
         if let Some(message) = state["waiting"]["message"]
             .as_str()
@@ -559,13 +561,13 @@ async fn wait_until_started(
                 eprintln!("Warning: container {container}: {message}");
             }
         }
-        if Instant::now() >= deadline {
-            return Err(KubectlError::usage(format!(
-                "timed out waiting for the container {container:?} of pod {name:?} to start"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+        Ok(None)
+    });
+    started.await?.ok_or_else(|| {
+        KubectlError::usage(format!(
+            "timed out waiting for the container {container:?} of pod {name:?} to start"
+        ))
+    })
 }
 
 #[cfg(test)]
