@@ -5,7 +5,7 @@
 //! catalog and cached; `$ref`s name the nested definitions, which is how a patch walking down
 //! `spec.template.spec.containers` knows it is merging `io.k8s.api.core.v1.Container` items.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use api_types::catalog::RESOURCES;
@@ -125,42 +125,58 @@ fn ref_name(schema: &Value) -> Option<&str> {
     Some(r.rsplit('/').next().unwrap_or(r))
 }
 
-/// Whether values of `definition` hold a Quantity somewhere (memoised: most kinds have none,
-/// and their objects are not walked at all).
+/// Whether values of `definition` hold a Quantity somewhere. Most kinds have none, and
+/// their objects are not walked at all. The answer for every definition is computed once,
+/// so that the write path takes no lock to find it.
 fn holds_quantities(definition: &str) -> bool {
-    static MEMO: OnceLock<std::sync::Mutex<HashMap<String, bool>>> = OnceLock::new();
-    let memo = MEMO.get_or_init(Default::default);
-    if let Some(known) = memo.lock().ok().and_then(|m| m.get(definition).copied()) {
-        return known;
-    }
-    fn search(schema: &Value, seen: &mut Vec<String>) -> bool {
+    static HOLDING: OnceLock<HashSet<String>> = OnceLock::new();
+    HOLDING
+        .get_or_init(|| definitions_holding_quantities(definitions()))
+        .contains(definition)
+}
+
+/// The definitions that hold a Quantity directly or through the definitions they refer to:
+/// those referring to one directly, then, until nothing changes, those referring to one
+/// already found (a fixpoint, so recursive definitions end).
+fn definitions_holding_quantities(defs: &HashMap<String, Value>) -> HashSet<String> {
+    fn refs<'a>(schema: &'a Value, found: &mut Vec<&'a str>) {
         if let Some(name) = ref_name(schema) {
-            if name == QUANTITY {
-                return true;
-            }
-            if seen.iter().any(|s| s == name) {
-                return false;
-            }
-            seen.push(name.to_string());
-            return definitions().get(name).is_some_and(|d| search(d, seen));
+            found.push(name);
+            return;
         }
         let props = schema
             .get("properties")
             .and_then(Value::as_object)
             .into_iter()
             .flat_map(|p| p.values());
-        let items = ["items", "additionalProperties"]
+        let nested = ["items", "additionalProperties"]
             .into_iter()
             .filter_map(|k| schema.get(k));
-        props.chain(items).any(|s| search(s, seen))
+        for s in props.chain(nested) {
+            refs(s, found);
+        }
     }
-    let found = definitions()
-        .get(definition)
-        .is_some_and(|d| search(d, &mut vec![definition.to_string()]));
-    if let Ok(mut m) = memo.lock() {
-        m.insert(definition.to_string(), found);
+    let referring: Vec<(&String, Vec<&str>)> = defs
+        .iter()
+        .map(|(name, schema)| {
+            let mut found = Vec::new();
+            refs(schema, &mut found);
+            (name, found)
+        })
+        .collect();
+    let mut holding: HashSet<String> = HashSet::new();
+    loop {
+        let before = holding.len();
+        for (name, to) in &referring {
+            if !holding.contains(*name) && to.iter().any(|t| *t == QUANTITY || holding.contains(*t))
+            {
+                holding.insert((*name).clone());
+            }
+        }
+        if holding.len() == before {
+            return holding;
+        }
     }
-    found
 }
 
 /// Calls `f` on every Quantity in `value`, an object of `definition` (struct fields, list
@@ -217,6 +233,7 @@ fn visit_quantities(schema: &Value, value: &mut Value, f: &mut dyn FnMut(&mut Va
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn quantities_are_found_where_the_schema_has_them() {
@@ -244,6 +261,41 @@ mod tests {
             "labels are not quantities"
         );
         assert!(!holds_quantities("io.k8s.api.core.v1.ConfigMap"));
+        for holding in [
+            "io.k8s.api.apps.v1.Deployment",
+            "io.k8s.api.core.v1.PersistentVolumeClaim",
+            "io.k8s.api.core.v1.ResourceQuota",
+        ] {
+            assert!(holds_quantities(holding), "{holding}");
+        }
+    }
+
+    #[test]
+    fn holding_quantities_spreads_through_references_and_ends_on_cycles() {
+        let r = |name: &str| json!({"$ref": format!("#/definitions/{name}")});
+        let defs: HashMap<String, Value> = [
+            ("Leaf", json!({"properties": {"size": r(QUANTITY)}})),
+            (
+                "Middle",
+                json!({"properties": {"items": {"items": r("Leaf")}}}),
+            ),
+            (
+                "Top",
+                json!({"properties": {"byName": {"additionalProperties": r("Middle")}}}),
+            ),
+            (
+                "Loop",
+                json!({"properties": {"next": r("Loop"), "other": r("Plain")}}),
+            ),
+            ("Plain", json!({"properties": {"name": {"type": "string"}}})),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let holding = definitions_holding_quantities(&defs);
+        let mut names: Vec<&str> = holding.iter().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(names, ["Leaf", "Middle", "Top"]);
     }
 
     #[test]
