@@ -62,3 +62,20 @@ rudder::util::stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+
+# rudder::util::check_free_disk DIR SPARE_GIB — fails, saying why, when the file system
+# holding DIR has less free than the kubelet's eviction threshold (2 % in our scripts'
+# --eviction-hard) plus SPARE_GIB GiB. Below that, the test clusters' kubelets evict pods
+# part-way through the e2e suites, which then fail far from the cause.
+rudder::util::check_free_disk() {
+  local dir=$1 spare_gib=$2 size_kib free_kib need_kib
+  read -r size_kib free_kib < <(df -Pk "$dir" | awk 'NR == 2 {print $2, $4}')
+  need_kib=$((size_kib / 50 + spare_gib * 1024 * 1024))
+  if ((free_kib < need_kib)); then
+    echo "only $((free_kib / 1024 / 1024)) GiB free on the file system of $dir;" \
+      "the e2e suites need $((need_kib / 1024 / 1024)) GiB (the kubelet evicts pods below 2 %" \
+      "free, and the clusters write about ${spare_gib} GiB). Free some space (old target" \
+      "directories, /tmp/rudder-*) and run again." >&2
+    return 1
+  fi
+}

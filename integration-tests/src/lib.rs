@@ -302,6 +302,7 @@ impl Drop for TestCluster {
             );
         }
         self.kill_apiserver();
+        process::unmount_under(self.dir.path());
     }
 }
 

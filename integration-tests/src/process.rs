@@ -228,3 +228,61 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// Unmounts everything mounted under `dir`, deepest first: the tmpfs a test kubelet mounts
+/// for secret and projected volumes outlive it when it is killed, and would keep the test's
+/// temporary directory (and the mounts) on the machine after the test.
+pub fn unmount_under(dir: &Path) {
+    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|p| PathBuf::from(unescape_mount_path(p)))
+        .filter(|p| p.starts_with(dir) && p != dir)
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for point in points {
+        let status = Command::new("umount").arg(&point).stderr(Stdio::null()).status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("warning: could not unmount {}", point.display());
+        }
+    }
+}
+
+/// A mount point as mountinfo writes it, with space, tab, newline and backslash escaped in
+/// octal (`\040`).
+fn unescape_mount_path(p: &str) -> String {
+    let bytes = p.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).and_then(|d| {
+            std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 8).ok())
+        });
+        match (bytes[i], octal) {
+            (b'\\', Some(b)) => {
+                out.push(b);
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod mount_tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_paths_are_unescaped() {
+        assert_eq!(unescape_mount_path(r"/tmp/a\040b/c"), "/tmp/a b/c");
+        assert_eq!(unescape_mount_path(r"/plain"), "/plain");
+        assert_eq!(unescape_mount_path(r"/odd\09"), r"/odd\09");
+    }
+}
