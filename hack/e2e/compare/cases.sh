@@ -183,6 +183,23 @@ mut "set resources unchanged" "${APPLIED[@]}" --setup "set resources deploy/appl
 same "set resources without values" -- set resources deploy/web
 mut "set serviceaccount" "${APPLIED[@]}" --state "get deploy applied" -- set serviceaccount deploy/applied robot
 mut "set sa unchanged" "${APPLIED[@]}" --setup "set sa deploy/applied robot" -- set sa deploy/applied robot
+mut "set env --dry-run=client -o yaml shows the change" "${APPLIED[@]}" --setup "set env deploy/applied A=1 B=2" \
+  -- set env deploy/applied A- C=3 --dry-run=client -o 'jsonpath={.spec.template.spec.containers[0].env}'
+BINDING=(--setup "create rolebinding rb --clusterrole=view --user=amy")
+mut "set subject" "${BINDING[@]}" --state "get rolebinding rb" \
+  -- set subject rolebinding rb --user=zed --user=amy --group=devs --serviceaccount=:robot --serviceaccount=ops:bot
+mut "set subject unchanged" "${BINDING[@]}" -- set subject rolebinding/rb --user=amy
+mut "set subject without subjects" "${BINDING[@]}" -- set subject rolebinding/rb
+mut "set subject bad serviceaccount" "${BINDING[@]}" -- set subject rolebinding/rb --serviceaccount=robot
+mut "set subject of a configmap" "${APPLIED[@]}" -- set subject cm/applied --user=amy
+mut "set subject --dry-run=client -o yaml" "${BINDING[@]}" -- set subject rolebinding/rb --group=devs --dry-run=client -o 'jsonpath={.subjects}'
+SERVICE=(--setup "create service clusterip web --tcp=80:8080")
+mut "set selector" "${SERVICE[@]}" --state "get svc web" -- set selector svc/web 'app=other,tier=front'
+mut "set selector unchanged" "${SERVICE[@]}" -- set selector service web app=web
+mut "set selector with an expression" "${SERVICE[@]}" -- set selector svc/web 'env!=qa'
+mut "set selector of a deployment" "${APPLIED[@]}" -- set selector deploy/applied app=x
+mut "set selector --resource-version mismatch" "${SERVICE[@]}" -- set selector svc/web app=x --resource-version=1
+same "set selector without a selector" -- set selector
 
 # --- auth, wait, rollout
 same "auth whoami" -- auth whoami

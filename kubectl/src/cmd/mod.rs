@@ -286,13 +286,18 @@ pub fn out(s: &str) {
 }
 
 /// Renames subcommand flags that share a name with a global flag (cobra lets a local flag
-/// shadow a persistent one; clap would bind the global): `create rolebinding --user` means
-/// the binding's subject, not the kubeconfig user.
+/// shadow a persistent one; clap would bind the global): `create rolebinding --user` and
+/// `set subject --user` mean the binding's subject, not the kubeconfig user.
 pub fn rewrite_shadowed_flags(args: Vec<String>) -> Vec<String> {
-    let pos = args
-        .iter()
-        .position(|a| a == "rolebinding" || a == "clusterrolebinding");
-    let Some(pos) = pos.filter(|p| args[..*p].iter().any(|a| a == "create")) else {
+    let after = |command: &str, subcommands: &[&str]| {
+        let pos = args
+            .iter()
+            .position(|a| subcommands.contains(&a.as_str()))?;
+        args[..pos].iter().any(|a| a == command).then_some(pos)
+    };
+    let Some(pos) = after("create", &["rolebinding", "clusterrolebinding"])
+        .or_else(|| after("set", &["subject"]))
+    else {
         return args;
     };
     args.into_iter()
@@ -337,6 +342,26 @@ mod tests {
         assert_eq!(
             rewrite_shadowed_flags(v(&["kubectl", "get", "--user=x"])),
             v(&["kubectl", "get", "--user=x"])
+        );
+        assert_eq!(
+            rewrite_shadowed_flags(v(&[
+                "kubectl",
+                "set",
+                "subject",
+                "rolebinding",
+                "rb",
+                "--user",
+                "amy"
+            ])),
+            v(&[
+                "kubectl",
+                "set",
+                "subject",
+                "rolebinding",
+                "rb",
+                "--binding-user",
+                "amy"
+            ])
         );
     }
 }

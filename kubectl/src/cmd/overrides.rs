@@ -185,7 +185,8 @@ fn list_items<'a>(
 }
 
 /// Merges a partial container, pod or pod spec into `target` as a strategic merge patch
-/// with the Pod schema's merge keys (`kubectl debug --custom`).
+/// with the Pod schema's merge keys (`kubectl debug --custom`, and what `kubectl set`
+/// would change under `--dry-run=client`); `{"$patch": "delete"}` elements remove theirs.
 pub fn strategic_merge_pod_part(target: &mut Value, patch: &Value) {
     strategic_merge(target, patch, POD_MERGE_KEYS);
 }
@@ -229,6 +230,10 @@ fn merge_list<'a>(
 ) {
     for element in patch {
         let key = element.get(merge_key);
+        if element.get("$patch").and_then(Value::as_str) == Some("delete") {
+            existing.retain(|e| key.is_none() || e.get(merge_key) != key);
+            continue;
+        }
         match existing
             .iter_mut()
             .find(|e| key.is_some() && e.get(merge_key) == key)
@@ -299,6 +304,21 @@ mod tests {
             json!([{"containerPort": 80}, {"containerPort": 81}])
         );
         assert_eq!(containers[1]["name"], "side");
+    }
+
+    #[test]
+    fn delete_directives_remove_list_elements() {
+        let mut pod = json!({"spec": {"containers": [{"name": "c", "env": [
+            {"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}]}});
+        strategic_merge_pod_part(
+            &mut pod,
+            &json!({"spec": {"containers": [{"name": "c", "env": [
+                {"name": "A", "$patch": "delete"}, {"name": "C", "value": "3"}]}]}}),
+        );
+        assert_eq!(
+            pod["spec"]["containers"][0]["env"],
+            json!([{"name": "B", "value": "2"}, {"name": "C", "value": "3"}])
+        );
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! `kubectl set image|env|resources|serviceaccount`: change the pod template of workloads (or a
-//! pod's spec) with a strategic merge patch, printing `KIND/NAME <what> updated` for each
-//! object that changed, as upstream does.
+//! `kubectl set image|env|resources|serviceaccount|selector|subject`: change the pod template
+//! of workloads (or a pod's spec), a Service's selector or a binding's subjects with a
+//! strategic merge patch, printing `KIND/NAME <what> updated` for each object that changed, as
+//! upstream does.
 
 mod env;
 mod image;
 mod resources;
+mod selector;
 mod serviceaccount;
+mod subject;
 
 use clap::{Args, Subcommand};
 use http::Method;
@@ -36,6 +39,10 @@ enum SetCommand {
     /// Update the service account of a resource.
     #[command(name = "serviceaccount", alias = "sa")]
     ServiceAccount(serviceaccount::ServiceAccountArgs),
+    /// Set the selector on a resource.
+    Selector(selector::SelectorArgs),
+    /// Update the User, Group, or ServiceAccount in a role binding or cluster role binding.
+    Subject(subject::SubjectArgs),
 }
 
 /// The flags every `set` command takes to choose objects and print them.
@@ -74,6 +81,8 @@ pub async fn run(ctx: &Ctx, args: SetArgs) -> Result<()> {
         SetCommand::Env(a) => env::run(ctx, a).await,
         SetCommand::Resources(a) => resources::run(ctx, a).await,
         SetCommand::ServiceAccount(a) => serviceaccount::run(ctx, a).await,
+        SetCommand::Selector(a) => selector::run(ctx, a).await,
+        SetCommand::Subject(a) => subject::run(ctx, a).await,
     }
 }
 
@@ -112,6 +121,31 @@ async fn update_pod_templates(
     verb: &str,
     mut patch_for: impl FnMut(&ApiResource, &Value, &str) -> Result<Option<Value>>,
 ) -> Result<Vec<KubectlError>> {
+    update_objects(ctx, objects, t, verb, |res, obj| {
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let Some(ptr) = pod_spec_pointer(&res.kind) else {
+            return Err(KubectlError::usage(format!(
+                "{}/{name} the object is not a pod or does not have a pod template: {}",
+                res.kind_prefix(),
+                res.kind
+            )));
+        };
+        patch_for(res, obj, ptr)
+    })
+    .await
+}
+
+/// For each object named by `objects` (and the target flags): `patch_for` gets its resource
+/// type and the object and returns a strategic merge patch, or None when nothing changes.
+/// Patched objects are printed as `<kind>/<name> <verb>`; the errors of single objects are
+/// returned, not printed.
+async fn update_objects(
+    ctx: &Ctx,
+    objects: &[String],
+    t: &TargetArgs,
+    verb: &str,
+    mut patch_for: impl FnMut(&ApiResource, &Value) -> Result<Option<Value>>,
+) -> Result<Vec<KubectlError>> {
     t.check()?;
     let format = OutputFormat::parse(t.output.as_deref())?;
     let dry = DryRun::parse(t.dry_run.as_deref())?;
@@ -124,18 +158,14 @@ async fn update_pod_templates(
         let path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
         let r = async {
             let obj = client.get(&path).await?;
-            let Some(ptr) = pod_spec_pointer(&res.kind) else {
-                return Err(KubectlError::usage(format!(
-                    "{}/{name} the object is not a pod or does not have a pod template: {}",
-                    res.kind_prefix(),
-                    res.kind
-                )));
-            };
-            let Some(patch) = patch_for(&res, &obj, ptr)? else {
+            let Some(patch) = patch_for(&res, &obj)? else {
                 return Ok(None);
             };
             if dry == DryRun::Client {
-                return Ok(Some(obj));
+                // The object as the patch would leave it, which is what upstream prints.
+                let mut changed = obj;
+                super::overrides::strategic_merge_pod_part(&mut changed, &patch);
+                return Ok(Some(changed));
             }
             let query = format!("?fieldManager=kubectl-set{}", dry.query());
             client
