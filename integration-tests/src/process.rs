@@ -244,7 +244,10 @@ pub fn unmount_under(dir: &Path) {
         .collect();
     points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for point in points {
-        let status = Command::new("umount").arg(&point).stderr(Stdio::null()).status();
+        let status = Command::new("umount")
+            .arg(&point)
+            .stderr(Stdio::null())
+            .status();
         if !status.is_ok_and(|s| s.success()) {
             eprintln!("warning: could not unmount {}", point.display());
         }
@@ -259,7 +262,9 @@ fn unescape_mount_path(p: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let octal = bytes.get(i + 1..i + 4).and_then(|d| {
-            std::str::from_utf8(d).ok().and_then(|d| u8::from_str_radix(d, 8).ok())
+            std::str::from_utf8(d)
+                .ok()
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
         });
         match (bytes[i], octal) {
             (b'\\', Some(b)) => {

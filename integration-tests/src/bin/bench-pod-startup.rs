@@ -12,6 +12,10 @@
 //!
 //! A third table says where the machine's CPU went during the wave (containerd, what it
 //! runs, the shims, the OCI runtime, the containers, each daemon), from /proc before and after.
+//!
+//! `--during-wave CMD` runs `sh -c CMD` from just before the creates until every pod runs,
+//! then interrupts it (SIGINT): a profiler such as `perf record -a -g -o FILE` sees the wave
+//! and nothing else.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -51,11 +55,15 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut out = integration_tests::process::workspace_root().join("hack/bench/RESULTS.md");
+    let mut during_wave = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--out" => out = args.next().context("--out needs a path")?.into(),
-            other => bail!("unknown argument {other:?} (usage: bench-pod-startup [--out FILE])"),
+            "--during-wave" => during_wave = Some(args.next().context("--during-wave needs a command")?),
+            other => bail!(
+                "unknown argument {other:?} (usage: bench-pod-startup [--out FILE] [--during-wave CMD])"
+            ),
         }
     }
     let cluster = TestCluster::start().await?;
@@ -116,6 +124,10 @@ async fn main() -> Result<()> {
             ("the bench (creates, watch)".into(), std::process::id()),
         ],
     };
+    let mut observer = match &during_wave {
+        Some(cmd) => Some(WaveObserver::start(cmd)?),
+        None => None,
+    };
     let cpu_before = CpuSnapshot::take();
     let wave_start = Instant::now();
     let mut created: HashMap<String, Instant> = HashMap::new();
@@ -157,6 +169,9 @@ async fn main() -> Result<()> {
     }
     let cpu_after = CpuSnapshot::take();
     let wave = wave_start.elapsed();
+    if let Some(observer) = observer.take() {
+        observer.stop()?;
+    }
     let cpu = cpu_table(&breakdown_for(&cpu_before, &cpu_after, &roles), wave);
     let rss = peak_rss_kib(kubelet.daemon.pid()).unwrap_or(0);
     let after = kubelet_histograms(kubelet.port).await?;
@@ -179,6 +194,34 @@ async fn main() -> Result<()> {
     let text = replace_section(&text, "\n## Pod startup (hack/bench/pod-startup)", &report);
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
+}
+
+/// The `--during-wave` command, running while the pods start.
+struct WaveObserver(std::process::Child);
+
+impl WaveObserver {
+    fn start(cmd: &str) -> Result<Self> {
+        let child = std::process::Command::new("sh")
+            .args(["-c", &format!("exec {cmd}")])
+            .spawn()
+            .with_context(|| format!("starting {cmd:?}"))?;
+        // Profilers need a moment to attach before the wave begins.
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(WaveObserver(child))
+    }
+
+    /// Interrupts the command (as Ctrl-C would, so that a profiler writes its file) and
+    /// waits for it.
+    fn stop(mut self) -> Result<()> {
+        std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status()
+            .context("interrupting the --during-wave command")?;
+        self.0
+            .wait()
+            .context("waiting for the --during-wave command")?;
+        Ok(())
+    }
 }
 
 /// The first line `runtime --version` prints (`crun version 1.8.1`), or the bare name.
