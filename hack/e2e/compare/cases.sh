@@ -299,6 +299,19 @@ proxy_case "proxy refuses other hosts" -- -H "Host: evil.example:80" "$API/confi
 proxy_case "proxy --api-prefix" --api-prefix=/custom/ -- "http://127.0.0.1:PORT/custom/api/v1/namespaces/kc-compare/configmaps/settings"
 proxy_case "proxy outside --api-prefix" --api-prefix=/custom -- "$API/configmaps/settings"
 proxy_case "proxy --reject-methods" --reject-methods='^POST$' -- -X POST -H 'Content-Type: application/json' -d '{}' "$API/configmaps"
+WWW=$WORK/www
+mkdir -p "$WWW/docs" "$WWW/empty"
+echo '<p>docs</p>' >"$WWW/docs/index.html"
+echo 'console.log(1)' >"$WWW/app.js"
+echo 'plain words' >"$WWW/NOTES"
+proxy_case "proxy --www file" --www="$WWW" -- "http://127.0.0.1:PORT/static/app.js"
+proxy_case "proxy --www sniffed file" --www="$WWW" -- "http://127.0.0.1:PORT/static/NOTES"
+proxy_case "proxy --www index.html" --www="$WWW" -- "http://127.0.0.1:PORT/static/docs/"
+proxy_case "proxy --www directory redirect" --www="$WWW" -- "http://127.0.0.1:PORT/static/docs"
+proxy_case "proxy --www listing" --www="$WWW" -- "http://127.0.0.1:PORT/static/"
+proxy_case "proxy --www missing" --www="$WWW" -- "http://127.0.0.1:PORT/static/nope"
+proxy_case "proxy --www-prefix, API still served" --www="$WWW" --www-prefix=/files -- \
+  "http://127.0.0.1:PORT/files/app.js" "$API/configmaps/settings"
 proxy_case "proxy POST (Invalid from the server)" -- -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}' "$API/configmaps"
 mut "run -i --rm exit code" --stdin "$WORK/exec-stdin" -- run -i --rm t --image="$RUN_IMAGE" --restart=Never -- sh -c 'read x; echo "got $x"; exit 5'
 mut "run --rm without attach" -- run t --rm --image="$RUN_IMAGE"

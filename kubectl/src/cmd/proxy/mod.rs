@@ -4,6 +4,7 @@
 //! any site could otherwise reach them through the user's browser).
 
 mod pattern;
+mod static_files;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -54,6 +55,12 @@ pub struct ProxyArgs {
     /// vulnerable to XSRF attacks, when used with an accessible port.
     #[arg(long)]
     disable_filter: bool,
+    /// Also serve static files from the given directory under the specified prefix.
+    #[arg(short = 'w', long)]
+    www: Option<String>,
+    /// Prefix to serve static files under, if static file directory is specified.
+    #[arg(short = 'P', long, default_value = "/static/")]
+    www_prefix: String,
 }
 
 /// Upstream's answer to a filtered request (Go's `http.Error`).
@@ -92,6 +99,9 @@ struct Proxy {
     filter: Option<Filter>,
     /// With a trailing `/`; stripped before forwarding unless it starts with `/api`.
     prefix: String,
+    /// `--www` and its prefix (with a trailing `/`): static files, served unfiltered as
+    /// upstream serves them.
+    www: Option<(std::path::PathBuf, String)>,
 }
 
 /// Runs `kubectl proxy` until interrupted.
@@ -104,13 +114,7 @@ pub async fn run(ctx: &Ctx, a: ProxyArgs) -> Result<()> {
     } else {
         Some(Filter::from_args(&a)?)
     };
-    let mut prefix = a.api_prefix.clone();
-    if !prefix.starts_with('/') {
-        prefix.insert(0, '/');
-    }
-    if !prefix.ends_with('/') {
-        prefix.push('/');
-    }
+    let prefix = with_slashes(&a.api_prefix);
     let client = ctx.client().await?;
     let ip: std::net::IpAddr = a
         .address
@@ -123,10 +127,16 @@ pub async fn run(ctx: &Ctx, a: ProxyArgs) -> Result<()> {
         .local_addr()
         .map_err(|e| KubectlError::usage(e.to_string()))?;
     out(&format!("Starting to serve on {local}\n"));
+    let www = a
+        .www
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .map(|dir| (std::path::PathBuf::from(dir), with_slashes(&a.www_prefix)));
     let proxy = Arc::new(Proxy {
         client,
         filter,
         prefix,
+        www,
     });
     loop {
         let (stream, _) = listener
@@ -147,6 +157,18 @@ pub async fn run(ctx: &Ctx, a: ProxyArgs) -> Result<()> {
     }
 }
 
+/// A URL prefix with a leading and a trailing `/`.
+fn with_slashes(prefix: &str) -> String {
+    let mut prefix = prefix.to_string();
+    if !prefix.starts_with('/') {
+        prefix.insert(0, '/');
+    }
+    if !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    prefix
+}
+
 type ProxyBody = UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
 fn text(status: StatusCode, body: &str) -> Response<ProxyBody> {
@@ -161,6 +183,32 @@ fn text(status: StatusCode, body: &str) -> Response<ProxyBody> {
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     res
+}
+
+fn static_answer(answer: static_files::Answer) -> Response<ProxyBody> {
+    use static_files::Answer;
+    match answer {
+        Answer::File { content_type, body } => {
+            let mut res = Response::new(
+                Full::new(Bytes::from(body))
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static(content_type),
+            );
+            res
+        }
+        Answer::Redirect(location) => {
+            let mut res = text(StatusCode::MOVED_PERMANENTLY, "");
+            if let Ok(v) = header::HeaderValue::from_str(&location) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
+        Answer::Error(status, message) => text(status, message),
+    }
 }
 
 /// Headers that belong to one connection, not to the request forwarded (RFC 9110 §7.6.1),
@@ -179,6 +227,15 @@ const NOT_FORWARDED: [header::HeaderName; 8] = [
 impl Proxy {
     async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
         let path = req.uri().path().to_string();
+        if let Some((dir, www_prefix)) = &self.www {
+            // The longer of the two prefixes wins, as in Go's ServeMux.
+            if path.starts_with(www_prefix.as_str()) && www_prefix.len() >= self.prefix.len() {
+                let rel = percent_encoding::percent_decode_str(&path[www_prefix.len()..])
+                    .decode_utf8_lossy()
+                    .into_owned();
+                return static_answer(static_files::answer(dir, &rel));
+            }
+        }
         if let Some(filter) = &self.filter {
             let host = request_host(&req);
             if !filter.accepts(req.method().as_str(), &path, &host) {
