@@ -595,31 +595,8 @@ async fn watch(
         .as_str()
         .unwrap_or("")
         .to_string();
-    if !args.watch_only {
-        if table {
-            let t = as_table(initial);
-            if !header_done {
-                tw.row(table::header(&t, &opts));
-                header_done = true;
-            }
-            for r in table::rows(&t, &opts) {
-                tw.row(r);
-            }
-            out(&tw.flush());
-        } else {
-            for mut o in initial["items"].as_array().cloned().unwrap_or_default() {
-                set_type(&mut o, &t.res);
-                omit_managed_fields_for(format, &mut o);
-                print_watch_object(format, &o)?;
-            }
-        }
-    }
-    qs.push("watch=true".to_string());
-    qs.push(format!("resourceVersion={}", q(&rv)));
-    let path = format!("{base}?{}", qs.join("&"));
-    let mut events = WatchEvents::open(client, &path, accept).await?;
-    while let Some(event) = events.next().await {
-        let obj = event?.object;
+    // One table (its header once) or one object at a time, for the list and each event.
+    let mut emit = |obj: Value| -> Result<()> {
         if table {
             let t = as_table(obj);
             if !header_done {
@@ -636,6 +613,23 @@ async fn watch(
             omit_managed_fields_for(format, &mut o);
             print_watch_object(format, &o)?;
         }
+        Ok(())
+    };
+    if !args.watch_only {
+        if table {
+            emit(initial)?;
+        } else {
+            for o in initial["items"].as_array().cloned().unwrap_or_default() {
+                emit(o)?;
+            }
+        }
+    }
+    qs.push("watch=true".to_string());
+    qs.push(format!("resourceVersion={}", q(&rv)));
+    let path = format!("{base}?{}", qs.join("&"));
+    let mut events = WatchEvents::open(client, &path, accept).await?;
+    while let Some(event) = events.next().await {
+        emit(event?.object)?;
     }
     Ok(())
 }
