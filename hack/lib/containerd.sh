@@ -83,6 +83,15 @@ rudder::containerd::runtime_table() {
 TOML
 }
 
+# With RUDDER_CONTAINERD_PPROF=1: containerd's debug socket (DIR/debug.sock), which serves
+# Go's /debug/pprof for profiling it (hack/bench/pod-startup's notes).
+rudder::containerd::pprof_table() {
+  cat <<TOML
+[debug]
+  address = "$1/debug.sock"
+TOML
+}
+
 # rudder::containerd::config DIR [RUNTIME] — the config for an instance under DIR, on stdout;
 # RUNTIME (runc or crun) is the default handler's, rudder::containerd::oci_runtime's choice
 # when not given.
@@ -96,6 +105,7 @@ state = "$dir/state"
 
 [grpc]
   address = "$dir/containerd.sock"
+$([[ ${RUDDER_CONTAINERD_PPROF:-0} == 1 ]] && rudder::containerd::pprof_table "$dir")
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "registry.k8s.io/pause:3.9"
