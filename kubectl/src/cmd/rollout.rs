@@ -583,11 +583,17 @@ async fn history(
             entries.iter().collect()
         };
         for (i, e) in chosen.into_iter().enumerate() {
+            let mut object = e.object.clone();
+            // Upstream prints the typed object, whose template's zero creationTimestamp
+            // comes out as null.
+            if let Some(meta) = object["spec"]["template"]["metadata"].as_object_mut() {
+                meta.entry("creationTimestamp").or_insert(Value::Null);
+            }
             // Upstream's YAML printer separates the documents it prints.
             if i > 0 && matches!(format, OutputFormat::Yaml) {
                 out("---\n");
             }
-            super::create::print_result(format, &e.object, "", super::create::DryRun::None)?;
+            super::create::print_result(format, &object, "", super::create::DryRun::None)?;
         }
         return Ok(());
     }
@@ -611,7 +617,8 @@ fn history_text(entries: &[HistoryEntry], revision: i64) -> Result<String> {
             .ok_or_else(|| KubectlError::usage("unable to find the specified revision"))?;
         let mut w = PrefixWriter::new();
         super::describe::pod_template(&mut w, &e.template);
-        w.finish()
+        // Upstream's printTemplate has no tabwriter: the tabs stay.
+        w.into_raw()
     } else {
         // Upstream's tabwriter here pads columns by two, not three as `get` does.
         let mut table = "REVISION\tCHANGE-CAUSE\n".to_string();

@@ -25,6 +25,12 @@ impl PrefixWriter {
         self.buf.push_str(text);
     }
 
+    /// The text as written, tabs and all (upstream writes some describer output, such as
+    /// `rollout history --revision`'s, straight to its buffer without a tabwriter).
+    pub fn into_raw(self) -> String {
+        self.buf
+    }
+
     /// The aligned text.
     pub fn finish(self) -> String {
         align(&self.buf, 0, 2)

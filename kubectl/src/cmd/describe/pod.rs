@@ -145,7 +145,8 @@ pub fn describe_pod(pod: &Value, events: Option<&[Value]>) -> String {
 /// `DescribePodTemplate`: the `Pod Template:` block of workload describers.
 pub fn pod_template(w: &mut PrefixWriter, template: &Value) {
     w.write(0, "Pod Template:\n");
-    f::labels_with_indent(w, "  ", "Labels", f::map(template, "/metadata/labels"));
+    // Upstream titles it "  Labels" with no indent, which only shows where tabs stay raw.
+    f::labels_with_indent(w, "", "  Labels", f::map(template, "/metadata/labels"));
     if f::map(template, "/metadata/annotations").is_some_and(|m| !m.is_empty()) {
         f::annotations(
             w,

@@ -201,7 +201,13 @@ fn static_answer(answer: static_files::Answer) -> Response<ProxyBody> {
             res
         }
         Answer::Redirect(location) => {
-            let mut res = text(StatusCode::MOVED_PERMANENTLY, "");
+            // Go's localRedirect: a Location and nothing else.
+            let mut res = Response::new(
+                Full::new(Bytes::new())
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
+            *res.status_mut() = StatusCode::MOVED_PERMANENTLY;
             if let Ok(v) = header::HeaderValue::from_str(&location) {
                 res.headers_mut().insert(header::LOCATION, v);
             }

@@ -60,8 +60,11 @@ fn parse(expression: &str) -> Result<std::result::Result<Map<String, Value>, Str
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        if let Some((key, value)) = part.split_once("!=") {
-            others.push(format!("{{{} NotIn [{}]}}", key.trim(), value.trim()));
+        if part.contains("!=") {
+            // Inequality is a valid label selector, but not one a LabelSelector can hold.
+            return Err(KubectlError::usage(
+                "\"!=\" is not a valid label selector operator",
+            ));
         } else if let Some((key, value)) = part.split_once("==").or_else(|| part.split_once('=')) {
             labels.insert(key.trim().to_string(), json!(value.trim()));
         } else if let Some(key) = part.strip_prefix('!') {
@@ -111,9 +114,10 @@ mod tests {
             json!({"app": "web", "tier": "front", "run": null})
         );
         assert_eq!(
-            parse("env!=qa,ready").unwrap().unwrap_err(),
-            "match expression [{env NotIn [qa]} {ready Exists []}] not supported on this object"
+            parse("!gone,ready").unwrap().unwrap_err(),
+            "match expression [{gone DoesNotExist []} {ready Exists []}] not supported on this object"
         );
+        assert!(parse("env!=qa").is_err());
         assert!(parse("").unwrap().unwrap().is_empty());
     }
 }
