@@ -37,7 +37,7 @@ else
   cargo test --workspace --no-fail-fast || FAILED+=("cargo test")
 fi
 
-if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]] && ! rudder::util::check_free_disk /tmp 4; then
+if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]] && ! rudder::util::check_free_disk /tmp 6; then
   log "FAILED: not enough free disk for the end-to-end suites"
   exit 1
 fi
