@@ -207,6 +207,20 @@ mut() {
   real delete ns "kc-mut-$CASE_NO-ours" "kc-mut-$CASE_NO-real" --wait=false >/dev/null 2>&1
 }
 
+# first_match FILE SED_SCRIPT — what SED_SCRIPT first prints from FILE, waiting up to 30 s
+# for a background command to write it; an empty answer means it never did. The caller
+# removes FILE before starting that command: its redirection truncates FILE only once the
+# child runs, so a previous case's line could otherwise be read (and its dead port used).
+first_match() {
+  local file=$1 script=$2 found="" _
+  for _ in $(seq 1 150); do
+    found=$(sed -n "$script" "$file" 2>/dev/null | head -n 1)
+    [[ -n $found ]] && break
+    sleep 0.2
+  done
+  echo "$found"
+}
+
 # port_forward_case NAME TARGET PORTS — runs `port-forward TARGET PORTS` with each binary in
 # the background, sends one HTTP request through the first forwarded port, stops it, and
 # compares what it printed (the local port normalised) and what the request got back.
@@ -216,15 +230,11 @@ port_forward_case() {
   rm -f "$WORK"/*.state
   for tag in ours real; do
     [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    rm -f "$WORK/$tag.pf"
     "$bin" --kubeconfig "$RUDDER_E2E_KUBECONFIG" -n kc-compare port-forward "$target" "$ports" \
       >"$WORK/$tag.pf" 2>"$WORK/$tag.err" </dev/null &
     pid=$!
-    port=""
-    for _ in $(seq 1 50); do
-      port=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$WORK/$tag.pf" | head -n 1)
-      [[ -n $port ]] && break
-      sleep 0.2
-    done
+    port=$(first_match "$WORK/$tag.pf" 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p')
     {
       [[ -n $port ]] && curl -s --max-time 10 "http://127.0.0.1:$port/" | head -c 200
       echo
@@ -254,15 +264,11 @@ proxy_case() {
   rm -f "$WORK"/*.state
   for tag in ours real; do
     [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    rm -f "$WORK/$tag.px"
     "$bin" --kubeconfig "$RUDDER_E2E_KUBECONFIG" proxy --port=0 "${flags[@]}" \
       >"$WORK/$tag.px" 2>"$WORK/$tag.err" </dev/null &
     pid=$!
-    port=""
-    for _ in $(seq 1 50); do
-      port=$(sed -n 's/^Starting to serve on 127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/$tag.px" | head -n 1)
-      [[ -n $port ]] && break
-      sleep 0.2
-    done
+    port=$(first_match "$WORK/$tag.px" 's/^Starting to serve on 127.0.0.1:\([0-9]*\)$/\1/p')
     if [[ -n $port ]]; then
       curl -s --max-time 10 -w '\nHTTP %{http_code} %{content_type}\n' "${@//PORT/$port}" >"$WORK/$tag.body"
       echo 0 >"$WORK/$tag.rc"
