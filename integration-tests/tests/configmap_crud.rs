@@ -356,3 +356,47 @@ async fn delete_options_in_protobuf_are_honoured() -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::NOT_FOUND);
     Ok(())
 }
+
+/// client-go puts a dry-run delete's `dryRun` in the DeleteOptions body, not the query: the
+/// answer is the delete's, and the object stays (and stays for a dry-run deletecollection).
+#[tokio::test]
+async fn dry_run_in_the_delete_options_body_deletes_nothing() -> anyhow::Result<()> {
+    let cluster = TestCluster::start().await?;
+    let (status, created) = cluster.post_json(CMS, &configmap("kept", "v")).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let delete = |path: &str, options: Value| {
+        cluster
+            .client()
+            .delete(cluster.url(path))
+            .header("Content-Type", "application/json")
+            .body(options.to_string())
+    };
+    let dry = serde_json::json!({"kind": "DeleteOptions", "apiVersion": "v1", "dryRun": ["All"]});
+
+    let (status, body) =
+        integration_tests::api::send(delete(&format!("{CMS}/kept"), dry.clone())).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "Success", "{body}");
+    let (status, _) = cluster.get_json(&format!("{CMS}/kept")).await?;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a dry-run delete must leave the ConfigMap"
+    );
+
+    let (status, body) = integration_tests::api::send(delete(CMS, dry)).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = cluster.get_json(&format!("{CMS}/kept")).await?;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a dry-run deletecollection must leave it too"
+    );
+
+    let bad = serde_json::json!({"dryRun": ["Some"]});
+    let (status, body) = integration_tests::api::send(delete(&format!("{CMS}/kept"), bad)).await?;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = cluster.get_json(&format!("{CMS}/kept")).await?;
+    assert_eq!(status, StatusCode::OK);
+    Ok(())
+}

@@ -59,7 +59,7 @@ pub async fn evict(
         .cloned()
         .unwrap_or(json!({}));
     let opts = DeleteOptions::from_json(&raw_opts)?;
-    let body_dry_run = dry_run_of(&raw_opts)?;
+    let body_dry_run = crate::store::delete::dry_run_of(&raw_opts)?;
     let dry_run = ctx.dry_run || body_dry_run;
     let ctx = with_dry_run(ctx, dry_run);
     let pods = api_types::catalog::find("", "v1", "pods").expect("pods are in the catalog");
@@ -100,25 +100,6 @@ pub async fn evict(
         }
         Err(e) => Err(e),
     }
-}
-
-/// `deleteOptions.dryRun`: only `All` is valid, as on every write.
-fn dry_run_of(opts: &Value) -> Result<bool, ApiError> {
-    let Some(list) = opts.get("dryRun").and_then(Value::as_array) else {
-        return Ok(false);
-    };
-    let mut dry = false;
-    for v in list {
-        match v.as_str() {
-            Some("All") => dry = true,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid dryRun value: {other:?}; supported values: \"All\""
-                )))
-            }
-        }
-    }
-    Ok(dry)
 }
 
 fn with_dry_run(ctx: &RequestContext, dry_run: bool) -> RequestContext {

@@ -198,7 +198,7 @@ pub async fn serve(
     } else {
         None
     };
-    let ctx = context(&req, query, user)?;
+    let mut ctx = context(&req, query, user)?;
     let verb = info.verb.as_str();
     if let Some(sub) = info.subresource.as_deref() {
         let Some(sub_info) = res.subresource(sub) else {
@@ -297,6 +297,7 @@ pub async fn serve(
         }
         "delete" => {
             let opts = delete_options(req, query, max).await?;
+            ctx.dry_run |= opts.dry_run;
             match store.delete(res, ns, name, &opts, &ctx).await? {
                 DeleteResult::Deleted(obj) => {
                     let uid = obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null);
@@ -314,6 +315,7 @@ pub async fn serve(
         "deletecollection" => {
             let list_opts = list_options(res, query)?;
             let opts = delete_options(req, query, max).await?;
+            ctx.dry_run |= opts.dry_run;
             let deleted = store
                 .delete_collection(res, ns, &list_opts, &opts, &ctx)
                 .await?;

@@ -20,6 +20,9 @@ pub struct DeleteOptions {
     pub precondition_uid: Option<String>,
     /// `preconditions.resourceVersion`.
     pub precondition_rv: Option<String>,
+    /// `dryRun: ["All"]` in the body: client-go sends a dry-run delete's options there, not
+    /// in the query, and the object must then survive.
+    pub dry_run: bool,
 }
 
 impl DeleteOptions {
@@ -46,6 +49,7 @@ impl DeleteOptions {
             }
         };
         Ok(Self {
+            dry_run: dry_run_of(v)?,
             grace_period: v.get("gracePeriodSeconds").and_then(Value::as_i64),
             propagation,
             precondition_uid: v
@@ -58,6 +62,25 @@ impl DeleteOptions {
                 .map(String::from),
         })
     }
+}
+
+/// `DeleteOptions.dryRun`: only `All` is valid, as on every write.
+pub fn dry_run_of(opts: &Value) -> Result<bool, ApiError> {
+    let Some(list) = opts.get("dryRun").and_then(Value::as_array) else {
+        return Ok(false);
+    };
+    let mut dry = false;
+    for v in list {
+        match v.as_str() {
+            Some("All") => dry = true,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid dryRun value: {other:?}; supported values: \"All\""
+                )))
+            }
+        }
+    }
+    Ok(dry)
 }
 
 /// What a delete did.
