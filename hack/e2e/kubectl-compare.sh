@@ -283,6 +283,41 @@ proxy_case() {
   compare_outputs "$name"
 }
 
+# config_case NAME -- ARGS... — runs ARGS (`config …`) with each binary on its own copy of
+# compare/kubeconfig-fixture.yaml and the kubeconfig-fixture-* files beside it, in a fresh
+# directory that is also the working directory (relative paths in ARGS name those files).
+# No cluster is involved: only --kubeconfig is passed. Compares stdout, stderr, exit status and
+# the resulting directory listing and kubeconfig, with the directory's name made one and Go's
+# pointer addresses (printed in some of upstream's errors) made one. With --help-page, stdout
+# is a help page (upstream prints one for wrong arguments): ours is our own text, so only its
+# presence is compared.
+config_case() {
+  local name=$1 tag bin dir rc help_page=0
+  shift
+  [[ $1 == --help-page ]] && { help_page=1; shift; }
+  shift
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    dir=$WORK/kubeconfig-$tag
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$COMPARE"/kubeconfig-fixture* "$dir"/
+    rc=0
+    (cd "$dir" && timeout 120 "$bin" --kubeconfig="$dir/kubeconfig-fixture.yaml" "$@" \
+      </dev/null >"$WORK/$tag.out" 2>"$WORK/$tag.err") || rc=$?
+    echo "$rc" >"$WORK/$tag.rc"
+    { ls "$dir"; echo "---"; cat "$dir/kubeconfig-fixture.yaml"; } >"$WORK/$tag.state"
+    sed -i -E -e "s#$dir#<dir>#g" -e 's/0xc[0-9a-f]+/0xc…/g' \
+      "$WORK/$tag.out" "$WORK/$tag.err" "$WORK/$tag.state"
+    if ((help_page)) && [[ -s $WORK/$tag.out ]]; then
+      echo "<help page>" >"$WORK/$tag.out"
+    fi
+  done
+  compare_outputs "$name"
+}
+
 # fresh_namespace NS — a new, empty namespace (one per case and binary: no cleanup races).
 # Waits for its `default` ServiceAccount: the ServiceAccount admission plugin refuses pods
 # until the service account controller has made it, and both binaries must see the same.

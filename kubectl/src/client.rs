@@ -71,6 +71,19 @@ impl ApiClient {
         })
     }
 
+    /// A client for a plain-HTTP test server at `url`, namespace `default`.
+    #[cfg(test)]
+    pub fn for_test_server(url: &str) -> Self {
+        let uri = url.parse().expect("a test server URL");
+        let client = kube::Client::try_from(kube::Config::new(uri)).expect("a test client");
+        ApiClient {
+            client,
+            server: url.to_string(),
+            namespace: "default".to_string(),
+            namespace_explicit: false,
+        }
+    }
+
     /// Sends a request and returns the raw response; non-2xx answers become errors.
     async fn send(
         &self,
@@ -98,6 +111,7 @@ impl ApiClient {
             .send(req)
             .await
             .map_err(|e| self.connection_error(e))?;
+        crate::warnings::report(res.headers());
         if res.status().is_success() {
             return Ok(res);
         }

@@ -27,6 +27,10 @@ pub enum KubectlError {
     /// The server could not be reached.
     #[error("{0}")]
     Connection(String),
+    /// The kubeconfig and flags do not make a usable client configuration, found where
+    /// client-go reports it as a whole (after an explicit namespace was taken).
+    #[error("Error in configuration: {0}")]
+    Configuration(String),
     /// Already reported to stderr (e.g. a per-object failure in a multi-object command).
     #[error("")]
     Reported,

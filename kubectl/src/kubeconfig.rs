@@ -3,8 +3,8 @@
 //! Files come from `--kubeconfig` (exactly one file), else `$KUBECONFIG` (a `:`-separated list,
 //! merged), else `~/.kube/config`. Merging follows client-go: the first file that defines a
 //! cluster/context/user name wins, and the first non-empty `current-context` wins. Entries are
-//! kept as raw JSON values so that `config view` prints everything the files hold and
-//! `config set-context` writes back fields this program does not model.
+//! kept as raw JSON values. (`kubectl config` reads and writes the files with its own model,
+//! in `cmd/config`.)
 
 use std::path::{Path, PathBuf};
 
@@ -28,8 +28,6 @@ pub struct KubeConfig {
     pub destination: Option<PathBuf>,
     /// Merged document (`clusters`, `contexts`, `users` as lists sorted by name).
     pub doc: Value,
-    /// Which file defined each `<section>/<name>`; where edits go.
-    origins: Vec<(String, String, PathBuf)>,
 }
 
 /// Where the kubeconfig comes from, before reading.
@@ -107,14 +105,6 @@ impl KubeConfig {
             .iter()
             .find(|e| e["name"].as_str() == Some(name))
             .map(|e| &e[key])
-    }
-
-    /// The file that defined `section/name`, if any.
-    pub fn origin(&self, section: &str, name: &str) -> Option<&Path> {
-        self.origins
-            .iter()
-            .find(|(s, n, _)| s == section && n == name)
-            .map(|(_, _, p)| p.as_path())
     }
 }
 
@@ -201,8 +191,6 @@ pub fn merge(docs: Vec<(PathBuf, Value)>) -> KubeConfig {
                     continue;
                 }
                 items.push(entry.clone());
-                out.origins
-                    .push((section.to_string(), name.to_string(), path.clone()));
             }
         }
     }
@@ -241,6 +229,24 @@ pub struct Overrides {
     pub insecure: bool,
     /// `--certificate-authority`
     pub certificate_authority: Option<String>,
+    /// `--as`
+    pub impersonate: Option<String>,
+    /// `--as-group` (each one given)
+    pub impersonate_groups: Vec<String>,
+    /// `--as-uid`
+    pub impersonate_uid: Option<String>,
+    /// `--client-certificate`
+    pub client_certificate: Option<String>,
+    /// `--client-key`
+    pub client_key: Option<String>,
+    /// `--tls-server-name`
+    pub tls_server_name: Option<String>,
+    /// `--username`
+    pub username: Option<String>,
+    /// `--password`
+    pub password: Option<String>,
+    /// `--request-timeout`
+    pub request_timeout: Option<String>,
 }
 
 /// The cluster, user and namespace a command talks to, resolved from config + overrides.
@@ -320,6 +326,21 @@ impl KubeConfig {
         if let Some(t) = &o.token {
             user = json!({ "token": t });
         }
+        if let Some(name) = &o.tls_server_name {
+            cluster["tls-server-name"] = json!(name);
+        }
+        apply_user_overrides(&mut user, o);
+        if let Err(why) = check_impersonation(&user, &user_name) {
+            // client-go finds this while confirming the config usable, which it skips when
+            // the namespace was given; then it surfaces as an invalid configuration.
+            return Err(match o.namespace {
+                Some(_) => KubectlError::Configuration(why),
+                None => KubectlError::Usage(why),
+            });
+        }
+        if let Some(timeout) = &o.request_timeout {
+            request_timeout(timeout)?;
+        }
         let (namespace, namespace_explicit) = match (&o.namespace, context["namespace"].as_str()) {
             (Some(n), _) => (n.clone(), true),
             (None, Some(n)) if !n.is_empty() => (n.to_string(), true),
@@ -332,6 +353,69 @@ impl KubeConfig {
             namespace_explicit,
         })
     }
+}
+
+/// The credential and impersonation flags, over the user entry's own settings (a file path
+/// given on the command line wins over data embedded in the entry).
+fn apply_user_overrides(user: &mut Value, o: &Overrides) {
+    let Some(entry) = user.as_object_mut() else {
+        return;
+    };
+    for (flag, key, embedded) in [
+        (
+            &o.client_certificate,
+            "client-certificate",
+            "client-certificate-data",
+        ),
+        (&o.client_key, "client-key", "client-key-data"),
+    ] {
+        if let Some(path) = flag {
+            entry.insert(key.into(), json!(path));
+            entry.remove(embedded);
+        }
+    }
+    for (flag, key) in [
+        (&o.username, "username"),
+        (&o.password, "password"),
+        (&o.impersonate, "as"),
+        (&o.impersonate_uid, "as-uid"),
+    ] {
+        if let Some(v) = flag {
+            entry.insert(key.into(), json!(v));
+        }
+    }
+    if !o.impersonate_groups.is_empty() {
+        entry.insert("as-groups".into(), json!(o.impersonate_groups));
+    }
+}
+
+/// `--request-timeout` as client-go reads it: whole seconds, or a Go duration.
+pub fn request_timeout(text: &str) -> Result<std::time::Duration> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    match common::duration::parse(text) {
+        Ok(d) => Ok(d),
+        Err(_) => Err(KubectlError::usage(
+            "Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)",
+        )),
+    }
+}
+
+/// client-go refuses to impersonate a uid, groups or extras without a user to impersonate.
+fn check_impersonation(user: &Value, user_name: &str) -> std::result::Result<(), String> {
+    let set = |key: &str| match &user[key] {
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        _ => false,
+    };
+    if !set("as") && (set("as-uid") || set("as-groups") || set("as-user-extra")) {
+        return Err(format!(
+            "requesting uid, groups or user-extra for {user_name} without impersonating a user"
+        ));
+    }
+    Ok(())
 }
 
 impl Resolved {
@@ -441,47 +525,6 @@ pub fn flatten(doc: &mut Value) -> Result<()> {
     Ok(())
 }
 
-/// Reads one file as a raw document for editing (empty config when missing).
-pub fn read_for_edit(path: &Path) -> Result<Value> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => parse_document(&t).map_err(|e| {
-            KubectlError::usage(format!(
-                "error loading config file \"{}\": {e}",
-                path.display()
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(json!({})),
-        Err(e) => Err(KubectlError::usage(format!("{}: {e}", path.display()))),
-    }
-}
-
-/// Writes a raw document back in upstream's field order (sorted keys).
-pub fn write_file(path: &Path, doc: &Value) -> Result<()> {
-    let mut doc = doc.clone();
-    for (k, v) in [
-        ("apiVersion", json!("v1")),
-        ("kind", json!("Config")),
-        ("preferences", json!({})),
-    ] {
-        if doc.get(k).is_none() {
-            doc[k] = v;
-        }
-    }
-    for (section, _) in SECTIONS {
-        if doc.get(section).is_none_or(Value::is_null) {
-            doc[section] = json!([]);
-        }
-    }
-    if doc.get("current-context").is_none() {
-        doc["current-context"] = json!("");
-    }
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    std::fs::write(path, crate::printers::yaml::to_yaml(&doc))
-        .map_err(|e| KubectlError::usage(format!("{}: {e}", path.display())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -497,7 +540,6 @@ mod tests {
         let cfg = merge(vec![("/a".into(), a), ("/b".into(), b)]);
         assert_eq!(cfg.current_context(), "a");
         assert_eq!(cfg.find("clusters", "c1").unwrap()["server"], "https://a");
-        assert_eq!(cfg.origin("clusters", "c0"), Some(Path::new("/b")));
         // Sorted by name, as config view prints them.
         let names: Vec<_> = cfg.doc["clusters"]
             .as_array()
@@ -534,6 +576,70 @@ mod tests {
             err.to_string(),
             "error: context was not found for specified context: nope"
         );
+    }
+
+    #[test]
+    fn credential_and_impersonation_flags_override_the_user() {
+        let d = doc("current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: admin}\nclusters:\n- name: c\n  cluster: {server: https://c}\nusers:\n- name: admin\n  user: {client-certificate-data: QQ==, client-key-data: QQ==}\n");
+        let cfg = merge(vec![("/a".into(), d)]);
+        let r = cfg
+            .resolve(&Overrides {
+                impersonate: Some("system:serviceaccount:ns:sa".into()),
+                impersonate_groups: vec!["devs".into(), "ops".into()],
+                client_certificate: Some("/c.crt".into()),
+                tls_server_name: Some("kubernetes".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.user["as"], "system:serviceaccount:ns:sa");
+        assert_eq!(r.user["as-groups"], json!(["devs", "ops"]));
+        assert_eq!(r.user["client-certificate"], "/c.crt");
+        assert!(r.user.get("client-certificate-data").is_none());
+        assert_eq!(
+            r.user["client-key-data"], "QQ==",
+            "the key was not overridden"
+        );
+        assert_eq!(r.cluster["tls-server-name"], "kubernetes");
+        let kube = r.to_kube().unwrap();
+        assert_eq!(
+            kube.auth_infos[0]
+                .auth_info
+                .as_ref()
+                .unwrap()
+                .impersonate_groups,
+            Some(vec!["devs".to_string(), "ops".to_string()])
+        );
+        let err = cfg
+            .resolve(&Overrides {
+                impersonate_groups: vec!["devs".into()],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error: requesting uid, groups or user-extra for admin without impersonating a user"
+        );
+        let err = cfg
+            .resolve(&Overrides {
+                impersonate_groups: vec!["devs".into()],
+                namespace: Some("ns".into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Error in configuration: requesting uid, groups or user-extra for admin without impersonating a user"
+        );
+        assert_eq!(request_timeout("30").unwrap().as_secs(), 30);
+        assert_eq!(request_timeout("1m").unwrap().as_secs(), 60);
+        assert!(cfg
+            .resolve(&Overrides {
+                request_timeout: Some("soon".into()),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string()
+            .starts_with("error: Invalid timeout value."));
     }
 
     #[test]

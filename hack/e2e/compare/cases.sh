@@ -210,6 +210,15 @@ same "auth can-i unknown type" -- auth can-i get nosuchthing
 same "wait condition" -- wait --for=condition=Available deploy/web --timeout=60s
 same "wait jsonpath" -- wait --for=jsonpath='{.spec.replicas}'=2 deploy/web --timeout=10s
 same "wait missing object" -- wait --for=condition=Ready pod/nope --timeout=2s
+# Conditions not yet met when the wait starts: the object is watched from the read.
+SLEEPER=(--setup "run sleeper --image=busybox:latest --restart=Never -- sleep 3600")
+mut "wait for a pod to become Ready" "${SLEEPER[@]}" -- wait --for=condition=Ready pod/sleeper --timeout=90s
+mut "wait --for=delete of a terminating pod" "${SLEEPER[@]}" \
+  --setup "wait --for=condition=Ready pod/sleeper --timeout=90s" \
+  --setup "delete pod sleeper --grace-period=3 --wait=false" \
+  -- wait --for=delete pod/sleeper --timeout=90s
+mut "wait times out" --setup "create configmap plain" \
+  -- wait --for=jsonpath='{.data.k}'=v configmap/plain --timeout=2s
 same "rollout status" -- rollout status deploy/web --timeout=30s
 same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
 same "rollout history" -- rollout history deployment/web
@@ -274,6 +283,8 @@ same "exec -t without -i" -- exec -t deploy/shell -- echo no-tty
 same "exec missing pod" -- exec nope -- ls
 same "exec without command" -- exec deploy/shell
 same "exec command without --" -- exec deploy/shell ls
+mut "exec a Deployment without pods" --setup "create deployment idle --image=busybox:latest --replicas=0" \
+  -- exec deploy/idle --pod-running-timeout=2s -- true
 same "attach missing container" -- attach deploy/shell -c nope
 same "attach missing pod" -- attach nope
 # Remote paths relative to the container's working directory (/): with an absolute one tar
@@ -487,3 +498,494 @@ top_case "top pod --sum" -- top pod --sum --use-protocol-buffers=false
 top_case "top pod missing" -- top pod nope
 top_case "top pod NAME and selector" -- top pod nope -l app=web
 top_case "top pod empty selection" -- top pod -l app=nothing
+
+# --- the command line as pflag and cobra read it: Go booleans and durations, and their
+# errors (each command's flags are refused before it runs, with exit status 1).
+same "flag: unknown" -- get pods --bogus=1
+same "flag: unknown shorthand in a group" -- get pods -Az
+same "flag: needs an argument" -- get pods -o
+same "flag: long form needs an argument" -- get pods --output
+same "flag: bad boolean" -- get pods --watch=maybe
+same "flag: boolean =false" -- get configmaps --show-labels=false
+same "flag: shorthand boolean =false" -- get configmaps -A=false
+same "flag: bad integer" -- scale deploy/web --replicas=abc
+same "flag: integer out of range" -- get pods --chunk-size=99999999999999999999
+same "flag: duration without a unit" -- wait --for=delete pod/nope --timeout=30
+same "flag: duration with an unknown unit" -- rollout status deploy/web --timeout=5x
+same "flag: duration in two units" -- rollout status deploy/web --timeout=1m30s
+same "flag: rollout status -w=false" -- rollout status deploy/web -w=false
+same "flag: unknown subcommand" -- rollout statsu deploy/web
+same "flag: unknown command after flags" -- gett pods
+same "flag: unknown flag of a subcommand" -- top pod --bogus
+
+# --- kubectl config editing, without a cluster: each binary edits its own copy of
+# compare/kubeconfig-fixture.yaml (see config_case), and the resulting files must match.
+config_case "config set-cluster new" -- config set-cluster edge --server=https://edge.example.com:6443 --tls-server-name=edge
+config_case "config set-cluster existing --server" -- config set-cluster staging --server=https://10.0.0.9:6443
+config_case "config set-cluster --embed-certs" -- config set-cluster prod --certificate-authority=kubeconfig-fixture-ca.crt --embed-certs
+config_case "config set-cluster --certificate-authority path" -- config set-cluster staging --certificate-authority=kubeconfig-fixture-ca.crt
+config_case "config set-cluster insecure with a CA" -- config set-cluster prod --insecure-skip-tls-verify --certificate-authority=kubeconfig-fixture-ca.crt
+config_case "config set-cluster --embed-certs without a CA" -- config set-cluster prod --embed-certs
+config_case "config set-cluster --embed-certs missing file" -- config set-cluster prod --embed-certs --certificate-authority=nope.crt
+config_case "config set-cluster without a name" --help-page -- config set-cluster
+config_case "config set-credentials --token" -- config set-credentials admin --token=new-token
+config_case "config set-credentials --token= removes it" -- config set-credentials admin --token=
+config_case "config set-credentials basic auth replaces the token" -- config set-credentials admin --username=root --password=secret
+config_case "config set-credentials two methods" -- config set-credentials admin --token=t --username=u
+config_case "config set-credentials --embed-certs" -- config set-credentials dev --client-certificate=kubeconfig-fixture-client.crt --client-key=kubeconfig-fixture-client.key --embed-certs
+config_case "config set-credentials --embed-certs without files" -- config set-credentials dev --embed-certs
+config_case "config set-credentials exec plugin" -- config set-credentials robot --exec-command=/usr/local/bin/auth --exec-api-version=client.authentication.k8s.io/v1 --exec-arg=login,--quiet --exec-env=MODE=ci
+config_case "config set-credentials too many args" --help-page -- config set-credentials a b
+config_case "config set a field" -- config set clusters.staging.server https://10.0.0.10:6443
+config_case "config set a new entry with dots in its name" -- config set contexts.team.a.b.namespace apps
+config_case "config set a bool" -- config set clusters.prod.insecure-skip-tls-verify true
+config_case "config set a bad bool" -- config set clusters.prod.insecure-skip-tls-verify maybe
+config_case "config set base64 data" -- config set users.dev.client-key-data S0VZCg==
+config_case "config set --set-raw-bytes" -- config set users.dev.client-key-data raw-key --set-raw-bytes
+config_case "config set bad base64" -- config set users.dev.client-key-data 'not base64'
+config_case "config set unknown field" -- config set bogus value
+config_case "config set a map" -- config set clusters.prod value
+config_case "config set past a string" -- config set current-context.x y
+config_case "config set empty value" -- config set users.admin.token ''
+config_case "config set one argument" --help-page -- config set current-context
+config_case "config unset a field" -- config unset contexts.prod.namespace
+config_case "config unset an entry" -- config unset users.dev
+config_case "config unset a missing key" -- config unset contexts.nope.namespace
+config_case "config unset current-context" -- config unset current-context
+config_case "config delete-cluster" -- config delete-cluster staging
+config_case "config delete-cluster unknown" -- config delete-cluster nope
+config_case "config delete-user" -- config delete-user dev
+config_case "config delete-user without a name" -- config delete-user
+config_case "config rename-context the current one" -- config rename-context prod production
+config_case "config rename-context onto an existing one" -- config rename-context prod staging
+config_case "config set-context new (file)" -- config set-context review --cluster=staging --user=admin
+config_case "config delete-context the current one" -- config delete-context prod
+
+# --- global credential flags, field validation and server warnings
+same "--as: refused as the impersonated user" -- --as=nobody get pods
+same "--as with --as-group" -- --as=nobody --as-group=system:masters get configmap settings -o name
+same "--as-group without --as" -- --as-group=devs get pods
+same "--as: auth whoami" -- --as=nobody --as-group=devs auth whoami
+same "--as: auth can-i" -- auth can-i list pods --as=system:serviceaccount:kc-compare:default
+same "--request-timeout refused" -- get pods --request-timeout=soon
+mut "--validate strict (default)" -- create -f "$C/unknown-field.yaml"
+mut "--validate=false" --state "get cm unknown-field" -- create -f "$C/unknown-field.yaml" --validate=false
+mut "--validate=warn prints the server's warning" -- create -f "$C/unknown-field.yaml" --validate=warn
+mut "--warnings-as-errors" -- create -f "$C/unknown-field.yaml" --validate=warn --warnings-as-errors
+mut "--validate bad value" -- create -f "$C/unknown-field.yaml" --validate=bogus
+mut "apply strict" -- apply -f "$C/unknown-field.yaml"
+mut "apply --server-side strict" -- apply --server-side -f "$C/unknown-field.yaml"
+mut "replace strict, object missing" -- replace -f "$C/unknown-field.yaml"
+mut "apply --server-side conflict" --setup "apply --server-side --field-manager=first -f $C/apply.yaml" \
+  -- apply --server-side --field-manager=second -f "$C/ssa-conflict.yaml"
+mut "create --field-manager" --state "get cm unknown-field --show-managed-fields -o jsonpath={.metadata.managedFields[*].manager}" \
+  -- create -f "$C/unknown-field.yaml" --validate=ignore --field-manager=my-tool
+mut "create --save-config" --state "get cm unknown-field" -- create -f "$C/unknown-field.yaml" --validate=ignore --save-config
+
+# --- logs flags
+# Fixtures in a namespace of their own (kc-logs), so that the kc-compare listings and
+# describes keep their set: pods that printed a fixed set of lines and exited, a pod held
+# by an init container, a Job, a Deployment and Services standing for pods. Several log
+# streams read one after the other come in the random order of a Go map upstream, so the
+# cases that read more than one stream use streams with identical lines (or one stream).
+# logs_case NAME -- ARGS... — a read-only command in namespace kc-logs.
+logs_case() {
+  local name=$1
+  shift 2
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  run_one ours "$OURS" kc-logs "" "$@"
+  run_one real "$REAL" kc-logs "" "$@"
+  compare_outputs "$name"
+}
+if ! skip "logs flags"; then
+  real wait --for=delete ns/kc-logs --timeout=180s >/dev/null 2>&1
+  fresh_namespace kc-logs
+  real -n kc-logs apply -f - >/dev/null <<'EOF' || echo "kubectl-compare: logs fixtures failed" >&2
+apiVersion: v1
+kind: Pod
+metadata: {name: counter, labels: {app: counter}}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: "busybox:latest", command: ["sh", "-c", "for i in $(seq 1 15); do echo line $i; done"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: twins-a, labels: {app: twins}}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: "busybox:latest", command: ["echo", "hello"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: twins-b, labels: {app: twins}}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: main, image: "busybox:latest", command: ["echo", "hello"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: duo}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - {name: setup, image: "busybox:latest", command: ["echo", "same line"]}
+  containers:
+  - {name: first, image: "busybox:latest", command: ["echo", "same line"]}
+  - {name: second, image: "busybox:latest", command: ["echo", "same line"]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: annotated
+  annotations: {kubectl.kubernetes.io/default-container: second}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: first, image: "busybox:latest", command: ["echo", "from first"]}
+  - {name: second, image: "busybox:latest", command: ["echo", "from second"]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: misannotated
+  annotations: {kubectl.kubernetes.io/default-container: gone}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: first, image: "busybox:latest", command: ["echo", "from first"]}
+  - {name: second, image: "busybox:latest", command: ["echo", "from second"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: stuck, labels: {app: stuck}}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - {name: wait, image: "busybox:latest", command: ["sleep", "3600"]}
+  containers:
+  - {name: main, image: "busybox:latest", command: ["sleep", "3600"]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: main, image: "busybox:latest", command: ["echo", "job done"]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: main, image: "busybox:latest", command: ["sh", "-c", "echo one; echo two; exec sleep 3600"]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: idle}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: idle}}
+  template:
+    metadata: {labels: {app: idle}}
+    spec:
+      containers:
+      - {name: main, image: "busybox:latest"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: twins}
+spec:
+  selector: {app: twins}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: solo}
+spec:
+  selector: {app: counter}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: headless}
+spec:
+  clusterIP: None
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: plain}
+EOF
+  real -n kc-logs wait --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s \
+    pod/counter pod/twins-a pod/twins-b pod/duo pod/annotated pod/misannotated >/dev/null 2>&1 ||
+    echo "kubectl-compare: logs fixture pods did not finish" >&2
+  real -n kc-logs wait --for=condition=complete job/once --timeout=120s >/dev/null 2>&1
+  real -n kc-logs rollout status deploy/echo --timeout=120s >/dev/null 2>&1
+  real -n kc-logs wait --for=jsonpath='{.status.containerStatuses[0].state.waiting.reason}'=PodInitializing \
+    pod/stuck --timeout=120s >/dev/null 2>&1
+fi
+logs_case "logs flags: one pod" -- logs counter
+logs_case "logs flags: --tail" -- logs counter --tail=3
+logs_case "logs flags: --tail=0" -- logs counter --tail=0
+logs_case "logs flags: --tail below -1" -- logs counter --tail=-2
+logs_case "logs flags: --limit-bytes" -- logs counter --limit-bytes=10
+logs_case "logs flags: negative --limit-bytes" -- logs counter --limit-bytes=-1
+logs_case "logs flags: --since-time in the past" -- logs counter --since-time=2000-01-01T00:00:00Z
+logs_case "logs flags: --since-time with an offset and a fraction" -- logs counter --since-time=2000-01-01T02:00:00.5+02:00 --tail=2
+logs_case "logs flags: --since-time in the future" -- logs counter --since-time=2100-01-01T00:00:00Z
+logs_case "logs flags: --since-time not RFC 3339" -- logs counter --since-time=2024-08-30
+logs_case "logs flags: --since-time out of range" -- logs counter --since-time=2024-02-30T00:00:00Z
+logs_case "logs flags: --since and --since-time" -- logs counter --since=1h --since-time=2000-01-01T00:00:00Z
+logs_case "logs flags: --since" -- logs counter --since=87600h --tail=1
+logs_case "logs flags: negative --since" -- logs counter --since=-2s
+logs_case "logs flags: --timestamps" -- logs counter --timestamps --tail=1
+logs_case "logs flags: --prefix" -- logs counter --prefix --tail=2
+logs_case "logs flags: --insecure-skip-tls-verify-backend" -- logs counter --insecure-skip-tls-verify-backend --tail=1
+logs_case "logs flags: -f on a finished pod" -- logs -f counter --tail=2
+logs_case "logs flags: -p without a previous container" -- logs -p counter
+logs_case "logs flags: -l tails 10 lines" -- logs -l app=counter
+logs_case "logs flags: -l --tail=-1" -- logs -l app=counter --tail=-1
+logs_case "logs flags: -l --prefix" -- logs -l app=counter --prefix --tail=2
+logs_case "logs flags: -l matching several pods" -- logs -l app=twins
+logs_case "logs flags: -l matching nothing" -- logs -l app=nothing
+logs_case "logs flags: -l and a pod" -- logs counter -l app=counter
+logs_case "logs flags: -l and a pod with its container" -- logs counter main -l app=counter
+logs_case "logs flags: -l refused by the server" -- logs -l 'a b'
+logs_case "logs flags: -l --limit-bytes" -- logs -l app=twins --limit-bytes=3
+logs_case "logs flags: -l with a missing container" -- logs -l app=twins -c nope
+logs_case "logs flags: -f -l over --max-log-requests" -- logs -f -l app=twins --max-log-requests=1
+logs_case "logs flags: -f -l within --max-log-requests" -- logs -f -l app=twins --max-log-requests=2
+logs_case "logs flags: -f --all-containers over --max-log-requests" -- logs -f duo --all-containers --max-log-requests=2
+logs_case "logs flags: several containers, default one" -- logs duo
+logs_case "logs flags: --all-containers" -- logs duo --all-containers
+logs_case "logs flags: -c" -- logs duo -c second --prefix
+logs_case "logs flags: inline container" -- logs duo setup
+logs_case "logs flags: -c and an inline container" -- logs duo second -c second
+logs_case "logs flags: --all-containers with a container" -- logs duo --all-containers -c first
+logs_case "logs flags: unknown container" -- logs duo -c nope
+logs_case "logs flags: default-container annotation" -- logs annotated
+logs_case "logs flags: default-container annotation naming nothing" -- logs misannotated
+logs_case "logs flags: waiting container" -- logs stuck
+logs_case "logs flags: waiting container, --ignore-errors" -- logs stuck --ignore-errors
+logs_case "logs flags: -f waiting container, --ignore-errors" -- logs -f -l app=stuck --ignore-errors
+logs_case "logs flags: missing pod" -- logs nope
+logs_case "logs flags: missing deployment" -- logs deploy/nope
+logs_case "logs flags: unknown type" -- logs nosuchtype/x
+logs_case "logs flags: TYPE/ without a name" -- logs deploy/
+logs_case "logs flags: two slashes" -- logs deploy/a/b
+logs_case "logs flags: missing replicaset" -- logs rs/nope
+logs_case "logs flags: pod/NAME" -- logs pod/counter --tail=1
+logs_case "logs flags: deploy/NAME" -- logs deploy/echo
+logs_case "logs flags: deployment/NAME --tail" -- logs deployment/echo --tail=1
+logs_case "logs flags: job/NAME" -- logs job/once
+logs_case "logs flags: svc/NAME with several pods" -- logs svc/twins
+logs_case "logs flags: svc/NAME --all-pods" -- logs svc/solo --all-pods --tail=2
+logs_case "logs flags: --all-pods on a pod" -- logs counter --all-pods --tail=1
+logs_case "logs flags: -l --all-pods" -- logs -l app=counter --all-pods --tail=1
+logs_case "logs flags: service without a selector" -- logs svc/headless
+logs_case "logs flags: configmap" -- logs cm/plain
+logs_case "logs flags: a kind without pods" -- logs sa/default
+logs_case "logs flags: a kind outside kubectl's scheme" -- logs apiservice/v1beta1.metrics.k8s.io
+logs_case "logs flags: workload without pods, --pod-running-timeout" -- logs deploy/idle --pod-running-timeout=2s
+logs_case "logs flags: --pod-running-timeout=0" -- logs deploy/idle --pod-running-timeout=0s
+skip "logs flags" || real delete ns kc-logs --wait=false >/dev/null 2>&1
+
+# --- label and annotate: dry runs, listing, preconditions, selectors, files, managers
+ONE_CM=(--setup "create configmap one" --setup "label configmap one app=web")
+mut "label --dry-run=client" "${ONE_CM[@]}" --state "get cm one" -- label cm one tier=db --dry-run=client
+mut "label --dry-run=server" "${ONE_CM[@]}" --state "get cm one" -- label cm one tier=db --dry-run=server
+mut "label --list" "${ONE_CM[@]}" -- label cm one --list
+mut "label --list of several objects" "${ONE_CM[@]}" --setup "create configmap two" -- label cm one two --list
+mut "label --list with -o" "${ONE_CM[@]}" -- label cm one --list -o yaml
+mut "label --resource-version conflict" "${ONE_CM[@]}" -- label cm one app=x --resource-version=1 --overwrite
+mut "label --field-selector" "${ONE_CM[@]}" --setup "create configmap two" --state "get cm -l tier=db -o name" \
+  -- label cm tier=db --field-selector=metadata.name=one
+mut "label a name with a selector" "${ONE_CM[@]}" -- label cm one tier=db --field-selector=metadata.name=one
+mut "label -o jsonpath" "${ONE_CM[@]}" -- label cm one tier=db -o 'jsonpath={.metadata.labels.tier}'
+mut "label removal, dry run" "${ONE_CM[@]}" -- label cm one app- --dry-run=client
+mut "annotate --field-manager" "${ONE_CM[@]}" \
+  --state "get cm one --show-managed-fields -o jsonpath={.metadata.managedFields[*].manager}" \
+  -- annotate cm one x=1 --field-manager=mine
+same "label --local -f -o yaml" -- label -f "$C/apply.yaml" q=1 --local -o yaml
+same "label --local without -f" -- label cm settings q=1 --local
+
+# --- get/delete/auth flags
+# get --raw, -f/-R, --show-kind, --server-print=false, --subresource, --show-managed-fields
+# and -w --output-watch-events; delete --dry-run, --raw, --timeout, -i; auth can-i --list.
+# Case names start with "gda:" (COMPARE_FILTER=gda:).
+GDA=$C/get-delete-auth
+
+# gda_watch NAME -- ARGS... — a watch both binaries run for three seconds, then are
+# interrupted (as a user would with ^C); what they printed until then is compared.
+gda_watch() {
+  local name=$1 tag bin
+  shift 2
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    timeout -s INT 3 "$bin" --kubeconfig "$RUDDER_E2E_KUBECONFIG" -n kc-compare "$@" \
+      </dev/null >"$WORK/$tag.out" 2>"$WORK/$tag.err"
+    echo $? >"$WORK/$tag.rc"
+  done
+  compare_outputs "$name"
+}
+
+same "gda: get --raw an object" -- get --raw /api/v1/namespaces/kc-compare/configmaps/settings
+same "gda: get --raw a missing object" -- get --raw /api/v1/namespaces/kc-compare/configmaps/nope
+same "gda: get --raw /healthz" -- get --raw /healthz
+same "gda: get --raw not a path" -- get --raw api
+same "gda: get --raw bad escape" -- get --raw '/api/%zz'
+same "gda: get --raw with arguments" -- get --raw /api pods
+same "gda: get --raw with -w" -- get --raw /api -w
+same "gda: get --raw with -o" -- get --raw /api -o json
+same "gda: get --raw lets --field-selector through" -- get --raw /api/v1/namespaces/kc-compare/configmaps/settings --field-selector a=b
+same "gda: get -f a file" -- get -f "$GDA/settings.yaml"
+same "gda: get -f a file -o json" -- get -f "$GDA/settings.yaml" -o json
+same "gda: get -f fixtures (several types)" -- get -f "$C/fixtures.yaml"
+same "gda: get -f fixtures -o name" -- get -f "$C/fixtures.yaml" -o name
+same "gda: get -f with a missing object" -- get -f "$GDA/with-missing.yaml"
+same "gda: get -f with a missing object -o json" -- get -f "$GDA/with-missing.yaml" -o json
+same "gda: get -f --ignore-not-found" -- get -f "$GDA/with-missing.yaml" --ignore-not-found
+same "gda: get -f DIR" -- get -f "$GDA/tree" -o name
+same "gda: get -f DIR -R" -- get -f "$GDA/tree" -R
+same "gda: get -f - (stdin)" --stdin "$GDA/settings.yaml" -- get -f - -o name
+same "gda: get -f -l (server tables carry no labels)" -- get -f "$GDA/settings.yaml" -l app=web
+same "gda: get -f -l -o name" -- get -f "$GDA/settings.yaml" -l app=web -o name
+same "gda: get -f -l --server-print=false" -- get -f "$GDA/settings.yaml" -l app=web --server-print=false
+same "gda: get -f with a type argument" -- get cm -f "$GDA/settings.yaml"
+same "gda: get -f with TYPE/NAME" -- get cm/settings -f "$GDA/settings.yaml"
+same "gda: get -f -A" -- get -f "$GDA/settings.yaml" -A
+same "gda: get -f a missing path" -- get -f "$GDA/nope.yaml"
+same "gda: get --show-kind" -- get cm --show-kind
+same "gda: get --show-kind -o wide" -- get deploy web --show-kind -o wide
+same "gda: get --server-print=false" -- get cm --server-print=false
+same "gda: get --server-print=false several types" -- get deploy,svc,cm --server-print=false
+same "gda: get --server-print=false -A" -- get cm -A -l app=web --server-print=false
+same "gda: get --server-print=false nothing found" -- get ns -l app=nothing --server-print=false
+same "gda: get --server-print=false --show-labels -L" -- get cm --server-print=false --show-labels -L app
+same "gda: get --subresource=scale" -- get deploy web --subresource=scale
+same "gda: get --subresource=scale -o json" -- get deploy web --subresource=scale -o json
+same "gda: get --subresource=status" -- get deploy/web --subresource=status
+same "gda: get --subresource of a collection" -- get deploy --subresource=scale
+same "gda: get --subresource unknown" -- get deploy web --subresource=nope
+same "gda: get --show-managed-fields -o yaml" -- get cm settings -o yaml --show-managed-fields
+same "gda: get -o jsonpath sees managedFields" -- get cm settings -o 'jsonpath={.metadata.managedFields[*].manager}'
+same "gda: get --output-watch-events without -w" -- get cm --output-watch-events
+same "gda: get --show-labels -o json" -- get cm --show-labels -o json
+same "gda: get a name with -l" -- get cm settings -l app=web
+same "gda: get a name across all namespaces" -- get cm settings -A
+same "gda: get -w two types" -- get cm,secret -w
+same "gda: get -w without arguments" -- get -w
+gda_watch "gda: get -w --output-watch-events" -- get cm -w --output-watch-events
+gda_watch "gda: get -w --output-watch-events -o json" -- get cm -w --output-watch-events -o json
+gda_watch "gda: get -w -o yaml" -- get cm -w -o yaml
+gda_watch "gda: get -w --output-watch-events -o name" -- get cm -w --output-watch-events -o name
+gda_watch "gda: get -w --server-print=false --show-kind" -- get cm -A --field-selector metadata.namespace=kc-compare -w --server-print=false --show-kind --output-watch-events
+gda_watch "gda: get -w --sort-by (warning)" -- get cm -w --sort-by=.metadata.name
+
+mut "gda: delete --dry-run=client" --setup "create -f $C/apply.yaml" --state "get cm applied" -- delete cm applied --dry-run=client
+mut "gda: delete --dry-run=server" --setup "create -f $C/apply.yaml" --state "get cm applied" -- delete cm applied --dry-run=server
+mut "gda: delete --dry-run=client -l -o name" --setup "create -f $C/apply.yaml" -- delete cm,deploy -l stage=one --dry-run=client -o name
+mut "gda: delete --dry-run=client a missing object" -- delete cm nope --dry-run=client
+same "gda: delete --dry-run bad value" -- delete cm nope --dry-run=bogus
+mut "gda: delete -i answered y" --setup "create -f $C/apply.yaml" --stdin "$GDA/answer-yes.txt" --state "get cm applied" -- delete cm applied -i
+mut "gda: delete -i answered n" --setup "create -f $C/apply.yaml" --stdin "$GDA/answer-no.txt" --state "get cm applied" -- delete cm applied -i
+mut "gda: delete -i without an answer" --setup "create -f $C/apply.yaml" --state "get cm applied" -- delete cm applied -i
+mut "gda: delete -i nothing found" -- delete cm -l app=nothing -i
+mut "gda: delete -i a missing object" --stdin "$GDA/answer-yes.txt" -- delete cm nope -i
+mut "gda: delete --timeout" --setup "create -f $C/apply.yaml" --state "get cm applied" -- delete cm applied --timeout=30s
+same "gda: delete --timeout without a unit" -- delete cm nope --timeout=5
+mut "gda: delete --force" --setup "create cm gone" -- delete cm gone --force
+mut "gda: delete --now with --grace-period" --setup "create cm gone" -- delete cm gone --now --grace-period=5
+mut "gda: delete --force with --grace-period" --setup "create cm gone" -- delete cm gone --force --grace-period=5
+mut "gda: delete --cascade=false (deprecated)" --setup "create cm gone" -- delete cm gone --cascade=false
+mut "gda: delete a name across all namespaces" -- delete cm gone -A
+same "gda: delete --raw a missing object" -- delete --raw /api/v1/namespaces/kc-compare/configmaps/nope
+same "gda: delete --raw not a path" -- delete --raw api
+same "gda: delete --raw -i" -- delete --raw /api -i
+same "gda: delete --raw two files" -- delete --raw /api -f a -f b
+same "gda: delete --raw a URL" -- delete --raw /api -f http://example.com/x
+same "gda: delete --raw -R" -- delete --raw /api -f a -R
+same "gda: delete --raw -o name" -- delete --raw /api -o name
+same "gda: delete --all without a type" -- delete --all
+same "gda: delete a name with -l" -- delete cm settings -l app=web
+same "gda: delete TYPE/NAME with --all" -- delete cm/settings --all
+same "gda: delete -o json" -- delete cm nope -o json
+
+same "gda: auth can-i --list" -- auth can-i --list
+same "gda: auth can-i --list --no-headers" -- auth can-i --list --no-headers
+same "gda: auth can-i --list as a service account" -- auth can-i --list --as=system:serviceaccount:kc-compare:default
+same "gda: auth can-i --list with arguments" -- auth can-i --list pods
+same "gda: auth can-i --list -A" -- auth can-i --list -A
+same "gda: auth can-i --no-headers without --list" -- auth can-i get pods --no-headers
+same "gda: auth can-i three arguments" -- auth can-i get pods web
+same "gda: auth can-i unknown verb" -- auth can-i frob pods
+same "gda: auth can-i cluster-scoped type" -- auth can-i get nodes
+same "gda: auth can-i unknown type in a group" -- auth can-i get foos.example.com
+same "gda: auth can-i denied" -- auth can-i get pods --as=nobody
+same "gda: auth can-i /URL with --subresource" -- auth can-i get /healthz --subresource=log
+same "gda: get -o json --ignore-not-found (nothing found)" -- get cm nope -o json --ignore-not-found
+same "gda: get -f -A -o name (no namespace to read in)" -- get -f "$GDA/settings.yaml" -A -o name
+mut "gda: delete -f -l (manifests judged as written)" --setup "create cm settings" --state "get cm settings" -- delete -f "$GDA/settings.yaml" -l app=web
+mut "gda: delete -f -A (no namespace to delete in)" --setup "create cm settings" -- delete -f "$GDA/settings.yaml" -A
+same "gda: delete a cluster-scoped type under -n (warning)" -- delete ns default --dry-run=client
+
+# --- scale: dry runs, -o (the object as read), preconditions, files, waiting
+IDLE_DEPLOY=(--setup "create deployment idle --image=busybox:latest --replicas=0 -- sleep 3600")
+mut "scale --dry-run=client" "${IDLE_DEPLOY[@]}" --state "get deploy idle -o jsonpath={.spec.replicas}" \
+  -- scale deploy idle --replicas=2 --dry-run=client
+mut "scale --dry-run=server -o jsonpath" "${IDLE_DEPLOY[@]}" \
+  -- scale deploy idle --replicas=2 --dry-run=server -o 'jsonpath={.kind} {.spec.replicas}'
+mut "scale -o name" "${IDLE_DEPLOY[@]}" -- scale deploy idle --replicas=0 -o name
+# (A mismatch names the live resourceVersion, which differs between the two namespaces.)
+mut "scale --resource-version, client dry run" "${IDLE_DEPLOY[@]}" \
+  -- scale deploy idle --replicas=1 --resource-version=1 --dry-run=client
+mut "scale --timeout" "${IDLE_DEPLOY[@]}" --state "get deploy idle -o jsonpath={.spec.replicas}" \
+  -- scale deploy idle --replicas=0 --timeout=30s
+
+# --- create configmap/secret data: env files, hashed names, key checks (client dry runs)
+same "create configmap --from-env-file" -- create configmap env --from-env-file="$C/settings.env" --dry-run=client -o yaml
+same "create secret --from-env-file" -- create secret generic env --from-env-file="$C/settings.env" --dry-run=client -o yaml
+same "create configmap --from-env-file twice" -- create configmap env --from-env-file="$C/settings.env" --from-env-file="$C/settings.env" --dry-run=client
+same "create --from-env-file with --from-literal" -- create configmap env --from-env-file="$C/settings.env" --from-literal=a=b --dry-run=client
+same "create configmap --append-hash" -- create configmap hashed --from-literal=a=1 --append-hash --dry-run=client -o yaml
+same "create secret --append-hash" -- create secret generic hashed --from-literal=a=1 --type=example/x --append-hash --dry-run=client -o name
+same "create configmap duplicate key" -- create configmap dup --from-literal=a=1 --from-literal=a=2 --dry-run=client
+same "create secret duplicate key" -- create secret generic dup --from-literal=a=1 --from-literal=a=2 --dry-run=client
+same "create configmap bad key" -- create configmap bad --from-literal=b/c=1 --dry-run=client
+same "create secret bad key" -- create secret generic bad --from-literal=..=1 --dry-run=client
+same "create configmap empty key" -- create configmap bad --from-literal==1 --dry-run=client
+same "create configmap from a directory" -- create configmap dir --from-file="$C" --dry-run=client -o name
+
+# --- patch: dry runs, --local and -f, field manager
+mut "patch --dry-run=client" "${ONE_CM[@]}" --state "get cm one -o jsonpath={.metadata.labels}" \
+  -- patch cm one -p '{"metadata":{"labels":{"app":"x"}}}' --dry-run=client
+mut "patch --dry-run=server (no change)" "${ONE_CM[@]}" -- patch cm one -p '{"metadata":{"labels":{"app":"web"}}}' --dry-run=server
+mut "patch --dry-run=client -o jsonpath" "${ONE_CM[@]}" \
+  -- patch cm one --type=merge -p '{"data":{"b":"2"}}' --dry-run=client -o 'jsonpath={.data}'
+same "patch --local -f" -- patch -f "$C/apply.yaml" --type=merge -p '{"metadata":{"labels":{"x":"y"}}}' --local -o name
+same "patch --local with server resources" -- patch cm settings -p '{"data":{"c":"2"}}' --local
+mut "patch --field-manager" "${ONE_CM[@]}" \
+  --state "get cm one --show-managed-fields -o jsonpath={.metadata.managedFields[*].manager}" \
+  -- patch cm one --type=merge -p '{"data":{"a":"5"}}' --field-manager=me

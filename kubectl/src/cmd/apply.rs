@@ -5,9 +5,10 @@ use clap::Args;
 use http::Method;
 use serde_json::Value;
 
-use super::create::{post, print_result, CommonArgs, DryRun, FileArgs};
+use super::create::{post, CommonArgs, DryRun, FileArgs};
+use super::write::Write;
 use super::Ctx;
-use crate::client::{q, ApiClient, Body};
+use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
 use crate::merge;
@@ -27,9 +28,6 @@ pub struct ApplyArgs {
     /// If true, server-side apply will force the changes against conflicts.
     #[arg(long)]
     force_conflicts: bool,
-    /// Name of the manager used to track field ownership.
-    #[arg(long, default_value = "kubectl")]
-    field_manager: String,
 }
 
 /// Runs `kubectl apply`.
@@ -42,6 +40,14 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
         args.common.template.as_deref(),
     )?;
     let dry = DryRun::parse(args.common.dry_run.as_deref())?;
+    // Upstream's default manager is the client-side one, unless the apply runs on the
+    // server and no manager was named.
+    let default_manager = if args.server_side {
+        "kubectl"
+    } else {
+        "kubectl-client-side-apply"
+    };
+    let write = args.common.write.write(default_manager, dry)?;
     let manifests = manifest::read_all(&args.files.filename, args.files.recursive)?;
     if manifests.is_empty() {
         return Err(KubectlError::usage("no objects passed to apply"));
@@ -60,12 +66,12 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
         // Upstream writes the namespace into the object (and so into the last-applied record).
         let m = &manifest::with_namespace(m, ns.as_deref());
         let r = if args.server_side {
-            server_side(&client, &args, res, ns.as_deref(), m, dry).await
+            server_side(&client, &args, res, ns.as_deref(), m, &write).await
         } else {
-            client_side(&client, res, ns.as_deref(), m, dry).await
+            client_side(&client, res, ns.as_deref(), m, &write).await
         };
         match r {
-            Ok((obj, verb)) => print_result(&format, &obj, verb, dry)?,
+            Ok((obj, verb)) => args.common.print(&format, &obj, verb, dry)?,
             Err(e) => errors.push(e),
         }
     }
@@ -91,18 +97,13 @@ async fn server_side(
     res: &ApiResource,
     ns: Option<&str>,
     m: &Manifest,
-    dry: DryRun,
+    write: &Write,
 ) -> Result<(Value, &'static str)> {
     let name = name_of(m)?;
-    let mut path = format!(
-        "{}?fieldManager={}",
-        res.object_path(ns, name),
-        q(&args.field_manager)
-    );
+    let mut path = format!("{}{}", res.object_path(ns, name), write.query());
     if args.force_conflicts {
         path.push_str("&force=true");
     }
-    path.push_str(dry.query());
     let body = Body {
         content_type: "application/apply-patch+yaml",
         bytes: m.object.to_string().into_bytes(),
@@ -110,17 +111,43 @@ async fn server_side(
     let obj = client
         .request(Method::PATCH, &path, "application/json", Some(body))
         .await
-        .map_err(|e| e.with_context(format!("error when applying patch to \"{}\": ", m.source)))?;
+        .map_err(explain_conflict)?;
     Ok((obj, "serverside-applied"))
 }
+
+/// A server-side apply's error as upstream reports it: as the server said (without naming
+/// the file), and for conflicts with what the user can do about them.
+fn explain_conflict(e: KubectlError) -> KubectlError {
+    match e {
+        KubectlError::Server {
+            code: 409, message, ..
+        } => KubectlError::usage(format!("{message}\n{SSA_CONFLICT_HELP}")),
+        e => e,
+    }
+}
+
+/// What upstream adds to a server-side apply conflict.
+const SSA_CONFLICT_HELP: &str =
+    "Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts";
 
 async fn client_side(
     client: &ApiClient,
     res: &ApiResource,
     ns: Option<&str>,
     m: &Manifest,
-    dry: DryRun,
+    write: &Write,
 ) -> Result<(Value, &'static str)> {
+    let dry = write.dry;
     let name = name_of(m)?;
     let path = res.object_path(ns, name);
     let modified = merge::with_last_applied(&m.object);
@@ -130,7 +157,7 @@ async fn client_side(
             if dry == DryRun::Client {
                 return Ok((modified, "created"));
             }
-            let obj = post(client, &res.collection_path(ns), &modified, dry)
+            let obj = post(client, &res.collection_path(ns), &modified, write)
                 .await
                 .map_err(|e| {
                     e.with_context(format!("error when creating \"{}\": ", m.source))
@@ -168,7 +195,7 @@ async fn client_side(
     let obj = client
         .request(
             Method::PATCH,
-            &format!("{path}?fieldManager=kubectl-client-side-apply{}", dry.query()),
+            &format!("{path}{}", write.query()),
             "application/json",
             Some(body),
         )

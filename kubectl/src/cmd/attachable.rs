@@ -2,15 +2,17 @@
 //! workload or Service stands for one of its pods (upstream's AttachablePodForObject), and
 //! the container inside it (upstream's FindOrDefaultContainerByName).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::DateTime;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::describe::format::selector_string;
-use crate::client::{q, ApiClient};
+use crate::client::ApiClient;
 use crate::discovery::Discovery;
 use crate::error::{KubectlError, Result};
+use crate::watch;
 
 /// Annotation naming the container commands default to.
 const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
@@ -42,24 +44,9 @@ pub async fn pod_for(
         ))
     })?;
     let deadline = Instant::now() + timeout;
-    loop {
-        let list = client
-            .get(&format!(
-                "/api/v1/namespaces/{ns}/pods?labelSelector={}",
-                q(&selector)
-            ))
-            .await?;
-        let pods = list["items"].as_array().cloned().unwrap_or_default();
-        if let Some(pod) = most_active(pods) {
-            return Ok(pod);
-        }
-        if Instant::now() >= deadline {
-            return Err(KubectlError::usage(format!(
-                "timed out waiting for the condition: no pods match selector {selector}"
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let pod = watch::first_pod(client, ns, &selector, deadline, most_active).await?;
+    // Upstream's GetFirstPod gives up with the wait package's bare timeout error.
+    pod.ok_or_else(|| KubectlError::usage("timed out waiting for the condition"))
 }
 
 /// The label selector (as a string) of the pods an object stands for.

@@ -4,6 +4,7 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::create::{post, print_result, DryRun};
+use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
 use crate::printers::OutputFormat;
@@ -31,6 +32,9 @@ pub struct AutoscaleArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     dry_run: Option<String>,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-autoscale")]
+    field_manager: String,
 }
 
 /// Upstream's flag checks.
@@ -104,7 +108,7 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
                 &client,
                 &format!("/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers", client.namespace),
                 &obj,
-                dry,
+                &Write::by(&a.field_manager, dry),
             )
             .await
         }

@@ -4,13 +4,16 @@
 use base64::Engine;
 use clap::{Args, Subcommand};
 use http::Method;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::generators as gen;
+use super::write::{Write, WriteArgs};
+use super::{data_sources, name_hash};
 use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
+use crate::merge;
 use crate::printers::{json as jsonp, yaml, OutputFormat};
 
 /// `kubectl create`
@@ -22,7 +25,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     files: FileArgs,
     #[command(flatten)]
-    common: CommonArgs,
+    common: CreateCommon,
 }
 
 /// `-f/-R` as every file-driven command takes them.
@@ -36,7 +39,8 @@ pub struct FileArgs {
     pub recursive: bool,
 }
 
-/// Output and dry-run flags of mutating commands.
+/// Output, dry-run and write flags of the commands that send whole objects (create,
+/// replace, apply).
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
     /// Output format: name, yaml, json.
@@ -48,13 +52,42 @@ pub struct CommonArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     pub dry_run: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    /// If true, keep the managedFields when printing objects in JSON or YAML format.
+    #[arg(long)]
+    pub show_managed_fields: bool,
+    /// Missing keys in templates print as nothing; only the default (true) is supported.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_missing_template_keys: bool,
+}
+
+impl CommonArgs {
+    /// Prints what a write answered as these flags ask.
+    pub fn print(&self, format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
+        print_object(format, obj, verb, dry, self.show_managed_fields)
+    }
+}
+
+/// `create`'s flags: the common ones and `--save-config`.
+#[derive(Debug, Args, Clone)]
+pub struct CreateCommon {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// If true, the configuration of current object will be saved in its annotation.
+    #[arg(long)]
+    pub save_config: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum Generator {
     /// Create a namespace with the specified name.
     #[command(alias = "ns")]
-    Namespace { name: String },
+    Namespace {
+        name: String,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
     /// Create a config map from a local file, directory or literal value.
     #[command(alias = "cm")]
     Configmap {
@@ -63,8 +96,14 @@ enum Generator {
         from_literal: Vec<String>,
         #[arg(long = "from-file")]
         from_file: Vec<String>,
+        /// KEY=VALUE lines of a file (may be repeated).
+        #[arg(long = "from-env-file")]
+        from_env_file: Vec<String>,
+        /// Append a hash of the content to the name.
+        #[arg(long)]
+        append_hash: bool,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a secret.
     Secret {
@@ -76,7 +115,7 @@ enum Generator {
     Serviceaccount {
         name: String,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a deployment with the specified name.
     #[command(alias = "deploy")]
@@ -84,12 +123,12 @@ enum Generator {
         name: String,
         #[arg(long, required = true)]
         image: Vec<String>,
-        #[arg(long, default_value_t = 1)]
+        #[arg(short = 'r', long, default_value_t = 1)]
         replicas: i64,
         #[arg(long)]
         port: Option<i64>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a service using a specified subcommand.
     #[command(alias = "svc")]
@@ -106,7 +145,7 @@ enum Generator {
         #[arg(long)]
         from: Option<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
         #[arg(last = true)]
         command: Vec<String>,
     },
@@ -121,7 +160,7 @@ enum Generator {
         #[arg(long, default_value = "OnFailure")]
         restart: String,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
         #[arg(last = true)]
         command: Vec<String>,
     },
@@ -131,7 +170,7 @@ enum Generator {
         #[command(flatten)]
         rule: RuleArgs,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a cluster role.
     Clusterrole {
@@ -142,7 +181,7 @@ enum Generator {
         #[arg(long = "non-resource-url", value_delimiter = ',')]
         non_resource_url: Vec<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a role binding for a particular role or cluster role.
     Rolebinding {
@@ -154,7 +193,7 @@ enum Generator {
         #[command(flatten)]
         subjects: SubjectArgs,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a cluster role binding for a particular cluster role.
     Clusterrolebinding {
@@ -164,7 +203,7 @@ enum Generator {
         #[command(flatten)]
         subjects: SubjectArgs,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Request a service account token.
     Token {
@@ -174,7 +213,7 @@ enum Generator {
         #[arg(long)]
         audience: Vec<String>,
         /// Requested lifetime of the issued token (e.g. 10m, 1h).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::flags::go_duration)]
         duration: Option<String>,
     },
 }
@@ -212,7 +251,7 @@ enum ServiceKind {
         #[arg(long)]
         clusterip: Option<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a NodePort service.
     Nodeport {
@@ -222,7 +261,7 @@ enum ServiceKind {
         #[arg(long = "node-port")]
         node_port: Option<i64>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a LoadBalancer service.
     Loadbalancer {
@@ -230,7 +269,7 @@ enum ServiceKind {
         #[arg(long, value_delimiter = ',')]
         tcp: Vec<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create an ExternalName service.
     Externalname {
@@ -240,7 +279,7 @@ enum ServiceKind {
         #[arg(long, value_delimiter = ',')]
         tcp: Vec<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
 }
 
@@ -254,7 +293,7 @@ enum SecretKind {
         #[arg(long, required = true)]
         key: String,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
     /// Create a secret from a local file, directory, or literal value.
     Generic {
@@ -263,10 +302,16 @@ enum SecretKind {
         from_literal: Vec<String>,
         #[arg(long = "from-file")]
         from_file: Vec<String>,
+        /// KEY=VALUE lines of a file (may be repeated).
+        #[arg(long = "from-env-file")]
+        from_env_file: Vec<String>,
+        /// Append a hash of the content to the name.
+        #[arg(long)]
+        append_hash: bool,
         #[arg(long = "type")]
         secret_type: Option<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        common: CreateCommon,
     },
 }
 
@@ -274,22 +319,32 @@ enum SecretKind {
 pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     let (object, common) = match args.generator {
         None => return create_files(ctx, &args.files, &args.common).await,
-        Some(Generator::Namespace { name }) => (
+        Some(Generator::Namespace { name, common }) => (
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name,
                    "creationTimestamp": null}, "spec": {}, "status": {}}),
-            args.common,
+            common,
         ),
         Some(Generator::Configmap {
             name,
             from_literal,
             from_file,
+            from_env_file,
+            append_hash,
             common,
         }) => {
-            let data = collect_data(&from_literal, &from_file, false)?;
+            let sources = data_sources::Sources {
+                files: &from_file,
+                literals: &from_literal,
+                env_files: &from_env_file,
+            };
+            let data = data_sources::collect(sources, data_sources::Holder::ConfigMap, &name)?;
             let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
                                 "metadata": {"name": name, "creationTimestamp": null}});
             if !data.is_empty() {
                 cm["data"] = Value::Object(data);
+            }
+            if append_hash {
+                cm["metadata"]["name"] = json!(format!("{name}-{}", name_hash::suffix(&cm)));
             }
             (cm, common)
         }
@@ -299,11 +354,18 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                     name,
                     from_literal,
                     from_file,
+                    from_env_file,
+                    append_hash,
                     secret_type,
                     common,
                 },
         }) => {
-            let data = collect_data(&from_literal, &from_file, true)?;
+            let sources = data_sources::Sources {
+                files: &from_file,
+                literals: &from_literal,
+                env_files: &from_env_file,
+            };
+            let data = data_sources::collect(sources, data_sources::Holder::Secret, &name)?;
             let mut s = json!({"apiVersion": "v1", "kind": "Secret",
                                "metadata": {"name": name, "creationTimestamp": null}});
             if !data.is_empty() {
@@ -311,6 +373,9 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             }
             if let Some(t) = secret_type {
                 s["type"] = json!(t);
+            }
+            if append_hash {
+                s["metadata"]["name"] = json!(format!("{name}-{}", name_hash::suffix(&s)));
             }
             (s, common)
         }
@@ -645,63 +710,50 @@ fn deployment(name: &str, images: &[String], replicas: i64, port: Option<i64>) -
     })
 }
 
-/// `--from-literal=k=v` and `--from-file=[key=]path`; secrets are base64-encoded.
-fn collect_data(literals: &[String], files: &[String], encode: bool) -> Result<Map<String, Value>> {
-    let mut data = Map::new();
-    let enc = |s: &[u8]| -> Value {
-        if encode {
-            json!(base64::engine::general_purpose::STANDARD.encode(s))
-        } else {
-            json!(String::from_utf8_lossy(s))
-        }
-    };
-    for l in literals {
-        let Some((k, v)) = l.split_once('=') else {
-            return Err(KubectlError::usage(format!(
-                "invalid literal source {l}, expected key=value"
-            )));
-        };
-        if data.contains_key(k) {
-            return Err(KubectlError::usage(format!(
-                "cannot add key {k}, another key by that name already exists in Data for {}",
-                if encode { "Secret" } else { "ConfigMap" }
-            )));
-        }
-        data.insert(k.to_string(), enc(v.as_bytes()));
-    }
-    for f in files {
-        let (key, path) = match f.split_once('=') {
-            Some((k, p)) => (k.to_string(), p.to_string()),
-            None => (
-                std::path::Path::new(f)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                f.clone(),
-            ),
-        };
-        let bytes = std::fs::read(&path)
-            .map_err(|e| KubectlError::usage(format!("error reading {path}: {e}")))?;
-        data.insert(key, enc(&bytes));
-    }
-    Ok(data)
-}
-
-async fn create_files(ctx: &Ctx, files: &FileArgs, common: &CommonArgs) -> Result<()> {
+async fn create_files(ctx: &Ctx, files: &FileArgs, flags: &CreateCommon) -> Result<()> {
     if files.filename.is_empty() {
         return Err(KubectlError::usage(
             "must specify one of -f and -k\n\nerror: unknown command \"\"\nSee 'kubectl create -h' for help and examples",
         ));
     }
     let manifests = manifest::read_all(&files.filename, files.recursive)?;
-    create_manifests(ctx, manifests, common).await
+    create_manifests(ctx, manifests, flags).await
 }
 
-async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonArgs) -> Result<()> {
+/// The kinds `create` generates that have no namespace, so that `-n` does not give them one
+/// when no server is asked.
+const CLUSTER_SCOPED_GENERATED: [&str; 4] = [
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PriorityClass",
+];
+
+async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, flags: &CreateCommon) -> Result<()> {
+    let common = &flags.common;
     let format =
         OutputFormat::parse_with_template(common.output.as_deref(), common.template.as_deref())?;
     let dry = DryRun::parse(common.dry_run.as_deref())?;
-    let (client, disc) = ctx.client_and_discovery().await?;
+    let write = common.write.write("kubectl-create", dry)?;
+    let client = ctx.client().await?;
+    // A generated object printed by a client dry run needs no server (the common
+    // `create secret … --dry-run=client -o yaml > file` works offline, as upstream).
+    let offline = dry == DryRun::Client && manifests.iter().all(|m| m.source.is_empty());
+    if offline {
+        for m in manifests {
+            let mut obj = m.object;
+            let kind = obj["kind"].as_str().unwrap_or_default();
+            if client.namespace_explicit && !CLUSTER_SCOPED_GENERATED.contains(&kind) {
+                obj["metadata"]["namespace"] = serde_json::json!(client.namespace);
+            }
+            if flags.save_config {
+                obj = merge::with_last_applied(&obj);
+            }
+            common.print(&format, &obj, "created", dry)?;
+        }
+        return Ok(());
+    }
+    let disc = crate::discovery::Discovery::load(&client).await?;
     let mut errors = Vec::new();
     for m in manifests {
         let res = match manifest::resource_for(&disc, &m) {
@@ -715,14 +767,23 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
         // Generated objects carry a namespace only when -n was given (upstream's
         // EnforceNamespace); files keep or get theirs.
         let keep_ns = !m.source.is_empty() || client.namespace_explicit || dry != DryRun::Client;
-        let m = manifest::with_namespace(&m, ns.as_deref().filter(|_| keep_ns));
+        let mut m = manifest::with_namespace(&m, ns.as_deref().filter(|_| keep_ns));
+        if flags.save_config {
+            m.object = merge::with_last_applied(&m.object);
+        }
         let created = if dry == DryRun::Client {
             Ok(m.object.clone())
         } else {
-            post(&client, &res.collection_path(ns.as_deref()), &m.object, dry).await
+            post(
+                &client,
+                &res.collection_path(ns.as_deref()),
+                &m.object,
+                &write,
+            )
+            .await
         };
         match created {
-            Ok(obj) => print_result(&format, &obj, "created", dry)?,
+            Ok(obj) => common.print(&format, &obj, "created", dry)?,
             Err(e) => {
                 let ctx = if m.source.is_empty() {
                     String::new()
@@ -737,12 +798,11 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, common: &CommonAr
 }
 
 /// POSTs an object to a collection.
-pub async fn post(client: &ApiClient, path: &str, obj: &Value, dry: DryRun) -> Result<Value> {
-    let path = format!("{path}?fieldManager=kubectl-create{}", dry.query());
+pub async fn post(client: &ApiClient, path: &str, obj: &Value, write: &Write) -> Result<Value> {
     client
         .request(
             Method::POST,
-            &path,
+            &format!("{path}{}", write.query()),
             "application/json",
             Some(Body::json(obj)),
         )
@@ -793,8 +853,21 @@ impl DryRun {
 
 /// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
 pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
+    print_object(format, obj, verb, dry, false)
+}
+
+/// [`print_result`], keeping managedFields when `show_managed_fields`.
+pub fn print_object(
+    format: &OutputFormat,
+    obj: &Value,
+    verb: &str,
+    dry: DryRun,
+    show_managed_fields: bool,
+) -> Result<()> {
     let mut obj = obj.clone();
-    super::get::omit_managed_fields_for(format, &mut obj);
+    if !show_managed_fields {
+        super::get::omit_managed_fields_for(format, &mut obj);
+    }
     let obj = &obj;
     match format {
         OutputFormat::Table | OutputFormat::Wide => out(&format!(
@@ -838,17 +911,5 @@ mod tests {
             d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
             80
         );
-    }
-
-    #[test]
-    fn literals_and_duplicate_keys() {
-        let d = collect_data(&["a=1".into(), "b=x=y".into()], &[], true).unwrap();
-        assert_eq!(d["a"], "MQ==");
-        assert_eq!(
-            d["b"],
-            base64::engine::general_purpose::STANDARD.encode("x=y")
-        );
-        assert!(collect_data(&["a=1".into(), "a=2".into()], &[], false).is_err());
-        assert!(collect_data(&["novalue".into()], &[], false).is_err());
     }
 }

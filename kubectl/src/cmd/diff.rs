@@ -11,6 +11,7 @@ use http::Method;
 use serde_json::{json, Value};
 
 use super::create::{post, DryRun, FileArgs};
+use super::write::Write;
 use super::Ctx;
 use crate::client::{q, ApiClient, Body};
 use crate::error::{KubectlError, Result};
@@ -118,7 +119,13 @@ async fn live_and_merged(
     // Upstream diffs against the manifest without recording it as last-applied.
     let Some(current) = &live else {
         // A new object is created (dry run) exactly as the file has it.
-        let merged = post(client, &res.collection_path(ns), &m.object, DryRun::Server).await?;
+        let merged = post(
+            client,
+            &res.collection_path(ns),
+            &m.object,
+            &Write::by(&args.field_manager, DryRun::Server),
+        )
+        .await?;
         return Ok((None, merged));
     };
     // (GetModifiedConfiguration without the annotation still leaves an empty map.)

@@ -37,7 +37,7 @@ pub struct DrainArgs {
     #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
     grace_period: i64,
     /// The length of time to wait before giving up, zero means infinite.
-    #[arg(long, default_value = "0s")]
+    #[arg(long, default_value = "0s", value_parser = crate::flags::go_duration)]
     timeout: String,
     /// Label selector to filter pods on the node.
     #[arg(long)]

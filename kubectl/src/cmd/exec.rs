@@ -29,7 +29,7 @@ pub struct StreamArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// How long to wait until at least one pod is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
+    #[arg(long, default_value = "1m0s", value_parser = crate::flags::go_duration)]
     pub pod_running_timeout: String,
 }
 

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::create::{post, print_result, DryRun};
 use super::generators::{self as gen, ExposeSpec};
+use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
 use crate::printers::OutputFormat;
@@ -57,6 +58,9 @@ pub struct ExposeArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     dry_run: Option<String>,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-expose")]
+    field_manager: String,
     /// An inline JSON override for the generated object, applied as --override-type says.
     #[arg(long)]
     overrides: Option<String>,
@@ -247,7 +251,7 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 &client,
                 &format!("/api/v1/namespaces/{svc_ns}/services"),
                 &svc,
-                dry,
+                &Write::by(&a.field_manager, dry),
             )
             .await
         }

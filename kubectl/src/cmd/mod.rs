@@ -15,6 +15,7 @@ pub mod config;
 pub mod cordon;
 pub mod cp;
 pub mod create;
+pub mod data_sources;
 pub mod debug;
 pub mod delete;
 pub mod describe;
@@ -29,8 +30,10 @@ pub mod generators;
 pub mod get;
 pub mod label;
 pub mod logs;
+pub mod name_hash;
 pub mod overrides;
 pub mod patch;
+pub mod plugin;
 pub mod port_forward;
 pub mod proxy;
 pub mod replace;
@@ -42,6 +45,7 @@ pub mod taint;
 pub mod top;
 pub mod version;
 pub mod wait;
+pub mod write;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -90,12 +94,61 @@ pub struct GlobalArgs {
     /// If true, the server's certificate will not be checked for validity.
     #[arg(long, global = true)]
     pub insecure_skip_tls_verify: bool,
-    /// Accepted for compatibility; requests are not timed out separately.
+    /// Checked as upstream checks it (seconds or a Go duration); requests are not timed
+    /// out separately.
     #[arg(long, global = true)]
     pub request_timeout: Option<String>,
     /// Log level (accepted for compatibility).
     #[arg(short = 'v', long = "v", global = true)]
     pub verbosity: Option<u32>,
+    /// Username to impersonate for the operation (a user or `system:serviceaccount:NS:NAME`).
+    #[arg(long = "as", global = true)]
+    pub impersonate: Option<String>,
+    /// Group to impersonate for the operation; may be repeated.
+    #[arg(long = "as-group", global = true)]
+    pub impersonate_group: Vec<String>,
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", global = true)]
+    pub impersonate_uid: Option<String>,
+    /// Path to a client certificate file for TLS.
+    #[arg(long, global = true)]
+    pub client_certificate: Option<String>,
+    /// Path to a client key file for TLS.
+    #[arg(long, global = true)]
+    pub client_key: Option<String>,
+    /// Server name to use for server certificate validation.
+    #[arg(long, global = true)]
+    pub tls_server_name: Option<String>,
+    /// Username for basic authentication to the API server.
+    #[arg(long, global = true)]
+    pub username: Option<String>,
+    /// Password for basic authentication to the API server.
+    #[arg(long, global = true)]
+    pub password: Option<String>,
+    /// Accepted for compatibility: responses are never asked for compressed.
+    #[arg(long, global = true)]
+    pub disable_compression: bool,
+    /// Accepted for compatibility.
+    #[arg(long, global = true, hide = true)]
+    pub match_server_version: bool,
+    /// Accepted for compatibility (discovery is cached in its own place).
+    #[arg(long, global = true, hide = true)]
+    pub cache_dir: Option<String>,
+    /// Accepted for compatibility (no Go profiler here).
+    #[arg(long, global = true, hide = true)]
+    pub profile: Option<String>,
+    /// Accepted for compatibility (no Go profiler here).
+    #[arg(long, global = true, hide = true)]
+    pub profile_output: Option<String>,
+    /// Accepted for compatibility (klog's flag).
+    #[arg(long, global = true, hide = true)]
+    pub vmodule: Option<String>,
+    /// Accepted for compatibility (klog's flag).
+    #[arg(long, global = true, hide = true)]
+    pub log_flush_frequency: Option<String>,
+    /// Treat warnings received from the server as errors and exit with a non-zero exit code.
+    #[arg(long, global = true)]
+    pub warnings_as_errors: bool,
 }
 
 /// The subcommands.
@@ -179,6 +232,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Output shell completion code for the specified shell (bash, zsh or fish).
     Completion(completion::CompletionArgs),
+    /// Provides utilities for interacting with plugins.
+    Plugin(plugin::PluginArgs),
     /// Update the taints on one or more nodes.
     Taint(taint::TaintArgs),
     /// Display resource (CPU/memory) usage.
@@ -207,6 +262,15 @@ impl Ctx {
             token: self.global.token.clone(),
             insecure: self.global.insecure_skip_tls_verify,
             certificate_authority: self.global.certificate_authority.clone(),
+            impersonate: self.global.impersonate.clone(),
+            impersonate_groups: self.global.impersonate_group.clone(),
+            impersonate_uid: self.global.impersonate_uid.clone(),
+            client_certificate: self.global.client_certificate.clone(),
+            client_key: self.global.client_key.clone(),
+            tls_server_name: self.global.tls_server_name.clone(),
+            username: self.global.username.clone(),
+            password: self.global.password.clone(),
+            request_timeout: self.global.request_timeout.clone(),
         }
     }
 
@@ -228,13 +292,19 @@ pub async fn run(cli: Cli) -> Result<()> {
     if let Command::Completion(a) = cli.command {
         return completion::run(a);
     }
+    if let Command::Plugin(a) = cli.command {
+        return plugin::run(a);
+    }
+    // `config` reads and writes the files itself, and may be creating them.
+    if let Command::Config(a) = cli.command {
+        return config::run(&cli.global, a);
+    }
     let kubeconfig = KubeConfig::load(cli.global.kubeconfig.as_deref())?;
     let ctx = Ctx {
         global: cli.global,
         kubeconfig,
     };
     match cli.command {
-        Command::Config(a) => config::run(&ctx, a),
         Command::Version(a) => version::run(&ctx, a).await,
         Command::ApiResources(a) => api_resources::run(&ctx, a).await,
         Command::ApiVersions => api_versions::run(&ctx).await,
@@ -273,7 +343,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Explain(a) => explain::run(&ctx, a).await,
         Command::Top(a) => top::run(&ctx, a).await,
         Command::Certificate(a) => certificate::run(&ctx, a).await,
-        Command::Completion(_) => Ok(()),
+        Command::Completion(_) | Command::Plugin(_) | Command::Config(_) => Ok(()),
     }
 }
 

@@ -48,8 +48,8 @@ pub fn apply(obj: &Value, overrides: &str, override_type: &str) -> Result<Value>
     patch(obj, overrides, override_type).map(as_typed)
 }
 
-/// The patched document without the typed round trip.
-fn patch(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
+/// The patched document without the typed round trip (also `kubectl patch`'s local patching).
+pub fn patch(obj: &Value, overrides: &str, override_type: &str) -> Result<Value> {
     let parse = || -> Result<Value> {
         serde_json::from_str(overrides)
             .map_err(|e| KubectlError::usage(format!("unable to parse --overrides: {e}")))

@@ -1,18 +1,26 @@
-//! `kubectl patch` with `--type strategic|merge|json`.
+//! `kubectl patch` with `--type strategic|merge|json`: sent to the server, or, with
+//! `--dry-run=client` or `--local`, applied here.
 
 use clap::Args;
 use http::Method;
 use serde_json::Value;
 
-use super::{out, Ctx};
-use crate::client::Body;
+use super::create::{print_object, DryRun, FileArgs};
+use super::label::{file_targets, Target};
+use super::write::Write;
+use super::Ctx;
+use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
+use crate::manifest;
+use crate::printers::OutputFormat;
 
 /// `kubectl patch`
 #[derive(Debug, Args)]
 pub struct PatchArgs {
     /// TYPE NAME or TYPE/NAME.
     args: Vec<String>,
+    #[command(flatten)]
+    files: FileArgs,
     /// The patch to be applied to the resource JSON file.
     #[arg(short = 'p', long)]
     patch: Option<String>,
@@ -22,12 +30,30 @@ pub struct PatchArgs {
     /// The type of patch being provided; one of [json merge strategic].
     #[arg(long = "type", default_value = "strategic")]
     patch_type: String,
-    /// Output format: name, yaml, json.
+    /// If true, patch the objects of the -f files here only, without the server.
+    #[arg(long)]
+    local: bool,
+    /// Output format: json, yaml, name, go-template, jsonpath, ….
     #[arg(short = 'o', long)]
     output: Option<String>,
+    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
+    #[arg(long)]
+    template: Option<String>,
+    /// Must be "none", "server", or "client".
+    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
+    dry_run: Option<String>,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-patch")]
+    field_manager: String,
     /// If true, patch the subresource of the resource (status, scale).
     #[arg(long)]
     subresource: Option<String>,
+    /// If true, keep the managedFields when printing objects in JSON or YAML format.
+    #[arg(long)]
+    show_managed_fields: bool,
+    /// Missing keys in templates print as nothing; only the default (true) is supported.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    allow_missing_template_keys: bool,
 }
 
 /// Runs `kubectl patch`.
@@ -55,54 +81,112 @@ pub async fn run(ctx: &Ctx, args: PatchArgs) -> Result<()> {
     // Patches may be written in YAML; the server takes JSON.
     let patch: Value = serde_yaml::from_str(&text)
         .map_err(|e| KubectlError::usage(format!("unable to parse \"{text}\": {e}")))?;
-    let format = crate::printers::OutputFormat::parse(args.output.as_deref())?;
+    if args.local && !args.args.is_empty() {
+        return Err(KubectlError::usage(
+            "cannot specify --local and server resources",
+        ));
+    }
+    let format =
+        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
+    let dry = DryRun::parse(args.dry_run.as_deref())?;
+    let patching = Patching {
+        patch: &patch,
+        patch_type: &args.patch_type,
+        content_type,
+        write: Write::by(&args.field_manager, dry),
+        format: &format,
+        show_managed_fields: args.show_managed_fields,
+    };
+    if args.local {
+        for m in manifest::read_all(&args.files.filename, args.files.recursive)? {
+            let after = patching.locally(&m.object)?;
+            patching.print(&m.object, &after)?;
+        }
+        return Ok(());
+    }
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets =
-        super::label::resolve_targets(&client, &mut disc, &args.args, None, false).await?;
+    let targets = if args.files.filename.is_empty() {
+        let words = &args.args;
+        super::label::resolve_objects(&client, &mut disc, words, Default::default()).await?
+    } else {
+        file_targets(&client, &disc, &args.files)?
+    };
     let mut errors = Vec::new();
-    for (res, name) in targets {
-        let mut path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
-        if let Some(s) = &args.subresource {
-            path = format!("{path}/{s}");
-        }
+    for t in targets {
         let r = async {
-            let before = client.get(&path).await?;
-            let body = Body {
-                content_type,
-                bytes: patch.to_string().into_bytes(),
-            };
-            let after = client
-                .request(
-                    Method::PATCH,
-                    &format!("{path}?fieldManager=kubectl-patch"),
-                    "application/json",
-                    Some(body),
-                )
+            let (before, after) = patching
+                .send(&client, &t, args.subresource.as_deref())
                 .await?;
-            Ok::<_, KubectlError>((before, after))
-        }
-        .await;
-        match r {
-            Ok((before, after)) => {
-                if !format.is_table() {
-                    super::create::print_result(
-                        &format,
-                        &after,
-                        "patched",
-                        super::create::DryRun::None,
-                    )?;
-                    continue;
-                }
-                let changed =
-                    before["metadata"]["resourceVersion"] != after["metadata"]["resourceVersion"];
-                out(&format!(
-                    "{}/{name} patched{}\n",
-                    res.kind_prefix(),
-                    if changed { "" } else { " (no change)" }
-                ));
-            }
-            Err(e) => errors.push(e),
+            patching.print(&before, &after)
+        };
+        if let Err(e) = r.await {
+            errors.push(e);
         }
     }
     super::get::report(errors)
+}
+
+/// One run's patch.
+struct Patching<'a> {
+    patch: &'a Value,
+    patch_type: &'a str,
+    content_type: &'static str,
+    write: Write,
+    format: &'a OutputFormat,
+    show_managed_fields: bool,
+}
+
+impl Patching<'_> {
+    /// The object patched here, as upstream patches in a client dry run or `--local`.
+    fn locally(&self, obj: &Value) -> Result<Value> {
+        super::overrides::patch(obj, &self.patch.to_string(), self.patch_type)
+    }
+
+    /// The object before and after the patch (after only tried, in a dry run).
+    async fn send(
+        &self,
+        client: &ApiClient,
+        t: &Target,
+        sub: Option<&str>,
+    ) -> Result<(Value, Value)> {
+        let mut path = t.path();
+        if let Some(s) = sub {
+            path = format!("{path}/{s}");
+        }
+        let before = client.get(&path).await?;
+        if self.write.dry == DryRun::Client {
+            let after = self.locally(&before)?;
+            return Ok((before, after));
+        }
+        let body = Body {
+            content_type: self.content_type,
+            bytes: self.patch.to_string().into_bytes(),
+        };
+        let after = client
+            .request(
+                Method::PATCH,
+                &format!("{path}{}", self.write.query()),
+                "application/json",
+                Some(body),
+            )
+            .await?;
+        Ok((before, after))
+    }
+
+    /// `patched`, or `patched (no change)` when the object came back the same; upstream
+    /// adds no dry-run note here.
+    fn print(&self, before: &Value, after: &Value) -> Result<()> {
+        let verb = if before == after {
+            "patched (no change)"
+        } else {
+            "patched"
+        };
+        print_object(
+            self.format,
+            after,
+            verb,
+            DryRun::None,
+            self.show_managed_fields,
+        )
+    }
 }

@@ -26,7 +26,7 @@ pub struct PortForwardArgs {
     #[arg(long, default_value = "localhost", value_delimiter = ',')]
     address: Vec<String>,
     /// How long to wait until at least one pod is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
+    #[arg(long, default_value = "1m0s", value_parser = crate::flags::go_duration)]
     pod_running_timeout: String,
 }
 

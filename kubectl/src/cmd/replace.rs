@@ -9,7 +9,8 @@ use clap::Args;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::{print_result, CommonArgs, DryRun, FileArgs};
+use super::create::{CommonArgs, DryRun, FileArgs};
+use super::write::Write;
 use super::Ctx;
 use crate::client::{ApiClient, Body};
 use crate::discovery::Discovery;
@@ -41,7 +42,7 @@ pub struct ReplaceArgs {
     cascade: String,
     /// The length of time to wait before giving up on a delete, zero means determine a
     /// timeout from the size of the object (with --force).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::flags::go_duration)]
     timeout: Option<String>,
     /// If true, the configuration of the current object will be saved in its annotation.
     #[arg(long)]
@@ -55,6 +56,7 @@ pub async fn run(ctx: &Ctx, a: ReplaceArgs) -> Result<()> {
         a.common.template.as_deref(),
     )?;
     let dry = DryRun::parse(a.common.dry_run.as_deref())?;
+    let write = a.common.write.write(FIELD_MANAGER, dry)?;
     if a.grace_period >= 0 && !a.force {
         return Err(KubectlError::usage(
             "--grace-period must have --force specified",
@@ -85,18 +87,18 @@ pub async fn run(ctx: &Ctx, a: ReplaceArgs) -> Result<()> {
             grace_period: a.grace_period,
             timeout: timeout.unwrap_or(Duration::from_secs(300)),
         };
-        return force_replace(&client, targets, &format, &delete).await;
+        return force_replace(&client, targets, &a.common, &format, &write, &delete).await;
     }
     let mut errors = Vec::new();
     for target in targets {
         let outcome = match target {
-            Ok(t) => replace_one(&client, &t, dry)
+            Ok(t) => replace_one(&client, &t, &write)
                 .await
                 .map_err(|e| e.with_context(replacing(&t.manifest))),
             Err(e) => Err(e),
         };
         match outcome {
-            Ok(obj) => print_result(&format, &obj, "replaced", dry)?,
+            Ok(obj) => a.common.print(&format, &obj, "replaced", dry)?,
             Err(e) => errors.push(e),
         }
     }
@@ -168,8 +170,8 @@ fn replacing(m: &Manifest) -> String {
 }
 
 /// PUTs one object, with the stored resourceVersion when the file has none.
-async fn replace_one(client: &ApiClient, t: &Target, dry: DryRun) -> Result<Value> {
-    if dry == DryRun::Client {
+async fn replace_one(client: &ApiClient, t: &Target, write: &Write) -> Result<Value> {
+    if write.dry == DryRun::Client {
         return Ok(t.manifest.object.clone());
     }
     let mut obj = t.manifest.object.clone();
@@ -177,13 +179,16 @@ async fn replace_one(client: &ApiClient, t: &Target, dry: DryRun) -> Result<Valu
         .as_str()
         .is_some_and(|v| !v.is_empty());
     if !has_version {
-        let current = client.get(&t.path()).await?;
-        obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        // As upstream's helper: when the object cannot be read, the PUT goes as it is and
+        // the server says what is wrong (an invalid body before a missing object).
+        if let Ok(current) = client.get(&t.path()).await {
+            obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        }
     }
     client
         .request(
             Method::PUT,
-            &format!("{}?fieldManager={FIELD_MANAGER}{}", t.path(), dry.query()),
+            &format!("{}{}", t.path(), write.query()),
             "application/json",
             Some(Body::json(&obj)),
         )
@@ -201,7 +206,9 @@ struct Delete {
 async fn force_replace(
     client: &ApiClient,
     targets: Vec<Result<Target>>,
+    common: &CommonArgs,
     format: &OutputFormat,
+    write: &Write,
     delete: &Delete,
 ) -> Result<()> {
     let mut targets_ok = Vec::new();
@@ -244,14 +251,15 @@ async fn force_replace(
             .request(
                 Method::POST,
                 &format!(
-                    "{}?fieldManager={FIELD_MANAGER}",
-                    t.res.collection_path(t.namespace.as_deref())
+                    "{}{}",
+                    t.res.collection_path(t.namespace.as_deref()),
+                    write.query()
                 ),
                 "application/json",
                 Some(Body::json(&obj)),
             )
             .await?;
-        print_result(format, &created, "replaced", DryRun::None)?;
+        common.print(format, &created, "replaced", DryRun::None)?;
     }
     Ok(())
 }

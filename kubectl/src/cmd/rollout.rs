@@ -2,7 +2,7 @@
 //! Deployments, everything else also for DaemonSets and StatefulSets (their history is their
 //! ControllerRevisions; a Deployment's, its ReplicaSets).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use http::Method;
@@ -14,6 +14,7 @@ use crate::error::{KubectlError, Result};
 use crate::printers::tabbed::{align, PrefixWriter};
 use crate::printers::OutputFormat;
 use crate::resource::ApiResource;
+use crate::watch;
 
 /// `kubectl rollout`
 #[derive(Debug, Args)]
@@ -39,10 +40,10 @@ enum RolloutCommand {
         #[command(flatten)]
         targets: Targets,
         /// Watch the status of the rollout until it's done.
-        #[arg(short = 'w', long, default_value = "true", num_args = 0..=1, default_missing_value = "true")]
-        watch: String,
+        #[arg(short = 'w', long, default_value_t = true, action = clap::ArgAction::Set)]
+        watch: bool,
         /// The length of time to wait before ending watch, zero means never.
-        #[arg(long, default_value = "0s")]
+        #[arg(long, default_value = "0s", value_parser = crate::flags::go_duration)]
         timeout: String,
     },
     /// Restart a resource.
@@ -123,7 +124,7 @@ pub async fn run(ctx: &Ctx, args: RolloutArgs) -> Result<()> {
                 Err(not_implemented(&args.command, &res))
             }
             RolloutCommand::Status { watch, timeout, .. } => {
-                status(&client, &res, &path, &name, watch != "false", timeout).await
+                status(&client, &res, &path, &name, *watch, timeout).await
             }
             _ if !HAS_ROLLOUTS.contains(&res.kind.as_str()) => {
                 Err(not_implemented(&args.command, &res))
@@ -326,6 +327,8 @@ pub fn stateful_set_status(sts: &Value) -> Result<(String, bool)> {
     ))
 }
 
+/// Prints the rollout's status, and with `watch` each new status a watch brings until the
+/// rollout is done (or `timeout`, a Go duration where zero means never, passes).
 async fn status(
     client: &ApiClient,
     res: &ApiResource,
@@ -334,28 +337,36 @@ async fn status(
     watch: bool,
     timeout: &str,
 ) -> Result<()> {
-    let limit = timeout.trim_end_matches('s').parse::<u64>().unwrap_or(0);
-    let start = Instant::now();
     let mut last = String::new();
-    loop {
-        let obj = client.get(path).await?;
+    let mut show = |obj: &Value| -> Result<bool> {
         let (msg, done) = match res.kind.as_str() {
-            "DaemonSet" => daemon_set_status(&obj, name)?,
-            "StatefulSet" => stateful_set_status(&obj)?,
-            _ => deployment_status(&obj, name)?,
+            "DaemonSet" => daemon_set_status(obj, name)?,
+            "StatefulSet" => stateful_set_status(obj)?,
+            _ => deployment_status(obj, name)?,
         };
         if msg != last {
             out(&msg);
             last = msg;
         }
-        if done || !watch {
-            return Ok(());
-        }
-        if limit > 0 && start.elapsed() > Duration::from_secs(limit) {
-            return Err(KubectlError::usage("timed out waiting for the condition"));
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        Ok(done)
+    };
+    let first = client.get(path).await?;
+    if show(&first)? || !watch {
+        return Ok(());
     }
+    let limit = crate::flags::go_duration_secs(timeout)
+        .filter(|secs| *secs > 0.0)
+        .map(Duration::from_secs_f64)
+        // "Never" as a deadline: far enough not to matter, near enough not to overflow.
+        .unwrap_or(Duration::from_secs(100 * 365 * 86400));
+    let deadline = tokio::time::Instant::now() + limit;
+    let collection = res.collection_path(Some(&client.namespace));
+    let done = watch::object_until_after(client, &collection, &first, deadline, |obj| match obj {
+        Some(obj) => Ok(show(obj)?.then_some(())),
+        None => Err(KubectlError::usage("object has been deleted")),
+    });
+    done.await?
+        .ok_or_else(|| KubectlError::usage("timed out waiting for the condition"))
 }
 
 async fn restart(client: &ApiClient, res: &ApiResource, path: &str, name: &str) -> Result<()> {

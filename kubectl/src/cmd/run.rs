@@ -14,6 +14,7 @@ use super::attachable::container_for;
 use super::create::{post, print_result, DryRun};
 use super::exec::pod_running_timeout;
 use super::generators::{self as gen, RunSpec};
+use super::write::Write;
 use super::{out, Ctx};
 use crate::client::{q, ApiClient};
 use crate::error::{KubectlError, Result};
@@ -70,7 +71,7 @@ pub struct RunArgs {
     #[arg(short = 'q', long)]
     quiet: bool,
     /// How long to wait until the pod is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
+    #[arg(long, default_value = "1m0s", value_parser = crate::flags::go_duration)]
     pod_running_timeout: String,
     /// Output format: name, yaml, json.
     #[arg(short = 'o', long)]
@@ -78,6 +79,9 @@ pub struct RunArgs {
     /// Must be "none", "server", or "client".
     #[arg(long, num_args = 0..=1, default_missing_value = "client")]
     dry_run: Option<String>,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-run")]
+    field_manager: String,
     /// An inline JSON override for the generated object, applied as --override-type says.
     #[arg(long)]
     overrides: Option<String>,
@@ -156,7 +160,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
             &client,
             &format!("/api/v1/namespaces/{}/pods", client.namespace),
             &pod,
-            dry,
+            &Write::by(&a.field_manager, dry),
         )
         .await?
     };

@@ -21,7 +21,7 @@ pub struct WaitArgs {
     #[arg(long = "for")]
     for_: String,
     /// The length of time to wait before giving up (e.g. 30s, 5m).
-    #[arg(long, default_value = "30s")]
+    #[arg(long, default_value = "30s", value_parser = crate::flags::go_duration)]
     timeout: String,
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
@@ -97,20 +97,12 @@ pub fn met(obj: &Value, cond: &Condition) -> bool {
     }
 }
 
+/// `--timeout` (a Go duration, checked when the flags were read); a negative one means a
+/// week, as upstream.
 fn parse_timeout(s: &str) -> Result<Duration> {
-    let secs: f64 = if let Some(n) = s.strip_suffix("ms") {
-        n.parse::<f64>().map(|v| v / 1000.0)
-    } else if let Some(n) = s.strip_suffix('s') {
-        n.parse()
-    } else if let Some(n) = s.strip_suffix('m') {
-        n.parse::<f64>().map(|v| v * 60.0)
-    } else if let Some(n) = s.strip_suffix('h') {
-        n.parse::<f64>().map(|v| v * 3600.0)
-    } else {
-        s.parse()
-    }
-    .map_err(|_| KubectlError::usage(format!("invalid argument \"{s}\" for \"--timeout\" flag")))?;
-    // A negative timeout means a week, as upstream.
+    let secs = crate::flags::go_duration_secs(s).ok_or_else(|| {
+        KubectlError::usage(format!("invalid argument \"{s}\" for \"--timeout\" flag"))
+    })?;
     Ok(if secs < 0.0 {
         Duration::from_secs(7 * 86400)
     } else {
@@ -148,23 +140,25 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
                 continue;
             }
         };
-        let done = if first.as_ref().is_none_or(|obj| met(obj, &cond)) {
-            true
-        } else {
-            let collection = res.collection_path(ns);
-            let watched = watch::object_until(&client, &collection, &name, deadline, |obj| {
-                Ok(match obj {
-                    Some(obj) => met(obj, &cond).then_some(()),
-                    None => (cond == Condition::Delete).then_some(()),
-                })
-            });
-            match watched.await {
-                Ok(outcome) => outcome.is_some(),
-                Err(e) => {
-                    errors.push(e);
-                    continue;
+        let done = match first {
+            Some(seen) if !met(&seen, &cond) => {
+                let collection = res.collection_path(ns);
+                let watched =
+                    watch::object_until_after(&client, &collection, &seen, deadline, |obj| {
+                        Ok(match obj {
+                            Some(obj) => met(obj, &cond).then_some(()),
+                            None => (cond == Condition::Delete).then_some(()),
+                        })
+                    });
+                match watched.await {
+                    Ok(outcome) => outcome.is_some(),
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
                 }
             }
+            _ => true,
         };
         if done {
             out(&format!("{}/{name} condition met\n", res.kind_prefix()));
@@ -201,5 +195,10 @@ mod tests {
         assert!(parse_for("bogus").is_err());
         assert_eq!(parse_timeout("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_timeout("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_timeout("-1s").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
     }
 }

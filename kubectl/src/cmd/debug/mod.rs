@@ -113,7 +113,7 @@ pub struct DebugArgs {
     #[arg(long)]
     custom: Option<String>,
     /// How long to wait until the container is running (e.g. 5s, 2m).
-    #[arg(long, default_value = "1m0s")]
+    #[arg(long, default_value = "1m0s", value_parser = crate::flags::go_duration)]
     pod_running_timeout: String,
     /// The command (or, with --arguments-only, the args) after `--`.
     #[arg(last = true)]

@@ -14,6 +14,9 @@ mod lex;
 mod parse;
 mod value;
 
+/// Go's `%q` of a string, for every message that quotes a value as upstream's Go does.
+pub use value::go_quote;
+
 use serde_json::Value;
 
 use crate::error::KubectlError;
