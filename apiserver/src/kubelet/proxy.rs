@@ -170,12 +170,11 @@ pub async fn upgrade(
                 return;
             }
         };
-        let mut client_io = TokioIo::new(client_io);
-        let mut kubelet_io = TokioIo::new(kubelet_io);
-        match tokio::io::copy_bidirectional(&mut client_io, &mut kubelet_io).await {
-            Ok((up, down)) => tracing::debug!(up, down, "upgraded stream closed"),
-            Err(e) => tracing::debug!(error = %e, "upgraded stream ended with an error"),
-        }
+        // Each direction on its own (see common::splice): the kubelet's last bytes still
+        // reach the client when the client's late writes are refused.
+        let spliced =
+            common::splice::splice(TokioIo::new(client_io), TokioIo::new(kubelet_io)).await;
+        tracing::debug!(?spliced, "upgraded stream closed");
     });
     Ok(out)
 }

@@ -110,6 +110,13 @@ pub enum TranslateError {
 /// Bridge one WebSocket client and one upgraded SPDY connection until either side ends;
 /// the WebSocket is closed normally once the kubelet has sent everything (the error
 /// channel's `Status` included).
+///
+/// Only a broken WebSocket ends the session with an error. The kubelet's side may go away
+/// at any moment — a command that exits right after reading its stdin closes the connection
+/// while the client is still sending stdin's end — so a refused write to the kubelet only
+/// stops further input, and a broken read is the end of its output, as it is to client-go's
+/// SPDY executor. Either way the client then gets everything the kubelet sent and a normal
+/// close, never a dropped connection (1006).
 pub async fn run<C, K>(
     mut ws: WebSocketStream<C>,
     kubelet: K,
@@ -122,12 +129,10 @@ where
 {
     let (read_half, write_half) = tokio::io::split(kubelet);
     let mut reader = spdy::Reader::new(read_half);
-    let mut writer = spdy::Writer::new(write_half);
+    let mut input = KubeletInput::new(spdy::Writer::new(write_half));
     let streams = options.streams();
     for (id, _, name) in &streams {
-        writer
-            .syn_stream(*id, &[("streamtype", name)], false)
-            .await?;
+        input.open_stream(*id, name).await;
     }
     let stream_of = |channel: u8| {
         streams
@@ -153,8 +158,8 @@ where
                     Message::Binary(data) => {
                         let Some((&channel, payload)) = data.split_first() else { continue };
                         match (channel, stream_of(channel)) {
-                            (STDIN, Some(id)) if stdin_open => writer.data(id, payload, false).await?,
-                            (RESIZE, Some(id)) => writer.data(id, payload, false).await?,
+                            (STDIN, Some(id)) if stdin_open => input.data(id, payload, false).await,
+                            (RESIZE, Some(id)) => input.data(id, payload, false).await,
                             (CLOSE, _)
                                 if protocol == ChannelProtocol::V5
                                     && payload.first() == Some(&STDIN)
@@ -162,7 +167,7 @@ where
                             {
                                 stdin_open = false;
                                 if let Some(id) = stream_of(STDIN) {
-                                    writer.data(id, &[], true).await?;
+                                    input.data(id, &[], true).await;
                                 }
                             }
                             _ => {}
@@ -176,24 +181,79 @@ where
                 }
             }
             frame = reader.next() => {
-                match frame? {
-                    None => break,
-                    Some(Frame::Data { stream, data, .. }) => {
+                match frame {
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "kubelet connection broke; ending the session");
+                        break;
+                    }
+                    Ok(Some(Frame::Data { stream, data, .. })) => {
                         if let Some(channel) = channel_of(stream).filter(|_| !data.is_empty()) {
                             ws.send(Message::Binary(framed(channel, &data))).await?;
                         }
                     }
-                    Some(Frame::Ping { id }) => writer.ping(id).await?,
+                    Ok(Some(Frame::Ping { id })) => input.ping(id).await,
                     // GOAWAY: the kubelet finishes its streams, then closes; read on.
-                    Some(_) => {}
+                    Ok(Some(_)) => {}
                 }
             }
         }
     }
-    let _ = writer.go_away(0).await;
-    let _ = writer.shutdown().await;
+    input.finish().await;
     ws.close(Some(normal_closure())).await?;
     Ok(())
+}
+
+/// The SPDY connection's write side, which stops taking frames once the kubelet refuses
+/// one: a closed connection is the kubelet's to close, and not a reason to end the session.
+struct KubeletInput<W> {
+    writer: spdy::Writer<W>,
+    open: bool,
+}
+
+impl<W: AsyncWrite + Unpin> KubeletInput<W> {
+    fn new(writer: spdy::Writer<W>) -> Self {
+        Self { writer, open: true }
+    }
+
+    async fn open_stream(&mut self, id: u32, streamtype: &str) {
+        if self.open {
+            let sent = self
+                .writer
+                .syn_stream(id, &[("streamtype", streamtype)], false)
+                .await;
+            self.note(sent);
+        }
+    }
+
+    async fn data(&mut self, id: u32, payload: &[u8], fin: bool) {
+        if self.open {
+            let sent = self.writer.data(id, payload, fin).await;
+            self.note(sent);
+        }
+    }
+
+    async fn ping(&mut self, id: u32) {
+        if self.open {
+            let sent = self.writer.ping(id).await;
+            self.note(sent);
+        }
+    }
+
+    /// Say goodbye and close our side, if the kubelet still listens.
+    async fn finish(&mut self) {
+        if self.open {
+            let _ = self.writer.go_away(0).await;
+        }
+        let _ = self.writer.shutdown().await;
+    }
+
+    fn note(&mut self, sent: Result<(), SpdyError>) {
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, "the kubelet takes no more input");
+            self.open = false;
+        }
+    }
 }
 
 /// A close frame with status 1000: clients (client-go) read it as the end of the streams; a
@@ -216,6 +276,7 @@ fn framed(channel: u8, data: &[u8]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio_tungstenite::tungstenite::protocol::Role;
 
     #[test]
     fn streams_are_opened_error_first_with_odd_ids() {
@@ -242,6 +303,77 @@ mod tests {
         );
         let quiet = StreamOptions::from_kubelet_query("command=true&stdout=0");
         assert_eq!(quiet.streams(), vec![(1, ERROR, "error")]);
+    }
+
+    /// The command exits right after reading its stdin: the kubelet stops reading before the
+    /// client's stdin (and its close signal) arrive, then sends its last output and closes.
+    /// The client must still get that output and a normal close (1000), not a dropped
+    /// connection (1006) — the race behind kubectl's "falling back to logs" on `run -i`.
+    #[tokio::test]
+    async fn a_kubelet_that_stops_reading_still_delivers_its_output_and_a_clean_close() {
+        use tokio::io::AsyncWriteExt;
+
+        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+        let (to_kubelet, mut kubelet_reads) = tokio::io::duplex(64 * 1024);
+        let (mut kubelet_writes, from_kubelet) = tokio::io::duplex(64 * 1024);
+        let kubelet = tokio::io::join(from_kubelet, to_kubelet);
+        let server = WebSocketStream::from_raw_socket(server_io, Role::Server, None).await;
+        let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+        let options = StreamOptions::from_kubelet_query("stdin=1&stdout=1");
+        let bridge = tokio::spawn(run(server, kubelet, ChannelProtocol::V5, options));
+
+        // The kubelet takes the three stream openings (error, stdin, stdout), then reads no
+        // more: its end of the connection is gone.
+        let mut syns = spdy::Reader::new(&mut kubelet_reads);
+        for _ in 0..3 {
+            assert!(matches!(
+                syns.next().await.expect("frame"),
+                Some(Frame::Other { .. })
+            ));
+        }
+        drop(kubelet_reads);
+
+        // The client sends stdin, closes it, and pings; the pong proves the bridge has
+        // handled (and failed to deliver) both before the kubelet's output comes.
+        client
+            .send(Message::Binary(framed(STDIN, b"hi\n")))
+            .await
+            .expect("stdin");
+        client
+            .send(Message::Binary(Bytes::from_static(&[CLOSE, STDIN])))
+            .await
+            .expect("close signal");
+        client
+            .send(Message::Ping(Bytes::from_static(b"p")))
+            .await
+            .expect("ping");
+        let answer = client.next().await.expect("message").expect("ok");
+        assert!(
+            matches!(answer, Message::Pong(_)),
+            "before the pong: {answer:?}"
+        );
+
+        let mut out = spdy::Writer::new(&mut kubelet_writes);
+        out.data(5, b"got hi\n", true).await.expect("stdout");
+        out.data(1, &[], true).await.expect("error stream end");
+        drop(out);
+        kubelet_writes.shutdown().await.expect("kubelet closes");
+        drop(kubelet_writes);
+
+        let mut got = Vec::new();
+        let close = loop {
+            match client.next().await {
+                Some(Ok(Message::Binary(b))) => got.push(b),
+                Some(Ok(Message::Close(frame))) => break frame,
+                other => panic!("expected output then a close frame, got {other:?}"),
+            }
+        };
+        assert_eq!(got, vec![framed(STDOUT, b"got hi\n")]);
+        assert_eq!(close.map(|f| f.code), Some(CloseCode::Normal));
+        bridge
+            .await
+            .expect("bridge task")
+            .expect("bridge ends cleanly");
     }
 
     #[test]

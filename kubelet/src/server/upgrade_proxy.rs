@@ -108,11 +108,10 @@ pub async fn proxy(mut req: Request<Incoming>, target: &str) -> Response<Body> {
                 return;
             }
         };
-        let (mut client, mut runtime) = (TokioIo::new(client), TokioIo::new(runtime));
-        match tokio::io::copy_bidirectional(&mut client, &mut runtime).await {
-            Ok((up, down)) => tracing::debug!(up, down, "stream closed"),
-            Err(e) => tracing::debug!(error = %e, "stream ended with an error"),
-        }
+        // Each direction on its own: a client still writing after the command exited must
+        // not cut off the runtime's last output and exit status on their way back.
+        let spliced = common::splice::splice(TokioIo::new(client), TokioIo::new(runtime)).await;
+        tracing::debug!(?spliced, "stream closed");
     });
     reply
 }
