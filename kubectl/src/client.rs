@@ -7,7 +7,7 @@ use http::{Method, Request};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use crate::error::{KubectlError, Result};
+use crate::error::{KubectlError, Result, StatusDetails};
 use crate::kubeconfig::{KubeConfig, Overrides, Resolved};
 
 /// Accept header `kubectl get` sends for server-side tables.
@@ -255,6 +255,7 @@ impl ApiClient {
 pub fn status_error(code: u16, body: &[u8]) -> KubectlError {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) if v["kind"] == "Status" => KubectlError::Server {
+            details: StatusDetails::from_status(&v).map(Box::new),
             reason: v["reason"].as_str().unwrap_or("").to_string(),
             message: v["message"].as_str().unwrap_or("").to_string(),
             code,
@@ -283,6 +284,7 @@ pub fn status_error(code: u16, body: &[u8]) -> KubectlError {
                 message.to_string()
             };
             KubectlError::Server {
+                details: None,
                 reason: reason.to_string(),
                 message,
                 code,

@@ -52,7 +52,7 @@ fn main() {
         });
     if let Err(e) = result {
         if !matches!(e, KubectlError::Reported | KubectlError::Exit(_)) {
-            eprintln!("{e}");
+            eprintln!("{}", e.final_message());
         }
         std::process::exit(e.exit_code());
     }

@@ -76,6 +76,7 @@ fn status_error(status: &Value) -> KubectlError {
         .to_string();
     match status["code"].as_u64().and_then(|c| u16::try_from(c).ok()) {
         Some(code) => KubectlError::Server {
+            details: crate::error::StatusDetails::from_status(status).map(Box::new),
             reason: status["reason"].as_str().unwrap_or("").to_string(),
             message,
             code,

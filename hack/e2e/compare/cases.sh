@@ -66,6 +66,21 @@ same "get no args" -- get
 same "get bad output" -- get cm -o foo
 same "delete missing" -- delete cm nope
 same "delete type without name" -- delete cm
+# The server's Invalid: one error alone reads "The <Kind> "<name>" is invalid: …", among
+# several each keeps the server's message.
+mut "create deployment --replicas=-1 (Invalid)" -- create deployment inv --image=busybox --replicas=-1
+mut "create -f (Invalid, several causes)" -- create -f "$C/invalid/pod-several-causes.yaml"
+mut "apply -f (Invalid, several causes)" -- apply -f "$C/invalid/pod-several-causes.yaml"
+mut "create -f (two Invalid objects)" -- create -f "$C/invalid/two-objects.yaml"
+mut "apply -f (two Invalid objects)" -- apply -f "$C/invalid/two-objects.yaml"
+mut "create configmap (Invalid name)" -- create configmap Bad_Name --from-literal=a=1
+mut "create secret generic (Invalid name)" -- create secret generic Bad_Name --from-literal=a=1
+mut "create service nodeport (Invalid name)" -- create service nodeport Bad_Name --tcp=80:80
+mut "create namespace (Invalid name)" -- create namespace Bad_Name
+mut "create token for a missing service account" -- create token nosuch
+mut "create serviceaccount twice (AlreadyExists)" --setup "create serviceaccount twice" -- create serviceaccount twice
+mut "label (two = in a word)" --setup "create configmap lab" -- label cm lab a=b=c
+mut "label (Invalid value)" --setup "create configmap lab" -- label cm lab 'x=not valid'
 
 # --- replace
 # A Deployment's status changes until it has rolled out, and a replace (GET, then PUT with
@@ -123,6 +138,91 @@ mut "apply -f (three-way configure)" --setup "apply -f $C/apply.yaml" --state "g
 mut "apply -f (deployment state)" --setup "apply -f $C/apply.yaml" --state "get deploy applied" -- apply -f "$C/apply-modified.yaml"
 mut "apply -f on created object (warning)" --setup "create -f $C/apply.yaml" --state "get cm applied" -- apply -f "$C/apply.yaml"
 mut "apply --server-side" --state "get cm applied" -- apply --server-side -f "$C/apply.yaml"
+# apply -l/--prune (allowlist-based; the default list makes upstream log a klog line with its
+# time and pid, so the cases name ConfigMaps), --force, and the *-last-applied subcommands.
+AP=$C/apply-prune
+PRUNE_CM=(--prune-allowlist=core/v1/ConfigMap)
+mut "apply --prune -l" --setup "apply -f $AP/two.yaml" --state "get cm -l app=prune-x" \
+  -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml"
+mut "apply --prune -l --dry-run=client" --setup "apply -f $AP/two.yaml" --state "get cm -l app=prune-x" \
+  -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml" --dry-run=client
+mut "apply --prune -l --dry-run=server" --setup "apply -f $AP/two.yaml" --state "get cm -l app=prune-x" \
+  -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml" --dry-run=server
+mut "apply --prune -l -o name" --setup "apply -f $AP/two.yaml" \
+  -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml" -o name
+mut "apply --prune --all" --setup "apply -f $AP/two.yaml" --setup "apply -f $AP/other.yaml" --state "get cm" \
+  -- apply --prune --all "${PRUNE_CM[@]}" -f "$AP/one.yaml"
+mut "apply --prune leaves objects apply did not create" --setup "create -f $AP/two.yaml" \
+  --state "get cm -l app=prune-x" -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml"
+mut "apply --prune --cascade=orphan --grace-period=0" --setup "apply -f $AP/two.yaml" --state "get cm prune-a" \
+  -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" --cascade=orphan --grace-period=0 -f "$AP/one.yaml"
+mut "apply -l picks the files' objects" --state "get cm -l app=prune-x" -- apply -f "$AP/two.yaml" -l tier=b
+mut "apply -l matching none of the files' objects" -- apply -f "$AP/two.yaml" -l tier=c
+same "apply --prune without -l or --all" -- apply --prune -f "$AP/one.yaml"
+same "apply --all with -l" -- apply --all -l app=prune-x -f "$AP/one.yaml"
+same "apply --prune --server-side" -- apply --prune --server-side -l app=prune-x -f "$AP/one.yaml"
+same "apply --prune --force" -- apply --prune --force -l app=prune-x -f "$AP/one.yaml"
+same "apply --force --server-side" -- apply --force --server-side -f "$AP/one.yaml"
+same "apply --force --dry-run=server" -- apply --force --dry-run=server -f "$AP/one.yaml"
+same "apply --subresource without --server-side" -- apply --subresource=status -f "$AP/one.yaml"
+same "apply --prune-allowlist not group/version/kind" \
+  -- apply --prune -l app=prune-x --prune-allowlist=v1/ConfigMap -f "$AP/one.yaml"
+same "apply --prune-allowlist unknown kind" \
+  -- apply --prune -l app=prune-x --prune-allowlist=core/v1/Nope -f "$AP/one.yaml"
+same "apply unexpected args" -- apply -f "$AP/one.yaml" cm
+same "apply --cascade bad value" -- apply --cascade=sideways -f "$AP/one.yaml"
+mut "apply --dry-run=client on an unchanged object" --setup "apply -f $AP/one.yaml" \
+  -- apply -f "$AP/one.yaml" --dry-run=client
+mut "apply -o jsonpath (several objects: one List)" -- apply -f "$AP/two.yaml" -o 'jsonpath={.kind} {.items[*].metadata.name}'
+mut "apply -o jsonpath prints nothing when an object fails" --state "get cm prune-a" \
+  -- apply -f "$AP/one.yaml" -f "$AP/no-name.yaml" -o 'jsonpath={.kind}'
+mut "apply without a name" -- apply -f "$AP/no-name.yaml"
+mut "apply --server-side without a name" -- apply --server-side -f "$AP/no-name.yaml"
+mut "apply --overwrite=false unchanged" --setup "apply -f $AP/one.yaml" -- apply --overwrite=false -f "$AP/one.yaml"
+mut "apply --openapi-patch=false --wait --timeout" --setup "apply -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply --openapi-patch=false --wait --timeout=10s -f "$AP/one-modified.yaml"
+mut "apply --force re-creates what cannot be patched" --setup "apply -f $AP/immutable.yaml" \
+  --state "get cm prune-frozen" -- apply --force -f "$AP/immutable-changed.yaml"
+mut "apply without --force on an immutable change" --setup "apply -f $AP/immutable.yaml" \
+  --state "get cm prune-frozen" -- apply -f "$AP/immutable-changed.yaml"
+mut "apply view-last-applied" --setup "apply -f $AP/two.yaml" -- apply view-last-applied cm/prune-a
+mut "apply view-last-applied -o json (two names)" --setup "apply -f $AP/two.yaml" \
+  -- apply view-last-applied configmap prune-a prune-b -o json
+mut "apply view-last-applied -l" --setup "apply -f $AP/two.yaml" -- apply view-last-applied cm -l app=prune-x
+mut "apply view-last-applied -f" --setup "apply -f $AP/two.yaml" -- apply view-last-applied -f "$AP/two.yaml" -o json
+mut "apply view-last-applied without a record (by name)" --setup "create -f $AP/one.yaml" \
+  -- apply view-last-applied cm/prune-a
+mut "apply view-last-applied without a record (-f)" --setup "create -f $AP/one.yaml" \
+  -- apply view-last-applied -f "$AP/one.yaml"
+mut "apply view-last-applied -o wide" --setup "apply -f $AP/one.yaml" -- apply view-last-applied cm/prune-a -o wide
+mut "apply view-last-applied after set-last-applied" --setup "apply -f $AP/one.yaml" \
+  --setup "apply set-last-applied -f $AP/one-modified.yaml" -- apply view-last-applied cm/prune-a -o json
+same "apply view-last-applied missing object" -- apply view-last-applied cm/prune-nope
+same "apply view-last-applied type without name" -- apply view-last-applied cm
+same "apply view-last-applied nothing named" -- apply view-last-applied
+mut "apply set-last-applied" --setup "apply -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply set-last-applied -f "$AP/one-modified.yaml"
+mut "apply set-last-applied no changes required" --setup "apply -f $AP/one.yaml" \
+  --setup "apply set-last-applied -f $AP/one.yaml" -- apply set-last-applied -f "$AP/one.yaml"
+mut "apply set-last-applied without a record" --setup "create -f $AP/one.yaml" \
+  -- apply set-last-applied -f "$AP/one.yaml"
+mut "apply set-last-applied --create-annotation" --setup "create -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply set-last-applied --create-annotation -f "$AP/one.yaml"
+mut "apply set-last-applied --dry-run=client" --setup "apply -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply set-last-applied -f "$AP/one-modified.yaml" --dry-run=client
+mut "apply set-last-applied --dry-run=server -o name" --setup "apply -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply set-last-applied -f "$AP/one-modified.yaml" --dry-run=server -o name
+mut "apply set-last-applied missing object" -- apply set-last-applied -f "$AP/one.yaml"
+export KUBE_EDITOR="sed -i s/^\ \ a:\ .*/\ \ a:\ edited/"
+mut "apply edit-last-applied" --setup "apply -f $AP/one.yaml" --state "get cm prune-a" \
+  -- apply edit-last-applied cm/prune-a
+mut "apply edit-last-applied -o json (editor finds nothing to change)" --setup "apply -f $AP/one.yaml" \
+  -- apply edit-last-applied cm/prune-a -o json
+export KUBE_EDITOR=true
+mut "apply edit-last-applied unchanged" --setup "apply -f $AP/one.yaml" -- apply edit-last-applied cm/prune-a
+mut "apply edit-last-applied without a record" --setup "create -f $AP/one.yaml" \
+  -- apply edit-last-applied cm/prune-a
+unset KUBE_EDITOR
 
 # --- delete
 mut "delete cm" --setup "create -f $C/apply.yaml" -- delete cm applied
@@ -200,10 +300,16 @@ mut "set selector with an expression" "${SERVICE[@]}" -- set selector svc/web 'e
 mut "set selector of a deployment" "${APPLIED[@]}" -- set selector deploy/applied app=x
 mut "set selector --resource-version mismatch" "${SERVICE[@]}" -- set selector svc/web app=x --resource-version=1
 same "set selector without a selector" -- set selector
+same "set env --dry-run=client --template" -- set env deploy/web Z=1 --dry-run=client --template='{{range .spec.template.spec.containers}}{{.name}} {{.env}}{{end}}{{"\n"}}'
+same "set image --dry-run=client -o go-template --show-managed-fields" \
+  -- set image deploy/web web=busybox:2 --dry-run=client -o go-template --show-managed-fields --template='{{(index .spec.template.spec.containers 0).image}}'
 
 # --- auth, wait, rollout
 same "auth whoami" -- auth whoami
 same "auth whoami -o json" -- auth whoami -o json
+same "auth whoami -o jsonpath" -- auth whoami -o 'jsonpath={.kind} {.status.userInfo.username}'
+same "auth whoami --template alone (a table)" -- auth whoami --template='{{.kind}}'
+same "auth whoami -o wide" -- auth whoami -o wide
 same "auth can-i get pods" -- auth can-i get pods
 same "auth can-i create deployments.apps -q" -- auth can-i create deployments.apps --quiet
 same "auth can-i unknown type" -- auth can-i get nosuchthing
@@ -219,6 +325,12 @@ mut "wait --for=delete of a terminating pod" "${SLEEPER[@]}" \
   -- wait --for=delete pod/sleeper --timeout=90s
 mut "wait times out" --setup "create configmap plain" \
   -- wait --for=jsonpath='{.data.k}'=v configmap/plain --timeout=2s
+mut "wait --for=create (exists)" --setup "create configmap made" -- wait --for=create configmap/made --timeout=5s
+# The object appears two seconds into the wait (the setup line starts that in the background).
+mut "wait --for=create (created while waiting)" \
+  --setup "get ns \$ns -o name; (sleep 2; real -n \$ns create configmap later) &" \
+  -- wait --for=create configmap/later --timeout=30s
+mut "wait --for=create times out" -- wait --for=create configmap/never --timeout=2s
 same "rollout status" -- rollout status deploy/web --timeout=30s
 same "rollout status TYPE NAME" -- rollout status deployment web --watch=false
 same "rollout history" -- rollout history deployment/web
@@ -368,6 +480,13 @@ same "debug unknown type" -- debug nosuch/x --image="$RUN_IMAGE" --profile=gener
 same "debug missing node" -- debug node/nope --image="$RUN_IMAGE" --profile=general
 same "debug missing pod" -- debug nope --image="$RUN_IMAGE" --profile=general
 mut "run --override-type unknown" -- run t --image="$RUN_IMAGE" --dry-run=client --override-type=bogus --overrides='{}'
+mut "run --dry-run=client --template" -- run t --image="$RUN_IMAGE" --dry-run=client --template='{{.kind}} {{(index .spec.containers 0).image}}'
+same "expose --dry-run=client -o go-template --template" \
+  -- expose deploy web --port=80 --dry-run=client -o go-template --template='{{.kind}} {{.metadata.name}} {{.spec.selector}} {{(index .spec.ports 0).port}}'
+same "autoscale --dry-run=client --template" \
+  -- autoscale deploy web --max=3 --dry-run=client --template='{{.spec.maxReplicas}} {{.spec.scaleTargetRef.name}}'
+mut "create token -o jsonpath" --setup "create serviceaccount robot" \
+  -- create token robot -o 'jsonpath={.kind} {.apiVersion} {.spec.audiences}'
 
 # --- nodes (last: cordon changes the shared node; uncordoned again afterwards)
 NODE=$(real get nodes -o jsonpath='{.items[0].metadata.name}')
@@ -380,7 +499,14 @@ mut "cordon" --setup "uncordon $NODE" -- cordon "$NODE"
 mut "cordon already cordoned" --setup "cordon $NODE" -- cordon "$NODE"
 mut "uncordon" --setup "cordon $NODE" -- uncordon "$NODE"
 mut "uncordon missing node" -- uncordon no-such-node
+mut "cordon --dry-run=client" --setup "uncordon $NODE" -- cordon "$NODE" --dry-run=client
+mut "cordon --dry-run=server" --setup "uncordon $NODE" -- cordon "$NODE" --dry-run=server
+mut "uncordon --dry-run (already)" --setup "uncordon $NODE" -- uncordon "$NODE" --dry-run=client
 real uncordon "$NODE" >/dev/null 2>&1
+mut "taint --dry-run=client --template" \
+  -- taint nodes "$NODE" kc-dry=x:NoSchedule --dry-run=client --template='{{range .spec.taints}}{{.key}}={{.value}}:{{.effect}} {{end}}'
+mut "taint --dry-run=client -o yaml --show-managed-fields" -- taint nodes "$NODE" kc-dry=x:NoSchedule --dry-run=client -o yaml --show-managed-fields
+mut "taint --dry-run=bogus" -- taint nodes "$NODE" kc-dry=x:NoSchedule --dry-run=bogus
 
 # --- go-template printer (-o go-template, go-template-file, template, --template)
 same "get -o go-template field" -- get cm settings -o 'go-template={{.metadata.name}} {{.data.greeting}}{{"\n"}}'
@@ -456,6 +582,7 @@ csr_case "certificate approve --force" approve -- certificate approve @CSR@ --fo
 csr_case "certificate approve denied" deny -- certificate approve @CSR@
 csr_case "certificate deny approved" approve -- certificate deny @CSR@
 csr_case "certificate approve -o name" "" -- certificate approve @CSR@ -o name
+csr_case "certificate approve --template" "" -- certificate approve @CSR@ --template='{{range .status.conditions}}{{.type}}/{{.reason}} {{end}}'
 csr_case "certificate approve missing" "" -- certificate approve kc-no-such-csr
 csr_case "certificate approve missing and present" "" -- certificate approve kc-no-such-csr @CSR@
 csr_case "certificate approve no args" "" -- certificate approve

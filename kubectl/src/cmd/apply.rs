@@ -1,10 +1,20 @@
 //! `kubectl apply -f`: client-side apply (last-applied annotation + three-way merge patch) or
-//! `--server-side` (an apply patch owned by field manager `kubectl`).
+//! `--server-side` (an apply patch owned by field manager `kubectl`). `-l` limits the objects
+//! of the files that take part; `--prune` then deletes what was applied before and is gone
+//! from the files (`apply_prune`), `--force` re-creates objects whose patch is refused
+//! (`apply_force`), `--overwrite=false` refuses to overwrite others' changes
+//! (`apply_conflicts`); the flags and their refusals are in `apply_options`, the
+//! `*-last-applied` subcommands in `apply_last_applied` and `apply_edit_last_applied`.
 
 use clap::Args;
 use http::Method;
 use serde_json::Value;
 
+use super::apply_conflicts;
+use super::apply_force::{self, Replacement};
+use super::apply_last_applied::LastAppliedCommand;
+use super::apply_options::{self, ApplyOptionArgs, Deletion, Mode};
+use super::apply_prune::{self, Pruner, Report, Visited};
 use super::create::{post, CommonArgs, DryRun, FileArgs};
 use super::write::Write;
 use super::Ctx;
@@ -12,6 +22,7 @@ use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
 use crate::merge;
+use crate::printers::json::go_escape;
 use crate::printers::OutputFormat;
 use crate::resource::ApiResource;
 
@@ -28,18 +39,27 @@ pub struct ApplyArgs {
     /// If true, server-side apply will force the changes against conflicts.
     #[arg(long)]
     force_conflicts: bool,
+    #[command(flatten)]
+    options: ApplyOptionArgs,
+    /// Words that name no subcommand: refused, as upstream refuses them.
+    #[arg(hide = true)]
+    args: Vec<String>,
+    #[command(subcommand)]
+    last_applied: Option<LastAppliedCommand>,
 }
 
 /// Runs `kubectl apply`.
 pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
+    if let Some(command) = args.last_applied {
+        return super::apply_last_applied::run(ctx, command).await;
+    }
+    apply_options::refuse_args(&args.args)?;
+    let deletion = args.options.deletion()?;
     if args.files.filename.is_empty() {
         return Err(KubectlError::usage("must specify one of -f and -k"));
     }
-    let format = OutputFormat::parse_with_template(
-        args.common.output.as_deref(),
-        args.common.template.as_deref(),
-    )?;
-    let dry = DryRun::parse(args.common.dry_run.as_deref())?;
+    let format = args.common.print_flags.format()?;
+    let dry = args.common.dry_run.strategy()?;
     // Upstream's default manager is the client-side one, unless the apply runs on the
     // server and no manager was named.
     let default_manager = if args.server_side {
@@ -48,11 +68,29 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
         "kubectl-client-side-apply"
     };
     let write = args.common.write.write(default_manager, dry)?;
+    let allowlist = args.options.allowlist()?;
+    args.options.validate(Mode {
+        server_side: args.server_side,
+        force_conflicts: args.force_conflicts,
+        dry,
+    })?;
+    let only = args.options.file_filter()?;
     let manifests = manifest::read_all(&args.files.filename, args.files.recursive)?;
     if manifests.is_empty() {
         return Err(KubectlError::usage("no objects passed to apply"));
     }
     let (client, disc) = ctx.client_and_discovery().await?;
+    let prune_types = apply_prune::allowlist(&disc, &allowlist)?;
+    let mut visited = Visited::default();
+    if client.namespace_explicit {
+        visited.namespace(&client.namespace);
+    }
+    let mut taking_part = 0;
+    // With -o (other than name) upstream prints the objects once all are applied: one
+    // alone, several as a List, none if anything failed.
+    let prints_list =
+        args.common.print_flags.output_specified() && !matches!(format, OutputFormat::Name);
+    let mut applied = Vec::new();
     let mut errors = Vec::new();
     for m in &manifests {
         let res = match manifest::resource_for(&disc, m) {
@@ -62,30 +100,109 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
                 continue;
             }
         };
+        if only
+            .as_ref()
+            .is_some_and(|s| !s.matches(m.object["metadata"]["labels"].as_object()))
+        {
+            continue;
+        }
+        taking_part += 1;
         let ns = manifest::namespace_for(m, res, &client.namespace, client.namespace_explicit)?;
+        if let Some(ns) = &ns {
+            visited.namespace(ns);
+        }
         // Upstream writes the namespace into the object (and so into the last-applied record).
         let m = &manifest::with_namespace(m, ns.as_deref());
         let r = if args.server_side {
             server_side(&client, &args, res, ns.as_deref(), m, &write).await
         } else {
-            client_side(&client, res, ns.as_deref(), m, &write).await
+            client_side(
+                &client,
+                res,
+                ns.as_deref(),
+                m,
+                &write,
+                &args.options,
+                &deletion,
+            )
+            .await
         };
         match r {
-            Ok((obj, verb)) => args.common.print(&format, &obj, verb, dry)?,
+            Ok((obj, verb)) => {
+                visited.object(&obj);
+                if prints_list {
+                    applied.push(obj);
+                } else {
+                    args.common.print(&format, &obj, verb, dry)?;
+                }
+            }
             Err(e) => errors.push(e),
         }
     }
-    super::get::report(errors)
+    if taking_part == 0 && errors.is_empty() {
+        return Err(KubectlError::usage("no objects passed to apply"));
+    }
+    if !errors.is_empty() {
+        return super::get::report(errors);
+    }
+    if prints_list && !applied.is_empty() {
+        let shown = match <[Value; 1]>::try_from(applied) {
+            Ok([one]) => one,
+            Err(many) => {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": many})
+            }
+        };
+        args.common.print(&format, &shown, "", dry)?;
+    }
+    if !args.options.prune {
+        return Ok(());
+    }
+    let pruner = Pruner {
+        client: &client,
+        selector: args.options.selector(),
+        deletion: &deletion,
+        dry,
+        report: Report {
+            format: &format,
+            flags: &args.common.print_flags,
+        },
+    };
+    pruner.prune(&disc, prune_types, &visited).await
 }
 
-fn name_of(m: &Manifest) -> Result<&str> {
+/// How upstream's messages name an object of a manifest (its resource builder's `Info`):
+/// `Resource: "apps/v1, Resource=deployments", GroupVersionKind: "apps/v1, Kind=Deployment"`
+/// and on the next line `Name: "web", Namespace: "ns"`.
+pub fn object_info(res: &ApiResource, name: &str, ns: Option<&str>) -> String {
+    format!(
+        "Resource: \"{g}/{v}, Resource={}\", GroupVersionKind: \"{g}/{v}, Kind={}\"\nName: \"{name}\", Namespace: \"{}\"",
+        res.plural,
+        res.kind,
+        ns.unwrap_or(""),
+        g = res.group,
+        v = res.version
+    )
+}
+
+/// The object's name; upstream's client refuses an empty one (a client-side apply names
+/// the object it was reading).
+fn name_of<'m>(
+    m: &'m Manifest,
+    res: &ApiResource,
+    ns: Option<&str>,
+    server_side: bool,
+) -> Result<&'m str> {
     m.object["metadata"]["name"]
         .as_str()
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
+            const EMPTY: &str = "resource name may not be empty";
+            if server_side {
+                return KubectlError::usage(EMPTY);
+            }
             KubectlError::usage(format!(
-                "error when retrieving current configuration of:\nResource: \"{}\", Name: \"\", Namespace: \"\"\nfrom server for: \"{}\": resource name may not be empty",
-                m.object["kind"].as_str().unwrap_or(""),
+                "error when retrieving current configuration of:\n{}\nfrom server for: \"{}\": {EMPTY}",
+                object_info(res, "", ns),
                 m.source
             ))
         })
@@ -99,8 +216,12 @@ async fn server_side(
     m: &Manifest,
     write: &Write,
 ) -> Result<(Value, &'static str)> {
-    let name = name_of(m)?;
-    let mut path = format!("{}{}", res.object_path(ns, name), write.query());
+    let name = name_of(m, res, ns, true)?;
+    let mut object = res.object_path(ns, name);
+    if let Some(sub) = args.options.subresource() {
+        object = format!("{object}/{sub}");
+    }
+    let mut path = format!("{object}{}", write.query());
     if args.force_conflicts {
         path.push_str("&force=true");
     }
@@ -146,9 +267,11 @@ async fn client_side(
     ns: Option<&str>,
     m: &Manifest,
     write: &Write,
+    options: &ApplyOptionArgs,
+    deletion: &Deletion,
 ) -> Result<(Value, &'static str)> {
     let dry = write.dry;
-    let name = name_of(m)?;
+    let name = name_of(m, res, ns, false)?;
     let path = res.object_path(ns, name);
     let modified = merge::with_last_applied(&m.object);
     let current = match client.get(&path).await {
@@ -159,20 +282,21 @@ async fn client_side(
             }
             let obj = post(client, &res.collection_path(ns), &modified, write)
                 .await
-                .map_err(|e| {
-                    e.with_context(format!("error when creating \"{}\": ", m.source))
-                })?;
+                .map_err(|e| e.with_context(format!("error when creating \"{}\": ", m.source)))?;
             return Ok((obj, "created"));
         }
         Err(e) => {
             return Err(e.with_context(format!(
-                "error when retrieving current configuration of:\nResource: \"{}\", Name: \"{name}\", Namespace: \"{}\"\nfrom server for: \"{}\": ",
-                res.qualified_plural(),
-                ns.unwrap_or(""),
+                "error when retrieving current configuration of:\n{}\nfrom server for: \"{}\": ",
+                object_info(res, name, ns),
                 m.source
             )))
         }
     };
+    // Upstream computes no patch in a client dry run: an existing object is "configured".
+    if dry == DryRun::Client {
+        return Ok((current, "configured"));
+    }
     let original = merge::last_applied(&current);
     if original.is_none() {
         eprintln!(
@@ -185,8 +309,23 @@ async fn client_side(
     if patch.as_object().is_some_and(|p| p.is_empty()) {
         return Ok((current, "unchanged"));
     }
-    if dry == DryRun::Client {
-        return Ok((current, "configured"));
+    let target = || object_info(res, name, ns);
+    if !options.overwrite {
+        apply_conflicts::refuse_overwrite(&apply_conflicts::Sides {
+            res,
+            openapi_patch: options.openapi_patch,
+            original: original.as_ref(),
+            modified: &modified,
+            current: &current,
+            patch: &patch,
+        })
+        .map_err(|why| {
+            KubectlError::usage(format!(
+                "error when applying patch:\n\nto:\n{}\nfor: \"{src}\": error when patching \"{src}\": {why}",
+                target(),
+                src = m.source
+            ))
+        })?;
     }
     let body = Body {
         content_type: "application/merge-patch+json",
@@ -199,14 +338,41 @@ async fn client_side(
             "application/json",
             Some(body),
         )
-        .await
-        .map_err(|e| {
-            e.with_context(format!(
-                "error when applying patch:\n{patch}\nto:\nResource: \"{}\", Name: \"{name}\", Namespace: \"{}\"\nfor: \"{}\": ",
-                res.qualified_plural(),
-                ns.unwrap_or(""),
-                m.source
-            ))
-        })?;
-    Ok((obj, "configured"))
+        .await;
+    // Upstream names the patch, the object and the file; a failed PATCH also says it was
+    // patching, a failed replacement (--force) does not, and shows the whole new object
+    // (encoded with a trailing newline) as its patch.
+    let patch_error = |patch: &Value, patching: bool, e: KubectlError| {
+        let src = &m.source;
+        let newline = if patching { "" } else { "\n" };
+        let mut context = format!(
+            "error when applying patch:\n{}{newline}\nto:\n{}\nfor: \"{src}\": ",
+            go_escape(&patch.to_string()),
+            target()
+        );
+        if patching {
+            context.push_str(&format!("error when patching \"{src}\": "));
+        }
+        match e {
+            KubectlError::Usage(why) => KubectlError::usage(format!("{context}{why}")),
+            e => e.with_context(context),
+        }
+    };
+    match obj {
+        Ok(obj) => Ok((obj, "configured")),
+        Err(e) if options.force && apply_force::replaces_after(&e) => {
+            let replacement = Replacement {
+                res,
+                ns,
+                name,
+                current: &current,
+                modified: &modified,
+            };
+            match replacement.run(client, deletion, write).await {
+                Ok(obj) => Ok((obj, "configured")),
+                Err(e) => Err(patch_error(&modified, false, e)),
+            }
+        }
+        Err(e) => Err(patch_error(&patch, true, e)),
+    }
 }

@@ -3,11 +3,11 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::create::{post, print_result, DryRun};
+use super::create::post;
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 
 /// `kubectl autoscale (-f FILENAME | TYPE NAME | TYPE/NAME) [--min=MINPODS] --max=MAXPODS [--cpu-percent=CPU]`
 #[derive(Debug, Args)]
@@ -26,12 +26,10 @@ pub struct AutoscaleArgs {
     /// The name for the newly created object.
     #[arg(long)]
     name: Option<String>,
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-autoscale")]
     field_manager: String,
@@ -84,8 +82,8 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
         return Err(KubectlError::usage("required flag(s) \"max\" not set"));
     };
     validate(a.min, max)?;
-    let format = OutputFormat::parse(a.output.as_deref())?;
-    let dry = DryRun::parse(a.dry_run.as_deref())?;
+    let format = a.print_flags.format()?;
+    let dry = a.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let targets = super::label::resolve_targets(&client, &mut disc, &a.args, None, false).await?;
     let mut errors = Vec::new();
@@ -114,7 +112,7 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
         }
         .await;
         match r {
-            Ok(o) => print_result(&format, &o, "autoscaled", dry)?,
+            Ok(o) => a.print_flags.print(&format, &o, "autoscaled", dry)?,
             Err(e) => errors.push(e),
         }
     }

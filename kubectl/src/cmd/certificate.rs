@@ -5,12 +5,12 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::{print_result, DryRun, FileArgs};
+use super::create::FileArgs;
+use super::print_flags::{DryRun, PrintFlags};
 use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest;
-use crate::printers::OutputFormat;
 
 const CSR_PATH: &str = "/apis/certificates.k8s.io/v1/certificatesigningrequests";
 
@@ -42,18 +42,8 @@ pub struct DecisionArgs {
     /// Update the CSR even if it already has the condition.
     #[arg(long)]
     force: bool,
-    /// Output format.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    template: Option<String>,
-    /// Accepted for compatibility: missing keys in templates print `<no value>`.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    allow_missing_template_keys: Option<String>,
-    /// Accepted for compatibility: managedFields are always omitted.
-    #[arg(long)]
-    show_managed_fields: bool,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
 }
 
 /// The condition a decision adds and the one that must not be there already.
@@ -87,7 +77,7 @@ pub async fn run(ctx: &Ctx, args: CertificateArgs) -> Result<()> {
         CertificateCommand::Approve(a) => (APPROVE, a),
         CertificateCommand::Deny(a) => (DENY, a),
     };
-    let format = OutputFormat::parse_with_template(a.output.as_deref(), a.template.as_deref())?;
+    let format = a.print_flags.format()?;
     if a.names.is_empty() && a.files.filename.is_empty() {
         return Err(KubectlError::usage(
             "one or more CSRs must be specified as <name> or -f <filename>",
@@ -124,7 +114,8 @@ pub async fn run(ctx: &Ctx, args: CertificateArgs) -> Result<()> {
         match decide(&client, &name, &decision, a.force).await {
             Ok(csr) => {
                 found += 1;
-                print_result(&format, &csr, decision.verb, DryRun::None)?;
+                a.print_flags
+                    .print(&format, &csr, decision.verb, DryRun::None)?;
             }
             Err(e) => errors.push(e),
         }

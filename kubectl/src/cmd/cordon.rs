@@ -4,6 +4,7 @@ use clap::Args;
 use http::Method;
 use serde_json::json;
 
+use super::print_flags::{DryRun, DryRunFlag};
 use super::{out, Ctx};
 use crate::client::{q, Body};
 use crate::error::{KubectlError, Result};
@@ -16,9 +17,8 @@ pub struct CordonArgs {
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     selector: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
 }
 
 /// Runs cordon (`unschedulable = true`) or uncordon (`false`).
@@ -43,7 +43,7 @@ pub async fn run(ctx: &Ctx, args: CordonArgs, unschedulable: bool) -> Result<()>
             "USAGE: cordon NODE [flags]\nSee 'kubectl cordon -h' for help and examples",
         ));
     }
-    let dry = super::create::DryRun::parse(args.dry_run.as_deref())?;
+    let dry = args.dry_run.strategy()?;
     let mut errors = Vec::new();
     for name in names {
         let name = name
@@ -55,15 +55,16 @@ pub async fn run(ctx: &Ctx, args: CordonArgs, unschedulable: bool) -> Result<()>
         let r = async {
             let node = client.get(&path).await?;
             if node["spec"]["unschedulable"].as_bool().unwrap_or(false) == unschedulable {
-                return Ok(format!("node/{name} already {verb}\n"));
+                return Ok(format!("node/{name} already {verb}{}\n", dry.suffix()));
             }
-            if dry != super::create::DryRun::Client {
+            if dry != DryRun::Client {
                 let body = Body::strategic_merge_patch(&json!({"spec": {"unschedulable": if unschedulable { json!(true) } else { json!(null) }}}));
                 client
                     .request(Method::PATCH, &format!("{path}?{}", dry.query().trim_start_matches('&')), "application/json", Some(body))
                     .await?;
             }
-            Ok::<_, KubectlError>(format!("node/{name} {verb}\n"))
+            // As every upstream printer under a dry run: `(dry run)` / `(server dry run)`.
+            Ok::<_, KubectlError>(format!("node/{name} {verb}{}\n", dry.suffix()))
         }
         .await;
         match r {

@@ -7,6 +7,7 @@ use http::Method;
 use serde_json::{json, Value};
 
 use super::generators as gen;
+use super::print_flags::{DryRunFlag, PrintFlags};
 use super::write::{Write, WriteArgs};
 use super::{data_sources, name_hash};
 use super::{out, Ctx};
@@ -14,7 +15,10 @@ use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
 use crate::merge;
-use crate::printers::{json as jsonp, yaml, OutputFormat};
+use crate::printers::OutputFormat;
+
+// Their home is `print_flags`; still named here for the commands that import them from here.
+pub use super::print_flags::{print_result, DryRun};
 
 /// `kubectl create`
 #[derive(Debug, Args)]
@@ -43,29 +47,18 @@ pub struct FileArgs {
 /// replace, apply).
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    pub output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    pub template: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    pub dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     #[command(flatten)]
     pub write: WriteArgs,
-    /// If true, keep the managedFields when printing objects in JSON or YAML format.
-    #[arg(long)]
-    pub show_managed_fields: bool,
-    /// Missing keys in templates print as nothing; only the default (true) is supported.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    pub allow_missing_template_keys: bool,
 }
 
 impl CommonArgs {
     /// Prints what a write answered as these flags ask.
     pub fn print(&self, format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
-        print_object(format, obj, verb, dry, self.show_managed_fields)
+        self.print_flags.print(format, obj, verb, dry)
     }
 }
 
@@ -215,6 +208,9 @@ enum Generator {
         /// Requested lifetime of the issued token (e.g. 10m, 1h).
         #[arg(long, value_parser = crate::flags::go_duration)]
         duration: Option<String>,
+        // With -o, the TokenRequest is printed instead of the token.
+        #[command(flatten)]
+        print_flags: PrintFlags,
     },
 }
 
@@ -570,15 +566,59 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             name,
             audience,
             duration,
+            print_flags,
         }) => {
-            return token(ctx, &name, &audience, duration.as_deref()).await;
+            return token(ctx, &name, &audience, duration.as_deref(), &print_flags).await;
         }
     };
+    let prefix = generated_failure_prefix(&object);
     let m = Manifest {
         source: String::new(),
         object,
     };
-    create_manifests(ctx, vec![m], &common).await
+    create_manifests(ctx, vec![m], &common)
+        .await
+        .map_err(|e| match &prefix {
+            Some(p) => wrapped_failure(e, p),
+            None => e,
+        })
+}
+
+/// How upstream's generator for `obj` words a server's refusal: most wrap it as a client
+/// error (`error: failed to create deployment: Deployment.apps "x" is invalid: …`); the
+/// namespace, role and clusterrole generators pass it on as it is.
+fn generated_failure_prefix(obj: &Value) -> Option<String> {
+    let what = match obj["kind"].as_str().unwrap_or_default() {
+        "Namespace" | "Role" | "ClusterRole" => return None,
+        // Upstream leaves out the colon here.
+        "Secret" => return Some("failed to create secret ".into()),
+        "Service" => {
+            let kind = obj["spec"]["type"].as_str().unwrap_or("ClusterIP");
+            return Some(format!("failed to create {kind} service: "));
+        }
+        "ConfigMap" => "configmap",
+        "Deployment" => "deployment",
+        "Ingress" => "ingress",
+        "Job" => "job",
+        "CronJob" => "cronjob",
+        "PodDisruptionBudget" => "poddisruptionbudgets",
+        "PriorityClass" => "priorityclass",
+        "ResourceQuota" => "quota",
+        "RoleBinding" => "rolebinding",
+        "ClusterRoleBinding" => "clusterrolebinding",
+        "ServiceAccount" => "serviceaccount",
+        _ => return None,
+    };
+    Some(format!("failed to create {what}: "))
+}
+
+/// A server's refusal as a client error behind `prefix` (upstream's
+/// `fmt.Errorf("failed to create …: %v", err)`, which prints the Status's message alone).
+fn wrapped_failure(e: KubectlError, prefix: &str) -> KubectlError {
+    match e {
+        KubectlError::Server { message, .. } => KubectlError::usage(format!("{prefix}{message}")),
+        other => other,
+    }
 }
 
 /// Resolves `--resource` words through discovery (`deploy` → `apps`, `deployments`) and
@@ -626,8 +666,16 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
     ))
 }
 
-/// `create token SA`: a TokenRequest against the service account; prints the token.
-async fn token(ctx: &Ctx, name: &str, audiences: &[String], duration: Option<&str>) -> Result<()> {
+/// `create token SA`: a TokenRequest against the service account; prints the token, or
+/// with `-o` the TokenRequest the server answered.
+async fn token(
+    ctx: &Ctx,
+    name: &str,
+    audiences: &[String],
+    duration: Option<&str>,
+    print_flags: &PrintFlags,
+) -> Result<()> {
+    let format = print_flags.format()?;
     let client = ctx.client().await?;
     let mut spec = json!({});
     if !audiences.is_empty() {
@@ -654,11 +702,19 @@ async fn token(ctx: &Ctx, name: &str, audiences: &[String], duration: Option<&st
             "application/json",
             Some(Body::json(&body)),
         )
-        .await?;
-    out(&format!(
-        "{}\n",
-        r["status"]["token"].as_str().unwrap_or("")
-    ));
+        .await
+        .map_err(|e| wrapped_failure(e, "failed to create token: "))?;
+    if print_flags.output_specified() {
+        return print_flags.print(&format, &r, "created", DryRun::None);
+    }
+    // As upstream: a newline only for a person at a terminal, so `$(kubectl create token
+    // …)` and pipes get the token alone.
+    let token = r["status"]["token"].as_str().unwrap_or("");
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        out(&format!("{token}\n"));
+    } else {
+        out(token);
+    }
     Ok(())
 }
 
@@ -731,9 +787,8 @@ const CLUSTER_SCOPED_GENERATED: [&str; 4] = [
 
 async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, flags: &CreateCommon) -> Result<()> {
     let common = &flags.common;
-    let format =
-        OutputFormat::parse_with_template(common.output.as_deref(), common.template.as_deref())?;
-    let dry = DryRun::parse(common.dry_run.as_deref())?;
+    let format = common.print_flags.format()?;
+    let dry = common.dry_run.strategy()?;
     let write = common.write.write("kubectl-create", dry)?;
     let client = ctx.client().await?;
     // A generated object printed by a client dry run needs no server (the common
@@ -807,86 +862,6 @@ pub async fn post(client: &ApiClient, path: &str, obj: &Value, write: &Write) ->
             Some(Body::json(obj)),
         )
         .await
-}
-
-/// `--dry-run`
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DryRun {
-    /// Really do it.
-    None,
-    /// Print only.
-    Client,
-    /// Ask the server with `dryRun=All`.
-    Server,
-}
-
-impl DryRun {
-    /// Parses the flag value.
-    pub fn parse(v: Option<&str>) -> Result<Self> {
-        match v {
-            None | Some("none") | Some("false") => Ok(DryRun::None),
-            Some("client") | Some("true") => Ok(DryRun::Client),
-            Some("server") => Ok(DryRun::Server),
-            Some(o) => Err(KubectlError::usage(format!(
-                "Invalid dry-run value ({o}). Must be \"none\", \"server\", or \"client\"."
-            ))),
-        }
-    }
-
-    /// The query parameter to add (with a leading `&`).
-    pub fn query(self) -> &'static str {
-        if self == DryRun::Server {
-            "&dryRun=All"
-        } else {
-            ""
-        }
-    }
-
-    fn suffix(self) -> &'static str {
-        match self {
-            DryRun::None => "",
-            DryRun::Client => " (dry run)",
-            DryRun::Server => " (server dry run)",
-        }
-    }
-}
-
-/// Prints the outcome of a mutation: `kind.group/name <verb>` or the object in `-o` format.
-pub fn print_result(format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
-    print_object(format, obj, verb, dry, false)
-}
-
-/// [`print_result`], keeping managedFields when `show_managed_fields`.
-pub fn print_object(
-    format: &OutputFormat,
-    obj: &Value,
-    verb: &str,
-    dry: DryRun,
-    show_managed_fields: bool,
-) -> Result<()> {
-    let mut obj = obj.clone();
-    if !show_managed_fields {
-        super::get::omit_managed_fields_for(format, &mut obj);
-    }
-    let obj = &obj;
-    match format {
-        OutputFormat::Table | OutputFormat::Wide => out(&format!(
-            "{} {verb}{}\n",
-            super::get::name_of(obj),
-            dry.suffix()
-        )),
-        OutputFormat::Name => out(&format!("{}\n", super::get::name_of(obj))),
-        OutputFormat::Yaml => out(&yaml::to_yaml(obj)),
-        OutputFormat::Json => out(&jsonp::to_json(obj)),
-        OutputFormat::JsonPath(t) => out(&t.execute(obj).map_err(KubectlError::usage)?),
-        OutputFormat::GoTemplate(t) => super::get::render_go_template(t, obj)?,
-        OutputFormat::CustomColumns(c) => out(&crate::printers::custom_columns::render(
-            c,
-            std::slice::from_ref(obj),
-            false,
-        )),
-    }
-    Ok(())
 }
 
 #[cfg(test)]

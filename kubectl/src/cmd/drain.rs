@@ -14,7 +14,7 @@ use clap::Args;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::DryRun;
+use super::print_flags::{DryRun, DryRunFlag};
 use super::{out, Ctx};
 use crate::client::{q, ApiClient, Body};
 use crate::error::{KubectlError, Result};
@@ -51,9 +51,8 @@ pub struct DrainArgs {
     /// If pod DeletionTimestamp older than N seconds, skip waiting for the pod.
     #[arg(long, default_value_t = 0)]
     skip_wait_for_delete_timeout: i64,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
 }
 
 /// Upstream's texts for refused and warned pods.
@@ -239,7 +238,7 @@ fn parse_timeout(s: &str) -> Result<Option<Duration>> {
 
 /// Runs `kubectl drain`.
 pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
-    let dry = DryRun::parse(a.dry_run.as_deref())?;
+    let dry = a.dry_run.strategy()?;
     let timeout = parse_timeout(&a.timeout)?;
     if a.nodes.is_empty() && a.selector.is_none() {
         return Err(KubectlError::usage(
@@ -287,12 +286,7 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
                 )
                 .await?;
         }
-        let suffix = match dry {
-            DryRun::None => "",
-            DryRun::Client => " (dry run)",
-            DryRun::Server => " (server dry run)",
-        };
-        out(&format!("node/{name} cordoned{suffix}\n"));
+        out(&format!("node/{name} cordoned{}\n", dry.suffix()));
     }
     let policy = Policy {
         force: a.force,
@@ -304,14 +298,7 @@ pub async fn run(ctx: &Ctx, a: DrainArgs) -> Result<()> {
     let mut remaining = Vec::new();
     for name in &nodes {
         match drain_node(&client, name, &a, policy, dry, timeout).await {
-            Ok(()) => {
-                let suffix = match dry {
-                    DryRun::None => "",
-                    DryRun::Client => " (dry run)",
-                    DryRun::Server => " (server dry run)",
-                };
-                out(&format!("node/{name} drained{suffix}\n"));
-            }
+            Ok(()) => out(&format!("node/{name} drained{}\n", dry.suffix())),
             Err(msgs) => {
                 eprintln!(
                     "error: unable to drain node {name:?} due to error: {}, continuing command...",

@@ -94,7 +94,7 @@ pub fn editor_command(editor: &str, path: &str) -> Vec<String> {
     vec!["sh".into(), "-c".into(), format!("{editor} {path:?}")]
 }
 
-fn launch(path: &str) -> Result<()> {
+pub(crate) fn launch(path: &str) -> Result<()> {
     let editor = ["KUBE_EDITOR", "EDITOR"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
@@ -114,7 +114,7 @@ fn launch(path: &str) -> Result<()> {
     Ok(())
 }
 
-fn temp_path() -> String {
+pub(crate) fn temp_path() -> String {
     let n = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

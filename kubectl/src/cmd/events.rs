@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::get::{name_of, render_go_template};
 use super::out;
+use super::print_flags::{omit_managed_fields, PrintFlags};
 use super::Ctx;
 use crate::client::{q, ApiClient};
 use crate::discovery::Discovery;
@@ -37,17 +38,13 @@ pub struct EventsArgs {
     /// Return large lists in chunks rather than all at once.
     #[arg(long, default_value_t = 500)]
     chunk_size: u64,
-    /// Output format: json, yaml, name, jsonpath=…, go-template=…, custom-columns=….
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    template: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
 }
 
 /// Runs `kubectl events`.
 pub async fn run(ctx: &Ctx, a: EventsArgs) -> Result<()> {
-    let format = OutputFormat::parse_with_template(a.output.as_deref(), a.template.as_deref())?;
+    let format = a.print_flags.format()?;
     if matches!(format, OutputFormat::Wide) {
         return Err(KubectlError::usage("unable to match a printer suitable for the output format \"wide\", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml"));
     }
@@ -68,6 +65,7 @@ pub async fn run(ctx: &Ctx, a: EventsArgs) -> Result<()> {
     }
     let printer = Printer {
         format,
+        show_managed_fields: a.print_flags.show_managed_fields,
         all_namespaces: a.all_namespaces,
         headers: !a.no_headers,
     };
@@ -224,6 +222,7 @@ fn with_type(mut e: Value) -> Value {
 
 struct Printer {
     format: OutputFormat,
+    show_managed_fields: bool,
     all_namespaces: bool,
     headers: bool,
 }
@@ -284,6 +283,11 @@ impl Printer {
     }
 
     fn print_object(&self, obj: &Value) -> Result<()> {
+        let mut obj = obj.clone();
+        if !self.show_managed_fields {
+            omit_managed_fields(&self.format, &mut obj);
+        }
+        let obj = &obj;
         match &self.format {
             OutputFormat::Table | OutputFormat::Wide => {}
             OutputFormat::Name => out(&format!("{}\n", name_of(obj))),

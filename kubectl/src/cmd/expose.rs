@@ -4,12 +4,12 @@
 use clap::Args;
 use serde_json::{Map, Value};
 
-use super::create::{post, print_result, DryRun};
+use super::create::post;
 use super::generators::{self as gen, ExposeSpec};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 
 /// `kubectl expose (-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] [--target-port=number-or-name] [--name=name] [--external-ip=ip] [--type=type]`
 #[derive(Debug, Args)]
@@ -52,12 +52,10 @@ pub struct ExposeArgs {
     /// Labels to apply to the service created by this call.
     #[arg(short = 'l', long)]
     labels: Option<String>,
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-expose")]
     field_manager: String,
@@ -143,8 +141,8 @@ pub fn ports_for(obj: &Value) -> Vec<(i64, String)> {
 
 /// Runs `kubectl expose`.
 pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
-    let format = OutputFormat::parse(a.output.as_deref())?;
-    let dry = DryRun::parse(a.dry_run.as_deref())?;
+    let format = a.print_flags.format()?;
+    let dry = a.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let mut targets: Vec<(crate::resource::ApiResource, String)> = Vec::new();
     if !a.filename.is_empty() {
@@ -257,7 +255,7 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
         }
         .await;
         match r {
-            Ok(svc) => print_result(&format, &svc, "exposed", dry)?,
+            Ok(svc) => a.print_flags.print(&format, &svc, "exposed", dry)?,
             Err(e) => errors.push(e),
         }
     }

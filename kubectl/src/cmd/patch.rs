@@ -5,8 +5,9 @@ use clap::Args;
 use http::Method;
 use serde_json::Value;
 
-use super::create::{print_object, DryRun, FileArgs};
+use super::create::FileArgs;
 use super::label::{file_targets, Target};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::client::{ApiClient, Body};
@@ -33,27 +34,16 @@ pub struct PatchArgs {
     /// If true, patch the objects of the -f files here only, without the server.
     #[arg(long)]
     local: bool,
-    /// Output format: json, yaml, name, go-template, jsonpath, ….
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    template: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-patch")]
     field_manager: String,
     /// If true, patch the subresource of the resource (status, scale).
     #[arg(long)]
     subresource: Option<String>,
-    /// If true, keep the managedFields when printing objects in JSON or YAML format.
-    #[arg(long)]
-    show_managed_fields: bool,
-    /// Missing keys in templates print as nothing; only the default (true) is supported.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    allow_missing_template_keys: bool,
 }
 
 /// Runs `kubectl patch`.
@@ -86,16 +76,15 @@ pub async fn run(ctx: &Ctx, args: PatchArgs) -> Result<()> {
             "cannot specify --local and server resources",
         ));
     }
-    let format =
-        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
-    let dry = DryRun::parse(args.dry_run.as_deref())?;
+    let format = args.print_flags.format()?;
+    let dry = args.dry_run.strategy()?;
     let patching = Patching {
         patch: &patch,
         patch_type: &args.patch_type,
         content_type,
         write: Write::by(&args.field_manager, dry),
         format: &format,
-        show_managed_fields: args.show_managed_fields,
+        print_flags: &args.print_flags,
     };
     if args.local {
         for m in manifest::read_all(&args.files.filename, args.files.recursive)? {
@@ -133,7 +122,7 @@ struct Patching<'a> {
     content_type: &'static str,
     write: Write,
     format: &'a OutputFormat,
-    show_managed_fields: bool,
+    print_flags: &'a PrintFlags,
 }
 
 impl Patching<'_> {
@@ -181,12 +170,7 @@ impl Patching<'_> {
         } else {
             "patched"
         };
-        print_object(
-            self.format,
-            after,
-            verb,
-            DryRun::None,
-            self.show_managed_fields,
-        )
+        self.print_flags
+            .print(self.format, after, verb, DryRun::None)
     }
 }

@@ -51,11 +51,8 @@ pub struct ReplaceArgs {
 
 /// Runs `kubectl replace`.
 pub async fn run(ctx: &Ctx, a: ReplaceArgs) -> Result<()> {
-    let format = OutputFormat::parse_with_template(
-        a.common.output.as_deref(),
-        a.common.template.as_deref(),
-    )?;
-    let dry = DryRun::parse(a.common.dry_run.as_deref())?;
+    let format = a.common.print_flags.format()?;
+    let dry = a.common.dry_run.strategy()?;
     let write = a.common.write.write(FIELD_MANAGER, dry)?;
     if a.grace_period >= 0 && !a.force {
         return Err(KubectlError::usage(

@@ -11,14 +11,14 @@ use serde_json::Value;
 
 use super::attach::{attach, AttachOptions};
 use super::attachable::container_for;
-use super::create::{post, print_result, DryRun};
+use super::create::post;
 use super::exec::pod_running_timeout;
 use super::generators::{self as gen, RunSpec};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::{out, Ctx};
 use crate::client::{q, ApiClient};
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 use crate::watch;
 
 /// `kubectl run NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] -- [COMMAND] [args...]`
@@ -73,12 +73,10 @@ pub struct RunArgs {
     /// How long to wait until the pod is running (e.g. 5s, 2m).
     #[arg(long, default_value = "1m0s", value_parser = crate::flags::go_duration)]
     pod_running_timeout: String,
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-run")]
     field_manager: String,
@@ -141,8 +139,8 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
     if let Some(overrides) = a.overrides.as_deref().filter(|o| !o.is_empty()) {
         pod = super::overrides::apply(&pod, overrides, &a.override_type)?;
     }
-    let format = OutputFormat::parse(a.output.as_deref())?;
-    let dry = DryRun::parse(a.dry_run.as_deref())?;
+    let format = a.print_flags.format()?;
+    let dry = a.dry_run.strategy()?;
     if attach && dry != DryRun::None {
         return Err(KubectlError::usage(
             "--dry-run=[server|client] can't be used with attached containers options (--attach, --stdin, or --tty)\nSee 'kubectl run -h' for help and examples",
@@ -165,7 +163,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
         .await?
     };
     if !attach {
-        return print_result(&format, &created, "created", dry);
+        return a.print_flags.print(&format, &created, "created", dry);
     }
     let result = attach_and_wait(&client, &created, &a, &restart, timeout).await;
     if a.rm {

@@ -8,12 +8,12 @@ use clap::Args;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::{print_object, DryRun, FileArgs};
+use super::create::FileArgs;
 use super::label::{file_targets, resolve_objects, Picking, Target};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::Ctx;
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 
 /// `kubectl scale`
 #[derive(Debug, Args)]
@@ -37,24 +37,13 @@ pub struct ScaleArgs {
     /// Select all resources in the namespace of the specified resource types.
     #[arg(long)]
     all: bool,
-    /// Output format: json, yaml, name, go-template, jsonpath, ….
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    template: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// How long to wait for the new size before giving up; zero means not to wait.
     #[arg(long, default_value = "0s", value_parser = crate::flags::go_duration)]
     timeout: String,
-    /// If true, keep the managedFields when printing objects in JSON or YAML format.
-    #[arg(long)]
-    show_managed_fields: bool,
-    /// Missing keys in templates print as nothing; only the default (true) is supported.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    allow_missing_template_keys: bool,
 }
 
 /// Runs `kubectl scale`.
@@ -64,9 +53,8 @@ pub async fn run(ctx: &Ctx, args: ScaleArgs) -> Result<()> {
             "The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0",
         ));
     }
-    let format =
-        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
-    let dry = DryRun::parse(args.dry_run.as_deref())?;
+    let format = args.print_flags.format()?;
+    let dry = args.dry_run.strategy()?;
     let timeout = crate::flags::go_duration_secs(&args.timeout)
         .filter(|secs| *secs > 0.0)
         .map(Duration::from_secs_f64);
@@ -88,7 +76,7 @@ pub async fn run(ctx: &Ctx, args: ScaleArgs) -> Result<()> {
             if let Some(limit) = timeout.filter(|_| dry == DryRun::None) {
                 wait_for_size(&client, &t, args.replicas, limit).await?;
             }
-            print_object(&format, &printed, "scaled", dry, args.show_managed_fields)
+            args.print_flags.print(&format, &printed, "scaled", dry)
         };
         if let Err(e) = r.await {
             errors.push(e);

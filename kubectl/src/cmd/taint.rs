@@ -10,11 +10,10 @@ use clap::Args;
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::{print_result, DryRun};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::Ctx;
 use crate::client::{q, Body};
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 
 /// `kubectl taint NODE NAME KEY_1=VAL_1:TAINT_EFFECT_1 ... KEY_N=VAL_N:TAINT_EFFECT_N`
 #[derive(Debug, Args)]
@@ -31,12 +30,10 @@ pub struct TaintArgs {
     /// Select all nodes in the cluster.
     #[arg(long)]
     all: bool,
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-taint")]
     field_manager: String,
@@ -223,7 +220,8 @@ fn qualified_name_errors(key: &str) -> Vec<String> {
     errs
 }
 
-fn label_value_error(v: &str) -> Option<String> {
+/// apimachinery's `IsValidLabelValue`: why `v` cannot be a label value, if it cannot.
+pub(crate) fn label_value_error(v: &str) -> Option<String> {
     if v.len() > 63 {
         return Some("must be no more than 63 characters".to_string());
     }
@@ -319,8 +317,8 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
     let (add, remove) = parse_taints(&specs).map_err(|e| {
         KubectlError::usage(format!("{e}\nSee 'kubectl taint -h' for help and examples"))
     })?;
-    let format = OutputFormat::parse(args.output.as_deref())?;
-    let dry = DryRun::parse(args.dry_run.as_deref())?;
+    let format = args.print_flags.format()?;
+    let dry = args.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let res = disc.resolve(&client, &resources[0].to_lowercase()).await?;
     if res.kind != "Node" {
@@ -406,7 +404,7 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
         match r {
             // Upstream's taint never adds " (dry run)" to its message (1.32 prints
             // "node/x tainted" with --dry-run=client too); hack/e2e/kubectl-compare.sh checks.
-            Ok((verb, obj)) => print_result(&format, &obj, verb, DryRun::None)?,
+            Ok((verb, obj)) => args.print_flags.print(&format, &obj, verb, DryRun::None)?,
             Err(e) => errors.push(e),
         }
     }

@@ -1,4 +1,5 @@
-//! `kubectl wait --for=condition=C[=value] | --for=delete | --for=jsonpath='{…}'=value`.
+//! `kubectl wait --for=condition=C[=value] | --for=create | --for=delete |
+//! --for=jsonpath='{…}'=value`.
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ use crate::watch;
 pub struct WaitArgs {
     /// TYPE NAME… or TYPE/NAME…
     args: Vec<String>,
-    /// The condition to wait on: [delete|condition=condition-name[=condition-value]|jsonpath='{JSONPath expression}'=[JSONPath value]].
+    /// The condition to wait on: [create|delete|condition=condition-name[=condition-value]|jsonpath='{JSONPath expression}'=[JSONPath value]].
     #[arg(long = "for")]
     for_: String,
     /// The length of time to wait before giving up (e.g. 30s, 5m).
@@ -34,6 +35,8 @@ pub struct WaitArgs {
 /// What `--for` asks for.
 #[derive(Debug, PartialEq)]
 pub enum Condition {
+    /// `create`: the object exists.
+    Create,
     /// `delete`
     Delete,
     /// `condition=Type[=value]` (value defaults to "True", compared case-insensitively).
@@ -46,6 +49,9 @@ pub enum Condition {
 pub fn parse_for(s: &str) -> Result<Condition> {
     if s.eq_ignore_ascii_case("delete") {
         return Ok(Condition::Delete);
+    }
+    if s.eq_ignore_ascii_case("create") {
+        return Ok(Condition::Create);
     }
     if let Some(rest) = s.strip_prefix("condition=") {
         let (name, value) = rest.split_once('=').unwrap_or((rest, "true"));
@@ -70,6 +76,7 @@ pub fn parse_for(s: &str) -> Result<Condition> {
 /// Whether a live object meets a (non-delete) condition.
 pub fn met(obj: &Value, cond: &Condition) -> bool {
     match cond {
+        Condition::Create => true,
         Condition::Delete => false,
         Condition::Status(name, value) => obj["status"]["conditions"]
             .as_array()
@@ -135,6 +142,22 @@ pub async fn run(ctx: &Ctx, args: WaitArgs) -> Result<()> {
         let first = match client.get(&res.object_path(ns, &name)).await {
             Ok(obj) => Some(obj),
             Err(e) if e.is_not_found() && cond == Condition::Delete => None,
+            // Not there yet: watch for it to appear.
+            Err(e) if e.is_not_found() && cond == Condition::Create => {
+                let collection = res.collection_path(ns);
+                let created = watch::object_until(&client, &collection, &name, deadline, |obj| {
+                    Ok(obj.map(|_| ()))
+                });
+                match created.await {
+                    Ok(Some(())) => out(&format!("{}/{name} condition met\n", res.kind_prefix())),
+                    // Upstream's create wait words its timeout without the object.
+                    Ok(None) => {
+                        errors.push(KubectlError::usage("timed out waiting for the condition"))
+                    }
+                    Err(e) => errors.push(e),
+                }
+                continue;
+            }
             Err(e) => {
                 errors.push(e);
                 continue;
@@ -192,6 +215,8 @@ mod tests {
             &parse_for("jsonpath={.status.phase}=Pending").unwrap()
         ));
         assert_eq!(parse_for("delete").unwrap(), Condition::Delete);
+        assert_eq!(parse_for("Create").unwrap(), Condition::Create);
+        assert!(met(&pod, &Condition::Create));
         assert!(parse_for("bogus").is_err());
         assert_eq!(parse_timeout("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_timeout("2m").unwrap(), Duration::from_secs(120));

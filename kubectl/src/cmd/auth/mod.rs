@@ -9,10 +9,11 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Value};
 
+use super::print_flags::{DryRun, PrintFlags};
 use super::{out, Ctx};
 use crate::client::Body;
-use crate::error::{KubectlError, Result};
-use crate::printers::{json as jsonp, tabwriter::TabWriter, yaml};
+use crate::error::Result;
+use crate::printers::{json as jsonp, tabwriter::TabWriter, OutputFormat};
 
 /// `kubectl auth`
 #[derive(Debug, Args)]
@@ -25,9 +26,8 @@ pub struct AuthArgs {
 enum AuthCommand {
     /// Check who you are.
     Whoami {
-        /// Output format: json or yaml.
-        #[arg(short = 'o', long)]
-        output: Option<String>,
+        #[command(flatten)]
+        print_flags: PrintFlags,
     },
     /// Check whether an action is allowed.
     #[command(name = "can-i")]
@@ -37,12 +37,19 @@ enum AuthCommand {
 /// Runs `kubectl auth …`.
 pub async fn run(ctx: &Ctx, args: AuthArgs) -> Result<()> {
     match args.command {
-        AuthCommand::Whoami { output } => whoami(ctx, output.as_deref()).await,
+        AuthCommand::Whoami { print_flags } => whoami(ctx, &print_flags).await,
         AuthCommand::CanI(a) => can_i::run(ctx, a).await,
     }
 }
 
-async fn whoami(ctx: &Ctx, output: Option<&str>) -> Result<()> {
+/// The attributes as a table, or with `-o` the SelfSubjectReview the server answered.
+async fn whoami(ctx: &Ctx, print_flags: &PrintFlags) -> Result<()> {
+    // As upstream: the printer is chosen before the server is asked, and only `-o` (not
+    // `--template` alone) leaves the table.
+    let format = print_flags
+        .output_specified()
+        .then(|| print_flags.format())
+        .transpose()?;
     let client = ctx.client().await?;
     let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
     let res = client
@@ -53,27 +60,27 @@ async fn whoami(ctx: &Ctx, output: Option<&str>) -> Result<()> {
             Some(Body::json(&review)),
         )
         .await?;
-    match output {
-        Some("json") => {
+    match format {
+        Some(OutputFormat::Json) => {
             // A typed object upstream: fields print in struct order.
             let order = [
-                "kind", "apiVersion", "metadata", "creationTimestamp", "status", "userInfo",
-                "username", "uid", "groups", "extra",
+                "kind",
+                "apiVersion",
+                "metadata",
+                "creationTimestamp",
+                "status",
+                "userInfo",
+                "username",
+                "uid",
+                "groups",
+                "extra",
             ];
             let rank = |k: &str| order.iter().position(|o| *o == k).unwrap_or(usize::MAX);
             out(&jsonp::to_json_ordered(&res, &rank));
             return Ok(());
         }
-        Some("yaml") => {
-            out(&yaml::to_yaml(&res));
-            return Ok(());
-        }
-        Some(o) if !o.is_empty() => {
-            return Err(KubectlError::usage(format!(
-                "unable to match a printer suitable for the output format \"{o}\", allowed formats are: json,yaml"
-            )))
-        }
-        _ => {}
+        Some(format) => return print_flags.print(&format, &res, "", DryRun::None),
+        None => {}
     }
     let user = &res["status"]["userInfo"];
     let mut tw = TabWriter::new();

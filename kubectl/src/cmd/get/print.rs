@@ -60,15 +60,19 @@ pub fn with_kind(show_kind: bool, results: &[(ApiResource, Fetched)], server_pri
     kinds.len() > 1
 }
 
-/// Prints all but the last error and returns the last (upstream prints each on its own line).
+/// Ends a command that went on past errors: a single error is returned as it is (upstream
+/// unwraps an aggregate of one, so an `Invalid` then gets its own wording); several are each
+/// printed on their own line, in the usual form.
 pub fn report(mut errors: Vec<KubectlError>) -> Result<()> {
-    let Some(last) = errors.pop() else {
-        return Ok(());
-    };
-    for e in errors {
-        eprintln!("{e}");
+    if errors.len() <= 1 {
+        return errors.pop().map_or(Ok(()), Err);
     }
-    Err(last)
+    for e in errors {
+        if !matches!(e, KubectlError::Reported | KubectlError::Exit(_)) {
+            eprintln!("{e}");
+        }
+    }
+    Err(KubectlError::Reported)
 }
 
 /// Reports errors as [`report`] does when `prefixed`; otherwise client-side errors print

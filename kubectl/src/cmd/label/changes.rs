@@ -32,6 +32,25 @@ pub fn split_args(args: &[String]) -> (Vec<String>, Changes) {
     (objects, Changes { set, remove })
 }
 
+/// `label`'s own checks of its `KEY=VALUE` words, made before anything is read, with
+/// upstream's wording: one `=` only, and a value that can be a label value (`annotate`
+/// takes any value).
+pub fn check_label_words(changes: &Changes) -> Result<()> {
+    for (key, value) in &changes.set {
+        let spec = format!("{key}={value}");
+        if value.contains('=') {
+            return Err(KubectlError::usage(format!("invalid label spec: {spec}")));
+        }
+        if let Some(why) = crate::cmd::taint::label_value_error(value) {
+            return Err(KubectlError::usage(format!(
+                "invalid label value: {}: {why}",
+                crate::printers::go_template::go_quote(&spec)
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The merge patch for one object, or an error when a value would change without
 /// `--overwrite`. `None` when nothing changes.
 pub fn patch_for(
@@ -150,6 +169,23 @@ mod tests {
         assert_eq!(
             patch_for(&cur, &rm, false, Kind::Annotate).unwrap(),
             Some(json!({"metadata": {"annotations": {"app": null}}}))
+        );
+    }
+
+    #[test]
+    fn label_words_are_checked_as_upstream_checks_them() {
+        let (_, ok) = split_args(&s(&["cm", "x", "app=web", "tier=", "old-"]));
+        assert!(check_label_words(&ok).is_ok());
+        let (_, two) = split_args(&s(&["cm", "x", "a=b=c"]));
+        assert_eq!(
+            check_label_words(&two).unwrap_err().to_string(),
+            "error: invalid label spec: a=b=c"
+        );
+        let (_, bad) = split_args(&s(&["cm", "x", "x=not valid"]));
+        let text = check_label_words(&bad).unwrap_err().to_string();
+        assert!(
+            text.starts_with("error: invalid label value: \"x=not valid\": a valid label must be"),
+            "{text}"
         );
     }
 }

@@ -12,7 +12,8 @@ use serde_json::{json, Map, Value};
 use self::changes::{apply_locally, shrinks};
 pub use self::changes::{patch_for, split_args, Changes};
 pub use self::targets::{resolve_objects, resolve_targets, Picking, Target};
-use super::create::{print_object, DryRun, FileArgs};
+use super::create::FileArgs;
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::client::{ApiClient, Body};
@@ -22,7 +23,7 @@ use crate::manifest;
 use crate::printers::OutputFormat;
 
 /// Which metadata map the command edits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// `metadata.labels`
     Label,
@@ -91,30 +92,22 @@ pub struct LabelArgs {
     /// Change the object only if it is still at this resource version.
     #[arg(long)]
     resource_version: Option<String>,
-    /// Output format: json, yaml, name, go-template, jsonpath, ….
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
-    #[arg(long)]
-    template: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    pub print_flags: PrintFlags,
+    #[command(flatten)]
+    pub dry_run: DryRunFlag,
     /// Name of the manager used to track field ownership.
     #[arg(long)]
     field_manager: Option<String>,
-    /// If true, keep the managedFields when printing objects in JSON or YAML format.
-    #[arg(long)]
-    show_managed_fields: bool,
-    /// Missing keys in templates print as nothing; only the default (true) is supported.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    allow_missing_template_keys: bool,
 }
 
 /// Runs `kubectl label` / `kubectl annotate`.
 pub async fn run(ctx: &Ctx, args: LabelArgs, kind: Kind) -> Result<()> {
     let (objects, changes) = split_args(&args.args);
-    if args.list && args.output.is_some() {
+    if kind == Kind::Label {
+        changes::check_label_words(&changes)?;
+    }
+    if args.list && args.print_flags.output.is_some() {
         return Err(KubectlError::usage(
             "--list and --output may not be specified together",
         ));
@@ -130,9 +123,8 @@ pub async fn run(ctx: &Ctx, args: LabelArgs, kind: Kind) -> Result<()> {
             "can only use local files by -f pod.yaml or --filename=pod.json when --local=true is set",
         ));
     }
-    let format =
-        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
-    let dry = DryRun::parse(args.dry_run.as_deref())?;
+    let format = args.print_flags.format()?;
+    let dry = args.dry_run.strategy()?;
     let change = Change {
         kind,
         changes: &changes,
@@ -245,13 +237,9 @@ impl Change<'_> {
     /// `--local`: the manifest changed here and printed.
     fn print(&self, obj: &Value) -> Result<()> {
         let (_, done, after) = self.plan(obj)?;
-        print_object(
-            self.format,
-            &after,
-            done,
-            DryRun::None,
-            self.args.show_managed_fields,
-        )
+        self.args
+            .print_flags
+            .print(self.format, &after, done, DryRun::None)
     }
 
     /// Changes one object on the server (or, dry, here) and prints the outcome.
@@ -271,13 +259,7 @@ impl Change<'_> {
             }
             _ => after,
         };
-        print_object(
-            self.format,
-            &result,
-            done,
-            dry,
-            self.args.show_managed_fields,
-        )
+        self.args.print_flags.print(self.format, &result, done, dry)
     }
 
     /// `--list`: the map as the change would leave it, one `KEY=VALUE` a line; with several

@@ -374,6 +374,7 @@ pub(super) mod tests {
     #[test]
     fn ignored_errors_are_reported_with_the_servers_message_alone() {
         let e = KubectlError::Server {
+            details: None,
             reason: "BadRequest".into(),
             message: "container \"c\" in pod \"p\" is waiting to start: ContainerCreating".into(),
             code: 400,

@@ -98,7 +98,9 @@ fn with_list_context(e: KubectlError, selector: &str) -> KubectlError {
             message,
             code: code @ (400 | 404),
             context,
+            details,
         } => KubectlError::Server {
+            details,
             reason,
             message: format!(
                 "Unable to find \"/v1, Resource=pods\" that match label selector {selector:?}, field selector \"\": {message}"
@@ -377,6 +379,7 @@ mod tests {
     #[test]
     fn a_refused_selector_names_the_list_as_upstreams_builder_does() {
         let refused = KubectlError::Server {
+            details: None,
             reason: "BadRequest".into(),
             message: "unable to parse requirement: invalid label key \"a b\"".into(),
             code: 400,

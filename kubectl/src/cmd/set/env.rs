@@ -69,7 +69,7 @@ pub async fn run(ctx: &Ctx, a: EnvArgs) -> Result<()> {
             "one or more resources must be specified as <resource> <name> or <resource>/<name>",
         ));
     }
-    if a.list && a.targets.output.is_some() {
+    if a.list && a.targets.print_flags.output.is_some() {
         return Err(KubectlError::usage(
             "--list and --output may not be specified together",
         ));

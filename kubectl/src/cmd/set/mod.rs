@@ -14,11 +14,10 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Value};
 
-use super::create::{print_result, DryRun};
+use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::Ctx;
 use crate::client::Body;
 use crate::error::{KubectlError, Result};
-use crate::printers::OutputFormat;
 use crate::resource::ApiResource;
 
 /// `kubectl set`
@@ -54,12 +53,10 @@ pub struct TargetArgs {
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     selector: Option<String>,
-    /// Output format: name, yaml, json.
-    #[arg(short = 'o', long)]
-    output: Option<String>,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, default_missing_value = "client")]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    print_flags: PrintFlags,
+    #[command(flatten)]
+    dry_run: DryRunFlag,
 }
 
 impl TargetArgs {
@@ -147,8 +144,8 @@ async fn update_objects(
     mut patch_for: impl FnMut(&ApiResource, &Value) -> Result<Option<Value>>,
 ) -> Result<Vec<KubectlError>> {
     t.check()?;
-    let format = OutputFormat::parse(t.output.as_deref())?;
-    let dry = DryRun::parse(t.dry_run.as_deref())?;
+    let format = t.print_flags.format()?;
+    let dry = t.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let targets =
         super::label::resolve_targets(&client, &mut disc, objects, t.selector.as_deref(), t.all)
@@ -180,7 +177,7 @@ async fn update_objects(
         }
         .await;
         match r {
-            Ok(Some(o)) => print_result(&format, &o, verb, dry)?,
+            Ok(Some(o)) => t.print_flags.print(&format, &o, verb, dry)?,
             Ok(None) => {}
             Err(e) => errors.push(e),
         }
