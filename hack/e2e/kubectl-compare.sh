@@ -21,6 +21,13 @@ if [[ -z ${RUDDER_E2E_KUBECONFIG:-} ]]; then
   exec "$ROOT/hack/e2e/with-cluster.sh" "$0" "$@"
 fi
 unset KUBECONFIG
+# Runs against one cluster share its namespaces (kc-compare, kc-mut-N-…) and its node's
+# taints, so a second run waits for the first instead of deleting its fixtures under it.
+exec 9>"/tmp/rudder-kubectl-compare.$(printf %s "$RUDDER_E2E_KUBECONFIG" | cksum | cut -d' ' -f1).lock"
+if ! flock -n 9; then
+  echo "kubectl-compare: another run is using this cluster; waiting for it" >&2
+  flock 9
+fi
 COMPARE=$ROOT/hack/e2e/compare
 OURS=${RUDDER_KUBECTL:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/kubectl}
 REAL=${REAL_KUBECTL:-/usr/bin/kubectl}
