@@ -16,33 +16,6 @@ use crate::printers::json::go_escape;
 use crate::printers::yaml::to_yaml;
 use crate::resource::ApiResource;
 
-/// The groups of the types kubectl knows itself (client-go's scheme): only these get a
-/// strategic merge patch, and with it the conflict check.
-const BUILT_IN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
-
 /// The three configurations of a client-side apply and the patch computed from them.
 pub struct Sides<'a> {
     /// The object's type.
@@ -62,7 +35,7 @@ pub struct Sides<'a> {
 /// Err with upstream's explanation when the patch conflicts with changes made since the last
 /// apply.
 pub fn refuse_overwrite(s: &Sides<'_>) -> Result<(), String> {
-    if !BUILT_IN_GROUPS.contains(&s.res.group.as_str()) {
+    if !crate::resource::CLIENT_GO_SCHEME_GROUPS.contains(&s.res.group.as_str()) {
         return Ok(());
     }
     let empty = Value::Object(Map::new());

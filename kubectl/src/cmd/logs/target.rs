@@ -62,7 +62,7 @@ pub async fn read(
                 .get(&resource.object_path(ns_param, object_name))
                 .await;
             object.and_then(|object| {
-                if !TYPED_GROUPS.contains(&resource.group.as_str()) {
+                if !crate::resource::CLIENT_GO_SCHEME_GROUPS.contains(&resource.group.as_str()) {
                     // Upstream decodes into its compiled-in types and fails on others.
                     return Err(KubectlError::usage(format!(
                         "no kind {:?} is registered for version {:?} in scheme \"pkg/scheme/scheme.go:28\"",
@@ -201,33 +201,6 @@ fn pod_selector(object: &Value, resource: &ApiResource) -> std::result::Result<S
 fn set_selector(map: &Value) -> String {
     selector_string(&serde_json::json!({ "matchLabels": map }))
 }
-
-/// API groups whose types upstream's kubectl compiles in (its scheme): it reads objects
-/// of other groups (aggregated APIs, custom resources) only to refuse them.
-const TYPED_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
 
 /// The Go type upstream holds an object of `resource` as (`*v1.ConfigMap`), which its
 /// messages name.
