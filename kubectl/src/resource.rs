@@ -209,6 +209,35 @@ pub fn expand_category<'a>(resources: &'a [ApiResource], word: &str) -> Vec<&'a 
         .collect()
 }
 
+/// The API groups whose types upstream's kubectl compiles in (client-go's scheme). Only
+/// their objects get a strategic merge patch (and apply's `--overwrite=false` check), and
+/// `logs` reads objects of other groups (aggregated APIs, custom resources) only to refuse
+/// them.
+pub const CLIENT_GO_SCHEME_GROUPS: &[&str] = &[
+    "",
+    "admissionregistration.k8s.io",
+    "apps",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "extensions",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "networking.k8s.io",
+    "node.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "resource.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+    "storagemigration.k8s.io",
+];
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -323,32 +352,3 @@ pub(crate) mod tests {
         assert!(s(&[]).is_err());
     }
 }
-
-/// The API groups whose types upstream's kubectl compiles in (client-go's scheme). Only
-/// their objects get a strategic merge patch (and apply's `--overwrite=false` check), and
-/// `logs` reads objects of other groups (aggregated APIs, custom resources) only to refuse
-/// them.
-pub const CLIENT_GO_SCHEME_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "extensions",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
