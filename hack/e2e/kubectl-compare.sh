@@ -59,18 +59,24 @@ DEBUG_SUFFIX='(debugger-|node-debugger-[a-z0-9.-]+-)[bcdfghjklmnpqrstvwxz2456789
 AGE='\b[0-9]+(s|m|h|d|y)([0-9]+(s|m|h|d))?\b'
 TIME='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
 
+# A klog line's stamp (`W1202 13:02:11.468089    5842 helpers.go:716] …`): its time and
+# process id differ between two runs, its severity and source line must not.
+KLOG='^([IWEF])[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} +[0-9]+ '
+
 # normalise FILE — ages become <age>, timestamps <time>, runs of spaces one (columns widen with ages), and the
 # per-binary namespace names one name.
 normalise() {
-  sed -E -e "s/$AGE/<age>/g" -e "s/$TIME/<time>/g" \
+  sed -E -e "s/$KLOG/\1<klog> /" -e "s/$AGE/<age>/g" -e "s/$TIME/<time>/g" \
     -e 's/ {2,}/  /g' -e 's/ +$//' -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' \
     -e "s/$DEBUG_SUFFIX/\1XXXXX/g" "$1"
 }
 
-# normalise_strictly FILE — only the per-binary names made one: for output without ages or
-# times, whose spacing (column padding, trailing blanks) must then match exactly.
+# normalise_strictly FILE — only the per-binary names (and klog stamps) made one: for output
+# without ages or times, whose spacing (column padding, trailing blanks) must then match
+# exactly.
 normalise_strictly() {
-  sed -E -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' -e "s/$DEBUG_SUFFIX/\1XXXXX/g" "$1"
+  sed -E -e "s/$KLOG/\1<klog> /" -e 's/kc-mut-[0-9]+-(ours|real)/kc-mut/g' \
+    -e "s/$DEBUG_SUFFIX/\1XXXXX/g" "$1"
 }
 
 # same_text OURS REAL — compares two outputs, strictly unless either shows ages or times.

@@ -130,6 +130,19 @@ pub fn go_duration(text: &str) -> Result<String, GoParseError> {
     Err(GoParseError(format!("time: invalid duration {quoted}")))
 }
 
+/// A `key=value,key=value` flag (cliflag's `MapStringString`, as `--aggregation-rule` takes
+/// it), its pairs in the order given.
+pub fn go_string_map(text: &str) -> Result<Vec<(String, String)>, GoParseError> {
+    text.split(',')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => Ok((k.trim().to_string(), v.trim().to_string())),
+            None => Err(GoParseError(
+                "malformed pair, expect string=string".to_string(),
+            )),
+        })
+        .collect()
+}
+
 /// The seconds a Go duration stands for, negative ones included (None when it is not one).
 pub fn go_duration_secs(text: &str) -> Option<f64> {
     let (sign, unsigned) = match text.strip_prefix('-') {
@@ -175,6 +188,9 @@ fn refusal(err: clap::Error, root: &Command, argv: &[String]) -> Refused {
                 let rest = short_cluster_from(argv, short).unwrap_or_else(|| short.to_string());
                 return flag_error(format!("unknown shorthand flag: '{short}' in -{rest}"));
             }
+            if is_generator(&path) {
+                return Refused::Usage(one_name_required(&path, &path_text, argv));
+            }
         }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let value = context(ContextKind::InvalidValue).unwrap_or_default();
@@ -204,6 +220,15 @@ fn refusal(err: clap::Error, root: &Command, argv: &[String]) -> Refused {
                 go_quote(&value)
             ));
         }
+        ErrorKind::MissingRequiredArgument => {
+            let missing = match err.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(all)) => all.clone(),
+                _ => Vec::new(),
+            };
+            if let Some(text) = missing_required(&path, &path_text, argv, &missing) {
+                return Refused::Usage(text);
+            }
+        }
         ErrorKind::InvalidSubcommand => {
             let typed = context(ContextKind::InvalidSubcommand).unwrap_or_default();
             return Refused::Usage(unknown_command(&path, &path_text, &typed, argv));
@@ -212,6 +237,49 @@ fn refusal(err: clap::Error, root: &Command, argv: &[String]) -> Refused {
     }
     // Anything else in clap's own words, with kubectl's exit status.
     Refused::Usage(err.render().to_string())
+}
+
+/// cobra's words for required flags left out (`required flag(s) "image", "schedule" not
+/// set`, without a usage line), and a `create` generator's for its missing NAME; `None`
+/// leaves other missing arguments to clap's words.
+fn missing_required(
+    path: &[&Command],
+    path_text: &str,
+    argv: &[String],
+    missing: &[String],
+) -> Option<String> {
+    // cobra checks required flags before the command runs and counts its arguments.
+    let flags: Vec<String> = missing
+        .iter()
+        .filter_map(|m| m.strip_prefix("--"))
+        .map(|f| format!("\"{}\"", f.split(' ').next().unwrap_or(f)))
+        .collect();
+    if !flags.is_empty() {
+        return Some(format!(
+            "error: required flag(s) {} not set\n",
+            flags.join(", ")
+        ));
+    }
+    if is_generator(path) && missing.iter().any(|m| m == "<NAME>") {
+        return Some(one_name_required(path, path_text, argv));
+    }
+    None
+}
+
+/// Whether `path` ends at one of `create`'s generators (`create namespace`, `create secret
+/// generic`, …), which take exactly one NAME.
+fn is_generator(path: &[&Command]) -> bool {
+    path.len() >= 3
+        && path[1].get_name() == "create"
+        && path[path.len() - 1].get_subcommands().next().is_none()
+}
+
+/// A generator's refusal of anything but one NAME, counting what was given.
+fn one_name_required(path: &[&Command], path_text: &str, argv: &[String]) -> String {
+    let got = positional_args(path, argv).len();
+    format!(
+        "error: exactly one NAME is required, got {got}\nSee '{path_text} -h' for help and examples\n"
+    )
 }
 
 /// The reason Go would give for `value`: clap's parse errors of numbers reworded as
@@ -284,36 +352,57 @@ fn short_cluster_from(argv: &[String], short: char) -> Option<String> {
 /// when it finds the command before parsing flags.
 fn command_path<'c>(root: &'c Command, argv: &[String]) -> Vec<&'c Command> {
     let mut path = vec![root];
-    let mut tokens = argv.iter().skip(1);
-    while let Some(token) = tokens.next() {
-        if token == "--" {
+    // Each step reads the words again: the flags of the commands found so far decide which
+    // words are flag values.
+    loop {
+        let Some(word) = words(&path, argv).nth(path.len() - 1) else {
             break;
-        }
-        if let Some(flag) = token.strip_prefix("--") {
-            if !flag.contains('=') && takes_value(&path, |a| a.get_long() == Some(flag)) {
-                tokens.next();
-            }
-            continue;
-        }
-        if let Some(group) = token.strip_prefix('-').filter(|g| !g.is_empty()) {
-            // In `-abc`, the first flag that takes a value takes the rest, or the next word.
-            for (i, c) in group.char_indices() {
-                if takes_value(&path, |a| a.get_short() == Some(c)) {
-                    if i + c.len_utf8() == group.len() {
-                        tokens.next();
-                    }
-                    break;
-                }
-            }
-            continue;
-        }
-        let current = path[path.len() - 1];
-        match current.find_subcommand(token) {
+        };
+        match path[path.len() - 1].find_subcommand(&word) {
             Some(sub) => path.push(sub),
             None => break,
         }
     }
     path
+}
+
+/// The arguments `argv` gives the command at the end of `path` (from [`command_path`]): its
+/// words that are neither flags, flag values, nor the command names, up to `--`.
+fn positional_args(path: &[&Command], argv: &[String]) -> Vec<String> {
+    words(path, argv).skip(path.len() - 1).collect()
+}
+
+/// The words of `argv` (program name left out) that are not flags or their values, up to
+/// `--`; a flag's value is recognised by the flags `path`'s commands declare.
+fn words<'a>(path: &'a [&Command], argv: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    let mut tokens = argv.iter().skip(1);
+    std::iter::from_fn(move || {
+        while let Some(token) = tokens.next() {
+            if token == "--" {
+                return None;
+            }
+            if let Some(flag) = token.strip_prefix("--") {
+                if !flag.contains('=') && takes_value(path, |a| a.get_long() == Some(flag)) {
+                    tokens.next();
+                }
+                continue;
+            }
+            if let Some(group) = token.strip_prefix('-').filter(|g| !g.is_empty()) {
+                // In `-abc`, the first flag that takes a value takes the rest, or the next word.
+                for (i, c) in group.char_indices() {
+                    if takes_value(path, |a| a.get_short() == Some(c)) {
+                        if i + c.len_utf8() == group.len() {
+                            tokens.next();
+                        }
+                        break;
+                    }
+                }
+                continue;
+            }
+            return Some(token.clone());
+        }
+        None
+    })
 }
 
 /// Whether the flag `is_it` picks out, in any command of `path`, needs a value.
@@ -464,6 +553,50 @@ mod tests {
     #[test]
     fn every_command_is_still_valid_for_clap() {
         go_style_bools(Cli::command()).debug_assert();
+    }
+
+    #[test]
+    fn generators_count_their_names_as_cobra_does() {
+        assert_eq!(
+            usage("create namespace"),
+            "error: exactly one NAME is required, got 0\nSee 'kubectl create namespace -h' for help and examples\n"
+        );
+        // Flag values are not names; an alias is reported by the command's name.
+        assert_eq!(
+            usage("create deploy --image busybox -r 2 a b"),
+            "error: exactly one NAME is required, got 2\nSee 'kubectl create deployment -h' for help and examples\n"
+        );
+        assert_eq!(
+            usage("create secret generic a b c"),
+            "error: exactly one NAME is required, got 3\nSee 'kubectl create secret generic -h' for help and examples\n"
+        );
+        // A dry-run value needs `=`: given apart, it is one more name.
+        assert_eq!(
+            usage("create ns x --dry-run client"),
+            "error: exactly one NAME is required, got 2\nSee 'kubectl create namespace -h' for help and examples\n"
+        );
+    }
+
+    #[test]
+    fn required_flags_are_named_before_the_name_is_counted() {
+        assert_eq!(
+            usage("create deployment"),
+            "error: required flag(s) \"image\" not set\n"
+        );
+        assert_eq!(
+            usage("create cronjob x"),
+            "error: required flag(s) \"image\", \"schedule\" not set\n"
+        );
+    }
+
+    #[test]
+    fn positional_args_skip_flags_and_their_values() {
+        let root = go_style_bools(Cli::command());
+        let line = argv("-n ns create deploy --image x --dry-run web -- sh");
+        let path = command_path(&root, &line);
+        let names: Vec<&str> = path.iter().map(|c| c.get_name()).collect();
+        assert_eq!(names, ["kubectl", "create", "deployment"]);
+        assert_eq!(positional_args(&path, &line), ["web"]);
     }
 
     #[test]

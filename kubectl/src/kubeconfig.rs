@@ -72,11 +72,7 @@ impl KubeConfig {
                     return Err(KubectlError::usage(format!(
                         "stat {}: {}",
                         path.display(),
-                        if e.kind() == std::io::ErrorKind::NotFound {
-                            "no such file or directory".to_string()
-                        } else {
-                            e.to_string()
-                        }
+                        crate::go_io::errno_text(&e)
                     )))
                 }
             }

@@ -6,6 +6,8 @@ mod cmd;
 mod discovery;
 mod error;
 mod flags;
+mod go_io;
+mod klog;
 mod kubeconfig;
 mod manifest;
 mod merge;

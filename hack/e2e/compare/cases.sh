@@ -1116,3 +1116,9 @@ same "patch --local with server resources" -- patch cm settings -p '{"data":{"c"
 mut "patch --field-manager" "${ONE_CM[@]}" \
   --state "get cm one --show-managed-fields -o jsonpath={.metadata.managedFields[*].manager}" \
   -- patch cm one --type=merge -p '{"data":{"a":"5"}}' --field-manager=me
+
+# --- per-command files
+source "$C/cases-rollout.sh"
+source "$C/cases-set.sh"
+source "$C/cases-wait-run.sh"
+source "$C/cases-create-config.sh"

@@ -152,7 +152,7 @@ impl Pruner<'_> {
         visited: &Visited,
     ) -> Result<()> {
         let types = if types.is_empty() {
-            klog_warning("prune.go", 71, DEFAULT_ALLOWLIST_WARNING);
+            crate::klog::warning("prune.go", 71, DEFAULT_ALLOWLIST_WARNING);
             default_allowlist(disc)?
         } else {
             types
@@ -221,15 +221,6 @@ fn pruning_error(scope: &str, res: &ApiResource, e: KubectlError) -> KubectlErro
         "error pruning {scope} object {}/{}, Kind={}: {why}",
         res.group, res.version, res.kind
     ))
-}
-
-/// A warning as klog writes one: `Wmmdd hh:mm:ss.uuuuuu PID file:line] text`.
-fn klog_warning(file: &str, line: u32, text: &str) {
-    eprintln!(
-        "W{} {:>7} {file}:{line}] {text}",
-        chrono::Local::now().format("%m%d %H:%M:%S%.6f"),
-        std::process::id()
-    );
 }
 
 #[cfg(test)]

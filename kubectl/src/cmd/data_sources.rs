@@ -142,11 +142,10 @@ impl Data<'_> {
 
 fn read(path: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-            _ => e.to_string(),
-        };
-        KubectlError::usage(format!("error reading {path}: {why}"))
+        KubectlError::usage(format!(
+            "error reading {path}: {}",
+            crate::go_io::errno_text(&e)
+        ))
     })
 }
 

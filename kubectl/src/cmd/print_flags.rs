@@ -35,7 +35,6 @@ pub struct PrintFlags {
     pub show_managed_fields: bool,
     /// If true, ignore any errors in templates when a field or map key is missing in the
     /// template. Only applies to golang and jsonpath output formats.
-    // Accepted as upstream's boolean; templates always run with missing keys allowed.
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     pub allow_missing_template_keys: bool,
 }
@@ -67,7 +66,7 @@ impl PrintFlags {
                     "{named}, allowed formats are: {OBJECT_FORMATS}"
                 )))
             }
-            other => other,
+            other => other.map(|f| f.allowing_missing_keys(self.allow_missing_template_keys)),
         }
     }
 
@@ -84,7 +83,9 @@ impl PrintFlags {
     }
 }
 
-/// `--dry-run`: given alone it means `client`; absent, `none`.
+/// `--dry-run`: given alone it means `client` (with upstream's deprecation warning); absent,
+/// `none`. Like every pflag flag with a default for the bare form, a value must be joined
+/// with `=`: in `--dry-run client`, `client` is an argument of the command.
 #[derive(Debug, Args, Clone)]
 pub struct DryRunFlag {
     /// Must be "none", "server", or "client". If client strategy, only print the object that
@@ -95,15 +96,24 @@ pub struct DryRunFlag {
         long = "dry-run",
         value_name = "DRY_RUN",
         num_args = 0..=1,
-        default_missing_value = "client"
+        require_equals = true,
+        default_missing_value = DRY_RUN_ALONE
     )]
     pub value: Option<String>,
 }
 
+/// What `--dry-run` given alone stands for (pflag's NoOptDefVal, upstream's word for it).
+pub const DRY_RUN_ALONE: &str = "unchanged";
+
 impl DryRunFlag {
-    /// The dry-run strategy asked for (upstream's `GetDryRunStrategy`).
+    /// The dry-run strategy asked for (upstream's `GetDryRunStrategy`), logging upstream's
+    /// klog warning for the deprecated spellings.
     pub fn strategy(&self) -> Result<DryRun> {
-        DryRun::parse(self.value.as_deref())
+        let (strategy, warning) = DryRun::read(self.value.as_deref())?;
+        if let Some((line, text)) = warning {
+            crate::klog::warning("helpers.go", line, &text);
+        }
+        Ok(strategy)
     }
 }
 
@@ -119,14 +129,36 @@ pub enum DryRun {
 }
 
 impl DryRun {
-    /// Parses the flag value.
-    pub fn parse(v: Option<&str>) -> Result<Self> {
-        match v {
-            None | Some("none") | Some("false") => Ok(DryRun::None),
-            Some("client") | Some("true") => Ok(DryRun::Client),
-            Some("server") => Ok(DryRun::Server),
-            Some(o) => Err(KubectlError::usage(format!(
-                "Invalid dry-run value ({o}). Must be \"none\", \"server\", or \"client\"."
+    /// Reads `--dry-run`'s value: the strategy, and the warning upstream logs for it (its
+    /// source line in helpers.go and text). Go booleans and the bare flag still work but
+    /// are deprecated.
+    fn read(value: Option<&str>) -> Result<(Self, Option<(u32, String)>)> {
+        let value = value.unwrap_or("none");
+        if let Ok(b) = crate::flags::go_bool(value) {
+            let (strategy, word, line) = if b {
+                (DryRun::Client, "client", 716)
+            } else {
+                (DryRun::None, "none", 719)
+            };
+            let text = format!(
+                "--dry-run={value} is deprecated (boolean value) and can be replaced with --dry-run={word}."
+            );
+            return Ok((strategy, Some((line, text))));
+        }
+        match value {
+            DRY_RUN_ALONE => Ok((
+                DryRun::Client,
+                Some((
+                    702,
+                    "--dry-run is deprecated and can be replaced with --dry-run=client."
+                        .to_string(),
+                )),
+            )),
+            "client" => Ok((DryRun::Client, None)),
+            "server" => Ok((DryRun::Server, None)),
+            "none" => Ok((DryRun::None, None)),
+            other => Err(KubectlError::usage(format!(
+                "Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."
             ))),
         }
     }
@@ -247,9 +279,34 @@ mod tests {
         let (_, dry) = taint("taint nodes n a=b:NoSchedule --dry-run=server");
         assert_eq!(dry.strategy().unwrap(), DryRun::Server);
         assert_eq!(dry.strategy().unwrap().query(), "&dryRun=All");
-        // The old boolean spellings still work.
-        assert_eq!(DryRun::parse(Some("true")).unwrap(), DryRun::Client);
-        assert_eq!(DryRun::parse(Some("false")).unwrap(), DryRun::None);
+    }
+
+    #[test]
+    fn old_spellings_work_with_upstreams_warnings() {
+        let read = |v: Option<&str>| DryRun::read(v).map(|(d, w)| (d, w.map(|(l, _)| l)));
+        assert_eq!(read(None).unwrap(), (DryRun::None, None));
+        assert_eq!(read(Some("client")).unwrap(), (DryRun::Client, None));
+        assert_eq!(read(Some("server")).unwrap(), (DryRun::Server, None));
+        assert_eq!(read(Some("none")).unwrap(), (DryRun::None, None));
+        assert_eq!(
+            read(Some(DRY_RUN_ALONE)).unwrap(),
+            (DryRun::Client, Some(702))
+        );
+        assert_eq!(read(Some("true")).unwrap(), (DryRun::Client, Some(716)));
+        assert_eq!(read(Some("F")).unwrap(), (DryRun::None, Some(719)));
+        let (_, warning) = DryRun::read(Some("1")).unwrap();
+        assert_eq!(
+            warning.unwrap().1,
+            "--dry-run=1 is deprecated (boolean value) and can be replaced with --dry-run=client."
+        );
+    }
+
+    #[test]
+    fn a_dry_run_value_needs_an_equals_sign() {
+        // `client` is then the command's argument, as pflag reads it.
+        assert!(usage("create ns x --dry-run client").contains("got 2"));
+        let (_, dry) = taint("taint nodes n a=b:NoSchedule --dry-run");
+        assert_eq!(dry.value.as_deref(), Some(DRY_RUN_ALONE));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! `--sort-by`: text with `{…}` actions; actions are paths (`.a.b`, `[0]`, `[*]`, `[1:3]`,
 //! `..name`, `['key']`, `[?(@.x=="y")]`), string literals, and `range …`/`end` blocks.
 //!
-//! As in `kubectl get`, missing keys print nothing instead of failing.
+//! As in `kubectl get`, missing keys print nothing instead of failing, unless the template
+//! was built with [`Template::allowing_missing_keys`]`(false)`
+//! (`--allow-missing-template-keys=false`): then a field no value has, or an index past
+//! the end, fails with client-go's words.
 
 use serde_json::Value;
 
@@ -54,6 +57,9 @@ enum Operand {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     nodes: Vec<Node>,
+    /// The template as given, for the error's debugging dump.
+    raw: String,
+    allow_missing_keys: bool,
 }
 
 /// Template parse errors, in upstream's words where it has them.
@@ -83,13 +89,32 @@ impl Template {
         }
         let mut iter = actions.into_iter();
         let nodes = build(&mut iter, false)?;
-        Ok(Template { nodes })
+        Ok(Template {
+            nodes,
+            raw: src.to_string(),
+            allow_missing_keys: true,
+        })
     }
 
-    /// Renders the template against `data`.
+    /// The template failing on missing keys unless `allow`.
+    pub fn allowing_missing_keys(mut self, allow: bool) -> Self {
+        self.allow_missing_keys = allow;
+        self
+    }
+
+    /// Renders the template against `data`; a failure is worded as kubectl's JSONPath
+    /// printer words it, with the template and the object (in Go's `%#v`) for debugging.
     pub fn execute(&self, data: &Value) -> Result<String, String> {
         let mut out = String::new();
-        render(&self.nodes, data, data, &mut out)?;
+        let strict = !self.allow_missing_keys;
+        render(&self.nodes, data, data, strict, &mut out).map_err(|e| {
+            format!(
+                "error executing jsonpath {}: Error executing template: {e}. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{}\n\tobject given to jsonpath engine was:\n\t\t{}\n\n",
+                super::go_template::value::go_quote(&self.raw),
+                self.raw,
+                go_syntax(data)
+            )
+        })?;
         Ok(out)
     }
 }
@@ -356,16 +381,78 @@ fn parse_filter(f: &str) -> Result<Filter, ParseError> {
 impl Path {
     /// All values the path selects, in document order.
     pub fn eval<'a>(&self, root: &'a Value, current: &'a Value) -> Vec<&'a Value> {
+        self.eval_checked(root, current, false).unwrap_or_default()
+    }
+
+    /// [`Path::eval`], failing when `strict` as client-go does without missing keys
+    /// allowed: a field step that selects nothing, or an index past an array's end.
+    fn eval_checked<'a>(
+        &self,
+        root: &'a Value,
+        current: &'a Value,
+        strict: bool,
+    ) -> Result<Vec<&'a Value>, String> {
         let start = if self.from_root { root } else { current };
         let mut cur = vec![start];
         for step in &self.steps {
             let mut next = Vec::new();
-            for v in cur {
+            for v in &cur {
+                if strict {
+                    check_index(step, v)?;
+                }
                 apply(step, v, root, &mut next);
+            }
+            if strict && next.is_empty() {
+                if let Step::Field(name) = step {
+                    return Err(format!("{name} is not found"));
+                }
             }
             cur = next;
         }
-        cur
+        Ok(cur)
+    }
+}
+
+/// client-go's refusal of an index outside an array (only without missing keys allowed).
+fn check_index(step: &Step, v: &Value) -> Result<(), String> {
+    if let (Step::Index(i), Value::Array(a)) = (step, v) {
+        let len = a.len() as i64;
+        let idx = if *i < 0 { len + i } else { *i };
+        if idx < 0 || idx >= len {
+            return Err(format!(
+                "array index out of bounds: index {i}, length {len}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value as Go's `%#v` prints the `map[string]interface{}` kubectl decoded it into:
+/// `map[string]interface {}{"k":"v", …}` with sorted keys, `[]interface {}{…}`, `int64`
+/// for whole numbers and `interface {}(nil)` for null.
+pub fn go_syntax(v: &Value) -> String {
+    use super::go_template::value::{go_float, go_quote};
+    match v {
+        Value::Null => "interface {}(nil)".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => go_float(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => go_quote(s),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(go_syntax).collect();
+            format!("[]interface {{}}{{{}}}", items.join(", "))
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", go_quote(k), go_syntax(&m[k])))
+                .collect();
+            format!("map[string]interface {{}}{{{}}}", items.join(", "))
+        }
     }
 }
 
@@ -484,7 +571,13 @@ pub fn to_text(v: &Value) -> String {
     }
 }
 
-fn render(nodes: &[Node], root: &Value, current: &Value, out: &mut String) -> Result<(), String> {
+fn render(
+    nodes: &[Node],
+    root: &Value,
+    current: &Value,
+    strict: bool,
+    out: &mut String,
+) -> Result<(), String> {
     for node in nodes {
         match node {
             Node::Text(t) => out.push_str(t),
@@ -494,7 +587,7 @@ fn render(nodes: &[Node], root: &Value, current: &Value, out: &mut String) -> Re
                     match e {
                         Expr::Literal(l) => parts.push(l.clone()),
                         Expr::Path(p) => {
-                            for v in p.eval(root, current) {
+                            for v in p.eval_checked(root, current, strict)? {
                                 parts.push(to_text(v));
                             }
                         }
@@ -503,13 +596,13 @@ fn render(nodes: &[Node], root: &Value, current: &Value, out: &mut String) -> Re
                 out.push_str(&parts.join(" "));
             }
             Node::Range(path, body) => {
-                for v in path.eval(root, current) {
+                for v in path.eval_checked(root, current, strict)? {
                     let items: Vec<&Value> = match v {
                         Value::Array(a) => a.iter().collect(),
                         other => vec![other],
                     };
                     for item in items {
-                        render(body, root, item, out)?;
+                        render(body, root, item, strict, out)?;
                     }
                 }
             }
@@ -574,5 +667,39 @@ mod tests {
         assert!(Template::parse("{end}").is_err());
         assert!(Template::parse("{range .a}{.b}").is_err());
         assert!(Template::parse("{.a[x]}").is_err());
+    }
+
+    fn strict(t: &str, v: &Value) -> Result<String, String> {
+        Template::parse(t)
+            .unwrap()
+            .allowing_missing_keys(false)
+            .execute(v)
+    }
+
+    #[test]
+    fn without_missing_keys_allowed_what_is_missing_fails_in_client_gos_words() {
+        let v = json!({"a": {"b": [1, 2]}, "s": "x"});
+        assert_eq!(strict("{.a.b[1]}", &v).unwrap(), "2");
+        assert_eq!(run("{.nope}", &v), "");
+        let e = strict("{.nope}", &v).unwrap_err();
+        assert!(
+            e.starts_with("error executing jsonpath \"{.nope}\": Error executing template: nope is not found. Printing more information for debugging the template:\n\ttemplate was:\n\t\t{.nope}\n\tobject given to jsonpath engine was:\n\t\tmap[string]interface {}{\"a\":map[string]interface {}{\"b\":[]interface {}{1, 2}}, \"s\":\"x\"}\n\n"),
+            "{e}"
+        );
+        let e = strict("{.a.b[5]}", &v).unwrap_err();
+        assert!(
+            e.contains("Error executing template: array index out of bounds: index 5, length 2."),
+            "{e}"
+        );
+        let e = strict("{range .a.b[*]}{.x}{end}", &v).unwrap_err();
+        assert!(e.contains("x is not found"), "{e}");
+    }
+
+    #[test]
+    fn go_syntax_is_gos_percent_sharp_v() {
+        assert_eq!(
+            go_syntax(&json!({"n": null, "f": 1.5, "t": true, "q": "a\"b"})),
+            "map[string]interface {}{\"f\":1.5, \"n\":interface {}(nil), \"q\":\"a\\\"b\", \"t\":true}"
+        );
     }
 }

@@ -25,17 +25,6 @@ const TEMPLATE_FORMATS: [&str; 9] = [
     "jsonpath-as-json",
 ];
 
-/// Go's `os.ReadFile` error text (`open F: no such file or directory`).
-fn go_open_error(path: &str, e: &std::io::Error) -> String {
-    let what = match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        std::io::ErrorKind::IsADirectory => return format!("read {path}: is a directory"),
-        _ => e.to_string(),
-    };
-    format!("open {path}: {what}")
-}
-
 /// A parsed `-o/--output` value.
 #[derive(Debug, Clone)]
 pub enum OutputFormat {
@@ -58,9 +47,14 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    /// Parses the `-o` flag (empty = table).
-    pub fn parse(o: Option<&str>) -> Result<Self> {
-        Self::parse_with_template(o, None)
+    /// The format with `--allow-missing-template-keys` applied to its template (JSONPath and
+    /// Go templates; other formats have no keys to miss).
+    pub fn allowing_missing_keys(self, allow: bool) -> Self {
+        match self {
+            OutputFormat::JsonPath(t) => OutputFormat::JsonPath(t.allowing_missing_keys(allow)),
+            OutputFormat::GoTemplate(t) => OutputFormat::GoTemplate(t.allowing_missing_keys(allow)),
+            other => other,
+        }
     }
 
     /// Parses `-o` together with `--template` (the template when `-o` names a template
@@ -92,7 +86,7 @@ impl OutputFormat {
                     std::fs::read_to_string(arg).map_err(|e| {
                         KubectlError::usage(format!(
                             "error reading --template {arg}, {}",
-                            go_open_error(arg, &e)
+                            crate::go_io::read_file_error(arg, &e)
                         ))
                     })?
                 } else {

@@ -50,9 +50,12 @@ enum ConfigCommand {
         /// Flatten the resulting kubeconfig file into self-contained output.
         #[arg(long)]
         flatten: bool,
-        /// Output format (yaml, json, jsonpath=…).
-        #[arg(short = 'o', long, default_value = "yaml")]
-        output: String,
+        /// Merge the full hierarchy of kubeconfig files.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        merge: bool,
+        // `-o` defaults to yaml here.
+        #[command(flatten)]
+        print_flags: crate::cmd::print_flags::PrintFlags,
     },
     /// Describe one or many contexts.
     #[command(name = "get-contexts")]
@@ -125,14 +128,16 @@ pub fn run(global: &GlobalArgs, args: ConfigArgs) -> Result<()> {
             raw,
             minify,
             flatten,
-            output,
+            merge,
+            print_flags,
         } => view::view(
             &access,
             &view::ViewOptions {
                 raw,
                 minify,
                 flatten,
-                output: &output,
+                merge,
+                print_flags: &print_flags,
                 context: global.context.as_deref(),
             },
         ),

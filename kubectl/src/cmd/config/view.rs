@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::cmd::out;
+use crate::cmd::print_flags::PrintFlags;
 use crate::error::{KubectlError, Result};
 use crate::kubeconfig;
 use crate::printers::{self, tabwriter::TabWriter, OutputFormat};
@@ -17,7 +18,9 @@ pub struct ViewOptions<'a> {
     pub raw: bool,
     pub minify: bool,
     pub flatten: bool,
-    pub output: &'a str,
+    /// `--merge`: false shows the one file `--kubeconfig` names, as it is.
+    pub merge: bool,
+    pub print_flags: &'a PrintFlags,
     /// `--context`, which `--minify` keeps instead of the current context.
     pub context: Option<&'a str>,
 }
@@ -25,7 +28,21 @@ pub struct ViewOptions<'a> {
 /// Runs `config view`: the merged configuration as client-go holds it, secrets hidden unless
 /// `--raw` or `--flatten`.
 pub fn view(access: &ConfigAccess, o: &ViewOptions) -> Result<()> {
-    let mut config = access.starting_config()?;
+    // Upstream's PrintFlags with yaml as the default output.
+    let format = match o.print_flags.format()? {
+        OutputFormat::Table => OutputFormat::Yaml,
+        other => other,
+    };
+    let mut config = if o.merge {
+        access.starting_config()?
+    } else {
+        if !access.is_explicit() {
+            return Err(KubectlError::usage(
+                "if merge==false a precise file must be specified",
+            ));
+        }
+        strict_read(&access.precedence()[0])?
+    };
     if o.flatten {
         // The files flattening inlines are read relative to the kubeconfig that names them.
         for (section, keys) in [
@@ -62,7 +79,18 @@ pub fn view(access: &ConfigAccess, o: &ViewOptions) -> Result<()> {
             doc[section.key()] = Value::Null;
         }
     }
-    print_value(&doc, o.output)
+    print_document(&doc, &format)
+}
+
+/// The one file `--merge=false` shows: unlike the merged view, a missing file is an error.
+fn strict_read(path: &std::path::Path) -> Result<super::model::Config> {
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(KubectlError::usage(crate::go_io::read_file_error(
+            &path.to_string_lossy(),
+            &e,
+        )));
+    }
+    super::access::read_file(path)
 }
 
 /// Runs `config get-contexts [NAME…]`: the named contexts (all by default) by name; unknown
@@ -212,16 +240,20 @@ fn kubeconfig_field_rank(key: &str) -> usize {
     ORDER.iter().position(|k| *k == key).unwrap_or(usize::MAX)
 }
 
-fn print_value(doc: &Value, output: &str) -> Result<()> {
-    match OutputFormat::parse(Some(output))? {
-        OutputFormat::Json => out(&printers::json::to_json_ordered(doc, &kubeconfig_field_rank)),
-        OutputFormat::JsonPath(t) => out(&t.execute(doc).map_err(KubectlError::usage)?),
-        OutputFormat::Yaml => out(&printers::yaml::to_yaml(doc)),
-        _ => {
-            return Err(KubectlError::usage(format!(
-                "unable to match a printer suitable for the output format \"{output}\", allowed formats are: json,jsonpath,jsonpath-as-json,jsonpath-file,yaml"
-            )))
-        }
+fn print_document(doc: &Value, format: &OutputFormat) -> Result<()> {
+    match format {
+        OutputFormat::Json => out(&printers::json::to_json_ordered(
+            doc,
+            &kubeconfig_field_rank,
+        )),
+        // A Config has no name: upstream's name printer shows its kind and `<unknown>`.
+        OutputFormat::Name => out("config/<unknown>\n"),
+        other => crate::cmd::print_flags::print_result(
+            other,
+            doc,
+            "",
+            crate::cmd::print_flags::DryRun::None,
+        )?,
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use super::create::{DryRun, FileArgs};
 use super::get::label_filter::Selector;
 use super::get::raw;
 use super::get::targets::{self, Scope, Target};
+use super::print_flags::DryRunFlag;
 use super::{out, Ctx};
 use crate::client::{q, ApiClient, Body};
 use crate::error::{KubectlError, Result};
@@ -59,9 +60,8 @@ pub struct DeleteArgs {
     /// Must be "background", "orphan", or "foreground".
     #[arg(long, default_value = "background", num_args = 0..=1, require_equals = true, default_missing_value = "background")]
     cascade: String,
-    /// Must be "none", "server", or "client".
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = options::DRY_RUN_ALONE)]
-    dry_run: Option<String>,
+    #[command(flatten)]
+    dry_run: DryRunFlag,
     /// Treat "resource not found" as a successful delete.
     #[arg(long)]
     ignore_not_found: bool,
@@ -114,7 +114,7 @@ impl DeleteArgs {
 pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     let propagation = propagation_policy(&args.cascade)?;
     let grace = options::grace_period(args.grace_period, args.now, args.force)?;
-    let dry = options::dry_run(args.dry_run.as_deref())?;
+    let dry = args.dry_run.strategy()?;
     if let Some(uri) = args.raw_uri() {
         options::validate(&args.checked(grace))?;
         let client = ctx.client().await?;
@@ -425,6 +425,7 @@ async fn wait_gone(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::print_flags::DRY_RUN_ALONE;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -469,10 +470,10 @@ mod tests {
     #[test]
     fn dry_run_and_wait_take_values_only_with_equals() {
         let a = parse(&["--dry-run", "cm", "x"]);
-        assert_eq!(a.dry_run.as_deref(), Some(options::DRY_RUN_ALONE));
+        assert_eq!(a.dry_run.value.as_deref(), Some(DRY_RUN_ALONE));
         assert_eq!(a.args, ["cm", "x"]);
         assert_eq!(
-            parse(&["--dry-run=server"]).dry_run.as_deref(),
+            parse(&["--dry-run=server"]).dry_run.value.as_deref(),
             Some("server")
         );
         assert_eq!(parse(&["--cascade", "cm"]).cascade, "background");

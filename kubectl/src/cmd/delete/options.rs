@@ -1,16 +1,11 @@
 //! `kubectl delete`'s flags turned into what the command does, with upstream's refusals and
-//! warnings: the cascading strategy, the dry-run strategy (old boolean spellings warned about
-//! in klog's format, as upstream logs them), the effective grace period, the wait timeout,
-//! and the combinations `--raw` and `-o` refuse.
+//! warnings: the cascading strategy, the effective grace period, the wait timeout, and the
+//! combinations `--raw` and `-o` refuse (the dry-run strategy is `print_flags::DryRunFlag`).
 
 use std::time::Duration;
 
-use crate::cmd::create::DryRun;
 use crate::error::{KubectlError, Result};
 use crate::flags::go_bool;
-
-/// What `--dry-run` given alone stands for (pflag's NoOptDefVal).
-pub const DRY_RUN_ALONE: &str = "unchanged";
 
 /// `--cascade` as a DeleteOptions propagationPolicy; Go booleans still work, with a warning.
 pub fn propagation_policy(cascade: &str) -> Result<&'static str> {
@@ -35,56 +30,6 @@ pub fn propagation_policy(cascade: &str) -> Result<&'static str> {
             )))
         }
     })
-}
-
-/// `--dry-run` as upstream's `GetDryRunStrategy` reads it, with the warnings it logs.
-pub fn dry_run(value: Option<&str>) -> Result<DryRun> {
-    let (strategy, warning) = dry_run_strategy(value)?;
-    if let Some((line, text)) = warning {
-        klog('W', "helpers.go", line, &text);
-    }
-    Ok(strategy)
-}
-
-/// The strategy and the warning (source line and text) upstream logs for it.
-fn dry_run_strategy(value: Option<&str>) -> Result<(DryRun, Option<(u32, String)>)> {
-    let value = value.unwrap_or("none");
-    if let Ok(b) = go_bool(value) {
-        let (strategy, word, line) = if b {
-            (DryRun::Client, "client", 716)
-        } else {
-            (DryRun::None, "none", 719)
-        };
-        let text = format!(
-            "--dry-run={value} is deprecated (boolean value) and can be replaced with --dry-run={word}."
-        );
-        return Ok((strategy, Some((line, text))));
-    }
-    match value {
-        DRY_RUN_ALONE => Ok((
-            DryRun::Client,
-            Some((
-                702,
-                "--dry-run is deprecated and can be replaced with --dry-run=client.".to_string(),
-            )),
-        )),
-        "client" => Ok((DryRun::Client, None)),
-        "server" => Ok((DryRun::Server, None)),
-        "none" => Ok((DryRun::None, None)),
-        other => Err(KubectlError::usage(format!(
-            "Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."
-        ))),
-    }
-}
-
-/// A line as klog writes one: `Smmdd hh:mm:ss.uuuuuu PID file:line] text`, S the severity.
-fn klog(severity: char, file: &str, line: u32, text: &str) {
-    let now = chrono::Local::now();
-    eprintln!(
-        "{severity}{} {:>7} {file}:{line}] {text}",
-        now.format("%m%d %H:%M:%S%.6f"),
-        std::process::id()
-    );
 }
 
 /// The grace period sent (None: the server's default), from `--grace-period`, `--now` and
@@ -118,8 +63,7 @@ pub const IMMEDIATE_DELETION_WARNING: &str = "Warning: Immediate deletion does n
 /// logs as an error when the wait starts).
 pub fn wait_timeout(timeout_secs: f64) -> Option<Duration> {
     if timeout_secs < 0.0 {
-        klog(
-            'E',
+        crate::klog::error(
             "until.go",
             159,
             "Timeout for context shall not be negative!",
@@ -230,26 +174,6 @@ mod tests {
         assert_eq!(
             propagation_policy("bad").unwrap_err().to_string(),
             "error: invalid cascade value (bad). Must be \"background\", \"foreground\", or \"orphan\""
-        );
-    }
-
-    #[test]
-    fn dry_run_strategies_and_their_warnings() {
-        let s = |v: Option<&str>| dry_run_strategy(v).map(|(d, w)| (d, w.map(|(l, _)| l)));
-        assert_eq!(s(None).unwrap(), (DryRun::None, None));
-        assert_eq!(s(Some("client")).unwrap(), (DryRun::Client, None));
-        assert_eq!(s(Some("server")).unwrap(), (DryRun::Server, None));
-        assert_eq!(s(Some(DRY_RUN_ALONE)).unwrap(), (DryRun::Client, Some(702)));
-        assert_eq!(s(Some("true")).unwrap(), (DryRun::Client, Some(716)));
-        assert_eq!(s(Some("F")).unwrap(), (DryRun::None, Some(719)));
-        let (_, w) = dry_run_strategy(Some("true")).unwrap();
-        assert_eq!(
-            w.unwrap().1,
-            "--dry-run=true is deprecated (boolean value) and can be replaced with --dry-run=client."
-        );
-        assert_eq!(
-            dry_run_strategy(Some("bogus")).unwrap_err().to_string(),
-            "error: Invalid dry-run value (bogus). Must be \"none\", \"server\", or \"client\"."
         );
     }
 

@@ -40,9 +40,10 @@ pub struct GetArgs {
     /// Template string or path to template file to use when -o=go-template, -o=go-template-file.
     #[arg(long)]
     template: Option<String>,
-    /// Accepted for compatibility: missing keys in templates print `<no value>`.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    allow_missing_template_keys: Option<String>,
+    /// If true, ignore any errors in templates when a field or map key is missing in the
+    /// template. Only applies to golang and jsonpath output formats.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    allow_missing_template_keys: bool,
     /// Selector (label query) to filter on.
     #[arg(short = 'l', long)]
     selector: Option<String>,
@@ -205,7 +206,8 @@ pub async fn run(ctx: &Ctx, args: GetArgs) -> Result<()> {
     }
     validate(&args)?;
     let format =
-        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?;
+        OutputFormat::parse_with_template(args.output.as_deref(), args.template.as_deref())?
+            .allowing_missing_keys(args.allow_missing_template_keys);
     let sort_by = match &args.sort_by {
         Some(s) if !s.is_empty() && !watching => Some(print::sort_path(s)?),
         _ => None,

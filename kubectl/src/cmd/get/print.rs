@@ -288,7 +288,10 @@ mod tests {
         omit_managed_fields_for(&OutputFormat::Json, &mut o);
         assert!(o["metadata"].get("managedFields").is_none());
         let mut o = obj.clone();
-        omit_managed_fields_for(&OutputFormat::parse(Some("jsonpath={.x}")).unwrap(), &mut o);
+        omit_managed_fields_for(
+            &OutputFormat::parse_with_template(Some("jsonpath={.x}"), None).unwrap(),
+            &mut o,
+        );
         assert!(o["metadata"].get("managedFields").is_some());
     }
 

@@ -3,11 +3,10 @@
 //! paths, rejected paths and methods; exec and attach are refused by default, as a page on
 //! any site could otherwise reach them through the user's browser).
 
+mod listen;
 mod pattern;
 mod static_files;
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,9 +15,6 @@ use http::{header, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 
 use self::pattern::{any_match, parse_list, Pattern};
 use super::{out, Ctx};
@@ -29,7 +25,7 @@ use crate::error::{KubectlError, Result};
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// The port on which to run the proxy. Set to 0 to pick a random port.
-    #[arg(short = 'p', long, default_value_t = 8001)]
+    #[arg(short = 'p', long, default_value_t = DEFAULT_PORT)]
     port: u16,
     /// The IP address on which to serve on.
     #[arg(long, default_value = "127.0.0.1")]
@@ -61,7 +57,13 @@ pub struct ProxyArgs {
     /// Prefix to serve static files under, if static file directory is specified.
     #[arg(short = 'P', long, default_value = "/static/")]
     www_prefix: String,
+    /// Unix socket on which to run the proxy.
+    #[arg(short = 'u', long, default_value = "")]
+    unix_socket: String,
 }
+
+/// `--port`'s default: upstream refuses any other port together with `--unix-socket`.
+const DEFAULT_PORT: u16 = 8001;
 
 /// Upstream's answer to a filtered request (Go's `http.Error`).
 const REFUSED: &str = "Forbidden\n";
@@ -94,7 +96,7 @@ impl Filter {
     }
 }
 
-struct Proxy {
+pub struct Proxy {
     client: ApiClient,
     filter: Option<Filter>,
     /// With a trailing `/`; stripped before forwarding unless it starts with `/api`.
@@ -107,26 +109,30 @@ struct Proxy {
 /// Runs `kubectl proxy` until interrupted.
 pub async fn run(ctx: &Ctx, a: ProxyArgs) -> Result<()> {
     let filter = if a.disable_filter {
-        eprintln!(
-            "Request filter disabled, your proxy is vulnerable to XSRF attacks, please be cautious"
-        );
+        if a.unix_socket.is_empty() {
+            crate::klog::warning(
+                "proxy.go",
+                177,
+                "Request filter disabled, your proxy is vulnerable to XSRF attacks, please be cautious",
+            );
+        }
         None
     } else {
         Some(Filter::from_args(&a)?)
     };
+    if a.port != DEFAULT_PORT && !a.unix_socket.is_empty() {
+        return Err(KubectlError::usage(
+            "cannot set --unix-socket and --port at the same time",
+        ));
+    }
     let prefix = with_slashes(&a.api_prefix);
     let client = ctx.client().await?;
-    let ip: std::net::IpAddr = a
-        .address
-        .parse()
-        .map_err(|_| KubectlError::usage(format!("invalid --address {:?}", a.address)))?;
-    let listener = TcpListener::bind(SocketAddr::new(ip, a.port))
-        .await
-        .map_err(|e| KubectlError::usage(format!("listen tcp {}:{}: {e}", a.address, a.port)))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| KubectlError::usage(e.to_string()))?;
-    out(&format!("Starting to serve on {local}\n"));
+    let listener = if a.unix_socket.is_empty() {
+        listen::Listener::tcp(&a.address, a.port).await?
+    } else {
+        listen::Listener::unix(&a.unix_socket)?
+    };
+    out(&format!("Starting to serve on {}\n", listener.address()?));
     let www = a
         .www
         .as_deref()
@@ -138,23 +144,7 @@ pub async fn run(ctx: &Ctx, a: ProxyArgs) -> Result<()> {
         prefix,
         www,
     });
-    loop {
-        let (stream, _) = listener
-            .accept()
-            .await
-            .map_err(|e| KubectlError::usage(format!("accept: {e}")))?;
-        let proxy = proxy.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let proxy = proxy.clone();
-                async move { Ok::<_, Infallible>(proxy.handle(req).await) }
-            });
-            // A client that goes away mid-answer is its own business.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
+    listener.serve(proxy).await
 }
 
 /// A URL prefix with a leading and a trailing `/`.
@@ -231,7 +221,7 @@ const NOT_FORWARDED: [header::HeaderName; 8] = [
 ];
 
 impl Proxy {
-    async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+    pub async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
         let path = req.uri().path().to_string();
         if let Some((dir, www_prefix)) = &self.www {
             // The longer of the two prefixes wins, as in Go's ServeMux.

@@ -30,6 +30,9 @@ pub struct State {
     /// What the template printed so far (kept on failure: upstream prints it too).
     pub out: String,
     vars: Vec<(String, Val)>,
+    /// Go's `missingkey=error` (kubectl's `--allow-missing-template-keys=false`): a map
+    /// without the key fails instead of giving no value.
+    missing_key_error: bool,
 }
 
 type Res<T> = Result<T, Failure>;
@@ -40,7 +43,14 @@ impl State {
         State {
             out: String::new(),
             vars: vec![(String::new(), Val::from_json(data))],
+            missing_key_error: false,
         }
+    }
+
+    /// The same state failing on missing map keys when `error` (Go's `missingkey=error`).
+    pub fn missing_key_error(mut self, error: bool) -> Self {
+        self.missing_key_error = error;
+        self
     }
 
     /// Runs the template with the data as dot.
@@ -277,7 +287,17 @@ impl State {
         let mut v = base;
         for name in fields {
             v = match v {
-                Val::Map(mut m) => m.remove(name).map_or(Val::Missing, |x| Val::from_json(&x)),
+                Val::Map(mut m) => match m.remove(name) {
+                    Some(x) => Val::from_json(&x),
+                    None if self.missing_key_error => {
+                        return Err(Failure {
+                            pos: arg.pos,
+                            context: arg_string(arg),
+                            message: format!("map has no entry for key {}", go_quote(name)),
+                        })
+                    }
+                    None => Val::Missing,
+                },
                 Val::Missing | Val::Nil => Val::Missing,
                 _ => {
                     return Err(Failure {

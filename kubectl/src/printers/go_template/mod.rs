@@ -12,7 +12,7 @@ mod exec;
 mod funcs;
 mod lex;
 mod parse;
-mod value;
+pub mod value;
 
 /// Go's `%q` of a string, for every message that quotes a value as upstream's Go does.
 pub use value::go_quote;
@@ -55,6 +55,8 @@ pub struct ExecError {
 pub struct GoTemplate {
     raw: String,
     nodes: Vec<parse::Node>,
+    /// `--allow-missing-template-keys` (true unless turned off).
+    allow_missing_keys: bool,
 }
 
 impl GoTemplate {
@@ -63,12 +65,19 @@ impl GoTemplate {
         Ok(GoTemplate {
             raw: raw.to_string(),
             nodes: parse::parse(raw)?,
+            allow_missing_keys: true,
         })
+    }
+
+    /// The template failing on a missing map key unless `allow` (Go's `missingkey=error`).
+    pub fn allowing_missing_keys(mut self, allow: bool) -> Self {
+        self.allow_missing_keys = allow;
+        self
     }
 
     /// Executes against the data.
     pub fn execute(&self, data: &Value) -> Result<String, ExecError> {
-        let mut state = exec::State::new(data);
+        let mut state = exec::State::new(data).missing_key_error(!self.allow_missing_keys);
         match state.run(&self.nodes) {
             Ok(()) => Ok(state.out),
             Err(f) => {
@@ -324,5 +333,21 @@ mod tests {
             GoTemplate::parse("{{.a").unwrap_err().to_string(),
             "template: output:1: unclosed action"
         );
+    }
+
+    #[test]
+    fn a_missing_key_fails_when_not_allowed() {
+        let d = json!({"metadata": {"name": "web"}});
+        let t = GoTemplate::parse("{{.metadata.name}} {{.nope}}")
+            .unwrap()
+            .allowing_missing_keys(false);
+        let e = t.execute(&d).unwrap_err();
+        assert_eq!(e.partial, "web ");
+        assert_eq!(
+            e.to_string(),
+            "template: output:1:21: executing \"output\" at <.nope>: map has no entry for key \"nope\""
+        );
+        let allowed = GoTemplate::parse("{{.nope}}").unwrap();
+        assert_eq!(allowed.execute(&d).unwrap(), "<no value>");
     }
 }

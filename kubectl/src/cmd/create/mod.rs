@@ -1,7 +1,10 @@
 //! `kubectl create -f …` and the generators (`create namespace|configmap|secret generic|
 //! serviceaccount|deployment`).
 
-use base64::Engine;
+mod cluster_role;
+mod tls;
+mod token;
+
 use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{json, Value};
@@ -9,8 +12,8 @@ use serde_json::{json, Value};
 use super::generators as gen;
 use super::print_flags::{DryRunFlag, PrintFlags};
 use super::write::{Write, WriteArgs};
+use super::Ctx;
 use super::{data_sources, name_hash};
-use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
@@ -18,6 +21,7 @@ use crate::merge;
 use crate::printers::OutputFormat;
 
 // Their home is `print_flags`; still named here for the commands that import them from here.
+#[allow(unused_imports)] // Until every command imports these from print_flags.
 pub use super::print_flags::{print_result, DryRun};
 
 /// `kubectl create`
@@ -173,6 +177,9 @@ enum Generator {
         /// A granular path for non-resource URLs that the rule applies to.
         #[arg(long = "non-resource-url", value_delimiter = ',')]
         non_resource_url: Vec<String>,
+        /// An aggregation label selector for combining ClusterRoles.
+        #[arg(long = "aggregation-rule", value_parser = crate::flags::go_string_map)]
+        aggregation_rule: Vec<Vec<(String, String)>>,
         #[command(flatten)]
         common: CreateCommon,
     },
@@ -199,19 +206,7 @@ enum Generator {
         common: CreateCommon,
     },
     /// Request a service account token.
-    Token {
-        /// The service account name.
-        name: String,
-        /// Audience of the requested token.
-        #[arg(long)]
-        audience: Vec<String>,
-        /// Requested lifetime of the issued token (e.g. 10m, 1h).
-        #[arg(long, value_parser = crate::flags::go_duration)]
-        duration: Option<String>,
-        // With -o, the TokenRequest is printed instead of the token.
-        #[command(flatten)]
-        print_flags: PrintFlags,
-    },
+    Token(token::TokenArgs),
 }
 
 /// `--verb/--resource/--resource-name` of `create role|clusterrole`.
@@ -284,10 +279,15 @@ enum SecretKind {
     /// Create a TLS secret.
     Tls {
         name: String,
-        #[arg(long, required = true)]
+        /// Path to PEM encoded public key certificate.
+        #[arg(long, default_value = "")]
         cert: String,
-        #[arg(long, required = true)]
+        /// Path to private key associated with given certificate.
+        #[arg(long, default_value = "")]
         key: String,
+        /// Append a hash of the secret to its name.
+        #[arg(long)]
+        append_hash: bool,
         #[command(flatten)]
         common: CreateCommon,
     },
@@ -393,20 +393,10 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                     name,
                     cert,
                     key,
+                    append_hash,
                     common,
                 },
-        }) => {
-            let read = |p: &str| {
-                std::fs::read(p).map_err(|e| KubectlError::usage(format!("open {p}: {e}")))
-            };
-            let enc = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
-            (
-                json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
-                       "metadata": {"name": name, "creationTimestamp": null},
-                       "data": {"tls.crt": enc(read(&cert)?), "tls.key": enc(read(&key)?)}}),
-                common,
-            )
-        }
+        }) => (tls::secret(&name, &cert, &key, append_hash)?, common),
         Some(Generator::Service { kind }) => {
             let (obj, common) = match kind {
                 ServiceKind::Clusterip {
@@ -508,10 +498,25 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             name,
             rule,
             non_resource_url,
+            aggregation_rule,
             common,
         }) => {
-            let rules = rules_for(ctx, &rule, &non_resource_url).await?;
-            (gen::role("ClusterRole", &name, rules), common)
+            let request = cluster_role::Request::new(
+                &rule.verb,
+                &rule.resource,
+                &rule.resource_name,
+                &non_resource_url,
+                &aggregation_rule,
+            );
+            if request.validate()? {
+                (
+                    cluster_role::aggregated(&name, &request.aggregation),
+                    common,
+                )
+            } else {
+                let rules = rules_for(ctx, &rule, &request.non_resource_urls).await?;
+                (gen::role("ClusterRole", &name, rules), common)
+            }
         }
         Some(Generator::Rolebinding {
             name,
@@ -562,14 +567,7 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             )?;
             (b, common)
         }
-        Some(Generator::Token {
-            name,
-            audience,
-            duration,
-            print_flags,
-        }) => {
-            return token(ctx, &name, &audience, duration.as_deref(), &print_flags).await;
-        }
+        Some(Generator::Token(args)) => return token::run(ctx, &args).await,
     };
     let prefix = generated_failure_prefix(&object);
     let m = Manifest {
@@ -664,58 +662,6 @@ async fn rules_for(ctx: &Ctx, rule: &RuleArgs, non_resource_urls: &[String]) -> 
         &rule.resource_name,
         non_resource_urls,
     ))
-}
-
-/// `create token SA`: a TokenRequest against the service account; prints the token, or
-/// with `-o` the TokenRequest the server answered.
-async fn token(
-    ctx: &Ctx,
-    name: &str,
-    audiences: &[String],
-    duration: Option<&str>,
-    print_flags: &PrintFlags,
-) -> Result<()> {
-    let format = print_flags.format()?;
-    let client = ctx.client().await?;
-    let mut spec = json!({});
-    if !audiences.is_empty() {
-        spec["audiences"] = json!(audiences);
-    }
-    if let Some(d) = duration {
-        let secs = parse_duration(d).ok_or_else(|| {
-            KubectlError::usage(format!(
-                "invalid argument \"{d}\" for \"--duration\" flag: time: invalid duration \"{d}\""
-            ))
-        })?;
-        spec["expirationSeconds"] = json!(secs);
-    }
-    let body =
-        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec});
-    let path = format!(
-        "/api/v1/namespaces/{}/serviceaccounts/{name}/token",
-        client.namespace
-    );
-    let r = client
-        .request(
-            Method::POST,
-            &path,
-            "application/json",
-            Some(Body::json(&body)),
-        )
-        .await
-        .map_err(|e| wrapped_failure(e, "failed to create token: "))?;
-    if print_flags.output_specified() {
-        return print_flags.print(&format, &r, "created", DryRun::None);
-    }
-    // As upstream: a newline only for a person at a terminal, so `$(kubectl create token
-    // …)` and pipes get the token alone.
-    let token = r["status"]["token"].as_str().unwrap_or("");
-    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        out(&format!("{token}\n"));
-    } else {
-        out(token);
-    }
-    Ok(())
 }
 
 /// A Go duration (`1h30m`, `600s`) in whole seconds.
