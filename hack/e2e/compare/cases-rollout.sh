@@ -17,7 +17,8 @@ RO_REV2=("${RO_READY[@]}" --setup "set env deploy/applied A=1"
   --setup "annotate deploy applied mine=x kubernetes.io/change-cause=second")
 RO_WORKLOADS=(--setup "create -f $C/workloads.yaml" --setup "rollout status sts/db --timeout=90s"
   --setup "set env sts/db A=1" --setup "rollout status sts/db --timeout=90s")
-RO_JSONPATH_MANAGERS='jsonpath={.metadata.managedFields[*].manager}{"\n"}'
+# What the named field manager did (the other managers' order is the server's business).
+ro_managed_by() { echo "jsonpath={.metadata.managedFields[?(@.manager==\"$1\")].operation}{\"\\n\"}"; }
 
 # Refused before the server is asked.
 same "rollout pause without resources" -- rollout pause
@@ -32,16 +33,17 @@ same "rollout undo --dry-run=bogus" -- rollout undo deploy/web --dry-run=bogus
 mut "rollout pause -o name" "${RO_APPLIED[@]}" --state "get deploy applied" \
   -- rollout pause deploy/applied -o name
 mut "rollout pause --field-manager --show-managed-fields" "${RO_APPLIED[@]}" \
-  -- rollout pause deploy/applied --field-manager=pauser --show-managed-fields -o "$RO_JSONPATH_MANAGERS"
+  -- rollout pause deploy/applied --field-manager=pauser --show-managed-fields \
+  -o "$(ro_managed_by pauser)"
 mut "rollout resume --template" "${RO_APPLIED[@]}" --setup "rollout pause deploy/applied" \
   --state "get deploy applied" \
   -- rollout resume deploy/applied --template='{{.metadata.name}} {{.spec.paused}}{{"\n"}}'
 mut "rollout resume --field-manager" "${RO_APPLIED[@]}" --setup "rollout pause deploy/applied" \
-  -- rollout resume deploy/applied --field-manager=resumer -o "$RO_JSONPATH_MANAGERS"
+  -- rollout resume deploy/applied --field-manager=resumer -o "$(ro_managed_by resumer)"
 mut "rollout restart -o jsonpath" "${RO_APPLIED[@]}" \
   -- rollout restart deploy/applied -o 'jsonpath={.spec.template.metadata.annotations}{"\n"}'
 mut "rollout restart --field-manager" "${RO_APPLIED[@]}" \
-  -- rollout restart deploy/applied --field-manager=restarter -o "$RO_JSONPATH_MANAGERS"
+  -- rollout restart deploy/applied --field-manager=restarter -o "$(ro_managed_by restarter)"
 # Upstream asks for the printer only after patching: a bad -o still pauses.
 mut "rollout pause -o wide" "${RO_APPLIED[@]}" --state "get deploy applied" -- rollout pause deploy/applied -o wide
 mut "rollout pause -l matching nothing" "${RO_APPLIED[@]}" -- rollout pause deploy -l app=none
@@ -54,6 +56,11 @@ mut "rollout pause -f with a ConfigMap" "${RO_APPLIED[@]}" --state "get deploy a
 mut "rollout resume -R -f" "${RO_APPLIED[@]}" --setup "rollout pause deploy/applied" \
   --state "get deploy applied" -- rollout resume -R -f "$RO_FILES/tree"
 mut "rollout restart -f with a ConfigMap" "${RO_APPLIED[@]}" -- rollout restart -f "$C/apply.yaml" -o name
+same "rollout pause TYPE/NAME and -f" -- rollout pause deploy/web -f "$RO_FILES/deploy.yaml"
+same "rollout undo TYPE NAME and -f" -- rollout undo deploy web -f "$RO_FILES/deploy.yaml"
+# -l filters the -f objects by their labels on the server.
+mut "rollout pause -l -f matching nothing" "${RO_APPLIED[@]}" --state "get deploy applied" \
+  -- rollout pause -l app=applied -f "$RO_FILES/deploy.yaml"
 mut "rollout pause -f of a missing object" -- rollout pause -f "$RO_FILES/deploy.yaml"
 mut "rollout status -f" "${RO_READY[@]}" -- rollout status -f "$RO_FILES/deploy.yaml"
 mut "rollout status -R -f" "${RO_READY[@]}" -- rollout status -R -f "$RO_FILES/tree" --watch=false
@@ -86,8 +93,8 @@ mut "rollout undo -o jsonpath prints the object as read" "${RO_REV2[@]}" \
 mut "rollout undo --dry-run=server -o jsonpath" "${RO_REV2[@]}" \
   -- rollout undo deploy/applied --dry-run=server -o 'jsonpath={.metadata.name}{"\n"}'
 mut "rollout undo to the running revision" "${RO_REV2[@]}" -- rollout undo deploy/applied --to-revision=2
-mut "rollout undo to a missing revision" "${RO_REV2[@]}" -- rollout undo deploy/applied --to-revision=5
-mut "rollout undo with one revision" "${RO_READY[@]}" -- rollout undo deploy/applied
+mut "rollout undo of a deployment to a missing revision" "${RO_REV2[@]}" -- rollout undo deploy/applied --to-revision=5
+mut "rollout undo of a deployment with one revision" "${RO_READY[@]}" -- rollout undo deploy/applied
 mut "rollout undo a paused deployment" "${RO_REV2[@]}" --setup "rollout pause deploy/applied" \
   -- rollout undo deploy/applied
 mut "rollout undo --dry-run=client of a paused deployment" "${RO_REV2[@]}" \
