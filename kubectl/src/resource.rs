@@ -215,6 +215,7 @@ pub fn expand_category<'a>(resources: &'a [ApiResource], word: &str) -> Vec<&'a 
 /// them.
 pub const CLIENT_GO_SCHEME_GROUPS: &[&str] = &[
     "",
+    "admission.k8s.io",
     "admissionregistration.k8s.io",
     "apps",
     "authentication.k8s.io",
@@ -227,6 +228,7 @@ pub const CLIENT_GO_SCHEME_GROUPS: &[&str] = &[
     "events.k8s.io",
     "extensions",
     "flowcontrol.apiserver.k8s.io",
+    "imagepolicy.k8s.io",
     "internal.apiserver.k8s.io",
     "networking.k8s.io",
     "node.k8s.io",

@@ -165,6 +165,33 @@ kind: ClusterRoleBinding
 metadata: {name: crb}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
 EOF
+cat >"$SET_FILES/refs.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: refs
+  labels: {app: refs, tier: "x y"}
+spec:
+  selector:
+    matchLabels: {app: refs}
+  template:
+    metadata:
+      labels: {app: refs}
+    spec:
+      containers:
+      - name: main
+        image: nginx
+        resources: {limits: {cpu: 1500m, memory: 512Mi}, requests: {cpu: 250m}}
+        env:
+        - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+        - {name: LABELS, valueFrom: {fieldRef: {fieldPath: metadata.labels}}}
+        - {name: TIER, valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}}
+        - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
+        - {name: CPU, valueFrom: {resourceFieldRef: {resource: limits.cpu}}}
+        - {name: MILLI, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}
+        - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+        - {name: GPU, valueFrom: {resourceFieldRef: {resource: limits.gpu}}}
+EOF
 printf 'apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec:\n  ports: [{port: 80}]\n' \
   >"$SET_FILES/svc.yaml"
 printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: rb}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}\n' \
@@ -185,7 +212,11 @@ printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\n' \
 printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\n' >"$SET_FILES/applied.yaml"
 printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nope\n' >"$SET_FILES/missing.yaml"
 SF=$SET_FILES
-SET_MANAGERS='jsonpath={.metadata.managedFields[*].manager}{"\n"}'
+# What the managedFields entry of manager $1 says (only it: the order of the entries depends
+# on the second each write fell in).
+set_managed_by() {
+  printf 'jsonpath={.metadata.managedFields[?(@.manager=="%s")].manager} {.metadata.managedFields[?(@.manager=="%s")].operation}{"\\n"}' "$1" "$1"
+}
 
 # --- --local: the -f objects changed here and printed, nothing sent.
 same "set image --local" -- set image --local -f "$SF/deploy.yaml" main=nginx:2
@@ -216,6 +247,8 @@ same "set env --local -o yaml" -- set env --local -f "$SF/deploy.yaml" B=2 A- -o
 same "set env --local" -- set env --local -f "$SF/deploy.yaml" B=2
 same "set env --local unchanged" -- set env --local -f "$SF/deploy.yaml" A=1
 same "set env --local --list" -- set env --local -f "$SF/rich.yaml" --list X=1
+same "set env --local --list --resolve" -- set env --local -f "$SF/refs.yaml" --list --resolve
+same "set env --local --list --resolve -c" -- set env --local -f "$SF/refs.yaml" --list --resolve -c main CPU-
 same "set env --local ignores resources" -- set env --local -f "$SF/deploy.yaml" deploy/other B=1 -o name
 same "set env --local --from a workload" -- set env --local -f "$SF/deploy.yaml" --from=configmap/settings
 same "set env --local --from a ConfigMap" -- set env --local -f "$SF/cm.yaml" --from=configmap/settings
@@ -253,24 +286,29 @@ mut "set image -f missing object" "${APPLIED[@]}" --state "get deploy applied" \
 mut "set image missing object changes none" "${APPLIED[@]}" --state "get deploy applied" \
   -- set image deploy/applied deploy/nope main=x
 mut "set image --field-manager" "${APPLIED[@]}" \
-  -- set image deploy/applied main=x --field-manager=imager -o "$SET_MANAGERS"
+  -- set image deploy/applied main=x --field-manager=imager -o "$(set_managed_by imager)"
 mut "set image --dry-run=server -f" "${APPLIED[@]}" --state "get deploy applied" \
   -- set image -f "$SET_FILES/applied.yaml" main=x --dry-run=server
 mut "set env -f dir -R --field-manager" "${APPLIED[@]}" --state "get deploy applied" \
-  -- set env -f "$SET_FILES/names" -R A=1 --field-manager=envy -o "$SET_MANAGERS"
+  -- set env -f "$SET_FILES/names" -R A=1 --field-manager=envy -o "$(set_managed_by envy)"
 mut "set env -f dir without -R" "${APPLIED[@]}" -- set env -f "$SET_FILES/names" A=1
 mut "set env -f --list" "${APPLIED[@]}" -- set env -f "$SET_FILES/applied.yaml" --list A=1
 mut "set resources -f --field-manager" "${APPLIED[@]}" --state "get deploy applied" \
-  -- set resources -f "$SET_FILES/applied.yaml" --limits=cpu=200m --field-manager=sizer -o "$SET_MANAGERS"
+  -- set resources -f "$SET_FILES/applied.yaml" --limits=cpu=200m --field-manager=sizer -o "$(set_managed_by sizer)"
 mut "set serviceaccount -f --field-manager" "${APPLIED[@]}" --state "get deploy applied" \
-  -- set serviceaccount -f "$SET_FILES/applied.yaml" robot --field-manager=sa-setter -o "$SET_MANAGERS"
+  -- set serviceaccount -f "$SET_FILES/applied.yaml" robot --field-manager=sa-setter -o "$(set_managed_by sa-setter)"
 mut "set serviceaccount -f not workloads" "${APPLIED[@]}" -- set serviceaccount -f "$C/apply.yaml" robot
 mut "set selector -f --field-manager" --setup "create -f $SET_FILES/svc.yaml" --state "get svc svc" \
-  -- set selector -f "$SET_FILES/svc.yaml" app=new --field-manager=selector -o "$SET_MANAGERS"
+  -- set selector -f "$SET_FILES/svc.yaml" app=new --field-manager=selector -o "$(set_managed_by selector)"
 mut "set subject -f --field-manager" --setup "create -f $SET_FILES/rb.yaml" --state "get rolebinding rb" \
-  -- set subject -f "$SET_FILES/rb.yaml" --user=bob --field-manager=binder -o "$SET_MANAGERS"
+  -- set subject -f "$SET_FILES/rb.yaml" --user=bob --field-manager=binder -o "$(set_managed_by binder)"
 mut "set subject -f --dry-run=client -o yaml" --setup "create -f $SET_FILES/rb.yaml" \
   -- set subject -f "$SET_FILES/rb.yaml" --user=bob --dry-run=client -o jsonpath='{.subjects}'
 mut "set image -f and TYPE NAME" "${APPLIED[@]}" -- set image -f "$SET_FILES/applied.yaml" deploy applied main=x
 mut "set env -f --from" "${APPLIED[@]}" -- set env -f "$SET_FILES/applied.yaml" --from=configmap/applied
 mut "set env -l --from TYPE/NAME" "${APPLIED[@]}" -- set env deploy -l app=applied --from=configmap/applied
+mut "set env --list --resolve fields and resources" --setup "create -f $SET_FILES/refs.yaml" \
+  -- set env deploy/refs --list --resolve
+mut "set env --list --resolve missing ConfigMap" "${APPLIED[@]}" \
+  --setup "set env deploy/applied --from=configmap/applied" --setup "delete configmap applied" \
+  -- set env deploy/applied --list --resolve

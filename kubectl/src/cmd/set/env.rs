@@ -1,24 +1,34 @@
-//! `kubectl set env (TYPE NAME | TYPE/NAME)... KEY=VALUE... KEY-... [-e KEY=VALUE]
+//! `kubectl set env (-f FILENAME | TYPE NAME)... KEY=VALUE... KEY-... [-e KEY=VALUE]
 //! [--from=configmap/NAME|secret/NAME [--keys=…] [--prefix=…]] [--list [--resolve]]`:
 //! environment variables of the selected containers (init containers included), set,
 //! overwritten in place or removed, as upstream's `updateEnv` orders them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use clap::Args;
 use serde_json::{json, Map, Value};
 
-use super::{name_matches, nest, pod_spec_pointer, update_pod_templates, TargetArgs};
+use super::change::{Change, Wording};
+use super::env_resolve::Store;
+use super::objects::{self, Found, Selection};
+use super::{name_matches, nest, pod_spec_of, pod_spec_pointer, report, TargetArgs};
 use crate::client::{q, ApiClient};
+use crate::cmd::create::FileArgs;
 use crate::cmd::{out, Ctx};
 use crate::error::{KubectlError, Result};
+use crate::manifest;
 
 /// `kubectl set env`
 #[derive(Debug, Args)]
 pub struct EnvArgs {
     /// TYPE NAME… or TYPE/NAME…, then KEY=VALUE and KEY- changes.
     args: Vec<String>,
+    #[command(flatten)]
+    files: FileArgs,
+    /// Selector (label query) to filter on, supports '=', '==', and '!='.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
     /// The names of containers in the selected pod templates to change - may use wildcards.
     #[arg(short = 'c', long, default_value = "*")]
     containers: String,
@@ -57,19 +67,38 @@ struct Changes {
 
 /// Runs `kubectl set env`.
 pub async fn run(ctx: &Ctx, a: EnvArgs) -> Result<()> {
-    a.targets.check()?;
+    let t = &a.targets;
+    // Upstream's Complete, then its Validate, in their order.
+    if let Some(e) = t.check_all_and_selector(a.selector.as_deref()) {
+        return Err(e);
+    }
     let (objects, env_args) = split_resources(&a.args).ok_or_else(|| {
         KubectlError::usage(format!(
             "all resources must be specified before environment changes: {}",
             a.args.join(" ")
         ))
     })?;
-    if objects.is_empty() {
+    let mut change = Change::new(
+        t,
+        "env updated",
+        Wording::Patches {
+            failed_patch: "failed to patch env update to pod template: ",
+        },
+    )?;
+    if let Some(e) = t.check_local_dry_run(change.dry) {
+        return Err(e);
+    }
+    if objects.is_empty() && a.files.filename.is_empty() {
         return Err(KubectlError::usage(
             "one or more resources must be specified as <resource> <name> or <resource>/<name>",
         ));
     }
-    if a.list && a.targets.print_flags.output.is_some() {
+    if a.list
+        && t.print_flags
+            .output
+            .as_deref()
+            .is_some_and(|o| !o.is_empty())
+    {
         return Err(KubectlError::usage(
             "--list and --output may not be specified together",
         ));
@@ -81,11 +110,21 @@ pub async fn run(ctx: &Ctx, a: EnvArgs) -> Result<()> {
     }
     let specs: Vec<String> = a.env.iter().chain(&env_args).cloned().collect();
     let mut changes = parse_changes(&specs)?;
-    let client = ctx.client().await?;
+    let selection = Selection {
+        words: &objects,
+        files: &a.files,
+        selector: a.selector.as_deref(),
+        all: t.all,
+        local: t.local,
+    };
     if let Some(from) = a.from.as_deref() {
-        changes
-            .set
-            .extend(from_source(&client, from, &a.keys).await?);
+        let found = if t.local {
+            from_files(&objects::split_filenames(&a.files), &a.keys)?
+        } else {
+            check_from_lookup(from, &a.files, a.selector.as_deref())?;
+            from_source(&ctx.client().await?, from, &a.keys).await?
+        };
+        changes.set.extend(found);
     }
     if !a.prefix.is_empty() {
         for e in &mut changes.set {
@@ -96,48 +135,43 @@ pub async fn run(ctx: &Ctx, a: EnvArgs) -> Result<()> {
             ));
         }
     }
+    let found = objects::find(ctx, selection).await?.all_or_nothing()?;
     if a.list {
-        return list(ctx, &client, &a, &objects, &changes).await;
+        return list(&found, &a, &changes).await;
     }
-    let mut problems = Vec::new();
-    let errors = update_pod_templates(ctx, &objects, &a.targets, "env updated", |res, obj, ptr| {
-        let spec = obj.pointer(ptr).cloned().unwrap_or(Value::Null);
-        let selected = selected(&spec, &a.containers);
-        if selected.is_empty() {
-            eprintln!(
-                "Warning: {}/{} does not have any containers matching {:?}",
-                obj["kind"].as_str().unwrap_or_default(),
-                obj["metadata"]["name"].as_str().unwrap_or_default(),
-                a.containers
-            );
-            return Ok(None);
-        }
-        let mut patch = Map::new();
-        for (list, container) in selected {
-            let current = container["env"].as_array().cloned().unwrap_or_default();
-            if !a.overwrite {
-                if let Err(e) = check_no_overwrites(&current, &changes.set) {
-                    problems.push(KubectlError::usage(format!(
-                        "{}/{} {e}",
-                        res.plural,
-                        obj["metadata"]["name"].as_str().unwrap_or_default()
-                    )));
-                    return Ok(None);
+    let errors = change
+        .each(&found, |info| {
+            let obj = &info.object;
+            let ptr = pod_spec_of(obj)?;
+            let spec = obj.pointer(ptr).cloned().unwrap_or(Value::Null);
+            let selected = selected(&spec, &a.containers);
+            if selected.is_empty() {
+                eprintln!(
+                    "Warning: {}/{} does not have any containers matching {:?}",
+                    obj["kind"].as_str().unwrap_or_default(),
+                    obj["metadata"]["name"].as_str().unwrap_or_default(),
+                    a.containers
+                );
+                return Ok(None);
+            }
+            let mut patch = Map::new();
+            for (list, container) in selected {
+                let current = container["env"].as_array().cloned().unwrap_or_default();
+                if !a.overwrite {
+                    check_no_overwrites(&current, &changes.set).map_err(KubectlError::usage)?;
+                }
+                if let Some(env) = env_patch(&current, &changes) {
+                    let name = container["name"].clone();
+                    let entry = patch.entry(list).or_insert_with(|| json!([]));
+                    if let Some(l) = entry.as_array_mut() {
+                        l.push(json!({"name": name, "env": env}));
+                    }
                 }
             }
-            if let Some(env) = env_patch(&current, &changes) {
-                let name = container["name"].clone();
-                let entry = patch.entry(list).or_insert_with(|| json!([]));
-                if let Some(l) = entry.as_array_mut() {
-                    l.push(json!({"name": name, "env": env}));
-                }
-            }
-        }
-        Ok((!patch.is_empty()).then(|| nest(ptr, Value::Object(patch))))
-    })
-    .await?;
-    problems.extend(errors);
-    crate::cmd::get::report(problems)
+            Ok((!patch.is_empty()).then(|| nest(ptr, Value::Object(patch))))
+        })
+        .await;
+    report(errors)
 }
 
 /// Upstream's SplitEnvironmentFromResources: objects first, then KEY=VALUE / KEY- changes.
@@ -211,9 +245,9 @@ fn valid_env_name(name: &str) -> bool {
 /// characters as `_`), referring to the key.
 async fn from_source(client: &ApiClient, from: &str, keys: &[String]) -> Result<Vec<Value>> {
     let (kind, name) = from.split_once('/').unwrap_or(("", from));
-    let (path, data_key, ref_key) = match kind {
-        "configmap" | "configmaps" | "cm" => ("configmaps", "data", "configMapKeyRef"),
-        "secret" | "secrets" => ("secrets", "data", "secretKeyRef"),
+    let path = match kind {
+        "configmap" | "configmaps" | "cm" => "configmaps",
+        "secret" | "secrets" => "secrets",
         _ => {
             return Err(KubectlError::usage(
                 "unsupported resource specified in --from",
@@ -227,8 +261,51 @@ async fn from_source(client: &ApiClient, from: &str, keys: &[String]) -> Result<
             q(name)
         ))
         .await?;
+    key_refs(&obj, keys)
+}
+
+/// Upstream looks `--from` up with the same builder as the objects, so `-f` and `-l` apply
+/// to that lookup too, and refuse a `TYPE/NAME` as they would anywhere.
+fn check_from_lookup(from: &str, files: &FileArgs, selector: Option<&str>) -> Result<()> {
+    let tuple = from.contains('/');
+    let refusal = if !files.filename.is_empty() {
+        Some(if tuple {
+            "resource/name arguments cannot be provided when a path is specified"
+        } else {
+            "when paths, URLs, or stdin is provided as input, you may not specify resource arguments as well"
+        })
+    } else if tuple && selector.is_some_and(|s| !s.is_empty()) {
+        Some("selectors and the all flag cannot be used when passing resource/name arguments")
+    } else {
+        None
+    };
+    refusal.map_or(Ok(()), |r| Err(KubectlError::usage(r)))
+}
+
+/// `--from` with `--local`: upstream's builder then reads the `-f` objects instead of the
+/// named one, so every one of them must be a ConfigMap or a Secret.
+fn from_files(files: &FileArgs, keys: &[String]) -> Result<Vec<Value>> {
+    let mut refs = Vec::new();
+    for m in manifest::read_all(&files.filename, files.recursive)? {
+        refs.extend(key_refs(&m.object, keys)?);
+    }
+    Ok(refs)
+}
+
+/// The variables that refer to the keys of a ConfigMap or Secret (all, or those in `keys`).
+fn key_refs(obj: &Value, keys: &[String]) -> Result<Vec<Value>> {
+    let ref_key = match obj["kind"].as_str() {
+        Some("ConfigMap") => "configMapKeyRef",
+        Some("Secret") => "secretKeyRef",
+        _ => {
+            return Err(KubectlError::usage(
+                "unsupported resource specified in --from",
+            ))
+        }
+    };
+    let name = &obj["metadata"]["name"];
     // Sorted: upstream walks a Go map, whose order is random.
-    let mut found: Vec<&String> = obj[data_key]
+    let mut found: Vec<&String> = obj["data"]
         .as_object()
         .map(|m| m.keys().collect())
         .unwrap_or_default();
@@ -348,39 +425,26 @@ fn env_patch(current: &[Value], changes: &Changes) -> Option<Vec<Value>> {
     Some(patch)
 }
 
-/// `--list`: each selected container's environment after the changes, not saved.
-async fn list(
-    ctx: &Ctx,
-    client: &ApiClient,
-    a: &EnvArgs,
-    objects: &[String],
-    changes: &Changes,
-) -> Result<()> {
-    let (_, mut disc) = ctx.client_and_discovery().await?;
-    let targets = crate::cmd::label::resolve_targets(
-        client,
-        &mut disc,
-        objects,
-        a.targets.selector.as_deref(),
-        a.targets.all,
-    )
-    .await?;
-    let mut errors = Vec::new();
-    for (res, name) in targets {
-        let path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
-        let obj = client.get(&path).await?;
-        let Some(ptr) = pod_spec_pointer(&res.kind) else {
+/// `--list`: each selected container's environment after the changes, not saved. What
+/// cannot be resolved is said on stderr; upstream lists with success all the same.
+async fn list(found: &Found, a: &EnvArgs, changes: &Changes) -> Result<()> {
+    let mut store = Store::default();
+    for info in &found.infos {
+        let obj = &info.object;
+        let kind = obj["kind"].as_str().unwrap_or_default();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let Some(ptr) = pod_spec_pointer(kind) else {
             continue;
         };
         let spec = obj.pointer(ptr).cloned().unwrap_or(Value::Null);
         for (_, c) in selected(&spec, &a.containers) {
             let current = c["env"].as_array().cloned().unwrap_or_default();
             out(&format!(
-                "# {} {name}, container {}\n",
-                res.kind,
+                "# {kind} {name}, container {}\n",
                 c["name"].as_str().unwrap_or_default()
             ));
-            let mut failed: Vec<String> = Vec::new();
+            // Variables whose reference failed, by why.
+            let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for e in updated_env(&current, changes) {
                 let var = e["name"].as_str().unwrap_or_default();
                 if e.get("valueFrom").is_none() {
@@ -391,28 +455,34 @@ async fn list(
                     continue;
                 }
                 if a.resolve {
-                    if let Some(value) = resolve(client, &e["valueFrom"]).await {
-                        out(&format!("{var}={value}\n"));
-                        continue;
+                    let client = found.client.as_ref();
+                    match store
+                        .resolve(client, &found.namespace, &e["valueFrom"], obj, c)
+                        .await
+                    {
+                        Ok(value) => {
+                            out(&format!("{var}={value}\n"));
+                            continue;
+                        }
+                        Err(why) => failed.entry(why).or_default().push(var.to_string()),
                     }
-                    failed.push(var.to_string());
                 }
                 out(&format!("# {var} from {}\n", reference(&e["valueFrom"])));
             }
-            if !failed.is_empty() {
-                failed.sort();
-                eprintln!(
-                    "error retrieving reference for {}: the reference could not be resolved",
-                    failed.join(", ")
-                );
-                errors.push(KubectlError::usage(format!(
-                    "{}/{name} failed to retrieve valueFrom references",
-                    res.kind_prefix()
-                )));
+            let mut lines: Vec<String> = failed
+                .into_iter()
+                .map(|(why, mut vars)| {
+                    vars.sort();
+                    format!("error retrieving reference for {}: {why}", vars.join(", "))
+                })
+                .collect();
+            lines.sort();
+            for line in lines {
+                eprintln!("{line}");
             }
         }
     }
-    crate::cmd::get::report(errors)
+    Ok(())
 }
 
 /// Upstream's GetEnvVarRefString.
@@ -442,39 +512,6 @@ fn reference(from: &Value) -> String {
     "invalid valueFrom".to_string()
 }
 
-/// `--resolve`: the value a ConfigMap or Secret key reference points at.
-async fn resolve(client: &ApiClient, from: &Value) -> Option<String> {
-    let ns = &client.namespace;
-    if let Some(r) = from["configMapKeyRef"].as_object() {
-        let cm = client
-            .get(&format!(
-                "/api/v1/namespaces/{ns}/configmaps/{}",
-                q(r.get("name")?.as_str()?)
-            ))
-            .await
-            .ok()?;
-        return cm["data"][r.get("key")?.as_str()?]
-            .as_str()
-            .map(String::from);
-    }
-    if let Some(r) = from["secretKeyRef"].as_object() {
-        use base64::Engine as _;
-        let secret = client
-            .get(&format!(
-                "/api/v1/namespaces/{ns}/secrets/{}",
-                q(r.get("name")?.as_str()?)
-            ))
-            .await
-            .ok()?;
-        let encoded = secret["data"][r.get("key")?.as_str()?].as_str()?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .ok()?;
-        return String::from_utf8(bytes).ok();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,6 +533,35 @@ mod tests {
         assert!(parse_changes(&s(&["A=1", "A-"])).is_err());
         assert!(parse_changes(&s(&["1A=1"])).is_err());
         assert_eq!(env_name_of_key("log.level-x"), "LOG_LEVEL_X");
+    }
+
+    #[test]
+    fn from_is_looked_up_with_the_objects_flags() {
+        let none = FileArgs {
+            filename: vec![],
+            recursive: false,
+        };
+        let file = FileArgs {
+            filename: vec!["d.yaml".into()],
+            recursive: false,
+        };
+        assert!(check_from_lookup("configmap/x", &none, None).is_ok());
+        assert_eq!(
+            check_from_lookup("configmap/x", &file, None)
+                .unwrap_err()
+                .to_string(),
+            "error: resource/name arguments cannot be provided when a path is specified"
+        );
+        assert!(check_from_lookup("configmap", &file, None).is_err());
+        assert!(check_from_lookup("configmap/x", &none, Some("a=b")).is_err());
+        let cm = json!({"kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"b": "1", "a.x": "2"}});
+        let refs = key_refs(&cm, &[]).unwrap();
+        assert_eq!(refs[0]["name"], "A_X", "keys sorted, names made valid");
+        assert_eq!(
+            refs[1]["valueFrom"]["configMapKeyRef"],
+            json!({"name": "cm", "key": "b"})
+        );
+        assert!(key_refs(&json!({"kind": "Deployment"}), &[]).is_err());
     }
 
     #[test]

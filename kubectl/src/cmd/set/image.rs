@@ -4,7 +4,10 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::{update_pod_templates, TargetArgs};
+use super::change::{Change, Wording};
+use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
+use super::{pod_spec_of, report, TargetArgs};
+use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
 use crate::error::{KubectlError, Result};
 
@@ -14,7 +17,20 @@ pub struct ImageArgs {
     /// TYPE NAME… or TYPE/NAME… followed by CONTAINER=IMAGE pairs.
     args: Vec<String>,
     #[command(flatten)]
+    files: FileArgs,
+    /// Selector (label query) to filter on, supports '=', '==', and '!='.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
+    #[command(flatten)]
     targets: TargetArgs,
+}
+
+impl ImageArgs {
+    /// The shared `set` flags.
+    #[cfg(test)]
+    pub fn targets(&self) -> &TargetArgs {
+        &self.targets
+    }
 }
 
 /// The patch that sets `images` (container → image, `*` = all) in `obj`, and the names that
@@ -61,44 +77,112 @@ pub fn image_patch(
     for (field, list) in lists {
         inner[field] = json!(list);
     }
-    // Build the nested object along the pointer.
-    let mut patch = inner;
-    for seg in spec_ptr.trim_start_matches('/').split('/').rev() {
-        patch = json!({ seg: patch });
+    (Some(super::nest(spec_ptr, inner)), missing)
+}
+
+/// Upstream's `GetResourcesAndPairs`: objects first, then `NAME=VALUE` (or `NAME-`) pairs.
+pub fn split_pairs(args: &[String], pair_type: &str) -> Result<(Vec<String>, Vec<String>)> {
+    let (mut resources, mut pairs) = (Vec::new(), Vec::new());
+    for arg in args {
+        let is_pair =
+            (arg.contains('=') && !arg.starts_with('=')) || (arg.ends_with('-') && arg != "-");
+        match (is_pair, pairs.is_empty()) {
+            (true, _) => pairs.push(arg.clone()),
+            (false, true) => resources.push(arg.clone()),
+            (false, false) => {
+                return Err(KubectlError::usage(format!(
+                    "all resources must be specified before {pair_type} changes: {arg}"
+                )))
+            }
+        }
     }
-    (Some(patch), missing)
+    Ok((resources, pairs))
+}
+
+/// Upstream's `ParsePairs` without removals: each pair is `NAME=VALUE`.
+fn parse_images(pairs: &[String]) -> Result<Vec<(String, String)>> {
+    let mut images: Vec<(String, String)> = Vec::new();
+    let mut invalid = Vec::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((name, image)) if !name.is_empty() => {
+                // Later pairs for the same container win, as in upstream's map.
+                images.retain(|(n, _)| n != name);
+                images.push((name.to_string(), image.to_string()));
+            }
+            _ => invalid.push(pair.as_str()),
+        }
+    }
+    if !invalid.is_empty() {
+        return Err(KubectlError::usage(format!(
+            "invalid image format: {}",
+            invalid.join(", ")
+        )));
+    }
+    Ok(images)
 }
 
 /// Runs `kubectl set image`.
 pub async fn run(ctx: &Ctx, a: ImageArgs) -> Result<()> {
-    let (objects, pairs): (Vec<String>, Vec<String>) =
-        a.args.iter().cloned().partition(|s| !s.contains('='));
-    if pairs.is_empty() {
-        return Err(KubectlError::usage(
-            "at least one image update is required\nSee 'kubectl set image -h' for help and examples",
+    let t = &a.targets;
+    let mut change = Change::new(
+        t,
+        "image updated",
+        Wording::Patches {
+            failed_patch: "failed to patch image update to pod template: ",
+        },
+    )?;
+    let (objects, pairs) = split_pairs(&a.args, "image")?;
+    let images = parse_images(&pairs)?;
+    if t.local && !objects.is_empty() {
+        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
+    }
+    let found = objects::find(
+        ctx,
+        Selection {
+            words: &objects,
+            files: &a.files,
+            selector: a.selector.as_deref(),
+            all: t.all,
+            local: t.local,
+        },
+    )
+    .await?
+    .all_or_nothing()?;
+    // Upstream's Validate: every complaint at once.
+    let mut invalid: Vec<KubectlError> = t
+        .check_all_and_selector(a.selector.as_deref())
+        .into_iter()
+        .collect();
+    if objects.is_empty() && a.files.filename.is_empty() {
+        invalid.push(KubectlError::usage(
+            "one or more resources must be specified as <resource> <name> or <resource>/<name>",
         ));
     }
-    let images: Vec<(String, String)> = pairs
-        .iter()
-        .filter_map(|p| {
-            p.split_once('=')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-        })
-        .collect();
-    let mut missing_all: Vec<String> = Vec::new();
-    let mut errors =
-        update_pod_templates(ctx, &objects, &a.targets, "image updated", |_, obj, ptr| {
-            let (patch, missing) = image_patch(obj, ptr, &images);
-            missing_all.extend(
-                missing
-                    .iter()
-                    .map(|m| format!("unable to find container named {m:?}")),
-            );
+    if images.is_empty() {
+        invalid.push(KubectlError::usage("at least one image update is required"));
+    } else if images.len() > 1 && images.iter().any(|(n, _)| n == "*") {
+        invalid.push(KubectlError::usage(
+            "all containers are already specified by *, but saw more than one container_name=container_image pairs",
+        ));
+    }
+    invalid.extend(t.check_local_dry_run(change.dry));
+    report(invalid)?;
+    let mut missing: Vec<KubectlError> = Vec::new();
+    let errors = change
+        .each(&found, |info| {
+            let ptr = pod_spec_of(&info.object)?;
+            let (patch, not_found) = image_patch(&info.object, ptr, &images);
+            missing.extend(not_found.iter().map(|m| {
+                KubectlError::usage(format!("error: unable to find container named {m:?}"))
+            }));
             Ok(patch)
         })
-        .await?;
-    errors.extend(missing_all.into_iter().map(KubectlError::usage));
-    crate::cmd::get::report(errors)
+        .await;
+    // Upstream collects the missing containers while computing every patch, before it
+    // reports any object's error.
+    missing.extend(errors);
+    report(missing)
 }
 
 #[cfg(test)]

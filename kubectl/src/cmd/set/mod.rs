@@ -2,23 +2,32 @@
 //! of workloads (or a pod's spec), a Service's selector or a binding's subjects with a
 //! strategic merge patch, printing `KIND/NAME <what> updated` for each object that changed, as
 //! upstream does.
+//!
+//! Objects come from `TYPE NAME` words, from the names in `-f` manifests, or with `--local`
+//! from the manifests themselves, which are then changed and printed without a server
+//! ([`objects`]). What is printed is the object as upstream's typed round trip shows it
+//! ([`typed`], [`prune`], and for JSON [`go_json`]); [`change::Change`] runs the loop every
+//! subcommand shares.
 
+mod change;
 mod env;
+mod env_resolve;
+mod go_json;
 mod image;
+mod objects;
+mod prune;
 mod resources;
 mod selector;
 mod serviceaccount;
 mod subject;
+mod typed;
 
 use clap::{Args, Subcommand};
-use http::Method;
 use serde_json::{json, Value};
 
 use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::Ctx;
-use crate::client::Body;
 use crate::error::{KubectlError, Result};
-use crate::resource::ApiResource;
 
 /// `kubectl set`
 #[derive(Debug, Args)]
@@ -44,30 +53,40 @@ enum SetCommand {
     Subject(subject::SubjectArgs),
 }
 
-/// The flags every `set` command takes to choose objects and print them.
+/// The flags every `set` command takes to choose, write and print objects (`-f`/`-R` and
+/// `-l` are each command's own: `set selector` recurses by default and has no `-l`).
 #[derive(Debug, Args)]
 pub struct TargetArgs {
-    /// Select all resources in the namespace of the specified resource types.
+    /// Select all resources, in the namespace of the specified resource types.
     #[arg(long)]
     all: bool,
-    /// Selector (label query) to filter on.
-    #[arg(short = 'l', long)]
-    selector: Option<String>,
+    /// If true, change the objects of the -f files here and print them, without contacting
+    /// the api-server.
+    #[arg(long)]
+    local: bool,
     #[command(flatten)]
     print_flags: PrintFlags,
     #[command(flatten)]
     dry_run: DryRunFlag,
+    /// Name of the manager used to track field ownership.
+    #[arg(long, default_value = "kubectl-set")]
+    field_manager: String,
 }
 
 impl TargetArgs {
-    /// Upstream's checks of the target flags, made before anything else.
-    fn check(&self) -> Result<()> {
-        if self.all && self.selector.is_some() {
-            return Err(KubectlError::usage(
-                "cannot set --all and --selector at the same time",
-            ));
-        }
-        Ok(())
+    /// Upstream's refusal of `--local` with a dry run the server would have to do.
+    fn check_local_dry_run(&self, dry: DryRun) -> Option<KubectlError> {
+        (self.local && dry == DryRun::Server).then(|| {
+            KubectlError::usage(
+                "cannot specify --local and --dry-run=server - did you mean --dry-run=client?",
+            )
+        })
+    }
+
+    /// Upstream's refusal of `--all` with `-l`.
+    fn check_all_and_selector(&self, selector: Option<&str>) -> Option<KubectlError> {
+        (self.all && selector.is_some_and(|s| !s.is_empty()))
+            .then(|| KubectlError::usage("cannot set --all and --selector at the same time"))
     }
 }
 
@@ -98,6 +117,16 @@ pub fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// The pointer to `obj`'s pod spec, or upstream's refusal of an object without one.
+fn pod_spec_of(obj: &Value) -> Result<&'static str> {
+    pod_spec_pointer(obj["kind"].as_str().unwrap_or_default()).ok_or_else(|| {
+        KubectlError::usage(format!(
+            "the object is not a pod or does not have a pod template: {}",
+            typed::go_type(obj)
+        ))
+    })
+}
+
 /// `inner` nested along a JSON pointer (`/spec/template/spec` → `{"spec": {"template": …}}`).
 fn nest(pointer: &str, inner: Value) -> Value {
     pointer
@@ -105,84 +134,6 @@ fn nest(pointer: &str, inner: Value) -> Value {
         .split('/')
         .rev()
         .fold(inner, |patch, seg| json!({ seg: patch }))
-}
-
-/// For each object named by `objects` (and the target flags): `patch_for` gets its resource
-/// type, the object and the pointer to its pod spec and returns a strategic merge patch, or None when nothing
-/// changes. Patched objects are printed as `<kind>/<name> <verb>`; the errors of single
-/// objects are returned, not printed.
-async fn update_pod_templates(
-    ctx: &Ctx,
-    objects: &[String],
-    t: &TargetArgs,
-    verb: &str,
-    mut patch_for: impl FnMut(&ApiResource, &Value, &str) -> Result<Option<Value>>,
-) -> Result<Vec<KubectlError>> {
-    update_objects(ctx, objects, t, verb, |res, obj| {
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let Some(ptr) = pod_spec_pointer(&res.kind) else {
-            return Err(KubectlError::usage(format!(
-                "{}/{name} the object is not a pod or does not have a pod template: {}",
-                res.kind_prefix(),
-                res.kind
-            )));
-        };
-        patch_for(res, obj, ptr)
-    })
-    .await
-}
-
-/// For each object named by `objects` (and the target flags): `patch_for` gets its resource
-/// type and the object and returns a strategic merge patch, or None when nothing changes.
-/// Patched objects are printed as `<kind>/<name> <verb>`; the errors of single objects are
-/// returned, not printed.
-async fn update_objects(
-    ctx: &Ctx,
-    objects: &[String],
-    t: &TargetArgs,
-    verb: &str,
-    mut patch_for: impl FnMut(&ApiResource, &Value) -> Result<Option<Value>>,
-) -> Result<Vec<KubectlError>> {
-    t.check()?;
-    let format = t.print_flags.format()?;
-    let dry = t.dry_run.strategy()?;
-    let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets =
-        super::label::resolve_targets(&client, &mut disc, objects, t.selector.as_deref(), t.all)
-            .await?;
-    let mut errors = Vec::new();
-    for (res, name) in targets {
-        let path = res.object_path(res.namespaced.then_some(client.namespace.as_str()), &name);
-        let r = async {
-            let obj = client.get(&path).await?;
-            let Some(patch) = patch_for(&res, &obj)? else {
-                return Ok(None);
-            };
-            if dry == DryRun::Client {
-                // The object as the patch would leave it, which is what upstream prints.
-                let mut changed = obj;
-                super::overrides::strategic_merge_pod_part(&mut changed, &patch);
-                return Ok(Some(changed));
-            }
-            let query = format!("?fieldManager=kubectl-set{}", dry.query());
-            client
-                .request(
-                    Method::PATCH,
-                    &format!("{path}{query}"),
-                    "application/json",
-                    Some(Body::strategic_merge_patch(&patch)),
-                )
-                .await
-                .map(Some)
-        }
-        .await;
-        match r {
-            Ok(Some(o)) => t.print_flags.print(&format, &o, verb, dry)?,
-            Ok(None) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    Ok(errors)
 }
 
 /// Whether a container name matches a `--containers` selector (a shell pattern: `*` for
@@ -201,9 +152,113 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     go(&p, &n)
 }
 
+/// Reports errors as upstream's `CheckErr` does: one alone with an `error: ` prefix (unless
+/// it has one), several each on its own line as they are (upstream's per-object messages
+/// end with a newline of their own, which leaves a blank line after each).
+fn report(mut errors: Vec<KubectlError>) -> Result<()> {
+    match errors.len() {
+        0 => Ok(()),
+        1 => match errors.pop() {
+            Some(KubectlError::Usage(text)) => {
+                let text = if text.starts_with("error: ") {
+                    text
+                } else {
+                    format!("error: {text}")
+                };
+                eprint!("{}", with_newline(text));
+                Err(KubectlError::Reported)
+            }
+            Some(other) => Err(other),
+            None => Ok(()),
+        },
+        _ => {
+            for e in errors {
+                match e {
+                    KubectlError::Usage(text) => eprintln!("{text}"),
+                    KubectlError::Reported | KubectlError::Exit(_) => {}
+                    other => eprintln!("{}", other.final_message()),
+                }
+            }
+            Err(KubectlError::Reported)
+        }
+    }
+}
+
+fn with_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::Command;
+    use crate::flags::{self, Refused};
+
+    fn parse(line: &str) -> std::result::Result<SetCommand, String> {
+        let argv = std::iter::once("kubectl")
+            .chain(line.split_whitespace())
+            .map(String::from)
+            .collect();
+        match flags::parse(argv) {
+            Ok(cli) => match cli.command {
+                Command::Set(a) => Ok(a.what),
+                other => panic!("{line}: {other:?}"),
+            },
+            Err(Refused::Usage(text)) => Err(text),
+            Err(Refused::Shown(e)) => panic!("{line}: {e}"),
+        }
+    }
+
+    #[test]
+    fn every_set_takes_the_file_local_and_manager_flags() {
+        for line in [
+            "set image -f d.yaml -R --local --field-manager=m main=x",
+            "set env -f d.yaml -R --local --field-manager=m A=1",
+            "set resources -f d.yaml -R --local --field-manager=m --limits=cpu=1",
+            "set sa -f d.yaml -R --local --field-manager=m robot",
+            "set selector -f s.yaml -R --local --field-manager=m a=b",
+            "set subject -f rb.yaml -R --local --field-manager=m --group=g",
+        ] {
+            assert!(parse(line).is_ok(), "{line}");
+        }
+        match parse("set image deploy/x main=y") {
+            Ok(SetCommand::Image(a)) => assert_eq!(a.targets().field_manager, "kubectl-set"),
+            other => panic!("{other:?}"),
+        }
+        // As upstream: serviceaccount and selector have no -l.
+        assert!(parse("set sa deploy/x robot -l a=b").is_err());
+        assert!(parse("set selector svc/x a=b -l a=b").is_err());
+    }
+
+    #[test]
+    fn selector_recurses_into_directories_unless_told_not_to() {
+        match parse("set selector -f dir a=b") {
+            Ok(SetCommand::Selector(a)) => assert!(a.recursive()),
+            other => panic!("{other:?}"),
+        }
+        match parse("set selector -f dir -R=false a=b") {
+            Ok(SetCommand::Selector(a)) => assert!(!a.recursive()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_dry_run_is_refused_before_a_bad_output() {
+        let Ok(SetCommand::Image(a)) = parse("set image deploy/x a=b --dry-run=maybe -o nope")
+        else {
+            panic!("parses");
+        };
+        let err = change::Change::new(a.targets(), "image updated", change::Wording::Visit)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("error: Invalid dry-run value (maybe). Must be \"none\", \"server\", or \"client\".")
+        );
+    }
 
     #[test]
     fn patches_nest_along_the_pointer_and_names_match_patterns() {
@@ -215,5 +270,19 @@ mod tests {
         assert!(name_matches("w?b", "web"));
         assert!(name_matches("side*", "sidecar"));
         assert!(!name_matches("web", "web2"));
+    }
+
+    #[test]
+    fn objects_without_a_pod_template_are_refused_with_their_go_type() {
+        let svc = json!({"apiVersion": "v1", "kind": "Service"});
+        assert_eq!(
+            pod_spec_of(&svc).unwrap_err().to_string(),
+            "error: the object is not a pod or does not have a pod template: *v1.Service"
+        );
+        let cj = json!({"apiVersion": "batch/v1", "kind": "CronJob"});
+        assert_eq!(
+            pod_spec_of(&cj).unwrap(),
+            "/spec/jobTemplate/spec/template/spec"
+        );
     }
 }

@@ -4,7 +4,10 @@
 use clap::Args;
 use serde_json::{json, Map, Value};
 
-use super::{name_matches, nest, update_pod_templates, TargetArgs};
+use super::change::{Change, Wording};
+use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
+use super::{name_matches, nest, pod_spec_of, report, TargetArgs};
+use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
 use crate::error::{KubectlError, Result};
 
@@ -13,6 +16,11 @@ use crate::error::{KubectlError, Result};
 pub struct ResourcesArgs {
     /// TYPE NAME… or TYPE/NAME….
     args: Vec<String>,
+    #[command(flatten)]
+    files: FileArgs,
+    /// Selector (label query) to filter on, supports '=', '==', and '!='.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
     /// The names of containers in the selected pod templates to change, all containers are
     /// selected by default - may use wildcards.
     #[arg(short = 'c', long, default_value = "*")]
@@ -29,7 +37,36 @@ pub struct ResourcesArgs {
 
 /// Runs `kubectl set resources`.
 pub async fn run(ctx: &Ctx, a: ResourcesArgs) -> Result<()> {
-    a.targets.check()?;
+    let t = &a.targets;
+    let mut change = Change::new(
+        t,
+        "resource requirements updated",
+        Wording::Patches {
+            failed_patch: "failed to patch resources update to pod template ",
+        },
+    )?;
+    if t.local && !a.args.is_empty() {
+        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
+    }
+    let found = objects::find(
+        ctx,
+        Selection {
+            words: &a.args,
+            files: &a.files,
+            selector: a.selector.as_deref(),
+            all: t.all,
+            local: t.local,
+        },
+    )
+    .await?
+    .all_or_nothing()?;
+    // Upstream's Validate, first complaint only.
+    if let Some(e) = t
+        .check_local_dry_run(change.dry)
+        .or_else(|| t.check_all_and_selector(a.selector.as_deref()))
+    {
+        return Err(e);
+    }
     if a.limits.is_empty() && a.requests.is_empty() {
         return Err(KubectlError::usage(
             "you must specify an update to requests or limits (in the form of --requests/--limits)",
@@ -38,26 +75,22 @@ pub async fn run(ctx: &Ctx, a: ResourcesArgs) -> Result<()> {
     let limits = resource_list(&a.limits)?;
     let requests = resource_list(&a.requests)?;
     let mut not_found = Vec::new();
-    let mut errors = update_pod_templates(
-        ctx,
-        &a.args,
-        &a.targets,
-        "resource requirements updated",
-        |_, obj, ptr| {
-            let spec = obj.pointer(ptr).cloned().unwrap_or(Value::Null);
+    let errors = change
+        .each(&found, |info| {
+            let ptr = pod_spec_of(&info.object)?;
+            let spec = info.object.pointer(ptr).cloned().unwrap_or(Value::Null);
             let (patch, matched) = resources_patch(&spec, &a.containers, &limits, &requests);
             if !matched {
                 not_found.push(KubectlError::usage(format!(
-                    "unable to find container named {}",
+                    "error: unable to find container named {}",
                     a.containers
                 )));
             }
             Ok(patch.map(|p| nest(ptr, p)))
-        },
-    )
-    .await?;
-    errors.splice(0..0, not_found);
-    crate::cmd::get::report(errors)
+        })
+        .await;
+    not_found.extend(errors);
+    report(not_found)
 }
 
 /// `cpu=100m,memory=256Mi` as a resource list; each quantity is checked.
@@ -66,15 +99,16 @@ fn resource_list(text: &str) -> Result<Map<String, Value>> {
     for pair in text.split(',').filter(|p| !p.is_empty()) {
         let Some((name, quantity)) = pair.split_once('=') else {
             return Err(KubectlError::usage(format!(
-                "invalid argument syntax {pair}"
+                "Invalid argument syntax {pair}, expected <resource>=<value>"
             )));
         };
-        if common::quantity::parse_milli(quantity).is_none() {
+        // Upstream parses each into a Quantity, which is sent (and compared) canonical.
+        let Some(canonical) = common::quantity::canonical(quantity) else {
             return Err(KubectlError::usage(
                 "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
             ));
-        }
-        out.insert(name.to_string(), json!(quantity));
+        };
+        out.insert(name.to_string(), json!(canonical));
     }
     Ok(out)
 }
@@ -148,6 +182,11 @@ mod tests {
         );
         let (_, matched) = resources_patch(&spec, "nope", &limits, &requests);
         assert!(!matched);
+        assert_eq!(
+            resource_list("cpu=1000m,memory=1024Mi").unwrap(),
+            resource_list("cpu=1,memory=1Gi").unwrap(),
+            "quantities are compared (and sent) canonical"
+        );
         assert!(resource_list("cpu").is_err());
         assert!(resource_list("cpu=lots").is_err());
     }

@@ -1,10 +1,13 @@
-//! `kubectl set selector (TYPE NAME | TYPE/NAME) EXPRESSIONS [--resource-version=V]`: replaces
-//! a Service's selector with the given `key=value` labels.
+//! `kubectl set selector (-f FILENAME | TYPE NAME) EXPRESSIONS [--resource-version=V]`:
+//! replaces a Service's selector with the given `key=value` labels.
 
-use clap::Args;
+use clap::{ArgAction, Args};
 use serde_json::{json, Map, Value};
 
-use super::{update_objects, TargetArgs};
+use super::change::{Change, Wording};
+use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
+use super::{report, TargetArgs};
+use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
 use crate::error::{KubectlError, Result};
 
@@ -13,6 +16,15 @@ use crate::error::{KubectlError, Result};
 pub struct SelectorArgs {
     /// TYPE NAME… or TYPE/NAME…, then the selector (`key=value,…`).
     args: Vec<String>,
+    /// Filename, directory, or URL to files identifying the resource to update the
+    /// selector.
+    #[arg(short = 'f', long = "filename")]
+    filename: Vec<String>,
+    /// Process the directory used in -f, --filename recursively. Useful when you want to
+    /// manage related manifests organized within the same directory.
+    // Upstream's resource builder flags recurse by default here, unlike the other `set`s.
+    #[arg(short = 'R', long, default_value_t = true, action = ArgAction::Set)]
+    recursive: bool,
     /// If non-empty, the selectors update will only succeed if this is the current
     /// resource-version for the object.
     #[arg(long)]
@@ -21,32 +33,65 @@ pub struct SelectorArgs {
     targets: TargetArgs,
 }
 
+impl SelectorArgs {
+    /// `-R`
+    #[cfg(test)]
+    pub fn recursive(&self) -> bool {
+        self.recursive
+    }
+}
+
 /// Runs `kubectl set selector`.
 pub async fn run(ctx: &Ctx, a: SelectorArgs) -> Result<()> {
-    a.targets.check()?;
+    let t = &a.targets;
+    let mut change = Change::new(t, "selector updated", Wording::Visit)?;
     let Some((expression, objects)) = a.args.split_last() else {
         return Err(KubectlError::usage("one selector is required"));
     };
     let selector = parse(expression)?;
-    let resource_version = a.resource_version.as_deref().filter(|v| !v.is_empty());
-    let errors = update_objects(ctx, objects, &a.targets, "selector updated", |res, obj| {
-        if res.kind != "Service" {
-            return Err(KubectlError::usage(
-                "setting a selector is only supported for Services",
-            ));
-        }
-        let labels = selector
-            .as_ref()
-            .map_err(|e| KubectlError::usage(e.clone()))?;
-        let mut patch = json!({"spec": {"selector": replacing(&obj["spec"]["selector"], labels)}});
-        if let Some(v) = resource_version {
-            patch["metadata"] = json!({"resourceVersion": v});
-        }
-        // Upstream patches (and reports) even when the selector does not change.
-        Ok(Some(patch))
-    })
+    if t.local && !objects.is_empty() {
+        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
+    }
+    let files = FileArgs {
+        filename: a.filename.clone(),
+        recursive: a.recursive,
+    };
+    let found = objects::find(
+        ctx,
+        Selection {
+            words: objects,
+            files: &files,
+            selector: None,
+            all: t.all,
+            local: t.local,
+        },
+    )
     .await?;
-    crate::cmd::get::report(errors)
+    let resource_version = a.resource_version.as_deref().filter(|v| !v.is_empty());
+    let errors = change
+        .each(&found, |info| {
+            let obj = &info.object;
+            if obj["kind"] != "Service" {
+                return Err(KubectlError::usage(
+                    "setting a selector is only supported for Services",
+                ));
+            }
+            let labels = selector
+                .as_ref()
+                .map_err(|e| KubectlError::usage(e.clone()))?;
+            let mut patch =
+                json!({"spec": {"selector": replacing(&obj["spec"]["selector"], labels)}});
+            if let Some(v) = resource_version {
+                patch["metadata"] = json!({"resourceVersion": v});
+            }
+            // Upstream patches (and reports) even when the selector does not change.
+            Ok(Some(patch))
+        })
+        .await;
+    // Upstream visits the objects, going on after one it could not read.
+    let mut all = found.errors;
+    all.extend(errors);
+    report(all)
 }
 
 /// The labels of `key=value` (or `key==value`) requirements. Other requirements are valid

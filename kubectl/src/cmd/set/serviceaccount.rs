@@ -1,10 +1,13 @@
-//! `kubectl set serviceaccount (TYPE NAME | TYPE/NAME) SERVICE_ACCOUNT`: the pod template's
+//! `kubectl set serviceaccount (-f FILENAME | TYPE NAME) SERVICE_ACCOUNT`: the pod template's
 //! `serviceAccountName`.
 
 use clap::Args;
 use serde_json::json;
 
-use super::{nest, update_pod_templates, TargetArgs};
+use super::change::{Change, Wording};
+use super::objects::{self, Selection};
+use super::{nest, pod_spec_of, report, TargetArgs};
+use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
 use crate::error::{KubectlError, Result};
 
@@ -14,27 +17,48 @@ pub struct ServiceAccountArgs {
     /// TYPE NAME… or TYPE/NAME…, then the service account.
     args: Vec<String>,
     #[command(flatten)]
+    files: FileArgs,
+    #[command(flatten)]
     targets: TargetArgs,
 }
 
 /// Runs `kubectl set serviceaccount`.
 pub async fn run(ctx: &Ctx, a: ServiceAccountArgs) -> Result<()> {
-    a.targets.check()?;
-    let Some((account, objects)) = a.args.split_last() else {
-        return Err(KubectlError::usage(
-            "serviceaccount is required\nSee 'kubectl set serviceaccount -h' for help and examples",
-        ));
-    };
-    let errors = update_pod_templates(
-        ctx,
-        objects,
-        &a.targets,
+    let t = &a.targets;
+    // Upstream checks --local against the dry run before it even reads -o.
+    let dry = t.dry_run.strategy()?;
+    if let Some(e) = t.check_local_dry_run(dry) {
+        return Err(e);
+    }
+    let mut change = Change::new(
+        t,
         "serviceaccount updated",
-        |_, _, ptr| {
-            // Upstream patches (and reports) even when the account is already the one named.
-            Ok(Some(nest(ptr, json!({"serviceAccountName": account}))))
+        Wording::Patches {
+            failed_patch: "failed to patch ServiceAccountName ",
+        },
+    )?;
+    let Some((account, objects)) = a.args.split_last() else {
+        return Err(KubectlError::usage("serviceaccount is required"));
+    };
+    // Unlike its siblings, upstream's serviceaccount ignores TYPE NAME words under --local.
+    let found = objects::find(
+        ctx,
+        Selection {
+            words: objects,
+            files: &a.files,
+            selector: None,
+            all: t.all,
+            local: t.local,
         },
     )
-    .await?;
-    crate::cmd::get::report(errors)
+    .await?
+    .all_or_nothing()?;
+    let errors = change
+        .each(&found, |info| {
+            let ptr = pod_spec_of(&info.object)?;
+            // Upstream patches (and reports) even when the account is already the one named.
+            Ok(Some(nest(ptr, json!({"serviceAccountName": account}))))
+        })
+        .await;
+    report(errors)
 }

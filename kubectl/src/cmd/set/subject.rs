@@ -1,11 +1,14 @@
-//! `kubectl set subject (TYPE NAME | TYPE/NAME) [--user=U] [--group=G]
+//! `kubectl set subject (-f FILENAME | TYPE NAME) [--user=U] [--group=G]
 //! [--serviceaccount=NS:NAME]`: adds users, groups and service accounts to the subjects of
 //! RoleBindings and ClusterRoleBindings (those already there are kept, none is doubled).
 
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::{update_objects, TargetArgs};
+use super::change::{Change, Wording};
+use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
+use super::{report, TargetArgs};
+use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
 use crate::error::{KubectlError, Result};
 
@@ -16,6 +19,11 @@ const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 pub struct SubjectArgs {
     /// TYPE NAME… or TYPE/NAME….
     args: Vec<String>,
+    #[command(flatten)]
+    files: FileArgs,
+    /// Selector (label query) to filter on, supports '=', '==', and '!='.
+    #[arg(short = 'l', long)]
+    selector: Option<String>,
     /// Usernames to bind to the role (given as `--user`; see `rewrite_shadowed_flags`).
     #[arg(id = "binding_user", long = "binding-user")]
     users: Vec<String>,
@@ -31,33 +39,65 @@ pub struct SubjectArgs {
 
 /// Runs `kubectl set subject`.
 pub async fn run(ctx: &Ctx, a: SubjectArgs) -> Result<()> {
-    a.targets.check()?;
+    let t = &a.targets;
+    let mut change = Change::new(
+        t,
+        "subjects updated",
+        Wording::Patches {
+            failed_patch: "failed to patch subjects to rolebinding: ",
+        },
+    )?;
+    if t.local && !a.args.is_empty() {
+        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
+    }
+    let found = objects::find(
+        ctx,
+        Selection {
+            words: &a.args,
+            files: &a.files,
+            selector: a.selector.as_deref(),
+            all: t.all,
+            local: t.local,
+        },
+    )
+    .await?
+    .all_or_nothing()?;
+    // Upstream's Validate, first complaint only, after every object was read.
+    if let Some(e) = t
+        .check_local_dry_run(change.dry)
+        .or_else(|| t.check_all_and_selector(a.selector.as_deref()))
+    {
+        return Err(e);
+    }
     if a.users.is_empty() && a.groups.is_empty() && a.service_accounts.is_empty() {
         return Err(KubectlError::usage(
             "you must specify at least one value of user, group or serviceaccount",
         ));
     }
     let accounts = service_accounts(&a.service_accounts)?;
-    let namespace = ctx.client().await?.namespace.clone();
-    let errors = update_objects(ctx, &a.args, &a.targets, "subjects updated", |res, obj| {
-        if res.kind != "RoleBinding" && res.kind != "ClusterRoleBinding" {
-            return Err(KubectlError::usage(format!(
-                "{}/{} setting subjects is only supported for RoleBinding/ClusterRoleBinding",
-                res.plural,
-                obj["metadata"]["name"].as_str().unwrap_or_default()
-            )));
-        }
-        if res.kind == "ClusterRoleBinding" && accounts.iter().any(|(ns, _)| ns.is_empty()) {
-            return Err(KubectlError::usage(
-                "serviceaccount must be <namespace>:<name>, namespace must be specified",
-            ));
-        }
-        let wanted = subjects(&a.users, &a.groups, &accounts, &namespace);
-        let existing = obj["subjects"].as_array().cloned().unwrap_or_default();
-        Ok(added(&existing, &wanted).map(|all| json!({ "subjects": all })))
-    })
-    .await?;
-    crate::cmd::get::report(errors)
+    let cluster_binding = found
+        .infos
+        .iter()
+        .any(|i| i.object["kind"] == "ClusterRoleBinding");
+    if cluster_binding && accounts.iter().any(|(ns, _)| ns.is_empty()) {
+        return Err(KubectlError::usage(
+            "serviceaccount must be <namespace>:<name>, namespace must be specified",
+        ));
+    }
+    let wanted = subjects(&a.users, &a.groups, &accounts, &found.namespace);
+    let errors = change
+        .each(&found, |info| {
+            let obj = &info.object;
+            if obj["kind"] != "RoleBinding" && obj["kind"] != "ClusterRoleBinding" {
+                return Err(KubectlError::usage(
+                    "setting subjects is only supported for RoleBinding/ClusterRoleBinding",
+                ));
+            }
+            let existing = obj["subjects"].as_array().cloned().unwrap_or_default();
+            Ok(added(&existing, &wanted).map(|all| json!({ "subjects": all })))
+        })
+        .await;
+    report(errors)
 }
 
 /// `NAMESPACE:NAME` pairs (the namespace may be empty, meaning the command's).
