@@ -32,9 +32,15 @@ same "wait --allow-missing-template-keys" -- wait --for=create cm/settings -o na
 # Which objects: selectors, -A, files.
 same "wait --field-selector" -- wait --for=create cm --field-selector=metadata.name=other
 same "wait -l and --field-selector" -- wait --for=create cm -l app=web --field-selector=metadata.name=settings -o name
-same "wait -A" -- wait --for=create svc -A --field-selector=metadata.name=kubernetes
+# Upstream's builder keeps -n (always given here) under -A and refuses each listed object.
+same "wait -A with -n" -- wait --for=create svc -A --field-selector=metadata.name=kubernetes
 same "wait -A with a name" -- wait --for=create svc/kubernetes -A
-same "wait no matching resources" -- wait --for=create cm -l app=nothing
+same "wait no matching resources" -- wait --for=condition=Ready cm -l app=nothing
+# A create wait lists the selection again until it finds something.
+same "wait --for=create, nothing selected" -- wait --for=create cm -l app=nothing --timeout=2s
+mut "wait --for=create, selected while waiting" \
+  --setup "get ns \$ns -o name; (sleep 2; real -n \$ns create configmap later; real -n \$ns label configmap later app=later) &" \
+  -- wait --for=create cm -l app=later --timeout=30s
 same "wait --for=delete with nothing to wait for" -- wait --for=delete cm -l app=nothing
 same "wait --for=delete of a missing object" -- wait --for=delete cm/nope --timeout=2s
 same "wait -f" -- wait --for=create -f "$C/fixtures.yaml"
@@ -62,6 +68,9 @@ mut "run --expose" --state "get svc t" -- run t --image="$RUN_IMAGE" --port=80 -
 mut "run --expose --labels" --state "get svc t" \
   -- run t --image="$RUN_IMAGE" --port=8080 --expose --labels=app=t,tier=x -- sleep 3600
 mut "run --expose --dry-run=client -o yaml" -- run t --image="$RUN_IMAGE" --port=80 --expose --dry-run=client -o yaml
+# A client dry run prints upstream's typed objects: JSON in Go's field order.
+mut "run --expose --privileged --dry-run=client -o json" \
+  -- run t --image="$RUN_IMAGE" --port=80 --expose --privileged --env=A=1 --dry-run=client -o json -- sleep 1
 mut "run --expose --dry-run=server -o name" -- run t --image="$RUN_IMAGE" --port=80 --expose --dry-run=server -o name
 mut "run --expose without --port" -- run t --image="$RUN_IMAGE" --expose
 mut "run --expose with the service there" --setup "create service clusterip t --tcp=80" \
