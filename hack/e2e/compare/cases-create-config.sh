@@ -69,8 +69,7 @@ mut "edit -f" "${EDIT_CM[@]}" --state "get cm applied" -- edit -f "$C/replace-cm
 mut "edit -f with a type" "${EDIT_CM[@]}" -- edit cm -f "$C/replace-cm.yaml"
 mut "edit --template" "${EDIT_CM[@]}" -- edit cm applied --template='{{.data.a}}'
 mut "edit --save-config" "${EDIT_CM[@]}" \
-  --state "get cm applied -o go-template={{range\$k,\$v:=.metadata.annotations}}{{\$k}}{{end}}" \
-  -- edit cm/applied --save-config
+  -- edit cm/applied --save-config -o 'go-template={{range $k, $v := .metadata.annotations}}{{$k}} {{end}}'
 mut "edit --field-manager" "${EDIT_CM[@]}" \
   --state "get cm applied --show-managed-fields -o jsonpath={.metadata.managedFields[*].manager}" \
   -- edit cm applied --field-manager=my-editor
@@ -91,6 +90,17 @@ same "get -o jsonpath items missing field (not allowed)" -- get cm -o 'jsonpath=
 same "get -o jsonpath present key (not allowed)" -- get cm settings -o 'jsonpath={.data}' --allow-missing-template-keys=false
 same "get -o go-template missing key (not allowed)" -- get cm settings -o 'go-template={{.nope}}' --allow-missing-template-keys=false
 same "get -o go-template missing key (allowed)" -- get cm settings -o 'go-template={{.nope}}'
-mut "label -o jsonpath missing key (not allowed)" "${ONE_CM[@]}" \
-  -- label cm one x=y -o 'jsonpath={.nope}' --allow-missing-template-keys=false
 same "config view jsonpath missing key (not allowed)" -- config view -o 'jsonpath={.nope}' --allow-missing-template-keys=false
+
+# --- -f and the smaller flags of exec, autoscale, expose, taint, drain
+same "exec -f" -- exec -f "$C/exec-target.yaml" -- echo from-a-file
+same "exec -f missing file" -- exec -f /nonexistent.yaml -- true
+mut "autoscale -f" --setup "create deploy web --image=busybox" --state "get hpa web" \
+  -- autoscale -f "$C/exec-target.yaml" --max=3
+mut "autoscale -f with a type" --setup "create deploy web --image=busybox" -- autoscale deploy -f "$C/exec-target.yaml" --max=3
+mut "expose -f -R (the file's object, which has no selector)" --setup "create deploy web --image=busybox --port=8080" \
+  -- expose -f "$C/exec-target.yaml" -R --port=80
+mut "expose -f (the file's object)" -- expose -f "$C/apply.yaml" --port=80 --dry-run=client -o yaml
+mut "taint --validate=false --dry-run=server" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=false --dry-run=server -o name
+mut "taint --validate=bogus" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=bogus
+mut "drain --chunk-size=1 --dry-run=client" -- drain "$NODE" --chunk-size=1 --dry-run=client --pod-selector=app=nothing-here

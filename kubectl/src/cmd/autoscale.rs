@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::create::post;
+use super::create::{post, FileArgs};
 use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
@@ -14,6 +14,9 @@ use crate::error::{KubectlError, Result};
 pub struct AutoscaleArgs {
     /// TYPE NAME or TYPE/NAME.
     args: Vec<String>,
+    /// Filename, directory, or URL to files identifying the resource to autoscale.
+    #[command(flatten)]
+    files: FileArgs,
     /// The lower limit for the number of pods that can be set by the autoscaler.
     #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
     min: i64,
@@ -85,7 +88,15 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
     let format = a.print_flags.format()?;
     let dry = a.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let targets = super::label::resolve_targets(&client, &mut disc, &a.args, None, false).await?;
+    let targets = if a.files.filename.is_empty() {
+        super::label::resolve_targets(&client, &mut disc, &a.args, None, false).await?
+    } else {
+        super::get::targets::files_conflict(&a.args)?;
+        super::label::file_targets(&client, &disc, &a.files)?
+            .into_iter()
+            .map(|t| (t.res, t.name))
+            .collect()
+    };
     let mut errors = Vec::new();
     for (res, name) in targets {
         let r = async {

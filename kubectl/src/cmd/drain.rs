@@ -51,6 +51,9 @@ pub struct DrainArgs {
     /// If pod DeletionTimestamp older than N seconds, skip waiting for the pod.
     #[arg(long, default_value_t = 0)]
     skip_wait_for_delete_timeout: i64,
+    /// Return large lists in chunks rather than all at once. Pass 0 to disable.
+    #[arg(long, default_value_t = 500)]
+    chunk_size: u64,
     #[command(flatten)]
     pub dry_run: DryRunFlag,
 }
@@ -334,18 +337,35 @@ fn aggregate(msgs: &[String]) -> String {
     }
 }
 
-async fn pods_on(client: &ApiClient, node: &str, pod_selector: Option<&str>) -> Result<Vec<Value>> {
-    let mut path = format!(
-        "/api/v1/pods?fieldSelector={}",
+/// The pods on `node`, listed in pages of `chunk_size` (all at once for 0), as upstream's
+/// drain lists them.
+async fn pods_on(
+    client: &ApiClient,
+    node: &str,
+    pod_selector: Option<&str>,
+    chunk_size: u64,
+) -> Result<Vec<Value>> {
+    let mut query = vec![format!(
+        "fieldSelector={}",
         q(&format!("spec.nodeName={node}"))
-    );
+    )];
     if let Some(s) = pod_selector {
-        path.push_str(&format!("&labelSelector={}", q(s)));
+        query.push(format!("labelSelector={}", q(s)));
     }
-    Ok(client.get(&path).await?["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default())
+    let mut pods = Vec::new();
+    let mut token = String::new();
+    loop {
+        let path = super::get::fetch::page_path("/api/v1/pods", query.clone(), chunk_size, &token);
+        let page = client.get(&path).await?;
+        pods.extend(page["items"].as_array().cloned().unwrap_or_default());
+        token = page["metadata"]["continue"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if token.is_empty() {
+            return Ok(pods);
+        }
+    }
 }
 
 async fn verdicts(client: &ApiClient, pods: &[Value], policy: Policy) -> Vec<Verdict> {
@@ -381,7 +401,7 @@ async fn drain_node(
     timeout: Option<Duration>,
 ) -> std::result::Result<(), Vec<String>> {
     let err = |e: KubectlError| vec![e.to_string().trim_start_matches("error: ").to_string()];
-    let pods = pods_on(client, node, a.pod_selector.as_deref())
+    let pods = pods_on(client, node, a.pod_selector.as_deref(), a.chunk_size)
         .await
         .map_err(err)?;
     let v = verdicts(client, &pods, policy).await;
@@ -410,7 +430,7 @@ async fn drain_node(
         return Ok(());
     }
     let msg = aggregate(&failures);
-    if let Ok(left) = pods_on(client, node, a.pod_selector.as_deref()).await {
+    if let Ok(left) = pods_on(client, node, a.pod_selector.as_deref(), a.chunk_size).await {
         let v = verdicts(client, &left, policy).await;
         let (pending, _, _) = plan(&left, &v);
         if !pending.is_empty() {

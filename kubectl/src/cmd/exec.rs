@@ -38,11 +38,27 @@ pub struct StreamArgs {
 pub struct ExecArgs {
     /// POD or TYPE/NAME.
     args: Vec<String>,
+    /// to use to exec into the resource
+    #[arg(short = 'f', long = "filename", value_delimiter = ',')]
+    filename: Vec<String>,
     #[command(flatten)]
     streams: StreamArgs,
     /// The command and its arguments, after `--`.
     #[arg(last = true)]
     command: Vec<String>,
+}
+
+/// The first object of the `-f` files as `TYPE/NAME`, with its namespace if it names one:
+/// what exec attaches to (a pod, or a workload whose pod is picked as for `TYPE/NAME`).
+fn object_from_files(files: &[String]) -> Result<(Option<String>, String)> {
+    let manifests = crate::manifest::read_all(files, false)?;
+    let Some(m) = manifests.first() else {
+        return Err(KubectlError::usage("no objects passed to exec"));
+    };
+    let kind = m.object["kind"].as_str().unwrap_or_default().to_lowercase();
+    let name = m.object["metadata"]["name"].as_str().unwrap_or_default();
+    let ns = m.object["metadata"]["namespace"].as_str().map(String::from);
+    Ok((ns, format!("{kind}/{name}")))
 }
 
 /// Runs `kubectl exec`.
@@ -53,10 +69,15 @@ pub async fn run(ctx: &Ctx, a: ExecArgs) -> Result<()> {
             "exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples",
         ));
     }
-    let Some(target) = a.args.first() else {
-        return Err(KubectlError::usage(
-            "pod, type/name or --filename must be specified",
-        ));
+    // A namespace the file names wins over the current one.
+    let (file_ns, target) = match a.args.first() {
+        Some(word) => (None, word.clone()),
+        None if !a.filename.is_empty() => object_from_files(&a.filename)?,
+        None => {
+            return Err(KubectlError::usage(
+                "pod, type/name or --filename must be specified",
+            ))
+        }
     };
     if a.command.is_empty() {
         return Err(KubectlError::usage(
@@ -65,7 +86,8 @@ pub async fn run(ctx: &Ctx, a: ExecArgs) -> Result<()> {
     }
     let timeout = pod_running_timeout(&s.pod_running_timeout)?;
     let client = ctx.client().await?;
-    let ns = client.namespace.clone();
+    let ns = file_ns.unwrap_or_else(|| client.namespace.clone());
+    let target = &target;
     let pod = pod_for(&client, &ns, target, timeout).await?;
     refuse_completed(&pod, "exec into")?;
     // An explicit container goes to the server unchecked, as upstream: its answer names

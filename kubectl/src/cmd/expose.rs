@@ -5,6 +5,7 @@ use clap::Args;
 use serde_json::{Map, Value};
 
 use super::create::post;
+use super::create::FileArgs;
 use super::generators::{self as gen, ExposeSpec};
 use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
@@ -17,8 +18,8 @@ pub struct ExposeArgs {
     /// TYPE NAME or TYPE/NAME.
     args: Vec<String>,
     /// Filename, directory, or URL to files identifying the resource to expose a service.
-    #[arg(short = 'f', long = "filename")]
-    filename: Vec<String>,
+    #[command(flatten)]
+    files: FileArgs,
     /// The port that the service should serve on.
     #[arg(long)]
     port: Option<String>,
@@ -91,6 +92,13 @@ pub fn selector_for(obj: &Value) -> std::result::Result<Map<String, Value>, Stri
             .unwrap_or_default(),
         _ => {
             let sel = &obj["spec"]["selector"];
+            // A workload read from a file may have none (the server would have refused it).
+            if !sel.is_object() {
+                return Err(format!(
+                    "invalid {}: no selectors, therefore cannot be exposed",
+                    kind.to_lowercase()
+                ));
+            }
             if sel["matchExpressions"]
                 .as_array()
                 .is_some_and(|e| !e.is_empty())
@@ -144,27 +152,31 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
     let format = a.print_flags.format()?;
     let dry = a.dry_run.strategy()?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
-    let mut targets: Vec<(crate::resource::ApiResource, String)> = Vec::new();
-    if !a.filename.is_empty() {
-        for m in crate::manifest::read_all(&a.filename, false)? {
+    // Objects named in files are exposed as the file has them (upstream's builder reads
+    // them without fetching); named by argument, as the server has them.
+    let mut targets: Vec<(crate::resource::ApiResource, String, Option<Value>)> = Vec::new();
+    if !a.files.filename.is_empty() {
+        for m in crate::manifest::read_all(&a.files.filename, a.files.recursive)? {
             let res = crate::manifest::resource_for(&disc, &m)?.clone();
-            targets.push((
-                res,
-                m.object["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            ));
+            let name = m.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            targets.push((res, name, Some(m.object)));
         }
     } else if a.args.is_empty() {
         return Err(KubectlError::usage(
             "You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'",
         ));
     } else {
-        targets = super::label::resolve_targets(&client, &mut disc, &a.args, None, false).await?;
+        targets = super::label::resolve_targets(&client, &mut disc, &a.args, None, false)
+            .await?
+            .into_iter()
+            .map(|(res, name)| (res, name, None))
+            .collect();
     }
     let mut errors = Vec::new();
-    for (res, name) in targets {
+    for (res, name, from_file) in targets {
         let r = async {
             let kind_ok = matches!(
                 (res.group.as_str(), res.kind.as_str()),
@@ -180,7 +192,10 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 return Err(KubectlError::usage(format!("cannot expose a {gk}")));
             }
             let ns = res.namespaced.then_some(client.namespace.as_str());
-            let mut obj = client.get(&res.object_path(ns, &name)).await?;
+            let mut obj = match from_file {
+                Some(obj) => obj,
+                None => client.get(&res.object_path(ns, &name)).await?,
+            };
             if obj["kind"].as_str().is_none_or(str::is_empty) {
                 obj["kind"] = Value::String(res.kind.clone());
             }

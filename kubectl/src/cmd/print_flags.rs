@@ -130,15 +130,15 @@ pub enum DryRun {
 
 impl DryRun {
     /// Reads `--dry-run`'s value: the strategy, and the warning upstream logs for it (its
-    /// source line in helpers.go and text). Go booleans and the bare flag still work but
-    /// are deprecated.
+    /// source line in 1.33's helpers.go and text). Go booleans and the bare flag still work
+    /// but are deprecated.
     fn read(value: Option<&str>) -> Result<(Self, Option<(u32, String)>)> {
         let value = value.unwrap_or("none");
         if let Ok(b) = crate::flags::go_bool(value) {
             let (strategy, word, line) = if b {
-                (DryRun::Client, "client", 716)
+                (DryRun::Client, "client", 717)
             } else {
-                (DryRun::None, "none", 719)
+                (DryRun::None, "none", 720)
             };
             let text = format!(
                 "--dry-run={value} is deprecated (boolean value) and can be replaced with --dry-run={word}."
@@ -149,7 +149,7 @@ impl DryRun {
             DRY_RUN_ALONE => Ok((
                 DryRun::Client,
                 Some((
-                    702,
+                    703,
                     "--dry-run is deprecated and can be replaced with --dry-run=client."
                         .to_string(),
                 )),
@@ -290,10 +290,10 @@ mod tests {
         assert_eq!(read(Some("none")).unwrap(), (DryRun::None, None));
         assert_eq!(
             read(Some(DRY_RUN_ALONE)).unwrap(),
-            (DryRun::Client, Some(702))
+            (DryRun::Client, Some(703))
         );
-        assert_eq!(read(Some("true")).unwrap(), (DryRun::Client, Some(716)));
-        assert_eq!(read(Some("F")).unwrap(), (DryRun::None, Some(719)));
+        assert_eq!(read(Some("true")).unwrap(), (DryRun::Client, Some(717)));
+        assert_eq!(read(Some("F")).unwrap(), (DryRun::None, Some(720)));
         let (_, warning) = DryRun::read(Some("1")).unwrap();
         assert_eq!(
             warning.unwrap().1,

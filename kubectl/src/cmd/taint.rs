@@ -11,6 +11,7 @@ use http::Method;
 use serde_json::{json, Value};
 
 use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
+use super::write::WriteArgs;
 use super::Ctx;
 use crate::client::{q, Body};
 use crate::error::{KubectlError, Result};
@@ -34,9 +35,9 @@ pub struct TaintArgs {
     pub print_flags: PrintFlags,
     #[command(flatten)]
     pub dry_run: DryRunFlag,
-    /// Name of the manager used to track field ownership.
-    #[arg(long, default_value = "kubectl-taint")]
-    field_manager: String,
+    /// `--validate` and `--field-manager`.
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 /// A taint as the command line spells it; an empty effect means "any effect" (removal only).
@@ -319,6 +320,7 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
     })?;
     let format = args.print_flags.format()?;
     let dry = args.dry_run.strategy()?;
+    let write = args.write.write("kubectl-taint", dry)?;
     let (client, mut disc) = ctx.client_and_discovery().await?;
     let res = disc.resolve(&client, &resources[0].to_lowercase()).await?;
     if res.kind != "Node" {
@@ -388,11 +390,7 @@ pub async fn run(ctx: &Ctx, args: TaintArgs) -> Result<()> {
                 client
                     .request(
                         Method::PATCH,
-                        &format!(
-                            "/api/v1/nodes/{name}?fieldManager={}{}",
-                            q(&args.field_manager),
-                            dry.query()
-                        ),
+                        &format!("/api/v1/nodes/{name}{}", write.query()),
                         "application/json",
                         Some(body),
                     )

@@ -57,7 +57,26 @@ pub struct EditArgs {
 /// One object being edited: where it lives and what the server gave.
 struct Editing {
     res: ApiResource,
+    /// The object as the editor shows it: without managedFields.
     object: Value,
+    /// Its managedFields, put back for `--save-config`'s record as upstream does.
+    managed_fields: Option<Value>,
+}
+
+impl Editing {
+    /// `new` with the last-applied annotation `--save-config` records: the edited object
+    /// with its managedFields restored, as upstream records it.
+    fn with_saved_config(&self, new: &Value) -> Value {
+        let mut full = new.clone();
+        if let Some(mf) = &self.managed_fields {
+            full["metadata"]["managedFields"] = mf.clone();
+        }
+        let mut saved = merge::with_last_applied(&full);
+        if let Some(meta) = saved["metadata"].as_object_mut() {
+            meta.remove("managedFields");
+        }
+        saved
+    }
 }
 
 /// Runs `kubectl edit`.
@@ -73,13 +92,6 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
         }
     };
     let format = a.print_flags.format()?;
-    if !a.subresource.is_empty() && !SUBRESOURCES.contains(&a.subresource.as_str()) {
-        return Err(KubectlError::usage(format!(
-            "invalid subresource value: \"{}\". Must be one of [{}]",
-            a.subresource,
-            SUBRESOURCES.join(" ")
-        )));
-    }
     let write = a.write.write("kubectl-edit", DryRun::None)?;
     let subresource = (!a.subresource.is_empty()).then_some(a.subresource.as_str());
     let (client, mut disc) = ctx.client_and_discovery().await?;
@@ -108,8 +120,22 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
         }
         let mut object = client.get(&path).await?;
         // The editor never shows managedFields; `--show-managed-fields` is for the output.
+        let managed_fields = object["metadata"].get("managedFields").cloned();
         super::get::omit_managed_fields(&mut object);
-        objects.push(Editing { res, object });
+        objects.push(Editing {
+            res,
+            object,
+            managed_fields,
+        });
+    }
+    // Upstream checks the subresource only after reading the objects through it, so the
+    // server's answer to an unknown one comes first.
+    if !a.subresource.is_empty() && !SUBRESOURCES.contains(&a.subresource.as_str()) {
+        return Err(KubectlError::usage(format!(
+            "invalid subresource value: \"{}\". Must be one of [{}]",
+            a.subresource,
+            SUBRESOURCES.join(" ")
+        )));
     }
     if objects.is_empty() {
         return Err(KubectlError::usage("edit cancelled, no objects found"));
@@ -200,7 +226,7 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
         let mut missing = false;
         for (editing, new) in objects.iter().zip(&edited_items) {
             let new = if a.save_config {
-                merge::with_last_applied(new)
+                editing.with_saved_config(new)
             } else {
                 new.clone()
             };

@@ -3,7 +3,7 @@
 //! name or by the manifests of `-f`, subresources, chunked lists, `--sort-by`, `-w/
 //! --watch-only` (with `--output-watch-events`) and `--raw URI`.
 
-mod fetch;
+pub(crate) mod fetch;
 pub mod label_filter;
 mod print;
 pub mod raw;

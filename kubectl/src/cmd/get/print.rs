@@ -252,10 +252,9 @@ pub fn render_go_template(t: &GoTemplate, doc: &Value) -> Result<()> {
     }
 }
 
-/// Runs a JSONPath template, worded as upstream on failure.
+/// Runs a JSONPath template (its failure is already worded as upstream's).
 pub fn run_template(t: &Template, doc: &Value) -> Result<String> {
-    t.execute(doc)
-        .map_err(|e| KubectlError::usage(format!("error executing jsonpath: {e}")))
+    t.execute(doc).map_err(KubectlError::usage)
 }
 
 #[cfg(test)]
