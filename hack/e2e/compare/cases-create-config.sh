@@ -104,3 +104,7 @@ mut "expose -f (the file's object)" -- expose -f "$C/apply.yaml" --port=80 --dry
 mut "taint --validate=false --dry-run=server" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=false --dry-run=server -o name
 mut "taint --validate=bogus" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=bogus
 mut "drain --chunk-size=1 --dry-run=client" -- drain "$NODE" --chunk-size=1 --dry-run=client --pod-selector=app=nothing-here
+
+# --- -f takes a comma-separated list, as upstream's string-slice flag
+same "get -f with two comma-separated files" -- get -f "$C/exec-target.yaml,$C/exec-target.yaml" -o name
+mut "create -f with two comma-separated files" -- create -f "$C/replace-cm.yaml,$C/exec-target.yaml" --dry-run=client -o name

@@ -39,8 +39,9 @@ pub struct CreateArgs {
 /// `-f/-R` as every file-driven command takes them.
 #[derive(Debug, Args, Clone)]
 pub struct FileArgs {
-    /// Filename, directory, or URL to files to use.
-    #[arg(short = 'f', long = "filename")]
+    /// Filename, directory, or URL to files to use. Upstream's flag is a string slice:
+    /// `-f a.yaml,b.yaml` names two files.
+    #[arg(short = 'f', long = "filename", value_delimiter = ',')]
     pub filename: Vec<String>,
     /// Process the directory used in -f, --filename recursively.
     #[arg(short = 'R', long)]

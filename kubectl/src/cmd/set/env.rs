@@ -119,7 +119,7 @@ pub async fn run(ctx: &Ctx, a: EnvArgs) -> Result<()> {
     };
     if let Some(from) = a.from.as_deref() {
         let found = if t.local {
-            from_files(&objects::split_filenames(&a.files), &a.keys)?
+            from_files(&a.files, &a.keys)?
         } else {
             check_from_lookup(from, &a.files, a.selector.as_deref())?;
             from_source(&ctx.client().await?, from, &a.keys).await?

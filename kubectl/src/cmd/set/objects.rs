@@ -103,7 +103,7 @@ impl Found {
 
 /// Finds the objects `sel` names.
 pub async fn find(ctx: &Ctx, sel: Selection<'_>) -> Result<Found> {
-    let files = &split_filenames(sel.files);
+    let files = sel.files;
     check_paths(files)?;
     if sel.local {
         return find_local(ctx, files);
@@ -210,20 +210,6 @@ fn count_manifests(dir: &Path, recursive: bool) -> usize {
             }
         })
         .sum()
-}
-
-/// `-f a.yaml,b.yaml` names two files: upstream's flag is a string slice.
-pub fn split_filenames(files: &FileArgs) -> FileArgs {
-    FileArgs {
-        filename: files
-            .filename
-            .iter()
-            .flat_map(|f| f.split(','))
-            .filter(|f| !f.is_empty())
-            .map(String::from)
-            .collect(),
-        recursive: files.recursive,
-    }
 }
 
 /// `--local`: the `-f` objects, checked as upstream's decoder and namespace rules check them,
