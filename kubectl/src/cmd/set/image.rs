@@ -5,7 +5,6 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::change::{Change, Wording};
-use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
 use super::{pod_spec_of, report, TargetArgs};
 use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
@@ -134,21 +133,9 @@ pub async fn run(ctx: &Ctx, a: ImageArgs) -> Result<()> {
     )?;
     let (objects, pairs) = split_pairs(&a.args, "image")?;
     let images = parse_images(&pairs)?;
-    if t.local && !objects.is_empty() {
-        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
-    }
-    let found = objects::find(
-        ctx,
-        Selection {
-            words: &objects,
-            files: &a.files,
-            selector: a.selector.as_deref(),
-            all: t.all,
-            local: t.local,
-        },
-    )
-    .await?
-    .all_or_nothing()?;
+    let found = t
+        .find_every(ctx, &objects, &a.files, a.selector.as_deref())
+        .await?;
     // Upstream's Validate: every complaint at once.
     let mut invalid: Vec<KubectlError> = t
         .check_all_and_selector(a.selector.as_deref())

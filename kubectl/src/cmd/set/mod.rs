@@ -74,6 +74,29 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
+    /// The objects `words` or the `-f` files name, selected by `-l`/`--all`, read before
+    /// anything changes and only if every one could be read (image, resources and
+    /// subject). With `--local`, type/name words are refused as upstream refuses them.
+    async fn find_every(
+        &self,
+        ctx: &Ctx,
+        words: &[String],
+        files: &super::create::FileArgs,
+        selector: Option<&str>,
+    ) -> Result<objects::Found> {
+        if self.local && !words.is_empty() {
+            return Err(KubectlError::usage(objects::LOCAL_RESOURCE_ERROR));
+        }
+        let selection = objects::Selection {
+            words,
+            files,
+            selector,
+            all: self.all,
+            local: self.local,
+        };
+        objects::find(ctx, selection).await?.all_or_nothing()
+    }
+
     /// Upstream's refusal of `--local` with a dry run the server would have to do.
     fn check_local_dry_run(&self, dry: DryRun) -> Option<KubectlError> {
         (self.local && dry == DryRun::Server).then(|| {

@@ -5,7 +5,6 @@ use clap::Args;
 use serde_json::{json, Map, Value};
 
 use super::change::{Change, Wording};
-use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
 use super::{name_matches, nest, pod_spec_of, report, TargetArgs};
 use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
@@ -45,21 +44,9 @@ pub async fn run(ctx: &Ctx, a: ResourcesArgs) -> Result<()> {
             failed_patch: "failed to patch resources update to pod template ",
         },
     )?;
-    if t.local && !a.args.is_empty() {
-        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
-    }
-    let found = objects::find(
-        ctx,
-        Selection {
-            words: &a.args,
-            files: &a.files,
-            selector: a.selector.as_deref(),
-            all: t.all,
-            local: t.local,
-        },
-    )
-    .await?
-    .all_or_nothing()?;
+    let found = t
+        .find_every(ctx, &a.args, &a.files, a.selector.as_deref())
+        .await?;
     // Upstream's Validate, first complaint only.
     if let Some(e) = t
         .check_local_dry_run(change.dry)

@@ -6,7 +6,6 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::change::{Change, Wording};
-use super::objects::{self, Selection, LOCAL_RESOURCE_ERROR};
 use super::{report, TargetArgs};
 use crate::cmd::create::FileArgs;
 use crate::cmd::Ctx;
@@ -47,21 +46,9 @@ pub async fn run(ctx: &Ctx, a: SubjectArgs) -> Result<()> {
             failed_patch: "failed to patch subjects to rolebinding: ",
         },
     )?;
-    if t.local && !a.args.is_empty() {
-        return Err(KubectlError::usage(LOCAL_RESOURCE_ERROR));
-    }
-    let found = objects::find(
-        ctx,
-        Selection {
-            words: &a.args,
-            files: &a.files,
-            selector: a.selector.as_deref(),
-            all: t.all,
-            local: t.local,
-        },
-    )
-    .await?
-    .all_or_nothing()?;
+    let found = t
+        .find_every(ctx, &a.args, &a.files, a.selector.as_deref())
+        .await?;
     // Upstream's Validate, first complaint only, after every object was read.
     if let Some(e) = t
         .check_local_dry_run(change.dry)
