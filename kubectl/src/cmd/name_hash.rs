@@ -6,6 +6,13 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+/// `--append-hash`: the object's name followed by `-` and the hash of its content.
+pub fn append_to_name(obj: &mut Value) {
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    let hashed = format!("{name}-{}", suffix(obj));
+    obj["metadata"]["name"] = Value::String(hashed);
+}
+
 /// The suffix for `obj`, a ConfigMap or Secret as the generator made it.
 pub fn suffix(obj: &Value) -> String {
     let name = obj["metadata"]["name"].clone();

@@ -341,7 +341,7 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                 cm["data"] = Value::Object(data);
             }
             if append_hash {
-                cm["metadata"]["name"] = json!(format!("{name}-{}", name_hash::suffix(&cm)));
+                name_hash::append_to_name(&mut cm);
             }
             (cm, common)
         }
@@ -372,7 +372,7 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                 s["type"] = json!(t);
             }
             if append_hash {
-                s["metadata"]["name"] = json!(format!("{name}-{}", name_hash::suffix(&s)));
+                name_hash::append_to_name(&mut s);
             }
             (s, common)
         }

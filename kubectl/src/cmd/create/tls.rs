@@ -23,7 +23,7 @@ pub fn secret(name: &str, cert: &str, key: &str, append_hash: bool) -> Result<Va
            "metadata": {"name": name, "creationTimestamp": null},
            "data": {"tls.crt": encode(&cert_pem), "tls.key": encode(&key_pem)}});
     if append_hash {
-        s["metadata"]["name"] = json!(format!("{name}-{}", name_hash::suffix(&s)));
+        name_hash::append_to_name(&mut s);
     }
     Ok(s)
 }
