@@ -21,8 +21,7 @@ use crate::merge;
 use crate::printers::OutputFormat;
 
 // Their home is `print_flags`; still named here for the commands that import them from here.
-#[allow(unused_imports)] // Until every command imports these from print_flags.
-pub use super::print_flags::{print_result, DryRun};
+pub use super::print_flags::DryRun;
 
 /// `kubectl create`
 #[derive(Debug, Args)]
