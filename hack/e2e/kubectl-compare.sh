@@ -79,6 +79,14 @@ normalise_strictly() {
     -e "s/$DEBUG_SUFFIX/\1XXXXX/g" "$1"
 }
 
+# same_diff_output FILE — what differs between two runs of `kubectl diff` made one, in place:
+# the temporary directories, the files' times and the dry-run object's uid and version.
+same_diff_output() {
+  sed -i -E -e 's#/tmp/(LIVE|MERGED)-[0-9]+#/tmp/\1-X#g' \
+    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [+-][0-9]{4}/<time>/g' \
+    -e 's/^([ +-] *)(uid|resourceVersion|creationTimestamp): .*/\1\2: X/' "$1"
+}
+
 # same_text OURS REAL — compares two outputs, strictly unless either shows ages or times.
 same_text() {
   if grep -qE "$AGE|$TIME" "$1" "$2"; then
@@ -180,6 +188,28 @@ same() {
   rm -f "$WORK"/*.state
   run_one ours "$OURS" kc-compare "$stdin" "$@"
   run_one real "$REAL" kc-compare "$stdin" "$@"
+  compare_outputs "$name"
+}
+
+# same_in_context NAME -- ARGS... — a read-only command without -n, under a copy of the
+# kubeconfig whose context names kc-compare: client-go takes that namespace as a default, not
+# as an override, so files naming another namespace keep theirs.
+same_in_context() {
+  local name=$1
+  shift 2
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  local config=$WORK/context-namespace.kubeconfig tag bin rc
+  cp "$RUDDER_E2E_KUBECONFIG" "$config"
+  "$REAL" --kubeconfig "$config" config set-context --current --namespace=kc-compare >/dev/null
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    rc=0
+    timeout 120 "$bin" --kubeconfig "$config" "$@" </dev/null \
+      >"$WORK/$tag.out" 2>"$WORK/$tag.err" || rc=$?
+    echo "$rc" >"$WORK/$tag.rc"
+    [[ $1 == diff ]] && same_diff_output "$WORK/$tag.out"
+  done
   compare_outputs "$name"
 }
 
@@ -516,9 +546,7 @@ diff_case() {
       sleep 1
     fi
     run_one "$tag" "$bin" "$ns" "" "$@"
-    sed -i -E -e 's#/tmp/(LIVE|MERGED)-[0-9]+#/tmp/\1-X#g' \
-      -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [+-][0-9]{4}/<time>/g' \
-      -e 's/^([ +-] *)(uid|resourceVersion|creationTimestamp): .*/\1\2: X/' "$WORK/$tag.out"
+    same_diff_output "$WORK/$tag.out"
   done
   compare_outputs "$name"
 }

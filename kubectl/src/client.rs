@@ -21,7 +21,7 @@ pub struct ApiClient {
     pub server: String,
     /// Namespace from `-n` or the context, else `default`.
     pub namespace: String,
-    /// Whether `namespace` was chosen explicitly.
+    /// Whether `-n` chose `namespace` (upstream's EnforceNamespace).
     pub namespace_explicit: bool,
 }
 

@@ -254,7 +254,7 @@ pub struct Resolved {
     pub user: Value,
     /// Namespace for namespaced requests.
     pub namespace: String,
-    /// Whether the namespace was chosen explicitly (`-n` or the context).
+    /// Whether `-n` chose the namespace (client-go's "overridden"; the context's is a default).
     pub namespace_explicit: bool,
 }
 
@@ -339,7 +339,9 @@ impl KubeConfig {
         }
         let (namespace, namespace_explicit) = match (&o.namespace, context["namespace"].as_str()) {
             (Some(n), _) => (n.clone(), true),
-            (None, Some(n)) if !n.is_empty() => (n.to_string(), true),
+            // client-go counts only the flag as an override: the context's namespace is a
+            // default, so a file naming another namespace goes there instead of being refused.
+            (None, Some(n)) if !n.is_empty() => (n.to_string(), false),
             _ => ("default".to_string(), false),
         };
         Ok(Resolved {
@@ -551,7 +553,10 @@ mod tests {
         let d = doc("current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u, namespace: team}\n- name: y\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: https://c, certificate-authority-data: QQ==}\nusers:\n- name: u\n  user: {token: t}\n");
         let cfg = merge(vec![("/a".into(), d)]);
         let r = cfg.resolve(&Overrides::default()).unwrap();
-        assert_eq!((r.namespace.as_str(), r.namespace_explicit), ("team", true));
+        assert_eq!(
+            (r.namespace.as_str(), r.namespace_explicit),
+            ("team", false)
+        );
         let r = cfg
             .resolve(&Overrides {
                 context: Some("y".into()),
