@@ -69,6 +69,41 @@ async fn create_get_update_delete_roundtrip() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Services, StorageClasses and the other `ReturnDeletedObject` stores answer a delete with the
+/// object as it was, not a Status: typed clients decode it as the kind (the Python client's
+/// `delete_namespaced_service` returns a V1Service).
+#[tokio::test]
+async fn some_deletes_answer_with_the_deleted_object() -> anyhow::Result<()> {
+    let cluster = TestCluster::start().await?;
+    let svcs = "/api/v1/namespaces/default/services";
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "gone"},
+                     "spec": {"ports": [{"port": 80}]}});
+    let (status, created) = cluster.post_json(svcs, &svc).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, body) = cluster.delete(&format!("{svcs}/gone")).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["kind"], "Service", "{body}");
+    assert_eq!(
+        body["metadata"]["uid"], created["metadata"]["uid"],
+        "{body}"
+    );
+    assert_eq!(
+        body["spec"]["clusterIP"], created["spec"]["clusterIP"],
+        "{body}"
+    );
+
+    let scs = "/apis/storage.k8s.io/v1/storageclasses";
+    let sc = json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                    "metadata": {"name": "gone"}, "provisioner": "example.com/none"});
+    let (status, created) = cluster.post_json(scs, &sc).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, body) = cluster.delete(&format!("{scs}/gone")).await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["kind"], "StorageClass", "{body}");
+    assert_eq!(body["provisioner"], "example.com/none", "{body}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn not_found_and_already_exists_status_shapes() -> anyhow::Result<()> {
     let cluster = TestCluster::start().await?;

@@ -18,6 +18,33 @@ use crate::storage::Object;
 use crate::store::delete::{DeleteOptions, DeleteResult};
 use crate::store::{FieldValidation, ListOptions, RequestContext};
 
+/// Resources whose delete answers with the deleted object rather than a success `Status`
+/// (upstream's `ReturnDeletedObject` stores). Typed clients rely on it: the Python client
+/// decodes `delete_namespaced_service`'s answer as a V1Service.
+const RETURNS_DELETED_OBJECT: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("", "podtemplates"),
+    ("", "resourcequotas"),
+    ("", "services"),
+    ("", "serviceaccounts"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "csidrivers"),
+    ("storage.k8s.io", "csinodes"),
+    ("storage.k8s.io", "volumeattachments"),
+    ("storage.k8s.io", "volumeattributesclasses"),
+    ("resource.k8s.io", "deviceclasses"),
+    ("resource.k8s.io", "devicetaintrules"),
+    ("resource.k8s.io", "resourceclaims"),
+    ("resource.k8s.io", "resourceclaimtemplates"),
+    ("resource.k8s.io", "resourceslices"),
+];
+
+fn returns_deleted_object(res: &ResourceInfo) -> bool {
+    RETURNS_DELETED_OBJECT.contains(&(res.group, res.plural))
+}
+
 /// Find the resource a request names, or a 404 that says so.
 pub(super) fn resolve(info: &RequestInfo) -> Result<&'static ResourceInfo, ApiError> {
     let res = catalog::find(&info.group, &info.version, &info.resource)
@@ -299,6 +326,9 @@ pub async fn serve(
             let opts = delete_options(req, query, max).await?;
             ctx.dry_run |= opts.dry_run;
             match store.delete(res, ns, name, &opts, &ctx).await? {
+                DeleteResult::Deleted(obj) if returns_deleted_object(res) => {
+                    render_object(res, Representation::Object, query, &obj, 200)
+                }
                 DeleteResult::Deleted(obj) => {
                     let uid = obj.pointer("/metadata/uid").cloned().unwrap_or(Value::Null);
                     let mut details = json!({"name": name, "kind": res.plural, "uid": uid});

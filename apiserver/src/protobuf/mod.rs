@@ -13,6 +13,7 @@
 //! ([`schema_table`], generated from upstream's `generated.proto` and Go types).
 
 mod decode;
+mod go_zero;
 mod schema;
 mod schema_table;
 mod wire;
@@ -20,6 +21,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use go_zero::zero_status;
 use serde_json::{Map, Value};
 use wire::{records, WireValue};
 

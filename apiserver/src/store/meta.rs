@@ -126,6 +126,31 @@ pub fn generate_name(base: &str) -> String {
     format!("{base}{suffix}")
 }
 
+/// A new object's status as upstream shows it when nothing has written one yet: the Go zero
+/// value of the kind's status struct (a Service's `{loadBalancer: {}}`, a Deployment's `{}`),
+/// under what the strategy already set (a Pod's phase).
+pub fn show_zero_status(res: &ResourceInfo, obj: &mut Value) {
+    if res.subresource("status").is_none() {
+        return;
+    }
+    let api_version = obj["apiVersion"].as_str().unwrap_or_default();
+    let kind = obj["kind"].as_str().unwrap_or_default();
+    let Some(Value::Object(zero)) = crate::protobuf::zero_status(api_version, kind) else {
+        return;
+    };
+    let Some(o) = obj.as_object_mut() else {
+        return;
+    };
+    let status = o
+        .entry("status")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if let Value::Object(status) = status {
+        for (k, v) in zero {
+            status.entry(k).or_insert(v);
+        }
+    }
+}
+
 /// Set what the server owns on create: namespace, uid, creationTimestamp, generation; clear
 /// what a client may not set.
 pub fn prepare_for_create(

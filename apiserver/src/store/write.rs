@@ -112,6 +112,8 @@ impl Store {
         if track {
             super::fields::track_update(res, None, &mut obj, ctx, None);
         }
+        // After the field manager: the status nobody set is the server's, not the creator's.
+        meta::show_zero_status(res, &mut obj);
         if let Err(e) = self
             .admission
             .validate_write(res, ns, &obj, None, &ctx.user)
