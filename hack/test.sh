@@ -63,6 +63,8 @@ if [[ ${RUDDER_SKIP_E2E:-0} != 1 ]]; then
     timeout 1800 hack/e2e/kubectl-compare.sh || FAILED+=("hack/e2e/kubectl-compare.sh")
     log "end-to-end: python kubernetes client"
     timeout 600 python3 hack/e2e/python_client.py || FAILED+=("hack/e2e/python_client.py")
+    log "end-to-end: every built-in kind through the python client's models"
+    timeout 600 python3 hack/e2e/python_kinds.py || FAILED+=("hack/e2e/python_kinds.py")
     if ! kill -0 "$RUDDER_CLUSTER_PID" 2>/dev/null; then
       FAILED+=("local cluster died during the e2e suites")
     fi

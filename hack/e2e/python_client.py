@@ -9,22 +9,17 @@ Every response is deserialized into the client's models, so a field the server g
 and exits non-zero when any step failed.
 """
 
-import os
 import sys
 import threading
 import time
-import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from pysuite import Steps, check, kubeconfig_or_cluster
+
 NAMESPACE = "py-e2e"
 
 
 def main():
-    kubeconfig = os.environ.get("RUDDER_E2E_KUBECONFIG")
-    if not kubeconfig:
-        # Never fall back to ~/.kube/config or $KUBECONFIG: that may be someone's cluster.
-        wrapper = os.path.join(HERE, "with-cluster.sh")
-        os.execv(wrapper, [wrapper, sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
+    kubeconfig = kubeconfig_or_cluster(__file__)
 
     try:
         from kubernetes import client, config, watch
@@ -36,22 +31,8 @@ def main():
     config.load_kube_config(config_file=kubeconfig)
     core = client.CoreV1Api()
     apps = client.AppsV1Api()
-    results = []
-
-    def step(name, fn):
-        try:
-            fn()
-        except Exception as err:  # every failure is reported, the suite goes on
-            results.append(False)
-            print(f"FAIL {name}: {err!r}")
-            traceback.print_exc(limit=3, file=sys.stdout)
-        else:
-            results.append(True)
-            print(f"PASS {name}")
-
-    def check(cond, message):
-        if not cond:
-            raise AssertionError(message)
+    steps = Steps()
+    step = steps.step
 
     # --- namespaces -------------------------------------------------------------------
     def list_namespaces():
@@ -222,10 +203,7 @@ def main():
 
     step("delete namespace", delete_namespace)
 
-    passed = sum(results)
-    failed = len(results) - passed
-    print(f"=== python client e2e: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return steps.summary("python client e2e")
 
 
 if __name__ == "__main__":
