@@ -15,6 +15,7 @@ mod plugins;
 mod printers;
 mod remote;
 mod resource;
+mod strategic;
 #[cfg(test)]
 mod test_server;
 mod warnings;

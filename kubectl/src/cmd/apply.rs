@@ -25,6 +25,7 @@ use crate::merge;
 use crate::printers::json::go_escape;
 use crate::printers::OutputFormat;
 use crate::resource::ApiResource;
+use crate::strategic::{self, PatchSchema, PatchSchemas};
 
 /// `kubectl apply`
 #[derive(Debug, Args)]
@@ -92,6 +93,13 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
         args.common.print_flags.output_specified() && !matches!(format, OutputFormat::Name);
     let mut applied = Vec::new();
     let mut errors = Vec::new();
+    let mut client_apply = ClientSideApply {
+        client: &client,
+        write: &write,
+        options: &args.options,
+        deletion: &deletion,
+        schemas: PatchSchemas::default(),
+    };
     for m in &manifests {
         let res = match manifest::resource_for(&disc, m) {
             Ok(r) => r,
@@ -116,16 +124,7 @@ pub async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
         let r = if args.server_side {
             server_side(&client, &args, res, ns.as_deref(), m, &write).await
         } else {
-            client_side(
-                &client,
-                res,
-                ns.as_deref(),
-                m,
-                &write,
-                &args.options,
-                &deletion,
-            )
-            .await
+            client_apply.apply(res, ns.as_deref(), m).await
         };
         match r {
             Ok((obj, verb)) => {
@@ -261,57 +260,89 @@ are the ways you can resolve this warning:
   stop managing the field (remove it from their configuration).
 See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts";
 
-async fn client_side(
-    client: &ApiClient,
-    res: &ApiResource,
-    ns: Option<&str>,
-    m: &Manifest,
-    write: &Write,
-    options: &ApplyOptionArgs,
-    deletion: &Deletion,
-) -> Result<(Value, &'static str)> {
-    let dry = write.dry;
-    let name = name_of(m, res, ns, false)?;
-    let path = res.object_path(ns, name);
-    let modified = merge::with_last_applied(&m.object);
-    let current = match client.get(&path).await {
-        Ok(c) => c,
-        Err(e) if e.is_not_found() => {
-            if dry == DryRun::Client {
-                return Ok((modified, "created"));
+/// What a client-side apply of each object needs: the request settings and the OpenAPI
+/// documents read so far (for the strategic patches of built-in types).
+struct ClientSideApply<'a> {
+    client: &'a ApiClient,
+    write: &'a Write,
+    options: &'a ApplyOptionArgs,
+    deletion: &'a Deletion,
+    schemas: PatchSchemas,
+}
+
+impl ClientSideApply<'_> {
+    async fn apply(
+        &mut self,
+        res: &ApiResource,
+        ns: Option<&str>,
+        m: &Manifest,
+    ) -> Result<(Value, &'static str)> {
+        let schema = self.schemas.for_resource(self.client, res).await;
+        self.apply_with(res, ns, m, schema.as_ref()).await
+    }
+
+    async fn apply_with(
+        &self,
+        res: &ApiResource,
+        ns: Option<&str>,
+        m: &Manifest,
+        schema: Option<&PatchSchema>,
+    ) -> Result<(Value, &'static str)> {
+        let (client, write, options, deletion) =
+            (self.client, self.write, self.options, self.deletion);
+        let dry = write.dry;
+        let name = name_of(m, res, ns, false)?;
+        let path = res.object_path(ns, name);
+        let modified = merge::with_last_applied(&m.object);
+        let current = match client.get(&path).await {
+            Ok(c) => c,
+            Err(e) if e.is_not_found() => {
+                if dry == DryRun::Client {
+                    return Ok((modified, "created"));
+                }
+                let obj = post(client, &res.collection_path(ns), &modified, write)
+                    .await
+                    .map_err(|e| {
+                        e.with_context(format!("error when creating \"{}\": ", m.source))
+                    })?;
+                return Ok((obj, "created"));
             }
-            let obj = post(client, &res.collection_path(ns), &modified, write)
-                .await
-                .map_err(|e| e.with_context(format!("error when creating \"{}\": ", m.source)))?;
-            return Ok((obj, "created"));
-        }
-        Err(e) => {
-            return Err(e.with_context(format!(
+            Err(e) => {
+                return Err(e.with_context(format!(
                 "error when retrieving current configuration of:\n{}\nfrom server for: \"{}\": ",
                 object_info(res, name, ns),
                 m.source
             )))
+            }
+        };
+        // Upstream computes no patch in a client dry run: an existing object is "configured".
+        if dry == DryRun::Client {
+            return Ok((current, "configured"));
         }
-    };
-    // Upstream computes no patch in a client dry run: an existing object is "configured".
-    if dry == DryRun::Client {
-        return Ok((current, "configured"));
-    }
-    let original = merge::last_applied(&current);
-    if original.is_none() {
-        eprintln!(
+        let original = merge::last_applied(&current);
+        if original.is_none() {
+            eprintln!(
             "Warning: resource {}/{name} is missing the {} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.",
             res.plural,
             merge::LAST_APPLIED
         );
-    }
-    let patch = merge::three_way(original.as_ref(), &modified, &current);
-    if patch.as_object().is_some_and(|p| p.is_empty()) {
-        return Ok((current, "unchanged"));
-    }
-    let target = || object_info(res, name, ns);
-    if !options.overwrite {
-        apply_conflicts::refuse_overwrite(&apply_conflicts::Sides {
+        }
+        let (patch, content_type) = apply_patch(schema, original.as_ref(), &modified, &current)
+        .map_err(|why| {
+            KubectlError::usage(format!(
+                "creating patch with:\noriginal:\n{}\nmodified:\n{}\ncurrent:\n{}\nfor: \"{}\": {why}",
+                original.as_ref().map(Value::to_string).unwrap_or_default(),
+                modified,
+                current,
+                m.source
+            ))
+        })?;
+        if patch.as_object().is_some_and(|p| p.is_empty()) {
+            return Ok((current, "unchanged"));
+        }
+        let target = || object_info(res, name, ns);
+        if !options.overwrite {
+            apply_conflicts::refuse_overwrite(&apply_conflicts::Sides {
             res,
             openapi_patch: options.openapi_patch,
             original: original.as_ref(),
@@ -326,53 +357,74 @@ async fn client_side(
                 src = m.source
             ))
         })?;
-    }
-    let body = Body {
-        content_type: "application/merge-patch+json",
-        bytes: patch.to_string().into_bytes(),
-    };
-    let obj = client
-        .request(
-            Method::PATCH,
-            &format!("{path}{}", write.query()),
-            "application/json",
-            Some(body),
-        )
-        .await;
-    // Upstream names the patch, the object and the file; a failed PATCH also says it was
-    // patching, a failed replacement (--force) does not, and shows the whole new object
-    // (encoded with a trailing newline) as its patch.
-    let patch_error = |patch: &Value, patching: bool, e: KubectlError| {
-        let src = &m.source;
-        let newline = if patching { "" } else { "\n" };
-        let mut context = format!(
-            "error when applying patch:\n{}{newline}\nto:\n{}\nfor: \"{src}\": ",
-            go_escape(&patch.to_string()),
-            target()
-        );
-        if patching {
-            context.push_str(&format!("error when patching \"{src}\": "));
         }
-        match e {
-            KubectlError::Usage(why) => KubectlError::usage(format!("{context}{why}")),
-            e => e.with_context(context),
-        }
-    };
-    match obj {
-        Ok(obj) => Ok((obj, "configured")),
-        Err(e) if options.force && apply_force::replaces_after(&e) => {
-            let replacement = Replacement {
-                res,
-                ns,
-                name,
-                current: &current,
-                modified: &modified,
-            };
-            match replacement.run(client, deletion, write).await {
-                Ok(obj) => Ok((obj, "configured")),
-                Err(e) => Err(patch_error(&modified, false, e)),
+        let body = Body {
+            content_type,
+            bytes: patch.to_string().into_bytes(),
+        };
+        let obj = client
+            .request(
+                Method::PATCH,
+                &format!("{path}{}", write.query()),
+                "application/json",
+                Some(body),
+            )
+            .await;
+        // Upstream names the patch, the object and the file; a failed PATCH also says it was
+        // patching, a failed replacement (--force) does not, and shows the whole new object
+        // (encoded with a trailing newline) as its patch.
+        let patch_error = |patch: &Value, patching: bool, e: KubectlError| {
+            let src = &m.source;
+            let newline = if patching { "" } else { "\n" };
+            let mut context = format!(
+                "error when applying patch:\n{}{newline}\nto:\n{}\nfor: \"{src}\": ",
+                go_escape(&patch.to_string()),
+                target()
+            );
+            if patching {
+                context.push_str(&format!("error when patching \"{src}\": "));
             }
+            match e {
+                KubectlError::Usage(why) => KubectlError::usage(format!("{context}{why}")),
+                e => e.with_context(context),
+            }
+        };
+        match obj {
+            Ok(obj) => Ok((obj, "configured")),
+            Err(e) if options.force && apply_force::replaces_after(&e) => {
+                let replacement = Replacement {
+                    res,
+                    ns,
+                    name,
+                    current: &current,
+                    modified: &modified,
+                };
+                match replacement.run(client, deletion, write).await {
+                    Ok(obj) => Ok((obj, "configured")),
+                    Err(e) => Err(patch_error(&modified, false, e)),
+                }
+            }
+            Err(e) => Err(patch_error(&patch, true, e)),
         }
-        Err(e) => Err(patch_error(&patch, true, e)),
+    }
+}
+
+/// The patch a client-side apply sends and its content type: a strategic merge patch for
+/// built-in types (upstream's choice for types in client-go's scheme), a JSON merge patch
+/// for the others.
+pub fn apply_patch(
+    schema: Option<&PatchSchema>,
+    original: Option<&Value>,
+    modified: &Value,
+    current: &Value,
+) -> std::result::Result<(Value, &'static str), String> {
+    match schema {
+        Some(schema) => strategic::three_way(schema, original, modified, current)
+            .map(|p| (p, "application/strategic-merge-patch+json"))
+            .map_err(|e| e.to_string()),
+        None => Ok((
+            merge::three_way(original, modified, current),
+            "application/merge-patch+json",
+        )),
     }
 }

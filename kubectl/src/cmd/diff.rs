@@ -10,6 +10,7 @@ use clap::Args;
 use http::Method;
 use serde_json::{json, Value};
 
+use super::apply::apply_patch;
 use super::create::{post, DryRun, FileArgs};
 use super::write::Write;
 use super::Ctx;
@@ -19,6 +20,7 @@ use crate::manifest::{self, Manifest};
 use crate::merge;
 use crate::printers::yaml;
 use crate::resource::ApiResource;
+use crate::strategic::{PatchSchema, PatchSchemas};
 
 /// `kubectl diff -f FILENAME`
 #[derive(Debug, Args)]
@@ -94,6 +96,7 @@ async fn live_and_merged(
     res: &ApiResource,
     ns: Option<&str>,
     m: &Manifest,
+    schema: Option<&PatchSchema>,
 ) -> Result<(Option<Value>, Value)> {
     let name = m.object["metadata"]["name"].as_str().unwrap_or("");
     let path = res.object_path(ns, name);
@@ -133,12 +136,14 @@ async fn live_and_merged(
     if modified["metadata"].is_object() && !modified["metadata"]["annotations"].is_object() {
         modified["metadata"]["annotations"] = json!({});
     }
-    let patch = merge::three_way(merge::last_applied(current).as_ref(), &modified, current);
+    let original = merge::last_applied(current);
+    let (patch, content_type) =
+        apply_patch(schema, original.as_ref(), &modified, current).map_err(KubectlError::usage)?;
     if patch.as_object().is_some_and(|p| p.is_empty()) {
         return Ok((live.clone(), current.clone()));
     }
     let body = Body {
-        content_type: "application/merge-patch+json",
+        content_type,
         bytes: patch.to_string().into_bytes(),
     };
     let merged = client
@@ -201,13 +206,15 @@ async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<()> {
     let (client, disc) = ctx.client_and_discovery().await?;
     let live_dir = temp_dir("LIVE-")?;
     let merged_dir = temp_dir("MERGED-")?;
+    let mut schemas = PatchSchemas::default();
     let result = async {
         for m in &manifests {
             let res = manifest::resource_for(&disc, m)?;
             let ns = manifest::namespace_for(m, res, &client.namespace, client.namespace_explicit)?;
             let m = manifest::with_namespace(m, ns.as_deref());
+            let schema = schemas.for_resource(&client, res).await;
             let (mut live, mut merged) =
-                live_and_merged(&client, &args, res, ns.as_deref(), &m).await?;
+                live_and_merged(&client, &args, res, ns.as_deref(), &m, schema.as_ref()).await?;
             if let Some(l) = live.as_mut() {
                 strip(l);
             }

@@ -356,20 +356,7 @@ impl<'a> Doc<'a> {
 
     /// The schema of a kind (the one whose `x-kubernetes-group-version-kind` names it).
     pub fn schema_for(&self, group: &str, version: &str, kind: &str) -> Option<&'a Value> {
-        let schemas = self.doc["components"]["schemas"].as_object()?;
-        let mut names: Vec<&String> = schemas.keys().collect();
-        names.sort();
-        names.into_iter().map(|n| &schemas[n.as_str()]).find(|s| {
-            s["x-kubernetes-group-version-kind"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|g| {
-                    g["group"].as_str().unwrap_or("") == group
-                        && g["version"] == version
-                        && g["kind"] == kind
-                })
-        })
+        crate::strategic::schema::kind_schema(self.doc, group, version, kind).map(|(_, s)| s)
     }
 }
 

@@ -152,11 +152,12 @@ pub async fn run(ctx: &Ctx, a: EditArgs) -> Result<()> {
         yaml::to_yaml(&original)
     };
     let path = editor::temp_path_with(if editor_json { "json" } else { "yaml" });
-    let sending = Sending {
+    let mut sending = Sending {
         client: &client,
         write: &write,
         subresource,
         output_patch: a.output_patch,
+        schemas: Default::default(),
     };
     let mut errors: Vec<String> = Vec::new();
     let mut last_failed: Option<String> = None;

@@ -9,6 +9,7 @@ use super::super::write::Write;
 use crate::client::{ApiClient, Body};
 use crate::error::KubectlError;
 use crate::resource::ApiResource;
+use crate::strategic::{self, PatchSchemas};
 
 /// A JSON merge patch that turns `from` into `to` (lists are replaced whole).
 pub fn merge_patch(from: &Value, to: &Value) -> Value {
@@ -61,12 +62,16 @@ pub struct Sending<'a> {
     pub subresource: Option<&'a str>,
     /// `--output-patch`: print each patch before sending it.
     pub output_patch: bool,
+    /// The OpenAPI documents read so far, for the strategic patches of built-in types.
+    pub schemas: PatchSchemas,
 }
 
 impl Sending<'_> {
-    /// Sends one edited object as a merge patch, answering the object the server stored.
+    /// Sends one edited object as a patch (strategic for built-in types, as upstream's
+    /// two-way patch; a JSON merge patch for the others), answering the object the server
+    /// stored.
     pub async fn send(
-        &self,
+        &mut self,
         res: &ApiResource,
         orig: &Value,
         new: &Value,
@@ -85,12 +90,19 @@ impl Sending<'_> {
                 ),
             });
         }
-        let patch = merge_patch(orig, new);
+        let (patch, content_type) = match self.schemas.for_resource(self.client, res).await {
+            Some(schema) => (
+                strategic::two_way(&schema, orig, new)
+                    .map_err(|e| EditFailure::Other(e.to_string()))?,
+                "application/strategic-merge-patch+json",
+            ),
+            None => (merge_patch(orig, new), "application/merge-patch+json"),
+        };
         if self.output_patch {
             crate::cmd::out(&format!("Patch: {patch}\n"));
         }
         let body = Body {
-            content_type: "application/merge-patch+json",
+            content_type,
             bytes: patch.to_string().into_bytes(),
         };
         let mut path = res.object_path(ns, name);
