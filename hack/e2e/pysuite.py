@@ -1,7 +1,8 @@
 """What the Python e2e suites share: the cluster to drive, PASS/FAIL steps and the summary.
 
-A suite calls `kubeconfig_or_cluster(__file__)` first (it re-executes the suite under
-with-cluster.sh when RUDDER_E2E_KUBECONFIG is not set), then runs `Steps.step(name, fn)`
+A suite calls `connect(__file__)` first (it re-executes the suite under with-cluster.sh when
+RUDDER_E2E_KUBECONFIG is not set, and configures the `kubernetes` package), then runs
+`Steps.step(name, fn)`
 for each check and returns `Steps.summary(title)` as its exit status.
 """
 
@@ -20,6 +21,32 @@ def kubeconfig_or_cluster(suite_file):
         wrapper = os.path.join(HERE, "with-cluster.sh")
         os.execv(wrapper, [wrapper, sys.executable, os.path.abspath(suite_file)] + sys.argv[1:])
     return kubeconfig
+
+
+def connect(suite_file):
+    """The `kubernetes` package, configured for the cluster to drive (see
+    kubeconfig_or_cluster); None, after saying so, when the package is missing."""
+    kubeconfig = kubeconfig_or_cluster(suite_file)
+    try:
+        import kubernetes
+        import kubernetes.client.rest  # noqa: F401 (ApiException)
+        import kubernetes.watch  # noqa: F401
+    except ImportError:
+        print("FAIL import kubernetes (run hack/install-deps.sh --python)")
+        return None
+    kubernetes.config.load_kube_config(config_file=kubeconfig)
+    return kubernetes
+
+
+def expect_status(code, call, refused_what):
+    """Runs `call`, which the server must refuse with HTTP `code`."""
+    from kubernetes.client.rest import ApiException
+    try:
+        call()
+    except ApiException as err:
+        check(err.status == code, f"status {err.status}: {err.body}")
+        return
+    raise AssertionError(refused_what)
 
 
 def check(cond, message):

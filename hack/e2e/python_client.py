@@ -13,22 +13,16 @@ import sys
 import threading
 import time
 
-from pysuite import Steps, check, kubeconfig_or_cluster
+from pysuite import Steps, check, connect, expect_status
 
 NAMESPACE = "py-e2e"
 
 
 def main():
-    kubeconfig = kubeconfig_or_cluster(__file__)
-
-    try:
-        from kubernetes import client, config, watch
-        from kubernetes.client.rest import ApiException
-    except ImportError:
-        print("FAIL import kubernetes (run hack/install-deps.sh --python)")
+    kubernetes = connect(__file__)
+    if kubernetes is None:
         return 1
-
-    config.load_kube_config(config_file=kubeconfig)
+    client, watch = kubernetes.client, kubernetes.watch
     core = client.CoreV1Api()
     apps = client.AppsV1Api()
     steps = Steps()
@@ -78,12 +72,8 @@ def main():
     def stale_replace_conflicts():
         cm = core.read_namespaced_config_map("py-cm", NAMESPACE)
         cm.metadata.resource_version = state["cm_rv"]
-        try:
-            core.replace_namespaced_config_map("py-cm", NAMESPACE, cm)
-        except ApiException as err:
-            check(err.status == 409, f"status {err.status}")
-            return
-        raise AssertionError("stale replace was accepted")
+        expect_status(409, lambda: core.replace_namespaced_config_map("py-cm", NAMESPACE, cm),
+                      "stale replace was accepted")
 
     def watch_configmap():
         start_rv = core.read_namespaced_config_map("py-cm", NAMESPACE).metadata.resource_version
@@ -110,12 +100,8 @@ def main():
         check(seen == [("MODIFIED", "py-cm"), ("DELETED", "py-cm")], seen)
 
     def read_deleted_is_404():
-        try:
-            core.read_namespaced_config_map("py-cm", NAMESPACE)
-        except ApiException as err:
-            check(err.status == 404, f"status {err.status}")
-            return
-        raise AssertionError("deleted ConfigMap still readable")
+        expect_status(404, lambda: core.read_namespaced_config_map("py-cm", NAMESPACE),
+                      "deleted ConfigMap still readable")
 
     step("create configmap", create_configmap)
     step("read configmap", read_configmap)
@@ -184,12 +170,8 @@ def main():
     def delete_deployment():
         status = apps.delete_namespaced_deployment("py-web", NAMESPACE)
         check(status is not None, "no answer")
-        try:
-            apps.read_namespaced_deployment("py-web", NAMESPACE)
-        except ApiException as err:
-            check(err.status == 404, f"status {err.status}")
-            return
-        raise AssertionError("deleted deployment still readable")
+        expect_status(404, lambda: apps.read_namespaced_deployment("py-web", NAMESPACE),
+                      "deleted deployment still readable")
 
     step("create deployment", create_deployment)
     step("patch deployment", patch_deployment)

@@ -19,7 +19,7 @@ import inspect
 import sys
 import time
 
-from pysuite import Steps, check, kubeconfig_or_cluster
+from pysuite import Steps, check, connect, expect_status
 
 NAMESPACE = "py-kinds"
 
@@ -31,16 +31,11 @@ IMAGE = "registry.k8s.io/e2e-test-images/busybox:1.36"
 
 
 def main():
-    kubeconfig = kubeconfig_or_cluster(__file__)
-    try:
-        from kubernetes import client, config
-        from kubernetes.client.rest import ApiException
-    except ImportError:
-        print("FAIL import kubernetes (run hack/install-deps.sh --python)")
+    kubernetes = connect(__file__)
+    if kubernetes is None:
         return 1
-
-    config.load_kube_config(config_file=kubeconfig)
-    c = client
+    c = kubernetes.client
+    ApiException = kubernetes.client.rest.ApiException
     core = c.CoreV1Api()
     apps = c.AppsV1Api()
     batch = c.BatchV1Api()
@@ -427,13 +422,8 @@ def main():
 
     def eviction():
         # The PDB (minAvailable 1) covers the only pod: the eviction must be refused.
-        try:
-            core.create_namespaced_pod_eviction("lone", ns, c.V1Eviction(
-                metadata=meta("lone", namespace=ns)))
-        except ApiException as err:
-            check(err.status == 429, f"status {err.status}: {err.body}")
-            return
-        raise AssertionError("eviction allowed despite the PDB")
+        expect_status(429, lambda: core.create_namespaced_pod_eviction("lone", ns, c.V1Eviction(
+            metadata=meta("lone", namespace=ns))), "eviction allowed despite the PDB")
 
     step("pod runs and reports its containers", pod_running)
     step("job completes", job_complete)
