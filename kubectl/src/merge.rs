@@ -1,5 +1,7 @@
-//! Client-side apply's three-way merge: from the last applied configuration (original), the
-//! new configuration (modified) and the live object (current), compute a JSON merge patch
+//! Client-side apply's three-way JSON merge patch, for types outside client-go's scheme
+//! (built-in types get a strategic one, `crate::strategic`): from the last applied
+//! configuration (original), the new configuration (modified) and the live object (current),
+//! compute a JSON merge patch
 //! that sets what changed and deletes what the user removed, leaving fields set by others.
 
 use serde_json::{Map, Value};

@@ -1,5 +1,6 @@
-//! `kubectl apply -f`: client-side apply (last-applied annotation + three-way merge patch) or
-//! `--server-side` (an apply patch owned by field manager `kubectl`). `-l` limits the objects
+//! `kubectl apply -f`: client-side apply (last-applied annotation + three-way patch, strategic
+//! for built-in types, JSON merge for others) or `--server-side` (an apply patch owned by field
+//! manager `kubectl`). `-l` limits the objects
 //! of the files that take part; `--prune` then deletes what was applied before and is gone
 //! from the files (`apply_prune`), `--force` re-creates objects whose patch is refused
 //! (`apply_force`), `--overwrite=false` refuses to overwrite others' changes
