@@ -213,6 +213,34 @@ same_in_context() {
   compare_outputs "$name"
 }
 
+# diff: temp directory names and file times differ per run.
+diff_case() {
+  local name=$1 setup=$2 tag bin ns
+  shift 3
+  skip "$name" && return 0
+  rm -f "$WORK"/*.state
+  CASE_NO=$((CASE_NO + 1))
+  for tag in ours real; do
+    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
+    ns=kc-mut-$CASE_NO-$tag
+    fresh_namespace "$ns"
+    if [[ -n $setup ]]; then
+      eval "real -n $ns $setup" >/dev/null 2>&1
+      # Let the Deployment controller finish with what was applied (revision annotation,
+      # then status): otherwise the live object may change under the diff, and both
+      # binaries would compare against different states.
+      real -n "$ns" wait deploy --all --timeout=30s \
+        --for=jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'=1 >/dev/null 2>&1
+      real -n "$ns" wait deploy --all --timeout=30s \
+        --for=jsonpath='{.status.observedGeneration}'=1 >/dev/null 2>&1
+      sleep 1
+    fi
+    run_one "$tag" "$bin" "$ns" "" "$@"
+    same_diff_output "$WORK/$tag.out"
+  done
+  compare_outputs "$name"
+}
+
 # mut NAME [--setup "ARGS"]... [--stdin FILE] [--state "ARGS"] -- ARGS...
 # Each binary runs ARGS in its own fresh namespace after the same setup (done by the real
 # kubectl); --state names objects whose resulting JSON must match.
@@ -523,33 +551,6 @@ drain_case "drain --force" -- drain "$NODE" --force --grace-period=0 --timeout=6
 drain_case "drain missing node" -- drain no-such-node
 real uncordon "$NODE" >/dev/null 2>&1
 
-# diff: temp directory names and file times differ per run.
-diff_case() {
-  local name=$1 setup=$2 tag bin ns
-  shift 3
-  skip "$name" && return 0
-  rm -f "$WORK"/*.state
-  CASE_NO=$((CASE_NO + 1))
-  for tag in ours real; do
-    [[ $tag == ours ]] && bin=$OURS || bin=$REAL
-    ns=kc-mut-$CASE_NO-$tag
-    fresh_namespace "$ns"
-    if [[ -n $setup ]]; then
-      eval "real -n $ns $setup" >/dev/null 2>&1
-      # Let the Deployment controller finish with what was applied (revision annotation,
-      # then status): otherwise the live object may change under the diff, and both
-      # binaries would compare against different states.
-      real -n "$ns" wait deploy --all --timeout=30s \
-        --for=jsonpath='{.metadata.annotations.deployment\.kubernetes\.io/revision}'=1 >/dev/null 2>&1
-      real -n "$ns" wait deploy --all --timeout=30s \
-        --for=jsonpath='{.status.observedGeneration}'=1 >/dev/null 2>&1
-      sleep 1
-    fi
-    run_one "$tag" "$bin" "$ns" "" "$@"
-    same_diff_output "$WORK/$tag.out"
-  done
-  compare_outputs "$name"
-}
 diff_case "diff new objects" "" -- diff -f "$C/apply.yaml"
 diff_case "diff unchanged" "apply -f $C/apply.yaml" -- diff -f "$C/apply.yaml"
 diff_case "diff changed" "apply -f $C/apply.yaml" -- diff -f "$C/apply-modified.yaml"
