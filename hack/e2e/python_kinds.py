@@ -425,7 +425,34 @@ def main():
         expect_status(429, lambda: core.create_namespaced_pod_eviction("lone", ns, c.V1Eviction(
             metadata=meta("lone", namespace=ns))), "eviction allowed despite the PDB")
 
+    def exec_and_logs():
+        from kubernetes.stream import stream
+        out = stream(core.connect_get_namespaced_pod_exec, "lone", ns,
+                     command=["sh", "-c", "echo out; echo err >&2"],
+                     stderr=True, stdin=False, stdout=True, tty=False)
+        check(out == "out\nerr\n", repr(out))
+        failing = stream(core.connect_get_namespaced_pod_exec, "lone", ns,
+                         command=["sh", "-c", "exit 3"], stderr=True, stdin=False,
+                         stdout=True, tty=False, _preload_content=False)
+        failing.run_forever(timeout=20)
+        check(failing.returncode == 3, failing.returncode)
+        # write_stdin sends a text frame: the server must take it as stdin.
+        cat = stream(core.connect_get_namespaced_pod_exec, "lone", ns, command=["head", "-n1"],
+                     stderr=True, stdin=True, stdout=True, tty=False, _preload_content=False)
+        cat.write_stdin("hello\n")
+        echoed = ""
+        for _ in range(20):
+            cat.update(timeout=1)
+            echoed += cat.read_stdout() if cat.peek_stdout() else ""
+            if echoed or not cat.is_open():
+                break
+        cat.close()
+        check(echoed == "hello\n", repr(echoed))
+        log = core.read_namespaced_pod_log("lone", ns)
+        check(isinstance(log, str), repr(log))
+
     step("pod runs and reports its containers", pod_running)
+    step("exec (with stdin) and logs through kubernetes.stream", exec_and_logs)
     step("job completes", job_complete)
     step("daemonset status", daemonset_status)
     step("deployment status", deployment_status)

@@ -154,8 +154,15 @@ where
                     None | Some(Err(_)) => break,
                     Some(Ok(m)) => m,
                 };
+                // Upstream reads text frames as bytes too: the Python client sends
+                // `write_stdin("…")` as a text frame whose first character is the channel.
+                let data: &[u8] = match &msg {
+                    Message::Binary(data) => data,
+                    Message::Text(text) => text.as_bytes(),
+                    _ => &[],
+                };
                 match msg {
-                    Message::Binary(data) => {
+                    Message::Binary(_) | Message::Text(_) => {
                         let Some((&channel, payload)) = data.split_first() else { continue };
                         match (channel, stream_of(channel)) {
                             (STDIN, Some(id)) if stdin_open => input.data(id, payload, false).await,
@@ -374,6 +381,39 @@ mod tests {
             .await
             .expect("bridge task")
             .expect("bridge ends cleanly");
+    }
+
+    /// The Python client writes stdin as text frames (`"\x00hello\n"`); they reach the
+    /// kubelet's stdin stream as the bytes after the channel.
+    #[tokio::test]
+    async fn stdin_sent_as_a_text_frame_reaches_the_kubelet() {
+        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+        let (to_kubelet, mut kubelet_reads) = tokio::io::duplex(64 * 1024);
+        let (_kubelet_writes, from_kubelet) = tokio::io::duplex(64 * 1024);
+        let kubelet = tokio::io::join(from_kubelet, to_kubelet);
+        let server = WebSocketStream::from_raw_socket(server_io, Role::Server, None).await;
+        let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+        let options = StreamOptions::from_kubelet_query("stdin=1&stdout=1");
+        let _bridge = tokio::spawn(run(server, kubelet, ChannelProtocol::V4, options));
+
+        client
+            .send(Message::Text("\u{0}hello\n".into()))
+            .await
+            .expect("stdin");
+        let mut frames = spdy::Reader::new(&mut kubelet_reads);
+        for _ in 0..3 {
+            assert!(matches!(
+                frames.next().await.expect("frame"),
+                Some(Frame::Other { .. })
+            ));
+        }
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), frames.next());
+        match next.await.expect("stdin forwarded").expect("frame") {
+            Some(Frame::Data { stream, data, .. }) => {
+                assert_eq!((stream, &data[..]), (3, &b"hello\n"[..]));
+            }
+            other => panic!("expected stdin data, got {other:?}"),
+        }
     }
 
     #[test]
