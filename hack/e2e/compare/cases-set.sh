@@ -309,6 +309,8 @@ mut "set env -f --from" "${APPLIED[@]}" -- set env -f "$SET_FILES/applied.yaml" 
 mut "set env -l --from TYPE/NAME" "${APPLIED[@]}" -- set env deploy -l app=applied --from=configmap/applied
 mut "set env --list --resolve fields and resources" --setup "create -f $SET_FILES/refs.yaml" \
   -- set env deploy/refs --list --resolve
+# One key per setup: upstream walks the ConfigMap's data as a Go map, in random order.
 mut "set env --list --resolve missing ConfigMap" "${APPLIED[@]}" \
-  --setup "set env deploy/applied --from=configmap/applied" --setup "delete configmap applied" \
+  --setup "set env deploy/applied --from=configmap/applied --keys=a" \
+  --setup "set env deploy/applied --from=configmap/applied --keys=b" --setup "delete configmap applied" \
   -- set env deploy/applied --list --resolve
