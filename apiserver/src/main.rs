@@ -85,6 +85,8 @@ async fn main() -> anyhow::Result<()> {
                     config.default_unreachable_toleration_seconds,
                 )),
             default_storage_class: config.admission_plugin_enabled("DefaultStorageClass"),
+            storage_object_in_use_protection: config
+                .admission_plugin_enabled("StorageObjectInUseProtection"),
             authorizer: authorizer.clone(),
             resource_quota: config.admission_plugin_enabled("ResourceQuota"),
             pod_security: apiserver::admission::pod_security::PodSecurityConfig::from_config(

@@ -37,7 +37,12 @@ async fn volume_of(cluster: &TestCluster, claim: &str) -> Result<Option<Value>> 
 #[tokio::test]
 async fn claims_bind_to_the_best_volume_and_release_it() -> Result<()> {
     let cluster = TestCluster::start().await?;
-    let cm = start_controller_manager(&cluster, &["--controllers=persistentvolume-binder"])?;
+    // The protection controllers let deleted claims and released volumes go (their
+    // finalizers come from the StorageObjectInUseProtection admission plugin).
+    let cm = start_controller_manager(
+        &cluster,
+        &["--controllers=persistentvolume-binder,pvc-protection,pv-protection"],
+    )?;
     post_ok(
         &cluster,
         PVS,

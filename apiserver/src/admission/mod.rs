@@ -2,7 +2,8 @@
 //! lifecycle (no new content in missing or terminating namespaces), service address
 //! allocation (ClusterIPs and NodePorts, without duplicates under concurrency), the pod
 //! plugins (LimitRanger, ServiceAccount, Priority, DefaultTolerationSeconds) and
-//! DefaultStorageClass for claims; and the
+//! DefaultStorageClass for claims, StorageObjectInUseProtection's finalizers on claims and
+//! volumes; and the
 //! validating checks that depend on who writes — NodeRestriction for kubelets and RBAC
 //! escalation prevention for Roles and bindings; ResourceQuota charging creates.
 
@@ -20,6 +21,7 @@ mod resource_quota;
 pub mod service_account;
 mod service_alloc;
 mod service_health_check;
+pub mod storage_protection;
 
 pub use service_alloc::{Allocations, ServiceRanges};
 
@@ -52,6 +54,8 @@ pub struct Admission {
     pub default_toleration_seconds: Option<(i64, i64)>,
     /// Whether DefaultStorageClass runs (on by default).
     pub default_storage_class: bool,
+    /// Whether StorageObjectInUseProtection runs (on by default).
+    pub storage_object_in_use_protection: bool,
     /// The authorizer (escalation checks ask it; NodeRestriction is on with the Node mode).
     pub authorizer: Arc<Authorizer>,
     /// Whether the ResourceQuota plugin runs (on by default, as upstream).
@@ -171,7 +175,7 @@ impl Admission {
             .unwrap_or_default()
             .to_string();
         // Upstream's plugin order: LimitRanger, ServiceAccount, Priority,
-        // DefaultTolerationSeconds, DefaultStorageClass.
+        // DefaultTolerationSeconds, DefaultStorageClass, StorageObjectInUseProtection.
         if res.group.is_empty() && res.plural == "pods" {
             if self.limit_ranger {
                 limit_ranger::admit_pod(store, &ns, obj)?;
@@ -191,6 +195,11 @@ impl Admission {
             && res.plural == "persistentvolumeclaims"
         {
             default_storage_class::admit_pvc(store, obj);
+        }
+        if self.storage_object_in_use_protection && res.group.is_empty() {
+            if let Some(finalizer) = storage_protection::finalizer_for(res.plural) {
+                storage_protection::add_finalizer(obj, finalizer);
+            }
         }
         if self.priority && res.group == "scheduling.k8s.io" && res.plural == "priorityclasses" {
             priority::admit_priority_class(store, obj)?;

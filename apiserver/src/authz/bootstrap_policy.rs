@@ -937,6 +937,29 @@ pub fn controller_roles() -> Vec<RoleDef> {
             ],
         ),
         RoleDef::new(
+            "system:controller:pvc-protection-controller",
+            vec![
+                r(
+                    &["get", "list", "watch", "update"],
+                    &[""],
+                    &["persistentvolumeclaims"],
+                ),
+                r(&["list", "watch", "get"], &[""], &["pods"]),
+                events(),
+            ],
+        ),
+        RoleDef::new(
+            "system:controller:pv-protection-controller",
+            vec![
+                r(
+                    &["get", "list", "watch", "update"],
+                    &[""],
+                    &["persistentvolumes"],
+                ),
+                events(),
+            ],
+        ),
+        RoleDef::new(
             "system:controller:resourcequota-controller",
             vec![
                 r(&["list", "watch"], &["*"], &["*"]),

@@ -42,6 +42,8 @@ pub mod persistentvolume_match;
 pub mod pod_control;
 pub mod podgc;
 pub mod podutil;
+pub mod pvcprotection;
+pub mod pvprotection;
 pub mod ref_manager;
 pub mod replicaset;
 pub mod replication;
@@ -59,6 +61,7 @@ pub mod taint_eviction;
 pub mod taints;
 pub mod tokencleaner;
 pub mod ttlafterfinished;
+pub mod volume_protection;
 
 /// How often the same failure of the same object is logged again while it keeps failing.
 const SYNC_ERROR_REPEAT: std::time::Duration = std::time::Duration::from_secs(60);

@@ -333,9 +333,8 @@ async fn sync_volume(
     pv: &PersistentVolume,
     claims: &BTreeMap<(String, String), &PersistentVolumeClaim>,
 ) -> Result<(), kube::Error> {
-    if pv.metadata.deletion_timestamp.is_some() {
-        return Ok(());
-    }
+    // A volume being deleted is synced too: pv-protection keeps it while it is Bound, so
+    // it must still become Released when its claim goes.
     let claim = pv
         .spec
         .as_ref()
