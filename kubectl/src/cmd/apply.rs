@@ -350,6 +350,7 @@ impl ClientSideApply<'_> {
             modified: &modified,
             current: &current,
             patch: &patch,
+            schema,
         })
         .map_err(|why| {
             KubectlError::usage(format!(

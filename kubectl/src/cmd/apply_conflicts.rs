@@ -4,7 +4,9 @@
 //!
 //! As upstream compares, the last-applied annotation itself is one of those fields: the live
 //! object carries the old record, the patch the new one, so any apply that changes something
-//! is refused. Only built-in types are checked: upstream sends other types a JSON merge
+//! is refused; what the message lists as changed follows the strategic diff (merged lists
+//! item by item) when the server's OpenAPI document gives the type's patch metadata, as
+//! upstream's strategic patch computes it. Only built-in types are checked: upstream sends other types a JSON merge
 //! patch, which it computes without looking at `--overwrite`. With `--openapi-patch` (the
 //! default) upstream first tries the patch from both OpenAPI documents, and warns of the same
 //! conflict for each.
@@ -15,6 +17,7 @@ use super::edit::merge_patch;
 use crate::printers::json::go_escape;
 use crate::printers::yaml::to_yaml;
 use crate::resource::ApiResource;
+use crate::strategic::{self, PatchSchema};
 
 /// The three configurations of a client-side apply and the patch computed from them.
 pub struct Sides<'a> {
@@ -30,6 +33,9 @@ pub struct Sides<'a> {
     pub current: &'a Value,
     /// The patch that would be sent.
     pub patch: &'a Value,
+    /// The type's patch metadata, when the server's OpenAPI document has it: changes are
+    /// then compared as upstream's strategic patches compare them.
+    pub schema: Option<&'a PatchSchema>,
 }
 
 /// Err with upstream's explanation when the patch conflicts with changes made since the last
@@ -38,12 +44,24 @@ pub fn refuse_overwrite(s: &Sides<'_>) -> Result<(), String> {
     if !crate::resource::CLIENT_GO_SCHEME_GROUPS.contains(&s.res.group.as_str()) {
         return Ok(());
     }
-    let empty = Value::Object(Map::new());
-    let original = s.original.unwrap_or(&empty);
-    let changed = merge_patch(original, s.current);
-    if !maps_conflict(s.patch, &changed) {
-        return Ok(());
-    }
+    let changed = match s.schema {
+        Some(schema) => {
+            match strategic::overwrite_conflicts(schema, s.original, s.current, s.patch)
+                .map_err(|e| e.to_string())?
+            {
+                Some(changed) => changed,
+                None => return Ok(()),
+            }
+        }
+        None => {
+            let empty = Value::Object(Map::new());
+            let changed = merge_patch(s.original.unwrap_or(&empty), s.current);
+            if !maps_conflict(s.patch, &changed) {
+                return Ok(());
+            }
+            changed
+        }
+    };
     // Go's encoder ends each document with a newline; the record is kept as it was written.
     let original_text = s.current["metadata"]["annotations"][crate::merge::LAST_APPLIED]
         .as_str()
@@ -135,6 +153,7 @@ mod tests {
             modified: &modified,
             current: &current,
             patch: &patch,
+            schema: None,
         })
         .unwrap_err();
         assert!(
@@ -150,6 +169,7 @@ mod tests {
             modified: &modified,
             current: &current,
             patch: &json!({"data": {"b": "3"}}),
+            schema: None,
         })
         .is_ok());
         // A custom type gets a JSON merge patch, computed without the check.
@@ -161,6 +181,7 @@ mod tests {
             modified: &modified,
             current: &current,
             patch: &patch,
+            schema: None,
         })
         .is_ok());
     }

@@ -5,6 +5,7 @@
 //! volumes …) is patched item by item, so items others added to the live object survive.
 //! The patch metadata comes from the server's OpenAPI v3 document ([`schema`]).
 
+mod conflicts;
 mod diff;
 mod merge;
 pub mod schema;
@@ -74,6 +75,27 @@ pub fn three_way(
     )?))
 }
 
+/// `kubectl apply --overwrite=false`: what changed from `original` (the last applied
+/// configuration) to `current`, and whether `patch` sets any of it differently. Returns the
+/// changes when it does, for the error message.
+pub fn overwrite_conflicts(
+    schema: &PatchSchema,
+    original: Option<&Value>,
+    current: &Value,
+    patch: &Value,
+) -> Result<Option<Value>, StrategicError> {
+    let changed = diff_maps(
+        schema,
+        schema.root(),
+        &as_map(original),
+        &as_map(Some(current)),
+        DiffOptions::default(),
+    )?;
+    let conflict =
+        conflicts::maps_have_conflicts(schema, schema.root(), &as_map(Some(patch)), &changed);
+    Ok(conflict.then_some(Value::Object(changed)))
+}
+
 /// The patch `kubectl edit` sends: what turns `original` into `modified`.
 pub fn two_way(
     schema: &PatchSchema,
@@ -134,6 +156,29 @@ mod tests {
             json!({"spec": {"template": {"spec": {
                 "$setElementOrder/containers": [{"name": "web"}],
                 "containers": [{"name": "old", "$patch": "delete"}]}}}})
+        );
+    }
+
+    #[test]
+    fn overwrite_conflicts_list_changes_item_by_item() {
+        let s = deployment_schema();
+        let original = deployment(json!([{"name": "web", "image": "a"}]));
+        // Since the last apply someone changed web's image and added a sidecar.
+        let current =
+            deployment(json!([{"name": "web", "image": "c"}, {"name": "sidecar", "image": "s"}]));
+        let changed = json!({"spec": {"template": {"spec": {"containers":
+            [{"name": "web", "image": "c"}, {"name": "sidecar", "image": "s"}]}}}});
+        // Changing web's image again conflicts, and the changes are reported by item.
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "b"}]}}}});
+        assert_eq!(
+            overwrite_conflicts(&s, Some(&original), &current, &patch).expect("diff"),
+            Some(changed)
+        );
+        // A change elsewhere does not.
+        let patch = json!({"spec": {"template": {"spec": {"containers": [{"name": "other", "image": "o"}]}}}});
+        assert_eq!(
+            overwrite_conflicts(&s, Some(&original), &current, &patch).expect("diff"),
+            None
         );
     }
 
