@@ -5,7 +5,7 @@
 //! `replicationcontroller`,
 //! `deployment`, `garbagecollector`, `serviceaccount`, `job`, `cronjob`,
 //! `ttl-after-finished`, `endpointslice`, `endpointslicemirroring`, `endpoints`, `statefulset`, `daemonset`,
-//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `pvc-protection`, `pv-protection`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
+//! `nodelifecycle`, `taint-eviction-controller`, `podgc`, `service-lb`, `disruption`, `persistentvolume-binder`, `ephemeral-volume`, `pvc-protection`, `pv-protection`, `resourcequota`, `horizontalpodautoscaling`, `nodeipam` (with `--allocate-node-cidrs`),
 //! `root-ca-cert-publisher` (with `--root-ca-file`), `csrapproving`, `csrcleaner`,
 //! `csrsigning` (with `--cluster-signing-*-file`), and, off by default as upstream,
 //! `bootstrapsigner` and `tokencleaner`. See README.md.
@@ -372,6 +372,11 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "persistentvolume-binder") {
         tasks.push(tokio::spawn(controllers::persistentvolume::run(
             clients.client("persistent-volume-binder").await?,
+        )));
+    }
+    if enabled(&flags, "ephemeral-volume") {
+        tasks.push(tokio::spawn(controllers::ephemeral::run(
+            clients.client("ephemeral-volume-controller").await?,
         )));
     }
     if enabled(&flags, "pvc-protection") {

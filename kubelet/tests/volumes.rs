@@ -526,3 +526,57 @@ async fn persistent_volume_claim_of_a_host_path_volume() -> anyhow::Result<()> {
     assert!(data.is_dir(), "teardown never touches the PV's data");
     Ok(())
 }
+
+#[tokio::test]
+async fn ephemeral_volume_mounts_the_claim_made_for_its_pod() -> anyhow::Result<()> {
+    use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+    let cluster = TestCluster::start().await?;
+    let client = kube_client(&cluster).await?;
+    let root = tempfile::tempdir()?;
+    let _guard = MountGuard(root.path().to_path_buf());
+    let manager = VolumeManager::new(client.clone(), root.path().to_path_buf(), "node-1".into());
+    let export = tempfile::tempdir()?;
+    let data = export.path().join("scratch");
+
+    let pv: PersistentVolume = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "pv-eph"},
+        "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                 "hostPath": {"path": data, "type": "DirectoryOrCreate"}}}))?;
+    Api::<PersistentVolume>::all(client.clone())
+        .create(&PostParams::default(), &pv)
+        .await?;
+    // The claim the ephemeral-volume controller makes: `<pod>-<volume>`, controlled by the pod.
+    let claim: PersistentVolumeClaim = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web-scratch", "ownerReferences": [{"apiVersion": "v1",
+            "kind": "Pod", "name": "web", "uid": "uid-eph", "controller": true}]},
+        "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "pv-eph",
+                 "resources": {"requests": {"storage": "1Gi"}}}}))?;
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "default");
+    pvcs.create(&PostParams::default(), &claim).await?;
+    let mut bound = pvcs.get("web-scratch").await?;
+    bound.status = serde_json::from_value(serde_json::json!({"phase": "Bound"}))?;
+    pvcs.replace_status("web-scratch", &PostParams::default(), &bound)
+        .await?;
+
+    let mut v = volume("scratch");
+    v.ephemeral = serde_json::from_value(serde_json::json!({"volumeClaimTemplate":
+        {"spec": {"accessModes": ["ReadWriteOnce"]}}}))?;
+    let vols = manager
+        .setup(&test_pod("uid-eph", vec![v.clone()], None))
+        .await?;
+    let scratch = vols.get("scratch").unwrap();
+    assert_eq!(scratch.host_path, data);
+    assert!(!scratch.read_only);
+    manager.teardown("uid-eph").await?;
+
+    // Another pod of the same name (a new uid) does not get a claim it does not control.
+    let err = manager
+        .setup(&test_pod("uid-other", vec![v], None))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("was not created for the pod"),
+        "{err}"
+    );
+    Ok(())
+}

@@ -937,6 +937,19 @@ pub fn controller_roles() -> Vec<RoleDef> {
             ],
         ),
         RoleDef::new(
+            "system:controller:ephemeral-volume-controller",
+            vec![
+                r(&["get", "list", "watch"], &[""], &["pods"]),
+                r(&["update"], &[""], &["pods/finalizers"]),
+                r(
+                    &["get", "list", "watch", "create"],
+                    &[""],
+                    &["persistentvolumeclaims"],
+                ),
+                events(),
+            ],
+        ),
+        RoleDef::new(
             "system:controller:pvc-protection-controller",
             vec![
                 r(

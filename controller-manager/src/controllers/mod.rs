@@ -25,6 +25,7 @@ pub mod endpoint_util;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointslicemirroring;
+pub mod ephemeral;
 pub mod expectations;
 pub mod garbagecollector;
 pub mod horizontal;

@@ -86,6 +86,8 @@ pub enum VolumeError {
     ObjectNotFound { kind: &'static str, name: String },
     #[error("persistentvolumeclaim {claim:?} is not bound (phase {phase})")]
     ClaimNotBound { claim: String, phase: String },
+    #[error("PVC {claim} was not created for the pod (pod is not owner)")]
+    ClaimNotOwned { claim: String },
     #[error("no container {0:?} in the pod (resourceFieldRef.containerName)")]
     UnknownContainer(String),
     #[error("cannot get a token for service account {namespace}/{service_account}: the apiserver does not serve the TokenRequest API (serviceaccounts/token): {message}")]
@@ -282,9 +284,23 @@ impl VolumeManager {
             let payload = self.projected_payload(ctx, src).await?;
             return self.write_projection(ctx, dir, &payload);
         }
-        if let Some(src) = &v.persistent_volume_claim {
-            let pv = pvc::bound_volume(&self.client, &ctx.namespace, &src.claim_name).await?;
-            let claim_read_only = src.read_only.unwrap_or(false);
+        // A generic ephemeral volume is the claim `<pod>-<volume>` the ephemeral-volume
+        // controller made for this pod; it mounts like any other claim.
+        let ephemeral_claim = v.ephemeral.as_ref().map(|_| {
+            let pod_name = ctx.pod.metadata.name.as_deref().unwrap_or_default();
+            (format!("{pod_name}-{}", v.name), false)
+        });
+        let claim = v
+            .persistent_volume_claim
+            .as_ref()
+            .map(|src| (src.claim_name.clone(), src.read_only.unwrap_or(false)))
+            .or(ephemeral_claim);
+        if let Some((claim_name, claim_read_only)) = claim {
+            let owner = v
+                .ephemeral
+                .as_ref()
+                .map(|_| ctx.pod.metadata.uid.as_deref().unwrap_or_default());
+            let pv = pvc::bound_volume(&self.client, &ctx.namespace, &claim_name, owner).await?;
             let spec = pv.spec.as_ref();
             if let Some(hp) = spec.and_then(|s| s.host_path.as_ref()) {
                 let path = PathBuf::from(&hp.path);

@@ -5,11 +5,13 @@ use kube::Api;
 use super::VolumeError;
 
 /// The PersistentVolume bound to `claim` in `namespace`, or a clear error when the claim
-/// is missing or not bound yet (the pod worker retries).
+/// is missing or not bound yet (the pod worker retries). With `owner_uid` (a generic
+/// ephemeral volume's claim) the claim must be controlled by that pod.
 pub async fn bound_volume(
     client: &kube::Client,
     namespace: &str,
     claim: &str,
+    owner_uid: Option<&str>,
 ) -> Result<PersistentVolume, VolumeError> {
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
     let pvc = claims
@@ -19,6 +21,19 @@ pub async fn bound_volume(
             kind: "persistentvolumeclaim",
             name: claim.to_string(),
         })?;
+    if let Some(uid) = owner_uid {
+        let controlled = pvc
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|o| o.controller == Some(true) && o.uid == uid);
+        if !controlled {
+            return Err(VolumeError::ClaimNotOwned {
+                claim: format!("{namespace}/{claim}"),
+            });
+        }
+    }
     let phase = pvc
         .status
         .as_ref()
