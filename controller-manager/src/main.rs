@@ -47,6 +47,12 @@ struct Flags {
     /// Name of the leader election Lease.
     #[arg(long, default_value = "kube-controller-manager")]
     leader_elect_resource_name: String,
+    /// Make `kubernetes.io/host-path` volumes for claims of classes naming that provisioner
+    /// (directories under `/tmp/hostpath_pv/` on this machine: single-node clusters and tests
+    /// only, as upstream).
+    #[arg(long, default_value_t = false, num_args = 0..=1, default_missing_value = "true",
+          action = clap::ArgAction::Set)]
+    enable_hostpath_provisioner: bool,
     /// PEM bundle published as `ca.crt` in every namespace's `kube-root-ca.crt` ConfigMap;
     /// the root-ca-cert-publisher runs only when this is set.
     #[arg(long)]
@@ -372,6 +378,9 @@ async fn main() -> anyhow::Result<()> {
     if enabled(&flags, "persistentvolume-binder") {
         tasks.push(tokio::spawn(controllers::persistentvolume::run(
             clients.client("persistent-volume-binder").await?,
+            controllers::persistentvolume::Options {
+                host_path_provisioner: flags.enable_hostpath_provisioner,
+            },
         )));
     }
     if enabled(&flags, "ephemeral-volume") {

@@ -184,3 +184,88 @@ async fn wait_for_first_consumer_claims_bind_after_the_node_is_chosen() -> Resul
     assert_eq!(c["spec"]["volumeName"], "local-1");
     Ok(())
 }
+
+#[tokio::test]
+async fn host_path_provisioner_makes_and_removes_volumes() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(
+        &cluster,
+        &[
+            "--controllers=persistentvolume-binder,pvc-protection,pv-protection",
+            "--enable-hostpath-provisioner",
+        ],
+    )?;
+    for (name, provisioner) in [
+        ("standard", "kubernetes.io/host-path"),
+        ("elsewhere", "example.com/external"),
+    ] {
+        post_ok(
+            &cluster,
+            "/apis/storage.k8s.io/v1/storageclasses",
+            &json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                "metadata": {"name": name}, "provisioner": provisioner}),
+        )
+        .await?;
+    }
+    let claim = post_ok(&cluster, PVCS, &pvc("made", "3Gi", "standard")).await?;
+    let bound = cm
+        .eventually("made bound", || volume_of(&cluster, "made"))
+        .await?;
+    let volume = format!(
+        "pvc-{}",
+        claim["metadata"]["uid"].as_str().unwrap_or_default()
+    );
+    assert_eq!(bound["spec"]["volumeName"], volume.as_str());
+    assert_eq!(
+        bound["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"],
+        "kubernetes.io/host-path"
+    );
+    assert_eq!(bound["status"]["capacity"]["storage"], "3Gi");
+    let pv = get_ok(&cluster, &format!("{PVS}/{volume}")).await?;
+    assert_eq!(
+        pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"],
+        "kubernetes.io/host-path"
+    );
+    assert_eq!(pv["spec"]["persistentVolumeReclaimPolicy"], "Delete");
+    assert_eq!(pv["spec"]["storageClassName"], "standard");
+    let dir = std::path::PathBuf::from(pv["spec"]["hostPath"]["path"].as_str().unwrap_or_default());
+    assert!(dir.starts_with("/tmp/hostpath_pv"), "{dir:?}");
+    assert!(dir.is_dir(), "{dir:?} made");
+    let events = get_ok(
+        &cluster,
+        "/api/v1/namespaces/default/events?fieldSelector=reason%3DProvisioningSucceeded",
+    )
+    .await?;
+    assert_eq!(
+        events["items"][0]["involvedObject"]["name"], "made",
+        "{events}"
+    );
+
+    // An external provisioner's claim is annotated for it and waits.
+    post_ok(&cluster, PVCS, &pvc("outside", "1Gi", "elsewhere")).await?;
+    cm.eventually("outside annotated", || async {
+        let c = get_ok(&cluster, &format!("{PVCS}/outside")).await?;
+        Ok(
+            (c["metadata"]["annotations"]["volume.kubernetes.io/storage-provisioner"]
+                == "example.com/external")
+                .then_some(()),
+        )
+    })
+    .await?;
+    assert_eq!(
+        get_ok(&cluster, &format!("{PVCS}/outside")).await?["status"]["phase"],
+        "Pending"
+    );
+
+    // Deleting the claim deletes the volume (Delete policy) and its directory.
+    let (code, body) = cluster.delete(&format!("{PVCS}/made")).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    let volume_path = format!("{PVS}/{volume}");
+    cm.eventually("volume deleted", || async {
+        let (code, _) = cluster.get_json(&volume_path).await?;
+        Ok((code.as_u16() == 404).then_some(()))
+    })
+    .await?;
+    assert!(!dir.exists(), "{dir:?} removed");
+    Ok(())
+}

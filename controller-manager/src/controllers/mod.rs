@@ -40,6 +40,7 @@ pub mod nodelifecycle;
 pub mod nodelifecycle_state;
 pub mod persistentvolume;
 pub mod persistentvolume_match;
+pub mod persistentvolume_provision;
 pub mod pod_control;
 pub mod podgc;
 pub mod podutil;

@@ -12,10 +12,14 @@
 //! `Delete` deletes the PersistentVolume object (no provisioner or deleter plugin exists
 //! here, so nothing outside the API is touched), `Recycle` (deprecated) → `Failed`.
 //!
+//! Dynamic provisioning: a claim no volume fits is annotated with its class's provisioner,
+//! and the host-path provisioner (`--enable-hostpath-provisioner`) makes its volume
+//! ([`persistentvolume_provision`](super::persistentvolume_provision)).
+//!
 //! WaitForFirstConsumer: a claim of such a class is bound only once the scheduler picked a
 //! node (the `volume.kubernetes.io/selected-node` annotation), as upstream's controller;
-//! volume node affinity is not checked here. Dynamic provisioning is not built: a claim no
-//! volume fits stays Pending.
+//! volume node affinity is not checked here. Without a provisioner a claim no volume fits
+//! stays Pending.
 //!
 //! Each pass lists volumes, claims and classes afresh (passes run on any change, debounced,
 //! and every 15 s), and every write carries the resourceVersion it was computed from, so a
@@ -32,12 +36,33 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 
+use common::events::Recorder;
+
 use super::persistentvolume_match::{
     self as matching, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE,
 };
+use super::persistentvolume_provision as provisioning;
+
+/// What the binder may do beyond binding.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--enable-hostpath-provisioner`: make `kubernetes.io/host-path` volumes.
+    pub host_path_provisioner: bool,
+}
+
+struct Binder {
+    client: Client,
+    options: Options,
+    recorder: Recorder,
+}
 
 /// Run until the watches end.
-pub async fn run(client: Client) {
+pub async fn run(client: Client, options: Options) {
+    let binder = Binder {
+        recorder: Recorder::new(client.clone(), "persistentvolume-controller"),
+        client: client.clone(),
+        options,
+    };
     let pvs: Api<PersistentVolume> = Api::all(client.clone());
     let pvcs: Api<PersistentVolumeClaim> = Api::all(client.clone());
     let changes = futures::stream::select(
@@ -54,14 +79,15 @@ pub async fn run(client: Client) {
         // Let a burst of events settle into one pass.
         tokio::time::sleep(Duration::from_millis(200)).await;
         while let Some(Some(_)) = futures::FutureExt::now_or_never(changes.next()) {}
-        if let Err(e) = sync_all(&client).await {
+        if let Err(e) = sync_all(&binder).await {
             tracing::warn!(error = %e, "persistentvolume-binder: pass failed");
         }
     }
 }
 
 /// One pass over every claim, then every volume.
-async fn sync_all(client: &Client) -> Result<(), kube::Error> {
+async fn sync_all(binder: &Binder) -> Result<(), kube::Error> {
+    let client = &binder.client;
     let pv_api: Api<PersistentVolume> = Api::all(client.clone());
     let mut volumes = pv_api.list(&ListParams::default()).await?.items;
     let mut claims = Api::<PersistentVolumeClaim>::all(client.clone())
@@ -77,7 +103,7 @@ async fn sync_all(client: &Client) -> Result<(), kube::Error> {
         .collect();
     claims.sort_by_key(|c| c.metadata.creation_timestamp.as_ref().map(|t| t.0));
     for claim in &claims {
-        if let Err(e) = sync_claim(client, claim, &mut volumes, &classes).await {
+        if let Err(e) = sync_claim(binder, claim, &mut volumes, &classes).await {
             tracing::info!(claim = %claim.name_any(), error = %e, "claim sync failed; retrying");
         }
     }
@@ -86,7 +112,7 @@ async fn sync_all(client: &Client) -> Result<(), kube::Error> {
         .map(|c| ((c.namespace().unwrap_or_default(), c.name_any()), c))
         .collect();
     for pv in &volumes {
-        if let Err(e) = sync_volume(client, pv, &by_key).await {
+        if let Err(e) = sync_volume(binder, pv, &by_key).await {
             tracing::info!(volume = %pv.name_any(), error = %e, "volume sync failed; retrying");
         }
     }
@@ -126,19 +152,20 @@ fn delay_binding(claim: &PersistentVolumeClaim, classes: &BTreeMap<String, Stora
 }
 
 async fn sync_claim(
-    client: &Client,
+    binder: &Binder,
     claim: &PersistentVolumeClaim,
     volumes: &mut [PersistentVolume],
     classes: &BTreeMap<String, StorageClass>,
 ) -> Result<(), kube::Error> {
+    let client = &binder.client;
     if claim.metadata.deletion_timestamp.is_some() {
         return Ok(());
     }
     let wanted = volume_name(claim).to_string();
     if !claim.annotations().contains_key(ANN_BIND_COMPLETED) {
         // Unbound: pick a volume (or take the one the user named).
+        let delay = wanted.is_empty() && delay_binding(claim, classes);
         let index = if wanted.is_empty() {
-            let delay = delay_binding(claim, classes);
             let best = matching::find_best_match(claim, volumes, delay).map(|p| p.name_any());
             best.and_then(|n| volumes.iter().position(|v| v.name_any() == n))
         } else {
@@ -149,7 +176,10 @@ async fn sync_claim(
             })
         };
         let Some(i) = index else {
-            return Ok(()); // Stays Pending until a volume fits.
+            if wanted.is_empty() && !delay {
+                provision(binder, claim, classes).await?;
+            }
+            return Ok(()); // Stays Pending until a volume fits or is made.
         };
         let bound = bind(client, &volumes[i], claim, wanted.is_empty()).await?;
         volumes[i] = bound;
@@ -329,7 +359,7 @@ pub fn volume_action(pv: &PersistentVolume, claim: Option<&PersistentVolumeClaim
 }
 
 async fn sync_volume(
-    client: &Client,
+    binder: &Binder,
     pv: &PersistentVolume,
     claims: &BTreeMap<(String, String), &PersistentVolumeClaim>,
 ) -> Result<(), kube::Error> {
@@ -347,6 +377,7 @@ async fn sync_volume(
                 ))
                 .copied()
         });
+    let client = &binder.client;
     match volume_action(pv, claim) {
         VolumeAction::Phase(p) => {
             set_volume_phase(client, pv, p).await?;
@@ -358,7 +389,7 @@ async fn sync_volume(
                 return Ok(());
             }
             let released = set_volume_phase(client, pv, "Released").await?;
-            reclaim(client, &released).await?;
+            reclaim(binder, &released).await?;
         }
     }
     Ok(())
@@ -375,9 +406,14 @@ fn reclaim_policy(pv: &PersistentVolume) -> &str {
         .unwrap_or("Retain")
 }
 
-async fn reclaim(client: &Client, pv: &PersistentVolume) -> Result<(), kube::Error> {
+async fn reclaim(binder: &Binder, pv: &PersistentVolume) -> Result<(), kube::Error> {
+    let client = &binder.client;
     match reclaim_policy(pv) {
         "Delete" => {
+            if binder.options.host_path_provisioner && !delete_host_path_directory(binder, pv) {
+                set_volume_phase(client, pv, "Failed").await?;
+                return Ok(());
+            }
             let api: Api<PersistentVolume> = Api::all(client.clone());
             match api.delete(&pv.name_any(), &DeleteParams::default()).await {
                 Ok(_) => tracing::info!(volume = %pv.name_any(), "deleted released volume"),
@@ -393,6 +429,113 @@ async fn reclaim(client: &Client, pv: &PersistentVolume) -> Result<(), kube::Err
         _ => {} // Retain: an administrator reclaims it by hand.
     }
     Ok(())
+}
+
+/// A claim no volume fits: annotate it with its class's provisioner and, for the host-path
+/// provisioner when it is on, make its volume.
+async fn provision(
+    binder: &Binder,
+    claim: &PersistentVolumeClaim,
+    classes: &BTreeMap<String, StorageClass>,
+) -> Result<(), kube::Error> {
+    let class = classes.get(&matching::claim_class(claim));
+    let Some(provisioner) = provisioning::provisioner(class) else {
+        return Ok(());
+    };
+    let claim_api: Api<PersistentVolumeClaim> = Api::namespaced(
+        binder.client.clone(),
+        &claim.namespace().unwrap_or_default(),
+    );
+    let claim = match provisioning::annotated_claim(claim, provisioner) {
+        Some(annotated) => {
+            claim_api
+                .replace(&claim.name_any(), &PostParams::default(), &annotated)
+                .await?
+        }
+        None => claim.clone(),
+    };
+    let (Some(class), true) = (
+        class,
+        provisioner == provisioning::HOST_PATH_PROVISIONER && binder.options.host_path_provisioner,
+    ) else {
+        return Ok(()); // Another provisioner's (or the administrator's) to make.
+    };
+    if let Some(why) = provisioning::refusal(&claim) {
+        binder
+            .recorder
+            .warning(&claim, "ProvisioningFailed", why.to_string());
+        return Ok(());
+    }
+    let dir = provisioning::new_directory();
+    if let Err(e) = create_directory(&dir) {
+        binder.recorder.warning(
+            &claim,
+            "ProvisioningFailed",
+            format!(
+                "Failed to provision volume with StorageClass {:?}: {e}",
+                class.name_any()
+            ),
+        );
+        return Ok(());
+    }
+    let pv = provisioning::host_path_volume(&claim, class, &dir);
+    let pv_api: Api<PersistentVolume> = Api::all(binder.client.clone());
+    match pv_api.create(&PostParams::default(), &pv).await {
+        Ok(_) => {
+            binder.recorder.normal(
+                &claim,
+                "ProvisioningSucceeded",
+                format!(
+                    "Successfully provisioned volume {} using {}",
+                    pv.name_any(),
+                    provisioning::HOST_PATH_PROVISIONER
+                ),
+            );
+            tracing::info!(volume = %pv.name_any(), claim = %claim.name_any(), "provisioned");
+            Ok(())
+        }
+        Err(e) => {
+            // Made by an earlier pass (the name is the claim's uid), or not at all: the
+            // directory of this attempt is not needed either way.
+            let _ = std::fs::remove_dir(&dir);
+            match e {
+                kube::Error::Api(ae) if ae.code == 409 => Ok(()),
+                e => Err(e),
+            }
+        }
+    }
+}
+
+/// Make a host-path volume's directory, `0750` as upstream.
+fn create_directory(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(dir)
+}
+
+/// The host-path deleter: remove the volume's directory (only below `/tmp/`). False, with a
+/// warning event, when it cannot; the volume then fails as upstream's does.
+fn delete_host_path_directory(binder: &Binder, pv: &PersistentVolume) -> bool {
+    let path = match provisioning::deletable_directory(pv) {
+        Ok(None) => return true,
+        Ok(Some(path)) => path,
+        Err(why) => {
+            binder.recorder.warning(pv, "VolumeFailedDelete", why);
+            return false;
+        }
+    };
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => {
+            binder
+                .recorder
+                .warning(pv, "VolumeFailedDelete", format!("removing {path}: {e}"));
+            false
+        }
+    }
 }
 
 #[cfg(test)]
