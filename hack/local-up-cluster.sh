@@ -33,6 +33,9 @@
 #                        addons/*/manifests — cluster DNS, whose kube-dns Service is at the
 #                        service range's tenth address, which the kubelet's --cluster-dns
 #                        names, the Ingress controller, …)
+#   RUDDER_NO_DEFAULT_STORAGE_CLASS=1  do not create the default StorageClass `standard`
+#                        (kubernetes.io/host-path, served by the controller-manager's
+#                        --enable-hostpath-provisioner: directories under /tmp/hostpath_pv)
 #   CLUSTER_CIDR         kube-proxy --cluster-cidr           (default 10.244.0.0/16)
 #   RUDDER_NODE_ONLY=1   only the node (containerd, kubelet, kube-proxy) against an existing
 #                        control plane (hack/ha-up.sh uses it): API_PORT is its port on
@@ -297,8 +300,10 @@ start_cluster_components() {
     "$RUDDER_DIR/controller-manager.kubeconfig"
   # --root-ca-file: every namespace gets the kube-root-ca.crt ConfigMap that service account
   # token volumes project (the ServiceAccount admission plugin adds them to every pod).
+  # --enable-hostpath-provisioner: one node, so claims of the default class (below) get
+  # directories under /tmp/hostpath_pv/ on this machine, as upstream's local cluster offers.
   start_component kube-controller-manager --kubeconfig "$RUDDER_DIR/controller-manager.kubeconfig" \
-    --root-ca-file "$PKI_DIR/ca.crt" -v "$LOG_LEVEL"
+    --root-ca-file "$PKI_DIR/ca.crt" --enable-hostpath-provisioner -v "$LOG_LEVEL"
   rudder::control_plane::component_kubeconfig "$BIN_DIR" "$PKI_DIR" \
     system:kube-scheduler "https://127.0.0.1:$API_PORT" "$RUDDER_DIR/scheduler.kubeconfig"
   # HTTPS health/metrics (self-signed, as upstream) on a free loopback port rather than
@@ -479,6 +484,22 @@ restart_kubelet() {
   echo "$pid" >"$RUDDER_DIR/kubelet.pid"
 }
 
+# The default StorageClass `standard` (upstream's local-cluster add-on): claims that name
+# no class get host-path volumes from the controller-manager's provisioner.
+create_default_storage_class() {
+  [[ ${RUDDER_NO_DEFAULT_STORAGE_CLASS:-0} != 1 && -x $BIN_DIR/kubectl ]] || return 0
+  "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" apply -f - >>"$LOG_DIR/storage-class.log" 2>&1 <<'YAML' ||
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/host-path
+YAML
+    log "creating the default StorageClass failed; see $LOG_DIR/storage-class.log"
+}
+
 stop_kube_proxy() {
   rudder::util::stop_pid "$1" 10
   "$BIN_DIR/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -588,6 +609,7 @@ main() {
     start_apiserver
     write_kubeconfig
     start_cluster_components
+    create_default_storage_class
   fi
   start_node
   write_env_file
