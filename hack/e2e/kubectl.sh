@@ -1605,6 +1605,109 @@ YAML
   run delete -n "$NS" -f "$WORK/sidecars.yaml" --wait=false
 }
 
+# pvc_field CLAIM JSONPATH — OUT is the claim's field in NET_NS.
+pvc_field() {
+  run get -n "$NET_NS" pvc "$1" -o "jsonpath=$2"
+}
+
+# file_in_pod_is POD FILE TEXT — FILE in POD of NET_NS holds TEXT; OUT is what exec printed.
+file_in_pod_is() {
+  run exec -n "$NET_NS" "$1" -- cat "$2" && [[ $OUT == "$3" ]]
+}
+
+# claim_volume_gone VOLUME DIR — the provisioned volume and its directory are gone.
+claim_volume_gone() {
+  ! k get pv "$1" >/dev/null 2>&1 && [[ ! -e $2 ]]
+}
+
+# Storage a user gets on the quick-start cluster: claims without a class go to the default
+# StorageClass `standard`, whose host-path volumes the controller-manager provisions; a
+# StatefulSet's data outlives its pod; a generic ephemeral volume gets its own claim; a
+# claim in use survives its deletion until its pod is gone (StorageObjectInUseProtection).
+suite_storage() {
+  net_namespace || return
+  cat >"$WORK/storage.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: store
+spec:
+  serviceName: store
+  replicas: 1
+  selector: {matchLabels: {app: store}}
+  template:
+    metadata: {labels: {app: store}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: store
+        image: busybox:latest
+        command: [sleep, "3600"]
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 100Mi}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: scratch
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: scratch
+    image: busybox:latest
+    command: [sleep, "3600"]
+    volumeMounts: [{name: tmp, mountPath: /scratch}]
+  volumes:
+  - name: tmp
+    ephemeral:
+      volumeClaimTemplate:
+        spec:
+          accessModes: [ReadWriteOnce]
+          resources: {requests: {storage: 10Mi}}
+YAML
+  step "create a StatefulSet with a claim template and a pod with an ephemeral volume" \
+    '^statefulset.apps/store created' '^pod/scratch created' -- apply -n "$NET_NS" -f "$WORK/storage.yaml"
+  K_TIMEOUT=130 step "store rolls out on a provisioned volume" 'roll(ing)? ?out complete|successfully rolled out' \
+    -- rollout status -n "$NET_NS" statefulset/store --timeout=120s
+  step "its claim is Bound in the default class standard" '^Bound standard pvc-' \
+    -- get -n "$NET_NS" pvc data-store-0 -o 'jsonpath={.status.phase} {.spec.storageClassName} {.spec.volumeName}'
+  local volume=${OUT##* } dir
+  step "the volume is a host-path directory the provisioner made" '^/tmp/hostpath_pv/' \
+    -- get pv "$volume" -o 'jsonpath={.spec.hostPath.path}'
+  dir=$OUT
+  step "write to the volume" '' -- exec -n "$NET_NS" store-0 -- sh -c 'echo persisted >/data/f'
+  step "delete the pod" '^pod "store-0" deleted' -- delete -n "$NET_NS" pod store-0
+  if poll 120 file_in_pod_is store-0 /data/f persisted; then
+    pass "the StatefulSet's new pod reads what the old one wrote"
+  else
+    fail "the StatefulSet's new pod reads what the old one wrote" "$OUT"
+  fi
+  K_TIMEOUT=70 step "the ephemeral volume's pod runs" 'condition met' \
+    -- wait -n "$NET_NS" --for=condition=Ready pod/scratch --timeout=60s
+  step "its claim scratch-tmp is the pod's" '^Bound Pod scratch$' \
+    -- get -n "$NET_NS" pvc scratch-tmp \
+    -o 'jsonpath={.status.phase} {.metadata.ownerReferences[0].kind} {.metadata.ownerReferences[0].name}'
+  step "delete the claim store-0 still uses" 'persistentvolumeclaim "data-store-0" deleted' \
+    -- delete -n "$NET_NS" pvc data-store-0 --wait=false
+  sleep 2
+  if pvc_field data-store-0 '{.metadata.deletionTimestamp} {.metadata.finalizers}' &&
+    [[ $OUT == 20*kubernetes.io/pvc-protection* ]]; then
+    pass "the claim in use stays, marked for deletion and protected"
+  else
+    fail "the claim in use stays, marked for deletion and protected" "$OUT"
+  fi
+  run delete -n "$NET_NS" statefulset store pod scratch --wait=false
+  if poll 90 claim_volume_gone "$volume" "$dir"; then
+    pass "with its pod gone the claim, the volume and its directory go"
+  else
+    fail "with its pod gone the claim, the volume and its directory go" "$(k get pv 2>&1)"
+  fi
+}
+
 # task_pid CONTAINER_ID — the pid containerd reports for the container's task, or nothing.
 task_pid() {
   ctr --address "$CONTAINERD_SOCK" --timeout 5s -n k8s.io tasks ls 2>/dev/null |
@@ -1629,6 +1732,7 @@ run_network_suites() {
   want proxy_restart && suite_proxy_restart
   want kubelet_restart && suite_kubelet_restart
   want sidecars && suite_sidecars
+  want storage && suite_storage
   K_TIMEOUT=70 run delete namespace "$NET_NS" --timeout=60s --ignore-not-found
 }
 
@@ -1675,7 +1779,8 @@ main() {
     done
   fi
   if want cluster_ip || want statefulset_dns || want ingress || want metrics_hpa ||
-    want node_port_lb || want proxy_restart || want kubelet_restart || want sidecars; then
+    want node_port_lb || want proxy_restart || want kubelet_restart || want sidecars ||
+    want storage; then
     run_network_suites /usr/bin/kubectl "$default_version"
   fi
   echo "=== kubectl e2e: $PASSED passed, $FAILED failed, ${#GAPS[@]} known gaps"
