@@ -143,14 +143,15 @@ mod tests {
         .expect("a pod")
     }
 
+    fn pod_and_volumes() -> (Pod, Vec<Volume>) {
+        let pod = pod();
+        let volumes = pod.spec.as_ref().and_then(|s| s.volumes.clone());
+        (pod, volumes.unwrap_or_default())
+    }
+
     #[test]
     fn the_claim_comes_from_the_template_and_belongs_to_the_pod() {
-        let pod = pod();
-        let volumes = pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.volumes.clone())
-            .unwrap_or_default();
+        let (pod, volumes) = pod_and_volumes();
         let claim = claim_for(&pod, &volumes[0]).expect("an ephemeral volume");
         let claim = serde_json::to_value(&claim).expect("json");
         assert_eq!(
@@ -168,12 +169,7 @@ mod tests {
 
     #[test]
     fn only_a_claim_the_pod_controls_is_its_own() {
-        let pod = pod();
-        let volumes = pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.volumes.clone())
-            .unwrap_or_default();
+        let (pod, volumes) = pod_and_volumes();
         let mine = claim_for(&pod, &volumes[0]).expect("claim");
         assert!(controlled_by(&mine, &pod));
         let mut foreign = mine.clone();
