@@ -2,7 +2,7 @@
 //! VolumeBinding plugin must read the same way: classes, binding annotations, `claimRef`,
 //! sizes and the modes a volume offers a claim.
 
-use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolume, PersistentVolumeClaim};
 use kube::ResourceExt;
 
 use crate::quantity::parse_milli;
@@ -15,6 +15,27 @@ pub const ANN_BOUND_BY_CONTROLLER: &str = "pv.kubernetes.io/bound-by-controller"
 pub const ANN_SELECTED_NODE: &str = "volume.kubernetes.io/selected-node";
 /// The beta class annotation upstream still honours before `storageClassName`.
 pub const ANN_BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
+
+/// Keeps a claim while a scheduled pod uses it (added by the apiserver's
+/// StorageObjectInUseProtection admission, removed by the pvc-protection controller).
+pub const PVC_PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
+/// Keeps a volume while it is bound to a claim (added by the same admission, removed by the
+/// pv-protection controller).
+pub const PV_PROTECTION_FINALIZER: &str = "kubernetes.io/pv-protection";
+
+/// The `claimRef` a volume bound to `claim` carries: kind, namespace, name, and the uid and
+/// resourceVersion that tie it to this claim and not a later namesake.
+pub fn claim_ref(claim: &PersistentVolumeClaim) -> ObjectReference {
+    ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("PersistentVolumeClaim".into()),
+        name: claim.metadata.name.clone(),
+        namespace: claim.namespace(),
+        uid: claim.metadata.uid.clone(),
+        resource_version: claim.metadata.resource_version.clone(),
+        field_path: None,
+    }
+}
 
 /// The claim's class (`""` for none), the beta annotation first as upstream.
 pub fn claim_class(claim: &PersistentVolumeClaim) -> String {

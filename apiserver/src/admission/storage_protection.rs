@@ -4,12 +4,8 @@
 //! use only marks it; the controller-manager's pvc-protection and pv-protection controllers
 //! remove the finalizer once nothing uses it.
 
+use common::volume::{PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER};
 use serde_json::{json, Value};
-
-/// Keeps a claim while a scheduled pod uses it.
-pub const PVC_PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
-/// Keeps a volume while it is bound to a claim.
-pub const PV_PROTECTION_FINALIZER: &str = "kubernetes.io/pv-protection";
 
 /// The finalizer a create of `plural` (core group) gets, if any.
 pub fn finalizer_for(plural: &str) -> Option<&'static str> {

@@ -9,8 +9,10 @@
 //!
 //! Volumes: no claimRef, or one reserved for a claim not bound yet → `Available`; bound to a
 //! claim that is gone → `Released`, then the reclaim policy: `Retain` keeps it Released,
-//! `Delete` deletes the PersistentVolume object (no provisioner or deleter plugin exists
-//! here, so nothing outside the API is touched), `Recycle` (deprecated) → `Failed`.
+//! `Delete` runs the host-path deleter when `--enable-hostpath-provisioner` is on (the only
+//! deleter here; otherwise nothing outside the API is touched), drops the
+//! `kubernetes.io/pv-controller` finalizer a provisioned volume carries and deletes the
+//! PersistentVolume object; `Recycle` (deprecated) → `Failed`.
 //!
 //! Dynamic provisioning: a claim no volume fits is annotated with its class's provisioner,
 //! and the host-path provisioner (`--enable-hostpath-provisioner`) makes its volume
@@ -29,7 +31,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolume, PersistentVolumeClaim};
+use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -37,11 +39,13 @@ use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 
 use common::events::Recorder;
+use common::volume::claim_ref;
 
 use super::persistentvolume_match::{
     self as matching, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE,
 };
 use super::persistentvolume_provision as provisioning;
+use super::volume_protection::{has_finalizer, set_finalizer};
 
 /// What the binder may do beyond binding.
 #[derive(Debug, Clone, Copy, Default)]
@@ -231,15 +235,7 @@ async fn bind(
                 .annotations_mut()
                 .insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         }
-        new_pv.spec.get_or_insert_with(Default::default).claim_ref = Some(ObjectReference {
-            api_version: Some("v1".into()),
-            kind: Some("PersistentVolumeClaim".into()),
-            name: claim.metadata.name.clone(),
-            namespace: claim.namespace(),
-            uid: claim.metadata.uid.clone(),
-            resource_version: claim.metadata.resource_version.clone(),
-            field_path: None,
-        });
+        new_pv.spec.get_or_insert_with(Default::default).claim_ref = Some(claim_ref(claim));
         new_pv = pv_api
             .replace(&pv.name_any(), &PostParams::default(), &new_pv)
             .await?;
@@ -378,6 +374,11 @@ async fn sync_volume(
                 .copied()
         });
     let client = &binder.client;
+    if let Some(keep) = provisioning::deletion_finalizer_change(pv) {
+        // The write wakes the next pass, which goes on from the updated volume.
+        let api: Api<PersistentVolume> = Api::all(client.clone());
+        return set_finalizer(&api, pv, provisioning::PV_CONTROLLER_FINALIZER, keep).await;
+    }
     match volume_action(pv, claim) {
         VolumeAction::Phase(p) => {
             set_volume_phase(client, pv, p).await?;
@@ -415,6 +416,11 @@ async fn reclaim(binder: &Binder, pv: &PersistentVolume) -> Result<(), kube::Err
                 return Ok(());
             }
             let api: Api<PersistentVolume> = Api::all(client.clone());
+            // The storage is gone: let the object go too (upstream removes the finalizer
+            // after its deleter ran, then deletes the volume).
+            if has_finalizer(&pv.metadata, provisioning::PV_CONTROLLER_FINALIZER) {
+                set_finalizer(&api, pv, provisioning::PV_CONTROLLER_FINALIZER, false).await?;
+            }
             match api.delete(&pv.name_any(), &DeleteParams::default()).await {
                 Ok(_) => tracing::info!(volume = %pv.name_any(), "deleted released volume"),
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
@@ -541,7 +547,9 @@ fn delete_host_path_directory(binder: &Binder, pv: &PersistentVolume) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{PersistentVolumeClaimSpec, PersistentVolumeSpec};
+    use k8s_openapi::api::core::v1::{
+        ObjectReference, PersistentVolumeClaimSpec, PersistentVolumeSpec,
+    };
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     fn pv(claim_uid: Option<&str>) -> PersistentVolume {

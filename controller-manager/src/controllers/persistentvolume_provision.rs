@@ -15,15 +15,17 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::{
-    HostPathVolumeSource, ObjectReference, PersistentVolume, PersistentVolumeClaim,
-    PersistentVolumeSpec,
+    HostPathVolumeSource, PersistentVolume, PersistentVolumeClaim, PersistentVolumeSpec,
 };
 use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::ResourceExt;
 
+use common::volume::claim_ref;
+
 use super::persistentvolume_match::ANN_BOUND_BY_CONTROLLER;
+use super::volume_protection::has_finalizer;
 
 /// The in-tree host-path provisioner's name.
 pub const HOST_PATH_PROVISIONER: &str = "kubernetes.io/host-path";
@@ -39,6 +41,10 @@ pub const ANN_PROVISIONED_BY: &str = "pv.kubernetes.io/provisioned-by";
 const ANN_CREATED_BY: &str = "kubernetes.io/createdby";
 /// Where the host-path provisioner makes its directories.
 pub const HOST_PATH_BASE: &str = "/tmp/hostpath_pv";
+/// Upstream's in-tree deletion protection (HonorPVReclaimPolicy, GA in 1.33): a volume the
+/// binder provisioned with reclaim policy `Delete` keeps this finalizer until the deleter
+/// removed its storage, so deleting the volume object first cannot leak the directory.
+pub const PV_CONTROLLER_FINALIZER: &str = "kubernetes.io/pv-controller";
 
 /// The provisioner of the claim's class, unless volumes of that class are made by hand.
 pub fn provisioner(class: Option<&StorageClass>) -> Option<&str> {
@@ -98,6 +104,10 @@ pub fn host_path_volume(
         .clone()
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| vec!["ReadWriteOnce".into()]);
+    let reclaim_policy = class
+        .reclaim_policy
+        .clone()
+        .unwrap_or_else(|| "Delete".into());
     PersistentVolume {
         metadata: ObjectMeta {
             name: Some(volume_name(claim)),
@@ -112,6 +122,8 @@ pub fn host_path_volume(
                     HOST_PATH_PROVISIONER.to_string(),
                 ),
             ])),
+            finalizers: (reclaim_policy == "Delete")
+                .then(|| vec![PV_CONTROLLER_FINALIZER.to_string()]),
             ..Default::default()
         },
         spec: Some(PersistentVolumeSpec {
@@ -121,24 +133,11 @@ pub fn host_path_volume(
                 path: dir.to_string_lossy().into_owned(),
                 type_: None,
             }),
-            persistent_volume_reclaim_policy: Some(
-                class
-                    .reclaim_policy
-                    .clone()
-                    .unwrap_or_else(|| "Delete".into()),
-            ),
+            persistent_volume_reclaim_policy: Some(reclaim_policy),
             storage_class_name: Some(class.name_any()),
             mount_options: class.mount_options.clone(),
             volume_mode: spec.volume_mode.clone(),
-            claim_ref: Some(ObjectReference {
-                api_version: Some("v1".into()),
-                kind: Some("PersistentVolumeClaim".into()),
-                name: claim.metadata.name.clone(),
-                namespace: claim.namespace(),
-                uid: claim.metadata.uid.clone(),
-                resource_version: claim.metadata.resource_version.clone(),
-                field_path: None,
-            }),
+            claim_ref: Some(claim_ref(claim)),
             ..Default::default()
         }),
         status: None,
@@ -153,6 +152,29 @@ pub fn volume_name(claim: &PersistentVolumeClaim) -> String {
 /// The directory of a new host-path volume.
 pub fn new_directory() -> std::path::PathBuf {
     Path::new(HOST_PATH_BASE).join(uuid::Uuid::new_v4().to_string())
+}
+
+/// Whether `pv` should gain (`Some(true)`) or lose (`Some(false)`) [`PV_CONTROLLER_FINALIZER`],
+/// as upstream's `modifyDeletionFinalizers`: only volumes this binder's plugin provisioned
+/// carry it, and only while their reclaim policy is `Delete` (a volume switched to `Retain`
+/// lets go). None is added to a volume already being deleted, as the apiserver forbids it.
+pub fn deletion_finalizer_change(pv: &PersistentVolume) -> Option<bool> {
+    let ours =
+        pv.annotations().get(ANN_PROVISIONED_BY).map(String::as_str) == Some(HOST_PATH_PROVISIONER);
+    if !ours {
+        return None;
+    }
+    let has = has_finalizer(&pv.metadata, PV_CONTROLLER_FINALIZER);
+    let delete_policy = pv
+        .spec
+        .as_ref()
+        .and_then(|s| s.persistent_volume_reclaim_policy.as_deref())
+        == Some("Delete");
+    match (delete_policy, has) {
+        (true, false) if pv.metadata.deletion_timestamp.is_none() => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
 }
 
 /// The directory to remove when a host-path volume is deleted: only one below `/tmp/`, as
@@ -226,6 +248,10 @@ mod tests {
         assert_eq!(pv["spec"]["mountOptions"], json!(["noatime"]));
         assert_eq!(pv["spec"]["hostPath"]["path"], "/tmp/hostpath_pv/abc");
         assert_eq!(
+            pv["metadata"]["finalizers"],
+            json!([PV_CONTROLLER_FINALIZER])
+        );
+        assert_eq!(
             pv["spec"]["claimRef"],
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": "data",
                 "namespace": "ns", "uid": "u-1", "resourceVersion": "7"})
@@ -242,6 +268,49 @@ mod tests {
                 .as_deref(),
             Some("Retain")
         );
+        assert_eq!(retained.metadata.finalizers, None);
+    }
+
+    #[test]
+    fn only_provisioned_delete_volumes_keep_the_deletion_finalizer() {
+        let provisioned = |policy: &str, finalizers: serde_json::Value, deleting: bool| {
+            let mut meta = json!({"name": "pvc-1", "finalizers": finalizers,
+                "annotations": {ANN_PROVISIONED_BY: HOST_PATH_PROVISIONER}});
+            if deleting {
+                meta["deletionTimestamp"] = json!("2026-12-03T00:00:00Z");
+            }
+            serde_json::from_value::<PersistentVolume>(json!({"metadata": meta,
+                "spec": {"persistentVolumeReclaimPolicy": policy}}))
+            .expect("a volume")
+        };
+        let held = json!([PV_CONTROLLER_FINALIZER]);
+        assert_eq!(
+            deletion_finalizer_change(&provisioned("Delete", json!([]), false)),
+            Some(true)
+        );
+        assert_eq!(
+            deletion_finalizer_change(&provisioned("Delete", held.clone(), false)),
+            None
+        );
+        // Being deleted: too late to add it.
+        assert_eq!(
+            deletion_finalizer_change(&provisioned("Delete", json!([]), true)),
+            None
+        );
+        // Switched to Retain: the storage stays, so nothing needs holding.
+        assert_eq!(
+            deletion_finalizer_change(&provisioned("Retain", held.clone(), true)),
+            Some(false)
+        );
+        assert_eq!(
+            deletion_finalizer_change(&provisioned("Retain", json!([]), false)),
+            None
+        );
+        // A volume made by hand, or by another provisioner, is not this binder's to hold.
+        let by_hand: PersistentVolume = serde_json::from_value(json!({"metadata": {"name": "v"},
+            "spec": {"persistentVolumeReclaimPolicy": "Delete"}}))
+        .expect("a volume");
+        assert_eq!(deletion_finalizer_change(&by_hand), None);
     }
 
     #[test]

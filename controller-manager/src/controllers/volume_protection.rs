@@ -8,12 +8,10 @@ use kube::Resource;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Keeps a claim while a scheduled pod uses it.
-pub const PVC_PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
-/// Keeps a volume while it is bound to a claim.
-pub const PV_PROTECTION_FINALIZER: &str = "kubernetes.io/pv-protection";
+pub use common::volume::{PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER};
 
-fn has_finalizer(meta: &ObjectMeta, finalizer: &str) -> bool {
+/// Whether `finalizer` is among the object's finalizers.
+pub fn has_finalizer(meta: &ObjectMeta, finalizer: &str) -> bool {
     meta.finalizers.iter().flatten().any(|f| f == finalizer)
 }
 
