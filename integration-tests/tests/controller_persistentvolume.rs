@@ -269,3 +269,90 @@ async fn host_path_provisioner_makes_and_removes_volumes() -> Result<()> {
     assert!(!dir.exists(), "{dir:?} removed");
     Ok(())
 }
+
+/// Upstream's HonorPVReclaimPolicy: a provisioned Delete volume carries
+/// `kubernetes.io/pv-controller`, so deleting the volume before its claim still ends with
+/// the deleter removing the directory; a volume switched to Retain loses the finalizer.
+#[tokio::test]
+async fn a_provisioned_volume_deleted_before_its_claim_still_loses_its_directory() -> Result<()> {
+    let cluster = TestCluster::start().await?;
+    let cm = start_controller_manager(
+        &cluster,
+        &[
+            "--controllers=persistentvolume-binder,pvc-protection,pv-protection",
+            "--enable-hostpath-provisioner",
+        ],
+    )?;
+    post_ok(
+        &cluster,
+        "/apis/storage.k8s.io/v1/storageclasses",
+        &json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard"}, "provisioner": "kubernetes.io/host-path"}),
+    )
+    .await?;
+    let mut volumes = Vec::new();
+    for claim in ["first", "kept"] {
+        post_ok(&cluster, PVCS, &pvc(claim, "1Gi", "standard")).await?;
+        let bound = cm
+            .eventually("claim bound", || volume_of(&cluster, claim))
+            .await?;
+        let name = bound["spec"]["volumeName"].as_str().unwrap_or_default();
+        let pv = get_ok(&cluster, &format!("{PVS}/{name}")).await?;
+        let finalizers = pv["metadata"]["finalizers"].to_string();
+        assert!(
+            finalizers.contains("kubernetes.io/pv-controller")
+                && finalizers.contains("kubernetes.io/pv-protection"),
+            "{finalizers}"
+        );
+        let dir = pv["spec"]["hostPath"]["path"].as_str().unwrap_or_default();
+        volumes.push((format!("{PVS}/{name}"), std::path::PathBuf::from(dir)));
+    }
+
+    // The volume goes first: it stays, Terminating, while its claim holds it.
+    let (first_pv, first_dir) = &volumes[0];
+    let (code, body) = cluster.delete(first_pv).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    let terminating = get_ok(&cluster, first_pv).await?;
+    assert!(
+        terminating["metadata"]["deletionTimestamp"].is_string(),
+        "{terminating}"
+    );
+    assert!(first_dir.is_dir(), "{first_dir:?} kept while claimed");
+
+    // Then the claim: the volume is released, its directory removed, and only then gone.
+    let (code, body) = cluster.delete(&format!("{PVCS}/first")).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    cm.eventually("volume deleted", || async {
+        let (code, _) = cluster.get_json(first_pv).await?;
+        Ok((code.as_u16() == 404).then_some(()))
+    })
+    .await?;
+    assert!(!first_dir.exists(), "{first_dir:?} removed");
+
+    // Retain: the binder drops its finalizer, so the volume outlives its directory's deleter.
+    let (kept_pv, kept_dir) = &volumes[1];
+    merge_patch_ok(
+        &cluster,
+        kept_pv,
+        &json!({"spec": {"persistentVolumeReclaimPolicy": "Retain"}}),
+    )
+    .await?;
+    cm.eventually("pv-controller finalizer dropped", || async {
+        let pv = get_ok(&cluster, kept_pv).await?;
+        Ok((!pv["metadata"]["finalizers"]
+            .to_string()
+            .contains("kubernetes.io/pv-controller"))
+        .then_some(()))
+    })
+    .await?;
+    let (code, body) = cluster.delete(&format!("{PVCS}/kept")).await?;
+    anyhow::ensure!(code.is_success(), "{code} {body}");
+    cm.eventually("kept volume released", || async {
+        let pv = get_ok(&cluster, kept_pv).await?;
+        Ok((pv["status"]["phase"] == "Released").then_some(()))
+    })
+    .await?;
+    assert!(kept_dir.is_dir(), "{kept_dir:?} retained");
+    std::fs::remove_dir_all(kept_dir)?;
+    Ok(())
+}
