@@ -480,6 +480,8 @@ async fn persistent_volume_claim_of_a_host_path_volume() -> anyhow::Result<()> {
     let claim = PersistentVolumeClaim {
         metadata: ObjectMeta {
             name: Some("claim-1".into()),
+            // Holds the claim once deleted, as pvc-protection would while a pod uses it.
+            finalizers: Some(vec!["example.com/hold".into()]),
             ..Default::default()
         },
         spec: Some(PersistentVolumeClaimSpec {
@@ -503,7 +505,7 @@ async fn persistent_volume_claim_of_a_host_path_volume() -> anyhow::Result<()> {
         claim_name: "claim-1".into(),
         read_only: Some(true),
     });
-    let pod = test_pod("uid-pvc", vec![v], None);
+    let pod = test_pod("uid-pvc", vec![v.clone()], None);
 
     // Not bound yet: a clear error.
     let err = manager.setup(&pod).await.unwrap_err();
@@ -522,6 +524,19 @@ async fn persistent_volume_claim_of_a_host_path_volume() -> anyhow::Result<()> {
     assert_eq!(store.host_path, data);
     assert!(store.read_only);
     assert!(data.is_dir(), "DirectoryOrCreate made the directory");
+
+    // The claim is deleted while the pod uses it: the pod keeps it on refresh, but a new
+    // pod may not start on it, and nothing is made for that pod.
+    pvcs.delete("claim-1", &Default::default()).await?;
+    let deleting = pvcs.get("claim-1").await?;
+    assert!(deleting.metadata.deletion_timestamp.is_some());
+    manager.setup(&pod).await?;
+    let err = manager
+        .setup(&test_pod("uid-pvc-new", vec![v], None))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is being deleted"), "{err}");
+    assert!(!root.path().join("pods").join("uid-pvc-new").exists());
     manager.teardown("uid-pvc").await?;
     assert!(data.is_dir(), "teardown never touches the PV's data");
     Ok(())

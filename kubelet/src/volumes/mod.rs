@@ -34,6 +34,19 @@ pub use atomic_writer::{AtomicWriter, FileProjection, Payload};
 pub use container_mounts::{expand, PodVolume, PodVolumes};
 use sources::SourceKind;
 
+/// The claim a volume mounts and whether the pod asks for it read-only: its
+/// persistentVolumeClaim, or for a generic ephemeral volume the claim `<pod>-<volume>`
+/// the ephemeral-volume controller made for this pod (mounted like any other claim).
+fn claim_of(pod: &Pod, v: &Volume) -> Option<(String, bool)> {
+    if let Some(src) = &v.persistent_volume_claim {
+        return Some((src.claim_name.clone(), src.read_only.unwrap_or(false)));
+    }
+    v.ephemeral.as_ref().map(|_| {
+        let pod_name = pod.metadata.name.as_deref().unwrap_or_default();
+        (format!("{pod_name}-{}", v.name), false)
+    })
+}
+
 /// Upstream's plugin directory names.
 pub const EMPTY_DIR: &str = "kubernetes.io~empty-dir";
 pub const CONFIG_MAP: &str = "kubernetes.io~configmap";
@@ -88,6 +101,8 @@ pub enum VolumeError {
     ClaimNotBound { claim: String, phase: String },
     #[error("PVC {claim} was not created for the pod (pod is not owner)")]
     ClaimNotOwned { claim: String },
+    #[error("persistentvolumeclaim {claim:?} is being deleted; a pod cannot start on it")]
+    ClaimBeingDeleted { claim: String },
     #[error("no container {0:?} in the pod (resourceFieldRef.containerName)")]
     UnknownContainer(String),
     #[error("cannot get a token for service account {namespace}/{service_account}: the apiserver does not serve the TokenRequest API (serviceaccounts/token): {message}")]
@@ -152,6 +167,7 @@ impl VolumeManager {
         check_uid(uid)?;
         let spec = pod.spec.as_ref();
         let security = spec.and_then(|s| s.security_context.as_ref());
+        let pod_dir = self.pod_dir(uid);
         let ctx = PodContext {
             pod,
             namespace: pod
@@ -159,15 +175,18 @@ impl VolumeManager {
                 .namespace
                 .clone()
                 .unwrap_or_else(|| "default".into()),
-            volumes_dir: self.pod_dir(uid).join("volumes"),
+            volumes_dir: pod_dir.join("volumes"),
             fs_group: security
                 .and_then(|s| s.fs_group)
                 .and_then(|g| u32::try_from(g).ok()),
             only_on_root_mismatch: security.and_then(|s| s.fs_group_change_policy.as_deref())
                 == Some("OnRootMismatch"),
         };
+        let volumes = spec.and_then(|s| s.volumes.as_ref()).into_iter().flatten();
+        self.admit_new_pod_claims(&ctx, &pod_dir, volumes.clone())
+            .await?;
         let mut out = PodVolumes::default();
-        for volume in spec.and_then(|s| s.volumes.as_ref()).into_iter().flatten() {
+        for volume in volumes {
             let set_up =
                 self.setup_volume(&ctx, volume)
                     .await
@@ -178,6 +197,36 @@ impl VolumeManager {
             out.insert(volume.name.clone(), set_up);
         }
         Ok(out)
+    }
+
+    /// Upstream's volume manager checks claims once, when it first takes a pod in: a pod
+    /// this node has never set up (no pod directory yet) must not start on a claim that is
+    /// being deleted, while a running pod keeps the claim it already mounted. The check
+    /// comes before anything is made, so every retry gets the same answer; the directory
+    /// made after it marks the pod's claims as checked.
+    async fn admit_new_pod_claims<'v>(
+        &self,
+        ctx: &PodContext<'_>,
+        pod_dir: &Path,
+        volumes: impl Iterator<Item = &'v Volume>,
+    ) -> Result<(), VolumeError> {
+        if std::fs::symlink_metadata(pod_dir).is_ok() {
+            return Ok(());
+        }
+        for volume in volumes {
+            if let Some((claim, _)) = claim_of(ctx.pod, volume) {
+                pvc::refuse_claim_being_deleted(&self.client, &ctx.namespace, &claim)
+                    .await
+                    .map_err(|source| VolumeError::Volume {
+                        volume: volume.name.clone(),
+                        source: Box::new(source),
+                    })?;
+            }
+        }
+        std::fs::create_dir_all(pod_dir).map_err(|source| VolumeError::Io {
+            path: pod_dir.to_path_buf(),
+            source,
+        })
     }
 
     /// Unmounts everything mounted below `<root>/pods/<uid>` (tmpfs, NFS) and removes the
@@ -284,18 +333,7 @@ impl VolumeManager {
             let payload = self.projected_payload(ctx, src).await?;
             return self.write_projection(ctx, dir, &payload);
         }
-        // A generic ephemeral volume is the claim `<pod>-<volume>` the ephemeral-volume
-        // controller made for this pod; it mounts like any other claim.
-        let ephemeral_claim = v.ephemeral.as_ref().map(|_| {
-            let pod_name = ctx.pod.metadata.name.as_deref().unwrap_or_default();
-            (format!("{pod_name}-{}", v.name), false)
-        });
-        let claim = v
-            .persistent_volume_claim
-            .as_ref()
-            .map(|src| (src.claim_name.clone(), src.read_only.unwrap_or(false)))
-            .or(ephemeral_claim);
-        if let Some((claim_name, claim_read_only)) = claim {
+        if let Some((claim_name, claim_read_only)) = claim_of(ctx.pod, v) {
             let owner = v
                 .ephemeral
                 .as_ref()

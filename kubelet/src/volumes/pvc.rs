@@ -60,6 +60,24 @@ pub async fn bound_volume(
         })
 }
 
+/// Fails when `claim` exists and is being deleted: a pod starting on this node must not
+/// take it up (a missing claim is left to [`bound_volume`]'s error).
+pub async fn refuse_claim_being_deleted(
+    client: &kube::Client,
+    namespace: &str,
+    claim: &str,
+) -> Result<(), VolumeError> {
+    let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), namespace);
+    match claims.get_opt(claim).await? {
+        Some(pvc) if pvc.metadata.deletion_timestamp.is_some() => {
+            Err(VolumeError::ClaimBeingDeleted {
+                claim: format!("{namespace}/{claim}"),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The name of the PV's source, for "not supported" errors (`csi`, `iscsi`, …).
 pub fn source_name(pv: &PersistentVolume) -> String {
     serde_json::to_value(pv.spec.as_ref())
