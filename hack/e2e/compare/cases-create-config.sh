@@ -101,6 +101,19 @@ mut "autoscale -f with a type" --setup "create deploy web --image=busybox" -- au
 mut "expose -f -R (the file's object, which has no selector)" --setup "create deploy web --image=busybox --port=8080" \
   -- expose -f "$C/exec-target.yaml" -R --port=80
 mut "expose -f (the file's object)" -- expose -f "$C/apply.yaml" --port=80 --dry-run=client -o yaml
+
+# --- objects kubectl builds as Go structs: JSON in Go's field order, --save-config records them so
+mut "expose --save-config" --setup "create deploy web --image=busybox --port=8080" --state "get svc web" \
+  -- expose deploy web --port=80 --save-config
+mut "expose --dry-run=client -o json" --setup "create deploy web --image=busybox --port=8080" \
+  -- expose deploy web --port=80 --target-port=8080 --dry-run=client -o json
+mut "autoscale --save-config" --setup "create deploy web --image=busybox" --state "get hpa web" \
+  -- autoscale deploy web --min=2 --max=3 --cpu-percent=50 --save-config
+mut "autoscale --dry-run=client -o json" --setup "create deploy web --image=busybox" \
+  -- autoscale deploy web --max=3 --cpu-percent=50 --dry-run=client -o json
+same "create deployment --dry-run=client -o json" -- create deployment x --image=busybox --port=80 --replicas=2 --dry-run=client -o json
+mut "create configmap --save-config" --state "get cm gen" -- create configmap gen --from-literal=b=2 --from-literal=a=1 --save-config
+mut "create service clusterip --save-config" --state "get svc cip" -- create service clusterip cip --tcp=80:8080 --save-config
 mut "taint --validate=false --dry-run=server" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=false --dry-run=server -o name
 mut "taint --validate=bogus" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=bogus
 mut "drain --chunk-size=1 --dry-run=client" -- drain "$NODE" --chunk-size=1 --dry-run=client --pod-selector=app=nothing-here

@@ -8,6 +8,7 @@ use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
+use crate::printers::go_order;
 
 /// `kubectl autoscale (-f FILENAME | TYPE NAME | TYPE/NAME) [--min=MINPODS] --max=MAXPODS [--cpu-percent=CPU]`
 #[derive(Debug, Args)]
@@ -36,6 +37,9 @@ pub struct AutoscaleArgs {
     /// Name of the manager used to track field ownership.
     #[arg(long, default_value = "kubectl-autoscale")]
     field_manager: String,
+    /// If true, the configuration of current object will be saved in its annotation.
+    #[arg(long)]
+    save_config: bool,
 }
 
 /// Upstream's flag checks.
@@ -113,6 +117,12 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
             if dry == DryRun::Client {
                 return Ok(obj);
             }
+            // Recorded only for an HPA that is sent, as upstream.
+            let obj = if a.save_config {
+                go_order::with_last_applied(&obj)
+            } else {
+                obj
+            };
             post(
                 &client,
                 &format!("/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers", client.namespace),
@@ -123,7 +133,8 @@ pub async fn run(ctx: &Ctx, a: AutoscaleArgs) -> Result<()> {
         }
         .await;
         match r {
-            Ok(o) => a.print_flags.print(&format, &o, "autoscaled", dry)?,
+            // Upstream's typed client answers with a Go struct, printed in field order.
+            Ok(o) => a.print_flags.print_typed(&format, &o, "autoscaled", dry)?,
             Err(e) => errors.push(e),
         }
     }

@@ -11,6 +11,7 @@ use super::print_flags::{DryRun, DryRunFlag, PrintFlags};
 use super::write::Write;
 use super::Ctx;
 use crate::error::{KubectlError, Result};
+use crate::printers::go_order;
 
 /// `kubectl expose (-f FILENAME | TYPE NAME) [--port=port] [--protocol=TCP|UDP|SCTP] [--target-port=number-or-name] [--name=name] [--external-ip=ip] [--type=type]`
 #[derive(Debug, Args)]
@@ -66,6 +67,9 @@ pub struct ExposeArgs {
     /// The method used to override the generated object: json, merge, or strategic.
     #[arg(long, default_value = "merge")]
     override_type: String,
+    /// If true, the configuration of current object will be saved in its annotation.
+    #[arg(long)]
+    save_config: bool,
 }
 
 /// The selector a Service for `obj` gets, or upstream's reason why there is none.
@@ -256,8 +260,14 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
             if client.namespace_explicit {
                 svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
             }
+            // Upstream prints a client dry run's Service as the Go struct it built, and
+            // records --save-config only for a Service it sends.
             if dry == DryRun::Client {
-                return Ok(svc);
+                a.print_flags.print_typed(&format, &svc, "exposed", dry)?;
+                return Ok(None);
+            }
+            if a.save_config {
+                svc = go_order::with_last_applied(&svc);
             }
             let svc_ns = ns.unwrap_or(client.namespace.as_str());
             post(
@@ -267,10 +277,12 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
                 &Write::by(&a.field_manager, dry),
             )
             .await
+            .map(Some)
         }
         .await;
         match r {
-            Ok(svc) => a.print_flags.print(&format, &svc, "exposed", dry)?,
+            Ok(Some(svc)) => a.print_flags.print(&format, &svc, "exposed", dry)?,
+            Ok(None) => {}
             Err(e) => errors.push(e),
         }
     }

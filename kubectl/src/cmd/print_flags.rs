@@ -81,6 +81,26 @@ impl PrintFlags {
     pub fn print(&self, format: &OutputFormat, obj: &Value, verb: &str, dry: DryRun) -> Result<()> {
         print_object(format, obj, verb, dry, self.show_managed_fields)
     }
+
+    /// [`Self::print`] for an object upstream holds as a Go struct (a generator's object,
+    /// or a typed client's answer): its JSON comes out in Go's field order.
+    pub fn print_typed(
+        &self,
+        format: &OutputFormat,
+        obj: &Value,
+        verb: &str,
+        dry: DryRun,
+    ) -> Result<()> {
+        if !matches!(format, OutputFormat::Json) {
+            return self.print(format, obj, verb, dry);
+        }
+        let mut obj = obj.clone();
+        if !self.show_managed_fields {
+            omit_managed_fields(format, &mut obj);
+        }
+        out(&crate::printers::go_order::to_json(&obj));
+        Ok(())
+    }
 }
 
 /// `--dry-run`: given alone it means `client` (with upstream's deprecation warning); absent,

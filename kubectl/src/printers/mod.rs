@@ -2,6 +2,7 @@
 
 pub mod age;
 pub mod custom_columns;
+pub mod go_order;
 pub mod go_template;
 pub mod json;
 pub mod jsonpath;

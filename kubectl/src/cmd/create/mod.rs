@@ -18,7 +18,7 @@ use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
 use crate::manifest::{self, Manifest};
 use crate::merge;
-use crate::printers::OutputFormat;
+use crate::printers::{go_order, OutputFormat};
 
 // Their home is `print_flags`; still named here for the commands that import them from here.
 pub use super::print_flags::DryRun;
@@ -748,9 +748,11 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, flags: &CreateCom
                 obj["metadata"]["namespace"] = serde_json::json!(client.namespace);
             }
             if flags.save_config {
-                obj = merge::with_last_applied(&obj);
+                obj = go_order::with_last_applied(&obj);
             }
-            common.print(&format, &obj, "created", dry)?;
+            common
+                .print_flags
+                .print_typed(&format, &obj, "created", dry)?;
         }
         return Ok(());
     }
@@ -769,8 +771,15 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, flags: &CreateCom
         // EnforceNamespace); files keep or get theirs.
         let keep_ns = !m.source.is_empty() || client.namespace_explicit || dry != DryRun::Client;
         let mut m = manifest::with_namespace(&m, ns.as_deref().filter(|_| keep_ns));
+        // A generator's object is a Go struct upstream, so are the answers its typed client
+        // gets; a file's object stays unstructured.
+        let generated = m.source.is_empty();
         if flags.save_config {
-            m.object = merge::with_last_applied(&m.object);
+            m.object = if generated {
+                go_order::with_last_applied(&m.object)
+            } else {
+                merge::with_last_applied(&m.object)
+            };
         }
         let created = if dry == DryRun::Client {
             Ok(m.object.clone())
@@ -784,6 +793,9 @@ async fn create_manifests(ctx: &Ctx, manifests: Vec<Manifest>, flags: &CreateCom
             .await
         };
         match created {
+            Ok(obj) if generated => common
+                .print_flags
+                .print_typed(&format, &obj, "created", dry)?,
             Ok(obj) => common.print(&format, &obj, "created", dry)?,
             Err(e) => {
                 let ctx = if m.source.is_empty() {

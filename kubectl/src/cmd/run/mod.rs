@@ -20,7 +20,7 @@ use super::write::Write;
 use super::{out, Ctx};
 use crate::client::{ApiClient, Body};
 use crate::error::{KubectlError, Result};
-use crate::printers::json::to_json_ordered;
+use crate::printers::go_order;
 use crate::printers::OutputFormat;
 
 /// `kubectl run NAME --image=image [--env="key=value"] [--port=port] [--dry-run=server|client] -- [COMMAND] [args...]`
@@ -289,7 +289,7 @@ pub async fn run(ctx: &Ctx, a: RunArgs) -> Result<()> {
 /// ones, whose JSON has Go's field order.
 fn print(flags: &PrintFlags, format: &OutputFormat, obj: &Value, dry: DryRun) -> Result<()> {
     if dry == DryRun::Client && matches!(format, OutputFormat::Json) {
-        out(&to_json_ordered(obj, &objects::go_field_rank));
+        out(&go_order::to_json(obj));
         return Ok(());
     }
     flags.print(format, obj, "created", dry)
@@ -316,7 +316,7 @@ impl Creator<'_> {
             return Ok(obj);
         }
         if self.save_config {
-            obj = objects::with_last_applied(&obj);
+            obj = go_order::with_last_applied(&obj);
         }
         let path = format!("/api/v1/namespaces/{ns}/{plural}");
         post(self.client, &path, &obj, &self.write).await

@@ -1,14 +1,11 @@
 //! The objects `kubectl run` sends besides what the shared pod generator makes: the
-//! privileged container, the Service of `--expose`, and the last-applied annotation of
-//! `--save-config` as upstream writes it for its typed objects.
+//! privileged container and the Service of `--expose`.
 
 use serde_json::{json, Map, Value};
 
 use super::super::generators::{self as gen, ExposeSpec};
 use crate::error::{KubectlError, Result};
-use crate::merge::LAST_APPLIED;
 use crate::printers::go_template::go_quote;
-use crate::printers::json::go_escape;
 
 /// `--labels` as upstream's run reads it: `k=v` pairs split on commas, each with exactly
 /// one `=` and a key; empty means none (the pod then gets `run=<name>`).
@@ -67,126 +64,6 @@ pub fn service(
         ports: vec![(port, String::new())],
         ..ExposeSpec::default()
     })
-}
-
-/// The fields of the objects `run` makes, in the order Go declares them: upstream encodes
-/// its typed Pod and Service so, and the annotation keeps that text. Each list only has to
-/// order siblings; keys it does not name come after, by name.
-const GO_FIELD_ORDER: [&str; 45] = [
-    // TypeMeta, then the object.
-    "kind",
-    "apiVersion",
-    "metadata",
-    "spec",
-    "status",
-    // ObjectMeta; also the first field of containers, ports and env vars.
-    "name",
-    "generateName",
-    "namespace",
-    "creationTimestamp",
-    "labels",
-    "annotations",
-    // PodSpec
-    "volumes",
-    "initContainers",
-    "containers",
-    "restartPolicy",
-    "terminationGracePeriodSeconds",
-    "activeDeadlineSeconds",
-    "dnsPolicy",
-    "nodeSelector",
-    "serviceAccountName",
-    // Container (and EnvVar's value, SecurityContext's privileged)
-    "image",
-    "command",
-    "args",
-    "workingDir",
-    "ports",
-    "envFrom",
-    "env",
-    "value",
-    "resources",
-    "volumeMounts",
-    "imagePullPolicy",
-    "securityContext",
-    "privileged",
-    "stdin",
-    "stdinOnce",
-    "tty",
-    // ContainerPort, ServicePort
-    "hostPort",
-    "containerPort",
-    "protocol",
-    "port",
-    "targetPort",
-    // ServiceSpec, ServiceStatus
-    "selector",
-    "clusterIP",
-    "type",
-    "loadBalancer",
-];
-
-/// `--save-config`: the object with its own last-applied annotation, recorded as upstream
-/// records a typed object (compact JSON in field order, a trailing newline, and no empty
-/// annotations map).
-pub fn with_last_applied(obj: &Value) -> Value {
-    let mut clean = obj.clone();
-    if let Some(meta) = clean["metadata"].as_object_mut() {
-        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            ann.remove(LAST_APPLIED);
-            if ann.is_empty() {
-                meta.remove("annotations");
-            }
-        }
-    }
-    let mut text = String::new();
-    write_in_go_order(&mut text, &clean);
-    text.push('\n');
-    let mut out = obj.clone();
-    if !out["metadata"]["annotations"].is_object() {
-        out["metadata"]["annotations"] = json!({});
-    }
-    out["metadata"]["annotations"][LAST_APPLIED] = Value::String(go_escape(&text));
-    out
-}
-
-/// Where Go puts field `k` among its siblings in run's objects (`usize::MAX`: not known).
-pub fn go_field_rank(k: &str) -> usize {
-    GO_FIELD_ORDER
-        .iter()
-        .position(|f| *f == k)
-        .unwrap_or(usize::MAX)
-}
-
-fn write_in_go_order(out: &mut String, v: &Value) {
-    let rank = go_field_rank;
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_in_go_order(out, &m[k.as_str()]);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_in_go_order(out, item);
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
-    }
 }
 
 #[cfg(test)]
@@ -248,24 +125,5 @@ mod tests {
             pod["spec"]["containers"][0]["securityContext"],
             json!({"privileged": true})
         );
-    }
-
-    #[test]
-    fn the_annotation_keeps_gos_field_order() {
-        let pod = json!({
-            "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "x", "labels": {"run": "x"}, "creationTimestamp": null},
-            "spec": {"containers": [{"name": "x", "image": "busybox", "resources": {},
-                                     "ports": [{"containerPort": 80}]}],
-                     "dnsPolicy": "ClusterFirst", "restartPolicy": "Always"},
-            "status": {}
-        });
-        let saved = with_last_applied(&pod);
-        assert_eq!(
-            saved["metadata"]["annotations"][LAST_APPLIED],
-            "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"creationTimestamp\":null,\"labels\":{\"run\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"x\",\"image\":\"busybox\",\"ports\":[{\"containerPort\":80}],\"resources\":{}}],\"restartPolicy\":\"Always\",\"dnsPolicy\":\"ClusterFirst\"},\"status\":{}}\n"
-        );
-        // Saving again records the object without its own annotation.
-        assert_eq!(with_last_applied(&saved), saved);
     }
 }

@@ -12,7 +12,7 @@ use super::TargetArgs;
 use crate::client::Body;
 use crate::cmd::out;
 use crate::cmd::overrides::strategic_merge_pod_part;
-use crate::cmd::print_flags::{omit_managed_fields, DryRun};
+use crate::cmd::print_flags::DryRun;
 use crate::error::{KubectlError, Result};
 use crate::printers::OutputFormat;
 
@@ -120,18 +120,10 @@ impl<'a> Change<'a> {
             out("---\n");
         }
         self.printed += 1;
-        let mut typed = as_typed(obj.clone());
-        if !matches!(self.format, OutputFormat::Json) {
-            return self
-                .t
-                .print_flags
-                .print(&self.format, &typed, self.verb, self.dry);
-        }
-        if !self.t.print_flags.show_managed_fields {
-            omit_managed_fields(&self.format, &mut typed);
-        }
-        out(&super::go_json::to_json(&typed));
-        Ok(())
+        let typed = as_typed(obj.clone());
+        self.t
+            .print_flags
+            .print_typed(&self.format, &typed, self.verb, self.dry)
     }
 
     /// An error of one object as the command words it.

@@ -6,13 +6,12 @@
 //! Objects come from `TYPE NAME` words, from the names in `-f` manifests, or with `--local`
 //! from the manifests themselves, which are then changed and printed without a server
 //! ([`objects`]). What is printed is the object as upstream's typed round trip shows it
-//! ([`typed`], [`prune`], and for JSON [`go_json`]); [`change::Change`] runs the loop every
+//! ([`typed`], [`prune`], and for JSON [`crate::printers::go_order`]); [`change::Change`] runs the loop every
 //! subcommand shares.
 
 mod change;
 mod env;
 mod env_resolve;
-mod go_json;
 mod image;
 mod objects;
 mod prune;

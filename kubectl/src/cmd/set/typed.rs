@@ -8,8 +8,8 @@
 //! `"1"`). [`as_typed`] does the same for the kinds `set` changes; [`check_registered`]
 //! refuses, as the decoder does, kinds the client's scheme does not know.
 //!
-//! Fields the Go struct does not have are dropped by [`super::prune`]. Not emulated: JSON
-//! output keeps our sorted keys instead of Go's field order.
+//! Fields the Go struct does not have are dropped by [`super::prune`]; JSON output takes
+//! Go's field order from [`crate::printers::go_order`].
 
 use serde_json::{json, Map, Value};
 

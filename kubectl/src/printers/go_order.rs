@@ -1,12 +1,17 @@
-//! `-o json` as upstream prints a typed object: Go's encoder writes a struct's fields in
-//! their declaration order (maps, such as labels, sorted by key), four spaces to a level.
+//! Typed objects as upstream's Go encoder writes them. Where kubectl prints or records an
+//! object it built or decoded into its Go struct (a generator's object on a client dry run,
+//! `set`'s round trip, `--save-config` of `create <generator>`, `run`, `expose` and
+//! `autoscale`), Go's encoder writes each struct's fields in their declaration order and
+//! maps (labels, data) sorted by key. Objects kubectl keeps unstructured (files, `get`)
+//! print with sorted keys instead; see [`super::json`].
 //!
-//! The tables below are the Go structs of the kinds `set` changes, as far as manifests
-//! commonly go; a struct not described prints its fields sorted (which is also where a
-//! described struct puts fields it does not list).
+//! The tables below are the Go structs of the kinds those commands make or change, as far
+//! as manifests commonly go; a struct not described prints its fields sorted (which is also
+//! where a described struct puts fields it does not list).
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use crate::merge::LAST_APPLIED;
 use crate::printers::json::go_escape;
 
 /// A Go struct: its JSON fields in order, each with the struct it holds (for a list, the
@@ -266,6 +271,83 @@ static BINDING: Shape = shape!(
 );
 static SUBJECT: Shape = shape!("kind", "apiGroup", "name", "namespace");
 static ROLE_REF: Shape = shape!("apiGroup", "kind", "name");
+static CONFIG_MAP: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "immutable", "data", "binaryData"
+);
+static SECRET: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "immutable", "data", "stringData", "type"
+);
+static NAMESPACE: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "spec", "status" => NAMESPACE_STATUS
+);
+static NAMESPACE_STATUS: Shape = shape!("phase", "conditions" => CONDITION);
+static SERVICE_ACCOUNT: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "secrets", "imagePullSecrets",
+    "automountServiceAccountToken",
+);
+static ROLE: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "rules" => POLICY_RULE, "aggregationRule"
+);
+static POLICY_RULE: Shape = shape!(
+    "verbs",
+    "apiGroups",
+    "resources",
+    "resourceNames",
+    "nonResourceURLs"
+);
+static QUOTA: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "spec" => QUOTA_SPEC, "status" => QUOTA_STATUS
+);
+static QUOTA_SPEC: Shape = shape!("hard", "scopes", "scopeSelector");
+static QUOTA_STATUS: Shape = shape!("hard", "used");
+static PRIORITY_CLASS: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "value", "globalDefault", "description",
+    "preemptionPolicy",
+);
+static PDB: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "spec" => PDB_SPEC, "status" => PDB_STATUS
+);
+static PDB_SPEC: Shape = shape!(
+    "minAvailable", "selector" => LABEL_SELECTOR, "maxUnavailable",
+    "unhealthyPodEvictionPolicy",
+);
+static PDB_STATUS: Shape = shape!(
+    "observedGeneration", "disruptedPods", "disruptionsAllowed", "currentHealthy",
+    "desiredHealthy", "expectedPods", "conditions" => CONDITION,
+);
+static INGRESS: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "spec" => INGRESS_SPEC,
+    "status" => INGRESS_STATUS,
+);
+static INGRESS_SPEC: Shape = shape!(
+    "ingressClassName", "defaultBackend" => INGRESS_BACKEND, "tls" => INGRESS_TLS,
+    "rules" => INGRESS_RULE,
+);
+static INGRESS_BACKEND: Shape = shape!("service" => INGRESS_SERVICE, "resource");
+static INGRESS_SERVICE: Shape = shape!("name", "port" => INGRESS_PORT);
+static INGRESS_PORT: Shape = shape!("name", "number");
+static INGRESS_TLS: Shape = shape!("hosts", "secretName");
+static INGRESS_RULE: Shape = shape!("host", "http" => INGRESS_HTTP);
+static INGRESS_HTTP: Shape = shape!("paths" => INGRESS_PATH);
+static INGRESS_PATH: Shape = shape!("path", "pathType", "backend" => INGRESS_BACKEND);
+static INGRESS_STATUS: Shape = shape!("loadBalancer");
+static HPA: Shape = shape!(
+    "kind", "apiVersion", "metadata" => META, "spec" => HPA_SPEC, "status" => HPA_STATUS
+);
+static HPA_SPEC: Shape = shape!(
+    "scaleTargetRef" => SCALE_TARGET, "minReplicas", "maxReplicas", "metrics" => METRIC,
+    "behavior",
+);
+static SCALE_TARGET: Shape = shape!("kind", "name", "apiVersion");
+static METRIC: Shape = shape!(
+    "type", "object", "pods", "resource" => RESOURCE_METRIC, "containerResource", "external"
+);
+static RESOURCE_METRIC: Shape = shape!("name", "target" => METRIC_TARGET);
+static METRIC_TARGET: Shape = shape!("type", "value", "averageValue", "averageUtilization");
+static HPA_STATUS: Shape = shape!(
+    "observedGeneration", "lastScaleTime", "currentReplicas", "desiredReplicas",
+    "currentMetrics", "conditions" => CONDITION,
+);
 /// Any other kind: the type and object meta first, the rest sorted.
 static OTHER: Shape = shape!("kind", "apiVersion", "metadata" => META);
 
@@ -281,6 +363,16 @@ fn root(kind: &str) -> &'static Shape {
         "Pod" => &POD,
         "Service" => &SERVICE,
         "RoleBinding" | "ClusterRoleBinding" => &BINDING,
+        "ConfigMap" => &CONFIG_MAP,
+        "Secret" => &SECRET,
+        "Namespace" => &NAMESPACE,
+        "ServiceAccount" => &SERVICE_ACCOUNT,
+        "Role" | "ClusterRole" => &ROLE,
+        "ResourceQuota" => &QUOTA,
+        "PriorityClass" => &PRIORITY_CLASS,
+        "PodDisruptionBudget" => &PDB,
+        "Ingress" => &INGRESS,
+        "HorizontalPodAutoscaler" => &HPA,
         _ => &OTHER,
     }
 }
@@ -299,30 +391,111 @@ pub fn to_json(obj: &Value) -> String {
     go_escape(&out)
 }
 
+/// `obj` as Go's `json.Marshal` writes its typed form: compact, in field order.
+pub fn to_compact_json(obj: &Value) -> String {
+    let mut out = String::new();
+    write_compact(
+        &mut out,
+        obj,
+        Some(root(obj["kind"].as_str().unwrap_or_default())),
+    );
+    out
+}
+
+/// `--save-config` for an object kubectl built as a Go struct: the object with its own
+/// last-applied annotation, recorded as upstream records a typed object (compact JSON in
+/// field order with a trailing newline; an annotations map left empty is omitted, as Go's
+/// `omitempty` drops it).
+pub fn with_last_applied(obj: &Value) -> Value {
+    let mut clean = obj.clone();
+    if let Some(meta) = clean["metadata"].as_object_mut() {
+        if let Some(ann) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            ann.remove(LAST_APPLIED);
+            if ann.is_empty() {
+                meta.remove("annotations");
+            }
+        }
+    }
+    let mut text = to_compact_json(&clean);
+    text.push('\n');
+    let mut out = obj.clone();
+    if !out["metadata"]["annotations"].is_object() {
+        out["metadata"]["annotations"] = json!({});
+    }
+    out["metadata"]["annotations"][LAST_APPLIED] = Value::String(go_escape(&text));
+    out
+}
+
+/// The members of `members` in the order `shape` declares them (the rest by name), each
+/// with the shape of its value.
+fn ordered<'m>(
+    members: &'m serde_json::Map<String, Value>,
+    shape: Option<&'static Shape>,
+) -> Vec<(&'m String, &'m Value, Option<&'static Shape>)> {
+    let field = |key: &str| {
+        shape.and_then(|s| {
+            s.fields
+                .iter()
+                .position(|(name, _)| *name == key)
+                .map(|at| (at, s.fields[at].1))
+        })
+    };
+    let mut keys: Vec<Member<'m>> = members.iter().map(|(k, v)| (k, v, field(k))).collect();
+    let rank = |f: &Option<(usize, Option<&'static Shape>)>| f.map_or(usize::MAX, |(at, _)| at);
+    keys.sort_by(|a, b| rank(&a.2).cmp(&rank(&b.2)).then_with(|| a.0.cmp(b.0)));
+    keys.into_iter()
+        .map(|(k, v, f)| (k, v, f.and_then(|(_, child)| child)))
+        .collect()
+}
+
+/// A member, with where its shape declares it and the shape of its value.
+type Member<'m> = (
+    &'m String,
+    &'m Value,
+    Option<(usize, Option<&'static Shape>)>,
+);
+
+fn write_compact(out: &mut String, v: &Value, shape: Option<&'static Shape>) {
+    match v {
+        Value::Object(members) => {
+            out.push('{');
+            for (i, (key, value, child)) in ordered(members, shape).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_compact(out, value, child);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_compact(out, item, shape);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 fn write(out: &mut String, v: &Value, shape: Option<&'static Shape>, depth: usize) {
     let pad = |n: usize| "    ".repeat(n);
     match v {
         Value::Object(members) if !members.is_empty() => {
-            let rank = |key: &str| {
-                shape
-                    .and_then(|s| s.fields.iter().position(|(name, _)| *name == key))
-                    .unwrap_or(usize::MAX)
-            };
-            let mut keys: Vec<&String> = members.keys().collect();
-            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
             out.push_str("{\n");
-            for (i, key) in keys.iter().enumerate() {
-                let child = shape.and_then(|s| {
-                    s.fields
-                        .iter()
-                        .find(|(name, _)| name == key)
-                        .and_then(|(_, c)| *c)
-                });
+            let fields = ordered(members, shape);
+            let last = fields.len();
+            for (i, (key, value, child)) in fields.into_iter().enumerate() {
                 out.push_str(&pad(depth + 1));
-                out.push_str(&Value::String((*key).clone()).to_string());
+                out.push_str(&Value::String(key.clone()).to_string());
                 out.push_str(": ");
-                write(out, &members[key.as_str()], child, depth + 1);
-                out.push_str(if i + 1 < keys.len() { ",\n" } else { "\n" });
+                write(out, value, child, depth + 1);
+                out.push_str(if i + 1 < last { ",\n" } else { "\n" });
             }
             out.push_str(&pad(depth));
             out.push('}');
@@ -377,6 +550,40 @@ mod tests {
         assert!(
             text.ends_with("        \"strategy\": {}\n    },\n    \"status\": {}\n}\n"),
             "empty objects stay on one line"
+        );
+    }
+
+    #[test]
+    fn the_annotation_keeps_gos_field_order() {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "x", "labels": {"run": "x"}, "creationTimestamp": null},
+            "spec": {"containers": [{"name": "x", "image": "busybox", "resources": {},
+                                     "ports": [{"containerPort": 80}]}],
+                     "dnsPolicy": "ClusterFirst", "restartPolicy": "Always"},
+            "status": {}
+        });
+        let saved = with_last_applied(&pod);
+        assert_eq!(
+            saved["metadata"]["annotations"][LAST_APPLIED],
+            "{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"x\",\"creationTimestamp\":null,\"labels\":{\"run\":\"x\"}},\"spec\":{\"containers\":[{\"name\":\"x\",\"image\":\"busybox\",\"ports\":[{\"containerPort\":80}],\"resources\":{}}],\"restartPolicy\":\"Always\",\"dnsPolicy\":\"ClusterFirst\"},\"status\":{}}\n"
+        );
+        // Saving again records the object without its own annotation.
+        assert_eq!(with_last_applied(&saved), saved);
+    }
+
+    #[test]
+    fn an_autoscalers_record_follows_the_v2_structs() {
+        let hpa = json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "web", "creationTimestamp": null},
+            "spec": {"maxReplicas": 5, "minReplicas": 2, "metrics": [{"type": "Resource",
+                "resource": {"target": {"averageUtilization": 80, "type": "Utilization"},
+                    "name": "cpu"}}],
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}},
+            "status": {"desiredReplicas": 0, "currentMetrics": null}});
+        assert_eq!(
+            with_last_applied(&hpa)["metadata"]["annotations"][LAST_APPLIED],
+            "{\"kind\":\"HorizontalPodAutoscaler\",\"apiVersion\":\"autoscaling/v2\",\"metadata\":{\"name\":\"web\",\"creationTimestamp\":null},\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\",\"name\":\"web\",\"apiVersion\":\"apps/v1\"},\"minReplicas\":2,\"maxReplicas\":5,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\",\"target\":{\"type\":\"Utilization\",\"averageUtilization\":80}}}]},\"status\":{\"desiredReplicas\":0,\"currentMetrics\":null}}\n"
         );
     }
 }
