@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Which of the real kubectl's command flags Rudder's kubectl does not accept.
+# Which of the real kubectl's commands and command flags Rudder's kubectl does not accept.
 #
 #   hack/e2e/kubectl-flags.sh            # check against the list of known gaps
 #   hack/e2e/kubectl-flags.sh --list     # print every missing flag, one `command --flag` a line
@@ -9,6 +9,8 @@
 #
 # Every command and subcommand the real kubectl lists is walked; each flag its `--help` shows
 # under "Options:" is given to ours with its upstream default (or `x`) in front of `--help`.
+# A command counts as missing when ours answers "unknown command" to its --help (it is then
+# listed as `command (command)` and its flags are not walked).
 # A flag counts as missing only when ours answers "unknown flag"/"unknown shorthand flag":
 # other refusals (a value ours validates differently) are not this check's business.
 # Without --list, exits non-zero when the missing flags differ from
@@ -55,6 +57,13 @@ skip_command() {
 
 walk() {
   local sub
+  # A whole command ours lacks counts once, as `command (command)`, not flag by flag.
+  local help
+  help=$("$OURS" "$@" --help </dev/null 2>&1)
+  if [[ $help == "error: unknown command"* ]]; then
+    echo "$* (command)"
+    return
+  fi
   options "$@" | while read -r flag default; do
     local value=${default//\'/}
     [[ $value == "[]" || -z $value ]] && value=x
@@ -80,7 +89,7 @@ fi
 grep -vE '^(#|$)' "$KNOWN" | sort >"$WORK/known"
 total=$(wc -l <"$WORK/missing")
 if diff -u "$WORK/known" "$WORK/missing" >"$WORK/diff"; then
-  echo "kubectl-flags: $total upstream flags still missing, all of them listed in ${KNOWN#"$ROOT"/}"
+  echo "kubectl-flags: $total upstream commands and flags still missing, all of them listed in ${KNOWN#"$ROOT"/}"
   exit 0
 fi
 echo "kubectl-flags: the missing flags differ from ${KNOWN#"$ROOT"/} (- closed gap, + new gap):" >&2
