@@ -18,6 +18,7 @@ mod resource;
 mod strategic;
 #[cfg(test)]
 mod test_server;
+mod validation;
 mod warnings;
 mod watch;
 

@@ -114,6 +114,17 @@ mut "autoscale --dry-run=client -o json" --setup "create deploy web --image=busy
 same "create deployment --dry-run=client -o json" -- create deployment x --image=busybox --port=80 --replicas=2 --dry-run=client -o json
 mut "create configmap --save-config" --state "get cm gen" -- create configmap gen --from-literal=b=2 --from-literal=a=1 --save-config
 mut "create service clusterip --save-config" --state "get svc cip" -- create service clusterip cip --tcp=80:8080 --save-config
+same "create quota --dry-run=client -o json" -- create quota q --hard=pods=3,cpu=1000m,memory=1024Mi --scopes=BestEffort --dry-run=client -o json
+mut "create quota --save-config" --state "get quota q" -- create quota q --hard=pods=3,cpu=1000m --save-config
+mut "create quota bad scope (server refusal)" -- create quota q --hard=pods=3 --scopes=Bogus
+same "create priorityclass --dry-run=client -o json" -- create priorityclass pc --value=1000 --global-default --description=high --dry-run=client -o json --save-config
+# PriorityClasses are cluster-scoped: only a server dry run, so that neither binary's object stays.
+mut "create priorityclass --dry-run=server" -- create priorityclass kc-pc --value=1000 --preemption-policy=Never --dry-run=server -o json
+mut "create priorityclass bad policy (server refusal)" -- create priorityclass kc-pc --preemption-policy=Bogus --dry-run=server
+same "create pdb --dry-run=client -o json" -- create pdb p --selector='app=x,tier in (b,a)' --min-available=50% --dry-run=client -o json
+mut "create pdb --save-config" --state "get pdb p" -- create pdb p --selector=app=x --max-unavailable=1 --save-config
+same "create ingress --dry-run=client -o json" -- create ingress i --rule='foo.com/bar*=svc:8080,tls=sec' --rule='/x=s2:http' --class=nginx --annotation=a=1 --dry-run=client -o json
+mut "create ingress --save-config" --state "get ingress i" -- create ingress i --rule='foo.com/bar=svc:8080,tls=sec' --default-backend=def:http --save-config
 mut "taint --validate=false --dry-run=server" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=false --dry-run=server -o name
 mut "taint --validate=bogus" -- taint nodes "$NODE" kc-v=x:NoSchedule --validate=bogus
 mut "drain --chunk-size=1 --dry-run=client" -- drain "$NODE" --chunk-size=1 --dry-run=client --pod-selector=app=nothing-here

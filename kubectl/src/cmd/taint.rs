@@ -15,6 +15,7 @@ use super::write::WriteArgs;
 use super::Ctx;
 use crate::client::{q, Body};
 use crate::error::{KubectlError, Result};
+use crate::validation::{label_value_errors, qualified_name_errors};
 
 /// `kubectl taint NODE NAME KEY_1=VAL_1:TAINT_EFFECT_1 ... KEY_N=VAL_N:TAINT_EFFECT_N`
 #[derive(Debug, Args)]
@@ -154,8 +155,9 @@ pub fn parse_taint(st: &str) -> std::result::Result<TaintSpec, String> {
                 return Err(format!("invalid taint spec: {st}"));
             }
             let value = kvs.get(1).copied().unwrap_or("").to_string();
-            if let Some(e) = label_value_error(&value) {
-                return Err(format!("invalid taint spec: {st}, {e}"));
+            let errs = label_value_errors(&value);
+            if !errs.is_empty() {
+                return Err(format!("invalid taint spec: {st}, {}", errs.join("; ")));
             }
             (kvs[0].to_string(), value, effect.to_string())
         }
@@ -166,70 +168,6 @@ pub fn parse_taint(st: &str) -> std::result::Result<TaintSpec, String> {
         return Err(format!("invalid taint spec: {st}, {}", errs.join("; ")));
     }
     Ok(TaintSpec { key, value, effect })
-}
-
-const NAME_FMT: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-
-fn is_name_part(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-fn is_dns1123_subdomain(s: &str) -> bool {
-    s.len() <= 253
-        && s.split('.').all(|l| {
-            let b = l.as_bytes();
-            !b.is_empty()
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        })
-}
-
-/// apimachinery's `IsQualifiedName`: `[prefix/]name`.
-fn qualified_name_errors(key: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    let parts: Vec<&str> = key.split('/').collect();
-    let name = match parts.as_slice() {
-        [n] => *n,
-        [prefix, n] => {
-            if prefix.is_empty() {
-                errs.push("prefix part must be non-empty".to_string());
-            } else if !is_dns1123_subdomain(prefix) {
-                errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_string());
-            }
-            n
-        }
-        _ => {
-            errs.push("a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')".to_string());
-            return errs;
-        }
-    };
-    if name.is_empty() {
-        errs.push("name part must be non-empty".to_string());
-    } else if name.len() > 63 {
-        errs.push("name part must be no more than 63 characters".to_string());
-    }
-    if !name.is_empty() && !is_name_part(name) {
-        errs.push(NAME_FMT.to_string());
-    }
-    errs
-}
-
-/// apimachinery's `IsValidLabelValue`: why `v` cannot be a label value, if it cannot.
-pub(crate) fn label_value_error(v: &str) -> Option<String> {
-    if v.len() > 63 {
-        return Some("must be no more than 63 characters".to_string());
-    }
-    if !v.is_empty() && !is_name_part(v) {
-        return Some("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".to_string());
-    }
-    None
 }
 
 /// Pairs both added and removed in one command (upstream refuses them).

@@ -2,6 +2,12 @@
 //! serviceaccount|deployment`).
 
 mod cluster_role;
+mod docker_registry;
+mod ingress;
+mod label_selector;
+mod pdb;
+mod priority_class;
+mod quota;
 mod tls;
 mod token;
 
@@ -207,6 +213,135 @@ enum Generator {
     },
     /// Request a service account token.
     Token(token::TokenArgs),
+    /// Create a quota with the specified name.
+    #[command(
+        alias = "resourcequota",
+        long_about = "Create a resource quota with the specified name, hard limits, and optional scopes."
+    )]
+    Quota {
+        name: String,
+        /// A comma-delimited set of resource=quantity pairs that define a hard limit.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "hard",
+            allow_hyphen_values = true
+        )]
+        hard: String,
+        /// A comma-delimited set of quota scopes that must all match each object tracked by the quota.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "scopes",
+            allow_hyphen_values = true
+        )]
+        scopes: String,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
+    /// Create a priority class with the specified name.
+    #[command(
+        alias = "pc",
+        long_about = "Create a priority class with the specified name, value, globalDefault and description."
+    )]
+    Priorityclass {
+        name: String,
+        /// the value of this priority class.
+        #[arg(
+            long,
+            default_value_t = 0,
+            allow_hyphen_values = true,
+            overrides_with = "value"
+        )]
+        value: i32,
+        /// global-default specifies whether this PriorityClass should be considered as the default priority.
+        #[arg(long)]
+        global_default: bool,
+        /// description is an arbitrary string that usually provides guidelines on when this priority class should be used.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "description",
+            allow_hyphen_values = true
+        )]
+        description: String,
+        /// preemption-policy is the policy for preempting pods with lower priority.
+        #[arg(
+            long,
+            default_value = "PreemptLowerPriority",
+            overrides_with = "preemption_policy",
+            allow_hyphen_values = true
+        )]
+        preemption_policy: String,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
+    /// Create a pod disruption budget with the specified name.
+    #[command(
+        alias = "pdb",
+        long_about = "Create a pod disruption budget with the specified name, selector, and desired minimum available pods."
+    )]
+    Poddisruptionbudget {
+        name: String,
+        /// A label selector to use for this budget. Only equality-based selector requirements are supported.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "selector",
+            allow_hyphen_values = true
+        )]
+        selector: String,
+        /// The minimum number or percentage of available pods this budget requires.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "min_available",
+            allow_hyphen_values = true
+        )]
+        min_available: String,
+        /// The maximum number or percentage of unavailable pods this budget requires.
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "max_unavailable",
+            allow_hyphen_values = true
+        )]
+        max_unavailable: String,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
+    /// Create an ingress with the specified name.
+    #[command(
+        alias = "ing",
+        long_about = "Create an ingress with the specified name."
+    )]
+    Ingress {
+        name: String,
+        /// Ingress Class to be used
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "class",
+            allow_hyphen_values = true
+        )]
+        class: String,
+        /// Rule in format host/path=service:port[,tls=secretname]. Paths containing the leading character '*' are considered pathType=Prefix. tls argument is optional.
+        #[arg(long, allow_hyphen_values = true)]
+        rule: Vec<String>,
+        /// Default service for backend, in format of svcname:port
+        #[arg(
+            long,
+            default_value = "",
+            overrides_with = "default_backend",
+            allow_hyphen_values = true
+        )]
+        default_backend: String,
+        /// Annotation to insert in the ingress object, in the format annotation=value
+        #[arg(long, allow_hyphen_values = true)]
+        annotation: Vec<String>,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
 }
 
 /// `--verb/--resource/--resource-name` of `create role|clusterrole`.
@@ -276,6 +411,30 @@ enum ServiceKind {
 
 #[derive(Debug, Subcommand)]
 enum SecretKind {
+    /// Create a secret for use with a Docker registry.
+    DockerRegistry {
+        name: String,
+        /// Username for Docker registry authentication
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        docker_username: String,
+        /// Password for Docker registry authentication
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        docker_password: String,
+        /// Email for Docker registry
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        docker_email: String,
+        /// Server location for Docker registry
+        #[arg(long, default_value = docker_registry::DEFAULT_SERVER, allow_hyphen_values = true)]
+        docker_server: String,
+        /// Key files can be specified using their file path, in which case a default name will be given to them, or optionally with a name and file path, in which case the given name will be used.
+        #[arg(long = "from-file", value_delimiter = ',')]
+        from_file: Vec<String>,
+        /// Append a hash of the secret to its name.
+        #[arg(long)]
+        append_hash: bool,
+        #[command(flatten)]
+        common: CreateCommon,
+    },
     /// Create a TLS secret.
     Tls {
         name: String,
@@ -397,6 +556,30 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                     common,
                 },
         }) => (tls::secret(&name, &cert, &key, append_hash)?, common),
+        Some(Generator::Secret {
+            kind:
+                SecretKind::DockerRegistry {
+                    name,
+                    docker_username,
+                    docker_password,
+                    docker_email,
+                    docker_server,
+                    from_file,
+                    append_hash,
+                    common,
+                },
+        }) => (
+            docker_registry::secret(&docker_registry::DockerRegistry {
+                name: &name,
+                username: &docker_username,
+                password: &docker_password,
+                email: &docker_email,
+                server: &docker_server,
+                from_file: &from_file,
+                append_hash,
+            })?,
+            common,
+        ),
         Some(Generator::Service { kind }) => {
             let (obj, common) = match kind {
                 ServiceKind::Clusterip {
@@ -568,6 +751,61 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             (b, common)
         }
         Some(Generator::Token(args)) => return token::run(ctx, &args).await,
+        Some(Generator::Quota {
+            name,
+            hard,
+            scopes,
+            common,
+        }) => (quota::quota(&name, &hard, &scopes)?, common),
+        Some(Generator::Priorityclass {
+            name,
+            value,
+            global_default,
+            description,
+            preemption_policy,
+            common,
+        }) => {
+            let request = priority_class::Request {
+                name: &name,
+                value,
+                global_default,
+                description: &description,
+                preemption_policy: &preemption_policy,
+            };
+            (priority_class::priority_class(&request), common)
+        }
+        Some(Generator::Poddisruptionbudget {
+            name,
+            selector,
+            min_available,
+            max_unavailable,
+            common,
+        }) => {
+            let request = pdb::Request {
+                name: &name,
+                selector: &selector,
+                min_available: &min_available,
+                max_unavailable: &max_unavailable,
+            };
+            (pdb::pdb(&request)?, common)
+        }
+        Some(Generator::Ingress {
+            name,
+            class,
+            rule,
+            default_backend,
+            annotation,
+            common,
+        }) => {
+            let request = ingress::Request {
+                name: &name,
+                class: &class,
+                rules: &rule,
+                default_backend: &default_backend,
+                annotations: &annotation,
+            };
+            (ingress::ingress(&request)?, common)
+        }
     };
     let prefix = generated_failure_prefix(&object);
     let m = Manifest {

@@ -41,10 +41,13 @@ pub fn check_label_words(changes: &Changes) -> Result<()> {
         if value.contains('=') {
             return Err(KubectlError::usage(format!("invalid label spec: {spec}")));
         }
-        if let Some(why) = crate::cmd::taint::label_value_error(value) {
+        // Upstream's label joins the messages with a bare `;`.
+        let why = crate::validation::label_value_errors(value);
+        if !why.is_empty() {
             return Err(KubectlError::usage(format!(
-                "invalid label value: {}: {why}",
-                crate::printers::go_template::go_quote(&spec)
+                "invalid label value: {}: {}",
+                crate::printers::go_template::go_quote(&spec),
+                why.join(";")
             )));
         }
     }
