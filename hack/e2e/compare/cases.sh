@@ -1124,3 +1124,32 @@ source "$C/cases-wait-run.sh"
 source "$C/cases-create-config.sh"
 source "$C/cases-context-namespace.sh"
 source "$C/cases-strategic.sh"
+
+# --- auth reconcile: cluster-scoped objects, reset before each binary's run
+RECONCILE_RESET=(--setup "delete clusterrole,clusterrolebinding kc-reconcile --ignore-not-found")
+RECONCILE_EXISTING=("${RECONCILE_RESET[@]}" --setup "create -f $C/reconcile-rbac.yaml")
+RECONCILE_STATE="get clusterrole,clusterrolebinding kc-reconcile"
+mut "auth reconcile creates roles and bindings" "${RECONCILE_RESET[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac.yaml"
+mut "auth reconcile of what exists" "${RECONCILE_EXISTING[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac.yaml"
+mut "auth reconcile adds rules and subjects" "${RECONCILE_EXISTING[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac-more.yaml"
+mut "auth reconcile --remove-extra-permissions --remove-extra-subjects" "${RECONCILE_EXISTING[@]}" \
+  --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac-more.yaml" --remove-extra-permissions --remove-extra-subjects -o name
+mut "auth reconcile a changed roleRef" "${RECONCILE_EXISTING[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-roleref.yaml"
+mut "auth reconcile --dry-run=client of what exists" "${RECONCILE_EXISTING[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac-more.yaml" --dry-run=client
+mut "auth reconcile from stdin" "${RECONCILE_EXISTING[@]}" --stdin "$C/reconcile-roleref.yaml" \
+  --state "$RECONCILE_STATE" -- auth reconcile -f -
+mut "auth reconcile namespaced objects without a namespace" --state "get role,rolebinding,cm" \
+  -- auth reconcile -f "$C/reconcile-namespaced.yaml"
+same "auth reconcile without -f" -- auth reconcile
+same "auth reconcile with arguments" -- auth reconcile -f "$C/reconcile-rbac.yaml" extra
+same "auth reconcile --dry-run=server" -- auth reconcile -f "$C/reconcile-rbac.yaml" --dry-run=server
+same "auth reconcile -o wide" -- auth reconcile -f "$C/reconcile-rbac.yaml" -o wide
+# Last: leaves no kc-reconcile objects behind.
+mut "auth reconcile --dry-run=client -o yaml" "${RECONCILE_RESET[@]}" --state "$RECONCILE_STATE" \
+  -- auth reconcile -f "$C/reconcile-rbac.yaml" --dry-run=client -o yaml

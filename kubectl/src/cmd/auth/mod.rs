@@ -1,9 +1,16 @@
-//! `kubectl auth whoami` (SelfSubjectReview) and `kubectl auth can-i` (a
+//! `kubectl auth whoami` (SelfSubjectReview), `kubectl auth can-i` (a
 //! SelfSubjectAccessReview, exit status 1 for "no"; or with `--list` the rules of a
-//! SelfSubjectRulesReview).
+//! SelfSubjectRulesReview) and `kubectl auth reconcile` (RBAC objects from files, merged
+//! into the server's).
 
 mod can_i;
+#[cfg(test)]
+mod fake_api;
+mod policy;
+mod reconcile;
+mod reconciliation;
 mod rules;
+mod typed;
 
 use clap::{Args, Subcommand};
 use http::Method;
@@ -32,6 +39,9 @@ enum AuthCommand {
     /// Check whether an action is allowed.
     #[command(name = "can-i")]
     CanI(can_i::CanIArgs),
+    /// Reconciles rules for RBAC role, role binding, cluster role, and cluster role binding
+    /// objects.
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// Runs `kubectl auth …`.
@@ -39,6 +49,7 @@ pub async fn run(ctx: &Ctx, args: AuthArgs) -> Result<()> {
     match args.command {
         AuthCommand::Whoami { print_flags } => whoami(ctx, &print_flags).await,
         AuthCommand::CanI(a) => can_i::run(ctx, a).await,
+        AuthCommand::Reconcile(a) => reconcile::run(ctx, a).await,
     }
 }
 

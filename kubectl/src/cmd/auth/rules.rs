@@ -5,22 +5,8 @@
 
 use serde_json::Value;
 
+use super::policy::{breakdown, go_list, PolicyRule};
 use crate::printers::tabwriter::TabWriter;
-
-/// An RBAC policy rule, as rbac/v1's PolicyRule.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PolicyRule {
-    /// Verbs
-    pub verbs: Vec<String>,
-    /// API groups
-    pub api_groups: Vec<String>,
-    /// Resources (with `/subresource`)
-    pub resources: Vec<String>,
-    /// Resource names
-    pub resource_names: Vec<String>,
-    /// Non-resource URLs
-    pub non_resource_urls: Vec<String>,
-}
 
 impl PolicyRule {
     /// Go's generated `String()`, the key upstream sorts by.
@@ -55,87 +41,19 @@ impl PolicyRule {
 /// The group, resource and (optional) name of a rule whose verbs merge with its likes'.
 type SimpleKey = (String, String, Option<String>);
 
-/// A string slice as Go's `%v` prints it.
-fn go_list(items: &[String]) -> String {
-    format!("[{}]", items.join(" "))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The rules of a review's status: resource rules, then non-resource rules.
 pub fn from_status(status: &Value) -> Vec<PolicyRule> {
-    let mut out = Vec::new();
-    for r in status["resourceRules"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-    {
-        out.push(PolicyRule {
-            verbs: strings(&r["verbs"]),
-            api_groups: strings(&r["apiGroups"]),
-            resources: strings(&r["resources"]),
-            resource_names: strings(&r["resourceNames"]),
-            non_resource_urls: Vec::new(),
-        });
-    }
-    for r in status["nonResourceRules"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-    {
-        out.push(PolicyRule {
-            verbs: strings(&r["verbs"]),
-            non_resource_urls: strings(&r["nonResourceURLs"]),
-            ..PolicyRule::default()
-        });
-    }
-    out
-}
-
-/// One rule per group, resource, verb (and name), then per URL and verb.
-fn breakdown(rule: &PolicyRule) -> Vec<PolicyRule> {
-    let one = |s: &String| vec![s.clone()];
-    let mut out = Vec::new();
-    for group in &rule.api_groups {
-        for resource in &rule.resources {
-            for verb in &rule.verbs {
-                let base = PolicyRule {
-                    verbs: one(verb),
-                    api_groups: one(group),
-                    resources: one(resource),
-                    ..PolicyRule::default()
-                };
-                if rule.resource_names.is_empty() {
-                    out.push(base);
-                } else {
-                    for name in &rule.resource_names {
-                        out.push(PolicyRule {
-                            resource_names: one(name),
-                            ..base.clone()
-                        });
-                    }
-                }
-            }
-        }
-    }
-    for url in &rule.non_resource_urls {
-        for verb in &rule.verbs {
-            out.push(PolicyRule {
-                verbs: one(verb),
-                non_resource_urls: one(url),
-                ..PolicyRule::default()
-            });
-        }
-    }
+    let rules = |key: &str| {
+        status[key]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(PolicyRule::from_json)
+            .collect::<Vec<_>>()
+    };
+    let mut out = rules("resourceRules");
+    out.extend(rules("nonResourceRules"));
     out
 }
 
