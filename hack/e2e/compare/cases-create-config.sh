@@ -119,7 +119,7 @@ mut "create quota --save-config" --state "get quota q" -- create quota q --hard=
 mut "create quota bad scope (server refusal)" -- create quota q --hard=pods=3 --scopes=Bogus
 same "create priorityclass --dry-run=client -o json" -- create priorityclass pc --value=1000 --global-default --description=high --dry-run=client -o json --save-config
 # PriorityClasses are cluster-scoped: only a server dry run, so that neither binary's object stays.
-mut "create priorityclass --dry-run=server" -- create priorityclass kc-pc --value=1000 --preemption-policy=Never --dry-run=server -o json
+mut "create priorityclass --dry-run=server" -- create priorityclass kc-pc --value=1000 --preemption-policy=Never --dry-run=server -o 'jsonpath={.kind} {.metadata.name} {.value} {.preemptionPolicy}'
 mut "create priorityclass bad policy (server refusal)" -- create priorityclass kc-pc --preemption-policy=Bogus --dry-run=server
 same "create pdb --dry-run=client -o json" -- create pdb p --selector='app=x,tier in (b,a)' --min-available=50% --dry-run=client -o json
 mut "create pdb --save-config" --state "get pdb p" -- create pdb p --selector=app=x --max-unavailable=1 --save-config

@@ -257,17 +257,21 @@ pub async fn run(ctx: &Ctx, a: ExposeArgs) -> Result<()> {
             if let Some(overrides) = a.overrides.as_deref().filter(|o| !o.is_empty()) {
                 svc = super::overrides::apply(&svc, overrides, &a.override_type)?;
             }
-            if client.namespace_explicit {
-                svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
-            }
-            // Upstream prints a client dry run's Service as the Go struct it built, and
-            // records --save-config only for a Service it sends.
+            // Upstream prints a client dry run's Service as the Go struct it built (placed
+            // in the namespace -n named), and records --save-config, without a namespace,
+            // only for a Service it sends.
             if dry == DryRun::Client {
+                if client.namespace_explicit {
+                    svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
+                }
                 a.print_flags.print_typed(&format, &svc, "exposed", dry)?;
                 return Ok(None);
             }
             if a.save_config {
                 svc = go_order::with_last_applied(&svc);
+            }
+            if client.namespace_explicit {
+                svc["metadata"]["namespace"] = Value::String(client.namespace.clone());
             }
             let svc_ns = ns.unwrap_or(client.namespace.as_str());
             post(

@@ -581,7 +581,7 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             common,
         ),
         Some(Generator::Service { kind }) => {
-            let (obj, common) = match kind {
+            let (obj, mut common) = match kind {
                 ServiceKind::Clusterip {
                     name,
                     tcp,
@@ -621,6 +621,8 @@ pub async fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
                     common,
                 ),
             };
+            // Upstream's service generators never read --save-config: nothing is recorded.
+            common.save_config = false;
             (obj, common)
         }
         Some(Generator::Job {
