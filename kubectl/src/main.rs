@@ -9,6 +9,7 @@ mod flags;
 mod go_io;
 mod klog;
 mod kubeconfig;
+mod label_selector;
 mod manifest;
 mod merge;
 mod plugins;

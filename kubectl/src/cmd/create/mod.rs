@@ -4,7 +4,6 @@
 mod cluster_role;
 mod docker_registry;
 mod ingress;
-mod label_selector;
 mod pdb;
 mod priority_class;
 mod quota;

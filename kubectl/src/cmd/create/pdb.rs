@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::label_selector;
 use crate::error::{KubectlError, Result};
+use crate::label_selector;
 
 /// The flags of `create poddisruptionbudget`.
 pub struct Request<'a> {

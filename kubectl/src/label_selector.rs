@@ -1,6 +1,8 @@
-//! A label selector's text (`app=web,tier in (a,b),!legacy`) as the `LabelSelector`
-//! object apimachinery's `ParseToLabelSelector` makes of it, refused in its words. Written
-//! as its lexer and parser are, since its errors name the token where parsing stopped.
+//! Label selectors as apimachinery reads them (`app=web,tier in (a,b),!legacy`), written as
+//! its lexer and parser are, since its errors name the token where parsing stopped. One
+//! parse serves two readings: [`Selector`] (`labels.Parse`, matched against objects' labels
+//! by `get -l` on files, `wait`, `rollout`, `apply --prune`) and [`parse`] (the
+//! `LabelSelector` object `ParseToLabelSelector` makes, for `create poddisruptionbudget`).
 
 use serde_json::{json, Map, Value};
 
@@ -145,10 +147,59 @@ enum Op {
 }
 
 /// One parsed requirement: key, operator, values sorted and distinct.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Requirement {
     key: String,
     op: Op,
     values: Vec<String>,
+}
+
+impl Requirement {
+    /// apimachinery's `Requirement.Matches`: a missing key satisfies only the negations,
+    /// and `>`/`<` need both sides to be integers.
+    fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+        let value = labels
+            .and_then(|l| l.get(&self.key))
+            .and_then(Value::as_str);
+        let listed = |v: &str| self.values.iter().any(|x| x == v);
+        match self.op {
+            Op::In | Op::Equals | Op::DoubleEquals => value.is_some_and(listed),
+            Op::NotIn | Op::NotEquals => value.is_none_or(|v| !listed(v)),
+            Op::Exists => value.is_some(),
+            Op::DoesNotExist => value.is_none(),
+            Op::GreaterThan | Op::LessThan => {
+                let (Some(have), [want]) = (value, self.values.as_slice()) else {
+                    return false;
+                };
+                match (have.parse::<i64>(), want.parse::<i64>()) {
+                    (Ok(have), Ok(want)) if self.op == Op::GreaterThan => have > want,
+                    (Ok(have), Ok(want)) => have < want,
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+/// A parsed selector (apimachinery's `labels.Parse`): every requirement must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector(Vec<Requirement>);
+
+impl Selector {
+    /// Parses `text`; the error is the parser's own text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Parser {
+            toks: lex(text),
+            pos: 0,
+        }
+        .parse()
+        .map(Selector)
+    }
+
+    /// Whether `labels` (None: the object has none) satisfy every requirement.
+    pub fn matches(&self, labels: Option<&Map<String, Value>>) -> bool {
+        self.0.iter().all(|r| r.matches(labels))
+    }
 }
 
 struct Parser {
@@ -371,12 +422,7 @@ fn check_values(key: &str, op: Op, values: &[String]) -> Result<(), String> {
 /// `selector` as a LabelSelector object (equalities as `matchLabels`, the rest as
 /// `matchExpressions`, by key), or upstream's error text.
 pub fn parse(selector: &str) -> Result<Value, String> {
-    let mut parser = Parser {
-        toks: lex(selector),
-        pos: 0,
-    };
-    let mut reqs = parser
-        .parse()
+    let Selector(mut reqs) = Selector::parse(selector)
         .map_err(|e| format!("couldn't parse the selector string \"{selector}\": {e}"))?;
     reqs.sort_by(|a, b| a.key.cmp(&b.key));
     let mut labels = Map::new();
@@ -480,5 +526,18 @@ mod tests {
         assert!(parse("Ex.com/a=b")
             .unwrap_err()
             .contains("prefix part a lowercase RFC 1123"));
+    }
+
+    #[test]
+    fn selectors_match_labels_as_apimachinery_does() {
+        let labels = json!({"app": "web", "n": "5", "odd": "x"});
+        let m = |text: &str| Selector::parse(text).unwrap().matches(labels.as_object());
+        assert!(m("app in (db,web),n>4,n<6,!gone,app"));
+        assert!(m("gone notin (a),gone!=a"));
+        assert!(!m("odd>1"), "a label that is not a number never compares");
+        assert!(!m("gone<9"), "nor does a missing one");
+        assert!(!m("app in ()"), "() holds only the empty value");
+        assert!(Selector::parse("n>x").is_err());
+        assert!(Selector::parse("").unwrap().matches(None));
     }
 }
