@@ -80,9 +80,11 @@ normalise_strictly() {
 }
 
 # same_diff_output FILE — what differs between two runs of `kubectl diff` made one, in place:
-# the temporary directories, the files' times and the dry-run object's uid and version.
+# the temporary directories, the files' times, and the objects' uid, version and
+# managedFields times.
 same_diff_output() {
   sed -i -E -e 's#/tmp/(LIVE|MERGED)-[0-9]+#/tmp/\1-X#g' \
+    -e 's/^([ +-] *)time: .*/\1time: X/' \
     -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ [+-][0-9]{4}/<time>/g' \
     -e 's/^([ +-] *)(uid|resourceVersion|creationTimestamp): .*/\1\2: X/' "$1"
 }

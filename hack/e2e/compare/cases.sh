@@ -141,6 +141,13 @@ mut "apply --server-side" --state "get cm applied" -- apply --server-side -f "$C
 # apply -l/--prune (allowlist-based; the default list makes upstream log a klog line with its
 # time and pid, so the cases name ConfigMaps), --force, and the *-last-applied subcommands.
 AP=$C/apply-prune
+# diff -l / --prune: the files' objects that match take part; pruned objects show as deleted.
+diff_case "diff -l with a matching object" "apply -f $AP/two.yaml" -- diff -f "$AP/one-modified.yaml" -l tier=a
+diff_case "diff -l with nothing matching" "apply -f $AP/two.yaml" -- diff -f "$AP/one-modified.yaml" -l tier=b
+diff_case "diff --prune -l" "apply -f $AP/two.yaml" \
+  -- diff --prune -l app=prune-x --prune-allowlist=core/v1/ConfigMap -f "$AP/one-modified.yaml"
+same "diff --prune with a bad allowlist" -- diff --prune --prune-allowlist=bad -f "$AP/one.yaml"
+same "diff -l with a bad selector" -- diff -l 'a in (' -f "$AP/one.yaml"
 PRUNE_CM=(--prune-allowlist=core/v1/ConfigMap)
 mut "apply --prune -l" --setup "apply -f $AP/two.yaml" --state "get cm -l app=prune-x" \
   -- apply --prune -l app=prune-x "${PRUNE_CM[@]}" -f "$AP/one.yaml"

@@ -134,19 +134,7 @@ impl ApplyOptionArgs {
         if !self.prune {
             return Ok(Vec::new());
         }
-        self.prune_allowlist
-            .iter()
-            .map(|entry| match entry.split('/').collect::<Vec<_>>()[..] {
-                [group, version, kind] => Ok((
-                    if group == "core" { "" } else { group }.to_string(),
-                    version.to_string(),
-                    kind.to_string(),
-                )),
-                _ => Err(KubectlError::usage(format!(
-                    "invalid GroupVersionKind format: {entry}, please follow <group/version/kind>"
-                ))),
-            })
-            .collect()
+        parse_allowlist(&self.prune_allowlist)
     }
 
     /// Upstream's refusals of flag combinations, in its order.
@@ -194,6 +182,23 @@ pub fn refuse_args(args: &[String]) -> Result<()> {
         "Unexpected args: [{}]\nSee 'kubectl apply -h' for help and examples",
         args.join(" ")
     )))
+}
+
+/// `--prune-allowlist` entries as `(group, version, kind)`, `core` meaning the core group.
+pub fn parse_allowlist(entries: &[String]) -> Result<Vec<(String, String, String)>> {
+    entries
+        .iter()
+        .map(|entry| match entry.split('/').collect::<Vec<_>>()[..] {
+            [group, version, kind] => Ok((
+                if group == "core" { "" } else { group }.to_string(),
+                version.to_string(),
+                kind.to_string(),
+            )),
+            _ => Err(KubectlError::usage(format!(
+                "invalid GroupVersionKind format: {entry}, please follow <group/version/kind>"
+            ))),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -92,6 +92,15 @@ pub fn allowlist(
         .collect()
 }
 
+/// The types a prune looks at: `types`, or upstream's default list when none were named.
+pub fn types_or_default(disc: &Discovery, types: Vec<ApiResource>) -> Result<Vec<ApiResource>> {
+    if types.is_empty() {
+        default_allowlist(disc)
+    } else {
+        Ok(types)
+    }
+}
+
 fn default_allowlist(disc: &Discovery) -> Result<Vec<ApiResource>> {
     DEFAULT_ALLOWLIST
         .iter()
@@ -151,24 +160,22 @@ impl Pruner<'_> {
         types: Vec<ApiResource>,
         visited: &Visited,
     ) -> Result<()> {
-        let types = if types.is_empty() {
+        if types.is_empty() {
             crate::klog::warning("prune.go", 71, DEFAULT_ALLOWLIST_WARNING);
-            default_allowlist(disc)?
-        } else {
-            types
-        };
-        let (namespaced, cluster): (Vec<_>, Vec<_>) = types.into_iter().partition(|r| r.namespaced);
-        for ns in &visited.namespaces {
-            for res in &namespaced {
-                self.prune_type(res, Some(ns), visited)
-                    .await
-                    .map_err(|e| pruning_error("namespaced", res, e))?;
-            }
         }
-        for res in &cluster {
-            self.prune_type(res, None, visited)
-                .await
-                .map_err(|e| pruning_error("nonNamespaced", res, e))?;
+        let types = types_or_default(disc, types)?;
+        for (res, ns) in scopes(&types, visited) {
+            self.prune_type(res, ns, visited).await.map_err(|e| {
+                pruning_error(
+                    if ns.is_some() {
+                        "namespaced"
+                    } else {
+                        "nonNamespaced"
+                    },
+                    res,
+                    e,
+                )
+            })?;
         }
         Ok(())
     }
@@ -179,13 +186,7 @@ impl Pruner<'_> {
         ns: Option<&str>,
         visited: &Visited,
     ) -> Result<()> {
-        let mut path = res.collection_path(ns);
-        if let Some(l) = self.selector {
-            path.push_str(&format!("?labelSelector={}", q(l)));
-        }
-        let list = self.client.get(&path).await?;
-        let items = list["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-        for obj in prunable(items, visited) {
+        for obj in list_prunable(self.client, res, ns, self.selector, visited).await? {
             let name = obj["metadata"]["name"].as_str().unwrap_or("");
             if self.dry != DryRun::Client {
                 let obj_ns = obj["metadata"]["namespace"].as_str().or(ns);
@@ -198,16 +199,85 @@ impl Pruner<'_> {
                     )
                     .await?;
             }
-            // List items come without their type; the printers need it.
-            let mut obj = obj.clone();
-            obj["apiVersion"] = Value::String(res.api_version());
-            obj["kind"] = Value::String(res.kind.clone());
             self.report
                 .flags
                 .print(self.report.format, &obj, "pruned", self.dry)?;
         }
         Ok(())
     }
+}
+
+/// Where a prune lists: each namespaced type in every visited namespace, then each
+/// cluster-scoped type once.
+fn scopes<'a>(
+    types: &'a [ApiResource],
+    visited: &'a Visited,
+) -> Vec<(&'a ApiResource, Option<&'a str>)> {
+    let mut out = Vec::new();
+    for ns in &visited.namespaces {
+        out.extend(
+            types
+                .iter()
+                .filter(|r| r.namespaced)
+                .map(|r| (r, Some(ns.as_str()))),
+        );
+    }
+    out.extend(types.iter().filter(|r| !r.namespaced).map(|r| (r, None)));
+    out
+}
+
+/// The objects of type `res` in `ns` that a prune removes, with their type filled in
+/// (list items come without it, and printers need it).
+async fn list_prunable(
+    client: &ApiClient,
+    res: &ApiResource,
+    ns: Option<&str>,
+    selector: Option<&str>,
+    visited: &Visited,
+) -> Result<Vec<Value>> {
+    let mut path = res.collection_path(ns);
+    if let Some(l) = selector {
+        path.push_str(&format!("?labelSelector={}", q(l)));
+    }
+    let list = client.get(&path).await?;
+    let items = list["items"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    Ok(prunable(items, visited)
+        .into_iter()
+        .map(|obj| {
+            let mut obj = obj.clone();
+            obj["apiVersion"] = Value::String(res.api_version());
+            obj["kind"] = Value::String(res.kind.clone());
+            obj
+        })
+        .collect())
+}
+
+/// Everything a prune of `types` would remove (`kubectl diff --prune` shows these as
+/// deleted), or the first listing that failed, worded as upstream's pruner words it.
+pub async fn would_prune(
+    client: &ApiClient,
+    types: &[ApiResource],
+    selector: Option<&str>,
+    visited: &Visited,
+) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for (res, ns) in scopes(types, visited) {
+        let objects = list_prunable(client, res, ns, selector, visited)
+            .await
+            .map_err(|e| {
+                pruning_error(
+                    if ns.is_some() {
+                        "namespaced"
+                    } else {
+                        "nonNamespaced"
+                    },
+                    res,
+                    e,
+                )
+            })?;
+        out.extend(objects);
+    }
+    Ok(out)
 }
 
 /// Upstream's wrapping of a failed list or delete: the type as Go prints a GroupVersionKind.
